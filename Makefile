@@ -1,0 +1,108 @@
+# pond: one `make` builds build/pond, the library the tests link
+# (build/libpond.a) and the unit-test runner; `make test` runs everything,
+# the sanitizer build included. See README.md for set-up.
+#
+#   make                 build/pond
+#   make test            unit + end-to-end tests, plain and with ASan+UBSan
+#   make test-plain      the suite once, without sanitizers
+#   make SAN=1 ...       the same targets in build/san, with ASan+UBSan
+#   make fuzz            libFuzzer targets in build/fuzz (clang)
+#   make bench           benchmarks (bench/run.sh)
+#   DUCKDB_PREFIX=DIR    use an unpacked official DuckDB release in DIR
+
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := cc
+endif
+
+ifdef SAN
+BUILD := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD := build
+SANFLAGS :=
+endif
+
+ifdef DUCKDB_PREFIX
+DUCKDB_INC := $(firstword $(wildcard $(DUCKDB_PREFIX)/include $(DUCKDB_PREFIX)))
+DUCKDB_LIB := $(firstword $(wildcard $(DUCKDB_PREFIX)/lib $(DUCKDB_PREFIX)))
+else
+DUCKDB_INC := .deps/duckdb/include
+DUCKDB_LIB := .deps/duckdb/lib
+endif
+
+PKGS := jansson sqlite3 libcurl libedit libpq libmicrohttpd zlib libzstd yaml-0.1 xlsxwriter
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+OPT ?= -O2 -g
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation \
+	-Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing -pthread -MMD -MP \
+	-Iinclude -Isrc -isystem $(DUCKDB_INC) $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
+LDFLAGS_ALL := $(SANFLAGS) -pthread -L$(abspath $(DUCKDB_LIB)) -Wl,-rpath,$(abspath $(DUCKDB_LIB)) $(LDFLAGS)
+LIBS := -lduckdb $(PKG_LIBS) -lsnappy -lm
+
+LIB_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
+
+.PHONY: all deps test test-plain test-san unit e2e fuzz bench clean
+all: $(BUILD)/pond $(BUILD)/test_unit
+
+deps: $(DUCKDB_INC)/duckdb.h
+
+$(DUCKDB_INC)/duckdb.h:
+	@scripts/fetch-duckdb.sh
+
+$(BUILD)/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libpond.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/pond: $(CLI_OBJ) $(BUILD)/libpond.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libpond.a $(LIBS)
+
+$(BUILD)/test_unit: $(UNIT_OBJ) $(BUILD)/libpond.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(UNIT_OBJ) $(BUILD)/libpond.a $(LIBS)
+
+# The whole suite, plain and then with sanitizers; one summary line each and
+# a total at the end.
+test:
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SAN=1 all
+	@tests/run.sh build build/san
+
+test-plain: all
+	@tests/run.sh $(BUILD)
+
+test-san:
+	@$(MAKE) --no-print-directory SAN=1 all
+	@tests/run.sh build/san
+
+unit: all
+	$(BUILD)/test_unit $(T)
+
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
+	-I$(DUCKDB_INC) $(PKG_CFLAGS)
+FUZZ_LIB_SRC := $(sort $(wildcard src/util/*.c src/avro/*.c src/iceberg/*.c))
+fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(PKG_LIBS) -lsnappy -lm
+
+bench: all
+	bench/run.sh
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)

@@ -1,0 +1,122 @@
+/*
+ * pond engine layer: the embedded DuckDB, through its C API. Opening an
+ * in-memory database, running statements and scripts, streaming results
+ * chunk by chunk with progress and cancellation, rendering values as text
+ * or JSON, and appending rows. DuckDB's errors are translated here into
+ * one-line pond errors.
+ */
+#ifndef POND_ENGINE_H
+#define POND_ENGINE_H
+
+#include <duckdb.h>
+
+#include "pond/util.h"
+
+typedef struct pond_engine pond_engine;
+
+/* Called during execution, from the executing thread, with the percentage
+ * done (0-100, or -1 when DuckDB cannot tell) and the elapsed time. */
+typedef void (*pond_progress_fn)(double percent, int64_t elapsed_ns, void *payload);
+
+typedef struct pond_engine_options {
+	const char *database;      /* NULL: in memory */
+	const char *memory_limit;  /* e.g. "1GB"; NULL: DuckDB's default */
+	int threads;               /* 0: DuckDB's default (one per core) */
+	pond_progress_fn progress; /* optional */
+	void *progress_payload;
+} pond_engine_options;
+
+#define POND_ENGINE_OPTIONS_INIT {NULL, NULL, 0, NULL, NULL}
+
+int pond_engine_open(pond_engine **out, const pond_engine_options *opts, pond_error *err);
+void pond_engine_close(pond_engine **engine);
+
+/* The DuckDB version string, e.g. "v1.4.4". */
+const char *pond_engine_duckdb_version(void);
+
+/* Borrowed handles for code that needs the raw C API. */
+duckdb_connection pond_engine_connection(pond_engine *engine);
+
+/* Runs one or more statements, discarding results. */
+int pond_engine_exec(pond_engine *engine, const char *sql, pond_error *err);
+
+/* Runs a single query and returns its first column of its first row as a
+ * new string (pond_free), or NULL for SQL NULL / no rows. */
+int pond_engine_query_string(pond_engine *engine, const char *sql, char **out, pond_error *err);
+/* Same, as an integer; *out untouched when NULL or no rows (returns 0). */
+int pond_engine_query_int(pond_engine *engine, const char *sql, int64_t *out, pond_error *err);
+
+/* Cancels the statement running on this engine; safe from another thread
+ * or a signal handler. The running call fails with POND_ECANCELED. */
+void pond_engine_interrupt(pond_engine *engine);
+
+/* ---- results ------------------------------------------------------------ */
+
+/* A streaming result: chunks are fetched on demand, so a large result is
+ * never held whole. */
+typedef struct pond_result pond_result;
+
+/* Runs one statement and returns its result (possibly with zero columns for
+ * statements that return nothing). */
+int pond_engine_query(pond_engine *engine, const char *sql, pond_result **out, pond_error *err);
+
+idx_t pond_result_column_count(const pond_result *result);
+const char *pond_result_column_name(const pond_result *result, idx_t col);
+/* Borrowed; valid while the result lives. */
+duckdb_logical_type pond_result_column_type(const pond_result *result, idx_t col);
+/* Fetches the next chunk into *chunk (caller destroys it with
+ * duckdb_destroy_data_chunk). Returns 1 with a chunk, 0 at the end, or a
+ * negative error. */
+int pond_result_next(pond_result *result, duckdb_data_chunk *chunk, pond_error *err);
+/* For statements that changed rows (INSERT, COPY): the count; else 0. */
+int64_t pond_result_rows_changed(const pond_result *result);
+void pond_result_free(pond_result **result);
+
+/* A script: several statements separated by ';', run one at a time. */
+typedef struct pond_script pond_script;
+
+int pond_script_open(pond_engine *engine, const char *sql, pond_script **out, pond_error *err);
+/* Runs the next statement: 1 with *out set, 0 when none is left. */
+int pond_script_next(pond_script *script, pond_result **out, pond_error *err);
+idx_t pond_script_count(const pond_script *script);
+void pond_script_free(pond_script **script);
+
+/* ---- values -------------------------------------------------------------- */
+
+typedef enum {
+	POND_VALUE_TEXT,  /* as DuckDB's CLI shows it: 2024-01-31, [1, 2], {'a': 1} */
+	POND_VALUE_JSON,  /* a JSON value: strings quoted, numbers bare, null */
+} pond_value_style;
+
+/* Appends the value at `row` of `vector` (of logical type `type`) to buf.
+ * Returns false for NULL (nothing appended in text style; `null` in JSON). */
+bool pond_value_format(pond_buf *buf, duckdb_vector vector, duckdb_logical_type type, idx_t row,
+                       pond_value_style style);
+
+/* True when the type is a number (aligned right, bare in JSON). */
+bool pond_type_is_numeric(duckdb_logical_type type);
+
+/* ---- appending rows ------------------------------------------------------ */
+
+/* A thin wrapper over duckdb_appender with errors translated. */
+typedef struct pond_appender pond_appender;
+
+int pond_appender_open(pond_engine *engine, const char *schema, const char *table, pond_appender **out,
+                       pond_error *err);
+/* Appends one value of the current row; NULL s appends SQL NULL. Values are
+ * cast by DuckDB to the column type. */
+int pond_appender_text(pond_appender *app, const char *s, pond_error *err);
+int pond_appender_int(pond_appender *app, int64_t v, pond_error *err);
+int pond_appender_double(pond_appender *app, double v, pond_error *err);
+int pond_appender_null(pond_appender *app, pond_error *err);
+int pond_appender_end_row(pond_appender *app, pond_error *err);
+/* Flushes and closes; returns the first error if any. *app becomes NULL. */
+int pond_appender_close(pond_appender **app, pond_error *err);
+
+/* ---- errors ---------------------------------------------------------------- */
+
+/* Turns a DuckDB message (which may span lines, with a LINE n: and caret
+ * marker) into one line with "(line L, column C)" appended. */
+int pond_engine_error(pond_error *err, const char *duckdb_message);
+
+#endif

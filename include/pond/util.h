@@ -1,0 +1,250 @@
+/*
+ * pond util layer: what every other layer uses. Errors with a caller-owned
+ * message, one allocation wrapper (with fault injection for tests), arenas,
+ * a growable byte buffer, logging, JSON helpers over jansson, time, uuids,
+ * hashing and small file helpers. Depends on libc, jansson and nothing else
+ * of pond's.
+ */
+#ifndef POND_UTIL_H
+#define POND_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#if defined(__GNUC__)
+#define POND_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define POND_PRINTF(fmt, args)
+#endif
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Error codes: 0 is success, failures are negative. */
+enum {
+	POND_OK = 0,
+	POND_ERROR = -1,       /* generic failure */
+	POND_ENOMEM = -2,      /* allocation failed */
+	POND_EINVAL = -3,      /* bad argument or bad input */
+	POND_EIO = -4,         /* file or network IO failed */
+	POND_ENOTFOUND = -5,   /* no such table, file, key */
+	POND_EEXISTS = -6,     /* already exists */
+	POND_ECONFLICT = -7,   /* a concurrent change won */
+	POND_ECORRUPT = -8,    /* input is malformed */
+	POND_EUNSUPPORTED = -9,/* valid, but not something pond does */
+	POND_ESQL = -10,       /* the SQL engine refused a statement */
+	POND_ECANCELED = -11,  /* interrupted by the user */
+	POND_ELIMIT = -12,     /* a size or count limit was exceeded */
+	POND_EUSAGE = -13,     /* bad command line */
+};
+
+#define POND_ERROR_MSG_MAX 1024
+
+/* A caller-owned error: one code and one line of message. */
+typedef struct pond_error {
+	int code;
+	char msg[POND_ERROR_MSG_MAX];
+} pond_error;
+
+#define POND_ERROR_INIT {0, {0}}
+
+/* Sets code and message (printf style) and returns code, so a failing path
+ * reads `return pond_error_set(err, POND_EIO, "could not open %s", path);`.
+ * err may be NULL. Newlines in the message become spaces. */
+int pond_error_set(pond_error *err, int code, const char *fmt, ...) POND_PRINTF(3, 4);
+int pond_error_setv(pond_error *err, int code, const char *fmt, va_list ap);
+
+/* Puts "PREFIX: " before the current message, e.g. a file name. Returns the
+ * error's code. */
+int pond_error_prefix(pond_error *err, const char *fmt, ...) POND_PRINTF(2, 3);
+
+void pond_error_clear(pond_error *err);
+
+/* A short name for a code ("conflict", "not found"). Never NULL. */
+const char *pond_error_code_name(int code);
+
+/* ---- allocation -------------------------------------------------------- */
+
+/* All of pond allocates through these. They return NULL on failure (and for
+ * overflowing count*size); callers handle it. */
+void *pond_malloc(size_t size);
+void *pond_calloc(size_t count, size_t size);
+void *pond_realloc(void *ptr, size_t size);
+void *pond_reallocarray(void *ptr, size_t count, size_t size);
+char *pond_strdup(const char *s);
+char *pond_strndup(const char *s, size_t n);
+void pond_free(void *ptr);
+
+/* Test hook: make the Nth allocation from now fail (1 = the next one); 0
+ * turns it off. Counts across threads. */
+void pond_alloc_fail_at(long n);
+/* Allocations made since the counter was last reset (for tests). */
+long pond_alloc_count(void);
+
+/* Multiplies with an overflow check: false when a*b does not fit. */
+bool pond_mul_overflows(size_t a, size_t b, size_t *out);
+
+/* ---- arenas ------------------------------------------------------------ */
+
+/* A region allocator for one scope (a request, a query, a commit): many
+ * allocations, one reset. Not thread-safe. */
+typedef struct pond_arena pond_arena;
+
+pond_arena *pond_arena_new(void);
+void pond_arena_free(pond_arena **arena);
+/* Frees everything allocated from the arena, keeping its first block. */
+void pond_arena_reset(pond_arena *arena);
+/* 16-byte aligned, uninitialised; NULL on failure. */
+void *pond_arena_alloc(pond_arena *arena, size_t size);
+void *pond_arena_calloc(pond_arena *arena, size_t count, size_t size);
+char *pond_arena_strdup(pond_arena *arena, const char *s);
+char *pond_arena_strndup(pond_arena *arena, const char *s, size_t n);
+char *pond_arena_sprintf(pond_arena *arena, const char *fmt, ...) POND_PRINTF(2, 3);
+void *pond_arena_memdup(pond_arena *arena, const void *p, size_t n);
+/* Bytes handed out since the last reset (for limits and tests). */
+size_t pond_arena_used(const pond_arena *arena);
+
+/* ---- byte buffers ------------------------------------------------------ */
+
+/* A growable buffer that is always NUL-terminated once anything was put in
+ * it. An allocation failure is sticky: later puts do nothing and
+ * pond_buf_ok() is false, so a caller checks once at the end. */
+typedef struct pond_buf {
+	char *ptr;
+	size_t len;
+	size_t cap;
+	bool oom;
+} pond_buf;
+
+#define POND_BUF_INIT {NULL, 0, 0, false}
+
+bool pond_buf_reserve(pond_buf *buf, size_t extra);
+void pond_buf_put(pond_buf *buf, const void *data, size_t len);
+void pond_buf_puts(pond_buf *buf, const char *s);
+void pond_buf_putc(pond_buf *buf, char c);
+void pond_buf_printf(pond_buf *buf, const char *fmt, ...) POND_PRINTF(2, 3);
+void pond_buf_vprintf(pond_buf *buf, const char *fmt, va_list ap);
+/* Empties the buffer, keeping its memory. */
+void pond_buf_clear(pond_buf *buf);
+/* The contents as a C string ("" when empty); borrowed. */
+const char *pond_buf_cstr(const pond_buf *buf);
+static inline bool pond_buf_ok(const pond_buf *buf) { return !buf->oom; }
+/* Hands the memory to the caller (free with pond_free); buffer is reset. */
+char *pond_buf_detach(pond_buf *buf);
+void pond_buf_dispose(pond_buf *buf);
+
+/* ---- logging ----------------------------------------------------------- */
+
+typedef enum {
+	POND_LOG_ERROR = 0,
+	POND_LOG_WARN = 1,
+	POND_LOG_INFO = 2,
+	POND_LOG_DEBUG = 3,
+} pond_log_level;
+
+/* Reads POND_LOG (error|warn|info|debug; default warn). Called lazily by
+ * pond_log, callable again after changing the environment (tests). */
+void pond_log_init(void);
+void pond_log_set_level(pond_log_level level);
+bool pond_log_enabled(pond_log_level level);
+/* One line on stderr: "pond: debug: message". Thread-safe. */
+void pond_log(pond_log_level level, const char *fmt, ...) POND_PRINTF(2, 3);
+
+#define pond_debug(...) do { if (pond_log_enabled(POND_LOG_DEBUG)) pond_log(POND_LOG_DEBUG, __VA_ARGS__); } while (0)
+#define pond_info(...) do { if (pond_log_enabled(POND_LOG_INFO)) pond_log(POND_LOG_INFO, __VA_ARGS__); } while (0)
+#define pond_warn(...) pond_log(POND_LOG_WARN, __VA_ARGS__)
+
+/* ---- JSON (jansson) ---------------------------------------------------- */
+
+/* Parses text; a syntax error names `what` (a file name) with line and
+ * column. Caller owns the result (json_decref). Depth is capped by jansson. */
+int pond_json_parse(json_t **out, const char *text, size_t len, const char *what, pond_error *err);
+/* Reads and parses a file. */
+int pond_json_load_file(json_t **out, const char *path, pond_error *err);
+
+/* Typed field getters. A missing field is POND_ENOTFOUND (message names the
+ * field and `what`), a field of the wrong type POND_EINVAL. *_opt variants
+ * leave *out alone and return 0 when the field is missing. */
+int pond_json_get_int(const json_t *obj, const char *key, int64_t *out, const char *what, pond_error *err);
+int pond_json_get_int_opt(const json_t *obj, const char *key, int64_t *out, const char *what, pond_error *err);
+int pond_json_get_string(const json_t *obj, const char *key, const char **out, const char *what, pond_error *err);
+int pond_json_get_string_opt(const json_t *obj, const char *key, const char **out, const char *what, pond_error *err);
+int pond_json_get_bool_opt(const json_t *obj, const char *key, bool *out, const char *what, pond_error *err);
+int pond_json_get_array(const json_t *obj, const char *key, json_t **out, const char *what, pond_error *err);
+int pond_json_get_object(const json_t *obj, const char *key, json_t **out, const char *what, pond_error *err);
+
+/* Serializes compactly with sorted keys off (insertion order kept), into a
+ * new string the caller frees with pond_free. NULL on failure. */
+char *pond_json_dumps(const json_t *value, bool pretty);
+
+/* Writes `s` as a JSON string literal (quoted, escaped) to buf. */
+void pond_json_quote(pond_buf *buf, const char *s, size_t len);
+
+/* ---- time ---------------------------------------------------------------- */
+
+/* Wall clock, milliseconds and microseconds since the Unix epoch. */
+int64_t pond_time_now_ms(void);
+int64_t pond_time_now_us(void);
+/* Monotonic clock in nanoseconds, for durations. */
+int64_t pond_time_mono_ns(void);
+
+/* Days since 1970-01-01 for a proleptic Gregorian date, and back. */
+int64_t pond_days_from_civil(int64_t y, unsigned m, unsigned d);
+void pond_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
+/* Formats microseconds since the epoch as "2024-01-31T12:34:56.123456Z"
+ * (trailing fraction zeros dropped, UTC). out must hold 40 bytes. */
+void pond_time_format_us(char out[40], int64_t us);
+/* Formats milliseconds since the epoch as ISO-8601 UTC with milliseconds. */
+void pond_time_format_ms(char out[40], int64_t ms);
+/* Parses "YYYY-MM-DD", "YYYY-MM-DD[T ]HH:MM[:SS[.ffffff]]" with an optional
+ * "Z" or "+HH:MM" offset (none means UTC) into microseconds since the epoch. */
+int pond_time_parse_us(const char *s, int64_t *out_us, pond_error *err);
+
+/* ---- identifiers and hashing -------------------------------------------- */
+
+/* A random (version 4) UUID: 16 bytes, and as 36 characters plus NUL. */
+void pond_uuid_v4(uint8_t out[16]);
+void pond_uuid_format(char out[37], const uint8_t uuid[16]);
+void pond_uuid_v4_string(char out[37]);
+int pond_uuid_parse(uint8_t out[16], const char *s);
+
+/* Random bytes from the kernel (getrandom), falling back to time-seeded. */
+void pond_random_bytes(void *out, size_t len);
+/* A uniformly random 63-bit non-negative integer. */
+int64_t pond_random_i63(void);
+
+/* MurmurHash3 x86 32-bit, as the Iceberg spec uses for bucketing. */
+uint32_t pond_murmur3_32(const void *data, size_t len, uint32_t seed);
+/* FNV-1a 64-bit: hash tables inside pond. */
+uint64_t pond_hash64(const void *data, size_t len);
+
+/* ---- files --------------------------------------------------------------- */
+
+/* Reads a whole file into a new buffer (NUL-terminated, *len without it);
+ * refuses files over max_len. Caller frees with pond_free. */
+int pond_file_read(char **out, size_t *len, const char *path, size_t max_len, pond_error *err);
+/* Writes a file atomically: a temporary name in the same folder, fsync,
+ * rename. Readers see the old file or the new one, never a part. */
+int pond_file_write_atomic(const char *path, const void *data, size_t len, pond_error *err);
+/* mkdir -p. */
+int pond_mkdirs(const char *path, pond_error *err);
+bool pond_file_exists(const char *path);
+
+/* ---- strings ------------------------------------------------------------- */
+
+bool pond_str_starts_with(const char *s, const char *prefix);
+bool pond_str_ends_with(const char *s, const char *suffix);
+/* Case-insensitive ASCII equality. */
+bool pond_str_ieq(const char *a, const char *b);
+/* Parses a whole string as a signed 64-bit integer; false if not one. */
+bool pond_str_to_i64(const char *s, int64_t *out);
+/* Appends s to buf as a SQL string literal ('it''s'). */
+void pond_sql_quote_literal(pond_buf *buf, const char *s);
+/* Appends s to buf as a SQL identifier ("a""b"). */
+void pond_sql_quote_ident(pond_buf *buf, const char *s);
+
+#endif

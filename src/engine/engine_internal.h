@@ -1,0 +1,21 @@
+/*
+ * Internals shared by the engine's files.
+ */
+#ifndef POND_ENGINE_INTERNAL_H
+#define POND_ENGINE_INTERNAL_H
+
+#include "pond/engine.h"
+
+struct pond_engine {
+	duckdb_database db;
+	duckdb_connection conn;
+	pond_progress_fn progress;
+	void *progress_payload;
+	int interrupted;  /* set by pond_engine_interrupt, cleared per statement */
+};
+
+/* Runs a prepared statement to a streaming result, reporting progress. */
+int pond__engine_run_prepared(pond_engine *e, duckdb_prepared_statement stmt, pond_result **out,
+                              pond_error *err);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * Errors: a code and one line of text in a caller-owned struct. No global
+ * state, so threads (server, scheduler) each carry their own.
+ */
+#include "pond/util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void flatten_newlines(char *s)
+{
+	for (; *s; s++)
+		if (*s == '\n' || *s == '\r')
+			*s = ' ';
+}
+
+int pond_error_setv(pond_error *err, int code, const char *fmt, va_list ap)
+{
+	if (err == NULL)
+		return code;
+	err->code = code;
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	flatten_newlines(err->msg);
+	return code;
+}
+
+int pond_error_set(pond_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	pond_error_setv(err, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int pond_error_prefix(pond_error *err, const char *fmt, ...)
+{
+	if (err == NULL)
+		return POND_ERROR;
+	char prefix[POND_ERROR_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	char old[POND_ERROR_MSG_MAX];
+	memcpy(old, err->msg, sizeof(old));
+	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	flatten_newlines(err->msg);
+	return err->code ? err->code : POND_ERROR;
+}
+
+void pond_error_clear(pond_error *err)
+{
+	if (err) {
+		err->code = 0;
+		err->msg[0] = '\0';
+	}
+}
+
+const char *pond_error_code_name(int code)
+{
+	switch (code) {
+	case POND_OK: return "ok";
+	case POND_ENOMEM: return "out of memory";
+	case POND_EINVAL: return "invalid";
+	case POND_EIO: return "io";
+	case POND_ENOTFOUND: return "not found";
+	case POND_EEXISTS: return "exists";
+	case POND_ECONFLICT: return "conflict";
+	case POND_ECORRUPT: return "corrupt";
+	case POND_EUNSUPPORTED: return "unsupported";
+	case POND_ESQL: return "sql";
+	case POND_ECANCELED: return "canceled";
+	case POND_ELIMIT: return "limit";
+	case POND_EUSAGE: return "usage";
+	default: return "error";
+	}
+}

@@ -1,0 +1,62 @@
+/*
+ * String helpers, including SQL quoting for the statements pond builds.
+ */
+#include "pond/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool pond_str_starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool pond_str_ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+	return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+bool pond_str_ieq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return false;
+	return *a == *b;
+}
+
+bool pond_str_to_i64(const char *s, int64_t *out)
+{
+	if (!s || !*s || isspace((unsigned char)*s))
+		return false;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void quote_with(pond_buf *b, const char *s, char q)
+{
+	pond_buf_putc(b, q);
+	for (const char *p = s; *p; p++) {
+		if (*p == q)
+			pond_buf_putc(b, q);
+		pond_buf_putc(b, *p);
+	}
+	pond_buf_putc(b, q);
+}
+
+void pond_sql_quote_literal(pond_buf *b, const char *s)
+{
+	quote_with(b, s, '\'');
+}
+
+void pond_sql_quote_ident(pond_buf *b, const char *s)
+{
+	quote_with(b, s, '"');
+}

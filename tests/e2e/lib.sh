@@ -1,0 +1,49 @@
+# Helpers for end-to-end tests that drive the real pond binary.
+# A script sources this, calls `check NAME COMMAND...` or the expect_*
+# helpers, and ends with `finish`, which prints "N passed, N failed".
+set -u
+POND="${POND_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/pond}"
+FIXTURES="${POND_FIXTURES:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/fixtures}"
+NODE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../node" && pwd)"
+T=$(mktemp -d "${TMPDIR:-/tmp}/pond-e2e-XXXXXX")
+trap 'rm -rf "$T"' EXIT
+_pass=0
+_fail=0
+
+pass() { _pass=$((_pass + 1)); echo "ok   $1"; }
+fail() { _fail=$((_fail + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "    $l"; done; }
+
+# check NAME CMD...: passes when CMD exits 0.
+check() {
+  local name=$1; shift
+  local out
+  if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "command: $*" "$(echo "$out" | tail -n 5)"; fi
+}
+
+# expect_eq NAME GOT WANT
+expect_eq() {
+  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got:  $(printf '%q' "$2")" "want: $(printf '%q' "$3")"; fi
+}
+
+# expect_contains NAME HAYSTACK NEEDLE
+expect_contains() {
+  case "$2" in
+    *"$3"*) pass "$1" ;;
+    *) fail "$1" "output: $(echo "$2" | head -c 600)" "does not contain: $3" ;;
+  esac
+}
+
+# expect_exit NAME CODE CMD...: runs CMD, checks its exit code; leaves
+# stdout in $OUT and stderr in $ERR.
+expect_exit() {
+  local name=$1 want=$2; shift 2
+  OUT=$("$@" 2>"$T/.stderr")
+  local rc=$?
+  ERR=$(cat "$T/.stderr")
+  if [ "$rc" -eq "$want" ]; then pass "$name"; else fail "$name" "exit $rc, want $want: $*" "stderr: $ERR"; fi
+}
+
+finish() {
+  echo "$_pass passed, $_fail failed"
+  [ "$_fail" -eq 0 ]
+}
