@@ -11,7 +11,7 @@ PACKAGES=(
   libjansson-dev libsqlite3-dev libcurl4-openssl-dev libedit-dev libpq-dev
   libmicrohttpd-dev zlib1g-dev libzstd-dev libsnappy-dev libyaml-dev
   libxlsxwriter-dev
-  ca-certificates curl
+  ca-certificates curl bc util-linux
   postgresql python3
 )
 

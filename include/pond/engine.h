@@ -68,6 +68,9 @@ duckdb_logical_type pond_result_column_type(const pond_result *result, idx_t col
  * duckdb_destroy_data_chunk). Returns 1 with a chunk, 0 at the end, or a
  * negative error. */
 int pond_result_next(pond_result *result, duckdb_data_chunk *chunk, pond_error *err);
+/* True for a query result (rows to show); false for statements that return
+ * nothing or only a changed-row count. */
+bool pond_result_has_rows(const pond_result *result);
 /* For statements that changed rows (INSERT, COPY): the count; else 0. */
 int64_t pond_result_rows_changed(const pond_result *result);
 void pond_result_free(pond_result **result);
@@ -92,6 +95,10 @@ typedef enum {
  * Returns false for NULL (nothing appended in text style; `null` in JSON). */
 bool pond_value_format(pond_buf *buf, duckdb_vector vector, duckdb_logical_type type, idx_t row,
                        pond_value_style style);
+
+/* Appends a short name for a type, as DuckDB spells it in lower case:
+ * "integer", "decimal(18,3)", "varchar[]", "struct(a integer)". */
+void pond_type_name(pond_buf *buf, duckdb_logical_type type);
 
 /* True when the type is a number (aligned right, bare in JSON). */
 bool pond_type_is_numeric(duckdb_logical_type type);

@@ -1,1 +1,103 @@
-int main(void){return 0;}
+/*
+ * pond's entry point: global options, then one command from the table.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+static void print_main_help(void)
+{
+	printf("pond %s: a local-first data lakehouse in one program\n\n", POND_VERSION);
+	printf("usage: pond [--version] [--help] COMMAND [ARGS]\n\ncommands:\n");
+	for (const cli_command *const *c = cli_commands; *c; c++)
+		printf("  %-10s %s\n", (*c)->name, (*c)->summary);
+	printf("\nRun 'pond help COMMAND' for a command's options.\n");
+	printf("Environment: POND_LOG=error|warn|info|debug sets the log level.\n");
+}
+
+const cli_command *cli_find_command(const char *name)
+{
+	for (const cli_command *const *c = cli_commands; *c; c++)
+		if (strcmp((*c)->name, name) == 0)
+			return *c;
+	return NULL;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "pond%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nRun 'pond help%s%s' for usage.\n", cmd ? " " : "", cmd ? cmd : "");
+	return EXIT_USAGE;
+}
+
+int cli_fail(const pond_error *err)
+{
+	fprintf(stderr, "pond: error: %s\n", err->msg[0] ? err->msg : pond_error_code_name(err->code));
+	return EXIT_FAIL;
+}
+
+int cli_print_help(const cli_command *cmd)
+{
+	fputs(cmd->help, stdout);
+	return EXIT_OK;
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_main_help();
+		return EXIT_OK;
+	}
+	const cli_command *c = cli_find_command(argv[1]);
+	if (!c)
+		return cli_usage_error("help", "unknown command \"%s\"", argv[1]);
+	return cli_print_help(c);
+}
+
+const cli_command cli_help_command = {
+	"help", "show help for pond or for one command",
+	"usage: pond help [COMMAND]\n\nShows the list of commands, or one command's usage and options.\n",
+	cmd_help,
+};
+
+int main(int argc, char **argv)
+{
+	pond_log_init();
+	if (argc < 2) {
+		print_main_help();
+		return EXIT_USAGE;
+	}
+	const char *first = argv[1];
+	if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0) {
+		print_main_help();
+		return EXIT_OK;
+	}
+	if (strcmp(first, "--version") == 0 || strcmp(first, "-V") == 0) {
+		printf("pond %s (DuckDB %s)\n", POND_VERSION, pond_engine_duckdb_version());
+		return EXIT_OK;
+	}
+	if (first[0] == '-')
+		return cli_usage_error(NULL, "unknown option \"%s\"", first);
+	const cli_command *c = cli_find_command(first);
+	if (!c)
+		return cli_usage_error(NULL, "unknown command \"%s\"", first);
+	if (cli_wants_help(argc - 1, argv + 1))
+		return cli_print_help(c);
+	return c->run(argc - 1, argv + 1);
+}

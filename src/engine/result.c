@@ -13,6 +13,7 @@ struct pond_result {
 	idx_t ncols;
 	duckdb_logical_type *types;
 	bool is_changed_rows;
+	bool has_rows;
 	bool done;
 };
 
@@ -76,7 +77,9 @@ int pond__engine_run_prepared(pond_engine *e, duckdb_prepared_statement stmt, po
 	}
 	duckdb_destroy_pending(&pending);
 	r->ncols = duckdb_column_count(&r->res);
-	r->is_changed_rows = duckdb_result_return_type(r->res) == DUCKDB_RESULT_TYPE_CHANGED_ROWS;
+	duckdb_result_type kind = duckdb_result_return_type(r->res);
+	r->is_changed_rows = kind == DUCKDB_RESULT_TYPE_CHANGED_ROWS;
+	r->has_rows = kind == DUCKDB_RESULT_TYPE_QUERY_RESULT;
 	r->types = pond_calloc(r->ncols ? r->ncols : 1, sizeof(*r->types));
 	if (!r->types) {
 		duckdb_destroy_result(&r->res);
@@ -141,6 +144,11 @@ int pond_result_next(pond_result *r, duckdb_data_chunk *chunk, pond_error *err)
 	}
 	*chunk = c;
 	return 1;
+}
+
+bool pond_result_has_rows(const pond_result *r)
+{
+	return r->has_rows;
 }
 
 int64_t pond_result_rows_changed(const pond_result *r)

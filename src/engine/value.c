@@ -49,9 +49,12 @@ static void put_real(pond_buf *b, double v, bool is_float, pond_value_style styl
 			pond_buf_puts(b, s);
 		return;
 	}
-	char tmp[40];
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+	char tmp[64];
+	double mag = fabs(v);
+	/* Plain decimals for everyday magnitudes, exponents outside them. */
+	bool fixed = mag == 0 || (mag >= 1e-4 && mag < 1e15);
+	for (int prec = fixed ? 0 : 1; prec <= 17; prec++) {
+		snprintf(tmp, sizeof(tmp), fixed ? "%.*f" : "%.*g", prec, v);
 		if (is_float ? (float)strtod(tmp, NULL) == (float)v : strtod(tmp, NULL) == v)
 			break;
 	}
@@ -229,7 +232,7 @@ static void format_struct(pond_buf *b, duckdb_vector v, duckdb_logical_type t, i
 		char *name = duckdb_struct_type_child_name(t, i);
 		duckdb_logical_type ct = duckdb_struct_type_child_type(t, i);
 		if (i)
-			pond_buf_puts(b, ", ");
+			pond_buf_puts(b, style == POND_VALUE_JSON ? "," : ", ");
 		if (style == POND_VALUE_JSON) {
 			pond_json_quote(b, name, strlen(name));
 			pond_buf_putc(b, ':');
@@ -448,5 +451,79 @@ bool pond_type_is_numeric(duckdb_logical_type t)
 		return true;
 	default:
 		return false;
+	}
+}
+
+void pond_type_name(pond_buf *b, duckdb_logical_type t)
+{
+	static const struct { duckdb_type id; const char *name; } names[] = {
+		{DUCKDB_TYPE_BOOLEAN, "boolean"}, {DUCKDB_TYPE_TINYINT, "tinyint"},
+		{DUCKDB_TYPE_SMALLINT, "smallint"}, {DUCKDB_TYPE_INTEGER, "integer"},
+		{DUCKDB_TYPE_BIGINT, "bigint"}, {DUCKDB_TYPE_UTINYINT, "utinyint"},
+		{DUCKDB_TYPE_USMALLINT, "usmallint"}, {DUCKDB_TYPE_UINTEGER, "uinteger"},
+		{DUCKDB_TYPE_UBIGINT, "ubigint"}, {DUCKDB_TYPE_HUGEINT, "hugeint"},
+		{DUCKDB_TYPE_UHUGEINT, "uhugeint"}, {DUCKDB_TYPE_FLOAT, "float"},
+		{DUCKDB_TYPE_DOUBLE, "double"}, {DUCKDB_TYPE_VARCHAR, "varchar"},
+		{DUCKDB_TYPE_BLOB, "blob"}, {DUCKDB_TYPE_DATE, "date"}, {DUCKDB_TYPE_TIME, "time"},
+		{DUCKDB_TYPE_TIME_NS, "time_ns"}, {DUCKDB_TYPE_TIME_TZ, "time with time zone"},
+		{DUCKDB_TYPE_TIMESTAMP, "timestamp"}, {DUCKDB_TYPE_TIMESTAMP_TZ, "timestamp with time zone"},
+		{DUCKDB_TYPE_TIMESTAMP_S, "timestamp_s"}, {DUCKDB_TYPE_TIMESTAMP_MS, "timestamp_ms"},
+		{DUCKDB_TYPE_TIMESTAMP_NS, "timestamp_ns"}, {DUCKDB_TYPE_INTERVAL, "interval"},
+		{DUCKDB_TYPE_UUID, "uuid"}, {DUCKDB_TYPE_BIT, "bit"}, {DUCKDB_TYPE_ENUM, "enum"},
+		{DUCKDB_TYPE_BIGNUM, "bignum"}, {DUCKDB_TYPE_SQLNULL, "null"},
+	};
+	duckdb_type id = duckdb_get_type_id(t);
+	switch (id) {
+	case DUCKDB_TYPE_DECIMAL:
+		pond_buf_printf(b, "decimal(%u,%u)", duckdb_decimal_width(t), duckdb_decimal_scale(t));
+		return;
+	case DUCKDB_TYPE_LIST:
+	case DUCKDB_TYPE_ARRAY: {
+		duckdb_logical_type ct = id == DUCKDB_TYPE_LIST ? duckdb_list_type_child_type(t)
+		                                                : duckdb_array_type_child_type(t);
+		pond_type_name(b, ct);
+		duckdb_destroy_logical_type(&ct);
+		if (id == DUCKDB_TYPE_LIST)
+			pond_buf_puts(b, "[]");
+		else
+			pond_buf_printf(b, "[%llu]", (unsigned long long)duckdb_array_type_array_size(t));
+		return;
+	}
+	case DUCKDB_TYPE_STRUCT:
+	case DUCKDB_TYPE_UNION: {
+		bool is_struct = id == DUCKDB_TYPE_STRUCT;
+		idx_t n = is_struct ? duckdb_struct_type_child_count(t) : duckdb_union_type_member_count(t);
+		pond_buf_puts(b, is_struct ? "struct(" : "union(");
+		for (idx_t i = 0; i < n; i++) {
+			char *name = is_struct ? duckdb_struct_type_child_name(t, i) : duckdb_union_type_member_name(t, i);
+			duckdb_logical_type ct = is_struct ? duckdb_struct_type_child_type(t, i)
+			                                   : duckdb_union_type_member_type(t, i);
+			pond_buf_printf(b, "%s%s ", i ? ", " : "", name);
+			pond_type_name(b, ct);
+			duckdb_destroy_logical_type(&ct);
+			duckdb_free(name);
+		}
+		pond_buf_putc(b, ')');
+		return;
+	}
+	case DUCKDB_TYPE_MAP: {
+		duckdb_logical_type kt = duckdb_map_type_key_type(t), vt = duckdb_map_type_value_type(t);
+		pond_buf_puts(b, "map(");
+		pond_type_name(b, kt);
+		pond_buf_puts(b, ", ");
+		pond_type_name(b, vt);
+		pond_buf_putc(b, ')');
+		duckdb_destroy_logical_type(&kt);
+		duckdb_destroy_logical_type(&vt);
+		return;
+	}
+	default:
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (names[i].id == id) {
+				pond_buf_puts(b, names[i].name);
+				return;
+			}
+		}
+		pond_buf_puts(b, "unknown");
 	}
 }

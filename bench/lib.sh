@@ -1,0 +1,29 @@
+# Shared helpers for pond's benchmarks: timing commands and printing a
+# result line with the ratio to a reference measured in the same run.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+POND="${POND_BIN:-$ROOT/build/pond}"
+DUCKDB_LIB="${DUCKDB_PREFIX:+$DUCKDB_PREFIX/lib}"
+DUCKDB_LIB="${DUCKDB_LIB:-$ROOT/.deps/duckdb/lib}"
+DUCKDB_INC="${DUCKDB_PREFIX:+$DUCKDB_PREFIX/include}"
+DUCKDB_INC="${DUCKDB_INC:-$ROOT/.deps/duckdb/include}"
+BENCH_BUILD="$ROOT/build/bench"
+mkdir -p "$BENCH_BUILD"
+
+# median_ms N CMD...: runs CMD N times, prints the median wall time in ms.
+median_ms() {
+  local n=$1; shift
+  local times=() start end
+  for ((i = 0; i < n; i++)); do
+    start=$EPOCHREALTIME
+    "$@" > /dev/null
+    end=$EPOCHREALTIME
+    times+=("$(echo "($end - $start) * 1000" | bc -l)")
+  done
+  printf '%s\n' "${times[@]}" | sort -g | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.2f", m }'
+}
+
+# build_ref NAME: compiles bench/NAME.c against DuckDB into build/bench.
+build_ref() {
+  cc -O2 -o "$BENCH_BUILD/$1" "$ROOT/bench/$1.c" -I"$DUCKDB_INC" -L"$DUCKDB_LIB" -lduckdb -Wl,-rpath,"$DUCKDB_LIB"
+}

@@ -1,0 +1,102 @@
+/*
+ * The pond command line: the command table, shared option handling and the
+ * result renderer. Each command lives in its own file and registers one
+ * entry in commands.c.
+ */
+#ifndef POND_CLI_H
+#define POND_CLI_H
+
+#include <stdio.h>
+
+#include "pond/engine.h"
+#include "pond/util.h"
+
+#define POND_VERSION "0.1.0"
+
+/* Exit codes, as DESIGN.md promises. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+typedef struct cli_command {
+	const char *name;
+	const char *summary;  /* one line for `pond --help` */
+	const char *help;     /* full text for `pond help NAME` / `NAME --help` */
+	int (*run)(int argc, char **argv);  /* argv[0] is the command name */
+} cli_command;
+
+/* Each command's entry, defined in its own file. */
+extern const cli_command cli_sql_command;
+extern const cli_command cli_demo_command;
+extern const cli_command cli_help_command;
+
+/* The table (commands.c); ends with NULL. */
+extern const cli_command *const cli_commands[];
+const cli_command *cli_find_command(const char *name);
+
+/* Prints "pond CMD: message" and the help hint; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) POND_PRINTF(2, 3);
+/* Prints "pond: error message" (one line); returns EXIT_FAIL. */
+int cli_fail(const pond_error *err);
+/* Prints a command's help to stdout; returns EXIT_OK. */
+int cli_print_help(const cli_command *cmd);
+/* True when argv holds --help or -h before a "--". */
+int cli_wants_help(int argc, char **argv);
+
+/* ---- rendering results ---- */
+
+typedef enum {
+	CLI_FORMAT_TABLE,     /* boxes, aligned, truncated to the terminal */
+	CLI_FORMAT_PLAIN,     /* tab-separated with a header, no decoration */
+	CLI_FORMAT_CSV,
+	CLI_FORMAT_TSV,
+	CLI_FORMAT_JSON,
+	CLI_FORMAT_NDJSON,
+	CLI_FORMAT_MARKDOWN,
+} cli_format;
+
+/* Parses a --format name; false if unknown. */
+int cli_format_parse(const char *name, cli_format *out);
+const char *cli_format_names(void);
+
+typedef struct cli_render_options {
+	cli_format format;
+	FILE *out;
+	int width;       /* terminal width for the table format */
+	int max_rows;    /* table format: rows shown before eliding the middle */
+	int color;       /* dim NULLs and the footer */
+} cli_render_options;
+
+/* Writes every row of a result. Returns 0 or a negative error (a failed
+ * fetch or write); *rows gets the row count. */
+int cli_render(pond_result *result, const cli_render_options *opts, int64_t *rows, pond_error *err);
+
+/* ---- progress ---- */
+
+/* A progress callback for pond_engine_options: draws a bar on stderr when
+ * it is a terminal and the query has run for over a second. */
+void cli_progress(double percent, int64_t elapsed_ns, void *payload);
+/* Erases the bar if one was drawn. */
+void cli_progress_clear(void);
+
+/* ---- SIGINT: cancel the running query, not the program ---- */
+
+void cli_sigint_install(pond_engine *engine);
+/* Set when Ctrl-C arrived since the last call; clears it. */
+int cli_sigint_take(void);
+
+/* ---- the shared SQL runner (one-shot and shell) ---- */
+
+typedef struct cli_sql_session {
+	pond_engine *engine;
+	cli_render_options render;
+	int timer;  /* print elapsed time after each statement */
+} cli_sql_session;
+
+/* Runs a script of statements, rendering every result that has rows.
+ * Errors print one line on stderr. Returns 0 when all statements ran. */
+int cli_sql_run(cli_sql_session *s, const char *sql);
+/* The interactive shell over an open session. Returns an exit code. */
+int cli_shell(cli_sql_session *s);
+/* Opens the engine with the CLI's progress bar. */
+int cli_engine_open(pond_engine **out, pond_error *err);
+
+#endif

@@ -1,0 +1,13 @@
+/*
+ * The command table: one line per command. A new command adds its file
+ * (defining `const cli_command cli_NAME_command`, declared in cli.h) and one
+ * line here.
+ */
+#include "cli.h"
+
+const cli_command *const cli_commands[] = {
+	&cli_sql_command,
+	&cli_demo_command,
+	&cli_help_command,
+	NULL,
+};

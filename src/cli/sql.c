@@ -1,0 +1,190 @@
+/*
+ * `pond sql`: run SQL once (from the argument, a file or stdin) or open the
+ * interactive shell. Works over files DuckDB reads: CSV, Parquet, JSON.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static const char sql_help[] =
+	"usage: pond sql [OPTIONS] [QUERY]\n"
+	"\n"
+	"Runs QUERY (one or more statements separated by ';') and prints the rows.\n"
+	"Without QUERY: reads statements from stdin when it is not a terminal,\n"
+	"else opens the interactive shell (.help lists its commands).\n"
+	"\n"
+	"Files are tables: select * from 'prices.csv' (also Parquet, JSON, globs).\n"
+	"\n"
+	"options:\n"
+	"  -f, --format FMT   table, csv, tsv, json, ndjson or markdown\n"
+	"                     (default: table on a terminal, tsv otherwise)\n"
+	"  -o, --output FILE  write rows to FILE instead of stdout\n"
+	"  -F, --file FILE    run the statements in FILE\n"
+	"  -h, --help         show this help\n"
+	"\n"
+	"exit status: 0 ok, 1 a statement failed, 2 usage error\n";
+
+int cli_engine_open(pond_engine **out, pond_error *err)
+{
+	pond_engine_options opts = POND_ENGINE_OPTIONS_INIT;
+	opts.progress = cli_progress;
+	return pond_engine_open(out, &opts, err);
+}
+
+static int terminal_width(FILE *f)
+{
+	struct winsize ws;
+	if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 120;
+}
+
+int cli_sql_run(cli_sql_session *s, const char *sql)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_script *script;
+	if (pond_script_open(s->engine, sql, &script, &err) != 0) {
+		cli_fail(&err);
+		return -1;
+	}
+	int rc = 0;
+	for (;;) {
+		pond_result *result;
+		int64_t start = pond_time_mono_ns();
+		int next = pond_script_next(script, &result, &err);
+		cli_progress_clear();
+		if (next == 0)
+			break;
+		if (next < 0) {
+			cli_fail(&err);
+			rc = -1;
+			break;
+		}
+		int64_t rows = 0;
+		if (pond_result_has_rows(result))
+			next = cli_render(result, &s->render, &rows, &err);
+		else
+			next = 0;
+		cli_progress_clear();
+		pond_result_free(&result);
+		if (next < 0) {
+			cli_fail(&err);
+			rc = -1;
+			break;
+		}
+		if (s->timer)
+			fprintf(stderr, "run time: %.3f s\n", (double)(pond_time_mono_ns() - start) / 1e9);
+	}
+	pond_script_free(&script);
+	return rc;
+}
+
+static char *read_stream(FILE *f, const char *what, pond_error *err)
+{
+	pond_buf b = POND_BUF_INIT;
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		pond_buf_put(&b, chunk, n);
+	if (ferror(f)) {
+		pond_buf_dispose(&b);
+		pond_error_set(err, POND_EIO, "could not read %s", what);
+		return NULL;
+	}
+	char *text = pond_buf_detach(&b);
+	if (!text)
+		pond_error_set(err, POND_ENOMEM, "out of memory reading %s", what);
+	return text;
+}
+
+static int cmd_sql(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{"file", required_argument, NULL, 'F'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *format = NULL, *output = NULL, *file = NULL;
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":f:o:F:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'f': format = optarg; break;
+		case 'o': output = optarg; break;
+		case 'F': file = optarg; break;
+		case 'h': return cli_print_help(&cli_sql_command);
+		case ':': return cli_usage_error("sql", "option %s needs a value", argv[optind - 1]);
+		default: return cli_usage_error("sql", "unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage_error("sql", "expected one QUERY argument, got %d (quote the query)", argc - optind);
+	const char *query = optind < argc ? argv[optind] : NULL;
+	if (query && file)
+		return cli_usage_error("sql", "give a QUERY or --file, not both");
+
+	cli_sql_session s = {0};
+	s.render.out = stdout;
+	s.render.max_rows = 40;
+	if (format && !cli_format_parse(format, &s.render.format))
+		return cli_usage_error("sql", "unknown format \"%s\" (expected %s)", format, cli_format_names());
+	pond_error err = POND_ERROR_INIT;
+	if (output) {
+		s.render.out = fopen(output, "w");
+		if (!s.render.out) {
+			pond_error_set(&err, POND_EIO, "could not open %s for writing: %m", output);
+			return cli_fail(&err);
+		}
+	}
+	bool tty_out = isatty(fileno(s.render.out));
+	if (!format)
+		s.render.format = tty_out ? CLI_FORMAT_TABLE : CLI_FORMAT_TSV;
+	s.render.width = tty_out ? terminal_width(s.render.out) : 0;
+	s.render.color = tty_out && !getenv("NO_COLOR");
+
+	char *text = NULL;
+	int exit_code = EXIT_OK;
+	if (file) {
+		size_t len;
+		if (pond_file_read(&text, &len, file, (size_t)1 << 30, &err) != 0) {
+			exit_code = cli_fail(&err);
+			goto out;
+		}
+	} else if (query && strcmp(query, "-") != 0) {
+		text = pond_strdup(query);
+	} else if (query || !isatty(STDIN_FILENO)) {
+		if (!(text = read_stream(stdin, "stdin", &err))) {
+			exit_code = cli_fail(&err);
+			goto out;
+		}
+	}
+
+	if (cli_engine_open(&s.engine, &err) != 0) {
+		exit_code = cli_fail(&err);
+		goto out;
+	}
+	cli_sigint_install(s.engine);
+	if (text)
+		exit_code = cli_sql_run(&s, text) == 0 ? EXIT_OK : EXIT_FAIL;
+	else
+		exit_code = cli_shell(&s);
+	cli_sigint_install(NULL);
+	pond_engine_close(&s.engine);
+out:
+	pond_free(text);
+	if (output && s.render.out && fclose(s.render.out) != 0 && exit_code == EXIT_OK) {
+		pond_error_set(&err, POND_EIO, "could not write %s: %m", output);
+		exit_code = cli_fail(&err);
+	}
+	return exit_code;
+}
+
+const cli_command cli_sql_command = {
+	"sql", "run SQL over files and tables, once or in an interactive shell", sql_help, cmd_sql,
+};

@@ -1,0 +1,252 @@
+/*
+ * Unit tests for the util layer: errors, allocation failure injection,
+ * arenas, buffers, JSON helpers, time, uuids, hashing and files.
+ */
+#include "../test.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "pond/util.h"
+
+TEST(error_set_returns_code_and_flattens_newlines)
+{
+	pond_error err = POND_ERROR_INIT;
+	int rc = pond_error_set(&err, POND_EIO, "could not open %s:\nline two", "x.csv");
+	CHECK_INT(rc, POND_EIO);
+	CHECK_INT(err.code, POND_EIO);
+	CHECK_STR(err.msg, "could not open x.csv: line two");
+	pond_error_prefix(&err, "sources/%s", "a.yml");
+	CHECK_STR(err.msg, "sources/a.yml: could not open x.csv: line two");
+	CHECK_STR(pond_error_code_name(POND_ECONFLICT), "conflict");
+	CHECK_INT(pond_error_set(NULL, POND_EINVAL, "ignored"), POND_EINVAL);
+}
+
+TEST(alloc_fail_at_fails_exactly_the_nth_allocation)
+{
+	pond_alloc_fail_at(2);
+	void *a = pond_malloc(8);
+	void *b = pond_malloc(8);
+	void *c = pond_malloc(8);
+	pond_alloc_fail_at(0);
+	CHECK(a != NULL);
+	CHECK(b == NULL);
+	CHECK(c != NULL);
+	pond_free(a);
+	pond_free(c);
+	CHECK(pond_calloc(SIZE_MAX / 2, 4) == NULL);
+	CHECK(pond_reallocarray(NULL, SIZE_MAX / 2, 4) == NULL);
+}
+
+TEST(arena_allocations_are_aligned_and_reset_frees)
+{
+	pond_arena *a = pond_arena_new();
+	CHECK(a != NULL);
+	for (int i = 0; i < 1000; i++) {
+		char *p = pond_arena_alloc(a, (size_t)(i % 37) + 1);
+		CHECK(p != NULL);
+		CHECK(((uintptr_t)p & 15) == 0);
+		p[0] = 'x';
+	}
+	char *big = pond_arena_alloc(a, 100000);
+	CHECK(big != NULL);
+	big[99999] = 'y';
+	CHECK(pond_arena_used(a) >= 100000);
+	CHECK_STR(pond_arena_sprintf(a, "%s-%d", "n", 42), "n-42");
+	CHECK_STR(pond_arena_strndup(a, "abcdef", 3), "abc");
+	pond_arena_reset(a);
+	CHECK_INT(pond_arena_used(a), 0);
+	CHECK(pond_arena_alloc(a, 16) != NULL);
+	CHECK(pond_arena_calloc(a, SIZE_MAX / 2, 4) == NULL);
+	pond_arena_free(&a);
+	CHECK(a == NULL);
+}
+
+TEST(arena_survives_allocation_failures)
+{
+	for (long n = 1; n < 12; n++) {
+		pond_alloc_fail_at(n);
+		pond_arena *a = pond_arena_new();
+		if (a) {
+			for (int i = 0; i < 10; i++)
+				pond_arena_alloc(a, 3000);
+			pond_arena_free(&a);
+		}
+		pond_alloc_fail_at(0);
+	}
+}
+
+TEST(buf_grows_and_oom_is_sticky)
+{
+	pond_buf b = POND_BUF_INIT;
+	CHECK_STR(pond_buf_cstr(&b), "");
+	for (int i = 0; i < 1000; i++)
+		pond_buf_printf(&b, "%d,", i);
+	CHECK(pond_buf_ok(&b));
+	CHECK(pond_str_starts_with(pond_buf_cstr(&b), "0,1,2,"));
+	CHECK(pond_str_ends_with(pond_buf_cstr(&b), "998,999,"));
+	pond_buf_clear(&b);
+	pond_buf_dispose(&b);
+
+	pond_buf c = POND_BUF_INIT;
+	pond_alloc_fail_at(1);
+	pond_buf_puts(&c, "hello");
+	pond_alloc_fail_at(0);
+	pond_buf_puts(&c, "world");  /* sticky: still failed */
+	CHECK(!pond_buf_ok(&c));
+	CHECK(pond_buf_detach(&c) == NULL);
+	pond_buf_dispose(&c);
+}
+
+TEST(json_getters_name_the_field)
+{
+	pond_error err = POND_ERROR_INIT;
+	json_t *doc;
+	const char *text = "{\"a\": 5, \"s\": \"x\", \"b\": true, \"arr\": [1]}";
+	CHECK_OK(pond_json_parse(&doc, text, strlen(text), "t.json", &err), &err);
+	int64_t a = 0;
+	CHECK_OK(pond_json_get_int(doc, "a", &a, "t.json", &err), &err);
+	CHECK_INT(a, 5);
+	const char *s = NULL;
+	CHECK_INT(pond_json_get_int(doc, "s", &a, "t.json", &err), POND_EINVAL);
+	CHECK_STR(err.msg, "t.json: field \"s\" must be an integer");
+	CHECK_INT(pond_json_get_string(doc, "zz", &s, "t.json", &err), POND_ENOTFOUND);
+	CHECK_STR(err.msg, "t.json: missing field \"zz\"");
+	CHECK_OK(pond_json_get_string_opt(doc, "zz", &s, "t.json", &err), &err);
+	CHECK(s == NULL);
+	bool flag = false;
+	CHECK_OK(pond_json_get_bool_opt(doc, "b", &flag, "t.json", &err), &err);
+	CHECK(flag);
+	json_t *arr;
+	CHECK_OK(pond_json_get_array(doc, "arr", &arr, "t.json", &err), &err);
+	CHECK_INT(json_array_size(arr), 1);
+	json_decref(doc);
+
+	CHECK_INT(pond_json_parse(&doc, "{\n\"a\": }", 8, "bad.json", &err), POND_ECORRUPT);
+	CHECK(pond_str_starts_with(err.msg, "bad.json:2:"));
+}
+
+TEST(json_quote_escapes_control_characters)
+{
+	pond_buf b = POND_BUF_INIT;
+	pond_json_quote(&b, "a\"b\\c\n\x01", 7);
+	CHECK_STR(pond_buf_cstr(&b), "\"a\\\"b\\\\c\\n\\u0001\"");
+	pond_buf_dispose(&b);
+}
+
+TEST(civil_days_round_trip_and_known_dates)
+{
+	CHECK_INT(pond_days_from_civil(1970, 1, 1), 0);
+	CHECK_INT(pond_days_from_civil(2017, 11, 16), 17486);
+	CHECK_INT(pond_days_from_civil(1969, 12, 31), -1);
+	CHECK_INT(pond_days_from_civil(2000, 3, 1), 11017);
+	for (int64_t d = -800000; d < 800000; d += 997) {
+		int64_t y;
+		unsigned m, day;
+		pond_civil_from_days(d, &y, &m, &day);
+		CHECK_INT(pond_days_from_civil(y, m, day), d);
+	}
+}
+
+TEST(time_format_and_parse)
+{
+	char s[40];
+	pond_time_format_us(s, 0);
+	CHECK_STR(s, "1970-01-01T00:00:00Z");
+	pond_time_format_us(s, 1510871468123456LL);
+	CHECK_STR(s, "2017-11-16T22:31:08.123456Z");
+	pond_time_format_us(s, -1);
+	CHECK_STR(s, "1969-12-31T23:59:59.999999Z");
+	pond_time_format_ms(s, 1510871468123LL);
+	CHECK_STR(s, "2017-11-16T22:31:08.123Z");
+	pond_error err = POND_ERROR_INIT;
+	int64_t us;
+	CHECK_OK(pond_time_parse_us("2017-11-16T22:31:08", &us, &err), &err);
+	CHECK_INT(us, 1510871468000000LL);
+	CHECK_OK(pond_time_parse_us("2017-11-16 22:31:08.5+01:00", &us, &err), &err);
+	CHECK_INT(us, 1510867868500000LL);
+	CHECK_OK(pond_time_parse_us("2024-02-29", &us, &err), &err);
+	CHECK_INT(pond_time_parse_us("2023-02-29", &us, &err), POND_EINVAL);
+	CHECK_INT(pond_time_parse_us("yesterday", &us, &err), POND_EINVAL);
+	CHECK(strstr(err.msg, "yesterday") != NULL);
+}
+
+TEST(uuid_v4_has_version_bits_and_round_trips)
+{
+	uint8_t u[16], back[16];
+	pond_uuid_v4(u);
+	CHECK_INT(u[6] >> 4, 4);
+	CHECK_INT(u[8] >> 6, 2);
+	char s[37];
+	pond_uuid_format(s, u);
+	CHECK_INT(strlen(s), 36);
+	CHECK_INT(pond_uuid_parse(back, s), 0);
+	CHECK(memcmp(u, back, 16) == 0);
+	CHECK(pond_uuid_parse(back, "not-a-uuid") != 0);
+	char a[37], b[37];
+	pond_uuid_v4_string(a);
+	pond_uuid_v4_string(b);
+	CHECK(strcmp(a, b) != 0);
+}
+
+TEST(murmur3_matches_reference_values)
+{
+	/* Iceberg spec Appendix B: "iceberg" hashes to 1210000089. */
+	CHECK_INT((int32_t)pond_murmur3_32("iceberg", 7, 0), 1210000089);
+	/* long 34 as 8 little-endian bytes: 2017239379. */
+	uint8_t v[8] = {34, 0, 0, 0, 0, 0, 0, 0};
+	CHECK_INT((int32_t)pond_murmur3_32(v, 8, 0), 2017239379);
+	CHECK_INT(pond_murmur3_32("", 0, 0), 0);
+	CHECK(pond_hash64("a", 1) != pond_hash64("b", 1));
+}
+
+TEST(file_write_atomic_then_read_and_limits)
+{
+	pond_error err = POND_ERROR_INIT;
+	char path[4200], dir[4200];
+	snprintf(dir, sizeof(dir), "%s/a/b/c", pond_test_tmpdir());
+	CHECK_OK(pond_mkdirs(dir, &err), &err);
+	snprintf(path, sizeof(path), "%s/f.txt", dir);
+	CHECK_OK(pond_file_write_atomic(path, "hello", 5, &err), &err);
+	CHECK_OK(pond_file_write_atomic(path, "hello2", 6, &err), &err);
+	char *data;
+	size_t len;
+	CHECK_OK(pond_file_read(&data, &len, path, 100, &err), &err);
+	CHECK_INT(len, 6);
+	CHECK_STR(data, "hello2");
+	pond_free(data);
+	CHECK_INT(pond_file_read(&data, &len, path, 3, &err), POND_ELIMIT);
+	CHECK_INT(pond_file_read(&data, &len, "/nonexistent/x", 3, &err), POND_ENOTFOUND);
+	CHECK(strstr(err.msg, "/nonexistent/x") != NULL);
+	CHECK(pond_file_exists(path));
+}
+
+TEST(sql_quoting_doubles_quotes)
+{
+	pond_buf b = POND_BUF_INIT;
+	pond_sql_quote_literal(&b, "it's");
+	pond_buf_putc(&b, ' ');
+	pond_sql_quote_ident(&b, "a\"b");
+	CHECK_STR(pond_buf_cstr(&b), "'it''s' \"a\"\"b\"");
+	pond_buf_dispose(&b);
+	int64_t v;
+	CHECK(pond_str_to_i64("-42", &v) && v == -42);
+	CHECK(!pond_str_to_i64("4x", &v));
+	CHECK(!pond_str_to_i64("", &v));
+	CHECK(pond_str_ieq("Debug", "DEBUG"));
+}
+
+TEST(log_level_from_environment)
+{
+	setenv("POND_LOG", "debug", 1);
+	pond_log_init();
+	CHECK(pond_log_enabled(POND_LOG_DEBUG));
+	setenv("POND_LOG", "error", 1);
+	pond_log_init();
+	CHECK(!pond_log_enabled(POND_LOG_WARN));
+	CHECK(pond_log_enabled(POND_LOG_ERROR));
+	unsetenv("POND_LOG");
+	pond_log_init();
+	CHECK(pond_log_enabled(POND_LOG_WARN));
+	CHECK(!pond_log_enabled(POND_LOG_INFO));
+}
