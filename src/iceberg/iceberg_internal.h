@@ -1,0 +1,53 @@
+/*
+ * Helpers shared by the files of the iceberg layer: typed JSON field reads
+ * with range checks, building JSON with one sticky failure flag, and arena
+ * arrays. Not part of the public API.
+ */
+#ifndef POND_ICEBERG_INTERNAL_H
+#define POND_ICEBERG_INTERNAL_H
+
+#include "pond/iceberg.h"
+
+/* Nesting limit for types read from outside input. */
+#define POND__ICEBERG_MAX_DEPTH 64
+
+/* Reads an integer field that must fit int32; required or optional (then
+ * *out is left alone when the field is missing or null). */
+int pond__ice_get_i32(const json_t *obj, const char *key, int32_t *out, bool required, const char *what,
+                      pond_error *err);
+int pond__ice_get_i64(const json_t *obj, const char *key, int64_t *out, bool required, const char *what,
+                      pond_error *err);
+/* A string field copied into arena; optional leaves *out alone. */
+int pond__ice_get_str(const json_t *obj, const char *key, const char **out, bool required, pond_arena *arena,
+                      const char *what, pond_error *err);
+/* An array field (required or optional: *out NULL when missing). */
+int pond__ice_get_array(const json_t *obj, const char *key, json_t **out, bool required, const char *what,
+                        pond_error *err);
+
+/* Sets obj[key] = value (stealing value). A NULL value or a failed set
+ * clears *ok, so a builder checks once at the end. */
+void pond__ice_set(json_t *obj, const char *key, json_t *value, bool *ok);
+void pond__ice_append(json_t *array, json_t *value, bool *ok);
+
+/* JSON text of any value (for defaults), copied into arena; NULL on failure. */
+const char *pond__ice_json_text(const json_t *value, pond_arena *arena);
+/* Parses JSON text of any value; NULL on failure. New reference. */
+json_t *pond__ice_json_from_text(const char *text);
+
+/* Grows an arena array of n elements of size elem to n+1 (copying), and
+ * returns a pointer to the new, zeroed last element; NULL on failure. */
+void *pond__ice_array_push(pond_arena *arena, void **array, size_t *n, size_t elem);
+
+/* Writes "YYYY-MM-DD" for days since epoch. */
+void pond__ice_format_date(pond_buf *out, int64_t days);
+
+/* Floor division and modulo for negative values (spec rules for transforms). */
+static inline int64_t pond__floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	if ((a % b != 0) && ((a < 0) != (b < 0)))
+		q--;
+	return q;
+}
+
+#endif
