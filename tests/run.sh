@@ -29,6 +29,26 @@ add_counts() {  # $1: label, $2: log file
   [ "$f" -eq 0 ] || failures+=("$1")
 }
 
+# One throw-away PostgreSQL server for the whole suite (catalog tests run
+# against it too), unless the caller already names one in POND_TEST_PG_URL.
+# Failing to start it is a test failure, not a skip.
+if [ -z "${POND_TEST_PG_URL:-}" ]; then
+  pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/pond-pg-XXXXXX")
+  trap 'tests/pg/stop.sh "$pg_dir"' EXIT
+  if POND_TEST_PG_URL=$(tests/pg/start.sh "$pg_dir" 2>"$pg_dir.log"); then
+    export POND_TEST_PG_URL
+    rm -f "$pg_dir.log"
+    echo "== postgresql test server: $POND_TEST_PG_URL"
+  else
+    unset POND_TEST_PG_URL
+    echo "FAIL postgresql test server did not start:"
+    sed 's/^/    /' "$pg_dir.log"
+    rm -f "$pg_dir.log"
+    total_fail=$((total_fail + 1))
+    failures+=("postgresql-server")
+  fi
+fi
+
 for build in "$@"; do
   [ -x "$build/pond" ] || { echo "no $build/pond: run make first" >&2; exit 1; }
   export POND_BIN="$PWD/$build/pond"

@@ -1,0 +1,73 @@
+/*
+ * Inside the catalog layer: the backend interface that sqlite.c and
+ * postgres.c implement, and the catalog struct the public functions in
+ * catalog.c, namespace.c and table.c share. Every public function is written
+ * once against this interface.
+ */
+#ifndef POND_CATALOG_INTERNAL_H
+#define POND_CATALOG_INTERNAL_H
+
+#include "pond/catalog.h"
+
+/* One connection's operations. SQL uses '?' placeholders; params are strings
+ * or NULL. All return 0 or a negative POND_E* with err set. */
+typedef struct pond__catalog_backend {
+	const char *name;
+	int (*exec)(void *conn, const char *sql, const char *const *params, size_t nparams,
+	            long *changes, pond_error *err);
+	int (*query)(void *conn, const char *sql, const char *const *params, size_t nparams,
+	             pond_catalog_row_fn fn, void *payload, pond_error *err);
+	/* Starts a write transaction (SQLite takes the write lock now). */
+	int (*begin)(void *conn, pond_error *err);
+	int (*commit)(void *conn, pond_error *err);
+	void (*rollback)(void *conn);
+	/* Creates the catalog tables if absent, safely against concurrent
+	 * openers. */
+	int (*create_tables)(void *conn, pond_error *err);
+	void (*close)(void *conn);
+} pond__catalog_backend;
+
+struct pond_catalog {
+	const pond__catalog_backend *backend;
+	void *conn;
+	char *name;
+	/* iceberg_tables has Java's iceberg_type column (schema V1); catalogs
+	 * pyiceberg made do not, and are used as they are. */
+	bool has_type_column;
+	/* A transaction is open: the user's (tx_begin) or an internal one. */
+	bool in_tx;
+};
+
+extern const pond__catalog_backend pond__catalog_sqlite;
+extern const pond__catalog_backend pond__catalog_postgres;
+
+int pond__catalog_sqlite_open(void **out, const char *path, int busy_timeout_ms, pond_error *err);
+int pond__catalog_postgres_open(void **out, const char *url, pond_error *err);
+
+/* '?' outside quotes becomes $1, $2, ... (PostgreSQL). Caller frees. */
+char *pond__catalog_pg_placeholders(const char *sql);
+
+/* Runs fn inside a write transaction unless one is open already: commits on
+ * 0, rolls back otherwise. */
+typedef int (*pond__catalog_tx_fn)(pond_catalog *cat, void *payload, pond_error *err);
+int pond__catalog_in_tx(pond_catalog *cat, pond__catalog_tx_fn fn, void *payload, pond_error *err);
+
+/* Checks levels and joins them with '.' into a new string the caller frees;
+ * NULL with err set on failure. what names the role ("namespace"). */
+char *pond__catalog_ns_join(const pond_ns *ns, pond_error *err);
+/* ns exists (see pond_catalog_namespace_exists), ns_str already joined. */
+int pond__catalog_ns_exists(pond_catalog *cat, const char *ns_str, bool *out, pond_error *err);
+
+/* " AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)" or "". */
+const char *pond__catalog_table_filter(const pond_catalog *cat);
+
+/* Runs a query whose first column is a string and collects it into an
+ * arena-owned array (NULL values skipped). */
+int pond__catalog_query_strings(pond_catalog *cat, const char *sql, const char *const *params,
+                                size_t nparams, pond_arena *arena, const char ***out,
+                                size_t *count, pond_error *err);
+/* *out = whether the query returns at least one row. */
+int pond__catalog_query_any(pond_catalog *cat, const char *sql, const char *const *params,
+                            size_t nparams, bool *out, pond_error *err);
+
+#endif

@@ -1,0 +1,224 @@
+/*
+ * The SQLite backend of the catalog: one database file in WAL mode, so
+ * readers never wait for the writer, with a busy timeout so that writers in
+ * other processes queue instead of failing. Write transactions start with
+ * BEGIN IMMEDIATE: a deferred transaction that reads and then writes can
+ * fail with SQLITE_BUSY without waiting, when another process committed in
+ * between (WAL snapshot rule).
+ */
+#include <sqlite3.h>
+#include <string.h>
+
+#include "catalog/catalog_internal.h"
+
+typedef struct {
+	sqlite3 *db;
+	char *path;
+} sqlite_conn;
+
+static int sqlite_fail(sqlite_conn *c, int rc, const char *what, pond_error *err)
+{
+	int code = POND_ESQL;
+	int primary = rc & 0xff;
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+		code = POND_EEXISTS;
+	else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+		return pond_error_set(err, POND_EIO, "could not %s in catalog %s: %s", what, c->path,
+		                      sqlite3_errmsg(c->db));
+	else if (primary == SQLITE_NOMEM)
+		code = POND_ENOMEM;
+	else if (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN || primary == SQLITE_FULL)
+		code = POND_EIO;
+	else if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+		code = POND_ECORRUPT;
+	return pond_error_set(err, code, "catalog %s: %s: %s", c->path, what, sqlite3_errmsg(c->db));
+}
+
+static int prepare(sqlite_conn *c, sqlite3_stmt **stmt, const char *sql, const char *const *params,
+                   size_t nparams, pond_error *err)
+{
+	int rc = sqlite3_prepare_v2(c->db, sql, -1, stmt, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_fail(c, rc, "prepare statement", err);
+	int want = sqlite3_bind_parameter_count(*stmt);
+	if ((size_t)want != nparams) {
+		sqlite3_finalize(*stmt);
+		*stmt = NULL;
+		return pond_error_set(err, POND_EINVAL, "catalog statement wants %d parameters, got %zu",
+		                      want, nparams);
+	}
+	for (size_t i = 0; i < nparams; i++) {
+		rc = params[i] ? sqlite3_bind_text(*stmt, (int)i + 1, params[i], -1, SQLITE_STATIC)
+		               : sqlite3_bind_null(*stmt, (int)i + 1);
+		if (rc != SQLITE_OK) {
+			sqlite3_finalize(*stmt);
+			*stmt = NULL;
+			return sqlite_fail(c, rc, "bind parameter", err);
+		}
+	}
+	return 0;
+}
+
+static int sqlite_exec(void *conn, const char *sql, const char *const *params, size_t nparams,
+                       long *changes, pond_error *err)
+{
+	sqlite_conn *c = conn;
+	sqlite3_stmt *stmt;
+	int rc = prepare(c, &stmt, sql, params, nparams, err);
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE) {
+		rc = sqlite_fail(c, sqlite3_extended_errcode(c->db), "run statement", err);
+		sqlite3_finalize(stmt);
+		return rc;
+	}
+	if (changes)
+		*changes = (long)sqlite3_changes(c->db);
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+static int sqlite_query(void *conn, const char *sql, const char *const *params, size_t nparams,
+                        pond_catalog_row_fn fn, void *payload, pond_error *err)
+{
+	enum { MAX_COLS = 64 };
+	sqlite_conn *c = conn;
+	sqlite3_stmt *stmt;
+	int rc = prepare(c, &stmt, sql, params, nparams, err);
+	if (rc)
+		return rc;
+	int ncols = sqlite3_column_count(stmt);
+	if (ncols > MAX_COLS) {
+		sqlite3_finalize(stmt);
+		return pond_error_set(err, POND_ELIMIT, "catalog query returns %d columns, at most %d",
+		                      ncols, MAX_COLS);
+	}
+	const char *names[MAX_COLS], *values[MAX_COLS];
+	for (int i = 0; i < ncols; i++)
+		names[i] = sqlite3_column_name(stmt, i);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		for (int i = 0; i < ncols; i++) {
+			values[i] = (const char *)sqlite3_column_text(stmt, i);
+			if (!values[i] && sqlite3_column_type(stmt, i) != SQLITE_NULL) {
+				sqlite3_finalize(stmt);
+				return pond_error_set(err, POND_ENOMEM, "out of memory reading catalog %s",
+				                      c->path);
+			}
+		}
+		int stop = fn ? fn(ncols, names, values, payload) : 0;
+		if (stop) {
+			sqlite3_finalize(stmt);
+			return stop;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		rc = sqlite_fail(c, sqlite3_extended_errcode(c->db), "run query", err);
+	else
+		rc = 0;
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int sqlite_begin(void *conn, pond_error *err)
+{
+	return sqlite_exec(conn, "BEGIN IMMEDIATE", NULL, 0, NULL, err);
+}
+
+static int sqlite_commit(void *conn, pond_error *err)
+{
+	return sqlite_exec(conn, "COMMIT", NULL, 0, NULL, err);
+}
+
+static void sqlite_rollback(void *conn)
+{
+	sqlite_conn *c = conn;
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Column types as pyiceberg (SQLAlchemy) and Java create them; iceberg_type
+ * is Java's schema V1 column ('TABLE' or 'VIEW'). */
+static const char *const create_sql[] = {
+	"CREATE TABLE IF NOT EXISTS iceberg_tables ("
+	"catalog_name VARCHAR(255) NOT NULL, "
+	"table_namespace VARCHAR(255) NOT NULL, "
+	"table_name VARCHAR(255) NOT NULL, "
+	"metadata_location VARCHAR(1000), "
+	"previous_metadata_location VARCHAR(1000), "
+	"iceberg_type VARCHAR(5), "
+	"PRIMARY KEY (catalog_name, table_namespace, table_name))",
+	"CREATE TABLE IF NOT EXISTS iceberg_namespace_properties ("
+	"catalog_name VARCHAR(255) NOT NULL, "
+	"namespace VARCHAR(255) NOT NULL, "
+	"property_key VARCHAR(255) NOT NULL, "
+	"property_value VARCHAR(1000) NOT NULL, "
+	"PRIMARY KEY (catalog_name, namespace, property_key))",
+};
+
+static int sqlite_create_tables(void *conn, pond_error *err)
+{
+	int rc = sqlite_begin(conn, err);
+	for (size_t i = 0; !rc && i < sizeof(create_sql) / sizeof(create_sql[0]); i++)
+		rc = sqlite_exec(conn, create_sql[i], NULL, 0, NULL, err);
+	if (!rc)
+		rc = sqlite_commit(conn, err);
+	if (rc)
+		sqlite_rollback(conn);
+	return rc;
+}
+
+static void sqlite_close(void *conn)
+{
+	sqlite_conn *c = conn;
+	if (!c)
+		return;
+	sqlite3_close_v2(c->db);
+	pond_free(c->path);
+	pond_free(c);
+}
+
+int pond__catalog_sqlite_open(void **out, const char *path, int busy_timeout_ms, pond_error *err)
+{
+	*out = NULL;
+	sqlite_conn *c = pond_calloc(1, sizeof(*c));
+	if (!c || !(c->path = pond_strdup(path))) {
+		pond_free(c);
+		return pond_error_set(err, POND_ENOMEM, "out of memory opening catalog %s", path);
+	}
+	int rc = sqlite3_open_v2(path, &c->db,
+	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = pond_error_set(err, POND_EIO, "could not open catalog %s: %s", path,
+		                    c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		sqlite_close(c);
+		return rc;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, busy_timeout_ms);
+	/* WAL: readers and one writer at once, across processes. NORMAL sync
+	 * is durable at checkpoints and never corrupts in WAL mode. */
+	rc = sqlite_query(c, "PRAGMA journal_mode=WAL", NULL, 0, NULL, NULL, err);
+	if (rc == 0)
+		rc = sqlite_exec(c, "PRAGMA synchronous=NORMAL", NULL, 0, NULL, err);
+	if (rc == 0)
+		rc = sqlite_exec(c, "PRAGMA foreign_keys=ON", NULL, 0, NULL, err);
+	if (rc) {
+		sqlite_close(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+const pond__catalog_backend pond__catalog_sqlite = {
+	.name = "sqlite",
+	.exec = sqlite_exec,
+	.query = sqlite_query,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.create_tables = sqlite_create_tables,
+	.close = sqlite_close,
+};

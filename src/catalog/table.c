@@ -1,0 +1,293 @@
+/*
+ * Tables of the SQL catalog: one iceberg_tables row per table, holding the
+ * location of its current metadata file and of the one before. The commit
+ * is Java's and pyiceberg's compare-and-swap: an UPDATE whose WHERE names the
+ * metadata_location the writer started from.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog/catalog_internal.h"
+
+typedef struct {
+	const char *ns_str;
+	const char *name;
+	const char *ns2_str;     /* rename target, or NULL */
+	const char *name2;
+	const char *location;    /* create: first; commit: new */
+	const char *expected;    /* commit: the location read */
+} table_op;
+
+static int check_name(const char *name, pond_error *err)
+{
+	if (!name || !*name)
+		return pond_error_set(err, POND_EINVAL, "a table needs a name");
+	return 0;
+}
+
+static int ns_must_exist(pond_catalog *cat, const char *ns_str, pond_error *err)
+{
+	bool exists;
+	int rc = pond__catalog_ns_exists(cat, ns_str, &exists, err);
+	if (rc == 0 && !exists)
+		rc = pond_error_set(err, POND_ENOTFOUND, "namespace %s does not exist", ns_str);
+	return rc;
+}
+
+static int table_exists(pond_catalog *cat, const char *ns_str, const char *name, bool *out,
+                        pond_error *err)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	         "SELECT 1 FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? "
+	         "AND table_name = ?%s", pond__catalog_table_filter(cat));
+	const char *params[] = {cat->name, ns_str, name};
+	return pond__catalog_query_any(cat, sql, params, 3, out, err);
+}
+
+/* Runs fn on op with ns joined into op->ns_str (and to_ns into ns2_str),
+ * inside a transaction when in_tx. */
+static int with_names(pond_catalog *cat, const pond_ns *ns, const char *name, const pond_ns *to_ns,
+                      const char *to_name, table_op *op, pond__catalog_tx_fn fn, bool in_tx,
+                      pond_error *err)
+{
+	int rc = check_name(name, err);
+	if (rc == 0 && to_ns)
+		rc = check_name(to_name, err);
+	if (rc)
+		return rc;
+	char *ns_str = pond__catalog_ns_join(ns, err);
+	if (!ns_str)
+		return err ? err->code : POND_EINVAL;
+	char *ns2_str = NULL;
+	if (to_ns && !(ns2_str = pond__catalog_ns_join(to_ns, err))) {
+		pond_free(ns_str);
+		return err ? err->code : POND_EINVAL;
+	}
+	op->ns_str = ns_str;
+	op->name = name;
+	op->ns2_str = ns2_str;
+	op->name2 = to_name;
+	rc = in_tx ? pond__catalog_in_tx(cat, fn, op, err) : fn(cat, op, err);
+	pond_free(ns2_str);
+	pond_free(ns_str);
+	return rc;
+}
+
+/* ---- create / register ---------------------------------------------------- */
+
+static int create_tx(pond_catalog *cat, void *payload, pond_error *err)
+{
+	table_op *op = payload;
+	int rc = ns_must_exist(cat, op->ns_str, err);
+	if (rc)
+		return rc;
+	const char *params[] = {cat->name, op->ns_str, op->name, op->location};
+	rc = pond_catalog_exec(cat, cat->has_type_column
+		? "INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, "
+		  "metadata_location, previous_metadata_location, iceberg_type) "
+		  "VALUES (?, ?, ?, ?, NULL, 'TABLE')"
+		: "INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, "
+		  "metadata_location, previous_metadata_location) VALUES (?, ?, ?, ?, NULL)",
+		params, 4, NULL, err);
+	if (rc == POND_EEXISTS)
+		return pond_error_set(err, rc, "table %s.%s already exists", op->ns_str, op->name);
+	return rc;
+}
+
+int pond_catalog_create_table(pond_catalog *cat, const pond_ns *ns, const char *name,
+                              const char *metadata_location, pond_error *err)
+{
+	if (!metadata_location || !*metadata_location)
+		return pond_error_set(err, POND_EINVAL, "table %s needs a metadata location",
+		                      name ? name : "");
+	table_op op = {.location = metadata_location};
+	return with_names(cat, ns, name, NULL, NULL, &op, create_tx, true, err);
+}
+
+int pond_catalog_register_table(pond_catalog *cat, const pond_ns *ns, const char *name,
+                                const char *metadata_location, pond_error *err)
+{
+	return pond_catalog_create_table(cat, ns, name, metadata_location, err);
+}
+
+/* ---- load / exists / list ----------------------------------------------------- */
+
+typedef struct {
+	pond_arena *arena;
+	pond_catalog_table *table;
+	bool found;
+} load_state;
+
+static int load_row(int ncols, const char *const *names, const char *const *values, void *payload)
+{
+	load_state *st = payload;
+	st->found = true;
+	st->table->metadata_location = values[0] ? pond_arena_strdup(st->arena, values[0]) : NULL;
+	st->table->previous_metadata_location =
+		values[1] ? pond_arena_strdup(st->arena, values[1]) : NULL;
+	if ((values[0] && !st->table->metadata_location) ||
+	    (values[1] && !st->table->previous_metadata_location))
+		return POND_ENOMEM;
+	return 0;
+}
+
+int pond_catalog_load_table(pond_catalog *cat, const pond_ns *ns, const char *name,
+                            pond_arena *arena, pond_catalog_table *out, pond_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = check_name(name, err);
+	if (rc)
+		return rc;
+	char *ns_str = pond__catalog_ns_join(ns, err);
+	if (!ns_str)
+		return err ? err->code : POND_EINVAL;
+	char sql[320];
+	snprintf(sql, sizeof(sql),
+	         "SELECT metadata_location, previous_metadata_location FROM iceberg_tables "
+	         "WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?%s",
+	         pond__catalog_table_filter(cat));
+	const char *params[] = {cat->name, ns_str, name};
+	load_state st = {arena, out, false};
+	rc = pond_catalog_query(cat, sql, params, 3, load_row, &st, err);
+	if (rc == POND_ENOMEM)
+		rc = pond_error_set(err, rc, "out of memory loading table %s.%s", ns_str, name);
+	else if (rc == 0 && !st.found)
+		rc = pond_error_set(err, POND_ENOTFOUND, "table %s.%s does not exist", ns_str, name);
+	else if (rc == 0 && !out->metadata_location)
+		rc = pond_error_set(err, POND_ECORRUPT, "table %s.%s has no metadata location", ns_str,
+		                    name);
+	pond_free(ns_str);
+	return rc;
+}
+
+int pond_catalog_table_exists(pond_catalog *cat, const pond_ns *ns, const char *name, bool *out,
+                              pond_error *err)
+{
+	*out = false;
+	int rc = check_name(name, err);
+	if (rc)
+		return rc;
+	char *ns_str = pond__catalog_ns_join(ns, err);
+	if (!ns_str)
+		return err ? err->code : POND_EINVAL;
+	rc = table_exists(cat, ns_str, name, out, err);
+	pond_free(ns_str);
+	return rc;
+}
+
+int pond_catalog_list_tables(pond_catalog *cat, const pond_ns *ns, pond_arena *arena,
+                             const char ***out, size_t *count, pond_error *err)
+{
+	*out = NULL;
+	*count = 0;
+	char *ns_str = pond__catalog_ns_join(ns, err);
+	if (!ns_str)
+		return err ? err->code : POND_EINVAL;
+	char sql[320];
+	snprintf(sql, sizeof(sql),
+	         "SELECT table_name FROM iceberg_tables WHERE catalog_name = ? AND "
+	         "table_namespace = ?%s ORDER BY table_name", pond__catalog_table_filter(cat));
+	const char *params[] = {cat->name, ns_str};
+	int rc = pond__catalog_query_strings(cat, sql, params, 2, arena, out, count, err);
+	if (rc == 0 && *count == 0)
+		rc = ns_must_exist(cat, ns_str, err);
+	pond_free(ns_str);
+	return rc;
+}
+
+/* ---- drop / rename ------------------------------------------------------------ */
+
+static int drop_fn(pond_catalog *cat, void *payload, pond_error *err)
+{
+	table_op *op = payload;
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	         "DELETE FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? "
+	         "AND table_name = ?%s", pond__catalog_table_filter(cat));
+	const char *params[] = {cat->name, op->ns_str, op->name};
+	long changes = 0;
+	int rc = pond_catalog_exec(cat, sql, params, 3, &changes, err);
+	if (rc == 0 && changes == 0)
+		rc = pond_error_set(err, POND_ENOTFOUND, "table %s.%s does not exist", op->ns_str,
+		                    op->name);
+	return rc;
+}
+
+int pond_catalog_drop_table(pond_catalog *cat, const pond_ns *ns, const char *name, pond_error *err)
+{
+	table_op op = {0};
+	return with_names(cat, ns, name, NULL, NULL, &op, drop_fn, false, err);
+}
+
+static int rename_tx(pond_catalog *cat, void *payload, pond_error *err)
+{
+	table_op *op = payload;
+	int rc = ns_must_exist(cat, op->ns2_str, err);
+	if (rc)
+		return rc;
+	char sql[320];
+	snprintf(sql, sizeof(sql),
+	         "UPDATE iceberg_tables SET table_namespace = ?, table_name = ? WHERE catalog_name = ? "
+	         "AND table_namespace = ? AND table_name = ?%s", pond__catalog_table_filter(cat));
+	const char *params[] = {op->ns2_str, op->name2, cat->name, op->ns_str, op->name};
+	long changes = 0;
+	rc = pond_catalog_exec(cat, sql, params, 5, &changes, err);
+	if (rc == POND_EEXISTS)
+		return pond_error_set(err, rc, "cannot rename %s.%s: table %s.%s already exists",
+		                      op->ns_str, op->name, op->ns2_str, op->name2);
+	if (rc == 0 && changes == 0)
+		rc = pond_error_set(err, POND_ENOTFOUND, "table %s.%s does not exist", op->ns_str,
+		                    op->name);
+	return rc;
+}
+
+int pond_catalog_rename_table(pond_catalog *cat, const pond_ns *from_ns, const char *from_name,
+                              const pond_ns *to_ns, const char *to_name, pond_error *err)
+{
+	table_op op = {0};
+	return with_names(cat, from_ns, from_name, to_ns, to_name, &op, rename_tx, true, err);
+}
+
+/* ---- commit ----------------------------------------------------------------------- */
+
+static int commit_fn(pond_catalog *cat, void *payload, pond_error *err)
+{
+	table_op *op = payload;
+	char sql[400];
+	snprintf(sql, sizeof(sql),
+	         "UPDATE iceberg_tables SET metadata_location = ?, previous_metadata_location = ? "
+	         "WHERE catalog_name = ? AND table_namespace = ? AND table_name = ? "
+	         "AND metadata_location = ?%s", pond__catalog_table_filter(cat));
+	const char *params[] = {op->location, op->expected, cat->name, op->ns_str, op->name,
+	                        op->expected};
+	long changes = 0;
+	int rc = pond_catalog_exec(cat, sql, params, 6, &changes, err);
+	if (rc || changes == 1)
+		return rc;
+	bool exists;
+	rc = table_exists(cat, op->ns_str, op->name, &exists, err);
+	if (rc)
+		return rc;
+	if (!exists)
+		return pond_error_set(err, POND_ENOTFOUND, "table %s.%s does not exist", op->ns_str,
+		                      op->name);
+	return pond_error_set(err, POND_ECONFLICT,
+	                      "commit conflict on %s.%s: metadata changed since it was read",
+	                      op->ns_str, op->name);
+}
+
+int pond_catalog_commit_table(pond_catalog *cat, const pond_ns *ns, const char *name,
+                              const char *expected, const char *new_location, pond_error *err)
+{
+	if (!expected || !*expected || !new_location || !*new_location)
+		return pond_error_set(err, POND_EINVAL,
+		                      "a commit to table %s needs the expected and the new metadata location",
+		                      name ? name : "");
+	table_op op = {.location = new_location, .expected = expected};
+	/* The UPDATE alone is the compare-and-swap; the transaction only keeps
+	 * the "conflict or gone?" check on the same snapshot. SQLite's BEGIN
+	 * IMMEDIATE also makes the writer wait its turn under the busy timeout
+	 * instead of failing on a stale WAL snapshot. */
+	return with_names(cat, ns, name, NULL, NULL, &op, commit_fn, true, err);
+}
