@@ -103,6 +103,11 @@ expect_contains "shell .timer" "$shell_out" "run time:"
 expect_contains "shell unknown dot-command" "$shell_out" 'unknown command ".bogus"'
 check "shell wrote history" test -s "$T/.pond_history"
 
+wide_out=$( (printf "select repeat('x', 300) as wide, 42 as n;\n.quit\n") \
+  | HOME="$T" script -qec "stty cols 60; $POND sql" /dev/null 2>&1)
+expect_contains "terminal table truncates wide columns" "$wide_out" "xxx…"
+check "terminal table fits 60 columns" bash -c 'echo "$1" | grep "42" | awk "{ if (length(\$0) > 62) exit 1 }"' _ "$(echo "$wide_out" | tr -d '\r')"
+
 cancel_out=$( (printf 'select count(*) from range(100000000000) where range %% 7 = 1;\n'; sleep 2.5; printf '\003'; sleep 1; printf 'select 99 as still_here;\n.quit\n') \
   | HOME="$T" script -qec "$POND sql" /dev/null 2>&1)
 expect_contains "Ctrl-C cancels the query" "$cancel_out" "query canceled"
