@@ -22,8 +22,8 @@ add_counts() {  # $1: label, $2: log file
     failures+=("$1")
     return
   fi
-  p=$(echo "$line" | sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/')
-  f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+  p=$(echo "$line" | sed -E 's/^(.*[^0-9])?([0-9]+) passed.*/\2/')
+  f=$(echo "$line" | sed -E 's/^.*[^0-9]([0-9]+) failed.*/\1/')
   total_pass=$((total_pass + p))
   total_fail=$((total_fail + f))
   [ "$f" -eq 0 ] || failures+=("$1")
