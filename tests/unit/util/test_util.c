@@ -250,3 +250,94 @@ TEST(log_level_from_environment)
 	CHECK(pond_log_enabled(POND_LOG_WARN));
 	CHECK(!pond_log_enabled(POND_LOG_INFO));
 }
+
+static const pond_yaml_node *parse_yaml(pond_arena *a, const char *text, pond_error *err)
+{
+	pond_yaml_node *root = NULL;
+	if (pond_yaml_parse(&root, text, strlen(text), "pond.yml", a, err) != 0)
+		return NULL;
+	return root;
+}
+
+TEST(yaml_parses_maps_sequences_and_positions)
+{
+	pond_arena *a = pond_arena_new();
+	pond_error err = POND_ERROR_INIT;
+	const pond_yaml_node *root = parse_yaml(a,
+		"name: markets\n"
+		"warehouse: 'data/warehouse'\n"
+		"retries: 3\n"
+		"enabled: yes\n"
+		"tags: [a, b]\n"
+		"defaults: &d {tz: UTC}\n"
+		"pipelines:\n"
+		"  daily:\n"
+		"    schedule: \"0 6 * * *\"\n"
+		"    settings: *d\n"
+		"    steps:\n"
+		"      - ingest: prices\n"
+		"      - transform\n"
+		"empty:\n", &err);
+	CHECK_MSG(root != NULL, "%s", err.msg);
+	CHECK_INT(root->kind, POND_YAML_MAP);
+	const char *s;
+	CHECK_OK(pond_yaml_string(pond_yaml_get(root, "name"), &s, "pond.yml", "name", &err), &err);
+	CHECK_STR(s, "markets");
+	CHECK(pond_yaml_get(root, "warehouse")->quoted);
+	int64_t n;
+	CHECK_OK(pond_yaml_int(pond_yaml_get(root, "retries"), &n, "pond.yml", "retries", &err), &err);
+	CHECK_INT(n, 3);
+	bool b = false;
+	CHECK_OK(pond_yaml_bool(pond_yaml_get(root, "enabled"), &b, "pond.yml", "enabled", &err), &err);
+	CHECK(b);
+	CHECK_INT(pond_yaml_get(root, "tags")->count, 2);
+	const pond_yaml_node *daily = pond_yaml_get(pond_yaml_get(root, "pipelines"), "daily");
+	CHECK(daily != NULL);
+	CHECK_INT(daily->line, 9);
+	CHECK_INT(pond_yaml_get(daily, "schedule")->line, 9);
+	CHECK_STR(pond_yaml_get(pond_yaml_get(daily, "settings"), "tz")->value, "UTC");
+	const pond_yaml_node *steps = pond_yaml_get(daily, "steps");
+	CHECK_INT(steps->count, 2);
+	CHECK_INT(steps->items[1]->line, 13);
+	CHECK(pond_yaml_is_null(pond_yaml_get(root, "empty")));
+	CHECK(pond_yaml_get(root, "missing") == NULL);
+	pond_arena_free(&a);
+}
+
+TEST(yaml_errors_name_file_line_and_key)
+{
+	pond_arena *a = pond_arena_new();
+	pond_error err = POND_ERROR_INIT;
+	CHECK(parse_yaml(a, "a: 1\nb: [1, 2\n", &err) == NULL);
+	CHECK_MSG(pond_str_starts_with(err.msg, "pond.yml:3:"), "%s", err.msg);
+	CHECK(parse_yaml(a, "a: 1\na: 2\n", &err) == NULL);
+	CHECK_STR(err.msg, "pond.yml:2:1: duplicate key \"a\"");
+	const pond_yaml_node *root = parse_yaml(a, "name: x\nwarehous: y\nretries: many\n", &err);
+	CHECK(root != NULL);
+	static const char *const allowed[] = {"name", "warehouse", "retries", NULL};
+	CHECK_INT(pond_yaml_check_keys(root, allowed, "pond.yml", &err), POND_EINVAL);
+	CHECK_STR(err.msg, "pond.yml:2: unknown key \"warehous\"");
+	int64_t n;
+	CHECK_INT(pond_yaml_int(pond_yaml_get(root, "retries"), &n, "pond.yml", "retries", &err), POND_EINVAL);
+	CHECK_STR(err.msg, "pond.yml:3:10: \"retries\" must be a whole number");
+	CHECK(parse_yaml(a, "x: *nope\n", &err) == NULL);
+	CHECK(strstr(err.msg, "unknown alias") != NULL);
+	root = parse_yaml(a, "", &err);
+	CHECK(root != NULL && root->kind == POND_YAML_MAP && root->count == 0);
+	pond_arena_free(&a);
+}
+
+TEST(yaml_depth_is_limited)
+{
+	pond_arena *a = pond_arena_new();
+	pond_error err = POND_ERROR_INIT;
+	pond_buf deep = POND_BUF_INIT;
+	for (int i = 0; i < 100; i++)
+		pond_buf_putc(&deep, '[');
+	for (int i = 0; i < 100; i++)
+		pond_buf_putc(&deep, ']');
+	CHECK(parse_yaml(a, pond_buf_cstr(&deep), &err) == NULL);
+	CHECK_INT(err.code, POND_ELIMIT);
+	pond_buf_dispose(&deep);
+	pond_arena_free(&a);
+}
