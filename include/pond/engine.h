@@ -10,6 +10,7 @@
 
 #include <duckdb.h>
 
+#include "pond/iceberg.h"
 #include "pond/util.h"
 
 typedef struct pond_engine pond_engine;
@@ -119,6 +120,65 @@ int pond_appender_null(pond_appender *app, pond_error *err);
 int pond_appender_end_row(pond_appender *app, pond_error *err);
 /* Flushes and closes; returns the first error if any. *app becomes NULL. */
 int pond_appender_close(pond_appender **app, pond_error *err);
+
+/* ---- Iceberg types and Parquet writing ------------------------------------ */
+
+/* Appends the DuckDB SQL type for an Iceberg type: "BIGINT",
+ * "DECIMAL(10,2)", "STRUCT(\"a\" INTEGER)", "VARCHAR[]", "MAP(K, V)". */
+void pond_engine_iceberg_type_sql(pond_buf *buf, const pond_iceberg_type *type);
+
+/* Maps a DuckDB type to an Iceberg type, allocating in arena; nested field
+ * ids are taken from *next_id (incremented). `column` names the column in
+ * errors: "column \"span\": interval has no Iceberg type". */
+int pond_engine_type_to_iceberg(pond_iceberg_type **out, duckdb_logical_type type, int32_t *next_id,
+                                const char *column, pond_arena *arena, pond_error *err);
+
+/* The Iceberg schema of a query's result (fresh field ids from 1), as a
+ * CREATE TABLE AS needs. */
+int pond_engine_query_schema(pond_engine *engine, const char *select_sql, pond_arena *arena,
+                             pond_iceberg_schema **out, pond_error *err);
+
+/* Statistics of one column of a written file, by Iceberg field id. Min and
+ * max are DuckDB's text for the value, NULL when not known. */
+typedef struct pond_written_column {
+	int32_t field_id;
+	int64_t null_count;   /* -1: unknown */
+	int64_t column_size;  /* bytes; -1: unknown */
+	const char *min;
+	const char *max;
+} pond_written_column;
+
+/* One Parquet file written by pond_engine_write_parquet. */
+typedef struct pond_written_file {
+	const char *path;
+	int64_t record_count;
+	int64_t file_size;
+	size_t ncolumns;
+	pond_written_column *columns;
+	/* Per partition column (in the options' order): the value's text, or
+	 * NULL for a null partition value. */
+	const char **partition_values;
+} pond_written_file;
+
+typedef struct pond_parquet_write_options {
+	const char *dir;              /* target folder; created if missing */
+	int64_t target_file_size;     /* bytes; 0: one file per thread/partition */
+	const char *compression;      /* NULL: zstd */
+	size_t npartitions;           /* partition columns computed per row */
+	const char *const *partition_names; /* column names (folder names) */
+	const char *const *partition_exprs; /* SQL over the schema's columns */
+} pond_parquet_write_options;
+
+#define POND_PARQUET_WRITE_OPTIONS_INIT {NULL, 0, NULL, 0, NULL, NULL}
+
+/* Writes the rows of select_sql (whose columns are the schema's top-level
+ * fields, by name) as Parquet files carrying the schema's field ids into
+ * opts->dir, with unique names, split by the partition expressions. Returns
+ * the files written with their statistics (allocated in arena). Files are
+ * new; nothing existing is changed. */
+int pond_engine_write_parquet(pond_engine *engine, const char *select_sql, const pond_iceberg_schema *schema,
+                              const pond_parquet_write_options *opts, pond_arena *arena,
+                              pond_written_file **files, size_t *nfiles, pond_error *err);
 
 /* ---- errors ---------------------------------------------------------------- */
 
