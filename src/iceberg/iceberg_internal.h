@@ -41,6 +41,14 @@ void *pond__ice_array_push(pond_arena *arena, void **array, size_t *n, size_t el
 /* Writes "YYYY-MM-DD" for days since epoch. */
 void pond__ice_format_date(pond_buf *out, int64_t days);
 
+/* A snapshot object (one entry of "snapshots"), into arena; unknown keys
+ * go to s->extra (a new reference the owner releases). */
+int pond__ice_snapshot_from_json(pond_iceberg_snapshot *s, const json_t *json, int format_version,
+                                 pond_arena *arena, const char *what, pond_error *err);
+json_t *pond__ice_snapshot_to_json(const pond_iceberg_snapshot *s);
+/* A ref's JSON without its name. */
+json_t *pond__ice_ref_to_json(const pond_iceberg_ref *r);
+
 /* Floor division and modulo for negative values (spec rules for transforms). */
 static inline int64_t pond__floor_div(int64_t a, int64_t b)
 {

@@ -217,8 +217,8 @@ static int parse_manifests(pond_iceberg_snapshot *s, const json_t *j, pond_arena
 	return 0;
 }
 
-static int parse_snapshot(pond_iceberg_snapshot *s, const json_t *j, int format_version, pond_arena *arena,
-                          const char *what, pond_error *err)
+int pond__ice_snapshot_from_json(pond_iceberg_snapshot *s, const json_t *j, int format_version, pond_arena *arena,
+                                 const char *what, pond_error *err)
 {
 	int rc;
 	if (!json_is_object(j))
@@ -242,9 +242,6 @@ static int parse_snapshot(pond_iceberg_snapshot *s, const json_t *j, int format_
 		if ((rc = pond__ice_get_str(summary, "operation", &s->operation, format_version >= 2, arena, what, err)) ||
 		    (rc = parse_kv(&s->summary, &s->nsummary, summary, "operation", arena, "summary", what, err)))
 			return rc;
-	} else if (format_version >= 2) {
-		return pond_error_set(err, POND_EINVAL, "%s: snapshot %lld: missing field \"summary\"", what,
-		                      (long long)s->snapshot_id);
 	}
 	return unknown_keys(&s->extra, j, snapshot_keys, what, err);
 }
@@ -259,8 +256,8 @@ static int parse_snapshots(pond_iceberg_metadata *md, const json_t *j, const cha
 	if (md->nsnapshots && !(md->snapshots = arena_array(md->arena, md->nsnapshots, sizeof(*md->snapshots))))
 		return oom(what, err);
 	for (size_t i = 0; i < md->nsnapshots; i++)
-		if ((rc = parse_snapshot(&md->snapshots[i], json_array_get(snapshots, i), md->format_version, md->arena,
-		                         what, err)))
+		if ((rc = pond__ice_snapshot_from_json(&md->snapshots[i], json_array_get(snapshots, i), md->format_version, md->arena,
+		                                       what, err)))
 			return rc;
 	return 0;
 }

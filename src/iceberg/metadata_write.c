@@ -28,7 +28,7 @@ static void merge_extra(json_t *o, const json_t *extra, bool *ok)
 			pond__ice_set(o, key, json_incref(value), ok);
 }
 
-static json_t *snapshot_to_json(const pond_iceberg_snapshot *s)
+json_t *pond__ice_snapshot_to_json(const pond_iceberg_snapshot *s)
 {
 	bool ok = true;
 	json_t *o = json_object();
@@ -57,7 +57,7 @@ static json_t *snapshot_to_json(const pond_iceberg_snapshot *s)
 	return o;
 }
 
-static json_t *ref_to_json(const pond_iceberg_ref *r)
+json_t *pond__ice_ref_to_json(const pond_iceberg_ref *r)
 {
 	bool ok = true;
 	json_t *o = json_object();
@@ -98,9 +98,9 @@ static void put_history(json_t *o, const pond_iceberg_metadata *md, bool *ok)
 {
 	json_t *refs = json_object(), *snapshots = json_array(), *slog = json_array(), *mlog = json_array();
 	for (size_t i = 0; i < md->nrefs; i++)
-		pond__ice_set(refs, md->refs[i].name, ref_to_json(&md->refs[i]), ok);
+		pond__ice_set(refs, md->refs[i].name, pond__ice_ref_to_json(&md->refs[i]), ok);
 	for (size_t i = 0; i < md->nsnapshots; i++)
-		pond__ice_append(snapshots, snapshot_to_json(&md->snapshots[i]), ok);
+		pond__ice_append(snapshots, pond__ice_snapshot_to_json(&md->snapshots[i]), ok);
 	for (size_t i = 0; i < md->nsnapshot_log; i++) {
 		json_t *e = json_object();
 		pond__ice_set(e, "timestamp-ms", json_integer(md->snapshot_log[i].timestamp_ms), ok);
