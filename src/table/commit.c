@@ -1,0 +1,143 @@
+/*
+ * The one commit path for table changes: build updates against the
+ * current metadata, apply them (checking their requirements), write a new
+ * metadata file, and swap the catalog's pointer from the metadata we read
+ * to the new one. A lost swap means another writer committed first: reload,
+ * rebuild, retry with backoff. Files are never overwritten; a failed
+ * attempt deletes the metadata file it wrote.
+ */
+#include "table_internal.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *id, pond_error *err)
+{
+	pond_arena *a = pond_arena_new();
+	if (!a)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_table *t = pond_arena_calloc(a, 1, sizeof(*t));
+	pond_catalog_table row;
+	int rc = t ? pond_catalog_load_table(lake->catalog, &id->ns, id->name, a, &row, err)
+	           : pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc == 0 && !row.metadata_location)
+		rc = pond_error_set(err, POND_ECORRUPT, "table %s has no metadata location in the catalog",
+		                    pond_table_ident_format(a, id));
+	if (rc == 0)
+		rc = pond_iceberg_metadata_load_file(&t->metadata, row.metadata_location, err);
+	if (rc) {
+		pond_arena_free(&a);
+		return rc;
+	}
+	t->arena = a;
+	t->metadata_location = row.metadata_location;
+	t->ident.ns = id->ns;
+	for (size_t i = 0; i < id->ns.nlevels; i++)
+		t->ident.ns.levels[i] = pond_arena_strdup(a, id->ns.levels[i]);
+	t->ident.name = pond_arena_strdup(a, id->name);
+	*out = t;
+	return 0;
+}
+
+void pond_table_free(pond_table **table)
+{
+	if (!table || !*table)
+		return;
+	pond_iceberg_metadata_free(&(*table)->metadata);
+	pond_arena *a = (*table)->arena;
+	pond_arena_free(&a);
+	*table = NULL;
+}
+
+int pond__table_write_metadata(const pond_iceberg_metadata *md, const char *previous, pond_arena *arena,
+                               const char **out_path, pond_error *err)
+{
+	char name[64];
+	int rc = pond_iceberg_metadata_file_name(name, previous, err);
+	if (rc)
+		return rc;
+	const char *dir = pond_arena_sprintf(arena, "%s/metadata", md->location);
+	const char *path = pond_arena_sprintf(arena, "%s/%s", md->location, "metadata");
+	if (!dir || !path)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	path = pond_arena_sprintf(arena, "%s/%s", dir, name);
+	if (!path || (rc = pond_mkdirs(dir, err)) != 0)
+		return path ? rc : pond_error_set(err, POND_ENOMEM, "out of memory");
+	char *text;
+	if ((rc = pond_iceberg_metadata_serialize(&text, md, false, err)) != 0)
+		return rc;
+	rc = pond_file_write_atomic(path, text, strlen(text), err);
+	pond_free(text);
+	if (rc == 0)
+		*out_path = path;
+	return rc;
+}
+
+static void backoff(const pond_commit_options *o, int attempt)
+{
+	int64_t ms = (int64_t)o->base_backoff_ms << (attempt < 16 ? attempt : 16);
+	if (ms > o->max_backoff_ms)
+		ms = o->max_backoff_ms;
+	/* Full jitter: writers that collided spread out. */
+	int64_t wait_us = ms > 0 ? pond_random_i63() % (ms * 1000) + 200 : 200;
+	struct timespec ts = {wait_us / 1000000, (wait_us % 1000000) * 1000};
+	nanosleep(&ts, NULL);
+}
+
+int pond_table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_commit_fn build, void *payload,
+                      const pond_commit_options *opts, pond_table **out, pond_error *err)
+{
+	static const pond_commit_options defaults = POND_COMMIT_OPTIONS_INIT;
+	if (!opts)
+		opts = &defaults;
+	pond_arena *a = pond_arena_new();
+	if (!a)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	const char *name = pond_table_ident_format(a, id);
+	int rc = POND_ECONFLICT;
+	for (int attempt = 0; attempt < opts->max_attempts; attempt++) {
+		pond_table *base = NULL;
+		pond_iceberg_metadata *next = NULL;
+		pond_arena_reset(a);
+		name = pond_table_ident_format(a, id);
+		if ((rc = pond_table_load(&base, lake, id, err)) != 0)
+			break;
+		pond_iceberg_requirement *reqs = NULL;
+		pond_iceberg_update *ups = NULL;
+		size_t nreqs = 0, nups = 0;
+		rc = build(base->metadata, a, &reqs, &nreqs, &ups, &nups, payload, err);
+		pond_iceberg_apply_options aopts = POND_ICEBERG_APPLY_OPTIONS_INIT;
+		aopts.base_metadata_location = base->metadata_location;
+		if (rc == 0)
+			rc = pond_iceberg_metadata_apply(&next, base->metadata, reqs, nreqs, ups, nups, &aopts, err);
+		const char *path = NULL;
+		if (rc == 0)
+			rc = pond__table_write_metadata(next, base->metadata_location, a, &path, err);
+		if (rc == 0) {
+			rc = pond_catalog_commit_table(lake->catalog, &id->ns, id->name, base->metadata_location, path, err);
+			if (rc == POND_ECONFLICT) {
+				/* Someone else committed first: our file is an orphan. */
+				unlink(path);
+				pond_debug("commit on %s lost a race (attempt %d); retrying", name, attempt + 1);
+				pond_iceberg_metadata_free(&next);
+				pond_table_free(&base);
+				backoff(opts, attempt);
+				continue;
+			}
+		}
+		if (rc == POND_ECONFLICT)
+			pond_error_prefix(err, "commit conflict on %s", name);
+		pond_iceberg_metadata_free(&next);
+		pond_table_free(&base);
+		if (rc == 0 && out)
+			rc = pond_table_load(out, lake, id, err);
+		pond_arena_free(&a);
+		return rc;
+	}
+	if (rc == POND_ECONFLICT)
+		pond_error_set(err, POND_ECONFLICT, "commit conflict on %s: still losing to other writers after %d attempts",
+		               name ? name : "table", opts->max_attempts);
+	pond_arena_free(&a);
+	return rc;
+}

@@ -1,0 +1,79 @@
+/*
+ * Lakes (open projects) and table names.
+ */
+#include "table_internal.h"
+
+#include <string.h>
+
+int pond_lake_open(pond_lake **out, const pond_project *project, pond_engine *engine, pond_error *err)
+{
+	pond_lake *l = pond_calloc(1, sizeof(*l));
+	if (!l)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	l->project = project;
+	pond_catalog_options copts = POND_CATALOG_OPTIONS_INIT;
+	copts.name = project->catalog_name;
+	int rc = pond_catalog_open(&l->catalog, project->catalog_uri, &copts, err);
+	if (rc == 0 && !engine) {
+		rc = pond_engine_open(&l->owned_engine, NULL, err);
+		engine = l->owned_engine;
+	}
+	if (rc) {
+		pond_lake_close(&l);
+		return rc;
+	}
+	l->engine = engine;
+	*out = l;
+	return 0;
+}
+
+void pond_lake_close(pond_lake **lake)
+{
+	if (!lake || !*lake)
+		return;
+	pond_catalog_close(&(*lake)->catalog);
+	pond_engine_close(&(*lake)->owned_engine);
+	pond_free(*lake);
+	*lake = NULL;
+}
+
+pond_catalog *pond_lake_catalog(pond_lake *lake)
+{
+	return lake->catalog;
+}
+
+pond_engine *pond_lake_engine(pond_lake *lake)
+{
+	return lake->engine;
+}
+
+const pond_project *pond_lake_project(const pond_lake *lake)
+{
+	return lake->project;
+}
+
+int pond_table_ident_parse(pond_table_ident *out, pond_arena *arena, const char *text, pond_error *err)
+{
+	const char *dot = strrchr(text, '.');
+	const char *name = dot ? dot + 1 : text;
+	if (*name == '\0')
+		return pond_error_set(err, POND_EINVAL, "invalid table name \"%s\"", text);
+	if (!dot) {
+		out->ns = POND_NS(POND_DEFAULT_NAMESPACE);
+	} else {
+		char *ns_text = pond_arena_strndup(arena, text, (size_t)(dot - text));
+		if (!ns_text)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		int rc = pond_ns_parse(&out->ns, arena, ns_text, err);
+		if (rc)
+			return pond_error_prefix(err, "invalid table name \"%s\"", text);
+	}
+	out->name = pond_arena_strdup(arena, name);
+	return out->name ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+}
+
+char *pond_table_ident_format(pond_arena *arena, const pond_table_ident *id)
+{
+	char *ns = pond_ns_to_string(arena, &id->ns);
+	return ns ? pond_arena_sprintf(arena, "%s.%s", ns, id->name) : NULL;
+}

@@ -1,0 +1,179 @@
+/*
+ * Projects: pond.yml found in a folder or its parents, its core keys
+ * (name, warehouse, catalog) resolved to absolute locations, and `pond
+ * init`'s starting files.
+ */
+#include "pond/table.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Every top-level key of pond.yml; the layers that read the others (the
+ * pipelines, the server) add theirs here. */
+static const char *const project_keys[] = {
+	"name", "warehouse", "catalog", "catalog_name", "storage", "pipelines", "server", "defaults", NULL,
+};
+
+static bool is_url(const char *s)
+{
+	return strstr(s, "://") != NULL;
+}
+
+/* path made absolute against root, in the arena. */
+static const char *absolute(pond_arena *a, const char *root, const char *path)
+{
+	if (path[0] == '/' || is_url(path))
+		return pond_arena_strdup(a, path);
+	if (strcmp(path, ".") == 0)
+		return pond_arena_strdup(a, root);
+	return pond_arena_sprintf(a, "%s/%s", root, path);
+}
+
+static int read_string_key(const pond_yaml_node *root, const char *key, const char *def, const char **out,
+                           const char *what, pond_error *err)
+{
+	const pond_yaml_node *n = pond_yaml_get(root, key);
+	if (!n || pond_yaml_is_null(n)) {
+		*out = def;
+		return 0;
+	}
+	int rc = pond_yaml_string(n, out, what, key, err);
+	if (rc == 0 && (*out)[0] == '\0')
+		rc = pond_error_set(err, POND_EINVAL, "%s:%d: \"%s\" is empty", what, n->line, key);
+	return rc;
+}
+
+int pond_project_load(pond_project **out, const char *dir, pond_error *err)
+{
+	pond_arena *a = pond_arena_new();
+	if (!a)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_project *p = pond_arena_calloc(a, 1, sizeof(*p));
+	char real[PATH_MAX];
+	int rc = 0;
+	if (!p) {
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (!realpath(dir, real)) {
+		rc = pond_error_set(err, POND_ENOTFOUND, "could not open project folder %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	p->arena = a;
+	p->root = pond_arena_strdup(a, real);
+	p->config_path = pond_arena_sprintf(a, "%s/pond.yml", real);
+	char *text;
+	size_t len;
+	if ((rc = pond_file_read(&text, &len, p->config_path, 1 << 22, err)) != 0)
+		goto fail;
+	pond_yaml_node *root;
+	rc = pond_yaml_parse(&root, text, len, p->config_path, a, err);
+	pond_free(text);
+	if (rc)
+		goto fail;
+	p->config = root;
+	const char *what = p->config_path;
+	if ((rc = pond_yaml_check_keys(root, project_keys, what, err)) != 0)
+		goto fail;
+	const char *base = strrchr(p->root, '/');
+	const char *warehouse, *catalog;
+	if ((rc = read_string_key(root, "name", base && base[1] ? base + 1 : "pond", &p->name, what, err)) ||
+	    (rc = read_string_key(root, "warehouse", "warehouse", &warehouse, what, err)) ||
+	    (rc = read_string_key(root, "catalog", "catalog.db", &catalog, what, err)) ||
+	    (rc = read_string_key(root, "catalog_name", "pond", &p->catalog_name, what, err)))
+		goto fail;
+	if (pond_str_starts_with(catalog, "sqlite:"))
+		catalog += strlen("sqlite:");
+	p->warehouse = absolute(a, p->root, warehouse);
+	p->catalog_uri = absolute(a, p->root, catalog);
+	if (!p->warehouse || !p->catalog_uri) {
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	*out = p;
+	return 0;
+fail:
+	pond_arena_free(&a);
+	return rc;
+}
+
+int pond_project_find(pond_project **out, const char *dir, bool search_parents, pond_error *err)
+{
+	char path[PATH_MAX];
+	if (!realpath(dir ? dir : ".", path))
+		return pond_error_set(err, POND_ENOTFOUND, "could not open folder %s: %s", dir ? dir : ".", strerror(errno));
+	for (;;) {
+		char config[PATH_MAX + 16];
+		snprintf(config, sizeof(config), "%s/pond.yml", path);
+		if (pond_file_exists(config))
+			return pond_project_load(out, path, err);
+		char *slash = strrchr(path, '/');
+		if (!search_parents || !slash || slash == path)
+			break;
+		*slash = '\0';
+	}
+	return pond_error_set(err, POND_ENOTFOUND,
+	                      "no pond project here (no pond.yml in %s%s); create one with 'pond init DIR' or "
+	                      "point to one with --project DIR",
+	                      dir ? dir : "this folder", search_parents ? " or its parents" : "");
+}
+
+void pond_project_free(pond_project **project)
+{
+	if (project && *project) {
+		pond_arena *a = (*project)->arena;
+		pond_arena_free(&a);
+		*project = NULL;
+	}
+}
+
+static const char init_config[] =
+	"# pond project: %s\n"
+	"#\n"
+	"# Paths are relative to this file.\n"
+	"name: %s\n"
+	"\n"
+	"# Where table data and metadata live: a folder, or s3://bucket/prefix.\n"
+	"warehouse: warehouse\n"
+	"\n"
+	"# The Iceberg SQL catalog: a SQLite file, or postgresql://user@host/db to\n"
+	"# share tables between machines. Spark, Trino, pyiceberg and DuckDB open\n"
+	"# the same catalog.\n"
+	"catalog: catalog.db\n";
+
+int pond_project_init(const char *dir, const char *name, pond_error *err)
+{
+	int rc = pond_mkdirs(dir, err);
+	if (rc)
+		return rc;
+	pond_buf path = POND_BUF_INIT;
+	pond_buf_printf(&path, "%s/pond.yml", dir);
+	if (pond_file_exists(pond_buf_cstr(&path))) {
+		rc = pond_error_set(err, POND_EEXISTS, "%s already exists; not overwriting it", pond_buf_cstr(&path));
+		pond_buf_dispose(&path);
+		return rc;
+	}
+	char real[PATH_MAX];
+	const char *base = realpath(dir, real) ? strrchr(real, '/') : NULL;
+	if (!name)
+		name = base && base[1] ? base + 1 : "pond";
+	pond_buf text = POND_BUF_INIT;
+	pond_buf_printf(&text, init_config, name, name);
+	static const char *const folders[] = {"warehouse", "sources", "models", "exports"};
+	for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]) && rc == 0; i++) {
+		pond_buf sub = POND_BUF_INIT;
+		pond_buf_printf(&sub, "%s/%s", dir, folders[i]);
+		rc = pond_mkdirs(pond_buf_cstr(&sub), err);
+		pond_buf_dispose(&sub);
+	}
+	if (rc == 0)
+		rc = pond_buf_ok(&text) ? pond_file_write_atomic(pond_buf_cstr(&path), text.ptr, text.len, err)
+		                        : pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_buf_dispose(&text);
+	pond_buf_dispose(&path);
+	return rc;
+}

@@ -1,0 +1,311 @@
+/*
+ * Unit tests for the table layer: projects, table creation, the commit
+ * path (retries, conflicts, concurrency across processes), on SQLite and
+ * PostgreSQL catalogs.
+ */
+#include "../test.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pond/table.h"
+
+static const char *project_dir(pond_arena *a, const char *catalog)
+{
+	const char *dir = pond_arena_sprintf(a, "%s/proj", pond_test_tmpdir());
+	pond_error err = POND_ERROR_INIT;
+	if (pond_project_init(dir, "t", &err) != 0) {
+		fprintf(stderr, "    %s\n", err.msg);
+		return NULL;
+	}
+	if (catalog) {
+		/* Point the project at another catalog (PostgreSQL), with a catalog
+		 * name of its own so tests do not see each other's tables. */
+		char name[40];
+		pond_uuid_v4_string(name);
+		name[8] = '\0';
+		const char *yml = pond_arena_sprintf(a, "name: t\nwarehouse: warehouse\ncatalog: %s\ncatalog_name: t%s\n",
+		                                     catalog, name);
+		const char *path = pond_arena_sprintf(a, "%s/pond.yml", dir);
+		if (pond_file_write_atomic(path, yml, strlen(yml), &err) != 0)
+			return NULL;
+	}
+	return dir;
+}
+
+static pond_iceberg_schema *simple_schema(pond_arena *a)
+{
+	pond_iceberg_schema *s = pond_arena_calloc(a, 1, sizeof(*s));
+	pond_iceberg_type *root = pond_arena_calloc(a, 1, sizeof(*root));
+	pond_iceberg_field *f = pond_arena_calloc(a, 2, sizeof(*f));
+	pond_iceberg_type *l = pond_arena_calloc(a, 1, sizeof(*l)), *str = pond_arena_calloc(a, 1, sizeof(*str));
+	l->id = POND_ICEBERG_LONG;
+	str->id = POND_ICEBERG_STRING;
+	f[0] = (pond_iceberg_field){1, "id", true, l, NULL, NULL, NULL};
+	f[1] = (pond_iceberg_field){2, "name", false, str, NULL, NULL, NULL};
+	root->id = POND_ICEBERG_STRUCT;
+	root->nfields = 2;
+	root->fields = f;
+	s->root = root;
+	return s;
+}
+
+static int count_metadata_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += pond_str_ends_with(e->d_name, ".metadata.json");
+	closedir(d);
+	return n;
+}
+
+TEST(project_init_then_find_from_a_subfolder)
+{
+	pond_arena *a = pond_arena_new();
+	pond_error err = POND_ERROR_INIT;
+	const char *dir = project_dir(a, NULL);
+	CHECK(dir != NULL);
+	const char *sub = pond_arena_sprintf(a, "%s/models", dir);
+	pond_project *p;
+	CHECK_OK(pond_project_find(&p, sub, true, &err), &err);
+	CHECK_STR(p->name, "t");
+	CHECK(pond_str_ends_with(p->warehouse, "/proj/warehouse"));
+	CHECK(pond_str_ends_with(p->catalog_uri, "/proj/catalog.db"));
+	CHECK_STR(p->catalog_name, "pond");
+	pond_project_free(&p);
+	CHECK(p == NULL);
+	CHECK_INT(pond_project_find(&p, sub, false, &err), POND_ENOTFOUND);
+	CHECK(strstr(err.msg, "pond init") != NULL);
+	CHECK_INT(pond_project_init(dir, NULL, &err), POND_EEXISTS);
+	pond_arena_free(&a);
+}
+
+TEST(project_config_errors_name_the_line)
+{
+	pond_arena *a = pond_arena_new();
+	pond_error err = POND_ERROR_INIT;
+	const char *dir = pond_arena_sprintf(a, "%s/bad", pond_test_tmpdir());
+	CHECK_OK(pond_mkdirs(dir, &err), &err);
+	const char *path = pond_arena_sprintf(a, "%s/pond.yml", dir);
+	const char *yml = "name: x\nwarehous: w\n";
+	CHECK_OK(pond_file_write_atomic(path, yml, strlen(yml), &err), &err);
+	pond_project *p;
+	CHECK_INT(pond_project_load(&p, dir, &err), POND_EINVAL);
+	CHECK(strstr(err.msg, "pond.yml:2: unknown key \"warehous\"") != NULL);
+	pond_arena_free(&a);
+}
+
+TEST(table_ident_parse_and_format)
+{
+	pond_arena *a = pond_arena_new();
+	pond_error err = POND_ERROR_INIT;
+	pond_table_ident id;
+	CHECK_OK(pond_table_ident_parse(&id, a, "a.b.t", &err), &err);
+	CHECK_INT(id.ns.nlevels, 2);
+	CHECK_STR(id.name, "t");
+	CHECK_STR(pond_table_ident_format(a, &id), "a.b.t");
+	CHECK_OK(pond_table_ident_parse(&id, a, "t", &err), &err);
+	CHECK_STR(pond_table_ident_format(a, &id), "main.t");
+	CHECK_INT(pond_table_ident_parse(&id, a, "ns.", &err), POND_EINVAL);
+	pond_arena_free(&a);
+}
+
+/* Opens a lake on a fresh project with the given catalog (NULL: SQLite). */
+static pond_lake *open_lake(pond_arena *a, const char *catalog, pond_project **project)
+{
+	pond_error err = POND_ERROR_INIT;
+	const char *dir = project_dir(a, catalog);
+	pond_lake *lake = NULL;
+	if (!dir || pond_project_load(project, dir, &err) != 0 || pond_lake_open(&lake, *project, NULL, &err) != 0)
+		fprintf(stderr, "    %s\n", err.msg);
+	return lake;
+}
+
+static void create_and_commit(const char *catalog)
+{
+	pond_arena *a = pond_arena_new();
+	pond_error err = POND_ERROR_INIT;
+	pond_project *p = NULL;
+	pond_lake *lake = open_lake(a, catalog, &p);
+	CHECK(lake != NULL);
+	pond_table_ident id;
+	CHECK_OK(pond_table_ident_parse(&id, a, "sales.orders", &err), &err);
+	pond_table *t;
+	pond_iceberg_kv props[] = {{"owner", "finance"}};
+	CHECK_OK(pond_table_create(lake, &id, simple_schema(a), NULL, props, 1, &t, &err), &err);
+	CHECK(pond_str_ends_with(t->metadata->location, "/warehouse/sales/orders"));
+	CHECK(strstr(t->metadata_location, "/metadata/00000-") != NULL);
+	CHECK_STR(pond_iceberg_metadata_property(t->metadata, "owner"), "finance");
+	CHECK_INT(t->metadata->format_version, 2);
+	CHECK_INT(pond_iceberg_metadata_current_schema(t->metadata)->root->nfields, 2);
+	pond_table_free(&t);
+
+	CHECK_INT(pond_table_create(lake, &id, simple_schema(a), NULL, NULL, 0, NULL, &err), POND_EEXISTS);
+	CHECK_STR(err.msg, "table sales.orders already exists");
+
+	pond_iceberg_kv set[] = {{"color", "blue"}};
+	const char *remove[] = {"owner"};
+	CHECK_OK(pond_table_set_properties(lake, &id, set, 1, remove, 1, &err), &err);
+	CHECK_OK(pond_table_load(&t, lake, &id, &err), &err);
+	CHECK(strstr(t->metadata_location, "/metadata/00001-") != NULL);
+	CHECK_STR(pond_iceberg_metadata_property(t->metadata, "color"), "blue");
+	CHECK(pond_iceberg_metadata_property(t->metadata, "owner") == NULL);
+	CHECK_INT(t->metadata->nmetadata_log, 1);
+	const char *mdir = pond_arena_sprintf(a, "%s/metadata", t->metadata->location);
+	CHECK_INT(count_metadata_files(mdir), 2);
+	pond_table_free(&t);
+
+	pond_table_ident missing;
+	CHECK_OK(pond_table_ident_parse(&missing, a, "sales.nope", &err), &err);
+	CHECK_INT(pond_table_load(&t, lake, &missing, &err), POND_ENOTFOUND);
+	CHECK(strstr(err.msg, "sales.nope") != NULL);
+
+	CHECK_OK(pond_table_drop(lake, &id, true, &err), &err);
+	CHECK(!pond_file_exists(mdir));
+	CHECK_INT(pond_table_load(&t, lake, &id, &err), POND_ENOTFOUND);
+	pond_lake_close(&lake);
+	pond_project_free(&p);
+	pond_arena_free(&a);
+}
+
+TEST(table_create_commit_drop_sqlite)
+{
+	create_and_commit(NULL);
+}
+
+TEST(table_create_commit_drop_pg)
+{
+	const char *url = getenv("POND_TEST_PG_URL");
+	CHECK_MSG(url != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh");
+	create_and_commit(url);
+}
+
+/* A change whose requirement fails: the main branch must still be at a
+ * snapshot it is not at. */
+static int build_stale(const pond_iceberg_metadata *base, pond_arena *arena, pond_iceberg_requirement **reqs,
+                       size_t *nreqs, pond_iceberg_update **ups, size_t *nups, void *payload, pond_error *err)
+{
+	(void)base; (void)payload; (void)err; (void)ups;
+	pond_iceberg_requirement *r = pond_arena_calloc(arena, 1, sizeof(*r));
+	r->type = POND_ICEBERG_ASSERT_REF_SNAPSHOT_ID;
+	r->ref = "main";
+	r->has_snapshot_id = true;
+	r->snapshot_id = 12345;
+	*reqs = r;
+	*nreqs = 1;
+	*nups = 0;
+	return 0;
+}
+
+TEST(table_commit_with_a_failed_requirement_is_a_conflict_and_changes_nothing)
+{
+	pond_arena *a = pond_arena_new();
+	pond_error err = POND_ERROR_INIT;
+	pond_project *p = NULL;
+	pond_lake *lake = open_lake(a, NULL, &p);
+	CHECK(lake != NULL);
+	pond_table_ident id;
+	CHECK_OK(pond_table_ident_parse(&id, a, "t1", &err), &err);
+	CHECK_OK(pond_table_create(lake, &id, simple_schema(a), NULL, NULL, 0, NULL, &err), &err);
+	CHECK_INT(pond_table_commit(lake, &id, build_stale, NULL, NULL, NULL, &err), POND_ECONFLICT);
+	CHECK_MSG(pond_str_starts_with(err.msg, "commit conflict on main.t1: "), "%s", err.msg);
+	pond_table *t;
+	CHECK_OK(pond_table_load(&t, lake, &id, &err), &err);
+	CHECK(strstr(t->metadata_location, "/00000-") != NULL);
+	CHECK_INT(count_metadata_files(pond_arena_sprintf(a, "%s/metadata", t->metadata->location)), 1);
+	pond_table_free(&t);
+	pond_lake_close(&lake);
+	pond_project_free(&p);
+	pond_arena_free(&a);
+}
+
+typedef struct {
+	int writer, i;
+} counter_change;
+
+static int build_counter(const pond_iceberg_metadata *base, pond_arena *arena, pond_iceberg_requirement **reqs,
+                         size_t *nreqs, pond_iceberg_update **ups, size_t *nups, void *payload, pond_error *err)
+{
+	(void)base; (void)reqs; (void)nreqs; (void)err;
+	counter_change *c = payload;
+	pond_iceberg_kv *kv = pond_arena_calloc(arena, 1, sizeof(*kv));
+	kv->key = pond_arena_sprintf(arena, "w%d.%d", c->writer, c->i);
+	kv->value = "1";
+	pond_iceberg_update *u = pond_arena_calloc(arena, 1, sizeof(*u));
+	u->action = POND_ICEBERG_SET_PROPERTIES;
+	u->properties = kv;
+	u->nproperties = 1;
+	*ups = u;
+	*nups = 1;
+	return 0;
+}
+
+static void concurrent_commits(const char *catalog)
+{
+	pond_arena *a = pond_arena_new();
+	pond_error err = POND_ERROR_INIT;
+	pond_project *p = NULL;
+	pond_lake *lake = open_lake(a, catalog, &p);
+	CHECK(lake != NULL);
+	pond_table_ident id;
+	CHECK_OK(pond_table_ident_parse(&id, a, "race.t", &err), &err);
+	CHECK_OK(pond_table_create(lake, &id, simple_schema(a), NULL, NULL, 0, NULL, &err), &err);
+	pond_lake_close(&lake);
+	enum { WRITERS = 4, COMMITS = 50 };
+	pid_t pids[WRITERS];
+	for (int w = 0; w < WRITERS; w++) {
+		pids[w] = fork();
+		if (pids[w] == 0) {
+			pond_lake *mine;
+			int failed = pond_lake_open(&mine, p, NULL, &err) != 0;
+			for (int i = 0; i < COMMITS && !failed; i++) {
+				counter_change c = {w, i};
+				if (pond_table_commit(mine, &id, build_counter, &c, NULL, NULL, &err) != 0) {
+					fprintf(stderr, "    writer %d: %s\n", w, err.msg);
+					failed = 1;
+				}
+			}
+			pond_lake_close(&mine);
+			_exit(failed);
+		}
+	}
+	int all_ok = 1;
+	for (int w = 0; w < WRITERS; w++) {
+		int status;
+		waitpid(pids[w], &status, 0);
+		all_ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	}
+	CHECK(all_ok);
+	CHECK_OK(pond_lake_open(&lake, p, NULL, &err), &err);
+	pond_table *t;
+	CHECK_OK(pond_table_load(&t, lake, &id, &err), &err);
+	CHECK_INT(t->metadata->nproperties, WRITERS * COMMITS);
+	for (int w = 0; w < WRITERS; w++)
+		for (int i = 0; i < COMMITS; i++)
+			CHECK(pond_iceberg_metadata_property(t->metadata, pond_arena_sprintf(a, "w%d.%d", w, i)) != NULL);
+	/* Losers delete their metadata files: one file per successful commit. */
+	CHECK_INT(count_metadata_files(pond_arena_sprintf(a, "%s/metadata", t->metadata->location)),
+	          WRITERS * COMMITS + 1);
+	pond_table_free(&t);
+	pond_lake_close(&lake);
+	pond_project_free(&p);
+	pond_arena_free(&a);
+}
+
+TEST(table_concurrent_commits_from_four_processes_all_land_sqlite)
+{
+	concurrent_commits(NULL);
+}
+
+TEST(table_concurrent_commits_from_four_processes_all_land_pg)
+{
+	const char *url = getenv("POND_TEST_PG_URL");
+	CHECK_MSG(url != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh");
+	concurrent_commits(url);
+}
