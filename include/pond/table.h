@@ -12,6 +12,7 @@
 #include "pond/catalog.h"
 #include "pond/engine.h"
 #include "pond/iceberg.h"
+#include "pond/manifest.h"
 #include "pond/util.h"
 
 /* ---- projects ---------------------------------------------------------------- */
@@ -122,5 +123,24 @@ int pond_table_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pon
 /* Sets and removes table properties in one commit. */
 int pond_table_set_properties(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_kv *set,
                               size_t nset, const char *const *remove, size_t nremove, pond_error *err);
+
+/* ---- writes ---------------------------------------------------------------------- */
+
+/* What a write did. */
+typedef struct pond_write_result {
+	int64_t snapshot_id;     /* the new snapshot; 0 when nothing was committed */
+	int64_t added_records;
+	int64_t added_files;
+	int64_t added_bytes;
+	int64_t deleted_records;
+	int64_t deleted_files;
+} pond_write_result;
+
+/* Appends the rows of select_sql (columns by position, cast to the table's
+ * column types) as one snapshot. Data files are written first, then one
+ * commit; when the commit fails the new files are removed and the table
+ * is as it was. An empty result commits nothing. */
+int pond_table_append_query(pond_lake *lake, const pond_table_ident *id, const char *select_sql,
+                            pond_write_result *out, pond_error *err);
 
 #endif

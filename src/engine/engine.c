@@ -51,6 +51,13 @@ int pond_engine_open(pond_engine **out, const pond_engine_options *opts, pond_er
 		pond_free(e);
 		return pond_error_set(err, POND_ESQL, "could not connect to the SQL engine");
 	}
+	/* Iceberg's time transforms and timestamptz values are in UTC; the
+	 * session zone must not depend on the machine's. */
+	int rc = pond_engine_exec(e, "SET TimeZone = 'UTC'", err);
+	if (rc) {
+		pond_engine_close(&e);
+		return pond_error_prefix(err, "could not set up the SQL engine");
+	}
 	*out = e;
 	return 0;
 }

@@ -1,0 +1,194 @@
+/*
+ * Unit tests for appends: data files, manifests and snapshots that scan
+ * planning and DuckDB read back, partitioned and not.
+ */
+#include "../test.h"
+
+#include <dirent.h>
+
+#include "pond/table.h"
+
+typedef struct {
+	pond_arena *a;
+	pond_project *project;
+	pond_lake *lake;
+	pond_table_ident id;
+} fixture;
+
+static int setup(fixture *f, const char *table)
+{
+	pond_error err = POND_ERROR_INIT;
+	f->a = pond_arena_new();
+	const char *dir = pond_arena_sprintf(f->a, "%s/proj", pond_test_tmpdir());
+	if (pond_project_init(dir, "t", &err) || pond_project_load(&f->project, dir, &err) ||
+	    pond_lake_open(&f->lake, f->project, NULL, &err) || pond_table_ident_parse(&f->id, f->a, table, &err)) {
+		fprintf(stderr, "    setup: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void teardown(fixture *f)
+{
+	pond_lake_close(&f->lake);
+	pond_project_free(&f->project);
+	pond_arena_free(&f->a);
+}
+
+/* Creates f->id with the schema of a query, partitioned by spec_json (a
+ * JSON partition spec over the query's columns, or NULL). */
+static int create_from(fixture *f, const char *query, const char *spec_json)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_iceberg_schema *schema;
+	pond_iceberg_partition_spec *spec = NULL;
+	if (pond_engine_query_schema(pond_lake_engine(f->lake), query, f->a, &schema, &err) != 0)
+		goto fail;
+	if (spec_json) {
+		json_t *j;
+		int32_t next = POND_ICEBERG_PARTITION_FIELD_START;
+		if (pond_json_parse(&j, spec_json, strlen(spec_json), "spec", &err) != 0)
+			goto fail;
+		int rc = pond_iceberg_partition_spec_from_json(&spec, j, &next, f->a, "spec", &err);
+		json_decref(j);
+		if (rc)
+			goto fail;
+	}
+	if (pond_table_create(f->lake, &f->id, schema, spec, NULL, 0, NULL, &err) != 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "    create: %s\n", err.msg);
+	return -1;
+}
+
+/* Plans the current snapshot (with an optional filter) and counts rows
+ * through DuckDB over the planned files. */
+static int64_t count_rows(fixture *f, const char *filter, size_t *nfiles)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_table *t;
+	pond_fileio *io;
+	pond_scan_plan *plan;
+	if (pond_table_load(&t, f->lake, &f->id, &err) || pond_fileio_local_new(&io, &err))
+		return -1;
+	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
+	pond_expr *e = NULL;
+	if (filter && pond_expr_parse(&e, filter, f->a, &err) != 0)
+		return -2;
+	so.filter = e;
+	if (pond_scan_plan_files(&plan, t->metadata, io, &so, &err) != 0) {
+		fprintf(stderr, "    plan: %s\n", err.msg);
+		return -3;
+	}
+	*nfiles = plan->ntasks;
+	int64_t rows = 0;
+	if (plan->ntasks > 0) {
+		pond_buf sql = POND_BUF_INIT;
+		pond_buf_puts(&sql, "select count(*) from read_parquet([");
+		for (size_t i = 0; i < plan->ntasks; i++) {
+			if (i)
+				pond_buf_putc(&sql, ',');
+			pond_sql_quote_literal(&sql, plan->tasks[i].path);
+		}
+		pond_buf_puts(&sql, "])");
+		if (pond_engine_query_int(pond_lake_engine(f->lake), pond_buf_cstr(&sql), &rows, &err) != 0)
+			rows = -4;
+		pond_buf_dispose(&sql);
+	}
+	pond_scan_plan_free(&plan);
+	pond_fileio_free(&io);
+	pond_table_free(&t);
+	return rows;
+}
+
+TEST(append_twice_makes_two_snapshots_read_back_by_duckdb)
+{
+	fixture f;
+	CHECK(setup(&f, "sales.orders") == 0);
+	const char *q = "select range as id, 'n' || range as name from range(1000)";
+	CHECK(create_from(&f, q, NULL) == 0);
+	pond_error err = POND_ERROR_INIT;
+	pond_write_result r1, r2;
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, q, &r1, &err), &err);
+	CHECK_INT(r1.added_records, 1000);
+	CHECK(r1.snapshot_id > 0);
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 5000 + range, NULL from range(500)", &r2, &err), &err);
+	pond_table *t;
+	CHECK_OK(pond_table_load(&t, f.lake, &f.id, &err), &err);
+	const pond_iceberg_snapshot *s = pond_iceberg_metadata_current_snapshot(t->metadata);
+	CHECK(s != NULL);
+	CHECK_INT(s->snapshot_id, r2.snapshot_id);
+	CHECK(s->has_parent);
+	CHECK_INT(s->parent_snapshot_id, r1.snapshot_id);
+	CHECK_INT(s->sequence_number, 2);
+	CHECK_STR(s->operation, "append");
+	const char *total = NULL;
+	for (size_t i = 0; i < s->nsummary; i++)
+		if (strcmp(s->summary[i].key, "total-records") == 0)
+			total = s->summary[i].value;
+	CHECK_STR(total, "1500");
+	pond_table_free(&t);
+	size_t nfiles;
+	CHECK_INT(count_rows(&f, NULL, &nfiles), 1500);
+	CHECK_INT(nfiles, 2);
+	/* Column bounds prune: ids of the second append are all >= 5000. */
+	CHECK_INT(count_rows(&f, "id >= 5000", &nfiles), 500);
+	CHECK_INT(nfiles, 1);
+	teardown(&f);
+}
+
+TEST(append_to_a_partitioned_table_splits_files_and_prunes_by_partition)
+{
+	fixture f;
+	CHECK(setup(&f, "events") == 0);
+	const char *q = "select range as id, range % 3 as k, timestamp '2024-01-01' + to_hours(range) as ts from range(240)";
+	CHECK(create_from(&f, q,
+		"{\"spec-id\": 0, \"fields\": [{\"source-id\": 2, \"field-id\": 1000, \"name\": \"k\", \"transform\": \"identity\"},"
+		" {\"source-id\": 3, \"field-id\": 1001, \"name\": \"ts_day\", \"transform\": \"day\"}]}") == 0);
+	pond_error err = POND_ERROR_INIT;
+	pond_write_result r;
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, q, &r, &err), &err);
+	CHECK_INT(r.added_records, 240);
+	CHECK_INT(r.added_files, 30);  /* 3 values of k x 10 days */
+	size_t nfiles;
+	CHECK_INT(count_rows(&f, NULL, &nfiles), 240);
+	CHECK_INT(nfiles, 30);
+	CHECK_INT(count_rows(&f, "k = 1", &nfiles), 80);
+	CHECK_INT(nfiles, 10);
+	CHECK_INT(count_rows(&f, "ts >= '2024-01-10T00:00:00'", &nfiles), 24);
+	CHECK_INT(nfiles, 3);
+	teardown(&f);
+}
+
+TEST(append_refuses_a_query_with_the_wrong_column_count_and_commits_nothing)
+{
+	fixture f;
+	CHECK(setup(&f, "t") == 0);
+	CHECK(create_from(&f, "select 1 as a, 2 as b", NULL) == 0);
+	pond_error err = POND_ERROR_INIT;
+	pond_write_result r;
+	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 1", &r, &err), POND_EINVAL);
+	CHECK_STR(err.msg, "table main.t has 2 columns but the query returns 1");
+	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 'x', 2", &r, &err), POND_ESQL);
+	CHECK(strstr(err.msg, "Could not convert") != NULL);
+	/* An empty result commits nothing. */
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 1, 2 where false", &r, &err), &err);
+	CHECK_INT(r.snapshot_id, 0);
+	pond_table *t;
+	CHECK_OK(pond_table_load(&t, f.lake, &f.id, &err), &err);
+	CHECK(pond_iceberg_metadata_current_snapshot(t->metadata) == NULL);
+	/* No data files were left behind by the failed writes. */
+	const char *data = pond_arena_sprintf(f.a, "%s/data", t->metadata->location);
+	DIR *d = opendir(data);
+	int files = 0;
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)))
+			files += pond_str_ends_with(e->d_name, ".parquet");
+		closedir(d);
+	}
+	CHECK_INT(files, 0);
+	pond_table_free(&t);
+	teardown(&f);
+}
