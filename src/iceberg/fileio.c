@@ -161,14 +161,56 @@ int pond_fileio_remap_table(pond_fileio *io, const pond_iceberg_metadata *md, co
 	char *recorded = normalise_dir(md->location);
 	char *real = table_dir ? normalise_dir(table_dir) : NULL;
 	int rc = 0;
-	if (!table_dir || !recorded || !real)
+	if (!table_dir || !recorded || !real) {
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory remapping table %s", metadata_path);
-	else if (strcmp(recorded, real) != 0 && strcmp(local_path(recorded), real) != 0)
-		rc = pond_fileio_set_remap(io, recorded, real, err);
+	} else if (strcmp(recorded, real) != 0 && strcmp(local_path(recorded), real) != 0) {
+		/* Strip the folders both paths end with, so that files outside
+		 * the table folder but under the same root (a warehouse, a
+		 * bucket) move too: s3a://b/spark/t vs /x/icebird/spark/t maps
+		 * s3a://b to /x/icebird. A relative location is all suffix: its
+		 * relative paths resolve against the real root. */
+		size_t i = strlen(recorded), j = strlen(real), mi = i, mj = j;
+		for (;;) {
+			size_t ri = i, rj = j;
+			while (ri > 0 && recorded[ri - 1] != '/')
+				ri--;
+			while (rj > 0 && real[rj - 1] != '/')
+				rj--;
+			if (i - ri != j - rj || i == ri || memcmp(recorded + ri, real + rj, i - ri) != 0)
+				break;
+			mi = ri;
+			mj = rj;
+			if (ri == 0 || rj == 0)
+				break;
+			i = ri - 1;
+			j = rj - 1;
+		}
+		if (mi == strlen(recorded)) {
+			rc = pond_fileio_set_remap(io, recorded, real, err);
+		} else {
+			char *from = pond_strndup(recorded, mi);
+			char *to = mj ? pond_strndup(real, mj) : pond_strdup(".");
+			if (!from || !to)
+				rc = pond_error_set(err, POND_ENOMEM, "out of memory remapping table %s", metadata_path);
+			else
+				rc = pond_fileio_set_remap(io, from, to, err);
+			pond_free(from);
+			pond_free(to);
+		}
+	}
 	pond_free(table_dir);
 	pond_free(recorded);
 	pond_free(real);
 	return rc;
+}
+
+static bool is_relative(const char *p)
+{
+	if (p[0] == '/')
+		return false;
+	const char *colon = strchr(p, ':');
+	const char *slash = strchr(p, '/');
+	return !colon || (slash && slash < colon);
 }
 
 void pond_fileio_resolve(const pond_fileio *io, const char *path, pond_buf *out)
@@ -177,6 +219,13 @@ void pond_fileio_resolve(const pond_fileio *io, const char *path, pond_buf *out)
 	while (io->remap_from && p[0] == '.' && p[1] == '/')
 		p += 2;
 	size_t n = io->remap_from ? strlen(io->remap_from) : 0;
+	if (io->remap_from && n == 0 && is_relative(p)) {
+		/* a relative location: relative paths hang off the real root */
+		pond_buf_puts(out, io->remap_to);
+		pond_buf_putc(out, '/');
+		pond_buf_puts(out, p);
+		return;
+	}
 	if (n && strncmp(p, io->remap_from, n) == 0 && (p[n] == '/' || p[n] == '\0')) {
 		pond_buf_puts(out, io->remap_to);
 		pond_buf_puts(out, p + n);
