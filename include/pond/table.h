@@ -136,11 +136,23 @@ typedef struct pond_write_result {
 	int64_t deleted_files;
 } pond_write_result;
 
+/* How a write commits. */
+typedef struct pond_write_options {
+	/* Extra snapshot summary entries, committed atomically with the data
+	 * (ingestion keeps its cursor state here). */
+	const pond_iceberg_kv *summary;
+	size_t nsummary;
+	/* The branch to commit to; NULL: main. Created when missing. */
+	const char *branch;
+} pond_write_options;
+
+#define POND_WRITE_OPTIONS_INIT {NULL, 0, NULL}
+
 /* Appends the rows of select_sql (columns by position, cast to the table's
  * column types) as one snapshot. Data files are written first, then one
  * commit; when the commit fails the new files are removed and the table
- * is as it was. An empty result commits nothing. */
+ * is as it was. An empty result commits nothing. opts may be NULL. */
 int pond_table_append_query(pond_lake *lake, const pond_table_ident *id, const char *select_sql,
-                            pond_write_result *out, pond_error *err);
+                            const pond_write_options *opts, pond_write_result *out, pond_error *err);
 
 #endif

@@ -213,6 +213,7 @@ typedef struct {
 	const char *list_path;           /* this attempt's manifest list */
 	int attempt;
 	const char *location;
+	const pond_write_options *opts;
 } append_commit;
 
 static const char *summary_value(const pond_iceberg_snapshot *s, const char *key)
@@ -238,7 +239,13 @@ static int build_append(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 		unlink(c->list_path);  /* the last attempt's list lost the race */
 		c->list_path = NULL;
 	}
-	const pond_iceberg_snapshot *parent = pond_iceberg_metadata_current_snapshot(base);
+	const char *branch = c->opts->branch ? c->opts->branch : "main";
+	const pond_iceberg_ref *head = pond_iceberg_metadata_ref(base, branch);
+	/* A new branch starts from main's head, as in git. */
+	const pond_iceberg_snapshot *parent = head ? pond_iceberg_metadata_snapshot(base, head->snapshot_id)
+	                                           : pond_iceberg_metadata_current_snapshot(base);
+	if (head && head->is_tag)
+		return pond_error_set(err, POND_EINVAL, "cannot write to %s: it is a tag, not a branch", branch);
 	int64_t seq = base->last_sequence_number + 1;
 	/* The new manifest first, then the parent's. */
 	pond_manifest_file *parent_manifests = NULL;
@@ -270,7 +277,7 @@ static int build_append(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 		return rc;
 
 	pond_iceberg_snapshot *snap = pond_arena_calloc(a, 1, sizeof(*snap));
-	pond_iceberg_kv *summary = pond_arena_calloc(a, 10, sizeof(*summary));
+	pond_iceberg_kv *summary = pond_arena_calloc(a, 10 + c->opts->nsummary, sizeof(*summary));
 	pond_iceberg_update *u = pond_arena_calloc(a, 2, sizeof(*u));
 	pond_iceberg_requirement *r = pond_arena_calloc(a, 1, sizeof(*r));
 	if (!snap || !summary || !u || !r)
@@ -287,6 +294,8 @@ static int build_append(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 	SUMMARY("total-position-deletes", summary_total(parent, "total-position-deletes"));
 	SUMMARY("total-equality-deletes", summary_total(parent, "total-equality-deletes"));
 #undef SUMMARY
+	for (size_t i = 0; i < c->opts->nsummary; i++)
+		summary[ns++] = c->opts->summary[i];
 	snap->snapshot_id = c->snapshot_id;
 	snap->has_parent = parent != NULL;
 	snap->parent_snapshot_id = parent ? parent->snapshot_id : 0;
@@ -301,9 +310,12 @@ static int build_append(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 	u[0].action = POND_ICEBERG_ADD_SNAPSHOT;
 	u[0].snapshot = snap;
 	u[1].action = POND_ICEBERG_SET_SNAPSHOT_REF;
-	u[1].ref = (pond_iceberg_ref){"main", false, c->snapshot_id, -1, -1, -1};
-	r->type = POND_ICEBERG_ASSERT_TABLE_UUID;
-	r->uuid = base->table_uuid;
+	u[1].ref = (pond_iceberg_ref){branch, false, c->snapshot_id, -1, -1, -1};
+	/* The branch must still be where this attempt found it. */
+	r->type = POND_ICEBERG_ASSERT_REF_SNAPSHOT_ID;
+	r->ref = branch;
+	r->has_snapshot_id = head != NULL;
+	r->snapshot_id = head ? head->snapshot_id : 0;
 	*reqs = r;
 	*nreqs = 1;
 	*ups = u;
@@ -326,8 +338,9 @@ static void remove_write(const char *dir, const char *manifest)
 }
 
 int pond_table_append_query(pond_lake *lake, const pond_table_ident *id, const char *select_sql,
-                            pond_write_result *out, pond_error *err)
+                            const pond_write_options *opts, pond_write_result *out, pond_error *err)
 {
+	static const pond_write_options defaults = POND_WRITE_OPTIONS_INIT;
 	memset(out, 0, sizeof(*out));
 	pond_table *t;
 	int rc = pond_table_load(&t, lake, id, err);
@@ -388,6 +401,7 @@ int pond_table_append_query(pond_lake *lake, const pond_table_ident *id, const c
 	if ((rc = pond_fileio_local_new(&io, err)) != 0)
 		goto done;
 	c.io = io;
+	c.opts = opts ? opts : &defaults;
 	c.table = name;
 	c.location = md->location;
 	c.snapshot_id = pond_random_i63();

@@ -110,10 +110,10 @@ TEST(append_twice_makes_two_snapshots_read_back_by_duckdb)
 	CHECK(create_from(&f, q, NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
 	pond_write_result r1, r2;
-	CHECK_OK(pond_table_append_query(f.lake, &f.id, q, &r1, &err), &err);
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, q, NULL, &r1, &err), &err);
 	CHECK_INT(r1.added_records, 1000);
 	CHECK(r1.snapshot_id > 0);
-	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 5000 + range, NULL from range(500)", &r2, &err), &err);
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 5000 + range, NULL from range(500)", NULL, &r2, &err), &err);
 	pond_table *t;
 	CHECK_OK(pond_table_load(&t, f.lake, &f.id, &err), &err);
 	const pond_iceberg_snapshot *s = pond_iceberg_metadata_current_snapshot(t->metadata);
@@ -148,7 +148,7 @@ TEST(append_to_a_partitioned_table_splits_files_and_prunes_by_partition)
 		" {\"source-id\": 3, \"field-id\": 1001, \"name\": \"ts_day\", \"transform\": \"day\"}]}") == 0);
 	pond_error err = POND_ERROR_INIT;
 	pond_write_result r;
-	CHECK_OK(pond_table_append_query(f.lake, &f.id, q, &r, &err), &err);
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, q, NULL, &r, &err), &err);
 	CHECK_INT(r.added_records, 240);
 	CHECK_INT(r.added_files, 30);  /* 3 values of k x 10 days */
 	size_t nfiles;
@@ -168,12 +168,12 @@ TEST(append_refuses_a_query_with_the_wrong_column_count_and_commits_nothing)
 	CHECK(create_from(&f, "select 1 as a, 2 as b", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
 	pond_write_result r;
-	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 1", &r, &err), POND_EINVAL);
+	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 1", NULL, &r, &err), POND_EINVAL);
 	CHECK_STR(err.msg, "table main.t has 2 columns but the query returns 1");
-	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 'x', 2", &r, &err), POND_ESQL);
+	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 'x', 2", NULL, &r, &err), POND_ESQL);
 	CHECK(strstr(err.msg, "Could not convert") != NULL);
 	/* An empty result commits nothing. */
-	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 1, 2 where false", &r, &err), &err);
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 1, 2 where false", NULL, &r, &err), &err);
 	CHECK_INT(r.snapshot_id, 0);
 	pond_table *t;
 	CHECK_OK(pond_table_load(&t, f.lake, &f.id, &err), &err);
@@ -189,6 +189,38 @@ TEST(append_refuses_a_query_with_the_wrong_column_count_and_commits_nothing)
 		closedir(d);
 	}
 	CHECK_INT(files, 0);
+	pond_table_free(&t);
+	teardown(&f);
+}
+
+TEST(append_to_a_branch_keeps_main_and_records_summary_entries)
+{
+	fixture f;
+	CHECK(setup(&f, "b") == 0);
+	const char *q = "select range as id from range(10)";
+	CHECK(create_from(&f, q, NULL) == 0);
+	pond_error err = POND_ERROR_INIT;
+	pond_write_result r1, r2;
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, q, NULL, &r1, &err), &err);
+	pond_iceberg_kv extra[] = {{"pond.source-state", "{\"cursor\": 42}"}};
+	pond_write_options o = POND_WRITE_OPTIONS_INIT;
+	o.branch = "dev";
+	o.summary = extra;
+	o.nsummary = 1;
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, q, &o, &r2, &err), &err);
+	pond_table *t;
+	CHECK_OK(pond_table_load(&t, f.lake, &f.id, &err), &err);
+	CHECK_INT(t->metadata->current_snapshot_id, r1.snapshot_id);
+	const pond_iceberg_ref *dev = pond_iceberg_metadata_ref(t->metadata, "dev");
+	CHECK(dev != NULL && !dev->is_tag);
+	CHECK_INT(dev->snapshot_id, r2.snapshot_id);
+	const pond_iceberg_snapshot *s = pond_iceberg_metadata_snapshot(t->metadata, r2.snapshot_id);
+	CHECK_INT(s->parent_snapshot_id, r1.snapshot_id);
+	const char *state = NULL;
+	for (size_t i = 0; i < s->nsummary; i++)
+		if (strcmp(s->summary[i].key, "pond.source-state") == 0)
+			state = s->summary[i].value;
+	CHECK_STR(state, "{\"cursor\": 42}");
 	pond_table_free(&t);
 	teardown(&f);
 }
