@@ -155,4 +155,37 @@ typedef struct pond_write_options {
 int pond_table_append_query(pond_lake *lake, const pond_table_ident *id, const char *select_sql,
                             const pond_write_options *opts, pond_write_result *out, pond_error *err);
 
+/* Replaces rows: with filter_sql NULL, the new snapshot holds only the
+ * query's rows (operation "overwrite"); else rows matching filter_sql (a
+ * SQL boolean expression over the table's columns) are removed and the
+ * query's rows added, in one commit (delete-insert by a window). */
+int pond_table_overwrite_query(pond_lake *lake, const pond_table_ident *id, const char *select_sql,
+                               const char *filter_sql, const pond_write_options *opts, pond_write_result *out,
+                               pond_error *err);
+
+/* Deletes the rows matching filter_sql by rewriting the files that hold
+ * them (copy-on-write), in one commit. Rows for which the filter is NULL
+ * stay. Deleting nothing commits nothing. */
+int pond_table_delete_where(pond_lake *lake, const pond_table_ident *id, const char *filter_sql,
+                            const pond_write_options *opts, pond_write_result *out, pond_error *err);
+
+/* Upserts the query's rows on key columns: rows of the table whose key
+ * appears in the query are replaced, the rest appended; when the query
+ * holds a key twice, the last row wins. One commit. */
+int pond_table_merge_query(pond_lake *lake, const pond_table_ident *id, const char *select_sql,
+                           const char *const *keys, size_t nkeys, const pond_write_options *opts,
+                           pond_write_result *out, pond_error *err);
+
+/* ---- reads ------------------------------------------------------------------------ */
+
+/* Appends to out a SQL query (a SELECT with no trailing ';') that reads the
+ * table at the snapshot the options select, pruned by their filter, for
+ * DuckDB: read_parquet over the planned files with the field-id schema map
+ * (renamed and added columns resolve by id, defaults fill absent columns),
+ * identity partition columns missing from files filled from the partition
+ * tuple, and position and equality deletes applied. The columns are the
+ * snapshot's schema, in order. An empty table gives a typed empty SELECT. */
+int pond_table_scan_sql(pond_buf *out, pond_lake *lake, const pond_table *table, const pond_scan_options *opts,
+                        pond_error *err);
+
 #endif
