@@ -8,6 +8,7 @@
 const cli_command *const cli_commands[] = {
 	&cli_sql_command,
 	&cli_demo_command,
+	&cli_inspect_command,
 	&cli_help_command,
 	NULL,
 };
