@@ -180,6 +180,41 @@ int pond_engine_write_parquet(pond_engine *engine, const char *select_sql, const
                               const pond_parquet_write_options *opts, pond_arena *arena,
                               pond_written_file **files, size_t *nfiles, pond_error *err);
 
+/* ---- SQL text ----------------------------------------------------------------- */
+
+typedef enum {
+	POND_TOK_END = 0,
+	POND_TOK_WORD,      /* identifier or keyword: select, ns, t */
+	POND_TOK_QUOTED,    /* "quoted identifier" */
+	POND_TOK_STRING,    /* 'string literal' (also E'...', $$...$$) */
+	POND_TOK_NUMBER,
+	POND_TOK_SYMBOL,    /* one punctuation character, or => :: etc. */
+	POND_TOK_SEMICOLON,
+	POND_TOK_UNTERMINATED, /* a string, identifier or comment left open */
+} pond_sql_token_kind;
+
+typedef struct pond_sql_token {
+	pond_sql_token_kind kind;
+	const char *start;  /* into the text */
+	size_t len;
+} pond_sql_token;
+
+/* Reads the next token at *cursor (skipping space and comments) and
+ * advances it. Returns false at the end of the text. */
+bool pond_sql_next_token(const char **cursor, pond_sql_token *tok);
+/* True when a WORD token is the keyword kw (ASCII, any case). */
+bool pond_sql_token_is(const pond_sql_token *tok, const char *kw);
+/* The identifier a WORD or QUOTED token names, unquoted ("a""b" -> a"b;
+ * words as written), allocated in arena. */
+char *pond_sql_token_ident(const pond_sql_token *tok, pond_arena *arena);
+/* True when text ends a statement: its last token is ';' and nothing is
+ * left open. The shell reads lines until this holds. */
+bool pond_sql_is_complete(const char *text);
+/* Splits a script into statements at ';' outside strings and comments.
+ * Statements are trimmed copies in arena, without the ';'; empty ones are
+ * skipped. */
+int pond_sql_split(const char *script, pond_arena *arena, char ***out, size_t *count, pond_error *err);
+
 /* ---- errors ---------------------------------------------------------------- */
 
 /* Turns a DuckDB message (which may span lines, with a LINE n: and caret

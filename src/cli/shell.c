@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include <ctype.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,40 +24,6 @@ static const char shell_help[] =
 	".timer on|off      print each statement's run time\n"
 	".read FILE         run the statements in FILE\n"
 	".quit, .exit       leave the shell\n";
-
-/* True when buf ends a statement: its last significant character, outside
- * strings, quoted identifiers and comments, is ';'. */
-static bool statement_complete(const char *buf)
-{
-	char quote = 0;
-	bool last_semicolon = false;
-	for (const char *p = buf; *p; p++) {
-		if (quote) {
-			if (*p == quote)
-				quote = 0;
-			continue;
-		}
-		if (*p == '\'' || *p == '"') {
-			quote = *p;
-			last_semicolon = false;
-		} else if (p[0] == '-' && p[1] == '-') {
-			while (*p && *p != '\n')
-				p++;
-			if (!*p)
-				break;
-		} else if (p[0] == '/' && p[1] == '*') {
-			const char *end = strstr(p + 2, "*/");
-			if (!end)
-				return false;
-			p = end + 1;
-		} else if (*p == ';') {
-			last_semicolon = true;
-		} else if (!isspace((unsigned char)*p)) {
-			last_semicolon = false;
-		}
-	}
-	return !quote && last_semicolon;
-}
 
 static char *trim(char *s)
 {
@@ -159,7 +126,7 @@ int cli_shell(cli_sql_session *s)
 		pond_buf_puts(&stmt, line);
 		pond_buf_putc(&stmt, '\n');
 		free(line);
-		if (!statement_complete(pond_buf_cstr(&stmt)))
+		if (!pond_sql_is_complete(pond_buf_cstr(&stmt)))
 			continue;
 		char *text = pond_buf_detach(&stmt);
 		if (!text)
