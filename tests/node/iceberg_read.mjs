@@ -1,0 +1,54 @@
+// Reads an Iceberg table with icebird, an independent JavaScript reader,
+// and prints its rows as JSON lines. Used by the end-to-end tests to check
+// that tables pond writes open elsewhere.
+//
+//   node tests/node/iceberg_read.mjs TABLE_LOCATION METADATA_FILE_NAME
+//
+// icebird fetches every file by URL; tables pond writes on local disk
+// record absolute paths, so fetch is given local files here (with the HEAD
+// and Range requests hyparquet makes).
+import { open, stat } from 'node:fs/promises'
+import { icebergRead } from 'icebird'
+
+const realFetch = globalThis.fetch
+globalThis.fetch = async (input, init = {}) => {
+  const url = typeof input === 'string' ? input : input.url
+  if (!url.startsWith('/') && !url.startsWith('file://')) return realFetch(input, init)
+  const path = decodeURIComponent(url.replace(/^file:\/\//, ''))
+  const size = (await stat(path)).size
+  const headers = new Headers(init.headers || {})
+  if ((init.method || 'GET') === 'HEAD') {
+    return new Response(null, { status: 200, headers: { 'content-length': String(size) } })
+  }
+  let start = 0
+  let end = size - 1
+  const range = headers.get('range')
+  if (range) {
+    const m = /bytes=(\d*)-(\d*)/.exec(range)
+    if (m[1] === '') { start = Math.max(0, size - Number(m[2])) } else {
+      start = Number(m[1])
+      if (m[2] !== '') end = Math.min(Number(m[2]), size - 1)
+    }
+  }
+  const fh = await open(path)
+  const buf = Buffer.alloc(end - start + 1)
+  await fh.read(buf, 0, buf.length, start)
+  await fh.close()
+  return new Response(buf, {
+    status: range ? 206 : 200,
+    headers: { 'content-length': String(buf.length) },
+  })
+}
+
+const [tableUrl, metadataFileName] = process.argv.slice(2)
+if (!tableUrl || !metadataFileName) {
+  console.error('usage: node iceberg_read.mjs TABLE_LOCATION METADATA_FILE_NAME')
+  process.exit(2)
+}
+const rows = await icebergRead({ tableUrl, metadataFileName })
+const plain = (v) => (typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.toISOString() : v)
+for (const row of rows) {
+  const out = {}
+  for (const [k, v] of Object.entries(row)) out[k] = plain(v)
+  console.log(JSON.stringify(out))
+}
