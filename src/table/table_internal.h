@@ -19,4 +19,85 @@ struct pond_lake {
 int pond__table_write_metadata(const pond_iceberg_metadata *md, const char *previous, pond_arena *arena,
                                const char **out_path, pond_error *err);
 
+/* ---- the read SQL (scan_sql.c) ---- */
+
+/* The column pond__scan_sql_tasks adds with each row's data file path (as
+ * resolved) when asked, and the alias of the read in the SQL it builds. */
+#define POND_SCAN_FILE_COLUMN "__pond_file"
+
+/* The read SQL of md at the snapshot opts select, without a catalog: the
+ * metadata file's location drives the moved-table remap. */
+int pond__scan_sql(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, const char *metadata_location,
+                   const pond_scan_options *opts, pond_error *err);
+/* The read SQL of some planned tasks (borrowed) with schema's columns and,
+ * with with_file, POND_SCAN_FILE_COLUMN last. io carries the remap. */
+int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, pond_fileio *io,
+                         const pond_iceberg_schema *schema, const pond_scan_task *const *tasks, size_t ntasks,
+                         bool with_file, pond_error *err);
+
+/* ---- path maps (write.c) ---- */
+
+/* A hash map from strings (copied) to integers, for sets of file paths. */
+typedef struct pond__path_map {
+	size_t n, cap;
+	char **keys;
+	int64_t *values;
+} pond__path_map;
+
+int pond__path_map_put(pond__path_map *m, const char *key, int64_t value);
+bool pond__path_map_get(const pond__path_map *m, const char *key, int64_t *value);
+void pond__path_map_dispose(pond__path_map *m);
+
+/* ---- the write path (write.c) ---- */
+
+/* One write to a table: loaded once, then one change committed. */
+typedef struct pond__write {
+	pond_lake *lake;
+	const pond_table_ident *id;
+	pond_table *table;
+	pond_arena *arena;                        /* the table's: lives until pond__write_end */
+	const char *name;                         /* "ns.t", for messages */
+	const pond_iceberg_metadata *md;
+	const pond_iceberg_schema *schema;        /* current */
+	const pond_iceberg_partition_spec *spec;  /* default */
+	const pond_write_options *opts;
+	pond_fileio *io;
+} pond__write;
+
+/* What a change does, all in one snapshot. */
+typedef struct pond__change {
+	/* Rows to add, with the table's columns by name (NULL: none). */
+	const char *rows_sql;
+	/* Rows to remove: a SQL predicate over the table's columns (which are
+	 * also reachable as __pond_d."col"). Files holding a row for which it
+	 * is true are rewritten without those rows. NULL: none. */
+	const char *remove_where;
+	/* Optional unbound filter implied by remove_where, to prune the files
+	 * looked at. */
+	const pond_expr *prune;
+	/* Remove every live file of the branch (a whole overwrite). */
+	bool remove_all;
+	/* The snapshot operation; NULL: append, delete or overwrite by what
+	 * was added and removed. */
+	const char *operation;
+} pond__change;
+
+/* Loads the table and opens file IO; opts may be NULL. */
+int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *id, const pond_write_options *opts,
+                      pond_error *err);
+void pond__write_end(pond__write *w);
+/* A SELECT casting select_sql's columns, by position, to the table's. */
+int pond__write_cast_select(pond__write *w, pond_buf *sql, const char *select_sql, pond_error *err);
+/* Writes the change's data files and manifest, then commits one snapshot
+ * (retried against fresh metadata; a file to remove that another writer
+ * removed first is POND_ECONFLICT). Changing nothing commits nothing.
+ * On failure everything written is removed. */
+int pond__write_commit_change(pond__write *w, const pond__change *change, pond_write_result *out, pond_error *err);
+/* The filter as a pruning expression when pond's filter parser reads it;
+ * NULL otherwise (delete.c). */
+const pond_expr *pond__write_prune(pond__write *w, const char *filter_sql);
+/* Prefixes "could not VERB ns.t" unless the message names the table or is
+ * a conflict (which does). */
+void pond__write_error(pond__write *w, pond_error *err, const char *verb);
+
 #endif

@@ -1,0 +1,731 @@
+/*
+ * The read SQL of a table: what DuckDB runs for a catalog table. Scan
+ * planning picks the data files and the delete files that apply to each;
+ * this file turns them into one SELECT:
+ *
+ *   read_parquet([files], schema = map {field_id: {name, type, default_value}})
+ *
+ * so columns resolve by Iceberg field id (renames, added columns with their
+ * initial-default). Files that share the same identity-partition values are
+ * read together with those values as the partition columns' defaults (some
+ * writers leave the partition column out of the file). Files without field
+ * ids resolve by the table's name mapping. Position deletes and equality
+ * deletes become anti-joins on (file, row position) and on the equality
+ * columns. Without deletes the SELECT stays a plain read_parquet, so DuckDB
+ * pushes filters into the Parquet reader.
+ */
+#include "table_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Values put into SQL as VARCHAR text: DuckDB's schema map needs one type
+ * for every default_value, and casts the text to the column's type. */
+static void put_bytes_text(pond_buf *out, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		pond_buf_printf(out, "\\x%02X", p[i]);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A literal as text DuckDB casts back to the column type; false for null. */
+static bool literal_text(pond_buf *out, const pond_iceberg_literal *lit)
+{
+	if (lit->is_null)
+		return false;
+	char ts[40];
+	switch (lit->type) {
+	case POND_ICEBERG_BINARY:
+	case POND_ICEBERG_FIXED:
+		put_bytes_text(out, lit->v.bytes.ptr, lit->v.bytes.len);
+		return true;
+	case POND_ICEBERG_TIMESTAMP:
+	case POND_ICEBERG_TIMESTAMPTZ:
+		pond_time_format_us(ts, lit->v.i64);
+		if (lit->type == POND_ICEBERG_TIMESTAMP && ts[0] && ts[strlen(ts) - 1] == 'Z')
+			ts[strlen(ts) - 1] = '\0';
+		pond_buf_puts(out, ts);
+		return true;
+	case POND_ICEBERG_TIME: {
+		int64_t us = lit->v.i64;
+		pond_buf_printf(out, "%02d:%02d:%02d.%06d", (int)(us / 3600000000LL), (int)(us / 60000000 % 60),
+		                (int)(us / 1000000 % 60), (int)(us % 1000000));
+		return true;
+	}
+	default:
+		pond_iceberg_literal_to_text(out, lit);
+		return true;
+	}
+}
+
+/* A field's initial-default (JSON text) as text; false when absent/null. */
+static bool default_text(pond_buf *out, const pond_iceberg_field *f)
+{
+	if (!f->initial_default)
+		return false;
+	json_error_t je;
+	json_t *j = json_loads(f->initial_default, JSON_DECODE_ANY, &je);
+	if (!j)
+		return false;
+	bool ok = true;
+	pond_iceberg_type_id t = f->type->id;
+	if (json_is_string(j) && (t == POND_ICEBERG_BINARY || t == POND_ICEBERG_FIXED)) {
+		const char *s = json_string_value(j);
+		size_t n = strlen(s);
+		for (size_t i = 0; i + 1 < n; i += 2) {
+			int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+			if (hi < 0 || lo < 0)
+				break;
+			uint8_t b = (uint8_t)(hi * 16 + lo);
+			put_bytes_text(out, &b, 1);
+		}
+	} else if (json_is_string(j)) {
+		pond_buf_puts(out, json_string_value(j));
+	} else if (json_is_integer(j)) {
+		pond_buf_printf(out, "%" PRId64, (int64_t)json_integer_value(j));
+	} else if (json_is_real(j)) {
+		pond_buf_printf(out, "%.17g", json_real_value(j));
+	} else if (json_is_boolean(j)) {
+		pond_buf_puts(out, json_is_true(j) ? "true" : "false");
+	} else {
+		ok = false;  /* null, or a nested default pond does not fill */
+	}
+	json_decref(j);
+	return ok;
+}
+
+/* How one group of files is read. */
+typedef struct file_group {
+	const char *key;            /* the identity-partition constants, as text */
+	bool name_mapped;           /* files without field ids */
+	const char **consts;        /* per top-level field: its constant text or NULL */
+	size_t nfiles, cap;
+	const char **files;
+} file_group;
+
+typedef struct scan_gen {
+	pond_engine *engine;
+	const pond_iceberg_metadata *md;
+	pond_fileio *io;
+	const pond_iceberg_schema *schema;
+	const pond_scan_task *const *tasks;
+	size_t ntasks;
+	pond_arena *a;
+	pond_error *err;
+	bool need_file, need_pos;
+	file_group *groups;
+	size_t ngroups, cap;
+	pond__path_map no_ids;      /* files read by name */
+	const char *mapping_names;  /* \1-separated column names of name-mapped files */
+} scan_gen;
+
+static int oom(scan_gen *g)
+{
+	return pond_error_set(g->err, POND_ENOMEM, "out of memory building the read SQL");
+}
+
+/* Per top-level field: the constant an identity partition gives it for
+ * this task, or NULL. */
+static const char **task_consts(scan_gen *g, const pond_scan_task *t, pond_buf *key)
+{
+	size_t n = g->schema->root->nfields;
+	const char **c = pond_arena_calloc(g->a, n ? n : 1, sizeof(char *));
+	if (!c)
+		return NULL;
+	const pond_iceberg_partition_spec *spec = pond_iceberg_metadata_spec(g->md, t->spec_id);
+	pond_buf text = POND_BUF_INIT;
+	for (size_t i = 0; spec && i < spec->nfields && i < t->npartition; i++) {
+		const pond_iceberg_partition_field *pf = &spec->fields[i];
+		if (pf->transform.kind != POND_ICEBERG_IDENTITY)
+			continue;
+		for (size_t f = 0; f < n; f++) {
+			if (g->schema->root->fields[f].id != pf->source_id)
+				continue;
+			pond_buf_clear(&text);
+			if (literal_text(&text, &t->partition[i]))
+				c[f] = pond_arena_strdup(g->a, pond_buf_cstr(&text));
+			pond_buf_printf(key, "%zu=%s\x01", f, c[f] ? c[f] : "\x02");
+		}
+	}
+	bool ok = pond_buf_ok(&text);
+	pond_buf_dispose(&text);
+	return ok ? c : NULL;
+}
+
+static int add_to_group(scan_gen *g, const pond_scan_task *t, bool name_mapped)
+{
+	pond_buf key = POND_BUF_INIT;
+	pond_buf_puts(&key, name_mapped ? "n:" : "i:");
+	const char **consts = task_consts(g, t, &key);
+	if (!consts || !pond_buf_ok(&key)) {
+		pond_buf_dispose(&key);
+		return oom(g);
+	}
+	file_group *grp = NULL;
+	for (size_t i = 0; i < g->ngroups && !grp; i++)
+		if (strcmp(g->groups[i].key, pond_buf_cstr(&key)) == 0)
+			grp = &g->groups[i];
+	if (!grp) {
+		if (g->ngroups == g->cap) {
+			size_t cap = g->cap ? g->cap * 2 : 8;
+			file_group *ng = pond_arena_calloc(g->a, cap, sizeof(*ng));
+			if (!ng) {
+				pond_buf_dispose(&key);
+				return oom(g);
+			}
+			if (g->ngroups)
+				memcpy(ng, g->groups, g->ngroups * sizeof(*ng));
+			g->groups = ng;
+			g->cap = cap;
+		}
+		grp = &g->groups[g->ngroups++];
+		grp->key = pond_arena_strdup(g->a, pond_buf_cstr(&key));
+		grp->name_mapped = name_mapped;
+		grp->consts = consts;
+		if (!grp->key) {
+			pond_buf_dispose(&key);
+			return oom(g);
+		}
+	}
+	pond_buf_dispose(&key);
+	if (grp->nfiles == grp->cap) {
+		size_t cap = grp->cap ? grp->cap * 2 : 16;
+		const char **nf = pond_arena_calloc(g->a, cap, sizeof(char *));
+		if (!nf)
+			return oom(g);
+		if (grp->nfiles)
+			memcpy(nf, grp->files, grp->nfiles * sizeof(char *));
+		grp->files = nf;
+		grp->cap = cap;
+	}
+	grp->files[grp->nfiles++] = t->path;
+	return 0;
+}
+
+static void put_file_list(pond_buf *sql, const char *const *files, size_t n)
+{
+	pond_buf_putc(sql, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			pond_buf_puts(sql, ", ");
+		pond_sql_quote_literal(sql, files[i]);
+	}
+	pond_buf_putc(sql, ']');
+}
+
+/* Files without field ids, found through their footers (only asked when
+ * the table has a name mapping: such files come from imports). */
+static int find_name_mapped(scan_gen *g)
+{
+	if (!pond_iceberg_metadata_property(g->md, "schema.name-mapping.default"))
+		return 0;
+	pond_buf sql = POND_BUF_INIT;
+	const char **files = pond_arena_calloc(g->a, g->ntasks ? g->ntasks : 1, sizeof(char *));
+	if (!files)
+		return oom(g);
+	for (size_t i = 0; i < g->ntasks; i++)
+		files[i] = g->tasks[i]->path;
+	pond_buf_puts(&sql, "SELECT string_agg(file_name, chr(1)) FROM (SELECT file_name FROM parquet_schema(");
+	put_file_list(&sql, files, g->ntasks);
+	pond_buf_puts(&sql, ") GROUP BY file_name HAVING count(field_id) = 0)");
+	char *list = NULL;
+	int rc = pond_buf_ok(&sql) ? pond_engine_query_string(g->engine, pond_buf_cstr(&sql), &list, g->err) : oom(g);
+	pond_buf_dispose(&sql);
+	if (rc || !list)
+		return rc;
+	for (char *p = list, *next; p && *p; p = next) {
+		next = strchr(p, '\1');
+		if (next)
+			*next++ = '\0';
+		if (pond__path_map_put(&g->no_ids, p, 1) != 0) {
+			rc = oom(g);
+			break;
+		}
+	}
+	pond_free(list);
+	if (rc || g->no_ids.n == 0)
+		return rc;
+	/* The columns those files have, by name. */
+	const char **mapped = pond_arena_calloc(g->a, g->no_ids.n, sizeof(char *));
+	size_t n = 0;
+	if (!mapped)
+		return oom(g);
+	for (size_t i = 0; i < g->ntasks; i++)
+		if (pond__path_map_get(&g->no_ids, g->tasks[i]->path, NULL))
+			mapped[n++] = g->tasks[i]->path;
+	pond_buf_puts(&sql, "SELECT string_agg(column_name, chr(1)) FROM (DESCRIBE SELECT * FROM read_parquet(");
+	put_file_list(&sql, mapped, n);
+	pond_buf_puts(&sql, ", union_by_name = true))");
+	list = NULL;
+	rc = pond_buf_ok(&sql) ? pond_engine_query_string(g->engine, pond_buf_cstr(&sql), &list, g->err) : oom(g);
+	pond_buf_dispose(&sql);
+	if (rc == 0) {
+		g->mapping_names = pond_arena_sprintf(g->a, "\1%s\1", list ? list : "");
+		if (!g->mapping_names)
+			rc = oom(g);
+	}
+	pond_free(list);
+	return rc;
+}
+
+/* The name a name-mapped file uses for a field id: the first of the
+ * mapping's names that the files have; NULL when none. */
+static const char *mapped_name(scan_gen *g, json_t *mapping, int32_t field_id)
+{
+	size_t i;
+	json_t *entry;
+	json_array_foreach(mapping, i, entry) {
+		json_t *id = json_object_get(entry, "field-id");
+		if (!json_is_integer(id) || json_integer_value(id) != field_id)
+			continue;
+		size_t k;
+		json_t *name;
+		json_array_foreach(json_object_get(entry, "names"), k, name) {
+			if (!json_is_string(name))
+				continue;
+			char *probe = pond_arena_sprintf(g->a, "\1%s\1", json_string_value(name));
+			if (probe && strstr(g->mapping_names, probe))
+				return json_string_value(name);
+		}
+	}
+	return NULL;
+}
+
+static void put_type_literal(pond_buf *sql, const pond_iceberg_type *type)
+{
+	pond_buf t = POND_BUF_INIT;
+	pond_engine_iceberg_type_sql(&t, type);
+	if (!pond_buf_ok(&t))
+		sql->oom = true;
+	pond_sql_quote_literal(sql, pond_buf_cstr(&t));
+	pond_buf_dispose(&t);
+}
+
+static void put_extra_columns(scan_gen *g, pond_buf *sql)
+{
+	if (g->need_file)
+		pond_buf_puts(sql, ", " POND_SCAN_FILE_COLUMN);
+	if (g->need_pos)
+		pond_buf_puts(sql, ", file_row_number");
+}
+
+static void put_read_options(scan_gen *g, pond_buf *sql)
+{
+	if (g->need_file)
+		pond_buf_puts(sql, ", filename = '" POND_SCAN_FILE_COLUMN "'");
+	if (g->need_pos)
+		pond_buf_puts(sql, ", file_row_number = true");
+}
+
+/* One group: a read_parquet by field id, or by mapped names. */
+static int put_group(scan_gen *g, pond_buf *sql, const file_group *grp, json_t *mapping)
+{
+	const pond_iceberg_type *root = g->schema->root;
+	pond_buf text = POND_BUF_INIT;
+	pond_buf_puts(sql, "SELECT ");
+	for (size_t f = 0; f < root->nfields; f++) {
+		const pond_iceberg_field *fld = &root->fields[f];
+		if (f)
+			pond_buf_puts(sql, ", ");
+		if (!grp->name_mapped) {
+			pond_sql_quote_ident(sql, fld->name);
+			continue;
+		}
+		const char *name = mapping ? mapped_name(g, mapping, fld->id) : NULL;
+		pond_buf_clear(&text);
+		bool has_const = grp->consts[f] ? (pond_buf_puts(&text, grp->consts[f]), true) : default_text(&text, fld);
+		if (name && has_const)
+			pond_buf_puts(sql, "COALESCE(");
+		if (name) {
+			pond_buf_puts(sql, "CAST(");
+			pond_sql_quote_ident(sql, name);
+			pond_buf_puts(sql, " AS ");
+			pond_engine_iceberg_type_sql(sql, fld->type);
+			pond_buf_puts(sql, ")");
+		}
+		if (name && has_const)
+			pond_buf_puts(sql, ", ");
+		if (has_const) {
+			pond_buf_puts(sql, "CAST(");
+			pond_sql_quote_literal(sql, pond_buf_cstr(&text));
+			pond_buf_puts(sql, " AS ");
+			pond_engine_iceberg_type_sql(sql, fld->type);
+			pond_buf_puts(sql, ")");
+		} else if (!name) {
+			pond_buf_puts(sql, "CAST(NULL AS ");
+			pond_engine_iceberg_type_sql(sql, fld->type);
+			pond_buf_puts(sql, ")");
+		}
+		if (name && has_const)
+			pond_buf_puts(sql, ")");
+		pond_buf_puts(sql, " AS ");
+		pond_sql_quote_ident(sql, fld->name);
+	}
+	if (root->nfields == 0)
+		pond_buf_puts(sql, "NULL AS \"__pond_empty\"");
+	put_extra_columns(g, sql);
+	pond_buf_puts(sql, " FROM read_parquet(");
+	put_file_list(sql, grp->files, grp->nfiles);
+	if (grp->name_mapped) {
+		pond_buf_puts(sql, ", union_by_name = true");
+	} else {
+		pond_buf_puts(sql, ", schema = map {");
+		for (size_t f = 0; f < root->nfields; f++) {
+			const pond_iceberg_field *fld = &root->fields[f];
+			pond_buf_printf(sql, "%s%" PRId32 ": {name: ", f ? ", " : "", fld->id);
+			pond_sql_quote_literal(sql, fld->name);
+			pond_buf_puts(sql, ", type: ");
+			put_type_literal(sql, fld->type);
+			pond_buf_puts(sql, ", default_value: ");
+			pond_buf_clear(&text);
+			if (grp->consts[f])
+				pond_sql_quote_literal(sql, grp->consts[f]);
+			else if (default_text(&text, fld))
+				pond_sql_quote_literal(sql, pond_buf_cstr(&text));
+			else
+				pond_buf_puts(sql, "NULL");
+			pond_buf_putc(sql, '}');
+		}
+		pond_buf_putc(sql, '}');
+	}
+	put_read_options(g, sql);
+	pond_buf_putc(sql, ')');
+	bool ok = pond_buf_ok(&text);
+	pond_buf_dispose(&text);
+	return ok ? 0 : oom(g);
+}
+
+/* Position deletes: the (resolved data file, position) pairs that apply,
+ * as a subquery; NULL when none do. Delete files record data files by
+ * the paths the writer knew, so each recorded path is resolved here and
+ * kept only where the planner attached that delete file to that file. */
+static int position_deletes(scan_gen *g, const char **out)
+{
+	*out = NULL;
+	pond__path_map dels = {0}, tasks = {0};
+	int rc = 0;
+	const char **dpaths = NULL;
+	size_t nd = 0;
+	for (size_t t = 0; t < g->ntasks && rc == 0; t++) {
+		const pond_scan_task *task = g->tasks[t];
+		for (size_t d = 0; d < task->ndeletes && rc == 0; d++) {
+			const pond_scan_delete *del = task->deletes[d];
+			if (del->content != POND_CONTENT_POSITION_DELETES)
+				continue;
+			if (!pond__path_map_get(&dels, del->path, NULL)) {
+				if (pond__path_map_put(&dels, del->path, (int64_t)nd) != 0)
+					rc = oom(g);
+				const char **nds = rc ? NULL : pond_arena_calloc(g->a, nd + 1, sizeof(char *));
+				if (!rc && !nds)
+					rc = oom(g);
+				if (rc)
+					break;
+				if (nd)
+					memcpy(nds, dpaths, nd * sizeof(char *));
+				nds[nd++] = del->path;
+				dpaths = nds;
+			}
+			if (pond__path_map_put(&tasks, task->path, (int64_t)t) != 0)
+				rc = oom(g);
+		}
+	}
+	if (rc || nd == 0)
+		goto done;
+	pond_buf sql = POND_BUF_INIT;
+	pond_buf_puts(&sql, "SELECT string_agg(d || chr(1) || f, chr(2)) FROM (SELECT DISTINCT "
+	                    "__pond_del AS d, file_path AS f FROM read_parquet(");
+	put_file_list(&sql, dpaths, nd);
+	pond_buf_puts(&sql, ", filename = '__pond_del'))");
+	char *list = NULL;
+	rc = pond_buf_ok(&sql) ? pond_engine_query_string(g->engine, pond_buf_cstr(&sql), &list, g->err) : oom(g);
+	pond_buf_dispose(&sql);
+	if (rc) {
+		pond_error_prefix(g->err, "could not read position deletes");
+		goto done;
+	}
+	pond_buf values = POND_BUF_INIT, resolved = POND_BUF_INIT;
+	size_t nvalues = 0;
+	for (char *p = list, *next; p && *p; p = next) {
+		next = strchr(p, '\2');
+		if (next)
+			*next++ = '\0';
+		char *recorded = strchr(p, '\1');
+		if (!recorded)
+			continue;
+		*recorded++ = '\0';
+		pond_buf_clear(&resolved);
+		pond_fileio_resolve(g->io, recorded, &resolved);
+		int64_t ti;
+		if (!pond_buf_ok(&resolved) || !pond__path_map_get(&tasks, pond_buf_cstr(&resolved), &ti))
+			continue;
+		bool attached = false;
+		const pond_scan_task *task = g->tasks[ti];
+		for (size_t d = 0; d < task->ndeletes && !attached; d++)
+			attached = strcmp(task->deletes[d]->path, p) == 0;
+		if (!attached)
+			continue;
+		pond_buf_puts(&values, nvalues++ ? ", (" : "(");
+		pond_sql_quote_literal(&values, p);
+		pond_buf_puts(&values, ", ");
+		pond_sql_quote_literal(&values, recorded);
+		pond_buf_puts(&values, ", ");
+		pond_sql_quote_literal(&values, pond_buf_cstr(&resolved));
+		pond_buf_putc(&values, ')');
+	}
+	pond_free(list);
+	if (nvalues) {
+		pond_buf_puts(&sql, "SELECT __pond_m.r AS f, __pond_p.pos AS pos FROM read_parquet(");
+		put_file_list(&sql, dpaths, nd);
+		pond_buf_puts(&sql, ", filename = '__pond_del') __pond_p JOIN (VALUES ");
+		pond_buf_puts(&sql, pond_buf_cstr(&values));
+		pond_buf_puts(&sql, ") __pond_m(d, q, r) ON __pond_p.__pond_del = __pond_m.d AND __pond_p.file_path = __pond_m.q");
+		if (!pond_buf_ok(&sql) || !(*out = pond_arena_strdup(g->a, pond_buf_cstr(&sql))))
+			rc = oom(g);
+	}
+	if (!pond_buf_ok(&values) || !pond_buf_ok(&resolved))
+		rc = oom(g);
+	pond_buf_dispose(&sql);
+	pond_buf_dispose(&values);
+	pond_buf_dispose(&resolved);
+done:
+	pond__path_map_dispose(&dels);
+	pond__path_map_dispose(&tasks);
+	return rc;
+}
+
+/* Anti-joins for the equality delete files attached to the tasks: each
+ * removes the rows of the files it applies to whose equality columns match
+ * one of its rows (nulls match nulls, as the spec says). */
+static int equality_deletes(scan_gen *g, pond_buf *sql)
+{
+	pond__path_map seen = {0};
+	int rc = 0;
+	size_t k = 0;
+	for (size_t t = 0; t < g->ntasks && rc == 0; t++) {
+		for (size_t d = 0; d < g->tasks[t]->ndeletes && rc == 0; d++) {
+			const pond_scan_delete *del = g->tasks[t]->deletes[d];
+			if (del->content != POND_CONTENT_EQUALITY_DELETES || pond__path_map_get(&seen, del->path, NULL))
+				continue;
+			if (pond__path_map_put(&seen, del->path, 1) != 0) {
+				rc = oom(g);
+				break;
+			}
+			/* The files it applies to. */
+			size_t nattached = 0;
+			pond_buf in = POND_BUF_INIT;
+			for (size_t u = 0; u < g->ntasks; u++) {
+				for (size_t e = 0; e < g->tasks[u]->ndeletes; e++) {
+					if (g->tasks[u]->deletes[e] != del)
+						continue;
+					pond_buf_puts(&in, nattached++ ? ", " : "");
+					pond_sql_quote_literal(&in, g->tasks[u]->path);
+					break;
+				}
+			}
+			pond_buf_printf(sql, " ANTI JOIN (SELECT * FROM read_parquet(");
+			const char *one[1] = {del->path};
+			put_file_list(sql, one, 1);
+			pond_buf_puts(sql, ", schema = map {");
+			for (size_t q = 0; q < del->nequality_ids; q++) {
+				const pond_iceberg_field *fld = pond_iceberg_schema_find_field(g->schema, del->equality_ids[q]);
+				bool top = false;
+				for (size_t f = 0; fld && f < g->schema->root->nfields; f++)
+					top |= &g->schema->root->fields[f] == fld;
+				if (!top) {
+					pond_buf_dispose(&in);
+					rc = pond_error_set(g->err, POND_EUNSUPPORTED,
+					                    "equality delete file %s uses column id %" PRId32
+					                    ", which is not a top-level column of the schema read",
+					                    del->path, del->equality_ids[q]);
+					goto done;
+				}
+				pond_buf_printf(sql, "%s%" PRId32 ": {name: '__pond_eq_%" PRId32 "', type: ", q ? ", " : "",
+				                fld->id, fld->id);
+				put_type_literal(sql, fld->type);
+				pond_buf_puts(sql, ", default_value: NULL}");
+			}
+			pond_buf_printf(sql, "})) __pond_e%zu ON ", k);
+			bool all = nattached == g->ntasks;
+			if (!all)
+				pond_buf_printf(sql, "__pond_d." POND_SCAN_FILE_COLUMN " IN (%s)", pond_buf_cstr(&in));
+			for (size_t q = 0; q < del->nequality_ids; q++) {
+				const pond_iceberg_field *fld = pond_iceberg_schema_find_field(g->schema, del->equality_ids[q]);
+				pond_buf_printf(sql, "%s__pond_e%zu.\"__pond_eq_%" PRId32 "\" IS NOT DISTINCT FROM __pond_d.",
+				                (q || !all) ? " AND " : "", k, fld->id);
+				pond_sql_quote_ident(sql, fld->name);
+			}
+			if (del->nequality_ids == 0 && all)
+				pond_buf_puts(sql, "true");
+			if (!pond_buf_ok(&in))
+				rc = oom(g);
+			pond_buf_dispose(&in);
+			k++;
+		}
+	}
+done:
+	pond__path_map_dispose(&seen);
+	return rc;
+}
+
+int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, pond_fileio *io,
+                         const pond_iceberg_schema *schema, const pond_scan_task *const *tasks, size_t ntasks,
+                         bool with_file, pond_error *err)
+{
+	const pond_iceberg_type *root = schema->root;
+	if (ntasks == 0) {
+		/* A typed empty SELECT. */
+		pond_buf_puts(out, "SELECT ");
+		for (size_t f = 0; f < root->nfields; f++) {
+			pond_buf_puts(out, f ? ", CAST(NULL AS " : "CAST(NULL AS ");
+			pond_engine_iceberg_type_sql(out, root->fields[f].type);
+			pond_buf_puts(out, ") AS ");
+			pond_sql_quote_ident(out, root->fields[f].name);
+		}
+		if (with_file)
+			pond_buf_puts(out, root->nfields ? ", " : "");
+		if (with_file || root->nfields == 0)
+			pond_buf_puts(out, with_file ? "CAST(NULL AS VARCHAR) AS " POND_SCAN_FILE_COLUMN : "NULL AS \"__pond_empty\"");
+		pond_buf_puts(out, " WHERE false");
+		return pond_buf_ok(out) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory building the read SQL");
+	}
+	pond_arena *a = pond_arena_new();
+	if (!a)
+		return pond_error_set(err, POND_ENOMEM, "out of memory building the read SQL");
+	scan_gen g = {0};
+	g.engine = engine;
+	g.md = md;
+	g.io = io;
+	g.schema = schema;
+	g.tasks = tasks;
+	g.ntasks = ntasks;
+	g.a = a;
+	g.err = err;
+	g.need_file = with_file;
+	json_t *mapping = NULL;
+	pond_buf sql = POND_BUF_INIT;
+	int rc = 0;
+	for (size_t t = 0; t < ntasks; t++) {
+		const char *fmt = tasks[t]->file_format;
+		if (fmt && !pond_str_ieq(fmt, "parquet")) {
+			rc = pond_error_set(err, POND_EUNSUPPORTED, "cannot read %s: %s data files are not supported",
+			                    tasks[t]->path, fmt);
+			goto done;
+		}
+		for (size_t d = 0; d < tasks[t]->ndeletes; d++) {
+			g.need_file = true;
+			g.need_pos |= tasks[t]->deletes[d]->content == POND_CONTENT_POSITION_DELETES;
+		}
+	}
+	if ((rc = find_name_mapped(&g)) != 0)
+		goto done;
+	if (g.no_ids.n) {
+		const char *text = pond_iceberg_metadata_property(md, "schema.name-mapping.default");
+		json_error_t je;
+		mapping = json_loads(text, 0, &je);
+		if (!json_is_array(mapping)) {
+			rc = pond_error_set(err, POND_ECORRUPT, "table property schema.name-mapping.default is not a JSON array");
+			goto done;
+		}
+	}
+	for (size_t t = 0; t < ntasks && rc == 0; t++)
+		rc = add_to_group(&g, tasks[t], pond__path_map_get(&g.no_ids, tasks[t]->path, NULL));
+	if (rc)
+		goto done;
+	const char *pos = NULL;
+	if (g.need_pos && (rc = position_deletes(&g, &pos)) != 0)
+		goto done;
+	bool plain = g.ngroups == 1 && !g.need_file && !g.need_pos;
+	if (plain) {
+		rc = put_group(&g, &sql, &g.groups[0], mapping);
+	} else {
+		pond_buf_puts(&sql, "SELECT ");
+		for (size_t f = 0; f < root->nfields; f++) {
+			pond_buf_puts(&sql, f ? ", __pond_d." : "__pond_d.");
+			pond_sql_quote_ident(&sql, root->fields[f].name);
+		}
+		if (root->nfields == 0)
+			pond_buf_puts(&sql, "NULL AS \"__pond_empty\"");
+		if (with_file)
+			pond_buf_puts(&sql, ", __pond_d." POND_SCAN_FILE_COLUMN);
+		pond_buf_puts(&sql, " FROM (");
+		for (size_t i = 0; i < g.ngroups && rc == 0; i++) {
+			if (i)
+				pond_buf_puts(&sql, " UNION ALL ");
+			rc = put_group(&g, &sql, &g.groups[i], mapping);
+		}
+		pond_buf_puts(&sql, ") __pond_d");
+		if (pos)
+			pond_buf_printf(&sql, " ANTI JOIN (%s) __pond_pd ON __pond_pd.f = __pond_d." POND_SCAN_FILE_COLUMN
+			                      " AND __pond_pd.pos = __pond_d.file_row_number", pos);
+		if (rc == 0)
+			rc = equality_deletes(&g, &sql);
+	}
+	if (rc == 0 && !pond_buf_ok(&sql))
+		rc = oom(&g);
+	if (rc == 0)
+		pond_buf_puts(out, pond_buf_cstr(&sql));
+	if (rc == 0 && !pond_buf_ok(out))
+		rc = oom(&g);
+done:
+	json_decref(mapping);
+	pond_buf_dispose(&sql);
+	pond__path_map_dispose(&g.no_ids);
+	pond_arena_free(&a);
+	return rc;
+}
+
+int pond__scan_sql(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, const char *metadata_location,
+                   const pond_scan_options *opts, pond_error *err)
+{
+	pond_fileio *io = NULL;
+	pond_scan_plan *plan = NULL;
+	const pond_scan_task **tasks = NULL;
+	int rc = pond_fileio_local_new(&io, err);
+	if (rc == 0)
+		rc = pond_fileio_remap_table(io, md, metadata_location, err);
+	if (rc == 0)
+		rc = pond_scan_plan_files(&plan, md, io, opts, err);
+	if (rc)
+		goto done;
+	const pond_iceberg_schema *schema = pond_iceberg_metadata_schema(md, plan->schema_id);
+	if (!schema) {
+		rc = pond_error_set(err, POND_ECORRUPT, "schema %" PRId32 " of the snapshot read is missing", plan->schema_id);
+		goto done;
+	}
+	if (plan->ntasks && !(tasks = pond_calloc(plan->ntasks, sizeof(*tasks)))) {
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory building the read SQL");
+		goto done;
+	}
+	for (size_t i = 0; i < plan->ntasks; i++)
+		tasks[i] = &plan->tasks[i];
+	rc = pond__scan_sql_tasks(out, engine, md, io, schema, tasks, plan->ntasks, false, err);
+done:
+	pond_free(tasks);
+	pond_scan_plan_free(&plan);
+	pond_fileio_free(&io);
+	return rc;
+}
+
+int pond_table_scan_sql(pond_buf *out, pond_lake *lake, const pond_table *table, const pond_scan_options *opts,
+                        pond_error *err)
+{
+	int rc = pond__scan_sql(out, lake->engine, table->metadata, table->metadata_location, opts, err);
+	if (rc) {
+		pond_arena *a = pond_arena_new();
+		const char *name = a ? pond_table_ident_format(a, &table->ident) : NULL;
+		pond_error_prefix(err, "cannot read %s", name ? name : "table");
+		pond_arena_free(&a);
+	}
+	return rc;
+}

@@ -1,0 +1,951 @@
+/*
+ * The one write path of the table layer. Appends, overwrites, deletes and
+ * merges are all "remove some rows, add some rows" in one snapshot:
+ *
+ * 1. plan the files that may hold rows to remove, and ask DuckDB which of
+ *    them really do;
+ * 2. write, in one Parquet write, the rows those files keep plus the rows
+ *    to add (split by the partition spec), into a folder of its own under
+ *    data/ (removed if anything later fails);
+ * 3. describe the new files in one manifest (entries ADDED);
+ * 4. commit: each attempt reads the branch head's manifests afresh, keeps
+ *    those it does not touch, rewrites those holding removed files (those
+ *    entries DELETED, the rest EXISTING with their sequence numbers),
+ *    writes a manifest list and adds the snapshot. A removed file that is
+ *    no longer live in the fresh head means another writer changed it
+ *    first: a conflict, not a silent loss.
+ *
+ * Snapshot summaries carry the keys Java writes.
+ */
+#include "table_internal.h"
+
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- path maps ---- */
+
+static size_t slot_of(const pond__path_map *m, const char *key)
+{
+	size_t mask = m->cap - 1;
+	size_t i = (size_t)pond_hash64(key, strlen(key)) & mask;
+	while (m->keys[i] && strcmp(m->keys[i], key) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static int grow(pond__path_map *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 64;
+	pond__path_map bigger = {0, cap, pond_calloc(cap, sizeof(char *)), pond_calloc(cap, sizeof(int64_t))};
+	if (!bigger.keys || !bigger.values) {
+		pond_free(bigger.keys);
+		pond_free(bigger.values);
+		return POND_ENOMEM;
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->keys[i])
+			continue;
+		size_t s = slot_of(&bigger, m->keys[i]);
+		bigger.keys[s] = m->keys[i];
+		bigger.values[s] = m->values[i];
+	}
+	bigger.n = m->n;
+	pond_free(m->keys);
+	pond_free(m->values);
+	*m = bigger;
+	return 0;
+}
+
+int pond__path_map_put(pond__path_map *m, const char *key, int64_t value)
+{
+	if ((m->n + 1) * 2 > m->cap && grow(m) != 0)
+		return POND_ENOMEM;
+	size_t s = slot_of(m, key);
+	if (!m->keys[s]) {
+		if (!(m->keys[s] = pond_strdup(key)))
+			return POND_ENOMEM;
+		m->n++;
+	}
+	m->values[s] = value;
+	return 0;
+}
+
+bool pond__path_map_get(const pond__path_map *m, const char *key, int64_t *value)
+{
+	if (!m->cap)
+		return false;
+	size_t s = slot_of(m, key);
+	if (!m->keys[s])
+		return false;
+	if (value)
+		*value = m->values[s];
+	return true;
+}
+
+void pond__path_map_dispose(pond__path_map *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		pond_free(m->keys[i]);
+	pond_free(m->keys);
+	pond_free(m->values);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- rows to Parquet ---- */
+
+/* The SQL expression computing a partition field's value from its source
+ * column, as the transform's result (an integer for the time transforms),
+ * or NULL for identity (the column itself is the partition column). */
+static int partition_expr(const char **out, const pond_iceberg_partition_field *pf, const pond_iceberg_field *src,
+                          pond_arena *a, pond_error *err)
+{
+	pond_buf col = POND_BUF_INIT;
+	pond_sql_quote_ident(&col, src->name);
+	const char *c = pond_arena_strdup(a, pond_buf_cstr(&col));
+	pond_buf_dispose(&col);
+	if (!c)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_iceberg_type_id t = src->type->id;
+	bool is_date = t == POND_ICEBERG_DATE;
+	const char *ts_us = t == POND_ICEBERG_TIMESTAMPTZ ? "epoch_us(%s)" : "epoch_us(CAST(%s AS TIMESTAMP))";
+	switch (pf->transform.kind) {
+	case POND_ICEBERG_IDENTITY:
+		*out = NULL;
+		return 0;
+	case POND_ICEBERG_VOID:
+		*out = "CAST(NULL AS INTEGER)";
+		return 0;
+	case POND_ICEBERG_YEAR:
+		*out = pond_arena_sprintf(a, "(year(CAST(%s AS DATE)) - 1970)", c);
+		break;
+	case POND_ICEBERG_MONTH:
+		*out = pond_arena_sprintf(a, "((year(CAST(%s AS DATE)) - 1970) * 12 + month(CAST(%s AS DATE)) - 1)", c, c);
+		break;
+	case POND_ICEBERG_DAY:
+		/* The day transform's result is a date (as Java writes it); the
+		 * engine's session time zone is UTC, so timestamptz casts in UTC. */
+		*out = is_date ? c : pond_arena_sprintf(a, "CAST(%s AS DATE)", c);
+		break;
+	case POND_ICEBERG_HOUR:
+		*out = pond_arena_sprintf(a, "CAST(floor(%s / 3600000000.0) AS INTEGER)", pond_arena_sprintf(a, ts_us, c));
+		break;
+	case POND_ICEBERG_TRUNCATE:
+		if (t == POND_ICEBERG_INT || t == POND_ICEBERG_LONG) {
+			int w = pf->transform.param;
+			*out = pond_arena_sprintf(a, "(%s - (((%s %% %d) + %d) %% %d))", c, c, w, w, w);
+			break;
+		}
+		if (t == POND_ICEBERG_STRING) {
+			*out = pond_arena_sprintf(a, "substring(%s, 1, %d)", c, pf->transform.param);
+			break;
+		}
+		/* fall through */
+	default: {
+		char name[32];
+		pond_iceberg_transform_format(name, pf->transform);
+		return pond_error_set(err, POND_EUNSUPPORTED, "writing to partition field \"%s\" (%s) is not supported yet",
+		                      pf->name, name);
+	}
+	}
+	return *out ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+}
+
+/* Fills the write options' partition columns for spec. */
+static int partition_columns(pond_parquet_write_options *o, const pond_iceberg_partition_spec *spec,
+                             const pond_iceberg_schema *schema, pond_arena *a, pond_error *err)
+{
+	if (!spec || spec->nfields == 0)
+		return 0;
+	const char **names = pond_arena_calloc(a, spec->nfields, sizeof(char *));
+	const char **exprs = pond_arena_calloc(a, spec->nfields, sizeof(char *));
+	if (!names || !exprs)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < spec->nfields; i++) {
+		const pond_iceberg_partition_field *pf = &spec->fields[i];
+		const pond_iceberg_field *src = pond_iceberg_schema_find_field(schema, pf->source_id);
+		if (!src)
+			return pond_error_set(err, POND_ECORRUPT, "partition field \"%s\" refers to missing column id %d",
+			                      pf->name, pf->source_id);
+		int rc = partition_expr(&exprs[i], pf, src, a, err);
+		if (rc)
+			return rc;
+		names[i] = exprs[i] ? pf->name : src->name;
+	}
+	o->npartitions = spec->nfields;
+	o->partition_names = names;
+	o->partition_exprs = exprs;
+	return 0;
+}
+
+int pond__write_cast_select(pond__write *w, pond_buf *sql, const char *select_sql, pond_error *err)
+{
+	pond_iceberg_schema *qs;
+	int rc = pond_engine_query_schema(w->lake->engine, select_sql, w->arena, &qs, err);
+	if (rc)
+		return rc;
+	const pond_iceberg_type *root = w->schema->root;
+	if (qs->root->nfields != root->nfields)
+		return pond_error_set(err, POND_EINVAL, "table %s has %zu columns but the query returns %zu", w->name,
+		                      root->nfields, qs->root->nfields);
+	pond_buf_puts(sql, "SELECT ");
+	for (size_t i = 0; i < root->nfields; i++) {
+		if (i)
+			pond_buf_puts(sql, ", ");
+		pond_buf_printf(sql, "CAST(#%zu AS ", i + 1);
+		pond_engine_iceberg_type_sql(sql, root->fields[i].type);
+		pond_buf_puts(sql, ") AS ");
+		pond_sql_quote_ident(sql, root->fields[i].name);
+	}
+	pond_buf_printf(sql, " FROM (%s)", select_sql);
+	return pond_buf_ok(sql) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+}
+
+static int bound_from_text(pond_column_bound *out, int32_t field_id, const pond_iceberg_type *type, const char *text,
+                           pond_arena *a)
+{
+	pond_iceberg_literal lit;
+	pond_error ignored = POND_ERROR_INIT;
+	/* Long strings are left without bounds: a bound must be exact. */
+	if (!text || (type->id == POND_ICEBERG_STRING && strlen(text) > 64) || type->id == POND_ICEBERG_BINARY ||
+	    type->id == POND_ICEBERG_FIXED)
+		return 0;
+	if (pond_iceberg_literal_from_text(&lit, type, text, a, &ignored) != 0)
+		return ignored.code == POND_ENOMEM ? -1 : 0;
+	if ((lit.type == POND_ICEBERG_DOUBLE && lit.v.f64 != lit.v.f64) ||
+	    (lit.type == POND_ICEBERG_FLOAT && lit.v.f32 != lit.v.f32))
+		return 0;
+	pond_buf b = POND_BUF_INIT;
+	pond_iceberg_bound_encode(&b, &lit);
+	out->field_id = field_id;
+	out->len = b.len;
+	out->ptr = pond_buf_ok(&b) ? pond_arena_memdup(a, b.ptr ? b.ptr : "", b.len) : NULL;
+	pond_buf_dispose(&b);
+	return out->ptr ? 1 : -1;
+}
+
+/* A written file as a manifest's data file. */
+static int to_data_file(pond_data_file *df, const pond_written_file *wf, const pond_iceberg_schema *schema,
+                        const pond_iceberg_partition_spec *spec, pond_iceberg_type *const *ptypes, pond_arena *a,
+                        pond_error *err)
+{
+	memset(df, 0, sizeof(*df));
+	df->content = POND_CONTENT_DATA;
+	df->file_path = wf->path;
+	df->file_format = "PARQUET";
+	df->spec_id = spec ? spec->spec_id : 0;
+	df->record_count = wf->record_count;
+	df->file_size_in_bytes = wf->file_size;
+	size_t n = wf->ncolumns;
+	df->column_sizes = pond_arena_calloc(a, n + 1, sizeof(pond_column_count));
+	df->value_counts = pond_arena_calloc(a, n + 1, sizeof(pond_column_count));
+	df->null_value_counts = pond_arena_calloc(a, n + 1, sizeof(pond_column_count));
+	df->lower_bounds = pond_arena_calloc(a, n + 1, sizeof(pond_column_bound));
+	df->upper_bounds = pond_arena_calloc(a, n + 1, sizeof(pond_column_bound));
+	if (!df->column_sizes || !df->value_counts || !df->null_value_counts || !df->lower_bounds || !df->upper_bounds)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const pond_written_column *c = &wf->columns[i];
+		const pond_iceberg_field *f = pond_iceberg_schema_find_field(schema, c->field_id);
+		if (!f)
+			continue;
+		if (c->column_size >= 0)
+			df->column_sizes[df->ncolumn_sizes++] = (pond_column_count){c->field_id, c->column_size};
+		bool top_level = false;
+		for (size_t j = 0; j < schema->root->nfields; j++)
+			top_level |= schema->root->fields[j].id == c->field_id;
+		if (top_level) {
+			/* Iceberg value counts include nulls: one value per row. */
+			df->value_counts[df->nvalue_counts++] = (pond_column_count){c->field_id, wf->record_count};
+			if (c->null_count >= 0)
+				df->null_value_counts[df->nnull_value_counts++] = (pond_column_count){c->field_id, c->null_count};
+		}
+		int lo = bound_from_text(&df->lower_bounds[df->nlower_bounds], c->field_id, f->type, c->min, a);
+		int hi = bound_from_text(&df->upper_bounds[df->nupper_bounds], c->field_id, f->type, c->max, a);
+		if (lo < 0 || hi < 0)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		df->nlower_bounds += (size_t)lo;
+		df->nupper_bounds += (size_t)hi;
+	}
+	if (spec && spec->nfields) {
+		df->npartition = spec->nfields;
+		df->partition = pond_arena_calloc(a, spec->nfields, sizeof(pond_iceberg_literal));
+		if (!df->partition)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		for (size_t p = 0; p < spec->nfields; p++) {
+			const pond_iceberg_type *pt = ptypes[p];
+			const char *text = wf->partition_values[p];
+			if (!text) {
+				df->partition[p] = pond_iceberg_literal_null(pt->id);
+				continue;
+			}
+			int rc = pond_iceberg_literal_from_text(&df->partition[p], pt, text, a, err);
+			if (rc)
+				return pond_error_prefix(err, "partition value of %s", wf->path);
+		}
+	}
+	return 0;
+}
+
+/* A partition as a map key: its spec and values. */
+static int partition_key(pond__path_map *set, int32_t spec_id, const pond_iceberg_literal *tuple, size_t n)
+{
+	pond_buf key = POND_BUF_INIT;
+	pond_buf_printf(&key, "%" PRId32, spec_id);
+	for (size_t i = 0; i < n; i++) {
+		pond_buf_putc(&key, '\1');
+		pond_iceberg_literal_to_text(&key, &tuple[i]);
+	}
+	int rc = pond_buf_ok(&key) ? pond__path_map_put(set, pond_buf_cstr(&key), 1) : POND_ENOMEM;
+	pond_buf_dispose(&key);
+	return rc;
+}
+
+/* ---- the commit ---- */
+
+typedef struct change_commit {
+	pond__write *w;
+	const pond__change *change;
+	int64_t snapshot_id;
+	bool has_manifest;
+	pond_manifest_file manifest;      /* the new data manifest */
+	int64_t added_records, added_bytes, added_files;
+	pond__path_map added_partitions;
+	pond__path_map removed;           /* resolved paths of data files to remove */
+	/* this attempt */
+	int attempt;
+	const char *list_path;
+	char **written;                   /* manifests this attempt wrote */
+	size_t nwritten, capwritten;
+	int64_t deleted_records, deleted_files, removed_bytes;
+	int64_t removed_delete_files, removed_pos_deletes, removed_eq_deletes;
+	const char *operation;
+} change_commit;
+
+/* Removes what the last attempt wrote (it lost the race or failed). */
+static void undo_attempt(change_commit *c)
+{
+	if (c->list_path)
+		unlink(c->list_path);
+	c->list_path = NULL;
+	for (size_t i = 0; i < c->nwritten; i++) {
+		unlink(c->written[i]);
+		pond_free(c->written[i]);
+	}
+	c->nwritten = 0;
+}
+
+static int remember_written(change_commit *c, const char *path, pond_error *err)
+{
+	if (c->nwritten == c->capwritten) {
+		size_t cap = c->capwritten ? c->capwritten * 2 : 8;
+		char **n = pond_reallocarray(c->written, cap, sizeof(char *));
+		if (!n)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		c->written = n;
+		c->capwritten = cap;
+	}
+	if (!(c->written[c->nwritten] = pond_strdup(path)))
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	c->nwritten++;
+	return 0;
+}
+
+static const char *summary_value(const pond_iceberg_snapshot *s, const char *key)
+{
+	for (size_t i = 0; s && i < s->nsummary; i++)
+		if (strcmp(s->summary[i].key, key) == 0)
+			return s->summary[i].value;
+	return NULL;
+}
+
+/* What a manifest's entry does to the snapshot: removed or kept. */
+static bool entry_removed(change_commit *c, const pond_manifest_entry *e, pond_buf *resolved, pond__path_map *found)
+{
+	if (c->change->remove_all)
+		return true;
+	if (e->data_file.content != POND_CONTENT_DATA || c->removed.n == 0)
+		return false;
+	pond_buf_clear(resolved);
+	pond_fileio_resolve(c->w->io, e->data_file.file_path, resolved);
+	if (!pond__path_map_get(&c->removed, pond_buf_cstr(resolved), NULL))
+		return false;
+	if (found)
+		pond__path_map_put(found, pond_buf_cstr(resolved), 1);
+	return true;
+}
+
+/* Carries one parent manifest into the new snapshot: as it is, rewritten
+ * with removed entries DELETED, or dropped when nothing in it is live. */
+static int carry_manifest(change_commit *c, const pond_iceberg_metadata *base, const pond_manifest_file *mf,
+                          pond_arena *a, pond_manifest_file *out, bool *keep, pond__path_map *found, pond_error *err)
+{
+	*keep = true;
+	*out = *mf;
+	bool no_live = mf->added_files_count == 0 && mf->existing_files_count == 0;
+	if (no_live) {
+		*keep = false;  /* only DELETED entries: they mattered to the snapshot that made them */
+		return 0;
+	}
+	if (!c->change->remove_all && (c->removed.n == 0 || mf->content != POND_MANIFEST_CONTENT_DATA))
+		return 0;
+	pond__write *w = c->w;
+	pond_arena *scratch = pond_arena_new();
+	pond_buf resolved = POND_BUF_INIT;
+	pond_manifest_reader *r = NULL;
+	pond_manifest_writer *mw = NULL;
+	const pond_manifest_entry *e;
+	int rc = scratch ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+	/* First pass: does it hold a removed file? */
+	size_t hits = 0;
+	if (rc == 0)
+		rc = pond_manifest_reader_open(&r, w->io, mf->manifest_path, mf, NULL, NULL, err);
+	while (rc == 0 && (rc = pond_manifest_reader_next(r, scratch, &e, err)) == 1) {
+		if (e->status != POND_MANIFEST_DELETED && entry_removed(c, e, &resolved, found))
+			hits++;
+		pond_arena_reset(scratch);
+	}
+	pond_manifest_reader_close(&r);
+	if (rc < 0 || hits == 0)
+		goto done;
+	/* Second pass: rewrite it. */
+	const pond_iceberg_partition_spec *spec = pond_iceberg_metadata_spec(base, mf->partition_spec_id);
+	if ((rc = pond_manifest_reader_open(&r, w->io, mf->manifest_path, mf, NULL, NULL, err)) != 0)
+		goto done;
+	if (!spec)
+		spec = pond_manifest_reader_spec(r);
+	char uuid[37];
+	pond_uuid_v4_string(uuid);
+	const char *path = pond_arena_sprintf(a, "%s/metadata/%s-m%d.avro", base->location, uuid, c->attempt);
+	pond_manifest_writer_options mo = POND_MANIFEST_WRITER_OPTIONS_INIT;
+	mo.schema = pond_iceberg_metadata_current_schema(base);
+	mo.spec = spec;
+	mo.content = mf->content;
+	mo.snapshot_id = c->snapshot_id;
+	if (!path) {
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((rc = pond_manifest_writer_open(&mw, w->io, path, &mo, err)) != 0)
+		goto done;
+	while ((rc = pond_manifest_reader_next(r, scratch, &e, err)) == 1) {
+		if (e->status == POND_MANIFEST_DELETED) {
+			pond_arena_reset(scratch);
+			continue;
+		}
+		pond_manifest_entry copy = *e;
+		if (entry_removed(c, e, &resolved, NULL)) {
+			copy.status = POND_MANIFEST_DELETED;
+			copy.has_snapshot_id = true;
+			copy.snapshot_id = c->snapshot_id;
+			const pond_data_file *df = &e->data_file;
+			if (df->content == POND_CONTENT_DATA) {
+				c->deleted_files++;
+				c->deleted_records += df->record_count;
+				c->removed_bytes += df->file_size_in_bytes;
+			} else {
+				c->removed_delete_files++;
+				if (df->content == POND_CONTENT_POSITION_DELETES)
+					c->removed_pos_deletes += df->record_count;
+				else
+					c->removed_eq_deletes += df->record_count;
+			}
+			if (partition_key(&c->added_partitions, df->spec_id, df->partition, df->npartition) != 0) {
+				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+				break;
+			}
+		} else {
+			copy.status = POND_MANIFEST_EXISTING;
+		}
+		if ((rc = pond_manifest_writer_add(mw, &copy, err)) != 0)
+			break;
+		pond_arena_reset(scratch);
+	}
+	if (rc == 0)
+		rc = pond_manifest_writer_finish(mw, out, a, err);
+	if (rc == 0)
+		rc = remember_written(c, path, err);
+done:
+	pond_manifest_writer_free(&mw);
+	pond_manifest_reader_close(&r);
+	pond_buf_dispose(&resolved);
+	pond_arena_free(&scratch);
+	return rc < 0 ? rc : 0;
+}
+
+static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_iceberg_requirement **reqs,
+                        size_t *nreqs, pond_iceberg_update **ups, size_t *nups, void *payload, pond_error *err)
+{
+	change_commit *c = payload;
+	pond__write *w = c->w;
+	undo_attempt(c);
+	c->attempt++;
+	c->deleted_records = c->deleted_files = c->removed_bytes = 0;
+	c->removed_delete_files = c->removed_pos_deletes = c->removed_eq_deletes = 0;
+	const char *branch = w->opts->branch ? w->opts->branch : "main";
+	const pond_iceberg_ref *head = pond_iceberg_metadata_ref(base, branch);
+	if (head && head->is_tag)
+		return pond_error_set(err, POND_EINVAL, "cannot write to %s: it is a tag, not a branch", branch);
+	/* A new branch starts from main's head, as in git. */
+	const pond_iceberg_snapshot *parent = head ? pond_iceberg_metadata_snapshot(base, head->snapshot_id)
+	                                           : pond_iceberg_metadata_current_snapshot(base);
+	int64_t seq = base->last_sequence_number + 1;
+	pond_manifest_file *parents = NULL;
+	size_t nparent = 0;
+	int rc = parent ? pond_snapshot_manifests(&parents, &nparent, w->io, parent, a, err) : 0;
+	if (rc)
+		return rc;
+	/* Partitions touched: those of the added files plus those removed. */
+	pond__path_map partitions = {0};
+	pond__path_map added = c->added_partitions;
+	c->added_partitions = partitions;
+	for (size_t i = 0; i < added.cap; i++)
+		if (added.keys[i] && pond__path_map_put(&c->added_partitions, added.keys[i], 1) != 0)
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond__path_map found = {0};
+	pond_manifest_file *carried = pond_arena_calloc(a, nparent + 1, sizeof(*carried));
+	size_t ncarried = 0;
+	if (!carried)
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < nparent && rc == 0; i++) {
+		bool keep;
+		rc = carry_manifest(c, base, &parents[i], a, &carried[ncarried], &keep, &found, err);
+		ncarried += rc == 0 && keep;
+	}
+	size_t nchanged = c->added_partitions.n;
+	pond__path_map_dispose(&c->added_partitions);
+	c->added_partitions = added;
+	if (rc == 0 && found.n < c->removed.n) {
+		/* A file we rewrote is gone from the fresh head. */
+		const char *gone = NULL;
+		for (size_t i = 0; i < c->removed.cap && !gone; i++)
+			if (c->removed.keys[i] && !pond__path_map_get(&found, c->removed.keys[i], NULL))
+				gone = c->removed.keys[i];
+		rc = pond_error_set(err, POND_ECONFLICT, "table %s: data file %s was changed by another writer", w->name,
+		                    gone ? gone : "?");
+	}
+	pond__path_map_dispose(&found);
+	if (rc)
+		return rc;
+
+	const char *list_path = pond_arena_sprintf(a, "%s/metadata/snap-%" PRId64 "-%d-%08x.avro", base->location,
+	                                           c->snapshot_id, c->attempt, (unsigned)pond_random_i63());
+	if (!list_path)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_manifest_list_writer_options lo = POND_MANIFEST_LIST_WRITER_OPTIONS_INIT;
+	lo.snapshot_id = c->snapshot_id;
+	lo.has_parent_snapshot_id = parent != NULL;
+	lo.parent_snapshot_id = parent ? parent->snapshot_id : 0;
+	lo.sequence_number = seq;
+	pond_manifest_list_writer *lw;
+	if ((rc = pond_manifest_list_writer_open(&lw, w->io, list_path, &lo, err)) != 0)
+		return rc;
+	c->list_path = list_path;
+	if (c->has_manifest) {
+		/* The new manifest first, then the parent's. */
+		pond_manifest_file mine = c->manifest;
+		mine.sequence_number = POND_MANIFEST_UNASSIGNED_SEQ;
+		mine.min_sequence_number = POND_MANIFEST_UNASSIGNED_SEQ;
+		rc = pond_manifest_list_writer_add(lw, &mine, err);
+	}
+	for (size_t i = 0; i < ncarried && rc == 0; i++)
+		rc = pond_manifest_list_writer_add(lw, &carried[i], err);
+	if (rc == 0)
+		rc = pond_manifest_list_writer_finish(lw, err);
+	pond_manifest_list_writer_free(&lw);
+	if (rc)
+		return rc;
+
+	const char *op = c->change->operation;
+	if (!op)
+		op = c->deleted_files == 0 && c->removed_delete_files == 0 ? "append"
+		     : c->added_files == 0                                 ? "delete"
+		                                                           : "overwrite";
+	c->operation = op;
+	pond_iceberg_snapshot *snap = pond_arena_calloc(a, 1, sizeof(*snap));
+	pond_iceberg_kv *summary = pond_arena_calloc(a, 24 + w->opts->nsummary, sizeof(*summary));
+	pond_iceberg_update *u = pond_arena_calloc(a, 2, sizeof(*u));
+	pond_iceberg_requirement *r = pond_arena_calloc(a, 1, sizeof(*r));
+	if (!snap || !summary || !u || !r)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	size_t ns = 0;
+	/* As Java's SnapshotSummary: counts only when not zero, totals when
+	 * the parent had them (or there is no parent). */
+#define SUMMARY_IF(k, v)                                                                           \
+	do {                                                                                       \
+		if ((v) > 0)                                                                       \
+			summary[ns++] = (pond_iceberg_kv){k, pond_arena_sprintf(a, "%" PRId64, (int64_t)(v))}; \
+	} while (0)
+	SUMMARY_IF("added-data-files", c->added_files);
+	SUMMARY_IF("deleted-data-files", c->deleted_files);
+	SUMMARY_IF("removed-delete-files", c->removed_delete_files);
+	SUMMARY_IF("added-records", c->added_records);
+	SUMMARY_IF("deleted-records", c->deleted_records);
+	SUMMARY_IF("added-files-size", c->added_bytes);
+	SUMMARY_IF("removed-files-size", c->removed_bytes);
+	SUMMARY_IF("removed-position-deletes", c->removed_pos_deletes);
+	SUMMARY_IF("removed-equality-deletes", c->removed_eq_deletes);
+	summary[ns++] = (pond_iceberg_kv){"changed-partition-count", pond_arena_sprintf(a, "%zu", nchanged)};
+	const struct {
+		const char *key;
+		int64_t delta;
+	} totals[] = {
+		{"total-records", c->added_records - c->deleted_records},
+		{"total-files-size", c->added_bytes - c->removed_bytes},
+		{"total-data-files", c->added_files - c->deleted_files},
+		{"total-delete-files", -c->removed_delete_files},
+		{"total-position-deletes", -c->removed_pos_deletes},
+		{"total-equality-deletes", -c->removed_eq_deletes},
+	};
+	for (size_t i = 0; i < sizeof totals / sizeof totals[0]; i++) {
+		const char *prev = summary_value(parent, totals[i].key);
+		int64_t v = 0;
+		if (parent && (!prev || !pond_str_to_i64(prev, &v)))
+			continue;
+		summary[ns++] = (pond_iceberg_kv){totals[i].key, pond_arena_sprintf(a, "%" PRId64, v + totals[i].delta)};
+	}
+#undef SUMMARY_IF
+	for (size_t i = 0; i < w->opts->nsummary; i++)
+		summary[ns++] = w->opts->summary[i];
+	for (size_t i = 0; i < ns; i++)
+		if (!summary[i].value)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+	snap->snapshot_id = c->snapshot_id;
+	snap->has_parent = parent != NULL;
+	snap->parent_snapshot_id = parent ? parent->snapshot_id : 0;
+	snap->sequence_number = seq;
+	snap->timestamp_ms = pond_time_now_ms();
+	snap->manifest_list = list_path;
+	snap->operation = op;
+	snap->summary = summary;
+	snap->nsummary = ns;
+	snap->has_schema_id = true;
+	snap->schema_id = base->current_schema_id;
+	u[0].action = POND_ICEBERG_ADD_SNAPSHOT;
+	u[0].snapshot = snap;
+	u[1].action = POND_ICEBERG_SET_SNAPSHOT_REF;
+	u[1].ref = (pond_iceberg_ref){branch, false, c->snapshot_id, -1, -1, -1};
+	/* The branch must still be where this attempt found it. */
+	r->type = POND_ICEBERG_ASSERT_REF_SNAPSHOT_ID;
+	r->ref = branch;
+	r->has_snapshot_id = head != NULL;
+	r->snapshot_id = head ? head->snapshot_id : 0;
+	*reqs = r;
+	*nreqs = 1;
+	*ups = u;
+	*nups = 2;
+	return 0;
+}
+
+/* ---- the driver ---- */
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+/* Undoes a write that will not be committed: its folder and manifest. */
+static void remove_write(const char *dir, const char *manifest)
+{
+	if (dir)
+		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (manifest)
+		unlink(manifest);
+}
+
+int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *id, const pond_write_options *opts,
+                      pond_error *err)
+{
+	static const pond_write_options defaults = POND_WRITE_OPTIONS_INIT;
+	memset(w, 0, sizeof(*w));
+	w->lake = lake;
+	w->id = id;
+	w->opts = opts ? opts : &defaults;
+	int rc = pond_table_load(&w->table, lake, id, err);
+	if (rc)
+		return rc;
+	w->arena = w->table->arena;
+	w->md = w->table->metadata;
+	w->schema = pond_iceberg_metadata_current_schema(w->md);
+	w->spec = pond_iceberg_metadata_default_spec(w->md);
+	w->name = pond_table_ident_format(w->arena, id);
+	if (!w->name)
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	else if (!w->schema)
+		rc = pond_error_set(err, POND_ECORRUPT, "table %s has no current schema", w->name);
+	if (rc == 0)
+		rc = pond_fileio_local_new(&w->io, err);
+	if (rc == 0)
+		rc = pond_fileio_remap_table(w->io, w->md, w->table->metadata_location, err);
+	if (rc)
+		pond__write_end(w);
+	return rc;
+}
+
+void pond__write_end(pond__write *w)
+{
+	pond_fileio_free(&w->io);
+	pond_table_free(&w->table);
+	w->arena = NULL;
+}
+
+/* The branch head's scan options. */
+static void head_options(pond__write *w, pond_scan_options *so)
+{
+	*so = (pond_scan_options)POND_SCAN_OPTIONS_INIT;
+	if (w->opts->branch && pond_iceberg_metadata_ref(w->md, w->opts->branch))
+		so->ref = w->opts->branch;
+}
+
+/* The planned files holding rows change->remove_where is true for. */
+static int find_matches(pond__write *w, const pond__change *change, pond_scan_plan *plan,
+                        const pond_scan_task ***out, size_t *nout, pond_error *err)
+{
+	*out = NULL;
+	*nout = 0;
+	if (plan->ntasks == 0)
+		return 0;
+	const pond_scan_task **tasks = pond_arena_calloc(w->arena, plan->ntasks, sizeof(*tasks));
+	if (!tasks)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < plan->ntasks; i++)
+		tasks[i] = &plan->tasks[i];
+	if (change->remove_all) {
+		*out = tasks;
+		*nout = plan->ntasks;
+		return 0;
+	}
+	pond_buf scan = POND_BUF_INIT, sql = POND_BUF_INIT;
+	int rc = pond__scan_sql_tasks(&scan, w->lake->engine, w->md, w->io, w->schema, tasks, plan->ntasks, true, err);
+	if (rc == 0) {
+		pond_buf_printf(&sql, "SELECT string_agg(f, chr(1)) FROM (SELECT DISTINCT __pond_d." POND_SCAN_FILE_COLUMN
+		                      " AS f FROM (%s) __pond_d WHERE (%s))", pond_buf_cstr(&scan), change->remove_where);
+		if (!pond_buf_ok(&sql))
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
+	char *list = NULL;
+	if (rc == 0)
+		rc = pond_engine_query_string(w->lake->engine, pond_buf_cstr(&sql), &list, err);
+	pond_buf_dispose(&scan);
+	pond_buf_dispose(&sql);
+	if (rc || !list)
+		return rc;
+	pond__path_map hit = {0};
+	for (char *p = list, *next; p && *p && rc == 0; p = next) {
+		next = strchr(p, '\1');
+		if (next)
+			*next++ = '\0';
+		if (pond__path_map_put(&hit, p, 1) != 0)
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
+	pond_free(list);
+	size_t n = 0;
+	for (size_t i = 0; i < plan->ntasks && rc == 0; i++)
+		if (pond__path_map_get(&hit, tasks[i]->path, NULL))
+			tasks[n++] = tasks[i];
+	pond__path_map_dispose(&hit);
+	*out = tasks;
+	*nout = n;
+	return rc;
+}
+
+/* Writes rows_sql as Parquet into a new folder; files with no rows are
+ * dropped. *dir is the folder (to remove on failure). */
+static int write_rows(pond__write *w, const char *rows_sql, const char **dir, pond_written_file **files,
+                      size_t *nfiles, pond_error *err)
+{
+	pond_parquet_write_options wo = POND_PARQUET_WRITE_OPTIONS_INIT;
+	/* Each write gets a folder of its own: DuckDB writes into an empty
+	 * folder, and a failed write is undone by removing the folder. */
+	char write_id[37];
+	pond_uuid_v4_string(write_id);
+	write_id[13] = '\0';
+	wo.dir = *dir = pond_arena_sprintf(w->arena, "%s/data/%s", w->md->location, write_id);
+	if (!wo.dir)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	const char *target = pond_iceberg_metadata_property(w->md, "write.target-file-size-bytes");
+	int64_t target_size;
+	if (target && pond_str_to_i64(target, &target_size))
+		wo.target_file_size = target_size;
+	int rc = partition_columns(&wo, w->spec, w->schema, w->arena, err);
+	if (rc == 0)
+		rc = pond_engine_write_parquet(w->lake->engine, rows_sql, w->schema, &wo, w->arena, files, nfiles, err);
+	if (rc)
+		return rc;
+	size_t n = 0;
+	for (size_t i = 0; i < *nfiles; i++) {
+		if ((*files)[i].record_count == 0)
+			unlink((*files)[i].path);
+		else
+			(*files)[n++] = (*files)[i];
+	}
+	*nfiles = n;
+	return 0;
+}
+
+/* The manifest of the new files (ADDED, sequence numbers inherited). */
+static int write_manifest(pond__write *w, change_commit *c, const pond_written_file *files, size_t nfiles,
+                          const char **path, pond_error *err)
+{
+	const pond_iceberg_partition_spec *spec = w->spec;
+	pond_iceberg_type **ptypes = NULL;
+	if (spec && spec->nfields) {
+		pond_iceberg_type *spec_type;
+		int rc = pond_iceberg_partition_spec_type(&spec_type, spec, w->schema, w->arena, err);
+		if (rc)
+			return rc;
+		if (!(ptypes = pond_arena_calloc(w->arena, spec->nfields, sizeof(*ptypes))))
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		for (size_t p = 0; p < spec->nfields; p++)
+			ptypes[p] = spec_type->fields[p].type;
+	}
+	char uuid[37];
+	pond_uuid_v4_string(uuid);
+	*path = pond_arena_sprintf(w->arena, "%s/metadata/%s-m0.avro", w->md->location, uuid);
+	if (!*path)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_manifest_writer_options mo = POND_MANIFEST_WRITER_OPTIONS_INIT;
+	mo.schema = w->schema;
+	mo.spec = spec;
+	mo.snapshot_id = c->snapshot_id;
+	pond_manifest_writer *mw;
+	int rc = pond_manifest_writer_open(&mw, w->io, *path, &mo, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < nfiles && rc == 0; i++) {
+		pond_manifest_entry e;
+		memset(&e, 0, sizeof(e));
+		e.status = POND_MANIFEST_ADDED;
+		e.has_snapshot_id = true;
+		e.snapshot_id = c->snapshot_id;
+		rc = to_data_file(&e.data_file, &files[i], w->schema, spec, ptypes, w->arena, err);
+		if (rc == 0 && partition_key(&c->added_partitions, e.data_file.spec_id, e.data_file.partition,
+		                             e.data_file.npartition) != 0)
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		if (rc == 0)
+			rc = pond_manifest_writer_add(mw, &e, err);
+	}
+	if (rc == 0)
+		rc = pond_manifest_writer_finish(mw, &c->manifest, w->arena, err);
+	pond_manifest_writer_free(&mw);
+	c->has_manifest = rc == 0;
+	return rc;
+}
+
+/* The table's columns, "a", "b", for SELECT lists. */
+static void column_list(pond_buf *sql, const pond_iceberg_schema *schema, const char *qualifier)
+{
+	for (size_t f = 0; f < schema->root->nfields; f++) {
+		if (f)
+			pond_buf_puts(sql, ", ");
+		if (qualifier)
+			pond_buf_printf(sql, "%s.", qualifier);
+		pond_sql_quote_ident(sql, schema->root->fields[f].name);
+	}
+}
+
+int pond__write_commit_change(pond__write *w, const pond__change *change, pond_write_result *out, pond_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	change_commit c;
+	memset(&c, 0, sizeof(c));
+	c.w = w;
+	c.change = change;
+	c.snapshot_id = pond_random_i63();
+	pond_scan_plan *plan = NULL;
+	const pond_scan_task **matched = NULL;
+	size_t nmatched = 0;
+	pond_buf rows = POND_BUF_INIT, scan = POND_BUF_INIT;
+	const char *dir = NULL, *manifest_path = NULL;
+	pond_written_file *files = NULL;
+	size_t nfiles = 0;
+	int rc = 0;
+	bool has_live = false;
+	if (change->remove_where || change->remove_all) {
+		pond_scan_options so;
+		head_options(w, &so);
+		so.filter = change->prune;
+		rc = pond_scan_plan_files(&plan, w->md, w->io, &so, err);
+		if (rc == POND_EINVAL && change->prune) {
+			/* The filter names something pruning cannot bind: plan it all. */
+			so.filter = NULL;
+			rc = pond_scan_plan_files(&plan, w->md, w->io, &so, err);
+		}
+		if (rc == 0)
+			rc = find_matches(w, change, plan, &matched, &nmatched, err);
+		if (rc)
+			goto fail;
+		has_live = plan->ntasks > 0 || plan->ndeletes > 0;
+		/* A whole overwrite removes whatever is live at commit time. */
+		for (size_t i = 0; i < nmatched && rc == 0 && !change->remove_all; i++)
+			if (pond__path_map_put(&c.removed, matched[i]->path, 1) != 0)
+				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
+	/* The rows the rewritten files keep, then the new rows. */
+	if (nmatched && !change->remove_all) {
+		if ((rc = pond__scan_sql_tasks(&scan, w->lake->engine, w->md, w->io, w->schema, matched, nmatched, false,
+		                               err)) != 0)
+			goto fail;
+		pond_buf_puts(&rows, "SELECT ");
+		column_list(&rows, w->schema, "__pond_d");
+		pond_buf_printf(&rows, " FROM (%s) __pond_d WHERE (%s) IS NOT TRUE", pond_buf_cstr(&scan),
+		                change->remove_where);
+	}
+	if (change->rows_sql) {
+		if (rows.len) {
+			pond_buf_puts(&rows, " UNION ALL SELECT ");
+			column_list(&rows, w->schema, NULL);
+			pond_buf_printf(&rows, " FROM (%s)", change->rows_sql);
+		} else {
+			pond_buf_puts(&rows, change->rows_sql);
+		}
+	}
+	if (!pond_buf_ok(&rows)) {
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (rows.len && (rc = write_rows(w, pond_buf_cstr(&rows), &dir, &files, &nfiles, err)) != 0)
+		goto fail;
+	for (size_t i = 0; i < nfiles; i++) {
+		c.added_records += files[i].record_count;
+		c.added_bytes += files[i].file_size;
+	}
+	c.added_files = (int64_t)nfiles;
+	if (nfiles == 0 && nmatched == 0 && !(change->remove_all && has_live)) {
+		remove_write(dir, NULL);  /* nothing to commit */
+		goto done;
+	}
+	if (nfiles && (rc = write_manifest(w, &c, files, nfiles, &manifest_path, err)) != 0)
+		goto fail;
+	rc = pond_table_commit(w->lake, w->id, build_change, &c, NULL, NULL, err);
+	if (rc) {
+		undo_attempt(&c);
+		goto fail;
+	}
+	/* Committed: what the last attempt wrote is now the table's. */
+	for (size_t i = 0; i < c.nwritten; i++)
+		pond_free(c.written[i]);
+	c.nwritten = 0;
+	c.list_path = NULL;
+	out->snapshot_id = c.snapshot_id;
+	out->added_records = c.added_records;
+	out->added_files = c.added_files;
+	out->added_bytes = c.added_bytes;
+	out->deleted_records = c.deleted_records;
+	out->deleted_files = c.deleted_files;
+	goto done;
+fail:
+	remove_write(dir, c.has_manifest ? manifest_path : NULL);
+done:
+	undo_attempt(&c);
+	pond_free(c.written);
+	pond__path_map_dispose(&c.removed);
+	pond__path_map_dispose(&c.added_partitions);
+	pond_scan_plan_free(&plan);
+	pond_buf_dispose(&rows);
+	pond_buf_dispose(&scan);
+	return rc;
+}
