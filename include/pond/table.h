@@ -188,4 +188,123 @@ int pond_table_merge_query(pond_lake *lake, const pond_table_ident *id, const ch
 int pond_table_scan_sql(pond_buf *out, pond_lake *lake, const pond_table *table, const pond_scan_options *opts,
                         pond_error *err);
 
+/* ---- schema evolution (evolve.c) ------------------------------------------------- */
+
+/* A list of schema operations, applied in order to the current schema and
+ * committed as one new schema (add-schema + set-current-schema, asserting
+ * the schema it started from). Nothing is checked until the commit; each
+ * attempt replays the list on fresh metadata, so a concurrent change that
+ * leaves it valid (another new column) is absorbed, and one that does not
+ * fails with POND_ECONFLICT. Column names are dotted paths through structs
+ * ("address.city"); an exact name wins, else a unique case-insensitive one.
+ * The adders copy their arguments and return 0, or POND_ENOMEM (which also
+ * makes the commit fail) or POND_EINVAL for a NULL argument. */
+typedef struct pond_schema_change pond_schema_change;
+
+int pond_schema_change_new(pond_schema_change **out, pond_error *err);
+void pond_schema_change_free(pond_schema_change **change);
+
+/* A new column at the end of parent (a struct column; NULL: the table),
+ * with fresh field ids from last-column-id + 1. default_json (NULL: none) is
+ * the spec's JSON single-value form ("0", "\"n/a\"", "\"2024-01-31\"",
+ * "\"9.99\"" for a decimal), recorded as initial-default and write-default
+ * so rows written before read it. Format v2 takes only optional columns. */
+int pond_schema_change_add_column(pond_schema_change *change, const char *parent, const char *name,
+                                  const pond_iceberg_type *type, bool required, const char *default_json,
+                                  const char *doc);
+/* Refused for an identifier field or a column the default partition spec
+ * or sort order uses. */
+int pond_schema_change_drop_column(pond_schema_change *change, const char *column);
+/* Refused when a sibling has the name (without case: DuckDB folds it). */
+int pond_schema_change_rename_column(pond_schema_change *change, const char *column, const char *new_name);
+/* The spec's promotions only: int -> long, float -> double,
+ * decimal(P,S) -> decimal(P',S) with P' > P. */
+int pond_schema_change_widen_column(pond_schema_change *change, const char *column, const pond_iceberg_type *type);
+int pond_schema_change_make_optional(pond_schema_change *change, const char *column);
+/* Always refused for an optional column (old rows may hold nulls); a
+ * no-op for a required one. */
+int pond_schema_change_make_required(pond_schema_change *change, const char *column);
+/* Reordering within the column's struct. */
+int pond_schema_change_move_first(pond_schema_change *change, const char *column);
+int pond_schema_change_move_before(pond_schema_change *change, const char *column, const char *other);
+int pond_schema_change_move_after(pond_schema_change *change, const char *column, const char *other);
+
+/* The schema the change gives against md's current schema, without
+ * committing (a preview, or a check before a commit); *last_column_id gets
+ * the table's new last-column-id. Errors name table_name and the column.
+ * The result lives in arena. */
+int pond_schema_change_apply(pond_iceberg_schema **out, int32_t *last_column_id, const pond_iceberg_metadata *md,
+                             const pond_schema_change *change, const char *table_name, pond_arena *arena,
+                             pond_error *err);
+/* Commits the change; on any error the table is unchanged. */
+int pond_table_evolve_schema(pond_lake *lake, const pond_table_ident *id, const pond_schema_change *change,
+                             pond_error *err);
+
+/* ---- partition spec evolution (evolve.c) ----------------------------------------- */
+
+/* A partition field as users write it. */
+typedef struct pond_partition_field_def {
+	const char *column;               /* source column, a dotted path */
+	pond_iceberg_transform transform;
+	const char *name;                 /* NULL: Java's default name (ts_day, id_bucket_16) */
+} pond_partition_field_def;
+
+/* Parses "region", "identity(region)", "day(ts)" (also days, month(s),
+ * year(s), hour(s)), "bucket(16, id)", "truncate(4, name)" (width and
+ * column in either order), "void(x)", each optionally followed by
+ * "AS name"; names may be "quoted". Strings live in arena. */
+int pond_partition_field_parse(pond_partition_field_def *out, const char *text, pond_arena *arena,
+                               pond_error *err);
+
+/* Each commits a new default spec (add-spec + set-default-spec, asserting
+ * the default spec id and last-assigned partition id it started from).
+ * Fields equivalent to one of an earlier spec keep its field id; new ones
+ * continue from last-partition-id. Files already written keep their spec. */
+int pond_table_add_partition_field(pond_lake *lake, const pond_table_ident *id, const pond_partition_field_def *field,
+                                   pond_error *err);
+/* field: a partition field name ("ts_day") or its term ("day(ts)"). In v2
+ * the field leaves the new spec; its id is not reused for another field. */
+int pond_table_remove_partition_field(pond_lake *lake, const pond_table_ident *id, const char *field,
+                                      pond_error *err);
+/* The default spec becomes exactly these fields (none: unpartitioned). */
+int pond_table_replace_partition_spec(pond_lake *lake, const pond_table_ident *id,
+                                      const pond_partition_field_def *fields, size_t nfields, pond_error *err);
+
+/* ---- rollback, tags and branches (refs.c) ---------------------------------------- */
+
+/* Sets the main branch back to snapshot_id, which must be an ancestor of
+ * the current snapshot unless force (then any snapshot the table has).
+ * Later snapshots stay in the table (expire removes them); the next append
+ * continues from snapshot_id. POND_ECONFLICT when main moves meanwhile. */
+int pond_table_rollback(pond_lake *lake, const pond_table_ident *id, int64_t snapshot_id, bool force,
+                        pond_error *err);
+/* Rolls main back to the newest ancestor of the current snapshot committed
+ * at or before timestamp_ms; *out_snapshot_id (may be NULL) gets it. */
+int pond_table_rollback_to_time(pond_lake *lake, const pond_table_ident *id, int64_t timestamp_ms,
+                                int64_t *out_snapshot_id, pond_error *err);
+
+/* Retention of a ref; -1 leaves a setting unset (table defaults apply).
+ * Tags take only max_ref_age_ms. */
+typedef struct pond_ref_options {
+	int64_t max_ref_age_ms;
+	int64_t max_snapshot_age_ms;     /* branches */
+	int32_t min_snapshots_to_keep;   /* branches */
+} pond_ref_options;
+
+#define POND_REF_OPTIONS_INIT {-1, -1, -1}
+
+/* A new tag or branch at snapshot_id (POND_ICEBERG_NO_SNAPSHOT: the current
+ * snapshot). Refused when the name is taken or is "main". opts may be NULL. */
+int pond_table_create_tag(pond_lake *lake, const pond_table_ident *id, const char *name, int64_t snapshot_id,
+                          const pond_ref_options *opts, pond_error *err);
+int pond_table_create_branch(pond_lake *lake, const pond_table_ident *id, const char *name, int64_t snapshot_id,
+                             const pond_ref_options *opts, pond_error *err);
+/* Drops a tag or a branch (never main); the name must be of that kind. */
+int pond_table_drop_tag(pond_lake *lake, const pond_table_ident *id, const char *name, pond_error *err);
+int pond_table_drop_branch(pond_lake *lake, const pond_table_ident *id, const char *name, pond_error *err);
+/* The table's refs, main first, then branches, then tags, each by name:
+ * an array in arena whose names are borrowed from table. */
+int pond_table_list_refs(pond_iceberg_ref **out, size_t *nout, const pond_table *table, pond_arena *arena,
+                         pond_error *err);
+
 #endif
