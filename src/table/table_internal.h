@@ -42,6 +42,7 @@ typedef struct pond__path_map {
 	size_t n, cap;
 	char **keys;
 	int64_t *values;
+	bool oom;  /* set by callers that could not add a key */
 } pond__path_map;
 
 int pond__path_map_put(pond__path_map *m, const char *key, int64_t value);

@@ -39,7 +39,7 @@ static size_t slot_of(const pond__path_map *m, const char *key)
 static int grow(pond__path_map *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 64;
-	pond__path_map bigger = {0, cap, pond_calloc(cap, sizeof(char *)), pond_calloc(cap, sizeof(int64_t))};
+	pond__path_map bigger = {0, cap, pond_calloc(cap, sizeof(char *)), pond_calloc(cap, sizeof(int64_t)), m->oom};
 	if (!bigger.keys || !bigger.values) {
 		pond_free(bigger.keys);
 		pond_free(bigger.values);
@@ -372,8 +372,8 @@ static bool entry_removed(change_commit *c, const pond_manifest_entry *e, pond_b
 	pond_fileio_resolve(c->w->io, e->data_file.file_path, resolved);
 	if (!pond__path_map_get(&c->removed, pond_buf_cstr(resolved), NULL))
 		return false;
-	if (found)
-		pond__path_map_put(found, pond_buf_cstr(resolved), 1);
+	if (found && pond__path_map_put(found, pond_buf_cstr(resolved), 1) != 0)
+		found->oom = true;
 	return true;
 }
 
@@ -403,9 +403,12 @@ static int carry_manifest(change_commit *c, const pond_iceberg_metadata *base, c
 	if (rc == 0)
 		rc = pond_manifest_reader_open(&r, w->io, mf->manifest_path, mf, NULL, NULL, err);
 	while (rc == 0 && (rc = pond_manifest_reader_next(r, scratch, &e, err)) == 1) {
+		rc = 0;
 		if (e->status != POND_MANIFEST_DELETED && entry_removed(c, e, &resolved, found))
 			hits++;
 		pond_arena_reset(scratch);
+		if (!pond_buf_ok(&resolved) || found->oom)
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	}
 	pond_manifest_reader_close(&r);
 	if (rc < 0 || hits == 0)
@@ -428,7 +431,9 @@ static int carry_manifest(change_commit *c, const pond_iceberg_metadata *base, c
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 		goto done;
 	}
-	if ((rc = pond_manifest_writer_open(&mw, w->io, path, &mo, err)) != 0)
+	/* Remembered first, so that a failure anywhere below removes it. */
+	if ((rc = pond_manifest_writer_open(&mw, w->io, path, &mo, err)) != 0 ||
+	    (rc = remember_written(c, path, err)) != 0)
 		goto done;
 	while ((rc = pond_manifest_reader_next(r, scratch, &e, err)) == 1) {
 		if (e->status == POND_MANIFEST_DELETED) {
@@ -465,8 +470,6 @@ static int carry_manifest(change_commit *c, const pond_iceberg_metadata *base, c
 	}
 	if (rc == 0)
 		rc = pond_manifest_writer_finish(mw, out, a, err);
-	if (rc == 0)
-		rc = remember_written(c, path, err);
 done:
 	pond_manifest_writer_free(&mw);
 	pond_manifest_reader_close(&r);
@@ -523,8 +526,7 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 		for (size_t i = 0; i < c->removed.cap && !gone; i++)
 			if (c->removed.keys[i] && !pond__path_map_get(&found, c->removed.keys[i], NULL))
 				gone = c->removed.keys[i];
-		rc = pond_error_set(err, POND_ECONFLICT, "table %s: data file %s was changed by another writer", w->name,
-		                    gone ? gone : "?");
+		rc = pond_error_set(err, POND_ECONFLICT, "data file %s was changed by another writer", gone ? gone : "?");
 	}
 	pond__path_map_dispose(&found);
 	if (rc)
@@ -883,6 +885,8 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		for (size_t i = 0; i < nmatched && rc == 0 && !change->remove_all; i++)
 			if (pond__path_map_put(&c.removed, matched[i]->path, 1) != 0)
 				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		if (rc)
+			goto fail;
 	}
 	/* The rows the rewritten files keep, then the new rows. */
 	if (nmatched && !change->remove_all) {
@@ -938,7 +942,7 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	out->deleted_files = c.deleted_files;
 	goto done;
 fail:
-	remove_write(dir, c.has_manifest ? manifest_path : NULL);
+	remove_write(dir, manifest_path);
 done:
 	undo_attempt(&c);
 	pond_free(c.written);
