@@ -171,7 +171,9 @@ int pond_table_delete_where(pond_lake *lake, const pond_table_ident *id, const c
 
 /* Upserts the query's rows on key columns: rows of the table whose key
  * appears in the query are replaced, the rest appended; when the query
- * holds a key twice, the last row wins. One commit. */
+ * holds a key twice, the last row wins. Keys compare as IS NOT DISTINCT
+ * FROM (a null key matches a null key), so re-merging the same rows keeps
+ * the row count. One commit. */
 int pond_table_merge_query(pond_lake *lake, const pond_table_ident *id, const char *select_sql,
                            const char *const *keys, size_t nkeys, const pond_write_options *opts,
                            pond_write_result *out, pond_error *err);

@@ -126,9 +126,22 @@ typedef struct scan_gen {
 	bool need_file, need_pos;
 	file_group *groups;
 	size_t ngroups, cap;
+	/* With many distinct identity-partition tuples, one read of all the
+	 * files joined to a VALUES list of each file's partition values
+	 * (UNION ALL of thousands of reads exceeds DuckDB's depth limit). */
+	bool join_mode;
+	bool *filled;               /* per top-level field: filled from the tuple */
+	pond_buf values;            /* (file, value, ...) rows */
+	size_t nvalues;
 	pond__path_map no_ids;      /* files read by name */
 	const char *mapping_names;  /* \1-separated column names of name-mapped files */
 } scan_gen;
+
+/* Above this many reads (groups of files with the same partition values)
+ * the files' partition values come from a joined VALUES list instead. */
+#ifndef POND_SCAN_MAX_READS
+#define POND_SCAN_MAX_READS 64
+#endif
 
 static int oom(scan_gen *g)
 {
@@ -172,6 +185,34 @@ static int add_to_group(scan_gen *g, const pond_scan_task *t, bool name_mapped)
 		pond_buf_dispose(&key);
 		return oom(g);
 	}
+	if (g->join_mode) {
+		/* This file's values go to the VALUES list; its group reads the
+		 * file's own columns. */
+		size_t n = g->schema->root->nfields;
+		pond_buf_puts(&g->values, g->nvalues++ ? ", (" : "(");
+		pond_sql_quote_literal(&g->values, t->path);
+		for (size_t f = 0; f < n; f++) {
+			if (!g->filled[f])
+				continue;
+			pond_buf_puts(&g->values, ", ");
+			if (consts[f])
+				pond_sql_quote_literal(&g->values, consts[f]);
+			else
+				pond_buf_puts(&g->values, "NULL");
+		}
+		pond_buf_putc(&g->values, ')');
+		const char **none = pond_arena_calloc(g->a, n ? n : 1, sizeof(char *));
+		if (!none) {
+			pond_buf_dispose(&key);
+			return oom(g);
+		}
+		consts = none;
+		pond_buf_clear(&key);
+		pond_buf_puts(&key, name_mapped ? "n:" : "i:");
+	} else {
+		for (size_t f = 0; f < g->schema->root->nfields; f++)
+			g->filled[f] |= consts[f] != NULL;
+	}
 	file_group *grp = NULL;
 	for (size_t i = 0; i < g->ngroups && !grp; i++)
 		if (strcmp(g->groups[i].key, pond_buf_cstr(&key)) == 0)
@@ -190,6 +231,7 @@ static int add_to_group(scan_gen *g, const pond_scan_task *t, bool name_mapped)
 			g->cap = cap;
 		}
 		grp = &g->groups[g->ngroups++];
+		memset(grp, 0, sizeof(*grp));
 		grp->key = pond_arena_strdup(g->a, pond_buf_cstr(&key));
 		grp->name_mapped = name_mapped;
 		grp->consts = consts;
@@ -638,8 +680,21 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 			goto done;
 		}
 	}
+	if (!(g.filled = pond_arena_calloc(a, root->nfields ? root->nfields : 1, sizeof(bool)))) {
+		rc = oom(&g);
+		goto done;
+	}
 	for (size_t t = 0; t < ntasks && rc == 0; t++)
 		rc = add_to_group(&g, tasks[t], pond__path_map_get(&g.no_ids, tasks[t]->path, NULL));
+	if (rc == 0 && g.ngroups > POND_SCAN_MAX_READS) {
+		g.join_mode = true;
+		g.need_file = true;
+		g.ngroups = 0;
+		for (size_t t = 0; t < ntasks && rc == 0; t++)
+			rc = add_to_group(&g, tasks[t], pond__path_map_get(&g.no_ids, tasks[t]->path, NULL));
+		if (rc == 0 && !pond_buf_ok(&g.values))
+			rc = oom(&g);
+	}
 	if (rc)
 		goto done;
 	const char *pos = NULL;
@@ -659,10 +714,39 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 		if (with_file)
 			pond_buf_puts(&sql, ", __pond_d." POND_SCAN_FILE_COLUMN);
 		pond_buf_puts(&sql, " FROM (");
+		if (g.join_mode) {
+			pond_buf_puts(&sql, "SELECT ");
+			for (size_t f = 0; f < root->nfields; f++) {
+				const pond_iceberg_field *fld = &root->fields[f];
+				pond_buf_puts(&sql, f ? ", " : "");
+				if (!g.filled[f]) {
+					pond_buf_puts(&sql, "__pond_r.");
+					pond_sql_quote_ident(&sql, fld->name);
+					continue;
+				}
+				pond_buf_puts(&sql, "COALESCE(__pond_r.");
+				pond_sql_quote_ident(&sql, fld->name);
+				pond_buf_printf(&sql, ", CAST(__pond_c.c%zu AS ", f);
+				pond_engine_iceberg_type_sql(&sql, fld->type);
+				pond_buf_puts(&sql, ")) AS ");
+				pond_sql_quote_ident(&sql, fld->name);
+			}
+			pond_buf_puts(&sql, ", __pond_r." POND_SCAN_FILE_COLUMN);
+			if (g.need_pos)
+				pond_buf_puts(&sql, ", __pond_r.file_row_number");
+			pond_buf_puts(&sql, " FROM (");
+		}
 		for (size_t i = 0; i < g.ngroups && rc == 0; i++) {
 			if (i)
 				pond_buf_puts(&sql, " UNION ALL ");
 			rc = put_group(&g, &sql, &g.groups[i], mapping);
+		}
+		if (g.join_mode) {
+			pond_buf_printf(&sql, ") __pond_r JOIN (VALUES %s) __pond_c(f", pond_buf_cstr(&g.values));
+			for (size_t f = 0; f < root->nfields; f++)
+				if (g.filled[f])
+					pond_buf_printf(&sql, ", c%zu", f);
+			pond_buf_puts(&sql, ") ON __pond_c.f = __pond_r." POND_SCAN_FILE_COLUMN);
 		}
 		pond_buf_puts(&sql, ") __pond_d");
 		if (pos)
@@ -679,6 +763,7 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 		rc = oom(&g);
 done:
 	json_decref(mapping);
+	pond_buf_dispose(&g.values);
 	pond_buf_dispose(&sql);
 	pond__path_map_dispose(&g.no_ids);
 	pond_arena_free(&a);
@@ -724,7 +809,7 @@ int pond_table_scan_sql(pond_buf *out, pond_lake *lake, const pond_table *table,
 	if (rc) {
 		pond_arena *a = pond_arena_new();
 		const char *name = a ? pond_table_ident_format(a, &table->ident) : NULL;
-		pond_error_prefix(err, "cannot read %s", name ? name : "table");
+		pond_error_prefix(err, "could not read %s", name ? name : "table");
 		pond_arena_free(&a);
 	}
 	return rc;
