@@ -28,6 +28,7 @@ extern const cli_command cli_sql_command;
 extern const cli_command cli_demo_command;
 extern const cli_command cli_help_command;
 extern const cli_command cli_inspect_command;
+extern const cli_command cli_ingest_command;
 
 /* The table (commands.c); ends with NULL. */
 extern const cli_command *const cli_commands[];

@@ -7,6 +7,7 @@
 
 const cli_command *const cli_commands[] = {
 	&cli_sql_command,
+	&cli_ingest_command,
 	&cli_demo_command,
 	&cli_inspect_command,
 	&cli_help_command,

@@ -1,0 +1,217 @@
+/*
+ * `pond ingest`: load a file or URL into a table once, or run a source
+ * defined in sources/NAME.yml. The work is the ingest layer's; this file
+ * reads options, opens the project, shows progress and prints the result.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pond/ingest.h"
+
+static const char ingest_help[] =
+	"usage: pond ingest FILE_OR_URL --table NS.T [OPTIONS]\n"
+	"       pond ingest SOURCE [--json]\n"
+	"\n"
+	"Loads a file (CSV, TSV, JSON, NDJSON, Parquet; .gz and .zst too), a glob\n"
+	"or an http(s) URL into a table in one commit, creating the table from\n"
+	"the data's schema when it does not exist. With SOURCE, runs the source\n"
+	"defined in sources/SOURCE.yml (files, folders, HTTP APIs, PostgreSQL,\n"
+	"SQLite): see docs/ingest.md.\n"
+	"\n"
+	"options:\n"
+	"  -t, --table NS.T       the table to load (one-off loads)\n"
+	"  -m, --mode MODE        append (default), replace or merge\n"
+	"  -k, --key COL[,COL]    merge keys\n"
+	"  -f, --format FMT       csv, tsv, json, ndjson or parquet (default: by name)\n"
+	"      --delimiter X      CSV field separator (default: detected)\n"
+	"      --header BOOL      CSV has a header line: true or false (default: detected)\n"
+	"      --schema POLICY    new fields: evolve (default), freeze or discard\n"
+	"      --flatten          nested objects become a__b columns\n"
+	"      --json             print the result as JSON\n"
+	"  -q, --quiet            print nothing on success\n"
+	"  -h, --help             show this help\n"
+	"\n"
+	"exit status: 0 ok, 1 the load failed (nothing was committed), 2 usage error\n";
+
+typedef struct {
+	bool tty;
+	bool drawn;
+} progress_state;
+
+static void on_progress(int64_t rows, int64_t bytes, int64_t elapsed_ns, void *payload)
+{
+	progress_state *p = payload;
+	if (!p->tty || elapsed_ns < 1000000000LL)
+		return;
+	double secs = (double)elapsed_ns / 1e9;
+	fprintf(stderr, "\r\033[Kfetched %lld rows, %.1f MB (%.0f rows/s)", (long long)rows, (double)bytes / 1e6,
+	        (double)rows / secs);
+	p->drawn = true;
+}
+
+static void split_keys(char *list, const char **keys, size_t *n, size_t max)
+{
+	char *save = NULL;
+	*n = 0;
+	for (char *k = strtok_r(list, ",", &save); k && *n < max; k = strtok_r(NULL, ",", &save))
+		if (*k)
+			keys[(*n)++] = k;
+}
+
+static void print_result(const pond_ingest_result *r, const char *table, bool json)
+{
+	if (json) {
+		json_t *j = pond_ingest_result_to_json(r);
+		json_object_set_new(j, "table", json_string(table));
+		char *text = pond_json_dumps(j, false);
+		json_decref(j);
+		if (text)
+			printf("%s\n", text);
+		pond_free(text);
+		return;
+	}
+	double secs = (double)r->duration_ns / 1e9;
+	if (!r->snapshot_id) {
+		printf("no new rows for %s (%.2f s)\n", table, secs);
+		return;
+	}
+	printf("loaded %lld rows into %s in %.2f s (%.0f rows/s)", (long long)r->rows, table, secs,
+	       secs > 0 ? (double)r->rows / secs : 0.0);
+	if (r->deleted_records)
+		printf(", %lld replaced", (long long)r->deleted_records);
+	printf("\n");
+	for (size_t i = 0; i < r->nchanges; i++) {
+		const pond_ingest_change *c = &r->changes[i];
+		if (strcmp(c->kind, "create") == 0)
+			printf("  created table %s\n", table);
+		else
+			printf("  %s column %s (%s)\n", strcmp(c->kind, "discard") == 0 ? "discarded" : "added", c->column,
+			       c->type ? c->type : "");
+	}
+}
+
+static int cmd_ingest(int argc, char **argv)
+{
+	enum { OPT_DELIM = 256, OPT_HEADER, OPT_SCHEMA, OPT_FLATTEN, OPT_JSON };
+	static const struct option longopts[] = {
+		{"table", required_argument, NULL, 't'},   {"mode", required_argument, NULL, 'm'},
+		{"key", required_argument, NULL, 'k'},     {"format", required_argument, NULL, 'f'},
+		{"delimiter", required_argument, NULL, OPT_DELIM}, {"header", required_argument, NULL, OPT_HEADER},
+		{"schema", required_argument, NULL, OPT_SCHEMA},   {"flatten", no_argument, NULL, OPT_FLATTEN},
+		{"json", no_argument, NULL, OPT_JSON},     {"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+	};
+	pond_ingest_write w = POND_INGEST_WRITE_INIT;
+	pond_ingest_read rd = POND_INGEST_READ_INIT;
+	const char *mode = NULL, *schema = NULL, *format = NULL;
+	char *keylist = NULL;
+	bool json = false, quiet = false;
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":t:m:k:f:qh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 't': w.table = optarg; break;
+		case 'm': mode = optarg; break;
+		case 'k': keylist = optarg; break;
+		case 'f': format = optarg; break;
+		case 'q': quiet = true; break;
+		case OPT_DELIM: rd.delimiter = optarg; break;
+		case OPT_HEADER:
+			if (strcmp(optarg, "true") == 0)
+				rd.header = 1;
+			else if (strcmp(optarg, "false") == 0)
+				rd.header = 0;
+			else
+				return cli_usage_error("ingest", "--header must be true or false, not \"%s\"", optarg);
+			break;
+		case OPT_SCHEMA: schema = optarg; break;
+		case OPT_FLATTEN: w.flatten = true; break;
+		case OPT_JSON: json = true; break;
+		case 'h': return cli_print_help(&cli_ingest_command);
+		case ':': return cli_usage_error("ingest", "option %s needs a value", argv[optind - 1]);
+		default: return cli_usage_error("ingest", "unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("ingest", "expected one FILE_OR_URL or SOURCE, got %d", argc - optind);
+	const char *input = argv[optind];
+	if (mode && !pond_ingest_mode_parse(mode, &w.mode))
+		return cli_usage_error("ingest", "unknown mode \"%s\" (expected append, replace or merge)", mode);
+	if (schema && !pond_schema_policy_parse(schema, &w.schema))
+		return cli_usage_error("ingest", "unknown schema policy \"%s\" (expected evolve, freeze or discard)", schema);
+	if (format && !pond_ingest_format_parse(format, &rd.format))
+		return cli_usage_error("ingest", "unknown format \"%s\" (expected csv, tsv, json, ndjson or parquet)", format);
+	if (rd.delimiter && strlen(rd.delimiter) != 1 && strcmp(rd.delimiter, "\\t") != 0)
+		return cli_usage_error("ingest", "--delimiter must be one character");
+	const char *keys[64];
+	if (keylist) {
+		split_keys(keylist, keys, &w.nkeys, 64);
+		w.keys = keys;
+	}
+	if (w.mode == POND_INGEST_MERGE && w.nkeys == 0)
+		return cli_usage_error("ingest", "--mode merge needs --key COL[,COL]");
+
+	pond_error err = POND_ERROR_INIT;
+	pond_project *project = NULL;
+	pond_engine *engine = NULL;
+	pond_lake *lake = NULL;
+	pond_arena *arena = pond_arena_new();
+	pond_ingest_result result;
+	memset(&result, 0, sizeof(result));
+	int exit_code = EXIT_OK;
+	if (!arena || pond_project_find(&project, NULL, true, &err) != 0) {
+		exit_code = cli_fail(&err);
+		goto out;
+	}
+	/* A bare name with a sources/NAME.yml is a source. */
+	const pond_source *source = NULL;
+	bool named = !strchr(input, '/') && !strchr(input, '.') && !strchr(input, ':');
+	if (!w.table && named) {
+		pond_source *s;
+		if (pond_source_load(&s, project->root, input, arena, &err) != 0) {
+			exit_code = cli_fail(&err);
+			goto out;
+		}
+		source = s;
+	} else if (!w.table) {
+		exit_code = cli_usage_error("ingest", "give --table NS.T for %s (or define sources/NAME.yml)", input);
+		goto out;
+	}
+	if (cli_engine_open(&engine, &err) != 0 || pond_lake_open(&lake, project, engine, &err) != 0) {
+		exit_code = cli_fail(&err);
+		goto out;
+	}
+	cli_sigint_install(engine);
+	progress_state ps = {isatty(STDERR_FILENO) != 0, false};
+	pond_ingest_options io = POND_INGEST_OPTIONS_INIT;
+	io.progress = on_progress;
+	io.progress_payload = &ps;
+	const char *table = source ? pond_source_table(source) : w.table;
+	int rc = source ? pond_ingest_source(lake, source, &io, &result, &err)
+	                : pond_ingest_file(lake, input, &rd, &w, &io, &result, &err);
+	cli_progress_clear();
+	if (ps.drawn)
+		fprintf(stderr, "\r\033[K");
+	cli_sigint_install(NULL);
+	if (rc != 0) {
+		exit_code = cli_fail(&err);
+		goto out;
+	}
+	if (!quiet)
+		print_result(&result, table, json);
+out:
+	pond_ingest_result_dispose(&result);
+	pond_lake_close(&lake);
+	pond_engine_close(&engine);
+	pond_project_free(&project);
+	pond_arena_free(&arena);
+	return exit_code;
+}
+
+const cli_command cli_ingest_command = {
+	"ingest", "load files, URLs and defined sources (APIs, databases) into tables", ingest_help, cmd_ingest,
+};

@@ -1,0 +1,549 @@
+/*
+ * Source definitions: sources/NAME.yml parsed into a pond_source. Every
+ * error names "sources/NAME.yml:LINE"; unknown keys are refused (a typo
+ * must not silently turn a setting off). ${NAME} in a value is replaced by
+ * the environment variable NAME, else by NAME in .pond/secrets.yml, so
+ * secrets stay out of files that are committed. See docs/ingest.md.
+ */
+#include "ingest_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	const char *what;
+	const pond_yaml_node *secrets;
+	pond_arena *arena;
+	pond_error *err;
+} parse_ctx;
+
+static int bad(parse_ctx *c, const pond_yaml_node *n, const char *fmt, const char *a1, const char *a2)
+{
+	char msg[512];
+	snprintf(msg, sizeof(msg), fmt, a1, a2 ? a2 : "");
+	return pond_error_set(c->err, POND_EINVAL, "%s:%d: %s", c->what, n ? n->line : 1, msg);
+}
+
+/* Replaces ${NAME} with the environment's or the secrets file's value. */
+static int substitute(parse_ctx *c, const pond_yaml_node *n, const char *in, const char **out)
+{
+	if (!strstr(in, "${")) {
+		*out = in;
+		return 0;
+	}
+	pond_buf b = POND_BUF_INIT;
+	const char *p = in;
+	const char *open;
+	while ((open = strstr(p, "${"))) {
+		pond_buf_put(&b, p, (size_t)(open - p));
+		const char *close = strchr(open, '}');
+		if (!close) {
+			pond_buf_dispose(&b);
+			return bad(c, n, "unclosed \"${\" in \"%s\"", in, NULL);
+		}
+		char name[128];
+		size_t len = (size_t)(close - open - 2);
+		if (len == 0 || len >= sizeof(name)) {
+			pond_buf_dispose(&b);
+			return bad(c, n, "bad variable name in \"%s\"", in, NULL);
+		}
+		memcpy(name, open + 2, len);
+		name[len] = '\0';
+		const char *v = getenv(name);
+		if (!v && c->secrets) {
+			const pond_yaml_node *s = pond_yaml_get(c->secrets, name);
+			if (s && s->kind == POND_YAML_SCALAR)
+				v = s->value;
+		}
+		if (!v) {
+			pond_buf_dispose(&b);
+			return bad(c, n, "${%s} is not set (in the environment or .pond/secrets.yml)", name, NULL);
+		}
+		pond_buf_puts(&b, v);
+		p = close + 1;
+	}
+	pond_buf_puts(&b, p);
+	*out = pond_buf_ok(&b) ? pond_arena_strdup(c->arena, pond_buf_cstr(&b)) : NULL;
+	pond_buf_dispose(&b);
+	return *out ? 0 : pond_error_set(c->err, POND_ENOMEM, "out of memory");
+}
+
+static int get_str(parse_ctx *c, const pond_yaml_node *map, const char *key, const char **out)
+{
+	const pond_yaml_node *n = pond_yaml_get(map, key);
+	if (!n || pond_yaml_is_null(n))
+		return 0;
+	const char *v;
+	int rc = pond_yaml_string(n, &v, c->what, key, c->err);
+	if (rc)
+		return rc;
+	return substitute(c, n, v, out);
+}
+
+static int get_int(parse_ctx *c, const pond_yaml_node *map, const char *key, int64_t min, int64_t max, int64_t *out)
+{
+	const pond_yaml_node *n = pond_yaml_get(map, key);
+	if (!n || pond_yaml_is_null(n))
+		return 0;
+	int64_t v;
+	int rc = pond_yaml_int(n, &v, c->what, key, c->err);
+	if (rc)
+		return rc;
+	if (v < min || v > max)
+		return pond_error_set(c->err, POND_EINVAL, "%s:%d: \"%s\" must be between %lld and %lld", c->what, n->line,
+		                      key, (long long)min, (long long)max);
+	*out = v;
+	return 0;
+}
+
+static int get_bool(parse_ctx *c, const pond_yaml_node *map, const char *key, bool *out)
+{
+	const pond_yaml_node *n = pond_yaml_get(map, key);
+	if (!n || pond_yaml_is_null(n))
+		return 0;
+	return pond_yaml_bool(n, out, c->what, key, c->err);
+}
+
+/* A sub-map (or absent); its keys checked. */
+static int get_map(parse_ctx *c, const pond_yaml_node *map, const char *key, const char *const *allowed,
+                   const pond_yaml_node **out)
+{
+	*out = NULL;
+	const pond_yaml_node *n = pond_yaml_get(map, key);
+	if (!n || pond_yaml_is_null(n))
+		return 0;
+	if (n->kind != POND_YAML_MAP)
+		return bad(c, n, "\"%s\" must be a map of keys and values", key, NULL);
+	int rc = allowed ? pond_yaml_check_keys(n, allowed, c->what, c->err) : 0;
+	if (rc == 0)
+		*out = n;
+	return rc;
+}
+
+/* params: and headers: name -> value. */
+static int get_kvs(parse_ctx *c, const pond_yaml_node *map, const char *key, ingest_kv **out, size_t *n)
+{
+	const pond_yaml_node *m;
+	int rc = get_map(c, map, key, NULL, &m);
+	if (rc || !m)
+		return rc;
+	*out = pond_arena_calloc(c->arena, m->count ? m->count : 1, sizeof(**out));
+	if (!*out)
+		return pond_error_set(c->err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < m->count; i++) {
+		const char *v;
+		if ((rc = pond_yaml_string(m->values[i], &v, c->what, m->keys[i], c->err)) != 0 ||
+		    (rc = substitute(c, m->values[i], v, &v)) != 0)
+			return rc;
+		(*out)[i] = (ingest_kv){m->keys[i], v};
+	}
+	*n = m->count;
+	return 0;
+}
+
+static int parse_keys(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
+	const pond_yaml_node *n = pond_yaml_get(root, "key");
+	if (!n || pond_yaml_is_null(n))
+		return 0;
+	size_t count = n->kind == POND_YAML_SEQ ? n->count : 1;
+	s->keys = pond_arena_calloc(c->arena, count, sizeof(char *));
+	if (!s->keys)
+		return pond_error_set(c->err, POND_ENOMEM, "out of memory");
+	if (n->kind == POND_YAML_SCALAR) {
+		/* "a, b" is two keys too. */
+		size_t k = 0;
+		char *list = pond_arena_strdup(c->arena, n->value), *save = NULL;
+		s->keys = pond_arena_calloc(c->arena, strlen(n->value) + 1, sizeof(char *));
+		for (char *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+			s->keys[k++] = t;
+		count = k;
+	} else if (n->kind == POND_YAML_SEQ) {
+		for (size_t i = 0; i < n->count; i++) {
+			int rc = pond_yaml_string(n->items[i], &s->keys[i], c->what, "key", c->err);
+			if (rc)
+				return rc;
+		}
+	} else {
+		return bad(c, n, "\"key\" must be a column name or a list of them", NULL, NULL);
+	}
+	if (count == 0)
+		return bad(c, n, "\"key\" names no column", NULL, NULL);
+	s->write.keys = s->keys;
+	s->write.nkeys = count;
+	return 0;
+}
+
+static int parse_write(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
+	const char *mode = NULL, *schema = NULL;
+	int rc;
+	if ((rc = get_str(c, root, "table", &s->write.table)) || (rc = get_str(c, root, "mode", &mode)) ||
+	    (rc = get_str(c, root, "schema", &schema)) || (rc = get_bool(c, root, "flatten", &s->write.flatten)) ||
+	    (rc = parse_keys(c, root, s)))
+		return rc;
+	if (!s->write.table)
+		return pond_error_set(c->err, POND_EINVAL, "%s:1: \"table\" is missing (the table to load, e.g. raw.items)",
+		                      c->what);
+	pond_table_ident id;
+	pond_error e2 = POND_ERROR_INIT;
+	if (pond_table_ident_parse(&id, c->arena, s->write.table, &e2) != 0)
+		return bad(c, pond_yaml_get(root, "table"), "bad table name: %s", e2.msg, NULL);
+	if (mode && !pond_ingest_mode_parse(mode, &s->write.mode))
+		return bad(c, pond_yaml_get(root, "mode"), "unknown mode \"%s\" (expected append, replace or merge)", mode,
+		           NULL);
+	if (schema && !pond_schema_policy_parse(schema, &s->write.schema))
+		return bad(c, pond_yaml_get(root, "schema"), "unknown schema policy \"%s\" (expected evolve, freeze or discard)",
+		           schema, NULL);
+	if (s->write.mode == POND_INGEST_MERGE && s->write.nkeys == 0)
+		return bad(c, pond_yaml_get(root, "mode"), "mode merge needs \"key\" (the column or columns that identify a row)",
+		           NULL, NULL);
+	return 0;
+}
+
+static int parse_read(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
+	const char *format = NULL;
+	bool header = true;
+	int rc;
+	if ((rc = get_str(c, root, "format", &format)) || (rc = get_str(c, root, "delimiter", &s->read.delimiter)))
+		return rc;
+	if (format && !pond_ingest_format_parse(format, &s->read.format))
+		return bad(c, pond_yaml_get(root, "format"), "unknown format \"%s\" (expected csv, tsv, json, ndjson or parquet)",
+		           format, NULL);
+	if (pond_yaml_get(root, "header")) {
+		if ((rc = get_bool(c, root, "header", &header)) != 0)
+			return rc;
+		s->read.header = header;
+	}
+	return 0;
+}
+
+static int parse_auth(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
+	static const char *const keys[] = {"type", "token", "key", "name", "in", "username", "password", NULL};
+	const pond_yaml_node *m;
+	int rc = get_map(c, root, "auth", keys, &m);
+	if (rc || !m)
+		return rc;
+	const char *type = NULL, *in = NULL, *key = NULL;
+	if ((rc = get_str(c, m, "type", &type)) || (rc = get_str(c, m, "token", &s->auth_token)) ||
+	    (rc = get_str(c, m, "key", &key)) || (rc = get_str(c, m, "name", &s->auth_name)) ||
+	    (rc = get_str(c, m, "in", &in)) || (rc = get_str(c, m, "username", &s->auth_user)) ||
+	    (rc = get_str(c, m, "password", &s->auth_password)))
+		return rc;
+	if (!type)
+		return bad(c, m, "auth needs \"type\" (bearer, api_key or basic)", NULL, NULL);
+	if (strcmp(type, "bearer") == 0) {
+		s->auth = AUTH_BEARER;
+		if (!s->auth_token)
+			return bad(c, m, "auth type bearer needs \"token\"", NULL, NULL);
+	} else if (strcmp(type, "api_key") == 0) {
+		s->auth = AUTH_API_KEY;
+		if (key)
+			s->auth_token = key;
+		if (!s->auth_token)
+			return bad(c, m, "auth type api_key needs \"key\"", NULL, NULL);
+		if (!s->auth_name)
+			s->auth_name = "X-API-Key";
+		if (in && strcmp(in, "query") == 0)
+			s->auth_in_query = true;
+		else if (in && strcmp(in, "header") != 0)
+			return bad(c, pond_yaml_get(m, "in"), "auth \"in\" must be header or query, not \"%s\"", in, NULL);
+	} else if (strcmp(type, "basic") == 0) {
+		s->auth = AUTH_BASIC;
+		if (!s->auth_user)
+			return bad(c, m, "auth type basic needs \"username\"", NULL, NULL);
+	} else {
+		return bad(c, pond_yaml_get(m, "type"), "unknown auth type \"%s\" (expected bearer, api_key or basic)", type,
+		           NULL);
+	}
+	return 0;
+}
+
+static int parse_paginate(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
+	static const char *const keys[] = {"type", "param", "start", "size_param", "size", "limit_param", "limit",
+	                                   "path", "max_pages", NULL};
+	ingest_paginate *p = &s->page;
+	p->type = PAGE_NONE;
+	const pond_yaml_node *m;
+	int rc = get_map(c, root, "paginate", keys, &m);
+	if (rc || !m)
+		return rc;
+	const char *type = NULL;
+	if ((rc = get_str(c, m, "type", &type)) || (rc = get_str(c, m, "param", &p->param)) ||
+	    (rc = get_str(c, m, "size_param", &p->size_param)) || (rc = get_str(c, m, "limit_param", &p->size_param)) ||
+	    (rc = get_str(c, m, "path", &p->path)) || (rc = get_int(c, m, "start", 0, INT32_MAX, &p->start)) ||
+	    (rc = get_int(c, m, "size", 1, 1000000, &p->size)) || (rc = get_int(c, m, "limit", 1, 1000000, &p->size)) ||
+	    (rc = get_int(c, m, "max_pages", 1, INT32_MAX, &p->max_pages)))
+		return rc;
+	const pond_yaml_node *tn = pond_yaml_get(m, "type");
+	if (!type)
+		return bad(c, m, "paginate needs \"type\" (page_number, offset, cursor, next_url or link_header)", NULL,
+		           NULL);
+	if (strcmp(type, "page_number") == 0) {
+		p->type = PAGE_NUMBER;
+		if (!p->param)
+			p->param = "page";
+		if (!pond_yaml_get(m, "start"))
+			p->start = 1;
+	} else if (strcmp(type, "offset") == 0) {
+		p->type = PAGE_OFFSET;
+		if (!p->param)
+			p->param = "offset";
+		if (!p->size_param)
+			p->size_param = "limit";
+		if (!p->size)
+			return bad(c, m, "paginate type offset needs \"limit\" (records per page)", NULL, NULL);
+	} else if (strcmp(type, "cursor") == 0) {
+		p->type = PAGE_CURSOR;
+		if (!p->param)
+			p->param = "cursor";
+		if (!p->path)
+			return bad(c, m, "paginate type cursor needs \"path\" (where the next cursor is in a page)", NULL,
+			           NULL);
+	} else if (strcmp(type, "next_url") == 0) {
+		p->type = PAGE_NEXT_URL;
+		if (!p->path)
+			return bad(c, m, "paginate type next_url needs \"path\" (where the next URL is in a page)", NULL, NULL);
+	} else if (strcmp(type, "link_header") == 0) {
+		p->type = PAGE_LINK;
+	} else if (strcmp(type, "none") != 0) {
+		return bad(c, tn, "unknown pagination type \"%s\" (expected page_number, offset, cursor, next_url or "
+		                  "link_header)",
+		           type, NULL);
+	}
+	return 0;
+}
+
+static int parse_http(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
+	static const char *const inc_keys[] = {"field", "param", "initial", NULL};
+	static const char *const rate_keys[] = {"requests_per_second", NULL};
+	static const char *const retry_keys[] = {"max_attempts", "backoff_ms", "max_backoff_ms", NULL};
+	static const char *const fan_keys[] = {"url", "id", "records", "parallel", NULL};
+	int rc;
+	int64_t timeout = 60;
+	if ((rc = get_str(c, root, "url", &s->url)) || (rc = get_str(c, root, "method", &s->method)) ||
+	    (rc = get_kvs(c, root, "params", &s->params, &s->nparams)) ||
+	    (rc = get_kvs(c, root, "headers", &s->headers, &s->nheaders)) || (rc = get_str(c, root, "records", &s->records)) ||
+	    (rc = get_int(c, root, "timeout", 1, 86400, &timeout)) || (rc = parse_auth(c, root, s)) ||
+	    (rc = parse_paginate(c, root, s)))
+		return rc;
+	s->timeout_ms = timeout * 1000;
+	if (!s->url)
+		return pond_error_set(c->err, POND_EINVAL, "%s:1: \"url\" is missing (the API endpoint)", c->what);
+	if (!pond_str_starts_with(s->url, "http://") && !pond_str_starts_with(s->url, "https://"))
+		return bad(c, pond_yaml_get(root, "url"), "\"url\" must start with http:// or https://", NULL, NULL);
+	if (!s->method)
+		s->method = "GET";
+	if (strcmp(s->method, "GET") != 0 && strcmp(s->method, "POST") != 0)
+		return bad(c, pond_yaml_get(root, "method"), "unknown method \"%s\" (expected GET or POST)", s->method, NULL);
+	/* body: a JSON document written as YAML text, for POST. */
+	const pond_yaml_node *body = pond_yaml_get(root, "body");
+	if (body && !pond_yaml_is_null(body)) {
+		if (body->kind != POND_YAML_SCALAR)
+			return bad(c, body, "\"body\" must be JSON text (use a | block)", NULL, NULL);
+		if ((rc = substitute(c, body, body->value, &s->body)) != 0)
+			return rc;
+		json_t *j;
+		pond_error e2 = POND_ERROR_INIT;
+		if (pond_json_parse(&j, s->body, strlen(s->body), "body", &e2) != 0)
+			return bad(c, body, "\"body\" is not JSON: %s", e2.msg, NULL);
+		json_decref(j);
+	}
+	const pond_yaml_node *m;
+	if ((rc = get_map(c, root, "incremental", inc_keys, &m)) != 0)
+		return rc;
+	if (m) {
+		if ((rc = get_str(c, m, "field", &s->cursor_field)) || (rc = get_str(c, m, "param", &s->cursor_param)) ||
+		    (rc = get_str(c, m, "initial", &s->cursor_initial)))
+			return rc;
+		if (!s->cursor_field)
+			return bad(c, m, "incremental needs \"field\" (the record field whose last value is kept)", NULL, NULL);
+	}
+	if ((rc = get_map(c, root, "rate_limit", rate_keys, &m)) != 0)
+		return rc;
+	if (m) {
+		const pond_yaml_node *n = pond_yaml_get(m, "requests_per_second");
+		if (n) {
+			char *end;
+			double v = n->kind == POND_YAML_SCALAR ? strtod(n->value, &end) : 0;
+			if (n->kind != POND_YAML_SCALAR || *end || !(v > 0) || v > 100000)
+				return bad(c, n, "\"requests_per_second\" must be a number above 0", NULL, NULL);
+			s->requests_per_second = v;
+		}
+	}
+	ingest_retry retry = INGEST_RETRY_INIT;
+	s->retry = retry;
+	if ((rc = get_map(c, root, "retry", retry_keys, &m)) != 0)
+		return rc;
+	if (m) {
+		int64_t attempts = retry.max_attempts, backoff = retry.backoff_ms, max_backoff = retry.max_backoff_ms;
+		if ((rc = get_int(c, m, "max_attempts", 1, 100, &attempts)) ||
+		    (rc = get_int(c, m, "backoff_ms", 1, 3600000, &backoff)) ||
+		    (rc = get_int(c, m, "max_backoff_ms", 1, 3600000, &max_backoff)))
+			return rc;
+		s->retry = (ingest_retry){(int)attempts, (int)backoff, (int)max_backoff};
+	}
+	if ((rc = get_map(c, root, "fan_out", fan_keys, &m)) != 0)
+		return rc;
+	if (m) {
+		int64_t parallel = 8;
+		if ((rc = get_str(c, m, "url", &s->detail_url)) || (rc = get_str(c, m, "id", &s->detail_id)) ||
+		    (rc = get_str(c, m, "records", &s->detail_records)) ||
+		    (rc = get_int(c, m, "parallel", 1, 64, &parallel)))
+			return rc;
+		if (!s->detail_url || !strstr(s->detail_url, "{id}"))
+			return bad(c, m, "fan_out needs \"url\" with {id} where each id goes", NULL, NULL);
+		s->parallel = (int)parallel;
+	}
+	return 0;
+}
+
+static int parse_database(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
+	static const char *const inc_keys[] = {"field", "initial", NULL};
+	int rc;
+	if ((rc = get_str(c, root, "database", &s->connection)) || (rc = get_str(c, root, "query", &s->query)) ||
+	    (rc = get_str(c, root, "from", &s->source_table)))
+		return rc;
+	if (!s->connection)
+		return pond_error_set(c->err, POND_EINVAL, "%s:1: \"database\" is missing (%s)", c->what,
+		                      s->type == SOURCE_POSTGRES ? "a postgresql:// URL" : "a SQLite file");
+	if (!s->query == !s->source_table)
+		return pond_error_set(c->err, POND_EINVAL, "%s:1: give either \"query\" or \"from\" (a table to read)",
+		                      c->what);
+	const pond_yaml_node *m;
+	if ((rc = get_map(c, root, "incremental", inc_keys, &m)) != 0)
+		return rc;
+	if (m) {
+		if ((rc = get_str(c, m, "field", &s->cursor_field)) || (rc = get_str(c, m, "initial", &s->cursor_initial)))
+			return rc;
+		if (!s->cursor_field)
+			return bad(c, m, "incremental needs \"field\" (the column whose last value is kept)", NULL, NULL);
+	}
+	return 0;
+}
+
+int pond_source_parse(pond_source **out, const char *name, const char *text, size_t len, const char *what,
+                      const pond_yaml_node *secrets, pond_arena *arena, pond_error *err)
+{
+	static const char *const common[] = {"type", "table", "mode", "key", "schema", "flatten", "description"};
+	static const char *const file_keys[] = {"path", "format", "delimiter", "header"};
+	static const char *const http_keys[] = {"url",         "method",  "params",     "headers", "body",
+	                                        "auth",        "records", "paginate",   "incremental",
+	                                        "rate_limit",  "retry",   "timeout",    "fan_out"};
+	static const char *const db_keys[] = {"database", "query", "from", "incremental"};
+	parse_ctx c = {what, secrets, arena, err};
+	pond_yaml_node *root;
+	int rc = pond_yaml_parse(&root, text, len, what, arena, err);
+	if (rc)
+		return rc;
+	if (root->kind != POND_YAML_MAP)
+		return pond_error_set(err, POND_EINVAL, "%s:%d: expected a map of keys and values", what, root->line);
+	pond_source *s = pond_arena_calloc(arena, 1, sizeof(*s));
+	if (!s)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	s->name = pond_arena_strdup(arena, name);
+	s->what = what;
+	pond_ingest_write w = POND_INGEST_WRITE_INIT;
+	pond_ingest_read r = POND_INGEST_READ_INIT;
+	s->write = w;
+	s->read = r;
+	const char *type = NULL;
+	if ((rc = get_str(&c, root, "type", &type)) != 0)
+		return rc;
+	if (!type)
+		return pond_error_set(err, POND_EINVAL, "%s:1: \"type\" is missing (file, folder, http, postgres or sqlite)",
+		                      what);
+	const char *const *extra;
+	size_t nextra;
+	if (strcmp(type, "file") == 0 || strcmp(type, "folder") == 0) {
+		s->type = type[1] == 'i' ? SOURCE_FILE : SOURCE_FOLDER;
+		extra = file_keys;
+		nextra = sizeof(file_keys) / sizeof(file_keys[0]);
+	} else if (strcmp(type, "http") == 0) {
+		s->type = SOURCE_HTTP;
+		extra = http_keys;
+		nextra = sizeof(http_keys) / sizeof(http_keys[0]);
+	} else if (strcmp(type, "postgres") == 0 || strcmp(type, "sqlite") == 0) {
+		s->type = type[0] == 'p' ? SOURCE_POSTGRES : SOURCE_SQLITE;
+		extra = db_keys;
+		nextra = sizeof(db_keys) / sizeof(db_keys[0]);
+	} else {
+		return bad(&c, pond_yaml_get(root, "type"),
+		           "unknown source type \"%s\" (expected file, folder, http, postgres or sqlite)", type, NULL);
+	}
+	s->type_name = pond_arena_strdup(arena, type);
+	size_t ncommon = sizeof(common) / sizeof(common[0]);
+	const char **allowed = pond_arena_calloc(arena, ncommon + nextra + 1, sizeof(char *));
+	if (!allowed)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	memcpy(allowed, common, sizeof(common));
+	memcpy(allowed + ncommon, extra, nextra * sizeof(char *));
+	if ((rc = pond_yaml_check_keys(root, allowed, what, err)) != 0 || (rc = parse_write(&c, root, s)) != 0)
+		return rc;
+	switch (s->type) {
+	case SOURCE_FILE:
+	case SOURCE_FOLDER:
+		if ((rc = get_str(&c, root, "path", &s->path)) || (rc = parse_read(&c, root, s)))
+			return rc;
+		if (!s->path)
+			return pond_error_set(err, POND_EINVAL, "%s:1: \"path\" is missing (%s)", what,
+			                      s->type == SOURCE_FILE ? "a file, glob or URL" : "a glob such as landing/*.csv");
+		break;
+	case SOURCE_HTTP:
+		rc = parse_http(&c, root, s);
+		break;
+	default:
+		rc = parse_database(&c, root, s);
+		break;
+	}
+	if (rc)
+		return rc;
+	*out = s;
+	return 0;
+}
+
+int pond_source_load(pond_source **out, const char *root, const char *name, pond_arena *arena, pond_error *err)
+{
+	for (const char *p = name; *p; p++)
+		if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9') || *p == '_' ||
+		      *p == '-'))
+			return pond_error_set(err, POND_EINVAL, "bad source name \"%s\" (letters, digits, _ and -)", name);
+	const char *path = pond_arena_sprintf(arena, "%s/sources/%s.yml", root, name);
+	const char *what = pond_arena_sprintf(arena, "sources/%s.yml", name);
+	if (!path || !what)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (!pond_file_exists(path))
+		return pond_error_set(err, POND_ENOTFOUND, "no source %s: %s does not exist", name, what);
+	const pond_yaml_node *secrets = NULL;
+	const char *secrets_path = pond_arena_sprintf(arena, "%s/.pond/secrets.yml", root);
+	char *text;
+	size_t len;
+	int rc;
+	if (secrets_path && pond_file_exists(secrets_path)) {
+		if ((rc = pond_file_read(&text, &len, secrets_path, 1 << 20, err)) != 0)
+			return rc;
+		pond_yaml_node *sn;
+		rc = pond_yaml_parse(&sn, text, len, ".pond/secrets.yml", arena, err);
+		pond_free(text);
+		if (rc)
+			return rc;
+		if (sn->kind != POND_YAML_MAP)
+			return pond_error_set(err, POND_EINVAL, ".pond/secrets.yml:%d: expected a map of names to values",
+			                      sn->line);
+		secrets = sn;
+	}
+	if ((rc = pond_file_read(&text, &len, path, 1 << 20, err)) != 0)
+		return rc;
+	rc = pond_source_parse(out, name, text, len, what, secrets, arena, err);
+	pond_free(text);
+	return rc;
+}
+
+const char *pond_source_name(const pond_source *s) { return s->name; }
+const char *pond_source_type(const pond_source *s) { return s->type_name; }
+const char *pond_source_table(const pond_source *s) { return s->write.table; }

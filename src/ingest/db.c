@@ -1,0 +1,423 @@
+/*
+ * Database sources. PostgreSQL through libpq: the query's column types come
+ * from describing it, the rows stream out with COPY ... TO STDOUT as CSV
+ * into a temporary file (memory holds one copy buffer, never the result),
+ * read back by DuckDB with those types. SQLite through sqlite3: rows step
+ * into NDJSON. Both can be incremental on a column: rows above the last
+ * committed value only, the new maximum committed with the rows.
+ */
+#include "ingest_internal.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+/* ---- shared ----------------------------------------------------------------------- */
+
+static int read_cursor(json_t **out, pond_lake *lake, const pond_source *s, pond_arena *a, pond_error *err)
+{
+	*out = NULL;
+	const char *text;
+	int rc = pond_ingest_state(&text, lake, s->write.table, s->name, a, err);
+	if (rc)
+		return rc;
+	json_error_t je;
+	json_t *state = text ? json_loads(text, 0, &je) : NULL;
+	json_t *cur = state ? json_object_get(state, "cursor") : NULL;
+	if (cur && !json_is_null(cur))
+		*out = json_incref(cur);
+	else if (s->cursor_initial) {
+		int64_t n;
+		*out = pond_str_to_i64(s->cursor_initial, &n) ? json_integer(n) : json_string(s->cursor_initial);
+	}
+	json_decref(state);
+	return 0;
+}
+
+/* The new state after a load: {"cursor": max(field)} over what was read. */
+static int new_state(const char **out, pond_lake *lake, const pond_source *s, const char *read_sql, pond_arena *a,
+                     pond_error *err)
+{
+	*out = NULL;
+	if (!s->cursor_field)
+		return 0;
+	pond_buf q = POND_BUF_INIT;
+	pond_buf_puts(&q, "SELECT json_object('cursor', max(");
+	pond_sql_quote_ident(&q, s->cursor_field);
+	pond_buf_printf(&q, "))::VARCHAR FROM (%s)", read_sql);
+	char *text = NULL;
+	int rc = pond_buf_ok(&q) ? pond_engine_query_string(pond_lake_engine(lake), pond_buf_cstr(&q), &text, err)
+	                         : pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_buf_dispose(&q);
+	if (rc)
+		return pond_error_prefix(err, "could not read the incremental field \"%s\"", s->cursor_field);
+	*out = text ? pond_arena_strdup(a, text) : NULL;
+	pond_free(text);
+	return 0;
+}
+
+/* Loads a temporary file's rows with the cursor's new value. */
+static int load_tmp(pond_lake *lake, const pond_source *s, const char *read_sql, const char *what, const char *tmp,
+                    pond_ingest_result *result, pond_error *err)
+{
+	const char *state = NULL;
+	int rc = new_state(&state, lake, s, read_sql, result->arena, err);
+	if (rc)
+		return rc;
+	ingest_load l = {read_sql, what, tmp, &s->write, pond__ingest_state_key(result->arena, s->name), state};
+	return pond__ingest_load(lake, &l, result, err);
+}
+
+/* ---- PostgreSQL ------------------------------------------------------------------ */
+
+/* The DuckDB type a PostgreSQL column's text reads as. */
+static const char *pg_duck_type(Oid oid, int typmod, pond_arena *a)
+{
+	switch (oid) {
+	case 16: return "BOOLEAN";
+	case 20: return "BIGINT";
+	case 21: return "SMALLINT";
+	case 23: return "INTEGER";
+	case 26: return "BIGINT";  /* oid */
+	case 700: return "FLOAT";
+	case 701: return "DOUBLE";
+	case 1700: {
+		/* numeric(p,s) keeps its scale; unconstrained numeric has no
+		 * fixed scale and becomes a double. */
+		if (typmod >= 4) {
+			int p = ((typmod - 4) >> 16) & 0xffff, sc = (typmod - 4) & 0xffff;
+			if (p <= 38)
+				return pond_arena_sprintf(a, "DECIMAL(%d,%d)", p, sc);
+		}
+		return "DOUBLE";
+	}
+	case 1082: return "DATE";
+	case 1083: return "TIME";
+	case 1114: return "TIMESTAMP";
+	case 1184: return "TIMESTAMPTZ";
+	case 2950: return "UUID";
+	default: return "VARCHAR";
+	}
+}
+
+/* A connection string without its password, for errors. */
+static const char *pg_display(const char *conn, pond_arena *a)
+{
+	const char *at = strchr(conn, '@');
+	const char *scheme = strstr(conn, "://");
+	if (!at || !scheme || at < scheme)
+		return conn;
+	const char *colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
+	if (!colon)
+		return conn;
+	return pond_arena_sprintf(a, "%.*s:***%s", (int)(colon - conn), conn, at);
+}
+
+static int pg_fail(pond_error *err, PGconn *c, const char *what, const char *db)
+{
+	char msg[512];
+	snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	return pond_error_set(err, POND_EIO, "could not %s %s: %s", what, db, msg);
+}
+
+int pond__ingest_run_postgres(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
+                              pond_ingest_result *result, pond_error *err)
+{
+	pond_arena *a = result->arena;
+	const char *db = pg_display(s->connection, a);
+	json_t *cursor = NULL;
+	int rc = read_cursor(&cursor, lake, s, a, err);
+	if (rc)
+		return rc;
+	PGconn *conn = PQconnectdb(s->connection);
+	FILE *f = NULL;
+	const char *tmp = NULL;
+	PGresult *res = NULL;
+	pond_buf q = POND_BUF_INIT, sql = POND_BUF_INIT;
+	if (PQstatus(conn) != CONNECTION_OK) {
+		rc = pg_fail(err, conn, "connect to", db);
+		goto done;
+	}
+	/* Text that DuckDB reads back exactly: ISO dates in UTC, floats
+	 * with all their digits. */
+	res = PQexec(conn, "SET DateStyle = ISO; SET TimeZone = 'UTC'; SET extra_float_digits = 3; "
+	                   "SET IntervalStyle = iso_8601");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		rc = pg_fail(err, conn, "set up a session on", db);
+		goto done;
+	}
+	PQclear(res);
+	res = NULL;
+	if (s->query) {
+		pond_buf_printf(&q, "SELECT * FROM (%s) AS q", s->query);
+	} else {
+		/* "schema.table" names each part as an identifier. */
+		pond_buf_puts(&q, "SELECT * FROM ");
+		char *copy = pond_arena_strdup(a, s->source_table), *save = NULL;
+		bool first = true;
+		for (char *part = strtok_r(copy, ".", &save); part; part = strtok_r(NULL, ".", &save)) {
+			char *id = PQescapeIdentifier(conn, part, strlen(part));
+			if (!id) {
+				rc = pg_fail(err, conn, "quote a table name for", db);
+				goto done;
+			}
+			pond_buf_printf(&q, "%s%s", first ? "" : ".", id);
+			PQfreemem(id);
+			first = false;
+		}
+		pond_buf_puts(&q, " AS q");
+	}
+	if (s->cursor_field) {
+		char *col = PQescapeIdentifier(conn, s->cursor_field, strlen(s->cursor_field));
+		if (!col) {
+			rc = pg_fail(err, conn, "quote a column name for", db);
+			goto done;
+		}
+		if (cursor) {
+			const char *v = pond__ingest_json_scalar_text(cursor, a);
+			char *lit = v ? PQescapeLiteral(conn, v, strlen(v)) : NULL;
+			if (!lit) {
+				PQfreemem(col);
+				rc = pg_fail(err, conn, "quote the cursor for", db);
+				goto done;
+			}
+			pond_buf_printf(&q, " WHERE %s > %s", col, lit);
+			PQfreemem(lit);
+		}
+		PQfreemem(col);
+	}
+	if (!pond_buf_ok(&q)) {
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		goto done;
+	}
+	/* Column names and types, without running the query. */
+	res = PQprepare(conn, "", pond_buf_cstr(&q), 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		rc = pg_fail(err, conn, "prepare the query on", db);
+		goto done;
+	}
+	PQclear(res);
+	res = PQdescribePrepared(conn, "");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		rc = pg_fail(err, conn, "describe the query on", db);
+		goto done;
+	}
+	int ncols = PQnfields(res);
+	pond_buf cols = POND_BUF_INIT;
+	pond_buf_puts(&cols, "{");
+	for (int i = 0; i < ncols; i++) {
+		if (i)
+			pond_buf_puts(&cols, ", ");
+		pond_sql_quote_literal(&cols, PQfname(res, i));
+		pond_buf_puts(&cols, ": ");
+		pond_sql_quote_literal(&cols, pg_duck_type(PQftype(res, i), PQfmod(res, i), a));
+	}
+	pond_buf_puts(&cols, "}");
+	PQclear(res);
+	res = NULL;
+
+	if ((rc = pond__ingest_tmpfile(&f, &tmp, opts->tmpdir, ".csv", a, err)) != 0) {
+		pond_buf_dispose(&cols);
+		goto done;
+	}
+	pond_buf copy = POND_BUF_INIT;
+	pond_buf_printf(&copy, "COPY (%s) TO STDOUT WITH (FORMAT csv, HEADER true)", pond_buf_cstr(&q));
+	res = PQexec(conn, pond_buf_cstr(&copy));
+	pond_buf_dispose(&copy);
+	if (PQresultStatus(res) != PGRES_COPY_OUT) {
+		pond_buf_dispose(&cols);
+		rc = pg_fail(err, conn, "read from", db);
+		goto done;
+	}
+	PQclear(res);
+	res = NULL;
+	ingest_progress prog = {opts, pond_time_mono_ns(), 0};
+	int64_t lines = -1;  /* the header line */
+	for (;;) {
+		char *buf = NULL;
+		int n = PQgetCopyData(conn, &buf, 0);
+		if (n == -1)
+			break;
+		if (n < 0) {
+			pond_buf_dispose(&cols);
+			rc = pg_fail(err, conn, "read from", db);
+			goto done;
+		}
+		/* COPY sends one row per message. */
+		lines++;
+		result->bytes += n;
+		size_t w = fwrite(buf, 1, (size_t)n, f);
+		PQfreemem(buf);
+		if (w != (size_t)n) {
+			pond_buf_dispose(&cols);
+			rc = pond_error_set(err, POND_EIO, "could not write %s: %m", tmp);
+			goto done;
+		}
+		pond__ingest_progress(&prog, lines, result->bytes, false);
+	}
+	res = PQgetResult(conn);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pond_buf_dispose(&cols);
+		rc = pg_fail(err, conn, "read from", db);
+		goto done;
+	}
+	if (fflush(f) != 0) {
+		pond_buf_dispose(&cols);
+		rc = pond_error_set(err, POND_EIO, "could not write %s: %m", tmp);
+		goto done;
+	}
+	result->rows = lines > 0 ? lines : 0;
+	pond__ingest_progress(&prog, result->rows, result->bytes, true);
+	pond_buf_puts(&sql, "SELECT * FROM read_csv(");
+	pond_sql_quote_literal(&sql, tmp);
+	pond_buf_printf(&sql, ", header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+	                      "columns = %s)",
+	                pond_buf_cstr(&cols));
+	pond_buf_dispose(&cols);
+	if (result->rows > 0)
+		rc = pond_buf_ok(&sql) ? load_tmp(lake, s, pond_buf_cstr(&sql), db, tmp, result, err)
+		                       : pond_error_set(err, POND_ENOMEM, "out of memory");
+done:
+	if (res)
+		PQclear(res);
+	PQfinish(conn);
+	if (f)
+		fclose(f);
+	if (tmp)
+		unlink(tmp);
+	json_decref(cursor);
+	pond_buf_dispose(&q);
+	pond_buf_dispose(&sql);
+	return rc;
+}
+
+/* ---- SQLite ------------------------------------------------------------------------ */
+
+static void sqlite_value_json(pond_buf *b, sqlite3_stmt *st, int i)
+{
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_INTEGER: pond_buf_printf(b, "%lld", (long long)sqlite3_column_int64(st, i)); break;
+	case SQLITE_FLOAT: {
+		double d = sqlite3_column_double(st, i);
+		if (d != d || d - d != 0)
+			pond_buf_puts(b, "null");  /* JSON has no NaN or infinity */
+		else
+			pond_buf_printf(b, "%.17g", d);
+		break;
+	}
+	case SQLITE_TEXT:
+		pond_json_quote(b, (const char *)sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i));
+		break;
+	case SQLITE_BLOB: {
+		/* Blobs as hex text. */
+		const unsigned char *p = sqlite3_column_blob(st, i);
+		int n = sqlite3_column_bytes(st, i);
+		pond_buf_putc(b, '"');
+		for (int k = 0; k < n; k++)
+			pond_buf_printf(b, "%02x", p[k]);
+		pond_buf_putc(b, '"');
+		break;
+	}
+	default: pond_buf_puts(b, "null"); break;
+	}
+}
+
+int pond__ingest_run_sqlite(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
+                            pond_ingest_result *result, pond_error *err)
+{
+	pond_arena *a = result->arena;
+	json_t *cursor = NULL;
+	int rc = read_cursor(&cursor, lake, s, a, err);
+	if (rc)
+		return rc;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	FILE *f = NULL;
+	const char *tmp = NULL;
+	pond_buf q = POND_BUF_INIT, row = POND_BUF_INIT, sql = POND_BUF_INIT;
+	if (sqlite3_open_v2(s->connection, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		rc = pond_error_set(err, POND_EIO, "could not open %s: %s", s->connection, db ? sqlite3_errmsg(db) : "");
+		goto done;
+	}
+	if (s->query) {
+		pond_buf_printf(&q, "SELECT * FROM (%s) AS q", s->query);
+	} else {
+		pond_buf_puts(&q, "SELECT * FROM ");
+		pond_sql_quote_ident(&q, s->source_table);
+	}
+	if (s->cursor_field && cursor) {
+		pond_buf_puts(&q, " WHERE ");
+		pond_sql_quote_ident(&q, s->cursor_field);
+		pond_buf_puts(&q, " > ?1");
+	}
+	if (!pond_buf_ok(&q) || sqlite3_prepare_v2(db, pond_buf_cstr(&q), -1, &st, NULL) != SQLITE_OK) {
+		rc = pond_error_set(err, POND_EINVAL, "could not query %s: %s", s->connection, sqlite3_errmsg(db));
+		goto done;
+	}
+	if (s->cursor_field && cursor) {
+		if (json_is_integer(cursor))
+			sqlite3_bind_int64(st, 1, json_integer_value(cursor));
+		else if (json_is_real(cursor))
+			sqlite3_bind_double(st, 1, json_real_value(cursor));
+		else
+			sqlite3_bind_text(st, 1, pond__ingest_json_scalar_text(cursor, a), -1, SQLITE_TRANSIENT);
+	}
+	if ((rc = pond__ingest_tmpfile(&f, &tmp, opts->tmpdir, ".ndjson", a, err)) != 0)
+		goto done;
+	int ncols = sqlite3_column_count(st);
+	ingest_progress prog = {opts, pond_time_mono_ns(), 0};
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		pond_buf_clear(&row);
+		pond_buf_putc(&row, '{');
+		for (int i = 0; i < ncols; i++) {
+			const char *name = sqlite3_column_name(st, i);
+			if (i)
+				pond_buf_putc(&row, ',');
+			pond_json_quote(&row, name, strlen(name));
+			pond_buf_putc(&row, ':');
+			sqlite_value_json(&row, st, i);
+		}
+		pond_buf_puts(&row, "}\n");
+		if (!pond_buf_ok(&row) || fwrite(row.ptr, 1, row.len, f) != row.len) {
+			rc = pond_error_set(err, POND_EIO, "could not write %s: %m", tmp);
+			goto done;
+		}
+		result->rows++;
+		result->bytes += (int64_t)row.len;
+		pond__ingest_progress(&prog, result->rows, result->bytes, false);
+	}
+	if (step != SQLITE_DONE) {
+		rc = pond_error_set(err, POND_EIO, "could not read %s: %s", s->connection, sqlite3_errmsg(db));
+		goto done;
+	}
+	if (fflush(f) != 0) {
+		rc = pond_error_set(err, POND_EIO, "could not write %s: %m", tmp);
+		goto done;
+	}
+	pond__ingest_progress(&prog, result->rows, result->bytes, true);
+	if (result->rows == 0)
+		goto done;
+	pond_buf_puts(&sql, "SELECT * FROM read_json(");
+	pond_sql_quote_literal(&sql, tmp);
+	pond_buf_puts(&sql, ", format = 'newline_delimited', sample_size = -1)");
+	rc = pond_buf_ok(&sql) ? load_tmp(lake, s, pond_buf_cstr(&sql), s->connection, tmp, result, err)
+	                       : pond_error_set(err, POND_ENOMEM, "out of memory");
+done:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	if (f)
+		fclose(f);
+	if (tmp)
+		unlink(tmp);
+	json_decref(cursor);
+	pond_buf_dispose(&q);
+	pond_buf_dispose(&row);
+	pond_buf_dispose(&sql);
+	return rc;
+}

@@ -1,0 +1,536 @@
+/*
+ * HTTP for ingestion, over libcurl: one client per run carrying the
+ * source's headers and auth, a requests-per-second limit, and retries with
+ * exponential backoff and jitter for 429 (honouring Retry-After), 5xx,
+ * timeouts and failed connections. Single requests (pages) use an easy
+ * handle; fan-out (one request per id) runs up to N transfers at once on a
+ * multi handle. Downloads stream to a temporary file.
+ */
+#include "ingest_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A response body larger than this is refused (a page, not a download). */
+#define BODY_LIMIT ((size_t)512 << 20)
+
+struct ingest_http {
+	const pond_source *source;
+	CURL *easy;
+	struct curl_slist *headers;
+	const char *userpwd;
+	ingest_retry retry;
+	long timeout_ms;
+	double rps;
+	int64_t next_slot_ns;   /* earliest start of the next request */
+	int64_t requests, retries, bytes;
+	pond_arena *arena;
+};
+
+static void sleep_ms(int64_t ms)
+{
+	if (ms <= 0)
+		return;
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Waits for the rate limit's next slot and takes it. */
+static void rate_wait(ingest_http *h)
+{
+	if (h->rps <= 0)
+		return;
+	int64_t now = pond_time_mono_ns();
+	if (h->next_slot_ns > now)
+		sleep_ms((h->next_slot_ns - now + 999999) / 1000000);
+	now = pond_time_mono_ns();
+	int64_t interval = (int64_t)(1e9 / h->rps);
+	h->next_slot_ns = (h->next_slot_ns > now ? h->next_slot_ns : now) + interval;
+}
+
+void pond__ingest_response_reset(ingest_response *r)
+{
+	pond_buf_dispose(&r->body);
+	pond_free(r->link);
+	pond_free(r->retry_after);
+	pond_free(r->content_type);
+	memset(r, 0, sizeof(*r));
+}
+
+int pond__ingest_http_new(ingest_http **out, const pond_source *s, pond_error *err)
+{
+	ingest_http *h = pond_calloc(1, sizeof(*h));
+	if (!h || !(h->arena = pond_arena_new()) || !(h->easy = curl_easy_init())) {
+		if (h)
+			pond_arena_free(&h->arena);
+		pond_free(h);
+		return pond_error_set(err, POND_ENOMEM, "could not start an HTTP client");
+	}
+	h->source = s;
+	ingest_retry defaults = INGEST_RETRY_INIT;
+	h->retry = s ? s->retry : defaults;
+	h->timeout_ms = s && s->timeout_ms > 0 ? (long)s->timeout_ms : 60000;
+	h->rps = s ? s->requests_per_second : 0;
+	struct curl_slist *l = curl_slist_append(NULL, "Accept: application/json, */*;q=0.5");
+	l = curl_slist_append(l, "User-Agent: pond/0.1");
+	for (size_t i = 0; s && i < s->nheaders; i++)
+		l = curl_slist_append(l, pond_arena_sprintf(h->arena, "%s: %s", s->headers[i].name, s->headers[i].value));
+	if (s && s->auth == AUTH_BEARER)
+		l = curl_slist_append(l, pond_arena_sprintf(h->arena, "Authorization: Bearer %s", s->auth_token));
+	if (s && s->auth == AUTH_API_KEY && !s->auth_in_query)
+		l = curl_slist_append(l, pond_arena_sprintf(h->arena, "%s: %s", s->auth_name, s->auth_token));
+	if (s && s->body)
+		l = curl_slist_append(l, "Content-Type: application/json");
+	if (s && s->auth == AUTH_BASIC)
+		h->userpwd = pond_arena_sprintf(h->arena, "%s:%s", s->auth_user, s->auth_password ? s->auth_password : "");
+	h->headers = l;
+	*out = h;
+	return 0;
+}
+
+void pond__ingest_http_free(ingest_http **hp)
+{
+	ingest_http *h = *hp;
+	if (!h)
+		return;
+	curl_slist_free_all(h->headers);
+	curl_easy_cleanup(h->easy);
+	pond_arena_free(&h->arena);
+	pond_free(h);
+	*hp = NULL;
+}
+
+int64_t pond__ingest_http_requests(const ingest_http *h) { return h->requests; }
+int64_t pond__ingest_http_retries(const ingest_http *h) { return h->retries; }
+int64_t pond__ingest_http_bytes(const ingest_http *h) { return h->bytes; }
+
+/* ---- one transfer ---------------------------------------------------------------------- */
+
+typedef struct {
+	ingest_response *resp;
+	FILE *sink;
+	int64_t bytes;
+	bool too_big;
+} transfer;
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	transfer *t = userdata;
+	size_t n = size * nmemb;
+	t->bytes += (int64_t)n;
+	if (t->sink)
+		return fwrite(ptr, 1, n, t->sink);
+	if (t->resp->body.len + n > BODY_LIMIT) {
+		t->too_big = true;
+		return 0;
+	}
+	pond_buf_put(&t->resp->body, ptr, n);
+	return pond_buf_ok(&t->resp->body) ? n : 0;
+}
+
+static char *header_value(const char *line, size_t n, const char *name)
+{
+	size_t nl = strlen(name);
+	if (n <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+		return NULL;
+	const char *v = line + nl + 1;
+	const char *e = line + n;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '))
+		e--;
+	return pond_strndup(v, (size_t)(e - v));
+}
+
+static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
+{
+	transfer *t = userdata;
+	size_t n = size * nmemb;
+	char *v;
+	/* A new status line (after a redirect or 100-continue) starts over. */
+	if (n > 5 && strncmp(line, "HTTP/", 5) == 0) {
+		pond_free(t->resp->link);
+		pond_free(t->resp->retry_after);
+		pond_free(t->resp->content_type);
+		t->resp->link = t->resp->retry_after = t->resp->content_type = NULL;
+	}
+	if ((v = header_value(line, n, "Link"))) {
+		if (t->resp->link) {
+			/* Several Link headers are one list. */
+			char *both = pond_malloc(strlen(t->resp->link) + strlen(v) + 3);
+			if (both)
+				sprintf(both, "%s, %s", t->resp->link, v);
+			pond_free(t->resp->link);
+			pond_free(v);
+			v = both;
+		}
+		t->resp->link = v;
+	} else if ((v = header_value(line, n, "Retry-After"))) {
+		pond_free(t->resp->retry_after);
+		t->resp->retry_after = v;
+	} else if ((v = header_value(line, n, "Content-Type"))) {
+		pond_free(t->resp->content_type);
+		t->resp->content_type = v;
+	}
+	return n;
+}
+
+static void setup_easy(ingest_http *h, CURL *c, const char *url, const char *method, const char *body, transfer *t,
+                       char *errbuf)
+{
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->timeout_ms < 30000 ? h->timeout_ms : 30000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	if (h->userpwd) {
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERPWD, h->userpwd);
+	}
+	if (method && strcmp(method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+	}
+	errbuf[0] = '\0';
+}
+
+/* Whether a failed transfer is worth another try. */
+static bool retryable(CURLcode cc, long status)
+{
+	if (cc != CURLE_OK)
+		return cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_COULDNT_CONNECT || cc == CURLE_RECV_ERROR ||
+		       cc == CURLE_SEND_ERROR || cc == CURLE_GOT_NOTHING || cc == CURLE_PARTIAL_FILE ||
+		       cc == CURLE_COULDNT_RESOLVE_HOST;
+	return status == 429 || status == 408 || (status >= 500 && status <= 599);
+}
+
+/* The delay before the next try: Retry-After when the server gave one
+ * (capped by the policy), else backoff. */
+static int64_t retry_delay(const ingest_http *h, const ingest_response *r, int attempt)
+{
+	int64_t ms = pond__ingest_retry_after_ms(r->retry_after, (int64_t)time(NULL));
+	if (ms < 0)
+		return pond__ingest_backoff_ms(&h->retry, attempt);
+	int64_t cap = h->retry.max_backoff_ms > 0 ? h->retry.max_backoff_ms : 30000;
+	return ms > cap ? cap : ms;
+}
+
+static const char *status_text(long status)
+{
+	switch (status) {
+	case 400: return " Bad Request";
+	case 401: return " Unauthorized";
+	case 403: return " Forbidden";
+	case 404: return " Not Found";
+	case 429: return " Too Many Requests";
+	case 500: return " Internal Server Error";
+	case 502: return " Bad Gateway";
+	case 503: return " Service Unavailable";
+	case 504: return " Gateway Timeout";
+	default: return "";
+	}
+}
+
+int pond__ingest_http_request(ingest_http *h, const char *url, const char *method, const char *body, FILE *sink,
+                              ingest_response *resp, pond_error *err)
+{
+	int max = h->retry.max_attempts > 0 ? h->retry.max_attempts : 1;
+	long sink_start = sink ? ftell(sink) : 0;
+	for (int attempt = 1;; attempt++) {
+		pond__ingest_response_reset(resp);
+		if (sink) {
+			fflush(sink);
+			if (fseek(sink, sink_start, SEEK_SET) != 0 || ftruncate(fileno(sink), sink_start) != 0)
+				return pond_error_set(err, POND_EIO, "could not rewind a download of %s: %m", url);
+		}
+		transfer t = {resp, sink, 0, false};
+		char errbuf[CURL_ERROR_SIZE];
+		setup_easy(h, h->easy, url, method, body, &t, errbuf);
+		rate_wait(h);
+		CURLcode cc = curl_easy_perform(h->easy);
+		h->requests++;
+		h->bytes += t.bytes;
+		curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &resp->status);
+		if (t.too_big)
+			return pond_error_set(err, POND_ELIMIT, "%s: response is larger than %zu MB", url, BODY_LIMIT >> 20);
+		if (cc == CURLE_OK && resp->status >= 200 && resp->status < 300)
+			return 0;
+		if (attempt < max && retryable(cc, resp->status)) {
+			int64_t ms = retry_delay(h, resp, attempt);
+			pond_debug("%s: %s, retry %d in %" PRId64 " ms", url,
+			           cc != CURLE_OK ? curl_easy_strerror(cc) : "bad status", attempt, ms);
+			h->retries++;
+			sleep_ms(ms);
+			continue;
+		}
+		const char *tries = attempt > 1 ? pond_arena_sprintf(h->arena, " (after %d attempts)", attempt) : "";
+		if (cc != CURLE_OK)
+			return pond_error_set(err, POND_EIO, "could not fetch %s: %s%s", url,
+			                      errbuf[0] ? errbuf : curl_easy_strerror(cc), tries);
+		return pond_error_set(err, resp->status == 404 ? POND_ENOTFOUND : POND_EIO, "could not fetch %s: %ld%s%s",
+		                      url, resp->status, status_text(resp->status), tries);
+	}
+}
+
+/* ---- downloads ------------------------------------------------------------------------- */
+
+static const char *suffix_for(const char *url, const char *content_type, const unsigned char *head, size_t n,
+                              pond_arena *a)
+{
+	/* Keep the URL's own extension (".csv.gz" included). */
+	pond_ingest_format f = pond__ingest_format_from_name(url);
+	if (f != POND_FORMAT_AUTO) {
+		const char *q = strchr(url, '?');
+		size_t len = q ? (size_t)(q - url) : strlen(url);
+		const char *slash = url + len;
+		while (slash > url && slash[-1] != '/')
+			slash--;
+		const char *dot = memchr(slash, '.', (size_t)(url + len - slash));
+		if (dot && url + len - dot < 32)
+			return pond_arena_strndup(a, dot, (size_t)(url + len - dot));
+	}
+	bool gz = n >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+	bool zst = n >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd;
+	if (n >= 4 && memcmp(head, "PAR1", 4) == 0)
+		return ".parquet";
+	const char *ct = content_type ? content_type : "";
+	const char *base = ".csv";
+	if (strstr(ct, "ndjson") || strstr(ct, "jsonl") || strstr(ct, "json-seq"))
+		base = ".ndjson";
+	else if (strstr(ct, "json"))
+		base = ".json";
+	else if (strstr(ct, "parquet"))
+		base = ".parquet";
+	else if (strstr(ct, "tab-separated"))
+		base = ".tsv";
+	else if (!gz && !zst) {
+		size_t i = 0;
+		while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t'))
+			i++;
+		if (i < n && (head[i] == '[' || head[i] == '{'))
+			base = ".json";
+	}
+	return gz ? (strcmp(base, ".json") == 0 ? ".json.gz" : strcmp(base, ".ndjson") == 0 ? ".ndjson.gz" : ".csv.gz")
+	          : zst ? ".csv.zst" : base;
+}
+
+int pond__ingest_download(const char **path, int64_t *bytes, const char *url, const char *tmpdir, pond_arena *arena,
+                          pond_error *err)
+{
+	ingest_http *h;
+	int rc = pond__ingest_http_new(&h, NULL, err);
+	if (rc)
+		return rc;
+	FILE *f;
+	const char *tmp;
+	if ((rc = pond__ingest_tmpfile(&f, &tmp, tmpdir, ".download", arena, err)) != 0) {
+		pond__ingest_http_free(&h);
+		return rc;
+	}
+	/* Downloads may be large and slow: no overall timeout, a stall limit. */
+	h->timeout_ms = 0;
+	ingest_response resp;
+	memset(&resp, 0, sizeof(resp));
+	rc = pond__ingest_http_request(h, url, "GET", NULL, f, &resp, err);
+	*bytes = h->bytes;
+	unsigned char head[64];
+	size_t n = 0;
+	if (rc == 0 && (fflush(f) != 0 || ferror(f)))
+		rc = pond_error_set(err, POND_EIO, "could not write a download of %s to %s: %m", url, tmp);
+	if (rc == 0) {
+		rewind(f);
+		n = fread(head, 1, sizeof(head), f);
+	}
+	fclose(f);
+	if (rc == 0) {
+		const char *final = pond_arena_sprintf(arena, "%.*s%s", (int)(strlen(tmp) - strlen(".download")), tmp,
+		                                       suffix_for(url, resp.content_type, head, n, arena));
+		if (!final || rename(tmp, final) != 0)
+			rc = pond_error_set(err, POND_EIO, "could not rename %s: %m", tmp);
+		else
+			*path = final;
+	}
+	if (rc)
+		unlink(tmp);
+	pond__ingest_response_reset(&resp);
+	pond__ingest_http_free(&h);
+	return rc;
+}
+
+/* ---- fan-out ------------------------------------------------------------------------------- */
+
+typedef struct {
+	CURL *easy;
+	size_t index;         /* into ids */
+	int attempt;
+	const char *url;
+	ingest_response resp;
+	transfer t;
+	char errbuf[CURL_ERROR_SIZE];
+} slot;
+
+typedef struct {
+	size_t index;
+	int attempt;
+	int64_t not_before_ns;
+} pending;
+
+static const char *detail_url(const char *tmpl, const char *id, pond_arena *a)
+{
+	char *esc = curl_easy_escape(NULL, id, 0);
+	if (!esc)
+		return NULL;
+	pond_buf b = POND_BUF_INIT;
+	const char *p = tmpl, *m;
+	while ((m = strstr(p, "{id}"))) {
+		pond_buf_put(&b, p, (size_t)(m - p));
+		pond_buf_puts(&b, esc);
+		p = m + 4;
+	}
+	pond_buf_puts(&b, p);
+	curl_free(esc);
+	const char *out = pond_buf_ok(&b) ? pond_arena_strdup(a, pond_buf_cstr(&b)) : NULL;
+	pond_buf_dispose(&b);
+	return out;
+}
+
+int pond__ingest_http_fan_out(ingest_http *h, const char *tmpl, const char *const *ids, size_t nids, int parallel,
+                              ingest_detail_fn on_body, void *payload, pond_error *err)
+{
+	if (parallel < 1)
+		parallel = 1;
+	if (parallel > 64)
+		parallel = 64;
+	CURLM *multi = curl_multi_init();
+	slot *slots = pond_calloc((size_t)parallel, sizeof(*slots));
+	/* Retries wait in a queue of their own; fresh ids are taken in order. */
+	pending *retry_q = pond_calloc(nids ? nids : 1, sizeof(*retry_q));
+	pond_arena *a = pond_arena_new();
+	int rc = 0;
+	if (!multi || !slots || !retry_q || !a) {
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		goto done;
+	}
+	size_t next_id = 0, nretry = 0, active = 0, finished = 0;
+	int max = h->retry.max_attempts > 0 ? h->retry.max_attempts : 1;
+	while (rc == 0 && finished < nids) {
+		/* Fill free slots with due work. */
+		int64_t now = pond_time_mono_ns();
+		for (int s = 0; s < parallel && rc == 0; s++) {
+			if (slots[s].easy)
+				continue;
+			size_t idx;
+			int attempt;
+			size_t due = nretry;
+			for (size_t r = 0; r < nretry; r++)
+				if (retry_q[r].not_before_ns <= now) {
+					due = r;
+					break;
+				}
+			if (due < nretry) {
+				idx = retry_q[due].index;
+				attempt = retry_q[due].attempt;
+				retry_q[due] = retry_q[--nretry];
+			} else if (next_id < nids) {
+				idx = next_id++;
+				attempt = 1;
+			} else {
+				break;
+			}
+			slot *sl = &slots[s];
+			if (!(sl->easy = curl_easy_init()) || !(sl->url = detail_url(tmpl, ids[idx], a))) {
+				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+				break;
+			}
+			sl->index = idx;
+			sl->attempt = attempt;
+			memset(&sl->resp, 0, sizeof(sl->resp));
+			sl->t = (transfer){&sl->resp, NULL, 0, false};
+			setup_easy(h, sl->easy, sl->url, "GET", NULL, &sl->t, sl->errbuf);
+			curl_easy_setopt(sl->easy, CURLOPT_PRIVATE, sl);
+			rate_wait(h);
+			curl_multi_add_handle(multi, sl->easy);
+			active++;
+		}
+		if (rc)
+			break;
+		if (active == 0) {
+			/* Only retries waiting for their time. */
+			int64_t wait = INT64_MAX;
+			for (size_t r = 0; r < nretry; r++)
+				if (retry_q[r].not_before_ns - now < wait)
+					wait = retry_q[r].not_before_ns - now;
+			sleep_ms(wait / 1000000 + 1);
+			continue;
+		}
+		int running;
+		curl_multi_perform(multi, &running);
+		CURLMsg *msg;
+		int left;
+		while ((msg = curl_multi_info_read(multi, &left)) && rc == 0) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			slot *sl;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
+			CURLcode cc = msg->data.result;
+			curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &sl->resp.status);
+			h->requests++;
+			h->bytes += sl->t.bytes;
+			if (sl->t.too_big) {
+				rc = pond_error_set(err, POND_ELIMIT, "%s: response is larger than %zu MB", sl->url,
+				                    BODY_LIMIT >> 20);
+			} else if (cc == CURLE_OK && sl->resp.status >= 200 && sl->resp.status < 300) {
+				rc = on_body(ids[sl->index], sl->url, pond_buf_cstr(&sl->resp.body), sl->resp.body.len, payload,
+				             err);
+				finished++;
+			} else if (sl->attempt < max && retryable(cc, sl->resp.status)) {
+				int64_t ms = retry_delay(h, &sl->resp, sl->attempt);
+				h->retries++;
+				retry_q[nretry++] = (pending){sl->index, sl->attempt + 1, pond_time_mono_ns() + ms * 1000000};
+			} else if (cc != CURLE_OK) {
+				rc = pond_error_set(err, POND_EIO, "could not fetch %s: %s", sl->url,
+				                    sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(cc));
+			} else {
+				rc = pond_error_set(err, POND_EIO, "could not fetch %s: %ld%s", sl->url, sl->resp.status,
+				                    status_text(sl->resp.status));
+			}
+			curl_multi_remove_handle(multi, sl->easy);
+			curl_easy_cleanup(sl->easy);
+			sl->easy = NULL;
+			pond__ingest_response_reset(&sl->resp);
+			active--;
+		}
+		if (rc == 0 && running > 0)
+			curl_multi_poll(multi, NULL, 0, 100, NULL);
+	}
+done:
+	for (int s = 0; slots && s < parallel; s++)
+		if (slots[s].easy) {
+			curl_multi_remove_handle(multi, slots[s].easy);
+			curl_easy_cleanup(slots[s].easy);
+			pond__ingest_response_reset(&slots[s].resp);
+		}
+	pond_free(slots);
+	pond_free(retry_q);
+	pond_arena_free(&a);
+	if (multi)
+		curl_multi_cleanup(multi);
+	return rc;
+}

@@ -1,0 +1,297 @@
+/*
+ * HTTP API sources: pages are fetched one after another (pagination by
+ * page number, offset, cursor, next URL or Link header), records selected
+ * by a JSON path are written as NDJSON to a temporary file (memory holds a
+ * page, never the run), optionally fanned out to a detail endpoint per id,
+ * and the file is loaded in one commit together with the incremental
+ * cursor's new value. A page that is not JSON fails the run before
+ * anything is committed.
+ */
+#include "ingest_internal.h"
+
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+	const pond_source *s;
+	FILE *out;
+	int64_t rows;
+	json_t *last;     /* the cursor the previous run committed; borrowed from state */
+	json_t *max;      /* the largest cursor value seen (owned) */
+	ingest_progress progress;
+	ingest_http *http;
+	pond_arena *arena;
+} record_sink;
+
+/* A record's cursor field (a dotted path into the record). */
+static json_t *cursor_value(const record_sink *k, json_t *rec)
+{
+	return k->s->cursor_field ? pond__ingest_json_path(rec, k->s->cursor_field) : NULL;
+}
+
+static int sink_record(record_sink *k, json_t *rec, const char *url, pond_error *err)
+{
+	json_t *v = cursor_value(k, rec);
+	if (v && !json_is_null(v)) {
+		/* Servers often include the boundary record again: each record
+		 * arrives once. */
+		if (k->last && pond__ingest_json_compare(v, k->last) <= 0)
+			return 0;
+		if (!k->max || pond__ingest_json_compare(v, k->max) > 0) {
+			json_decref(k->max);
+			k->max = json_deep_copy(v);
+		}
+	}
+	json_t *wrapped = NULL;
+	if (!json_is_object(rec)) {
+		wrapped = json_pack("{sO}", "value", rec);
+		rec = wrapped;
+	}
+	int w = rec ? json_dumpf(rec, k->out, JSON_COMPACT) : -1;
+	json_decref(wrapped);
+	if (w != 0 || fputc('\n', k->out) == EOF)
+		return pond_error_set(err, POND_EIO, "could not write records of %s to a temporary file: %m", url);
+	k->rows++;
+	pond__ingest_progress(&k->progress, k->rows, pond__ingest_http_bytes(k->http), false);
+	return 0;
+}
+
+/* Records at the source's path in a parsed body: an array's items, an
+ * object as one record, nothing for null or absent. */
+static int sink_records(record_sink *k, json_t *records, size_t *count, const char *url, pond_error *err)
+{
+	*count = 0;
+	if (!records || json_is_null(records))
+		return 0;
+	if (json_is_array(records)) {
+		size_t i;
+		json_t *rec;
+		json_array_foreach(records, i, rec) {
+			int rc = sink_record(k, rec, url, err);
+			if (rc)
+				return rc;
+		}
+		*count = json_array_size(records);
+		return 0;
+	}
+	*count = 1;
+	return sink_record(k, records, url, err);
+}
+
+typedef struct {
+	record_sink *sink;
+	const char *records;
+} detail_ctx;
+
+static int on_detail(const char *id, const char *url, const char *body, size_t len, void *payload, pond_error *err)
+{
+	detail_ctx *d = payload;
+	json_error_t je;
+	/* A detail may be null (HackerNews: a deleted item): no record. */
+	json_t *j = json_loadb(body, len, JSON_DECODE_ANY, &je);
+	if (!j)
+		return pond_error_set(err, POND_ECORRUPT, "malformed response for id %s from %s: line %d: %s", id, url,
+		                      je.line, je.text);
+	size_t n;
+	int rc = sink_records(d->sink, pond__ingest_json_path(j, d->records), &n, url, err);
+	json_decref(j);
+	return rc;
+}
+
+/* Reads the cursor a previous run committed ({"cursor": value}). */
+static int read_state(json_t **state, pond_lake *lake, const pond_source *s, pond_arena *a, pond_error *err)
+{
+	const char *text;
+	int rc = pond_ingest_state(&text, lake, s->write.table, s->name, a, err);
+	*state = NULL;
+	if (rc || !text)
+		return rc;
+	json_error_t je;
+	*state = json_loads(text, 0, &je);
+	if (!*state || !json_is_object(*state)) {
+		json_decref(*state);
+		*state = NULL;
+		return pond_error_set(err, POND_ECORRUPT, "table %s: state of source %s is not a JSON object: %s",
+		                      s->write.table, s->name, text);
+	}
+	return 0;
+}
+
+/* The initial cursor from the YAML: a number when it reads as one. */
+static json_t *initial_cursor(const char *text)
+{
+	int64_t n;
+	if (!text)
+		return NULL;
+	if (pond_str_to_i64(text, &n))
+		return json_integer(n);
+	return json_string(text);
+}
+
+int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
+                          pond_ingest_result *result, pond_error *err)
+{
+	pond_arena *a = result->arena;
+	json_t *state = NULL, *initial = NULL;
+	ingest_http *http = NULL;
+	record_sink k;
+	memset(&k, 0, sizeof(k));
+	k.s = s;
+	k.arena = a;
+	k.progress.opts = opts;
+	k.progress.start_ns = pond_time_mono_ns();
+	const char *path = NULL;
+	json_t *ids = json_array();
+	int rc = read_state(&state, lake, s, a, err);
+	if (rc)
+		goto done;
+	k.last = state ? json_object_get(state, "cursor") : NULL;
+	if (!k.last && s->cursor_initial)
+		k.last = initial = initial_cursor(s->cursor_initial);
+	if ((rc = pond__ingest_http_new(&http, s, err)) != 0)
+		goto done;
+	k.http = http;
+	if ((rc = pond__ingest_tmpfile(&k.out, &path, opts->tmpdir, ".ndjson", a, err)) != 0)
+		goto done;
+
+	/* Fixed parameters: the source's, an API key, the cursor. */
+	ingest_kv *params = pond_arena_calloc(a, s->nparams + 4, sizeof(*params));
+	if (!params || !ids) {
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		goto done;
+	}
+	size_t nparams = 0;
+	for (size_t i = 0; i < s->nparams; i++)
+		params[nparams++] = s->params[i];
+	if (s->auth == AUTH_API_KEY && s->auth_in_query)
+		params[nparams++] = (ingest_kv){s->auth_name, s->auth_token};
+	if (s->cursor_param && k.last) {
+		const char *v = pond__ingest_json_scalar_text(k.last, a);
+		if (v)
+			params[nparams++] = (ingest_kv){s->cursor_param, v};
+	}
+
+	ingest_pager pager;
+	pond__ingest_pager_init(&pager, &s->page);
+	ingest_response resp;
+	memset(&resp, 0, sizeof(resp));
+	while (!pager.done && rc == 0) {
+		pond_buf url = POND_BUF_INIT;
+		ingest_kv pp[2];
+		size_t npp = pond__ingest_pager_params(&pager, pp, a);
+		if (pager.next_url) {
+			pond_buf_puts(&url, pager.next_url);
+		} else {
+			ingest_kv *all = pond_arena_calloc(a, nparams + 2, sizeof(*all));
+			if (!all) {
+				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+				break;
+			}
+			memcpy(all, params, nparams * sizeof(*all));
+			memcpy(all + nparams, pp, npp * sizeof(*all));
+			rc = pond__ingest_url_with_params(&url, s->url, all, nparams + npp, err);
+		}
+		const char *page_url = rc == 0 ? pond_arena_strdup(a, pond_buf_cstr(&url)) : NULL;
+		pond_buf_dispose(&url);
+		if (rc)
+			break;
+		if ((rc = pond__ingest_http_request(http, page_url, s->method, s->body, NULL, &resp, err)) != 0)
+			break;
+		json_error_t je;
+		json_t *body = json_loadb(resp.body.ptr ? resp.body.ptr : "", resp.body.len, JSON_DECODE_ANY, &je);
+		if (!body) {
+			rc = pond_error_set(err, POND_ECORRUPT, "malformed page %lld of %s (%s): line %d, column %d: %s",
+			                    (long long)pager.page + 1, s->url, page_url, je.line, je.column, je.text);
+			break;
+		}
+		json_t *records = pond__ingest_json_path(body, s->records);
+		size_t n = 0;
+		if (records && !json_is_null(records) && !json_is_array(records) && s->records && strcmp(s->records, "$")) {
+			/* A path that names something other than a list of records. */
+			if (!json_is_object(records))
+				rc = pond_error_set(err, POND_ECORRUPT, "page %lld of %s: \"%s\" is not a list of records",
+				                    (long long)pager.page + 1, s->url, s->records);
+		}
+		if (rc == 0 && s->detail_url) {
+			/* Fan-out: the list holds ids (or items with an id field). */
+			size_t i;
+			json_t *item;
+			if (json_is_array(records))
+				json_array_foreach(records, i, item) {
+					json_t *idv = s->detail_id ? pond__ingest_json_path(item, s->detail_id) : item;
+					if (!idv || !pond__ingest_json_scalar_text(idv, a)) {
+						rc = pond_error_set(err, POND_ECORRUPT, "page %lld of %s: item %zu has no id",
+						                    (long long)pager.page + 1, s->url, i);
+						break;
+					}
+					/* With a cursor, ids are the cursor: skip what the
+					 * last run loaded before fetching details. */
+					if (s->cursor_field && k.last && pond__ingest_json_compare(idv, k.last) <= 0)
+						continue;
+					json_array_append(ids, idv);
+				}
+			n = json_is_array(records) ? json_array_size(records) : 0;
+		} else if (rc == 0) {
+			rc = sink_records(&k, records, &n, page_url, err);
+		}
+		if (rc == 0)
+			rc = pond__ingest_pager_advance(&pager, n, body, resp.link, page_url, a, err);
+		json_decref(body);
+	}
+	pond__ingest_response_reset(&resp);
+	if (rc == 0 && s->detail_url && json_array_size(ids)) {
+		size_t nids = json_array_size(ids);
+		const char **texts = pond_arena_calloc(a, nids, sizeof(*texts));
+		if (!texts) {
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+			goto done;
+		}
+		for (size_t i = 0; i < nids; i++)
+			texts[i] = pond__ingest_json_scalar_text(json_array_get(ids, i), a);
+		detail_ctx d = {&k, s->detail_records};
+		rc = pond__ingest_http_fan_out(http, s->detail_url, texts, nids, s->parallel, on_detail, &d, err);
+	}
+	if (rc)
+		goto done;
+	if (fflush(k.out) != 0) {
+		rc = pond_error_set(err, POND_EIO, "could not write %s: %m", path);
+		goto done;
+	}
+	pond__ingest_progress(&k.progress, k.rows, pond__ingest_http_bytes(http), true);
+	result->rows = k.rows;
+	result->requests = pond__ingest_http_requests(http);
+	result->retries = pond__ingest_http_retries(http);
+	result->bytes = pond__ingest_http_bytes(http);
+	if (k.rows == 0)
+		goto done;  /* nothing new: nothing to commit */
+
+	const char *state_text = NULL;
+	if (s->cursor_field) {
+		json_t *st = json_pack("{sO}", "cursor", k.max ? k.max : k.last ? k.last : json_null());
+		char *t = st ? pond_json_dumps(st, false) : NULL;
+		state_text = t ? pond_arena_strdup(a, t) : NULL;
+		pond_free(t);
+		json_decref(st);
+	}
+	pond_buf sql = POND_BUF_INIT;
+	pond_buf_puts(&sql, "SELECT * FROM read_json(");
+	pond_sql_quote_literal(&sql, path);
+	pond_buf_puts(&sql, ", format = 'newline_delimited', sample_size = -1, maximum_object_size = 134217728)");
+	ingest_load l = {pond_buf_cstr(&sql), s->url, path, &s->write,
+	                 pond__ingest_state_key(a, s->name), state_text};
+	rc = pond_buf_ok(&sql) ? pond__ingest_load(lake, &l, result, err)
+	                       : pond_error_set(err, POND_ENOMEM, "out of memory");
+	result->rows = k.rows;
+	pond_buf_dispose(&sql);
+done:
+	if (k.out)
+		fclose(k.out);
+	if (path)
+		unlink(path);
+	json_decref(k.max);
+	json_decref(state);
+	json_decref(initial);
+	json_decref(ids);
+	pond__ingest_http_free(&http);
+	return rc;
+}

@@ -1,0 +1,245 @@
+/*
+ * Internals shared by the ingest layer's files: the source definition as
+ * parsed from YAML, the loader every source ends in, HTTP with retries and
+ * rate limits, pagination, JSON paths, and the small parsers (Link,
+ * Retry-After) that unit tests reach through this header.
+ */
+#ifndef POND_INGEST_INTERNAL_H
+#define POND_INGEST_INTERNAL_H
+
+#include <stdio.h>
+
+#include <curl/curl.h>
+
+#include "pond/ingest.h"
+
+/* ---- the source definition ---------------------------------------------------- */
+
+typedef enum {
+	SOURCE_FILE,
+	SOURCE_HTTP,
+	SOURCE_POSTGRES,
+	SOURCE_SQLITE,
+	SOURCE_FOLDER,
+} ingest_source_type;
+
+typedef struct {
+	const char *name;
+	const char *value;
+} ingest_kv;
+
+typedef enum {
+	PAGE_NONE,
+	PAGE_NUMBER,    /* ?page=1,2,3 until an empty page */
+	PAGE_OFFSET,    /* ?offset=0,100,200&limit=100 until a short page */
+	PAGE_CURSOR,    /* ?cursor=<value at a JSON path> until it is absent */
+	PAGE_NEXT_URL,  /* the next page's URL at a JSON path */
+	PAGE_LINK,      /* RFC 5988 Link header, rel="next" */
+} ingest_page_type;
+
+typedef struct {
+	ingest_page_type type;
+	const char *param;       /* page / offset / cursor parameter */
+	int64_t start;           /* first page number (1) or offset (0) */
+	const char *size_param;  /* page size / limit parameter; NULL: not sent */
+	int64_t size;            /* page size / limit */
+	const char *path;        /* cursor or next-URL JSON path */
+	int64_t max_pages;       /* a bound on a run; default 100000 */
+} ingest_paginate;
+
+typedef struct {
+	int max_attempts;        /* tries per request, first included; default 5 */
+	int backoff_ms;          /* first retry's delay; doubles per attempt */
+	int max_backoff_ms;      /* cap on one delay, Retry-After included */
+} ingest_retry;
+
+#define INGEST_RETRY_INIT {5, 500, 30000}
+
+typedef enum { AUTH_NONE, AUTH_BEARER, AUTH_API_KEY, AUTH_BASIC } ingest_auth_type;
+
+struct pond_source {
+	const char *name;
+	const char *what;         /* "sources/NAME.yml" for errors */
+	ingest_source_type type;
+	const char *type_name;
+	pond_ingest_write write;
+	pond_ingest_read read;
+	const char **keys;        /* storage for write.keys */
+
+	/* file, folder */
+	const char *path;         /* file: path, glob or URL; folder: a glob */
+
+	/* http */
+	const char *url;
+	const char *method;       /* "GET" or "POST" */
+	ingest_kv *params;
+	size_t nparams;
+	ingest_kv *headers;
+	size_t nheaders;
+	const char *body;         /* POST body (JSON text) */
+	ingest_auth_type auth;
+	const char *auth_token;   /* bearer token or API key */
+	const char *auth_name;    /* API key header or parameter name */
+	bool auth_in_query;
+	const char *auth_user, *auth_password;
+	const char *records;      /* JSON path of the records; "$" the root */
+	ingest_paginate page;
+	const char *cursor_field; /* incremental: record field whose max is kept */
+	const char *cursor_param; /* sent with the last value; NULL: not sent */
+	const char *cursor_initial;
+	double requests_per_second;  /* 0: unlimited */
+	ingest_retry retry;
+	int64_t timeout_ms;
+	const char *detail_url;   /* fan-out: URL template with {id} */
+	const char *detail_id;    /* field of list items holding the id; NULL: items are ids */
+	const char *detail_records;  /* JSON path in a detail response; NULL: the whole body */
+	int parallel;             /* fan-out concurrency */
+
+	/* postgres, sqlite */
+	const char *connection;   /* postgresql:// URL or SQLite file */
+	const char *query;        /* a query, or ... */
+	const char *source_table; /* ... a table name */
+};
+
+/* ---- loading ------------------------------------------------------------------------ */
+
+/* One load: the rows of read_sql (a SELECT over DuckDB's readers) go into
+ * write->table in one commit, with the state (if any) in the snapshot
+ * summary under state_key. what names the input in errors. */
+typedef struct {
+	const char *read_sql;
+	const char *what;
+	const char *tmp_path;     /* a temporary file standing for `what` in DuckDB's errors */
+	const pond_ingest_write *write;
+	const char *state_key;
+	const char *state;
+} ingest_load;
+
+int pond__ingest_load(pond_lake *lake, const ingest_load *load, pond_ingest_result *result, pond_error *err);
+
+/* Rewrites a DuckDB reader error as "FILE:LINE: reason" when it names a
+ * line (CSV and JSON errors do), else prefixes what. tmp_path (may be NULL)
+ * is replaced by what. */
+void pond__ingest_reader_error(pond_error *err, const char *what, const char *tmp_path);
+
+/* Appends a DuckDB reader call for files (a path, glob or list) to sql:
+ * "read_csv('x.csv', delim=',')". format AUTO is resolved from path. */
+int pond__ingest_reader_sql(pond_buf *sql, const char *const *paths, size_t npaths, const pond_ingest_read *read,
+                            bool whole_sample, pond_error *err);
+/* The format a file name implies (after .gz / .zst); AUTO when unknown. */
+pond_ingest_format pond__ingest_format_from_name(const char *path);
+
+/* A new empty temporary file whose name ends with suffix; *path is in arena. */
+int pond__ingest_tmpfile(FILE **out, const char **path, const char *tmpdir, const char *suffix, pond_arena *arena,
+                         pond_error *err);
+
+/* The summary key of a source's state: "pond.ingest.NAME.state". */
+const char *pond__ingest_state_key(pond_arena *arena, const char *source);
+
+/* ---- HTTP ----------------------------------------------------------------------------- */
+
+/* Delay before retry number `attempt` (1 = the first retry): base doubled
+ * per attempt, capped, with jitter: in [d/2, d] where d = min(cap, base*2^(attempt-1)). */
+int64_t pond__ingest_backoff_ms(const ingest_retry *retry, int attempt);
+/* Retry-After as delay in ms: delta-seconds or an HTTP date (relative to
+ * now_s). -1 when it cannot be read. */
+int64_t pond__ingest_retry_after_ms(const char *value, int64_t now_s);
+/* The rel="next" URL of a Link header value, in arena; NULL when none. */
+const char *pond__ingest_link_next(const char *header, pond_arena *arena);
+/* Selects the value at a dotted path ("data.items", "$", "$.a.0.b"); NULL
+ * when absent. Borrowed from root. */
+json_t *pond__ingest_json_path(json_t *root, const char *path);
+
+/* A JSON scalar as a query-parameter value ("abc", "42"); in arena. NULL
+ * for objects, arrays and null. */
+const char *pond__ingest_json_scalar_text(const json_t *value, pond_arena *arena);
+/* Orders two JSON scalars: numbers by value, strings by bytes. */
+int pond__ingest_json_compare(const json_t *a, const json_t *b);
+
+typedef struct ingest_http ingest_http;
+
+typedef struct {
+	long status;
+	pond_buf body;
+	char *link;          /* Link header; pond_malloc'd or NULL */
+	char *retry_after;   /* Retry-After header */
+	char *content_type;
+} ingest_response;
+
+void pond__ingest_response_reset(ingest_response *r);
+
+/* A client for one run: headers and auth of the source, rate limit, retry
+ * policy and counters. */
+int pond__ingest_http_new(ingest_http **out, const pond_source *source, pond_error *err);
+void pond__ingest_http_free(ingest_http **http);
+/* One request with retries (429 honouring Retry-After, 5xx, timeouts and
+ * connection failures, with backoff). A body over limit fails. When sink is
+ * not NULL the body streams there instead of resp->body. A final non-2xx
+ * status is an error naming the URL. */
+int pond__ingest_http_request(ingest_http *http, const char *url, const char *method, const char *body,
+                              FILE *sink, ingest_response *resp, pond_error *err);
+int64_t pond__ingest_http_requests(const ingest_http *http);
+int64_t pond__ingest_http_retries(const ingest_http *http);
+int64_t pond__ingest_http_bytes(const ingest_http *http);
+/* Fetches template with {id} replaced by each id (URL-escaped), up to
+ * parallel at once, with the client's retries and rate limit; calls
+ * on_body for each successful response (in completion order). */
+typedef int (*ingest_detail_fn)(const char *id, const char *url, const char *body, size_t len, void *payload,
+                                pond_error *err);
+int pond__ingest_http_fan_out(ingest_http *http, const char *url_template, const char *const *ids, size_t nids,
+                              int parallel, ingest_detail_fn on_body, void *payload, pond_error *err);
+
+/* Downloads a URL to a temporary file (streaming); *path in arena. The
+ * suffix of the temporary name keeps the URL's extension, or one from the
+ * content type or the first bytes. */
+int pond__ingest_download(const char **path, int64_t *bytes, const char *url, const char *tmpdir, pond_arena *arena,
+                          pond_error *err);
+
+/* ---- pagination ------------------------------------------------------------------------- */
+
+/* Where a paginated run is. */
+typedef struct {
+	const ingest_paginate *cfg;
+	int64_t page;          /* pages fetched so far */
+	int64_t number;        /* PAGE_NUMBER: the next page's number */
+	int64_t offset;        /* PAGE_OFFSET: the next offset */
+	const char *cursor;    /* PAGE_CURSOR: the next cursor (NULL for the first page) */
+	const char *next_url;  /* PAGE_NEXT_URL, PAGE_LINK: the next URL (NULL: build from base) */
+	bool done;
+} ingest_pager;
+
+void pond__ingest_pager_init(ingest_pager *p, const ingest_paginate *cfg);
+/* The query parameters pagination adds to the next request (name, value
+ * pairs in arena), unless the next request goes to p->next_url as is. */
+size_t pond__ingest_pager_params(const ingest_pager *p, ingest_kv out[2], pond_arena *arena);
+/* Advances after a page with nrecords records, its parsed body and Link
+ * header; sets p->done when there is no next page. */
+int pond__ingest_pager_advance(ingest_pager *p, size_t nrecords, json_t *body, const char *link,
+                               const char *page_url, pond_arena *arena, pond_error *err);
+
+/* Appends url with params added to its query (names and values escaped). */
+int pond__ingest_url_with_params(pond_buf *out, const char *url, const ingest_kv *params, size_t nparams,
+                                 pond_error *err);
+
+/* ---- sources ------------------------------------------------------------------------------ */
+
+int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
+                          pond_ingest_result *result, pond_error *err);
+int pond__ingest_run_postgres(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
+                              pond_ingest_result *result, pond_error *err);
+int pond__ingest_run_sqlite(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
+                            pond_ingest_result *result, pond_error *err);
+int pond__ingest_run_folder(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
+                            pond_ingest_result *result, pond_error *err);
+
+/* Records a schema change in the result. */
+void pond__ingest_change(pond_ingest_result *result, const char *kind, const char *column, const char *type);
+
+/* Calls the progress callback at most every 200 ms. */
+typedef struct {
+	const pond_ingest_options *opts;
+	int64_t start_ns, last_ns;
+} ingest_progress;
+void pond__ingest_progress(ingest_progress *p, int64_t rows, int64_t bytes, bool final);
+
+#endif

@@ -1,0 +1,636 @@
+/*
+ * The loader every ingestion ends in: a SELECT over DuckDB's readers goes
+ * into a table in one commit. The table is created from the inferred
+ * schema when missing; otherwise source columns are matched to the table's
+ * by name, new fields handled by the schema policy, and the rows appended,
+ * replacing the table or merged on keys. Source state rides in the same
+ * commit's snapshot summary. Reader errors are rewritten to name the file
+ * and line.
+ */
+#include "ingest_internal.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* ---- names ----------------------------------------------------------------------- */
+
+bool pond_ingest_mode_parse(const char *name, pond_ingest_mode *out)
+{
+	if (strcmp(name, "append") == 0)
+		*out = POND_INGEST_APPEND;
+	else if (strcmp(name, "replace") == 0)
+		*out = POND_INGEST_REPLACE;
+	else if (strcmp(name, "merge") == 0)
+		*out = POND_INGEST_MERGE;
+	else
+		return false;
+	return true;
+}
+
+const char *pond_ingest_mode_name(pond_ingest_mode mode)
+{
+	switch (mode) {
+	case POND_INGEST_REPLACE: return "replace";
+	case POND_INGEST_MERGE: return "merge";
+	default: return "append";
+	}
+}
+
+bool pond_schema_policy_parse(const char *name, pond_schema_policy *out)
+{
+	if (strcmp(name, "evolve") == 0)
+		*out = POND_SCHEMA_EVOLVE;
+	else if (strcmp(name, "freeze") == 0)
+		*out = POND_SCHEMA_FREEZE;
+	else if (strcmp(name, "discard") == 0)
+		*out = POND_SCHEMA_DISCARD;
+	else
+		return false;
+	return true;
+}
+
+bool pond_ingest_format_parse(const char *name, pond_ingest_format *out)
+{
+	static const struct { const char *name; pond_ingest_format f; } names[] = {
+		{"auto", POND_FORMAT_AUTO}, {"csv", POND_FORMAT_CSV},         {"tsv", POND_FORMAT_TSV},
+		{"json", POND_FORMAT_JSON}, {"ndjson", POND_FORMAT_NDJSON},   {"jsonl", POND_FORMAT_NDJSON},
+		{"parquet", POND_FORMAT_PARQUET},
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i].name) == 0) {
+			*out = names[i].f;
+			return true;
+		}
+	return false;
+}
+
+pond_ingest_format pond__ingest_format_from_name(const char *path)
+{
+	size_t n = strlen(path);
+	/* A URL's query does not count. */
+	const char *q = strchr(path, '?');
+	if (q && strstr(path, "://"))
+		n = (size_t)(q - path);
+	char name[256];
+	size_t start = n > sizeof(name) - 1 ? n - (sizeof(name) - 1) : 0;
+	memcpy(name, path + start, n - start);
+	name[n - start] = '\0';
+	for (char *c = name; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	size_t len = strlen(name);
+	static const char *const compressions[] = {".gz", ".gzip", ".zst", ".zstd"};
+	for (size_t i = 0; i < 4; i++) {
+		size_t cl = strlen(compressions[i]);
+		if (len > cl && strcmp(name + len - cl, compressions[i]) == 0) {
+			len -= cl;
+			name[len] = '\0';
+			break;
+		}
+	}
+	static const struct { const char *ext; pond_ingest_format f; } exts[] = {
+		{".csv", POND_FORMAT_CSV},      {".tsv", POND_FORMAT_TSV},         {".tab", POND_FORMAT_TSV},
+		{".txt", POND_FORMAT_CSV},      {".ndjson", POND_FORMAT_NDJSON},   {".jsonl", POND_FORMAT_NDJSON},
+		{".json", POND_FORMAT_JSON},    {".parquet", POND_FORMAT_PARQUET}, {".pq", POND_FORMAT_PARQUET},
+	};
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+		if (pond_str_ends_with(name, exts[i].ext))
+			return exts[i].f;
+	return POND_FORMAT_AUTO;
+}
+
+/* ---- results ------------------------------------------------------------------------ */
+
+void pond_ingest_result_dispose(pond_ingest_result *result)
+{
+	pond_arena_free(&result->arena);
+	memset(result, 0, sizeof(*result));
+}
+
+void pond__ingest_change(pond_ingest_result *r, const char *kind, const char *column, const char *type)
+{
+	pond_ingest_change *c = pond_arena_alloc(r->arena, (r->nchanges + 1) * sizeof(*c));
+	if (!c)
+		return;
+	if (r->nchanges)
+		memcpy(c, r->changes, r->nchanges * sizeof(*c));
+	c[r->nchanges].kind = kind;
+	c[r->nchanges].column = column ? pond_arena_strdup(r->arena, column) : NULL;
+	c[r->nchanges].type = type ? pond_arena_strdup(r->arena, type) : NULL;
+	r->changes = c;
+	r->nchanges++;
+}
+
+json_t *pond_ingest_result_to_json(const pond_ingest_result *r)
+{
+	json_t *o = json_object();
+	json_t *changes = json_array();
+	for (size_t i = 0; i < r->nchanges; i++) {
+		json_t *c = json_object();
+		json_object_set_new(c, "kind", json_string(r->changes[i].kind));
+		if (r->changes[i].column)
+			json_object_set_new(c, "column", json_string(r->changes[i].column));
+		if (r->changes[i].type)
+			json_object_set_new(c, "type", json_string(r->changes[i].type));
+		json_array_append_new(changes, c);
+	}
+	json_object_set_new(o, "snapshot_id", r->snapshot_id ? json_integer(r->snapshot_id) : json_null());
+	json_object_set_new(o, "rows", json_integer(r->rows));
+	json_object_set_new(o, "added_records", json_integer(r->added_records));
+	json_object_set_new(o, "deleted_records", json_integer(r->deleted_records));
+	json_object_set_new(o, "bytes", json_integer(r->bytes));
+	json_object_set_new(o, "requests", json_integer(r->requests));
+	json_object_set_new(o, "retries", json_integer(r->retries));
+	json_object_set_new(o, "duration_ms", json_real((double)r->duration_ns / 1e6));
+	json_object_set_new(o, "created", json_boolean(r->created));
+	json_object_set_new(o, "schema_changes", changes);
+	if (r->state) {
+		json_error_t je;
+		json_t *s = json_loads(r->state, 0, &je);
+		json_object_set_new(o, "state", s ? s : json_string(r->state));
+	}
+	return o;
+}
+
+void pond__ingest_progress(ingest_progress *p, int64_t rows, int64_t bytes, bool final)
+{
+	if (!p->opts || !p->opts->progress)
+		return;
+	int64_t now = pond_time_mono_ns();
+	if (!final && now - p->last_ns < 200000000LL)
+		return;
+	p->last_ns = now;
+	p->opts->progress(rows, bytes, now - p->start_ns, p->opts->progress_payload);
+}
+
+/* ---- temporary files ---------------------------------------------------------------- */
+
+int pond__ingest_tmpfile(FILE **out, const char **path, const char *tmpdir, const char *suffix, pond_arena *arena,
+                         pond_error *err)
+{
+	if (!tmpdir)
+		tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char *p = pond_arena_sprintf(arena, "%s/pond-ingest-XXXXXX%s", tmpdir, suffix ? suffix : "");
+	if (!p)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	int fd = mkstemps(p, suffix ? (int)strlen(suffix) : 0);
+	if (fd < 0)
+		return pond_error_set(err, POND_EIO, "could not create a temporary file in %s: %m", tmpdir);
+	FILE *f = fdopen(fd, "w+");
+	if (!f) {
+		close(fd);
+		unlink(p);
+		return pond_error_set(err, POND_EIO, "could not open %s: %m", p);
+	}
+	*out = f;
+	*path = p;
+	return 0;
+}
+
+/* ---- reader SQL --------------------------------------------------------------------- */
+
+int pond__ingest_reader_sql(pond_buf *sql, const char *const *paths, size_t npaths, const pond_ingest_read *read,
+                            bool whole_sample, pond_error *err)
+{
+	if (npaths == 0)
+		return pond_error_set(err, POND_EINVAL, "no input files");
+	pond_ingest_format f = read->format;
+	if (f == POND_FORMAT_AUTO)
+		f = pond__ingest_format_from_name(paths[0]);
+	if (f == POND_FORMAT_AUTO)
+		f = POND_FORMAT_CSV;
+	bool many = npaths > 1 || strpbrk(paths[0], "*?[") != NULL;
+	switch (f) {
+	case POND_FORMAT_PARQUET: pond_buf_puts(sql, "read_parquet("); break;
+	case POND_FORMAT_JSON:
+	case POND_FORMAT_NDJSON: pond_buf_puts(sql, "read_json("); break;
+	default: pond_buf_puts(sql, "read_csv("); break;
+	}
+	if (npaths > 1)
+		pond_buf_putc(sql, '[');
+	for (size_t i = 0; i < npaths; i++) {
+		if (i)
+			pond_buf_puts(sql, ", ");
+		pond_sql_quote_literal(sql, paths[i]);
+	}
+	if (npaths > 1)
+		pond_buf_putc(sql, ']');
+	if (many)
+		pond_buf_puts(sql, ", union_by_name = true");
+	if (f == POND_FORMAT_NDJSON)
+		pond_buf_puts(sql, ", format = 'newline_delimited'");
+	if (f == POND_FORMAT_JSON)
+		pond_buf_puts(sql, ", format = 'auto'");
+	if ((f == POND_FORMAT_JSON || f == POND_FORMAT_NDJSON) && whole_sample)
+		pond_buf_puts(sql, ", sample_size = -1");
+	if (f == POND_FORMAT_CSV || f == POND_FORMAT_TSV) {
+		const char *delim = read->delimiter;
+		if (!delim && f == POND_FORMAT_TSV)
+			delim = "\t";
+		if (delim && strcmp(delim, "\\t") == 0)
+			delim = "\t";
+		if (delim) {
+			pond_buf_puts(sql, ", delim = ");
+			pond_sql_quote_literal(sql, delim);
+		}
+		if (read->header >= 0)
+			pond_buf_printf(sql, ", header = %s", read->header ? "true" : "false");
+		if (whole_sample)
+			pond_buf_puts(sql, ", sample_size = -1");
+	}
+	pond_buf_putc(sql, ')');
+	return pond_buf_ok(sql) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+}
+
+/* ---- reader errors ------------------------------------------------------------------ */
+
+/* The text after `marker` up to the first of the stop strings. */
+static void copy_until(char *out, size_t cap, const char *from, const char *const *stops)
+{
+	const char *end = from + strlen(from);
+	for (const char *const *s = stops; *s; s++) {
+		const char *e = strstr(from, *s);
+		if (e && e < end)
+			end = e;
+	}
+	while (end > from && (end[-1] == ' ' || end[-1] == '.'))
+		end--;
+	size_t n = (size_t)(end - from);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, from, n);
+	out[n] = '\0';
+	if (out[0])
+		out[0] = (char)tolower((unsigned char)out[0]);
+}
+
+/* DuckDB names the file in "file = NAME" (CSV) or 'in file "NAME"' (JSON). */
+static void error_file(char *out, size_t cap, const char *msg, const char *what, const char *tmp_path)
+{
+	const char *f = strstr(msg, "  file = ");
+	char name[512] = "";
+	if (f) {
+		f += strlen("  file = ");
+		const char *e = strstr(f, "  ");
+		size_t n = e ? (size_t)(e - f) : strlen(f);
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, f, n);
+		name[n] = '\0';
+	} else if ((f = strstr(msg, "in file \""))) {
+		f += strlen("in file \"");
+		const char *e = strchr(f, '"');
+		size_t n = e ? (size_t)(e - f) : strlen(f);
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, f, n);
+		name[n] = '\0';
+	}
+	if (!name[0] || (tmp_path && strcmp(name, tmp_path) == 0))
+		snprintf(out, cap, "%s", what);
+	else
+		snprintf(out, cap, "%s", name);
+}
+
+void pond__ingest_reader_error(pond_error *err, const char *what, const char *tmp_path)
+{
+	char msg[POND_ERROR_MSG_MAX];
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	char file[512], reason[600];
+	const char *line = strstr(msg, "CSV Error on Line: ");
+	if (line) {
+		long n = strtol(line + strlen("CSV Error on Line: "), NULL, 10);
+		error_file(file, sizeof(file), msg, what, tmp_path);
+		static const char *const markers[] = {"Expected Number of Columns", "Error when converting column",
+		                                      "Value with unterminated quote", "Invalid unicode",
+		                                      "Maximum line size", NULL};
+		const char *from = NULL;
+		for (const char *const *m = markers; *m && !from; m++)
+			from = strstr(line, *m);
+		if (!from) {
+			/* Unknown reason: what follows the original line. */
+			from = strstr(line, "Original Line: ");
+			from = from ? from + strlen("Original Line: ") : line;
+		}
+		static const char *const stops[] = {" Possible fixes", " Possible solutions", " Column ", "  file = ",
+		                                    " This type", NULL};
+		copy_until(reason, sizeof(reason), from, stops);
+		long want, found;
+		if (sscanf(reason, "expected Number of Columns: %ld Found: %ld", &want, &found) == 2)
+			snprintf(reason, sizeof(reason), "expected %ld columns, found %ld", want, found);
+		/* "Error when converting column "b". Could not convert ..." */
+		for (char *p = reason; (p = strstr(p, ". C")); p++)
+			p[2] = 'c', p[0] = ':';
+		pond_error_set(err, err->code ? err->code : POND_ECORRUPT, "%s:%ld: %s", file, n, reason);
+		return;
+	}
+	const char *json = strstr(msg, "Malformed JSON in file");
+	if (json) {
+		error_file(file, sizeof(file), msg, what, tmp_path);
+		const char *l = strstr(json, " in line ");
+		long n = l ? strtol(l + strlen(" in line "), NULL, 10) : 0;
+		const char *colon = l ? strchr(l, ':') : NULL;
+		static const char *const stops[] = {"  (line", NULL};
+		copy_until(reason, sizeof(reason), colon ? colon + 2 : json, stops);
+		if (n > 0)
+			pond_error_set(err, POND_ECORRUPT, "%s:%ld: malformed JSON: %s", file, n, reason);
+		else
+			pond_error_set(err, POND_ECORRUPT, "%s: malformed JSON: %s", file, reason);
+		return;
+	}
+	/* Other errors: name the input, hide the temporary file. */
+	char *tmp = tmp_path ? strstr(msg, tmp_path) : NULL;
+	if (tmp) {
+		char fixed[POND_ERROR_MSG_MAX];
+		snprintf(fixed, sizeof(fixed), "%.*s%s%s", (int)(tmp - msg), msg, what, tmp + strlen(tmp_path));
+		snprintf(msg, sizeof(msg), "%s", fixed);
+	}
+	pond_error_set(err, err->code ? err->code : POND_ERROR, "could not load %s: %s", what, msg);
+}
+
+/* ---- state --------------------------------------------------------------------------- */
+
+const char *pond__ingest_state_key(pond_arena *arena, const char *source)
+{
+	return pond_arena_sprintf(arena, "pond.ingest.%s.state", source);
+}
+
+int pond_ingest_state(const char **out, pond_lake *lake, const char *table, const char *source, pond_arena *arena,
+                      pond_error *err)
+{
+	*out = NULL;
+	pond_table_ident id;
+	int rc = pond_table_ident_parse(&id, arena, table, err);
+	if (rc)
+		return rc;
+	pond_table *t;
+	if ((rc = pond_table_load(&t, lake, &id, err)) != 0) {
+		if (rc == POND_ENOTFOUND) {
+			pond_error_clear(err);
+			return 0;
+		}
+		return rc;
+	}
+	const char *key = pond__ingest_state_key(arena, source);
+	/* Other writers (compaction, models) commit without our key: walk back
+	 * from the head of main to the last snapshot that has it. */
+	const pond_iceberg_snapshot *s = pond_iceberg_metadata_current_snapshot(t->metadata);
+	for (size_t guard = 0; s && guard < t->metadata->nsnapshots + 1; guard++) {
+		for (size_t i = 0; i < s->nsummary; i++)
+			if (strcmp(s->summary[i].key, key) == 0) {
+				*out = pond_arena_strdup(arena, s->summary[i].value);
+				goto done;
+			}
+		s = s->has_parent ? pond_iceberg_metadata_snapshot(t->metadata, s->parent_snapshot_id) : NULL;
+	}
+done:
+	pond_table_free(&t);
+	return 0;
+}
+
+/* ---- the load ----------------------------------------------------------------------- */
+
+
+/* Appends the select list that flattens struct columns: a.b becomes a__b. */
+static void flatten_fields(pond_buf *sql, const pond_iceberg_type *st, const char *expr, const char *name,
+                           bool *first, pond_arena *a)
+{
+	for (size_t i = 0; i < st->nfields; i++) {
+		const pond_iceberg_field *f = &st->fields[i];
+		pond_buf e = POND_BUF_INIT;
+		pond_buf_puts(&e, expr);
+		if (expr[0])
+			pond_buf_putc(&e, '.');
+		pond_sql_quote_ident(&e, f->name);
+		const char *child_expr = pond_arena_strdup(a, pond_buf_cstr(&e));
+		const char *child_name = name[0] ? pond_arena_sprintf(a, "%s__%s", name, f->name) : f->name;
+		pond_buf_dispose(&e);
+		if (f->type->id == POND_ICEBERG_STRUCT) {
+			flatten_fields(sql, f->type, child_expr, child_name, first, a);
+			continue;
+		}
+		if (!*first)
+			pond_buf_puts(sql, ", ");
+		*first = false;
+		pond_buf_puts(sql, child_expr);
+		pond_buf_puts(sql, " AS ");
+		pond_sql_quote_ident(sql, child_name);
+	}
+}
+
+static const pond_iceberg_field *find_column(const pond_iceberg_type *root, const char *name)
+{
+	for (size_t i = 0; i < root->nfields; i++)
+		if (strcmp(root->fields[i].name, name) == 0)
+			return &root->fields[i];
+	for (size_t i = 0; i < root->nfields; i++)
+		if (strcasecmp(root->fields[i].name, name) == 0)
+			return &root->fields[i];
+	return NULL;
+}
+
+static const char *type_text(const pond_iceberg_type *t, pond_arena *a)
+{
+	char buf[40];
+	pond_iceberg_type_format(buf, t);
+	return pond_arena_strdup(a, buf);
+}
+
+int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result *res, pond_error *err)
+{
+	pond_arena *a = res->arena;
+	pond_engine *engine = pond_lake_engine(lake);
+	const pond_ingest_write *w = l->write;
+	pond_iceberg_schema *src;
+	const char *read_sql = l->read_sql;
+	int rc = pond_engine_query_schema(engine, read_sql, a, &src, err);
+	if (rc) {
+		pond__ingest_reader_error(err, l->what, l->tmp_path);
+		return rc;
+	}
+	/* Later binds of the same reader (the table layer's cast, the write)
+	 * would sample the JSON again: pin the columns found now. */
+	static const char json_prefix[] = "SELECT * FROM read_json(";
+	size_t rl = strlen(read_sql);
+	if (strncmp(read_sql, json_prefix, strlen(json_prefix)) == 0 && read_sql[rl - 1] == ')') {
+		pond_buf pinned = POND_BUF_INIT;
+		pond_buf_put(&pinned, read_sql, rl - 1);
+		pond_buf_puts(&pinned, ", columns = {");
+		for (size_t i = 0; i < src->root->nfields; i++) {
+			pond_buf type = POND_BUF_INIT;
+			pond_engine_iceberg_type_sql(&type, src->root->fields[i].type);
+			pond_buf_puts(&pinned, i ? ", " : "");
+			pond_sql_quote_literal(&pinned, src->root->fields[i].name);
+			pond_buf_puts(&pinned, ": ");
+			pond_sql_quote_literal(&pinned, pond_buf_cstr(&type));
+			pond_buf_dispose(&type);
+		}
+		pond_buf_puts(&pinned, "})");
+		read_sql = pond_buf_ok(&pinned) ? pond_arena_strdup(a, pond_buf_cstr(&pinned)) : NULL;
+		pond_buf_dispose(&pinned);
+		if (!read_sql)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
+	if (w->flatten) {
+		bool nested = false;
+		for (size_t i = 0; i < src->root->nfields; i++)
+			nested |= src->root->fields[i].type->id == POND_ICEBERG_STRUCT;
+		if (nested) {
+			pond_buf sql = POND_BUF_INIT;
+			bool first = true;
+			pond_buf_puts(&sql, "SELECT ");
+			flatten_fields(&sql, src->root, "", "", &first, a);
+			pond_buf_printf(&sql, " FROM (%s) AS src", read_sql);
+			read_sql = pond_arena_strdup(a, pond_buf_cstr(&sql));
+			bool ok = pond_buf_ok(&sql) && read_sql;
+			pond_buf_dispose(&sql);
+			if (!ok)
+				return pond_error_set(err, POND_ENOMEM, "out of memory");
+			if ((rc = pond_engine_query_schema(engine, read_sql, a, &src, err)) != 0)
+				return pond_error_prefix(err, "could not flatten %s", l->what);
+		}
+	}
+
+	pond_table_ident id;
+	if ((rc = pond_table_ident_parse(&id, a, w->table, err)) != 0)
+		return rc;
+	pond_table *t = NULL;
+	rc = pond_table_load(&t, lake, &id, err);
+	if (rc == POND_ENOTFOUND) {
+		pond_error_clear(err);
+		if ((rc = pond_table_create(lake, &id, src, NULL, NULL, 0, &t, err)) != 0)
+			return rc;
+		res->created = true;
+		pond__ingest_change(res, "create", NULL, NULL);
+	} else if (rc) {
+		return rc;
+	}
+	const pond_iceberg_schema *schema = pond_iceberg_metadata_current_schema(t->metadata);
+	const pond_iceberg_type *root = schema->root;
+
+	/* Fields the table lacks. */
+	pond_buf sql = POND_BUF_INIT;
+	pond_schema_change *change = NULL;
+	for (size_t i = 0; i < src->root->nfields && rc == 0; i++) {
+		const pond_iceberg_field *f = &src->root->fields[i];
+		if (find_column(root, f->name))
+			continue;
+		switch (w->schema) {
+		case POND_SCHEMA_FREEZE:
+			rc = pond_error_set(err, POND_EINVAL,
+			                    "%s has field \"%s\" (%s) that table %s does not have (schema: freeze)", l->what,
+			                    f->name, type_text(f->type, a), w->table);
+			break;
+		case POND_SCHEMA_DISCARD:
+			pond__ingest_change(res, "discard", f->name, type_text(f->type, a));
+			break;
+		default:
+			if (!change && (rc = pond_schema_change_new(&change, err)) != 0)
+				break;
+			/* New columns are optional: older rows read NULL. */
+			rc = pond_schema_change_add_column(change, NULL, f->name, f->type, false, NULL, NULL);
+			if (rc)
+				rc = pond_error_set(err, rc, "could not add column \"%s\" to %s", f->name, w->table);
+			else
+				pond__ingest_change(res, "add", f->name, type_text(f->type, a));
+			break;
+		}
+	}
+	if (rc == 0 && change) {
+		/* The new columns commit before the rows: a failed load leaves
+		 * them (empty) but no rows. */
+		rc = pond_table_evolve_schema(lake, &id, change, err);
+		if (rc == 0) {
+			pond_table_free(&t);
+			rc = pond_table_load(&t, lake, &id, err);
+		}
+		if (rc == 0) {
+			schema = pond_iceberg_metadata_current_schema(t->metadata);
+			root = schema->root;
+		}
+	}
+	pond_schema_change_free(&change);
+	if (rc)
+		goto fail;
+	/* Table columns in order: from the source by name, else NULL. */
+	pond_buf_puts(&sql, "SELECT ");
+	for (size_t i = 0; i < root->nfields; i++) {
+		if (i)
+			pond_buf_puts(&sql, ", ");
+		const pond_iceberg_field *f = find_column(src->root, root->fields[i].name);
+		if (f) {
+			pond_buf_puts(&sql, "src.");
+			pond_sql_quote_ident(&sql, f->name);
+		} else {
+			pond_buf_puts(&sql, "NULL");
+		}
+		pond_buf_puts(&sql, " AS ");
+		pond_sql_quote_ident(&sql, root->fields[i].name);
+	}
+	pond_buf_printf(&sql, " FROM (%s) AS src", read_sql);
+	for (size_t k = 0; k < w->nkeys && rc == 0; k++)
+		if (!find_column(root, w->keys[k]))
+			rc = pond_error_set(err, POND_EINVAL, "merge key \"%s\" is not a column of table %s", w->keys[k],
+			                    w->table);
+	if (rc == 0 && !pond_buf_ok(&sql))
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc)
+		goto fail;
+
+
+	pond_iceberg_kv kv;
+	pond_write_options wo = POND_WRITE_OPTIONS_INIT;
+	if (l->state_key && l->state) {
+		kv.key = l->state_key;
+		kv.value = l->state;
+		wo.summary = &kv;
+		wo.nsummary = 1;
+		res->state = pond_arena_strdup(a, l->state);
+	}
+	pond_write_result wr;
+	memset(&wr, 0, sizeof(wr));
+	const char *select_sql = pond_buf_cstr(&sql);
+	switch (w->mode) {
+	case POND_INGEST_REPLACE:
+		rc = pond_table_overwrite_query(lake, &id, select_sql, NULL, &wo, &wr, err);
+		break;
+	case POND_INGEST_MERGE:
+		if (w->nkeys == 0) {
+			rc = pond_error_set(err, POND_EUSAGE, "mode merge needs key columns");
+			break;
+		}
+		rc = pond_table_merge_query(lake, &id, select_sql, w->keys, w->nkeys, &wo, &wr, err);
+		break;
+	default:
+		rc = pond_table_append_query(lake, &id, select_sql, &wo, &wr, err);
+		break;
+	}
+	if (rc) {
+		pond__ingest_reader_error(err, l->what, l->tmp_path);
+		goto fail;
+	}
+	res->snapshot_id = wr.snapshot_id;
+	res->added_records = wr.added_records;
+	res->deleted_records = wr.deleted_records;
+	if (res->rows == 0)
+		res->rows = wr.added_records;
+	if (!wr.snapshot_id)
+		res->state = NULL;
+	pond_buf_dispose(&sql);
+	pond_table_free(&t);
+	return 0;
+fail:
+	pond_buf_dispose(&sql);
+	pond_table_free(&t);
+	if (res->created) {
+		/* A failed first load leaves no table behind. */
+		pond_error ignored = POND_ERROR_INIT;
+		pond_table_drop(lake, &id, true, &ignored);
+		res->created = false;
+		res->nchanges = 0;
+	}
+	return rc;
+}

@@ -1,0 +1,111 @@
+/*
+ * Running a defined source: dispatch by type, and the two file-based
+ * types. A file source loads its path (file, glob or URL) each run; a
+ * folder source loads only files it has not loaded before, keeping the set
+ * of loaded names in the table's snapshot summary, so a file is picked up
+ * once even when a run fails halfway (the names commit with the rows).
+ */
+#include "ingest_internal.h"
+
+#include <glob.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int pond_ingest_source(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
+                       pond_ingest_result *result, pond_error *err)
+{
+	static const pond_ingest_options defaults = POND_INGEST_OPTIONS_INIT;
+	if (!opts)
+		opts = &defaults;
+	if (s->type == SOURCE_FILE)
+		return pond_ingest_file(lake, s->path, &s->read, &s->write, opts, result, err);
+	memset(result, 0, sizeof(*result));
+	if (!(result->arena = pond_arena_new()))
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	int64_t start = pond_time_mono_ns();
+	int rc;
+	switch (s->type) {
+	case SOURCE_HTTP: rc = pond__ingest_run_http(lake, s, opts, result, err); break;
+	case SOURCE_POSTGRES: rc = pond__ingest_run_postgres(lake, s, opts, result, err); break;
+	case SOURCE_SQLITE: rc = pond__ingest_run_sqlite(lake, s, opts, result, err); break;
+	default: rc = pond__ingest_run_folder(lake, s, opts, result, err); break;
+	}
+	result->duration_ns = pond_time_mono_ns() - start;
+	return rc;
+}
+
+int pond__ingest_run_folder(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
+                            pond_ingest_result *result, pond_error *err)
+{
+	(void)opts;
+	pond_arena *a = result->arena;
+	const char *state_text;
+	int rc = pond_ingest_state(&state_text, lake, s->write.table, s->name, a, err);
+	if (rc)
+		return rc;
+	json_t *state = NULL;
+	if (state_text) {
+		json_error_t je;
+		state = json_loads(state_text, 0, &je);
+	}
+	json_t *seen = state ? json_object_get(state, "files") : NULL;
+	if (state_text && !json_is_array(seen)) {
+		json_decref(state);
+		return pond_error_set(err, POND_ECORRUPT, "table %s: state of source %s has no file list: %s",
+		                      s->write.table, s->name, state_text);
+	}
+	json_t *files = seen ? json_deep_copy(seen) : json_array();
+	json_decref(state);
+	glob_t g;
+	memset(&g, 0, sizeof(g));
+	int grc = glob(s->path, 0, NULL, &g);
+	const char **fresh = pond_arena_calloc(a, g.gl_pathc + 1, sizeof(char *));
+	size_t nfresh = 0;
+	if (!files || !fresh) {
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (grc != 0 && grc != GLOB_NOMATCH) {
+		rc = pond_error_set(err, POND_EIO, "could not list %s", s->path);
+		goto done;
+	}
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct stat st;
+		if (stat(g.gl_pathv[i], &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		bool known = false;
+		size_t j;
+		json_t *f;
+		json_array_foreach(files, j, f) {
+			if (strcmp(json_string_value(f), g.gl_pathv[i]) == 0) {
+				known = true;
+				break;
+			}
+		}
+		if (known)
+			continue;
+		fresh[nfresh++] = pond_arena_strdup(a, g.gl_pathv[i]);
+		result->bytes += st.st_size;
+	}
+	if (nfresh == 0)
+		goto done;  /* nothing new */
+	for (size_t i = 0; i < nfresh; i++)
+		json_array_append_new(files, json_string(fresh[i]));
+	json_t *st = json_pack("{sO}", "files", files);
+	char *text = st ? pond_json_dumps(st, false) : NULL;
+	json_decref(st);
+	const char *new_state = text ? pond_arena_strdup(a, text) : NULL;
+	pond_free(text);
+	pond_buf sql = POND_BUF_INIT;
+	pond_buf_puts(&sql, "SELECT * FROM ");
+	if ((rc = pond__ingest_reader_sql(&sql, fresh, nfresh, &s->read, false, err)) == 0) {
+		const char *what = nfresh == 1 ? fresh[0] : pond_arena_sprintf(a, "%s (%zu new files)", s->path, nfresh);
+		ingest_load l = {pond_buf_cstr(&sql), what, NULL, &s->write, pond__ingest_state_key(a, s->name), new_state};
+		rc = pond__ingest_load(lake, &l, result, err);
+	}
+	pond_buf_dispose(&sql);
+done:
+	json_decref(files);
+	globfree(&g);
+	return rc;
+}

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""A test HTTP API for pond's ingestion tests (python3 standard library only).
+
+Listens on 127.0.0.1 on a free port, writes the port to --port-file (or
+stdout), and exits by itself after --timeout seconds. Endpoints:
+
+  /pages?page=N[&per_page=K]   page-number pagination, {"data": [...]}, 25 records
+  /offset?offset=O&limit=L      offset pagination, a bare array, 25 records
+  /cursor[?cursor=C]            {"items": [...], "meta": {"next": C}}, 25 records
+  /next[?p=N]                   {"results": [...], "next": "/next?p=N+1"} (relative URL)
+  /link?page=N                  bare arrays with an RFC 5988 Link header, 25 records
+  /ratelimited?page=N           the first request of each page: 429 Retry-After: 1
+  /flaky?page=N                 the first request of each page: 500
+  /malformed?page=N             page 2 is not JSON
+  /events?since=T               records with updated_at > T; /events/add?n=K adds K more,
+                                from the 31st record on with a new field "score"
+  /merge                        10 records whose "value" is the current version;
+                                /merge/bump increments the version
+  /auth                         needs Authorization: Bearer sekret (else 401)
+  /apikey?api_key=k1            needs the key as a query parameter (else 401)
+  /v0/topstories.json           ids 1..40 plus one (999) whose detail is null
+  /v0/item/ID.json              a detail; ids divisible by 7 fail once with 503
+  /files/NAME                   a file from --files (no content type: pond sniffs)
+  /stats                        request counts per path, as JSON
+"""
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+LOCK = threading.Lock()
+HITS = {}          # "path?query" -> count
+PATH_HITS = {}     # path -> count
+EVENTS = []        # the incremental endpoint's records
+MERGE_VERSION = [1]
+FILES_DIR = [None]
+
+
+def add_events(n):
+    for _ in range(n):
+        i = len(EVENTS) + 1
+        rec = {"id": i, "updated_at": "2024-01-01T00:%02d:%02dZ" % (i // 60, i % 60), "name": "event %d" % i}
+        if i > 30:
+            rec["score"] = i * 10
+        EVENTS.append(rec)
+
+
+add_events(20)
+
+RECORDS = [{"id": i, "name": "rec %d" % i, "nested": {"a": i, "b": "x%d" % i}} for i in range(1, 26)]
+
+
+def page_slice(page, size):
+    start = (page - 1) * size
+    return RECORDS[start:start + size]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        if os.environ.get("POND_TEST_HTTP_LOG"):
+            sys.stderr.write("http: " + fmt % args + "\n")
+
+    def send_json(self, obj, status=200, headers=None, raw=None):
+        body = raw if raw is not None else json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        self.post_body = self.rfile.read(length) if length else b""
+        self.do_GET()
+
+    def do_GET(self):
+        u = urlparse(self.path)
+        q = {k: v[0] for k, v in parse_qs(u.query).items()}
+        with LOCK:
+            HITS[self.path] = HITS.get(self.path, 0) + 1
+            PATH_HITS[u.path] = PATH_HITS.get(u.path, 0) + 1
+            first = HITS[self.path] == 1
+        page = int(q.get("page", "1"))
+        host = "http://%s:%d" % self.server.server_address[:2]
+        p = u.path
+        if p == "/pages":
+            size = int(q.get("per_page", "10"))
+            return self.send_json({"data": page_slice(page, size), "page": page})
+        if p == "/offset":
+            off, lim = int(q.get("offset", "0")), int(q.get("limit", "10"))
+            return self.send_json(RECORDS[off:off + lim])
+        if p == "/cursor":
+            c = int(q.get("cursor", "0"))
+            items = RECORDS[c:c + 10]
+            meta = {"next": str(c + 10)} if c + 10 < len(RECORDS) else {}
+            return self.send_json({"items": items, "meta": meta})
+        if p == "/next":
+            n = int(q.get("p", "1"))
+            nxt = "/next?p=%d" % (n + 1) if n * 10 < len(RECORDS) else None
+            return self.send_json({"results": page_slice(n, 10), "next": nxt})
+        if p == "/link":
+            headers = {}
+            if page * 10 < len(RECORDS):
+                headers["Link"] = '<%s/link?page=%d>; rel="next", <%s/link?page=3>; rel="last"' % (
+                    host, page + 1, host)
+            return self.send_json(page_slice(page, 10), headers=headers)
+        if p == "/ratelimited":
+            if first:
+                return self.send_json({"error": "slow down"}, 429, {"Retry-After": "1"})
+            return self.send_json({"data": page_slice(page, 10)})
+        if p == "/flaky":
+            if first:
+                return self.send_json({"error": "boom"}, 500)
+            return self.send_json({"data": page_slice(page, 10)})
+        if p == "/malformed":
+            if page == 2:
+                return self.send_json(None, raw=b'{"data": [{"id": 11}, {"id": 12,')
+            return self.send_json({"data": page_slice(page, 10)})
+        if p == "/events":
+            since = q.get("since", "")
+            with LOCK:
+                recs = [e for e in EVENTS if e["updated_at"] > since]
+            return self.send_json({"events": recs})
+        if p == "/events/add":
+            with LOCK:
+                add_events(int(q.get("n", "1")))
+                n = len(EVENTS)
+            return self.send_json({"count": n})
+        if p == "/merge":
+            return self.send_json([{"id": i, "value": "v%d-%d" % (MERGE_VERSION[0], i)} for i in range(1, 11)])
+        if p == "/merge/bump":
+            with LOCK:
+                MERGE_VERSION[0] += 1
+            return self.send_json({"version": MERGE_VERSION[0]})
+        if p == "/auth":
+            if self.headers.get("Authorization") != "Bearer sekret":
+                return self.send_json({"error": "unauthorized"}, 401)
+            return self.send_json([{"id": 1, "secret": "ok"}])
+        if p == "/apikey":
+            if q.get("api_key") != "k1":
+                return self.send_json({"error": "unauthorized"}, 401)
+            return self.send_json([{"id": 1, "secret": "ok"}])
+        if p == "/search":
+            body = json.loads(getattr(self, "post_body", b"{}") or b"{}")
+            return self.send_json({"hits": [{"id": 1, "query": body.get("q")}]})
+        if p == "/v0/topstories.json":
+            return self.send_json(list(range(1, 41)) + [999])
+        if p.startswith("/v0/item/") and p.endswith(".json"):
+            i = int(p[len("/v0/item/"):-len(".json")])
+            if i == 999:
+                return self.send_json(None)
+            if i % 7 == 0 and first:
+                return self.send_json({"error": "busy"}, 503)
+            return self.send_json({"id": i, "type": "story", "by": "user%d" % (i % 5),
+                                   "title": "story %d" % i, "score": i * 3, "time": 1700000000 + i})
+        if p.startswith("/files/") and FILES_DIR[0]:
+            name = os.path.basename(p[len("/files/"):])
+            path = os.path.join(FILES_DIR[0], name)
+            if not os.path.isfile(path):
+                return self.send_json({"error": "no such file"}, 404)
+            size = os.path.getsize(path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            with open(path, "rb") as f:
+                while True:
+                    chunk = f.read(1 << 16)
+                    if not chunk:
+                        break
+                    self.wfile.write(chunk)
+            return None
+        if p == "/stats":
+            with LOCK:
+                return self.send_json(dict(PATH_HITS))
+        return self.send_json({"error": "not found"}, 404)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port-file")
+    ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--files")
+    args = ap.parse_args()
+    FILES_DIR[0] = args.files
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    port = srv.server_address[1]
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(str(port))
+        os.rename(tmp, args.port_file)
+    else:
+        print(port, flush=True)
+    # Stop by ourselves, whatever the test did.
+    threading.Timer(args.timeout, lambda: os._exit(0)).start()
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
