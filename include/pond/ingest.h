@@ -104,9 +104,13 @@ typedef struct pond_ingest_options {
 	pond_ingest_progress_fn progress;  /* optional */
 	void *progress_payload;
 	const char *tmpdir;                /* NULL: $TMPDIR or /tmp */
+	/* When set and it becomes non-zero (e.g. from a SIGINT handler), a
+	 * run stops between requests or rows with POND_ECANCELED and commits
+	 * nothing. The load itself is cancelled through the engine. */
+	const volatile int *cancel;
 } pond_ingest_options;
 
-#define POND_INGEST_OPTIONS_INIT {NULL, NULL, NULL}
+#define POND_INGEST_OPTIONS_INIT {NULL, NULL, NULL, NULL}
 
 /* Loads a file, a glob or an http(s) URL into a table in one commit. The
  * table is created from the inferred schema when missing. A parse error

@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -50,6 +51,29 @@ static void on_progress(int64_t rows, int64_t bytes, int64_t elapsed_ns, void *p
 	fprintf(stderr, "\r\033[Kfetched %lld rows, %.1f MB (%.0f rows/s)", (long long)rows, (double)bytes / 1e6,
 	        (double)rows / secs);
 	p->drawn = true;
+}
+
+/* Ctrl-C: stop fetching (the ingest layer polls the flag) and cancel the
+ * running statement; nothing is committed. */
+static volatile int ingest_cancel;
+static pond_engine *ingest_engine;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	ingest_cancel = 1;
+	if (ingest_engine)
+		pond_engine_interrupt(ingest_engine);
+}
+
+static void sigint_install(pond_engine *engine)
+{
+	ingest_engine = engine;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = engine ? on_sigint : SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
 }
 
 static void split_keys(char *list, const char **keys, size_t *n, size_t max)
@@ -185,18 +209,19 @@ static int cmd_ingest(int argc, char **argv)
 		exit_code = cli_fail(&err);
 		goto out;
 	}
-	cli_sigint_install(engine);
+	sigint_install(engine);
 	progress_state ps = {isatty(STDERR_FILENO) != 0, false};
 	pond_ingest_options io = POND_INGEST_OPTIONS_INIT;
 	io.progress = on_progress;
 	io.progress_payload = &ps;
+	io.cancel = &ingest_cancel;
 	const char *table = source ? pond_source_table(source) : w.table;
 	int rc = source ? pond_ingest_source(lake, source, &io, &result, &err)
 	                : pond_ingest_file(lake, input, &rd, &w, &io, &result, &err);
 	cli_progress_clear();
 	if (ps.drawn)
 		fprintf(stderr, "\r\033[K");
-	cli_sigint_install(NULL);
+	sigint_install(NULL);
 	if (rc != 0) {
 		exit_code = cli_fail(&err);
 		goto out;

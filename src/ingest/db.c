@@ -240,6 +240,10 @@ int pond__ingest_run_postgres(pond_lake *lake, const pond_source *s, const pond_
 	int64_t lines = -1;  /* the header line */
 	for (;;) {
 		char *buf = NULL;
+		if ((rc = pond__ingest_check_cancel(opts, err)) != 0) {
+			pond_buf_dispose(&cols);
+			goto done;
+		}
 		int n = PQgetCopyData(conn, &buf, 0);
 		if (n == -1)
 			break;
@@ -373,6 +377,8 @@ int pond__ingest_run_sqlite(pond_lake *lake, const pond_source *s, const pond_in
 	ingest_progress prog = {opts, pond_time_mono_ns(), 0};
 	int step;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = pond__ingest_check_cancel(opts, err)) != 0)
+			goto done;
 		pond_buf_clear(&row);
 		pond_buf_putc(&row, '{');
 		for (int i = 0; i < ncols; i++) {

@@ -30,7 +30,25 @@ struct ingest_http {
 	int64_t next_slot_ns;   /* earliest start of the next request */
 	int64_t requests, retries, bytes;
 	pond_arena *arena;
+	const volatile int *cancel;
 };
+
+void pond__ingest_http_set_cancel(ingest_http *h, const volatile int *cancel)
+{
+	h->cancel = cancel;
+}
+
+static bool cancelled(const ingest_http *h)
+{
+	return h->cancel && *h->cancel;
+}
+
+/* Aborts a transfer (returning non-zero) once the run is cancelled. */
+static int on_xfer(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+	return cancelled(clientp) ? 1 : 0;
+}
 
 static void sleep_ms(int64_t ms)
 {
@@ -199,6 +217,9 @@ static void setup_easy(ingest_http *h, CURL *c, const char *url, const char *met
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xfer);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	if (h->userpwd) {
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -266,6 +287,8 @@ int pond__ingest_http_request(ingest_http *h, const char *url, const char *metho
 		rate_wait(h);
 		CURLcode cc = curl_easy_perform(h->easy);
 		h->requests++;
+		if (cancelled(h))
+			return pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
 		h->bytes += t.bytes;
 		curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &resp->status);
 		if (t.too_big)
@@ -277,7 +300,9 @@ int pond__ingest_http_request(ingest_http *h, const char *url, const char *metho
 			pond_debug("%s: %s, retry %d in %" PRId64 " ms", url,
 			           cc != CURLE_OK ? curl_easy_strerror(cc) : "bad status", attempt, ms);
 			h->retries++;
-			sleep_ms(ms);
+			/* Sleep in slices so a cancel is noticed. */
+			for (int64_t left = ms; left > 0 && !cancelled(h); left -= 100)
+				sleep_ms(left < 100 ? left : 100);
 			continue;
 		}
 		const char *tries = attempt > 1 ? pond_arena_sprintf(h->arena, " (after %d attempts)", attempt) : "";
@@ -431,6 +456,10 @@ int pond__ingest_http_fan_out(ingest_http *h, const char *tmpl, const char *cons
 	size_t next_id = 0, nretry = 0, active = 0, finished = 0;
 	int max = h->retry.max_attempts > 0 ? h->retry.max_attempts : 1;
 	while (rc == 0 && finished < nids) {
+		if (cancelled(h)) {
+			rc = pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
+			break;
+		}
 		/* Fill free slots with due work. */
 		int64_t now = pond_time_mono_ns();
 		for (int s = 0; s < parallel && rc == 0; s++) {
@@ -477,7 +506,7 @@ int pond__ingest_http_fan_out(ingest_http *h, const char *tmpl, const char *cons
 			for (size_t r = 0; r < nretry; r++)
 				if (retry_q[r].not_before_ns - now < wait)
 					wait = retry_q[r].not_before_ns - now;
-			sleep_ms(wait / 1000000 + 1);
+			sleep_ms(wait / 1000000 + 1 < 100 ? wait / 1000000 + 1 : 100);
 			continue;
 		}
 		int running;

@@ -150,6 +150,7 @@ int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_inge
 		k.last = initial = initial_cursor(s->cursor_initial);
 	if ((rc = pond__ingest_http_new(&http, s, err)) != 0)
 		goto done;
+	pond__ingest_http_set_cancel(http, opts->cancel);
 	k.http = http;
 	if ((rc = pond__ingest_tmpfile(&k.out, &path, opts->tmpdir, ".ndjson", a, err)) != 0)
 		goto done;

@@ -171,6 +171,8 @@ void pond__ingest_response_reset(ingest_response *r);
 /* A client for one run: headers and auth of the source, rate limit, retry
  * policy and counters. */
 int pond__ingest_http_new(ingest_http **out, const pond_source *source, pond_error *err);
+/* Makes requests and fan-out stop when *cancel becomes non-zero. */
+void pond__ingest_http_set_cancel(ingest_http *http, const volatile int *cancel);
 void pond__ingest_http_free(ingest_http **http);
 /* One request with retries (429 honouring Retry-After, 5xx, timeouts and
  * connection failures, with backoff). A body over limit fails. When sink is
@@ -231,6 +233,9 @@ int pond__ingest_run_sqlite(pond_lake *lake, const pond_source *s, const pond_in
                             pond_ingest_result *result, pond_error *err);
 int pond__ingest_run_folder(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
                             pond_ingest_result *result, pond_error *err);
+
+/* POND_ECANCELED when the options' cancel flag is set, else 0. */
+int pond__ingest_check_cancel(const pond_ingest_options *opts, pond_error *err);
 
 /* Records a schema change in the result. */
 void pond__ingest_change(pond_ingest_result *result, const char *kind, const char *column, const char *type);

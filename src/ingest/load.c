@@ -166,6 +166,13 @@ void pond__ingest_progress(ingest_progress *p, int64_t rows, int64_t bytes, bool
 	p->opts->progress(rows, bytes, now - p->start_ns, p->opts->progress_payload);
 }
 
+int pond__ingest_check_cancel(const pond_ingest_options *opts, pond_error *err)
+{
+	if (opts && opts->cancel && *opts->cancel)
+		return pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
+	return 0;
+}
+
 /* ---- temporary files ---------------------------------------------------------------- */
 
 int pond__ingest_tmpfile(FILE **out, const char **path, const char *tmpdir, const char *suffix, pond_arena *arena,

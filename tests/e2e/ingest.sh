@@ -184,6 +184,23 @@ expect_exit "malformed page fails" 1 "$POND" ingest malformed
 expect_contains "malformed page named" "$ERR" "malformed page 2 of $API/malformed"
 expect_eq "malformed: table unchanged" "$(count api.pages)" "25"
 
+# Ctrl-C stops a run between requests: nothing committed
+source_yml slow <<EOF
+type: http
+table: api.pages
+url: $API/slow
+records: data
+paginate: {type: page_number}
+EOF
+"$POND" ingest slow > "$T/slow.out" 2> "$T/slow.err" &
+slow_pid=$!
+sleep 1.5
+kill -INT $slow_pid
+wait $slow_pid
+expect_eq "Ctrl-C fails the run" "$?" "1"
+expect_contains "Ctrl-C says so" "$(cat "$T/slow.err")" "interrupted: nothing was committed"
+expect_eq "Ctrl-C: table unchanged" "$(count api.pages)" "25"
+
 # incremental: the cursor advances, the next run fetches only new records,
 # and a field that appears mid-stream becomes a column (null before)
 source_yml events <<EOF

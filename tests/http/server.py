@@ -10,6 +10,7 @@ stdout), and exits by itself after --timeout seconds. Endpoints:
   /next[?p=N]                   {"results": [...], "next": "/next?p=N+1"} (relative URL)
   /link?page=N                  bare arrays with an RFC 5988 Link header, 25 records
   /ratelimited?page=N           the first request of each page: 429 Retry-After: 1
+  /slow?page=N                  never ends: one record per page, 0.2 s each
   /flaky?page=N                 the first request of each page: 500
   /malformed?page=N             page 2 is not JSON
   /events?since=T               records with updated_at > T; /events/add?n=K adds K more,
@@ -116,6 +117,9 @@ class Handler(BaseHTTPRequestHandler):
             if first:
                 return self.send_json({"error": "slow down"}, 429, {"Retry-After": "1"})
             return self.send_json({"data": page_slice(page, 10)})
+        if p == "/slow":
+            time.sleep(0.2)
+            return self.send_json({"data": [{"id": page}]})
         if p == "/flaky":
             if first:
                 return self.send_json({"error": "boom"}, 500)
@@ -184,6 +188,13 @@ class Handler(BaseHTTPRequestHandler):
         return self.send_json({"error": "not found"}, 404)
 
 
+class Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client that went away (a cancelled run) is not an error here.
+        if os.environ.get("POND_TEST_HTTP_LOG"):
+            super().handle_error(request, client_address)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port-file")
@@ -191,7 +202,7 @@ def main():
     ap.add_argument("--files")
     args = ap.parse_args()
     FILES_DIR[0] = args.files
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv = Server(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     port = srv.server_address[1]
     if args.port_file:
