@@ -27,3 +27,11 @@ median_ms() {
 build_ref() {
   cc -O2 -o "$BENCH_BUILD/$1" "$ROOT/bench/$1.c" -I"$DUCKDB_INC" -L"$DUCKDB_LIB" -lduckdb -Wl,-rpath,"$DUCKDB_LIB"
 }
+
+# build_bench NAME: compiles bench/NAME.c against build/libpond.a.
+build_bench() {
+  make -C "$ROOT" --no-print-directory -s build/libpond.a
+  cc -O2 -std=c11 -D_GNU_SOURCE -I"$ROOT/include" -isystem "$DUCKDB_INC" -o "$BENCH_BUILD/$1" "$ROOT/bench/$1.c" \
+    "$ROOT/build/libpond.a" -L"$DUCKDB_LIB" -Wl,-rpath,"$DUCKDB_LIB" -lduckdb \
+    $(pkg-config --libs jansson sqlite3 libcurl libpq zlib libzstd yaml-0.1) -lsnappy -lm -lpthread
+}

@@ -190,6 +190,34 @@ int pond_table_merge_query(pond_lake *lake, const pond_table_ident *id, const ch
 int pond_table_scan_sql(pond_buf *out, pond_lake *lake, const pond_table *table, const pond_scan_options *opts,
                         pond_error *err);
 
+/* ---- SQL sessions ------------------------------------------------------------------ */
+
+/* SQL over a lake: every catalog table is queryable as ns.t (or t for
+ * main.t) with no setup, and writes to catalog tables (CREATE TABLE [AS],
+ * INSERT, DELETE, UPDATE, DROP TABLE) become Iceberg commits. Time travel:
+ *   ns.t AT (VERSION => 1234)            a snapshot id
+ *   ns.t AT (VERSION => 'tag-or-branch') a tag or branch
+ *   ns.t AT (TIMESTAMP => '2024-01-31 12:00:00')  the snapshot current then
+ * A SELECT over one table has its WHERE conjuncts used for scan planning,
+ * so DuckDB reads only the files that can match. One thread at a time. */
+typedef struct pond_session pond_session;
+
+int pond_session_open(pond_session **out, pond_lake *lake, pond_error *err);
+void pond_session_close(pond_session **session);
+
+/* Runs one statement (no trailing ';'). A write to a catalog table is
+ * carried out here: *result is NULL and *message (arena) says what it did.
+ * Anything else runs on the engine with the catalog tables it names bound,
+ * and *result is its result (free with pond_result_free). */
+int pond_session_run(pond_session *session, const char *statement, pond_arena *arena, pond_result **result,
+                     const char **message, pond_error *err);
+
+/* The statement as the engine will run it: catalog tables it names bound
+ * as views (time travel rewritten), and how many files each scan kept.
+ * For tests and EXPLAIN-like tools. */
+int pond_session_prepare(pond_session *session, const char *statement, pond_arena *arena, const char **rewritten,
+                         size_t *files_kept, pond_error *err);
+
 /* ---- schema evolution (evolve.c) ------------------------------------------------- */
 
 /* A list of schema operations, applied in order to the current schema and

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "pond/engine.h"
+#include "pond/table.h"
 #include "pond/util.h"
 
 #define POND_VERSION "0.1.0"
@@ -27,6 +28,11 @@ typedef struct cli_command {
 extern const cli_command cli_sql_command;
 extern const cli_command cli_demo_command;
 extern const cli_command cli_help_command;
+extern const cli_command cli_init_command;
+extern const cli_command cli_tables_command;
+extern const cli_command cli_show_command;
+extern const cli_command cli_history_command;
+extern const cli_command cli_rollback_command;
 extern const cli_command cli_inspect_command;
 extern const cli_command cli_ingest_command;
 
@@ -42,6 +48,22 @@ int cli_fail(const pond_error *err);
 int cli_print_help(const cli_command *cmd);
 /* True when argv holds --help or -h before a "--". */
 int cli_wants_help(int argc, char **argv);
+
+/* ---- projects ---- */
+
+/* The folder given with --project DIR (anywhere on the command line), or
+ * NULL: then the project is found from the current folder upwards. */
+extern const char *cli_project_dir;
+
+/* Finds the project and opens its lake (engine borrowed; NULL: the lake
+ * opens its own). POND_ENOTFOUND says how to create a project. */
+int cli_open_project(pond_project **project, pond_lake **lake, pond_engine *engine, pond_error *err);
+void cli_close_project(pond_project **project, pond_lake **lake);
+
+/* Prints a table's metadata (pond inspect, pond show): as JSON or text,
+ * with or without its manifest and file lists. */
+int cli_inspect_metadata(const char *path, const pond_scan_options *opts, bool as_json, bool with_files,
+                         pond_error *err);
 
 /* ---- rendering results ---- */
 
@@ -89,6 +111,7 @@ int cli_sigint_take(void);
 
 typedef struct cli_sql_session {
 	pond_engine *engine;
+	pond_session *session;  /* in a project: catalog tables and writes */
 	cli_render_options render;
 	int timer;  /* print elapsed time after each statement */
 } cli_sql_session;

@@ -6,8 +6,13 @@
 #include "cli.h"
 
 const cli_command *const cli_commands[] = {
+	&cli_init_command,
 	&cli_sql_command,
 	&cli_ingest_command,
+	&cli_tables_command,
+	&cli_show_command,
+	&cli_history_command,
+	&cli_rollback_command,
 	&cli_demo_command,
 	&cli_inspect_command,
 	&cli_help_command,

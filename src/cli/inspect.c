@@ -122,7 +122,7 @@ static json_t *partition_json(const pond_iceberg_metadata *md, int32_t spec_id, 
 }
 
 static int build_doc(json_t **out, const char *path, const pond_iceberg_metadata *md, pond_fileio *io,
-                     const pond_scan_options *opts, pond_error *err)
+                     const pond_scan_options *opts, bool with_files, pond_error *err)
 {
 	json_t *doc = json_object();
 	json_object_set_new(doc, "metadata_file", json_string(path));
@@ -242,6 +242,12 @@ static int build_doc(json_t **out, const char *path, const pond_iceberg_metadata
 			          "sequence_number", (json_int_t)d->sequence_number, "equality_ids", ids, "partition",
 			          partition_json(md, d->spec_id, d->partition, d->npartition)));
 	}
+	if (!with_files) {
+		/* A summary (pond show): the totals without the lists. */
+		json_array_clear(manifests);
+		json_array_clear(files);
+		json_array_clear(delete_files);
+	}
 	json_object_set_new(
 		doc, "snapshot",
 		json_pack("{s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I}}", "snapshot_id", (json_int_t)snap->snapshot_id,
@@ -343,6 +349,8 @@ static void print_text(FILE *f, const json_t *doc)
 		return;
 	}
 	fprintf(f, "\nsnapshot %lld\n", num(snap, "snapshot_id"));
+	if (!json_array_size(json_object_get(snap, "manifests")))
+		goto totals;  /* a summary without file lists */
 	fprintf(f, "manifests\n");
 	json_array_foreach(json_object_get(snap, "manifests"), i, v)
 		fprintf(f, "  %-7s spec %lld  seq %lld  added %lld  existing %lld  deleted %lld  %s\n", str(v, "content"),
@@ -363,10 +371,43 @@ static void print_text(FILE *f, const json_t *doc)
 	json_array_foreach(json_object_get(snap, "delete_files"), i, v)
 		fprintf(f, "  %8lld records  %-16s seq %lld  %s\n", num(v, "record_count"), str(v, "content"),
 		        num(v, "sequence_number"), str(v, "path"));
+totals:;
 	json_t *t = json_object_get(snap, "totals");
 	fprintf(f, "total: %lld data files, %lld records, %lld bytes; %lld delete files, %lld delete records\n",
 	        num(t, "data_files"), num(t, "data_records"), num(t, "data_bytes"), num(t, "delete_files"),
 	        num(t, "delete_records"));
+}
+
+int cli_inspect_metadata(const char *path, const pond_scan_options *opts, bool as_json, bool with_files,
+                         pond_error *err)
+{
+	pond_iceberg_metadata *md = NULL;
+	pond_fileio *io = NULL;
+	json_t *doc = NULL;
+	int rc = pond_iceberg_metadata_load_file(&md, path, err);
+	if (!rc)
+		rc = pond_fileio_local_new(&io, err);
+	if (!rc)
+		rc = pond_fileio_remap_table(io, md, path, err);
+	if (!rc)
+		rc = build_doc(&doc, path, md, io, opts, with_files, err);
+	if (!rc) {
+		if (as_json) {
+			char *text = pond_json_dumps(doc, true);
+			if (text) {
+				puts(text);
+				pond_free(text);
+			} else {
+				rc = pond_error_set(err, POND_ENOMEM, "out of memory printing JSON");
+			}
+		} else {
+			print_text(stdout, doc);
+		}
+	}
+	json_decref(doc);
+	pond_fileio_free(&io);
+	pond_iceberg_metadata_free(&md);
+	return rc;
 }
 
 static int inspect_run(int argc, char **argv)
@@ -413,39 +454,14 @@ static int inspect_run(int argc, char **argv)
 	} else {
 		path = pond_strdup(arg);
 	}
-	pond_iceberg_metadata *md = NULL;
-	pond_fileio *io = NULL;
 	pond_arena *arena = pond_arena_new();
-	json_t *doc = NULL;
 	pond_expr *filter = NULL;
 	int rc = path && arena ? 0 : pond_error_set(&err, POND_ENOMEM, "out of memory");
 	if (!rc && filter_text)
 		rc = pond_expr_parse(&filter, filter_text, arena, &err);
 	opts.filter = filter;
 	if (!rc)
-		rc = pond_iceberg_metadata_load_file(&md, path, &err);
-	if (!rc)
-		rc = pond_fileio_local_new(&io, &err);
-	if (!rc)
-		rc = pond_fileio_remap_table(io, md, path, &err);
-	if (!rc)
-		rc = build_doc(&doc, path, md, io, &opts, &err);
-	if (!rc) {
-		if (as_json) {
-			char *text = pond_json_dumps(doc, true);
-			if (text) {
-				puts(text);
-				pond_free(text);
-			} else {
-				rc = pond_error_set(&err, POND_ENOMEM, "out of memory printing JSON");
-			}
-		} else {
-			print_text(stdout, doc);
-		}
-	}
-	json_decref(doc);
-	pond_fileio_free(&io);
-	pond_iceberg_metadata_free(&md);
+		rc = cli_inspect_metadata(path, &opts, as_json, true, &err);
 	pond_arena_free(&arena);
 	pond_free(path);
 	if (rc) {

@@ -12,6 +12,8 @@ static void print_main_help(void)
 	printf("usage: pond [--version] [--help] COMMAND [ARGS]\n\ncommands:\n");
 	for (const cli_command *const *c = cli_commands; *c; c++)
 		printf("  %-10s %s\n", (*c)->name, (*c)->summary);
+	printf("\nglobal options:\n  --project DIR  the project folder (default: the folder holding pond.yml,\n"
+	       "                 here or above)\n");
 	printf("\nRun 'pond help COMMAND' for a command's options.\n");
 	printf("Environment: POND_LOG=error|warn|info|debug sets the log level.\n");
 }
@@ -76,9 +78,55 @@ const cli_command cli_help_command = {
 	cmd_help,
 };
 
+const char *cli_project_dir;
+
+int cli_open_project(pond_project **project, pond_lake **lake, pond_engine *engine, pond_error *err)
+{
+	*project = NULL;
+	*lake = NULL;
+	int rc = cli_project_dir ? pond_project_load(project, cli_project_dir, err)
+	                         : pond_project_find(project, NULL, true, err);
+	if (rc == 0 && (rc = pond_lake_open(lake, *project, engine, err)) != 0)
+		pond_project_free(project);
+	return rc;
+}
+
+void cli_close_project(pond_project **project, pond_lake **lake)
+{
+	pond_lake_close(lake);
+	pond_project_free(project);
+}
+
+/* Takes --project DIR / --project=DIR out of argv (before any "--"). */
+static int take_project_option(int *argc, char **argv)
+{
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		int used = 0;
+		if (strcmp(argv[i], "--project") == 0) {
+			if (i + 1 >= *argc)
+				return cli_usage_error(NULL, "--project needs a folder");
+			cli_project_dir = argv[i + 1];
+			used = 2;
+		} else if (strncmp(argv[i], "--project=", 10) == 0) {
+			cli_project_dir = argv[i] + 10;
+			used = 1;
+		}
+		if (used) {
+			memmove(&argv[i], &argv[i + used], (size_t)(*argc - i - used + 1) * sizeof(char *));
+			*argc -= used;
+			i--;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	pond_log_init();
+	if (take_project_option(&argc, argv) != 0)
+		return EXIT_USAGE;
 	if (argc < 2) {
 		print_main_help();
 		return EXIT_USAGE;

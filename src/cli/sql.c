@@ -42,44 +42,42 @@ static int terminal_width(FILE *f)
 	return 120;
 }
 
+/* Runs one statement: through the session in a project (catalog tables,
+ * Iceberg writes), else straight on the engine. */
+static int run_statement(cli_sql_session *s, const char *sql, pond_arena *a, pond_error *err)
+{
+	pond_result *result = NULL;
+	const char *message = NULL;
+	int64_t start = pond_time_mono_ns();
+	int rc = s->session ? pond_session_run(s->session, sql, a, &result, &message, err)
+	                    : pond_engine_query(s->engine, sql, &result, err);
+	cli_progress_clear();
+	if (rc == 0 && result && pond_result_has_rows(result)) {
+		int64_t rows = 0;
+		rc = cli_render(result, &s->render, &rows, err);
+		cli_progress_clear();
+	}
+	pond_result_free(&result);
+	if (rc == 0 && message)
+		fprintf(stderr, "%s\n", message);
+	if (rc == 0 && s->timer)
+		fprintf(stderr, "run time: %.3f s\n", (double)(pond_time_mono_ns() - start) / 1e9);
+	return rc;
+}
+
 int cli_sql_run(cli_sql_session *s, const char *sql)
 {
 	pond_error err = POND_ERROR_INIT;
-	pond_script *script;
-	if (pond_script_open(s->engine, sql, &script, &err) != 0) {
+	pond_arena *a = pond_arena_new();
+	char **stmts;
+	size_t n;
+	int rc = a ? pond_sql_split(sql, a, &stmts, &n, &err) : pond_error_set(&err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = run_statement(s, stmts[i], a, &err);
+	if (rc)
 		cli_fail(&err);
-		return -1;
-	}
-	int rc = 0;
-	for (;;) {
-		pond_result *result;
-		int64_t start = pond_time_mono_ns();
-		int next = pond_script_next(script, &result, &err);
-		cli_progress_clear();
-		if (next == 0)
-			break;
-		if (next < 0) {
-			cli_fail(&err);
-			rc = -1;
-			break;
-		}
-		int64_t rows = 0;
-		if (pond_result_has_rows(result))
-			next = cli_render(result, &s->render, &rows, &err);
-		else
-			next = 0;
-		cli_progress_clear();
-		pond_result_free(&result);
-		if (next < 0) {
-			cli_fail(&err);
-			rc = -1;
-			break;
-		}
-		if (s->timer)
-			fprintf(stderr, "run time: %.3f s\n", (double)(pond_time_mono_ns() - start) / 1e9);
-	}
-	pond_script_free(&script);
-	return rc;
+	pond_arena_free(&a);
+	return rc ? -1 : 0;
 }
 
 static char *read_stream(FILE *f, const char *what, pond_error *err)
@@ -169,12 +167,27 @@ static int cmd_sql(int argc, char **argv)
 		exit_code = cli_fail(&err);
 		goto out;
 	}
+	/* In a project, catalog tables are queryable and writable; outside
+	 * one, pond sql works on files alone. */
+	pond_project *project = NULL;
+	pond_lake *lake = NULL;
+	int prc = cli_open_project(&project, &lake, s.engine, &err);
+	if (prc == 0)
+		prc = pond_session_open(&s.session, lake, &err);
+	if (prc != 0 && (prc != POND_ENOTFOUND || cli_project_dir)) {
+		exit_code = cli_fail(&err);
+		cli_close_project(&project, &lake);
+		pond_engine_close(&s.engine);
+		goto out;
+	}
 	cli_sigint_install(s.engine);
 	if (text)
 		exit_code = cli_sql_run(&s, text) == 0 ? EXIT_OK : EXIT_FAIL;
 	else
 		exit_code = cli_shell(&s);
 	cli_sigint_install(NULL);
+	pond_session_close(&s.session);
+	cli_close_project(&project, &lake);
 	pond_engine_close(&s.engine);
 out:
 	pond_free(text);

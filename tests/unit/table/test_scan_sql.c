@@ -163,6 +163,10 @@ TEST(scan_sql_applies_position_and_equality_deletes)
 	                     "00001-2ce4255e-e070-489c-9d2f-c0a9e1db179b.metadata.json", NULL, &err), &err);
 	CHECK(strncmp(pond_buf_cstr(&sql), "SELECT ", 7) == 0 && strstr(pond_buf_cstr(&sql), "JOIN") == NULL);
 	CHECK(strstr(pond_buf_cstr(&sql), "read_parquet([") != NULL);
+	/* One schema with plain names: read by name, without the id map. */
+	CHECK(strstr(pond_buf_cstr(&sql), "schema = map {") == NULL);
+	/* Renamed columns (rename_column has two schemas) read by field id. */
+	CHECK_OK(fixture_sql(&sql, e, FX_BIRD "rename_column/metadata/v3.metadata.json", NULL, &err), &err);
 	CHECK(strstr(pond_buf_cstr(&sql), "schema = map {") != NULL);
 	pond_buf_dispose(&sql);
 	pond_engine_close(&e);

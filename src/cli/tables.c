@@ -1,0 +1,275 @@
+/*
+ * Looking at tables: `pond tables` lists them, `pond show` describes one,
+ * `pond history` lists its snapshots.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+
+/* Parses [--json] and the positional arguments; returns -1 to go on, or an
+ * exit code. */
+static int parse_json_flag(const cli_command *cmd, int argc, char **argv, bool *as_json, int min_args, int max_args)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j': *as_json = true; break;
+		case 'h': return cli_print_help(cmd);
+		default: return cli_usage_error(cmd->name, "unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	int n = argc - optind;
+	if (n < min_args || n > max_args)
+		return cli_usage_error(cmd->name, min_args == max_args ? "expected %d argument%s" : "expected at most %d argument%s",
+		                       max_args, max_args == 1 ? "" : "s");
+	return -1;
+}
+
+static const char *summary_of(const pond_iceberg_snapshot *s, const char *key)
+{
+	for (size_t i = 0; s && i < s->nsummary; i++)
+		if (strcmp(s->summary[i].key, key) == 0)
+			return s->summary[i].value;
+	return NULL;
+}
+
+static json_t *count_json(const char *v)
+{
+	int64_t n;
+	return v && pond_str_to_i64(v, &n) ? json_integer(n) : json_null();
+}
+
+static int print_json(json_t *doc, pond_error *err)
+{
+	char *text = pond_json_dumps(doc, true);
+	json_decref(doc);
+	if (!text)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	puts(text);
+	pond_free(text);
+	return 0;
+}
+
+/* ---- pond tables ---- */
+
+static int list_tables(pond_lake *lake, const pond_ns *parent, pond_arena *a, json_t *out, pond_error *err)
+{
+	pond_catalog *cat = pond_lake_catalog(lake);
+	pond_ns *children;
+	size_t nchildren;
+	int rc = pond_catalog_list_namespaces(cat, parent, a, &children, &nchildren, err);
+	for (size_t i = 0; i < nchildren && rc == 0; i++) {
+		const char **names;
+		size_t n;
+		if ((rc = pond_catalog_list_tables(cat, &children[i], a, &names, &n, err)) != 0)
+			break;
+		for (size_t j = 0; j < n && rc == 0; j++) {
+			pond_table_ident id = {children[i], names[j]};
+			pond_table *t;
+			json_t *row = json_pack("{s:s}", "table", pond_table_ident_format(a, &id));
+			if (pond_table_load(&t, lake, &id, err) == 0) {
+				const pond_iceberg_snapshot *s = pond_iceberg_metadata_current_snapshot(t->metadata);
+				json_object_set_new(row, "records", count_json(s ? summary_of(s, "total-records") : "0"));
+				json_object_set_new(row, "data_files", count_json(s ? summary_of(s, "total-data-files") : "0"));
+				json_object_set_new(row, "bytes", count_json(s ? summary_of(s, "total-files-size") : "0"));
+				json_object_set_new(row, "snapshots", json_integer((json_int_t)t->metadata->nsnapshots));
+				json_object_set_new(row, "last_updated_ms", json_integer(t->metadata->last_updated_ms));
+				pond_table_free(&t);
+			} else {
+				json_object_set_new(row, "error", json_string(err->msg));
+			}
+			json_array_append_new(out, row);
+		}
+		if (rc == 0)
+			rc = list_tables(lake, &children[i], a, out, err);
+	}
+	return rc;
+}
+
+static void human_bytes(char out[32], int64_t b)
+{
+	const char *units[] = {"B", "KB", "MB", "GB", "TB"};
+	double v = (double)b;
+	int u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, 32, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+static int cmd_tables(int argc, char **argv)
+{
+	bool as_json = false;
+	int rc = parse_json_flag(&cli_tables_command, argc, argv, &as_json, 0, 1);
+	if (rc >= 0)
+		return rc;
+	pond_error err = POND_ERROR_INIT;
+	pond_project *p;
+	pond_lake *lake;
+	if (cli_open_project(&p, &lake, NULL, &err) != 0)
+		return cli_fail(&err);
+	pond_arena *a = pond_arena_new();
+	json_t *rows = json_array();
+	pond_ns parent, *pp = NULL;
+	if (optind < argc) {
+		rc = pond_ns_parse(&parent, a, argv[optind], &err);
+		pp = &parent;
+	}
+	if (rc == 0 || rc == -1)
+		rc = list_tables(lake, pp, a, rows, &err);
+	if (rc == 0 && as_json) {
+		rc = print_json(rows, &err);
+		rows = NULL;
+	} else if (rc == 0) {
+		size_t i;
+		json_t *r;
+		if (json_array_size(rows) == 0)
+			printf("no tables yet: create one with pond sql \"create table ns.t as select ...\"\n");
+		else
+			printf("%-32s %12s %8s %10s\n", "table", "records", "files", "size");
+		json_array_foreach(rows, i, r) {
+			char size[32];
+			human_bytes(size, json_integer_value(json_object_get(r, "bytes")));
+			printf("%-32s %12lld %8lld %10s\n", json_string_value(json_object_get(r, "table")),
+			       (long long)json_integer_value(json_object_get(r, "records")),
+			       (long long)json_integer_value(json_object_get(r, "data_files")), size);
+		}
+	}
+	json_decref(rows);
+	pond_arena_free(&a);
+	cli_close_project(&p, &lake);
+	return rc ? cli_fail(&err) : EXIT_OK;
+}
+
+/* ---- pond show / pond history ---- */
+
+static int load_named(pond_lake *lake, const char *name, pond_arena *a, pond_table **t, pond_error *err)
+{
+	pond_table_ident id;
+	int rc = pond_table_ident_parse(&id, a, name, err);
+	return rc ? rc : pond_table_load(t, lake, &id, err);
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	bool as_json = false;
+	int rc = parse_json_flag(&cli_show_command, argc, argv, &as_json, 1, 1);
+	if (rc >= 0)
+		return rc;
+	pond_error err = POND_ERROR_INIT;
+	pond_project *p;
+	pond_lake *lake;
+	if (cli_open_project(&p, &lake, NULL, &err) != 0)
+		return cli_fail(&err);
+	pond_arena *a = pond_arena_new();
+	pond_table *t = NULL;
+	rc = load_named(lake, argv[optind], a, &t, &err);
+	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
+	if (rc == 0)
+		rc = cli_inspect_metadata(t->metadata_location, &so, as_json, false, &err);
+	pond_table_free(&t);
+	pond_arena_free(&a);
+	cli_close_project(&p, &lake);
+	return rc ? cli_fail(&err) : EXIT_OK;
+}
+
+static int cmd_history(int argc, char **argv)
+{
+	bool as_json = false;
+	int rc = parse_json_flag(&cli_history_command, argc, argv, &as_json, 1, 1);
+	if (rc >= 0)
+		return rc;
+	pond_error err = POND_ERROR_INIT;
+	pond_project *p;
+	pond_lake *lake;
+	if (cli_open_project(&p, &lake, NULL, &err) != 0)
+		return cli_fail(&err);
+	pond_arena *a = pond_arena_new();
+	pond_table *t = NULL;
+	rc = load_named(lake, argv[optind], a, &t, &err);
+	if (rc == 0) {
+		const pond_iceberg_metadata *md = t->metadata;
+		json_t *rows = json_array();
+		for (size_t i = 0; i < md->nsnapshots; i++) {
+			const pond_iceberg_snapshot *s = &md->snapshots[i];
+			json_t *refs = json_array();
+			for (size_t r = 0; r < md->nrefs; r++)
+				if (md->refs[r].snapshot_id == s->snapshot_id)
+					json_array_append_new(refs, json_string(md->refs[r].name));
+			char when[40];
+			pond_time_format_ms(when, s->timestamp_ms);
+			json_array_append_new(
+				rows, json_pack("{s:I,s:o,s:I,s:s,s:s,s:o,s:o,s:o,s:b,s:o}", "snapshot_id", (json_int_t)s->snapshot_id,
+				                "parent_snapshot_id", s->has_parent ? json_integer(s->parent_snapshot_id) : json_null(),
+				                "sequence_number", (json_int_t)s->sequence_number, "committed_at", when, "operation",
+				                s->operation ? s->operation : "", "added_records", count_json(summary_of(s, "added-records")),
+				                "deleted_records", count_json(summary_of(s, "deleted-records")), "total_records",
+				                count_json(summary_of(s, "total-records")), "current",
+				                s->snapshot_id == md->current_snapshot_id, "refs", refs));
+		}
+		if (as_json) {
+			rc = print_json(rows, &err);
+		} else {
+			size_t i;
+			json_t *r;
+			printf("%-20s %-24s %-10s %10s %10s %12s  %s\n", "snapshot", "committed at", "operation", "added",
+			       "deleted", "total", "refs");
+			json_array_foreach(rows, i, r) {
+				pond_buf refs = POND_BUF_INIT;
+				size_t k;
+				json_t *ref;
+				json_array_foreach(json_object_get(r, "refs"), k, ref)
+					pond_buf_printf(&refs, "%s%s", k ? ", " : "", json_string_value(ref));
+				printf("%-20lld %-24s %-10s %10lld %10lld %12lld  %s\n",
+				       (long long)json_integer_value(json_object_get(r, "snapshot_id")),
+				       json_string_value(json_object_get(r, "committed_at")),
+				       json_string_value(json_object_get(r, "operation")),
+				       (long long)json_integer_value(json_object_get(r, "added_records")),
+				       (long long)json_integer_value(json_object_get(r, "deleted_records")),
+				       (long long)json_integer_value(json_object_get(r, "total_records")), pond_buf_cstr(&refs));
+				pond_buf_dispose(&refs);
+			}
+			if (md->nsnapshots == 0)
+				printf("no snapshots yet: the table is empty\n");
+			json_decref(rows);
+		}
+	}
+	pond_table_free(&t);
+	pond_arena_free(&a);
+	cli_close_project(&p, &lake);
+	return rc ? cli_fail(&err) : EXIT_OK;
+}
+
+const cli_command cli_tables_command = {
+	"tables", "list the project's tables with their sizes",
+	"usage: pond tables [NAMESPACE] [--json]\n\nLists the catalog's tables (in NAMESPACE and below) with their record\n"
+	"counts, data files and size at the current snapshot.\n",
+	cmd_tables,
+};
+
+const cli_command cli_show_command = {
+	"show", "describe a table: schema, partitioning, properties, snapshot",
+	"usage: pond show TABLE [--json]\n\nShows a table's schema (field ids, types), partition specs, sort orders,\n"
+	"properties, snapshots and refs, and the current snapshot's file count,\n"
+	"records and bytes. TABLE is ns.name, or name for main.name. For every\n"
+	"manifest and file, use pond inspect on the table's folder.\n",
+	cmd_show,
+};
+
+const cli_command cli_history_command = {
+	"history", "list a table's snapshots",
+	"usage: pond history TABLE [--json]\n\nLists a table's snapshots, oldest first: id, commit time, operation,\n"
+	"records added and deleted, total records, and the branches and tags that\n"
+	"point at it. Any of them can be read with SELECT ... FROM t AT (VERSION => id).\n",
+	cmd_history,
+};

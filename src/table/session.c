@@ -1,0 +1,188 @@
+/*
+ * SQL sessions over a lake. Before a statement runs, the catalog tables it
+ * names are bound in DuckDB as views over the files scan planning keeps
+ * (time travel clauses rewritten to views of their own, since DuckDB does
+ * not time-travel views), and writes to catalog tables are carried out as
+ * Iceberg commits instead of running in DuckDB's own storage.
+ *
+ * Table names are found with the SQL lexer, not a full parser: a dotted
+ * name anywhere, or a bare name after FROM, JOIN, INTO, TABLE, UPDATE,
+ * DESCRIBE or SUMMARIZE (or after a comma in a FROM list), that the
+ * catalog knows.
+ */
+#include "session_internal.h"
+
+#include <string.h>
+
+int pond_session_open(pond_session **out, pond_lake *lake, pond_error *err)
+{
+	pond_session *s = pond_calloc(1, sizeof(*s));
+	if (!s || !(s->arena = pond_arena_new())) {
+		pond_free(s);
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
+	s->lake = lake;
+	*out = s;
+	return 0;
+}
+
+void pond_session_close(pond_session **session)
+{
+	if (!session || !*session)
+		return;
+	pond__session_free_views(*session);
+	pond_arena_free(&(*session)->arena);
+	pond_free(*session);
+	*session = NULL;
+}
+
+/* ---- finding table references ---------------------------------------------- */
+
+static bool is_name(const pond_sql_token *t)
+{
+	return t->kind == POND_TOK_WORD || t->kind == POND_TOK_QUOTED;
+}
+
+static bool is_symbol(const pond_sql_token *t, char c)
+{
+	return t->kind == POND_TOK_SYMBOL && t->len == 1 && t->start[0] == c;
+}
+
+int pond__session_tokens(const char *text, pond_arena *a, pond_sql_token **out, size_t *n, pond_error *err)
+{
+	size_t cap = 64, count = 0;
+	pond_sql_token *toks = pond_arena_calloc(a, cap, sizeof(*toks));
+	const char *p = text;
+	pond_sql_token t;
+	while (toks && pond_sql_next_token(&p, &t)) {
+		if (count + 1 == cap) {
+			pond_sql_token *bigger = pond_arena_calloc(a, cap * 2, sizeof(*toks));
+			if (bigger)
+				memcpy(bigger, toks, count * sizeof(*toks));
+			toks = bigger;
+			cap *= 2;
+		}
+		if (toks)
+			toks[count++] = t;
+	}
+	if (!toks)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	toks[count].kind = POND_TOK_END;
+	toks[count].start = p;
+	*out = toks;
+	*n = count;
+	return 0;
+}
+
+static bool word_in(const pond_sql_token *t, const char *const *words)
+{
+	for (; *words; words++)
+		if (pond_sql_token_is(t, *words))
+			return true;
+	return false;
+}
+
+/* Parses "AT ( VERSION => 123 | 'name' | TIMESTAMP => '...' )" at toks[i];
+ * returns the index after it, or i when there is none. */
+static size_t parse_at_clause(const pond_sql_token *toks, size_t n, size_t i, session_ref *ref, pond_arena *a,
+                              pond_error *err, int *rc)
+{
+	if (i + 5 > n || !pond_sql_token_is(&toks[i], "at") || !is_symbol(&toks[i + 1], '('))
+		return i;
+	const pond_sql_token *unit = &toks[i + 2], *val = &toks[i + 4];
+	if (toks[i + 3].kind != POND_TOK_SYMBOL || toks[i + 3].len != 2 || strncmp(toks[i + 3].start, "=>", 2) != 0)
+		return i;
+	size_t close = i + 5;
+	if (pond_sql_token_is(val, "timestamp") && i + 5 < n && toks[i + 5].kind == POND_TOK_STRING) {
+		val = &toks[i + 5];
+		close = i + 6;
+	}
+	if (close >= n || !is_symbol(&toks[close], ')')) {
+		*rc = pond_error_set(err, POND_EINVAL, "invalid AT clause: expected AT (VERSION => id) or AT (TIMESTAMP => '...')");
+		return i;
+	}
+	char *text = val->kind == POND_TOK_STRING ? pond_arena_strndup(a, val->start + 1, val->len - 2)
+	                                          : pond_arena_strndup(a, val->start, val->len);
+	if (!text) {
+		*rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		return i;
+	}
+	if (pond_sql_token_is(unit, "version") && val->kind == POND_TOK_NUMBER) {
+		ref->at = SESSION_AT_SNAPSHOT;
+		if (!pond_str_to_i64(text, &ref->at_snapshot))
+			*rc = pond_error_set(err, POND_EINVAL, "invalid snapshot id %s in AT clause", text);
+	} else if (pond_sql_token_is(unit, "version") && val->kind == POND_TOK_STRING) {
+		ref->at = SESSION_AT_REF;
+		ref->at_ref = text;
+	} else if (pond_sql_token_is(unit, "timestamp")) {
+		int64_t us;
+		ref->at = SESSION_AT_TIME;
+		if (pond_time_parse_us(text, &us, err) != 0)
+			*rc = pond_error_prefix(err, "invalid AT clause");
+		ref->at_ms = us / 1000;
+	} else {
+		*rc = pond_error_set(err, POND_EINVAL, "invalid AT clause: use VERSION or TIMESTAMP");
+	}
+	return close + 1;
+}
+
+int pond__session_find_refs(pond_session *s, const pond_sql_token *toks, size_t n, pond_arena *a, session_ref **out,
+                            size_t *nrefs, pond_error *err)
+{
+	static const char *const table_words[] = {"from", "join", "into", "table", "update", "describe", "summarize", NULL};
+	static const char *const end_from[] = {"where", "group", "order", "having", "limit", "on", "using", "select",
+	                                      "union", "qualify", "window", "set", "values", "except", "intersect", NULL};
+	session_ref *refs = pond_arena_calloc(a, n + 1, sizeof(*refs));
+	if (!refs)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	size_t count = 0;
+	bool in_from = false;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const pond_sql_token *t = &toks[i];
+		if (pond_sql_token_is(t, "from") || pond_sql_token_is(t, "join"))
+			in_from = true;
+		else if (word_in(t, end_from) || is_symbol(t, '(') || is_symbol(t, ')'))
+			in_from = false;
+		if (!is_name(t) || (i > 0 && is_symbol(&toks[i - 1], '.')))
+			continue;
+		size_t parts = 1;
+		while (i + 2 * parts < n && is_symbol(&toks[i + 2 * parts - 1], '.') && is_name(&toks[i + 2 * parts]))
+			parts++;
+		size_t next = i + 2 * parts - 1;
+		if (next < n && is_symbol(&toks[next], '('))
+			continue;  /* a function call */
+		const pond_sql_token *prev = i > 0 ? &toks[i - 1] : NULL;
+		bool table_position = prev && (word_in(prev, table_words) || (in_from && is_symbol(prev, ',')));
+		if (parts > 2 || (parts == 1 && !table_position))
+			continue;
+		session_ref r;
+		memset(&r, 0, sizeof(r));
+		r.start = t->start;
+		if (parts == 2) {
+			const char *ns = pond_sql_token_ident(&toks[i], a);
+			r.id.name = pond_sql_token_ident(&toks[i + 2], a);
+			if (!ns || !r.id.name)
+				return pond_error_set(err, POND_ENOMEM, "out of memory");
+			r.id.ns.nlevels = 1;
+			r.id.ns.levels[0] = ns;
+		} else {
+			r.id.ns = POND_NS(POND_DEFAULT_NAMESPACE);
+			if (!(r.id.name = pond_sql_token_ident(t, a)))
+				return pond_error_set(err, POND_ENOMEM, "out of memory");
+		}
+		bool exists = false;
+		if ((rc = pond_catalog_table_exists(s->lake->catalog, &r.id.ns, r.id.name, &exists, err)) != 0)
+			break;
+		if (!exists)
+			continue;
+		size_t after = parse_at_clause(toks, n, next, &r, a, err, &rc);
+		const pond_sql_token *last = &toks[after - 1];
+		r.end = last->start + last->len;
+		refs[count++] = r;
+		i = after - 1;
+	}
+	*out = refs;
+	*nrefs = count;
+	return rc;
+}

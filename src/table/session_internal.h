@@ -1,0 +1,55 @@
+/*
+ * Internals of SQL sessions, shared by session*.c.
+ */
+#ifndef POND_SESSION_INTERNAL_H
+#define POND_SESSION_INTERNAL_H
+
+#include "table_internal.h"
+
+typedef enum {
+	SESSION_AT_NONE = 0,
+	SESSION_AT_SNAPSHOT,  /* VERSION => 123 */
+	SESSION_AT_REF,       /* VERSION => 'tag' */
+	SESSION_AT_TIME,      /* TIMESTAMP => '...' */
+} session_at;
+
+/* A catalog table named in a statement. */
+typedef struct session_ref {
+	pond_table_ident id;
+	const char *start, *end;  /* its text, AT clause included */
+	session_at at;
+	int64_t at_snapshot;
+	const char *at_ref;
+	int64_t at_ms;
+} session_ref;
+
+/* A view bound in DuckDB for a catalog table. */
+typedef struct session_view {
+	char *key;                /* "schema\\x1fview" */
+	char *metadata_location;  /* what it was built from */
+	bool pruned;              /* built for one statement's filter */
+	struct session_view *next;
+} session_view;
+
+struct pond_session {
+	pond_lake *lake;
+	pond_arena *arena;
+	session_view *views;      /* malloc'd, freed at close */
+};
+
+int pond__session_tokens(const char *text, pond_arena *a, pond_sql_token **out, size_t *n, pond_error *err);
+int pond__session_find_refs(pond_session *s, const pond_sql_token *toks, size_t n, pond_arena *a, session_ref **out,
+                            size_t *nrefs, pond_error *err);
+/* Binds the tables a statement names and returns the text to run. */
+int pond__session_bind(pond_session *s, const char *statement, pond_arena *a, const char **rewritten,
+                       size_t *files_kept, pond_error *err);
+/* Carries out a write to a catalog table; *handled false when the
+ * statement is not one. */
+void pond__session_free_views(pond_session *s);
+/* ALTER TABLE id ... with toks[i] the first token after the table name. */
+int pond__session_alter(pond_session *s, const pond_sql_token *toks, size_t n, size_t i, pond_arena *a,
+                        const pond_table_ident *id, const char **message, pond_error *err);
+int pond__session_write(pond_session *s, const char *statement, pond_arena *a, bool *handled, const char **message,
+                        pond_error *err);
+
+#endif
