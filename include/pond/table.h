@@ -41,8 +41,9 @@ int pond_project_load(pond_project **out, const char *dir, pond_error *err);
 void pond_project_free(pond_project **project);
 
 /* Writes a new project into dir (created if missing): a commented pond.yml
- * naming a SQLite catalog and a warehouse folder inside the project, and
- * the folders sources/, models/, exports/. Refuses when pond.yml exists. */
+ * naming a SQLite catalog and a warehouse folder inside the project, the
+ * folders sources/, models/, exports/, and a .gitignore keeping data and
+ * secrets (.pond/) out of git. Refuses when pond.yml exists. */
 int pond_project_init(const char *dir, const char *name, pond_error *err);
 
 /* ---- lakes --------------------------------------------------------------------- */

@@ -170,6 +170,21 @@ int pond_project_init(const char *dir, const char *name, pond_error *err)
 		rc = pond_mkdirs(pond_buf_cstr(&sub), err);
 		pond_buf_dispose(&sub);
 	}
+	/* Data and secrets stay out of version control; the project's own
+	 * files (pond.yml, sources, models, exports) go in. */
+	static const char gitignore[] =
+		"# pond: data and secrets are not committed\n"
+		"/warehouse/\n"
+		"/catalog.db\n"
+		"/catalog.db-*\n"
+		"/.pond/\n";
+	if (rc == 0) {
+		pond_buf gi = POND_BUF_INIT;
+		pond_buf_printf(&gi, "%s/.gitignore", dir);
+		if (!pond_file_exists(pond_buf_cstr(&gi)))
+			rc = pond_file_write_atomic(pond_buf_cstr(&gi), gitignore, sizeof(gitignore) - 1, err);
+		pond_buf_dispose(&gi);
+	}
 	if (rc == 0)
 		rc = pond_buf_ok(&text) ? pond_file_write_atomic(pond_buf_cstr(&path), text.ptr, text.len, err)
 		                        : pond_error_set(err, POND_ENOMEM, "out of memory");

@@ -83,6 +83,11 @@ TEST(project_init_then_find_from_a_subfolder)
 	CHECK_INT(pond_project_find(&p, sub, false, &err), POND_ENOTFOUND);
 	CHECK(strstr(err.msg, "pond init") != NULL);
 	CHECK_INT(pond_project_init(dir, NULL, &err), POND_EEXISTS);
+	char *gi;
+	size_t len;
+	CHECK_OK(pond_file_read(&gi, &len, pond_arena_sprintf(a, "%s/.gitignore", dir), 4096, &err), &err);
+	CHECK(strstr(gi, "/.pond/") != NULL && strstr(gi, "/warehouse/") != NULL);
+	pond_free(gi);
 	pond_arena_free(&a);
 }
 
