@@ -19,48 +19,6 @@
 #define POND_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
 #define POND_PRINTF(fmt, args)
-/* ---- YAML (libyaml) ------------------------------------------------------ */
-
-typedef enum {
-	POND_YAML_SCALAR,
-	POND_YAML_SEQ,
-	POND_YAML_MAP,
-} pond_yaml_kind;
-
-/* A parsed YAML node. Every node knows its line and column (1-based), so a
- * config error names "pond.yml:12:5". Everything lives in the arena given
- * to pond_yaml_parse. */
-typedef struct pond_yaml_node pond_yaml_node;
-struct pond_yaml_node {
-	pond_yaml_kind kind;
-	int line, column;
-	const char *value;       /* scalar text; "" for an empty scalar */
-	bool quoted;             /* scalar was quoted ('x' or "x") */
-	size_t count;            /* items of a sequence, pairs of a map */
-	pond_yaml_node **items;  /* sequence items */
-	const char **keys;       /* map keys, in document order */
-	pond_yaml_node **values; /* map values */
-};
-
-/* Parses one YAML document (an empty document gives an empty map). Anchors
- * and aliases resolve to the same node; nesting is limited to 64 levels.
- * Errors name `what` (the file) with line and column. */
-int pond_yaml_parse(pond_yaml_node **out, const char *text, size_t len, const char *what, pond_arena *arena,
-                    pond_error *err);
-/* A map's value for key; NULL when absent or when node is not a map. */
-const pond_yaml_node *pond_yaml_get(const pond_yaml_node *map, const char *key);
-/* True for a scalar that is YAML null (~, null, empty and unquoted). */
-bool pond_yaml_is_null(const pond_yaml_node *node);
-/* Typed reads of a scalar; errors name what:line:column and the key. */
-int pond_yaml_string(const pond_yaml_node *node, const char **out, const char *what, const char *key,
-                     pond_error *err);
-int pond_yaml_int(const pond_yaml_node *node, int64_t *out, const char *what, const char *key, pond_error *err);
-int pond_yaml_bool(const pond_yaml_node *node, bool *out, const char *what, const char *key, pond_error *err);
-/* Fails naming the first key of map not in `allowed` (NULL-terminated):
- * "pond.yml:4:1: unknown key \"warehous\"". */
-int pond_yaml_check_keys(const pond_yaml_node *map, const char *const *allowed, const char *what,
-                         pond_error *err);
-
 #endif
 
 /* ---- errors ------------------------------------------------------------ */

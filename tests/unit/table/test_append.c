@@ -6,65 +6,12 @@
 
 #include <dirent.h>
 
+#include "fixture.h"
 #include "pond/table.h"
-
-typedef struct {
-	pond_arena *a;
-	pond_project *project;
-	pond_lake *lake;
-	pond_table_ident id;
-} fixture;
-
-static int setup(fixture *f, const char *table)
-{
-	pond_error err = POND_ERROR_INIT;
-	f->a = pond_arena_new();
-	const char *dir = pond_arena_sprintf(f->a, "%s/proj", pond_test_tmpdir());
-	if (pond_project_init(dir, "t", &err) || pond_project_load(&f->project, dir, &err) ||
-	    pond_lake_open(&f->lake, f->project, NULL, &err) || pond_table_ident_parse(&f->id, f->a, table, &err)) {
-		fprintf(stderr, "    setup: %s\n", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
-static void teardown(fixture *f)
-{
-	pond_lake_close(&f->lake);
-	pond_project_free(&f->project);
-	pond_arena_free(&f->a);
-}
-
-/* Creates f->id with the schema of a query, partitioned by spec_json (a
- * JSON partition spec over the query's columns, or NULL). */
-static int create_from(fixture *f, const char *query, const char *spec_json)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_iceberg_schema *schema;
-	pond_iceberg_partition_spec *spec = NULL;
-	if (pond_engine_query_schema(pond_lake_engine(f->lake), query, f->a, &schema, &err) != 0)
-		goto fail;
-	if (spec_json) {
-		json_t *j;
-		int32_t next = POND_ICEBERG_PARTITION_FIELD_START;
-		if (pond_json_parse(&j, spec_json, strlen(spec_json), "spec", &err) != 0)
-			goto fail;
-		int rc = pond_iceberg_partition_spec_from_json(&spec, j, &next, f->a, "spec", &err);
-		json_decref(j);
-		if (rc)
-			goto fail;
-	}
-	if (pond_table_create(f->lake, &f->id, schema, spec, NULL, 0, NULL, &err) != 0)
-		goto fail;
-	return 0;
-fail:
-	fprintf(stderr, "    create: %s\n", err.msg);
-	return -1;
-}
 
 /* Plans the current snapshot (with an optional filter) and counts rows
  * through DuckDB over the planned files. */
-static int64_t count_rows(fixture *f, const char *filter, size_t *nfiles)
+static int64_t count_rows(table_fixture *f, const char *filter, size_t *nfiles)
 {
 	pond_error err = POND_ERROR_INIT;
 	pond_table *t;
@@ -104,10 +51,10 @@ static int64_t count_rows(fixture *f, const char *filter, size_t *nfiles)
 
 TEST(append_twice_makes_two_snapshots_read_back_by_duckdb)
 {
-	fixture f;
-	CHECK(setup(&f, "sales.orders") == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "sales.orders") == 0);
 	const char *q = "select range as id, 'n' || range as name from range(1000)";
-	CHECK(create_from(&f, q, NULL) == 0);
+	CHECK(fx_create(&f, q, NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
 	pond_write_result r1, r2;
 	CHECK_OK(pond_table_append_query(f.lake, &f.id, q, NULL, &r1, &err), &err);
@@ -135,15 +82,15 @@ TEST(append_twice_makes_two_snapshots_read_back_by_duckdb)
 	/* Column bounds prune: ids of the second append are all >= 5000. */
 	CHECK_INT(count_rows(&f, "id >= 5000", &nfiles), 500);
 	CHECK_INT(nfiles, 1);
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(append_to_a_partitioned_table_splits_files_and_prunes_by_partition)
 {
-	fixture f;
-	CHECK(setup(&f, "events") == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "events") == 0);
 	const char *q = "select range as id, range % 3 as k, timestamp '2024-01-01' + to_hours(range) as ts from range(240)";
-	CHECK(create_from(&f, q,
+	CHECK(fx_create(&f, q,
 		"{\"spec-id\": 0, \"fields\": [{\"source-id\": 2, \"field-id\": 1000, \"name\": \"k\", \"transform\": \"identity\"},"
 		" {\"source-id\": 3, \"field-id\": 1001, \"name\": \"ts_day\", \"transform\": \"day\"}]}") == 0);
 	pond_error err = POND_ERROR_INIT;
@@ -158,14 +105,14 @@ TEST(append_to_a_partitioned_table_splits_files_and_prunes_by_partition)
 	CHECK_INT(nfiles, 10);
 	CHECK_INT(count_rows(&f, "ts >= '2024-01-10T00:00:00'", &nfiles), 24);
 	CHECK_INT(nfiles, 3);
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(append_refuses_a_query_with_the_wrong_column_count_and_commits_nothing)
 {
-	fixture f;
-	CHECK(setup(&f, "t") == 0);
-	CHECK(create_from(&f, "select 1 as a, 2 as b", NULL) == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(fx_create(&f, "select 1 as a, 2 as b", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
 	pond_write_result r;
 	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 1", NULL, &r, &err), POND_EINVAL);
@@ -190,15 +137,15 @@ TEST(append_refuses_a_query_with_the_wrong_column_count_and_commits_nothing)
 	}
 	CHECK_INT(files, 0);
 	pond_table_free(&t);
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(append_to_a_branch_keeps_main_and_records_summary_entries)
 {
-	fixture f;
-	CHECK(setup(&f, "b") == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "b") == 0);
 	const char *q = "select range as id from range(10)";
-	CHECK(create_from(&f, q, NULL) == 0);
+	CHECK(fx_create(&f, q, NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
 	pond_write_result r1, r2;
 	CHECK_OK(pond_table_append_query(f.lake, &f.id, q, NULL, &r1, &err), &err);
@@ -222,5 +169,5 @@ TEST(append_to_a_branch_keeps_main_and_records_summary_entries)
 			state = s->summary[i].value;
 	CHECK_STR(state, "{\"cursor\": 42}");
 	pond_table_free(&t);
-	teardown(&f);
+	fx_teardown(&f);
 }

@@ -10,91 +10,11 @@
 
 #include <dirent.h>
 
+#include "fixture.h"
 #include "pond/table.h"
 #include "table/table_internal.h"
 
-typedef struct {
-	pond_arena *a;
-	pond_project *project;
-	pond_lake *lake;
-	pond_table_ident id;
-} fixture;
-
-static int setup(fixture *f, const char *table)
-{
-	pond_error err = POND_ERROR_INIT;
-	f->a = pond_arena_new();
-	const char *dir = pond_arena_sprintf(f->a, "%s/proj", pond_test_tmpdir());
-	if (pond_project_init(dir, "t", &err) || pond_project_load(&f->project, dir, &err) ||
-	    pond_lake_open(&f->lake, f->project, NULL, &err) || pond_table_ident_parse(&f->id, f->a, table, &err)) {
-		fprintf(stderr, "    setup: %s\n", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
-static void teardown(fixture *f)
-{
-	pond_lake_close(&f->lake);
-	pond_project_free(&f->project);
-	pond_arena_free(&f->a);
-}
-
-/* Creates the table with the schema of query (partitioned by identity on
- * `identity_col` when not NULL) and appends the query's rows. */
-static int create_with(fixture *f, const char *query, const char *identity_col)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_iceberg_schema *schema;
-	pond_iceberg_partition_spec *spec = NULL;
-	pond_write_result r;
-	if (pond_engine_query_schema(pond_lake_engine(f->lake), query, f->a, &schema, &err) != 0)
-		goto fail;
-	if (identity_col) {
-		const pond_iceberg_field *src = pond_iceberg_schema_find_name(schema, identity_col);
-		spec = pond_arena_calloc(f->a, 1, sizeof(*spec));
-		spec->nfields = 1;
-		spec->fields = pond_arena_calloc(f->a, 1, sizeof(*spec->fields));
-		spec->fields[0] = (pond_iceberg_partition_field){src->id, 1000, identity_col, {POND_ICEBERG_IDENTITY, 0}};
-	}
-	if (pond_table_create(f->lake, &f->id, schema, spec, NULL, 0, NULL, &err) != 0 ||
-	    pond_table_append_query(f->lake, &f->id, query, NULL, &r, &err) != 0)
-		goto fail;
-	return 0;
-fail:
-	fprintf(stderr, "    create: %s\n", err.msg);
-	return -1;
-}
-
-/* "select EXPR from <table at snapshot (0: current)>" as text (arena). */
-static const char *query(fixture *f, const char *expr, int64_t snapshot_id)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_table *t;
-	if (pond_table_load(&t, f->lake, &f->id, &err) != 0)
-		return "(load failed)";
-	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
-	so.has_snapshot_id = snapshot_id != 0;
-	so.snapshot_id = snapshot_id;
-	pond_buf sql = POND_BUF_INIT, q = POND_BUF_INIT;
-	const char *out = "(scan failed)";
-	char *v = NULL;
-	if (pond_table_scan_sql(&sql, f->lake, t, &so, &err) == 0) {
-		pond_buf_printf(&q, "select %s from (%s) t", expr, pond_buf_cstr(&sql));
-		out = pond_engine_query_string(pond_lake_engine(f->lake), pond_buf_cstr(&q), &v, &err) == 0
-		          ? pond_arena_strdup(f->a, v ? v : "NULL")
-		          : "(query failed)";
-	}
-	if (err.code)
-		fprintf(stderr, "    query: %s\n", err.msg);
-	pond_free(v);
-	pond_buf_dispose(&sql);
-	pond_buf_dispose(&q);
-	pond_table_free(&t);
-	return out;
-}
-
-static int64_t current_snapshot(fixture *f)
+static int64_t current_snapshot(table_fixture *f)
 {
 	pond_error err = POND_ERROR_INIT;
 	pond_table *t;
@@ -103,23 +23,6 @@ static int64_t current_snapshot(fixture *f)
 	int64_t id = t->metadata->current_snapshot_id;
 	pond_table_free(&t);
 	return id;
-}
-
-static const char *summary(fixture *f, const char *key)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_table *t;
-	if (pond_table_load(&t, f->lake, &f->id, &err) != 0)
-		return NULL;
-	const pond_iceberg_snapshot *s = pond_iceberg_metadata_current_snapshot(t->metadata);
-	const char *v = NULL;
-	if (s && strcmp(key, "operation") == 0)
-		v = pond_arena_strdup(f->a, s->operation);
-	for (size_t i = 0; s && i < s->nsummary; i++)
-		if (strcmp(s->summary[i].key, key) == 0)
-			v = pond_arena_strdup(f->a, s->summary[i].value);
-	pond_table_free(&t);
-	return v;
 }
 
 /* Files (any extension) under the table folder, recursively. */
@@ -147,7 +50,7 @@ static int count_files(const char *dir)
 	return n;
 }
 
-static const char *table_dir(fixture *f)
+static const char *table_dir(table_fixture *f)
 {
 	pond_error err = POND_ERROR_INIT;
 	pond_table *t;
@@ -160,38 +63,38 @@ static const char *table_dir(fixture *f)
 
 TEST(delete_where_rewrites_only_matching_files_and_keeps_null_rows)
 {
-	fixture f;
-	CHECK(setup(&f, "sales.orders") == 0);
-	CHECK(create_with(&f, "select range as id, case when range % 10 = 0 then null else range end as v "
+	table_fixture f;
+	CHECK(fx_setup(&f, "sales.orders") == 0);
+	CHECK(fx_create_with(&f, "select range as id, case when range % 10 = 0 then null else range end as v "
 	                      "from range(100)", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
 	pond_write_result r;
 	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 1000 + range as a, 1000 + range as b from range(50)", NULL, &r,
 	                                 &err), &err);
 	int64_t before = current_snapshot(&f);
-	CHECK_STR(query(&f, "count(*)", 0), "150");
+	CHECK_STR(fx_query(&f, "count(*)", 0), "150");
 	/* v > 50 is NULL for every tenth row: those rows stay. */
 	CHECK_OK(pond_table_delete_where(f.lake, &f.id, "v > 50 and v < 1000", NULL, &r, &err), &err);
 	CHECK(r.snapshot_id > 0);
 	CHECK_INT(r.deleted_files, 1);
 	CHECK_INT(r.deleted_records, 100);
 	CHECK_INT(r.added_records, 100 - 45);  /* 51..99 minus 50, 60, 70, 80, 90 */
-	CHECK_STR(query(&f, "count(*)", 0), "105");
-	CHECK_STR(query(&f, "count(*) filter (where v is null)", 0), "10");
-	CHECK_STR(query(&f, "count(*) filter (where v > 50 and v < 1000)", 0), "0");
-	CHECK_STR(query(&f, "count(*) filter (where id >= 1000)", 0), "50");
-	CHECK_STR(summary(&f, "operation"), "overwrite");
-	CHECK_STR(summary(&f, "deleted-data-files"), "1");
-	CHECK_STR(summary(&f, "deleted-records"), "100");
-	CHECK_STR(summary(&f, "added-records"), "55");
-	CHECK_STR(summary(&f, "total-records"), "105");
-	CHECK_STR(summary(&f, "total-data-files"), "2");
-	CHECK(summary(&f, "removed-files-size") != NULL);
-	CHECK_STR(summary(&f, "changed-partition-count"), "1");
+	CHECK_STR(fx_query(&f, "count(*)", 0), "105");
+	CHECK_STR(fx_query(&f, "count(*) filter (where v is null)", 0), "10");
+	CHECK_STR(fx_query(&f, "count(*) filter (where v > 50 and v < 1000)", 0), "0");
+	CHECK_STR(fx_query(&f, "count(*) filter (where id >= 1000)", 0), "50");
+	CHECK_STR(fx_summary(&f, "operation"), "overwrite");
+	CHECK_STR(fx_summary(&f, "deleted-data-files"), "1");
+	CHECK_STR(fx_summary(&f, "deleted-records"), "100");
+	CHECK_STR(fx_summary(&f, "added-records"), "55");
+	CHECK_STR(fx_summary(&f, "total-records"), "105");
+	CHECK_STR(fx_summary(&f, "total-data-files"), "2");
+	CHECK(fx_summary(&f, "removed-files-size") != NULL);
+	CHECK_STR(fx_summary(&f, "changed-partition-count"), "1");
 	/* Time travel: the snapshot before still has every row. */
-	CHECK_STR(query(&f, "count(*)", before), "150");
-	CHECK_STR(query(&f, "count(*) filter (where v > 50 and v < 1000)", before), "45");
-	teardown(&f);
+	CHECK_STR(fx_query(&f, "count(*)", before), "150");
+	CHECK_STR(fx_query(&f, "count(*) filter (where v > 50 and v < 1000)", before), "45");
+	fx_teardown(&f);
 }
 
 /* The current snapshot's live data entries: path -> status and sequence. */
@@ -201,7 +104,7 @@ typedef struct {
 	int64_t seq;
 } live_entry;
 
-static size_t live_entries(fixture *f, live_entry *out, size_t max)
+static size_t live_entries(table_fixture *f, live_entry *out, size_t max)
 {
 	pond_error err = POND_ERROR_INIT;
 	pond_table *t;
@@ -237,9 +140,9 @@ static size_t live_entries(fixture *f, live_entry *out, size_t max)
 
 TEST(delete_where_on_a_partitioned_table_drops_a_file_and_keeps_the_others_existing)
 {
-	fixture f;
-	CHECK(setup(&f, "events") == 0);
-	CHECK(create_with(&f, "select range as id, range % 3 as k from range(240)", "k") == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "events") == 0);
+	CHECK(fx_create_with(&f, "select range as id, range % 3 as k from range(240)", "k") == 0);
 	live_entry before[8], after[8];
 	CHECK_INT(live_entries(&f, before, 8), 3);
 	pond_error err = POND_ERROR_INIT;
@@ -248,13 +151,13 @@ TEST(delete_where_on_a_partitioned_table_drops_a_file_and_keeps_the_others_exist
 	CHECK_INT(r.deleted_files, 1);
 	CHECK_INT(r.deleted_records, 80);
 	CHECK_INT(r.added_files, 0);
-	CHECK_STR(summary(&f, "operation"), "delete");
-	CHECK_STR(summary(&f, "deleted-records"), "80");
-	CHECK(summary(&f, "added-records") == NULL);
-	CHECK_STR(summary(&f, "total-records"), "160");
-	CHECK_STR(summary(&f, "changed-partition-count"), "1");
-	CHECK_STR(query(&f, "count(*)", 0), "160");
-	CHECK_STR(query(&f, "count(*) filter (where k = 1)", 0), "0");
+	CHECK_STR(fx_summary(&f, "operation"), "delete");
+	CHECK_STR(fx_summary(&f, "deleted-records"), "80");
+	CHECK(fx_summary(&f, "added-records") == NULL);
+	CHECK_STR(fx_summary(&f, "total-records"), "160");
+	CHECK_STR(fx_summary(&f, "changed-partition-count"), "1");
+	CHECK_STR(fx_query(&f, "count(*)", 0), "160");
+	CHECK_STR(fx_query(&f, "count(*) filter (where k = 1)", 0), "0");
 	/* The other two files are the same files, now EXISTING, with the
 	 * sequence number they were added with. */
 	CHECK_INT(live_entries(&f, after, 8), 2);
@@ -268,16 +171,16 @@ TEST(delete_where_on_a_partitioned_table_drops_a_file_and_keeps_the_others_exist
 	}
 	/* A partition filter pond cannot parse still works (no pruning). */
 	CHECK_OK(pond_table_delete_where(f.lake, &f.id, "k + 0 = 2 and id % 2 = 0", NULL, &r, &err), &err);
-	CHECK_STR(query(&f, "count(*)", 0), "120");
-	CHECK_STR(summary(&f, "operation"), "overwrite");
-	teardown(&f);
+	CHECK_STR(fx_query(&f, "count(*)", 0), "120");
+	CHECK_STR(fx_summary(&f, "operation"), "overwrite");
+	fx_teardown(&f);
 }
 
 TEST(delete_where_matching_nothing_commits_nothing)
 {
-	fixture f;
-	CHECK(setup(&f, "t") == 0);
-	CHECK(create_with(&f, "select range as id from range(10)", NULL) == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(fx_create_with(&f, "select range as id from range(10)", NULL) == 0);
 	int64_t before = current_snapshot(&f);
 	const char *dir = table_dir(&f);
 	int files = count_files(dir);
@@ -287,14 +190,14 @@ TEST(delete_where_matching_nothing_commits_nothing)
 	CHECK_INT(r.snapshot_id, 0);
 	CHECK_INT(current_snapshot(&f), before);
 	CHECK_INT(count_files(dir), files);
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(delete_where_that_fails_leaves_the_table_and_its_folder_unchanged)
 {
-	fixture f;
-	CHECK(setup(&f, "t") == 0);
-	CHECK(create_with(&f, "select range as id, 'n' || range as name from range(10)", NULL) == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(fx_create_with(&f, "select range as id, 'n' || range as name from range(10)", NULL) == 0);
 	int64_t before = current_snapshot(&f);
 	const char *dir = table_dir(&f);
 	int files = count_files(dir);
@@ -307,15 +210,15 @@ TEST(delete_where_that_fails_leaves_the_table_and_its_folder_unchanged)
 	CHECK(strstr(err.msg, "main.t") != NULL);
 	CHECK_INT(current_snapshot(&f), before);
 	CHECK_INT(count_files(dir), files);
-	CHECK_STR(query(&f, "count(*)", 0), "10");
-	teardown(&f);
+	CHECK_STR(fx_query(&f, "count(*)", 0), "10");
+	fx_teardown(&f);
 }
 
 TEST(delete_where_conflicts_when_another_writer_removed_the_file_first)
 {
-	fixture f;
-	CHECK(setup(&f, "t") == 0);
-	CHECK(create_with(&f, "select range as id from range(10)", NULL) == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(fx_create_with(&f, "select range as id from range(10)", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
 	/* This writer read the table before the others committed. */
 	pond__write stale;
@@ -329,7 +232,7 @@ TEST(delete_where_conflicts_when_another_writer_removed_the_file_first)
 	del.remove_where = "id = 3";
 	CHECK_OK(pond__write_commit_change(&stale, &del, &r, &err), &err);
 	pond__write_end(&stale);
-	CHECK_STR(query(&f, "count(*)", 0), "14");
+	CHECK_STR(fx_query(&f, "count(*)", 0), "14");
 	/* stale2 also wants to rewrite the file that was just rewritten. */
 	del.remove_where = "id = 4";
 	int64_t before = current_snapshot(&f);
@@ -341,15 +244,15 @@ TEST(delete_where_conflicts_when_another_writer_removed_the_file_first)
 	pond__write_end(&stale2);
 	CHECK_INT(current_snapshot(&f), before);
 	CHECK_INT(count_files(dir), files);
-	CHECK_STR(query(&f, "count(*)", 0), "14");
-	teardown(&f);
+	CHECK_STR(fx_query(&f, "count(*)", 0), "14");
+	fx_teardown(&f);
 }
 
 TEST(delete_where_under_allocation_failures_fails_cleanly_or_deletes)
 {
-	fixture f;
-	CHECK(setup(&f, "t") == 0);
-	CHECK(create_with(&f, "select range as id, range % 2 as k from range(20)", NULL) == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(fx_create_with(&f, "select range as id, range % 2 as k from range(20)", NULL) == 0);
 	const char *dir = table_dir(&f);
 	pond_error err = POND_ERROR_INIT;
 	pond_write_result r;
@@ -367,10 +270,10 @@ TEST(delete_where_under_allocation_failures_fails_cleanly_or_deletes)
 		CHECK_MSG(count_files(dir) == files, "allocation %ld: files left behind (%s)", n, err.msg);
 		/* Some failures (the catalog's own) may not be ours to see; the
 		 * table must still read all rows. */
-		const char *rows = query(&f, "count(*)", 0);
+		const char *rows = fx_query(&f, "count(*)", 0);
 		CHECK_MSG(strcmp(rows, "20") == 0, "allocation %ld: %s rows after a failed delete (%s)", n, rows, err.msg);
 	}
 	CHECK(done);
-	CHECK_STR(query(&f, "count(*)", 0), "19");
-	teardown(&f);
+	CHECK_STR(fx_query(&f, "count(*)", 0), "19");
+	fx_teardown(&f);
 }

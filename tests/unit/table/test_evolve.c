@@ -11,50 +11,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "pond/table.h"
 
-typedef struct {
-	pond_arena *a;
-	pond_project *project;
-	pond_lake *lake;
-	pond_table_ident id;
-} fixture;
-
-static int setup(fixture *f, const char *table)
-{
-	pond_error err = POND_ERROR_INIT;
-	f->a = pond_arena_new();
-	const char *dir = pond_arena_sprintf(f->a, "%s/proj", pond_test_tmpdir());
-	if (pond_project_init(dir, "t", &err) || pond_project_load(&f->project, dir, &err) ||
-	    pond_lake_open(&f->lake, f->project, NULL, &err) || pond_table_ident_parse(&f->id, f->a, table, &err)) {
-		fprintf(stderr, "    setup: %s\n", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
-static void teardown(fixture *f)
-{
-	pond_lake_close(&f->lake);
-	pond_project_free(&f->project);
-	pond_arena_free(&f->a);
-}
-
-/* Creates f->id with the schema of a query (columns optional, ids 1..). */
-static int create_from(fixture *f, const char *query)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_iceberg_schema *schema;
-	if (pond_engine_query_schema(pond_lake_engine(f->lake), query, f->a, &schema, &err) != 0 ||
-	    pond_table_create(f->lake, &f->id, schema, NULL, NULL, 0, NULL, &err) != 0) {
-		fprintf(stderr, "    create: %s\n", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
 /* Creates f->id as (1: id long required, identifier; 2: name string). */
-static int create_with_identifier(fixture *f)
+static int create_with_identifier(table_fixture *f)
 {
 	pond_error err = POND_ERROR_INIT;
 	pond_iceberg_schema *s = pond_arena_calloc(f->a, 1, sizeof(*s));
@@ -79,7 +40,7 @@ static int create_with_identifier(fixture *f)
 	return 0;
 }
 
-static pond_iceberg_type *type_of(fixture *f, const char *name)
+static pond_iceberg_type *type_of(table_fixture *f, const char *name)
 {
 	pond_iceberg_type *t = NULL;
 	pond_error err = POND_ERROR_INIT;
@@ -88,20 +49,11 @@ static pond_iceberg_type *type_of(fixture *f, const char *name)
 	return t;
 }
 
-static pond_table *load(fixture *f)
-{
-	pond_table *t = NULL;
-	pond_error err = POND_ERROR_INIT;
-	if (pond_table_load(&t, f->lake, &f->id, &err) != 0)
-		fprintf(stderr, "    load: %s\n", err.msg);
-	return t;
-}
-
 /* "name:type[?]" for each top-level field of the current schema, in order
  * ("?" for optional), joined by spaces. */
-static const char *describe(fixture *f)
+static const char *describe(table_fixture *f)
 {
-	pond_table *t = load(f);
+	pond_table *t = fx_load(f);
 	if (!t)
 		return NULL;
 	const pond_iceberg_schema *s = pond_iceberg_metadata_current_schema(t->metadata);
@@ -118,9 +70,9 @@ static const char *describe(fixture *f)
 	return out;
 }
 
-static int count_metadata_files(fixture *f)
+static int count_metadata_files(table_fixture *f)
 {
-	pond_table *t = load(f);
+	pond_table *t = fx_load(f);
 	if (!t)
 		return -1;
 	DIR *d = opendir(pond_arena_sprintf(f->a, "%s/metadata", t->metadata->location));
@@ -158,10 +110,10 @@ static void default_sql(pond_buf *sql, const pond_iceberg_field *fl)
  * files with the field-id schema map of the current schema (old files
  * resolve renamed columns by id and fill added ones with their default);
  * returns the first value as text. */
-static const char *read_back(fixture *f, const char *expr)
+static const char *read_back(table_fixture *f, const char *expr)
 {
 	pond_error err = POND_ERROR_INIT;
-	pond_table *t = load(f);
+	pond_table *t = fx_load(f);
 	pond_fileio *io = NULL;
 	pond_scan_plan *plan = NULL;
 	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
@@ -203,9 +155,9 @@ static const char *read_back(fixture *f, const char *expr)
 
 TEST(evolve_add_columns_top_level_and_nested_get_fresh_ids_and_defaults)
 {
-	fixture f;
-	CHECK(setup(&f, "sales.orders") == 0);
-	CHECK(create_from(&f, "select 1::bigint as id, 'a' as name") == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "sales.orders") == 0);
+	CHECK(fx_create(&f, "select 1::bigint as id, 'a' as name", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
 	pond_schema_change *c;
 	CHECK_OK(pond_schema_change_new(&c, &err), &err);
@@ -222,7 +174,7 @@ TEST(evolve_add_columns_top_level_and_nested_get_fresh_ids_and_defaults)
 	pond_schema_change_free(&c);
 	CHECK(c == NULL);
 
-	pond_table *t = load(&f);
+	pond_table *t = fx_load(&f);
 	CHECK(t != NULL);
 	const pond_iceberg_metadata *md = t->metadata;
 	CHECK_INT(md->nschemas, 2);
@@ -246,15 +198,15 @@ TEST(evolve_add_columns_top_level_and_nested_get_fresh_ids_and_defaults)
 	CHECK_STR(zip->initial_default, "\"00000\"");
 	CHECK(pond_iceberg_metadata_schema(md, 0) != NULL); /* the old schema stays */
 	pond_table_free(&t);
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(evolve_old_rows_read_the_default_and_renamed_columns_read_old_data_by_id)
 {
-	fixture f;
-	CHECK(setup(&f, "sales.orders") == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "sales.orders") == 0);
 	const char *q = "select range::bigint as id, 'n' || range as name from range(3)";
-	CHECK(create_from(&f, q) == 0);
+	CHECK(fx_create(&f, q, NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
 	pond_write_result r;
 	CHECK_OK(pond_table_append_query(f.lake, &f.id, q, NULL, &r, &err), &err);
@@ -284,14 +236,14 @@ TEST(evolve_old_rows_read_the_default_and_renamed_columns_read_old_data_by_id)
 	pond_schema_change_free(&c);
 	CHECK_STR(describe(&f), "1:id:long? 2:label:string? 4:qty:string?");
 	CHECK_STR(read_back(&f, "count(qty)::varchar"), "0");
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(evolve_widen_allows_only_the_spec_promotions)
 {
-	fixture f;
-	CHECK(setup(&f, "sales.orders") == 0);
-	CHECK(create_from(&f, "select 1::int as i, 1.5::float as x, 1.25::decimal(9,2) as d, 'x' as s") == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "sales.orders") == 0);
+	CHECK(fx_create(&f, "select 1::int as i, 1.5::float as x, 1.25::decimal(9,2) as d, 'x' as s", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
 	pond_schema_change *c;
 	CHECK_OK(pond_schema_change_new(&c, &err), &err);
@@ -319,13 +271,13 @@ TEST(evolve_widen_allows_only_the_spec_promotions)
 	CHECK_OK(pond_table_evolve_schema(f.lake, &f.id, c, &err), &err);
 	pond_schema_change_free(&c);
 	CHECK_STR(describe(&f), "1:i:long? 2:x:double? 3:d:decimal(18, 2)? 4:s:string?");
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(evolve_refusals_name_the_column_and_change_nothing)
 {
-	fixture f;
-	CHECK(setup(&f, "sales.orders") == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "sales.orders") == 0);
 	CHECK(create_with_identifier(&f) == 0);
 	pond_error err = POND_ERROR_INIT;
 	int files = count_metadata_files(&f);
@@ -376,13 +328,13 @@ TEST(evolve_refusals_name_the_column_and_change_nothing)
 	}
 	CHECK_INT(count_metadata_files(&f), files);
 	CHECK_STR(describe(&f), "1:id:long 2:name:string?");
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(evolve_reorders_columns_and_makes_a_required_column_optional)
 {
-	fixture f;
-	CHECK(setup(&f, "t") == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
 	CHECK(create_with_identifier(&f) == 0);
 	pond_error err = POND_ERROR_INIT;
 	pond_schema_change *c;
@@ -398,7 +350,7 @@ TEST(evolve_reorders_columns_and_makes_a_required_column_optional)
 	CHECK_STR(describe(&f), "3:a:int? 2:name:string? 4:b:int? 1:id:long");
 
 	/* a required column that is no identifier may become optional */
-	pond_table *t = load(&f);
+	pond_table *t = fx_load(&f);
 	CHECK(t != NULL);
 	CHECK_INT(pond_iceberg_metadata_current_schema(t->metadata)->nidentifier_field_ids, 1);
 	pond_table_free(&t);
@@ -413,7 +365,7 @@ TEST(evolve_reorders_columns_and_makes_a_required_column_optional)
 	CHECK_INT(pond_schema_change_move_first(c, "p.y"), 0);
 	CHECK_OK(pond_table_evolve_schema(f.lake, &f.id, c, &err), &err);
 	pond_schema_change_free(&c);
-	t = load(&f);
+	t = fx_load(&f);
 	CHECK(t != NULL);
 	const pond_iceberg_schema *s = pond_iceberg_metadata_current_schema(t->metadata);
 	const pond_iceberg_field *p = pond_iceberg_schema_find_name(s, "p");
@@ -434,19 +386,19 @@ TEST(evolve_reorders_columns_and_makes_a_required_column_optional)
 	CHECK_INT(pond_table_evolve_schema(f.lake, &f.id, c, &err), POND_EINVAL);
 	CHECK_STR(err.msg, "cannot move column \"p.x\" of main.t next to \"a\": they are in different structs");
 	pond_schema_change_free(&c);
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(evolve_apply_previews_without_committing)
 {
-	fixture f;
-	CHECK(setup(&f, "t") == 0);
-	CHECK(create_from(&f, "select 1 as a") == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(fx_create(&f, "select 1 as a", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
 	pond_schema_change *c;
 	CHECK_OK(pond_schema_change_new(&c, &err), &err);
 	CHECK_INT(pond_schema_change_add_column(c, NULL, "b", type_of(&f, "date"), false, "\"2024-01-31\"", NULL), 0);
-	pond_table *t = load(&f);
+	pond_table *t = fx_load(&f);
 	CHECK(t != NULL);
 	pond_iceberg_schema *s;
 	int32_t last;
@@ -463,7 +415,7 @@ TEST(evolve_apply_previews_without_committing)
 	CHECK_INT(pond_table_evolve_schema(f.lake, &f.id, c, &err), POND_EINVAL);
 	CHECK(strstr(err.msg, "does not fit column \"b\"") != NULL);
 	pond_schema_change_free(&c);
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(evolve_partition_field_text_parses_as_users_write_it)
@@ -509,10 +461,10 @@ TEST(evolve_partition_field_text_parses_as_users_write_it)
 
 /* Plans the current snapshot; counts files per spec id and checks their
  * partition tuples: spec 0 has none, others one value each. */
-static int plan_specs(fixture *f, int *spec0, int *spec_other, int32_t *days, size_t ndays)
+static int plan_specs(table_fixture *f, int *spec0, int *spec_other, int32_t *days, size_t ndays)
 {
 	pond_error err = POND_ERROR_INIT;
-	pond_table *t = load(f);
+	pond_table *t = fx_load(f);
 	pond_fileio *io = NULL;
 	pond_scan_plan *plan = NULL;
 	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
@@ -541,18 +493,18 @@ static int plan_specs(fixture *f, int *spec0, int *spec_other, int32_t *days, si
 
 TEST(evolve_partition_spec_add_day_then_remove_and_files_keep_their_spec)
 {
-	fixture f;
-	CHECK(setup(&f, "sales.orders") == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "sales.orders") == 0);
 	const char *q = "select range::bigint as id, 'r' || (range % 2) as region, "
 	                "timestamp '2024-01-01' + to_hours(range * 12) as ts from range(4)";
-	CHECK(create_from(&f, q) == 0);
+	CHECK(fx_create(&f, q, NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
 	pond_write_result r;
 	CHECK_OK(pond_table_append_query(f.lake, &f.id, q, NULL, &r, &err), &err);
 	pond_partition_field_def d;
 	CHECK_OK(pond_partition_field_parse(&d, "day(ts)", f.a, &err), &err);
 	CHECK_OK(pond_table_add_partition_field(f.lake, &f.id, &d, &err), &err);
-	pond_table *t = load(&f);
+	pond_table *t = fx_load(&f);
 	CHECK(t != NULL);
 	CHECK_INT(t->metadata->default_spec_id, 1);
 	CHECK_INT(t->metadata->last_partition_id, 1000);
@@ -601,7 +553,7 @@ TEST(evolve_partition_spec_add_day_then_remove_and_files_keep_their_spec)
 
 	/* remove by its term: the table is unpartitioned again (spec 0 reused) */
 	CHECK_OK(pond_table_remove_partition_field(f.lake, &f.id, "day(ts)", &err), &err);
-	t = load(&f);
+	t = fx_load(&f);
 	CHECK(t != NULL);
 	CHECK_INT(t->metadata->default_spec_id, 0);
 	CHECK_INT(t->metadata->nspecs, 2);
@@ -617,7 +569,7 @@ TEST(evolve_partition_spec_add_day_then_remove_and_files_keep_their_spec)
 	CHECK_OK(pond_partition_field_parse(&both[0], "region", f.a, &err), &err);
 	CHECK_OK(pond_partition_field_parse(&both[1], "bucket(16, id)", f.a, &err), &err);
 	CHECK_OK(pond_table_replace_partition_spec(f.lake, &f.id, both, 2, &err), &err);
-	t = load(&f);
+	t = fx_load(&f);
 	CHECK(t != NULL);
 	spec = pond_iceberg_metadata_default_spec(t->metadata);
 	CHECK_INT(spec->spec_id, 3);
@@ -632,7 +584,7 @@ TEST(evolve_partition_spec_add_day_then_remove_and_files_keep_their_spec)
 	CHECK_OK(pond_table_replace_partition_spec(f.lake, &f.id, both, 1, &err), &err);
 	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 5, 'r9'", NULL, &r, &err), &err);
 	CHECK_STR(read_back(&f, "count(*)::varchar || '/' || sum(id)"), "9/17");
-	t = load(&f);
+	t = fx_load(&f);
 	CHECK(t != NULL);
 	spec = pond_iceberg_metadata_default_spec(t->metadata);
 	CHECK_INT(spec->spec_id, 4);
@@ -640,7 +592,7 @@ TEST(evolve_partition_spec_add_day_then_remove_and_files_keep_their_spec)
 	CHECK_INT(spec->fields[0].field_id, 1002);
 	CHECK_INT(t->metadata->last_partition_id, 1002);
 	pond_table_free(&t);
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 /* Each writer process adds its own columns, one commit each; exits with
@@ -673,9 +625,9 @@ static int add_columns_child(const pond_project *p, const pond_table_ident *id, 
 
 TEST(evolve_two_processes_adding_columns_at_once_both_land)
 {
-	fixture f;
-	CHECK(setup(&f, "race.t") == 0);
-	CHECK(create_from(&f, "select 1 as id") == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "race.t") == 0);
+	CHECK(fx_create(&f, "select 1 as id", NULL) == 0);
 	pond_lake_close(&f.lake);
 	enum { WRITERS = 2, COLUMNS = 8 };
 	pid_t pids[WRITERS];
@@ -691,7 +643,7 @@ TEST(evolve_two_processes_adding_columns_at_once_both_land)
 	pond_error err = POND_ERROR_INIT;
 	CHECK_OK(pond_lake_open(&f.lake, f.project, NULL, &err), &err);
 	CHECK(all_ok);
-	pond_table *t = load(&f);
+	pond_table *t = fx_load(&f);
 	CHECK(t != NULL);
 	const pond_iceberg_schema *s = pond_iceberg_metadata_current_schema(t->metadata);
 	CHECK_INT(s->root->nfields, 1 + WRITERS * COLUMNS);
@@ -704,14 +656,14 @@ TEST(evolve_two_processes_adding_columns_at_once_both_land)
 		for (int i = 0; i < COLUMNS; i++)
 			CHECK(pond_iceberg_schema_find_name(s, pond_arena_sprintf(f.a, "w%d_%d", w, i)) != NULL);
 	pond_table_free(&t);
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(evolve_two_processes_adding_the_same_column_one_wins_one_gets_a_clear_error)
 {
-	fixture f;
-	CHECK(setup(&f, "race.t") == 0);
-	CHECK(create_from(&f, "select 1 as id") == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, "race.t") == 0);
+	CHECK(fx_create(&f, "select 1 as id", NULL) == 0);
 	pond_lake_close(&f.lake);
 	pid_t pids[2];
 	for (int w = 0; w < 2; w++)
@@ -730,5 +682,5 @@ TEST(evolve_two_processes_adding_the_same_column_one_wins_one_gets_a_clear_error
 	pond_error err = POND_ERROR_INIT;
 	CHECK_OK(pond_lake_open(&f.lake, f.project, NULL, &err), &err);
 	CHECK_STR(describe(&f), "1:id:int? 2:x:long?");
-	teardown(&f);
+	fx_teardown(&f);
 }

@@ -1,0 +1,121 @@
+/*
+ * The shared table-test fixture (fixture.h).
+ */
+#include "../test.h"
+#include "fixture.h"
+
+int fx_setup(table_fixture *f, const char *table)
+{
+	pond_error err = POND_ERROR_INIT;
+	memset(f, 0, sizeof(*f));
+	f->a = pond_arena_new();
+	const char *dir = pond_arena_sprintf(f->a, "%s/proj", pond_test_tmpdir());
+	if (pond_project_init(dir, "t", &err) || pond_project_load(&f->project, dir, &err) ||
+	    pond_lake_open(&f->lake, f->project, NULL, &err) || pond_table_ident_parse(&f->id, f->a, table, &err)) {
+		fprintf(stderr, "    setup: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+void fx_teardown(table_fixture *f)
+{
+	pond_lake_close(&f->lake);
+	pond_project_free(&f->project);
+	pond_arena_free(&f->a);
+}
+
+static int create(table_fixture *f, const char *query, const char *spec_json, const char *identity_col, bool append)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_iceberg_schema *schema;
+	pond_iceberg_partition_spec *spec = NULL;
+	pond_write_result r;
+	if (pond_engine_query_schema(pond_lake_engine(f->lake), query, f->a, &schema, &err) != 0)
+		goto fail;
+	if (spec_json) {
+		json_t *j;
+		int32_t next = POND_ICEBERG_PARTITION_FIELD_START;
+		if (pond_json_parse(&j, spec_json, strlen(spec_json), "spec", &err) != 0)
+			goto fail;
+		int rc = pond_iceberg_partition_spec_from_json(&spec, j, &next, f->a, "spec", &err);
+		json_decref(j);
+		if (rc)
+			goto fail;
+	} else if (identity_col) {
+		const pond_iceberg_field *src = pond_iceberg_schema_find_name(schema, identity_col);
+		spec = pond_arena_calloc(f->a, 1, sizeof(*spec));
+		spec->nfields = 1;
+		spec->fields = pond_arena_calloc(f->a, 1, sizeof(*spec->fields));
+		spec->fields[0] = (pond_iceberg_partition_field){src->id, 1000, identity_col, {POND_ICEBERG_IDENTITY, 0}};
+	}
+	if (pond_table_create(f->lake, &f->id, schema, spec, NULL, 0, NULL, &err) != 0 ||
+	    (append && pond_table_append_query(f->lake, &f->id, query, NULL, &r, &err) != 0))
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "    create: %s\n", err.msg);
+	return -1;
+}
+
+int fx_create(table_fixture *f, const char *query, const char *spec_json)
+{
+	return create(f, query, spec_json, NULL, false);
+}
+
+int fx_create_with(table_fixture *f, const char *query, const char *identity_col)
+{
+	return create(f, query, NULL, identity_col, true);
+}
+
+pond_table *fx_load(table_fixture *f)
+{
+	pond_table *t = NULL;
+	pond_error err = POND_ERROR_INIT;
+	if (pond_table_load(&t, f->lake, &f->id, &err) != 0)
+		fprintf(stderr, "    load: %s\n", err.msg);
+	return t;
+}
+
+const char *fx_query(table_fixture *f, const char *expr, int64_t snapshot_id)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_table *t = fx_load(f);
+	if (!t)
+		return "(load failed)";
+	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
+	so.has_snapshot_id = snapshot_id != 0;
+	so.snapshot_id = snapshot_id;
+	pond_buf sql = POND_BUF_INIT, q = POND_BUF_INIT;
+	const char *out = "(scan failed)";
+	char *v = NULL;
+	if (pond_table_scan_sql(&sql, f->lake, t, &so, &err) == 0) {
+		pond_buf_printf(&q, "select %s from (%s) t", expr, pond_buf_cstr(&sql));
+		out = pond_engine_query_string(pond_lake_engine(f->lake), pond_buf_cstr(&q), &v, &err) == 0
+		          ? pond_arena_strdup(f->a, v ? v : "NULL")
+		          : "(query failed)";
+	}
+	if (err.code)
+		fprintf(stderr, "    query: %s\n", err.msg);
+	pond_free(v);
+	pond_buf_dispose(&sql);
+	pond_buf_dispose(&q);
+	pond_table_free(&t);
+	return out;
+}
+
+const char *fx_summary(table_fixture *f, const char *key)
+{
+	pond_table *t = fx_load(f);
+	if (!t)
+		return NULL;
+	const pond_iceberg_snapshot *s = pond_iceberg_metadata_current_snapshot(t->metadata);
+	const char *v = NULL;
+	if (s && strcmp(key, "operation") == 0)
+		v = pond_arena_strdup(f->a, s->operation);
+	for (size_t i = 0; s && i < s->nsummary; i++)
+		if (strcmp(s->summary[i].key, key) == 0)
+			v = pond_arena_strdup(f->a, s->summary[i].value);
+	pond_table_free(&t);
+	return v;
+}
