@@ -25,6 +25,43 @@ static int detect_type_column(pond_catalog *cat, pond_error *err)
 	return 0;
 }
 
+/* The catalog schema, with the column types pyiceberg (SQLAlchemy) and
+ * Java's JdbcCatalog create; iceberg_type is Java's schema V1 column
+ * ('TABLE' or 'VIEW'). The same text for SQLite and PostgreSQL. */
+static const char *const create_sql[] = {
+	"CREATE TABLE IF NOT EXISTS iceberg_tables ("
+	"catalog_name VARCHAR(255) NOT NULL, "
+	"table_namespace VARCHAR(255) NOT NULL, "
+	"table_name VARCHAR(255) NOT NULL, "
+	"metadata_location VARCHAR(1000), "
+	"previous_metadata_location VARCHAR(1000), "
+	"iceberg_type VARCHAR(5), "
+	"PRIMARY KEY (catalog_name, table_namespace, table_name))",
+	"CREATE TABLE IF NOT EXISTS iceberg_namespace_properties ("
+	"catalog_name VARCHAR(255) NOT NULL, "
+	"namespace VARCHAR(255) NOT NULL, "
+	"property_key VARCHAR(255) NOT NULL, "
+	"property_value VARCHAR(1000) NOT NULL, "
+	"PRIMARY KEY (catalog_name, namespace, property_key))",
+};
+
+/* Creates the catalog tables if absent, in one transaction, after the
+ * backend's lock when it has one. */
+static int create_tables(pond_catalog *cat, pond_error *err)
+{
+	const pond__catalog_backend *b = cat->backend;
+	int rc = b->begin(cat->conn, err);
+	if (!rc && b->ddl_lock_sql)
+		rc = b->exec(cat->conn, b->ddl_lock_sql, NULL, 0, NULL, err);
+	for (size_t i = 0; !rc && i < sizeof(create_sql) / sizeof(create_sql[0]); i++)
+		rc = b->exec(cat->conn, create_sql[i], NULL, 0, NULL, err);
+	if (!rc)
+		rc = b->commit(cat->conn, err);
+	if (rc)
+		b->rollback(cat->conn);
+	return rc;
+}
+
 int pond_catalog_open(pond_catalog **out, const char *uri, const pond_catalog_options *opts,
                       pond_error *err)
 {
@@ -59,7 +96,7 @@ int pond_catalog_open(pond_catalog **out, const char *uri, const pond_catalog_op
 		rc = pond__catalog_sqlite_open(&cat->conn, path, opts->busy_timeout_ms, err);
 	}
 	if (rc == 0 && opts->create_tables)
-		rc = cat->backend->create_tables(cat->conn, err);
+		rc = create_tables(cat, err);
 	if (rc == 0)
 		rc = detect_type_column(cat, err);
 	if (rc) {

@@ -21,9 +21,10 @@ typedef struct pond__catalog_backend {
 	int (*begin)(void *conn, pond_error *err);
 	int (*commit)(void *conn, pond_error *err);
 	void (*rollback)(void *conn);
-	/* Creates the catalog tables if absent, safely against concurrent
-	 * openers. */
-	int (*create_tables)(void *conn, pond_error *err);
+	/* Run first in the transaction that creates the catalog tables, so
+	 * concurrent openers take turns (PostgreSQL's CREATE TABLE IF NOT
+	 * EXISTS races with itself); NULL when the backend needs none. */
+	const char *ddl_lock_sql;
 	void (*close)(void *conn);
 } pond__catalog_backend;
 

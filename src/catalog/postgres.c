@@ -151,40 +151,6 @@ static void pg_rollback(void *conn)
 	c->in_tx = false;
 }
 
-/* The same columns as the SQLite file and as Java and pyiceberg create. */
-static const char *const create_sql[] = {
-	/* CREATE TABLE IF NOT EXISTS races with itself in PostgreSQL (both
-	 * sessions insert into pg_type); a transaction-scoped advisory lock
-	 * makes concurrent openers take turns. */
-	"SELECT pg_advisory_xact_lock(7349012650091)",
-	"CREATE TABLE IF NOT EXISTS iceberg_tables ("
-	"catalog_name VARCHAR(255) NOT NULL, "
-	"table_namespace VARCHAR(255) NOT NULL, "
-	"table_name VARCHAR(255) NOT NULL, "
-	"metadata_location VARCHAR(1000), "
-	"previous_metadata_location VARCHAR(1000), "
-	"iceberg_type VARCHAR(5), "
-	"PRIMARY KEY (catalog_name, table_namespace, table_name))",
-	"CREATE TABLE IF NOT EXISTS iceberg_namespace_properties ("
-	"catalog_name VARCHAR(255) NOT NULL, "
-	"namespace VARCHAR(255) NOT NULL, "
-	"property_key VARCHAR(255) NOT NULL, "
-	"property_value VARCHAR(1000) NOT NULL, "
-	"PRIMARY KEY (catalog_name, namespace, property_key))",
-};
-
-static int pg_create_tables(void *conn, pond_error *err)
-{
-	int rc = pg_begin(conn, err);
-	for (size_t i = 0; !rc && i < sizeof(create_sql) / sizeof(create_sql[0]); i++)
-		rc = pg_exec(conn, create_sql[i], NULL, 0, NULL, err);
-	if (!rc)
-		rc = pg_commit(conn, err);
-	if (rc)
-		pg_rollback(conn);
-	return rc;
-}
-
 static void pg_close(void *conn)
 {
 	pg_conn *c = conn;
@@ -228,11 +194,14 @@ int pond__catalog_postgres_open(void **out, const char *url, pond_error *err)
 
 const pond__catalog_backend pond__catalog_postgres = {
 	.name = "postgresql",
+	/* CREATE TABLE IF NOT EXISTS races with itself in PostgreSQL (both
+	 * sessions insert into pg_type); a transaction-scoped advisory lock
+	 * makes concurrent openers take turns. */
+	.ddl_lock_sql = "SELECT pg_advisory_xact_lock(7349012650091)",
 	.exec = pg_exec,
 	.query = pg_query,
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
-	.create_tables = pg_create_tables,
 	.close = pg_close,
 };

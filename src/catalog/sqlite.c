@@ -138,37 +138,6 @@ static void sqlite_rollback(void *conn)
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* Column types as pyiceberg (SQLAlchemy) and Java create them; iceberg_type
- * is Java's schema V1 column ('TABLE' or 'VIEW'). */
-static const char *const create_sql[] = {
-	"CREATE TABLE IF NOT EXISTS iceberg_tables ("
-	"catalog_name VARCHAR(255) NOT NULL, "
-	"table_namespace VARCHAR(255) NOT NULL, "
-	"table_name VARCHAR(255) NOT NULL, "
-	"metadata_location VARCHAR(1000), "
-	"previous_metadata_location VARCHAR(1000), "
-	"iceberg_type VARCHAR(5), "
-	"PRIMARY KEY (catalog_name, table_namespace, table_name))",
-	"CREATE TABLE IF NOT EXISTS iceberg_namespace_properties ("
-	"catalog_name VARCHAR(255) NOT NULL, "
-	"namespace VARCHAR(255) NOT NULL, "
-	"property_key VARCHAR(255) NOT NULL, "
-	"property_value VARCHAR(1000) NOT NULL, "
-	"PRIMARY KEY (catalog_name, namespace, property_key))",
-};
-
-static int sqlite_create_tables(void *conn, pond_error *err)
-{
-	int rc = sqlite_begin(conn, err);
-	for (size_t i = 0; !rc && i < sizeof(create_sql) / sizeof(create_sql[0]); i++)
-		rc = sqlite_exec(conn, create_sql[i], NULL, 0, NULL, err);
-	if (!rc)
-		rc = sqlite_commit(conn, err);
-	if (rc)
-		sqlite_rollback(conn);
-	return rc;
-}
-
 static void sqlite_close(void *conn)
 {
 	sqlite_conn *c = conn;
@@ -219,6 +188,5 @@ const pond__catalog_backend pond__catalog_sqlite = {
 	.begin = sqlite_begin,
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
-	.create_tables = sqlite_create_tables,
 	.close = sqlite_close,
 };

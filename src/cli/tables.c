@@ -153,101 +153,100 @@ static int cmd_tables(int argc, char **argv)
 
 /* ---- pond show / pond history ---- */
 
-static int load_named(pond_lake *lake, const char *name, pond_arena *a, pond_table **t, pond_error *err)
+/* Runs body on the table a command names (its one argument), in the
+ * project; handles options, opening and errors for both commands. */
+static int with_table(const cli_command *cmd, int argc, char **argv,
+                      int (*body)(const pond_table *t, bool as_json, pond_error *err))
 {
+	bool as_json = false;
+	int rc = parse_json_flag(cmd, argc, argv, &as_json, 1, 1);
+	if (rc >= 0)
+		return rc;
+	pond_error err = POND_ERROR_INIT;
+	pond_project *p;
+	pond_lake *lake;
+	if (cli_open_project(&p, &lake, NULL, &err) != 0)
+		return cli_fail(&err);
+	pond_arena *a = pond_arena_new();
+	pond_table *t = NULL;
 	pond_table_ident id;
-	int rc = pond_table_ident_parse(&id, a, name, err);
-	return rc ? rc : pond_table_load(t, lake, &id, err);
+	rc = a ? pond_table_ident_parse(&id, a, argv[optind], &err) : pond_error_set(&err, POND_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = pond_table_load(&t, lake, &id, &err);
+	if (rc == 0)
+		rc = body(t, as_json, &err);
+	pond_table_free(&t);
+	pond_arena_free(&a);
+	cli_close_project(&p, &lake);
+	return rc ? cli_fail(&err) : EXIT_OK;
+}
+
+static int show_table(const pond_table *t, bool as_json, pond_error *err)
+{
+	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
+	return cli_inspect_metadata(t->metadata_location, &so, as_json, false, err);
 }
 
 static int cmd_show(int argc, char **argv)
 {
-	bool as_json = false;
-	int rc = parse_json_flag(&cli_show_command, argc, argv, &as_json, 1, 1);
-	if (rc >= 0)
-		return rc;
-	pond_error err = POND_ERROR_INIT;
-	pond_project *p;
-	pond_lake *lake;
-	if (cli_open_project(&p, &lake, NULL, &err) != 0)
-		return cli_fail(&err);
-	pond_arena *a = pond_arena_new();
-	pond_table *t = NULL;
-	rc = load_named(lake, argv[optind], a, &t, &err);
-	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
-	if (rc == 0)
-		rc = cli_inspect_metadata(t->metadata_location, &so, as_json, false, &err);
-	pond_table_free(&t);
-	pond_arena_free(&a);
-	cli_close_project(&p, &lake);
-	return rc ? cli_fail(&err) : EXIT_OK;
+	return with_table(&cli_show_command, argc, argv, show_table);
+}
+
+static json_t *history_json(const pond_iceberg_metadata *md)
+{
+	json_t *rows = json_array();
+	for (size_t i = 0; i < md->nsnapshots; i++) {
+		const pond_iceberg_snapshot *s = &md->snapshots[i];
+		json_t *refs = json_array();
+		for (size_t r = 0; r < md->nrefs; r++)
+			if (md->refs[r].snapshot_id == s->snapshot_id)
+				json_array_append_new(refs, json_string(md->refs[r].name));
+		char when[40];
+		pond_time_format_ms(when, s->timestamp_ms);
+		json_array_append_new(
+			rows, json_pack("{s:I,s:o,s:I,s:s,s:s,s:o,s:o,s:o,s:b,s:o}", "snapshot_id", (json_int_t)s->snapshot_id,
+			                "parent_snapshot_id", s->has_parent ? json_integer(s->parent_snapshot_id) : json_null(),
+			                "sequence_number", (json_int_t)s->sequence_number, "committed_at", when, "operation",
+			                s->operation ? s->operation : "", "added_records", count_json(summary_of(s, "added-records")),
+			                "deleted_records", count_json(summary_of(s, "deleted-records")), "total_records",
+			                count_json(summary_of(s, "total-records")), "current",
+			                s->snapshot_id == md->current_snapshot_id, "refs", refs));
+	}
+	return rows;
+}
+
+static int history_table(const pond_table *t, bool as_json, pond_error *err)
+{
+	json_t *rows = history_json(t->metadata);
+	if (as_json)
+		return print_json(rows, err);
+	printf("%-20s %-24s %-10s %10s %10s %12s  %s\n", "snapshot", "committed at", "operation", "added", "deleted",
+	       "total", "refs");
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r) {
+		pond_buf refs = POND_BUF_INIT;
+		size_t k;
+		json_t *ref;
+		json_array_foreach(json_object_get(r, "refs"), k, ref)
+			pond_buf_printf(&refs, "%s%s", k ? ", " : "", json_string_value(ref));
+		printf("%-20lld %-24s %-10s %10lld %10lld %12lld  %s\n",
+		       (long long)json_integer_value(json_object_get(r, "snapshot_id")),
+		       json_string_value(json_object_get(r, "committed_at")), json_string_value(json_object_get(r, "operation")),
+		       (long long)json_integer_value(json_object_get(r, "added_records")),
+		       (long long)json_integer_value(json_object_get(r, "deleted_records")),
+		       (long long)json_integer_value(json_object_get(r, "total_records")), pond_buf_cstr(&refs));
+		pond_buf_dispose(&refs);
+	}
+	if (t->metadata->nsnapshots == 0)
+		printf("no snapshots yet: the table is empty\n");
+	json_decref(rows);
+	return 0;
 }
 
 static int cmd_history(int argc, char **argv)
 {
-	bool as_json = false;
-	int rc = parse_json_flag(&cli_history_command, argc, argv, &as_json, 1, 1);
-	if (rc >= 0)
-		return rc;
-	pond_error err = POND_ERROR_INIT;
-	pond_project *p;
-	pond_lake *lake;
-	if (cli_open_project(&p, &lake, NULL, &err) != 0)
-		return cli_fail(&err);
-	pond_arena *a = pond_arena_new();
-	pond_table *t = NULL;
-	rc = load_named(lake, argv[optind], a, &t, &err);
-	if (rc == 0) {
-		const pond_iceberg_metadata *md = t->metadata;
-		json_t *rows = json_array();
-		for (size_t i = 0; i < md->nsnapshots; i++) {
-			const pond_iceberg_snapshot *s = &md->snapshots[i];
-			json_t *refs = json_array();
-			for (size_t r = 0; r < md->nrefs; r++)
-				if (md->refs[r].snapshot_id == s->snapshot_id)
-					json_array_append_new(refs, json_string(md->refs[r].name));
-			char when[40];
-			pond_time_format_ms(when, s->timestamp_ms);
-			json_array_append_new(
-				rows, json_pack("{s:I,s:o,s:I,s:s,s:s,s:o,s:o,s:o,s:b,s:o}", "snapshot_id", (json_int_t)s->snapshot_id,
-				                "parent_snapshot_id", s->has_parent ? json_integer(s->parent_snapshot_id) : json_null(),
-				                "sequence_number", (json_int_t)s->sequence_number, "committed_at", when, "operation",
-				                s->operation ? s->operation : "", "added_records", count_json(summary_of(s, "added-records")),
-				                "deleted_records", count_json(summary_of(s, "deleted-records")), "total_records",
-				                count_json(summary_of(s, "total-records")), "current",
-				                s->snapshot_id == md->current_snapshot_id, "refs", refs));
-		}
-		if (as_json) {
-			rc = print_json(rows, &err);
-		} else {
-			size_t i;
-			json_t *r;
-			printf("%-20s %-24s %-10s %10s %10s %12s  %s\n", "snapshot", "committed at", "operation", "added",
-			       "deleted", "total", "refs");
-			json_array_foreach(rows, i, r) {
-				pond_buf refs = POND_BUF_INIT;
-				size_t k;
-				json_t *ref;
-				json_array_foreach(json_object_get(r, "refs"), k, ref)
-					pond_buf_printf(&refs, "%s%s", k ? ", " : "", json_string_value(ref));
-				printf("%-20lld %-24s %-10s %10lld %10lld %12lld  %s\n",
-				       (long long)json_integer_value(json_object_get(r, "snapshot_id")),
-				       json_string_value(json_object_get(r, "committed_at")),
-				       json_string_value(json_object_get(r, "operation")),
-				       (long long)json_integer_value(json_object_get(r, "added_records")),
-				       (long long)json_integer_value(json_object_get(r, "deleted_records")),
-				       (long long)json_integer_value(json_object_get(r, "total_records")), pond_buf_cstr(&refs));
-				pond_buf_dispose(&refs);
-			}
-			if (md->nsnapshots == 0)
-				printf("no snapshots yet: the table is empty\n");
-			json_decref(rows);
-		}
-	}
-	pond_table_free(&t);
-	pond_arena_free(&a);
-	cli_close_project(&p, &lake);
-	return rc ? cli_fail(&err) : EXIT_OK;
+	return with_table(&cli_history_command, argc, argv, history_table);
 }
 
 const cli_command cli_tables_command = {
