@@ -54,6 +54,8 @@ int pond_engine_open(pond_engine **out, const pond_engine_options *opts, pond_er
 	/* Iceberg's time transforms and timestamptz values are in UTC; the
 	 * session zone must not depend on the machine's. */
 	int rc = pond_engine_exec(e, "SET TimeZone = 'UTC'", err);
+	if (rc == 0)
+		rc = pond__engine_register_functions(e, err);
 	if (rc) {
 		pond_engine_close(&e);
 		return pond_error_prefix(err, "could not set up the SQL engine");

@@ -18,4 +18,7 @@ struct pond_engine {
 int pond__engine_run_prepared(pond_engine *e, duckdb_prepared_statement stmt, pond_result **out,
                               pond_error *err);
 
+/* Registers pond's SQL functions (pond_bucket) on the connection. */
+int pond__engine_register_functions(pond_engine *e, pond_error *err);
+
 #endif

@@ -132,6 +132,20 @@ static int partition_expr(const char **out, const pond_iceberg_partition_field *
 	case POND_ICEBERG_HOUR:
 		*out = pond_arena_sprintf(a, "CAST(floor(%s / 3600000000.0) AS INTEGER)", pond_arena_sprintf(a, ts_us, c));
 		break;
+	case POND_ICEBERG_BUCKET:
+		/* pond_bucket is the engine's Murmur3 bucket function. A decimal is
+		 * hashed by its unscaled value: DuckDB prints exactly `scale`
+		 * fraction digits, so dropping the point gives it exactly. */
+		if (t == POND_ICEBERG_DECIMAL)
+			*out = pond_arena_sprintf(a, "pond_bucket(CAST(replace(CAST(%s AS VARCHAR), '.', '') AS HUGEINT), %d)", c,
+			                          pf->transform.param);
+		else if (t == POND_ICEBERG_TIMESTAMP_NS || t == POND_ICEBERG_TIMESTAMPTZ_NS)
+			*out = NULL;  /* not supported: falls to the error below */
+		else
+			*out = pond_arena_sprintf(a, "pond_bucket(%s, %d)", c, pf->transform.param);
+		if (*out)
+			break;
+		goto unsupported;
 	case POND_ICEBERG_TRUNCATE:
 		if (t == POND_ICEBERG_INT || t == POND_ICEBERG_LONG) {
 			int w = pf->transform.param;
@@ -142,8 +156,9 @@ static int partition_expr(const char **out, const pond_iceberg_partition_field *
 			*out = pond_arena_sprintf(a, "substring(%s, 1, %d)", c, pf->transform.param);
 			break;
 		}
-		/* fall through */
-	default: {
+		goto unsupported;
+	default:
+	unsupported: {
 		char name[32];
 		pond_iceberg_transform_format(name, pf->transform);
 		return pond_error_set(err, POND_EUNSUPPORTED, "writing to partition field \"%s\" (%s) is not supported yet",

@@ -255,3 +255,24 @@ TEST(engine_reports_progress_during_execution)
 	CHECK(progress_calls > 0);
 	pond_engine_close(&e);
 }
+
+TEST(pond_bucket_sql_function_matches_spec_vectors)
+{
+	pond_engine *e = open_engine();
+	CHECK(e != NULL);
+	/* Iceberg spec, Appendix B: the hash, masked to 31 bits (N = 2^31 - 1). */
+	char *row = first_row(e,
+		"select pond_bucket(34, 2147483647), pond_bucket(34::bigint, 2147483647), "
+		"pond_bucket('iceberg', 2147483647), pond_bucket(date '2017-11-16', 2147483647), "
+		"pond_bucket(timestamp '2017-11-16 22:31:08', 2147483647), "
+		"pond_bucket(uuid 'f79c3e09-677c-4bbd-a479-3f349cb785e7', 2147483647), "
+		"pond_bucket(1420::hugeint, 2147483647), pond_bucket('\\x00\\x01\\x02\\x03'::blob, 2147483647), "
+		"pond_bucket(null::int, 4)", POND_VALUE_TEXT);
+	CHECK(row != NULL);
+	CHECK_STR(row, "2017239379|2017239379|1210000089|1494153226|99539207|1488055340|1646729059|1958800441|<null>");
+	pond_free(row);
+	pond_error err = POND_ERROR_INIT;
+	CHECK_INT(pond_engine_exec(e, "select pond_bucket(1, 0)", &err), POND_ESQL);
+	CHECK(strstr(err.msg, "bucket count must be positive") != NULL);
+	pond_engine_close(&e);
+}
