@@ -24,6 +24,11 @@ int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *i
 	if (rc == 0 && !row.metadata_location)
 		rc = pond_error_set(err, POND_ECORRUPT, "table %s has no metadata location in the catalog",
 		                    pond_table_ident_format(a, id));
+	/* Other writers may record locations relative to a root (pyiceberg's
+	 * catalogs in the fixtures do): those are relative to the project. */
+	if (rc == 0 && row.metadata_location[0] != '/' && !strstr(row.metadata_location, "://") &&
+	    !(row.metadata_location = pond_arena_sprintf(a, "%s/%s", lake->project->root, row.metadata_location)))
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = pond_iceberg_metadata_load_file(&t->metadata, row.metadata_location, err);
 	if (rc) {
