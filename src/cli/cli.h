@@ -33,6 +33,12 @@ extern const cli_command cli_tables_command;
 extern const cli_command cli_show_command;
 extern const cli_command cli_history_command;
 extern const cli_command cli_rollback_command;
+extern const cli_command cli_generate_command;
+
+/* Generated data sets (generate.c). markets: prices.csv, fx.csv,
+ * dividends.csv and holdings.csv in dir. taxi: NYC yellow-taxi trips. */
+int cli_generate_markets(const char *dir, int64_t *price_rows, pond_error *err);
+int cli_generate_taxi(const char *path, int64_t rows, bool ndjson, uint64_t seed, pond_error *err);
 extern const cli_command cli_inspect_command;
 extern const cli_command cli_ingest_command;
 

@@ -14,6 +14,7 @@ const cli_command *const cli_commands[] = {
 	&cli_history_command,
 	&cli_rollback_command,
 	&cli_demo_command,
+	&cli_generate_command,
 	&cli_inspect_command,
 	&cli_help_command,
 	NULL,
