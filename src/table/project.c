@@ -15,7 +15,7 @@
 /* Every top-level key of pond.yml; the layers that read the others (the
  * pipelines, the server) add theirs here. */
 static const char *const project_keys[] = {
-	"name", "warehouse", "catalog", "catalog_name", "storage", "pipelines", "server", "defaults", NULL,
+	"name", "warehouse", "catalog", "catalog_name", "storage", "pipelines", "server", "defaults", "models", NULL,
 };
 
 static bool is_url(const char *s)

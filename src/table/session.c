@@ -8,7 +8,7 @@
  * Table names are found with the SQL lexer, not a full parser: a dotted
  * name anywhere, or a bare name after FROM, JOIN, INTO, TABLE, UPDATE,
  * DESCRIBE or SUMMARIZE (or after a comma in a FROM list), that the
- * catalog knows.
+ * catalog knows as a table or as a pond view (session_views.c).
  */
 #include "session_internal.h"
 
@@ -174,7 +174,9 @@ int pond__session_find_refs(pond_session *s, const pond_sql_token *toks, size_t 
 		bool exists = false;
 		if ((rc = pond_catalog_table_exists(s->lake->catalog, &r.id.ns, r.id.name, &exists, err)) != 0)
 			break;
-		if (!exists)
+		if (!exists && (rc = pond__session_view_sql(s, &r.id, a, &r.view_sql, err)) != 0)
+			break;
+		if (!exists && !r.view_sql)
 			continue;
 		size_t after = parse_at_clause(toks, n, next, &r, a, err, &rc);
 		const pond_sql_token *last = &toks[after - 1];

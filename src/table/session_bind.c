@@ -335,9 +335,12 @@ int pond__session_bind(pond_session *s, const char *statement, pond_arena *a, co
 	pond_buf_dispose(&out);
 	if (!text)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	bool single = nrefs == 1 && is_select(toks, n);
+	/* Inside a pond view no filter applies: the DuckDB view of a table
+	 * must show all its rows to whatever else reads it. */
+	bool single = s->view_depth == 0 && nrefs == 1 && is_select(toks, n) && !refs[0].view_sql;
 	for (size_t i = 0; i < nrefs && rc == 0; i++)
-		rc = bind_ref(s, text, &refs[i], single, a, files_kept, err);
+		rc = refs[i].view_sql ? pond__session_bind_view(s, &refs[i], a, err)
+		                      : bind_ref(s, text, &refs[i], single, a, files_kept, err);
 	*rewritten = text;
 	return rc;
 }

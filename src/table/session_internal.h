@@ -21,6 +21,7 @@ typedef struct session_ref {
 	int64_t at_snapshot;
 	const char *at_ref;
 	int64_t at_ms;
+	const char *view_sql;     /* a pond view (session_views.c): its SELECT */
 } session_ref;
 
 /* A view bound in DuckDB for a catalog table. */
@@ -35,6 +36,8 @@ struct pond_session {
 	pond_lake *lake;
 	pond_arena *arena;
 	session_view *views;      /* malloc'd, freed at close */
+	int view_depth;           /* pond views being bound, inside each other */
+	bool has_views_table;     /* pond_views was seen in the catalog database */
 };
 
 int pond__session_tokens(const char *text, pond_arena *a, pond_sql_token **out, size_t *n, pond_error *err);
@@ -49,6 +52,11 @@ void pond__session_free_views(pond_session *s);
 /* ALTER TABLE id ... with toks[i] the first token after the table name. */
 int pond__session_alter(pond_session *s, const pond_sql_token *toks, size_t n, size_t i, pond_arena *a,
                         const pond_table_ident *id, const char **message, pond_error *err);
+/* A pond view's SELECT (*sql NULL when id is not a view). */
+int pond__session_view_sql(pond_session *s, const pond_table_ident *id, pond_arena *a, const char **sql,
+                           pond_error *err);
+/* Binds what a pond view reads and defines it in DuckDB. */
+int pond__session_bind_view(pond_session *s, const session_ref *r, pond_arena *a, pond_error *err);
 int pond__session_write(pond_session *s, const char *statement, pond_arena *a, bool *handled, const char **message,
                         pond_error *err);
 
