@@ -9,6 +9,7 @@ const cli_command *const cli_commands[] = {
 	&cli_init_command,
 	&cli_sql_command,
 	&cli_ingest_command,
+	&cli_export_command,
 	&cli_transform_command, &cli_test_command, &cli_lineage_command,
 	&cli_tables_command,
 	&cli_show_command,

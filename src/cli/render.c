@@ -2,12 +2,15 @@
  * Rendering query results: an aligned box table for terminals (wide
  * columns truncated, the middle of long results elided, a row-count
  * footer, NULL shown distinctly), and csv, tsv, json, ndjson and markdown
- * for files and pipes. Rows stream through; only the table format keeps
- * rows, and at most max_rows of them.
+ * for files and pipes (csv, json and ndjson rows are the export layer's,
+ * shared with pond export). Rows stream through; only the table format
+ * keeps rows, and at most max_rows of them.
  */
 #include "cli.h"
 
 #include <string.h>
+
+#include "pond/export.h"
 
 static const struct { const char *name; cli_format format; } format_names[] = {
 	{"table", CLI_FORMAT_TABLE}, {"csv", CLI_FORMAT_CSV}, {"tsv", CLI_FORMAT_TSV},
@@ -42,22 +45,16 @@ typedef struct {
 	int64_t rows;
 } render_state;
 
-static void csv_cell(pond_buf *line, const char *s, size_t len)
+/* CSV, JSON and NDJSON are written by the export layer's row writers, so
+ * `pond sql -f csv` and `pond export --csv` give the same text. */
+static bool shared_format(cli_format f, pond_export_format *out)
 {
-	bool quote = len > 0 && (s[0] == ' ' || s[len - 1] == ' ');
-	for (size_t i = 0; i < len && !quote; i++)
-		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-	if (!quote) {
-		pond_buf_put(line, s, len);
-		return;
+	switch (f) {
+	case CLI_FORMAT_CSV: *out = POND_EXPORT_CSV; return true;
+	case CLI_FORMAT_JSON: *out = POND_EXPORT_JSON; return true;
+	case CLI_FORMAT_NDJSON: *out = POND_EXPORT_NDJSON; return true;
+	default: return false;
 	}
-	pond_buf_putc(line, '"');
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"')
-			pond_buf_putc(line, '"');
-		pond_buf_putc(line, s[i]);
-	}
-	pond_buf_putc(line, '"');
 }
 
 static void tsv_cell(pond_buf *line, const char *s, size_t len)
@@ -88,7 +85,7 @@ static void markdown_cell(pond_buf *line, const char *s, size_t len)
 static void put_text_cell(render_state *st, const char *s, size_t len)
 {
 	switch (st->opts->format) {
-	case CLI_FORMAT_CSV: csv_cell(&st->line, s, len); break;
+	case CLI_FORMAT_CSV: pond_export_csv_field(&st->line, s, len); break;
 	case CLI_FORMAT_MARKDOWN: markdown_cell(&st->line, s, len); break;
 	default: tsv_cell(&st->line, s, len); break;
 	}
@@ -97,8 +94,11 @@ static void put_text_cell(render_state *st, const char *s, size_t len)
 static void put_header(render_state *st)
 {
 	cli_format f = st->opts->format;
-	if (f == CLI_FORMAT_JSON || f == CLI_FORMAT_NDJSON)
+	pond_export_format shared;
+	if (shared_format(f, &shared)) {
+		pond_export_text_header(&st->line, shared, st->result);
 		return;
+	}
 	const char *sep = f == CLI_FORMAT_CSV ? "," : f == CLI_FORMAT_TSV ? "\t" : " | ";
 	if (f == CLI_FORMAT_MARKDOWN)
 		pond_buf_puts(&st->line, "| ");
@@ -119,26 +119,17 @@ static void put_header(render_state *st)
 static void put_row(render_state *st, duckdb_data_chunk chunk, idx_t row)
 {
 	cli_format f = st->opts->format;
-	bool json = f == CLI_FORMAT_JSON || f == CLI_FORMAT_NDJSON;
-	const char *sep = f == CLI_FORMAT_CSV ? "," : f == CLI_FORMAT_TSV ? "\t" : " | ";
-	if (f == CLI_FORMAT_JSON)
-		pond_buf_puts(&st->line, st->rows == 0 ? "[\n" : ",\n");
-	if (json)
-		pond_buf_putc(&st->line, '{');
+	pond_export_format shared;
+	if (shared_format(f, &shared)) {
+		pond_export_text_row(&st->line, &st->cell, shared, st->result, chunk, row, st->rows);
+		return;
+	}
+	const char *sep = f == CLI_FORMAT_TSV ? "\t" : " | ";
 	if (f == CLI_FORMAT_MARKDOWN)
 		pond_buf_puts(&st->line, "| ");
 	for (idx_t c = 0; c < st->ncols; c++) {
 		duckdb_vector v = duckdb_data_chunk_get_vector(chunk, c);
 		duckdb_logical_type t = pond_result_column_type(st->result, c);
-		if (json) {
-			if (c)
-				pond_buf_putc(&st->line, ',');
-			const char *name = pond_result_column_name(st->result, c);
-			pond_json_quote(&st->line, name, strlen(name));
-			pond_buf_putc(&st->line, ':');
-			pond_value_format(&st->line, v, t, row, POND_VALUE_JSON);
-			continue;
-		}
 		if (c)
 			pond_buf_puts(&st->line, sep);
 		pond_buf_clear(&st->cell);
@@ -147,12 +138,9 @@ static void put_row(render_state *st, duckdb_data_chunk chunk, idx_t row)
 			pond_buf_puts(&st->cell, "NULL");
 		put_text_cell(st, pond_buf_cstr(&st->cell), st->cell.len);
 	}
-	if (json)
-		pond_buf_putc(&st->line, '}');
 	if (f == CLI_FORMAT_MARKDOWN)
 		pond_buf_puts(&st->line, " |");
-	if (f != CLI_FORMAT_JSON)
-		pond_buf_putc(&st->line, '\n');
+	pond_buf_putc(&st->line, '\n');
 }
 
 static int flush_line(render_state *st, pond_error *err)
@@ -186,8 +174,9 @@ static int render_stream(render_state *st, pond_error *err)
 	}
 	if (rc < 0)
 		return rc;
-	if (st->opts->format == CLI_FORMAT_JSON)
-		pond_buf_puts(&st->line, st->rows == 0 ? "[]\n" : "\n]\n");
+	pond_export_format shared;
+	if (shared_format(st->opts->format, &shared))
+		pond_export_text_end(&st->line, shared, st->rows);
 	return flush_line(st, err);
 }
 
