@@ -250,16 +250,26 @@ static int load_yaml_nodes(pond_transform_graph *g, const char *folder, tf_kind 
 		n->path = files.paths[i];
 		const char *base = strrchr(n->path, '/');
 		n->name = pond_arena_strndup(g->arena, base + 1, strlen(base + 1) - 4);
-		if (table && table->kind == POND_YAML_SCALAR) {
-			n->refs = pond_arena_calloc(g->arena, 1, sizeof(tf_ref));
-			if (n->refs && pond_table_ident_parse(&n->refs[0].id, g->arena, table->value, &ignored) == 0 &&
-			    n->refs[0].id.ns.nlevels == 1) {
-				n->refs[0].name = pond_table_ident_format(g->arena, &n->refs[0].id);
-				n->refs[0].node = -1;
-				n->nrefs = 1;
+		/* The top level and each of sheets: a table: or a sql: (query:). */
+		const pond_yaml_node *sheets = pond_yaml_get(doc, "sheets");
+		size_t nparts = 1 + (sheets && sheets->kind == POND_YAML_SEQ ? sheets->count : 0);
+		n->refs = pond_arena_calloc(g->arena, nparts, sizeof(tf_ref));
+		n->queries = pond_arena_calloc(g->arena, nparts, sizeof(char *));
+		for (size_t k = 0; n->refs && n->queries && k < nparts; k++) {
+			const pond_yaml_node *part = k == 0 ? doc : sheets->items[k - 1];
+			const pond_yaml_node *pt = pond_yaml_get(part, "table");
+			const pond_yaml_node *ps = pond_yaml_get(part, "sql");
+			if (!ps)
+				ps = pond_yaml_get(part, "query");
+			tf_ref *r = &n->refs[n->nrefs];
+			if (pt && pt->kind == POND_YAML_SCALAR && pond_table_ident_parse(&r->id, g->arena, pt->value, &ignored) == 0 &&
+			    r->id.ns.nlevels == 1) {
+				r->name = pond_table_ident_format(g->arena, &r->id);
+				r->node = -1;
+				n->nrefs++;
+			} else if (ps && ps->kind == POND_YAML_SCALAR) {
+				n->queries[n->nqueries++] = ps->value;
 			}
-		} else if (sql && sql->kind == POND_YAML_SCALAR) {
-			n->sql = sql->value;
 		}
 	}
 	pond_free(files.paths);
@@ -286,13 +296,23 @@ static int resolve(pond_transform_graph *g, pond_lake *lake, size_t index, pond_
 {
 	tf_node *n = &g->nodes[index];
 	int rc = 0;
-	if (n->sql && !n->refs && (n->kind != TF_SOURCE)) {
-		if ((rc = tf_sql_refs(pond_lake_engine(lake), n->sql, n->path, g->arena, &n->refs, &n->nrefs, err)) != 0) {
-			if (n->kind != TF_EXPORT)
-				return rc;
-			pond_error_clear(err);  /* an export's own command reports its SQL */
-			n->nrefs = 0;
-		}
+	if (n->sql && (n->kind == TF_MODEL || n->kind == TF_CUSTOM_TEST) &&
+	    (rc = tf_sql_refs(pond_lake_engine(lake), n->sql, n->path, g->arena, &n->refs, &n->nrefs, err)) != 0)
+		return rc;
+	for (size_t q = 0; q < n->nqueries; q++) {
+		/* An export's own command reports its SQL's errors. */
+		tf_ref *more;
+		size_t nmore;
+		pond_error ignored = POND_ERROR_INIT;
+		if (tf_sql_refs(pond_lake_engine(lake), n->queries[q], n->path, g->arena, &more, &nmore, &ignored) != 0)
+			continue;
+		tf_ref *all = pond_arena_calloc(g->arena, n->nrefs + nmore + 1, sizeof(tf_ref));
+		if (!all)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		memcpy(all, n->refs, n->nrefs * sizeof(tf_ref));
+		memcpy(all + n->nrefs, more, nmore * sizeof(tf_ref));
+		n->refs = all;
+		n->nrefs += nmore;
 	}
 	for (size_t i = 0; i < n->nrefs; i++) {
 		tf_ref *r = &n->refs[i];

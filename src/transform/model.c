@@ -486,8 +486,9 @@ int tf_parse_settings(pond_transform_graph *g, tf_node *node, bool custom, pond_
 			if (is_setting && !canon) {
 				const char *near = near_key(word);
 				if (near) {
-					rc = bad(err, node, line, "unknown setting \"%s\"", word);
-					pond_error_set(err, POND_EINVAL, "%s (did you mean \"%s\"?)", err->msg, near);
+					char what[256];
+					snprintf(what, sizeof(what), "unknown setting \"%s\" (did you mean \"%s\"?)", word, near);
+					rc = bad(err, node, line, "%s", what);
 					break;
 				}
 			}

@@ -57,6 +57,8 @@ typedef struct tf_node {
 	tf_test *tests;
 	size_t ntests;
 	const char *attach;     /* custom test: the model named by "model:" */
+	const char **queries;   /* export: the sql: of its sheets (tables are refs) */
+	size_t nqueries;
 	tf_ref *refs;
 	size_t nrefs;
 	int *deps;              /* distinct nodes read */

@@ -10,7 +10,7 @@
 -- tests: not_null(ticker, day, close), unique(ticker, day),
 --        relationships(ticker, raw.tickers.ticker),
 --        expression(ret between -0.5 and 0.5) warn,
---        row_count(>= 1), freshness(day, 36500 days) severity: warn
+--        row_count(>= 1), freshness(day, 30 days) severity: warn
 select ticker, day, close,
        close / lag(close) over (partition by ticker order by day) - 1 as ret
 from staging.prices
