@@ -580,3 +580,27 @@ TEST(export_run_by_name_for_pipelines)
 	CHECK_MSG(strstr(err.msg, "exports/nope.yml does not exist"), "%s", err.msg);
 	teardown(&x);
 }
+
+TEST(export_parse_survives_every_failed_allocation)
+{
+	const char *yml = "format: xlsx\npath: out/r-{date}.xlsx\nsheets:\n"
+	                  "  - name: A\n    sql: select 1 as a\n    columns: {a: {format: \"0.00\", width: 9}}\n"
+	                  "    chart: {type: bar, x: a, y: [a, a], title: T}\n"
+	                  "  - name: B\n    table: marts.b\n";
+	int failures = 0;
+	for (long n = 1; n < 400; n++) {
+		pond_error err = POND_ERROR_INIT;
+		pond_arena *a = pond_arena_new();
+		CHECK(a);
+		pond_export *e = NULL;
+		pond_alloc_fail_at(n);
+		int rc = pond_export_parse(&e, "r", yml, strlen(yml), "exports/r.yml", a, &err);
+		pond_alloc_fail_at(0);
+		pond_arena_free(&a);
+		if (rc != 0) {
+			failures++;
+			CHECK_MSG(rc == POND_ENOMEM || strstr(err.msg, "memory"), "n=%ld: %d %s", n, rc, err.msg);
+		}
+	}
+	CHECK(failures > 0);  /* the hook reached the parser */
+}
