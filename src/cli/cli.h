@@ -41,6 +41,7 @@ int cli_generate_markets(const char *dir, int64_t *price_rows, pond_error *err);
 int cli_generate_taxi(const char *path, int64_t rows, bool ndjson, uint64_t seed, pond_error *err);
 extern const cli_command cli_inspect_command;
 extern const cli_command cli_ingest_command;
+extern const cli_command cli_run_command, cli_runs_command, cli_logs_command, cli_schedule_command;
 extern const cli_command cli_export_command;
 extern const cli_command cli_transform_command, cli_test_command, cli_lineage_command;
 
