@@ -286,7 +286,8 @@ static int add_dep(pond_transform_graph *g, tf_node *n, int dep, pond_error *err
 	int *deps = pond_arena_calloc(g->arena, n->ndeps + 1, sizeof(int));
 	if (!deps)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	memcpy(deps, n->deps, n->ndeps * sizeof(int));
+	if (n->ndeps)
+		memcpy(deps, n->deps, n->ndeps * sizeof(int));
 	deps[n->ndeps++] = dep;
 	n->deps = deps;
 	return 0;
@@ -309,8 +310,10 @@ static int resolve(pond_transform_graph *g, pond_lake *lake, size_t index, pond_
 		tf_ref *all = pond_arena_calloc(g->arena, n->nrefs + nmore + 1, sizeof(tf_ref));
 		if (!all)
 			return pond_error_set(err, POND_ENOMEM, "out of memory");
-		memcpy(all, n->refs, n->nrefs * sizeof(tf_ref));
-		memcpy(all + n->nrefs, more, nmore * sizeof(tf_ref));
+		if (n->nrefs)
+			memcpy(all, n->refs, n->nrefs * sizeof(tf_ref));
+		if (nmore)
+			memcpy(all + n->nrefs, more, nmore * sizeof(tf_ref));
 		n->refs = all;
 		n->nrefs += nmore;
 	}

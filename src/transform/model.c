@@ -298,7 +298,8 @@ static int add_tests(pond_transform_graph *g, tf_node *node, const char *value, 
 	tf_test *all = pond_arena_calloc(g->arena, node->ntests + n + 1, sizeof(*all));
 	if (!all)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	memcpy(all, node->tests, node->ntests * sizeof(*all));
+	if (node->ntests)
+		memcpy(all, node->tests, node->ntests * sizeof(*all));
 	for (size_t i = 0; i < n; i++) {
 		int rc = parse_test(g, node, items[i], line, &all[node->ntests], err);
 		if (rc)
@@ -364,8 +365,10 @@ static int apply(pond_transform_graph *g, tf_node *node, const char *key, const 
 		const char **all = pond_arena_calloc(a, node->ntags + n + 1, sizeof(char *));
 		if (!all)
 			return pond_error_set(err, POND_ENOMEM, "out of memory");
-		memcpy(all, node->tags, node->ntags * sizeof(char *));
-		memcpy(all + node->ntags, more, n * sizeof(char *));
+		if (node->ntags)
+			memcpy(all, node->tags, node->ntags * sizeof(char *));
+		if (n)
+			memcpy(all + node->ntags, more, n * sizeof(char *));
 		node->tags = all;
 		node->ntags += n;
 		return 0;
@@ -381,8 +384,10 @@ static int apply(pond_transform_graph *g, tf_node *node, const char *key, const 
 		const char **docs = pond_arena_calloc(a, node->ncolumns + n + 1, sizeof(char *));
 		if (!names || !docs)
 			return pond_error_set(err, POND_ENOMEM, "out of memory");
-		memcpy(names, node->column_names, node->ncolumns * sizeof(char *));
-		memcpy(docs, node->column_docs, node->ncolumns * sizeof(char *));
+		if (node->ncolumns)
+			memcpy(names, node->column_names, node->ncolumns * sizeof(char *));
+		if (node->ncolumns)
+			memcpy(docs, node->column_docs, node->ncolumns * sizeof(char *));
 		for (size_t i = 0; i < n; i++) {
 			size_t cut = strcspn(items[i], "=:");
 			if (!items[i][cut])

@@ -102,7 +102,8 @@ static void add_test(job *j, const pond_test_outcome *t)
 	pond_test_outcome *all = pond_arena_calloc(j->arena, j->m.ntests + 1, sizeof(*all));
 	if (!all)
 		return;
-	memcpy(all, j->m.tests, j->m.ntests * sizeof(*all));
+	if (j->m.ntests)
+		memcpy(all, j->m.tests, j->m.ntests * sizeof(*all));
 	all[j->m.ntests++] = *t;
 	j->m.tests = all;
 }
@@ -395,7 +396,8 @@ static int attach_custom_tests(sched *s, int *attached, pond_error *err)
 			int *more = pond_arena_calloc(s->result->arena, s->nwaits_for_me[other] + 1, sizeof(int));
 			if (!more)
 				return pond_error_set(err, POND_ENOMEM, "out of memory");
-			memcpy(more, s->waits_for_me[other], s->nwaits_for_me[other] * sizeof(int));
+			if (s->nwaits_for_me[other])
+				memcpy(more, s->waits_for_me[other], s->nwaits_for_me[other] * sizeof(int));
 			more[s->nwaits_for_me[other]++] = best;
 			s->waits_for_me[other] = more;
 		}
