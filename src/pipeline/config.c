@@ -331,7 +331,18 @@ static int parse_pipeline(cfg *c, const char *name, const pond_yaml_node *n, con
 	for (size_t i = 0; i < steps->count; i++)
 		if ((rc = parse_step(c, steps->items[i], sd, &p->steps[i])))
 			return rc;
-	return resolve_steps(c, steps, p);
+	if ((rc = resolve_steps(c, steps, p)))
+		return rc;
+	/* the YAML tree belongs to the project: keep copies */
+	const char **strs[] = {&p->name, &p->schedule, &p->timezone, &p->on_failure_webhook, &p->on_failure_command};
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (*strs[i] && !(*strs[i] = pond_arena_strdup(c->arena, *strs[i])))
+			return pond_error_set(c->err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < p->nsteps; i++)
+		if ((p->steps[i].arg && !(p->steps[i].arg = pond_arena_strdup(c->arena, p->steps[i].arg))) ||
+		    !(p->steps[i].name = pond_arena_strdup(c->arena, p->steps[i].name)))
+			return pond_error_set(c->err, POND_ENOMEM, "out of memory");
+	return 0;
 }
 
 static int cmp_pipeline(const void *a, const void *b)

@@ -9,7 +9,9 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "pond/export.h"
 #include "pond/ingest.h"
+#include "pond/transform.h"
 
 static void ingest_progress(int64_t rows, int64_t bytes, int64_t elapsed_ns, void *payload)
 {
@@ -48,10 +50,62 @@ static int run_ingest(pond_lake *lake, pond__job_ctx *ctx, pond_error *err)
 	return rc;
 }
 
-static int not_built(const pond__job_ctx *ctx, pond_error *err)
+/* Selectors: the step's argument, split on spaces ("+a tag:daily"); none: all. */
+static size_t split_selectors(char *text, const char **out, size_t max)
 {
-	return pond_error_set(err, POND_EUNSUPPORTED, "%s steps are not available in this build of pond",
-	                      pond_step_kind_name(ctx->at->step->kind));
+	size_t n = 0;
+	char *save = NULL;
+	for (char *tok = text ? strtok_r(text, " \t", &save) : NULL; tok && n < max; tok = strtok_r(NULL, " \t", &save))
+		out[n++] = tok;
+	return n;
+}
+
+static int run_transform(pond_lake *lake, pond__job_ctx *ctx, bool test_only, pond_error *err)
+{
+	char *arg = ctx->at->step->arg ? pond_strdup(ctx->at->step->arg) : NULL;
+	const char *select[32];
+	pond_transform_options o = POND_TRANSFORM_OPTIONS_INIT;
+	o.nselect = split_selectors(arg, select, 32);
+	o.select = o.nselect ? select : NULL;
+	o.cancel = ctx->cancel;
+	pond_transform_result res;
+	memset(&res, 0, sizeof(res));
+	int rc = test_only ? pond_transform_test(lake, &o, &res, err) : pond_transform_run(lake, &o, &res, err);
+	int64_t rows = 0;
+	for (size_t i = 0; i < res.nmodels; i++) {
+		const pond_model_outcome *m = &res.models[i];
+		rows += m->rows > 0 ? m->rows : 0;
+		pond_buf_printf(ctx->summary, "%s %s%s%s\n", m->name, pond_model_status_name(m->status), m->message ? ": " : "",
+		                m->message ? m->message : "");
+		for (size_t t = 0; t < m->ntests; t++)
+			pond_buf_printf(ctx->summary, "  test %s: %s\n", m->tests[t].name, pond_test_status_name(m->tests[t].status));
+	}
+	for (size_t t = 0; t < res.ntests; t++)
+		pond_buf_printf(ctx->summary, "test %s: %s\n", res.tests[t].name, pond_test_status_name(res.tests[t].status));
+	pond_buf_printf(ctx->summary, "%d ok, %d up to date, %d failed, %d blocked; tests: %d passed, %d warned, %d failed\n",
+	                res.ok, res.up_to_date, res.failed, res.blocked, res.tests_passed, res.tests_warned, res.tests_failed);
+	ctx->rows = test_only ? -1 : rows;
+	pond_transform_result_dispose(&res);
+	pond_free(arg);
+	return rc;
+}
+
+static int run_export(pond_lake *lake, pond__job_ctx *ctx, pond_error *err)
+{
+	pond_export_options o = POND_EXPORT_OPTIONS_INIT;
+	o.run_time_us = ctx->at->scheduled_ms ? ctx->at->scheduled_ms * 1000 : 0;
+	o.cancel = ctx->cancel;
+	pond_export_result res;
+	memset(&res, 0, sizeof(res));
+	int rc = pond_export_run(lake, ctx->at->step->arg, &o, &res, err);
+	if (rc == 0) {
+		ctx->rows = res.rows;
+		ctx->bytes = res.bytes;
+		pond_buf_printf(ctx->summary, "export %s: %" PRId64 " rows, %" PRId64 " bytes to %s\n", ctx->at->step->arg,
+		                res.rows, res.bytes, res.path ? res.path : "?");
+	}
+	pond_export_result_dispose(&res);
+	return rc;
 }
 
 int pond__job_run(pond_lake *lake, pond__job_ctx *ctx, pond_error *err)
@@ -60,10 +114,13 @@ int pond__job_run(pond_lake *lake, pond__job_ctx *ctx, pond_error *err)
 	case POND_STEP_INGEST:
 		return run_ingest(lake, ctx, err);
 	case POND_STEP_TRANSFORM:
+		return run_transform(lake, ctx, false, err);
 	case POND_STEP_TEST:
+		return run_transform(lake, ctx, true, err);
 	case POND_STEP_EXPORT:
+		return run_export(lake, ctx, err);
 	case POND_STEP_SHELL:
 		break;
 	}
-	return not_built(ctx, err);
+	return pond_error_set(err, POND_EINVAL, "shell steps do not run in process");
 }

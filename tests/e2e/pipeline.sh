@@ -63,6 +63,12 @@ pipelines:
       command: "echo \$POND_RUN_ID \$POND_FAILED_STEP > alert.txt"
     steps:
       - shell: "echo about to fail; exit 7"
+  full:
+    steps:
+      - ingest: nums
+      - transform: "+marts.big"
+      - test
+      - export: rep
   long:
     steps:
       - shell: "echo \$\$ > long.pid; sleep 30"
@@ -93,6 +99,15 @@ expect_exit "logs of one step" 0 "$POND" logs 1 greet
 expect_eq "one step's log" "$OUT" "hello e2e from load"
 expect_exit "logs of an unknown run" 1 "$POND" logs 99
 expect_exit "logs of an unknown step" 1 "$POND" logs 1 nope
+
+# --- every step kind: ingest, transform, test, export ---
+mkdir -p "$P/models/marts" "$P/exports"
+echo "select id, v from raw.nums where id > 1" > "$P/models/marts/big.sql"
+printf 'format: csv\npath: out/rep.csv\nsql: select * from marts.big order by id\n' > "$P/exports/rep.yml"
+expect_exit "run with transform, test and export steps" 0 "$POND" run full
+expect_contains "transform step built the model" "$OUT" "[full] transform | marts.big ok"
+expect_contains "export step wrote rows" "$OUT" "[full] export:rep success"
+expect_eq "export file" "$(cat "$P/out/rep.csv" 2>/dev/null | tr '\n' ' ')" "id,v 2,b 3,c "
 
 # --- exit codes ---
 expect_exit "run without a pipeline is a usage error" 2 "$POND" run
