@@ -12,7 +12,7 @@ PACKAGES=(
   libmicrohttpd-dev zlib1g-dev libzstd-dev libsnappy-dev libyaml-dev
   libxlsxwriter-dev
   ca-certificates curl bc util-linux
-  postgresql python3 python3-openpyxl
+  postgresql python3 python3-openpyxl tzdata
 )
 
 missing=()

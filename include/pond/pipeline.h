@@ -287,8 +287,9 @@ typedef struct pond_run_event {
 	const char *message;     /* may be NULL */
 } pond_run_event;
 
-/* Progress callback; called from the thread running the run (several runs:
- * several threads). Everything in the event is borrowed for the call. */
+/* Progress callback; called from the run's step threads, one call at a time
+ * per run (several runs: calls may overlap). Everything in the event is
+ * borrowed for the call. */
 typedef void (*pond_run_event_fn)(const pond_run_event *event, void *payload);
 
 typedef struct pond_run_options {
@@ -298,8 +299,9 @@ typedef struct pond_run_options {
 	pond_run_event_fn on_event;    /* optional */
 	void *event_payload;
 	const pond_clock *clock;       /* NULL: the system clock */
-	/* Becomes non-zero to stop: running steps get settings.grace_ms, then
-	 * are killed; the run ends `interrupted`. */
+	/* Becomes non-zero to stop: 1 lets running steps have settings.grace_ms,
+	 * then kills them; 2 or more kills them now. No further step starts;
+	 * the run ends `interrupted`. */
 	const volatile int *cancel;
 	const char *holder;            /* lease holder id; NULL: a fresh one */
 	bool wait_for_lease;           /* wait while another holder runs it (else fail) */
