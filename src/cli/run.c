@@ -109,9 +109,10 @@ static void print_event(const pond_run_event *e, void *payload)
 		fprintf(out, "%s run %" PRId64 " of %s started\n", now, e->run_id, e->pipeline);
 		break;
 	case POND_RUN_EVENT_STEP_STARTED:
-		fprintf(out, "%s [%s] %s started%s\n", now, e->pipeline, e->step, e->attempt > 1 ? " again" : "");
 		if (e->attempt > 1)
-			fprintf(out, "%s [%s] %s attempt %d\n", now, e->pipeline, e->step, e->attempt);
+			fprintf(out, "%s [%s] %s started (attempt %d)\n", now, e->pipeline, e->step, e->attempt);
+		else
+			fprintf(out, "%s [%s] %s started\n", now, e->pipeline, e->step);
 		break;
 	case POND_RUN_EVENT_STEP_OUTPUT:
 		fprintf(out, "%s [%s] %s | %s\n", now, e->pipeline, e->step, e->message);
