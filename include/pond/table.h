@@ -338,4 +338,31 @@ int pond_table_drop_branch(pond_lake *lake, const pond_table_ident *id, const ch
 int pond_table_list_refs(pond_iceberg_ref **out, size_t *nout, const pond_table *table, pond_arena *arena,
                          pond_error *err);
 
+/* ---- tables as JSON (describe.c) ------------------------------------------------- */
+
+/* For `pond tables --json`, `pond history --json` and the server's API.
+ * These read the catalog and metadata files only, never the engine, so a
+ * caller without DuckDB open passes a bare catalog (pond_catalog_open) or
+ * pond_lake_catalog(lake), and the project. */
+
+/* Loads a table as pond_table_load does, from a catalog. */
+int pond_table_load_catalog(pond_table **out, pond_catalog *catalog, const pond_project *project,
+                            const pond_table_ident *id, pond_error *err);
+/* The tables in parent (NULL: all namespaces) and below, as a new array of
+ * {"table", "records", "data_files", "bytes", "snapshots", "last_updated_ms"}
+ * (counts at the current snapshot); a table whose metadata cannot be read
+ * gets {"table", "error"}. */
+int pond_table_list_json(json_t **out, pond_catalog *catalog, const pond_project *project, const pond_ns *parent,
+                         pond_error *err);
+/* The snapshots, oldest first: {"snapshot_id", "parent_snapshot_id",
+ * "sequence_number", "committed_at", "operation", "added_records",
+ * "deleted_records", "total_records", "current", "refs"}. NULL when out of
+ * memory. */
+json_t *pond_table_history_json(const pond_iceberg_metadata *md);
+/* A table at a glance: name, locations, format version, uuid, current
+ * schema, default partition spec and sort order (Iceberg JSON), properties,
+ * refs, the current snapshot with its summary, and totals (records, data
+ * and delete files, bytes) from that summary. NULL when out of memory. */
+json_t *pond_table_describe_json(const pond_table *table);
+
 #endif

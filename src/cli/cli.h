@@ -44,6 +44,7 @@ extern const cli_command cli_ingest_command;
 extern const cli_command cli_run_command, cli_runs_command, cli_logs_command, cli_schedule_command;
 extern const cli_command cli_export_command;
 extern const cli_command cli_transform_command, cli_test_command, cli_lineage_command;
+extern const cli_command cli_serve_command;
 
 /* The table (commands.c); ends with NULL. */
 extern const cli_command *const cli_commands[];

@@ -18,6 +18,7 @@ const cli_command *const cli_commands[] = {
 	&cli_run_command, &cli_runs_command, &cli_logs_command, &cli_schedule_command,
 	&cli_demo_command,
 	&cli_generate_command,
+	&cli_serve_command,
 	&cli_inspect_command,
 	&cli_help_command,
 	NULL,

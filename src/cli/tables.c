@@ -34,20 +34,6 @@ static int parse_json_flag(const cli_command *cmd, int argc, char **argv, bool *
 	return -1;
 }
 
-static const char *summary_of(const pond_iceberg_snapshot *s, const char *key)
-{
-	for (size_t i = 0; s && i < s->nsummary; i++)
-		if (strcmp(s->summary[i].key, key) == 0)
-			return s->summary[i].value;
-	return NULL;
-}
-
-static json_t *count_json(const char *v)
-{
-	int64_t n;
-	return v && pond_str_to_i64(v, &n) ? json_integer(n) : json_null();
-}
-
 static int print_json(json_t *doc, pond_error *err)
 {
 	char *text = pond_json_dumps(doc, true);
@@ -60,40 +46,6 @@ static int print_json(json_t *doc, pond_error *err)
 }
 
 /* ---- pond tables ---- */
-
-static int list_tables(pond_lake *lake, const pond_ns *parent, pond_arena *a, json_t *out, pond_error *err)
-{
-	pond_catalog *cat = pond_lake_catalog(lake);
-	pond_ns *children;
-	size_t nchildren;
-	int rc = pond_catalog_list_namespaces(cat, parent, a, &children, &nchildren, err);
-	for (size_t i = 0; i < nchildren && rc == 0; i++) {
-		const char **names;
-		size_t n;
-		if ((rc = pond_catalog_list_tables(cat, &children[i], a, &names, &n, err)) != 0)
-			break;
-		for (size_t j = 0; j < n && rc == 0; j++) {
-			pond_table_ident id = {children[i], names[j]};
-			pond_table *t;
-			json_t *row = json_pack("{s:s}", "table", pond_table_ident_format(a, &id));
-			if (pond_table_load(&t, lake, &id, err) == 0) {
-				const pond_iceberg_snapshot *s = pond_iceberg_metadata_current_snapshot(t->metadata);
-				json_object_set_new(row, "records", count_json(s ? summary_of(s, "total-records") : "0"));
-				json_object_set_new(row, "data_files", count_json(s ? summary_of(s, "total-data-files") : "0"));
-				json_object_set_new(row, "bytes", count_json(s ? summary_of(s, "total-files-size") : "0"));
-				json_object_set_new(row, "snapshots", json_integer((json_int_t)t->metadata->nsnapshots));
-				json_object_set_new(row, "last_updated_ms", json_integer(t->metadata->last_updated_ms));
-				pond_table_free(&t);
-			} else {
-				json_object_set_new(row, "error", json_string(err->msg));
-			}
-			json_array_append_new(out, row);
-		}
-		if (rc == 0)
-			rc = list_tables(lake, &children[i], a, out, err);
-	}
-	return rc;
-}
 
 static void human_bytes(char out[32], int64_t b)
 {
@@ -119,14 +71,14 @@ static int cmd_tables(int argc, char **argv)
 	if (cli_open_project(&p, &lake, NULL, &err) != 0)
 		return cli_fail(&err);
 	pond_arena *a = pond_arena_new();
-	json_t *rows = json_array();
+	json_t *rows = NULL;
 	pond_ns parent, *pp = NULL;
 	if (optind < argc) {
 		rc = pond_ns_parse(&parent, a, argv[optind], &err);
 		pp = &parent;
 	}
 	if (rc == 0 || rc == -1)
-		rc = list_tables(lake, pp, a, rows, &err);
+		rc = pond_table_list_json(&rows, pond_lake_catalog(lake), p, pp, &err);
 	if (rc == 0 && as_json) {
 		rc = print_json(rows, &err);
 		rows = NULL;
@@ -192,32 +144,11 @@ static int cmd_show(int argc, char **argv)
 	return with_table(&cli_show_command, argc, argv, show_table);
 }
 
-static json_t *history_json(const pond_iceberg_metadata *md)
-{
-	json_t *rows = json_array();
-	for (size_t i = 0; i < md->nsnapshots; i++) {
-		const pond_iceberg_snapshot *s = &md->snapshots[i];
-		json_t *refs = json_array();
-		for (size_t r = 0; r < md->nrefs; r++)
-			if (md->refs[r].snapshot_id == s->snapshot_id)
-				json_array_append_new(refs, json_string(md->refs[r].name));
-		char when[40];
-		pond_time_format_ms(when, s->timestamp_ms);
-		json_array_append_new(
-			rows, json_pack("{s:I,s:o,s:I,s:s,s:s,s:o,s:o,s:o,s:b,s:o}", "snapshot_id", (json_int_t)s->snapshot_id,
-			                "parent_snapshot_id", s->has_parent ? json_integer(s->parent_snapshot_id) : json_null(),
-			                "sequence_number", (json_int_t)s->sequence_number, "committed_at", when, "operation",
-			                s->operation ? s->operation : "", "added_records", count_json(summary_of(s, "added-records")),
-			                "deleted_records", count_json(summary_of(s, "deleted-records")), "total_records",
-			                count_json(summary_of(s, "total-records")), "current",
-			                s->snapshot_id == md->current_snapshot_id, "refs", refs));
-	}
-	return rows;
-}
-
 static int history_table(const pond_table *t, bool as_json, pond_error *err)
 {
-	json_t *rows = history_json(t->metadata);
+	json_t *rows = pond_table_history_json(t->metadata);
+	if (!rows)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (as_json)
 		return print_json(rows, err);
 	printf("%-20s %-24s %-10s %10s %10s %12s  %s\n", "snapshot", "committed at", "operation", "added", "deleted",

@@ -1,0 +1,236 @@
+/*
+ * The HTTP transport: libmicrohttpd with a thread per connection (a
+ * handler may run a query for seconds; others keep being answered), a
+ * connection limit and an idle timeout. It collects the request (method,
+ * raw target, Authorization, body up to the limit) and hands it to
+ * pond_server_handle. Bodies over the limit are refused with 413 as soon
+ * as Content-Length says so, and requests without a valid token get 401
+ * before their body is read.
+ *
+ * libmicrohttpd percent-decodes paths and query values by default; an
+ * identity unescape callback keeps them raw so that pond_url_parse is the
+ * only decoder (an encoded '/' inside a table name stays in its segment).
+ */
+#include "server_internal.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+/* What one connection's current request has collected so far. */
+typedef struct conn_state {
+	pond_buf body;
+	bool too_large;
+	int64_t start_ns;
+} conn_state;
+
+static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	if (!pond_log_enabled(POND_LOG_DEBUG))
+		return;
+	char line[512];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	pond_debug("http: %s", line);
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, pond_http_response *resp)
+{
+	char *body = resp->body;
+	size_t len = resp->body_len;
+	resp->body = NULL;
+	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, pond_free);
+	if (!r) {
+		pond_free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (resp->allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+	if (resp->auth_challenge)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"pond\"");
+	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result queue_error(struct MHD_Connection *conn, int status, const char *message)
+{
+	pond_http_response resp = {0};
+	resp.status = status;
+	json_t *doc = json_pack("{s:s}", "error", message);
+	resp.body = doc ? pond_json_dumps(doc, false) : NULL;
+	json_decref(doc);
+	if (!resp.body)
+		return MHD_NO;
+	resp.body_len = strlen(resp.body);
+	resp.auth_challenge = status == 401;
+	return queue(conn, &resp);
+}
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	pond_buf *target = cls;
+	pond_buf_putc(target, target->len && strchr(target->ptr, '?') ? '&' : '?');
+	pond_buf_puts(target, key);
+	if (value) {
+		pond_buf_putc(target, '=');
+		pond_buf_puts(target, value);
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result answer(pond_server *srv, struct MHD_Connection *conn, const char *url, const char *method,
+                              conn_state *st)
+{
+	pond_buf target = POND_BUF_INIT;
+	pond_buf_puts(&target, url);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &target);
+	if (!pond_buf_ok(&target)) {
+		pond_buf_dispose(&target);
+		return queue_error(conn, 503, "out of memory");
+	}
+	pond_http_request req = {
+		.method = method,
+		.target = pond_buf_cstr(&target),
+		.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+		.body = st->body.ptr,
+		.body_len = st->body.len,
+	};
+	pond_http_response resp;
+	pond_server_handle(srv, &req, &resp);
+	pond_info("%s %s %d %.1f ms", method, url, resp.status, (double)(pond_time_mono_ns() - st->start_ns) / 1e6);
+	pond_buf_dispose(&target);
+	enum MHD_Result ret = queue(conn, &resp);
+	pond_http_response_dispose(&resp);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+	(void)version;
+	pond_server *srv = cls;
+	conn_state *st = *con_cls;
+	if (!st) {
+		/* Headers are in, the body is not: refuse early what will be refused. */
+		if (!(st = pond_calloc(1, sizeof(*st))))
+			return MHD_NO;
+		st->start_ns = pond_time_mono_ns();
+		*con_cls = st;
+		const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+		if (!pond_server_token_ok(srv->token, auth))
+			return queue_error(conn, 401,
+			                   auth ? "invalid token" : "this server needs a token: Authorization: Bearer TOKEN");
+		const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		int64_t n;
+		if (length && pond_str_to_i64(length, &n) && (uint64_t)n > srv->opts.max_body) {
+			st->too_large = true;
+			char msg[96];
+			snprintf(msg, sizeof(msg), "request body over the limit of %zu bytes", srv->opts.max_body);
+			return queue_error(conn, 413, msg);
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!st->too_large && st->body.len + *upload_data_size > srv->opts.max_body) {
+			st->too_large = true;
+			pond_buf_dispose(&st->body);
+		}
+		if (!st->too_large)
+			pond_buf_put(&st->body, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (st->too_large) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "request body over the limit of %zu bytes", srv->opts.max_body);
+		return queue_error(conn, 413, msg);
+	}
+	if (!pond_buf_ok(&st->body))
+		return queue_error(conn, 503, "out of memory");
+	return answer(srv, conn, url, method, st);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	conn_state *st = *con_cls;
+	if (st) {
+		pond_buf_dispose(&st->body);
+		pond_free(st);
+		*con_cls = NULL;
+	}
+}
+
+int srv_http_start(pond_server *srv, pond_error *err)
+{
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+	struct sockaddr *sa;
+	memset(&v4, 0, sizeof(v4));
+	memset(&v6, 0, sizeof(v6));
+	if (srv->addr.ipv6) {
+		v6.sin6_family = AF_INET6;
+		v6.sin6_port = htons(srv->addr.port);
+		inet_pton(AF_INET6, srv->addr.host, &v6.sin6_addr);
+		sa = (struct sockaddr *)&v6;
+	} else {
+		v4.sin_family = AF_INET;
+		v4.sin_port = htons(srv->addr.port);
+		inet_pton(AF_INET, srv->addr.host, &v4.sin_addr);
+		sa = (struct sockaddr *)&v4;
+	}
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
+	                 MHD_USE_ERROR_LOG | (srv->addr.ipv6 ? MHD_USE_IPv6 : 0);
+	srv->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)srv->opts.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->opts.max_connections,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_END);
+	if (!srv->daemon)
+		return pond_error_set(err, POND_EIO, "could not listen on %s (address in use, or not an address of this machine)",
+		                      srv->listen);
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : srv->addr.port;
+	snprintf(srv->url, sizeof(srv->url), srv->addr.ipv6 ? "http://[%s]:%u" : "http://%s:%u", srv->addr.host,
+	         (unsigned)srv->port);
+	return 0;
+}
+
+void srv_http_quiesce(pond_server *srv)
+{
+	if (!srv->daemon)
+		return;
+	/* The socket may be closed only after MHD_stop_daemon (threads poll it). */
+	MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		srv->quiesced_fd = fd;
+}
+
+void srv_http_stop(pond_server *srv)
+{
+	if (srv->daemon)
+		MHD_stop_daemon(srv->daemon);
+	srv->daemon = NULL;
+	if (srv->quiesced_fd >= 0)
+		close(srv->quiesced_fd);
+	srv->quiesced_fd = -1;
+}

@@ -1,0 +1,322 @@
+/*
+ * The server object and one request's way through it: the token check,
+ * the target parsed, the route found, the handler run with a fresh
+ * context (arena, lake opened on demand), and every failure turned into
+ * a JSON error with a status. The HTTP transport (http.c) and the unit
+ * tests both enter through pond_server_handle.
+ */
+#include "server_internal.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#define DEFAULT_MAX_BODY (1u << 20)
+
+static char *dup_or_null(const char *s)
+{
+	return s && s[0] ? pond_strdup(s) : NULL;
+}
+
+int pond_server_new(pond_server **out, const pond_project *project, const pond_server_options *opts,
+                    pond_error *err)
+{
+	pond_server_options o = POND_SERVER_OPTIONS_INIT;
+	if (opts)
+		o = *opts;
+	const char *listen = o.listen && o.listen[0] ? o.listen : POND_SERVER_DEFAULT_LISTEN;
+	pond_listen_addr addr;
+	int rc = pond_listen_addr_parse(&addr, listen, err);
+	if (rc)
+		return rc;
+	bool has_token = o.token && o.token[0];
+	if (!addr.loopback && !has_token)
+		return pond_error_set(err, POND_EUSAGE,
+		                      "refusing to listen on %s without a token: anyone who can reach it could read "
+		                      "every table; give --token TOKEN (or set POND_TOKEN), or listen on 127.0.0.1",
+		                      listen);
+	if (has_token && strlen(o.token) < 16)
+		return pond_error_set(err, POND_EUSAGE, "the token is too short (%zu characters): use at least 16",
+		                      strlen(o.token));
+	pond_server *s = pond_calloc(1, sizeof(*s));
+	if (!s)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	s->project = project;
+	s->addr = addr;
+	s->quiesced_fd = -1;
+	s->token = dup_or_null(o.token);
+	s->listen = pond_strdup(listen);
+	if (!s->listen || (has_token && !s->token)) {
+		pond_server_free(&s);
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
+	o.listen = s->listen;
+	o.token = s->token;
+	if (!o.max_body)
+		o.max_body = DEFAULT_MAX_BODY;
+	if (o.connection_timeout_s <= 0)
+		o.connection_timeout_s = 30;
+	if (o.max_connections <= 0)
+		o.max_connections = 64;
+	if (o.sql_timeout_ms <= 0)
+		o.sql_timeout_ms = 60000;
+	if (o.sql_max_rows <= 0)
+		o.sql_max_rows = 100000;
+	if (!o.sql_memory_limit)
+		o.sql_memory_limit = "1GB";
+	s->opts = o;
+	pthread_mutex_init(&s->lock, NULL);
+	s->started_ms = pond_time_now_ms();
+	*out = s;
+	return 0;
+}
+
+int pond_server_start(pond_server *srv, pond_error *err)
+{
+	int rc = srv_scheduler_start(srv, err);
+	if (rc == 0 && (rc = srv_http_start(srv, err)) != 0)
+		srv_scheduler_stop(srv);
+	return rc;
+}
+
+uint16_t pond_server_port(const pond_server *srv)
+{
+	return srv->port;
+}
+
+const char *pond_server_url(const pond_server *srv)
+{
+	return srv->url;
+}
+
+void pond_server_stop(pond_server *srv)
+{
+	pthread_mutex_lock(&srv->lock);
+	bool was_stopped = srv->stopped;
+	srv->stopped = true;
+	pthread_mutex_unlock(&srv->lock);
+	if (was_stopped)
+		return;
+	/* New connections stop first; the scheduler's running steps then get
+	 * their grace period while requests in flight finish. */
+	srv_http_quiesce(srv);
+	srv_scheduler_stop(srv);
+	srv_http_stop(srv);
+}
+
+void pond_server_free(pond_server **srv)
+{
+	if (!srv || !*srv)
+		return;
+	pond_server_stop(*srv);
+	srv_scheduler_free(*srv);
+	pthread_mutex_destroy(&(*srv)->lock);
+	pond_free((*srv)->token);
+	pond_free((*srv)->listen);
+	pond_free(*srv);
+	*srv = NULL;
+}
+
+/* GET /api/health */
+int srv_health(srv_ctx *ctx, srv_reply *reply)
+{
+	pond_server *s = ctx->srv;
+	return srv_ok(reply, json_pack("{s:s,s:s,s:s,s:b,s:b,s:I,s:I}", "status", "ok", "project", s->project->name,
+	                               "duckdb", pond_engine_duckdb_version(), "scheduler", s->scheduler != NULL,
+	                               "auth", s->token != NULL, "uptime_s",
+	                               (json_int_t)((pond_time_now_ms() - s->started_ms) / 1000), "requests",
+	                               (json_int_t)atomic_load(&s->requests)));
+}
+
+/* ---- helpers for handlers ---- */
+
+int srv_fail(srv_ctx *ctx, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int code = status == 404 ? POND_ENOTFOUND : status == 413 ? POND_ELIMIT : status >= 500 ? POND_ERROR : POND_EINVAL;
+	pond_error_setv(&ctx->err, code, fmt, ap);
+	va_end(ap);
+	ctx->err_status = status;
+	return code;
+}
+
+int srv_status_for(int code)
+{
+	switch (code) {
+	case POND_ENOTFOUND: return 404;
+	case POND_EINVAL:
+	case POND_EUSAGE:
+	case POND_ESQL:
+	case POND_EUNSUPPORTED: return 400;
+	case POND_ECONFLICT:
+	case POND_EEXISTS: return 409;
+	case POND_ELIMIT: return 413;
+	case POND_ECANCELED: return 504;
+	case POND_ENOMEM: return 503;
+	default: return 500;
+	}
+}
+
+int srv_ok(srv_reply *reply, json_t *doc)
+{
+	reply->status = 200;
+	reply->json = doc;
+	return doc ? 0 : POND_ENOMEM;
+}
+
+int srv_body_object(srv_ctx *ctx, bool allow_empty, json_t **out)
+{
+	const pond_http_request *r = ctx->req;
+	size_t len = r->body ? r->body_len : 0;
+	size_t start = 0;
+	while (start < len && strchr(" \t\r\n", r->body[start]))
+		start++;
+	if (start == len) {
+		if (!allow_empty)
+			return srv_fail(ctx, 400, "request body is empty: expected a JSON object");
+		json_decref(ctx->body);
+		*out = ctx->body = json_object();
+		return *out ? 0 : srv_fail(ctx, 503, "out of memory");
+	}
+	json_t *doc;
+	pond_error perr = POND_ERROR_INIT;
+	if (pond_json_parse(&doc, r->body, len, "request body", &perr) != 0)
+		return srv_fail(ctx, 400, "%s", perr.msg);
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return srv_fail(ctx, 400, "request body must be a JSON object");
+	}
+	json_decref(ctx->body);
+	ctx->body = doc;  /* the context owns it */
+	*out = doc;
+	return 0;
+}
+
+int srv_check_keys(srv_ctx *ctx, const json_t *obj, const char *const *allowed)
+{
+	const char *key;
+	json_t *value;
+	json_object_foreach((json_t *)obj, key, value) {
+		const char *const *a = allowed;
+		while (*a && strcmp(*a, key) != 0)
+			a++;
+		if (!*a)
+			return srv_fail(ctx, 400, "unknown key \"%s\" in request body", key);
+	}
+	return 0;
+}
+
+int srv_param_int(srv_ctx *ctx, const char *key, int64_t def, int64_t min, int64_t max, int64_t *out)
+{
+	const char *v = pond_url_param(&ctx->url, key);
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	int64_t n;
+	if (!pond_str_to_i64(v, &n) || n < min || n > max)
+		return srv_fail(ctx, 400, "parameter %s: expected an integer from %lld to %lld, got \"%.40s\"", key,
+		                (long long)min, (long long)max, v);
+	*out = n;
+	return 0;
+}
+
+int srv_catalog(srv_ctx *ctx, pond_catalog **out)
+{
+	if (!ctx->catalog) {
+		const pond_project *p = ctx->srv->project;
+		pond_catalog_options copts = POND_CATALOG_OPTIONS_INIT;
+		copts.name = p->catalog_name;
+		int rc = pond_catalog_open(&ctx->catalog, p->catalog_uri, &copts, &ctx->err);
+		if (rc) {
+			ctx->err_status = 500;
+			return rc;
+		}
+	}
+	*out = ctx->catalog;
+	return 0;
+}
+
+/* ---- one request ---- */
+
+static void set_error_body(pond_http_response *out, int status, const char *message)
+{
+	out->status = status;
+	json_t *doc = json_pack("{s:s}", "error", message);
+	out->body = doc ? pond_json_dumps(doc, false) : NULL;
+	json_decref(doc);
+	if (!out->body)
+		out->body = pond_strdup("{\"error\":\"out of memory\"}");
+	out->body_len = out->body ? strlen(out->body) : 0;
+}
+
+void pond_http_response_dispose(pond_http_response *resp)
+{
+	pond_free(resp->body);
+	memset(resp, 0, sizeof(*resp));
+}
+
+static void finish_reply(pond_http_response *out, srv_reply *reply)
+{
+	out->status = reply->status ? reply->status : 200;
+	if (reply->raw) {
+		out->body = reply->raw;
+		out->body_len = reply->raw_len;
+		reply->raw = NULL;
+	} else {
+		out->body = reply->json ? pond_json_dumps(reply->json, false) : NULL;
+		if (!out->body) {
+			set_error_body(out, 503, "out of memory");
+			return;
+		}
+		out->body_len = strlen(out->body);
+	}
+}
+
+void pond_server_handle(pond_server *srv, const pond_http_request *req, pond_http_response *out)
+{
+	memset(out, 0, sizeof(*out));
+	atomic_fetch_add(&srv->requests, 1);
+	if (!pond_server_token_ok(srv->token, req->authorization)) {
+		out->auth_challenge = true;
+		set_error_body(out, 401,
+		               req->authorization ? "invalid token" : "this server needs a token: Authorization: Bearer TOKEN");
+		return;
+	}
+	srv_ctx ctx;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.srv = srv;
+	ctx.req = req;
+	if (!(ctx.arena = pond_arena_new())) {
+		set_error_body(out, 503, "out of memory");
+		return;
+	}
+	srv_reply reply = {0};
+	int rc = pond_url_parse(&ctx.url, req->target ? req->target : "", ctx.arena, &ctx.err);
+	if (rc) {
+		ctx.err_status = rc == POND_ELIMIT ? 414 : 400;
+	} else {
+		const char *allow;
+		const srv_route *route = srv_route_find(req->method, ctx.url.segments, ctx.url.nsegments, &allow);
+		if (route) {
+			rc = route->handler(&ctx, &reply);
+		} else if (allow) {
+			out->allow = allow;
+			rc = srv_fail(&ctx, 405, "method %s is not allowed here (allowed: %s)", req->method, allow);
+		} else {
+			rc = srv_fail(&ctx, 404, "no such endpoint: %s %s", req->method, req->target);
+		}
+	}
+	if (rc)
+		set_error_body(out, ctx.err_status ? ctx.err_status : srv_status_for(rc),
+		               ctx.err.msg[0] ? ctx.err.msg : pond_error_code_name(rc));
+	else
+		finish_reply(out, &reply);
+	json_decref(reply.json);
+	json_decref(ctx.body);
+	pond_free(reply.raw);
+	pond_lake_close(&ctx.lake);
+	pond_engine_close(&ctx.engine);
+	pond_catalog_close(&ctx.catalog);
+	pond_arena_free(&ctx.arena);
+}

@@ -1,0 +1,258 @@
+/*
+ * The JSON API through pond_server_handle (no socket): status codes and
+ * error shapes, tokens, table endpoints and the SQL endpoint's refusals,
+ * on a fresh project with one table.
+ */
+#include "../test.h"
+
+#include "../table/fixture.h"
+#include "pond/server.h"
+
+typedef struct api {
+	table_fixture fx;
+	pond_server *srv;
+	pond_http_response resp;
+	json_t *doc;
+} api;
+
+static int api_setup(api *t, const char *token)
+{
+	memset(t, 0, sizeof(*t));
+	if (fx_setup(&t->fx, "sales.orders") != 0 ||
+	    fx_create_with(&t->fx, "select range as id, 'item ' || range as item from range(25)", NULL) != 0)
+		return -1;
+	pond_error err = POND_ERROR_INIT;
+	pond_server_options o = POND_SERVER_OPTIONS_INIT;
+	o.token = token;
+	o.scheduler = false;
+	if (pond_server_new(&t->srv, t->fx.project, &o, &err) != 0) {
+		fprintf(stderr, "    server: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void api_teardown(api *t)
+{
+	json_decref(t->doc);
+	pond_http_response_dispose(&t->resp);
+	pond_server_free(&t->srv);
+	fx_teardown(&t->fx);
+}
+
+/* Sends one request; returns the status and leaves the parsed body in t->doc
+ * (NULL when it is not JSON). */
+static int send_req(api *t, const char *method, const char *target, const char *body, const char *auth)
+{
+	json_decref(t->doc);
+	t->doc = NULL;
+	pond_http_response_dispose(&t->resp);
+	pond_http_request req = {method, target, auth, body, body ? strlen(body) : 0};
+	pond_server_handle(t->srv, &req, &t->resp);
+	t->doc = json_loadb(t->resp.body, t->resp.body_len, 0, NULL);
+	return t->resp.status;
+}
+
+static const char *error_of(api *t)
+{
+	const char *e = json_string_value(json_object_get(t->doc, "error"));
+	return e ? e : "(no error field)";
+}
+
+static int sql(api *t, const char *statement)
+{
+	json_t *body = json_pack("{s:s}", "sql", statement);
+	char *text = pond_json_dumps(body, false);
+	json_decref(body);
+	int status = send_req(t, "POST", "/api/sql", text, NULL);
+	pond_free(text);
+	return status;
+}
+
+TEST(server_api_health_and_error_shapes)
+{
+	api t;
+	CHECK(api_setup(&t, NULL) == 0);
+	CHECK_INT(send_req(&t, "GET", "/api/health", NULL, NULL), 200);
+	CHECK_STR(json_string_value(json_object_get(t.doc, "status")), "ok");
+	CHECK_STR(json_string_value(json_object_get(t.doc, "project")), "t");
+	CHECK_INT(send_req(&t, "HEAD", "/api/health", NULL, NULL), 200);
+
+	CHECK_INT(send_req(&t, "GET", "/api/nope", NULL, NULL), 404);
+	CHECK(strstr(error_of(&t), "no such endpoint") != NULL);
+	CHECK_INT(send_req(&t, "GET", "/", NULL, NULL), 404);
+	CHECK(json_is_string(json_object_get(t.doc, "error")));
+	CHECK_INT(send_req(&t, "DELETE", "/api/tables", NULL, NULL), 405);
+	CHECK_STR(t.resp.allow, "GET, HEAD");
+	CHECK(json_is_string(json_object_get(t.doc, "error")));
+	CHECK_INT(send_req(&t, "GET", "/api/sql", NULL, NULL), 405);
+	CHECK_STR(t.resp.allow, "POST");
+	CHECK_INT(send_req(&t, "GET", "/api/tables/%zz", NULL, NULL), 400);
+	CHECK(strstr(error_of(&t), "percent escape") != NULL);
+	CHECK_INT(send_req(&t, "GET", "not-a-path", NULL, NULL), 400);
+	api_teardown(&t);
+}
+
+TEST(server_api_token_is_enforced_when_set)
+{
+	api t;
+	CHECK(api_setup(&t, "unit-test-token-0123456789") == 0);
+	CHECK_INT(send_req(&t, "GET", "/api/health", NULL, NULL), 401);
+	CHECK(t.resp.auth_challenge);
+	CHECK(json_is_string(json_object_get(t.doc, "error")));
+	CHECK_INT(send_req(&t, "GET", "/api/health", NULL, "Bearer wrong-token-0123456789xx"), 401);
+	CHECK_STR(error_of(&t), "invalid token");
+	/* Unknown routes are not revealed without the token either. */
+	CHECK_INT(send_req(&t, "GET", "/api/nope", NULL, NULL), 401);
+	CHECK_INT(send_req(&t, "GET", "/api/health", NULL, "Bearer unit-test-token-0123456789"), 200);
+	CHECK_INT(send_req(&t, "GET", "/api/tables", NULL, "Bearer unit-test-token-0123456789"), 200);
+	api_teardown(&t);
+}
+
+TEST(server_api_tables_list_describe_and_snapshots)
+{
+	api t;
+	CHECK(api_setup(&t, NULL) == 0);
+	CHECK_INT(send_req(&t, "GET", "/api/tables", NULL, NULL), 200);
+	json_t *tables = json_object_get(t.doc, "tables");
+	CHECK_INT(json_array_size(tables), 1);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(tables, 0), "table")), "sales.orders");
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(tables, 0), "records")), 25);
+	CHECK_INT(send_req(&t, "GET", "/api/tables?namespace=sales", NULL, NULL), 200);
+	CHECK_INT(json_array_size(json_object_get(t.doc, "tables")), 1);
+	CHECK_INT(send_req(&t, "GET", "/api/tables?namespace=other", NULL, NULL), 404);
+	CHECK_MSG(strstr(error_of(&t), "other") != NULL, "%s", error_of(&t));
+
+	CHECK_INT(send_req(&t, "GET", "/api/tables/sales.orders", NULL, NULL), 200);
+	CHECK_STR(json_string_value(json_object_get(t.doc, "table")), "sales.orders");
+	json_t *fields = json_object_get(json_object_get(t.doc, "schema"), "fields");
+	CHECK_INT(json_array_size(fields), 2);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(fields, 1), "name")), "item");
+	CHECK(json_is_object(json_object_get(t.doc, "partition_spec")));
+	CHECK(json_is_object(json_object_get(t.doc, "properties")));
+	CHECK(json_is_object(json_object_get(t.doc, "current_snapshot")));
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(t.doc, "totals"), "records")), 25);
+
+	CHECK_INT(send_req(&t, "GET", "/api/tables/sales.orders/snapshots", NULL, NULL), 200);
+	json_t *snaps = json_object_get(t.doc, "snapshots");
+	CHECK_INT(json_array_size(snaps), 1);
+	CHECK(json_is_true(json_object_get(json_array_get(snaps, 0), "current")));
+
+	CHECK_INT(send_req(&t, "GET", "/api/tables/sales.missing", NULL, NULL), 404);
+	CHECK(strstr(error_of(&t), "sales.missing") != NULL);
+	CHECK_INT(send_req(&t, "GET", "/api/tables/sales./snapshots", NULL, NULL), 400);
+	api_teardown(&t);
+}
+
+TEST(server_api_sql_returns_columns_and_rows)
+{
+	api t;
+	CHECK(api_setup(&t, NULL) == 0);
+	CHECK_INT(send_req(&t, "POST", "/api/sql", "{\"sql\": \"select id, item from sales.orders where id < 3 order by id\"}",
+	                   NULL),
+	          200);
+	json_t *cols = json_object_get(t.doc, "columns");
+	CHECK_INT(json_array_size(cols), 2);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(cols, 0), "name")), "id");
+	CHECK_STR(json_string_value(json_object_get(json_array_get(cols, 0), "type")), "bigint");
+	json_t *rows = json_object_get(t.doc, "rows");
+	CHECK_INT(json_array_size(rows), 3);
+	CHECK_INT(json_integer_value(json_array_get(json_array_get(rows, 2), 0)), 2);
+	CHECK_STR(json_string_value(json_array_get(json_array_get(rows, 2), 1)), "item 2");
+	CHECK(json_is_false(json_object_get(t.doc, "truncated")));
+
+	CHECK_INT(send_req(&t, "POST", "/api/sql", "{\"sql\": \"select * from sales.orders\", \"limit\": 10}", NULL), 200);
+	CHECK_INT(json_array_size(json_object_get(t.doc, "rows")), 10);
+	CHECK_INT(json_integer_value(json_object_get(t.doc, "row_count")), 10);
+	CHECK(json_is_true(json_object_get(t.doc, "truncated")));
+	api_teardown(&t);
+}
+
+TEST(server_api_sql_refuses_writes_and_files_outside_the_warehouse)
+{
+	api t;
+	CHECK(api_setup(&t, NULL) == 0);
+	const char *passwd = "select * from read_csv('/etc/passwd')";
+	CHECK_INT(sql(&t, passwd), 400);
+	CHECK_MSG(strstr(error_of(&t), "disabled by configuration") != NULL, "read_csv: %s", error_of(&t));
+	/* The catalog database sits beside the warehouse, not in it. */
+	char *catalog = pond_arena_sprintf(t.fx.a, "select * from read_text('%s')", t.fx.project->catalog_uri);
+	CHECK_INT(sql(&t, catalog), 400);
+	CHECK_MSG(strstr(error_of(&t), "disabled by configuration") != NULL, "read_text: %s", error_of(&t));
+	char *escape = pond_arena_sprintf(t.fx.a, "select * from read_text('%s/../pond.yml')", t.fx.project->warehouse);
+	CHECK_INT(sql(&t, escape), 400);
+	/* Files inside the warehouse are readable. */
+	char *inside = pond_arena_sprintf(t.fx.a, "select count(*) from read_parquet('%s/sales/orders/data/**/*.parquet')",
+	                                  t.fx.project->warehouse);
+	CHECK_INT(sql(&t, inside), 200);
+
+	CHECK_INT(sql(&t, "copy (select 1) to '/tmp/pond-server-unit.csv'"), 400);
+	CHECK(strstr(error_of(&t), "read-only") != NULL);
+	CHECK_INT(sql(&t, "insert into sales.orders values (100, 'x')"), 400);
+	CHECK(strstr(error_of(&t), "read-only") != NULL);
+	CHECK_INT(sql(&t, "create table main.x as select 1"), 400);
+	CHECK_INT(sql(&t, "attach '/tmp/pond-server-unit.db' as x"), 400);
+	CHECK_INT(sql(&t, "set enable_external_access = true"), 400);
+	CHECK_INT(sql(&t, "select 1; drop table sales.orders"), 400);
+	CHECK(strstr(error_of(&t), "one statement") != NULL);
+	CHECK_INT(sql(&t, "with x as (select 1) insert into sales.orders select 1, 'y'"), 400);
+	CHECK_INT(sql(&t, "  "), 400);
+	/* Nothing above changed the table. */
+	CHECK_INT(sql(&t, "select count(*) from sales.orders"), 200);
+	CHECK_INT(json_integer_value(json_array_get(json_array_get(json_object_get(t.doc, "rows"), 0), 0)), 25);
+	api_teardown(&t);
+}
+
+TEST(server_api_sql_body_errors_are_400)
+{
+	api t;
+	CHECK(api_setup(&t, NULL) == 0);
+	CHECK_INT(send_req(&t, "POST", "/api/sql", NULL, NULL), 400);
+	CHECK(strstr(error_of(&t), "empty") != NULL);
+	CHECK_INT(send_req(&t, "POST", "/api/sql", "{\"sql\": ", NULL), 400);
+	CHECK(strstr(error_of(&t), "request body") != NULL);
+	CHECK_INT(send_req(&t, "POST", "/api/sql", "[1]", NULL), 400);
+	CHECK_INT(send_req(&t, "POST", "/api/sql", "{\"sql\": 1}", NULL), 400);
+	CHECK_INT(send_req(&t, "POST", "/api/sql", "{\"sql\": \"select 1\", \"limit\": -1}", NULL), 400);
+	CHECK_INT(send_req(&t, "POST", "/api/sql", "{\"sql\": \"select 1\", \"limit\": \"5\"}", NULL), 400);
+	CHECK_INT(send_req(&t, "POST", "/api/sql", "{\"sql\": \"select 1\", \"sqll\": 1}", NULL), 400);
+	CHECK(strstr(error_of(&t), "sqll") != NULL);
+	CHECK_INT(send_req(&t, "POST", "/api/sql", "{\"sql\": \"select nonsense from\"}", NULL), 400);
+	api_teardown(&t);
+}
+
+TEST(server_options_read_pond_yml_server_section)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_arena *a = pond_arena_new();
+	const char *dir = pond_arena_sprintf(a, "%s/cfg", pond_test_tmpdir());
+	CHECK_OK(pond_project_init(dir, "cfg", &err), &err);
+	const char *yml = pond_arena_sprintf(a, "%s/pond.yml", dir);
+	const char *text = "name: cfg\nserver:\n  listen: 127.0.0.1:9911\n  token_env: POND_UNIT_SERVER_TOKEN\n";
+	CHECK_OK(pond_file_write_atomic(yml, text, strlen(text), &err), &err);
+	pond_project *p;
+	CHECK_OK(pond_project_load(&p, dir, &err), &err);
+	pond_server_options o = POND_SERVER_OPTIONS_INIT;
+	unsetenv("POND_UNIT_SERVER_TOKEN");
+	CHECK_INT(pond_server_options_from_project(&o, p, &err), POND_EUSAGE);
+	CHECK(strstr(err.msg, "POND_UNIT_SERVER_TOKEN") != NULL);
+	setenv("POND_UNIT_SERVER_TOKEN", "from-the-environment-123", 1);
+	CHECK_OK(pond_server_options_from_project(&o, p, &err), &err);
+	CHECK_STR(o.listen, "127.0.0.1:9911");
+	CHECK_STR(o.token, "from-the-environment-123");
+	/* What the command line set wins. */
+	pond_server_options o2 = POND_SERVER_OPTIONS_INIT;
+	o2.listen = "127.0.0.1:1";
+	CHECK_OK(pond_server_options_from_project(&o2, p, &err), &err);
+	CHECK_STR(o2.listen, "127.0.0.1:1");
+	unsetenv("POND_UNIT_SERVER_TOKEN");
+	pond_project_free(&p);
+
+	text = "name: cfg\nserver:\n  listn: 127.0.0.1:9911\n";
+	CHECK_OK(pond_file_write_atomic(yml, text, strlen(text), &err), &err);
+	CHECK_OK(pond_project_load(&p, dir, &err), &err);
+	CHECK(pond_server_options_from_project(&o, p, &err) != 0);
+	CHECK(strstr(err.msg, "listn") != NULL);
+	pond_project_free(&p);
+	pond_arena_free(&a);
+}
