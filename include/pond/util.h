@@ -268,10 +268,14 @@ struct pond_yaml_node {
 	pond_yaml_node **items;  /* sequence items */
 	const char **keys;       /* map keys, in document order */
 	pond_yaml_node **values; /* map values */
+	size_t expanded;         /* nodes below and including this one, each
+	                            alias counted as its target (capped) */
 };
 
 /* Parses one YAML document (an empty document gives an empty map). Anchors
- * and aliases resolve to the same node; nesting is limited to 64 levels.
+ * and aliases resolve to the same node (never to a node containing the
+ * alias, so the tree has no cycles); nesting is limited to 64 levels and a
+ * document to a million values with aliases expanded.
  * Errors name `what` (the file) with line and column. */
 int pond_yaml_parse(pond_yaml_node **out, const char *text, size_t len, const char *what, pond_arena *arena,
                     pond_error *err);

@@ -9,10 +9,15 @@
 #include <yaml.h>
 
 #define YAML_MAX_DEPTH 64
+/* Nodes a document may expand to, counting each alias as a copy of its
+ * target: aliases nested ten deep, ten each, would otherwise make a few
+ * hundred bytes into ten billion nodes for anything that walks them. */
+#define YAML_MAX_EXPANDED 1000000
 
 typedef struct anchor {
 	const char *name;
 	pond_yaml_node *node;
+	bool complete;  /* false while its own children are being read */
 	struct anchor *next;
 } anchor;
 
@@ -55,7 +60,7 @@ static pond_yaml_node *new_node(yaml_ctx *c, pond_yaml_kind kind, const yaml_mar
 	return n;
 }
 
-static int remember_anchor(yaml_ctx *c, const yaml_char_t *name, pond_yaml_node *node)
+static int remember_anchor(yaml_ctx *c, const yaml_char_t *name, pond_yaml_node *node, bool complete)
 {
 	if (!name)
 		return 0;
@@ -63,8 +68,26 @@ static int remember_anchor(yaml_ctx *c, const yaml_char_t *name, pond_yaml_node 
 	if (!a || !(a->name = pond_arena_strdup(c->arena, (const char *)name)))
 		return oom(c);
 	a->node = node;
+	a->complete = complete;
 	a->next = c->anchors;
 	c->anchors = a;
+	return 0;
+}
+
+static void complete_anchor(yaml_ctx *c, const pond_yaml_node *node)
+{
+	for (anchor *a = c->anchors; a; a = a->next)
+		if (a->node == node)
+			a->complete = true;
+}
+
+/* Adds a child's expanded size to its parent, within the limit. */
+static int add_weight(yaml_ctx *c, pond_yaml_node *n, const pond_yaml_node *child)
+{
+	n->expanded += child->expanded;
+	if (n->expanded > YAML_MAX_EXPANDED)
+		return pond_error_set(c->err, POND_ELIMIT, "%s:%d:%d: aliases expand to more than %d values", c->what,
+		                      child->line, child->column, YAML_MAX_EXPANDED);
 	return 0;
 }
 
@@ -138,6 +161,8 @@ static int parse_children(yaml_ctx *c, pond_yaml_node *n, int depth)
 		yaml_event_delete(&ev);
 		if (rc)
 			return rc;
+		if ((rc = add_weight(c, n, child)) != 0)
+			return rc;
 		int slot = grow(c, n, &cap);
 		if (slot < 0)
 			return oom(c);
@@ -164,29 +189,37 @@ static int parse_node(yaml_ctx *c, yaml_event_t *ev, int depth, pond_yaml_node *
 		n->value = pond_arena_strndup(c->arena, (const char *)ev->data.scalar.value, ev->data.scalar.length);
 		if (!n->value)
 			return oom(c);
+		n->expanded = 1;
 		n->quoted = ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
 		            ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE ||
 		            ev->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
 		            ev->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
 		*out = n;
-		return remember_anchor(c, ev->data.scalar.anchor, n);
+		return remember_anchor(c, ev->data.scalar.anchor, n, true);
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT: {
 		bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
 		if (!(n = new_node(c, seq ? POND_YAML_SEQ : POND_YAML_MAP, &ev->start_mark)))
 			return oom(c);
-		int rc = remember_anchor(c, seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor, n);
+		n->expanded = 1;
+		int rc = remember_anchor(c, seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor, n, false);
 		if (rc == 0)
 			rc = parse_children(c, n, depth);
+		complete_anchor(c, n);
 		*out = n;
 		return rc;
 	}
 	case YAML_ALIAS_EVENT:
 		for (anchor *a = c->anchors; a; a = a->next) {
-			if (strcmp(a->name, (const char *)ev->data.alias.anchor) == 0) {
-				*out = a->node;
-				return 0;
-			}
+			if (strcmp(a->name, (const char *)ev->data.alias.anchor) != 0)
+				continue;
+			/* An alias inside the node it names would make the tree a
+			 * cycle that every reader walks forever. */
+			if (!a->complete)
+				return pond_error_set(c->err, POND_EINVAL, "%s:%zu:%zu: alias \"*%s\" refers to a node that contains it",
+				                      c->what, ev->start_mark.line + 1, ev->start_mark.column + 1, a->name);
+			*out = a->node;
+			return 0;
 		}
 		return pond_error_set(c->err, POND_EINVAL, "%s:%zu:%zu: unknown alias \"*%s\"", c->what,
 		                      ev->start_mark.line + 1, ev->start_mark.column + 1, ev->data.alias.anchor);

@@ -341,3 +341,29 @@ TEST(yaml_depth_is_limited)
 	pond_buf_dispose(&deep);
 	pond_arena_free(&a);
 }
+
+TEST(yaml_refuses_recursive_aliases_and_alias_bombs)
+{
+	pond_arena *a = pond_arena_new();
+	pond_error err = POND_ERROR_INIT;
+	/* Found by fuzz_yaml: an alias inside the node it names. */
+	CHECK(parse_yaml(a, "y: &h {a: *h,\n p: *h}\n", &err) == NULL);
+	CHECK_STR(err.msg, "pond.yml:1:11: alias \"*h\" refers to a node that contains it");
+	pond_buf bomb = POND_BUF_INIT;
+	pond_buf_puts(&bomb, "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+	for (int i = 1; i < 10; i++) {
+		pond_buf_printf(&bomb, "a%d: &a%d [", i, i);
+		for (int k = 0; k < 10; k++)
+			pond_buf_printf(&bomb, "%s*a%d", k ? ", " : "", i - 1);
+		pond_buf_puts(&bomb, "]\n");
+	}
+	CHECK(parse_yaml(a, pond_buf_cstr(&bomb), &err) == NULL);
+	CHECK_INT(err.code, POND_ELIMIT);
+	CHECK(strstr(err.msg, "aliases expand to more than") != NULL);
+	pond_buf_dispose(&bomb);
+	/* Plain sharing still works. */
+	const pond_yaml_node *root = parse_yaml(a, "d: &d {tz: UTC}\nx: *d\ny: *d\n", &err);
+	CHECK_MSG(root != NULL, "%s", err.msg);
+	CHECK_STR(pond_yaml_get(pond_yaml_get(root, "y"), "tz")->value, "UTC");
+	pond_arena_free(&a);
+}
