@@ -42,8 +42,8 @@ int cli_generate_taxi(const char *path, int64_t rows, bool ndjson, uint64_t seed
 extern const cli_command cli_inspect_command;
 extern const cli_command cli_ingest_command;
 extern const cli_command cli_run_command, cli_runs_command, cli_logs_command, cli_schedule_command;
-extern const cli_command cli_export_command;
 extern const cli_command cli_transform_command, cli_test_command, cli_lineage_command;
+extern const cli_command cli_export_command;
 extern const cli_command cli_serve_command;
 
 /* The table (commands.c); ends with NULL. */
@@ -74,6 +74,14 @@ void cli_close_project(pond_project **project, pond_lake **lake);
  * with or without its manifest and file lists. */
 int cli_inspect_metadata(const char *path, const pond_scan_options *opts, bool as_json, bool with_files,
                          pond_error *err);
+
+/* ---- pipelines ---- */
+
+#include "pond/pipeline.h"
+
+/* Prints a pipeline run's progress line by line (payload: a FILE *, NULL
+ * for stdout); pond run, pond schedule and pond demo use it. */
+void cli_print_run_event(const pond_run_event *e, void *payload);
 
 /* ---- rendering results ---- */
 

@@ -1,7 +1,9 @@
 /*
- * `pond demo`: writes the markets data set (ten years of daily prices for
- * twenty tickers, FX rates, dividends, a portfolio; seeded, no network)
- * into a folder and opens the SQL shell on it.
+ * `pond demo`: a whole project from nothing: an investor family's data
+ * centre. Writes generated market data (seeded, no network), sources,
+ * SQL models with tests, an Excel report and a daily pipeline; runs the
+ * pipeline; prints where everything is; then serves the project (runs,
+ * tables, SQL) on 127.0.0.1.
  */
 #include "cli.h"
 
@@ -10,63 +12,197 @@
 #include <unistd.h>
 
 static const char demo_help[] =
-	"usage: pond demo [DIR] [--no-shell]\n"
+	"usage: pond demo [DIR] [--no-serve] [--listen ADDR:PORT]\n"
 	"\n"
-	"Writes the markets data set into DIR (default: pond-demo): prices.csv,\n"
-	"fx.csv, dividends.csv and holdings.csv (see pond generate markets), the\n"
-	"same on every run, then opens the SQL shell with a view over each file.\n"
+	"Creates a demo project in DIR (default: pond-demo): ten years of daily\n"
+	"prices for twenty tickers, FX rates, dividends and a portfolio of ten\n"
+	"holdings (generated, the same on every run, no network); sources that\n"
+	"load them; SQL models (daily returns, positions in CHF, monthly value,\n"
+	"dividend income) with data tests; an Excel report; and a pipeline\n"
+	"`daily` that does all of it. Runs the pipeline, prints where everything\n"
+	"is, then serves the project with pond serve so its runs and tables can\n"
+	"be seen. Run again, it reruns the pipeline on the same project.\n"
 	"\n"
 	"options:\n"
-	"  --no-shell   write the data and print where it is, without the shell\n";
+	"  --no-serve          stop after the pipeline run\n"
+	"  --listen ADDR:PORT  where pond serve listens (default 127.0.0.1:8765)\n";
 
-static const char *const demo_files[] = {"prices", "fx", "dividends", "holdings"};
+/* The project's files. Data comes from pond generate markets. */
+static const struct { const char *path, *text; } demo_files[] = {
+	{"pond.yml",
+	 "# pond demo: an investor family's data centre. Every weekday at 07:00\n"
+	 "# (Zurich time) the daily pipeline loads prices, FX rates, dividends and\n"
+	 "# the holdings, rebuilds the models, tests them and writes the Excel\n"
+	 "# report to out/. Run it now with: pond run daily\n"
+	 "name: demo\n"
+	 "warehouse: warehouse\n"
+	 "catalog: catalog.db\n"
+	 "\n"
+	 "pipelines:\n"
+	 "  daily:\n"
+	 "    description: load market data, rebuild the models, test, write the report\n"
+	 "    schedule: \"0 7 * * 1-5\"\n"
+	 "    timezone: Europe/Zurich\n"
+	 "    steps:\n"
+	 "      - ingest: prices\n"
+	 "      - ingest: fx\n"
+	 "      - ingest: dividends\n"
+	 "      - ingest: holdings\n"
+	 "      - transform\n"
+	 "      - test\n"
+	 "      - export: report\n"},
+	{"sources/prices.yml",
+	 "# Daily open/high/low/close and volume per ticker, in the ticker's currency.\n"
+	 "type: file\n"
+	 "path: data/prices.csv\n"
+	 "table: raw.prices\n"
+	 "mode: merge\n"
+	 "key: [date, ticker]\n"},
+	{"sources/fx.yml",
+	 "# CHF per unit of USD, EUR and GBP, each trading day.\n"
+	 "type: file\n"
+	 "path: data/fx.csv\n"
+	 "table: raw.fx\n"
+	 "mode: merge\n"
+	 "key: [date, currency]\n"},
+	{"sources/dividends.yml",
+	 "type: file\n"
+	 "path: data/dividends.csv\n"
+	 "table: raw.dividends\n"
+	 "mode: replace\n"},
+	{"sources/holdings.yml",
+	 "# The portfolio: what was bought, when and at what cost.\n"
+	 "type: file\n"
+	 "path: data/holdings.csv\n"
+	 "table: raw.holdings\n"
+	 "mode: replace\n"},
+	{"models/markets/daily_returns.sql",
+	 "-- materialized: incremental\n"
+	 "-- incremental: merge\n"
+	 "-- unique_key: ticker, day\n"
+	 "-- watermark: day\n"
+	 "-- description: each ticker's daily close-to-close return\n"
+	 "-- tests: not_null(ticker, day, close), unique(ticker, day),\n"
+	 "--        expression(ret between -0.5 and 0.5) warn\n"
+	 "select ticker, \"date\" as day, currency, close,\n"
+	 "       close / lag(close) over (partition by ticker order by \"date\") - 1 as ret\n"
+	 "from raw.prices\n"},
+	{"models/markets/positions.sql",
+	 "-- materialized: table\n"
+	 "-- description: each holding at its latest close, in CHF\n"
+	 "-- tests: unique(ticker), not_null(value_chf), row_count(>= 10)\n"
+	 "with latest as (\n"
+	 "    select ticker, max(day) as day, arg_max(close, day) as close\n"
+	 "    from markets.daily_returns group by ticker\n"
+	 "), rates as (\n"
+	 "    select currency, arg_max(chf_per_unit, \"date\") as rate from raw.fx group by currency\n"
+	 ")\n"
+	 "select h.ticker, h.name, h.currency, h.shares, h.bought_on, h.cost_per_share,\n"
+	 "       l.day as priced_on, l.close,\n"
+	 "       round(h.shares * l.close * coalesce(r.rate, 1.0), 2) as value_chf,\n"
+	 "       round(h.shares * (l.close - h.cost_per_share) * coalesce(r.rate, 1.0), 2) as gain_chf\n"
+	 "from raw.holdings h\n"
+	 "join latest l using (ticker)\n"
+	 "left join rates r using (currency)\n"},
+	{"models/markets/monthly_value.sql",
+	 "-- materialized: table\n"
+	 "-- description: the portfolio's value in CHF at each month's last close\n"
+	 "-- tests: unique(month), not_null(value_chf)\n"
+	 "with month_end as (\n"
+	 "    select ticker, date_trunc('month', day) as month, max(day) as day, arg_max(close, day) as close\n"
+	 "    from markets.daily_returns group by all\n"
+	 "), rates as (\n"
+	 "    select currency, date_trunc('month', \"date\") as month, arg_max(chf_per_unit, \"date\") as rate\n"
+	 "    from raw.fx group by all\n"
+	 ")\n"
+	 "select m.month, round(sum(h.shares * m.close * coalesce(r.rate, 1.0)), 2) as value_chf\n"
+	 "from raw.holdings h\n"
+	 "join month_end m on m.ticker = h.ticker and m.day >= h.bought_on\n"
+	 "left join rates r on r.currency = h.currency and r.month = m.month\n"
+	 "group by m.month\n"},
+	{"models/markets/dividend_income.sql",
+	 "-- materialized: table\n"
+	 "-- description: dividends received per year and ticker, in CHF\n"
+	 "-- tests: not_null(year, ticker, income_chf), unique(year, ticker)\n"
+	 "select year(d.ex_date) as year, d.ticker,\n"
+	 "       round(sum(h.shares * d.amount_per_share * coalesce(fx.chf_per_unit, 1.0)), 2) as income_chf\n"
+	 "from raw.dividends d\n"
+	 "join raw.holdings h on h.ticker = d.ticker and d.ex_date >= h.bought_on\n"
+	 "left join raw.fx fx on fx.currency = d.currency and fx.\"date\" = d.ex_date\n"
+	 "group by all\n"},
+	{"exports/report.yml",
+	 "# The morning report: opened in Excel, one sheet per question.\n"
+	 "format: xlsx\n"
+	 "path: out/report-{date}.xlsx\n"
+	 "sheets:\n"
+	 "  - name: Positions\n"
+	 "    sql: select * from markets.positions order by value_chf desc\n"
+	 "    columns:\n"
+	 "      value_chf: \"#,##0.00\"\n"
+	 "      gain_chf: \"#,##0.00\"\n"
+	 "      close: \"#,##0.00\"\n"
+	 "      cost_per_share: \"#,##0.00\"\n"
+	 "  - name: Monthly value\n"
+	 "    sql: select month, value_chf from markets.monthly_value order by month\n"
+	 "    columns: {month: {format: \"yyyy-mm\"}, value_chf: \"#,##0\"}\n"
+	 "    chart: {type: line, x: month, y: [value_chf], title: Portfolio value (CHF)}\n"
+	 "  - name: Dividends\n"
+	 "    sql: select * from markets.dividend_income order by year, ticker\n"
+	 "    columns: {income_chf: \"#,##0.00\"}\n"},
+};
 
-static int open_shell(const char *dir)
+static int write_project(const char *dir, pond_error *err)
 {
-	pond_error err = POND_ERROR_INIT;
-	cli_sql_session s = {0};
-	s.render.out = stdout;
-	s.render.max_rows = 40;
-	s.render.format = isatty(STDOUT_FILENO) ? CLI_FORMAT_TABLE : CLI_FORMAT_TSV;
-	s.render.width = 120;
-	s.render.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-	if (cli_engine_open(&s.engine, &err) != 0)
-		return cli_fail(&err);
-	pond_buf views = POND_BUF_INIT;
-	for (size_t i = 0; i < sizeof(demo_files) / sizeof(demo_files[0]); i++) {
+	int rc = pond_project_init(dir, "demo", err);
+	for (size_t i = 0; rc == 0 && i < sizeof(demo_files) / sizeof(demo_files[0]); i++) {
 		pond_buf path = POND_BUF_INIT;
-		pond_buf_printf(&path, "%s/%s.csv", dir, demo_files[i]);
-		pond_buf_printf(&views, "create view %s as select * from read_csv(", demo_files[i]);
-		pond_sql_quote_literal(&views, pond_buf_cstr(&path));
-		pond_buf_puts(&views, ");\n");
+		pond_buf_printf(&path, "%s/%s", dir, demo_files[i].path);
+		char *slash = strrchr(path.ptr, '/');
+		*slash = '\0';
+		rc = pond_mkdirs(path.ptr, err);
+		*slash = '/';
+		/* pond init wrote a pond.yml; the demo's replaces it. */
+		if (rc == 0)
+			rc = pond_file_write_atomic(pond_buf_cstr(&path), demo_files[i].text, strlen(demo_files[i].text), err);
 		pond_buf_dispose(&path);
 	}
-	int exit_code = EXIT_FAIL;
-	if (cli_sql_run(&s, pond_buf_cstr(&views)) == 0) {
-		printf("Views: prices, fx, dividends, holdings. Try:\n"
-		       "  select ticker, min(close), max(close) from prices group by ticker;\n");
-		cli_sigint_install(s.engine);
-		exit_code = cli_shell(&s);
-	}
-	pond_buf_dispose(&views);
-	pond_engine_close(&s.engine);
-	return exit_code;
+	return rc;
+}
+
+static int run_pipeline(const char *dir, pond_error *err)
+{
+	pond_project *project = NULL;
+	pond_pipelines *pipelines = NULL;
+	int rc = pond_project_load(&project, dir, err);
+	if (rc == 0)
+		rc = pond_pipelines_load(&pipelines, project, err);
+	pond_run_options opts = POND_RUN_OPTIONS_INIT;
+	opts.on_event = cli_print_run_event;
+	if (rc == 0)
+		rc = pond_pipeline_run(project, pipelines, "daily", &opts, NULL, err);
+	pond_pipelines_free(&pipelines);
+	pond_project_free(&project);
+	return rc;
 }
 
 static int cmd_demo(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"no-shell", no_argument, NULL, 'n'},
+		{"no-serve", no_argument, NULL, 'n'},
+		{"listen", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int no_shell = 0, opt;
+	int no_serve = 0, opt;
+	const char *listen = "127.0.0.1:8765";
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'n': no_shell = 1; break;
+		case 'n': no_serve = 1; break;
+		case 'l': listen = optarg; break;
 		case 'h': return cli_print_help(&cli_demo_command);
+		case ':': return cli_usage_error("demo", "option %s needs a value", argv[optind - 1]);
 		default: return cli_usage_error("demo", "unknown option \"%s\"", argv[optind - 1]);
 		}
 	}
@@ -74,13 +210,51 @@ static int cmd_demo(int argc, char **argv)
 		return cli_usage_error("demo", "expected at most one folder");
 	const char *dir = optind < argc ? argv[optind] : "pond-demo";
 	pond_error err = POND_ERROR_INIT;
+	pond_buf config = POND_BUF_INIT, data = POND_BUF_INIT;
+	pond_buf_printf(&config, "%s/pond.yml", dir);
+	pond_buf_printf(&data, "%s/data", dir);
 	int64_t rows;
-	if (cli_generate_markets(dir, &rows, &err) != 0)
+	int rc = 0;
+	if (pond_file_exists(pond_buf_cstr(&config))) {
+		printf("pond demo: %s already holds a project; running its pipeline again\n", dir);
+	} else {
+		rc = write_project(dir, &err);
+		if (rc == 0)
+			rc = cli_generate_markets(pond_buf_cstr(&data), &rows, &err);
+		if (rc == 0)
+			printf("pond demo: created a project in %s with %lld daily prices, FX rates, dividends and holdings\n",
+			       dir, (long long)rows);
+	}
+	if (rc == 0)
+		rc = run_pipeline(dir, &err);
+	pond_buf_dispose(&config);
+	pond_buf_dispose(&data);
+	if (rc)
 		return cli_fail(&err);
-	printf("pond demo: wrote %lld daily prices, FX rates, dividends and holdings to %s\n", (long long)rows, dir);
-	return no_shell ? EXIT_OK : open_shell(dir);
+	printf("\n"
+	       "Everything is in %s:\n"
+	       "  pond.yml            the daily pipeline (weekdays 07:00 Zurich time)\n"
+	       "  sources/ models/    where the data comes from and what is made of it\n"
+	       "  out/                the Excel report\n"
+	       "  warehouse/          the Iceberg tables (catalog: catalog.db)\n"
+	       "\n"
+	       "Try, in %s:\n"
+	       "  pond tables\n"
+	       "  pond sql \"select * from markets.positions order by value_chf desc\"\n"
+	       "  pond history markets.daily_returns\n"
+	       "  pond lineage\n"
+	       "  pond runs\n",
+	       dir, dir);
+	if (no_serve)
+		return EXIT_OK;
+	printf("\nServing the project on http://%s (Ctrl-C stops): /api/runs, /api/tables, POST /api/sql\n\n", listen);
+	fflush(stdout);
+	cli_project_dir = dir;
+	char *serve_argv[] = {"serve", "--listen", (char *)listen, NULL};
+	return cli_serve_command.run(3, serve_argv);
 }
 
 const cli_command cli_demo_command = {
-	"demo", "write sample market data and open the SQL shell on it", demo_help, cmd_demo,
+	"demo", "create and run a demo project (market data, models, an Excel report), then serve it", demo_help,
+	cmd_demo,
 };

@@ -98,8 +98,8 @@ static void duration_text(char out[32], int64_t ms)
 		snprintf(out, 32, "%lldh%02lldm", (long long)(ms / 3600000), (long long)(ms / 60000 % 60));
 }
 
-/* Live progress lines, for pond run and pond schedule. */
-static void print_event(const pond_run_event *e, void *payload)
+/* Live progress lines, for pond run, pond schedule and pond demo. */
+void cli_print_run_event(const pond_run_event *e, void *payload)
 {
 	FILE *out = payload ? payload : stdout;
 	char now[16], d[32];
@@ -185,7 +185,7 @@ static int add_param(json_t *params, const char *kv)
 static void quiet_event(const pond_run_event *e, void *payload)
 {
 	if (e->kind == POND_RUN_EVENT_RUN_FINISHED)
-		print_event(e, payload);
+		cli_print_run_event(e, payload);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -243,7 +243,7 @@ static int cmd_run(int argc, char **argv)
 		o.parameters = params_text;
 		o.from_step = from;
 		o.wait_for_lease = wait;
-		o.on_event = quiet ? quiet_event : print_event;
+		o.on_event = quiet ? quiet_event : cli_print_run_event;
 		o.event_payload = stdout;
 		o.cancel = &stop_flag;
 		stop_flag = 0;
@@ -509,7 +509,7 @@ static int cmd_schedule(int argc, char **argv)
 	pond_scheduler *s = NULL;
 	int rc = open_pipelines(&project, &ps, NULL, &err);
 	pond_scheduler_options so = POND_SCHEDULER_OPTIONS_INIT;
-	so.on_event = quiet ? NULL : print_event;
+	so.on_event = quiet ? NULL : cli_print_run_event;
 	so.event_payload = stdout;
 	if (rc == 0)
 		rc = pond_scheduler_new(&s, project, ps, &so, &err);

@@ -507,6 +507,27 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	return 0;
 }
 
+/* A source's files are relative to the project, wherever pond runs from
+ * (a pipeline step, the server, another folder). */
+static const char *project_path(const char *path, const char *root, pond_arena *arena)
+{
+	if (!path || path[0] == '/' || strstr(path, "://"))
+		return path;
+	return pond_arena_sprintf(arena, "%s/%s", root, path);
+}
+
+static int resolve_paths(pond_source *s, const char *root, pond_arena *arena, pond_error *err)
+{
+	if (s->type == SOURCE_FILE || s->type == SOURCE_FOLDER)
+		s->path = project_path(s->path, root, arena);
+	else if (s->type == SOURCE_SQLITE)
+		s->connection = project_path(s->connection, root, arena);
+	return (s->type == SOURCE_FILE || s->type == SOURCE_FOLDER ? s->path : "ok") &&
+	               (s->type != SOURCE_SQLITE || s->connection)
+	           ? 0
+	           : pond_error_set(err, POND_ENOMEM, "out of memory");
+}
+
 int pond_source_load(pond_source **out, const char *root, const char *name, pond_arena *arena, pond_error *err)
 {
 	for (const char *p = name; *p; p++)
@@ -541,6 +562,8 @@ int pond_source_load(pond_source **out, const char *root, const char *name, pond
 		return rc;
 	rc = pond_source_parse(out, name, text, len, what, secrets, arena, err);
 	pond_free(text);
+	if (rc == 0)
+		rc = resolve_paths(*out, root, arena, err);
 	return rc;
 }
 

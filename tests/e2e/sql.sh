@@ -117,13 +117,4 @@ expect_contains "Ctrl-C cancels the query" "$cancel_out" "query canceled"
 expect_contains "shell keeps running after Ctrl-C" "$cancel_out" "still_here"
 expect_contains "progress bar after a second" "$cancel_out" "%"
 
-# --- demo data ---
-expect_exit "demo --no-shell" 0 "$POND" demo "$T/demo" --no-shell
-check "demo wrote prices.csv" test -s "$T/demo/prices.csv"
-expect_exit "demo data has 20 tickers" 0 "$POND" sql "select count(distinct ticker), min(date), max(date) from '$T/demo/prices.csv'" --format csv
-expect_eq "demo data shape" "$(echo "$OUT" | tail -n 1)" "20,2015-01-02,2024-12-31"
-cp "$T/demo/prices.csv" "$T/first.csv"
-"$POND" demo "$T/demo" --no-shell > /dev/null
-check "demo data is the same every run" cmp "$T/first.csv" "$T/demo/prices.csv"
-
 finish

@@ -515,3 +515,34 @@ TEST(ingest_folder_state_rides_in_the_snapshot_summary)
 	CHECK(state == NULL);
 	lake_teardown(&f);
 }
+
+TEST(ingest_source_paths_are_relative_to_the_project)
+{
+	pond_arena *a = pond_arena_new();
+	pond_error err = POND_ERROR_INIT;
+	const char *root = pond_test_tmpdir();
+	char *dir = pond_arena_sprintf(a, "%s/sources", root);
+	CHECK_OK(pond_mkdirs(dir, &err), &err);
+	const char *files[][2] = {
+		{"rel", "type: file\ntable: t\npath: data/x.csv\n"},
+		{"abs", "type: file\ntable: t\npath: /srv/x.csv\n"},
+		{"url", "type: file\ntable: t\npath: https://example.test/x.csv\n"},
+		{"lite", "type: sqlite\ntable: t\ndatabase: db/app.sqlite\nfrom: users\n"},
+	};
+	for (size_t i = 0; i < 4; i++) {
+		char *p = pond_arena_sprintf(a, "%s/%s.yml", dir, files[i][0]);
+		CHECK_OK(pond_file_write_atomic(p, files[i][1], strlen(files[i][1]), &err), &err);
+	}
+	pond_source *s;
+	/* A pipeline or the server may run from any folder: the project's
+	 * relative paths must not depend on it. */
+	CHECK_OK(pond_source_load(&s, root, "rel", a, &err), &err);
+	CHECK_STR(s->path, pond_arena_sprintf(a, "%s/data/x.csv", root));
+	CHECK_OK(pond_source_load(&s, root, "abs", a, &err), &err);
+	CHECK_STR(s->path, "/srv/x.csv");
+	CHECK_OK(pond_source_load(&s, root, "url", a, &err), &err);
+	CHECK_STR(s->path, "https://example.test/x.csv");
+	CHECK_OK(pond_source_load(&s, root, "lite", a, &err), &err);
+	CHECK_STR(s->connection, pond_arena_sprintf(a, "%s/db/app.sqlite", root));
+	pond_arena_free(&a);
+}
