@@ -31,9 +31,10 @@ typedef struct pond_server_options {
 	int64_t sql_max_rows;      /* upper bound of a SQL request's "limit"; 0: 100000 */
 	const char *sql_memory_limit;  /* DuckDB memory_limit of a SQL request; NULL: "1GB" */
 	int shutdown_grace_s;      /* running steps get this long at shutdown; 0: pond.yml defaults: grace (10 s) */
+	int sql_max_concurrent;    /* SQL requests at once (each opens a DuckDB); more get 503; 0: 4 */
 } pond_server_options;
 
-#define POND_SERVER_OPTIONS_INIT {NULL, NULL, true, 0, 0, 0, 0, 0, NULL, 0}
+#define POND_SERVER_OPTIONS_INIT {NULL, NULL, true, 0, 0, 0, 0, 0, NULL, 0, 0}
 
 /* Reads the `server:` section of pond.yml into opts, for what the caller
  * has not set (listen NULL, token NULL):
@@ -64,7 +65,8 @@ typedef struct pond_server pond_server;
 
 /* A server for project (borrowed; it must outlive the server), checked
  * but not listening: a non-loopback address without a token is refused
- * here with POND_EUSAGE. */
+ * here with POND_EUSAGE. Reads pond.yml's pipelines (errors name the line)
+ * and creates the run history tables in the catalog database. */
 int pond_server_new(pond_server **out, const pond_project *project, const pond_server_options *opts,
                     pond_error *err);
 /* Binds and starts answering (and the scheduler, when asked). */

@@ -218,6 +218,8 @@ static int render(pond_buf *out, pond_result *result, int64_t limit, pond_error 
 	return rc;
 }
 
+static int run_query(srv_ctx *ctx, const char *statement, int64_t limit, srv_reply *reply);
+
 /* POST /api/sql {"sql": "...", "limit": 1000} */
 int srv_sql(srv_ctx *ctx, srv_reply *reply)
 {
@@ -250,9 +252,23 @@ int srv_sql(srv_ctx *ctx, srv_reply *reply)
 	if ((rc = check_first_word(ctx, stmts[0])) != 0)
 		return rc;
 
+	int running = atomic_fetch_add(&ctx->srv->sql_running, 1);
+	if (running >= ctx->srv->opts.sql_max_concurrent) {
+		atomic_fetch_sub(&ctx->srv->sql_running, 1);
+		return srv_fail(ctx, 503, "sql: %d queries are running already; retry later", running);
+	}
+	rc = run_query(ctx, stmts[0], limit, reply);
+	atomic_fetch_sub(&ctx->srv->sql_running, 1);
+	return rc;
+}
+
+/* Runs one checked statement on a locked-down engine and renders it. */
+static int run_query(srv_ctx *ctx, const char *statement, int64_t limit, srv_reply *reply)
+{
 	int64_t start = pond_time_mono_ns();
 	pond_lake *lake;
-	if ((rc = srv_sql_lake(ctx, &lake)) != 0)
+	int rc = srv_sql_lake(ctx, &lake);
+	if (rc)
 		return rc;
 	watchdog wd;
 	if (!watchdog_start(&wd, ctx->engine, ctx->srv->opts.sql_timeout_ms))
@@ -263,7 +279,7 @@ int srv_sql(srv_ctx *ctx, srv_reply *reply)
 	const char *bound;
 	size_t files;
 	rc = pond_session_open(&session, lake, &ctx->err);
-	if (rc == 0 && (rc = pond_session_prepare(session, stmts[0], ctx->arena, &bound, &files, &ctx->err)) != 0)
+	if (rc == 0 && (rc = pond_session_prepare(session, statement, ctx->arena, &bound, &files, &ctx->err)) != 0)
 		ctx->err_status = rc == POND_ENOTFOUND ? 404 : 0;
 	if (rc == 0)
 		rc = check_statement_type(ctx, ctx->engine, bound);

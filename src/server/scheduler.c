@@ -1,7 +1,7 @@
 /*
  * The scheduler beside the API: the project's pipelines are loaded once
- * (the API lists them even with --no-scheduler), the history tables made
- * sure of, and, unless turned off, the pipeline layer's scheduler started
+ * when the server is made (the API lists them even with --no-scheduler),
+ * the history tables made sure of, and, unless turned off at start, the pipeline layer's scheduler started
  * on its own thread. Stopping gives running steps the grace period.
  *
  * For tests, POND_SERVE_CLOCK_START_MS=T makes the scheduler's clock start
@@ -46,7 +46,7 @@ static void log_event(const pond_run_event *ev, void *payload)
 	}
 }
 
-int srv_scheduler_start(pond_server *srv, pond_error *err)
+int srv_pipelines_load(pond_server *srv, pond_error *err)
 {
 	int rc = pond_pipelines_load(&srv->pipelines, srv->project, err);
 	pond_catalog *cat = NULL;
@@ -58,8 +58,14 @@ int srv_scheduler_start(pond_server *srv, pond_error *err)
 	if (rc == 0)
 		rc = pond_runs_ensure_tables(cat, err);
 	pond_catalog_close(&cat);
-	if (rc || !srv->opts.scheduler)
-		return rc;
+	return rc;
+}
+
+int srv_scheduler_start(pond_server *srv, pond_error *err)
+{
+	int rc;
+	if (!srv->opts.scheduler)
+		return 0;
 	pond_scheduler_options so = POND_SCHEDULER_OPTIONS_INIT;
 	so.on_event = log_event;
 	const char *start = getenv("POND_SERVE_CLOCK_START_MS");
@@ -78,7 +84,8 @@ int srv_scheduler_start(pond_server *srv, pond_error *err)
 void srv_scheduler_stop(pond_server *srv)
 {
 	if (srv->scheduler) {
-		pond_scheduler_stop(srv->scheduler, srv->opts.shutdown_grace_s > 0 ? (int64_t)srv->opts.shutdown_grace_s * 1000 : -1);
+		int64_t grace_ms = srv->opts.shutdown_grace_s > 0 ? (int64_t)srv->opts.shutdown_grace_s * 1000 : -1;
+		pond_scheduler_stop(srv->scheduler, grace_ms);
 		pond_scheduler_free(&srv->scheduler);
 	}
 }

@@ -63,9 +63,15 @@ int pond_server_new(pond_server **out, const pond_project *project, const pond_s
 		o.sql_max_rows = 100000;
 	if (!o.sql_memory_limit)
 		o.sql_memory_limit = "1GB";
+	if (o.sql_max_concurrent <= 0)
+		o.sql_max_concurrent = 4;
 	s->opts = o;
 	pthread_mutex_init(&s->lock, NULL);
 	s->started_ms = pond_time_now_ms();
+	if ((rc = srv_pipelines_load(s, err)) != 0) {
+		pond_server_free(&s);
+		return rc;
+	}
 	*out = s;
 	return 0;
 }

@@ -29,6 +29,7 @@ struct pond_server {
 	bool stopped;
 	int64_t started_ms;
 	atomic_long requests;
+	atomic_int sql_running;         /* SQL requests in flight */
 };
 
 /* One request: everything in it lives in arena and dies with the request. */
@@ -109,7 +110,9 @@ const srv_route *srv_route_find(const char *method, char *const *segments, size_
 
 /* ---- the scheduler (scheduler.c) ---- */
 
-/* Loads the pipelines and, when asked, starts the scheduler. */
+/* Loads pond.yml's pipelines and creates the run history tables. */
+int srv_pipelines_load(pond_server *srv, pond_error *err);
+/* Starts the scheduler, when the options ask for it. */
 int srv_scheduler_start(pond_server *srv, pond_error *err);
 /* Stops the scheduler (running steps get the grace period). */
 void srv_scheduler_stop(pond_server *srv);

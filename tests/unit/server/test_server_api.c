@@ -5,31 +5,66 @@
  */
 #include "../test.h"
 
+#include <pthread.h>
+#include <unistd.h>
+
 #include "../table/fixture.h"
 #include "pond/server.h"
 
 typedef struct api {
 	table_fixture fx;
+	pond_project *project;  /* reloaded after pipelines were added */
 	pond_server *srv;
 	pond_http_response resp;
 	json_t *doc;
 } api;
 
-static int api_setup(api *t, const char *token)
+static const char pipelines_yml[] =
+	"\npipelines:\n"
+	"  hello:\n"
+	"    steps:\n"
+	"      - shell: echo hello\n"
+	"  nightly:\n"
+	"    schedule: \"0 3 * * *\"\n"
+	"    steps:\n"
+	"      - shell: echo night\n";
+
+static int api_setup_with(api *t, const char *token, const pond_server_options *opts)
 {
 	memset(t, 0, sizeof(*t));
 	if (fx_setup(&t->fx, "sales.orders") != 0 ||
 	    fx_create_with(&t->fx, "select range as id, 'item ' || range as item from range(25)", NULL) != 0)
 		return -1;
 	pond_error err = POND_ERROR_INIT;
+	char *yml;
+	size_t len;
+	if (pond_file_read(&yml, &len, t->fx.project->config_path, 1 << 20, &err) != 0)
+		return -1;
+	pond_buf b = POND_BUF_INIT;
+	pond_buf_put(&b, yml, len);
+	pond_buf_puts(&b, pipelines_yml);
+	pond_free(yml);
+	int rc = pond_file_write_atomic(t->fx.project->config_path, b.ptr, b.len, &err);
+	pond_buf_dispose(&b);
+	if (rc || pond_project_load(&t->project, t->fx.project->root, &err) != 0) {
+		fprintf(stderr, "    project: %s\n", err.msg);
+		return -1;
+	}
 	pond_server_options o = POND_SERVER_OPTIONS_INIT;
+	if (opts)
+		o = *opts;
 	o.token = token;
 	o.scheduler = false;
-	if (pond_server_new(&t->srv, t->fx.project, &o, &err) != 0) {
+	if (pond_server_new(&t->srv, t->project, &o, &err) != 0) {
 		fprintf(stderr, "    server: %s\n", err.msg);
 		return -1;
 	}
 	return 0;
+}
+
+static int api_setup(api *t, const char *token)
+{
+	return api_setup_with(t, token, NULL);
 }
 
 static void api_teardown(api *t)
@@ -37,6 +72,7 @@ static void api_teardown(api *t)
 	json_decref(t->doc);
 	pond_http_response_dispose(&t->resp);
 	pond_server_free(&t->srv);
+	pond_project_free(&t->project);
 	fx_teardown(&t->fx);
 }
 
@@ -203,6 +239,48 @@ TEST(server_api_sql_refuses_writes_and_files_outside_the_warehouse)
 	api_teardown(&t);
 }
 
+typedef struct long_query {
+	pond_server *srv;
+	pond_http_response resp;
+} long_query;
+
+static void *run_long_query(void *arg)
+{
+	long_query *q = arg;
+	static const char body[] = "{\"sql\": \"select sum(a.range * b.range) from range(100000) a, range(100000) b\"}";
+	pond_http_request req = {"POST", "/api/sql", NULL, body, sizeof(body) - 1};
+	pond_server_handle(q->srv, &req, &q->resp);
+	return NULL;
+}
+
+TEST(server_api_sql_times_out_and_limits_queries_at_once)
+{
+	api t;
+	pond_server_options o = POND_SERVER_OPTIONS_INIT;
+	o.sql_timeout_ms = 700;
+	o.sql_max_concurrent = 1;
+	CHECK(api_setup_with(&t, NULL, &o) == 0);
+	long_query q = {t.srv, {0}};
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, run_long_query, &q) == 0);
+	usleep(250 * 1000);
+	/* The long query holds the only slot. */
+	int busy = sql(&t, "select 1");
+	int64_t start = pond_time_mono_ns();
+	pthread_join(th, NULL);
+	int64_t waited_ms = (pond_time_mono_ns() - start) / 1000000;
+	int status = q.resp.status;
+	char *body = q.resp.body ? pond_strdup(q.resp.body) : NULL;
+	pond_http_response_dispose(&q.resp);
+	CHECK_INT(busy, 503);
+	CHECK_MSG(status == 504, "long query: %d %s", status, body ? body : "");
+	pond_free(body);
+	CHECK(waited_ms < 5000);
+	/* The slot is free again. */
+	CHECK_INT(sql(&t, "select 1"), 200);
+	api_teardown(&t);
+}
+
 TEST(server_api_sql_body_errors_are_400)
 {
 	api t;
@@ -219,6 +297,90 @@ TEST(server_api_sql_body_errors_are_400)
 	CHECK(strstr(error_of(&t), "sqll") != NULL);
 	CHECK_INT(send_req(&t, "POST", "/api/sql", "{\"sql\": \"select nonsense from\"}", NULL), 400);
 	api_teardown(&t);
+}
+
+TEST(server_api_pipelines_and_queued_runs_without_scheduler)
+{
+	api t;
+	CHECK(api_setup(&t, NULL) == 0);
+	CHECK_INT(send_req(&t, "GET", "/api/pipelines", NULL, NULL), 200);
+	json_t *ps = json_object_get(t.doc, "pipelines");
+	CHECK_INT(json_array_size(ps), 2);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(ps, 0), "name")), "hello");
+	CHECK(json_is_null(json_object_get(json_array_get(ps, 0), "last_run")));
+	CHECK_INT(send_req(&t, "GET", "/api/pipelines/nightly", NULL, NULL), 200);
+	CHECK_STR(json_string_value(json_object_get(t.doc, "schedule")), "0 3 * * *");
+	CHECK(json_is_integer(json_object_get(t.doc, "next_run_ms")));
+	CHECK_INT(send_req(&t, "GET", "/api/pipelines/nope", NULL, NULL), 404);
+	CHECK(strstr(error_of(&t), "nope") != NULL);
+
+	/* Triggers: bodies are checked, then the run is queued (no scheduler). */
+	CHECK_INT(send_req(&t, "POST", "/api/pipelines/nope/runs", NULL, NULL), 404);
+	CHECK_INT(send_req(&t, "POST", "/api/pipelines/hello/runs", "{\"parameters\": [1]}", NULL), 400);
+	CHECK_INT(send_req(&t, "POST", "/api/pipelines/hello/runs", "{\"parameters\": {\"n\": 1}}", NULL), 400);
+	CHECK_INT(send_req(&t, "POST", "/api/pipelines/hello/runs", "{\"params\": {}}", NULL), 400);
+	CHECK_INT(send_req(&t, "POST", "/api/pipelines/hello/runs", "{nope", NULL), 400);
+	CHECK_INT(send_req(&t, "GET", "/api/pipelines/hello/runs", NULL, NULL), 405);
+	CHECK_INT(send_req(&t, "POST", "/api/pipelines/hello/runs", "{\"parameters\": {\"day\": \"2024-01-31\"}}", NULL),
+	          202);
+	json_int_t id = json_integer_value(json_object_get(t.doc, "run_id"));
+	CHECK(id > 0);
+	CHECK_STR(json_string_value(json_object_get(t.doc, "status")), "queued");
+	CHECK_INT(send_req(&t, "POST", "/api/pipelines/nightly/runs", "", NULL), 202);
+
+	char path[64];
+	snprintf(path, sizeof(path), "/api/runs/%lld", (long long)id);
+	CHECK_INT(send_req(&t, "GET", path, NULL, NULL), 200);
+	CHECK_STR(json_string_value(json_object_get(t.doc, "status")), "queued");
+	CHECK_STR(json_string_value(json_object_get(t.doc, "trigger")), "api");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(t.doc, "parameters"), "day")), "2024-01-31");
+	snprintf(path, sizeof(path), "/api/runs/%lld/steps", (long long)id);
+	CHECK_INT(send_req(&t, "GET", path, NULL, NULL), 200);
+	CHECK_INT(json_array_size(json_object_get(t.doc, "steps")), 0);
+	snprintf(path, sizeof(path), "/api/runs/%lld/logs?step=hello", (long long)id);
+	CHECK_INT(send_req(&t, "GET", path, NULL, NULL), 200);
+	CHECK_STR(json_string_value(json_object_get(t.doc, "log")), "");
+
+	CHECK_INT(send_req(&t, "GET", "/api/runs", NULL, NULL), 200);
+	CHECK_INT(json_array_size(json_object_get(t.doc, "runs")), 2);
+	CHECK_INT(send_req(&t, "GET", "/api/runs?pipeline=hello&status=queued", NULL, NULL), 200);
+	CHECK_INT(json_array_size(json_object_get(t.doc, "runs")), 1);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(json_object_get(t.doc, "runs"), 0), "id")), id);
+	CHECK_INT(send_req(&t, "GET", "/api/runs?status=success", NULL, NULL), 200);
+	CHECK_INT(json_array_size(json_object_get(t.doc, "runs")), 0);
+	CHECK_INT(send_req(&t, "GET", "/api/runs?limit=1", NULL, NULL), 200);
+	CHECK_INT(json_array_size(json_object_get(t.doc, "runs")), 1);
+	CHECK_INT(send_req(&t, "GET", "/api/runs?status=done", NULL, NULL), 400);
+	CHECK_INT(send_req(&t, "GET", "/api/runs?limit=0", NULL, NULL), 400);
+	CHECK_INT(send_req(&t, "GET", "/api/runs?limit=5x", NULL, NULL), 400);
+	CHECK_INT(send_req(&t, "GET", "/api/runs/424242", NULL, NULL), 404);
+	CHECK_INT(send_req(&t, "GET", "/api/runs/-3", NULL, NULL), 400);
+	CHECK_INT(send_req(&t, "GET", "/api/runs/x/logs", NULL, NULL), 400);
+
+	/* The list shows each pipeline's newest run. */
+	CHECK_INT(send_req(&t, "GET", "/api/pipelines", NULL, NULL), 200);
+	json_t *last = json_object_get(json_array_get(json_object_get(t.doc, "pipelines"), 0), "last_run");
+	CHECK_INT(json_integer_value(json_object_get(last, "id")), id);
+	api_teardown(&t);
+}
+
+TEST(server_refuses_a_bad_pipeline_config)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_arena *a = pond_arena_new();
+	const char *dir = pond_arena_sprintf(a, "%s/badpipe", pond_test_tmpdir());
+	CHECK_OK(pond_project_init(dir, "badpipe", &err), &err);
+	const char *yml = pond_arena_sprintf(a, "%s/pond.yml", dir);
+	const char *text = "name: badpipe\npipelines:\n  x:\n    schedule: \"0 25 * * *\"\n    steps:\n      - shell: true\n";
+	CHECK_OK(pond_file_write_atomic(yml, text, strlen(text), &err), &err);
+	pond_project *p;
+	CHECK_OK(pond_project_load(&p, dir, &err), &err);
+	pond_server *srv = NULL;
+	CHECK(pond_server_new(&srv, p, NULL, &err) != 0);
+	CHECK(srv == NULL);
+	CHECK_MSG(strstr(err.msg, "pond.yml:4") != NULL, "%s", err.msg);
+	pond_project_free(&p);
+	pond_arena_free(&a);
 }
 
 TEST(server_options_read_pond_yml_server_section)

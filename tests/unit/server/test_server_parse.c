@@ -138,25 +138,29 @@ TEST(server_listen_addresses_parse_and_know_loopback)
 TEST(server_refuses_public_address_without_token)
 {
 	pond_error err = POND_ERROR_INIT;
-	pond_project project;
-	memset(&project, 0, sizeof(project));
-	project.name = "p";
+	pond_arena *a = pond_arena_new();
+	const char *dir = pond_arena_sprintf(a, "%s/bind", pond_test_tmpdir());
+	pond_project *project;
+	CHECK_OK(pond_project_init(dir, "bind", &err), &err);
+	CHECK_OK(pond_project_load(&project, dir, &err), &err);
 	pond_server *srv = NULL;
 	pond_server_options o = POND_SERVER_OPTIONS_INIT;
 	o.listen = "0.0.0.0:8765";
-	CHECK_INT(pond_server_new(&srv, &project, &o, &err), POND_EUSAGE);
+	CHECK_INT(pond_server_new(&srv, project, &o, &err), POND_EUSAGE);
 	CHECK(strstr(err.msg, "without a token") != NULL);
 	CHECK(srv == NULL);
 	o.token = "short";
-	CHECK_INT(pond_server_new(&srv, &project, &o, &err), POND_EUSAGE);
+	CHECK_INT(pond_server_new(&srv, project, &o, &err), POND_EUSAGE);
 	CHECK(strstr(err.msg, "too short") != NULL);
 	o.token = "a-long-enough-token-1234";
-	CHECK_OK(pond_server_new(&srv, &project, &o, &err), &err);
+	CHECK_OK(pond_server_new(&srv, project, &o, &err), &err);
 	pond_server_free(&srv);
 	CHECK(srv == NULL);
 	/* Loopback needs none. */
 	o.listen = NULL;
 	o.token = NULL;
-	CHECK_OK(pond_server_new(&srv, &project, &o, &err), &err);
+	CHECK_OK(pond_server_new(&srv, project, &o, &err), &err);
 	pond_server_free(&srv);
+	pond_project_free(&project);
+	pond_arena_free(&a);
 }
