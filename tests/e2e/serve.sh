@@ -144,6 +144,16 @@ head -c 2000000 /dev/zero | tr '\0' 'a' > "$T/big.json"
 req POST /api/sql "@$T/big.json"
 expect_eq "body over 1 MB is 413" "$CODE" "413"
 expect_eq "413: json error" "$(js 'type(d["error"]).__name__')" "str"
+long=$(head -c 10000 /dev/zero | tr '\0' a)
+expect_error "URL over 8 KB is 414" 414 GET "/api/$long"
+req GET /api/health '' -H "X-Big: $(head -c 70000 /dev/zero | tr '\0' a)"
+expect_eq "headers over 64 KB are refused" "$CODE" "431"
+hostport=${URL#http://}
+exec 3<> "/dev/tcp/${hostport%:*}/${hostport##*:}"
+printf 'NOT HTTP AT ALL\r\n\r\n' >&3
+garbage=$(timeout 5 head -n 1 <&3 | tr -d '\r')
+exec 3<&-
+expect_eq "a request that is not HTTP is 400" "$garbage" "HTTP/1.1 400 Bad Request"
 expect_req "server still answers" 200 GET /api/health
 
 # ---- pipelines and runs ----
