@@ -98,9 +98,13 @@ FUZZ_LIB_SRC := $(sort $(wildcard src/util/*.c src/avro/*.c src/iceberg/*.c)) sr
 	src/pipeline/cron.c src/pipeline/tz.c
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
+# Extra sources for one target: the server's request parsing and routing
+# (the target stubs the handlers the router names).
+build/fuzz/fuzz_http: FUZZ_EXTRA := src/server/request.c src/server/route.c
+
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p build/fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(PKG_LIBS) -lsnappy -lm
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(FUZZ_EXTRA) $(PKG_LIBS) -lsnappy -lm
 
 bench: all
 	bench/run.sh
