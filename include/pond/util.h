@@ -104,6 +104,11 @@ char *pond_arena_strdup(pond_arena *arena, const char *s);
 char *pond_arena_strndup(pond_arena *arena, const char *s, size_t n);
 char *pond_arena_sprintf(pond_arena *arena, const char *fmt, ...) POND_PRINTF(2, 3);
 void *pond_arena_memdup(pond_arena *arena, const void *p, size_t n);
+/* Makes room for one more item in an array living in the arena: *items
+ * holds count items of item_size in *cap slots; when full it moves to a
+ * block twice the size (16 at first). False when out of memory (*items
+ * and *cap unchanged). */
+bool pond_arena_grow(pond_arena *arena, void **items, size_t count, size_t *cap, size_t item_size);
 /* Bytes handed out since the last reset (for limits and tests). */
 size_t pond_arena_used(const pond_arena *arena);
 

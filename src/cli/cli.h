@@ -122,6 +122,12 @@ void cli_progress_clear(void);
 /* ---- SIGINT: cancel the running query, not the program ---- */
 
 void cli_sigint_install(pond_engine *engine);
+/* The same, for long jobs: SIGINT (and SIGTERM when sigterm_too) sets the
+ * cancel flag and interrupts the engine's statement; engine NULL restores
+ * the default handlers. */
+void cli_cancel_install(pond_engine *engine, bool sigterm_too);
+/* The flag the handler sets, for the layers' cancel options. */
+const volatile int *cli_cancel_flag(void);
 /* Set when Ctrl-C arrived since the last call; clears it. */
 int cli_sigint_take(void);
 

@@ -45,28 +45,6 @@ static const char export_help[] =
 	"\n"
 	"exit status: 0 ok, 1 the export failed (no file was written), 2 usage error\n";
 
-static volatile int export_cancel;
-static pond_engine *export_engine;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	export_cancel = 1;
-	if (export_engine)
-		pond_engine_interrupt(export_engine);
-}
-
-static void signals_install(pond_engine *engine)
-{
-	export_engine = engine;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = engine ? on_signal : SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 static void print_result(const pond_export_result *r, bool json)
 {
 	if (json) {
@@ -204,7 +182,7 @@ static int cmd_export(int argc, char **argv)
 	memset(&result, 0, sizeof(result));
 	pond_export_options opts = POND_EXPORT_OPTIONS_INIT;
 	opts.run_time_us = run_time_us;
-	opts.cancel = &export_cancel;
+	opts.cancel = cli_cancel_flag();
 	int exit_code = EXIT_OK;
 	if (!arena || cli_engine_open(&engine, &err) != 0) {
 		exit_code = cli_fail(&err);
@@ -231,10 +209,10 @@ static int cmd_export(int argc, char **argv)
 		}
 		opts.base_dir = project->root;
 	}
-	signals_install(engine);
+	cli_cancel_install(engine, true);
 	int rc = pond_export_write(engine, session, def, &opts, &result, &err);
 	cli_progress_clear();
-	signals_install(NULL);
+	cli_cancel_install(NULL, true);
 	if (rc != 0) {
 		exit_code = cli_fail(&err);
 		goto out;

@@ -53,29 +53,6 @@ static void on_progress(int64_t rows, int64_t bytes, int64_t elapsed_ns, void *p
 	p->drawn = true;
 }
 
-/* Ctrl-C: stop fetching (the ingest layer polls the flag) and cancel the
- * running statement; nothing is committed. */
-static volatile int ingest_cancel;
-static pond_engine *ingest_engine;
-
-static void on_sigint(int sig)
-{
-	(void)sig;
-	ingest_cancel = 1;
-	if (ingest_engine)
-		pond_engine_interrupt(ingest_engine);
-}
-
-static void sigint_install(pond_engine *engine)
-{
-	ingest_engine = engine;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = engine ? on_sigint : SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-}
-
 static void split_keys(char *list, const char **keys, size_t *n, size_t max)
 {
 	char *save = NULL;
@@ -209,19 +186,21 @@ static int cmd_ingest(int argc, char **argv)
 		exit_code = cli_fail(&err);
 		goto out;
 	}
-	sigint_install(engine);
+	/* Ctrl-C: stop fetching (the ingest layer polls the flag) and cancel the
+	 * running statement; nothing is committed. */
+	cli_cancel_install(engine, false);
 	progress_state ps = {isatty(STDERR_FILENO) != 0, false};
 	pond_ingest_options io = POND_INGEST_OPTIONS_INIT;
 	io.progress = on_progress;
 	io.progress_payload = &ps;
-	io.cancel = &ingest_cancel;
+	io.cancel = cli_cancel_flag();
 	const char *table = source ? pond_source_table(source) : w.table;
 	int rc = source ? pond_ingest_source(lake, source, &io, &result, &err)
 	                : pond_ingest_file(lake, input, &rd, &w, &io, &result, &err);
 	cli_progress_clear();
 	if (ps.drawn)
 		fprintf(stderr, "\r\033[K");
-	sigint_install(NULL);
+	cli_cancel_install(NULL, false);
 	if (rc != 0) {
 		exit_code = cli_fail(&err);
 		goto out;

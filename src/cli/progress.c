@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 static int bar_drawn;
-static volatile sig_atomic_t sigint_seen;
+static volatile int sigint_seen;  /* set by SIGINT (or SIGTERM when asked) */
 static pond_engine *sigint_engine;
 
 void cli_progress(double percent, int64_t elapsed_ns, void *payload)
@@ -45,7 +45,7 @@ void cli_progress_clear(void)
 	}
 }
 
-static void on_sigint(int sig)
+static void on_signal(int sig)
 {
 	(void)sig;
 	sigint_seen = 1;
@@ -53,14 +53,27 @@ static void on_sigint(int sig)
 		pond_engine_interrupt(sigint_engine);
 }
 
-void cli_sigint_install(pond_engine *engine)
+void cli_cancel_install(pond_engine *engine, bool sigterm_too)
 {
 	sigint_engine = engine;
+	sigint_seen = 0;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
+	sa.sa_handler = engine ? on_signal : SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
+	if (sigterm_too || !engine)
+		sigaction(SIGTERM, &sa, NULL);
+}
+
+void cli_sigint_install(pond_engine *engine)
+{
+	cli_cancel_install(engine, false);
+}
+
+const volatile int *cli_cancel_flag(void)
+{
+	return &sigint_seen;
 }
 
 int cli_sigint_take(void)

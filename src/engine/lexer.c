@@ -152,10 +152,8 @@ bool pond_sql_is_complete(const char *text)
 
 int pond_sql_split(const char *script, pond_arena *arena, char ***out, size_t *count, pond_error *err)
 {
-	size_t cap = 8, n = 0;
-	char **stmts = pond_arena_calloc(arena, cap, sizeof(char *));
-	if (!stmts)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	size_t cap = 0, n = 0;
+	char **stmts = NULL;
 	const char *p = script, *start = NULL, *last_end = NULL;
 	pond_sql_token tok;
 	for (;;) {
@@ -167,15 +165,8 @@ int pond_sql_split(const char *script, pond_arena *arena, char ***out, size_t *c
 			continue;
 		}
 		if (start) {
-			if (n + 1 >= cap) {
-				char **bigger = pond_arena_calloc(arena, cap * 2, sizeof(char *));
-				if (!bigger)
-					return pond_error_set(err, POND_ENOMEM, "out of memory");
-				memcpy(bigger, stmts, n * sizeof(char *));
-				stmts = bigger;
-				cap *= 2;
-			}
-			if (!(stmts[n++] = pond_arena_strndup(arena, start, (size_t)(last_end - start))))
+			if (!pond_arena_grow(arena, (void **)&stmts, n, &cap, sizeof(char *)) ||
+			    !(stmts[n++] = pond_arena_strndup(arena, start, (size_t)(last_end - start))))
 				return pond_error_set(err, POND_ENOMEM, "out of memory");
 			start = NULL;
 		}

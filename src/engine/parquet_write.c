@@ -190,10 +190,8 @@ static int read_column_stats(pond_written_file *f, duckdb_vector stats, idx_t ro
 static int read_stats(pond_result *r, const pond_iceberg_schema *schema, const pond_parquet_write_options *opts,
                       pond_arena *arena, pond_written_file **files, size_t *nfiles, pond_error *err)
 {
-	size_t cap = 16, n = 0;
-	pond_written_file *out = pond_arena_calloc(arena, cap, sizeof(*out));
-	if (!out)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	size_t cap = 0, n = 0;
+	pond_written_file *out = NULL;
 	if (pond_result_column_count(r) < 6)
 		return pond_error_set(err, POND_ESQL, "the SQL engine returned no file statistics for a write");
 	duckdb_data_chunk c;
@@ -201,17 +199,12 @@ static int read_stats(pond_result *r, const pond_iceberg_schema *schema, const p
 	while ((rc = pond_result_next(r, &c, err)) == 1) {
 		idx_t rows = duckdb_data_chunk_get_size(c);
 		for (idx_t i = 0; i < rows && rc == 1; i++) {
-			if (n == cap) {
-				pond_written_file *bigger = pond_arena_calloc(arena, cap * 2, sizeof(*bigger));
-				if (!bigger) {
-					rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-					break;
-				}
-				memcpy(bigger, out, n * sizeof(*out));
-				out = bigger;
-				cap *= 2;
+			if (!pond_arena_grow(arena, (void **)&out, n, &cap, sizeof(*out))) {
+				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+				break;
 			}
 			pond_written_file *f = &out[n++];
+			memset(f, 0, sizeof(*f));
 			f->path = string_at(duckdb_data_chunk_get_vector(c, 0), i, arena);
 			f->record_count = int_at(duckdb_data_chunk_get_vector(c, 1), i);
 			f->file_size = int_at(duckdb_data_chunk_get_vector(c, 2), i);

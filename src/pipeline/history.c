@@ -216,17 +216,9 @@ static int run_row(int ncols, const char *const *names, const char *const *v, vo
 	run_rows *r = payload;
 	if (ncols < 11)
 		return POND_ECORRUPT;
-	if (r->count == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		pond_run_info *items = pond_arena_calloc(r->arena, cap, sizeof(*items));
-		if (!items) {
-			r->oom = true;
-			return POND_ENOMEM;
-		}
-		if (r->count)
-			memcpy(items, r->items, r->count * sizeof(*items));
-		r->items = items;
-		r->cap = cap;
+	if (!pond_arena_grow(r->arena, (void **)&r->items, r->count, &r->cap, sizeof(*r->items))) {
+		r->oom = true;
+		return POND_ENOMEM;
 	}
 	pond_run_info *ri = &r->items[r->count++];
 	ri->id = i64_or0(v[0]);
@@ -302,17 +294,9 @@ static int step_row(int ncols, const char *const *names, const char *const *v, v
 	step_rows *r = payload;
 	if (ncols < 9)
 		return POND_ECORRUPT;
-	if (r->count == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		pond_step_attempt *items = pond_arena_calloc(r->arena, cap, sizeof(*items));
-		if (!items) {
-			r->oom = true;
-			return POND_ENOMEM;
-		}
-		if (r->count)
-			memcpy(items, r->items, r->count * sizeof(*items));
-		r->items = items;
-		r->cap = cap;
+	if (!pond_arena_grow(r->arena, (void **)&r->items, r->count, &r->cap, sizeof(*r->items))) {
+		r->oom = true;
+		return POND_ENOMEM;
 	}
 	pond_step_attempt *s = &r->items[r->count++];
 	s->run_id = i64_or0(v[0]);

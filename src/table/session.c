@@ -50,23 +50,19 @@ static bool is_symbol(const pond_sql_token *t, char c)
 
 int pond__session_tokens(const char *text, pond_arena *a, pond_sql_token **out, size_t *n, pond_error *err)
 {
-	size_t cap = 64, count = 0;
-	pond_sql_token *toks = pond_arena_calloc(a, cap, sizeof(*toks));
+	size_t cap = 0, count = 0;
+	pond_sql_token *toks = NULL;
 	const char *p = text;
 	pond_sql_token t;
-	while (toks && pond_sql_next_token(&p, &t)) {
-		if (count + 1 == cap) {
-			pond_sql_token *bigger = pond_arena_calloc(a, cap * 2, sizeof(*toks));
-			if (bigger)
-				memcpy(bigger, toks, count * sizeof(*toks));
-			toks = bigger;
-			cap *= 2;
-		}
-		if (toks)
+	bool more;
+	/* One slot more than the tokens, for the END token below. */
+	do {
+		more = pond_sql_next_token(&p, &t);
+		if (!pond_arena_grow(a, (void **)&toks, count, &cap, sizeof(*toks)))
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		if (more)
 			toks[count++] = t;
-	}
-	if (!toks)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	} while (more);
 	toks[count].kind = POND_TOK_END;
 	toks[count].start = p;
 	*out = toks;

@@ -173,3 +173,20 @@ size_t pond_arena_used(const pond_arena *a)
 {
 	return a->total_used;
 }
+
+bool pond_arena_grow(pond_arena *a, void **items, size_t count, size_t *cap, size_t item_size)
+{
+	if (count < *cap)
+		return true;
+	size_t ncap = *cap ? *cap * 2 : 16, bytes;
+	if (ncap < *cap || pond_mul_overflows(ncap, item_size, &bytes))
+		return false;
+	void *p = pond_arena_alloc(a, bytes);
+	if (!p)
+		return false;
+	if (count)
+		memcpy(p, *items, count * item_size);
+	*items = p;
+	*cap = ncap;
+	return true;
+}

@@ -367,3 +367,25 @@ TEST(yaml_refuses_recursive_aliases_and_alias_bombs)
 	CHECK_STR(pond_yaml_get(pond_yaml_get(root, "y"), "tz")->value, "UTC");
 	pond_arena_free(&a);
 }
+
+TEST(arena_grow_doubles_and_keeps_items)
+{
+	pond_arena *a = pond_arena_new();
+	int *items = NULL;
+	size_t cap = 0;
+	for (size_t n = 0; n < 1000; n++) {
+		CHECK(pond_arena_grow(a, (void **)&items, n, &cap, sizeof(*items)));
+		items[n] = (int)n;
+	}
+	CHECK_INT(cap, 1024);
+	for (size_t n = 0; n < 1000; n++)
+		CHECK_INT(items[n], n);
+	/* A failed allocation leaves the array as it was. */
+	size_t before = cap;
+	int *kept = items;
+	pond_alloc_fail_at(1);
+	CHECK(!pond_arena_grow(a, (void **)&items, cap, &cap, 1 << 20));
+	pond_alloc_fail_at(0);
+	CHECK(items == kept && cap == before);
+	pond_arena_free(&a);
+}
