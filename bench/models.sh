@@ -12,7 +12,7 @@ LAYERS=${LAYERS:-10}
 WIDTH=${WIDTH:-20}
 P=$(mktemp -d "${TMPDIR:-/tmp}/pond-bench-models-XXXXXX")
 trap 'rm -rf "$P"' EXIT
-"$POND" init "$P/proj" > /dev/null
+"$POND" init --bare "$P/proj" > /dev/null
 cd "$P/proj"
 "$POND" sql "create table raw.base as select range as id, range % 7 as k, random() as v from range(1000)" 2>/dev/null
 ref_sql="$P/ref.sql"

@@ -8,7 +8,7 @@
 RUNS=${RUNS:-5}
 ROWS=${ROWS:-10000000}
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-"$POND" init "$T/p" > /dev/null
+"$POND" init --bare "$T/p" > /dev/null
 cd "$T/p"
 "$POND" sql "create table bench.trips as select range as id, range % 7 as vendor, (range % 1000) / 10.0 as fare, \
   (range % 97) * 0.1 as distance, timestamp '2024-01-01' + to_seconds(range % 31536000) as pickup from range($ROWS)" 2>/dev/null

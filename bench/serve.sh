@@ -15,7 +15,7 @@ PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null; done; rm -rf "$W"' EXIT
 
 P="$W/proj"
-"$POND" init "$P" > /dev/null 2>&1
+"$POND" init --bare "$P" > /dev/null 2>&1
 (cd "$P" && "$POND" sql "create table main.t as select range as id, range * 2 as v from range(100000)") > /dev/null 2>&1
 {
   echo

@@ -75,6 +75,15 @@ void cli_close_project(pond_project **project, pond_lake **lake);
 int cli_inspect_metadata(const char *path, const pond_scan_options *opts, bool as_json, bool with_files,
                          pond_error *err);
 
+/* Files a command writes into a project (pond init's example, the demo),
+ * by path relative to the project folder; folders are created. */
+typedef struct cli_file {
+	const char *path;
+	const char *text;
+} cli_file;
+
+int cli_write_files(const char *dir, const cli_file *files, size_t n, pond_error *err);
+
 /* ---- pipelines ---- */
 
 #include "pond/pipeline.h"

@@ -28,7 +28,7 @@ static const char demo_help[] =
 	"  --listen ADDR:PORT  where pond serve listens (default 127.0.0.1:8765)\n";
 
 /* The project's files. Data comes from pond generate markets. */
-static const struct { const char *path, *text; } demo_files[] = {
+static const cli_file demo_files[] = {
 	{"pond.yml",
 	 "# pond demo: an investor family's data centre. Every weekday at 07:00\n"
 	 "# (Zurich time) the daily pipeline loads prices, FX rates, dividends and\n"
@@ -151,22 +151,12 @@ static const struct { const char *path, *text; } demo_files[] = {
 	 "    columns: {income_chf: \"#,##0.00\"}\n"},
 };
 
+/* pond init's bare project, then the demo's files (its pond.yml replaces
+ * the one init wrote). */
 static int write_project(const char *dir, pond_error *err)
 {
 	int rc = pond_project_init(dir, "demo", err);
-	for (size_t i = 0; rc == 0 && i < sizeof(demo_files) / sizeof(demo_files[0]); i++) {
-		pond_buf path = POND_BUF_INIT;
-		pond_buf_printf(&path, "%s/%s", dir, demo_files[i].path);
-		char *slash = strrchr(path.ptr, '/');
-		*slash = '\0';
-		rc = pond_mkdirs(path.ptr, err);
-		*slash = '/';
-		/* pond init wrote a pond.yml; the demo's replaces it. */
-		if (rc == 0)
-			rc = pond_file_write_atomic(pond_buf_cstr(&path), demo_files[i].text, strlen(demo_files[i].text), err);
-		pond_buf_dispose(&path);
-	}
-	return rc;
+	return rc ? rc : cli_write_files(dir, demo_files, sizeof(demo_files) / sizeof(demo_files[0]), err);
 }
 
 static int run_pipeline(const char *dir, pond_error *err)

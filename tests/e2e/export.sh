@@ -11,7 +11,7 @@
 PY=/usr/bin/python3
 DUMP="$(cd "$(dirname "$0")/../unit/export" && pwd)/xlsx_dump.py"
 P="$T/proj"
-expect_exit "pond init" 0 "$POND" init "$P"
+expect_exit "pond init" 0 "$POND" init --bare "$P"
 cd "$P" || exit 1
 csv() { "$POND" sql --format csv "$1"; }
 

@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 
 # --- a project and the test API ---
 P="$T/proj"
-if "$POND" init "$P" >/dev/null 2>&1; then :; else
+if "$POND" init --bare "$P" >/dev/null 2>&1; then :; else
   mkdir -p "$P/sources"
   printf 'name: t\nwarehouse: warehouse\ncatalog: catalog.db\n' > "$P/pond.yml"
 fi

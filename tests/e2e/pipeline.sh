@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 P="$T/proj"
-"$POND" init "$P" >/dev/null || { echo "FAIL pond init"; exit 1; }
+"$POND" init --bare "$P" >/dev/null || { echo "FAIL pond init"; exit 1; }
 cd "$P" || exit 1
 printf 'id,v\n1,a\n2,b\n3,c\n' > "$P/nums.csv"
 cat > "$P/sources/nums.yml" <<'EOF'

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 P="$T/proj"
-"$POND" init "$P" > /dev/null 2>&1
+"$POND" init --bare "$P" > /dev/null 2>&1
 (cd "$P" && "$POND" sql "create table sales.orders as select range as id, 'item ' || range as item from range(10)") > /dev/null 2>&1
 cat >> "$P/pond.yml" <<'EOF'
 

@@ -6,9 +6,9 @@
 . "$(dirname "$0")/lib.sh"
 
 P="$T/proj"
-expect_exit "pond init" 0 "$POND" init "$P"
+expect_exit "pond init" 0 "$POND" init --bare "$P"
 check "init wrote pond.yml" test -s "$P/pond.yml"
-expect_exit "init refuses an existing project" 1 "$POND" init "$P"
+expect_exit "init refuses an existing project" 1 "$POND" init --bare "$P"
 cd "$P" || exit 1
 
 sql() { "$POND" sql --format csv "$@"; }
@@ -126,7 +126,7 @@ if [ -z "${POND_TEST_PG_URL:-}" ]; then
   fail "postgres catalog" "POND_TEST_PG_URL is not set: run the suite through tests/run.sh"
 else
   PG="$T/pgproj"
-  "$POND" init "$PG" > /dev/null
+  "$POND" init --bare "$PG" > /dev/null
   printf 'name: pg\nwarehouse: warehouse\ncatalog: %s\ncatalog_name: e2e%s\n' "$POND_TEST_PG_URL" "$RANDOM$RANDOM" > "$PG/pond.yml"
   expect_exit "pg: create table" 0 "$POND" --project "$PG" sql "create table s.t as select range as id from range(100)"
   expect_exit "pg: insert" 0 "$POND" --project "$PG" sql "insert into s.t values (100)"

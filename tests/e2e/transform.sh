@@ -55,7 +55,7 @@ expect_contains "full refresh rebuilds everything" "$OUT" "112 rows"
 # --- small projects ---
 new_project() {
   local dir="$T/$1"
-  "$POND" init "$dir" >/dev/null && cd "$dir" && mkdir -p models/m tests &&
+  "$POND" init --bare "$dir" >/dev/null && cd "$dir" && mkdir -p models/m tests &&
     "$POND" sql "create table raw.t as select range as id, range % 3 as grp from range(10)" 2>/dev/null
 }
 
