@@ -816,7 +816,7 @@ done:
 }
 
 int pond__scan_sql(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, const char *metadata_location,
-                   const pond_scan_options *opts, pond_error *err)
+                   const pond_scan_options *opts, size_t *nfiles, pond_error *err)
 {
 	pond_fileio *io = NULL;
 	pond_scan_plan *plan = NULL;
@@ -840,6 +840,8 @@ int pond__scan_sql(pond_buf *out, pond_engine *engine, const pond_iceberg_metada
 	for (size_t i = 0; i < plan->ntasks; i++)
 		tasks[i] = &plan->tasks[i];
 	rc = pond__scan_sql_tasks(out, engine, md, io, schema, tasks, plan->ntasks, false, err);
+	if (rc == 0 && nfiles)
+		*nfiles = plan->ntasks;
 done:
 	pond_free(tasks);
 	pond_scan_plan_free(&plan);
@@ -850,7 +852,7 @@ done:
 int pond_table_scan_sql(pond_buf *out, pond_lake *lake, const pond_table *table, const pond_scan_options *opts,
                         pond_error *err)
 {
-	int rc = pond__scan_sql(out, lake->engine, table->metadata, table->metadata_location, opts, err);
+	int rc = pond__scan_sql(out, lake->engine, table->metadata, table->metadata_location, opts, NULL, err);
 	if (rc) {
 		pond_arena *a = pond_arena_new();
 		const char *name = a ? pond_table_ident_format(a, &table->ident) : NULL;

@@ -218,7 +218,8 @@ static session_view *find_view(pond_session *s, const char *key)
 	return NULL;
 }
 
-static int remember_view(pond_session *s, const char *key, const char *location, bool pruned, pond_error *err)
+static int remember_view(pond_session *s, const char *key, const char *location, bool pruned, size_t files,
+                         pond_error *err)
 {
 	session_view *v = find_view(s, key);
 	if (!v) {
@@ -232,6 +233,7 @@ static int remember_view(pond_session *s, const char *key, const char *location,
 	pond_free(v->metadata_location);
 	v->metadata_location = pond_strdup(location);
 	v->pruned = pruned;
+	v->files = files;
 	return v->metadata_location ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
 }
 
@@ -266,6 +268,8 @@ static int bind_ref(pond_session *s, const char *statement, const session_ref *r
 	}
 	session_view *cached = find_view(s, key);
 	if (cached && !cached->pruned && !so.filter && strcmp(cached->metadata_location, t->metadata_location) == 0) {
+		if (files_kept)
+			*files_kept += cached->files;
 		pond_table_free(&t);
 		return 0;
 	}
@@ -277,25 +281,17 @@ static int bind_ref(pond_session *s, const char *statement, const session_ref *r
 	pond_buf_putc(&sql, '.');
 	pond_sql_quote_ident(&sql, view);
 	pond_buf_puts(&sql, " AS ");
-	rc = pond_table_scan_sql(&sql, s->lake, t, &so, err);
-	if (rc == 0 && files_kept) {
-		/* Plan again to count the files kept (prepare only: tests, tools). */
-		pond_fileio *io = NULL;
-		pond_scan_plan *plan = NULL;
-		if (pond_fileio_local_new(&io, err) == 0 &&
-		    pond_fileio_remap_table(io, t->metadata, t->metadata_location, err) == 0 &&
-		    pond_scan_plan_files(&plan, t->metadata, io, &so, err) == 0)
-			*files_kept += plan->ntasks;
-		pond_scan_plan_free(&plan);
-		pond_fileio_free(&io);
-	}
+	size_t kept = 0;
+	rc = pond__scan_sql(&sql, s->lake->engine, t->metadata, t->metadata_location, &so, &kept, err);
+	if (rc == 0 && files_kept)
+		*files_kept += kept;
 	if (rc == 0)
 		rc = pond_buf_ok(&sql) ? pond_engine_exec(s->lake->engine, pond_buf_cstr(&sql), err)
 		                       : pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = remember_view(s, key, t->metadata_location, so.filter != NULL, err);
+		rc = remember_view(s, key, t->metadata_location, so.filter != NULL, kept, err);
 	if (rc && rc != POND_ENOMEM)
-		pond_error_prefix(err, "could not read %s", pond_table_ident_format(a, &r->id));
+		pond_error_prefix(err, "%s", pond_table_ident_format(a, &r->id));
 	pond_buf_dispose(&sql);
 	pond_table_free(&t);
 	return rc;

@@ -29,6 +29,7 @@ typedef struct session_view {
 	char *key;                /* "schema\\x1fview" */
 	char *metadata_location;  /* what it was built from */
 	bool pruned;              /* built for one statement's filter */
+	size_t files;             /* data files it reads */
 	struct session_view *next;
 } session_view;
 

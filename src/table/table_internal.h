@@ -26,9 +26,11 @@ int pond__table_write_metadata(const pond_iceberg_metadata *md, const char *prev
 #define POND_SCAN_FILE_COLUMN "__pond_file"
 
 /* The read SQL of md at the snapshot opts select, without a catalog: the
- * metadata file's location drives the moved-table remap. */
+ * metadata file's location drives the moved-table remap. *nfiles (may be
+ * NULL) gets the number of data files the scan kept. Errors carry no
+ * table name (pond_table_scan_sql adds it). */
 int pond__scan_sql(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, const char *metadata_location,
-                   const pond_scan_options *opts, pond_error *err);
+                   const pond_scan_options *opts, size_t *nfiles, pond_error *err);
 /* The read SQL of some planned tasks (borrowed) with schema's columns and,
  * with with_file, POND_SCAN_FILE_COLUMN last. io carries the remap. */
 int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, pond_fileio *io,

@@ -85,6 +85,9 @@ TEST(session_binds_only_catalog_tables_and_prunes_by_where)
 	/* Both files without a filter; one with a selective one. */
 	CHECK_OK(pond_session_prepare(f.session, "select count(*) from s.t", f.a, &text, &kept, &err), &err);
 	CHECK_INT(kept, 2);
+	/* The same view again, reused from the session: still two files. */
+	CHECK_OK(pond_session_prepare(f.session, "select count(*) from s.t", f.a, &text, &kept, &err), &err);
+	CHECK_INT(kept, 2);
 	CHECK_OK(pond_session_prepare(f.session, "select count(*) from s.t as x where x.id >= 1000", f.a, &text, &kept, &err), &err);
 	CHECK_INT(kept, 1);
 	CHECK_OK(pond_session_prepare(f.session, "select * from s.t where id in (5, 7)", f.a, &text, &kept, &err), &err);
@@ -123,7 +126,8 @@ TEST(session_rewrites_time_travel_to_views_of_their_own)
 	CHECK_STR(run(&f, sql, &err), "1");
 	CHECK_STR(run(&f, "select sum(v) from t", &err), "3");
 	CHECK(run(&f, "select * from t at (version => 99)", &err) == NULL);
-	CHECK(strstr(err.msg, "99") != NULL);
+	/* One line naming the table once. */
+	CHECK_STR(err.msg, "main.t: snapshot 99 not found in table metadata");
 	CHECK(run(&f, "select * from t at (version => 'nope')", &err) == NULL);
 	CHECK(strstr(err.msg, "nope") != NULL);
 	teardown(&f);
