@@ -119,3 +119,13 @@ const char *fx_summary(table_fixture *f, const char *key)
 	pond_table_free(&t);
 	return v;
 }
+
+int64_t fx_snapshot(table_fixture *f)
+{
+	pond_table *t = fx_load(f);
+	if (!t)
+		return -1;
+	int64_t id = t->metadata->current_snapshot_id;
+	pond_table_free(&t);
+	return id;
+}

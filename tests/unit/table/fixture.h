@@ -31,6 +31,8 @@ int fx_create_with(table_fixture *f, const char *query, const char *identity_col
 const char *fx_query(table_fixture *f, const char *expr, int64_t snapshot_id);
 /* A current snapshot summary entry ("operation" too), or NULL. */
 const char *fx_summary(table_fixture *f, const char *key);
+/* The current snapshot id, -1 when the table cannot be loaded. */
+int64_t fx_snapshot(table_fixture *f);
 /* The table as it is now (NULL on failure); free with pond_table_free. */
 pond_table *fx_load(table_fixture *f);
 

@@ -14,17 +14,6 @@
 #include "pond/table.h"
 #include "table/table_internal.h"
 
-static int64_t current_snapshot(table_fixture *f)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_table *t;
-	if (pond_table_load(&t, f->lake, &f->id, &err) != 0)
-		return -1;
-	int64_t id = t->metadata->current_snapshot_id;
-	pond_table_free(&t);
-	return id;
-}
-
 /* Files (any extension) under the table folder, recursively. */
 static int count_files(const char *dir)
 {
@@ -71,7 +60,7 @@ TEST(delete_where_rewrites_only_matching_files_and_keeps_null_rows)
 	pond_write_result r;
 	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 1000 + range as a, 1000 + range as b from range(50)", NULL, &r,
 	                                 &err), &err);
-	int64_t before = current_snapshot(&f);
+	int64_t before = fx_snapshot(&f);
 	CHECK_STR(fx_query(&f, "count(*)", 0), "150");
 	/* v > 50 is NULL for every tenth row: those rows stay. */
 	CHECK_OK(pond_table_delete_where(f.lake, &f.id, "v > 50 and v < 1000", NULL, &r, &err), &err);
@@ -181,14 +170,14 @@ TEST(delete_where_matching_nothing_commits_nothing)
 	table_fixture f;
 	CHECK(fx_setup(&f, "t") == 0);
 	CHECK(fx_create_with(&f, "select range as id from range(10)", NULL) == 0);
-	int64_t before = current_snapshot(&f);
+	int64_t before = fx_snapshot(&f);
 	const char *dir = table_dir(&f);
 	int files = count_files(dir);
 	pond_error err = POND_ERROR_INIT;
 	pond_write_result r;
 	CHECK_OK(pond_table_delete_where(f.lake, &f.id, "id > 100", NULL, &r, &err), &err);
 	CHECK_INT(r.snapshot_id, 0);
-	CHECK_INT(current_snapshot(&f), before);
+	CHECK_INT(fx_snapshot(&f), before);
 	CHECK_INT(count_files(dir), files);
 	fx_teardown(&f);
 }
@@ -198,7 +187,7 @@ TEST(delete_where_that_fails_leaves_the_table_and_its_folder_unchanged)
 	table_fixture f;
 	CHECK(fx_setup(&f, "t") == 0);
 	CHECK(fx_create_with(&f, "select range as id, 'n' || range as name from range(10)", NULL) == 0);
-	int64_t before = current_snapshot(&f);
+	int64_t before = fx_snapshot(&f);
 	const char *dir = table_dir(&f);
 	int files = count_files(dir);
 	pond_error err = POND_ERROR_INIT;
@@ -208,7 +197,7 @@ TEST(delete_where_that_fails_leaves_the_table_and_its_folder_unchanged)
 	CHECK(strchr(err.msg, '\n') == NULL);
 	CHECK(pond_table_delete_where(f.lake, &f.id, "nosuchcolumn = 3", NULL, &r, &err) != 0);
 	CHECK(strstr(err.msg, "main.t") != NULL);
-	CHECK_INT(current_snapshot(&f), before);
+	CHECK_INT(fx_snapshot(&f), before);
 	CHECK_INT(count_files(dir), files);
 	CHECK_STR(fx_query(&f, "count(*)", 0), "10");
 	fx_teardown(&f);
@@ -235,14 +224,14 @@ TEST(delete_where_conflicts_when_another_writer_removed_the_file_first)
 	CHECK_STR(fx_query(&f, "count(*)", 0), "14");
 	/* stale2 also wants to rewrite the file that was just rewritten. */
 	del.remove_where = "id = 4";
-	int64_t before = current_snapshot(&f);
+	int64_t before = fx_snapshot(&f);
 	const char *dir = table_dir(&f);
 	int files = count_files(dir);
 	CHECK_INT(pond__write_commit_change(&stale2, &del, &r, &err), POND_ECONFLICT);
 	CHECK(strstr(err.msg, "was changed by another writer") != NULL);
 	CHECK(strstr(err.msg, "main.t") != NULL);
 	pond__write_end(&stale2);
-	CHECK_INT(current_snapshot(&f), before);
+	CHECK_INT(fx_snapshot(&f), before);
 	CHECK_INT(count_files(dir), files);
 	CHECK_STR(fx_query(&f, "count(*)", 0), "14");
 	fx_teardown(&f);

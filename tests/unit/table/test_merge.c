@@ -9,17 +9,6 @@
 #include "pond/table.h"
 #include "table/table_internal.h"
 
-static int64_t current_snapshot(table_fixture *f)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_table *t;
-	if (pond_table_load(&t, f->lake, &f->id, &err) != 0)
-		return -1;
-	int64_t id = t->metadata->current_snapshot_id;
-	pond_table_free(&t);
-	return id;
-}
-
 TEST(merge_updates_changed_rows_and_appends_new_keys)
 {
 	table_fixture f;
@@ -76,13 +65,13 @@ TEST(merge_refuses_an_unknown_key_and_changes_nothing)
 	table_fixture f;
 	CHECK(fx_setup(&f, "t") == 0);
 	CHECK(fx_create_with(&f, "select range as id from range(3)", NULL) == 0);
-	int64_t before = current_snapshot(&f);
+	int64_t before = fx_snapshot(&f);
 	pond_error err = POND_ERROR_INIT;
 	pond_write_result r;
 	const char *keys[] = {"nope"};
 	CHECK_INT(pond_table_merge_query(f.lake, &f.id, "select 1", keys, 1, NULL, &r, &err), POND_EINVAL);
 	CHECK_STR(err.msg, "merge into main.t: key column \"nope\" is not a column of the table");
-	CHECK_INT(current_snapshot(&f), before);
+	CHECK_INT(fx_snapshot(&f), before);
 	CHECK_STR(fx_query(&f, "count(*)", 0), "3");
 	fx_teardown(&f);
 }

@@ -9,17 +9,6 @@
 #include "pond/table.h"
 #include "table/table_internal.h"
 
-static int64_t current_snapshot(table_fixture *f)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_table *t;
-	if (pond_table_load(&t, f->lake, &f->id, &err) != 0)
-		return -1;
-	int64_t id = t->metadata->current_snapshot_id;
-	pond_table_free(&t);
-	return id;
-}
-
 TEST(overwrite_whole_table_keeps_only_the_new_rows)
 {
 	table_fixture f;
@@ -28,7 +17,7 @@ TEST(overwrite_whole_table_keeps_only_the_new_rows)
 	pond_error err = POND_ERROR_INIT;
 	pond_write_result r;
 	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 500 + range, 'old' from range(10)", NULL, &r, &err), &err);
-	int64_t before = current_snapshot(&f);
+	int64_t before = fx_snapshot(&f);
 	CHECK_OK(pond_table_overwrite_query(f.lake, &f.id, "select range, 'new' from range(7)", NULL, NULL, &r, &err),
 	         &err);
 	CHECK(r.snapshot_id > 0);
@@ -59,7 +48,7 @@ TEST(overwrite_by_filter_replaces_the_matching_rows_in_one_snapshot)
 	CHECK(fx_create_with(&f, "select range as id, range % 3 as k, 'old' as v from range(300)", "k") == 0);
 	pond_error err = POND_ERROR_INIT;
 	pond_write_result r;
-	int64_t before = current_snapshot(&f);
+	int64_t before = fx_snapshot(&f);
 	CHECK_OK(pond_table_overwrite_query(f.lake, &f.id, "select range * 3 + 1, 1, 'new' from range(10)", "k = 1",
 	                                    NULL, &r, &err), &err);
 	CHECK_INT(r.deleted_files, 1);
@@ -72,7 +61,7 @@ TEST(overwrite_by_filter_replaces_the_matching_rows_in_one_snapshot)
 	CHECK_STR(fx_summary(&f, "operation"), "overwrite");
 	CHECK_STR(fx_summary(&f, "changed-partition-count"), "1");
 	CHECK_STR(fx_summary(&f, "total-records"), "210");
-	CHECK(current_snapshot(&f) != before);
+	CHECK(fx_snapshot(&f) != before);
 	/* Rows in a file that only partly match: the rest is kept. */
 	CHECK_OK(pond_table_overwrite_query(f.lake, &f.id, "select 1000, 0, 'x'", "k = 0 and id < 30", NULL, &r, &err),
 	         &err);
