@@ -29,6 +29,13 @@ pond_avro_value *pond__literal_to_avro(const pond_iceberg_literal *lit, const po
 /* Bytes needed for a decimal of this precision as Avro fixed. */
 size_t pond__decimal_bytes(int precision);
 
+/* The index of a record's field by Iceberg field id, else by name, else by
+ * an older writer's name (old may be NULL); -1 when absent. Writers renamed
+ * manifest fields between versions, so ids come first. */
+int pond__avro_field_index(const pond_avro_node *rec, int32_t id, const char *name, const char *old);
+/* The non-null branch of an optional (["null", T]) node; other nodes as is. */
+const pond_avro_node *pond__avro_unwrap(const pond_avro_node *n);
+
 /* The "./"-free, slash-trimmed form of a path for comparisons. */
 
 /* Partition tuples as a hash key for the delete index. */

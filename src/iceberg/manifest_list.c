@@ -32,29 +32,6 @@ struct pond_manifest_list_reader {
 	int s_idx[4]; /* contains_null, contains_nan, lower, upper */
 };
 
-static int index_of(const pond_avro_node *rec, int32_t id, const char *name, const char *old)
-{
-	size_t i;
-	if (!rec || rec->type != POND_AVRO_RECORD)
-		return -1;
-	if (pond_avro_node_field_by_id(rec, id, &i))
-		return (int)i;
-	if (name && pond_avro_node_field_by_name(rec, name, &i))
-		return (int)i;
-	if (old && pond_avro_node_field_by_name(rec, old, &i))
-		return (int)i;
-	return -1;
-}
-
-static const pond_avro_node *unwrap(const pond_avro_node *n)
-{
-	if (n && n->type == POND_AVRO_UNION)
-		for (size_t i = 0; i < n->nbranches; i++)
-			if (n->branches[i]->type != POND_AVRO_NULL)
-				return n->branches[i];
-	return n;
-}
-
 int pond_manifest_list_reader_open(pond_manifest_list_reader **out, pond_fileio *io, const char *path,
                                    pond_error *err)
 {
@@ -77,17 +54,17 @@ int pond_manifest_list_reader_open(pond_manifest_list_reader **out, pond_fileio 
 	r->format_version = fv && pond_str_to_i64(fv, &v) ? (int)v : 1;
 	const pond_avro_node *root = pond_avro_schema_root(pond_avro_reader_schema(r->avro));
 	for (int i = 0; i < L_COUNT; i++)
-		r->idx[i] = index_of(root, l_ids[i], l_names[i], l_old_names[i]);
+		r->idx[i] = pond__avro_field_index(root, l_ids[i], l_names[i], l_old_names[i]);
 	if (r->idx[L_PATH] < 0) {
 		pond_manifest_list_reader_close(&r);
 		return pond_error_set(err, POND_ECORRUPT, "%s: not a manifest list (no manifest_path field)", path);
 	}
-	const pond_avro_node *parts = r->idx[L_PARTITIONS] >= 0 ? unwrap(root->fields[r->idx[L_PARTITIONS]].type) : NULL;
-	const pond_avro_node *summ = parts && parts->type == POND_AVRO_ARRAY ? unwrap(parts->items) : NULL;
-	r->s_idx[0] = index_of(summ, 509, "contains_null", NULL);
-	r->s_idx[1] = index_of(summ, 518, "contains_nan", NULL);
-	r->s_idx[2] = index_of(summ, 510, "lower_bound", NULL);
-	r->s_idx[3] = index_of(summ, 511, "upper_bound", NULL);
+	const pond_avro_node *parts = r->idx[L_PARTITIONS] >= 0 ? pond__avro_unwrap(root->fields[r->idx[L_PARTITIONS]].type) : NULL;
+	const pond_avro_node *summ = parts && parts->type == POND_AVRO_ARRAY ? pond__avro_unwrap(parts->items) : NULL;
+	r->s_idx[0] = pond__avro_field_index(summ, 509, "contains_null", NULL);
+	r->s_idx[1] = pond__avro_field_index(summ, 518, "contains_nan", NULL);
+	r->s_idx[2] = pond__avro_field_index(summ, 510, "lower_bound", NULL);
+	r->s_idx[3] = pond__avro_field_index(summ, 511, "upper_bound", NULL);
 	*out = r;
 	return 0;
 }
@@ -288,7 +265,7 @@ static int list_writer_open(pond_manifest_list_writer **out, pond_fileio *io, co
 	if (rc)
 		goto fail;
 	w->root = pond_avro_schema_root(w->schema);
-	w->summary_node = unwrap(unwrap(pond_avro_node_field_by_id(w->root, 507, NULL)->type)->items);
+	w->summary_node = pond__avro_unwrap(pond__avro_unwrap(pond_avro_node_field_by_id(w->root, 507, NULL)->type)->items);
 	pond_avro_writer_options aopts = POND_AVRO_WRITER_OPTIONS_INIT;
 	aopts.codec = opts->codec;
 	rc = buf ? pond_avro_writer_open_buf(&w->avro, buf, w->schema, &aopts, err)

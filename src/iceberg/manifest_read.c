@@ -45,27 +45,6 @@ struct pond_manifest_reader {
 	int *part_idx; /* per spec field: index in the partition record */
 };
 
-static int index_of(const pond_avro_node *rec, int32_t id, const char *name)
-{
-	size_t i;
-	if (!rec || rec->type != POND_AVRO_RECORD)
-		return -1;
-	if (pond_avro_node_field_by_id(rec, id, &i))
-		return (int)i;
-	if (name && pond_avro_node_field_by_name(rec, name, &i))
-		return (int)i;
-	return -1;
-}
-
-static const pond_avro_node *unwrap(const pond_avro_node *n)
-{
-	if (n && n->type == POND_AVRO_UNION)
-		for (size_t i = 0; i < n->nbranches; i++)
-			if (n->branches[i]->type != POND_AVRO_NULL)
-				return n->branches[i];
-	return n;
-}
-
 /* Partition spec and result types: the caller's, else the file's metadata,
  * else the Avro partition record itself. */
 static int resolve_partition(pond_manifest_reader *r, const pond_iceberg_partition_spec *spec,
@@ -134,7 +113,7 @@ static int resolve_partition(pond_manifest_reader *r, const pond_iceberg_partiti
 		}
 	}
 	for (size_t i = 0; i < spec->nfields; i++) {
-		int idx = index_of(r->part_node, spec->fields[i].field_id, spec->fields[i].name);
+		int idx = pond__avro_field_index(r->part_node, spec->fields[i].field_id, spec->fields[i].name, NULL);
 		if (idx < 0 && i < nfields && !r->part_node->fields[i].has_field_id)
 			idx = (int)i;
 		r->part_idx[i] = idx;
@@ -198,19 +177,19 @@ int pond_manifest_reader_open_avro(pond_manifest_reader **out, pond_avro_reader 
 	}
 	r->entry_node = root;
 	for (int i = 0; i < E_COUNT; i++)
-		r->e_idx[i] = index_of(root, e_ids[i], e_names[i]);
-	r->df_node = r->e_idx[E_DATA_FILE] >= 0 ? unwrap(root->fields[r->e_idx[E_DATA_FILE]].type) : NULL;
+		r->e_idx[i] = pond__avro_field_index(root, e_ids[i], e_names[i], NULL);
+	r->df_node = r->e_idx[E_DATA_FILE] >= 0 ? pond__avro_unwrap(root->fields[r->e_idx[E_DATA_FILE]].type) : NULL;
 	if (r->e_idx[E_STATUS] < 0 || !r->df_node || r->df_node->type != POND_AVRO_RECORD) {
 		pond_manifest_reader_close(&r);
 		return pond_error_set(err, POND_ECORRUPT, "%s: not a manifest (no status or data_file field)", name);
 	}
 	for (int i = 0; i < DF_COUNT; i++)
-		r->df_idx[i] = index_of(r->df_node, df_ids[i], df_names[i]);
+		r->df_idx[i] = pond__avro_field_index(r->df_node, df_ids[i], df_names[i], NULL);
 	if (r->df_idx[DF_PATH] < 0 || r->df_idx[DF_RECORDS] < 0) {
 		pond_manifest_reader_close(&r);
 		return pond_error_set(err, POND_ECORRUPT, "%s: not a manifest (no file_path or record_count)", name);
 	}
-	r->part_node = r->df_idx[DF_PARTITION] >= 0 ? unwrap(r->df_node->fields[r->df_idx[DF_PARTITION]].type) : NULL;
+	r->part_node = r->df_idx[DF_PARTITION] >= 0 ? pond__avro_unwrap(r->df_node->fields[r->df_idx[DF_PARTITION]].type) : NULL;
 	if (r->part_node && r->part_node->type != POND_AVRO_RECORD)
 		r->part_node = NULL;
 	int rc = resolve_partition(r, spec, schema, err);

@@ -408,3 +408,26 @@ bool pond__partition_equal(const pond_iceberg_literal *a, const pond_iceberg_lit
 	}
 	return true;
 }
+
+int pond__avro_field_index(const pond_avro_node *rec, int32_t id, const char *name, const char *old)
+{
+	size_t i;
+	if (!rec || rec->type != POND_AVRO_RECORD)
+		return -1;
+	if (pond_avro_node_field_by_id(rec, id, &i))
+		return (int)i;
+	if (name && pond_avro_node_field_by_name(rec, name, &i))
+		return (int)i;
+	if (old && pond_avro_node_field_by_name(rec, old, &i))
+		return (int)i;
+	return -1;
+}
+
+const pond_avro_node *pond__avro_unwrap(const pond_avro_node *n)
+{
+	if (n && n->type == POND_AVRO_UNION)
+		for (size_t i = 0; i < n->nbranches; i++)
+			if (n->branches[i]->type != POND_AVRO_NULL)
+				return n->branches[i];
+	return n;
+}
