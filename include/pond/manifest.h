@@ -422,7 +422,8 @@ typedef struct pond_scan_task {
 typedef struct pond_scan_plan {
 	pond_arena *arena;          /* owns everything below */
 	int64_t snapshot_id;        /* POND_ICEBERG_NO_SNAPSHOT for an empty table */
-	int32_t schema_id;
+	int32_t schema_id;          /* the snapshot's for time travel (id, tag,
+	                               time); else the table's current schema */
 	size_t ntasks;
 	pond_scan_task *tasks;
 	size_t ndeletes;            /* every live delete file that was considered */

@@ -434,7 +434,13 @@ int pond_scan_plan_files(pond_scan_plan **out, const pond_iceberg_metadata *md, 
 		goto done;
 	}
 	plan->snapshot_id = snap ? snap->snapshot_id : POND_ICEBERG_NO_SNAPSHOT;
-	p.schema = snap && snap->has_schema_id ? pond_iceberg_metadata_schema(md, snap->schema_id) : NULL;
+	/* Time travel (a snapshot id, a tag, a time) reads the schema the
+	 * snapshot was written with; the current table and branch heads read
+	 * the table's current schema, so columns added, renamed or retyped
+	 * since the last write show at once (as Java does). */
+	const pond_iceberg_ref *ref = opts && opts->ref ? pond_iceberg_metadata_ref(md, opts->ref) : NULL;
+	bool time_travel = opts && (opts->has_snapshot_id || opts->has_as_of || (ref && ref->is_tag));
+	p.schema = time_travel && snap && snap->has_schema_id ? pond_iceberg_metadata_schema(md, snap->schema_id) : NULL;
 	if (!p.schema)
 		p.schema = pond_iceberg_metadata_current_schema(md);
 	if (!p.schema) {

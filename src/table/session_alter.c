@@ -41,10 +41,18 @@ static bool take_symbol(alter_cursor *c, const char *sym)
 	return false;
 }
 
+/* A name: an identifier, "quoted", or (for tags and branches, as Spark
+ * allows) a 'string'. */
 static const char *take_name(alter_cursor *c, pond_arena *a)
 {
 	const pond_sql_token *t = at(c);
-	if (c->i >= c->n || (t->kind != POND_TOK_WORD && t->kind != POND_TOK_QUOTED))
+	if (c->i >= c->n)
+		return NULL;
+	if (t->kind == POND_TOK_STRING && t->start[0] == '\'') {
+		c->i++;
+		return pond_arena_strndup(a, t->start + 1, t->len - 2);
+	}
+	if (t->kind != POND_TOK_WORD && t->kind != POND_TOK_QUOTED)
 		return NULL;
 	c->i++;
 	return pond_sql_token_ident(t, a);

@@ -68,6 +68,42 @@ expect_eq "replaced table" "$(value "select n from sales.notes")" "7"
 expect_exit "drop table" 0 "$POND" sql "drop table sales.notes"
 expect_exit "dropped table is gone" 1 "$POND" sql "select * from sales.notes"
 
+# --- ALTER TABLE as Iceberg commits ---
+"$POND" sql "create table sales.items as select range as id, 'i' || range as label, range::int as qty from range(5)" 2>/dev/null
+expect_exit "alter: add column with a default" 0 "$POND" sql "alter table sales.items add column note varchar default 'none'"
+expect_contains "alter says what it did" "$ERR" "added column note to sales.items"
+expect_eq "old rows read the default" "$(value "select count(*) from sales.items where note = 'none'")" "5"
+expect_exit "alter: rename column" 0 "$POND" sql "alter table sales.items rename column label to name"
+expect_eq "renamed column reads old data" "$(value "select name from sales.items where id = 3")" "i3"
+expect_exit "alter: widen int to bigint" 0 "$POND" sql "alter table sales.items alter column qty type bigint"
+expect_eq "widened column" "$(value "select any_value(typeof(qty)) || '|' || sum(qty) from sales.items")" "BIGINT|10"
+expect_exit "alter: a narrowing change is refused" 1 "$POND" sql "alter table sales.items alter column name type int"
+expect_contains "refusal names the column" "$ERR" 'cannot change column "name"'
+expect_exit "alter: drop column" 0 "$POND" sql "alter table sales.items drop column note"
+expect_eq "dropped column is gone" "$(value "select count(*) from (describe sales.items) where column_name = 'note'")" "0"
+expect_exit "alter: add a partition field" 0 "$POND" sql "alter table sales.items add partition field bucket(4, id)"
+expect_exit "appends after partitioning" 0 "$POND" sql "insert into sales.items values (10, 'x', 1)"
+expect_eq "rows across both specs" "$(value "select count(*) from sales.items")" "6"
+expect_exit "alter: tag" 0 "$POND" sql "alter table sales.items create tag 'six-rows'"
+"$POND" sql "insert into sales.items values (11, 'y', 1)" 2>/dev/null
+expect_eq "time travel by tag" "$(value "select count(*) from sales.items at (version => 'six-rows')")" "6"
+expect_exit "alter: table properties" 0 "$POND" sql "alter table sales.items set tblproperties ('owner' = 'shop')"
+expect_contains "show lists the property" "$("$POND" show sales.items)" "owner"
+expect_exit "alter: rename table" 0 "$POND" sql "alter table sales.items rename to sales.goods"
+expect_eq "renamed table reads" "$(value "select count(*) from sales.goods")" "7"
+expect_exit "old name is gone" 1 "$POND" sql "select * from sales.items"
+
+# --- pond rollback ---
+rb_first=$("$POND" history sales.goods --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["snapshot_id"])')
+expect_exit "rollback to the first snapshot" 0 "$POND" rollback sales.goods "$rb_first"
+expect_eq "rolled back rows" "$(value "select count(*) from sales.goods")" "5"
+# A rollback moves the branch, not the schema: the old files read through
+# the current columns (label was renamed to name).
+expect_eq "rolled-back rows read through the current schema" "$(value "select name from sales.goods where id = 3")" "i3"
+expect_exit "rollback of an unknown snapshot" 1 "$POND" rollback sales.goods 42
+expect_contains "names the snapshot" "$ERR" "42"
+expect_exit "rollback usage error" 2 "$POND" rollback sales.goods notanumber
+
 # --- errors leave the table as it was ---
 before=$(value "select count(*) from sales.orders")
 expect_exit "insert of a wrong type fails" 1 "$POND" sql "insert into sales.orders values ('x', 'y', 1, date '2024-01-01')"
