@@ -36,7 +36,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 OPT ?= -O2 -g
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation \
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	-Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing -pthread -MMD -MP \
 	-Iinclude -Isrc -isystem $(DUCKDB_INC) $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(SANFLAGS) -pthread -L$(abspath $(DUCKDB_LIB)) -Wl,-rpath,$(abspath $(DUCKDB_LIB)) $(LDFLAGS)

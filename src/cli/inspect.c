@@ -49,12 +49,28 @@ static long metadata_version(const char *name)
 	return v;
 }
 
+static int find_metadata_in(char **out, const char *folder, const char *dir, const char *hint_path,
+                            pond_error *err);
+
 static int find_metadata(char **out, const char *folder, pond_error *err)
 {
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%s/metadata", folder);
-	char hint_path[4200];
-	snprintf(hint_path, sizeof hint_path, "%s/version-hint.text", dir);
+	pond_buf dir_buf = POND_BUF_INIT, hint_buf = POND_BUF_INIT;
+	pond_buf_printf(&dir_buf, "%s/metadata", folder);
+	pond_buf_printf(&hint_buf, "%s/metadata/version-hint.text", folder);
+	if (!pond_buf_ok(&dir_buf) || !pond_buf_ok(&hint_buf)) {
+		pond_buf_dispose(&dir_buf);
+		pond_buf_dispose(&hint_buf);
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
+	int rc = find_metadata_in(out, folder, pond_buf_cstr(&dir_buf), pond_buf_cstr(&hint_buf), err);
+	pond_buf_dispose(&dir_buf);
+	pond_buf_dispose(&hint_buf);
+	return rc;
+}
+
+/* find_metadata's work once the folder's paths are built (any length). */
+static int find_metadata_in(char **out, const char *folder, const char *dir, const char *hint_path, pond_error *err)
+{
 	char *hint = NULL;
 	size_t len = 0;
 	if (pond_file_exists(hint_path) && pond_file_read(&hint, &len, hint_path, 4096, err) == 0) {

@@ -19,9 +19,8 @@ typedef struct {
 
 static int bad(parse_ctx *c, const pond_yaml_node *n, const char *fmt, const char *a1, const char *a2)
 {
-	char msg[512];
-	snprintf(msg, sizeof(msg), fmt, a1, a2 ? a2 : "");
-	return pond_error_set(c->err, POND_EINVAL, "%s:%d: %s", c->what, n ? n->line : 1, msg);
+	pond_error_set(c->err, POND_EINVAL, fmt, a1, a2 ? a2 : "");
+	return pond_error_prefix(c->err, "%s:%d", c->what, n ? n->line : 1);
 }
 
 /* Replaces ${NAME} with the environment's or the secrets file's value. */

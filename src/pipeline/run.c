@@ -370,7 +370,9 @@ static int execute(run_ctx *r, pond_error *err)
 	} else if (failed_step) {
 		status = "failed";
 		long fi = pond_pipeline_step_index(p, failed_step);
-		snprintf(message, sizeof(message), "step %s failed: %s", failed_step, fi >= 0 ? r->tasks[fi].error : "");
+		pond_error step_err = POND_ERROR_INIT;
+		pond_error_set(&step_err, POND_ERROR, "step %s failed: %s", failed_step, fi >= 0 ? r->tasks[fi].error : "");
+		memcpy(message, step_err.msg, sizeof(message));
 	} else if (interrupted || (r->cancel && pending)) {
 		status = "interrupted";
 		snprintf(message, sizeof(message), "stopped before the run finished");
@@ -443,8 +445,10 @@ static int busy_error(pond_catalog *cat, const char *pipeline, pond_error *err)
 	lease_owner o = {0, ""};
 	const char *params[] = {pipeline};
 	pond_error qerr = POND_ERROR_INIT;
-	pond_catalog_query(cat, "SELECT run_id, holder FROM pond_leases WHERE pipeline = ?", params, 1, lease_row, &o,
-	                   &qerr);
+	if (pond_catalog_query(cat, "SELECT run_id, holder FROM pond_leases WHERE pipeline = ?", params, 1, lease_row, &o,
+	                       &qerr))
+		return pond_error_set(err, POND_ECONFLICT, "pipeline %s is already running (its holder could not be read: %s)",
+		                      pipeline, qerr.msg);
 	if (o.run_id)
 		return pond_error_set(err, POND_ECONFLICT, "pipeline %s is already running (run %" PRId64 ", %s)", pipeline,
 		                      o.run_id, o.holder);
@@ -498,7 +502,7 @@ int pond_pipeline_run(const pond_project *project, const pond_pipelines *pipelin
 			break;
 		}
 		r.clock->sleep_until(now + 500, r.clock->payload);
-		pond_runs_reconcile(r.cat, r.clock->now_ms(r.clock->payload), NULL, err);
+		rc = pond_runs_reconcile(r.cat, r.clock->now_ms(r.clock->payload), NULL, err);
 	}
 	if (rc == 0) {
 		rc = pond__run_insert(r.cat, p->name, pond_trigger_name(opts->trigger), r.parameters, "running", r.holder, 0,

@@ -156,9 +156,8 @@ static size_t read_list(pond_arena *a, const char *value, const char ***out)
 
 static int bad(pond_error *err, const tf_node *node, int line, const char *fmt, const char *arg)
 {
-	char msg[512];
-	snprintf(msg, sizeof(msg), fmt, arg);
-	return pond_error_set(err, POND_EINVAL, "%s:%d: %s", node->path, line, msg);
+	pond_error_set(err, POND_EINVAL, fmt, arg);
+	return pond_error_prefix(err, "%s:%d", node->path, line);
 }
 
 /* ---- data tests ----------------------------------------------------------------------- */

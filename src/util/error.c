@@ -7,11 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static void flatten_newlines(char *s)
+/* Makes msg one line and, when the text written (n bytes wanted) did not
+ * fit, ends it with "..." so a cut message reads as cut. */
+static void finish_message(char *msg, size_t size, int n)
 {
-	for (; *s; s++)
+	for (char *s = msg; *s; s++)
 		if (*s == '\n' || *s == '\r')
 			*s = ' ';
+	if (n >= 0 && (size_t)n >= size && size > 4)
+		memcpy(msg + size - 4, "...", 4);
 }
 
 int pond_error_setv(pond_error *err, int code, const char *fmt, va_list ap)
@@ -19,8 +23,8 @@ int pond_error_setv(pond_error *err, int code, const char *fmt, va_list ap)
 	if (err == NULL)
 		return code;
 	err->code = code;
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	flatten_newlines(err->msg);
+	int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	finish_message(err->msg, sizeof(err->msg), n);
 	return code;
 }
 
@@ -44,8 +48,8 @@ int pond_error_prefix(pond_error *err, const char *fmt, ...)
 	va_end(ap);
 	char old[POND_ERROR_MSG_MAX];
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
-	flatten_newlines(err->msg);
+	int n = snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	finish_message(err->msg, sizeof(err->msg), n);
 	return err->code ? err->code : POND_ERROR;
 }
 

@@ -73,8 +73,10 @@ void pond_time_format_us(char out[40], int64_t us)
 	int ss = (int)(rem / 1000000 % 60);
 	int frac = (int)(rem % 1000000);
 	int n = snprintf(out, 40, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, m, d, hh, mi, ss);
+	if (n < 0 || n > 30)
+		return; /* a year past int64's range of days cannot occur; keep what fits */
 	if (frac) {
-		char f[8];
+		char f[16];
 		snprintf(f, sizeof(f), ".%06d", frac);
 		size_t fl = strlen(f);
 		while (f[fl - 1] == '0')

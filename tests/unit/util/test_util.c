@@ -5,6 +5,7 @@
 #include "../test.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "pond/util.h"
@@ -20,6 +21,23 @@ TEST(error_set_returns_code_and_flattens_newlines)
 	CHECK_STR(err.msg, "sources/a.yml: could not open x.csv: line two");
 	CHECK_STR(pond_error_code_name(POND_ECONFLICT), "conflict");
 	CHECK_INT(pond_error_set(NULL, POND_EINVAL, "ignored"), POND_EINVAL);
+}
+
+TEST(error_too_long_for_one_message_ends_in_an_ellipsis)
+{
+	pond_error err = POND_ERROR_INIT;
+	char path[3 * POND_ERROR_MSG_MAX];
+	memset(path, 'p', sizeof(path) - 1);
+	path[sizeof(path) - 1] = '\0';
+	pond_error_set(&err, POND_EIO, "could not open %s", path);
+	CHECK_INT(strlen(err.msg), POND_ERROR_MSG_MAX - 1);
+	CHECK(pond_str_ends_with(err.msg, "..."));
+	pond_error_set(&err, POND_EIO, "short");
+	pond_error_prefix(&err, "%s", path);
+	CHECK_INT(strlen(err.msg), POND_ERROR_MSG_MAX - 1);
+	CHECK(pond_str_ends_with(err.msg, "..."));
+	pond_error_set(&err, POND_EIO, "fits exactly");
+	CHECK_STR(err.msg, "fits exactly");
 }
 
 TEST(alloc_fail_at_fails_exactly_the_nth_allocation)
@@ -203,7 +221,7 @@ TEST(murmur3_matches_reference_values)
 TEST(file_write_atomic_then_read_and_limits)
 {
 	pond_error err = POND_ERROR_INIT;
-	char path[4200], dir[4200];
+	char path[4300], dir[4200];
 	snprintf(dir, sizeof(dir), "%s/a/b/c", pond_test_tmpdir());
 	CHECK_OK(pond_mkdirs(dir, &err), &err);
 	snprintf(path, sizeof(path), "%s/f.txt", dir);
