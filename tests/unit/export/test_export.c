@@ -58,14 +58,13 @@ static int run_sql(pond_session *s, const char *sql)
 /* A project with marts.prices (5 days) and a session over it. */
 typedef struct {
 	table_fixture fx;
-	pond_session *session;
+	pond_session *session; /* the fixture's (fx_session), borrowed */
 	const char *out;   /* an empty folder for files */
 } export_fixture;
 
 static int setup(export_fixture *x)
 {
-	pond_error err = POND_ERROR_INIT;
-	if (fx_setup(&x->fx, "marts.prices") || pond_session_open(&x->session, x->fx.lake, &err))
+	if (fx_setup(&x->fx, "marts.prices") || !(x->session = fx_session(&x->fx)))
 		return -1;
 	x->out = pond_arena_sprintf(x->fx.a, "%s/out", pond_test_tmpdir());
 	mkdir(x->out, 0777);
@@ -76,7 +75,6 @@ static int setup(export_fixture *x)
 
 static void teardown(export_fixture *x)
 {
-	pond_session_close(&x->session);
 	fx_teardown(&x->fx);
 }
 

@@ -11,6 +11,7 @@
 
 #include "ingest/ingest_internal.h"
 #include "pond/ingest.h"
+#include "../table/fixture.h"
 
 static int parse(pond_source **out, const char *yaml, pond_arena *a, pond_error *err)
 {
@@ -392,33 +393,7 @@ TEST(ingest_format_from_name)
 
 /* ---- loads into a real lake ------------------------------------------------------ */
 
-typedef struct {
-	pond_arena *a;
-	pond_project *project;
-	pond_lake *lake;
-} lake_fixture;
-
-static int lake_setup(lake_fixture *f, const char *name)
-{
-	pond_error err = POND_ERROR_INIT;
-	f->a = pond_arena_new();
-	const char *dir = pond_arena_sprintf(f->a, "%s/%s", pond_test_tmpdir(), name);
-	if (pond_project_init(dir, "t", &err) || pond_project_load(&f->project, dir, &err) ||
-	    pond_lake_open(&f->lake, f->project, NULL, &err)) {
-		fprintf(stderr, "    setup: %s\n", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
-static void lake_teardown(lake_fixture *f)
-{
-	pond_lake_close(&f->lake);
-	pond_project_free(&f->project);
-	pond_arena_free(&f->a);
-}
-
-static int64_t query_int(lake_fixture *f, const char *table, const char *expr)
+static int64_t query_int(table_fixture *f, const char *table, const char *expr)
 {
 	pond_error err = POND_ERROR_INIT;
 	pond_table_ident id;
@@ -437,7 +412,7 @@ static int64_t query_int(lake_fixture *f, const char *table, const char *expr)
 	return v;
 }
 
-static const char *write_file(lake_fixture *f, const char *name, const char *text)
+static const char *write_file(table_fixture *f, const char *name, const char *text)
 {
 	const char *path = pond_arena_sprintf(f->a, "%s/%s", pond_test_tmpdir(), name);
 	FILE *fp = fopen(path, "w");
@@ -450,8 +425,8 @@ static const char *write_file(lake_fixture *f, const char *name, const char *tex
 
 TEST(ingest_file_creates_appends_and_fails_cleanly)
 {
-	lake_fixture f;
-	CHECK(lake_setup(&f, "load") == 0);
+	table_fixture f;
+	CHECK(fx_setup_in(&f, "load", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
 	const char *good = write_file(&f, "good.csv", "id,name\n1,a\n2,b\n");
 	const char *extra = write_file(&f, "extra.csv", "id,name,more\n3,c,x\n");
@@ -478,13 +453,13 @@ TEST(ingest_file_creates_appends_and_fails_cleanly)
 	CHECK_STR(r.changes[0].column, "more");
 	pond_ingest_result_dispose(&r);
 	CHECK_INT(query_int(&f, "raw.t", "count(*)"), 3);
-	lake_teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(ingest_folder_state_rides_in_the_snapshot_summary)
 {
-	lake_fixture f;
-	CHECK(lake_setup(&f, "folder") == 0);
+	table_fixture f;
+	CHECK(fx_setup_in(&f, "folder", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
 	const char *dir = pond_arena_sprintf(f.a, "%s/landing", pond_test_tmpdir());
 	CHECK_OK(pond_mkdirs(dir, &err), &err);
@@ -513,7 +488,7 @@ TEST(ingest_folder_state_rides_in_the_snapshot_summary)
 	/* No table, no state. */
 	CHECK_OK(pond_ingest_state(&state, f.lake, "raw.none", "drop", f.a, &err), &err);
 	CHECK(state == NULL);
-	lake_teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(ingest_source_paths_are_relative_to_the_project)

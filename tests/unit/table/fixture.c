@@ -4,22 +4,29 @@
 #include "../test.h"
 #include "fixture.h"
 
-int fx_setup(table_fixture *f, const char *table)
+int fx_setup_in(table_fixture *f, const char *folder, const char *table)
 {
 	pond_error err = POND_ERROR_INIT;
 	memset(f, 0, sizeof(*f));
 	f->a = pond_arena_new();
-	const char *dir = pond_arena_sprintf(f->a, "%s/proj", pond_test_tmpdir());
+	const char *dir = pond_arena_sprintf(f->a, "%s/%s", pond_test_tmpdir(), folder);
 	if (pond_project_init(dir, "t", &err) || pond_project_load(&f->project, dir, &err) ||
-	    pond_lake_open(&f->lake, f->project, NULL, &err) || pond_table_ident_parse(&f->id, f->a, table, &err)) {
+	    pond_lake_open(&f->lake, f->project, NULL, &err) ||
+	    (table && pond_table_ident_parse(&f->id, f->a, table, &err))) {
 		fprintf(stderr, "    setup: %s\n", err.msg);
 		return -1;
 	}
 	return 0;
 }
 
+int fx_setup(table_fixture *f, const char *table)
+{
+	return fx_setup_in(f, "proj", table);
+}
+
 void fx_teardown(table_fixture *f)
 {
+	pond_session_close(&f->session);
 	pond_lake_close(&f->lake);
 	pond_project_free(&f->project);
 	pond_arena_free(&f->a);
@@ -68,19 +75,43 @@ int fx_create_with(table_fixture *f, const char *query, const char *identity_col
 	return create(f, query, NULL, identity_col, true);
 }
 
-pond_table *fx_load(table_fixture *f)
+pond_session *fx_session(table_fixture *f)
+{
+	pond_error err = POND_ERROR_INIT;
+	if (!f->session && pond_session_open(&f->session, f->lake, &err) != 0)
+		fprintf(stderr, "    session: %s\n", err.msg);
+	return f->session;
+}
+
+int64_t fx_append(table_fixture *f, const char *query)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_write_result r;
+	if (pond_table_append_query(f->lake, &f->id, query, NULL, &r, &err) != 0) {
+		fprintf(stderr, "    append: %s\n", err.msg);
+		return -1;
+	}
+	return r.snapshot_id;
+}
+
+static pond_table *load(table_fixture *f, const pond_table_ident *id)
 {
 	pond_table *t = NULL;
 	pond_error err = POND_ERROR_INIT;
-	if (pond_table_load(&t, f->lake, &f->id, &err) != 0)
+	if (pond_table_load(&t, f->lake, id, &err) != 0)
 		fprintf(stderr, "    load: %s\n", err.msg);
 	return t;
 }
 
-const char *fx_query(table_fixture *f, const char *expr, int64_t snapshot_id)
+pond_table *fx_load(table_fixture *f)
+{
+	return load(f, &f->id);
+}
+
+static const char *query(table_fixture *f, const pond_table_ident *id, const char *expr, int64_t snapshot_id)
 {
 	pond_error err = POND_ERROR_INIT;
-	pond_table *t = fx_load(f);
+	pond_table *t = load(f, id);
 	if (!t)
 		return "(load failed)";
 	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
@@ -102,6 +133,22 @@ const char *fx_query(table_fixture *f, const char *expr, int64_t snapshot_id)
 	pond_buf_dispose(&q);
 	pond_table_free(&t);
 	return out;
+}
+
+const char *fx_query(table_fixture *f, const char *expr, int64_t snapshot_id)
+{
+	return query(f, &f->id, expr, snapshot_id);
+}
+
+const char *fx_query_table(table_fixture *f, const char *table, const char *expr)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_table_ident id;
+	if (pond_table_ident_parse(&id, f->a, table, &err) != 0) {
+		fprintf(stderr, "    table name: %s\n", err.msg);
+		return "(bad table name)";
+	}
+	return query(f, &id, expr, 0);
 }
 
 const char *fx_summary(table_fixture *f, const char *key)

@@ -1,7 +1,10 @@
 /*
- * A fixture the table-layer tests share: a fresh project with a SQLite
- * catalog in the test's tmpdir, its lake, and one table name; helpers to
- * create the table from a query and read it back through the scan SQL.
+ * A fixture the table-layer tests (and the layers above: ingest, transform,
+ * export, server) share: a fresh project with a SQLite catalog in the test's
+ * tmpdir, its lake, one table name and, on demand, a SQL session; helpers to
+ * create the table from a query, append to it and read it back through the
+ * scan SQL. Helpers print what failed on stderr and return -1, NULL or a
+ * "(...)" text, so a test checks one value.
  */
 #ifndef POND_TEST_TABLE_FIXTURE_H
 #define POND_TEST_TABLE_FIXTURE_H
@@ -13,11 +16,19 @@ typedef struct table_fixture {
 	pond_project *project;
 	pond_lake *lake;
 	pond_table_ident id;
+	pond_session *session; /* NULL until fx_session */
 } table_fixture;
 
 /* Opens a new project (in pond_test_tmpdir()/proj) and names table. */
 int fx_setup(table_fixture *f, const char *table);
+/* The same in pond_test_tmpdir()/folder; table may be NULL (f->id empty). */
+int fx_setup_in(table_fixture *f, const char *folder, const char *table);
+/* Closes the session, the lake and the project; frees the arena. */
 void fx_teardown(table_fixture *f);
+
+/* The fixture's SQL session, opened on first use (NULL on failure); closed
+ * by fx_teardown. */
+pond_session *fx_session(table_fixture *f);
 
 /* Creates f->id with the schema of query, partitioned by spec_json (an
  * Iceberg partition spec over the query's column ids; NULL: none). */
@@ -26,9 +37,14 @@ int fx_create(table_fixture *f, const char *query, const char *spec_json);
  * appends the query's rows. */
 int fx_create_with(table_fixture *f, const char *query, const char *identity_col);
 
+/* Appends the query's rows to f->id: the new snapshot id, -1 on failure. */
+int64_t fx_append(table_fixture *f, const char *query);
+
 /* "select EXPR from <the table at snapshot_id (0: current)>", as text in
  * the arena ("NULL" for SQL NULL; "(...)" on failure). */
 const char *fx_query(table_fixture *f, const char *expr, int64_t snapshot_id);
+/* The same over another table of the lake, at its current snapshot. */
+const char *fx_query_table(table_fixture *f, const char *table, const char *expr);
 /* A current snapshot summary entry ("operation" too), or NULL. */
 const char *fx_summary(table_fixture *f, const char *key);
 /* The current snapshot id, -1 when the table cannot be loaded. */

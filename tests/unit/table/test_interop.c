@@ -6,31 +6,20 @@
 
 #include <stdlib.h>
 
+#include "fixture.h"
 #include "pond/table.h"
 
 TEST(append_is_read_back_by_an_independent_iceberg_reader)
 {
-	pond_error err = POND_ERROR_INIT;
-	pond_arena *a = pond_arena_new();
-	const char *dir = pond_arena_sprintf(a, "%s/proj", pond_test_tmpdir());
-	pond_project *project;
-	pond_lake *lake;
-	pond_table_ident id;
-	CHECK_OK(pond_project_init(dir, "t", &err), &err);
-	CHECK_OK(pond_project_load(&project, dir, &err), &err);
-	CHECK_OK(pond_lake_open(&lake, project, NULL, &err), &err);
-	CHECK_OK(pond_table_ident_parse(&id, a, "interop", &err), &err);
-	const char *q = "select range as id, 'n' || range as name, range * 1.5 as amount from range(100)";
-	pond_iceberg_schema *schema;
-	CHECK_OK(pond_engine_query_schema(pond_lake_engine(lake), q, a, &schema, &err), &err);
-	CHECK_OK(pond_table_create(lake, &id, schema, NULL, NULL, 0, NULL, &err), &err);
-	pond_write_result r;
-	CHECK_OK(pond_table_append_query(lake, &id, q, NULL, &r, &err), &err);
-	CHECK_OK(pond_table_append_query(lake, &id, "select 1000, 'last', 0.5", NULL, &r, &err), &err);
-	pond_table *t;
-	CHECK_OK(pond_table_load(&t, lake, &id, &err), &err);
+	table_fixture f;
+	CHECK(fx_setup(&f, "interop") == 0);
+	CHECK(fx_create_with(&f, "select range as id, 'n' || range as name, range * 1.5 as amount from range(100)",
+	                     NULL) == 0);
+	CHECK(fx_append(&f, "select 1000, 'last', 0.5") >= 0);
+	pond_table *t = fx_load(&f);
+	CHECK(t != NULL);
 	const char *file = strrchr(t->metadata_location, '/') + 1;
-	char *cmd = pond_arena_sprintf(a, "node tests/node/iceberg_read.mjs '%s' '%s' 2>&1", t->metadata->location, file);
+	char *cmd = pond_arena_sprintf(f.a, "node tests/node/iceberg_read.mjs '%s' '%s' 2>&1", t->metadata->location, file);
 	FILE *p = popen(cmd, "r");
 	CHECK(p != NULL);
 	char line[512];
@@ -53,7 +42,5 @@ TEST(append_is_read_back_by_an_independent_iceberg_reader)
 	CHECK_INT(id_sum, 4950 + 1000);
 	CHECK(saw_last);
 	pond_table_free(&t);
-	pond_lake_close(&lake);
-	pond_project_free(&project);
-	pond_arena_free(&a);
+	fx_teardown(&f);
 }

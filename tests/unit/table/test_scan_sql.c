@@ -7,6 +7,7 @@
  */
 #include "../test.h"
 
+#include "fixture.h"
 #include "pond/table.h"
 #include "table/table_internal.h"
 
@@ -221,41 +222,26 @@ TEST(scan_sql_time_travel_reads_the_snapshot_schema)
 TEST(scan_sql_many_identity_partitions_read_through_one_join)
 {
 	pond_error err = POND_ERROR_INIT;
-	pond_arena *a = pond_arena_new();
-	const char *dir = pond_arena_sprintf(a, "%s/proj", pond_test_tmpdir());
-	pond_project *project;
-	pond_lake *lake;
-	pond_table_ident id;
-	CHECK_OK(pond_project_init(dir, "t", &err), &err);
-	CHECK_OK(pond_project_load(&project, dir, &err), &err);
-	CHECK_OK(pond_lake_open(&lake, project, NULL, &err), &err);
-	CHECK_OK(pond_table_ident_parse(&id, a, "many", &err), &err);
-	const char *q = "select range as id, range % 100 as k from range(1000)";
-	pond_iceberg_schema *schema;
-	CHECK_OK(pond_engine_query_schema(pond_lake_engine(lake), q, a, &schema, &err), &err);
-	pond_iceberg_partition_field pf = {2, 1000, "k", {POND_ICEBERG_IDENTITY, 0}};
-	pond_iceberg_partition_spec spec = {0, 1, &pf};
-	CHECK_OK(pond_table_create(lake, &id, schema, &spec, NULL, 0, NULL, &err), &err);
-	pond_write_result r;
-	CHECK_OK(pond_table_append_query(lake, &id, q, NULL, &r, &err), &err);
-	CHECK_INT(r.added_files, 100);
-	pond_table *t;
-	CHECK_OK(pond_table_load(&t, lake, &id, &err), &err);
+	table_fixture f;
+	CHECK(fx_setup(&f, "many") == 0);
+	CHECK(fx_create_with(&f, "select range as id, range % 100 as k from range(1000)", "k") == 0);
+	CHECK_STR(fx_summary(&f, "added-data-files"), "100");
+	pond_table *t = fx_load(&f);
+	CHECK(t != NULL);
 	pond_buf sql = POND_BUF_INIT, cq = POND_BUF_INIT;
-	CHECK_OK(pond_table_scan_sql(&sql, lake, t, NULL, &err), &err);
+	CHECK_OK(pond_table_scan_sql(&sql, f.lake, t, NULL, &err), &err);
 	CHECK(strstr(pond_buf_cstr(&sql), "JOIN (VALUES") != NULL);
 	pond_buf_printf(&cq, "select count(*) * 1000000 + sum(k) from (%s)", pond_buf_cstr(&sql));
 	int64_t v = 0;
-	CHECK_OK(pond_engine_query_int(pond_lake_engine(lake), pond_buf_cstr(&cq), &v, &err), &err);
+	CHECK_OK(pond_engine_query_int(pond_lake_engine(f.lake), pond_buf_cstr(&cq), &v, &err), &err);
 	CHECK_INT(v, 1000 * 1000000LL + 49500);
 	pond_buf_dispose(&sql);
 	pond_buf_dispose(&cq);
 	pond_table_free(&t);
 	/* Writes read through it too. */
-	CHECK_OK(pond_table_delete_where(lake, &id, "id % 10 = 0", NULL, &r, &err), &err);
+	pond_write_result r;
+	CHECK_OK(pond_table_delete_where(f.lake, &f.id, "id % 10 = 0", NULL, &r, &err), &err);
 	CHECK_INT(r.deleted_files, 10);
 	CHECK_INT(r.added_records, 0);
-	pond_lake_close(&lake);
-	pond_project_free(&project);
-	pond_arena_free(&a);
+	fx_teardown(&f);
 }

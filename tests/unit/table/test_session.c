@@ -4,39 +4,12 @@
  */
 #include "../test.h"
 
+#include "fixture.h"
 #include "pond/table.h"
-
-typedef struct {
-	pond_arena *a;
-	pond_project *project;
-	pond_lake *lake;
-	pond_session *session;
-} fixture;
-
-static int setup(fixture *f)
-{
-	pond_error err = POND_ERROR_INIT;
-	f->a = pond_arena_new();
-	const char *dir = pond_arena_sprintf(f->a, "%s/proj", pond_test_tmpdir());
-	if (pond_project_init(dir, "t", &err) || pond_project_load(&f->project, dir, &err) ||
-	    pond_lake_open(&f->lake, f->project, NULL, &err) || pond_session_open(&f->session, f->lake, &err)) {
-		fprintf(stderr, "    setup: %s\n", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
-static void teardown(fixture *f)
-{
-	pond_session_close(&f->session);
-	pond_lake_close(&f->lake);
-	pond_project_free(&f->project);
-	pond_arena_free(&f->a);
-}
 
 /* Runs statements through the session, returning the first value of the
  * last one's result as text (or the message of a write). */
-static const char *run(fixture *f, const char *sql, pond_error *err)
+static const char *run(table_fixture *f, const char *sql, pond_error *err)
 {
 	pond_result *r = NULL;
 	const char *message = NULL;
@@ -58,8 +31,8 @@ static const char *run(fixture *f, const char *sql, pond_error *err)
 
 TEST(session_create_insert_select_round_trip)
 {
-	fixture f;
-	CHECK(setup(&f) == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, NULL) == 0 && fx_session(&f) != NULL);
 	pond_error err = POND_ERROR_INIT;
 	const char *m = run(&f, "create table s.t as select range as id, range % 3 as k from range(30)", &err);
 	CHECK_MSG(m != NULL, "%s", err.msg);
@@ -70,13 +43,13 @@ TEST(session_create_insert_select_round_trip)
 	/* A DuckDB temp table of the same shape is not a catalog table. */
 	CHECK_STR(run(&f, "create temp table scratch as select 1 as x", &err), "1");  /* DuckDB's row count */
 	CHECK_STR(run(&f, "select count(*) from scratch", &err), "1");
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(session_binds_only_catalog_tables_and_prunes_by_where)
 {
-	fixture f;
-	CHECK(setup(&f) == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, NULL) == 0 && fx_session(&f) != NULL);
 	pond_error err = POND_ERROR_INIT;
 	CHECK(run(&f, "create table s.t as select range as id from range(100)", &err) != NULL);
 	CHECK(run(&f, "insert into s.t select range + 1000 from range(100)", &err) != NULL);
@@ -102,13 +75,13 @@ TEST(session_binds_only_catalog_tables_and_prunes_by_where)
 	CHECK_OK(pond_session_prepare(f.session, "select x.id from (select 1 as id) as x", f.a, &text, &kept, &err), &err);
 	CHECK_INT(kept, 0);
 	CHECK_STR(text, "select x.id from (select 1 as id) as x");
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(session_rewrites_time_travel_to_views_of_their_own)
 {
-	fixture f;
-	CHECK(setup(&f) == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, NULL) == 0 && fx_session(&f) != NULL);
 	pond_error err = POND_ERROR_INIT;
 	CHECK(run(&f, "create table t as select 1 as v", &err) != NULL);
 	pond_table_ident id;
@@ -130,13 +103,13 @@ TEST(session_rewrites_time_travel_to_views_of_their_own)
 	CHECK_STR(err.msg, "main.t: snapshot 99 not found in table metadata");
 	CHECK(run(&f, "select * from t at (version => 'nope')", &err) == NULL);
 	CHECK(strstr(err.msg, "nope") != NULL);
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(session_write_errors_name_the_table_and_change_nothing)
 {
-	fixture f;
-	CHECK(setup(&f) == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, NULL) == 0 && fx_session(&f) != NULL);
 	pond_error err = POND_ERROR_INIT;
 	CHECK(run(&f, "create table t as select 1 as a, 'x' as b", &err) != NULL);
 	CHECK(run(&f, "create table t as select 2 as a", &err) == NULL);
@@ -154,5 +127,5 @@ TEST(session_write_errors_name_the_table_and_change_nothing)
 	CHECK_STR(run(&f, "create table if not exists t as select 5 as a", &err), "table main.t already exists");
 	CHECK_STR(run(&f, "drop table t", &err), "dropped main.t");
 	CHECK(run(&f, "select * from t", &err) == NULL);
-	teardown(&f);
+	fx_teardown(&f);
 }
