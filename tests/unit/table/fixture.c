@@ -94,24 +94,19 @@ int64_t fx_append(table_fixture *f, const char *query)
 	return r.snapshot_id;
 }
 
-static pond_table *load(table_fixture *f, const pond_table_ident *id)
+pond_table *fx_load(table_fixture *f)
 {
 	pond_table *t = NULL;
 	pond_error err = POND_ERROR_INIT;
-	if (pond_table_load(&t, f->lake, id, &err) != 0)
+	if (pond_table_load(&t, f->lake, &f->id, &err) != 0)
 		fprintf(stderr, "    load: %s\n", err.msg);
 	return t;
 }
 
-pond_table *fx_load(table_fixture *f)
-{
-	return load(f, &f->id);
-}
-
-static const char *query(table_fixture *f, const pond_table_ident *id, const char *expr, int64_t snapshot_id)
+const char *fx_query(table_fixture *f, const char *expr, int64_t snapshot_id)
 {
 	pond_error err = POND_ERROR_INIT;
-	pond_table *t = load(f, id);
+	pond_table *t = fx_load(f);
 	if (!t)
 		return "(load failed)";
 	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
@@ -133,22 +128,6 @@ static const char *query(table_fixture *f, const pond_table_ident *id, const cha
 	pond_buf_dispose(&q);
 	pond_table_free(&t);
 	return out;
-}
-
-const char *fx_query(table_fixture *f, const char *expr, int64_t snapshot_id)
-{
-	return query(f, &f->id, expr, snapshot_id);
-}
-
-const char *fx_query_table(table_fixture *f, const char *table, const char *expr)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_table_ident id;
-	if (pond_table_ident_parse(&id, f->a, table, &err) != 0) {
-		fprintf(stderr, "    table name: %s\n", err.msg);
-		return "(bad table name)";
-	}
-	return query(f, &id, expr, 0);
 }
 
 const char *fx_summary(table_fixture *f, const char *key)

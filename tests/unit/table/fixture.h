@@ -43,8 +43,6 @@ int64_t fx_append(table_fixture *f, const char *query);
 /* "select EXPR from <the table at snapshot_id (0: current)>", as text in
  * the arena ("NULL" for SQL NULL; "(...)" on failure). */
 const char *fx_query(table_fixture *f, const char *expr, int64_t snapshot_id);
-/* The same over another table of the lake, at its current snapshot. */
-const char *fx_query_table(table_fixture *f, const char *table, const char *expr);
 /* A current snapshot summary entry ("operation" too), or NULL. */
 const char *fx_summary(table_fixture *f, const char *key);
 /* The current snapshot id, -1 when the table cannot be loaded. */
