@@ -55,6 +55,8 @@ for t in sales.orders sales.customers; do
     python3 -c 'import json,sys; [print(s["snapshot_id"]) for s in json.load(sys.stdin)]')
 done
 
+[ ${#ids[@]} -gt 0 ] || { fail "snapshot ids" "pond history --json gave none (is python3 installed?)"; finish; exit 1; }
+
 sed_escape() { printf '%s' "$1" | sed -e 's/[]\/$*.^[]/\\&/g'; }
 
 normalise() {
