@@ -108,9 +108,15 @@ typedef struct pond_ingest_options {
 	 * run stops between requests or rows with POND_ECANCELED and commits
 	 * nothing. The load itself is cancelled through the engine. */
 	const volatile int *cancel;
+	/* Downloads and HTTP requests: fail when no byte arrives for this
+	 * long (0: 60 s), and, when set, when a download takes longer than
+	 * timeout_ms in all (0: no overall limit for downloads). A source's
+	 * own stall_timeout / timeout keys take precedence. */
+	int64_t stall_timeout_ms;
+	int64_t timeout_ms;
 } pond_ingest_options;
 
-#define POND_INGEST_OPTIONS_INIT {NULL, NULL, NULL, NULL}
+#define POND_INGEST_OPTIONS_INIT {NULL, NULL, NULL, NULL, 0, 0}
 
 /* Loads a file, a glob or an http(s) URL into a table in one commit. The
  * table is created from the inferred schema when missing. A parse error

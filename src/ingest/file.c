@@ -33,7 +33,10 @@ int pond_ingest_file(pond_lake *lake, const char *input, const pond_ingest_read 
 	pond_ingest_read rd = *read;
 	if (is_url(input)) {
 		int64_t bytes = 0;
-		if ((rc = pond__ingest_download(&tmp, &bytes, input, opts->tmpdir, a, err)) != 0)
+		rc = pond__ingest_download(&tmp, &bytes, input, rd.format, opts, a, err);
+		if (rc == 0)
+			rc = pond__ingest_check_cancel(opts, err);
+		if (rc)
 			goto done;
 		result->bytes = bytes;
 		result->requests = 1;
@@ -80,6 +83,10 @@ int pond_ingest_file(pond_lake *lake, const char *input, const pond_ingest_read 
 	}
 	pond_buf_dispose(&reader);
 done:
+	/* A load the user stopped fails as stopped, whatever the engine or
+	 * libcurl made of the interruption. */
+	if (rc && rc != POND_ECANCELED && pond__ingest_check_cancel(opts, err) != 0)
+		rc = POND_ECANCELED;
 	if (tmp)
 		unlink(tmp);
 	result->duration_ns = pond_time_mono_ns() - start;

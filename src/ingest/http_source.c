@@ -151,6 +151,8 @@ int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_inge
 	if ((rc = pond__ingest_http_new(&http, s, err)) != 0)
 		goto done;
 	pond__ingest_http_set_cancel(http, opts->cancel);
+	if (s->stall_ms == 0 && opts->stall_timeout_ms > 0)
+		pond__ingest_http_set_stall(http, opts->stall_timeout_ms);
 	k.http = http;
 	if ((rc = pond__ingest_tmpfile(&k.out, &path, opts->tmpdir, ".ndjson", a, err)) != 0)
 		goto done;

@@ -89,7 +89,8 @@ struct pond_source {
 	const char *cursor_initial;
 	double requests_per_second;  /* 0: unlimited */
 	ingest_retry retry;
-	int64_t timeout_ms;
+	int64_t timeout_ms;       /* http: per request; file: a download's overall limit (0: none) */
+	int64_t stall_ms;         /* no byte for this long fails a request (0: the default, 60 s) */
 	const char *detail_url;   /* fan-out: URL template with {id} */
 	const char *detail_id;    /* field of list items holding the id; NULL: items are ids */
 	const char *detail_records;  /* JSON path in a detail response; NULL: the whole body */
@@ -173,6 +174,9 @@ void pond__ingest_response_reset(ingest_response *r);
 int pond__ingest_http_new(ingest_http **out, const pond_source *source, pond_error *err);
 /* Makes requests and fan-out stop when *cancel becomes non-zero. */
 void pond__ingest_http_set_cancel(ingest_http *http, const volatile int *cancel);
+/* A transfer that receives no byte for stall_ms fails (not retried);
+ * 0 keeps the default (60 s). */
+void pond__ingest_http_set_stall(ingest_http *http, int64_t stall_ms);
 void pond__ingest_http_free(ingest_http **http);
 /* One request with retries (429 honouring Retry-After, 5xx, timeouts and
  * connection failures, with backoff). A body over limit fails. When sink is
@@ -193,9 +197,17 @@ int pond__ingest_http_fan_out(ingest_http *http, const char *url_template, const
 
 /* Downloads a URL to a temporary file (streaming); *path in arena. The
  * suffix of the temporary name keeps the URL's extension, or one from the
- * content type or the first bytes. */
-int pond__ingest_download(const char **path, int64_t *bytes, const char *url, const char *tmpdir, pond_arena *arena,
-                          pond_error *err);
+ * content type or the first bytes. opts gives the cancel flag, the stall
+ * limit and the overall timeout. A body that is an HTML page, or whose
+ * content type or first bytes contradict format (AUTO: any data format),
+ * is an error naming the URL and what came back. */
+int pond__ingest_download(const char **path, int64_t *bytes, const char *url, pond_ingest_format format,
+                          const pond_ingest_options *opts, pond_arena *arena, pond_error *err);
+/* Why a response (content type, may be NULL, and its first n bytes) is not
+ * data of the given format: a message in arena naming what came back, or
+ * NULL when it may be. */
+const char *pond__ingest_body_mismatch(const char *content_type, const unsigned char *head, size_t n,
+                                       pond_ingest_format format, pond_arena *arena);
 
 /* ---- pagination ------------------------------------------------------------------------- */
 

@@ -13,7 +13,8 @@ if "$POND" init --bare "$P" >/dev/null 2>&1; then :; else
 fi
 mkdir -p "$P/sources" "$T/files"
 cd "$P" || exit 1
-python3 "$ROOT/tests/http/server.py" --port-file "$T/port" --timeout 300 --files "$T/files" &
+mkdir -p "$T/marks"
+python3 "$ROOT/tests/http/server.py" --port-file "$T/port" --timeout 300 --files "$T/files" --marks "$T/marks" &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null; rm -rf "$T"' EXIT
 for _ in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.05; done
@@ -382,6 +383,50 @@ EOF
   expect_eq "postgres query rows" "$(count raw.order_totals)" "11"
   psql -q "$POND_TEST_PG_URL" -c "drop schema $schema cascade" >/dev/null
 fi
+
+# --- faults on URLs: HTML pages, stalls, timeouts, Ctrl-C ---
+# tables_named NAME: how many catalog tables are called NAME (0 when none).
+tables_named() { "$POND" tables 2>/dev/null | grep -c "$1" || true; }
+# wait_mark NAME: until the test server says the request for NAME arrived.
+wait_mark() { for _ in $(seq 1 600); do [ -e "$T/marks/$1" ] && return 0; sleep 0.05; done; return 1; }
+mkdir -p "$T/tmp"
+expect_exit "an HTML page is not data" 1 "$POND" ingest "$API/login.csv" --table raw.html
+expect_contains "html error names the url and what came back" "$ERR" "$API/login.csv: 200 got an HTML page (text/html; charset=utf-8), not CSV: \"Login required\""
+expect_eq "html error is one line" "$(echo "$ERR" | wc -l)" "1"
+expect_exit "an HTML page without extension is not data either" 1 "$POND" ingest "$API/login" --table raw.html
+expect_contains "html without extension" "$ERR" "got an HTML page"
+expect_eq "no table from an HTML page" "$(tables_named raw.html)" "0"
+
+expect_exit "a stalled download fails" 1 env TMPDIR="$T/tmp" "$POND" ingest "$API/stall.csv" --table raw.stall --stall-timeout 1
+expect_contains "stall error names the url and the limit" "$ERR" "could not fetch $API/stall.csv: no data for 1 s (stall limit"
+expect_exit "a server that never answers fails" 1 env TMPDIR="$T/tmp" "$POND" ingest "$API/silent.csv" --table raw.stall --stall-timeout 1
+expect_contains "silent server error" "$ERR" "could not fetch $API/silent.csv: no data for 1 s"
+expect_exit "an overall timeout fails a trickling download" 1 env TMPDIR="$T/tmp" "$POND" ingest "$API/trickle.csv" --table raw.stall --timeout 1
+expect_contains "timeout error" "$ERR" "could not fetch $API/trickle.csv: not done after 1 s (timeout)"
+source_yml stalled <<EOF
+type: file
+table: raw.stall
+path: $API/stall.csv
+stall_timeout: 1
+EOF
+expect_exit "a source's stall_timeout applies" 1 env TMPDIR="$T/tmp" "$POND" ingest stalled
+expect_contains "source stall error" "$ERR" "no data for 1 s"
+expect_eq "nothing committed after stalls" "$(tables_named raw.stall)" "0"
+expect_eq "no temporary files after stalls" "$(ls -A "$T/tmp" | wc -l)" "0"
+
+# Ctrl-C and SIGTERM while a download is under way: the test server marks
+# the request's arrival; the signal goes after it.
+for sig in INT TERM; do
+  rm -f "$T/marks/stall.csv"
+  TMPDIR="$T/tmp" "$POND" ingest "$API/stall.csv" --table raw.sig >"$T/sig.out" 2>"$T/sig.err" &
+  pid=$!
+  if wait_mark stall.csv; then kill -$sig $pid; fi
+  wait $pid; rc=$?
+  expect_eq "SIG$sig during a download exits 1" "$rc" "1"
+  expect_eq "SIG$sig message" "$(cat "$T/sig.err")" "pond: error: interrupted: nothing was committed"
+  expect_eq "SIG$sig commits nothing" "$(tables_named raw.sig)" "0"
+  expect_eq "SIG$sig leaves no temporary file" "$(ls -A "$T/tmp" | wc -l)" "0"
+done
 
 # --- help ---
 expect_exit "ingest --help" 0 "$POND" ingest --help
