@@ -73,12 +73,17 @@ int pond_ingest_file(pond_lake *lake, const char *input, const pond_ingest_read 
 			goto done;
 		}
 		result->bytes = st.st_size;
+		/* A name that says nothing ("/etc/passwd") is not taken for
+		 * CSV on trust. */
+		if (rd.format == POND_FORMAT_AUTO && pond__ingest_format_from_name(input) == POND_FORMAT_AUTO &&
+		    (rc = pond__ingest_sniff_format(&rd.format, input, a, err)) != 0)
+			goto done;
 	}
 	pond_buf reader = POND_BUF_INIT;
 	pond_buf_puts(&reader, "SELECT * FROM ");
 	const char *paths[1] = {path};
 	if ((rc = pond__ingest_reader_sql(&reader, paths, 1, &rd, false, err)) == 0) {
-		ingest_load l = {pond_buf_cstr(&reader), input, tmp, write, NULL, NULL};
+		ingest_load l = {pond_buf_cstr(&reader), input, tmp, write, NULL, NULL, paths, 1, &rd};
 		rc = pond__ingest_load(lake, &l, result, err);
 	}
 	pond_buf_dispose(&reader);

@@ -281,7 +281,7 @@ int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_inge
 	pond_sql_quote_literal(&sql, path);
 	pond_buf_puts(&sql, ", format = 'newline_delimited', sample_size = -1, maximum_object_size = 134217728)");
 	ingest_load l = {pond_buf_cstr(&sql), s->url, path, &s->write,
-	                 pond__ingest_state_key(a, s->name), state_text};
+	                 pond__ingest_state_key(a, s->name), state_text, NULL, 0, NULL};
 	rc = pond_buf_ok(&sql) ? pond__ingest_load(lake, &l, result, err)
 	                       : pond_error_set(err, POND_ENOMEM, "out of memory");
 	result->rows = k.rows;

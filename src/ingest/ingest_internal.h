@@ -114,7 +114,37 @@ typedef struct {
 	const pond_ingest_write *write;
 	const char *state_key;
 	const char *state;
+	/* Files read with read (CSV): for the strict pass that names a
+	 * ragged line when DuckDB's sniffer gives up. NULL: not files. */
+	const char *const *paths;
+	size_t npaths;
+	const pond_ingest_read *read;
 } ingest_load;
+
+/* ---- CSV (csv.c) ---------------------------------------------------------------------- */
+
+/* What the first line of a CSV says. */
+typedef struct {
+	char delim;        /* the given one, else the most frequent of , ; tab | (',' when none) */
+	size_t nfields;    /* fields in the first line */
+	bool found;        /* the delimiter occurs in the first line */
+} ingest_csv_line;
+
+/* Reads the first line of head (n bytes; outside double quotes) with the
+ * delimiter delim, or finds it when delim is 0. */
+void pond__ingest_csv_first_line(const char *head, size_t n, char delim, ingest_csv_line *out);
+/* The dialect of a CSV file (or a glob's first match; gzip and zstd are
+ * read through), with read's delimiter when it gives one. */
+int pond__ingest_csv_dialect(ingest_csv_line *out, const char *path, const pond_ingest_read *read, pond_arena *arena,
+                             pond_error *err);
+/* The format of a file whose name does not say: Parquet, JSON, or CSV
+ * when its first line has a delimiter; otherwise an error asking for
+ * --format. */
+int pond__ingest_sniff_format(pond_ingest_format *out, const char *path, pond_arena *arena, pond_error *err);
+/* Turns a CSV reader failure (err) into one line naming the input: when
+ * the sniffer gave up, a strict pass over l's files finds the first line
+ * whose field count differs from the first line's. Returns err's code. */
+int pond__ingest_csv_diagnose(pond_engine *engine, const ingest_load *l, pond_arena *arena, pond_error *err);
 
 int pond__ingest_load(pond_lake *lake, const ingest_load *load, pond_ingest_result *result, pond_error *err);
 

@@ -234,15 +234,20 @@ int pond__ingest_reader_sql(pond_buf *sql, const char *const *paths, size_t npat
 	if ((f == POND_FORMAT_JSON || f == POND_FORMAT_NDJSON) && whole_sample)
 		pond_buf_puts(sql, ", sample_size = -1");
 	if (f == POND_FORMAT_CSV || f == POND_FORMAT_TSV) {
-		const char *delim = read->delimiter;
-		if (!delim && f == POND_FORMAT_TSV)
-			delim = "\t";
-		if (delim && strcmp(delim, "\\t") == 0)
-			delim = "\t";
-		if (delim) {
-			pond_buf_puts(sql, ", delim = ");
-			pond_sql_quote_literal(sql, delim);
-		}
+		/* The delimiter comes from the first line, and reading starts
+		 * there: left to itself, the sniffer reads a ragged file as one
+		 * column or skips to its last consistent lines. */
+		pond_arena *scratch = pond_arena_new();
+		ingest_csv_line line;
+		int rc = scratch ? pond__ingest_csv_dialect(&line, paths[0], read, scratch, err)
+		                 : pond_error_set(err, POND_ENOMEM, "out of memory");
+		pond_arena_free(&scratch);
+		if (rc)
+			return rc;
+		char delim[2] = {line.delim, '\0'};
+		pond_buf_puts(sql, ", delim = ");
+		pond_sql_quote_literal(sql, delim);
+		pond_buf_puts(sql, ", skip = 0");
 		if (read->header >= 0)
 			pond_buf_printf(sql, ", header = %s", read->header ? "true" : "false");
 		if (whole_sample)
@@ -348,6 +353,14 @@ void pond__ingest_reader_error(pond_error *err, const char *what, const char *tm
 			pond_error_set(err, POND_ECORRUPT, "%s: malformed JSON: %s", file, reason);
 		return;
 	}
+	/* A position is in pond's own SQL, not in the input: drop it. */
+	char *pos = strrchr(msg, '(');
+	int pl, pc, plen = 0;
+	if (pos && sscanf(pos, "(line %d, column %d)%n", &pl, &pc, &plen) == 2 && pos[plen] == '\0') {
+		while (pos > msg && pos[-1] == ' ')
+			pos--;
+		*pos = '\0';
+	}
 	/* Other errors: name the input, hide the temporary file. */
 	char *tmp = tmp_path ? strstr(msg, tmp_path) : NULL;
 	if (tmp) {
@@ -439,6 +452,42 @@ static const pond_iceberg_field *find_column(const pond_iceberg_type *root, cons
 	return NULL;
 }
 
+static bool is_csv_reader(const char *read_sql)
+{
+	return strncmp(read_sql, "SELECT * FROM read_csv(", 23) == 0;
+}
+
+/* A CSV read into an existing table converts to the table's column types
+ * in the reader, whose errors name the line: "f.csv:30002: error when
+ * converting column ...", not a position in pond's own cast. */
+static const char *pin_csv_types(const char *read_sql, const pond_iceberg_type *src, const pond_iceberg_type *root,
+                                 pond_arena *a)
+{
+	size_t rl = strlen(read_sql);
+	if (!is_csv_reader(read_sql) || read_sql[rl - 1] != ')')
+		return read_sql;
+	pond_buf pinned = POND_BUF_INIT;
+	pond_buf_put(&pinned, read_sql, rl - 1);
+	pond_buf_puts(&pinned, ", types = {");
+	size_t n = 0;
+	for (size_t i = 0; i < src->nfields; i++) {
+		const pond_iceberg_field *f = find_column(root, src->fields[i].name);
+		if (!f || !pond_iceberg_type_is_primitive(f->type))
+			continue;
+		pond_buf_puts(&pinned, n++ ? ", " : "");
+		pond_sql_quote_literal(&pinned, src->fields[i].name);
+		pond_buf_puts(&pinned, ": ");
+		pond_buf type = POND_BUF_INIT;
+		pond_engine_iceberg_type_sql(&type, f->type);
+		pond_sql_quote_literal(&pinned, pond_buf_cstr(&type));
+		pond_buf_dispose(&type);
+	}
+	pond_buf_puts(&pinned, "})");
+	const char *out = n && pond_buf_ok(&pinned) ? pond_arena_strdup(a, pond_buf_cstr(&pinned)) : NULL;
+	pond_buf_dispose(&pinned);
+	return out ? out : read_sql;
+}
+
 static const char *type_text(const pond_iceberg_type *t, pond_arena *a)
 {
 	char buf[40];
@@ -455,6 +504,8 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	const char *read_sql = l->read_sql;
 	int rc = pond_engine_query_schema(engine, read_sql, a, &src, err);
 	if (rc) {
+		if (l->read && is_csv_reader(read_sql))
+			return pond__ingest_csv_diagnose(engine, l, a, err);
 		pond__ingest_reader_error(err, l->what, l->tmp_path);
 		return rc;
 	}
@@ -562,6 +613,8 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	pond_schema_change_free(&change);
 	if (rc)
 		goto fail;
+	if (!res->created && l->read)
+		read_sql = pin_csv_types(read_sql, src->root, root, a);
 	/* Table columns in order: from the source by name, else NULL. */
 	pond_buf_puts(&sql, "SELECT ");
 	for (size_t i = 0; i < root->nfields; i++) {
@@ -616,7 +669,10 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 		break;
 	}
 	if (rc) {
-		pond__ingest_reader_error(err, l->what, l->tmp_path);
+		if (l->read && is_csv_reader(l->read_sql))
+			pond__ingest_csv_diagnose(engine, l, a, err);
+		else
+			pond__ingest_reader_error(err, l->what, l->tmp_path);
 		goto fail;
 	}
 	res->snapshot_id = wr.snapshot_id;

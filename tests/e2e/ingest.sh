@@ -384,6 +384,30 @@ EOF
   psql -q "$POND_TEST_PG_URL" -c "drop schema $schema cascade" >/dev/null
 fi
 
+# --- bad CSV: ragged rows, nameless files, long lines, errors at the input ---
+(echo "id,name,amount"; seq 1 1000 | awk '{ if ($1 == 500) print "500,x,1,EXTRA"; else printf "%d,n%d,%d\n", $1, $1, $1 }') > "$T/ragged.csv"
+expect_exit "a ragged row fails the load" 1 "$POND" ingest "$T/ragged.csv" --table raw.ragged
+expect_eq "ragged row named by file and line" "$ERR" "pond: error: $T/ragged.csv:501: expected 3 columns, found 4"
+printf 'a,b,c\n1,2,3\n4,5\n6,7,8,9\n' > "$T/short.csv"
+expect_exit "a short row fails the load" 1 "$POND" ingest "$T/short.csv" --table raw.ragged
+expect_eq "short row named" "$ERR" "pond: error: $T/short.csv:3: expected 3 columns, found 2"
+expect_exit "no table from a ragged file" 1 "$POND" sql "select * from raw.ragged"
+printf 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n' > "$T/passwd"
+expect_exit "a nameless non-CSV file is refused" 1 "$POND" ingest "$T/passwd" --table raw.passwd
+expect_contains "it asks for a format" "$ERR" "cannot tell the format of $T/passwd"
+expect_exit "--format csv loads it anyway" 0 "$POND" ingest "$T/passwd" --table raw.passwd --format csv --header false
+python3 -c "import sys; sys.stdout.write('id,name\n1,' + 'x' * 10000000 + '\n2,b\n')" > "$T/longline.csv"
+expect_exit "a 10 MB line fails" 1 "$POND" ingest "$T/longline.csv" --table raw.long
+expect_eq "the long line is named in one short line" "$ERR" "pond: error: $T/longline.csv:2: line is 10000002 bytes long, over the CSV reader's limit of 2097152 (is it CSV?)"
+printf 'id,amount\n1,2.5\n' > "$T/typed.csv"
+printf 'id,amount\n2,1.5\n3,n/a\n' > "$T/typed_bad.csv"
+expect_exit "typed table" 0 "$POND" ingest "$T/typed.csv" --table raw.typed
+expect_exit "a value of the wrong type fails" 1 "$POND" ingest "$T/typed_bad.csv" --table raw.typed
+expect_eq "type mismatch names the csv line, not pond's sql" "$ERR" "pond: error: $T/typed_bad.csv:3: error when converting column \"amount\": could not convert string \"n/a\" to 'DOUBLE'"
+printf 'select 1;\n\n-- a comment\nselect\n  1 +\n  nosuchcol\nfrom raw.typed;\n' > "$T/script.sql"
+expect_exit "a failing script statement" 1 "$POND" sql -F "$T/script.sql"
+expect_contains "script error names file:line:column" "$ERR" "pond: error: $T/script.sql:6:3: Binder Error: Referenced column \"nosuchcol\" not found"
+
 # --- faults on URLs: HTML pages, stalls, timeouts, Ctrl-C ---
 # tables_named NAME: how many catalog tables are called NAME (0 when none).
 tables_named() { "$POND" tables 2>/dev/null | grep -c "$1" || true; }
