@@ -555,19 +555,19 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	pond_table_ident id;
 	if ((rc = pond_table_ident_parse(&id, a, w->table, err)) != 0)
 		return rc;
+	/* A missing table is created by the write itself, with its first
+	 * snapshot, in one commit: a failed load leaves no empty table. */
 	pond_table *t = NULL;
+	bool creating = false;
 	rc = pond_table_load(&t, lake, &id, err);
 	if (rc == POND_ENOTFOUND) {
 		pond_error_clear(err);
-		if ((rc = pond_table_create(lake, &id, src, NULL, NULL, 0, &t, err)) != 0)
-			return rc;
-		res->created = true;
-		pond__ingest_change(res, "create", NULL, NULL);
+		creating = true;
+		rc = 0;
 	} else if (rc) {
 		return rc;
 	}
-	const pond_iceberg_schema *schema = pond_iceberg_metadata_current_schema(t->metadata);
-	const pond_iceberg_type *root = schema->root;
+	const pond_iceberg_type *root = creating ? src->root : pond_iceberg_metadata_current_schema(t->metadata)->root;
 
 	/* Fields the table lacks. */
 	pond_buf sql = POND_BUF_INIT;
@@ -597,23 +597,18 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 			break;
 		}
 	}
+	pond_iceberg_schema *evolved = NULL;
 	if (rc == 0 && change) {
-		/* The new columns commit before the rows: a failed load leaves
-		 * them (empty) but no rows. */
-		rc = pond_table_evolve_schema(lake, &id, change, err);
-		if (rc == 0) {
-			pond_table_free(&t);
-			rc = pond_table_load(&t, lake, &id, err);
-		}
-		if (rc == 0) {
-			schema = pond_iceberg_metadata_current_schema(t->metadata);
-			root = schema->root;
-		}
+		/* The new columns commit with the rows (the write adds the
+		 * schema in the same commit); here, only the columns to select. */
+		int32_t last;
+		rc = pond_schema_change_apply(&evolved, &last, t->metadata, change, w->table, a, err);
+		if (rc == 0)
+			root = evolved->root;
 	}
-	pond_schema_change_free(&change);
 	if (rc)
 		goto fail;
-	if (!res->created && l->read)
+	if (!creating && l->read)
 		read_sql = pin_csv_types(read_sql, src->root, root, a);
 	/* Table columns in order: from the source by name, else NULL. */
 	pond_buf_puts(&sql, "SELECT ");
@@ -643,6 +638,8 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 
 	pond_iceberg_kv kv;
 	pond_write_options wo = POND_WRITE_OPTIONS_INIT;
+	wo.schema_change = change;
+	wo.create_schema = creating ? src : NULL;
 	if (l->state_key && l->state) {
 		kv.key = l->state_key;
 		kv.value = l->state;
@@ -675,6 +672,10 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 			pond__ingest_reader_error(err, l->what, l->tmp_path);
 		goto fail;
 	}
+	if (creating) {
+		res->created = true;
+		pond__ingest_change(res, "create", NULL, NULL);
+	}
 	res->snapshot_id = wr.snapshot_id;
 	res->added_records = wr.added_records;
 	res->deleted_records = wr.deleted_records;
@@ -683,17 +684,13 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	if (!wr.snapshot_id)
 		res->state = NULL;
 	pond_buf_dispose(&sql);
+	pond_schema_change_free(&change);
 	pond_table_free(&t);
 	return 0;
 fail:
 	pond_buf_dispose(&sql);
+	pond_schema_change_free(&change);
 	pond_table_free(&t);
-	if (res->created) {
-		/* A failed first load leaves no table behind. */
-		pond_error ignored = POND_ERROR_INIT;
-		pond_table_drop(lake, &id, true, &ignored);
-		res->created = false;
-		res->nchanges = 0;
-	}
+	res->nchanges = 0;
 	return rc;
 }

@@ -384,6 +384,11 @@ EOF
   psql -q "$POND_TEST_PG_URL" -c "drop schema $schema cascade" >/dev/null
 fi
 
+# tables_named NAME: how many catalog tables are called NAME (0 when none).
+tables_named() { "$POND" tables 2>/dev/null | grep -c "$1" || true; }
+# wait_mark NAME: until the test server says the request for NAME arrived.
+wait_mark() { for _ in $(seq 1 600); do [ -e "$T/marks/$1" ] && return 0; sleep 0.05; done; return 1; }
+
 # --- bad CSV: ragged rows, nameless files, long lines, errors at the input ---
 (echo "id,name,amount"; seq 1 1000 | awk '{ if ($1 == 500) print "500,x,1,EXTRA"; else printf "%d,n%d,%d\n", $1, $1, $1 }') > "$T/ragged.csv"
 expect_exit "a ragged row fails the load" 1 "$POND" ingest "$T/ragged.csv" --table raw.ragged
@@ -408,11 +413,40 @@ printf 'select 1;\n\n-- a comment\nselect\n  1 +\n  nosuchcol\nfrom raw.typed;\n
 expect_exit "a failing script statement" 1 "$POND" sql -F "$T/script.sql"
 expect_contains "script error names file:line:column" "$ERR" "pond: error: $T/script.sql:6:3: Binder Error: Referenced column \"nosuchcol\" not found"
 
+# --- a load is one commit: no empty columns, no empty tables ---
+printf 'id,name\n1,a\n' > "$T/ev1.csv"
+(echo "id,name,rank"; seq 1 30000 | awk '{ printf "%d,x,%d\n", $1 + 1, $1 }'; echo "99999,x,oops") > "$T/ev_bad.csv"
+expect_exit "base table" 0 "$POND" ingest "$T/ev1.csv" --table raw.ev
+expect_eq "created with its first snapshot in one commit" "$(ls "$P"/warehouse/raw/ev/metadata/*.metadata.json | wc -l)" "1"
+expect_exit "a failing load with a new field" 1 "$POND" ingest "$T/ev_bad.csv" --table raw.ev
+expect_contains "it names the bad line" "$ERR" "ev_bad.csv:30002:"
+expect_eq "no empty column is left behind" "$(q "select count(*) from (describe raw.ev) where column_name = 'rank'")" "0"
+expect_eq "no commit at all" "$(ls "$P"/warehouse/raw/ev/metadata/*.metadata.json | wc -l)" "1"
+printf 'id,name,rank\n2,b,7\n' > "$T/ev2.csv"
+expect_exit "a good load with a new field" 0 "$POND" ingest "$T/ev2.csv" --table raw.ev
+expect_eq "new column and rows in one commit" "$(ls "$P"/warehouse/raw/ev/metadata/*.metadata.json | wc -l)" "2"
+expect_eq "evolved rows" "$(q "select count(*), sum(rank) from raw.ev")" "2,7"
+
+# kill -9 in the middle of CREATE TABLE ... AS: the query reads a fifo, so
+# opening its other end says the statement is running.
+mkfifo "$T/ctas.fifo"
+"$POND" sql "create table raw.ctas as select * from read_csv('$T/ctas.fifo', auto_detect = false, header = false, delim = ',', columns = {'a': 'BIGINT'})" >/dev/null 2>&1 &
+pid=$!
+# The writer end is held by a helper, so that a pond that never opens the
+# fifo fails the test (no mark after 30 s) rather than hanging it.
+( exec 3>"$T/ctas.fifo"; touch "$T/marks/ctas.opened"; exec sleep 600 ) >/dev/null 2>&1 &
+opener=$!
+wait_mark ctas.opened && kill -9 $pid
+wait $pid 2>/dev/null
+kill $opener 2>/dev/null
+expect_eq "a killed CTAS leaves no table" "$(tables_named raw.ctas)" "0"
+printf '1\n2\n' > "$T/ctas.csv"
+expect_exit "and runs again" 0 "$POND" sql "create table raw.ctas as select * from read_csv('$T/ctas.csv', header = false, columns = {'a': 'BIGINT'})"
+expect_eq "rerun rows" "$(q "select sum(a) from raw.ctas")" "3"
+expect_exit "a failing CTAS" 1 "$POND" sql "create table raw.ctas_bad as select cast(x as int) as v from (values ('1'), ('x')) t(x)"
+expect_eq "leaves no table either" "$(tables_named raw.ctas_bad)" "0"
+
 # --- faults on URLs: HTML pages, stalls, timeouts, Ctrl-C ---
-# tables_named NAME: how many catalog tables are called NAME (0 when none).
-tables_named() { "$POND" tables 2>/dev/null | grep -c "$1" || true; }
-# wait_mark NAME: until the test server says the request for NAME arrived.
-wait_mark() { for _ in $(seq 1 600); do [ -e "$T/marks/$1" ] && return 0; sleep 0.05; done; return 1; }
 mkdir -p "$T/tmp"
 expect_exit "an HTML page is not data" 1 "$POND" ingest "$API/login.csv" --table raw.html
 expect_contains "html error names the url and what came back" "$ERR" "$API/login.csv: 200 got an HTML page (text/html; charset=utf-8), not CSV: \"Login required\""

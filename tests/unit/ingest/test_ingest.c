@@ -643,3 +643,70 @@ TEST(ingest_type_mismatch_names_the_csv_line)
 	CHECK_INT(query_int(&f, "raw.typed", "count(*)"), 2);
 	lake_teardown(&f);
 }
+
+/* ---- a load is one commit -------------------------------------------------------- */
+
+static pond_table *load_table(lake_fixture *f, const char *name)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_table_ident id;
+	pond_table *t = NULL;
+	if (pond_table_ident_parse(&id, f->a, name, &err) || pond_table_load(&t, f->lake, &id, &err))
+		return NULL;
+	return t;
+}
+
+TEST(ingest_new_columns_and_rows_are_one_commit)
+{
+	lake_fixture f;
+	CHECK(lake_setup(&f, "onecommit") == 0);
+	pond_error err = POND_ERROR_INIT;
+	const char *first = write_file(&f, "first.csv", "id,name\n1,a\n");
+	const char *more = write_file(&f, "more.csv", "id,name,score\n2,b,10\n");
+	pond_buf text = POND_BUF_INIT;
+	pond_buf_puts(&text, "id,name,rank\n");
+	/* Past the sniffer's sample, a value that is not a number. */
+	for (int i = 0; i < 30000; i++)
+		pond_buf_printf(&text, "%d,x,%d\n", i + 3, i);
+	pond_buf_puts(&text, "99999,x,oops\n");
+	const char *bad = write_file(&f, "bad_rank.csv", pond_buf_cstr(&text));
+	pond_buf_dispose(&text);
+	pond_ingest_read rd = POND_INGEST_READ_INIT;
+	pond_ingest_write w = POND_INGEST_WRITE_INIT;
+	w.table = "raw.one";
+	pond_ingest_result r;
+	CHECK_OK(pond_ingest_file(f.lake, first, &rd, &w, NULL, &r, &err), &err);
+	pond_ingest_result_dispose(&r);
+	pond_table *t = load_table(&f, "raw.one");
+	CHECK(t);
+	/* Created with its first snapshot: one metadata file, not two. */
+	CHECK_INT(t->metadata->nsnapshots, 1);
+	CHECK(strstr(t->metadata_location, "/00000-") != NULL);
+	int32_t schema_before = t->metadata->current_schema_id;
+	pond_table_free(&t);
+
+	CHECK_OK(pond_ingest_file(f.lake, more, &rd, &w, NULL, &r, &err), &err);
+	CHECK_INT(r.nchanges, 1);
+	pond_ingest_result_dispose(&r);
+	t = load_table(&f, "raw.one");
+	CHECK(t);
+	CHECK_INT(t->metadata->nsnapshots, 2);
+	CHECK(strstr(t->metadata_location, "/00001-") != NULL);  /* schema and rows: one commit */
+	const pond_iceberg_snapshot *head = pond_iceberg_metadata_current_snapshot(t->metadata);
+	CHECK(t->metadata->current_schema_id != schema_before);
+	CHECK_INT(head->schema_id, t->metadata->current_schema_id);
+	const char *location = pond_arena_strdup(f.a, t->metadata_location);
+	pond_table_free(&t);
+	CHECK_INT(query_int(&f, "raw.one", "sum(score)"), 10);
+
+	/* A load whose rows fail adds no (empty) column. */
+	CHECK(pond_ingest_file(f.lake, bad, &rd, &w, NULL, &r, &err) != 0);
+	CHECK(strstr(err.msg, "bad_rank.csv:30002:") != NULL);
+	pond_ingest_result_dispose(&r);
+	t = load_table(&f, "raw.one");
+	CHECK(t);
+	CHECK_STR(t->metadata_location, location);
+	CHECK(pond_iceberg_schema_find_name(pond_iceberg_metadata_current_schema(t->metadata), "rank") == NULL);
+	pond_table_free(&t);
+	lake_teardown(&f);
+}
