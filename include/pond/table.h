@@ -154,9 +154,12 @@ typedef struct pond_write_options {
 	 * catalog change, so a failed or killed write leaves no empty table.
 	 * An empty result still creates the table. NULL: it must exist. */
 	const pond_iceberg_schema *create_schema;
+	/* When set and non-zero just before the commit (a signal handler's
+	 * flag), nothing is committed: POND_ECANCELED. */
+	const volatile int *cancel;
 } pond_write_options;
 
-#define POND_WRITE_OPTIONS_INIT {NULL, 0, NULL, NULL, NULL}
+#define POND_WRITE_OPTIONS_INIT {NULL, 0, NULL, NULL, NULL, NULL}
 
 /* Appends the rows of select_sql (columns by position, cast to the table's
  * column types) as one snapshot. Data files are written first, then one

@@ -199,11 +199,15 @@ static bool find_long_line(const char *path, int64_t *line_no, int64_t *len)
 	gzFile g = gzopen(path, "rb");
 	if (!g)
 		return false;
-	static char buf[1 << 16];
+	char *buf = pond_malloc(1 << 16);
+	if (!buf) {
+		gzclose(g);
+		return false;
+	}
 	int64_t line = 1, cur = 0;
 	bool found = false;
 	int n;
-	while (!found && (n = gzread(g, buf, sizeof(buf))) > 0) {
+	while (!found && (n = gzread(g, buf, 1 << 16)) > 0) {
 		for (int i = 0; i < n; i++) {
 			if (buf[i] != '\n') {
 				cur++;
@@ -218,13 +222,14 @@ static bool find_long_line(const char *path, int64_t *line_no, int64_t *len)
 		}
 	}
 	/* A long last line, or the rest of the one found. */
-	while (found && (n = gzread(g, buf, sizeof(buf))) > 0) {
+	while (found && (n = gzread(g, buf, 1 << 16)) > 0) {
 		char *nl = memchr(buf, '\n', (size_t)n);
 		cur += nl ? nl - buf : n;
 		if (nl)
 			break;
 	}
 	found |= cur > CSV_MAX_LINE;
+	pond_free(buf);
 	gzclose(g);
 	*line_no = line;
 	*len = cur;

@@ -83,7 +83,7 @@ int pond_ingest_file(pond_lake *lake, const char *input, const pond_ingest_read 
 	pond_buf_puts(&reader, "SELECT * FROM ");
 	const char *paths[1] = {path};
 	if ((rc = pond__ingest_reader_sql(&reader, paths, 1, &rd, false, err)) == 0) {
-		ingest_load l = {pond_buf_cstr(&reader), input, tmp, write, NULL, NULL, paths, 1, &rd};
+		ingest_load l = {pond_buf_cstr(&reader), input, tmp, write, NULL, NULL, paths, 1, &rd, opts->cancel};
 		rc = pond__ingest_load(lake, &l, result, err);
 	}
 	pond_buf_dispose(&reader);

@@ -119,6 +119,7 @@ typedef struct {
 	const char *const *paths;
 	size_t npaths;
 	const pond_ingest_read *read;
+	const volatile int *cancel;   /* the run's cancel flag: checked up to the commit */
 } ingest_load;
 
 /* ---- CSV (csv.c) ---------------------------------------------------------------------- */

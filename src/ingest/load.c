@@ -640,6 +640,7 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	pond_write_options wo = POND_WRITE_OPTIONS_INIT;
 	wo.schema_change = change;
 	wo.create_schema = creating ? src : NULL;
+	wo.cancel = l->cancel;
 	if (l->state_key && l->state) {
 		kv.key = l->state_key;
 		kv.value = l->state;

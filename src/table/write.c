@@ -984,6 +984,10 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	}
 	if (nfiles && (rc = write_manifest(w, &c, files, nfiles, &manifest_path, err)) != 0)
 		goto fail;
+	if (w->opts->cancel && *w->opts->cancel) {
+		rc = pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
+		goto fail;
+	}
 	rc = w->creating ? pond__table_commit_create(w->lake, w->id, w->md, build_change, &c, err)
 	                 : pond_table_commit(w->lake, w->id, build_change, &c, NULL, NULL, err);
 	if (rc) {

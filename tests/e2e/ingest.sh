@@ -454,6 +454,15 @@ expect_eq "html error is one line" "$(echo "$ERR" | wc -l)" "1"
 expect_exit "an HTML page without extension is not data either" 1 "$POND" ingest "$API/login" --table raw.html
 expect_contains "html without extension" "$ERR" "got an HTML page"
 expect_eq "no table from an HTML page" "$(tables_named raw.html)" "0"
+source_yml loginapi <<EOF
+type: http
+table: raw.loginapi
+url: $API/login
+EOF
+expect_exit "an API answering with a login page fails" 1 "$POND" ingest loginapi
+expect_contains "the page error says what came back" "$ERR" "page 1 of $API/login ($API/login): 200 got an HTML page (text/html; charset=utf-8), not JSON: \"Login required\""
+expect_eq "no table from a login page" "$(tables_named raw.loginapi)" "0"
+
 
 expect_exit "a stalled download fails" 1 env TMPDIR="$T/tmp" "$POND" ingest "$API/stall.csv" --table raw.stall --stall-timeout 1
 expect_contains "stall error names the url and the limit" "$ERR" "could not fetch $API/stall.csv: no data for 1 s (stall limit"

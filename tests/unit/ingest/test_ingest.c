@@ -710,3 +710,31 @@ TEST(ingest_new_columns_and_rows_are_one_commit)
 	pond_table_free(&t);
 	lake_teardown(&f);
 }
+
+TEST(ingest_cancelled_load_commits_nothing)
+{
+	lake_fixture f;
+	CHECK(lake_setup(&f, "cancel") == 0);
+	pond_error err = POND_ERROR_INIT;
+	const char *csv = write_file(&f, "cancel.csv", "id,name\n1,a\n");
+	pond_ingest_read rd = POND_INGEST_READ_INIT;
+	pond_ingest_write w = POND_INGEST_WRITE_INIT;
+	w.table = "raw.cancel";
+	pond_ingest_options o = POND_INGEST_OPTIONS_INIT;
+	volatile int flag = 0;
+	o.cancel = &flag;
+	pond_ingest_result r;
+	CHECK_OK(pond_ingest_file(f.lake, csv, &rd, &w, &o, &r, &err), &err);
+	pond_ingest_result_dispose(&r);
+	/* A signal that came while the rows were written: no commit. */
+	flag = 1;
+	CHECK_INT(pond_ingest_file(f.lake, csv, &rd, &w, &o, &r, &err), POND_ECANCELED);
+	CHECK_STR(err.msg, "interrupted: nothing was committed");
+	pond_ingest_result_dispose(&r);
+	CHECK_INT(query_int(&f, "raw.cancel", "count(*)"), 1);
+	w.table = "raw.cancel_new";
+	CHECK_INT(pond_ingest_file(f.lake, csv, &rd, &w, &o, &r, &err), POND_ECANCELED);
+	pond_ingest_result_dispose(&r);
+	CHECK_INT(query_int(&f, "raw.cancel_new", "count(*)"), -1);
+	lake_teardown(&f);
+}
