@@ -31,6 +31,7 @@ static const char ingest_help[] =
 	"      --header BOOL      CSV has a header line: true or false (default: detected)\n"
 	"      --schema POLICY    new fields: evolve (default), freeze or discard\n"
 	"      --flatten          nested objects become a__b columns\n"
+	"      --rejects NS.T     CSV: keep the good rows, put bad lines (with their line numbers) in NS.T\n"
 	"      --stall-timeout S  URLs: fail when no byte arrives for S seconds (default 60)\n"
 	"      --timeout S        URLs: fail when the download takes over S seconds (default: none)\n"
 	"      --json             print the result as JSON\n"
@@ -64,7 +65,7 @@ static void split_keys(char *list, const char **keys, size_t *n, size_t max)
 			keys[(*n)++] = k;
 }
 
-static void print_result(const pond_ingest_result *r, const char *table, bool json)
+static void print_result(const pond_ingest_result *r, const char *table, const char *rejects, bool json)
 {
 	if (json) {
 		json_t *j = pond_ingest_result_to_json(r);
@@ -86,6 +87,8 @@ static void print_result(const pond_ingest_result *r, const char *table, bool js
 	if (r->deleted_records)
 		printf(", %lld replaced", (long long)r->deleted_records);
 	printf("\n");
+	if (r->rejected)
+		printf("  %lld rejected lines in %s\n", (long long)r->rejected, rejects ? rejects : "the rejects table");
 	for (size_t i = 0; i < r->nchanges; i++) {
 		const pond_ingest_change *c = &r->changes[i];
 		if (strcmp(c->kind, "create") == 0)
@@ -98,7 +101,7 @@ static void print_result(const pond_ingest_result *r, const char *table, bool js
 
 static int cmd_ingest(int argc, char **argv)
 {
-	enum { OPT_DELIM = 256, OPT_HEADER, OPT_SCHEMA, OPT_FLATTEN, OPT_JSON, OPT_STALL, OPT_TIMEOUT };
+	enum { OPT_DELIM = 256, OPT_HEADER, OPT_SCHEMA, OPT_FLATTEN, OPT_JSON, OPT_STALL, OPT_TIMEOUT, OPT_REJECTS };
 	static const struct option longopts[] = {
 		{"table", required_argument, NULL, 't'},   {"mode", required_argument, NULL, 'm'},
 		{"key", required_argument, NULL, 'k'},     {"format", required_argument, NULL, 'f'},
@@ -106,7 +109,8 @@ static int cmd_ingest(int argc, char **argv)
 		{"schema", required_argument, NULL, OPT_SCHEMA},   {"flatten", no_argument, NULL, OPT_FLATTEN},
 		{"json", no_argument, NULL, OPT_JSON},     {"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},          {"stall-timeout", required_argument, NULL, OPT_STALL},
-		{"timeout", required_argument, NULL, OPT_TIMEOUT}, {NULL, 0, NULL, 0},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT}, {"rejects", required_argument, NULL, OPT_REJECTS},
+		{NULL, 0, NULL, 0},
 	};
 	pond_ingest_write w = POND_INGEST_WRITE_INIT;
 	pond_ingest_read rd = POND_INGEST_READ_INIT;
@@ -136,6 +140,7 @@ static int cmd_ingest(int argc, char **argv)
 		case OPT_SCHEMA: schema = optarg; break;
 		case OPT_FLATTEN: w.flatten = true; break;
 		case OPT_JSON: json = true; break;
+		case OPT_REJECTS: w.rejects = optarg; break;
 		case OPT_STALL:
 		case OPT_TIMEOUT: {
 			int64_t v;
@@ -221,7 +226,7 @@ static int cmd_ingest(int argc, char **argv)
 		goto out;
 	}
 	if (!quiet)
-		print_result(&result, table, json);
+		print_result(&result, table, source ? NULL : w.rejects, json);
 out:
 	pond_ingest_result_dispose(&result);
 	pond_lake_close(&lake);

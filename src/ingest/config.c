@@ -431,7 +431,8 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
                       const pond_yaml_node *secrets, pond_arena *arena, pond_error *err)
 {
 	static const char *const common[] = {"type", "table", "mode", "key", "schema", "flatten", "description"};
-	static const char *const file_keys[] = {"path", "format", "delimiter", "header", "stall_timeout", "timeout"};
+	static const char *const file_keys[] = {"path",          "format",  "delimiter", "header",
+	                                        "stall_timeout", "timeout", "rejects"};
 	static const char *const http_keys[] = {"url",         "method",  "params",     "headers", "body",
 	                                        "auth",        "records", "paginate",   "incremental",
 	                                        "rate_limit",  "retry",   "timeout",    "fan_out",
@@ -489,7 +490,8 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	switch (s->type) {
 	case SOURCE_FILE:
 	case SOURCE_FOLDER:
-		if ((rc = get_str(&c, root, "path", &s->path)) || (rc = parse_read(&c, root, s)))
+		if ((rc = get_str(&c, root, "path", &s->path)) || (rc = parse_read(&c, root, s)) ||
+		    (rc = get_str(&c, root, "rejects", &s->write.rejects)))
 			return rc;
 		if (s->type == SOURCE_FILE) {
 			/* A URL's download: no overall limit unless given. */

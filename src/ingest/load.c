@@ -144,6 +144,8 @@ json_t *pond_ingest_result_to_json(const pond_ingest_result *r)
 	json_object_set_new(o, "bytes", json_integer(r->bytes));
 	json_object_set_new(o, "requests", json_integer(r->requests));
 	json_object_set_new(o, "retries", json_integer(r->retries));
+	if (r->rejected)
+		json_object_set_new(o, "rejected", json_integer(r->rejected));
 	json_object_set_new(o, "duration_ms", json_real((double)r->duration_ns / 1e6));
 	json_object_set_new(o, "created", json_boolean(r->created));
 	json_object_set_new(o, "schema_changes", changes);
@@ -488,6 +490,45 @@ static const char *pin_csv_types(const char *read_sql, const pond_iceberg_type *
 	return out ? out : read_sql;
 }
 
+/* Appends the lines DuckDB rejected in this load to w->rejects (created
+ * when missing): file, line, column, error type, the line's text and the
+ * reader's message. A temporary download is named by the input. */
+static int store_rejects(pond_lake *lake, const ingest_load *l, pond_ingest_result *res, pond_error *err)
+{
+	pond_arena *a = res->arena;
+	pond_engine *engine = pond_lake_engine(lake);
+	int64_t n = 0;
+	int rc = pond_engine_query_int(engine, "SELECT count(*) FROM temp.pond_rejects", &n, err);
+	if (rc || n == 0)
+		return rc;
+	pond_buf sql = POND_BUF_INIT;
+	pond_buf_puts(&sql, "SELECT CASE WHEN s.file_path = ");
+	pond_sql_quote_literal(&sql, l->tmp_path ? l->tmp_path : "");
+	pond_buf_puts(&sql, " THEN ");
+	pond_sql_quote_literal(&sql, l->what);
+	pond_buf_puts(&sql, " ELSE s.file_path END AS file, CAST(e.line AS BIGINT) AS line, e.column_name AS \"column\", "
+	                    "CAST(e.error_type AS VARCHAR) AS error_type, e.csv_line AS text, e.error_message AS error "
+	                    "FROM temp.pond_rejects e JOIN temp.pond_rejects_scan s USING (scan_id, file_id) "
+	                    "ORDER BY file, line");
+	pond_iceberg_schema *schema = NULL;
+	pond_table_ident id;
+	rc = pond_buf_ok(&sql) ? pond_table_ident_parse(&id, a, l->write->rejects, err)
+	                       : pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = pond_engine_query_schema(engine, pond_buf_cstr(&sql), a, &schema, err);
+	pond_write_options wo = POND_WRITE_OPTIONS_INIT;
+	wo.create_schema = schema;
+	pond_write_result wr;
+	if (rc == 0)
+		rc = pond_table_append_query(lake, &id, pond_buf_cstr(&sql), &wo, &wr, err);
+	pond_buf_dispose(&sql);
+	if (rc)
+		return pond_error_prefix(err, "the rows of %s committed, but not its %lld rejected lines", l->what,
+		                         (long long)n);
+	res->rejected = n;
+	return 0;
+}
+
 static const char *type_text(const pond_iceberg_type *t, pond_arena *a)
 {
 	char buf[40];
@@ -502,6 +543,20 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	const pond_ingest_write *w = l->write;
 	pond_iceberg_schema *src;
 	const char *read_sql = l->read_sql;
+	bool rejects = w->rejects && l->read && is_csv_reader(read_sql);
+	if (rejects) {
+		/* DuckDB keeps the lines it could not read in temporary tables
+		 * of this connection; they go to the rejects table after the
+		 * rows commit. */
+		pond_error ignored = POND_ERROR_INIT;
+		pond_engine_exec(engine, "DROP TABLE IF EXISTS temp.pond_rejects; DROP TABLE IF EXISTS "
+		                         "temp.pond_rejects_scan", &ignored);
+		size_t rl2 = strlen(read_sql);
+		read_sql = pond_arena_sprintf(a, "%.*s, store_rejects = true, rejects_table = 'pond_rejects', "
+		                                 "rejects_scan = 'pond_rejects_scan')", (int)(rl2 - 1), read_sql);
+		if (!read_sql)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
 	int rc = pond_engine_query_schema(engine, read_sql, a, &src, err);
 	if (rc) {
 		if (l->read && is_csv_reader(read_sql))
@@ -677,6 +732,8 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 		res->created = true;
 		pond__ingest_change(res, "create", NULL, NULL);
 	}
+	if (rejects && (rc = store_rejects(lake, l, res, err)) != 0)
+		goto fail;
 	res->snapshot_id = wr.snapshot_id;
 	res->added_records = wr.added_records;
 	res->deleted_records = wr.deleted_records;

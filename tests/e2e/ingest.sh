@@ -397,6 +397,10 @@ printf 'a,b,c\n1,2,3\n4,5\n6,7,8,9\n' > "$T/short.csv"
 expect_exit "a short row fails the load" 1 "$POND" ingest "$T/short.csv" --table raw.ragged
 expect_eq "short row named" "$ERR" "pond: error: $T/short.csv:3: expected 3 columns, found 2"
 expect_exit "no table from a ragged file" 1 "$POND" sql "select * from raw.ragged"
+expect_exit "--rejects keeps the good rows" 0 "$POND" ingest "$T/ragged.csv" --table raw.ragged --rejects raw.ragged_rejects
+expect_contains "rejected lines are counted" "$OUT" "1 rejected lines in raw.ragged_rejects"
+expect_eq "good rows loaded" "$(count raw.ragged)" "999"
+expect_eq "the bad line is kept with its number" "$(q "select file, line, error_type, text from raw.ragged_rejects")" "$T/ragged.csv,501,TOO MANY COLUMNS,\"500,x,1,EXTRA\""
 printf 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n' > "$T/passwd"
 expect_exit "a nameless non-CSV file is refused" 1 "$POND" ingest "$T/passwd" --table raw.passwd
 expect_contains "it asks for a format" "$ERR" "cannot tell the format of $T/passwd"
