@@ -79,6 +79,8 @@ typedef struct pond__write {
 	bool creating;                            /* table staged in memory: the commit creates it */
 	pond_iceberg_schema *new_schema;          /* opts->schema_change applied; committed with the rows */
 	int32_t new_last_column_id;
+	int32_t base_schema_id;                   /* the schema the change was made from ... */
+	int32_t base_last_column_id;              /* ... and its last column id (md has the new one) */
 } pond__write;
 
 /* What a change does, all in one snapshot. */

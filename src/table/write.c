@@ -664,9 +664,9 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 		u[nu].action = POND_ICEBERG_SET_CURRENT_SCHEMA;
 		u[nu++].id = -1;
 		r[nr].type = POND_ICEBERG_ASSERT_CURRENT_SCHEMA_ID;
-		r[nr++].id = w->md->current_schema_id;
+		r[nr++].id = w->base_schema_id;
 		r[nr].type = POND_ICEBERG_ASSERT_LAST_ASSIGNED_FIELD_ID;
-		r[nr++].id = w->md->last_column_id;
+		r[nr++].id = w->base_last_column_id;
 		snap->schema_id = added_schema_id(base, w->new_schema);
 	}
 	u[nu].action = POND_ICEBERG_ADD_SNAPSHOT;
@@ -702,6 +702,37 @@ static void remove_write(const char *dir, const char *manifest)
 		unlink(manifest);
 }
 
+/* Applies opts->schema_change to the loaded metadata in memory, so that
+ * the whole write (reads of the files it rewrites included) sees the new
+ * schema; the commit adds it for real with the snapshot. */
+static int stage_schema(pond__write *w, pond_error *err)
+{
+	int rc = pond_schema_change_apply(&w->new_schema, &w->new_last_column_id, w->md, w->opts->schema_change, w->name,
+	                                  w->arena, err);
+	if (rc)
+		return rc;
+	w->base_schema_id = w->md->current_schema_id;
+	w->base_last_column_id = w->md->last_column_id;
+	pond_iceberg_update u[2];
+	memset(u, 0, sizeof(u));
+	u[0].action = POND_ICEBERG_ADD_SCHEMA;
+	u[0].schema = w->new_schema;
+	u[0].last_column_id = w->new_last_column_id;
+	u[1].action = POND_ICEBERG_SET_CURRENT_SCHEMA;
+	u[1].id = -1;
+	pond_iceberg_apply_options ao = POND_ICEBERG_APPLY_OPTIONS_INIT;
+	ao.base_metadata_location = w->table->metadata_location;
+	pond_iceberg_metadata *staged;
+	if ((rc = pond_iceberg_metadata_apply(&staged, w->md, NULL, 0, u, 2, &ao, err)) != 0)
+		return rc;
+	pond_iceberg_metadata_free(&w->table->metadata);
+	w->table->metadata = staged;
+	w->md = staged;
+	w->schema = pond_iceberg_metadata_current_schema(staged);
+	w->spec = pond_iceberg_metadata_default_spec(staged);
+	return 0;
+}
+
 int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *id, const pond_write_options *opts,
                       pond_error *err)
 {
@@ -728,12 +759,8 @@ int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *i
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	else if (!w->schema)
 		rc = pond_error_set(err, POND_ECORRUPT, "table %s has no current schema", w->name);
-	if (rc == 0 && w->opts->schema_change) {
-		rc = pond_schema_change_apply(&w->new_schema, &w->new_last_column_id, w->md, w->opts->schema_change,
-		                              w->name, w->arena, err);
-		if (rc == 0)
-			w->schema = w->new_schema;
-	}
+	if (rc == 0 && w->opts->schema_change)
+		rc = stage_schema(w, err);
 	if (rc == 0)
 		rc = pond_fileio_local_new(&w->io, err);
 	if (rc == 0)

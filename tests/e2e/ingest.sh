@@ -430,6 +430,10 @@ printf 'id,name,rank\n2,b,7\n' > "$T/ev2.csv"
 expect_exit "a good load with a new field" 0 "$POND" ingest "$T/ev2.csv" --table raw.ev
 expect_eq "new column and rows in one commit" "$(ls "$P"/warehouse/raw/ev/metadata/*.metadata.json | wc -l)" "2"
 expect_eq "evolved rows" "$(q "select count(*), sum(rank) from raw.ev")" "2,7"
+printf 'id,name,rank,tier\n2,B,8,gold\n3,c,9,tin\n' > "$T/ev3.csv"
+expect_exit "a merge with a new field" 0 "$POND" ingest "$T/ev3.csv" --table raw.ev --mode merge --key id
+expect_eq "merged and evolved in one commit" "$(ls "$P"/warehouse/raw/ev/metadata/*.metadata.json | wc -l)" "3"
+expect_eq "merged rows read the new column" "$(q "select string_agg(coalesce(tier, '-'), ' ' order by id) from raw.ev")" "- gold tin"
 
 # kill -9 in the middle of CREATE TABLE ... AS: the query reads a fifo, so
 # opening its other end says the statement is running.
