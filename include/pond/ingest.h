@@ -57,9 +57,14 @@ typedef struct pond_ingest_write {
 	size_t nkeys;
 	pond_schema_policy schema;
 	bool flatten;                  /* nested structs become a__b columns */
+	/* CSV: "ns.t" to keep the good rows and put the lines that do not
+	 * parse (ragged, wrong type) in this table, with their file and line
+	 * number, committed right after the rows. NULL: a bad line fails the
+	 * load. */
+	const char *rejects;
 } pond_ingest_write;
 
-#define POND_INGEST_WRITE_INIT {NULL, POND_INGEST_APPEND, NULL, 0, POND_SCHEMA_EVOLVE, false}
+#define POND_INGEST_WRITE_INIT {NULL, POND_INGEST_APPEND, NULL, 0, POND_SCHEMA_EVOLVE, false, NULL}
 
 /* How a file is read (one-off loads and file sources). Unset values leave
  * DuckDB's auto-detection in charge. */
@@ -89,6 +94,7 @@ typedef struct pond_ingest_result {
 	int64_t bytes;           /* bytes read (files, downloads, HTTP bodies) */
 	int64_t requests;        /* HTTP requests made, retries included */
 	int64_t retries;
+	int64_t rejected;        /* lines put in write->rejects */
 	int64_t duration_ns;
 	bool created;            /* the table was created by this load */
 	size_t nchanges;
@@ -108,9 +114,15 @@ typedef struct pond_ingest_options {
 	 * run stops between requests or rows with POND_ECANCELED and commits
 	 * nothing. The load itself is cancelled through the engine. */
 	const volatile int *cancel;
+	/* Downloads and HTTP requests: fail when no byte arrives for this
+	 * long (0: 60 s), and, when set, when a download takes longer than
+	 * timeout_ms in all (0: no overall limit for downloads). A source's
+	 * own stall_timeout / timeout keys take precedence. */
+	int64_t stall_timeout_ms;
+	int64_t timeout_ms;
 } pond_ingest_options;
 
-#define POND_INGEST_OPTIONS_INIT {NULL, NULL, NULL, NULL}
+#define POND_INGEST_OPTIONS_INIT {NULL, NULL, NULL, NULL, 0, 0}
 
 /* Loads a file, a glob or an http(s) URL into a table in one commit. The
  * table is created from the inferred schema when missing. A parse error

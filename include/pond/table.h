@@ -145,9 +145,21 @@ typedef struct pond_write_options {
 	size_t nsummary;
 	/* The branch to commit to; NULL: main. Created when missing. */
 	const char *branch;
+	/* A schema change that commits with the rows: add-schema and
+	 * set-current-schema go in the same commit as the snapshot, so a
+	 * failed write leaves no new (empty) columns. NULL: none. */
+	const struct pond_schema_change *schema_change;
+	/* When the table does not exist: create it with this schema (fresh
+	 * field ids, unpartitioned), the table and its first snapshot in one
+	 * catalog change, so a failed or killed write leaves no empty table.
+	 * An empty result still creates the table. NULL: it must exist. */
+	const pond_iceberg_schema *create_schema;
+	/* When set and non-zero just before the commit (a signal handler's
+	 * flag), nothing is committed: POND_ECANCELED. */
+	const volatile int *cancel;
 } pond_write_options;
 
-#define POND_WRITE_OPTIONS_INIT {NULL, 0, NULL}
+#define POND_WRITE_OPTIONS_INIT {NULL, 0, NULL, NULL, NULL, NULL}
 
 /* Appends the rows of select_sql (columns by position, cast to the table's
  * column types) as one snapshot. Data files are written first, then one

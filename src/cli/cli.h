@@ -147,6 +147,7 @@ typedef struct cli_sql_session {
 	pond_session *session;  /* in a project: catalog tables and writes */
 	cli_render_options render;
 	int timer;  /* print elapsed time after each statement */
+	const char *script;  /* the file the statements come from (errors say file:line:column); may be NULL */
 } cli_sql_session;
 
 /* Runs a script of statements, rendering every result that has rows.

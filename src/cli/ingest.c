@@ -31,6 +31,9 @@ static const char ingest_help[] =
 	"      --header BOOL      CSV has a header line: true or false (default: detected)\n"
 	"      --schema POLICY    new fields: evolve (default), freeze or discard\n"
 	"      --flatten          nested objects become a__b columns\n"
+	"      --rejects NS.T     CSV: keep the good rows, put bad lines (with their line numbers) in NS.T\n"
+	"      --stall-timeout S  URLs: fail when no byte arrives for S seconds (default 60)\n"
+	"      --timeout S        URLs: fail when the download takes over S seconds (default: none)\n"
 	"      --json             print the result as JSON\n"
 	"  -q, --quiet            print nothing on success\n"
 	"  -h, --help             show this help\n"
@@ -62,7 +65,7 @@ static void split_keys(char *list, const char **keys, size_t *n, size_t max)
 			keys[(*n)++] = k;
 }
 
-static void print_result(const pond_ingest_result *r, const char *table, bool json)
+static void print_result(const pond_ingest_result *r, const char *table, const char *rejects, bool json)
 {
 	if (json) {
 		json_t *j = pond_ingest_result_to_json(r);
@@ -84,6 +87,8 @@ static void print_result(const pond_ingest_result *r, const char *table, bool js
 	if (r->deleted_records)
 		printf(", %lld replaced", (long long)r->deleted_records);
 	printf("\n");
+	if (r->rejected)
+		printf("  %lld rejected lines in %s\n", (long long)r->rejected, rejects ? rejects : "the rejects table");
 	for (size_t i = 0; i < r->nchanges; i++) {
 		const pond_ingest_change *c = &r->changes[i];
 		if (strcmp(c->kind, "create") == 0)
@@ -96,20 +101,23 @@ static void print_result(const pond_ingest_result *r, const char *table, bool js
 
 static int cmd_ingest(int argc, char **argv)
 {
-	enum { OPT_DELIM = 256, OPT_HEADER, OPT_SCHEMA, OPT_FLATTEN, OPT_JSON };
+	enum { OPT_DELIM = 256, OPT_HEADER, OPT_SCHEMA, OPT_FLATTEN, OPT_JSON, OPT_STALL, OPT_TIMEOUT, OPT_REJECTS };
 	static const struct option longopts[] = {
 		{"table", required_argument, NULL, 't'},   {"mode", required_argument, NULL, 'm'},
 		{"key", required_argument, NULL, 'k'},     {"format", required_argument, NULL, 'f'},
 		{"delimiter", required_argument, NULL, OPT_DELIM}, {"header", required_argument, NULL, OPT_HEADER},
 		{"schema", required_argument, NULL, OPT_SCHEMA},   {"flatten", no_argument, NULL, OPT_FLATTEN},
 		{"json", no_argument, NULL, OPT_JSON},     {"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+		{"help", no_argument, NULL, 'h'},          {"stall-timeout", required_argument, NULL, OPT_STALL},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT}, {"rejects", required_argument, NULL, OPT_REJECTS},
+		{NULL, 0, NULL, 0},
 	};
 	pond_ingest_write w = POND_INGEST_WRITE_INIT;
 	pond_ingest_read rd = POND_INGEST_READ_INIT;
 	const char *mode = NULL, *schema = NULL, *format = NULL;
 	char *keylist = NULL;
 	bool json = false, quiet = false;
+	int64_t stall_s = 0, timeout_s = 0;
 	int opt;
 	optind = 1;
 	opterr = 0;
@@ -132,6 +140,16 @@ static int cmd_ingest(int argc, char **argv)
 		case OPT_SCHEMA: schema = optarg; break;
 		case OPT_FLATTEN: w.flatten = true; break;
 		case OPT_JSON: json = true; break;
+		case OPT_REJECTS: w.rejects = optarg; break;
+		case OPT_STALL:
+		case OPT_TIMEOUT: {
+			int64_t v;
+			if (!pond_str_to_i64(optarg, &v) || v < 1 || v > 604800)
+				return cli_usage_error("ingest", "--%s must be a number of seconds, not \"%s\"",
+				                       opt == OPT_STALL ? "stall-timeout" : "timeout", optarg);
+			*(opt == OPT_STALL ? &stall_s : &timeout_s) = v;
+			break;
+		}
 		case 'h': return cli_print_help(&cli_ingest_command);
 		case ':': return cli_usage_error("ingest", "option %s needs a value", argv[optind - 1]);
 		default: return cli_usage_error("ingest", "unknown option \"%s\"", argv[optind - 1]);
@@ -188,25 +206,27 @@ static int cmd_ingest(int argc, char **argv)
 	}
 	/* Ctrl-C: stop fetching (the ingest layer polls the flag) and cancel the
 	 * running statement; nothing is committed. */
-	cli_cancel_install(engine, false);
+	cli_cancel_install(engine, true);
 	progress_state ps = {isatty(STDERR_FILENO) != 0, false};
 	pond_ingest_options io = POND_INGEST_OPTIONS_INIT;
 	io.progress = on_progress;
 	io.progress_payload = &ps;
 	io.cancel = cli_cancel_flag();
+	io.stall_timeout_ms = stall_s * 1000;
+	io.timeout_ms = timeout_s * 1000;
 	const char *table = source ? pond_source_table(source) : w.table;
 	int rc = source ? pond_ingest_source(lake, source, &io, &result, &err)
 	                : pond_ingest_file(lake, input, &rd, &w, &io, &result, &err);
 	cli_progress_clear();
 	if (ps.drawn)
 		fprintf(stderr, "\r\033[K");
-	cli_cancel_install(NULL, false);
+	cli_cancel_install(NULL, true);
 	if (rc != 0) {
 		exit_code = cli_fail(&err);
 		goto out;
 	}
 	if (!quiet)
-		print_result(&result, table, json);
+		print_result(&result, table, source ? NULL : w.rejects, json);
 out:
 	pond_ingest_result_dispose(&result);
 	pond_lake_close(&lake);

@@ -65,6 +65,26 @@ static int run_statement(cli_sql_session *s, const char *sql, pond_arena *a, pon
 	return rc;
 }
 
+/* Rewrites a failed statement's error to start "FILE:LINE:COLUMN: ", the
+ * place in the script: the engine's "(line L, column C)" counts from the
+ * statement's start, which is at start_line, start_col of the script. */
+static void locate_error(pond_error *err, const char *script, int start_line, int start_col)
+{
+	int line = 0, col = 0, len = 0;
+	char *pos = strrchr(err->msg, '(');
+	if (pos && sscanf(pos, "(line %d, column %d)%n", &line, &col, &len) == 2 && pos[len] == '\0' && line > 0) {
+		while (pos > err->msg && pos[-1] == ' ')
+			pos--;
+		*pos = '\0';
+		col = line == 1 ? start_col + col - 1 : col;
+		line = start_line + line - 1;
+	} else {
+		line = start_line;
+		col = start_col;
+	}
+	pond_error_prefix(err, "%s:%d:%d", script, line, col);
+}
+
 int cli_sql_run(cli_sql_session *s, const char *sql)
 {
 	pond_error err = POND_ERROR_INIT;
@@ -72,8 +92,24 @@ int cli_sql_run(cli_sql_session *s, const char *sql)
 	char **stmts;
 	size_t n;
 	int rc = a ? pond_sql_split(sql, a, &stmts, &n, &err) : pond_error_set(&err, POND_ENOMEM, "out of memory");
-	for (size_t i = 0; rc == 0 && i < n; i++)
+	/* Where each statement starts in the script: statements are trimmed
+	 * copies, found in order. */
+	const char *at = sql;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const char *found = s->script ? strstr(at, stmts[i]) : NULL;
+		if (found)
+			at = found;
 		rc = run_statement(s, stmts[i], a, &err);
+		if (rc && found) {
+			int line = 1, col = 1;
+			for (const char *p = sql; p < found; p++, col++)
+				if (*p == '\n')
+					line++, col = 0;
+			locate_error(&err, s->script, line, col);
+		}
+		if (found)
+			at = found + strlen(stmts[i]);
+	}
 	if (rc)
 		cli_fail(&err);
 	pond_arena_free(&a);
@@ -150,6 +186,7 @@ static int cmd_sql(int argc, char **argv)
 	int exit_code = EXIT_OK;
 	if (file) {
 		size_t len;
+		s.script = file;
 		if (pond_file_read(&text, &len, file, (size_t)1 << 30, &err) != 0) {
 			exit_code = cli_fail(&err);
 			goto out;

@@ -430,10 +430,12 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
                       const pond_yaml_node *secrets, pond_arena *arena, pond_error *err)
 {
 	static const char *const common[] = {"type", "table", "mode", "key", "schema", "flatten", "description"};
-	static const char *const file_keys[] = {"path", "format", "delimiter", "header"};
+	static const char *const file_keys[] = {"path",          "format",  "delimiter", "header",
+	                                        "stall_timeout", "timeout", "rejects"};
 	static const char *const http_keys[] = {"url",         "method",  "params",     "headers", "body",
 	                                        "auth",        "records", "paginate",   "incremental",
-	                                        "rate_limit",  "retry",   "timeout",    "fan_out"};
+	                                        "rate_limit",  "retry",   "timeout",    "fan_out",
+	                                        "stall_timeout"};
 	static const char *const db_keys[] = {"database", "query", "from", "incremental"};
 	parse_ctx c = {what, secrets, arena, err};
 	pond_yaml_node *root;
@@ -487,8 +489,16 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	switch (s->type) {
 	case SOURCE_FILE:
 	case SOURCE_FOLDER:
-		if ((rc = get_str(&c, root, "path", &s->path)) || (rc = parse_read(&c, root, s)))
+		if ((rc = get_str(&c, root, "path", &s->path)) || (rc = parse_read(&c, root, s)) ||
+		    (rc = get_str(&c, root, "rejects", &s->write.rejects)))
 			return rc;
+		if (s->type == SOURCE_FILE) {
+			/* A URL's download: no overall limit unless given. */
+			int64_t timeout = 0;
+			if ((rc = get_int(&c, root, "timeout", 1, 604800, &timeout)) != 0)
+				return rc;
+			s->timeout_ms = timeout * 1000;
+		}
 		if (!s->path)
 			return pond_error_set(err, POND_EINVAL, "%s:1: \"path\" is missing (%s)", what,
 			                      s->type == SOURCE_FILE ? "a file, glob or URL" : "a glob such as landing/*.csv");
@@ -502,6 +512,10 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	}
 	if (rc)
 		return rc;
+	int64_t stall = 0;
+	if ((rc = get_int(&c, root, "stall_timeout", 1, 86400, &stall)) != 0)
+		return rc;
+	s->stall_ms = stall * 1000;
 	*out = s;
 	return 0;
 }

@@ -60,13 +60,14 @@ static int new_state(const char **out, pond_lake *lake, const pond_source *s, co
 
 /* Loads a temporary file's rows with the cursor's new value. */
 static int load_tmp(pond_lake *lake, const pond_source *s, const char *read_sql, const char *what, const char *tmp,
-                    pond_ingest_result *result, pond_error *err)
+                    const pond_ingest_options *opts, pond_ingest_result *result, pond_error *err)
 {
 	const char *state = NULL;
 	int rc = new_state(&state, lake, s, read_sql, result->arena, err);
 	if (rc)
 		return rc;
-	ingest_load l = {read_sql, what, tmp, &s->write, pond__ingest_state_key(result->arena, s->name), state};
+	ingest_load l = {read_sql, what, tmp, &s->write, pond__ingest_state_key(result->arena, s->name), state, NULL, 0, NULL,
+	                 opts->cancel};
 	return pond__ingest_load(lake, &l, result, err);
 }
 
@@ -284,7 +285,7 @@ int pond__ingest_run_postgres(pond_lake *lake, const pond_source *s, const pond_
 	                pond_buf_cstr(&cols));
 	pond_buf_dispose(&cols);
 	if (result->rows > 0)
-		rc = pond_buf_ok(&sql) ? load_tmp(lake, s, pond_buf_cstr(&sql), db, tmp, result, err)
+		rc = pond_buf_ok(&sql) ? load_tmp(lake, s, pond_buf_cstr(&sql), db, tmp, opts, result, err)
 		                       : pond_error_set(err, POND_ENOMEM, "out of memory");
 done:
 	if (res)
@@ -412,7 +413,7 @@ int pond__ingest_run_sqlite(pond_lake *lake, const pond_source *s, const pond_in
 	pond_buf_puts(&sql, "SELECT * FROM read_json(");
 	pond_sql_quote_literal(&sql, tmp);
 	pond_buf_puts(&sql, ", format = 'newline_delimited', sample_size = -1)");
-	rc = pond_buf_ok(&sql) ? load_tmp(lake, s, pond_buf_cstr(&sql), s->connection, tmp, result, err)
+	rc = pond_buf_ok(&sql) ? load_tmp(lake, s, pond_buf_cstr(&sql), s->connection, tmp, opts, result, err)
 	                       : pond_error_set(err, POND_ENOMEM, "out of memory");
 done:
 	sqlite3_finalize(st);

@@ -33,7 +33,10 @@ int pond_ingest_file(pond_lake *lake, const char *input, const pond_ingest_read 
 	pond_ingest_read rd = *read;
 	if (is_url(input)) {
 		int64_t bytes = 0;
-		if ((rc = pond__ingest_download(&tmp, &bytes, input, opts->tmpdir, a, err)) != 0)
+		rc = pond__ingest_download(&tmp, &bytes, input, rd.format, opts, a, err);
+		if (rc == 0)
+			rc = pond__ingest_check_cancel(opts, err);
+		if (rc)
 			goto done;
 		result->bytes = bytes;
 		result->requests = 1;
@@ -70,16 +73,25 @@ int pond_ingest_file(pond_lake *lake, const char *input, const pond_ingest_read 
 			goto done;
 		}
 		result->bytes = st.st_size;
+		/* A name that says nothing ("/etc/passwd") is not taken for
+		 * CSV on trust. */
+		if (rd.format == POND_FORMAT_AUTO && pond__ingest_format_from_name(input) == POND_FORMAT_AUTO &&
+		    (rc = pond__ingest_sniff_format(&rd.format, input, a, err)) != 0)
+			goto done;
 	}
 	pond_buf reader = POND_BUF_INIT;
 	pond_buf_puts(&reader, "SELECT * FROM ");
 	const char *paths[1] = {path};
 	if ((rc = pond__ingest_reader_sql(&reader, paths, 1, &rd, false, err)) == 0) {
-		ingest_load l = {pond_buf_cstr(&reader), input, tmp, write, NULL, NULL};
+		ingest_load l = {pond_buf_cstr(&reader), input, tmp, write, NULL, NULL, paths, 1, &rd, opts->cancel};
 		rc = pond__ingest_load(lake, &l, result, err);
 	}
 	pond_buf_dispose(&reader);
 done:
+	/* A load the user stopped fails as stopped, whatever the engine or
+	 * libcurl made of the interruption. */
+	if (rc && rc != POND_ECANCELED && pond__ingest_check_cancel(opts, err) != 0)
+		rc = POND_ECANCELED;
 	if (tmp)
 		unlink(tmp);
 	result->duration_ns = pond_time_mono_ns() - start;

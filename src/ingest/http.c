@@ -26,6 +26,8 @@ struct ingest_http {
 	const char *userpwd;
 	ingest_retry retry;
 	long timeout_ms;
+	int64_t stall_ms;       /* no byte for this long fails a transfer */
+	bool download;          /* timeouts are final: the load's limit, not a blip */
 	double rps;
 	int64_t next_slot_ns;   /* earliest start of the next request */
 	int64_t requests, retries, bytes;
@@ -43,11 +45,11 @@ static bool cancelled(const ingest_http *h)
 	return h->cancel && *h->cancel;
 }
 
-/* Aborts a transfer (returning non-zero) once the run is cancelled. */
-static int on_xfer(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+#define DEFAULT_STALL_MS 60000
+
+void pond__ingest_http_set_stall(ingest_http *h, int64_t stall_ms)
 {
-	(void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
-	return cancelled(clientp) ? 1 : 0;
+	h->stall_ms = stall_ms > 0 ? stall_ms : DEFAULT_STALL_MS;
 }
 
 static void sleep_ms(int64_t ms)
@@ -95,6 +97,7 @@ int pond__ingest_http_new(ingest_http **out, const pond_source *s, pond_error *e
 	h->retry = s ? s->retry : defaults;
 	h->timeout_ms = s && s->timeout_ms > 0 ? (long)s->timeout_ms : 60000;
 	h->rps = s ? s->requests_per_second : 0;
+	pond__ingest_http_set_stall(h, s ? s->stall_ms : 0);
 	struct curl_slist *l = curl_slist_append(NULL, "Accept: application/json, */*;q=0.5");
 	l = curl_slist_append(l, "User-Agent: pond/0.1");
 	for (size_t i = 0; s && i < s->nheaders; i++)
@@ -135,7 +138,33 @@ typedef struct {
 	FILE *sink;
 	int64_t bytes;
 	bool too_big;
+	ingest_http *http;
+	int64_t last_ns;        /* when a byte last came (or the transfer began) */
+	curl_off_t last_now;
+	bool stalled;
 } transfer;
+
+/* Aborts a transfer (returning non-zero) once the run is cancelled, or
+ * when no byte came for the stall limit. libcurl calls this at least once
+ * a second, also while it waits for a connection or a first byte. */
+static int on_xfer(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal; (void)ultotal; (void)ulnow;
+	transfer *t = clientp;
+	if (cancelled(t->http))
+		return 1;
+	int64_t now = pond_time_mono_ns();
+	if (t->last_ns == 0 || dlnow != t->last_now) {
+		t->last_ns = now;
+		t->last_now = dlnow;
+		return 0;
+	}
+	if (t->http->stall_ms > 0 && now - t->last_ns >= t->http->stall_ms * 1000000) {
+		t->stalled = true;
+		return 1;
+	}
+	return 0;
+}
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -219,7 +248,10 @@ static void setup_easy(ingest_http *h, CURL *c, const char *url, const char *met
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xfer);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+	t->http = h;
+	t->last_ns = 0;
+	t->stalled = false;
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	if (h->userpwd) {
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -281,7 +313,7 @@ int pond__ingest_http_request(ingest_http *h, const char *url, const char *metho
 			if (fseek(sink, sink_start, SEEK_SET) != 0 || ftruncate(fileno(sink), sink_start) != 0)
 				return pond_error_set(err, POND_EIO, "could not rewind a download of %s: %m", url);
 		}
-		transfer t = {resp, sink, 0, false};
+		transfer t = {resp, sink, 0, false, h, 0, 0, false};
 		char errbuf[CURL_ERROR_SIZE];
 		setup_easy(h, h->easy, url, method, body, &t, errbuf);
 		rate_wait(h);
@@ -295,6 +327,14 @@ int pond__ingest_http_request(ingest_http *h, const char *url, const char *metho
 			return pond_error_set(err, POND_ELIMIT, "%s: response is larger than %zu MB", url, BODY_LIMIT >> 20);
 		if (cc == CURLE_OK && resp->status >= 200 && resp->status < 300)
 			return 0;
+		/* A stall is not retried: a server that stopped sending once
+		 * usually does again, and each try would wait the limit out. */
+		if (t.stalled)
+			return pond_error_set(err, POND_EIO, "could not fetch %s: no data for %" PRId64
+			                      " s (stall limit; raise it with stall_timeout)", url, (h->stall_ms + 999) / 1000);
+		if (cc == CURLE_OPERATION_TIMEDOUT && h->download && h->timeout_ms > 0)
+			return pond_error_set(err, POND_EIO, "could not fetch %s: not done after %ld s (timeout)", url,
+			                      (h->timeout_ms + 999) / 1000);
 		if (attempt < max && retryable(cc, resp->status)) {
 			int64_t ms = retry_delay(h, resp, attempt);
 			pond_debug("%s: %s, retry %d in %" PRId64 " ms", url,
@@ -356,8 +396,101 @@ static const char *suffix_for(const char *url, const char *content_type, const u
 	          : zst ? ".csv.zst" : base;
 }
 
-int pond__ingest_download(const char **path, int64_t *bytes, const char *url, const char *tmpdir, pond_arena *arena,
-                          pond_error *err)
+/* The visible text of an HTML page's start: its <title>, else the text
+ * between tags, squeezed to one short line. */
+static const char *html_text(const unsigned char *head, size_t n, pond_arena *a)
+{
+	char text[81];
+	size_t len = 0;
+	const char *h = (const char *)head;
+	const char *from = h, *end = h + n;
+	for (size_t i = 0; i + 7 <= n; i++)
+		if (strncasecmp(h + i, "<title>", 7) == 0) {
+			from = h + i + 7;
+			break;
+		}
+	bool in_tag = false, space = false;
+	for (const char *p = from; p < end && len < sizeof(text) - 1; p++) {
+		if (*p == '<') {
+			in_tag = true;
+			if (from != h && len && strncasecmp(p, "</title", 7) == 0)
+				break;
+			continue;
+		}
+		if (*p == '>') {
+			in_tag = false;
+			space = len > 0;
+			continue;
+		}
+		if (in_tag)
+			continue;
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+			space = len > 0;
+			continue;
+		}
+		if ((unsigned char)*p < 0x20)
+			continue;
+		if (space && len < sizeof(text) - 2)
+			text[len++] = ' ';
+		space = false;
+		text[len++] = *p;
+	}
+	text[len] = '\0';
+	return pond_arena_strdup(a, text);
+}
+
+static const char *format_label(pond_ingest_format f)
+{
+	switch (f) {
+	case POND_FORMAT_CSV: return "CSV";
+	case POND_FORMAT_TSV: return "TSV";
+	case POND_FORMAT_JSON: return "JSON";
+	case POND_FORMAT_NDJSON: return "NDJSON";
+	case POND_FORMAT_PARQUET: return "Parquet";
+	default: return "data";
+	}
+}
+
+const char *pond__ingest_body_mismatch(const char *content_type, const unsigned char *head, size_t n,
+                                       pond_ingest_format format, pond_arena *a)
+{
+	const char *ct = content_type && *content_type ? content_type : "no content type";
+	size_t i = 0;
+	if (n >= 3 && head[0] == 0xef && head[1] == 0xbb && head[2] == 0xbf)
+		i = 3;  /* a UTF-8 byte order mark */
+	while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t'))
+		i++;
+	const char *first = (const char *)head + i;
+	size_t left = n - i;
+	bool gz = n >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+	bool zst = n >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd;
+	bool parquet = n >= 4 && memcmp(head, "PAR1", 4) == 0;
+	bool html_type = strstr(ct, "text/html") || strstr(ct, "application/xhtml");
+	bool html_body = (left >= 14 && strncasecmp(first, "<!doctype html", 14) == 0) ||
+	                 (left >= 5 && strncasecmp(first, "<html", 5) == 0) ||
+	                 (left >= 5 && strncasecmp(first, "<head", 5) == 0) ||
+	                 (left >= 5 && strncasecmp(first, "<body", 5) == 0);
+	if (!gz && !zst && !parquet && (html_type || html_body)) {
+		const char *text = html_text(head, n, a);
+		return pond_arena_sprintf(a, "got an HTML page (%s), not %s%s%s%s", ct, format_label(format),
+		                          text && *text ? ": \"" : "", text ? text : "", text && *text ? "\"" : "");
+	}
+	if (gz || zst)
+		return NULL;  /* the reader says what is inside */
+	if (format == POND_FORMAT_PARQUET && !parquet)
+		return pond_arena_sprintf(a, "expected Parquet, got %s that does not start with PAR1", ct);
+	if ((format == POND_FORMAT_JSON || format == POND_FORMAT_NDJSON) && left && first[0] != '[' && first[0] != '{') {
+		size_t m = 0;
+		while (m < left && m < 40 && first[m] != '\n' && first[m] != '\r')
+			m++;
+		return pond_arena_sprintf(a, "expected %s, got %s starting \"%.*s\"", format_label(format), ct, (int)m,
+		                          first);
+	}
+	return NULL;
+}
+
+int pond__ingest_download(const char **path, int64_t *bytes, const char *url, pond_ingest_format format,
+                          const pond_ingest_options *opts, pond_arena *arena, pond_error *err)
 {
 	ingest_http *h;
 	int rc = pond__ingest_http_new(&h, NULL, err);
@@ -365,17 +498,21 @@ int pond__ingest_download(const char **path, int64_t *bytes, const char *url, co
 		return rc;
 	FILE *f;
 	const char *tmp;
-	if ((rc = pond__ingest_tmpfile(&f, &tmp, tmpdir, ".download", arena, err)) != 0) {
+	if ((rc = pond__ingest_tmpfile(&f, &tmp, opts->tmpdir, ".download", arena, err)) != 0) {
 		pond__ingest_http_free(&h);
 		return rc;
 	}
-	/* Downloads may be large and slow: no overall timeout, a stall limit. */
-	h->timeout_ms = 0;
+	/* Downloads may be large and slow: a stall limit, and an overall
+	 * timeout only when one is asked for. */
+	h->download = true;
+	h->timeout_ms = opts->timeout_ms > 0 ? (long)opts->timeout_ms : 0;
+	pond__ingest_http_set_stall(h, opts->stall_timeout_ms);
+	pond__ingest_http_set_cancel(h, opts->cancel);
 	ingest_response resp;
 	memset(&resp, 0, sizeof(resp));
 	rc = pond__ingest_http_request(h, url, "GET", NULL, f, &resp, err);
 	*bytes = h->bytes;
-	unsigned char head[64];
+	unsigned char head[4096];
 	size_t n = 0;
 	if (rc == 0 && (fflush(f) != 0 || ferror(f)))
 		rc = pond_error_set(err, POND_EIO, "could not write a download of %s to %s: %m", url, tmp);
@@ -385,8 +522,15 @@ int pond__ingest_download(const char **path, int64_t *bytes, const char *url, co
 	}
 	fclose(f);
 	if (rc == 0) {
+		if (format == POND_FORMAT_AUTO)
+			format = pond__ingest_format_from_name(url);
+		const char *why = pond__ingest_body_mismatch(resp.content_type, head, n, format, arena);
+		if (why)
+			rc = pond_error_set(err, POND_ECORRUPT, "could not load %s: %ld %s", url, resp.status, why);
+	}
+	if (rc == 0) {
 		const char *final = pond_arena_sprintf(arena, "%.*s%s", (int)(strlen(tmp) - strlen(".download")), tmp,
-		                                       suffix_for(url, resp.content_type, head, n, arena));
+		                                       suffix_for(url, resp.content_type, head, n < 64 ? n : 64, arena));
 		if (!final || rename(tmp, final) != 0)
 			rc = pond_error_set(err, POND_EIO, "could not rename %s: %m", tmp);
 		else
@@ -491,7 +635,7 @@ int pond__ingest_http_fan_out(ingest_http *h, const char *tmpl, const char *cons
 			sl->index = idx;
 			sl->attempt = attempt;
 			memset(&sl->resp, 0, sizeof(sl->resp));
-			sl->t = (transfer){&sl->resp, NULL, 0, false};
+			sl->t = (transfer){&sl->resp, NULL, 0, false, h, 0, 0, false};
 			setup_easy(h, sl->easy, sl->url, "GET", NULL, &sl->t, sl->errbuf);
 			curl_easy_setopt(sl->easy, CURLOPT_PRIVATE, sl);
 			rate_wait(h);
@@ -533,6 +677,10 @@ int pond__ingest_http_fan_out(ingest_http *h, const char *tmpl, const char *cons
 				int64_t ms = retry_delay(h, &sl->resp, sl->attempt);
 				h->retries++;
 				retry_q[nretry++] = (pending){sl->index, sl->attempt + 1, pond_time_mono_ns() + ms * 1000000};
+			} else if (sl->t.stalled) {
+				rc = pond_error_set(err, POND_EIO, "could not fetch %s: no data for %" PRId64
+				                    " s (stall limit; raise it with stall_timeout)", sl->url,
+				                    (h->stall_ms + 999) / 1000);
 			} else if (cc != CURLE_OK) {
 				rc = pond_error_set(err, POND_EIO, "could not fetch %s: %s", sl->url,
 				                    sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(cc));

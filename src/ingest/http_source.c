@@ -151,6 +151,8 @@ int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_inge
 	if ((rc = pond__ingest_http_new(&http, s, err)) != 0)
 		goto done;
 	pond__ingest_http_set_cancel(http, opts->cancel);
+	if (s->stall_ms == 0 && opts->stall_timeout_ms > 0)
+		pond__ingest_http_set_stall(http, opts->stall_timeout_ms);
 	k.http = http;
 	if ((rc = pond__ingest_tmpfile(&k.out, &path, opts->tmpdir, ".ndjson", a, err)) != 0)
 		goto done;
@@ -201,8 +203,16 @@ int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_inge
 		json_error_t je;
 		json_t *body = json_loadb(resp.body.ptr ? resp.body.ptr : "", resp.body.len, JSON_DECODE_ANY, &je);
 		if (!body) {
-			rc = pond_error_set(err, POND_ECORRUPT, "malformed page %lld of %s (%s): line %d, column %d: %s",
-			                    (long long)pager.page + 1, s->url, page_url, je.line, je.column, je.text);
+			/* A login or error page says what it is better than a parser. */
+			size_t hn = resp.body.len < 4096 ? resp.body.len : 4096;
+			const char *why = pond__ingest_body_mismatch(resp.content_type, (const unsigned char *)resp.body.ptr,
+			                                             resp.body.ptr ? hn : 0, POND_FORMAT_JSON, a);
+			if (why)
+				rc = pond_error_set(err, POND_ECORRUPT, "page %lld of %s (%s): %ld %s", (long long)pager.page + 1,
+				                    s->url, page_url, resp.status, why);
+			else
+				rc = pond_error_set(err, POND_ECORRUPT, "malformed page %lld of %s (%s): line %d, column %d: %s",
+				                    (long long)pager.page + 1, s->url, page_url, je.line, je.column, je.text);
 			break;
 		}
 		json_t *records = pond__ingest_json_path(body, s->records);
@@ -279,7 +289,7 @@ int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_inge
 	pond_sql_quote_literal(&sql, path);
 	pond_buf_puts(&sql, ", format = 'newline_delimited', sample_size = -1, maximum_object_size = 134217728)");
 	ingest_load l = {pond_buf_cstr(&sql), s->url, path, &s->write,
-	                 pond__ingest_state_key(a, s->name), state_text};
+	                 pond__ingest_state_key(a, s->name), state_text, NULL, 0, NULL, opts->cancel};
 	rc = pond_buf_ok(&sql) ? pond__ingest_load(lake, &l, result, err)
 	                       : pond_error_set(err, POND_ENOMEM, "out of memory");
 	result->rows = k.rows;

@@ -89,7 +89,8 @@ struct pond_source {
 	const char *cursor_initial;
 	double requests_per_second;  /* 0: unlimited */
 	ingest_retry retry;
-	int64_t timeout_ms;
+	int64_t timeout_ms;       /* http: per request; file: a download's overall limit (0: none) */
+	int64_t stall_ms;         /* no byte for this long fails a request (0: the default, 60 s) */
 	const char *detail_url;   /* fan-out: URL template with {id} */
 	const char *detail_id;    /* field of list items holding the id; NULL: items are ids */
 	const char *detail_records;  /* JSON path in a detail response; NULL: the whole body */
@@ -113,7 +114,38 @@ typedef struct {
 	const pond_ingest_write *write;
 	const char *state_key;
 	const char *state;
+	/* Files read with read (CSV): for the strict pass that names a
+	 * ragged line when DuckDB's sniffer gives up. NULL: not files. */
+	const char *const *paths;
+	size_t npaths;
+	const pond_ingest_read *read;
+	const volatile int *cancel;   /* the run's cancel flag: checked up to the commit */
 } ingest_load;
+
+/* ---- CSV (csv.c) ---------------------------------------------------------------------- */
+
+/* What the first line of a CSV says. */
+typedef struct {
+	char delim;        /* the given one, else the most frequent of , ; tab | (',' when none) */
+	size_t nfields;    /* fields in the first line */
+	bool found;        /* the delimiter occurs in the first line */
+} ingest_csv_line;
+
+/* Reads the first line of head (n bytes; outside double quotes) with the
+ * delimiter delim, or finds it when delim is 0. */
+void pond__ingest_csv_first_line(const char *head, size_t n, char delim, ingest_csv_line *out);
+/* The dialect of a CSV file (or a glob's first match; gzip and zstd are
+ * read through), with read's delimiter when it gives one. */
+int pond__ingest_csv_dialect(ingest_csv_line *out, const char *path, const pond_ingest_read *read, pond_arena *arena,
+                             pond_error *err);
+/* The format of a file whose name does not say: Parquet, JSON, or CSV
+ * when its first line has a delimiter; otherwise an error asking for
+ * --format. */
+int pond__ingest_sniff_format(pond_ingest_format *out, const char *path, pond_arena *arena, pond_error *err);
+/* Turns a CSV reader failure (err) into one line naming the input: when
+ * the sniffer gave up, a strict pass over l's files finds the first line
+ * whose field count differs from the first line's. Returns err's code. */
+int pond__ingest_csv_diagnose(pond_engine *engine, const ingest_load *l, pond_arena *arena, pond_error *err);
 
 int pond__ingest_load(pond_lake *lake, const ingest_load *load, pond_ingest_result *result, pond_error *err);
 
@@ -173,6 +205,9 @@ void pond__ingest_response_reset(ingest_response *r);
 int pond__ingest_http_new(ingest_http **out, const pond_source *source, pond_error *err);
 /* Makes requests and fan-out stop when *cancel becomes non-zero. */
 void pond__ingest_http_set_cancel(ingest_http *http, const volatile int *cancel);
+/* A transfer that receives no byte for stall_ms fails (not retried);
+ * 0 keeps the default (60 s). */
+void pond__ingest_http_set_stall(ingest_http *http, int64_t stall_ms);
 void pond__ingest_http_free(ingest_http **http);
 /* One request with retries (429 honouring Retry-After, 5xx, timeouts and
  * connection failures, with backoff). A body over limit fails. When sink is
@@ -193,9 +228,17 @@ int pond__ingest_http_fan_out(ingest_http *http, const char *url_template, const
 
 /* Downloads a URL to a temporary file (streaming); *path in arena. The
  * suffix of the temporary name keeps the URL's extension, or one from the
- * content type or the first bytes. */
-int pond__ingest_download(const char **path, int64_t *bytes, const char *url, const char *tmpdir, pond_arena *arena,
-                          pond_error *err);
+ * content type or the first bytes. opts gives the cancel flag, the stall
+ * limit and the overall timeout. A body that is an HTML page, or whose
+ * content type or first bytes contradict format (AUTO: any data format),
+ * is an error naming the URL and what came back. */
+int pond__ingest_download(const char **path, int64_t *bytes, const char *url, pond_ingest_format format,
+                          const pond_ingest_options *opts, pond_arena *arena, pond_error *err);
+/* Why a response (content type, may be NULL, and its first n bytes) is not
+ * data of the given format: a message in arena naming what came back, or
+ * NULL when it may be. */
+const char *pond__ingest_body_mismatch(const char *content_type, const unsigned char *head, size_t n,
+                                       pond_ingest_format format, pond_arena *arena);
 
 /* ---- pagination ------------------------------------------------------------------------- */
 

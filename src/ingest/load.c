@@ -144,6 +144,8 @@ json_t *pond_ingest_result_to_json(const pond_ingest_result *r)
 	json_object_set_new(o, "bytes", json_integer(r->bytes));
 	json_object_set_new(o, "requests", json_integer(r->requests));
 	json_object_set_new(o, "retries", json_integer(r->retries));
+	if (r->rejected)
+		json_object_set_new(o, "rejected", json_integer(r->rejected));
 	json_object_set_new(o, "duration_ms", json_real((double)r->duration_ns / 1e6));
 	json_object_set_new(o, "created", json_boolean(r->created));
 	json_object_set_new(o, "schema_changes", changes);
@@ -234,15 +236,20 @@ int pond__ingest_reader_sql(pond_buf *sql, const char *const *paths, size_t npat
 	if ((f == POND_FORMAT_JSON || f == POND_FORMAT_NDJSON) && whole_sample)
 		pond_buf_puts(sql, ", sample_size = -1");
 	if (f == POND_FORMAT_CSV || f == POND_FORMAT_TSV) {
-		const char *delim = read->delimiter;
-		if (!delim && f == POND_FORMAT_TSV)
-			delim = "\t";
-		if (delim && strcmp(delim, "\\t") == 0)
-			delim = "\t";
-		if (delim) {
-			pond_buf_puts(sql, ", delim = ");
-			pond_sql_quote_literal(sql, delim);
-		}
+		/* The delimiter comes from the first line, and reading starts
+		 * there: left to itself, the sniffer reads a ragged file as one
+		 * column or skips to its last consistent lines. */
+		pond_arena *scratch = pond_arena_new();
+		ingest_csv_line line;
+		int rc = scratch ? pond__ingest_csv_dialect(&line, paths[0], read, scratch, err)
+		                 : pond_error_set(err, POND_ENOMEM, "out of memory");
+		pond_arena_free(&scratch);
+		if (rc)
+			return rc;
+		char delim[2] = {line.delim, '\0'};
+		pond_buf_puts(sql, ", delim = ");
+		pond_sql_quote_literal(sql, delim);
+		pond_buf_puts(sql, ", skip = 0");
 		if (read->header >= 0)
 			pond_buf_printf(sql, ", header = %s", read->header ? "true" : "false");
 		if (whole_sample)
@@ -348,6 +355,14 @@ void pond__ingest_reader_error(pond_error *err, const char *what, const char *tm
 			pond_error_set(err, POND_ECORRUPT, "%s: malformed JSON: %s", file, reason);
 		return;
 	}
+	/* A position is in pond's own SQL, not in the input: drop it. */
+	char *pos = strrchr(msg, '(');
+	int pl, pc, plen = 0;
+	if (pos && sscanf(pos, "(line %d, column %d)%n", &pl, &pc, &plen) == 2 && pos[plen] == '\0') {
+		while (pos > msg && pos[-1] == ' ')
+			pos--;
+		*pos = '\0';
+	}
 	/* Other errors: name the input, hide the temporary file. */
 	char *tmp = tmp_path ? strstr(msg, tmp_path) : NULL;
 	if (tmp) {
@@ -439,6 +454,81 @@ static const pond_iceberg_field *find_column(const pond_iceberg_type *root, cons
 	return NULL;
 }
 
+static bool is_csv_reader(const char *read_sql)
+{
+	return strncmp(read_sql, "SELECT * FROM read_csv(", 23) == 0;
+}
+
+/* A CSV read into an existing table converts to the table's column types
+ * in the reader, whose errors name the line: "f.csv:30002: error when
+ * converting column ...", not a position in pond's own cast. */
+static const char *pin_csv_types(const char *read_sql, const pond_iceberg_type *src, const pond_iceberg_type *root,
+                                 pond_arena *a)
+{
+	size_t rl = strlen(read_sql);
+	if (!is_csv_reader(read_sql) || read_sql[rl - 1] != ')')
+		return read_sql;
+	pond_buf pinned = POND_BUF_INIT;
+	pond_buf_put(&pinned, read_sql, rl - 1);
+	pond_buf_puts(&pinned, ", types = {");
+	size_t n = 0;
+	for (size_t i = 0; i < src->nfields; i++) {
+		const pond_iceberg_field *f = find_column(root, src->fields[i].name);
+		if (!f || !pond_iceberg_type_is_primitive(f->type))
+			continue;
+		pond_buf_puts(&pinned, n++ ? ", " : "");
+		pond_sql_quote_literal(&pinned, src->fields[i].name);
+		pond_buf_puts(&pinned, ": ");
+		pond_buf type = POND_BUF_INIT;
+		pond_engine_iceberg_type_sql(&type, f->type);
+		pond_sql_quote_literal(&pinned, pond_buf_cstr(&type));
+		pond_buf_dispose(&type);
+	}
+	pond_buf_puts(&pinned, "})");
+	const char *out = n && pond_buf_ok(&pinned) ? pond_arena_strdup(a, pond_buf_cstr(&pinned)) : NULL;
+	pond_buf_dispose(&pinned);
+	return out ? out : read_sql;
+}
+
+/* Appends the lines DuckDB rejected in this load to w->rejects (created
+ * when missing): file, line, column, error type, the line's text and the
+ * reader's message. A temporary download is named by the input. */
+static int store_rejects(pond_lake *lake, const ingest_load *l, pond_ingest_result *res, pond_error *err)
+{
+	pond_arena *a = res->arena;
+	pond_engine *engine = pond_lake_engine(lake);
+	int64_t n = 0;
+	int rc = pond_engine_query_int(engine, "SELECT count(*) FROM temp.pond_rejects", &n, err);
+	if (rc || n == 0)
+		return rc;
+	pond_buf sql = POND_BUF_INIT;
+	pond_buf_puts(&sql, "SELECT CASE WHEN s.file_path = ");
+	pond_sql_quote_literal(&sql, l->tmp_path ? l->tmp_path : "");
+	pond_buf_puts(&sql, " THEN ");
+	pond_sql_quote_literal(&sql, l->what);
+	pond_buf_puts(&sql, " ELSE s.file_path END AS file, CAST(e.line AS BIGINT) AS line, e.column_name AS \"column\", "
+	                    "CAST(e.error_type AS VARCHAR) AS error_type, e.csv_line AS text, e.error_message AS error "
+	                    "FROM temp.pond_rejects e JOIN temp.pond_rejects_scan s USING (scan_id, file_id) "
+	                    "ORDER BY file, line");
+	pond_iceberg_schema *schema = NULL;
+	pond_table_ident id;
+	rc = pond_buf_ok(&sql) ? pond_table_ident_parse(&id, a, l->write->rejects, err)
+	                       : pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = pond_engine_query_schema(engine, pond_buf_cstr(&sql), a, &schema, err);
+	pond_write_options wo = POND_WRITE_OPTIONS_INIT;
+	wo.create_schema = schema;
+	pond_write_result wr;
+	if (rc == 0)
+		rc = pond_table_append_query(lake, &id, pond_buf_cstr(&sql), &wo, &wr, err);
+	pond_buf_dispose(&sql);
+	if (rc)
+		return pond_error_prefix(err, "the rows of %s committed, but not its %lld rejected lines", l->what,
+		                         (long long)n);
+	res->rejected = n;
+	return 0;
+}
+
 static const char *type_text(const pond_iceberg_type *t, pond_arena *a)
 {
 	char buf[40];
@@ -453,8 +543,24 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	const pond_ingest_write *w = l->write;
 	pond_iceberg_schema *src;
 	const char *read_sql = l->read_sql;
+	bool rejects = w->rejects && l->read && is_csv_reader(read_sql);
+	if (rejects) {
+		/* DuckDB keeps the lines it could not read in temporary tables
+		 * of this connection; they go to the rejects table after the
+		 * rows commit. */
+		pond_error ignored = POND_ERROR_INIT;
+		pond_engine_exec(engine, "DROP TABLE IF EXISTS temp.pond_rejects; DROP TABLE IF EXISTS "
+		                         "temp.pond_rejects_scan", &ignored);
+		size_t rl2 = strlen(read_sql);
+		read_sql = pond_arena_sprintf(a, "%.*s, store_rejects = true, rejects_table = 'pond_rejects', "
+		                                 "rejects_scan = 'pond_rejects_scan')", (int)(rl2 - 1), read_sql);
+		if (!read_sql)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
 	int rc = pond_engine_query_schema(engine, read_sql, a, &src, err);
 	if (rc) {
+		if (l->read && is_csv_reader(read_sql))
+			return pond__ingest_csv_diagnose(engine, l, a, err);
 		pond__ingest_reader_error(err, l->what, l->tmp_path);
 		return rc;
 	}
@@ -504,19 +610,19 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	pond_table_ident id;
 	if ((rc = pond_table_ident_parse(&id, a, w->table, err)) != 0)
 		return rc;
+	/* A missing table is created by the write itself, with its first
+	 * snapshot, in one commit: a failed load leaves no empty table. */
 	pond_table *t = NULL;
+	bool creating = false;
 	rc = pond_table_load(&t, lake, &id, err);
 	if (rc == POND_ENOTFOUND) {
 		pond_error_clear(err);
-		if ((rc = pond_table_create(lake, &id, src, NULL, NULL, 0, &t, err)) != 0)
-			return rc;
-		res->created = true;
-		pond__ingest_change(res, "create", NULL, NULL);
+		creating = true;
+		rc = 0;
 	} else if (rc) {
 		return rc;
 	}
-	const pond_iceberg_schema *schema = pond_iceberg_metadata_current_schema(t->metadata);
-	const pond_iceberg_type *root = schema->root;
+	const pond_iceberg_type *root = creating ? src->root : pond_iceberg_metadata_current_schema(t->metadata)->root;
 
 	/* Fields the table lacks. */
 	pond_buf sql = POND_BUF_INIT;
@@ -546,22 +652,19 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 			break;
 		}
 	}
+	pond_iceberg_schema *evolved = NULL;
 	if (rc == 0 && change) {
-		/* The new columns commit before the rows: a failed load leaves
-		 * them (empty) but no rows. */
-		rc = pond_table_evolve_schema(lake, &id, change, err);
-		if (rc == 0) {
-			pond_table_free(&t);
-			rc = pond_table_load(&t, lake, &id, err);
-		}
-		if (rc == 0) {
-			schema = pond_iceberg_metadata_current_schema(t->metadata);
-			root = schema->root;
-		}
+		/* The new columns commit with the rows (the write adds the
+		 * schema in the same commit); here, only the columns to select. */
+		int32_t last;
+		rc = pond_schema_change_apply(&evolved, &last, t->metadata, change, w->table, a, err);
+		if (rc == 0)
+			root = evolved->root;
 	}
-	pond_schema_change_free(&change);
 	if (rc)
 		goto fail;
+	if (!creating && l->read)
+		read_sql = pin_csv_types(read_sql, src->root, root, a);
 	/* Table columns in order: from the source by name, else NULL. */
 	pond_buf_puts(&sql, "SELECT ");
 	for (size_t i = 0; i < root->nfields; i++) {
@@ -590,6 +693,9 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 
 	pond_iceberg_kv kv;
 	pond_write_options wo = POND_WRITE_OPTIONS_INIT;
+	wo.schema_change = change;
+	wo.create_schema = creating ? src : NULL;
+	wo.cancel = l->cancel;
 	if (l->state_key && l->state) {
 		kv.key = l->state_key;
 		kv.value = l->state;
@@ -616,9 +722,18 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 		break;
 	}
 	if (rc) {
-		pond__ingest_reader_error(err, l->what, l->tmp_path);
+		if (l->read && is_csv_reader(l->read_sql))
+			pond__ingest_csv_diagnose(engine, l, a, err);
+		else
+			pond__ingest_reader_error(err, l->what, l->tmp_path);
 		goto fail;
 	}
+	if (creating) {
+		res->created = true;
+		pond__ingest_change(res, "create", NULL, NULL);
+	}
+	if (rejects && (rc = store_rejects(lake, l, res, err)) != 0)
+		goto fail;
 	res->snapshot_id = wr.snapshot_id;
 	res->added_records = wr.added_records;
 	res->deleted_records = wr.deleted_records;
@@ -627,17 +742,13 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	if (!wr.snapshot_id)
 		res->state = NULL;
 	pond_buf_dispose(&sql);
+	pond_schema_change_free(&change);
 	pond_table_free(&t);
 	return 0;
 fail:
 	pond_buf_dispose(&sql);
+	pond_schema_change_free(&change);
 	pond_table_free(&t);
-	if (res->created) {
-		/* A failed first load leaves no table behind. */
-		pond_error ignored = POND_ERROR_INIT;
-		pond_table_drop(lake, &id, true, &ignored);
-		res->created = false;
-		res->nchanges = 0;
-	}
+	res->nchanges = 0;
 	return rc;
 }

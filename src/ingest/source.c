@@ -17,8 +17,14 @@ int pond_ingest_source(pond_lake *lake, const pond_source *s, const pond_ingest_
 	static const pond_ingest_options defaults = POND_INGEST_OPTIONS_INIT;
 	if (!opts)
 		opts = &defaults;
-	if (s->type == SOURCE_FILE)
-		return pond_ingest_file(lake, s->path, &s->read, &s->write, opts, result, err);
+	if (s->type == SOURCE_FILE) {
+		pond_ingest_options o = *opts;
+		if (s->stall_ms > 0)
+			o.stall_timeout_ms = s->stall_ms;
+		if (s->timeout_ms > 0)
+			o.timeout_ms = s->timeout_ms;
+		return pond_ingest_file(lake, s->path, &s->read, &s->write, &o, result, err);
+	}
 	memset(result, 0, sizeof(*result));
 	if (!(result->arena = pond_arena_new()))
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
@@ -31,6 +37,8 @@ int pond_ingest_source(pond_lake *lake, const pond_source *s, const pond_ingest_
 	default: rc = pond__ingest_run_folder(lake, s, opts, result, err); break;
 	}
 	result->duration_ns = pond_time_mono_ns() - start;
+	if (rc && rc != POND_ECANCELED && pond__ingest_check_cancel(opts, err) != 0)
+		rc = POND_ECANCELED;
 	return rc;
 }
 
@@ -100,7 +108,8 @@ int pond__ingest_run_folder(pond_lake *lake, const pond_source *s, const pond_in
 	pond_buf_puts(&sql, "SELECT * FROM ");
 	if ((rc = pond__ingest_reader_sql(&sql, fresh, nfresh, &s->read, false, err)) == 0) {
 		const char *what = nfresh == 1 ? fresh[0] : pond_arena_sprintf(a, "%s (%zu new files)", s->path, nfresh);
-		ingest_load l = {pond_buf_cstr(&sql), what, NULL, &s->write, pond__ingest_state_key(a, s->name), new_state};
+		ingest_load l = {pond_buf_cstr(&sql), what,      NULL,  &s->write, pond__ingest_state_key(a, s->name),
+		                 new_state,          fresh,     nfresh, &s->read, opts->cancel};
 		rc = pond__ingest_load(lake, &l, result, err);
 	}
 	pond_buf_dispose(&sql);

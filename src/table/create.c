@@ -7,6 +7,100 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The namespace of id, with its parents, unless it exists. */
+static int ensure_namespace(pond_lake *lake, const pond_table_ident *id, pond_error *err)
+{
+	bool ns_exists = false;
+	int rc = pond_catalog_namespace_exists(lake->catalog, &id->ns, &ns_exists, err);
+	/* Parents first: a.b needs a. */
+	for (size_t depth = 1; rc == 0 && !ns_exists && depth <= id->ns.nlevels; depth++) {
+		pond_ns prefix = id->ns;
+		prefix.nlevels = depth;
+		rc = pond_catalog_create_namespace(lake->catalog, &prefix, NULL, 0, err);
+		if (rc == POND_EEXISTS) {
+			pond_error_clear(err);
+			rc = 0;
+		}
+	}
+	return rc;
+}
+
+static const char *table_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a)
+{
+	pond_buf loc = POND_BUF_INIT;
+	pond_buf_printf(&loc, "%s", lake->project->warehouse);
+	for (size_t i = 0; i < id->ns.nlevels; i++)
+		pond_buf_printf(&loc, "/%s", id->ns.levels[i]);
+	pond_buf_printf(&loc, "/%s", id->name);
+	const char *location = pond_buf_ok(&loc) ? pond_arena_strdup(a, pond_buf_cstr(&loc)) : NULL;
+	pond_buf_dispose(&loc);
+	return location;
+}
+
+int pond__table_stage(pond_table **out, pond_lake *lake, const pond_table_ident *id,
+                      const pond_iceberg_schema *schema, pond_error *err)
+{
+	pond_arena *a = pond_arena_new();
+	pond_table *t = a ? pond_arena_calloc(a, 1, sizeof(*t)) : NULL;
+	if (!t) {
+		pond_arena_free(&a);
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
+	const char *location = table_location(lake, id, a);
+	int rc = location ? ensure_namespace(lake, id, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = pond_iceberg_metadata_create(&t->metadata, schema, NULL, NULL, location, NULL, 0, err);
+	/* The write puts its files under these before the table exists. */
+	const char *dir = rc == 0 ? pond_arena_sprintf(a, "%s/metadata", location) : NULL;
+	if (rc == 0)
+		rc = dir ? pond_mkdirs(dir, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc) {
+		pond_iceberg_metadata_free(&t->metadata);
+		pond_arena_free(&a);
+		return rc;
+	}
+	t->arena = a;
+	t->ident.ns = id->ns;
+	for (size_t i = 0; i < id->ns.nlevels; i++)
+		t->ident.ns.levels[i] = pond_arena_strdup(a, id->ns.levels[i]);
+	t->ident.name = pond_arena_strdup(a, id->name);
+	*out = t;
+	return 0;
+}
+
+int pond__table_commit_create(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *md,
+                              pond_table_commit_fn build, void *payload, pond_error *err)
+{
+	pond_arena *a = pond_arena_new();
+	if (!a)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_iceberg_requirement *reqs = NULL;
+	pond_iceberg_update *ups = NULL;
+	size_t nreqs = 0, nups = 0;
+	pond_iceberg_metadata *next = NULL;
+	const char *path = NULL;
+	int rc = build ? build(md, a, &reqs, &nreqs, &ups, &nups, payload, err) : 0;
+	pond_iceberg_apply_options aopts = POND_ICEBERG_APPLY_OPTIONS_INIT;
+	if (rc == 0)
+		rc = pond_iceberg_metadata_apply(&next, md, reqs, nreqs, ups, nups, &aopts, err);
+	if (rc == 0)
+		rc = pond__table_write_metadata(next, NULL, a, &path, err);
+	if (rc == 0) {
+		/* The catalog's insert is the compare-and-swap: the table and its
+		 * first snapshot appear together, or not at all. */
+		rc = pond_catalog_create_table(lake->catalog, &id->ns, id->name, path, err);
+		if (rc) {
+			remove(path);
+			if (rc == POND_EEXISTS)
+				rc = pond_error_set(err, POND_ECONFLICT, "commit conflict on %s: another writer created it first",
+				                    pond_table_ident_format(a, id));
+		}
+	}
+	pond_iceberg_metadata_free(&next);
+	pond_arena_free(&a);
+	return rc;
+}
+
 int pond_table_create(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_schema *schema,
                       const pond_iceberg_partition_spec *spec, const pond_iceberg_kv *properties,
                       size_t nproperties, pond_table **out, pond_error *err)
@@ -19,33 +113,12 @@ int pond_table_create(pond_lake *lake, const pond_table_ident *id, const pond_ic
 	int rc = pond_catalog_table_exists(lake->catalog, &id->ns, id->name, &exists, err);
 	if (rc == 0 && exists)
 		rc = pond_error_set(err, POND_EEXISTS, "table %s already exists", name);
-	bool ns_exists = false;
 	if (rc == 0)
-		rc = pond_catalog_namespace_exists(lake->catalog, &id->ns, &ns_exists, err);
-	if (rc == 0 && !ns_exists) {
-		/* Parents first: a.b needs a. */
-		for (size_t depth = 1; depth <= id->ns.nlevels && rc == 0; depth++) {
-			pond_ns prefix = id->ns;
-			prefix.nlevels = depth;
-			rc = pond_catalog_create_namespace(lake->catalog, &prefix, NULL, 0, err);
-			if (rc == POND_EEXISTS)
-				rc = 0;
-		}
-	}
+		rc = ensure_namespace(lake, id, err);
 	pond_iceberg_metadata *md = NULL;
 	const char *location = NULL, *path = NULL;
-	if (rc == 0) {
-		char *ns = pond_ns_to_string(a, &id->ns);
-		pond_buf loc = POND_BUF_INIT;
-		pond_buf_printf(&loc, "%s", lake->project->warehouse);
-		for (size_t i = 0; i < id->ns.nlevels; i++)
-			pond_buf_printf(&loc, "/%s", id->ns.levels[i]);
-		pond_buf_printf(&loc, "/%s", id->name);
-		location = pond_arena_strdup(a, pond_buf_cstr(&loc));
-		pond_buf_dispose(&loc);
-		if (!ns || !location)
-			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-	}
+	if (rc == 0 && !(location = table_location(lake, id, a)))
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = pond_iceberg_metadata_create(&md, schema, spec, NULL, location, properties, nproperties, err);
 	if (rc == 0)

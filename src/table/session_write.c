@@ -201,11 +201,21 @@ static int do_create(pond_session *s, cursor *c, pond_arena *a, bool or_replace,
 	} else {
 		return pond_error_set(err, POND_EINVAL, "expected AS query or (columns) after CREATE TABLE %s", name);
 	}
+	pond_write_result r = {0};
+	if (query && !exists) {
+		/* The table and its rows are one commit: a failed or killed CTAS
+		 * leaves no empty table behind, and can simply be run again. */
+		pond_write_options wo = POND_WRITE_OPTIONS_INIT;
+		wo.create_schema = schema;
+		if ((rc = pond_table_append_query(s->lake, &id, query, &wo, &r, err)) != 0)
+			return rc;
+		*message = pond_arena_sprintf(a, "created %s with %s", name, count_text(a, r.added_records, "row"));
+		return 0;
+	}
 	if (exists && (rc = pond_table_drop(s->lake, &id, true, err)) != 0)
 		return rc;
 	if ((rc = pond_table_create(s->lake, &id, schema, NULL, NULL, 0, NULL, err)) != 0)
 		return rc;
-	pond_write_result r = {0};
 	if (query && (rc = pond_table_append_query(s->lake, &id, query, NULL, &r, err)) != 0) {
 		/* No half-made table: without its rows, the new table goes too. */
 		pond_error ignored = POND_ERROR_INIT;

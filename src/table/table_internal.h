@@ -19,6 +19,17 @@ struct pond_lake {
 int pond__table_write_metadata(const pond_iceberg_metadata *md, const char *previous, pond_arena *arena,
                                const char **out_path, pond_error *err);
 
+/* A new table's metadata, not yet in the catalog (create.c): location
+ * WAREHOUSE/ns/name, fresh field ids; the namespace is created when
+ * missing. *out has no metadata location. */
+int pond__table_stage(pond_table **out, pond_lake *lake, const pond_table_ident *id,
+                      const pond_iceberg_schema *schema, pond_error *err);
+/* Creates a staged table in one catalog change: build's updates (may be
+ * NULL: none) applied to md, written as its first metadata file and
+ * registered. Another writer creating it first is POND_ECONFLICT. */
+int pond__table_commit_create(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *md,
+                              pond_table_commit_fn build, void *payload, pond_error *err);
+
 /* ---- the read SQL (scan_sql.c) ---- */
 
 /* The column pond__scan_sql_tasks adds with each row's data file path (as
@@ -65,6 +76,11 @@ typedef struct pond__write {
 	const pond_iceberg_partition_spec *spec;  /* default */
 	const pond_write_options *opts;
 	pond_fileio *io;
+	bool creating;                            /* table staged in memory: the commit creates it */
+	pond_iceberg_schema *new_schema;          /* opts->schema_change applied; committed with the rows */
+	int32_t new_last_column_id;
+	int32_t base_schema_id;                   /* the schema the change was made from ... */
+	int32_t base_last_column_id;              /* ... and its last column id (md has the new one) */
 } pond__write;
 
 /* What a change does, all in one snapshot. */

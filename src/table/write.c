@@ -493,6 +493,20 @@ done:
 	return rc < 0 ? rc : 0;
 }
 
+/* The id add-schema gives schema in base: an equal schema's, else one
+ * above the highest (update_apply.c's rule). */
+static int32_t added_schema_id(const pond_iceberg_metadata *base, const pond_iceberg_schema *schema)
+{
+	int32_t next = 0;
+	for (size_t i = 0; i < base->nschemas; i++) {
+		if (pond_iceberg_type_equal(base->schemas[i]->root, schema->root))
+			return base->schemas[i]->schema_id;
+		if (base->schemas[i]->schema_id >= next)
+			next = base->schemas[i]->schema_id + 1;
+	}
+	return next;
+}
+
 static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_iceberg_requirement **reqs,
                         size_t *nreqs, pond_iceberg_update **ups, size_t *nups, void *payload, pond_error *err)
 {
@@ -583,8 +597,8 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 	c->operation = op;
 	pond_iceberg_snapshot *snap = pond_arena_calloc(a, 1, sizeof(*snap));
 	pond_iceberg_kv *summary = pond_arena_calloc(a, 24 + w->opts->nsummary, sizeof(*summary));
-	pond_iceberg_update *u = pond_arena_calloc(a, 2, sizeof(*u));
-	pond_iceberg_requirement *r = pond_arena_calloc(a, 1, sizeof(*r));
+	pond_iceberg_update *u = pond_arena_calloc(a, 4, sizeof(*u));
+	pond_iceberg_requirement *r = pond_arena_calloc(a, 3, sizeof(*r));
 	if (!snap || !summary || !u || !r)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	size_t ns = 0;
@@ -640,19 +654,34 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 	snap->nsummary = ns;
 	snap->has_schema_id = true;
 	snap->schema_id = base->current_schema_id;
-	u[0].action = POND_ICEBERG_ADD_SNAPSHOT;
-	u[0].snapshot = snap;
-	u[1].action = POND_ICEBERG_SET_SNAPSHOT_REF;
-	u[1].ref = (pond_iceberg_ref){branch, false, c->snapshot_id, -1, -1, -1};
+	size_t nu = 0, nr = 0;
+	if (w->new_schema) {
+		/* The schema change rides in this commit, before the snapshot
+		 * written with it; it must apply to the schema it was made from. */
+		u[nu].action = POND_ICEBERG_ADD_SCHEMA;
+		u[nu].schema = w->new_schema;
+		u[nu++].last_column_id = w->new_last_column_id;
+		u[nu].action = POND_ICEBERG_SET_CURRENT_SCHEMA;
+		u[nu++].id = -1;
+		r[nr].type = POND_ICEBERG_ASSERT_CURRENT_SCHEMA_ID;
+		r[nr++].id = w->base_schema_id;
+		r[nr].type = POND_ICEBERG_ASSERT_LAST_ASSIGNED_FIELD_ID;
+		r[nr++].id = w->base_last_column_id;
+		snap->schema_id = added_schema_id(base, w->new_schema);
+	}
+	u[nu].action = POND_ICEBERG_ADD_SNAPSHOT;
+	u[nu++].snapshot = snap;
+	u[nu].action = POND_ICEBERG_SET_SNAPSHOT_REF;
+	u[nu++].ref = (pond_iceberg_ref){branch, false, c->snapshot_id, -1, -1, -1};
 	/* The branch must still be where this attempt found it. */
-	r->type = POND_ICEBERG_ASSERT_REF_SNAPSHOT_ID;
-	r->ref = branch;
-	r->has_snapshot_id = head != NULL;
-	r->snapshot_id = head ? head->snapshot_id : 0;
+	r[nr].type = POND_ICEBERG_ASSERT_REF_SNAPSHOT_ID;
+	r[nr].ref = branch;
+	r[nr].has_snapshot_id = head != NULL;
+	r[nr++].snapshot_id = head ? head->snapshot_id : 0;
 	*reqs = r;
-	*nreqs = 1;
+	*nreqs = nr;
 	*ups = u;
-	*nups = 2;
+	*nups = nu;
 	return 0;
 }
 
@@ -673,6 +702,37 @@ static void remove_write(const char *dir, const char *manifest)
 		unlink(manifest);
 }
 
+/* Applies opts->schema_change to the loaded metadata in memory, so that
+ * the whole write (reads of the files it rewrites included) sees the new
+ * schema; the commit adds it for real with the snapshot. */
+static int stage_schema(pond__write *w, pond_error *err)
+{
+	int rc = pond_schema_change_apply(&w->new_schema, &w->new_last_column_id, w->md, w->opts->schema_change, w->name,
+	                                  w->arena, err);
+	if (rc)
+		return rc;
+	w->base_schema_id = w->md->current_schema_id;
+	w->base_last_column_id = w->md->last_column_id;
+	pond_iceberg_update u[2];
+	memset(u, 0, sizeof(u));
+	u[0].action = POND_ICEBERG_ADD_SCHEMA;
+	u[0].schema = w->new_schema;
+	u[0].last_column_id = w->new_last_column_id;
+	u[1].action = POND_ICEBERG_SET_CURRENT_SCHEMA;
+	u[1].id = -1;
+	pond_iceberg_apply_options ao = POND_ICEBERG_APPLY_OPTIONS_INIT;
+	ao.base_metadata_location = w->table->metadata_location;
+	pond_iceberg_metadata *staged;
+	if ((rc = pond_iceberg_metadata_apply(&staged, w->md, NULL, 0, u, 2, &ao, err)) != 0)
+		return rc;
+	pond_iceberg_metadata_free(&w->table->metadata);
+	w->table->metadata = staged;
+	w->md = staged;
+	w->schema = pond_iceberg_metadata_current_schema(staged);
+	w->spec = pond_iceberg_metadata_default_spec(staged);
+	return 0;
+}
+
 int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *id, const pond_write_options *opts,
                       pond_error *err)
 {
@@ -682,6 +742,12 @@ int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *i
 	w->id = id;
 	w->opts = opts ? opts : &defaults;
 	int rc = pond_table_load(&w->table, lake, id, err);
+	if (rc == POND_ENOTFOUND && w->opts->create_schema) {
+		/* Staged: the commit creates the table with its first snapshot. */
+		pond_error_clear(err);
+		rc = pond__table_stage(&w->table, lake, id, w->opts->create_schema, err);
+		w->creating = rc == 0;
+	}
 	if (rc)
 		return rc;
 	w->arena = w->table->arena;
@@ -693,6 +759,8 @@ int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *i
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	else if (!w->schema)
 		rc = pond_error_set(err, POND_ECORRUPT, "table %s has no current schema", w->name);
+	if (rc == 0 && w->opts->schema_change)
+		rc = stage_schema(w, err);
 	if (rc == 0)
 		rc = pond_fileio_local_new(&w->io, err);
 	if (rc == 0)
@@ -935,11 +1003,20 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	c.added_files = (int64_t)nfiles;
 	if (nfiles == 0 && nmatched == 0 && !(change->remove_all && has_live)) {
 		remove_write(dir, NULL);  /* nothing to commit */
+		/* A new table is still made (with the schema change, if any: a
+		 * staged table has none). */
+		if (w->creating)
+			rc = pond__table_commit_create(w->lake, w->id, w->md, NULL, NULL, err);
 		goto done;
 	}
 	if (nfiles && (rc = write_manifest(w, &c, files, nfiles, &manifest_path, err)) != 0)
 		goto fail;
-	rc = pond_table_commit(w->lake, w->id, build_change, &c, NULL, NULL, err);
+	if (w->opts->cancel && *w->opts->cancel) {
+		rc = pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
+		goto fail;
+	}
+	rc = w->creating ? pond__table_commit_create(w->lake, w->id, w->md, build_change, &c, err)
+	                 : pond_table_commit(w->lake, w->id, build_change, &c, NULL, NULL, err);
 	if (rc) {
 		undo_attempt(&c);
 		goto fail;

@@ -13,7 +13,8 @@ if "$POND" init --bare "$P" >/dev/null 2>&1; then :; else
 fi
 mkdir -p "$P/sources" "$T/files"
 cd "$P" || exit 1
-python3 "$ROOT/tests/http/server.py" --port-file "$T/port" --timeout 300 --files "$T/files" &
+mkdir -p "$T/marks"
+python3 "$ROOT/tests/http/server.py" --port-file "$T/port" --timeout 300 --files "$T/files" --marks "$T/marks" &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null; rm -rf "$T"' EXIT
 for _ in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.05; done
@@ -382,6 +383,125 @@ EOF
   expect_eq "postgres query rows" "$(count raw.order_totals)" "11"
   psql -q "$POND_TEST_PG_URL" -c "drop schema $schema cascade" >/dev/null
 fi
+
+# tables_named NAME: how many catalog tables are called NAME (0 when none).
+tables_named() { "$POND" tables 2>/dev/null | grep -c "$1" || true; }
+# wait_mark NAME: until the test server says the request for NAME arrived.
+wait_mark() { for _ in $(seq 1 600); do [ -e "$T/marks/$1" ] && return 0; sleep 0.05; done; return 1; }
+
+# --- bad CSV: ragged rows, nameless files, long lines, errors at the input ---
+(echo "id,name,amount"; seq 1 1000 | awk '{ if ($1 == 500) print "500,x,1,EXTRA"; else printf "%d,n%d,%d\n", $1, $1, $1 }') > "$T/ragged.csv"
+expect_exit "a ragged row fails the load" 1 "$POND" ingest "$T/ragged.csv" --table raw.ragged
+expect_eq "ragged row named by file and line" "$ERR" "pond: error: $T/ragged.csv:501: expected 3 columns, found 4"
+printf 'a,b,c\n1,2,3\n4,5\n6,7,8,9\n' > "$T/short.csv"
+expect_exit "a short row fails the load" 1 "$POND" ingest "$T/short.csv" --table raw.ragged
+expect_eq "short row named" "$ERR" "pond: error: $T/short.csv:3: expected 3 columns, found 2"
+expect_exit "no table from a ragged file" 1 "$POND" sql "select * from raw.ragged"
+expect_exit "--rejects keeps the good rows" 0 "$POND" ingest "$T/ragged.csv" --table raw.ragged --rejects raw.ragged_rejects
+expect_contains "rejected lines are counted" "$OUT" "1 rejected lines in raw.ragged_rejects"
+expect_eq "good rows loaded" "$(count raw.ragged)" "999"
+expect_eq "the bad line is kept with its number" "$(q "select file, line, error_type, text from raw.ragged_rejects")" "$T/ragged.csv,501,TOO MANY COLUMNS,\"500,x,1,EXTRA\""
+printf 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n' > "$T/passwd"
+expect_exit "a nameless non-CSV file is refused" 1 "$POND" ingest "$T/passwd" --table raw.passwd
+expect_contains "it asks for a format" "$ERR" "cannot tell the format of $T/passwd"
+expect_exit "--format csv loads it anyway" 0 "$POND" ingest "$T/passwd" --table raw.passwd --format csv --header false
+python3 -c "import sys; sys.stdout.write('id,name\n1,' + 'x' * 10000000 + '\n2,b\n')" > "$T/longline.csv"
+expect_exit "a 10 MB line fails" 1 "$POND" ingest "$T/longline.csv" --table raw.long
+expect_eq "the long line is named in one short line" "$ERR" "pond: error: $T/longline.csv:2: line is 10000002 bytes long, over the CSV reader's limit of 2097152 (is it CSV?)"
+printf 'id,amount\n1,2.5\n' > "$T/typed.csv"
+printf 'id,amount\n2,1.5\n3,n/a\n' > "$T/typed_bad.csv"
+expect_exit "typed table" 0 "$POND" ingest "$T/typed.csv" --table raw.typed
+expect_exit "a value of the wrong type fails" 1 "$POND" ingest "$T/typed_bad.csv" --table raw.typed
+expect_eq "type mismatch names the csv line, not pond's sql" "$ERR" "pond: error: $T/typed_bad.csv:3: error when converting column \"amount\": could not convert string \"n/a\" to 'DOUBLE'"
+printf 'select 1;\n\n-- a comment\nselect\n  1 +\n  nosuchcol\nfrom raw.typed;\n' > "$T/script.sql"
+expect_exit "a failing script statement" 1 "$POND" sql -F "$T/script.sql"
+expect_contains "script error names file:line:column" "$ERR" "pond: error: $T/script.sql:6:3: Binder Error: Referenced column \"nosuchcol\" not found"
+
+# --- a load is one commit: no empty columns, no empty tables ---
+printf 'id,name\n1,a\n' > "$T/ev1.csv"
+(echo "id,name,rank"; seq 1 30000 | awk '{ printf "%d,x,%d\n", $1 + 1, $1 }'; echo "99999,x,oops") > "$T/ev_bad.csv"
+expect_exit "base table" 0 "$POND" ingest "$T/ev1.csv" --table raw.ev
+expect_eq "created with its first snapshot in one commit" "$(ls "$P"/warehouse/raw/ev/metadata/*.metadata.json | wc -l)" "1"
+expect_exit "a failing load with a new field" 1 "$POND" ingest "$T/ev_bad.csv" --table raw.ev
+expect_contains "it names the bad line" "$ERR" "ev_bad.csv:30002:"
+expect_eq "no empty column is left behind" "$(q "select count(*) from (describe raw.ev) where column_name = 'rank'")" "0"
+expect_eq "no commit at all" "$(ls "$P"/warehouse/raw/ev/metadata/*.metadata.json | wc -l)" "1"
+printf 'id,name,rank\n2,b,7\n' > "$T/ev2.csv"
+expect_exit "a good load with a new field" 0 "$POND" ingest "$T/ev2.csv" --table raw.ev
+expect_eq "new column and rows in one commit" "$(ls "$P"/warehouse/raw/ev/metadata/*.metadata.json | wc -l)" "2"
+expect_eq "evolved rows" "$(q "select count(*), sum(rank) from raw.ev")" "2,7"
+printf 'id,name,rank,tier\n2,B,8,gold\n3,c,9,tin\n' > "$T/ev3.csv"
+expect_exit "a merge with a new field" 0 "$POND" ingest "$T/ev3.csv" --table raw.ev --mode merge --key id
+expect_eq "merged and evolved in one commit" "$(ls "$P"/warehouse/raw/ev/metadata/*.metadata.json | wc -l)" "3"
+expect_eq "merged rows read the new column" "$(q "select string_agg(coalesce(tier, '-'), ' ' order by id) from raw.ev")" "- gold tin"
+
+# kill -9 in the middle of CREATE TABLE ... AS: the query reads a fifo, so
+# opening its other end says the statement is running.
+mkfifo "$T/ctas.fifo"
+"$POND" sql "create table raw.ctas as select * from read_csv('$T/ctas.fifo', auto_detect = false, header = false, delim = ',', columns = {'a': 'BIGINT'})" >/dev/null 2>&1 &
+pid=$!
+# The writer end is held by a helper, so that a pond that never opens the
+# fifo fails the test (no mark after 30 s) rather than hanging it.
+( exec 3>"$T/ctas.fifo"; touch "$T/marks/ctas.opened"; exec sleep 600 ) >/dev/null 2>&1 &
+opener=$!
+wait_mark ctas.opened && kill -9 $pid
+wait $pid 2>/dev/null
+kill $opener 2>/dev/null
+expect_eq "a killed CTAS leaves no table" "$(tables_named raw.ctas)" "0"
+printf '1\n2\n' > "$T/ctas.csv"
+expect_exit "and runs again" 0 "$POND" sql "create table raw.ctas as select * from read_csv('$T/ctas.csv', header = false, columns = {'a': 'BIGINT'})"
+expect_eq "rerun rows" "$(q "select sum(a) from raw.ctas")" "3"
+expect_exit "a failing CTAS" 1 "$POND" sql "create table raw.ctas_bad as select cast(x as int) as v from (values ('1'), ('x')) t(x)"
+expect_eq "leaves no table either" "$(tables_named raw.ctas_bad)" "0"
+
+# --- faults on URLs: HTML pages, stalls, timeouts, Ctrl-C ---
+mkdir -p "$T/tmp"
+expect_exit "an HTML page is not data" 1 "$POND" ingest "$API/login.csv" --table raw.html
+expect_contains "html error names the url and what came back" "$ERR" "$API/login.csv: 200 got an HTML page (text/html; charset=utf-8), not CSV: \"Login required\""
+expect_eq "html error is one line" "$(echo "$ERR" | wc -l)" "1"
+expect_exit "an HTML page without extension is not data either" 1 "$POND" ingest "$API/login" --table raw.html
+expect_contains "html without extension" "$ERR" "got an HTML page"
+expect_eq "no table from an HTML page" "$(tables_named raw.html)" "0"
+source_yml loginapi <<EOF
+type: http
+table: raw.loginapi
+url: $API/login
+EOF
+expect_exit "an API answering with a login page fails" 1 "$POND" ingest loginapi
+expect_contains "the page error says what came back" "$ERR" "page 1 of $API/login ($API/login): 200 got an HTML page (text/html; charset=utf-8), not JSON: \"Login required\""
+expect_eq "no table from a login page" "$(tables_named raw.loginapi)" "0"
+
+
+expect_exit "a stalled download fails" 1 env TMPDIR="$T/tmp" "$POND" ingest "$API/stall.csv" --table raw.stall --stall-timeout 1
+expect_contains "stall error names the url and the limit" "$ERR" "could not fetch $API/stall.csv: no data for 1 s (stall limit"
+expect_exit "a server that never answers fails" 1 env TMPDIR="$T/tmp" "$POND" ingest "$API/silent.csv" --table raw.stall --stall-timeout 1
+expect_contains "silent server error" "$ERR" "could not fetch $API/silent.csv: no data for 1 s"
+expect_exit "an overall timeout fails a trickling download" 1 env TMPDIR="$T/tmp" "$POND" ingest "$API/trickle.csv" --table raw.stall --timeout 1
+expect_contains "timeout error" "$ERR" "could not fetch $API/trickle.csv: not done after 1 s (timeout)"
+source_yml stalled <<EOF
+type: file
+table: raw.stall
+path: $API/stall.csv
+stall_timeout: 1
+EOF
+expect_exit "a source's stall_timeout applies" 1 env TMPDIR="$T/tmp" "$POND" ingest stalled
+expect_contains "source stall error" "$ERR" "no data for 1 s"
+expect_eq "nothing committed after stalls" "$(tables_named raw.stall)" "0"
+expect_eq "no temporary files after stalls" "$(ls -A "$T/tmp" | wc -l)" "0"
+
+# Ctrl-C and SIGTERM while a download is under way: the test server marks
+# the request's arrival; the signal goes after it.
+for sig in INT TERM; do
+  rm -f "$T/marks/stall.csv"
+  TMPDIR="$T/tmp" "$POND" ingest "$API/stall.csv" --table raw.sig >"$T/sig.out" 2>"$T/sig.err" &
+  pid=$!
+  if wait_mark stall.csv; then kill -$sig $pid; fi
+  wait $pid; rc=$?
+  expect_eq "SIG$sig during a download exits 1" "$rc" "1"
+  expect_eq "SIG$sig message" "$(cat "$T/sig.err")" "pond: error: interrupted: nothing was committed"
+  expect_eq "SIG$sig commits nothing" "$(tables_named raw.sig)" "0"
+  expect_eq "SIG$sig leaves no temporary file" "$(ls -A "$T/tmp" | wc -l)" "0"
+done
 
 # --- help ---
 expect_exit "ingest --help" 0 "$POND" ingest --help

@@ -23,6 +23,14 @@ stdout), and exits by itself after --timeout seconds. Endpoints:
   /v0/item/ID.json              a detail; ids divisible by 7 fail once with 503
   /files/NAME                   a file from --files (no content type: pond sniffs)
   /stats                        request counts per path, as JSON
+  /login.csv, /login            200 text/html: a "Login required" page
+  /stall.csv                    headers and two lines of CSV, then nothing (for 10 minutes)
+  /silent.csv                   never answers (for 10 minutes)
+  /trickle.csv                  one CSV line every 0.3 s for 10 minutes (never stalls)
+
+With --marks DIR, each request to /stall.csv, /silent.csv or /trickle.csv
+first creates DIR/NAME (e.g. DIR/stall.csv), so that a test can wait for
+the request to have arrived before it signals pond: no sleeps for races.
 """
 import argparse
 import json
@@ -39,6 +47,15 @@ PATH_HITS = {}     # path -> count
 EVENTS = []        # the incremental endpoint's records
 MERGE_VERSION = [1]
 FILES_DIR = [None]
+MARKS_DIR = [None]
+
+
+def mark(name):
+    if MARKS_DIR[0]:
+        path = os.path.join(MARKS_DIR[0], name)
+        with open(path + ".tmp", "w") as f:
+            f.write("1")
+        os.rename(path + ".tmp", path)
 
 
 def add_events(n):
@@ -182,6 +199,33 @@ class Handler(BaseHTTPRequestHandler):
                         break
                     self.wfile.write(chunk)
             return None
+        if p in ("/login.csv", "/login"):
+            body = (b"<!DOCTYPE html>\n<html><head><title>Login required</title></head>"
+                    b"<body><form>user <input name=u></form></body></html>\n")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return None
+        if p in ("/stall.csv", "/trickle.csv"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv")
+            self.send_header("Content-Length", "100000000")
+            self.end_headers()
+            self.wfile.write(b"id,name\n1,a\n")
+            self.wfile.flush()
+            mark(p[1:])
+            for i in range(2000):
+                time.sleep(0.3)
+                if p == "/trickle.csv":
+                    self.wfile.write(b"%d,x\n" % (i + 2))
+                    self.wfile.flush()
+            return None
+        if p == "/silent.csv":
+            mark("silent.csv")
+            time.sleep(600)
+            return None
         if p == "/stats":
             with LOCK:
                 return self.send_json(dict(PATH_HITS))
@@ -200,8 +244,10 @@ def main():
     ap.add_argument("--port-file")
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--files")
+    ap.add_argument("--marks")
     args = ap.parse_args()
     FILES_DIR[0] = args.files
+    MARKS_DIR[0] = args.marks
     srv = Server(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     port = srv.server_address[1]

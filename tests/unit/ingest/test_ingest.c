@@ -521,3 +521,195 @@ TEST(ingest_source_paths_are_relative_to_the_project)
 	CHECK_STR(s->connection, pond_arena_sprintf(a, "%s/db/app.sqlite", root));
 	pond_arena_free(&a);
 }
+
+/* ---- bad input: ragged CSV, pages that are not data ------------------------------ */
+
+TEST(ingest_csv_first_line_finds_delimiter_and_fields)
+{
+	ingest_csv_line l;
+	pond__ingest_csv_first_line("id,name,amount\n1,x,2\n", 21, 0, &l);
+	CHECK_INT(l.delim, ',');
+	CHECK_INT(l.nfields, 3);
+	CHECK(l.found);
+	/* Quoted delimiters do not count; the most frequent one wins. */
+	const char *semi = "\"a,b\";c;d\n";
+	pond__ingest_csv_first_line(semi, strlen(semi), 0, &l);
+	CHECK_INT(l.delim, ';');
+	CHECK_INT(l.nfields, 3);
+	const char *passwd = "root:x:0:0:root:/root:/bin/bash\n";
+	pond__ingest_csv_first_line(passwd, strlen(passwd), 0, &l);
+	CHECK(!l.found);
+	CHECK_INT(l.nfields, 1);
+	pond__ingest_csv_first_line("a|b\n", 4, '|', &l);
+	CHECK_INT(l.nfields, 2);
+}
+
+TEST(ingest_body_mismatch_names_html_pages)
+{
+	pond_arena *a = pond_arena_new();
+	const char *page = "<!DOCTYPE html>\n<html><head><title>Login required</title></head><body>x</body></html>";
+	const char *why = pond__ingest_body_mismatch("text/html; charset=utf-8", (const unsigned char *)page,
+	                                             strlen(page), POND_FORMAT_CSV, a);
+	CHECK_STR(why, "got an HTML page (text/html; charset=utf-8), not CSV: \"Login required\"");
+	/* The body alone gives it away too. */
+	why = pond__ingest_body_mismatch(NULL, (const unsigned char *)page, strlen(page), POND_FORMAT_AUTO, a);
+	CHECK(why && strstr(why, "got an HTML page (no content type)"));
+	why = pond__ingest_body_mismatch("text/plain", (const unsigned char *)"oops\n", 5, POND_FORMAT_JSON, a);
+	CHECK_STR(why, "expected JSON, got text/plain starting \"oops\"");
+	why = pond__ingest_body_mismatch("application/octet-stream", (const unsigned char *)"id,x\n1,2\n", 9,
+	                                 POND_FORMAT_PARQUET, a);
+	CHECK(why && strstr(why, "expected Parquet"));
+	why = pond__ingest_body_mismatch("text/csv", (const unsigned char *)"id,x\n1,2\n", 9, POND_FORMAT_CSV, a);
+	CHECK(why == NULL);
+	why = pond__ingest_body_mismatch("application/json", (const unsigned char *)" [{\"a\":1}]", 10, POND_FORMAT_JSON, a);
+	CHECK(why == NULL);
+	pond_arena_free(&a);
+}
+
+TEST(ingest_ragged_csv_names_the_line_and_commits_nothing)
+{
+	table_fixture f;
+	CHECK(fx_setup_in(&f, "ragged", NULL) == 0);
+	pond_error err = POND_ERROR_INIT;
+	pond_buf text = POND_BUF_INIT;
+	pond_buf_puts(&text, "id,name,amount\n");
+	for (int i = 1; i <= 1000; i++)
+		pond_buf_printf(&text, i == 500 ? "%d,x,1,EXTRA\n" : "%d,n%d,%d\n", i, i, i);
+	const char *ragged = write_file(&f, "ragged.csv", pond_buf_cstr(&text));
+	pond_buf_dispose(&text);
+	const char *short_row = write_file(&f, "short.csv", "a,b,c\n1,2,3\n4,5\n6,7,8,9\n");
+	pond_ingest_read rd = POND_INGEST_READ_INIT;
+	pond_ingest_write w = POND_INGEST_WRITE_INIT;
+	w.table = "raw.ragged";
+	pond_ingest_result r;
+	CHECK(pond_ingest_file(f.lake, ragged, &rd, &w, NULL, &r, &err) != 0);
+	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s:501: expected 3 columns, found 4", ragged));
+	pond_ingest_result_dispose(&r);
+	CHECK(pond_ingest_file(f.lake, short_row, &rd, &w, NULL, &r, &err) != 0);
+	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s:3: expected 3 columns, found 2", short_row));
+	pond_ingest_result_dispose(&r);
+	CHECK_INT(query_int(&f, "raw.ragged", "count(*)"), -1);  /* no table */
+	/* A file whose name and content say nothing is not taken for CSV. */
+	const char *passwd = write_file(&f, "passwd", "root:x:0:0:root:/root:/bin/bash\nbin:x:1:1::/:/bin/sh\n");
+	CHECK(pond_ingest_file(f.lake, passwd, &rd, &w, NULL, &r, &err) == POND_EINVAL);
+	CHECK(strstr(err.msg, "cannot tell the format of") != NULL);
+	pond_ingest_result_dispose(&r);
+	fx_teardown(&f);
+}
+
+TEST(ingest_type_mismatch_names_the_csv_line)
+{
+	table_fixture f;
+	CHECK(fx_setup_in(&f, "mismatch", NULL) == 0);
+	pond_error err = POND_ERROR_INIT;
+	const char *good = write_file(&f, "typed.csv", "id,amount\n1,2.5\n2,3.5\n");
+	const char *bad = write_file(&f, "typed_bad.csv", "id,amount\n3,1.5\n4,n/a\n");
+	pond_ingest_read rd = POND_INGEST_READ_INIT;
+	pond_ingest_write w = POND_INGEST_WRITE_INIT;
+	w.table = "raw.typed";
+	pond_ingest_result r;
+	CHECK_OK(pond_ingest_file(f.lake, good, &rd, &w, NULL, &r, &err), &err);
+	pond_ingest_result_dispose(&r);
+	/* On its own the bad file sniffs as text; the table says double. */
+	CHECK(pond_ingest_file(f.lake, bad, &rd, &w, NULL, &r, &err) != 0);
+	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s:3: error when converting column \"amount\": could not convert "
+	                                           "string \"n/a\" to 'DOUBLE'", bad));
+	pond_ingest_result_dispose(&r);
+	CHECK_INT(query_int(&f, "raw.typed", "count(*)"), 2);
+	fx_teardown(&f);
+}
+
+/* ---- a load is one commit -------------------------------------------------------- */
+
+static pond_table *load_table(table_fixture *f, const char *name)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_table_ident id;
+	pond_table *t = NULL;
+	if (pond_table_ident_parse(&id, f->a, name, &err) || pond_table_load(&t, f->lake, &id, &err))
+		return NULL;
+	return t;
+}
+
+TEST(ingest_new_columns_and_rows_are_one_commit)
+{
+	table_fixture f;
+	CHECK(fx_setup_in(&f, "onecommit", NULL) == 0);
+	pond_error err = POND_ERROR_INIT;
+	const char *first = write_file(&f, "first.csv", "id,name\n1,a\n");
+	const char *more = write_file(&f, "more.csv", "id,name,score\n2,b,10\n");
+	pond_buf text = POND_BUF_INIT;
+	pond_buf_puts(&text, "id,name,rank\n");
+	/* Past the sniffer's sample, a value that is not a number. */
+	for (int i = 0; i < 30000; i++)
+		pond_buf_printf(&text, "%d,x,%d\n", i + 3, i);
+	pond_buf_puts(&text, "99999,x,oops\n");
+	const char *bad = write_file(&f, "bad_rank.csv", pond_buf_cstr(&text));
+	pond_buf_dispose(&text);
+	pond_ingest_read rd = POND_INGEST_READ_INIT;
+	pond_ingest_write w = POND_INGEST_WRITE_INIT;
+	w.table = "raw.one";
+	pond_ingest_result r;
+	CHECK_OK(pond_ingest_file(f.lake, first, &rd, &w, NULL, &r, &err), &err);
+	pond_ingest_result_dispose(&r);
+	pond_table *t = load_table(&f, "raw.one");
+	CHECK(t);
+	/* Created with its first snapshot: one metadata file, not two. */
+	CHECK_INT(t->metadata->nsnapshots, 1);
+	CHECK(strstr(t->metadata_location, "/00000-") != NULL);
+	int32_t schema_before = t->metadata->current_schema_id;
+	pond_table_free(&t);
+
+	CHECK_OK(pond_ingest_file(f.lake, more, &rd, &w, NULL, &r, &err), &err);
+	CHECK_INT(r.nchanges, 1);
+	pond_ingest_result_dispose(&r);
+	t = load_table(&f, "raw.one");
+	CHECK(t);
+	CHECK_INT(t->metadata->nsnapshots, 2);
+	CHECK(strstr(t->metadata_location, "/00001-") != NULL);  /* schema and rows: one commit */
+	const pond_iceberg_snapshot *head = pond_iceberg_metadata_current_snapshot(t->metadata);
+	CHECK(t->metadata->current_schema_id != schema_before);
+	CHECK_INT(head->schema_id, t->metadata->current_schema_id);
+	const char *location = pond_arena_strdup(f.a, t->metadata_location);
+	pond_table_free(&t);
+	CHECK_INT(query_int(&f, "raw.one", "sum(score)"), 10);
+
+	/* A load whose rows fail adds no (empty) column. */
+	CHECK(pond_ingest_file(f.lake, bad, &rd, &w, NULL, &r, &err) != 0);
+	CHECK(strstr(err.msg, "bad_rank.csv:30002:") != NULL);
+	pond_ingest_result_dispose(&r);
+	t = load_table(&f, "raw.one");
+	CHECK(t);
+	CHECK_STR(t->metadata_location, location);
+	CHECK(pond_iceberg_schema_find_name(pond_iceberg_metadata_current_schema(t->metadata), "rank") == NULL);
+	pond_table_free(&t);
+	fx_teardown(&f);
+}
+
+TEST(ingest_cancelled_load_commits_nothing)
+{
+	table_fixture f;
+	CHECK(fx_setup_in(&f, "cancel", NULL) == 0);
+	pond_error err = POND_ERROR_INIT;
+	const char *csv = write_file(&f, "cancel.csv", "id,name\n1,a\n");
+	pond_ingest_read rd = POND_INGEST_READ_INIT;
+	pond_ingest_write w = POND_INGEST_WRITE_INIT;
+	w.table = "raw.cancel";
+	pond_ingest_options o = POND_INGEST_OPTIONS_INIT;
+	volatile int flag = 0;
+	o.cancel = &flag;
+	pond_ingest_result r;
+	CHECK_OK(pond_ingest_file(f.lake, csv, &rd, &w, &o, &r, &err), &err);
+	pond_ingest_result_dispose(&r);
+	/* A signal that came while the rows were written: no commit. */
+	flag = 1;
+	CHECK_INT(pond_ingest_file(f.lake, csv, &rd, &w, &o, &r, &err), POND_ECANCELED);
+	CHECK_STR(err.msg, "interrupted: nothing was committed");
+	pond_ingest_result_dispose(&r);
+	CHECK_INT(query_int(&f, "raw.cancel", "count(*)"), 1);
+	w.table = "raw.cancel_new";
+	CHECK_INT(pond_ingest_file(f.lake, csv, &rd, &w, &o, &r, &err), POND_ECANCELED);
+	pond_ingest_result_dispose(&r);
+	CHECK_INT(query_int(&f, "raw.cancel_new", "count(*)"), -1);
+	fx_teardown(&f);
+}
