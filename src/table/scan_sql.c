@@ -366,6 +366,10 @@ static void put_extra_columns(scan_gen *g, pond_buf *sql)
 
 static void put_read_options(scan_gen *g, pond_buf *sql)
 {
+	/* Columns come from the files and the manifests, never from folder
+	 * names: DuckDB would read "k=v" folders (which its partitioned
+	 * writes make) as VARCHAR columns over the files' own. */
+	pond_buf_puts(sql, ", hive_partitioning = false");
 	if (g->need_file)
 		pond_buf_puts(sql, ", filename = '" POND_SCAN_FILE_COLUMN "'");
 	if (g->need_pos)
