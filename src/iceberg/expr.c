@@ -579,8 +579,15 @@ static int bind_rec(pond_expr **out, const pond_expr *e, bool negate, const pond
 		const pond_iceberg_field *f = pond_iceberg_schema_find_name(schema, e->column);
 		if (!f)
 			return pond_error_set(err, POND_EINVAL, "filter: unknown column %s", e->column);
-		if (!pond_iceberg_type_is_primitive(f->type))
+		if (!pond_iceberg_type_is_primitive(f->type)) {
+			/* Nested columns have no statistics to prune by: a null check
+			 * on one keeps every file. */
+			if (op == POND_EXPR_IS_NULL || op == POND_EXPR_NOT_NULL) {
+				*out = node(arena, POND_EXPR_TRUE);
+				break;
+			}
 			return pond_error_set(err, POND_EINVAL, "filter: column %s is not of a primitive type", e->column);
+		}
 		pond_expr *b = node(arena, op);
 		if (!b)
 			break;

@@ -813,3 +813,108 @@ TEST(expr_parse_bind_and_format)
 	CHECK(b->left->literals[1].type == POND_ICEBERG_INT);
 	gen_close(&g);
 }
+
+/* ---- what statistics cannot prove (issue 11 items 3, 6) ---- */
+
+static const char *stats_schema =
+	"{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
+	"{\"id\":1,\"name\":\"x\",\"required\":false,\"type\":\"double\"},"
+	"{\"id\":2,\"name\":\"kids\",\"required\":false,\"type\":{\"type\":\"list\",\"element-id\":3,"
+	"\"element\":\"int\",\"element-required\":false}}]}";
+
+static bool file_may_match(const char *filter, const pond_iceberg_schema *schema, const pond_data_file *df,
+                           pond_arena *a)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_expr *e = NULL, *b = NULL;
+	if (pond_expr_parse(&e, filter, a, &err) || pond_expr_bind(&b, e, schema, a, &err)) {
+		fprintf(stderr, "    %s: %s\n", filter, err.msg);
+		return false;
+	}
+	return pond_expr_metrics_may_match(b, df);
+}
+
+static pond_column_bound double_bound(pond_arena *a, double v)
+{
+	pond_buf b = POND_BUF_INIT;
+	pond_iceberg_literal l = pond_iceberg_literal_double(v);
+	pond_iceberg_bound_encode(&b, &l);
+	pond_column_bound out = {1, pond_arena_memdup(a, b.ptr, b.len), b.len};
+	pond_buf_dispose(&b);
+	return out;
+}
+
+TEST(scan_statistics_that_cannot_prove_a_file_empty_keep_it)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_arena *a = pond_arena_new();
+	json_t *sj = json_loads(stats_schema, 0, NULL);
+	pond_iceberg_schema *schema = NULL;
+	CHECK_OK(pond_iceberg_schema_from_json(&schema, sj, a, "schema", &err), &err);
+	json_decref(sj);
+	pond_data_file df;
+	memset(&df, 0, sizeof df);
+	df.record_count = 10;
+	pond_column_count values = {1, 10}, nulls = {1, 0}, nans = {1, 0};
+	pond_column_bound lo = double_bound(a, 1), hi = double_bound(a, 2);
+	df.value_counts = &values;
+	df.nvalue_counts = 1;
+	df.lower_bounds = &lo;
+	df.nlower_bounds = 1;
+	df.upper_bounds = &hi;
+	df.nupper_bounds = 1;
+	/* null counts missing: neither is null nor is not null can skip */
+	CHECK(file_may_match("x is null", schema, &df, a));
+	CHECK(file_may_match("x is not null", schema, &df, a));
+	/* NaN counts missing: NaN rows are above every number in DuckDB */
+	CHECK(file_may_match("x > 5", schema, &df, a));
+	CHECK(file_may_match("x >= 5", schema, &df, a));
+	CHECK(!file_may_match("x < 0.5", schema, &df, a));
+	CHECK(!file_may_match("x = 7", schema, &df, a));
+	df.nan_value_counts = &nans;
+	df.nnan_value_counts = 1;
+	CHECK(!file_may_match("x > 5", schema, &df, a));  /* no NaN: the bound proves it */
+	df.null_value_counts = &nulls;
+	df.nnull_value_counts = 1;
+	CHECK(!file_may_match("x is null", schema, &df, a));
+	/* -0.0 equals 0.0 in SQL */
+	lo = hi = double_bound(a, -0.0);
+	CHECK(file_may_match("x = 0", schema, &df, a));
+	CHECK(file_may_match("x >= 0", schema, &df, a));
+	/* a null check on a list column binds and keeps every file */
+	CHECK(file_may_match("kids is not null", schema, &df, a));
+	CHECK(file_may_match("kids is null", schema, &df, a));
+	pond_arena_free(&a);
+}
+
+TEST(scan_summaries_without_nan_information_are_not_all_null)
+{
+	pond_error err = POND_ERROR_INIT;
+	gen_table g;
+	CHECK_OK(gen_open(&g, "", &err), &err);
+	pond_arena *a = g.arena;
+	json_t *sj = json_loads(stats_schema, 0, NULL);
+	json_t *pj = json_loads("{\"spec-id\":0,\"fields\":[{\"source-id\":1,\"field-id\":1000,\"name\":\"x\","
+	                        "\"transform\":\"identity\"}]}", 0, NULL);
+	pond_iceberg_schema *schema = NULL;
+	pond_iceberg_partition_spec *spec = NULL;
+	CHECK_OK(pond_iceberg_schema_from_json(&schema, sj, a, "schema", &err), &err);
+	CHECK_OK(pond_iceberg_partition_spec_from_json(&spec, pj, NULL, a, "spec", &err), &err);
+	json_decref(sj);
+	json_decref(pj);
+	pond_expr *e = NULL, *b = NULL, *p = NULL;
+	CHECK_OK(pond_expr_parse(&e, "x is not null", a, &err), &err);
+	CHECK_OK(pond_expr_bind(&b, e, schema, a, &err), &err);
+	CHECK_OK(pond_expr_project(&p, b, spec, schema, a, &err), &err);
+	/* nulls and no bounds, NaN unknown: the values may be NaN */
+	pond_partition_summary s = {.contains_null = true};
+	CHECK(pond_expr_summaries_may_match(p, spec, NULL, &s, 1));
+	s.has_contains_nan = true;  /* and contains_nan false: all null */
+	CHECK(!pond_expr_summaries_may_match(p, spec, NULL, &s, 1));
+	CHECK_OK(pond_expr_parse(&e, "x > 3", a, &err), &err);
+	CHECK_OK(pond_expr_bind(&b, e, schema, a, &err), &err);
+	CHECK_OK(pond_expr_project(&p, b, spec, schema, a, &err), &err);
+	s.contains_nan = true;
+	CHECK(pond_expr_summaries_may_match(p, spec, NULL, &s, 1));
+	gen_close(&g);
+}
