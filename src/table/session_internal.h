@@ -50,6 +50,12 @@ int pond__session_bind(pond_session *s, const char *statement, pond_arena *a, co
 /* Carries out a write to a catalog table; *handled false when the
  * statement is not one. */
 void pond__session_free_views(pond_session *s);
+/* Finds a table the catalog does not know by id's exact name as DuckDB
+ * finds names: ignoring case when that names one table (id then takes the
+ * catalog's spelling, strings in a). With report_missing, a name in one of
+ * pond's namespaces that names no table is an error listing its tables. */
+int pond__session_resolve_table(pond_session *s, pond_table_ident *id, bool report_missing, pond_arena *a,
+                                bool *exists, pond_error *err);
 /* The scan filter a single-table SELECT puts on view (schema_name.view,
  * reading schema): the WHERE conjuncts pond can prune with; NULL when none. */
 pond_expr *pond__session_filter(pond_session *s, const char *statement, const char *schema_name, const char *view,

@@ -288,3 +288,19 @@ TEST(session_filters_on_partition_columns_of_every_width_agree_with_duckdb)
 	CHECK(pruned > 5);
 	teardown(&f);
 }
+
+TEST(session_table_names_resolve_ignoring_case_as_duckdb_does)
+{
+	fixture f;
+	CHECK(setup(&f) == 0);
+	pond_error err = POND_ERROR_INIT;
+	CHECK_MSG(run(&f, "create table n.Mixed as select 1 as x", &err), "%s", err.msg);
+	CHECK_STR(run(&f, "select count(*) from n.mixed", &err), "1");
+	CHECK_STR(run(&f, "select sum(x) from N.MIXED where x = 1", &err), "1");
+	CHECK_STR(run(&f, "insert into n.mixed values (2)", &err), "inserted 1 row into n.Mixed");
+	CHECK_STR(run(&f, "select count(*) from n.Mixed", &err), "2");
+	/* a name that is no table: the error names it and what there is */
+	CHECK(run(&f, "select * from n.nope", &err) == NULL);
+	CHECK_STR(err.msg, "table n.nope does not exist; n has Mixed");
+	teardown(&f);
+}
