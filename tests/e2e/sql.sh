@@ -105,6 +105,16 @@ expect_eq "d = 2.25 finds its row" "$(cd "$T/lake" && "$POND" sql "select k from
 (cd "$T/lake" && "$POND" sql "create table t.kids as select range::int id, case when range % 2 = 0 then [range] end kids from range(4)") >/dev/null 2>&1
 same_as_duckdb "a null check on a list column is left to DuckDB" t.kids "kids is not null"
 
+# a PIVOT without IN is several statements to DuckDB (issue 11 item 7)
+printf 'symbol,price,day\nA,1,1\nB,2,1\nA,3,2\n' > "$T/f.csv"
+pivot="pivot (select * from '$T/f.csv') on symbol using first(price) group by day order by day"
+expect_exit "pivot over a file" 0 "$POND" sql "$pivot" --format csv
+expect_eq "pivot rows" "$OUT" "$(printf 'day,A,B\n1,1,2\n2,3,')"
+expect_exit "pivot over a file in a project" 0 bash -c "cd '$T/lake' && '$POND' sql \"$pivot\" --format csv"
+expect_eq "pivot rows in a project" "$OUT" "$(printf 'day,A,B\n1,1,2\n2,3,')"
+expect_exit "create table as pivot" 0 bash -c "cd '$T/lake' && '$POND' sql \"create table t.pv as $pivot\" && '$POND' sql 'select count(*) from t.pv' --format csv"
+expect_eq "the pivoted table" "$(echo "$OUT" | tail -n 1)" "2"
+
 # --- help and version ---
 expect_exit "--version" 0 "$POND" --version
 expect_contains "version names DuckDB" "$OUT" "DuckDB v1.4.4"
