@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* Values put into SQL as VARCHAR text: DuckDB's schema map needs one type
  * for every default_value, and casts the text to the column's type. */
@@ -137,6 +138,11 @@ typedef struct scan_gen {
 	size_t nvalues;
 	pond__path_map no_ids;      /* files read by name */
 	const char *mapping_names;  /* \1-separated column names of name-mapped files */
+	/* Per top-level field: the name the reads give it. DuckDB's names are
+	 * case-insensitive, so fields whose names differ only in case (which
+	 * Iceberg allows) are read under names of their own and renamed last. */
+	const char **inner;
+	bool renamed;               /* some inner name is not the field's */
 } scan_gen;
 
 /* Above this many reads (groups of files with the same partition values)
@@ -411,7 +417,7 @@ static bool plain_names(const pond_iceberg_type *t)
 
 static bool reads_by_name(const scan_gen *g, const file_group *grp)
 {
-	if (grp->name_mapped || g->md->nschemas != 1 || !plain_names(g->schema->root))
+	if (grp->name_mapped || g->renamed || g->md->nschemas != 1 || !plain_names(g->schema->root))
 		return false;
 	for (size_t f = 0; f < g->schema->root->nfields; f++)
 		if (grp->consts[f])
@@ -430,7 +436,7 @@ static int put_group(scan_gen *g, pond_buf *sql, const file_group *grp, json_t *
 		if (f)
 			pond_buf_puts(sql, ", ");
 		if (!grp->name_mapped) {
-			pond_sql_quote_ident(sql, fld->name);
+			pond_sql_quote_ident(sql, g->inner[f]);
 			continue;
 		}
 		const char *name = mapping ? mapped_name(g, mapping, fld->id) : NULL;
@@ -461,7 +467,7 @@ static int put_group(scan_gen *g, pond_buf *sql, const file_group *grp, json_t *
 		if (name && has_const)
 			pond_buf_puts(sql, ")");
 		pond_buf_puts(sql, " AS ");
-		pond_sql_quote_ident(sql, fld->name);
+		pond_sql_quote_ident(sql, g->inner[f]);
 	}
 	if (root->nfields == 0)
 		pond_buf_puts(sql, "NULL AS \"__pond_empty\"");
@@ -475,7 +481,7 @@ static int put_group(scan_gen *g, pond_buf *sql, const file_group *grp, json_t *
 		for (size_t f = 0; f < root->nfields; f++) {
 			const pond_iceberg_field *fld = &root->fields[f];
 			pond_buf_printf(sql, "%s%" PRId32 ": {name: ", f ? ", " : "", fld->id);
-			pond_sql_quote_literal(sql, fld->name);
+			pond_sql_quote_literal(sql, g->inner[f]);
 			pond_buf_puts(sql, ", type: ");
 			put_type_literal(sql, fld->type);
 			pond_buf_puts(sql, ", default_value: ");
@@ -654,7 +660,7 @@ static int equality_deletes(scan_gen *g, pond_buf *sql)
 				const pond_iceberg_field *fld = pond_iceberg_schema_find_field(g->schema, del->equality_ids[q]);
 				pond_buf_printf(sql, "%s__pond_e%zu.\"__pond_eq_%" PRId32 "\" IS NOT DISTINCT FROM __pond_d.",
 				                (q || !all) ? " AND " : "", k, fld->id);
-				pond_sql_quote_ident(sql, fld->name);
+				pond_sql_quote_ident(sql, g->inner[fld - g->schema->root->fields]);
 			}
 			if (del->nequality_ids == 0 && all)
 				pond_buf_puts(sql, "true");
@@ -729,10 +735,23 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 			goto done;
 		}
 	}
-	if (!(g.filled = pond_arena_calloc(a, root->nfields ? root->nfields : 1, sizeof(bool)))) {
+	if (!(g.filled = pond_arena_calloc(a, root->nfields ? root->nfields : 1, sizeof(bool))) ||
+	    !(g.inner = pond_arena_calloc(a, root->nfields ? root->nfields : 1, sizeof(char *)))) {
 		rc = oom(&g);
 		goto done;
 	}
+	for (size_t f = 0; f < root->nfields && rc == 0; f++) {
+		g.inner[f] = root->fields[f].name;
+		for (size_t o = 0; o < root->nfields; o++)
+			if (o != f && strcasecmp(root->fields[o].name, root->fields[f].name) == 0) {
+				if (!(g.inner[f] = pond_arena_sprintf(a, "__pond_c%" PRId32, root->fields[f].id)))
+					rc = oom(&g);
+				g.renamed = true;
+				break;
+			}
+	}
+	if (rc)
+		goto done;
 	for (size_t t = 0; t < ntasks && rc == 0; t++)
 		rc = add_to_group(&g, tasks[t], pond__path_map_get(&g.no_ids, tasks[t]->path, NULL));
 	if (rc == 0 && g.ngroups > POND_SCAN_MAX_READS) {
@@ -749,14 +768,18 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 	const char *pos = NULL;
 	if (g.need_pos && (rc = position_deletes(&g, &pos)) != 0)
 		goto done;
-	bool plain = g.ngroups == 1 && !g.need_file && !g.need_pos;
+	bool plain = g.ngroups == 1 && !g.need_file && !g.need_pos && !g.renamed;
 	if (plain) {
 		rc = put_group(&g, &sql, &g.groups[0], mapping);
 	} else {
 		pond_buf_puts(&sql, "SELECT ");
 		for (size_t f = 0; f < root->nfields; f++) {
 			pond_buf_puts(&sql, f ? ", __pond_d." : "__pond_d.");
-			pond_sql_quote_ident(&sql, root->fields[f].name);
+			pond_sql_quote_ident(&sql, g.inner[f]);
+			if (g.inner[f] != root->fields[f].name) {
+				pond_buf_puts(&sql, " AS ");
+				pond_sql_quote_ident(&sql, root->fields[f].name);
+			}
 		}
 		if (root->nfields == 0)
 			pond_buf_puts(&sql, "NULL AS \"__pond_empty\"");
@@ -770,15 +793,15 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 				pond_buf_puts(&sql, f ? ", " : "");
 				if (!g.filled[f]) {
 					pond_buf_puts(&sql, "__pond_r.");
-					pond_sql_quote_ident(&sql, fld->name);
+					pond_sql_quote_ident(&sql, g.inner[f]);
 					continue;
 				}
 				pond_buf_puts(&sql, "COALESCE(__pond_r.");
-				pond_sql_quote_ident(&sql, fld->name);
+				pond_sql_quote_ident(&sql, g.inner[f]);
 				pond_buf_printf(&sql, ", CAST(__pond_c.c%zu AS ", f);
 				pond_engine_iceberg_type_sql(&sql, fld->type);
 				pond_buf_puts(&sql, ")) AS ");
-				pond_sql_quote_ident(&sql, fld->name);
+				pond_sql_quote_ident(&sql, g.inner[f]);
 			}
 			pond_buf_puts(&sql, ", __pond_r." POND_SCAN_FILE_COLUMN);
 			if (g.need_pos)

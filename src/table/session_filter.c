@@ -213,9 +213,10 @@ bool pond__session_constant_literal(pond_iceberg_literal *out, const pond_iceber
 	return false;
 }
 
-/* The top-level field a COLUMN_REF names, if it is one of the table's:
- * as DuckDB binds names, the field of that exact name, else the one field
- * whose name matches ignoring case. */
+/* The top-level field a COLUMN_REF names, if it is one of the table's, as
+ * DuckDB binds it: the first field whose name matches ignoring case (a
+ * later field whose name differs from it only in case is renamed in the
+ * table's view, as DuckDB renames duplicate names, and read by id). */
 static const pond_iceberg_field *column_field(const json_t *node, const pond_iceberg_schema *schema,
                                               const char *alias)
 {
@@ -230,17 +231,10 @@ static const pond_iceberg_field *column_field(const json_t *node, const pond_ice
 		return NULL;
 	const char *col = json_string_value(json_array_get(names, n - 1));
 	const pond_iceberg_type *root = schema->root;
-	const pond_iceberg_field *found = NULL;
-	size_t matches = 0;
-	for (size_t i = 0; col && i < root->nfields; i++) {
-		if (strcmp(root->fields[i].name, col) == 0)
+	for (size_t i = 0; col && i < root->nfields; i++)
+		if (strcasecmp(root->fields[i].name, col) == 0)
 			return &root->fields[i];
-		if (strcasecmp(root->fields[i].name, col) == 0) {
-			found = &root->fields[i];
-			matches++;
-		}
-	}
-	return matches == 1 ? found : NULL;
+	return NULL;
 }
 
 /* A predicate's column: a primitive one (a filter on a list or a struct is

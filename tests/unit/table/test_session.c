@@ -304,3 +304,27 @@ TEST(session_table_names_resolve_ignoring_case_as_duckdb_does)
 	CHECK_STR(err.msg, "table n.nope does not exist; n has Mixed");
 	teardown(&f);
 }
+
+/* Names that differ only in case: DuckDB binds "uSeR_Id" to the first such
+ * column (the table's view renames the second uSeR_Id_1), and the filter
+ * must be on the column DuckDB filters. */
+TEST(session_filter_binds_names_as_duckdb_does)
+{
+	pond_arena *a = pond_arena_new();
+	pond_error err = POND_ERROR_INIT;
+	json_t *sj = json_loads("{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
+	                        "{\"id\":1,\"name\":\"user_id\",\"required\":false,\"type\":\"int\"},"
+	                        "{\"id\":2,\"name\":\"uSeR_Id\",\"required\":false,\"type\":\"int\"}]}", 0, NULL);
+	pond_iceberg_schema *schema = NULL;
+	CHECK_OK(pond_iceberg_schema_from_json(&schema, sj, a, "schema", &err), &err);
+	json_decref(sj);
+	json_t *where = json_loads("{\"class\":\"COMPARISON\",\"type\":\"COMPARE_EQUAL\","
+	                           "\"left\":{\"class\":\"COLUMN_REF\",\"column_names\":[\"uSeR_Id\"]},"
+	                           "\"right\":{\"class\":\"CONSTANT\",\"value\":{\"type\":{\"id\":\"INTEGER\"},"
+	                           "\"is_null\":false,\"value\":2}}}", 0, NULL);
+	pond_expr *e = pond__session_where_filter(where, schema, "t", a);
+	json_decref(where);
+	CHECK(e != NULL);
+	CHECK_STR(e->column, "user_id");
+	pond_arena_free(&a);
+}
