@@ -318,6 +318,9 @@ static int gen_list(gen_table *g, const char *name, int64_t snapshot_id, int64_t
 /* Metadata with snapshots 1 (t=1000, list snap-1.avro, seq 1) and, when
  * two, 2 (t=2000, snap-2.avro, seq 2); main at the last, tag "first" at 1,
  * branch "dev" at 1. */
+/* The generated tables' properties (a JSON object). */
+static const char *gen_properties = "{}";
+
 static int gen_metadata(gen_table *g, int nsnapshots, const char *spec_fields, pond_iceberg_metadata **out,
                         pond_error *err)
 {
@@ -328,9 +331,9 @@ static int gen_metadata(gen_table *g, int nsnapshots, const char *spec_fields, p
 	                "\"last-column-id\":5,\"current-schema-id\":0,\"schemas\":[%s],"
 	                "\"default-spec-id\":0,\"partition-specs\":[{\"spec-id\":0,\"fields\":[%s]}],"
 	                "\"last-partition-id\":1010,\"default-sort-order-id\":0,"
-	                "\"sort-orders\":[{\"order-id\":0,\"fields\":[]}],\"properties\":{},"
+	                "\"sort-orders\":[{\"order-id\":0,\"fields\":[]}],\"properties\":%s,"
 	                "\"current-snapshot-id\":%d,\"snapshots\":[",
-	                g->dir, nsnapshots, gen_schema, spec_fields, nsnapshots);
+	                g->dir, nsnapshots, gen_schema, spec_fields, gen_properties, nsnapshots);
 	for (int i = 1; i <= nsnapshots; i++)
 		pond_buf_printf(&b,
 		                "%s{\"snapshot-id\":%d,%s\"sequence-number\":%d,\"timestamp-ms\":%d,"
@@ -916,5 +919,43 @@ TEST(scan_summaries_without_nan_information_are_not_all_null)
 	CHECK_OK(pond_expr_project(&p, b, spec, schema, a, &err), &err);
 	s.contains_nan = true;
 	CHECK(pond_expr_summaries_may_match(p, spec, NULL, &s, 1));
+	gen_close(&g);
+}
+
+/* Files imported without field ids read a column the name mapping leaves
+ * unmapped as null, whatever their statistics say (issue 11 item 3). */
+TEST(scan_statistics_of_columns_the_name_mapping_leaves_unmapped_prune_nothing)
+{
+	pond_error err = POND_ERROR_INIT;
+	gen_table g;
+	CHECK_OK(gen_open(&g, "", &err), &err);
+	pond_manifest_entry es[1];
+	es[0] = gen_entry(g.arena, "imported", POND_CONTENT_DATA, -1, NULL, 0);
+	set_counts(g.arena, &es[0], 5, 10, 0);
+	set_bounds(g.arena, &es[0], 5, pond_iceberg_literal_int(1), pond_iceberg_literal_int(5));
+	pond_manifest_file mf;
+	CHECK_OK(gen_manifest(&g, POND_MANIFEST_CONTENT_DATA, es, 1, &mf, &err), &err);
+	CHECK_OK(gen_list(&g, "snap-1.avro", 1, 1, &mf, 1, &err), &err);
+	pond_iceberg_metadata *md = NULL;
+	pond_scan_plan *plan = NULL;
+	/* without a mapping the statistics prove it */
+	CHECK_OK(gen_metadata(&g, 1, "", &md, &err), &err);
+	CHECK_OK(plan_text(&plan, &g, md, "n is null", &err), &err);
+	CHECK_INT(plan->ntasks, 0);
+	pond_scan_plan_free(&plan);
+	pond_iceberg_metadata_free(&md);
+	/* a mapping without n (id 5): n reads null in such files */
+	gen_properties = "{\"schema.name-mapping.default\":\"[{\\\"names\\\":[\\\"id\\\"],\\\"field-id\\\":1},"
+	                 "{\\\"names\\\":[\\\"s\\\"],\\\"field-id\\\":4}]\"}";
+	int rc = gen_metadata(&g, 1, "", &md, &err);
+	gen_properties = "{}";
+	CHECK_OK(rc, &err);
+	CHECK_OK(plan_text(&plan, &g, md, "n is null", &err), &err);
+	CHECK_INT(plan->ntasks, 1);
+	pond_scan_plan_free(&plan);
+	CHECK_OK(plan_text(&plan, &g, md, "n = 100 or id = 1", &err), &err);
+	CHECK_INT(plan->ntasks, 1);
+	pond_scan_plan_free(&plan);
+	pond_iceberg_metadata_free(&md);
 	gen_close(&g);
 }
