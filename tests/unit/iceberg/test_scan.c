@@ -959,3 +959,34 @@ TEST(scan_statistics_of_columns_the_name_mapping_leaves_unmapped_prune_nothing)
 	pond_iceberg_metadata_free(&md);
 	gen_close(&g);
 }
+
+/* Text filters (DELETE/UPDATE pruning, pond show --where): 1.50 is a
+ * decimal whose digits bind exactly; a value the column cannot hold
+ * exactly is an error (the caller then keeps every file), never rounded. */
+TEST(expr_decimal_text_binds_exactly_or_not_at_all)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_arena *a = pond_arena_new();
+	json_t *sj = json_loads("{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
+	                        "{\"id\":1,\"name\":\"m\",\"required\":false,\"type\":\"decimal(10, 2)\"},"
+	                        "{\"id\":2,\"name\":\"x\",\"required\":false,\"type\":\"double\"},"
+	                        "{\"id\":3,\"name\":\"n\",\"required\":false,\"type\":\"int\"}]}", 0, NULL);
+	pond_iceberg_schema *schema = NULL;
+	CHECK_OK(pond_iceberg_schema_from_json(&schema, sj, a, "schema", &err), &err);
+	json_decref(sj);
+	pond_expr *e = NULL, *b = NULL;
+	CHECK_OK(pond_expr_parse(&e, "m = 1.5 and x = 2.25 and n = 2.0", a, &err), &err);
+	CHECK_OK(pond_expr_bind(&b, e, schema, a, &err), &err);
+	pond_buf out = POND_BUF_INIT;
+	pond_expr_format(&out, b);
+	CHECK_STR(pond_buf_cstr(&out), "((m = 1.50 and x = 2.25) and n = 2)");
+	pond_buf_dispose(&out);
+	CHECK_OK(pond_expr_parse(&e, "m > 1.505", a, &err), &err);
+	CHECK(pond_expr_bind(&b, e, schema, a, &err) == POND_EINVAL);
+	CHECK_OK(pond_expr_parse(&e, "n < 2.5", a, &err), &err);
+	CHECK(pond_expr_bind(&b, e, schema, a, &err) == POND_EINVAL);
+	/* a double that the scale cannot hold is not rounded either */
+	CHECK_OK(pond_expr_parse(&e, "m > 1.505e0", a, &err), &err);
+	CHECK(pond_expr_bind(&b, e, schema, a, &err) == POND_EINVAL);
+	pond_arena_free(&a);
+}
