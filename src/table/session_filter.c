@@ -8,7 +8,9 @@
  */
 #include "session_internal.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -153,6 +155,22 @@ static bool text_literal(pond_iceberg_literal *out, const pond_iceberg_type *typ
 	return pond_iceberg_literal_from_text(out, type, text, a, &ignored) == 0;
 }
 
+/* An integer, or a 128-bit one as DuckDB writes it: {upper, lower}
+ * (lower read as the int64 of its bits, see load_wrapping_u64). */
+static bool int128_value(const json_t *v, pond_int128 *out)
+{
+	if (json_is_integer(v)) {
+		*out = json_integer_value(v);
+		return true;
+	}
+	const json_t *upper = json_object_get(v, "upper"), *lower = json_object_get(v, "lower");
+	if (!json_is_integer(upper) || !json_is_integer(lower))
+		return false;
+	*out = (pond_int128)(((unsigned __int128)(uint64_t)json_integer_value(upper) << 64) |
+	                     (uint64_t)json_integer_value(lower));
+	return true;
+}
+
 bool pond__session_constant_literal(pond_iceberg_literal *out, const pond_iceberg_type *type, const json_t *node,
                                     pond_arena *a)
 {
@@ -192,15 +210,16 @@ bool pond__session_constant_literal(pond_iceberg_literal *out, const pond_iceber
 		*out = pond_iceberg_literal_bool(json_is_true(v));
 		return true;
 	}
+	pond_int128 whole;
 	if (strcmp(id, "DECIMAL") == 0) {
 		/* the unscaled value; wider decimals are {upper, lower} halves */
 		const json_t *info = json_object_get(vt, "type_info");
-		if (!json_is_integer(v) || !json_is_integer(json_object_get(info, "scale")))
+		if (!int128_value(v, &whole) || !json_is_integer(json_object_get(info, "scale")))
 			return false;
-		return number_literal(out, type, json_integer_value(v), (int)json_integer_value(json_object_get(info, "scale")));
+		return number_literal(out, type, whole, (int)json_integer_value(json_object_get(info, "scale")));
 	}
-	if (is_integer_type(id))
-		return json_is_integer(v) && number_literal(out, type, json_integer_value(v), 0);
+	if (is_integer_type(id) || strcmp(id, "HUGEINT") == 0)
+		return int128_value(v, &whole) && number_literal(out, type, whole, 0);
 	if (strcmp(id, "DOUBLE") == 0 || strcmp(id, "FLOAT") == 0) {
 		if (!json_is_number(v))
 			return false;
@@ -327,6 +346,53 @@ pond_expr *pond__session_where_filter(const json_t *node, const pond_iceberg_sch
 	return NULL;
 }
 
+/* Parses DuckDB's JSON, whose unsigned 64-bit numbers (unknown positions
+ * as 2^64-1, the low halves of 128-bit values) jansson refuses as out of
+ * range: those are read as the int64 of the same bits. */
+static json_t *load_wrapping_u64(const char *text)
+{
+	pond_buf b = POND_BUF_INIT;
+	bool in_string = false;
+	for (const char *p = text; *p;) {
+		if (in_string) {
+			if (*p == '\\' && p[1]) {
+				pond_buf_put(&b, p, 2);
+				p += 2;
+				continue;
+			}
+			in_string = *p != '"';
+			pond_buf_putc(&b, *p++);
+			continue;
+		}
+		if (*p == '"') {
+			in_string = true;
+			pond_buf_putc(&b, *p++);
+			continue;
+		}
+		if (*p >= '0' && *p <= '9' && (p == text || (p[-1] != '-' && p[-1] != '.'))) {
+			const char *end = p;
+			while (*end >= '0' && *end <= '9')
+				end++;
+			if (end - p >= 19 && *end != '.' && *end != 'e' && *end != 'E') {
+				errno = 0;
+				unsigned long long u = strtoull(p, NULL, 10);
+				if (errno == 0 && u > (unsigned long long)INT64_MAX) {
+					pond_buf_printf(&b, "%lld", (long long)(int64_t)u);
+					p = end;
+					continue;
+				}
+			}
+			pond_buf_put(&b, p, (size_t)(end - p));
+			p = end;
+			continue;
+		}
+		pond_buf_putc(&b, *p++);
+	}
+	json_t *doc = pond_buf_ok(&b) ? json_loads(pond_buf_cstr(&b), 0, NULL) : NULL;
+	pond_buf_dispose(&b);
+	return doc;
+}
+
 pond_expr *pond__session_filter(pond_session *s, const char *statement, const char *schema_name, const char *view,
                                 const pond_iceberg_schema *schema, pond_arena *a)
 {
@@ -340,11 +406,7 @@ pond_expr *pond__session_filter(pond_session *s, const char *statement, const ch
 	pond_buf_dispose(&q);
 	if (rc || !json_text)
 		return NULL;
-	/* DuckDB writes unknown positions as 2^64-1, which jansson refuses as
-	 * out of range; they carry nothing the filter needs. */
-	for (char *p = json_text; (p = strstr(p, "18446744073709551615")) != NULL;)
-		memcpy(p, "-1                  ", 20);
-	json_t *doc = json_loads(json_text, 0, NULL);
+	json_t *doc = load_wrapping_u64(json_text);
 	pond_free(json_text);
 	pond_expr *e = NULL;
 	const json_t *stmts = json_object_get(doc, "statements");
