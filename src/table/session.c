@@ -147,6 +147,27 @@ static const char *match_name(const char *const *names, size_t n, const char *na
  * match, id takes the catalog's spelling and *exists is set. A dotted
  * name in a table position (report_missing) whose namespace is pond's but
  * that names no table is an error naming the tables the namespace has. */
+/* Whether DuckDB itself has a table or view of that name (a temporary
+ * one of the session, say), which the statement may mean. */
+static bool duckdb_knows(pond_session *s, const pond_table_ident *id)
+{
+	pond_buf q = POND_BUF_INIT;
+	pond_buf_puts(&q, "SELECT count(*) FROM duckdb_tables() WHERE schema_name ILIKE ");
+	pond_sql_quote_literal(&q, id->ns.levels[0]);
+	pond_buf_puts(&q, " AND table_name ILIKE ");
+	pond_sql_quote_literal(&q, id->name);
+	pond_buf_puts(&q, " UNION ALL SELECT count(*) FROM duckdb_views() WHERE schema_name ILIKE ");
+	pond_sql_quote_literal(&q, id->ns.levels[0]);
+	pond_buf_puts(&q, " AND view_name ILIKE ");
+	pond_sql_quote_literal(&q, id->name);
+	pond_buf_puts(&q, " ORDER BY 1 DESC LIMIT 1");
+	int64_t n = 0;
+	pond_error ignored = POND_ERROR_INIT;
+	bool known = !pond_buf_ok(&q) || pond_engine_query_int(s->lake->engine, pond_buf_cstr(&q), &n, &ignored) != 0 || n > 0;
+	pond_buf_dispose(&q);
+	return known;
+}
+
 int pond__session_resolve_table(pond_session *s, pond_table_ident *id, bool report_missing, pond_arena *a,
                                 bool *exists, pond_error *err)
 {
@@ -190,7 +211,7 @@ int pond__session_resolve_table(pond_session *s, pond_table_ident *id, bool repo
 		*exists = true;
 		return 0;
 	}
-	if (!report_missing)
+	if (!report_missing || duckdb_knows(s, id))
 		return 0;
 	const pond_table_ident *want = id;
 	pond_buf b = POND_BUF_INIT;
