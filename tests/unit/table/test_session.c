@@ -369,6 +369,10 @@ TEST(session_table_names_resolve_ignoring_case_as_duckdb_does)
 	/* a name that is no table: the error names it and what there is */
 	CHECK(run(&f, "select * from n.nope", &err) == NULL);
 	CHECK_STR(err.msg, "table n.nope does not exist; n has Mixed");
+	/* a name DuckDB knows (a temporary table, in schema main) is DuckDB's */
+	CHECK_MSG(run(&f, "create table main.t1 as select 1 as x", &err), "%s", err.msg);
+	CHECK_MSG(run(&f, "create temp table scratch as select 5 as y", &err), "%s", err.msg);
+	CHECK_STR(run(&f, "select y from main.scratch", &err), "5");
 	teardown(&f);
 }
 
