@@ -161,48 +161,96 @@ static int map_nested(pond_iceberg_type *t, duckdb_logical_type type, int32_t *n
 	return rc;
 }
 
+/* A schema of n columns with those names and DuckDB types. */
+static int schema_of(pond_iceberg_schema **out, idx_t n, const char *const *names, const duckdb_logical_type *types,
+                     pond_arena *arena, pond_error *err)
+{
+	pond_iceberg_schema *schema = pond_arena_calloc(arena, 1, sizeof(*schema));
+	pond_iceberg_type *root = new_type(arena, POND_ICEBERG_STRUCT);
+	pond_iceberg_field *fields = pond_arena_calloc(arena, n ? n : 1, sizeof(*fields));
+	if (!schema || !root || !fields)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (n == 0)
+		return pond_error_set(err, POND_EINVAL, "the query returns no columns");
+	int32_t next_id = (int32_t)n + 1;
+	int rc = 0;
+	for (idx_t i = 0; i < n && rc == 0; i++) {
+		const char *name = names[i] ? names[i] : "";
+		fields[i].id = (int32_t)i + 1;
+		if (!(fields[i].name = pond_arena_strdup(arena, name)))
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		for (idx_t j = 0; j < i; j++)
+			if (strcmp(fields[j].name, name) == 0)
+				rc = pond_error_set(err, POND_EINVAL, "the query returns column \"%s\" twice; name each column once",
+				                    name);
+		if (rc == 0)
+			rc = pond_engine_type_to_iceberg(&fields[i].type, types[i], &next_id, name, arena, err);
+	}
+	root->nfields = n;
+	root->fields = fields;
+	schema->root = root;
+	if (rc == 0)
+		*out = schema;
+	return rc;
+}
+
+/* The schema of a statement DuckDB cannot prepare (one it expands into
+ * several, such as a PIVOT without an IN list): from running it for no
+ * rows. */
+static int query_schema_by_running(pond_engine *e, const char *select_sql, pond_arena *arena,
+                                   pond_iceberg_schema **out, pond_error *err)
+{
+	const char *sql = pond_arena_sprintf(arena, "SELECT * FROM (%s) LIMIT 0", select_sql);
+	if (!sql)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_result *r;
+	int rc = pond_engine_query(e, sql, &r, err);
+	if (rc)
+		return rc;
+	idx_t n = pond_result_column_count(r);
+	const char **names = pond_arena_calloc(arena, n ? n : 1, sizeof(char *));
+	duckdb_logical_type *types = pond_arena_calloc(arena, n ? n : 1, sizeof(*types));
+	if (!names || !types) {
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	} else {
+		for (idx_t i = 0; i < n; i++) {
+			names[i] = pond_result_column_name(r, i);
+			types[i] = pond_result_column_type(r, i);
+		}
+		rc = schema_of(out, n, names, types, arena, err);
+	}
+	pond_result_free(&r);
+	return rc;
+}
+
 int pond_engine_query_schema(pond_engine *e, const char *select_sql, pond_arena *arena, pond_iceberg_schema **out,
                              pond_error *err)
 {
 	duckdb_prepared_statement stmt;
 	if (duckdb_prepare(e->conn, select_sql, &stmt) == DuckDBError) {
-		int rc = pond_engine_error(err, duckdb_prepare_error(stmt));
+		const char *msg = duckdb_prepare_error(stmt);
+		bool expanded = msg && strstr(msg, "Cannot prepare multiple statements at once") != NULL;
+		int rc = expanded ? 0 : pond_engine_error(err, msg);
 		duckdb_destroy_prepare(&stmt);
-		return rc;
+		return expanded ? query_schema_by_running(e, select_sql, arena, out, err) : rc;
 	}
 	idx_t n = duckdb_prepared_statement_column_count(stmt);
-	pond_iceberg_schema *schema = pond_arena_calloc(arena, 1, sizeof(*schema));
-	pond_iceberg_type *root = new_type(arena, POND_ICEBERG_STRUCT);
-	pond_iceberg_field *fields = pond_arena_calloc(arena, n ? n : 1, sizeof(*fields));
+	const char **names = pond_arena_calloc(arena, n ? n : 1, sizeof(char *));
+	duckdb_logical_type *types = pond_arena_calloc(arena, n ? n : 1, sizeof(*types));
 	int rc = 0;
-	if (!schema || !root || !fields) {
+	if (!names || !types) {
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-		goto done;
+	} else {
+		for (idx_t i = 0; i < n; i++) {
+			const char *name = duckdb_prepared_statement_column_name(stmt, i);
+			names[i] = pond_arena_strdup(arena, name ? name : "");
+			duckdb_free((void *)name);
+			types[i] = duckdb_prepared_statement_column_logical_type(stmt, i);
+		}
+		rc = schema_of(out, n, names, types, arena, err);
+		for (idx_t i = 0; i < n; i++)
+			duckdb_destroy_logical_type(&types[i]);
 	}
-	if (n == 0) {
-		rc = pond_error_set(err, POND_EINVAL, "the query returns no columns");
-		goto done;
-	}
-	int32_t next_id = (int32_t)n + 1;
-	for (idx_t i = 0; i < n && rc == 0; i++) {
-		const char *name = duckdb_prepared_statement_column_name(stmt, i);
-		fields[i].id = (int32_t)i + 1;
-		fields[i].name = pond_arena_strdup(arena, name);
-		for (idx_t j = 0; j < i; j++)
-			if (strcmp(fields[j].name, name) == 0)
-				rc = pond_error_set(err, POND_EINVAL, "the query returns column \"%s\" twice; name each column once",
-				                    name);
-		duckdb_logical_type t = duckdb_prepared_statement_column_logical_type(stmt, i);
-		if (rc == 0)
-			rc = pond_engine_type_to_iceberg(&fields[i].type, t, &next_id, name, arena, err);
-		duckdb_destroy_logical_type(&t);
-		duckdb_free((void *)name);
-	}
-	root->nfields = n;
-	root->fields = fields;
-	schema->root = root;
-	*out = schema;
-done:
 	duckdb_destroy_prepare(&stmt);
 	return rc;
 }

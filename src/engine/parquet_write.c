@@ -135,6 +135,48 @@ static bool parse_count(const char *s, int64_t *out)
 	return s && pond_str_to_i64(s, out);
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The value of partition column name in a path DuckDB wrote with
+ * PARTITION_BY (".../name=value/..."), percent-decoded; NULL when the
+ * path has none or it is DuckDB's NULL. */
+static const char *hive_value(const char *path, const char *name, pond_arena *arena)
+{
+	const char *seg = path;
+	size_t n = strlen(name);
+	for (const char *p = path; p; p = strchr(p, '/')) {
+		p += *p == '/';
+		if (strncmp(p, name, n) == 0 && p[n] == '=') {
+			seg = p + n + 1;
+			break;
+		}
+		seg = NULL;
+	}
+	if (!seg || seg == path)
+		return NULL;
+	const char *end = strchr(seg, '/');
+	size_t len = end ? (size_t)(end - seg) : strlen(seg);
+	if (len == 4 && strncmp(seg, "NULL", 4) == 0)
+		return NULL;
+	char *out = pond_arena_alloc(arena, len + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		int hi, lo;
+		if (seg[i] == '%' && i + 2 < len + 1 && (hi = hex_digit(seg[i + 1])) >= 0 && (lo = hex_digit(seg[i + 2])) >= 0) {
+			*o++ = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			*o++ = seg[i];
+		}
+	}
+	*o = 0;
+	return out;
+}
+
 /* One file's column_statistics: MAP(VARCHAR, MAP(VARCHAR, VARCHAR)). The
  * statistics of partition columns (by name) are also returned, for their
  * values. */
@@ -176,8 +218,17 @@ static int read_column_stats(pond_written_file *f, duckdb_vector stats, idx_t ro
 		for (size_t p = 0; p < opts->npartitions; p++) {
 			pond_buf quoted = POND_BUF_INIT;
 			pond_sql_quote_ident(&quoted, opts->partition_names[p]);
-			if (strcmp(pond_buf_cstr(&quoted), path) == 0)
+			if (strcmp(pond_buf_cstr(&quoted), path) == 0) {
 				f->partition_values[p] = col.null_count == f->record_count ? NULL : col.min;
+				/* Parquet keeps no min for some types (wide decimals, NaN);
+				 * then the value is the one the file's folder is named by. */
+				if (!col.min && col.null_count != f->record_count &&
+				    !(f->partition_values[p] = hive_value(f->path, opts->partition_names[p], arena))) {
+					pond_buf_dispose(&quoted);
+					return pond_error_set(err, POND_ESQL, "could not find the value of partition column %s of %s",
+					                      opts->partition_names[p], f->path);
+				}
+			}
 			pond_buf_dispose(&quoted);
 		}
 		col.field_id = field_id_for_path(schema, path);

@@ -29,6 +29,8 @@ static int cancel_error(pond_error *err)
 	return pond_error_set(err, POND_ECANCELED, "query canceled");
 }
 
+static int wrap_result(pond_engine *e, duckdb_result *res, pond_result **out, pond_error *err);
+
 int pond__engine_run_prepared(pond_engine *e, duckdb_prepared_statement stmt, pond_result **out,
                               pond_error *err)
 {
@@ -60,22 +62,29 @@ int pond__engine_run_prepared(pond_engine *e, duckdb_prepared_statement stmt, po
 			e->progress(qp.percentage, pond_time_mono_ns() - start, e->progress_payload);
 		}
 	}
-	pond_result *r = pond_calloc(1, sizeof(*r));
-	if (!r) {
-		duckdb_destroy_pending(&pending);
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	}
-	r->engine = e;
-	if (duckdb_execute_pending(pending, &r->res) == DuckDBError) {
+	duckdb_result res;
+	if (duckdb_execute_pending(pending, &res) == DuckDBError) {
 		int rc = __atomic_load_n(&e->interrupted, __ATOMIC_SEQ_CST)
 		                 ? cancel_error(err)
-		                 : pond_engine_error(err, duckdb_result_error(&r->res));
-		duckdb_destroy_result(&r->res);
+		                 : pond_engine_error(err, duckdb_result_error(&res));
+		duckdb_destroy_result(&res);
 		duckdb_destroy_pending(&pending);
-		pond_free(r);
 		return rc;
 	}
 	duckdb_destroy_pending(&pending);
+	return wrap_result(e, &res, out, err);
+}
+
+/* Wraps an executed result; takes res over. */
+static int wrap_result(pond_engine *e, duckdb_result *res, pond_result **out, pond_error *err)
+{
+	pond_result *r = pond_calloc(1, sizeof(*r));
+	if (!r) {
+		duckdb_destroy_result(res);
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
+	r->engine = e;
+	r->res = *res;
 	r->ncols = duckdb_column_count(&r->res);
 	duckdb_result_type kind = duckdb_result_return_type(r->res);
 	r->is_changed_rows = kind == DUCKDB_RESULT_TYPE_CHANGED_ROWS;
@@ -92,10 +101,36 @@ int pond__engine_run_prepared(pond_engine *e, duckdb_prepared_statement stmt, po
 	return 0;
 }
 
+/* DuckDB expands some statements into several when it parses them (a
+ * PIVOT without an IN list first creates an enum of the values it pivots
+ * on); those cannot be prepared, only run whole. Their result is the last
+ * statement's, materialized, without progress reports. */
+static bool is_expanded_statement(const char *message)
+{
+	return message && strstr(message, "Cannot prepare multiple statements at once") != NULL;
+}
+
+static int run_expanded(pond_engine *e, const char *sql, pond_result **out, pond_error *err)
+{
+	__atomic_store_n(&e->interrupted, 0, __ATOMIC_SEQ_CST);
+	duckdb_result res;
+	if (duckdb_query(e->conn, sql, &res) == DuckDBError) {
+		int rc = __atomic_load_n(&e->interrupted, __ATOMIC_SEQ_CST) ? cancel_error(err)
+		                                                             : pond_engine_error(err, duckdb_result_error(&res));
+		duckdb_destroy_result(&res);
+		return rc;
+	}
+	return wrap_result(e, &res, out, err);
+}
+
 int pond_engine_query(pond_engine *e, const char *sql, pond_result **out, pond_error *err)
 {
 	duckdb_prepared_statement stmt;
 	if (duckdb_prepare(e->conn, sql, &stmt) == DuckDBError) {
+		if (is_expanded_statement(duckdb_prepare_error(stmt))) {
+			duckdb_destroy_prepare(&stmt);
+			return run_expanded(e, sql, out, err);
+		}
 		int rc = pond_engine_error(err, duckdb_prepare_error(stmt));
 		duckdb_destroy_prepare(&stmt);
 		return rc;

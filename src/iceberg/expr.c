@@ -275,6 +275,30 @@ static int parse_literal(parser *ps, pond_iceberg_literal *out)
 		*out = pond_iceberg_literal_long(v);
 		return 0;
 	}
+	/* 1.50 is a decimal, as in SQL: its digits are exact, and binding
+	 * converts them to the column's type as the SQL engine compares. */
+	pond_int128 unscaled = 0;
+	int scale = -1, ndigits = 0;
+	bool exact = true;
+	for (const char *q = buf; *q && exact; q++) {
+		if (*q == '-' || *q == '+')
+			continue;
+		if (*q == '.') {
+			scale = 0;
+			continue;
+		}
+		if (!isdigit((unsigned char)*q) || ++ndigits > 38) {
+			exact = false;
+			break;
+		}
+		unscaled = unscaled * 10 + (*q - '0');
+		if (scale >= 0)
+			scale++;
+	}
+	if (exact && scale >= 0) {
+		*out = pond_iceberg_literal_decimal(buf[0] == '-' ? -unscaled : unscaled, scale);
+		return 0;
+	}
 	*out = pond_iceberg_literal_double(strtod(buf, NULL));
 	return 0;
 }
@@ -499,12 +523,39 @@ static int convert_literal(pond_iceberg_literal *out, const pond_iceberg_literal
 		case POND_ICEBERG_FLOAT: *out = pond_iceberg_literal_float((float)v); return 0;
 		case POND_ICEBERG_DOUBLE: *out = pond_iceberg_literal_double(v); return 0;
 		case POND_ICEBERG_DECIMAL: {
+			/* only a value the column's scale holds exactly: a rounded one
+			 * would move a range's edge past rows that match */
 			double scaled = v * pow(10.0, type->scale);
-			if (!isfinite(scaled) || fabs(scaled) > 1e36)
+			if (!isfinite(scaled) || fabs(scaled) > 1e15 || scaled != trunc(scaled))
 				break;
-			*out = pond_iceberg_literal_decimal((pond_int128)llround(scaled), type->scale);
+			*out = pond_iceberg_literal_decimal((pond_int128)scaled, type->scale);
 			return 0;
 		}
+		default: break;
+		}
+	} else if (in->type == POND_ICEBERG_DECIMAL && t != POND_ICEBERG_DECIMAL) {
+		/* as SQL compares a decimal with the column: exactly for whole
+		 * numbers, as (double)unscaled / 10^scale for floating point */
+		pond_int128 p = pow10_128(in->scale);
+		switch (t) {
+		case POND_ICEBERG_INT:
+		case POND_ICEBERG_LONG:
+			if (in->v.dec % p != 0 || in->v.dec / p < INT64_MIN || in->v.dec / p > INT64_MAX ||
+			    (t == POND_ICEBERG_INT && (in->v.dec / p < INT32_MIN || in->v.dec / p > INT32_MAX)))
+				break;
+			*out = t == POND_ICEBERG_INT ? pond_iceberg_literal_int((int32_t)(in->v.dec / p))
+			                             : pond_iceberg_literal_long((int64_t)(in->v.dec / p));
+			return 0;
+		case POND_ICEBERG_DOUBLE:
+			if (in->v.dec > ((pond_int128)1 << 53) || in->v.dec < -((pond_int128)1 << 53) || in->scale > 22)
+				break;
+			*out = pond_iceberg_literal_double((double)(int64_t)in->v.dec / (double)(int64_t)p);
+			return 0;
+		case POND_ICEBERG_FLOAT:
+			if (in->v.dec > ((pond_int128)1 << 24) || in->v.dec < -((pond_int128)1 << 24) || in->scale > 10)
+				break;
+			*out = pond_iceberg_literal_float((float)(int32_t)in->v.dec / (float)(int64_t)p);
+			return 0;
 		default: break;
 		}
 	} else if (in->type == POND_ICEBERG_DECIMAL && t == POND_ICEBERG_DECIMAL) {
@@ -579,8 +630,15 @@ static int bind_rec(pond_expr **out, const pond_expr *e, bool negate, const pond
 		const pond_iceberg_field *f = pond_iceberg_schema_find_name(schema, e->column);
 		if (!f)
 			return pond_error_set(err, POND_EINVAL, "filter: unknown column %s", e->column);
-		if (!pond_iceberg_type_is_primitive(f->type))
+		if (!pond_iceberg_type_is_primitive(f->type)) {
+			/* Nested columns have no statistics to prune by: a null check
+			 * on one keeps every file. */
+			if (op == POND_EXPR_IS_NULL || op == POND_EXPR_NOT_NULL) {
+				*out = node(arena, POND_EXPR_TRUE);
+				break;
+			}
 			return pond_error_set(err, POND_EINVAL, "filter: column %s is not of a primitive type", e->column);
+		}
 		pond_expr *b = node(arena, op);
 		if (!b)
 			break;

@@ -213,9 +213,31 @@ static bool lit_is_nan(const pond_iceberg_literal *l)
 	return (l->type == POND_ICEBERG_FLOAT && isnan(l->v.f32)) || (l->type == POND_ICEBERG_DOUBLE && isnan(l->v.f64));
 }
 
+static bool lit_is_zero(const pond_iceberg_literal *l)
+{
+	return (l->type == POND_ICEBERG_FLOAT && l->v.f32 == 0) || (l->type == POND_ICEBERG_DOUBLE && l->v.f64 == 0);
+}
+
+/* SQL's order, which the rows are filtered by: -0.0 equals 0.0 (the
+ * literal order puts -0.0 first). NaN is handled by the callers. */
 static int cmp(const pond_iceberg_literal *a, const pond_iceberg_literal *b)
 {
+	if (lit_is_zero(a) && lit_is_zero(b))
+		return 0;
 	return pond_iceberg_literal_compare(a, b);
+}
+
+static bool is_floating(const pond_iceberg_type *t)
+{
+	return t && (t->id == POND_ICEBERG_FLOAT || t->id == POND_ICEBERG_DOUBLE);
+}
+
+/* DuckDB orders NaN above every number (and NaN = NaN), so a NaN row
+ * satisfies > and >= of any number: bounds, which leave NaN out, cannot
+ * rule those out unless the statistics say there is no NaN. */
+static bool nan_may_match(const pond_expr *p)
+{
+	return is_floating(p->type) && (p->op == POND_EXPR_GT || p->op == POND_EXPR_GE);
 }
 
 /* A value range [lower, upper] (either may be absent) against a predicate:
@@ -287,7 +309,13 @@ static bool summary_pred(const pond_expr *p, const void *vctx)
 		return true;
 	const pond_partition_summary *s = &c->summaries[i];
 	const pond_iceberg_type *type = c->types && c->types[i] ? c->types[i] : p->type;
-	bool all_null = s->contains_null && !s->lower_bound && !(s->has_contains_nan && s->contains_nan);
+	/* Spec: the bounds leave out NaN, so without a lower bound the values
+	 * are all null only when the summary says there is no NaN (or the
+	 * type has none). */
+	bool may_have_nan = is_floating(type) && !(s->has_contains_nan && !s->contains_nan);
+	bool all_null = s->contains_null && !s->lower_bound && !may_have_nan;
+	if (may_have_nan && nan_may_match(p))
+		return true;
 	switch (p->op) {
 	case POND_EXPR_IS_NULL: return s->contains_null;
 	case POND_EXPR_NOT_NULL: return !all_null;
@@ -411,7 +439,9 @@ static bool metrics_pred(const pond_expr *p, const void *vctx)
 	}
 	if (all_null)
 		return false;
-	/* values that are all NaN: comparisons with numbers never hold */
+	if (nan_may_match(p) && !(has_nans && nans == 0))
+		return true;
+	/* values that are all NaN: only > and >= (above) and NaN itself match */
 	if (has_values && has_nans && has_nulls && nans + nulls == values && !lit_is_nan(&p->literals[0]))
 		return false;
 	const pond_column_bound *lb = find_bound(f->lower_bounds, f->nlower_bounds, p->field_id);

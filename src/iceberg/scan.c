@@ -87,6 +87,7 @@ typedef struct planner {
 	const pond_iceberg_schema *schema;
 	pond_fileio *io;
 	pond_expr *bound;
+	pond_expr *metrics_bound;   /* bound, less what statistics cannot prove */
 	spec_cache *specs;
 	size_t nspecs, cap_specs;
 	/* growing arrays (pond_malloc), moved into the plan at the end */
@@ -298,7 +299,7 @@ static int plan_manifest(planner *p, const pond_manifest_file *mf, pond_arena *s
 			continue;
 		}
 		if (df->content == POND_CONTENT_DATA && !deletes) {
-			if (p->bound && !pond_expr_metrics_may_match(p->bound, df)) {
+			if (p->metrics_bound && !pond_expr_metrics_may_match(p->metrics_bound, df)) {
 				p->plan->files_skipped++;
 				continue;
 			}
@@ -311,6 +312,89 @@ static int plan_manifest(planner *p, const pond_manifest_file *mf, pond_arena *s
 	}
 	pond_manifest_reader_close(&r);
 	return rc < 0 ? rc : 0;
+}
+
+/* ---- what column statistics can prove ---- */
+
+typedef struct mapped_ids {
+	int32_t *ids;
+	size_t n, cap;
+	bool oom;
+} mapped_ids;
+
+static void collect_mapped_ids(const json_t *fields, mapped_ids *m, int depth)
+{
+	size_t i;
+	const json_t *f;
+	if (depth > 64)
+		return;
+	json_array_foreach(fields, i, f) {
+		const json_t *id = json_object_get(f, "field-id");
+		if (json_is_integer(id)) {
+			if (m->n == m->cap) {
+				size_t cap = m->cap ? m->cap * 2 : 32;
+				int32_t *ids = pond_realloc(m->ids, cap * sizeof(*ids));
+				if (!ids) {
+					m->oom = true;
+					return;
+				}
+				m->ids = ids;
+				m->cap = cap;
+			}
+			m->ids[m->n++] = (int32_t)json_integer_value(id);
+		}
+		collect_mapped_ids(json_object_get(f, "fields"), m, depth + 1);
+	}
+}
+
+static bool is_mapped(const mapped_ids *m, int32_t id)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->ids[i] == id)
+			return true;
+	return false;
+}
+
+static pond_expr *drop_unmapped(const pond_expr *e, const mapped_ids *m, bool all, pond_arena *arena)
+{
+	switch (e->op) {
+	case POND_EXPR_AND:
+	case POND_EXPR_OR: {
+		pond_expr *l = drop_unmapped(e->left, m, all, arena), *r = drop_unmapped(e->right, m, all, arena);
+		if (!l || !r)
+			return NULL;
+		return e->op == POND_EXPR_AND ? pond_expr_and(arena, l, r) : pond_expr_or(arena, l, r);
+	}
+	case POND_EXPR_TRUE:
+	case POND_EXPR_FALSE:
+	case POND_EXPR_NOT:
+		return (pond_expr *)e;
+	default:
+		return all || !is_mapped(m, e->field_id) ? pond_expr_true(arena) : (pond_expr *)e;
+	}
+}
+
+/* The filter that column statistics are checked against. Files imported
+ * without field ids read their columns through the table's name mapping,
+ * and a column the mapping leaves unmapped reads as null (or its default)
+ * in them, whatever statistics their manifest entries carry. Which files
+ * have no ids only their footers say, so in a table with a name mapping
+ * the statistics of columns it does not map prune no file (none at all
+ * when the mapping cannot be read). */
+static int metrics_filter(pond_expr **out, pond_expr *bound, const pond_iceberg_metadata *md, pond_arena *arena,
+                          pond_error *err)
+{
+	const char *text = pond_iceberg_metadata_property(md, "schema.name-mapping.default");
+	*out = bound;
+	if (!text)
+		return 0;
+	json_t *mapping = json_loads(text, 0, NULL);
+	mapped_ids m = {0};
+	collect_mapped_ids(mapping, &m, 0);
+	*out = m.oom ? NULL : drop_unmapped(bound, &m, !json_is_array(mapping), arena);
+	json_decref(mapping);
+	pond_free(m.ids);
+	return *out ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory planning a scan");
 }
 
 /* ---- attaching deletes ---- */
@@ -452,6 +536,8 @@ int pond_scan_plan_files(pond_scan_plan **out, const pond_iceberg_metadata *md, 
 		goto done;
 	if (p.bound && p.bound->op == POND_EXPR_TRUE)
 		p.bound = NULL;
+	if (p.bound && (rc = metrics_filter(&p.metrics_bound, p.bound, md, plan->arena, err)))
+		goto done;
 	if (!snap)
 		goto done;
 	pond_manifest_file *manifests = NULL;

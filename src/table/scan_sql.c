@@ -20,7 +20,9 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Values put into SQL as VARCHAR text: DuckDB's schema map needs one type
  * for every default_value, and casts the text to the column's type. */
@@ -110,6 +112,8 @@ static bool default_text(pond_buf *out, const pond_iceberg_field *f)
 /* How one group of files is read. */
 typedef struct file_group {
 	const char *key;            /* the identity-partition constants, as text */
+	const char *missing;        /* ",id,id," nested fields with an initial-default
+	                               that its files lack; "" when none */
 	bool name_mapped;           /* files without field ids */
 	const char **consts;        /* per top-level field: its constant text or NULL */
 	size_t nfiles, cap;
@@ -137,6 +141,17 @@ typedef struct scan_gen {
 	size_t nvalues;
 	pond__path_map no_ids;      /* files read by name */
 	const char *mapping_names;  /* \1-separated column names of name-mapped files */
+	/* Per top-level field: the name the reads give it. DuckDB's names are
+	 * case-insensitive, so fields whose names differ only in case (which
+	 * Iceberg allows) are read under names of their own and renamed last. */
+	const char **inner;
+	bool renamed;               /* some inner name is not the field's */
+	/* Nested fields with an initial-default (",id,id,"; NULL when none)
+	 * and, per file, those it lacks (file path -> index in missing). */
+	const char *nested_defaults;
+	pond__path_map file_missing;
+	const char **missing;
+	size_t nmissing;
 } scan_gen;
 
 /* Above this many reads (groups of files with the same partition values)
@@ -178,10 +193,18 @@ static const char **task_consts(scan_gen *g, const pond_scan_task *t, pond_buf *
 	return ok ? c : NULL;
 }
 
+/* The nested defaults a file lacks (see find_nested_defaults). */
+static const char *file_missing(const scan_gen *g, const char *path)
+{
+	int64_t i;
+	return g->nested_defaults && pond__path_map_get(&g->file_missing, path, &i) ? g->missing[i] : "";
+}
+
 static int add_to_group(scan_gen *g, const pond_scan_task *t, bool name_mapped)
 {
 	pond_buf key = POND_BUF_INIT;
-	pond_buf_puts(&key, name_mapped ? "n:" : "i:");
+	const char *missing = name_mapped ? "" : file_missing(g, t->path);
+	pond_buf_printf(&key, "%s%s:", name_mapped ? "n:" : "i:", missing);
 	const char **consts = task_consts(g, t, &key);
 	if (!consts || !pond_buf_ok(&key)) {
 		pond_buf_dispose(&key);
@@ -210,7 +233,7 @@ static int add_to_group(scan_gen *g, const pond_scan_task *t, bool name_mapped)
 		}
 		consts = none;
 		pond_buf_clear(&key);
-		pond_buf_puts(&key, name_mapped ? "n:" : "i:");
+		pond_buf_printf(&key, "%s%s:", name_mapped ? "n:" : "i:", missing);
 	} else {
 		for (size_t f = 0; f < g->schema->root->nfields; f++)
 			g->filled[f] |= consts[f] != NULL;
@@ -237,6 +260,7 @@ static int add_to_group(scan_gen *g, const pond_scan_task *t, bool name_mapped)
 		grp->key = pond_arena_strdup(g->a, pond_buf_cstr(&key));
 		grp->name_mapped = name_mapped;
 		grp->consts = consts;
+		grp->missing = missing;
 		if (!grp->key) {
 			pond_buf_dispose(&key);
 			return oom(g);
@@ -366,6 +390,10 @@ static void put_extra_columns(scan_gen *g, pond_buf *sql)
 
 static void put_read_options(scan_gen *g, pond_buf *sql)
 {
+	/* Columns come from the files and the manifests, never from folder
+	 * names: DuckDB would read "k=v" folders (which its partitioned
+	 * writes make) as VARCHAR columns over the files' own. */
+	pond_buf_puts(sql, ", hive_partitioning = false");
 	if (g->need_file)
 		pond_buf_puts(sql, ", filename = '" POND_SCAN_FILE_COLUMN "'");
 	if (g->need_pos)
@@ -407,12 +435,145 @@ static bool plain_names(const pond_iceberg_type *t)
 
 static bool reads_by_name(const scan_gen *g, const file_group *grp)
 {
-	if (grp->name_mapped || g->md->nschemas != 1 || !plain_names(g->schema->root))
+	if (grp->name_mapped || g->renamed || grp->missing[0] || g->md->nschemas != 1 || !plain_names(g->schema->root))
 		return false;
 	for (size_t f = 0; f < g->schema->root->nfields; f++)
 		if (grp->consts[f])
 			return false;
 	return true;
+}
+
+/* ---- nested initial-defaults ---- */
+
+/* Appends ",id," of each field with an initial-default under t's structs
+ * (lists and maps are not filled). */
+static void collect_nested_defaults(pond_buf *out, const pond_iceberg_type *t)
+{
+	if (t->id != POND_ICEBERG_STRUCT)
+		return;
+	for (size_t i = 0; i < t->nfields; i++) {
+		if (t->fields[i].initial_default)
+			pond_buf_printf(out, "%" PRId32 ",", t->fields[i].id);
+		collect_nested_defaults(out, t->fields[i].type);
+	}
+}
+
+static bool id_in(const char *list, int32_t id)
+{
+	char probe[24];
+	snprintf(probe, sizeof probe, ",%" PRId32 ",", id);
+	return strstr(list, probe) != NULL;
+}
+
+/* True when a field of t's structs is in missing. */
+static bool lacks_default(const pond_iceberg_type *t, const char *missing)
+{
+	if (t->id != POND_ICEBERG_STRUCT)
+		return false;
+	for (size_t i = 0; i < t->nfields; i++)
+		if (id_in(missing, t->fields[i].id) || lacks_default(t->fields[i].type, missing))
+			return true;
+	return false;
+}
+
+/* The struct value expr of type t, with each field in missing (which the
+ * file lacks) set to its initial-default, as the spec says for rows
+ * written before the field existed. A null struct stays null. */
+static void put_with_defaults(pond_buf *sql, const char *expr, const pond_iceberg_type *t, const char *missing)
+{
+	pond_buf_printf(sql, "CASE WHEN %s IS NULL THEN NULL ELSE struct_pack(", expr);
+	pond_buf text = POND_BUF_INIT, child = POND_BUF_INIT;
+	for (size_t i = 0; i < t->nfields; i++) {
+		const pond_iceberg_field *fld = &t->fields[i];
+		if (i)
+			pond_buf_puts(sql, ", ");
+		pond_sql_quote_ident(sql, fld->name);
+		pond_buf_puts(sql, " := ");
+		pond_buf_clear(&child);
+		pond_buf_printf(&child, "%s.", expr);
+		pond_sql_quote_ident(&child, fld->name);
+		pond_buf_clear(&text);
+		if (id_in(missing, fld->id)) {
+			pond_buf_puts(sql, "CAST(");
+			if (default_text(&text, fld))
+				pond_sql_quote_literal(sql, pond_buf_cstr(&text));
+			else
+				pond_buf_puts(sql, "NULL");
+			pond_buf_puts(sql, " AS ");
+			pond_engine_iceberg_type_sql(sql, fld->type);
+			pond_buf_putc(sql, ')');
+		} else if (lacks_default(fld->type, missing)) {
+			put_with_defaults(sql, pond_buf_cstr(&child), fld->type, missing);
+		} else {
+			pond_buf_puts(sql, pond_buf_cstr(&child));
+		}
+	}
+	pond_buf_puts(sql, ") END");
+	if (!pond_buf_ok(&text) || !pond_buf_ok(&child))
+		sql->oom = true;
+	pond_buf_dispose(&text);
+	pond_buf_dispose(&child);
+}
+
+/* When the schema has nested fields with an initial-default: which of
+ * them each file lacks, from the files' footers (field ids). */
+static int find_nested_defaults(scan_gen *g)
+{
+	pond_buf ids = POND_BUF_INIT;
+	pond_buf_putc(&ids, ',');
+	for (size_t f = 0; f < g->schema->root->nfields; f++)
+		collect_nested_defaults(&ids, g->schema->root->fields[f].type);
+	if (!pond_buf_ok(&ids)) {
+		pond_buf_dispose(&ids);
+		return oom(g);
+	}
+	if (ids.len > 1)
+		g->nested_defaults = pond_arena_strdup(g->a, pond_buf_cstr(&ids));
+	pond_buf_dispose(&ids);
+	if (!g->nested_defaults)
+		return 0;
+	const char **files = pond_arena_calloc(g->a, g->ntasks ? g->ntasks : 1, sizeof(char *));
+	g->missing = pond_arena_calloc(g->a, g->ntasks ? g->ntasks : 1, sizeof(char *));
+	if (!files || !g->missing)
+		return oom(g);
+	for (size_t i = 0; i < g->ntasks; i++)
+		files[i] = g->tasks[i]->path;
+	pond_buf sql = POND_BUF_INIT;
+	pond_buf_puts(&sql, "SELECT string_agg(file_name || chr(2) || ids, chr(1)) FROM (SELECT file_name, ',' || "
+	                    "coalesce(string_agg(field_id::VARCHAR, ','), '') || ',' AS ids FROM parquet_schema(");
+	put_file_list(&sql, files, g->ntasks);
+	pond_buf_puts(&sql, ") GROUP BY file_name)");
+	char *list = NULL;
+	int rc = pond_buf_ok(&sql) ? pond_engine_query_string(g->engine, pond_buf_cstr(&sql), &list, g->err) : oom(g);
+	pond_buf_dispose(&sql);
+	if (rc)
+		return pond_error_prefix(g->err, "could not read the field ids of the data files");
+	pond_buf missing = POND_BUF_INIT;
+	for (char *p = list, *next; p && *p && rc == 0; p = next) {
+		next = strchr(p, '\1');
+		if (next)
+			*next++ = '\0';
+		char *have = strchr(p, '\2');
+		if (!have)
+			continue;
+		*have++ = '\0';
+		pond_buf_clear(&missing);
+		pond_buf_putc(&missing, ',');
+		for (const char *q = g->nested_defaults + 1; *q;) {
+			int32_t id = (int32_t)strtol(q, NULL, 10);
+			if (!id_in(have, id))
+				pond_buf_printf(&missing, "%" PRId32 ",", id);
+			q = strchr(q, ',') + 1;
+		}
+		const char *sig = missing.len > 1 ? pond_arena_strdup(g->a, pond_buf_cstr(&missing)) : "";
+		if (!sig || !pond_buf_ok(&missing) || pond__path_map_put(&g->file_missing, p, (int64_t)g->nmissing) != 0)
+			rc = oom(g);
+		else
+			g->missing[g->nmissing++] = sig;
+	}
+	pond_buf_dispose(&missing);
+	pond_free(list);
+	return rc;
 }
 
 /* One group: a read_parquet by field id, or by (mapped) names. */
@@ -426,7 +587,16 @@ static int put_group(scan_gen *g, pond_buf *sql, const file_group *grp, json_t *
 		if (f)
 			pond_buf_puts(sql, ", ");
 		if (!grp->name_mapped) {
-			pond_sql_quote_ident(sql, fld->name);
+			if (grp->missing[0] && lacks_default(fld->type, grp->missing)) {
+				pond_buf col = POND_BUF_INIT;
+				pond_sql_quote_ident(&col, g->inner[f]);
+				put_with_defaults(sql, pond_buf_cstr(&col), fld->type, grp->missing);
+				if (!pond_buf_ok(&col))
+					sql->oom = true;
+				pond_buf_dispose(&col);
+				pond_buf_puts(sql, " AS ");
+			}
+			pond_sql_quote_ident(sql, g->inner[f]);
 			continue;
 		}
 		const char *name = mapping ? mapped_name(g, mapping, fld->id) : NULL;
@@ -457,7 +627,7 @@ static int put_group(scan_gen *g, pond_buf *sql, const file_group *grp, json_t *
 		if (name && has_const)
 			pond_buf_puts(sql, ")");
 		pond_buf_puts(sql, " AS ");
-		pond_sql_quote_ident(sql, fld->name);
+		pond_sql_quote_ident(sql, g->inner[f]);
 	}
 	if (root->nfields == 0)
 		pond_buf_puts(sql, "NULL AS \"__pond_empty\"");
@@ -471,7 +641,7 @@ static int put_group(scan_gen *g, pond_buf *sql, const file_group *grp, json_t *
 		for (size_t f = 0; f < root->nfields; f++) {
 			const pond_iceberg_field *fld = &root->fields[f];
 			pond_buf_printf(sql, "%s%" PRId32 ": {name: ", f ? ", " : "", fld->id);
-			pond_sql_quote_literal(sql, fld->name);
+			pond_sql_quote_literal(sql, g->inner[f]);
 			pond_buf_puts(sql, ", type: ");
 			put_type_literal(sql, fld->type);
 			pond_buf_puts(sql, ", default_value: ");
@@ -650,7 +820,7 @@ static int equality_deletes(scan_gen *g, pond_buf *sql)
 				const pond_iceberg_field *fld = pond_iceberg_schema_find_field(g->schema, del->equality_ids[q]);
 				pond_buf_printf(sql, "%s__pond_e%zu.\"__pond_eq_%" PRId32 "\" IS NOT DISTINCT FROM __pond_d.",
 				                (q || !all) ? " AND " : "", k, fld->id);
-				pond_sql_quote_ident(sql, fld->name);
+				pond_sql_quote_ident(sql, g->inner[fld - g->schema->root->fields]);
 			}
 			if (del->nequality_ids == 0 && all)
 				pond_buf_puts(sql, "true");
@@ -714,7 +884,7 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 			g.need_pos |= tasks[t]->deletes[d]->content == POND_CONTENT_POSITION_DELETES;
 		}
 	}
-	if ((rc = find_name_mapped(&g)) != 0)
+	if ((rc = find_name_mapped(&g)) != 0 || (rc = find_nested_defaults(&g)) != 0)
 		goto done;
 	if (g.no_ids.n) {
 		const char *text = pond_iceberg_metadata_property(md, "schema.name-mapping.default");
@@ -725,10 +895,23 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 			goto done;
 		}
 	}
-	if (!(g.filled = pond_arena_calloc(a, root->nfields ? root->nfields : 1, sizeof(bool)))) {
+	if (!(g.filled = pond_arena_calloc(a, root->nfields ? root->nfields : 1, sizeof(bool))) ||
+	    !(g.inner = pond_arena_calloc(a, root->nfields ? root->nfields : 1, sizeof(char *)))) {
 		rc = oom(&g);
 		goto done;
 	}
+	for (size_t f = 0; f < root->nfields && rc == 0; f++) {
+		g.inner[f] = root->fields[f].name;
+		for (size_t o = 0; o < root->nfields; o++)
+			if (o != f && strcasecmp(root->fields[o].name, root->fields[f].name) == 0) {
+				if (!(g.inner[f] = pond_arena_sprintf(a, "__pond_c%" PRId32, root->fields[f].id)))
+					rc = oom(&g);
+				g.renamed = true;
+				break;
+			}
+	}
+	if (rc)
+		goto done;
 	for (size_t t = 0; t < ntasks && rc == 0; t++)
 		rc = add_to_group(&g, tasks[t], pond__path_map_get(&g.no_ids, tasks[t]->path, NULL));
 	if (rc == 0 && g.ngroups > POND_SCAN_MAX_READS) {
@@ -745,14 +928,18 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 	const char *pos = NULL;
 	if (g.need_pos && (rc = position_deletes(&g, &pos)) != 0)
 		goto done;
-	bool plain = g.ngroups == 1 && !g.need_file && !g.need_pos;
+	bool plain = g.ngroups == 1 && !g.need_file && !g.need_pos && !g.renamed;
 	if (plain) {
 		rc = put_group(&g, &sql, &g.groups[0], mapping);
 	} else {
 		pond_buf_puts(&sql, "SELECT ");
 		for (size_t f = 0; f < root->nfields; f++) {
 			pond_buf_puts(&sql, f ? ", __pond_d." : "__pond_d.");
-			pond_sql_quote_ident(&sql, root->fields[f].name);
+			pond_sql_quote_ident(&sql, g.inner[f]);
+			if (g.inner[f] != root->fields[f].name) {
+				pond_buf_puts(&sql, " AS ");
+				pond_sql_quote_ident(&sql, root->fields[f].name);
+			}
 		}
 		if (root->nfields == 0)
 			pond_buf_puts(&sql, "NULL AS \"__pond_empty\"");
@@ -766,15 +953,15 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 				pond_buf_puts(&sql, f ? ", " : "");
 				if (!g.filled[f]) {
 					pond_buf_puts(&sql, "__pond_r.");
-					pond_sql_quote_ident(&sql, fld->name);
+					pond_sql_quote_ident(&sql, g.inner[f]);
 					continue;
 				}
 				pond_buf_puts(&sql, "COALESCE(__pond_r.");
-				pond_sql_quote_ident(&sql, fld->name);
+				pond_sql_quote_ident(&sql, g.inner[f]);
 				pond_buf_printf(&sql, ", CAST(__pond_c.c%zu AS ", f);
 				pond_engine_iceberg_type_sql(&sql, fld->type);
 				pond_buf_puts(&sql, ")) AS ");
-				pond_sql_quote_ident(&sql, fld->name);
+				pond_sql_quote_ident(&sql, g.inner[f]);
 			}
 			pond_buf_puts(&sql, ", __pond_r." POND_SCAN_FILE_COLUMN);
 			if (g.need_pos)
@@ -811,6 +998,7 @@ done:
 	pond_buf_dispose(&g.values);
 	pond_buf_dispose(&sql);
 	pond__path_map_dispose(&g.no_ids);
+	pond__path_map_dispose(&g.file_missing);
 	pond_arena_free(&a);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "session_internal.h"
 
 #include <string.h>
+#include <strings.h>
 
 int pond_session_open(pond_session **out, pond_lake *lake, pond_error *err)
 {
@@ -122,6 +123,112 @@ static size_t parse_at_clause(const pond_sql_token *toks, size_t n, size_t i, se
 	return close + 1;
 }
 
+/* The one name in names equal to name ignoring case (an exact match
+ * first, as DuckDB binds); NULL when none. *ambiguous when several. */
+static const char *match_name(const char *const *names, size_t n, const char *name, bool *ambiguous)
+{
+	const char *found = NULL;
+	size_t matches = 0;
+	*ambiguous = false;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i], name) == 0)
+			return names[i];
+		if (strcasecmp(names[i], name) == 0) {
+			found = names[i];
+			matches++;
+		}
+	}
+	*ambiguous = matches > 1;
+	return matches == 1 ? found : NULL;
+}
+
+/* Resolves a reference the catalog does not know by its exact name as
+ * DuckDB resolves names: ignoring case when that names one table. On a
+ * match, id takes the catalog's spelling and *exists is set. A dotted
+ * name in a table position (report_missing) whose namespace is pond's but
+ * that names no table is an error naming the tables the namespace has. */
+/* Whether DuckDB itself has a table or view of that name (a temporary
+ * one of the session, say), which the statement may mean. */
+static bool duckdb_knows(pond_session *s, const pond_table_ident *id)
+{
+	pond_buf q = POND_BUF_INIT;
+	pond_buf_puts(&q, "SELECT count(*) FROM duckdb_tables() WHERE schema_name ILIKE ");
+	pond_sql_quote_literal(&q, id->ns.levels[0]);
+	pond_buf_puts(&q, " AND table_name ILIKE ");
+	pond_sql_quote_literal(&q, id->name);
+	pond_buf_puts(&q, " UNION ALL SELECT count(*) FROM duckdb_views() WHERE schema_name ILIKE ");
+	pond_sql_quote_literal(&q, id->ns.levels[0]);
+	pond_buf_puts(&q, " AND view_name ILIKE ");
+	pond_sql_quote_literal(&q, id->name);
+	pond_buf_puts(&q, " ORDER BY 1 DESC LIMIT 1");
+	int64_t n = 0;
+	pond_error ignored = POND_ERROR_INIT;
+	bool known = !pond_buf_ok(&q) || pond_engine_query_int(s->lake->engine, pond_buf_cstr(&q), &n, &ignored) != 0 || n > 0;
+	pond_buf_dispose(&q);
+	return known;
+}
+
+int pond__session_resolve_table(pond_session *s, pond_table_ident *id, bool report_missing, pond_arena *a,
+                                bool *exists, pond_error *err)
+{
+	pond_ns *nss;
+	size_t nns;
+	*exists = false;
+	int rc = pond_catalog_list_namespaces(s->lake->catalog, NULL, a, &nss, &nns, err);
+	if (rc)
+		return rc;
+	const char **ns_names = pond_arena_calloc(a, nns + 1, sizeof(char *));
+	if (!ns_names)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < nns; i++)
+		ns_names[i] = nss[i].nlevels == 1 ? nss[i].levels[0] : "";
+	bool ambiguous;
+	const char *ns = match_name(ns_names, nns, id->ns.levels[0], &ambiguous);
+	if (ambiguous)
+		return pond_error_set(err, POND_EINVAL, "namespace %s is ambiguous: several differ from it only in case",
+		                      id->ns.levels[0]);
+	if (!ns)
+		return 0;
+	pond_ns found_ns = POND_NS(ns);
+	const char **tables;
+	size_t ntables;
+	if ((rc = pond_catalog_list_tables(s->lake->catalog, &found_ns, a, &tables, &ntables, err)) != 0)
+		return rc;
+	const char *name = match_name(tables, ntables, id->name, &ambiguous);
+	if (ambiguous) {
+		pond_buf b = POND_BUF_INIT;
+		for (size_t i = 0; i < ntables; i++)
+			if (strcasecmp(tables[i], id->name) == 0)
+				pond_buf_printf(&b, "%s%s.%s", b.len ? ", " : "", ns, tables[i]);
+		rc = pond_error_set(err, POND_EINVAL, "table %s.%s is ambiguous: quote one of %s", id->ns.levels[0], id->name,
+		                    pond_buf_ok(&b) ? pond_buf_cstr(&b) : "them");
+		pond_buf_dispose(&b);
+		return rc;
+	}
+	if (name) {
+		id->ns.levels[0] = ns;
+		id->name = name;
+		*exists = true;
+		return 0;
+	}
+	if (!report_missing || duckdb_knows(s, id))
+		return 0;
+	const pond_table_ident *want = id;
+	pond_buf b = POND_BUF_INIT;
+	for (size_t i = 0; i < ntables && i < 20; i++)
+		pond_buf_printf(&b, "%s%s", i ? ", " : "", tables[i]);
+	if (ntables > 20)
+		pond_buf_printf(&b, ", ... (%zu in all)", ntables);
+	if (ntables)
+		rc = pond_error_set(err, POND_ENOTFOUND, "table %s.%s does not exist; %s has %s",
+		                    want->ns.levels[0], want->name, ns, pond_buf_ok(&b) ? pond_buf_cstr(&b) : "tables");
+	else
+		rc = pond_error_set(err, POND_ENOTFOUND, "table %s.%s does not exist; %s has no tables",
+		                    want->ns.levels[0], want->name, ns);
+	pond_buf_dispose(&b);
+	return rc;
+}
+
 int pond__session_find_refs(pond_session *s, const pond_sql_token *toks, size_t n, pond_arena *a, session_ref **out,
                             size_t *nrefs, pond_error *err)
 {
@@ -171,6 +278,9 @@ int pond__session_find_refs(pond_session *s, const pond_sql_token *toks, size_t 
 		if ((rc = pond_catalog_table_exists(s->lake->catalog, &r.id.ns, r.id.name, &exists, err)) != 0)
 			break;
 		if (!exists && (rc = pond__session_view_sql(s, &r.id, a, &r.view_sql, err)) != 0)
+			break;
+		if (!exists && !r.view_sql &&
+		    (rc = pond__session_resolve_table(s, &r.id, parts == 2 && table_position, a, &exists, err)) != 0)
 			break;
 		if (!exists && !r.view_sql)
 			continue;

@@ -31,183 +31,6 @@ static const char *view_name(const session_ref *r, pond_arena *a)
 	}
 }
 
-/* ---- WHERE clause to scan filter ------------------------------------------------ */
-
-static const char *constant_text(const json_t *node, pond_arena *a)
-{
-	const char *cls = json_string_value(json_object_get(node, "class"));
-	if (cls && strcmp(cls, "CAST") == 0)
-		node = json_object_get(node, "child");
-	cls = json_string_value(json_object_get(node, "class"));
-	if (!cls || strcmp(cls, "CONSTANT") != 0)
-		return NULL;
-	const json_t *value = json_object_get(node, "value");
-	if (json_is_true(json_object_get(value, "is_null")))
-		return NULL;
-	const json_t *v = json_object_get(value, "value");
-	if (json_is_string(v))
-		return pond_arena_strdup(a, json_string_value(v));
-	if (json_is_integer(v))
-		return pond_arena_sprintf(a, "%lld", (long long)json_integer_value(v));
-	if (json_is_real(v))
-		return pond_arena_sprintf(a, "%.17g", json_real_value(v));
-	if (json_is_boolean(v))
-		return json_is_true(v) ? "true" : "false";
-	return NULL;
-}
-
-/* The schema field a COLUMN_REF names, if it is one of the table's. */
-static const pond_iceberg_field *column_field(const json_t *node, const pond_iceberg_schema *schema,
-                                              const char *alias)
-{
-	const char *cls = json_string_value(json_object_get(node, "class"));
-	if (!cls || strcmp(cls, "COLUMN_REF") != 0)
-		return NULL;
-	const json_t *names = json_object_get(node, "column_names");
-	size_t n = json_array_size(names);
-	if (n == 0 || n > 2)
-		return NULL;
-	if (n == 2 && (!alias || strcasecmp(json_string_value(json_array_get(names, 0)), alias) != 0))
-		return NULL;
-	const char *col = json_string_value(json_array_get(names, n - 1));
-	const pond_iceberg_type *root = schema->root;
-	for (size_t i = 0; col && i < root->nfields; i++)
-		if (strcasecmp(root->fields[i].name, col) == 0)
-			return &root->fields[i];
-	return NULL;
-}
-
-static bool literal_for(pond_iceberg_literal *out, const pond_iceberg_field *f, const json_t *node, pond_arena *a)
-{
-	const char *text = constant_text(node, a);
-	pond_error ignored = POND_ERROR_INIT;
-	return text && pond_iceberg_type_is_primitive(f->type) &&
-	       pond_iceberg_literal_from_text(out, f->type, text, a, &ignored) == 0;
-}
-
-static pond_expr_op compare_op(const char *type, bool flipped)
-{
-	static const struct { const char *name; pond_expr_op op, flipped; } ops[] = {
-		{"COMPARE_EQUAL", POND_EXPR_EQ, POND_EXPR_EQ},
-		{"COMPARE_NOTEQUAL", POND_EXPR_NE, POND_EXPR_NE},
-		{"COMPARE_LESSTHAN", POND_EXPR_LT, POND_EXPR_GT},
-		{"COMPARE_LESSTHANOREQUALTO", POND_EXPR_LE, POND_EXPR_GE},
-		{"COMPARE_GREATERTHAN", POND_EXPR_GT, POND_EXPR_LT},
-		{"COMPARE_GREATERTHANOREQUALTO", POND_EXPR_GE, POND_EXPR_LE},
-	};
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (strcmp(type, ops[i].name) == 0)
-			return flipped ? ops[i].flipped : ops[i].op;
-	return 0;
-}
-
-/* A filter implied by node (a WHERE clause), or NULL when none can be
- * derived. Only conjuncts pond understands are kept: dropping one only
- * makes the filter weaker, never wrong. */
-static pond_expr *to_expr(const json_t *node, const pond_iceberg_schema *schema, const char *alias, pond_arena *a)
-{
-	const char *type = json_string_value(json_object_get(node, "type"));
-	if (!type)
-		return NULL;
-	if (strcmp(type, "CONJUNCTION_AND") == 0) {
-		pond_expr *acc = NULL;
-		const json_t *children = json_object_get(node, "children");
-		for (size_t i = 0; i < json_array_size(children); i++) {
-			pond_expr *e = to_expr(json_array_get(children, i), schema, alias, a);
-			if (e)
-				acc = acc ? pond_expr_and(a, acc, e) : e;
-		}
-		return acc;
-	}
-	if (strcmp(type, "COMPARE_BETWEEN") == 0) {
-		const pond_iceberg_field *f = column_field(json_object_get(node, "input"), schema, alias);
-		pond_iceberg_literal lo, hi;
-		if (!f || !literal_for(&lo, f, json_object_get(node, "lower"), a) ||
-		    !literal_for(&hi, f, json_object_get(node, "upper"), a))
-			return NULL;
-		return pond_expr_and(a, pond_expr_compare(a, POND_EXPR_GE, f->name, lo),
-		                     pond_expr_compare(a, POND_EXPR_LE, f->name, hi));
-	}
-	if (strcmp(type, "COMPARE_IN") == 0) {
-		const json_t *children = json_object_get(node, "children");
-		size_t n = json_array_size(children);
-		const pond_iceberg_field *f = column_field(json_array_get(children, 0), schema, alias);
-		if (!f || n < 2)
-			return NULL;
-		pond_iceberg_literal *values = pond_arena_calloc(a, n - 1, sizeof(*values));
-		for (size_t i = 1; values && i < n; i++)
-			if (!literal_for(&values[i - 1], f, json_array_get(children, i), a))
-				return NULL;
-		return values ? pond_expr_in(a, f->name, values, n - 1, false) : NULL;
-	}
-	if (strcmp(type, "OPERATOR_IS_NULL") == 0 || strcmp(type, "OPERATOR_IS_NOT_NULL") == 0) {
-		const pond_iceberg_field *f = column_field(json_array_get(json_object_get(node, "children"), 0), schema, alias);
-		if (!f)
-			return NULL;
-		return type[12] == 'N' ? pond_expr_is_null(a, f->name) : pond_expr_not_null(a, f->name);
-	}
-	if (strncmp(type, "COMPARE_", 8) == 0) {
-		const json_t *l = json_object_get(node, "left"), *r = json_object_get(node, "right");
-		bool flipped = false;
-		const pond_iceberg_field *f = column_field(l, schema, alias);
-		if (!f) {
-			f = column_field(r, schema, alias);
-			const json_t *tmp = l;
-			l = r;
-			r = tmp;
-			flipped = true;
-		}
-		pond_expr_op op = compare_op(type, flipped);
-		pond_iceberg_literal v;
-		if (!f || !op || !literal_for(&v, f, r, a))
-			return NULL;
-		return pond_expr_compare(a, op, f->name, v);
-	}
-	return NULL;
-}
-
-/* The filter a single-table SELECT puts on the table: its FROM must be the
- * table itself (no joins), so every WHERE conjunct is about its rows. */
-static pond_expr *statement_filter(pond_session *s, const char *statement, const session_ref *ref,
-                                   const char *schema_name, const char *view, const pond_iceberg_schema *schema,
-                                   pond_arena *a)
-{
-	pond_buf q = POND_BUF_INIT;
-	pond_buf_puts(&q, "SELECT json_serialize_sql(");
-	pond_sql_quote_literal(&q, statement);
-	pond_buf_putc(&q, ')');
-	char *json_text = NULL;
-	pond_error ignored = POND_ERROR_INIT;
-	int rc = pond_buf_ok(&q) ? pond_engine_query_string(s->lake->engine, pond_buf_cstr(&q), &json_text, &ignored) : -1;
-	pond_buf_dispose(&q);
-	if (rc || !json_text)
-		return NULL;
-	/* DuckDB writes unknown positions as 2^64-1, which jansson refuses as
-	 * out of range; they carry nothing the filter needs. */
-	for (char *p = json_text; (p = strstr(p, "18446744073709551615")) != NULL;)
-		memcpy(p, "-1                  ", 20);
-	json_t *doc = json_loads(json_text, 0, NULL);
-	pond_free(json_text);
-	pond_expr *e = NULL;
-	const json_t *stmts = json_object_get(doc, "statements");
-	if (json_array_size(stmts) == 1) {
-		const json_t *node = json_object_get(json_array_get(stmts, 0), "node");
-		const json_t *from = json_object_get(node, "from_table");
-		const char *ftype = json_string_value(json_object_get(from, "type"));
-		const char *fschema = json_string_value(json_object_get(from, "schema_name"));
-		const char *fname = json_string_value(json_object_get(from, "table_name"));
-		const char *alias = json_string_value(json_object_get(from, "alias"));
-		bool same_schema = fschema && (strcasecmp(fschema, schema_name) == 0 ||
-		                               (fschema[0] == '\0' && strcmp(schema_name, POND_DEFAULT_NAMESPACE) == 0));
-		if (ftype && strcmp(ftype, "BASE_TABLE") == 0 && same_schema && fname && strcasecmp(fname, view) == 0) {
-			e = to_expr(json_object_get(node, "where_clause"), schema, alias && *alias ? alias : fname, a);
-		}
-	}
-	(void)ref;
-	json_decref(doc);
-	return e;
-}
-
 /* ---- binding ----------------------------------------------------------------------- */
 
 static session_view *find_view(pond_session *s, const char *key)
@@ -258,7 +81,7 @@ static int bind_ref(pond_session *s, const char *statement, const session_ref *r
 	}
 	const pond_iceberg_schema *schema = pond_iceberg_metadata_current_schema(t->metadata);
 	if (use_filter && schema)
-		so.filter = statement_filter(s, statement, r, schema_name, view, schema, a);
+		so.filter = pond__session_filter(s, statement, schema_name, view, schema, a);
 	if (pond_log_enabled(POND_LOG_DEBUG)) {
 		pond_buf f = POND_BUF_INIT;
 		if (so.filter)
@@ -285,6 +108,8 @@ static int bind_ref(pond_session *s, const char *statement, const session_ref *r
 	rc = pond__scan_sql(&sql, s->lake->engine, t->metadata, t->metadata_location, &so, &kept, err);
 	if (rc == 0 && files_kept)
 		*files_kept += kept;
+	if (rc == 0)
+		pond_debug("view of %s.%s: %s", schema_name, view, pond_buf_cstr(&sql));
 	if (rc == 0)
 		rc = pond_buf_ok(&sql) ? pond_engine_exec(s->lake->engine, pond_buf_cstr(&sql), err)
 		                       : pond_error_set(err, POND_ENOMEM, "out of memory");

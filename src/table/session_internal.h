@@ -50,6 +50,24 @@ int pond__session_bind(pond_session *s, const char *statement, pond_arena *a, co
 /* Carries out a write to a catalog table; *handled false when the
  * statement is not one. */
 void pond__session_free_views(pond_session *s);
+/* Finds a table the catalog does not know by id's exact name as DuckDB
+ * finds names: ignoring case when that names one table (id then takes the
+ * catalog's spelling, strings in a). With report_missing, a name in one of
+ * pond's namespaces that names no table is an error listing its tables. */
+int pond__session_resolve_table(pond_session *s, pond_table_ident *id, bool report_missing, pond_arena *a,
+                                bool *exists, pond_error *err);
+/* The scan filter a single-table SELECT puts on view (schema_name.view,
+ * reading schema): the WHERE conjuncts pond can prune with; NULL when none. */
+pond_expr *pond__session_filter(pond_session *s, const char *statement, const char *schema_name, const char *view,
+                                const pond_iceberg_schema *schema, pond_arena *a);
+/* The same from a parsed WHERE clause (json_serialize_sql's form). */
+pond_expr *pond__session_where_filter(const json_t *node, const pond_iceberg_schema *schema, const char *alias,
+                                      pond_arena *a);
+/* A constant of a parsed statement (json_serialize_sql's form) as a literal
+ * of type, as DuckDB compares a column of that type with it; false when it
+ * is not a constant or has no exact literal of that type. */
+bool pond__session_constant_literal(pond_iceberg_literal *out, const pond_iceberg_type *type, const json_t *node,
+                                    pond_arena *a);
 /* ALTER TABLE id ... with toks[i] the first token after the table name. */
 int pond__session_alter(pond_session *s, const pond_sql_token *toks, size_t n, size_t i, pond_arena *a,
                         const pond_table_ident *id, const char **message, pond_error *err);

@@ -67,10 +67,14 @@ static const char *rest(const cursor *c)
 	return peek(c)->start;
 }
 
-static bool catalog_has(pond_session *s, const pond_table_ident *id, pond_error *err, int *rc)
+/* Whether the catalog has id, found as DuckDB finds names (ignoring case
+ * when that names one table); id takes the catalog's spelling. */
+static bool catalog_has(pond_session *s, pond_table_ident *id, pond_arena *a, pond_error *err, int *rc)
 {
 	bool exists = false;
 	*rc = pond_catalog_table_exists(s->lake->catalog, &id->ns, id->name, &exists, err);
+	if (*rc == 0 && !exists && id->ns.nlevels == 1)
+		*rc = pond__session_resolve_table(s, id, false, a, &exists, err);
 	return exists;
 }
 
@@ -180,7 +184,7 @@ static int do_create(pond_session *s, cursor *c, pond_arena *a, bool or_replace,
 		return pond_error_set(err, POND_EINVAL, "expected a table name after CREATE TABLE");
 	const char *name = pond_table_ident_format(a, &id);
 	int rc;
-	bool exists = catalog_has(s, &id, err, &rc);
+	bool exists = catalog_has(s, &id, a, err, &rc);
 	if (rc)
 		return rc;
 	if (exists && if_not_exists) {
@@ -354,32 +358,32 @@ int pond__session_write(pond_session *s, const char *statement, pond_arena *a, b
 		return do_create(s, &c, a, or_replace, message, err);
 	}
 	if (accept(&c, "insert")) {
-		if (!accept(&c, "into") || !read_table_name(&c, &id, a) || !catalog_has(s, &id, err, &rc))
+		if (!accept(&c, "into") || !read_table_name(&c, &id, a) || !catalog_has(s, &id, a, err, &rc))
 			return rc;
 		*handled = true;
 		return do_insert(s, &c, a, &id, message, err);
 	}
 	if (accept(&c, "delete")) {
-		if (!accept(&c, "from") || !read_table_name(&c, &id, a) || !catalog_has(s, &id, err, &rc))
+		if (!accept(&c, "from") || !read_table_name(&c, &id, a) || !catalog_has(s, &id, a, err, &rc))
 			return rc;
 		*handled = true;
 		return do_delete(s, &c, a, &id, message, err);
 	}
 	if (accept(&c, "truncate")) {
 		accept(&c, "table");
-		if (!read_table_name(&c, &id, a) || !catalog_has(s, &id, err, &rc))
+		if (!read_table_name(&c, &id, a) || !catalog_has(s, &id, a, err, &rc))
 			return rc;
 		*handled = true;
 		return do_delete(s, &c, a, &id, message, err);
 	}
 	if (accept(&c, "update")) {
-		if (!read_table_name(&c, &id, a) || !catalog_has(s, &id, err, &rc))
+		if (!read_table_name(&c, &id, a) || !catalog_has(s, &id, a, err, &rc))
 			return rc;
 		*handled = true;
 		return do_update(s, &c, a, &id, message, err);
 	}
 	if (accept(&c, "alter")) {
-		if (!accept(&c, "table") || !read_table_name(&c, &id, a) || !catalog_has(s, &id, err, &rc))
+		if (!accept(&c, "table") || !read_table_name(&c, &id, a) || !catalog_has(s, &id, a, err, &rc))
 			return rc;
 		*handled = true;
 		return pond__session_alter(s, toks, n, c.i, a, &id, message, err);
@@ -388,7 +392,7 @@ int pond__session_write(pond_session *s, const char *statement, pond_arena *a, b
 		bool if_exists = accept(&c, "if") && accept(&c, "exists");
 		if (!read_table_name(&c, &id, a))
 			return 0;
-		bool exists = catalog_has(s, &id, err, &rc);
+		bool exists = catalog_has(s, &id, a, err, &rc);
 		if (rc || (!exists && !if_exists))
 			return rc;  /* not ours: DuckDB reports it */
 		*handled = true;

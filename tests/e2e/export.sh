@@ -107,6 +107,13 @@ printf 'a,b\n1,x\n2,y\n' > "$T/plain/in.csv"
 expect_exit "export outside a project" 0 bash -c "cd '$T/plain' && '$POND' export \"select a * 10 as a, b from 'in.csv'\" --ndjson out.ndjson"
 expect_eq "ndjson lines" "$(cat "$T/plain/out.ndjson")" "$(printf '{"a":10,"b":"x"}\n{"a":20,"b":"y"}')"
 
+# --- statements DuckDB expands into several (a PIVOT without IN) work as in DuckDB ---
+printf 'symbol,price,day\nA,1,1\nB,2,1\nA,3,2\n' > "$T/plain/f.csv"
+expect_exit "pivot export" 0 bash -c "cd '$T/plain' && '$POND' export \"pivot 'f.csv' on symbol using first(price) group by day order by day\" --csv pivot.csv"
+expect_eq "pivot export rows" "$(cat "$T/plain/pivot.csv")" "$(printf 'day,A,B\n1,1,2\n2,3,')"
+expect_exit "pivot export in a project" 0 "$POND" export "pivot (select * from '$T/plain/f.csv') on symbol using first(price) group by day order by day" --csv one/pivot.csv
+expect_eq "pivot export rows in a project" "$(cat one/pivot.csv)" "$(printf 'day,A,B\n1,1,2\n2,3,')"
+
 # --- errors and exit codes ----------------------------------------------------------------------
 printf 'format: xlsx\npath: out/x.xlsx\nsheets:\n  - name: A\n    sql: select 1\n    colums: {}\n' > exports/bad.yml
 expect_exit "unknown key fails" 1 "$POND" export bad

@@ -84,6 +84,37 @@ expect_eq "json list" "$(echo "$OUT" | tail -n 1)" '"[1, 2]"'
 expect_exit "a later statement's error exits 1" 1 "$POND" sql "select 1; select * from nope2"
 expect_contains "error names nope2" "$ERR" "nope2"
 
+# --- catalog tables answer as DuckDB does on the same rows (issue 11) ---
+"$POND" init "$T/lake" --bare >/dev/null
+# same_as_duckdb NAME TABLE PREDICATE: count(*) where PREDICATE over the
+# pond table and over a native DuckDB copy of its rows.
+same_as_duckdb() {
+  local got want
+  got=$(cd "$T/lake" && "$POND" sql "select count(*) from $2 where $3" --format csv 2>&1 | tail -n 1)
+  want=$(cd "$T/lake" && "$POND" sql "create temp table native as select * from $2; select count(*) from native where $3" --format csv 2>&1 | tail -n 1)
+  expect_eq "$1" "$got" "$want"
+}
+(cd "$T/lake" && "$POND" sql "create table t.a (k varchar, v int, d double, m decimal(10,2))" &&
+  "$POND" sql "alter table t.a add partition field k" &&
+  "$POND" sql "insert into t.a values ('x',1,2.25,1.50),('y',null,225.0,150.00)") >/dev/null 2>&1
+same_as_duckdb "double literal keeps its scale" t.a "d = 2.25"
+same_as_duckdb "decimal literal keeps its scale" t.a "m = 1.50"
+same_as_duckdb "double range" t.a "d > 2.0 and d < 3.0"
+same_as_duckdb "is not null is not is null" t.a "v is not null"
+expect_eq "d = 2.25 finds its row" "$(cd "$T/lake" && "$POND" sql "select k from t.a where d = 2.25" --format csv | tail -n 1)" "x"
+(cd "$T/lake" && "$POND" sql "create table t.kids as select range::int id, case when range % 2 = 0 then [range] end kids from range(4)") >/dev/null 2>&1
+same_as_duckdb "a null check on a list column is left to DuckDB" t.kids "kids is not null"
+
+# a PIVOT without IN is several statements to DuckDB (issue 11 item 7)
+printf 'symbol,price,day\nA,1,1\nB,2,1\nA,3,2\n' > "$T/f.csv"
+pivot="pivot (select * from '$T/f.csv') on symbol using first(price) group by day order by day"
+expect_exit "pivot over a file" 0 "$POND" sql "$pivot" --format csv
+expect_eq "pivot rows" "$OUT" "$(printf 'day,A,B\n1,1,2\n2,3,')"
+expect_exit "pivot over a file in a project" 0 bash -c "cd '$T/lake' && '$POND' sql \"$pivot\" --format csv"
+expect_eq "pivot rows in a project" "$OUT" "$(printf 'day,A,B\n1,1,2\n2,3,')"
+expect_exit "create table as pivot" 0 bash -c "cd '$T/lake' && '$POND' sql \"create table t.pv as $pivot\" && '$POND' sql 'select count(*) from t.pv' --format csv"
+expect_eq "the pivoted table" "$(echo "$OUT" | tail -n 1)" "2"
+
 # --- help and version ---
 expect_exit "--version" 0 "$POND" --version
 expect_contains "version names DuckDB" "$OUT" "DuckDB v1.4.4"

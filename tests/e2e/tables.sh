@@ -26,6 +26,14 @@ expect_eq "omitted columns are null" "$(value "select amount is null from sales.
 expect_eq "count after inserts" "$(value "select count(*) from sales.orders")" "1002"
 expect_eq "unqualified name is main" "$(cd "$P" && "$POND" sql --format csv "create table t1 as select 1 as x; select x from main.t1" | tail -n 1)" "1"
 
+# --- table names resolve as DuckDB resolves them (issue 11 item 15) ---
+expect_exit "create a mixed-case table" 0 "$POND" sql "create table n.Mixed as select 1 as x"
+expect_eq "read it in lower case" "$(value "select count(*) from n.mixed")" "1"
+expect_exit "insert in upper case" 0 "$POND" sql "insert into N.MIXED values (2)"
+expect_eq "the insert landed" "$(value "select sum(x) from n.Mixed")" "3"
+expect_exit "a missing table exits 1" 1 "$POND" sql "select * from n.nope"
+expect_eq "the error names it and the tables there are" "$ERR" "pond: error: table n.nope does not exist; n has Mixed"
+
 # --- pond tables / show / history ---
 expect_exit "pond tables" 0 "$POND" tables
 expect_contains "tables lists the table" "$OUT" "sales.orders"

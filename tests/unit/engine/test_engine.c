@@ -276,3 +276,27 @@ TEST(pond_bucket_sql_function_matches_spec_vectors)
 	CHECK(strstr(err.msg, "bucket count must be positive") != NULL);
 	pond_engine_close(&e);
 }
+
+/* A PIVOT without an IN list is several statements to DuckDB (an enum of
+ * the pivoted values first): it cannot be prepared, but it must run, and
+ * have a schema, as in DuckDB. */
+TEST(engine_runs_statements_duckdb_expands_into_several)
+{
+	pond_engine *e = open_engine();
+	CHECK(e != NULL);
+	pond_error err = POND_ERROR_INIT;
+	const char *src = "(select * from (values ('A', 1, 1), ('B', 2, 1), ('A', 3, 2)) v(symbol, price, day))";
+	char sql[512];
+	snprintf(sql, sizeof sql, "pivot %s on symbol using first(price) group by day order by day", src);
+	char *row = first_row(e, sql, POND_VALUE_TEXT);
+	CHECK_STR(row, "1|1|2");
+	pond_free(row);
+	pond_arena *a = pond_arena_new();
+	pond_iceberg_schema *schema = NULL;
+	CHECK_OK(pond_engine_query_schema(e, sql, a, &schema, &err), &err);
+	CHECK_INT(schema->root->nfields, 3);
+	CHECK_STR(schema->root->fields[2].name, "B");
+	CHECK(schema->root->fields[2].type->id == POND_ICEBERG_INT);
+	pond_arena_free(&a);
+	pond_engine_close(&e);
+}

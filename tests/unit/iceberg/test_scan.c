@@ -318,6 +318,9 @@ static int gen_list(gen_table *g, const char *name, int64_t snapshot_id, int64_t
 /* Metadata with snapshots 1 (t=1000, list snap-1.avro, seq 1) and, when
  * two, 2 (t=2000, snap-2.avro, seq 2); main at the last, tag "first" at 1,
  * branch "dev" at 1. */
+/* The generated tables' properties (a JSON object). */
+static const char *gen_properties = "{}";
+
 static int gen_metadata(gen_table *g, int nsnapshots, const char *spec_fields, pond_iceberg_metadata **out,
                         pond_error *err)
 {
@@ -328,9 +331,9 @@ static int gen_metadata(gen_table *g, int nsnapshots, const char *spec_fields, p
 	                "\"last-column-id\":5,\"current-schema-id\":0,\"schemas\":[%s],"
 	                "\"default-spec-id\":0,\"partition-specs\":[{\"spec-id\":0,\"fields\":[%s]}],"
 	                "\"last-partition-id\":1010,\"default-sort-order-id\":0,"
-	                "\"sort-orders\":[{\"order-id\":0,\"fields\":[]}],\"properties\":{},"
+	                "\"sort-orders\":[{\"order-id\":0,\"fields\":[]}],\"properties\":%s,"
 	                "\"current-snapshot-id\":%d,\"snapshots\":[",
-	                g->dir, nsnapshots, gen_schema, spec_fields, nsnapshots);
+	                g->dir, nsnapshots, gen_schema, spec_fields, gen_properties, nsnapshots);
 	for (int i = 1; i <= nsnapshots; i++)
 		pond_buf_printf(&b,
 		                "%s{\"snapshot-id\":%d,%s\"sequence-number\":%d,\"timestamp-ms\":%d,"
@@ -812,4 +815,178 @@ TEST(expr_parse_bind_and_format)
 	CHECK_OK(pond_expr_bind(&b, c, g.schema, g.arena, &err), &err);
 	CHECK(b->left->literals[1].type == POND_ICEBERG_INT);
 	gen_close(&g);
+}
+
+/* ---- what statistics cannot prove (issue 11 items 3, 6) ---- */
+
+static const char *stats_schema =
+	"{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
+	"{\"id\":1,\"name\":\"x\",\"required\":false,\"type\":\"double\"},"
+	"{\"id\":2,\"name\":\"kids\",\"required\":false,\"type\":{\"type\":\"list\",\"element-id\":3,"
+	"\"element\":\"int\",\"element-required\":false}}]}";
+
+static bool file_may_match(const char *filter, const pond_iceberg_schema *schema, const pond_data_file *df,
+                           pond_arena *a)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_expr *e = NULL, *b = NULL;
+	if (pond_expr_parse(&e, filter, a, &err) || pond_expr_bind(&b, e, schema, a, &err)) {
+		fprintf(stderr, "    %s: %s\n", filter, err.msg);
+		return false;
+	}
+	return pond_expr_metrics_may_match(b, df);
+}
+
+static pond_column_bound double_bound(pond_arena *a, double v)
+{
+	pond_buf b = POND_BUF_INIT;
+	pond_iceberg_literal l = pond_iceberg_literal_double(v);
+	pond_iceberg_bound_encode(&b, &l);
+	pond_column_bound out = {1, pond_arena_memdup(a, b.ptr, b.len), b.len};
+	pond_buf_dispose(&b);
+	return out;
+}
+
+TEST(scan_statistics_that_cannot_prove_a_file_empty_keep_it)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_arena *a = pond_arena_new();
+	json_t *sj = json_loads(stats_schema, 0, NULL);
+	pond_iceberg_schema *schema = NULL;
+	CHECK_OK(pond_iceberg_schema_from_json(&schema, sj, a, "schema", &err), &err);
+	json_decref(sj);
+	pond_data_file df;
+	memset(&df, 0, sizeof df);
+	df.record_count = 10;
+	pond_column_count values = {1, 10}, nulls = {1, 0}, nans = {1, 0};
+	pond_column_bound lo = double_bound(a, 1), hi = double_bound(a, 2);
+	df.value_counts = &values;
+	df.nvalue_counts = 1;
+	df.lower_bounds = &lo;
+	df.nlower_bounds = 1;
+	df.upper_bounds = &hi;
+	df.nupper_bounds = 1;
+	/* null counts missing: neither is null nor is not null can skip */
+	CHECK(file_may_match("x is null", schema, &df, a));
+	CHECK(file_may_match("x is not null", schema, &df, a));
+	/* NaN counts missing: NaN rows are above every number in DuckDB */
+	CHECK(file_may_match("x > 5", schema, &df, a));
+	CHECK(file_may_match("x >= 5", schema, &df, a));
+	CHECK(!file_may_match("x < 0.5", schema, &df, a));
+	CHECK(!file_may_match("x = 7", schema, &df, a));
+	df.nan_value_counts = &nans;
+	df.nnan_value_counts = 1;
+	CHECK(!file_may_match("x > 5", schema, &df, a));  /* no NaN: the bound proves it */
+	df.null_value_counts = &nulls;
+	df.nnull_value_counts = 1;
+	CHECK(!file_may_match("x is null", schema, &df, a));
+	/* -0.0 equals 0.0 in SQL */
+	lo = hi = double_bound(a, -0.0);
+	CHECK(file_may_match("x = 0", schema, &df, a));
+	CHECK(file_may_match("x >= 0", schema, &df, a));
+	/* a null check on a list column binds and keeps every file */
+	CHECK(file_may_match("kids is not null", schema, &df, a));
+	CHECK(file_may_match("kids is null", schema, &df, a));
+	pond_arena_free(&a);
+}
+
+TEST(scan_summaries_without_nan_information_are_not_all_null)
+{
+	pond_error err = POND_ERROR_INIT;
+	gen_table g;
+	CHECK_OK(gen_open(&g, "", &err), &err);
+	pond_arena *a = g.arena;
+	json_t *sj = json_loads(stats_schema, 0, NULL);
+	json_t *pj = json_loads("{\"spec-id\":0,\"fields\":[{\"source-id\":1,\"field-id\":1000,\"name\":\"x\","
+	                        "\"transform\":\"identity\"}]}", 0, NULL);
+	pond_iceberg_schema *schema = NULL;
+	pond_iceberg_partition_spec *spec = NULL;
+	CHECK_OK(pond_iceberg_schema_from_json(&schema, sj, a, "schema", &err), &err);
+	CHECK_OK(pond_iceberg_partition_spec_from_json(&spec, pj, NULL, a, "spec", &err), &err);
+	json_decref(sj);
+	json_decref(pj);
+	pond_expr *e = NULL, *b = NULL, *p = NULL;
+	CHECK_OK(pond_expr_parse(&e, "x is not null", a, &err), &err);
+	CHECK_OK(pond_expr_bind(&b, e, schema, a, &err), &err);
+	CHECK_OK(pond_expr_project(&p, b, spec, schema, a, &err), &err);
+	/* nulls and no bounds, NaN unknown: the values may be NaN */
+	pond_partition_summary s = {.contains_null = true};
+	CHECK(pond_expr_summaries_may_match(p, spec, NULL, &s, 1));
+	s.has_contains_nan = true;  /* and contains_nan false: all null */
+	CHECK(!pond_expr_summaries_may_match(p, spec, NULL, &s, 1));
+	CHECK_OK(pond_expr_parse(&e, "x > 3", a, &err), &err);
+	CHECK_OK(pond_expr_bind(&b, e, schema, a, &err), &err);
+	CHECK_OK(pond_expr_project(&p, b, spec, schema, a, &err), &err);
+	s.contains_nan = true;
+	CHECK(pond_expr_summaries_may_match(p, spec, NULL, &s, 1));
+	gen_close(&g);
+}
+
+/* Files imported without field ids read a column the name mapping leaves
+ * unmapped as null, whatever their statistics say (issue 11 item 3). */
+TEST(scan_statistics_of_columns_the_name_mapping_leaves_unmapped_prune_nothing)
+{
+	pond_error err = POND_ERROR_INIT;
+	gen_table g;
+	CHECK_OK(gen_open(&g, "", &err), &err);
+	pond_manifest_entry es[1];
+	es[0] = gen_entry(g.arena, "imported", POND_CONTENT_DATA, -1, NULL, 0);
+	set_counts(g.arena, &es[0], 5, 10, 0);
+	set_bounds(g.arena, &es[0], 5, pond_iceberg_literal_int(1), pond_iceberg_literal_int(5));
+	pond_manifest_file mf;
+	CHECK_OK(gen_manifest(&g, POND_MANIFEST_CONTENT_DATA, es, 1, &mf, &err), &err);
+	CHECK_OK(gen_list(&g, "snap-1.avro", 1, 1, &mf, 1, &err), &err);
+	pond_iceberg_metadata *md = NULL;
+	pond_scan_plan *plan = NULL;
+	/* without a mapping the statistics prove it */
+	CHECK_OK(gen_metadata(&g, 1, "", &md, &err), &err);
+	CHECK_OK(plan_text(&plan, &g, md, "n is null", &err), &err);
+	CHECK_INT(plan->ntasks, 0);
+	pond_scan_plan_free(&plan);
+	pond_iceberg_metadata_free(&md);
+	/* a mapping without n (id 5): n reads null in such files */
+	gen_properties = "{\"schema.name-mapping.default\":\"[{\\\"names\\\":[\\\"id\\\"],\\\"field-id\\\":1},"
+	                 "{\\\"names\\\":[\\\"s\\\"],\\\"field-id\\\":4}]\"}";
+	int rc = gen_metadata(&g, 1, "", &md, &err);
+	gen_properties = "{}";
+	CHECK_OK(rc, &err);
+	CHECK_OK(plan_text(&plan, &g, md, "n is null", &err), &err);
+	CHECK_INT(plan->ntasks, 1);
+	pond_scan_plan_free(&plan);
+	CHECK_OK(plan_text(&plan, &g, md, "n = 100 or id = 1", &err), &err);
+	CHECK_INT(plan->ntasks, 1);
+	pond_scan_plan_free(&plan);
+	pond_iceberg_metadata_free(&md);
+	gen_close(&g);
+}
+
+/* Text filters (DELETE/UPDATE pruning, pond show --where): 1.50 is a
+ * decimal whose digits bind exactly; a value the column cannot hold
+ * exactly is an error (the caller then keeps every file), never rounded. */
+TEST(expr_decimal_text_binds_exactly_or_not_at_all)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_arena *a = pond_arena_new();
+	json_t *sj = json_loads("{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
+	                        "{\"id\":1,\"name\":\"m\",\"required\":false,\"type\":\"decimal(10, 2)\"},"
+	                        "{\"id\":2,\"name\":\"x\",\"required\":false,\"type\":\"double\"},"
+	                        "{\"id\":3,\"name\":\"n\",\"required\":false,\"type\":\"int\"}]}", 0, NULL);
+	pond_iceberg_schema *schema = NULL;
+	CHECK_OK(pond_iceberg_schema_from_json(&schema, sj, a, "schema", &err), &err);
+	json_decref(sj);
+	pond_expr *e = NULL, *b = NULL;
+	CHECK_OK(pond_expr_parse(&e, "m = 1.5 and x = 2.25 and n = 2.0", a, &err), &err);
+	CHECK_OK(pond_expr_bind(&b, e, schema, a, &err), &err);
+	pond_buf out = POND_BUF_INIT;
+	pond_expr_format(&out, b);
+	CHECK_STR(pond_buf_cstr(&out), "((m = 1.50 and x = 2.25) and n = 2)");
+	pond_buf_dispose(&out);
+	CHECK_OK(pond_expr_parse(&e, "m > 1.505", a, &err), &err);
+	CHECK(pond_expr_bind(&b, e, schema, a, &err) == POND_EINVAL);
+	CHECK_OK(pond_expr_parse(&e, "n < 2.5", a, &err), &err);
+	CHECK(pond_expr_bind(&b, e, schema, a, &err) == POND_EINVAL);
+	/* a double that the scale cannot hold is not rounded either */
+	CHECK_OK(pond_expr_parse(&e, "m > 1.505e0", a, &err), &err);
+	CHECK(pond_expr_bind(&b, e, schema, a, &err) == POND_EINVAL);
+	pond_arena_free(&a);
 }
