@@ -188,7 +188,7 @@ TEST(session_constants_convert_to_the_column_type_as_duckdb_compares)
 /* Pruning is sound: every data file the plan for "select ... from ns.name
  * where pred" skips holds no row matching pred (asked of DuckDB over the
  * file itself). Returns the number of files that do, printing them. */
-static int skipped_files_with_matches(fixture *f, const char *ns, const char *name, const char *pred)
+static int skipped_files_with_matches(table_fixture *f, const char *ns, const char *name, const char *pred)
 {
 	pond_error err = POND_ERROR_INIT;
 	pond_table_ident id = {POND_NS(ns), name};
@@ -240,7 +240,7 @@ done:
  * DuckDB copy of its rows: equal counts also show that no file the plan
  * skipped held a matching row. Returns the number of predicates that
  * differ, printing them. */
-static int compare_with_duckdb(fixture *f, const char *table, const char *const *preds, size_t n, size_t *pruned)
+static int compare_with_duckdb(table_fixture *f, const char *table, const char *const *preds, size_t n, size_t *pruned)
 {
 	pond_error err = POND_ERROR_INIT;
 	int bad = 0;
@@ -275,8 +275,8 @@ static int compare_with_duckdb(fixture *f, const char *table, const char *const 
 
 TEST(session_filters_on_decimal_float_and_null_agree_with_duckdb)
 {
-	fixture f;
-	CHECK(setup(&f) == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, NULL) == 0 && fx_session(&f) != NULL);
 	pond_error err = POND_ERROR_INIT;
 	CHECK_MSG(run(&f, "create table t.a (k varchar, v int, d double, m decimal(10,2), f float, w decimal(38,10))", &err),
 	          "%s", err.msg);
@@ -292,13 +292,13 @@ TEST(session_filters_on_decimal_float_and_null_agree_with_duckdb)
 	int bad = compare_with_duckdb(&f, "t.a", preds, sizeof preds / sizeof preds[0], &pruned);
 	CHECK_INT(bad, 0);
 	CHECK(pruned > 5);  /* the filters still prune */
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(session_filters_on_partition_columns_of_every_width_agree_with_duckdb)
 {
-	fixture f;
-	CHECK(setup(&f) == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, NULL) == 0 && fx_session(&f) != NULL);
 	pond_error err = POND_ERROR_INIT;
 	CHECK_MSG(run(&f, "create table t.p (f float, g double, d1 decimal(4,2), d2 decimal(18,3), d3 decimal(30,4), "
 	                  "d4 decimal(38,10), x int)", &err), "%s", err.msg);
@@ -326,13 +326,13 @@ TEST(session_filters_on_partition_columns_of_every_width_agree_with_duckdb)
 	CHECK_OK(pond_session_prepare(f.session, "select count(*) from t.p where d4 > 12345678901234567890.5", f.a, &text,
 	                              &kept, &err), &err);
 	CHECK_INT(kept, 0);
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 TEST(session_table_names_resolve_ignoring_case_as_duckdb_does)
 {
-	fixture f;
-	CHECK(setup(&f) == 0);
+	table_fixture f;
+	CHECK(fx_setup(&f, NULL) == 0 && fx_session(&f) != NULL);
 	pond_error err = POND_ERROR_INIT;
 	CHECK_MSG(run(&f, "create table n.Mixed as select 1 as x", &err), "%s", err.msg);
 	CHECK_STR(run(&f, "select count(*) from n.mixed", &err), "1");
@@ -346,7 +346,7 @@ TEST(session_table_names_resolve_ignoring_case_as_duckdb_does)
 	CHECK_MSG(run(&f, "create table main.t1 as select 1 as x", &err), "%s", err.msg);
 	CHECK_MSG(run(&f, "create temp table scratch as select 5 as y", &err), "%s", err.msg);
 	CHECK_STR(run(&f, "select y from main.scratch", &err), "5");
-	teardown(&f);
+	fx_teardown(&f);
 }
 
 /* Names that differ only in case: DuckDB binds "uSeR_Id" to the first such
