@@ -227,6 +227,21 @@ static const char *condition(cursor *c, pond_arena *a)
 	return NULL;
 }
 
+/* Binds the catalog tables a WHERE condition names (its subqueries) and
+ * returns its text to run. */
+static int bind_condition(pond_session *s, const char *cond, pond_arena *a, const char **out, pond_error *err)
+{
+	static const char prefix[] = "SELECT 1 FROM __pond_d WHERE ";
+	const char *q = pond_arena_sprintf(a, "%s%s", prefix, cond);
+	const char *bound;
+	if (!q)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	int rc = bind_query(s, q, a, &bound, err);
+	if (rc == 0)
+		*out = bound + sizeof prefix - 1;
+	return rc;
+}
+
 static int do_delete(pond_session *s, cursor *c, pond_arena *a, const pond_table_ident *id, const char **message,
                      pond_error *err)
 {
@@ -235,12 +250,12 @@ static int do_delete(pond_session *s, cursor *c, pond_arena *a, const pond_table
 		return pond_error_set(err, POND_EINVAL, "expected WHERE or the end of the statement after DELETE FROM %s",
 		                      pond_table_ident_format(a, id));
 	pond_write_result r;
-	int rc = pond_table_delete_where(s->lake, id, cond, NULL, &r, err);
-	/* Copy-on-write: rows of the rewritten files that stay are counted in
-	 * both totals; the difference is what the statement deleted. */
+	const char *bound = NULL;
+	int rc = bind_condition(s, cond, a, &bound, err);
 	if (rc == 0)
-		*message = pond_arena_sprintf(a, "deleted %s from %s",
-		                              count_text(a, r.deleted_records - r.added_records, "row"),
+		rc = pond_table_delete_where(s->lake, id, bound, NULL, &r, err);
+	if (rc == 0)
+		*message = pond_arena_sprintf(a, "deleted %s from %s", count_text(a, r.matched_records, "row"),
 		                              pond_table_ident_format(a, id));
 	return rc;
 }
@@ -292,6 +307,8 @@ static int do_update(pond_session *s, cursor *c, pond_arena *a, const pond_table
 	const char *cond = rc == 0 ? condition(c, a) : NULL;
 	if (rc == 0 && !cond)
 		rc = pond_error_set(err, POND_EINVAL, "expected WHERE after the assignments of UPDATE %s", name);
+	/* The updated rows: a SELECT over exactly the rows that match, which
+	 * the write reads from the files it rewrites (pond_table_update_where). */
 	pond_buf q = POND_BUF_INIT;
 	if (rc == 0) {
 		pond_buf_puts(&q, "SELECT ");
@@ -302,24 +319,18 @@ static int do_update(pond_session *s, cursor *c, pond_arena *a, const pond_table
 				pond_buf_printf(&q, "(%s) AS ", assigned[f]);
 			pond_sql_quote_ident(&q, root->fields[f].name);
 		}
-		pond_buf_puts(&q, " FROM ");
-		pond_sql_quote_ident(&q, id->ns.levels[0]);
-		pond_buf_putc(&q, '.');
-		pond_sql_quote_ident(&q, id->name);
-		pond_buf_printf(&q, " WHERE %s", cond);
+		pond_buf_puts(&q, " FROM __pond_d");
 	}
-	const char *bound = NULL;
+	const char *updated = NULL, *bound_cond = NULL;
 	pond_write_result r;
-	int64_t matched = 0;
 	if (rc == 0)
-		rc = bind_query(s, pond_buf_cstr(&q), a, &bound, err);
+		rc = bind_query(s, pond_buf_cstr(&q), a, &updated, err);
 	if (rc == 0)
-		rc = pond_engine_query_int(s->lake->engine, pond_arena_sprintf(a, "SELECT count(*) FROM (%s)", bound),
-		                           &matched, err);
-	if (rc == 0 && matched > 0)
-		rc = pond_table_overwrite_query(s->lake, id, bound, cond, NULL, &r, err);
+		rc = bind_condition(s, cond, a, &bound_cond, err);
 	if (rc == 0)
-		*message = pond_arena_sprintf(a, "updated %s in %s", count_text(a, matched, "row"), name);
+		rc = pond_table_update_where(s->lake, id, updated, bound_cond, NULL, &r, err);
+	if (rc == 0)
+		*message = pond_arena_sprintf(a, "updated %s in %s", count_text(a, r.matched_records, "row"), name);
 	pond_buf_dispose(&q);
 	pond_table_free(&t);
 	return rc;
