@@ -6,7 +6,10 @@
  */
 #include "session_internal.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
 	const pond_sql_token *toks;
@@ -166,6 +169,71 @@ static int schema_from_definitions(pond_session *s, const char *defs, pond_arena
 	return rc;
 }
 
+/* Whether rows of schema `from` can be written to a table of schema `to`
+ * as they are: the same column names and types, in order. */
+static bool same_columns(const pond_iceberg_schema *from, const pond_iceberg_schema *to)
+{
+	if (from->root->nfields != to->root->nfields)
+		return false;
+	bool same = true;
+	for (size_t i = 0; i < from->root->nfields && same; i++) {
+		pond_buf ta = POND_BUF_INIT, tb = POND_BUF_INIT;
+		pond_engine_iceberg_type_sql(&ta, from->root->fields[i].type);
+		pond_engine_iceberg_type_sql(&tb, to->root->fields[i].type);
+		same = strcasecmp(from->root->fields[i].name, to->root->fields[i].name) == 0 && pond_buf_ok(&ta) &&
+		       pond_buf_ok(&tb) && strcmp(pond_buf_cstr(&ta), pond_buf_cstr(&tb)) == 0;
+		pond_buf_dispose(&ta);
+		pond_buf_dispose(&tb);
+	}
+	return same;
+}
+
+/* CREATE OR REPLACE TABLE id AS query over an existing table, which the
+ * query may read. With the same columns it is one "overwrite" commit that
+ * keeps the table's history (and, when the query read the table, fails
+ * with a conflict if another writer committed since). Otherwise the rows
+ * are first materialised in DuckDB, so nothing the query reads is gone
+ * before it has been read, then the table is made anew. */
+static int replace_from_query(pond_session *s, const pond_table_ident *id, const pond_iceberg_schema *schema,
+                              const char *query, pond_arena *a, const char **message, pond_error *err)
+{
+	const char *name = pond_table_ident_format(a, id);
+	pond_table *t;
+	int rc = pond_table_load(&t, s->lake, id, err);
+	if (rc)
+		return rc;
+	bool same = same_columns(schema, pond_iceberg_metadata_current_schema(t->metadata));
+	pond_table_free(&t);
+	pond_write_result r = {0};
+	if (same) {
+		pond_write_options o = POND_WRITE_OPTIONS_INIT;
+		o.has_read_snapshot = pond__session_read_snapshot(s, id, &o.read_snapshot_id);
+		rc = pond_table_overwrite_query(s->lake, id, query, NULL, &o, &r, err);
+		if (rc == 0)
+			*message = pond_arena_sprintf(a, "replaced %s with %s", name, count_text(a, r.added_records, "row"));
+		return rc;
+	}
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, "__pond_replace_%016" PRIx64, (uint64_t)pond_random_i63());
+	const char *create = pond_arena_sprintf(a, "CREATE TEMP TABLE \"%s\" AS %s", tmp, query);
+	const char *rows = pond_arena_sprintf(a, "SELECT * FROM temp.\"%s\"", tmp);
+	if (!create || !rows)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	if ((rc = pond_engine_exec(s->lake->engine, create, err)) != 0)
+		return rc;
+	if ((rc = pond_table_drop(s->lake, id, true, err)) == 0 &&
+	    (rc = pond_table_create(s->lake, id, schema, NULL, NULL, 0, NULL, err)) == 0 &&
+	    (rc = pond_table_append_query(s->lake, id, rows, NULL, &r, err)) != 0) {
+		pond_error ignored = POND_ERROR_INIT;
+		pond_table_drop(s->lake, id, true, &ignored);
+	}
+	pond_error ignored = POND_ERROR_INIT;
+	pond_engine_exec(s->lake->engine, pond_arena_sprintf(a, "DROP TABLE IF EXISTS temp.\"%s\"", tmp), &ignored);
+	if (rc == 0)
+		*message = pond_arena_sprintf(a, "created %s with %s", name, count_text(a, r.added_records, "row"));
+	return rc;
+}
+
 static int do_create(pond_session *s, cursor *c, pond_arena *a, bool or_replace, const char **message,
                      pond_error *err)
 {
@@ -201,11 +269,13 @@ static int do_create(pond_session *s, cursor *c, pond_arena *a, bool or_replace,
 	} else {
 		return pond_error_set(err, POND_EINVAL, "expected AS query or (columns) after CREATE TABLE %s", name);
 	}
+	pond_write_result r = {0};
+	if (exists && query)
+		return replace_from_query(s, &id, schema, query, a, message, err);
 	if (exists && (rc = pond_table_drop(s->lake, &id, true, err)) != 0)
 		return rc;
 	if ((rc = pond_table_create(s->lake, &id, schema, NULL, NULL, 0, NULL, err)) != 0)
 		return rc;
-	pond_write_result r = {0};
 	if (query && (rc = pond_table_append_query(s->lake, &id, query, NULL, &r, err)) != 0) {
 		/* No half-made table: without its rows, the new table goes too. */
 		pond_error ignored = POND_ERROR_INIT;
