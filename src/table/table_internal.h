@@ -19,6 +19,12 @@ struct pond_lake {
 int pond__table_write_metadata(const pond_iceberg_metadata *md, const char *previous, pond_arena *arena,
                                const char **out_path, pond_error *err);
 
+/* Where a new table id lives (drop.c): WAREHOUSE/ns/.../name with each
+ * part escaped, or a fresh folder of its own in the warehouse when that
+ * one lies inside another table's folder or is already in use. */
+int pond__table_location(const pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
+                         pond_error *err);
+
 /* ---- the read SQL (scan_sql.c) ---- */
 
 /* The column pond__scan_sql_tasks adds with each row's data file path (as

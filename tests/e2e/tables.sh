@@ -87,6 +87,26 @@ expect_exit "create or replace from itself with new columns" 0 "$POND" sql "crea
 expect_eq "replaced with new columns" "$(value "select string_agg(v || w, ' ' order by id) from s.t")" "a12 a24"
 expect_exit "dropped table is gone" 1 "$POND" sql "select * from sales.notes"
 
+# --- a drop removes its own files only; tables never nest ---
+printf 'a,b\n1,2\n' > "$T/f.csv"
+expect_exit "ingest a.b.c" 0 "$POND" ingest "$T/f.csv" --table nest.b.c
+expect_exit "ingest a.b" 0 "$POND" ingest "$T/f.csv" --table nest.b
+c_files=$(find warehouse/nest/b/c -name '*.parquet' | wc -l)
+check "nest.b.c has data files" test "$c_files" -gt 0
+expect_exit "drop the outer table" 0 "$POND" sql "drop table nest.b"
+expect_eq "the inner table's files stay" "$(find warehouse/nest/b/c -name '*.parquet' | wc -l)" "$c_files"
+expect_contains "the inner table is listed" "$("$POND" tables 2>&1)" "nest.b.c"
+expect_exit "a name with a slash" 0 "$POND" sql "create table n.\"a/b\" as select 1 as x"
+expect_exit "a table whose folder would hold it" 0 "$POND" sql "create table n.a as select 2 as x"
+expect_exit "drop it" 0 "$POND" sql "drop table n.a"
+expect_eq "the slashed table keeps its rows" "$(value 'select x from n."a/b"')" "1"
+"$POND" sql "create table n.keep as select 3 as x" 2>/dev/null
+keep_dir=$(find warehouse -type d -name keep | head -n 1)
+echo "not the table's" > "$keep_dir/notes.txt"
+expect_exit "drop a table with a stranger's file in its folder" 0 "$POND" sql "drop table n.keep"
+check "a file the table does not reference stays" test -f "$keep_dir/notes.txt"
+check "the table's metadata is gone" test ! -e "$keep_dir/metadata"
+
 # --- ALTER TABLE as Iceberg commits ---
 "$POND" sql "create table sales.items as select range as id, 'i' || range as label, range::int as qty from range(5)" 2>/dev/null
 expect_exit "alter: add column with a default" 0 "$POND" sql "alter table sales.items add column note varchar default 'none'"
