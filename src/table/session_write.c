@@ -153,10 +153,78 @@ static int do_insert(pond_session *s, cursor *c, pond_arena *a, const pond_table
 	return rc;
 }
 
+/* The constraints of the scratch table: NOT NULL makes a required field,
+ * PRIMARY KEY required identifier fields; what pond cannot enforce on
+ * every write (CHECK, UNIQUE, FOREIGN KEY) or keep in a format v2 table
+ * (DEFAULT) is refused rather than dropped. */
+static int apply_constraints(pond_session *s, const char *name, pond_iceberg_schema *schema, pond_arena *a,
+                             pond_error *err)
+{
+	char *list = NULL;
+	int rc = pond_engine_query_string(s->lake->engine,
+	                                  "SELECT string_agg(column_name, ', ') FROM duckdb_columns() WHERE database_name = "
+	                                  "'temp' AND table_name = 'pond_new_table' AND column_default IS NOT NULL",
+	                                  &list, err);
+	if (rc == 0 && list)
+		rc = pond_error_set(err, POND_EUNSUPPORTED,
+		                    "cannot create %s: column defaults (on %s) need Iceberg format v3 and pond writes format "
+		                    "v2 tables",
+		                    name, list);
+	pond_free(list);
+	list = NULL;
+	if (rc == 0)
+		rc = pond_engine_query_string(s->lake->engine,
+		                              "SELECT string_agg(constraint_type || chr(2) || array_to_string("
+		                              "constraint_column_names, chr(3)), chr(1)) FROM duckdb_constraints() WHERE "
+		                              "database_name = 'temp' AND table_name = 'pond_new_table'",
+		                              &list, err);
+	const pond_iceberg_type *root = schema->root;
+	int32_t *ids = rc == 0 ? pond_arena_calloc(a, root->nfields + 1, sizeof(int32_t)) : NULL;
+	if (rc == 0 && !ids)
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	size_t nids = 0;
+	for (char *p = list, *next; rc == 0 && p && *p; p = next) {
+		next = strchr(p, '\1');
+		if (next)
+			*next++ = '\0';
+		char *cols = strchr(p, '\2');
+		if (cols)
+			*cols++ = '\0';
+		bool not_null = strcmp(p, "NOT NULL") == 0, primary = strcmp(p, "PRIMARY KEY") == 0;
+		if (!not_null && !primary) {
+			rc = pond_error_set(err, POND_EUNSUPPORTED,
+			                    "cannot create %s: pond cannot enforce %s constraints; only NOT NULL and PRIMARY "
+			                    "KEY (as Iceberg identifier fields) are kept",
+			                    name, p);
+			break;
+		}
+		for (char *c = cols, *cnext; c && *c && rc == 0; c = cnext) {
+			cnext = strchr(c, '\3');
+			if (cnext)
+				*cnext++ = '\0';
+			size_t f = 0;
+			while (f < root->nfields && strcmp(root->fields[f].name, c) != 0)
+				f++;
+			if (f == root->nfields)
+				continue;
+			root->fields[f].required = true;
+			if (primary && nids < root->nfields)
+				ids[nids++] = root->fields[f].id;
+		}
+	}
+	pond_free(list);
+	if (rc == 0 && nids) {
+		schema->identifier_field_ids = ids;
+		schema->nidentifier_field_ids = nids;
+	}
+	return rc;
+}
+
 /* CREATE TABLE name (column definitions): DuckDB parses the definitions
- * into a scratch table whose schema becomes the Iceberg schema. */
-static int schema_from_definitions(pond_session *s, const char *defs, pond_arena *a, pond_iceberg_schema **out,
-                                   pond_error *err)
+ * into a scratch table whose schema, with its constraints, becomes the
+ * Iceberg schema. */
+static int schema_from_definitions(pond_session *s, const char *name, const char *defs, pond_arena *a,
+                                   pond_iceberg_schema **out, pond_error *err)
 {
 	pond_buf q = POND_BUF_INIT;
 	pond_buf_printf(&q, "CREATE OR REPLACE TEMP TABLE pond_new_table %s", defs);
@@ -164,6 +232,8 @@ static int schema_from_definitions(pond_session *s, const char *defs, pond_arena
 	pond_buf_dispose(&q);
 	if (rc == 0)
 		rc = pond_engine_query_schema(s->lake->engine, "SELECT * FROM temp.pond_new_table", a, out, err);
+	if (rc == 0)
+		rc = apply_constraints(s, name, *out, a, err);
 	pond_error ignored = POND_ERROR_INIT;
 	pond_engine_exec(s->lake->engine, "DROP TABLE IF EXISTS temp.pond_new_table", &ignored);
 	return rc;
@@ -264,7 +334,7 @@ static int do_create(pond_session *s, cursor *c, pond_arena *a, bool or_replace,
 		    (rc = pond_engine_query_schema(s->lake->engine, query, a, &schema, err)) != 0)
 			return rc;
 	} else if (peek(c)->kind == POND_TOK_SYMBOL && peek(c)->start[0] == '(') {
-		if ((rc = schema_from_definitions(s, rest(c), a, &schema, err)) != 0)
+		if ((rc = schema_from_definitions(s, name, rest(c), a, &schema, err)) != 0)
 			return rc;
 	} else {
 		return pond_error_set(err, POND_EINVAL, "expected AS query or (columns) after CREATE TABLE %s", name);

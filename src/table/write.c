@@ -883,6 +883,37 @@ static int write_rows(pond__write *w, const char *rows_sql, const char **dir, po
 		rc = pond_engine_write_parquet(w->lake->engine, rows_sql, w->schema, &wo, w->arena, files, nfiles, err);
 	if (rc)
 		return rc;
+	/* NOT NULL holds on every write: a required column with a null in
+	 * any written file fails the write (the caller removes the folder). */
+	const pond_iceberg_type *root = w->schema->root;
+	for (size_t i = 0; i < *nfiles; i++) {
+		const pond_written_file *wf = &(*files)[i];
+		for (size_t k = 0; k < wf->ncolumns; k++) {
+			const pond_written_column *col = &wf->columns[k];
+			for (size_t f = 0; f < root->nfields; f++) {
+				if (root->fields[f].id != col->field_id || !root->fields[f].required)
+					continue;
+				int64_t nulls = col->null_count;
+				if (nulls < 0) {
+					/* No statistics for it (a nested column): count. */
+					pond_buf q = POND_BUF_INIT;
+					pond_buf_puts(&q, "SELECT count(*) FROM read_parquet(");
+					pond_sql_quote_literal(&q, wf->path);
+					pond_buf_puts(&q, ") WHERE ");
+					pond_sql_quote_ident(&q, root->fields[f].name);
+					pond_buf_puts(&q, " IS NULL");
+					rc = pond_buf_ok(&q) ? pond_engine_query_int(w->lake->engine, pond_buf_cstr(&q), &nulls, err)
+					                     : pond_error_set(err, POND_ENOMEM, "out of memory");
+					pond_buf_dispose(&q);
+					if (rc)
+						return rc;
+				}
+				if (nulls > 0)
+					return pond_error_set(err, POND_EINVAL, "column \"%s\" of %s is NOT NULL, and a row holds NULL in it",
+					                      root->fields[f].name, w->name);
+			}
+		}
+	}
 	size_t n = 0;
 	for (size_t i = 0; i < *nfiles; i++) {
 		if ((*files)[i].record_count == 0)

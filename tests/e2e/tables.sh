@@ -109,9 +109,30 @@ check "the table's metadata is gone" test ! -e "$keep_dir/metadata"
 
 # --- ALTER TABLE as Iceberg commits ---
 "$POND" sql "create table sales.items as select range as id, 'i' || range as label, range::int as qty from range(5)" 2>/dev/null
-expect_exit "alter: add column with a default" 0 "$POND" sql "alter table sales.items add column note varchar default 'none'"
+# Column defaults are format v3 fields: a v2 table refuses them rather than
+# hold metadata other readers ignore.
+expect_exit "alter: a default on a v2 table is refused" 1 "$POND" sql "alter table sales.items add column note varchar default 'none'"
+expect_contains "the refusal names format v3" "$ERR" "column defaults need Iceberg format v3"
+check "the refused alter wrote no v3 field" bash -c '! grep -q "initial-default\|write-default" "$1"/*.metadata.json' _ "$(find warehouse/sales/items -type d -name metadata)"
+expect_exit "alter: add column" 0 "$POND" sql "alter table sales.items add column note varchar"
 expect_contains "alter says what it did" "$ERR" "added column note to sales.items"
-expect_eq "old rows read the default" "$(value "select count(*) from sales.items where note = 'none'")" "5"
+expect_eq "old rows read null" "$(value "select count(*) from sales.items where note is null")" "5"
+# NOT NULL is a required field, enforced on every write; constraints pond
+# cannot enforce are refused.
+expect_exit "create with not null" 0 "$POND" sql "create table q.r (id int not null, v int)"
+check "not null is a required field" grep -q '"required":true' $(ls warehouse/q/r/metadata/*.metadata.json | head -n 1)
+expect_exit "insert null into a not null column" 1 "$POND" sql "insert into q.r values (null, 1)"
+expect_contains "the error names the column" "$ERR" 'column "id" of q.r is NOT NULL'
+expect_exit "insert leaving a not null column out" 1 "$POND" sql "insert into q.r (v) values (1)"
+expect_exit "insert a value" 0 "$POND" sql "insert into q.r values (1, 1)"
+expect_exit "update to null" 1 "$POND" sql "update q.r set id = null"
+expect_eq "refused writes changed nothing" "$(value "select count(*) || ' ' || sum(id) from q.r")" "1 1"
+expect_exit "primary key" 0 "$POND" sql "create table q.p (id int primary key, v int)"
+check "primary key is an identifier field" grep -q '"identifier-field-ids":\[1\]' $(ls warehouse/q/p/metadata/*.metadata.json | head -n 1)
+for c in "check (id > 0)" "unique" "default 4" "references q.p (id)"; do
+  expect_exit "create with $c is refused" 1 "$POND" sql "create table q.c (id int $c)"
+done
+expect_contains "a refused constraint is named" "$("$POND" sql "create table q.c (id int unique)" 2>&1)" "cannot enforce UNIQUE constraints"
 expect_exit "alter: rename column" 0 "$POND" sql "alter table sales.items rename column label to name"
 expect_eq "renamed column reads old data" "$(value "select name from sales.items where id = 3")" "i3"
 expect_exit "alter: widen int to bigint" 0 "$POND" sql "alter table sales.items alter column qty type bigint"
