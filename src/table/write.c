@@ -224,11 +224,30 @@ static int bound_from_text(pond_column_bound *out, int32_t field_id, const pond_
 	pond_iceberg_literal lit;
 	pond_error ignored = POND_ERROR_INIT;
 	/* Long strings are left without bounds: a bound must be exact. */
-	if (!text || (type->id == POND_ICEBERG_STRING && strlen(text) > 64) || type->id == POND_ICEBERG_BINARY ||
-	    type->id == POND_ICEBERG_FIXED)
+	if (!text || (type->id == POND_ICEBERG_STRING && strlen(text) > 64))
 		return 0;
-	if (pond_iceberg_literal_from_text(&lit, type, text, a, &ignored) != 0)
+	if (type->id == POND_ICEBERG_BINARY || type->id == POND_ICEBERG_FIXED) {
+		/* The engine gives binary statistics in hex. */
+		size_t n = strlen(text);
+		if (n % 2 || n > 128)
+			return 0;
+		unsigned char *bytes = pond_arena_alloc(a, n / 2 + 1);
+		if (!bytes)
+			return -1;
+		for (size_t i = 0; i < n / 2; i++) {
+			unsigned int v;
+			if (sscanf(text + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdefABCDEF", text[2 * i]) ||
+			    !strchr("0123456789abcdefABCDEF", text[2 * i + 1]))
+				return 0;
+			bytes[i] = (unsigned char)v;
+		}
+		if (type->id == POND_ICEBERG_FIXED && (int64_t)(n / 2) != (int64_t)type->length)
+			return 0;
+		lit = type->id == POND_ICEBERG_FIXED ? pond_iceberg_literal_fixed(bytes, n / 2)
+		                                      : pond_iceberg_literal_binary(bytes, n / 2);
+	} else if (pond_iceberg_literal_from_text(&lit, type, text, a, &ignored) != 0) {
 		return ignored.code == POND_ENOMEM ? -1 : 0;
+	}
 	if ((lit.type == POND_ICEBERG_DOUBLE && lit.v.f64 != lit.v.f64) ||
 	    (lit.type == POND_ICEBERG_FLOAT && lit.v.f32 != lit.v.f32))
 		return 0;
@@ -860,6 +879,69 @@ static int find_matches(pond__write *w, const pond__change *change, pond_scan_pl
 	return match_tasks(w, w->md, change->remove_where, tasks, nout, nrows, err);
 }
 
+/* Fills the bounds the engine's Parquet statistics leave out (booleans,
+ * decimals wider than 18 digits) by reading the files back: one query per
+ * such column, only for tables that have one. */
+static int fill_missing_bounds(pond__write *w, pond_written_file *files, size_t nfiles, pond_error *err)
+{
+	const pond_iceberg_type *root = w->schema->root;
+	int rc = 0;
+	for (size_t f = 0; f < root->nfields && rc == 0 && nfiles; f++) {
+		const pond_iceberg_field *field = &root->fields[f];
+		if (field->type->id != POND_ICEBERG_BOOLEAN && field->type->id != POND_ICEBERG_DECIMAL)
+			continue;
+		bool missing = false;
+		for (size_t i = 0; i < nfiles && !missing; i++)
+			for (size_t k = 0; k < files[i].ncolumns; k++)
+				if (files[i].columns[k].field_id == field->id && !files[i].columns[k].min &&
+				    files[i].columns[k].null_count != files[i].record_count)
+					missing = true;
+		if (!missing)
+			continue;
+		pond_buf q = POND_BUF_INIT;
+		pond_buf_puts(&q, "SELECT string_agg(filename || chr(2) || lo || chr(2) || hi, chr(1)) FROM (SELECT filename, "
+		                  "min(");
+		pond_sql_quote_ident(&q, field->name);
+		pond_buf_puts(&q, ")::VARCHAR AS lo, max(");
+		pond_sql_quote_ident(&q, field->name);
+		pond_buf_puts(&q, ")::VARCHAR AS hi FROM read_parquet([");
+		for (size_t i = 0; i < nfiles; i++) {
+			pond_buf_puts(&q, i ? ", " : "");
+			pond_sql_quote_literal(&q, files[i].path);
+		}
+		pond_buf_puts(&q, "], filename = true) GROUP BY filename) WHERE lo IS NOT NULL");
+		char *list = NULL;
+		rc = pond_buf_ok(&q) ? pond_engine_query_string(w->lake->engine, pond_buf_cstr(&q), &list, err)
+		                     : pond_error_set(err, POND_ENOMEM, "out of memory");
+		pond_buf_dispose(&q);
+		for (char *p = list, *next; rc == 0 && p && *p; p = next) {
+			next = strchr(p, '\1');
+			if (next)
+				*next++ = '\0';
+			char *lo = strchr(p, '\2'), *hi = lo ? strchr(lo + 1, '\2') : NULL;
+			if (!hi)
+				continue;
+			*lo++ = '\0';
+			*hi++ = '\0';
+			for (size_t i = 0; i < nfiles; i++) {
+				if (strcmp(files[i].path, p) != 0)
+					continue;
+				for (size_t k = 0; k < files[i].ncolumns; k++) {
+					pond_written_column *col = &files[i].columns[k];
+					if (col->field_id != field->id || col->min)
+						continue;
+					col->min = pond_arena_strdup(w->arena, lo);
+					col->max = pond_arena_strdup(w->arena, hi);
+					if (!col->min || !col->max)
+						rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+				}
+			}
+		}
+		pond_free(list);
+	}
+	return rc;
+}
+
 /* Writes rows_sql as Parquet into a new folder; files with no rows are
  * dropped. *dir is the folder (to remove on failure). */
 static int write_rows(pond__write *w, const char *rows_sql, const char **dir, pond_written_file **files,
@@ -922,7 +1004,7 @@ static int write_rows(pond__write *w, const char *rows_sql, const char **dir, po
 			(*files)[n++] = (*files)[i];
 	}
 	*nfiles = n;
-	return 0;
+	return fill_missing_bounds(w, *files, n, err);
 }
 
 /* The manifest of the new files (ADDED, sequence numbers inherited). */
