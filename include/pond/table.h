@@ -97,7 +97,7 @@ typedef int (*pond_table_commit_fn)(const pond_iceberg_metadata *base, pond_aren
                                     pond_error *err);
 
 typedef struct pond_commit_options {
-	int max_attempts;        /* default 30 */
+	int max_attempts;        /* lost swaps in a row while the table did not move; default 30 */
 	int base_backoff_ms;     /* default 2; doubles per attempt, with jitter */
 	int max_backoff_ms;      /* default 250 */
 } pond_commit_options;
@@ -135,6 +135,7 @@ typedef struct pond_write_result {
 	int64_t added_bytes;
 	int64_t deleted_records;
 	int64_t deleted_files;
+	int64_t matched_records; /* rows the change's condition matched (removed or replaced) */
 } pond_write_result;
 
 /* How a write commits. */
@@ -157,9 +158,14 @@ typedef struct pond_write_options {
 	/* When set and non-zero just before the commit (a signal handler's
 	 * flag), nothing is committed: POND_ECANCELED. */
 	const volatile int *cancel;
+	/* The rows to write were computed from the table at this snapshot
+	 * (POND_ICEBERG_NO_SNAPSHOT: it was empty): the write fails with
+	 * POND_ECONFLICT if the branch moved since. */
+	bool has_read_snapshot;
+	int64_t read_snapshot_id;
 } pond_write_options;
 
-#define POND_WRITE_OPTIONS_INIT {NULL, 0, NULL, NULL, NULL, NULL}
+#define POND_WRITE_OPTIONS_INIT {NULL, 0, NULL, NULL, NULL, NULL, false, 0}
 
 /* Appends the rows of select_sql (columns by position, cast to the table's
  * column types) as one snapshot. Data files are written first, then one
@@ -181,6 +187,16 @@ int pond_table_overwrite_query(pond_lake *lake, const pond_table_ident *id, cons
  * stay. Deleting nothing commits nothing. */
 int pond_table_delete_where(pond_lake *lake, const pond_table_ident *id, const char *filter_sql,
                             const pond_write_options *opts, pond_write_result *out, pond_error *err);
+
+/* Updates the rows matching filter_sql (copy-on-write, one commit):
+ * updated_sql is a SELECT of the table's columns, by position, over the
+ * relation __pond_d, which holds exactly the matching rows, and its rows
+ * replace them. out->matched_records counts the rows matched. A
+ * concurrent commit that changed what the update read makes it read the
+ * table again, a few times, then fail with POND_ECONFLICT. */
+int pond_table_update_where(pond_lake *lake, const pond_table_ident *id, const char *updated_sql,
+                            const char *filter_sql, const pond_write_options *opts, pond_write_result *out,
+                            pond_error *err);
 
 /* Upserts the query's rows on key columns: rows of the table whose key
  * appears in the query are replaced, the rest appended; when the query

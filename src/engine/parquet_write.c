@@ -8,6 +8,7 @@
 #include "engine_internal.h"
 
 #include <string.h>
+#include <strings.h>
 
 /* FIELD_IDS {'a': 1, 's': {__duckdb_field_id: 2, 'x': 3}, ...} for a type's
  * children. */
@@ -135,48 +136,6 @@ static bool parse_count(const char *s, int64_t *out)
 	return s && pond_str_to_i64(s, out);
 }
 
-static int hex_digit(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* The value of partition column name in a path DuckDB wrote with
- * PARTITION_BY (".../name=value/..."), percent-decoded; NULL when the
- * path has none or it is DuckDB's NULL. */
-static const char *hive_value(const char *path, const char *name, pond_arena *arena)
-{
-	const char *seg = path;
-	size_t n = strlen(name);
-	for (const char *p = path; p; p = strchr(p, '/')) {
-		p += *p == '/';
-		if (strncmp(p, name, n) == 0 && p[n] == '=') {
-			seg = p + n + 1;
-			break;
-		}
-		seg = NULL;
-	}
-	if (!seg || seg == path)
-		return NULL;
-	const char *end = strchr(seg, '/');
-	size_t len = end ? (size_t)(end - seg) : strlen(seg);
-	if (len == 4 && strncmp(seg, "NULL", 4) == 0)
-		return NULL;
-	char *out = pond_arena_alloc(arena, len + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		int hi, lo;
-		if (seg[i] == '%' && i + 2 < len + 1 && (hi = hex_digit(seg[i + 1])) >= 0 && (lo = hex_digit(seg[i + 2])) >= 0) {
-			*o++ = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			*o++ = seg[i];
-		}
-	}
-	*o = 0;
-	return out;
-}
-
 /* One file's column_statistics: MAP(VARCHAR, MAP(VARCHAR, VARCHAR)). The
  * statistics of partition columns (by name) are also returned, for their
  * values. */
@@ -214,23 +173,6 @@ static int read_column_stats(pond_written_file *f, duckdb_vector stats, idx_t ro
 			else if (strcmp(k, "max") == 0)
 				col.max = v;
 		}
-		/* A partition column's value is its (single) value in the file. */
-		for (size_t p = 0; p < opts->npartitions; p++) {
-			pond_buf quoted = POND_BUF_INIT;
-			pond_sql_quote_ident(&quoted, opts->partition_names[p]);
-			if (strcmp(pond_buf_cstr(&quoted), path) == 0) {
-				f->partition_values[p] = col.null_count == f->record_count ? NULL : col.min;
-				/* Parquet keeps no min for some types (wide decimals, NaN);
-				 * then the value is the one the file's folder is named by. */
-				if (!col.min && col.null_count != f->record_count &&
-				    !(f->partition_values[p] = hive_value(f->path, opts->partition_names[p], arena))) {
-					pond_buf_dispose(&quoted);
-					return pond_error_set(err, POND_ESQL, "could not find the value of partition column %s of %s",
-					                      opts->partition_names[p], f->path);
-				}
-			}
-			pond_buf_dispose(&quoted);
-		}
 		col.field_id = field_id_for_path(schema, path);
 		if (col.field_id > 0)
 			f->columns[f->ncolumns++] = col;
@@ -238,8 +180,42 @@ static int read_column_stats(pond_written_file *f, duckdb_vector stats, idx_t ro
 	return 0;
 }
 
+/* The partition values of one file from partition_keys, MAP(VARCHAR,
+ * VARCHAR) from partition column alias to the value's text (NULL for a
+ * null). aliases[p] is the alias of partition p. */
+static int read_partition_keys(pond_written_file *f, duckdb_vector keys_map, idx_t row, const char *const *aliases,
+                               size_t npartitions, pond_arena *arena, pond_error *err)
+{
+	if (npartitions == 0)
+		return 0;
+	duckdb_list_entry e = ((duckdb_list_entry *)duckdb_vector_get_data(keys_map))[row];
+	duckdb_vector entries = duckdb_list_vector_get_child(keys_map);
+	duckdb_vector keys = duckdb_struct_vector_get_child(entries, 0);
+	duckdb_vector values = duckdb_struct_vector_get_child(entries, 1);
+	size_t found = 0;
+	for (idx_t i = 0; i < e.length; i++) {
+		const char *k = string_at(keys, e.offset + i, arena);
+		if (!k)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		for (size_t p = 0; p < npartitions; p++) {
+			if (strcmp(aliases[p], k) != 0)
+				continue;
+			uint64_t *validity = duckdb_vector_get_validity(values);
+			bool null = validity && !duckdb_validity_row_is_valid(validity, e.offset + i);
+			f->partition_values[p] = null ? NULL : string_at(values, e.offset + i, arena);
+			if (!null && !f->partition_values[p])
+				return pond_error_set(err, POND_ENOMEM, "out of memory");
+			found++;
+		}
+	}
+	if (found != npartitions)
+		return pond_error_set(err, POND_ESQL, "the SQL engine returned no partition values for %s", f->path);
+	return 0;
+}
+
 static int read_stats(pond_result *r, const pond_iceberg_schema *schema, const pond_parquet_write_options *opts,
-                      pond_arena *arena, pond_written_file **files, size_t *nfiles, pond_error *err)
+                      const char *const *aliases, pond_arena *arena, pond_written_file **files, size_t *nfiles,
+                      pond_error *err)
 {
 	size_t cap = 0, n = 0;
 	pond_written_file *out = NULL;
@@ -261,7 +237,9 @@ static int read_stats(pond_result *r, const pond_iceberg_schema *schema, const p
 			f->file_size = int_at(duckdb_data_chunk_get_vector(c, 2), i);
 			if (!f->path)
 				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-			else if (read_column_stats(f, duckdb_data_chunk_get_vector(c, 4), i, schema, opts, arena, err) != 0)
+			else if (read_column_stats(f, duckdb_data_chunk_get_vector(c, 4), i, schema, opts, arena, err) != 0 ||
+			         read_partition_keys(f, duckdb_data_chunk_get_vector(c, 5), i, aliases, opts->npartitions, arena,
+			                             err) != 0)
 				rc = err->code;
 		}
 		duckdb_destroy_data_chunk(&c);
@@ -283,6 +261,27 @@ int pond_engine_write_parquet(pond_engine *e, const char *select_sql, const pond
 	if (rc)
 		return rc;
 	const pond_iceberg_type *root = schema->root;
+	/* Every partition value is a column of its own, named apart from the
+	 * table's columns (its folder name), which DuckDB splits by and does not
+	 * write: a data file holds the table's columns and nothing else
+	 * (Iceberg readers refuse columns without field ids). */
+	const char **aliases = pond_arena_calloc(arena, opts->npartitions + 1, sizeof(char *));
+	if (!aliases)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t p = 0; p < opts->npartitions; p++) {
+		const char *alias = opts->partition_names[p];
+		for (bool clash = true; clash && alias;) {
+			clash = false;
+			for (size_t i = 0; i < root->nfields && !clash; i++)
+				clash = strcasecmp(root->fields[i].name, alias) == 0;
+			for (size_t q = 0; q < p && !clash; q++)
+				clash = strcasecmp(aliases[q], alias) == 0;
+			if (clash)
+				alias = pond_arena_sprintf(arena, "%s_", alias);
+		}
+		if (!(aliases[p] = alias))
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
 	pond_buf sql = POND_BUF_INIT;
 	pond_buf_puts(&sql, "COPY (SELECT ");
 	for (size_t i = 0; i < root->nfields; i++) {
@@ -291,10 +290,13 @@ int pond_engine_write_parquet(pond_engine *e, const char *select_sql, const pond
 		pond_sql_quote_ident(&sql, root->fields[i].name);
 	}
 	for (size_t p = 0; p < opts->npartitions; p++) {
-		if (!opts->partition_exprs[p])
-			continue;  /* an identity partition: the column itself */
-		pond_buf_printf(&sql, ", (%s) AS ", opts->partition_exprs[p]);
-		pond_sql_quote_ident(&sql, opts->partition_names[p]);
+		pond_buf_puts(&sql, ", (");
+		if (opts->partition_exprs[p])
+			pond_buf_puts(&sql, opts->partition_exprs[p]);
+		else  /* an identity partition of the column of that name */
+			pond_sql_quote_ident(&sql, opts->partition_names[p]);
+		pond_buf_puts(&sql, ") AS ");
+		pond_sql_quote_ident(&sql, aliases[p]);
 	}
 	pond_buf_printf(&sql, " FROM (%s) AS pond_source) TO ", select_sql);
 	pond_sql_quote_literal(&sql, opts->dir);
@@ -304,11 +306,11 @@ int pond_engine_write_parquet(pond_engine *e, const char *select_sql, const pond
 	if (opts->npartitions > 0) {
 		/* DuckDB cannot split partitioned output by size; each partition
 		 * gets its own file. */
-		pond_buf_puts(&sql, ", WRITE_PARTITION_COLUMNS true, APPEND true, PARTITION_BY (");
+		pond_buf_puts(&sql, ", WRITE_PARTITION_COLUMNS false, APPEND true, PARTITION_BY (");
 		for (size_t p = 0; p < opts->npartitions; p++) {
 			if (p)
 				pond_buf_puts(&sql, ", ");
-			pond_sql_quote_ident(&sql, opts->partition_names[p]);
+			pond_sql_quote_ident(&sql, aliases[p]);
 		}
 		pond_buf_putc(&sql, ')');
 	} else {
@@ -326,7 +328,7 @@ int pond_engine_write_parquet(pond_engine *e, const char *select_sql, const pond
 	pond_buf_dispose(&sql);
 	if (rc)
 		return rc;
-	rc = read_stats(r, schema, opts, arena, files, nfiles, err);
+	rc = read_stats(r, schema, opts, aliases, arena, files, nfiles, err);
 	pond_result_free(&r);
 	return rc;
 }

@@ -71,11 +71,43 @@ static int oom(apply_state *st)
 	return pond_error_set(st->err, POND_ENOMEM, "out of memory applying metadata updates");
 }
 
+/* The first field (at any depth) with a default, or NULL. */
+static const pond_iceberg_field *field_with_default(const pond_iceberg_type *t)
+{
+	if (!t)
+		return NULL;
+	switch (t->id) {
+	case POND_ICEBERG_STRUCT:
+		for (size_t i = 0; i < t->nfields; i++) {
+			const pond_iceberg_field *f = &t->fields[i];
+			if (f->initial_default || f->write_default)
+				return f;
+			const pond_iceberg_field *inner = field_with_default(f->type);
+			if (inner)
+				return inner;
+		}
+		return NULL;
+	case POND_ICEBERG_LIST: return field_with_default(t->element);
+	case POND_ICEBERG_MAP: {
+		const pond_iceberg_field *k = field_with_default(t->key);
+		return k ? k : field_with_default(t->value);
+	}
+	default: return NULL;
+	}
+}
+
 static int add_schema(apply_state *st, const pond_iceberg_update *u)
 {
 	pond_iceberg_metadata *md = st->md;
 	if (!u->schema)
 		return pond_error_set(st->err, POND_EINVAL, "add-schema: missing schema");
+	/* spec: initial-default and write-default are v3 fields; a v2 reader
+	 * would ignore them and read NULL. */
+	const pond_iceberg_field *with_default = md->format_version < 3 ? field_with_default(u->schema->root) : NULL;
+	if (with_default)
+		return pond_error_set(st->err, POND_EUNSUPPORTED,
+		                      "add-schema: field \"%s\" has a default, which needs format v3 (the table is v%d)",
+		                      with_default->name, md->format_version);
 	int32_t highest = pond_iceberg_schema_highest_field_id(u->schema);
 	if (u->last_column_id && u->last_column_id < highest)
 		return pond_error_set(st->err, POND_EINVAL, "add-schema: last-column-id %d is below field id %d",

@@ -101,13 +101,30 @@ int pond_table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_co
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	const char *name = pond_table_ident_format(a, id);
 	int rc = POND_ECONFLICT;
-	for (int attempt = 0; attempt < opts->max_attempts; attempt++) {
+	/* Retries are bounded by progress, not by a count: a lost swap means
+	 * another writer landed a commit, and as long as the table keeps moving
+	 * between our attempts someone is getting work done, so we keep going
+	 * (a slow machine only makes each round longer). Only attempts that
+	 * lose to a table that did not move count against max_attempts. */
+	char *last_base = NULL;
+	int stalled = 0;
+	for (int attempt = 0; stalled < opts->max_attempts; attempt++) {
 		pond_table *base = NULL;
 		pond_iceberg_metadata *next = NULL;
 		pond_arena_reset(a);
 		name = pond_table_ident_format(a, id);
 		if ((rc = pond_table_load(&base, lake, id, err)) != 0)
 			break;
+		if (last_base && strcmp(last_base, base->metadata_location) == 0)
+			stalled++;
+		else
+			stalled = 0;
+		pond_free(last_base);
+		if (!(last_base = pond_strdup(base->metadata_location))) {
+			pond_table_free(&base);
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+			break;
+		}
 		pond_iceberg_requirement *reqs = NULL;
 		pond_iceberg_update *ups = NULL;
 		size_t nreqs = 0, nups = 0;
@@ -137,12 +154,15 @@ int pond_table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_co
 		pond_table_free(&base);
 		if (rc == 0 && out)
 			rc = pond_table_load(out, lake, id, err);
+		pond_free(last_base);
 		pond_arena_free(&a);
 		return rc;
 	}
 	if (rc == POND_ECONFLICT)
-		pond_error_set(err, POND_ECONFLICT, "commit conflict on %s: still losing to other writers after %d attempts",
+		pond_error_set(err, POND_ECONFLICT,
+		               "commit conflict on %s: the swap failed %d times while the table did not change",
 		               name ? name : "table", opts->max_attempts);
+	pond_free(last_base);
 	pond_arena_free(&a);
 	return rc;
 }

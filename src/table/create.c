@@ -3,7 +3,6 @@
  */
 #include "table_internal.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,18 +24,6 @@ static int ensure_namespace(pond_lake *lake, const pond_table_ident *id, pond_er
 	return rc;
 }
 
-static const char *table_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a)
-{
-	pond_buf loc = POND_BUF_INIT;
-	pond_buf_printf(&loc, "%s", lake->project->warehouse);
-	for (size_t i = 0; i < id->ns.nlevels; i++)
-		pond_buf_printf(&loc, "/%s", id->ns.levels[i]);
-	pond_buf_printf(&loc, "/%s", id->name);
-	const char *location = pond_buf_ok(&loc) ? pond_arena_strdup(a, pond_buf_cstr(&loc)) : NULL;
-	pond_buf_dispose(&loc);
-	return location;
-}
-
 int pond__table_stage(pond_table **out, pond_lake *lake, const pond_table_ident *id,
                       const pond_iceberg_schema *schema, pond_error *err)
 {
@@ -46,8 +33,10 @@ int pond__table_stage(pond_table **out, pond_lake *lake, const pond_table_ident 
 		pond_arena_free(&a);
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	}
-	const char *location = table_location(lake, id, a);
-	int rc = location ? ensure_namespace(lake, id, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
+	const char *location = NULL;
+	int rc = pond__table_location(lake, id, a, &location, err);
+	if (rc == 0)
+		rc = ensure_namespace(lake, id, err);
 	if (rc == 0)
 		rc = pond_iceberg_metadata_create(&t->metadata, schema, NULL, NULL, location, NULL, 0, err);
 	/* The write puts its files under these before the table exists. */
@@ -117,8 +106,8 @@ int pond_table_create(pond_lake *lake, const pond_table_ident *id, const pond_ic
 		rc = ensure_namespace(lake, id, err);
 	pond_iceberg_metadata *md = NULL;
 	const char *location = NULL, *path = NULL;
-	if (rc == 0 && !(location = table_location(lake, id, a)))
-		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = pond__table_location(lake, id, a, &location, err);
 	if (rc == 0)
 		rc = pond_iceberg_metadata_create(&md, schema, spec, NULL, location, properties, nproperties, err);
 	if (rc == 0)
@@ -132,27 +121,6 @@ int pond_table_create(pond_lake *lake, const pond_table_ident *id, const pond_ic
 	if (rc == 0 && out)
 		rc = pond_table_load(out, lake, id, err);
 	pond_arena_free(&a);
-	return rc;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-int pond_table_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pond_error *err)
-{
-	pond_table *t = NULL;
-	int rc = purge ? pond_table_load(&t, lake, id, err) : 0;
-	if (rc == 0)
-		rc = pond_catalog_drop_table(lake->catalog, &id->ns, id->name, err);
-	/* Files go only after the catalog no longer points at them. */
-	if (rc == 0 && t && t->metadata->location && pond_file_exists(t->metadata->location) &&
-	    nftw(t->metadata->location, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		rc = pond_error_set(err, POND_EIO, "dropped the table but could not remove all of %s",
-		                    t->metadata->location);
-	pond_table_free(&t);
 	return rc;
 }
 

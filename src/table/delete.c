@@ -29,17 +29,7 @@ void pond__write_error(pond__write *w, pond_error *err, const char *verb)
 int pond_table_delete_where(pond_lake *lake, const pond_table_ident *id, const char *filter_sql,
                             const pond_write_options *opts, pond_write_result *out, pond_error *err)
 {
-	memset(out, 0, sizeof(*out));
-	pond__write w;
-	int rc = pond__write_begin(&w, lake, id, opts, err);
-	if (rc)
-		return rc;
 	pond__change change = {0};
 	change.remove_where = filter_sql;
-	change.prune = pond__write_prune(&w, filter_sql);
-	rc = pond__write_commit_change(&w, &change, out, err);
-	if (rc)
-		pond__write_error(&w, err, "delete from");
-	pond__write_end(&w);
-	return rc;
+	return pond__write_retrying(lake, id, &change, opts, "delete from", out, err);
 }

@@ -403,7 +403,14 @@ static int op_add(evolve_state *st, const schema_op *op)
 	if (op->required && st->md->format_version < 3)
 		return pond_error_set(st->err, POND_EUNSUPPORTED,
 		                      "cannot add required column \"%s\" to %s: format v%d tables take only optional new "
-		                      "columns (add it as optional with a default)",
+		                      "columns",
+		                      full, st->table, st->md->format_version);
+	/* initial-default and write-default are v3 fields: a v2 reader ignores
+	 * them and reads NULL where pond would read the default. */
+	if (def && st->md->format_version < 3)
+		return pond_error_set(st->err, POND_EUNSUPPORTED,
+		                      "cannot add column \"%s\" to %s with a default: column defaults need Iceberg format "
+		                      "v3 and the table is format v%d (add it without a default, then UPDATE the old rows)",
 		                      full, st->table, st->md->format_version);
 	pond_iceberg_field *fields = pond_arena_calloc(st->arena, parent->nfields + 1, sizeof(*fields));
 	pond_iceberg_type *type = pond_iceberg_type_copy(op->type, st->arena);

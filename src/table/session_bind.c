@@ -42,7 +42,7 @@ static session_view *find_view(pond_session *s, const char *key)
 }
 
 static int remember_view(pond_session *s, const char *key, const char *location, bool pruned, size_t files,
-                         pond_error *err)
+                         int64_t snapshot_id, pond_error *err)
 {
 	session_view *v = find_view(s, key);
 	if (!v) {
@@ -57,6 +57,8 @@ static int remember_view(pond_session *s, const char *key, const char *location,
 	v->metadata_location = pond_strdup(location);
 	v->pruned = pruned;
 	v->files = files;
+	v->snapshot_id = snapshot_id;
+	v->generation = s->generation;
 	return v->metadata_location ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
 }
 
@@ -93,6 +95,7 @@ static int bind_ref(pond_session *s, const char *statement, const session_ref *r
 	if (cached && !cached->pruned && !so.filter && strcmp(cached->metadata_location, t->metadata_location) == 0) {
 		if (files_kept)
 			*files_kept += cached->files;
+		cached->generation = s->generation;
 		pond_table_free(&t);
 		return 0;
 	}
@@ -114,7 +117,9 @@ static int bind_ref(pond_session *s, const char *statement, const session_ref *r
 		rc = pond_buf_ok(&sql) ? pond_engine_exec(s->lake->engine, pond_buf_cstr(&sql), err)
 		                       : pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = remember_view(s, key, t->metadata_location, so.filter != NULL, kept, err);
+		rc = remember_view(s, key, t->metadata_location, so.filter != NULL, kept,
+		                   r->at == SESSION_AT_NONE ? t->metadata->current_snapshot_id : POND_ICEBERG_NO_SNAPSHOT,
+		                   err);
 	if (rc && rc != POND_ENOMEM)
 		pond_error_prefix(err, "%s", pond_table_ident_format(a, &r->id));
 	pond_buf_dispose(&sql);
@@ -135,6 +140,8 @@ int pond__session_bind(pond_session *s, const char *statement, pond_arena *a, co
 	size_t n, nrefs;
 	session_ref *refs;
 	int rc = pond__session_tokens(statement, a, &toks, &n, err);
+	if (s->view_depth == 0)
+		s->generation++;
 	if (rc == 0)
 		rc = pond__session_find_refs(s, toks, n, a, &refs, &nrefs, err);
 	if (rc)
@@ -186,6 +193,19 @@ int pond_session_run(pond_session *s, const char *statement, pond_arena *a, pond
 	if ((rc = pond__session_bind(s, statement, a, &text, NULL, err)) != 0)
 		return rc;
 	return pond_engine_query(s->lake->engine, text, result, err);
+}
+
+bool pond__session_read_snapshot(pond_session *s, const pond_table_ident *id, int64_t *snapshot_id)
+{
+	if (id->ns.nlevels != 1)
+		return false;
+	char key[1024];
+	snprintf(key, sizeof key, "%s\x1f%s", id->ns.levels[0], id->name);
+	session_view *v = find_view(s, key);
+	if (!v || v->generation != s->generation)
+		return false;
+	*snapshot_id = v->snapshot_id;
+	return true;
 }
 
 void pond__session_free_views(pond_session *s)

@@ -30,6 +30,8 @@ typedef struct session_view {
 	char *metadata_location;  /* what it was built from */
 	bool pruned;              /* built for one statement's filter */
 	size_t files;             /* data files it reads */
+	int64_t snapshot_id;      /* the snapshot it reads (current-table views) */
+	unsigned generation;      /* the statement that bound it last */
 	struct session_view *next;
 } session_view;
 
@@ -39,6 +41,7 @@ struct pond_session {
 	session_view *views;      /* malloc'd, freed at close */
 	int view_depth;           /* pond views being bound, inside each other */
 	bool has_views_table;     /* pond_views was seen in the catalog database */
+	unsigned generation;      /* counts top-level binds: which views a statement read */
 };
 
 int pond__session_tokens(const char *text, pond_arena *a, pond_sql_token **out, size_t *n, pond_error *err);
@@ -47,6 +50,10 @@ int pond__session_find_refs(pond_session *s, const pond_sql_token *toks, size_t 
 /* Binds the tables a statement names and returns the text to run. */
 int pond__session_bind(pond_session *s, const char *statement, pond_arena *a, const char **rewritten,
                        size_t *files_kept, pond_error *err);
+/* Whether the statement bound last read the current state of table id
+ * (directly or through a pond view), and at which snapshot
+ * (POND_ICEBERG_NO_SNAPSHOT: it was empty). */
+bool pond__session_read_snapshot(pond_session *s, const pond_table_ident *id, int64_t *snapshot_id);
 /* Carries out a write to a catalog table; *handled false when the
  * statement is not one. */
 void pond__session_free_views(pond_session *s);

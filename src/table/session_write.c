@@ -6,7 +6,10 @@
  */
 #include "session_internal.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
 	const pond_sql_token *toks;
@@ -154,10 +157,78 @@ static int do_insert(pond_session *s, cursor *c, pond_arena *a, const pond_table
 	return rc;
 }
 
+/* The constraints of the scratch table: NOT NULL makes a required field,
+ * PRIMARY KEY required identifier fields; what pond cannot enforce on
+ * every write (CHECK, UNIQUE, FOREIGN KEY) or keep in a format v2 table
+ * (DEFAULT) is refused rather than dropped. */
+static int apply_constraints(pond_session *s, const char *name, pond_iceberg_schema *schema, pond_arena *a,
+                             pond_error *err)
+{
+	char *list = NULL;
+	int rc = pond_engine_query_string(s->lake->engine,
+	                                  "SELECT string_agg(column_name, ', ') FROM duckdb_columns() WHERE database_name = "
+	                                  "'temp' AND table_name = 'pond_new_table' AND column_default IS NOT NULL",
+	                                  &list, err);
+	if (rc == 0 && list)
+		rc = pond_error_set(err, POND_EUNSUPPORTED,
+		                    "cannot create %s: column defaults (on %s) need Iceberg format v3 and pond writes format "
+		                    "v2 tables",
+		                    name, list);
+	pond_free(list);
+	list = NULL;
+	if (rc == 0)
+		rc = pond_engine_query_string(s->lake->engine,
+		                              "SELECT string_agg(constraint_type || chr(2) || array_to_string("
+		                              "constraint_column_names, chr(3)), chr(1)) FROM duckdb_constraints() WHERE "
+		                              "database_name = 'temp' AND table_name = 'pond_new_table'",
+		                              &list, err);
+	const pond_iceberg_type *root = schema->root;
+	int32_t *ids = rc == 0 ? pond_arena_calloc(a, root->nfields + 1, sizeof(int32_t)) : NULL;
+	if (rc == 0 && !ids)
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	size_t nids = 0;
+	for (char *p = list, *next; rc == 0 && p && *p; p = next) {
+		next = strchr(p, '\1');
+		if (next)
+			*next++ = '\0';
+		char *cols = strchr(p, '\2');
+		if (cols)
+			*cols++ = '\0';
+		bool not_null = strcmp(p, "NOT NULL") == 0, primary = strcmp(p, "PRIMARY KEY") == 0;
+		if (!not_null && !primary) {
+			rc = pond_error_set(err, POND_EUNSUPPORTED,
+			                    "cannot create %s: pond cannot enforce %s constraints; only NOT NULL and PRIMARY "
+			                    "KEY (as Iceberg identifier fields) are kept",
+			                    name, p);
+			break;
+		}
+		for (char *c = cols, *cnext; c && *c && rc == 0; c = cnext) {
+			cnext = strchr(c, '\3');
+			if (cnext)
+				*cnext++ = '\0';
+			size_t f = 0;
+			while (f < root->nfields && strcmp(root->fields[f].name, c) != 0)
+				f++;
+			if (f == root->nfields)
+				continue;
+			root->fields[f].required = true;
+			if (primary && nids < root->nfields)
+				ids[nids++] = root->fields[f].id;
+		}
+	}
+	pond_free(list);
+	if (rc == 0 && nids) {
+		schema->identifier_field_ids = ids;
+		schema->nidentifier_field_ids = nids;
+	}
+	return rc;
+}
+
 /* CREATE TABLE name (column definitions): DuckDB parses the definitions
- * into a scratch table whose schema becomes the Iceberg schema. */
-static int schema_from_definitions(pond_session *s, const char *defs, pond_arena *a, pond_iceberg_schema **out,
-                                   pond_error *err)
+ * into a scratch table whose schema, with its constraints, becomes the
+ * Iceberg schema. */
+static int schema_from_definitions(pond_session *s, const char *name, const char *defs, pond_arena *a,
+                                   pond_iceberg_schema **out, pond_error *err)
 {
 	pond_buf q = POND_BUF_INIT;
 	pond_buf_printf(&q, "CREATE OR REPLACE TEMP TABLE pond_new_table %s", defs);
@@ -165,8 +236,75 @@ static int schema_from_definitions(pond_session *s, const char *defs, pond_arena
 	pond_buf_dispose(&q);
 	if (rc == 0)
 		rc = pond_engine_query_schema(s->lake->engine, "SELECT * FROM temp.pond_new_table", a, out, err);
+	if (rc == 0)
+		rc = apply_constraints(s, name, *out, a, err);
 	pond_error ignored = POND_ERROR_INIT;
 	pond_engine_exec(s->lake->engine, "DROP TABLE IF EXISTS temp.pond_new_table", &ignored);
+	return rc;
+}
+
+/* Whether rows of schema `from` can be written to a table of schema `to`
+ * as they are: the same column names and types, in order. */
+static bool same_columns(const pond_iceberg_schema *from, const pond_iceberg_schema *to)
+{
+	if (from->root->nfields != to->root->nfields)
+		return false;
+	bool same = true;
+	for (size_t i = 0; i < from->root->nfields && same; i++) {
+		pond_buf ta = POND_BUF_INIT, tb = POND_BUF_INIT;
+		pond_engine_iceberg_type_sql(&ta, from->root->fields[i].type);
+		pond_engine_iceberg_type_sql(&tb, to->root->fields[i].type);
+		same = strcasecmp(from->root->fields[i].name, to->root->fields[i].name) == 0 && pond_buf_ok(&ta) &&
+		       pond_buf_ok(&tb) && strcmp(pond_buf_cstr(&ta), pond_buf_cstr(&tb)) == 0;
+		pond_buf_dispose(&ta);
+		pond_buf_dispose(&tb);
+	}
+	return same;
+}
+
+/* CREATE OR REPLACE TABLE id AS query over an existing table, which the
+ * query may read. With the same columns it is one "overwrite" commit that
+ * keeps the table's history (and, when the query read the table, fails
+ * with a conflict if another writer committed since). Otherwise the rows
+ * are first materialised in DuckDB, so nothing the query reads is gone
+ * before it has been read, then the table is made anew. */
+static int replace_from_query(pond_session *s, const pond_table_ident *id, const pond_iceberg_schema *schema,
+                              const char *query, pond_arena *a, const char **message, pond_error *err)
+{
+	const char *name = pond_table_ident_format(a, id);
+	pond_table *t;
+	int rc = pond_table_load(&t, s->lake, id, err);
+	if (rc)
+		return rc;
+	bool same = same_columns(schema, pond_iceberg_metadata_current_schema(t->metadata));
+	pond_table_free(&t);
+	pond_write_result r = {0};
+	if (same) {
+		pond_write_options o = POND_WRITE_OPTIONS_INIT;
+		o.has_read_snapshot = pond__session_read_snapshot(s, id, &o.read_snapshot_id);
+		rc = pond_table_overwrite_query(s->lake, id, query, NULL, &o, &r, err);
+		if (rc == 0)
+			*message = pond_arena_sprintf(a, "replaced %s with %s", name, count_text(a, r.added_records, "row"));
+		return rc;
+	}
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, "__pond_replace_%016" PRIx64, (uint64_t)pond_random_i63());
+	const char *create = pond_arena_sprintf(a, "CREATE TEMP TABLE \"%s\" AS %s", tmp, query);
+	const char *rows = pond_arena_sprintf(a, "SELECT * FROM temp.\"%s\"", tmp);
+	if (!create || !rows)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	if ((rc = pond_engine_exec(s->lake->engine, create, err)) != 0)
+		return rc;
+	if ((rc = pond_table_drop(s->lake, id, true, err)) == 0 &&
+	    (rc = pond_table_create(s->lake, id, schema, NULL, NULL, 0, NULL, err)) == 0 &&
+	    (rc = pond_table_append_query(s->lake, id, rows, NULL, &r, err)) != 0) {
+		pond_error ignored = POND_ERROR_INIT;
+		pond_table_drop(s->lake, id, true, &ignored);
+	}
+	pond_error ignored = POND_ERROR_INIT;
+	pond_engine_exec(s->lake->engine, pond_arena_sprintf(a, "DROP TABLE IF EXISTS temp.\"%s\"", tmp), &ignored);
+	if (rc == 0)
+		*message = pond_arena_sprintf(a, "created %s with %s", name, count_text(a, r.added_records, "row"));
 	return rc;
 }
 
@@ -200,7 +338,7 @@ static int do_create(pond_session *s, cursor *c, pond_arena *a, bool or_replace,
 		    (rc = pond_engine_query_schema(s->lake->engine, query, a, &schema, err)) != 0)
 			return rc;
 	} else if (peek(c)->kind == POND_TOK_SYMBOL && peek(c)->start[0] == '(') {
-		if ((rc = schema_from_definitions(s, rest(c), a, &schema, err)) != 0)
+		if ((rc = schema_from_definitions(s, name, rest(c), a, &schema, err)) != 0)
 			return rc;
 	} else {
 		return pond_error_set(err, POND_EINVAL, "expected AS query or (columns) after CREATE TABLE %s", name);
@@ -216,18 +354,14 @@ static int do_create(pond_session *s, cursor *c, pond_arena *a, bool or_replace,
 		*message = pond_arena_sprintf(a, "created %s with %s", name, count_text(a, r.added_records, "row"));
 		return 0;
 	}
+	if (exists && query)
+		return replace_from_query(s, &id, schema, query, a, message, err);
+	/* CREATE [OR REPLACE] TABLE t (columns): an empty table. */
 	if (exists && (rc = pond_table_drop(s->lake, &id, true, err)) != 0)
 		return rc;
 	if ((rc = pond_table_create(s->lake, &id, schema, NULL, NULL, 0, NULL, err)) != 0)
 		return rc;
-	if (query && (rc = pond_table_append_query(s->lake, &id, query, NULL, &r, err)) != 0) {
-		/* No half-made table: without its rows, the new table goes too. */
-		pond_error ignored = POND_ERROR_INIT;
-		pond_table_drop(s->lake, &id, true, &ignored);
-		return rc;
-	}
-	*message = query ? pond_arena_sprintf(a, "created %s with %s", name, count_text(a, r.added_records, "row"))
-	                 : pond_arena_sprintf(a, "created %s", name);
+	*message = pond_arena_sprintf(a, "created %s", name);
 	return 0;
 }
 
@@ -241,6 +375,21 @@ static const char *condition(cursor *c, pond_arena *a)
 	return NULL;
 }
 
+/* Binds the catalog tables a WHERE condition names (its subqueries) and
+ * returns its text to run. */
+static int bind_condition(pond_session *s, const char *cond, pond_arena *a, const char **out, pond_error *err)
+{
+	static const char prefix[] = "SELECT 1 FROM __pond_d WHERE ";
+	const char *q = pond_arena_sprintf(a, "%s%s", prefix, cond);
+	const char *bound;
+	if (!q)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	int rc = bind_query(s, q, a, &bound, err);
+	if (rc == 0)
+		*out = bound + sizeof prefix - 1;
+	return rc;
+}
+
 static int do_delete(pond_session *s, cursor *c, pond_arena *a, const pond_table_ident *id, const char **message,
                      pond_error *err)
 {
@@ -249,12 +398,12 @@ static int do_delete(pond_session *s, cursor *c, pond_arena *a, const pond_table
 		return pond_error_set(err, POND_EINVAL, "expected WHERE or the end of the statement after DELETE FROM %s",
 		                      pond_table_ident_format(a, id));
 	pond_write_result r;
-	int rc = pond_table_delete_where(s->lake, id, cond, NULL, &r, err);
-	/* Copy-on-write: rows of the rewritten files that stay are counted in
-	 * both totals; the difference is what the statement deleted. */
+	const char *bound = NULL;
+	int rc = bind_condition(s, cond, a, &bound, err);
 	if (rc == 0)
-		*message = pond_arena_sprintf(a, "deleted %s from %s",
-		                              count_text(a, r.deleted_records - r.added_records, "row"),
+		rc = pond_table_delete_where(s->lake, id, bound, NULL, &r, err);
+	if (rc == 0)
+		*message = pond_arena_sprintf(a, "deleted %s from %s", count_text(a, r.matched_records, "row"),
 		                              pond_table_ident_format(a, id));
 	return rc;
 }
@@ -306,6 +455,8 @@ static int do_update(pond_session *s, cursor *c, pond_arena *a, const pond_table
 	const char *cond = rc == 0 ? condition(c, a) : NULL;
 	if (rc == 0 && !cond)
 		rc = pond_error_set(err, POND_EINVAL, "expected WHERE after the assignments of UPDATE %s", name);
+	/* The updated rows: a SELECT over exactly the rows that match, which
+	 * the write reads from the files it rewrites (pond_table_update_where). */
 	pond_buf q = POND_BUF_INIT;
 	if (rc == 0) {
 		pond_buf_puts(&q, "SELECT ");
@@ -316,24 +467,18 @@ static int do_update(pond_session *s, cursor *c, pond_arena *a, const pond_table
 				pond_buf_printf(&q, "(%s) AS ", assigned[f]);
 			pond_sql_quote_ident(&q, root->fields[f].name);
 		}
-		pond_buf_puts(&q, " FROM ");
-		pond_sql_quote_ident(&q, id->ns.levels[0]);
-		pond_buf_putc(&q, '.');
-		pond_sql_quote_ident(&q, id->name);
-		pond_buf_printf(&q, " WHERE %s", cond);
+		pond_buf_puts(&q, " FROM __pond_d");
 	}
-	const char *bound = NULL;
+	const char *updated = NULL, *bound_cond = NULL;
 	pond_write_result r;
-	int64_t matched = 0;
 	if (rc == 0)
-		rc = bind_query(s, pond_buf_cstr(&q), a, &bound, err);
+		rc = bind_query(s, pond_buf_cstr(&q), a, &updated, err);
 	if (rc == 0)
-		rc = pond_engine_query_int(s->lake->engine, pond_arena_sprintf(a, "SELECT count(*) FROM (%s)", bound),
-		                           &matched, err);
-	if (rc == 0 && matched > 0)
-		rc = pond_table_overwrite_query(s->lake, id, bound, cond, NULL, &r, err);
+		rc = bind_condition(s, cond, a, &bound_cond, err);
 	if (rc == 0)
-		*message = pond_arena_sprintf(a, "updated %s in %s", count_text(a, matched, "row"), name);
+		rc = pond_table_update_where(s->lake, id, updated, bound_cond, NULL, &r, err);
+	if (rc == 0)
+		*message = pond_arena_sprintf(a, "updated %s in %s", count_text(a, r.matched_records, "row"), name);
 	pond_buf_dispose(&q);
 	pond_table_free(&t);
 	return rc;

@@ -29,6 +29,11 @@ int pond__table_stage(pond_table **out, pond_lake *lake, const pond_table_ident 
  * registered. Another writer creating it first is POND_ECONFLICT. */
 int pond__table_commit_create(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *md,
                               pond_table_commit_fn build, void *payload, pond_error *err);
+/* Where a new table id lives (drop.c): WAREHOUSE/ns/.../name with each
+ * part escaped, or a fresh folder of its own in the warehouse when that
+ * one lies inside another table's folder or is already in use. */
+int pond__table_location(const pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
+                         pond_error *err);
 
 /* ---- the read SQL (scan_sql.c) ---- */
 
@@ -94,8 +99,17 @@ typedef struct pond__change {
 	/* Optional unbound filter implied by remove_where, to prune the files
 	 * looked at. */
 	const pond_expr *prune;
+	/* Rows that replace the removed ones: a SELECT of the table's columns
+	 * (by position) over the relation __pond_d, which holds exactly the
+	 * rows remove_where removes, read from the same files (an UPDATE).
+	 * NULL: none. */
+	const char *matched_rows_sql;
 	/* Remove every live file of the branch (a whole overwrite). */
 	bool remove_all;
+	/* The rows to add were computed from the table as it was read: any
+	 * commit since then is a conflict (not only those touching what the
+	 * change removes). */
+	bool validate_all;
 	/* The snapshot operation; NULL: append, delete or overwrite by what
 	 * was added and removed. */
 	const char *operation;
@@ -112,6 +126,12 @@ int pond__write_cast_select(pond__write *w, pond_buf *sql, const char *select_sq
  * removed first is POND_ECONFLICT). Changing nothing commits nothing.
  * On failure everything written is removed. */
 int pond__write_commit_change(pond__write *w, const pond__change *change, pond_write_result *out, pond_error *err);
+/* Loads the table and commits change (its prune, when NULL, from
+ * remove_where), reading the table again and retrying when a concurrent
+ * commit conflicts with what it read, a few times (update.c). verb names
+ * the statement in errors ("delete from"). */
+int pond__write_retrying(pond_lake *lake, const pond_table_ident *id, const pond__change *change,
+                         const pond_write_options *opts, const char *verb, pond_write_result *out, pond_error *err);
 /* The filter as a pruning expression when pond's filter parser reads it;
  * NULL otherwise (delete.c). */
 const pond_expr *pond__write_prune(pond__write *w, const char *filter_sql);

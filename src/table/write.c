@@ -224,11 +224,30 @@ static int bound_from_text(pond_column_bound *out, int32_t field_id, const pond_
 	pond_iceberg_literal lit;
 	pond_error ignored = POND_ERROR_INIT;
 	/* Long strings are left without bounds: a bound must be exact. */
-	if (!text || (type->id == POND_ICEBERG_STRING && strlen(text) > 64) || type->id == POND_ICEBERG_BINARY ||
-	    type->id == POND_ICEBERG_FIXED)
+	if (!text || (type->id == POND_ICEBERG_STRING && strlen(text) > 64))
 		return 0;
-	if (pond_iceberg_literal_from_text(&lit, type, text, a, &ignored) != 0)
+	if (type->id == POND_ICEBERG_BINARY || type->id == POND_ICEBERG_FIXED) {
+		/* The engine gives binary statistics in hex. */
+		size_t n = strlen(text);
+		if (n % 2 || n > 128)
+			return 0;
+		unsigned char *bytes = pond_arena_alloc(a, n / 2 + 1);
+		if (!bytes)
+			return -1;
+		for (size_t i = 0; i < n / 2; i++) {
+			unsigned int v;
+			if (sscanf(text + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdefABCDEF", text[2 * i]) ||
+			    !strchr("0123456789abcdefABCDEF", text[2 * i + 1]))
+				return 0;
+			bytes[i] = (unsigned char)v;
+		}
+		if (type->id == POND_ICEBERG_FIXED && (int64_t)(n / 2) != (int64_t)type->length)
+			return 0;
+		lit = type->id == POND_ICEBERG_FIXED ? pond_iceberg_literal_fixed(bytes, n / 2)
+		                                      : pond_iceberg_literal_binary(bytes, n / 2);
+	} else if (pond_iceberg_literal_from_text(&lit, type, text, a, &ignored) != 0) {
 		return ignored.code == POND_ENOMEM ? -1 : 0;
+	}
 	if ((lit.type == POND_ICEBERG_DOUBLE && lit.v.f64 != lit.v.f64) ||
 	    (lit.type == POND_ICEBERG_FLOAT && lit.v.f32 != lit.v.f32))
 		return 0;
@@ -329,6 +348,10 @@ typedef struct change_commit {
 	int64_t added_records, added_bytes, added_files;
 	pond__path_map added_partitions;
 	pond__path_map removed;           /* resolved paths of data files to remove */
+	/* the snapshot the change read (planned its files at) */
+	bool has_read;
+	int64_t read_snapshot_id;
+	int64_t read_sequence;            /* its sequence number: later files are newer */
 	/* this attempt */
 	int attempt;
 	const char *list_path;
@@ -507,6 +530,66 @@ static int32_t added_schema_id(const pond_iceberg_metadata *base, const pond_ice
 	return next;
 }
 
+static int match_tasks(pond__write *w, const pond_iceberg_metadata *md, const char *remove_where,
+                       const pond_scan_task **tasks, size_t *ntasks, int64_t *nrows, pond_error *err);
+
+/* Iceberg's validation for copy-on-write (serializable isolation): when
+ * other commits landed since the snapshot the change read, no data file
+ * they added may hold a row the change's condition matches (the change
+ * would have removed or rewritten it), and no delete file they added may
+ * apply to a file the change rewrites (its rows would come back). The
+ * files it removes being still live is checked by the caller. Costs
+ * nothing when the head is still the snapshot that was read. */
+static int validate_since_read(change_commit *c, const pond_iceberg_metadata *base, const char *branch,
+                               const pond_iceberg_snapshot *parent, pond_error *err)
+{
+	const pond__change *change = c->change;
+	bool all = change->validate_all || c->w->opts->has_read_snapshot;
+	if (!c->has_read || !(change->remove_where || all))
+		return 0;
+	if (parent ? parent->snapshot_id == c->read_snapshot_id : c->read_snapshot_id == POND_ICEBERG_NO_SNAPSHOT)
+		return 0;
+	if (all || !parent)
+		return pond_error_set(err, POND_ECONFLICT, "the rows it writes were read from snapshot %" PRId64
+		                      ", and another writer has committed since", c->read_snapshot_id);
+	pond__write *w = c->w;
+	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
+	if (pond_iceberg_metadata_ref(base, branch))
+		so.ref = branch;
+	so.filter = change->prune;
+	pond_scan_plan *plan = NULL;
+	int rc = pond_scan_plan_files(&plan, base, w->io, &so, err);
+	if (rc == POND_EINVAL && so.filter) {
+		so.filter = NULL;
+		rc = pond_scan_plan_files(&plan, base, w->io, &so, err);
+	}
+	const pond_scan_task **fresh = rc == 0 && plan->ntasks ? pond_arena_calloc(plan->arena, plan->ntasks, sizeof(*fresh))
+	                                                        : NULL;
+	if (rc == 0 && plan->ntasks && !fresh)
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	size_t nfresh = 0;
+	for (size_t i = 0; rc == 0 && i < plan->ntasks; i++) {
+		const pond_scan_task *t = &plan->tasks[i];
+		if (t->sequence_number > c->read_sequence) {
+			fresh[nfresh++] = t;
+			continue;
+		}
+		if (!pond__path_map_get(&c->removed, t->path, NULL))
+			continue;
+		for (size_t d = 0; d < t->ndeletes; d++)
+			if (t->deletes[d]->sequence_number > c->read_sequence)
+				rc = pond_error_set(err, POND_ECONFLICT, "rows of data file %s were deleted by another writer",
+				                    t->path);
+	}
+	int64_t nrows = 0;
+	if (rc == 0 && nfresh && (rc = match_tasks(w, base, change->remove_where, fresh, &nfresh, &nrows, err)) == 0 &&
+	    nfresh)
+		rc = pond_error_set(err, POND_ECONFLICT, "data file %s, added by another writer, holds rows this change matches",
+		                    fresh[0]->path);
+	pond_scan_plan_free(&plan);
+	return rc;
+}
+
 static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_iceberg_requirement **reqs,
                         size_t *nreqs, pond_iceberg_update **ups, size_t *nups, void *payload, pond_error *err)
 {
@@ -558,6 +641,8 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 		rc = pond_error_set(err, POND_ECONFLICT, "data file %s was changed by another writer", gone ? gone : "?");
 	}
 	pond__path_map_dispose(&found);
+	if (rc == 0)
+		rc = validate_since_read(c, base, branch, parent, err);
 	if (rc)
 		return rc;
 
@@ -785,29 +870,22 @@ static void head_options(pond__write *w, pond_scan_options *so)
 		so->ref = w->opts->branch;
 }
 
-/* The planned files holding rows change->remove_where is true for. */
-static int find_matches(pond__write *w, const pond__change *change, pond_scan_plan *plan,
-                        const pond_scan_task ***out, size_t *nout, pond_error *err)
+/* Keeps, in place, the tasks of md (of which w->io resolves the paths)
+ * holding a row remove_where is true for; *nrows gets how many such rows
+ * they hold. */
+static int match_tasks(pond__write *w, const pond_iceberg_metadata *md, const char *remove_where,
+                       const pond_scan_task **tasks, size_t *ntasks, int64_t *nrows, pond_error *err)
 {
-	*out = NULL;
-	*nout = 0;
-	if (plan->ntasks == 0)
+	*nrows = 0;
+	if (*ntasks == 0)
 		return 0;
-	const pond_scan_task **tasks = pond_arena_calloc(w->arena, plan->ntasks, sizeof(*tasks));
-	if (!tasks)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	for (size_t i = 0; i < plan->ntasks; i++)
-		tasks[i] = &plan->tasks[i];
-	if (change->remove_all) {
-		*out = tasks;
-		*nout = plan->ntasks;
-		return 0;
-	}
 	pond_buf scan = POND_BUF_INIT, sql = POND_BUF_INIT;
-	int rc = pond__scan_sql_tasks(&scan, w->lake->engine, w->md, w->io, w->schema, tasks, plan->ntasks, true, err);
+	int rc = pond__scan_sql_tasks(&scan, w->lake->engine, md, w->io, w->schema, tasks, *ntasks, true, err);
 	if (rc == 0) {
-		pond_buf_printf(&sql, "SELECT string_agg(f, chr(1)) FROM (SELECT DISTINCT __pond_d." POND_SCAN_FILE_COLUMN
-		                      " AS f FROM (%s) __pond_d WHERE (%s))", pond_buf_cstr(&scan), change->remove_where);
+		pond_buf_printf(&sql,
+		                "SELECT string_agg(f || chr(2) || n, chr(1)) FROM (SELECT __pond_d." POND_SCAN_FILE_COLUMN
+		                " AS f, count(*) AS n FROM (%s) __pond_d WHERE (%s) GROUP BY 1)",
+		                pond_buf_cstr(&scan), remove_where);
 		if (!pond_buf_ok(&sql))
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	}
@@ -816,24 +894,119 @@ static int find_matches(pond__write *w, const pond__change *change, pond_scan_pl
 		rc = pond_engine_query_string(w->lake->engine, pond_buf_cstr(&sql), &list, err);
 	pond_buf_dispose(&scan);
 	pond_buf_dispose(&sql);
-	if (rc || !list)
+	if (rc || !list) {
+		if (rc == 0)
+			*ntasks = 0;
 		return rc;
+	}
 	pond__path_map hit = {0};
 	for (char *p = list, *next; p && *p && rc == 0; p = next) {
 		next = strchr(p, '\1');
 		if (next)
 			*next++ = '\0';
+		char *count = strchr(p, '\2');
+		int64_t n = 0;
+		if (count) {
+			*count++ = '\0';
+			pond_str_to_i64(count, &n);
+		}
+		*nrows += n;
 		if (pond__path_map_put(&hit, p, 1) != 0)
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	}
 	pond_free(list);
 	size_t n = 0;
-	for (size_t i = 0; i < plan->ntasks && rc == 0; i++)
+	for (size_t i = 0; i < *ntasks && rc == 0; i++)
 		if (pond__path_map_get(&hit, tasks[i]->path, NULL))
 			tasks[n++] = tasks[i];
 	pond__path_map_dispose(&hit);
+	*ntasks = n;
+	return rc;
+}
+
+/* The planned files holding rows change->remove_where is true for. */
+static int find_matches(pond__write *w, const pond__change *change, pond_scan_plan *plan,
+                        const pond_scan_task ***out, size_t *nout, int64_t *nrows, pond_error *err)
+{
+	*out = NULL;
+	*nout = 0;
+	*nrows = 0;
+	if (plan->ntasks == 0)
+		return 0;
+	const pond_scan_task **tasks = pond_arena_calloc(w->arena, plan->ntasks, sizeof(*tasks));
+	if (!tasks)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < plan->ntasks; i++)
+		tasks[i] = &plan->tasks[i];
 	*out = tasks;
-	*nout = n;
+	*nout = plan->ntasks;
+	if (change->remove_all) {
+		*nrows = plan->data_records;
+		return 0;
+	}
+	return match_tasks(w, w->md, change->remove_where, tasks, nout, nrows, err);
+}
+
+/* Fills the bounds the engine's Parquet statistics leave out (booleans,
+ * decimals wider than 18 digits) by reading the files back: one query per
+ * such column, only for tables that have one. */
+static int fill_missing_bounds(pond__write *w, pond_written_file *files, size_t nfiles, pond_error *err)
+{
+	const pond_iceberg_type *root = w->schema->root;
+	int rc = 0;
+	for (size_t f = 0; f < root->nfields && rc == 0 && nfiles; f++) {
+		const pond_iceberg_field *field = &root->fields[f];
+		if (field->type->id != POND_ICEBERG_BOOLEAN && field->type->id != POND_ICEBERG_DECIMAL)
+			continue;
+		bool missing = false;
+		for (size_t i = 0; i < nfiles && !missing; i++)
+			for (size_t k = 0; k < files[i].ncolumns; k++)
+				if (files[i].columns[k].field_id == field->id && !files[i].columns[k].min &&
+				    files[i].columns[k].null_count != files[i].record_count)
+					missing = true;
+		if (!missing)
+			continue;
+		pond_buf q = POND_BUF_INIT;
+		pond_buf_puts(&q, "SELECT string_agg(filename || chr(2) || lo || chr(2) || hi, chr(1)) FROM (SELECT filename, "
+		                  "min(");
+		pond_sql_quote_ident(&q, field->name);
+		pond_buf_puts(&q, ")::VARCHAR AS lo, max(");
+		pond_sql_quote_ident(&q, field->name);
+		pond_buf_puts(&q, ")::VARCHAR AS hi FROM read_parquet([");
+		for (size_t i = 0; i < nfiles; i++) {
+			pond_buf_puts(&q, i ? ", " : "");
+			pond_sql_quote_literal(&q, files[i].path);
+		}
+		pond_buf_puts(&q, "], filename = true) GROUP BY filename) WHERE lo IS NOT NULL");
+		char *list = NULL;
+		rc = pond_buf_ok(&q) ? pond_engine_query_string(w->lake->engine, pond_buf_cstr(&q), &list, err)
+		                     : pond_error_set(err, POND_ENOMEM, "out of memory");
+		pond_buf_dispose(&q);
+		for (char *p = list, *next; rc == 0 && p && *p; p = next) {
+			next = strchr(p, '\1');
+			if (next)
+				*next++ = '\0';
+			char *lo = strchr(p, '\2'), *hi = lo ? strchr(lo + 1, '\2') : NULL;
+			if (!hi)
+				continue;
+			*lo++ = '\0';
+			*hi++ = '\0';
+			for (size_t i = 0; i < nfiles; i++) {
+				if (strcmp(files[i].path, p) != 0)
+					continue;
+				for (size_t k = 0; k < files[i].ncolumns; k++) {
+					pond_written_column *col = &files[i].columns[k];
+					if (col->field_id != field->id || col->min)
+						continue;
+					col->min = pond_arena_strdup(w->arena, lo);
+					col->max = pond_arena_strdup(w->arena, hi);
+					if (!col->min || !col->max)
+						rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+				}
+			}
+		}
+		pond_free(list);
+	}
 	return rc;
 }
 
@@ -860,6 +1033,37 @@ static int write_rows(pond__write *w, const char *rows_sql, const char **dir, po
 		rc = pond_engine_write_parquet(w->lake->engine, rows_sql, w->schema, &wo, w->arena, files, nfiles, err);
 	if (rc)
 		return rc;
+	/* NOT NULL holds on every write: a required column with a null in
+	 * any written file fails the write (the caller removes the folder). */
+	const pond_iceberg_type *root = w->schema->root;
+	for (size_t i = 0; i < *nfiles; i++) {
+		const pond_written_file *wf = &(*files)[i];
+		for (size_t k = 0; k < wf->ncolumns; k++) {
+			const pond_written_column *col = &wf->columns[k];
+			for (size_t f = 0; f < root->nfields; f++) {
+				if (root->fields[f].id != col->field_id || !root->fields[f].required)
+					continue;
+				int64_t nulls = col->null_count;
+				if (nulls < 0) {
+					/* No statistics for it (a nested column): count. */
+					pond_buf q = POND_BUF_INIT;
+					pond_buf_puts(&q, "SELECT count(*) FROM read_parquet(");
+					pond_sql_quote_literal(&q, wf->path);
+					pond_buf_puts(&q, ") WHERE ");
+					pond_sql_quote_ident(&q, root->fields[f].name);
+					pond_buf_puts(&q, " IS NULL");
+					rc = pond_buf_ok(&q) ? pond_engine_query_int(w->lake->engine, pond_buf_cstr(&q), &nulls, err)
+					                     : pond_error_set(err, POND_ENOMEM, "out of memory");
+					pond_buf_dispose(&q);
+					if (rc)
+						return rc;
+				}
+				if (nulls > 0)
+					return pond_error_set(err, POND_EINVAL, "column \"%s\" of %s is NOT NULL, and a row holds NULL in it",
+					                      root->fields[f].name, w->name);
+			}
+		}
+	}
 	size_t n = 0;
 	for (size_t i = 0; i < *nfiles; i++) {
 		if ((*files)[i].record_count == 0)
@@ -868,7 +1072,7 @@ static int write_rows(pond__write *w, const char *rows_sql, const char **dir, po
 			(*files)[n++] = (*files)[i];
 	}
 	*nfiles = n;
-	return 0;
+	return fill_missing_bounds(w, *files, n, err);
 }
 
 /* The manifest of the new files (ADDED, sequence numbers inherited). */
@@ -960,9 +1164,11 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 			rc = pond_scan_plan_files(&plan, w->md, w->io, &so, err);
 		}
 		if (rc == 0)
-			rc = find_matches(w, change, plan, &matched, &nmatched, err);
+			rc = find_matches(w, change, plan, &matched, &nmatched, &out->matched_records, err);
 		if (rc)
 			goto fail;
+		c.has_read = true;
+		c.read_snapshot_id = plan->snapshot_id;
 		has_live = plan->ntasks > 0 || plan->ndeletes > 0;
 		/* A whole overwrite removes whatever is live at commit time. */
 		for (size_t i = 0; i < nmatched && rc == 0 && !change->remove_all; i++)
@@ -971,7 +1177,20 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		if (rc)
 			goto fail;
 	}
-	/* The rows the rewritten files keep, then the new rows. */
+	if (w->opts->has_read_snapshot) {
+		/* The caller read the table before this write loaded it. */
+		c.has_read = true;
+		c.read_snapshot_id = w->opts->read_snapshot_id;
+	}
+	if (c.has_read) {
+		const pond_iceberg_snapshot *read = c.read_snapshot_id == POND_ICEBERG_NO_SNAPSHOT
+		                                        ? NULL
+		                                        : pond_iceberg_metadata_snapshot(w->md, c.read_snapshot_id);
+		c.read_sequence = read ? read->sequence_number : 0;
+	}
+	/* The rows the rewritten files keep, the rows replacing those removed,
+	 * then the new rows: all read from the same files, so that what is
+	 * removed is exactly what is replaced. */
 	if (nmatched && !change->remove_all) {
 		if ((rc = pond__scan_sql_tasks(&scan, w->lake->engine, w->md, w->io, w->schema, matched, nmatched, false,
 		                               err)) != 0)
@@ -980,6 +1199,17 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		column_list(&rows, w->schema, "__pond_d");
 		pond_buf_printf(&rows, " FROM (%s) __pond_d WHERE (%s) IS NOT TRUE", pond_buf_cstr(&scan),
 		                change->remove_where);
+		if (change->matched_rows_sql) {
+			pond_buf_puts(&rows, " UNION ALL SELECT ");
+			const pond_iceberg_type *root = w->schema->root;
+			for (size_t i = 0; i < root->nfields; i++) {
+				pond_buf_printf(&rows, "%sCAST(#%zu AS ", i ? ", " : "", i + 1);
+				pond_engine_iceberg_type_sql(&rows, root->fields[i].type);
+				pond_buf_puts(&rows, ")");
+			}
+			pond_buf_printf(&rows, " FROM (WITH __pond_d AS (SELECT * FROM (%s) __pond_d WHERE (%s)) %s)",
+			                pond_buf_cstr(&scan), change->remove_where, change->matched_rows_sql);
+		}
 	}
 	if (change->rows_sql) {
 		if (rows.len) {

@@ -69,18 +69,78 @@ expect_eq "old snapshot still has them" "$(value "select count(*) from sales.ord
 expect_exit "update" 0 "$POND" sql "update sales.orders set amount = 0, customer = 'zero' where id < 10"
 expect_eq "count stable after update" "$(value "select count(*) from sales.orders")" "802"
 expect_eq "updated values" "$(value "select count(*) || ':' || sum(amount) from sales.orders where customer = 'zero'")" "8:0.0"
+# An update rewrites exactly the rows it matches, whatever planning pruned:
+# here files of an older partition spec hold rows of both partitions.
+"$POND" sql "create table t.l (k varchar, v int, d double); insert into t.l values ('x',1,2.25),('y',2,225.0); alter table t.l add partition field k; insert into t.l values ('x',3,2.25),('y',4,225.0)" 2>/dev/null
+expect_exit "update across partition specs" 0 "$POND" sql "update t.l set v = v + 100 where d = 2.25"
+expect_contains "update counts the rows it changed" "$ERR" "updated 2 rows in t.l"
+expect_eq "update across specs keeps every row" "$(value "select string_agg(k || v, ' ' order by k, v) from t.l")" "x101 x103 y2 y4"
+expect_exit "update by partition" 0 "$POND" sql "update t.l set v = v + 1 where k = 'x'"
+expect_eq "update by partition keeps every row" "$(value "select string_agg(k || v, ' ' order by k, v) from t.l")" "x102 x104 y2 y4"
+expect_exit "delete across specs" 0 "$POND" sql "delete from t.l where v = 2"
+expect_contains "delete counts the rows it removed" "$ERR" "deleted 1 row from t.l"
+expect_eq "delete across specs" "$(value "select string_agg(k || v, ' ' order by k, v) from t.l")" "x102 x104 y4"
 expect_exit "create table with columns" 0 "$POND" sql "create table sales.notes (id bigint, note varchar); insert into sales.notes values (1, 'a'), (2, 'b')"
 expect_eq "rows in a table made from column definitions" "$(value "select string_agg(note, '' order by id) from sales.notes")" "ab"
 expect_exit "create or replace" 0 "$POND" sql "create or replace table sales.notes as select 7 as n"
 expect_eq "replaced table" "$(value "select n from sales.notes")" "7"
 expect_exit "drop table" 0 "$POND" sql "drop table sales.notes"
+# Replacing a table from itself reads it before anything goes: one
+# overwrite commit when the columns stay, a new table when they change.
+"$POND" sql "create table s.t as select range::int id, 'a' || range v from range(5)" 2>/dev/null
+expect_exit "create or replace from itself" 0 "$POND" sql "create or replace table s.t as select * from s.t where id < 3"
+expect_eq "replaced from itself" "$(value "select string_agg(v, ' ' order by id) from s.t")" "a0 a1 a2"
+expect_eq "replace is one overwrite snapshot" "$("$POND" history s.t --json | python3 -c 'import json,sys; h = json.load(sys.stdin); print(len(h), " ".join(x["operation"] for x in h))')" "2 append overwrite"
+expect_exit "create or replace from itself with new columns" 0 "$POND" sql "create or replace table s.t as select id, v, id * 2 as w from s.t where id > 0"
+expect_eq "replaced with new columns" "$(value "select string_agg(v || w, ' ' order by id) from s.t")" "a12 a24"
 expect_exit "dropped table is gone" 1 "$POND" sql "select * from sales.notes"
+
+# --- a drop removes its own files only; tables never nest ---
+printf 'a,b\n1,2\n' > "$T/f.csv"
+expect_exit "ingest a.b.c" 0 "$POND" ingest "$T/f.csv" --table nest.b.c
+expect_exit "ingest a.b" 0 "$POND" ingest "$T/f.csv" --table nest.b
+c_files=$(find warehouse/nest/b/c -name '*.parquet' | wc -l)
+check "nest.b.c has data files" test "$c_files" -gt 0
+expect_exit "drop the outer table" 0 "$POND" sql "drop table nest.b"
+expect_eq "the inner table's files stay" "$(find warehouse/nest/b/c -name '*.parquet' | wc -l)" "$c_files"
+expect_contains "the inner table is listed" "$("$POND" tables 2>&1)" "nest.b.c"
+expect_exit "a name with a slash" 0 "$POND" sql "create table n.\"a/b\" as select 1 as x"
+expect_exit "a table whose folder would hold it" 0 "$POND" sql "create table n.a as select 2 as x"
+expect_exit "drop it" 0 "$POND" sql "drop table n.a"
+expect_eq "the slashed table keeps its rows" "$(value 'select x from n."a/b"')" "1"
+"$POND" sql "create table n.keep as select 3 as x" 2>/dev/null
+keep_dir=$(find warehouse -type d -name keep | head -n 1)
+echo "not the table's" > "$keep_dir/notes.txt"
+expect_exit "drop a table with a stranger's file in its folder" 0 "$POND" sql "drop table n.keep"
+check "a file the table does not reference stays" test -f "$keep_dir/notes.txt"
+check "the table's metadata is gone" test ! -e "$keep_dir/metadata"
 
 # --- ALTER TABLE as Iceberg commits ---
 "$POND" sql "create table sales.items as select range as id, 'i' || range as label, range::int as qty from range(5)" 2>/dev/null
-expect_exit "alter: add column with a default" 0 "$POND" sql "alter table sales.items add column note varchar default 'none'"
+# Column defaults are format v3 fields: a v2 table refuses them rather than
+# hold metadata other readers ignore.
+expect_exit "alter: a default on a v2 table is refused" 1 "$POND" sql "alter table sales.items add column note varchar default 'none'"
+expect_contains "the refusal names format v3" "$ERR" "column defaults need Iceberg format v3"
+check "the refused alter wrote no v3 field" bash -c '! grep -q "initial-default\|write-default" "$1"/*.metadata.json' _ "$(find warehouse/sales/items -type d -name metadata)"
+expect_exit "alter: add column" 0 "$POND" sql "alter table sales.items add column note varchar"
 expect_contains "alter says what it did" "$ERR" "added column note to sales.items"
-expect_eq "old rows read the default" "$(value "select count(*) from sales.items where note = 'none'")" "5"
+expect_eq "old rows read null" "$(value "select count(*) from sales.items where note is null")" "5"
+# NOT NULL is a required field, enforced on every write; constraints pond
+# cannot enforce are refused.
+expect_exit "create with not null" 0 "$POND" sql "create table q.r (id int not null, v int)"
+check "not null is a required field" grep -q '"required":true' $(ls warehouse/q/r/metadata/*.metadata.json | head -n 1)
+expect_exit "insert null into a not null column" 1 "$POND" sql "insert into q.r values (null, 1)"
+expect_contains "the error names the column" "$ERR" 'column "id" of q.r is NOT NULL'
+expect_exit "insert leaving a not null column out" 1 "$POND" sql "insert into q.r (v) values (1)"
+expect_exit "insert a value" 0 "$POND" sql "insert into q.r values (1, 1)"
+expect_exit "update to null" 1 "$POND" sql "update q.r set id = null"
+expect_eq "refused writes changed nothing" "$(value "select count(*) || ' ' || sum(id) from q.r")" "1 1"
+expect_exit "primary key" 0 "$POND" sql "create table q.p (id int primary key, v int)"
+check "primary key is an identifier field" grep -q '"identifier-field-ids":\[1\]' $(ls warehouse/q/p/metadata/*.metadata.json | head -n 1)
+for c in "check (id > 0)" "unique" "default 4" "references q.p (id)"; do
+  expect_exit "create with $c is refused" 1 "$POND" sql "create table q.c (id int $c)"
+done
+expect_contains "a refused constraint is named" "$("$POND" sql "create table q.c (id int unique)" 2>&1)" "cannot enforce UNIQUE constraints"
 expect_exit "alter: rename column" 0 "$POND" sql "alter table sales.items rename column label to name"
 expect_eq "renamed column reads old data" "$(value "select name from sales.items where id = 3")" "i3"
 expect_exit "alter: widen int to bigint" 0 "$POND" sql "alter table sales.items alter column qty type bigint"

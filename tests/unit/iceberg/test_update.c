@@ -150,7 +150,7 @@ TEST(update_schema_spec_order_location_and_properties)
 		"{\"type\":\"assert-default-sort-order-id\",\"default-sort-order-id\":1}],"
 		"\"updates\":[{\"action\":\"add-schema\",\"last-column-id\":5,\"schema\":{\"type\":\"struct\",\"schema-id\":7,\"fields\":["
 		"{\"id\":1,\"name\":\"id\",\"required\":true,\"type\":\"long\"},{\"id\":2,\"name\":\"ts\",\"required\":false,\"type\":\"timestamptz\"},"
-		"{\"id\":5,\"name\":\"price\",\"required\":false,\"type\":\"decimal(9,2)\",\"write-default\":\"0.00\"}]}},"
+		"{\"id\":5,\"name\":\"price\",\"required\":false,\"type\":\"decimal(9,2)\"}]}},"
 		"{\"action\":\"set-current-schema\",\"schema-id\":-1},"
 		"{\"action\":\"add-spec\",\"spec\":{\"spec-id\":9,\"fields\":[{\"name\":\"p\",\"transform\":\"bucket[8]\",\"source-id\":5,\"field-id\":1001}]}},"
 		"{\"action\":\"set-default-spec\",\"spec-id\":-1},"
@@ -240,4 +240,27 @@ TEST(update_parse_survives_every_allocation_failure)
 			break;
 		CHECK_INT(rc, POND_ENOMEM);
 	}
+}
+
+TEST(update_refuses_defaults_in_a_v2_table)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_iceberg_metadata *md = create_table(&err), *next = NULL;
+	CHECK_MSG(md != NULL, "%s", err.msg);
+	/* initial-default and write-default are format v3 fields: other v2
+	 * readers ignore them, so a v2 table never gets them, nested or not. */
+	const char *top = "{\"updates\":[{\"action\":\"add-schema\",\"schema\":{\"type\":\"struct\",\"schema-id\":1,"
+	                  "\"fields\":[{\"id\":1,\"name\":\"id\",\"required\":true,\"type\":\"long\"},"
+	                  "{\"id\":5,\"name\":\"d\",\"required\":false,\"type\":\"string\",\"initial-default\":\"x\","
+	                  "\"write-default\":\"x\"}]}}]}";
+	CHECK_INT(commit_json(&next, md, top, "/warehouse/t/metadata/00000-a.metadata.json", &err), POND_EUNSUPPORTED);
+	CHECK(strstr(err.msg, "field \"d\" has a default, which needs format v3") != NULL);
+	const char *nested = "{\"updates\":[{\"action\":\"add-schema\",\"schema\":{\"type\":\"struct\",\"schema-id\":1,"
+	                     "\"fields\":[{\"id\":5,\"name\":\"s\",\"required\":false,\"type\":{\"type\":\"struct\","
+	                     "\"fields\":[{\"id\":6,\"name\":\"z\",\"required\":false,\"type\":\"int\","
+	                     "\"initial-default\":3}]}}]}}]}";
+	CHECK_INT(commit_json(&next, md, nested, "/warehouse/t/metadata/00000-a.metadata.json", &err), POND_EUNSUPPORTED);
+	CHECK(strstr(err.msg, "field \"z\"") != NULL);
+	CHECK(next == NULL);
+	pond_iceberg_metadata_free(&md);
 }

@@ -219,3 +219,115 @@ TEST(append_to_bucket_partitions_places_rows_where_planning_looks)
 	pond_table_free(&t);
 	fx_teardown(&f);
 }
+
+/* The current snapshot's data files, through the manifests. */
+static int data_files(table_fixture *f, pond_data_file **out, size_t *n)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_table *t = fx_load(f);
+	pond_fileio *io = NULL;
+	pond_manifest_file *mfs = NULL;
+	size_t nm = 0, cap = 0;
+	*n = 0;
+	*out = NULL;
+	if (!t || pond_fileio_local_new(&io, &err) ||
+	    pond_snapshot_manifests(&mfs, &nm, io, pond_iceberg_metadata_current_snapshot(t->metadata), f->a, &err))
+		return -1;
+	int rc = 0;
+	for (size_t m = 0; m < nm && rc == 0; m++) {
+		pond_manifest_reader *r;
+		const pond_manifest_entry *e;
+		if ((rc = pond_manifest_reader_open(&r, io, mfs[m].manifest_path, &mfs[m], NULL, NULL, &err)) != 0)
+			break;
+		while ((rc = pond_manifest_reader_next(r, f->a, &e, &err)) == 1) {
+			if (!pond_arena_grow(f->a, (void **)out, *n, &cap, sizeof(**out)))
+				break;
+			(*out)[(*n)++] = e->data_file;
+		}
+		pond_manifest_reader_close(&r);
+	}
+	pond_fileio_free(&io);
+	pond_table_free(&t);
+	return rc < 0 ? rc : 0;
+}
+
+static const pond_column_bound *bound_of(const pond_column_bound *b, size_t n, int32_t field_id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i].field_id == field_id)
+			return &b[i];
+	return NULL;
+}
+
+TEST(append_writes_only_the_table_columns_each_with_its_field_id)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "derived") == 0);
+	const char *q = "select range as id, range % 3 as k, timestamp '2024-01-01' + to_hours(range * 7) as ts from range(60)";
+	CHECK(fx_create(&f, q,
+		"{\"spec-id\": 0, \"fields\": [{\"source-id\": 2, \"field-id\": 1000, \"name\": \"k\", \"transform\": \"identity\"},"
+		" {\"source-id\": 3, \"field-id\": 1001, \"name\": \"ts_day\", \"transform\": \"day\"},"
+		" {\"source-id\": 1, \"field-id\": 1002, \"name\": \"id_bucket_4\", \"transform\": \"bucket[4]\"}]}") == 0);
+	pond_error err = POND_ERROR_INIT;
+	pond_write_result r;
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, q, NULL, &r, &err), &err);
+	pond_data_file *files;
+	size_t n;
+	CHECK(data_files(&f, &files, &n) == 0);
+	CHECK(n > 1);
+	pond_buf sql = POND_BUF_INIT;
+	pond_buf_puts(&sql, "select string_agg(c, ' ' order by c) from (select distinct name || ':' || "
+	                    "coalesce(field_id::varchar, 'none') as c from parquet_schema([");
+	for (size_t i = 0; i < n; i++) {
+		pond_buf_puts(&sql, i ? ", " : "");
+		pond_sql_quote_literal(&sql, files[i].file_path);
+	}
+	pond_buf_puts(&sql, "]) where name <> 'duckdb_schema')");
+	char *cols = NULL;
+	CHECK_OK(pond_engine_query_string(pond_lake_engine(f.lake), pond_buf_cstr(&sql), &cols, &err), &err);
+	pond_buf_dispose(&sql);
+	CHECK_STR(cols, "id:1 k:2 ts:3");
+	pond_free(cols);
+	/* The partition tuples still say where each row is. */
+	size_t nfiles;
+	CHECK_INT(count_rows(&f, "k = 1", &nfiles), 20);
+	CHECK_INT(count_rows(&f, NULL, &nfiles), 60);
+	CHECK_STR(fx_query(&f, "count(*) filter (where k = 2 and ts >= '2024-01-10')", 0), "10");
+	fx_teardown(&f);
+}
+
+TEST(append_writes_bounds_for_booleans_wide_decimals_and_binary)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "bounds") == 0);
+	const char *q = "select range % 2 = 0 as b, (range * 1000000000000.25)::decimal(38,2) as d38, "
+	                "(range / 4)::decimal(4,1) as d4, ('\\x00' || range)::blob as bl from range(1, 5)";
+	CHECK(fx_create(&f, q, NULL) == 0);
+	pond_error err = POND_ERROR_INIT;
+	pond_write_result r;
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, q, NULL, &r, &err), &err);
+	pond_data_file *files;
+	size_t n;
+	CHECK(data_files(&f, &files, &n) == 0);
+	CHECK_INT(n, 1);
+	for (int32_t id = 1; id <= 4; id++) {
+		CHECK_MSG(bound_of(files[0].lower_bounds, files[0].nlower_bounds, id) != NULL, "no lower bound for %d", id);
+		CHECK_MSG(bound_of(files[0].upper_bounds, files[0].nupper_bounds, id) != NULL, "no upper bound for %d", id);
+	}
+	const pond_column_bound *lo = bound_of(files[0].lower_bounds, files[0].nlower_bounds, 1);
+	const pond_column_bound *hi = bound_of(files[0].upper_bounds, files[0].nupper_bounds, 1);
+	CHECK(lo->len == 1 && lo->ptr[0] == 0 && hi->len == 1 && hi->ptr[0] == 1);
+	/* decimal(38,2): the unscaled value 100000000000025 big-endian */
+	lo = bound_of(files[0].lower_bounds, files[0].nlower_bounds, 2);
+	pond_iceberg_literal lit;
+	pond_iceberg_type *t38;
+	CHECK_OK(pond_iceberg_type_parse_primitive(&t38, "decimal(38,2)", f.a, &err), &err);
+	CHECK_OK(pond_iceberg_bound_decode(&lit, t38, lo->ptr, lo->len, &err), &err);
+	pond_buf text = POND_BUF_INIT;
+	pond_iceberg_literal_to_text(&text, &lit);
+	CHECK_STR(pond_buf_cstr(&text), "1000000000000.25");
+	pond_buf_dispose(&text);
+	hi = bound_of(files[0].upper_bounds, files[0].nupper_bounds, 4);
+	CHECK(hi->len == 2 && hi->ptr[0] == 0 && hi->ptr[1] == '4');
+	fx_teardown(&f);
+}

@@ -237,6 +237,35 @@ TEST(delete_where_conflicts_when_another_writer_removed_the_file_first)
 	fx_teardown(&f);
 }
 
+TEST(delete_where_conflicts_when_another_writer_added_a_matching_row)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(fx_create_with(&f, "select range as id from range(10)", NULL) == 0);
+	pond_error err = POND_ERROR_INIT;
+	/* Serializable, as Iceberg's copy-on-write: a delete that read the
+	 * table before a row matching its condition was added must not commit
+	 * as if it had seen it. */
+	pond__write stale;
+	CHECK_OK(pond__write_begin(&stale, f.lake, &f.id, NULL, &err), &err);
+	pond_write_result r;
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 3", NULL, &r, &err), &err);
+	int64_t before = fx_snapshot(&f);
+	pond__change del = {0};
+	del.remove_where = "id = 3";
+	CHECK_INT(pond__write_commit_change(&stale, &del, &r, &err), POND_ECONFLICT);
+	CHECK(strstr(err.msg, "added by another writer, holds rows this change matches") != NULL);
+	CHECK(strstr(err.msg, "conflict on main.t") != NULL);
+	pond__write_end(&stale);
+	CHECK_INT(fx_snapshot(&f), before);
+	CHECK_STR(fx_query(&f, "count(*) filter (where id = 3)", 0), "2");
+	/* Through the public call the delete reads the table again and wins. */
+	CHECK_OK(pond_table_delete_where(f.lake, &f.id, "id = 3", NULL, &r, &err), &err);
+	CHECK_INT(r.matched_records, 2);
+	CHECK_STR(fx_query(&f, "count(*) || ' ' || count(*) filter (where id = 3)", 0), "9 0");
+	fx_teardown(&f);
+}
+
 TEST(delete_where_under_allocation_failures_fails_cleanly_or_deletes)
 {
 	table_fixture f;

@@ -1,0 +1,218 @@
+/*
+ * Dropping tables, and where new tables live. A table's folder may hold
+ * other things (another table made by an older pond inside it, a stray
+ * upload), so a drop removes exactly the files the table's own metadata
+ * references (metadata files, manifest lists, manifests, data and delete
+ * files, statistics) that lie inside its location, then the folders left
+ * empty. New tables get a location no other table's folder contains.
+ */
+#include "table_internal.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+	pond_fileio *io;
+	pond__path_map files;  /* resolved paths */
+	pond_buf resolved;
+} drop_files;
+
+static int add_file(drop_files *d, const char *path)
+{
+	if (!path)
+		return 0;
+	pond_buf_clear(&d->resolved);
+	pond_fileio_resolve(d->io, path, &d->resolved);
+	if (!pond_buf_ok(&d->resolved))
+		return POND_ENOMEM;
+	return pond__path_map_put(&d->files, pond_buf_cstr(&d->resolved), 1);
+}
+
+static int add_statistics(drop_files *d, const json_t *list)
+{
+	size_t i;
+	const json_t *s;
+	int rc = 0;
+	json_array_foreach(list, i, s) {
+		if (rc == 0)
+			rc = add_file(d, json_string_value(json_object_get(s, "statistics-path")));
+	}
+	return rc;
+}
+
+/* Every file the table's metadata references, current or in history. */
+static int collect_files(drop_files *d, const pond_table *t, pond_error *err)
+{
+	const pond_iceberg_metadata *md = t->metadata;
+	int rc = add_file(d, t->metadata_location);
+	for (size_t i = 0; i < md->nmetadata_log && rc == 0; i++)
+		rc = add_file(d, md->metadata_log[i].metadata_file);
+	if (rc == 0)
+		rc = add_statistics(d, md->statistics);
+	if (rc == 0)
+		rc = add_statistics(d, md->partition_statistics);
+	if (rc)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_arena *a = pond_arena_new(), *scratch = pond_arena_new();
+	if (!a || !scratch)
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t s = 0; s < md->nsnapshots && rc == 0; s++) {
+		const pond_iceberg_snapshot *snap = &md->snapshots[s];
+		pond_manifest_file *mfs = NULL;
+		size_t n = 0;
+		if (add_file(d, snap->manifest_list) != 0) {
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+			break;
+		}
+		if ((rc = pond_snapshot_manifests(&mfs, &n, d->io, snap, a, err)) != 0)
+			break;
+		for (size_t m = 0; m < n && rc == 0; m++) {
+			/* Manifests are shared between snapshots: read each once. */
+			pond_buf_clear(&d->resolved);
+			pond_fileio_resolve(d->io, mfs[m].manifest_path, &d->resolved);
+			if (pond_buf_ok(&d->resolved) && pond__path_map_get(&d->files, pond_buf_cstr(&d->resolved), NULL))
+				continue;
+			if (add_file(d, mfs[m].manifest_path) != 0) {
+				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+				break;
+			}
+			pond_manifest_reader *r = NULL;
+			const pond_manifest_entry *e;
+			rc = pond_manifest_reader_open(&r, d->io, mfs[m].manifest_path, &mfs[m], NULL, NULL, err);
+			while (rc == 0 && (rc = pond_manifest_reader_next(r, scratch, &e, err)) == 1) {
+				rc = add_file(d, e->data_file.file_path) ? pond_error_set(err, POND_ENOMEM, "out of memory") : 0;
+				pond_arena_reset(scratch);
+			}
+			pond_manifest_reader_close(&r);
+		}
+		pond_arena_reset(a);
+	}
+	pond_arena_free(&scratch);
+	pond_arena_free(&a);
+	return rc < 0 ? rc : 0;
+}
+
+static int remove_empty_dir(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);  /* fails, as it should, on folders still holding something */
+	return 0;
+}
+
+int pond_table_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pond_error *err)
+{
+	pond_table *t = NULL;
+	int rc = purge ? pond_table_load(&t, lake, id, err) : 0;
+	drop_files d = {NULL, {0}, POND_BUF_INIT};
+	bool collected = false;
+	if (rc == 0 && t) {
+		pond_error why = POND_ERROR_INIT;
+		int crc = pond_fileio_local_new(&d.io, &why);
+		if (crc == 0)
+			crc = pond_fileio_remap_table(d.io, t->metadata, t->metadata_location, &why);
+		if (crc == 0)
+			crc = collect_files(&d, t, &why);
+		if (crc == POND_ENOMEM)
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		else if (crc)
+			pond_warn("dropping %s: %s; leaving its files in place", pond_table_ident_format(t->arena, id),
+			          why.msg);
+		collected = crc == 0;
+	}
+	if (rc == 0)
+		rc = pond_catalog_drop_table(lake->catalog, &id->ns, id->name, err);
+	/* Files go only after the catalog no longer points at them, and only
+	 * those inside the table's own folder. */
+	if (rc == 0 && collected && t->metadata->location) {
+		pond_buf loc = POND_BUF_INIT;
+		pond_fileio_resolve(d.io, t->metadata->location, &loc);
+		while (loc.len > 1 && loc.ptr[loc.len - 1] == '/')
+			loc.len--;
+		const char *root = pond_buf_cstr(&loc);
+		size_t nroot = strlen(root);
+		const char *failed = NULL;
+		for (size_t i = 0; i < d.files.cap; i++) {
+			const char *f = d.files.keys[i];
+			if (!f || strncmp(f, root, nroot) != 0 || f[nroot] != '/')
+				continue;
+			if (unlink(f) != 0 && pond_file_exists(f) && !failed)
+				failed = f;
+		}
+		if (pond_file_exists(root))
+			nftw(root, remove_empty_dir, 16, FTW_DEPTH | FTW_PHYS);
+		if (failed)
+			rc = pond_error_set(err, POND_EIO, "dropped the table but could not remove %s", failed);
+		pond_buf_dispose(&loc);
+	}
+	pond__path_map_dispose(&d.files);
+	pond_buf_dispose(&d.resolved);
+	pond_fileio_free(&d.io);
+	pond_table_free(&t);
+	return rc;
+}
+
+/* ---- locations ---- */
+
+/* A name as one path segment: '/', '\\', '%', '.' and control bytes
+ * escaped as %XX, so no name is "..", holds a separator, or looks like
+ * the fallback locations below (which contain a '.'). */
+static void put_segment(pond_buf *b, const char *name)
+{
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (*p == '/' || *p == '\\' || *p == '%' || *p == '.' || *p < 0x20 || *p == 0x7f)
+			pond_buf_printf(b, "%%%02X", *p);
+		else
+			pond_buf_putc(b, (char)*p);
+	}
+}
+
+/* Whether dir is a table's folder: it has metadata files. */
+static bool is_table_dir(const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/metadata", dir);
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int pond__table_location(const pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
+                         pond_error *err)
+{
+	const char *wh = lake->project->warehouse;
+	pond_buf loc = POND_BUF_INIT;
+	pond_buf_puts(&loc, wh);
+	/* WAREHOUSE/ns/.../name, unless a folder on the way is a table's or
+	 * the folder itself is already in use. */
+	bool clash = false;
+	for (size_t i = 0; i < id->ns.nlevels; i++) {
+		pond_buf_putc(&loc, '/');
+		put_segment(&loc, id->ns.levels[i]);
+		clash |= pond_buf_ok(&loc) && is_table_dir(pond_buf_cstr(&loc));
+	}
+	pond_buf_putc(&loc, '/');
+	put_segment(&loc, id->name);
+	if (pond_buf_ok(&loc) && pond_file_exists(pond_buf_cstr(&loc)))
+		clash = true;
+	if (clash) {
+		/* WAREHOUSE/ns.name-XXXXXXXX: directly in the warehouse, where no
+		 * table's folder is, and with a '.' no escaped name has. */
+		char uuid[37];
+		pond_uuid_v4_string(uuid);
+		uuid[8] = '\0';
+		pond_buf_clear(&loc);
+		pond_buf_printf(&loc, "%s/", wh);
+		for (size_t i = 0; i < id->ns.nlevels; i++) {
+			put_segment(&loc, id->ns.levels[i]);
+			pond_buf_putc(&loc, '.');
+		}
+		put_segment(&loc, id->name);
+		pond_buf_printf(&loc, "-%s", uuid);
+	}
+	*out = pond_buf_ok(&loc) ? pond_arena_strdup(a, pond_buf_cstr(&loc)) : NULL;
+	pond_buf_dispose(&loc);
+	return *out ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+}
