@@ -123,7 +123,8 @@ static int query_int(conn *c, const char *sql, int64_t *out, pond_error *err)
 {
 	pond_arena *a = pond_arena_new();
 	const char *bound;
-	int rc = pond_session_prepare(c->session, sql, a, &bound, NULL, err);
+	size_t files;
+	int rc = pond_session_prepare(c->session, sql, a, &bound, &files, err);
 	if (rc == 0)
 		rc = pond_engine_query_int(pond_lake_engine(c->lake), bound, out, err);
 	pond_arena_free(&a);

@@ -40,6 +40,7 @@ typedef enum {
 	DT_F_WIDE_DECIMAL_PARTITIONS, /* identity partitions on decimal(19..38, s) */
 	DT_F_BINARY_PARTITIONS,   /* identity partitions on blob columns */
 	DT_F_NULL_IDENTITY_VALUES, /* NULLs in identity-partitioned columns */
+	DT_F_TRUNCATE_INT_EXTREMES, /* INT/BIGINT min and max in truncate-partitioned columns */
 	DT_F_NESTED_UPDATE_VALUES, /* UPDATE ... SET c = {...} (commas inside the value) */
 	DT_NFEATURES
 } dt_feature;
@@ -98,6 +99,7 @@ typedef struct dt_runner {
 	pond_session *session;
 	pond_engine *native;
 	bool verbose;
+	long files_skipped;  /* by pruning, each checked to hold no matching row */
 } dt_runner;
 
 int dt_runner_open(dt_runner *r, const char *dir, pond_error *err);

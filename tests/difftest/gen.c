@@ -16,7 +16,7 @@ const char *const dt_feature_names[DT_NFEATURES] = {
 	"fractional-filters", "is-not-null", "nested-filters", "partition-evolution", "replace-self",
 	"not-null", "defaults", "concurrent-updates", "float-partitions", "nested-types",
 	"merge", "rollback", "time-travel", "evolution", "truncate-decimal-binary", "wide-decimal-partitions",
-	"binary-partitions", "null-identity-values", "nested-update-values",
+	"binary-partitions", "null-identity-values", "truncate-int-extremes", "nested-update-values",
 };
 bool dt_features[DT_NFEATURES];
 
@@ -70,6 +70,7 @@ typedef struct {
 	bool alive;
 	bool partitioned;  /* a partition source: pond refuses to drop it */
 	bool identity;     /* an identity partition source */
+	bool truncated;    /* a truncate partition source */
 } column;
 
 #define MAX_COLS 12
@@ -84,10 +85,12 @@ typedef struct {
 	long next_id;
 	long rows;         /* rows inserted (a rough guide for choices) */
 	bool has_u;        /* d.u exists (for joins) */
+	bool has_snapshot; /* d.t has a snapshot (a tag needs one) */
 	int epoch;         /* bumped by schema changes: rollback stays within one */
 	struct { int n; int epoch; } tags[MAX_TAGS];
 	int ntags, next_tag;
 	int npartition;
+	bool no_extremes;    /* set while generating a value for a truncated column */
 	char terms[16][64];  /* partition terms of the current spec */
 	int nterms;
 } gen;
@@ -166,14 +169,19 @@ static void decimal_text(gen *g, char *buf, size_t len, int p, int s, bool fract
 static void literal(gen *g, char *buf, size_t len, dtype t, bool filter)
 {
 	dt_rng *r = &g->rng;
+	/* Without truncate-int-extremes, a truncated column gets no INT/BIGINT
+	 * min or max (the first three values below are safe). */
+	int nint = g->no_extremes ? 3 : 8;
 	bool frac = !filter || dt_features[DT_F_FRACTIONAL_FILTERS];
 	char q[64];
 	switch (t.k) {
 	case K_BOOL: snprintf(buf, len, "%s", dt_chance(r, 50) ? "true" : "false"); return;
 	case K_INT: {
 		static const char *const v[] = {"0", "1", "-1", "2147483647", "-2147483648", "7", "42", "-100"};
+		if (g->no_extremes)
+			nint = 3;
 		if (dt_chance(r, 50))
-			snprintf(buf, len, "%s", v[dt_below(r, 8)]);
+			snprintf(buf, len, "%s", v[dt_below(r, nint)]);
 		else
 			snprintf(buf, len, "%d", dt_below(r, 21) - 10);
 		return;
@@ -182,7 +190,7 @@ static void literal(gen *g, char *buf, size_t len, dtype t, bool filter)
 		static const char *const v[] = {"0", "1", "-1", "9223372036854775807", "-9223372036854775808",
 		                                "4294967296", "-3", "1000000000000"};
 		if (dt_chance(r, 50))
-			snprintf(buf, len, "%s", v[dt_below(r, 8)]);
+			snprintf(buf, len, "%s", v[dt_below(r, nint)]);
 		else
 			snprintf(buf, len, "%d", dt_below(r, 21) - 10);
 		return;
@@ -190,8 +198,9 @@ static void literal(gen *g, char *buf, size_t len, dtype t, bool filter)
 	case K_FLOAT:
 	case K_DOUBLE: {
 		/* Exact in float, so float/double promotion cannot differ. */
-		static const char *const fr[] = {"2.25", "-2.25", "0.5", "1.75", "-0.25", "1e30"};
-		static const char *const whole[] = {"0", "1", "-1", "225.0", "3", "-7"};
+		/* Any literal with a point is a DECIMAL to DuckDB ("225.0" too). */
+		static const char *const fr[] = {"2.25", "-2.25", "0.5", "1.75", "-0.25", "225.0"};
+		static const char *const whole[] = {"0", "1", "-1", "225", "3", "-7"};
 		static const char *const special[] = {"'nan'", "'-0.0'", "'inf'", "'-inf'"};
 		const char *ty = t.k == K_FLOAT ? "FLOAT" : "DOUBLE";
 		int pick = dt_below(r, 10);
@@ -262,10 +271,13 @@ static void literal(gen *g, char *buf, size_t len, dtype t, bool filter)
 static void value(gen *g, char *buf, size_t len, const column *c)
 {
 	dtype t = c->t;
-	if (dt_chance(&g->rng, 20) && (!c->identity || dt_features[DT_F_NULL_IDENTITY_VALUES]))
+	if (dt_chance(&g->rng, 20) && (!c->identity || dt_features[DT_F_NULL_IDENTITY_VALUES])) {
 		snprintf(buf, len, "NULL");
-	else
-		literal(g, buf, len, t, false);
+		return;
+	}
+	g->no_extremes = c->truncated && !dt_features[DT_F_TRUNCATE_INT_EXTREMES];
+	literal(g, buf, len, t, false);
+	g->no_extremes = false;
 }
 
 static bool is_nested(dtype t)
@@ -471,6 +483,7 @@ static void insert(gen *g)
 		free(row);
 	}
 	g->rows += n;
+	g->has_snapshot = true;
 	push(g, DT_WRITE, s, xsprintf("%s", s), NULL);
 }
 
@@ -493,6 +506,7 @@ static void merge(gen *g)
 		if (g->cols[i].alive)
 			append(&src, ", %s", g->cols[i].name);
 	append(&src, ")");
+	g->has_snapshot = true;
 	char *native = xsprintf("DELETE FROM d.t WHERE id IN (SELECT id FROM (%s)); INSERT INTO d.t %s", src, src);
 	push(g, DT_MERGE, NULL, native, src);
 }
@@ -577,6 +591,8 @@ static void add_partition(gen *g)
 		snprintf(g->terms[g->nterms++], sizeof(g->terms[0]), "%s", term);
 	if (term == c->name)
 		c->identity = true;
+	if (term == t2)
+		c->truncated = true;
 	char *s = xsprintf("ALTER TABLE d.t ADD PARTITION FIELD %s", term);
 	c->partitioned = true;
 	g->npartition++;
@@ -594,7 +610,7 @@ static void evolve(gen *g)
 		snprintf(n->name, sizeof(n->name), "c%d", g->next_col++);
 		n->t = random_type(g);
 		n->alive = true;
-		n->partitioned = n->identity = false;
+		n->partitioned = n->identity = n->truncated = false;
 		type_sql(ty, sizeof(ty), n->t);
 		char *s;
 		if (dt_features[DT_F_DEFAULTS] && !is_nested(n->t) && dt_chance(r, 40)) {
@@ -633,10 +649,11 @@ static void evolve(gen *g)
 static void reset_partitions(gen *g)
 {
 	for (int i = 0; i < g->ncols; i++)
-		g->cols[i].partitioned = g->cols[i].identity = false;
+		g->cols[i].partitioned = g->cols[i].identity = g->cols[i].truncated = false;
 	g->npartition = 0;
 	g->nterms = 0;
 	g->ntags = 0;  /* a new table: the tags are gone */
+	g->has_snapshot = false;  /* CTAS of no rows commits nothing */
 	g->epoch++;
 }
 
@@ -672,7 +689,7 @@ static void replace(gen *g)
 
 static void tag(gen *g)
 {
-	if (g->ntags == MAX_TAGS)
+	if (g->ntags == MAX_TAGS || !g->has_snapshot)
 		return;
 	int n = g->next_tag++;
 	g->tags[g->ntags].n = n;

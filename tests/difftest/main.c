@@ -6,7 +6,7 @@
  * runners; exit status 1 when anything failed.
  *
  *   difftest [--seed S] [--cases N] [--all] [--no-FEATURE] [--with-FEATURE]
- *            [--case SEED] [--dir DIR] [--no-concurrency] [-v]
+ *            [--case SEED] [--dir DIR] [--no-concurrency] [--max-failures N] [-v]
  */
 #define _XOPEN_SOURCE 700
 #include "difftest.h"
@@ -68,7 +68,7 @@ static void shrink(dt_runner *r, const dt_case *c, long fail, bool *keep, char *
 static void usage(void)
 {
 	fprintf(stderr, "usage: difftest [--seed S] [--cases N] [--all] [--no-FEATURE] [--with-FEATURE] [--case SEED]\n"
-	                "                [--dir DIR] [--no-concurrency] [--procs N] [--stmts N] [-v]\n"
+	                "                [--dir DIR] [--no-concurrency] [--max-failures N] [--procs N] [--stmts N] [-v]\n"
 	                "features:");
 	for (int f = 0; f < DT_NFEATURES; f++)
 		fprintf(stderr, " %s", dt_feature_names[f]);
@@ -97,6 +97,7 @@ int main(int argc, char **argv)
 	bool concurrency = true, verbose = false, single = false;
 	uint64_t one_case = 0;
 	int procs = 4, stmts = 6;
+	long max_failures = 0;
 	const char *dir = NULL;
 	for (int f = 0; f < DT_NFEATURES; f++)
 		dt_features[f] = true;
@@ -118,6 +119,8 @@ int main(int argc, char **argv)
 			single = true, one_case = strtoull(argv[++i], NULL, 0);
 		else if (strcmp(a, "--dir") == 0 && more)
 			dir = argv[++i];
+		else if (strcmp(a, "--max-failures") == 0 && more)
+			max_failures = atol(argv[++i]);
 		else if (strcmp(a, "--procs") == 0 && more)
 			procs = atoi(argv[++i]);
 		else if (strcmp(a, "--stmts") == 0 && more)
@@ -176,7 +179,7 @@ int main(int argc, char **argv)
 	}
 	r.verbose = verbose;
 	long checks = 0, ncases = 0;
-	for (long i = 0; single ? i < 1 : checks < budget; i++) {
+	for (long i = 0; single ? i < 1 : checks < budget && (!max_failures || failed < max_failures); i++) {
 		dt_case c;
 		uint64_t cs = single ? one_case : case_seed(seed, i);
 		dt_generate(&c, cs);
@@ -216,10 +219,12 @@ int main(int argc, char **argv)
 		dt_case_free(&c);
 		fflush(stdout);
 	}
+	long files_skipped = r.files_skipped;
 	dt_runner_close(&r);
 	if (own_dir && failed == 0)
 		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	printf("difftest: %ld cases\n", ncases);
+	printf("difftest: %ld cases; pruning skipped %ld data files, each read and found to hold no matching row\n",
+	       ncases, files_skipped);
 	printf("%ld passed, %ld failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

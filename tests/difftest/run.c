@@ -5,6 +5,7 @@
  * own value renderer for both sides, so only the values can differ.
  */
 #include "difftest.h"
+#include "table/table_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -101,7 +102,8 @@ static int collect(rows *out, pond_result *res, pond_error *err)
 	return rc < 0 ? rc : 0;
 }
 
-/* "" when equal, else what differs. */
+/* "" when equal, else what differs: the first row only pond has and the
+ * first only native has. */
 static void compare(const rows *p, const rows *n, char *why, size_t len)
 {
 	why[0] = 0;
@@ -110,16 +112,24 @@ static void compare(const rows *p, const rows *n, char *why, size_t len)
 		return;
 	}
 	size_t i = 0, j = 0;
-	while (i < p->n || j < n->n) {
+	const char *only_p = NULL, *only_n = NULL;
+	while ((i < p->n || j < n->n) && !(only_p && only_n)) {
 		int c = i == p->n ? 1 : j == n->n ? -1 : strcmp(p->row[i], n->row[j]);
 		if (c == 0) {
 			i++, j++;
-			continue;
+		} else if (c < 0) {
+			if (!only_p)
+				only_p = p->row[i];
+			i++;
+		} else {
+			if (!only_n)
+				only_n = n->row[j];
+			j++;
 		}
-		snprintf(why, len, "pond %zu rows, native %zu; %s row [%s] (columns %s)", p->n, n->n,
-		         c < 0 ? "only pond has" : "only native has", c < 0 ? p->row[i] : n->row[j], p->header);
-		return;
 	}
+	if (only_p || only_n)
+		snprintf(why, len, "pond %zu rows, native %zu (columns %s); only native has [%s], only pond has [%s]", p->n,
+		         n->n, p->header, only_n ? only_n : "-", only_p ? only_p : "-");
 }
 
 static int pond_query(dt_runner *r, const char *sql, rows *out, pond_error *err)
@@ -204,47 +214,92 @@ static void tlp(dt_runner *r, const char *p, char *why, size_t len)
 
 static const pond_table_ident table_t = {{1, {"d"}}, "t"};
 
-/* The files a SELECT over d.t with this predicate keeps may skip only
- * files without a matching row: pond's pruned count must equal the count
- * over every file of the snapshot, read without a filter. */
+/* The data files the session's view of d.t reads: the quoted paths ending
+ * in .parquet in the view's SQL, as bound for the last statement. */
+static int view_files(dt_runner *r, char ***out, size_t *n, pond_error *err)
+{
+	char *sql = NULL;
+	int rc = pond_engine_query_string(pond_lake_engine(r->lake),
+	                                  "SELECT sql FROM duckdb_views() WHERE schema_name = 'd' AND view_name = 't'",
+	                                  &sql, err);
+	*out = NULL;
+	*n = 0;
+	for (const char *p = sql ? strchr(sql, '\'') : NULL; rc == 0 && p; p = strchr(p + 1, '\'')) {
+		const char *q = strchr(p + 1, '\'');
+		if (!q)
+			break;
+		size_t len = (size_t)(q - p - 1);
+		if (len > 8 && strncmp(q - 8, ".parquet", 8) == 0) {
+			*out = realloc(*out, (*n + 1) * sizeof(char *));
+			(*out)[(*n)++] = strndup(p + 1, len);
+		}
+		p = q;
+	}
+	pond_free(sql);
+	return rc;
+}
+
+/* Every data file that pruning skipped for "SELECT ... FROM d.t WHERE p"
+ * holds no row matching p: each skipped file is read on its own with the
+ * table's field-id schema (pond's read SQL for that one task) and counted. */
 static void prune(dt_runner *r, const char *p, char *why, size_t len, long *skipped)
 {
 	why[0] = 0;
 	pond_error err = POND_ERROR_INIT;
 	pond_arena *a = pond_arena_new();
 	char *sql;
-	if (asprintf(&sql, "SELECT count(*) FROM d.t WHERE %s", p) < 0)
+	if (asprintf(&sql, "SELECT * FROM d.t WHERE %s", p) < 0)
 		abort();
 	const char *rewritten;
-	size_t kept = 0, all = 0;
-	rows pruned = {0};
+	size_t kept = 0, nfiles = 0;
+	char **files = NULL;
 	pond_table *t = NULL;
-	pond_buf scan = POND_BUF_INIT, q = POND_BUF_INIT;
-	int64_t full = -1;
-	if (pond_session_prepare(r->session, "SELECT * FROM d.t", a, &rewritten, &all, &err) != 0 ||
-	    pond_session_prepare(r->session, sql, a, &rewritten, &kept, &err) != 0 ||
-	    pond_query(r, sql, &pruned, &err) != 0)
+	pond_fileio *io = NULL;
+	pond_scan_plan *plan = NULL;
+	if (pond_session_prepare(r->session, sql, a, &rewritten, &kept, &err) != 0 ||
+	    view_files(r, &files, &nfiles, &err) != 0)
 		goto out;  /* a failing filter is the query checks' business */
-	if (pond_table_load(&t, r->lake, &table_t, &err) != 0)
-		goto out;
-	if (pond_table_scan_sql(&scan, r->lake, t, NULL, &err) != 0) {
-		snprintf(why, len, "unfiltered scan failed: %s", err.msg);
-		goto out;
-	}
-	pond_buf_printf(&q, "SELECT count(*) FROM (%s) t WHERE %s", pond_buf_cstr(&scan), p);
-	if (pond_engine_query_int(pond_lake_engine(r->lake), pond_buf_cstr(&q), &full, &err) != 0) {
-		snprintf(why, len, "count over all files failed: %s", err.msg);
+	if (pond_table_load(&t, r->lake, &table_t, &err) != 0 || pond_fileio_local_new(&io, &err) != 0 ||
+	    pond_fileio_remap_table(io, t->metadata, t->metadata_location, &err) != 0 ||
+	    pond_scan_plan_files(&plan, t->metadata, io, NULL, &err) != 0) {
+		snprintf(why, len, "planning all files failed: %s", err.msg);
 		goto out;
 	}
-	if (count_of(&pruned) != full)
-		snprintf(why, len, "pruning kept %zu of %zu files and counted %ld rows; all files hold %lld matching rows",
-		         kept, all, count_of(&pruned), (long long)full);
-	if (all > kept)
-		*skipped += (long)(all - kept);
+	if (nfiles != kept && plan->ntasks) {
+		snprintf(why, len, "the view reads %zu files, the session says it kept %zu", nfiles, kept);
+		goto out;
+	}
+	const pond_iceberg_schema *schema = pond_iceberg_metadata_schema(t->metadata, plan->schema_id);
+	for (size_t i = 0; i < plan->ntasks && !why[0]; i++) {
+		bool was_kept = false;
+		for (size_t k = 0; k < nfiles && !was_kept; k++)
+			was_kept = strcmp(files[k], plan->tasks[i].path) == 0;
+		if (was_kept)
+			continue;
+		(*skipped)++;
+		const pond_scan_task *task = &plan->tasks[i];
+		pond_buf one = POND_BUF_INIT, q = POND_BUF_INIT;
+		int64_t matching = -1;
+		if (pond__scan_sql_tasks(&one, pond_lake_engine(r->lake), t->metadata, io, schema, &task, 1, false, &err) ==
+		    0) {
+			pond_buf_printf(&q, "SELECT count(*) FROM (%s) t WHERE %s", pond_buf_cstr(&one), p);
+			if (pond_engine_query_int(pond_lake_engine(r->lake), pond_buf_cstr(&q), &matching, &err) != 0)
+				snprintf(why, len, "reading skipped file %s failed: %s", task->path, err.msg);
+			else if (matching != 0)
+				snprintf(why, len, "pruning skipped %s, which holds %lld matching rows", task->path,
+				         (long long)matching);
+		} else {
+			snprintf(why, len, "read SQL of skipped file %s failed: %s", task->path, err.msg);
+		}
+		pond_buf_dispose(&one);
+		pond_buf_dispose(&q);
+	}
 out:
-	rows_free(&pruned);
-	pond_buf_dispose(&scan);
-	pond_buf_dispose(&q);
+	for (size_t k = 0; k < nfiles; k++)
+		free(files[k]);
+	free(files);
+	pond_scan_plan_free(&plan);
+	pond_fileio_free(&io);
 	pond_table_free(&t);
 	pond_arena_free(&a);
 	free(sql);
@@ -298,7 +353,6 @@ long dt_run_case(dt_runner *r, const dt_case *c, const bool *keep, char *why, si
 		pond_result_free(&res);
 		pond_arena_free(&a);
 	}
-	long skipped = 0;
 	for (size_t i = 0; i < c->n; i++) {
 		const dt_step *s = &c->steps[i];
 		if (keep && !keep[i])
@@ -312,7 +366,7 @@ long dt_run_case(dt_runner *r, const dt_case *c, const bool *keep, char *why, si
 			tlp(r, s->aux, why, whylen);
 			break;
 		case DT_PRUNE:
-			prune(r, s->aux, why, whylen, &skipped);
+			prune(r, s->aux, why, whylen, &r->files_skipped);
 			break;
 		default: {
 			pond_error pe = POND_ERROR_INIT, ne = POND_ERROR_INIT;
