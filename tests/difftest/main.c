@@ -29,6 +29,26 @@ static uint64_t case_seed(uint64_t seed, long i)
 	return dt_rand(&r);
 }
 
+/* The kind of a difference: its first two words, digit runs as '#'
+ * ("pond failed,", "columns differ:", "pond # rows,"). Shrinking keeps
+ * only smaller cases that fail the same way at the same step. */
+static void kind_of(char *out, size_t len, const char *why)
+{
+	size_t j = 0;
+	int spaces = 0;
+	for (const char *p = why; *p && j + 1 < len; p++) {
+		if (*p == ' ' && ++spaces == 2)
+			break;
+		if (*p >= '0' && *p <= '9') {
+			if (j == 0 || out[j - 1] != '#')
+				out[j++] = '#';
+		} else {
+			out[j++] = *p;
+		}
+	}
+	out[j] = 0;
+}
+
 /* Delta debugging over the steps before the failing one (which stays):
  * drop chunks, halving their size, while the same step still fails. */
 static void shrink(dt_runner *r, const dt_case *c, long fail, bool *keep, char *why, size_t whylen)
@@ -36,7 +56,8 @@ static void shrink(dt_runner *r, const dt_case *c, long fail, bool *keep, char *
 	for (size_t i = 0; i < c->n; i++)
 		keep[i] = (long)i <= fail;
 	bool *trial = malloc(c->n);
-	char tw[1024];
+	char tw[1024], want[64], got[64];
+	kind_of(want, sizeof(want), why);
 	int runs = 0;
 	size_t live = (size_t)fail;
 	for (size_t chunk = live / 2 ? live / 2 : 1; chunk >= 1 && runs < 400;) {
@@ -50,7 +71,12 @@ static void shrink(dt_runner *r, const dt_case *c, long fail, bool *keep, char *
 			for (size_t k = start; k < start + chunk && k < n; k++)
 				trial[idx[k]] = false;
 			runs++;
-			if (dt_run_case(r, c, trial, tw, sizeof(tw), NULL) == fail) {
+			bool same = dt_run_case(r, c, trial, tw, sizeof(tw), NULL) == fail;
+			if (same) {
+				kind_of(got, sizeof(got), tw);
+				same = strcmp(got, want) == 0;
+			}
+			if (same) {
 				memcpy(keep, trial, c->n);
 				snprintf(why, whylen, "%s", tw);
 				changed = true;

@@ -342,7 +342,9 @@ static int pond_write(dt_runner *r, const dt_step *s, pond_error *err)
 long dt_run_case(dt_runner *r, const dt_case *c, const bool *keep, char *why, size_t whylen, long *checks)
 {
 	pond_error err = POND_ERROR_INIT;
-	/* Every run starts from no tables, so that shrinking compares like with like. */
+	/* Every run starts from no tables, so that shrinking compares like with
+	 * like. The views pond bound in its engine go too: a dropped table's
+	 * view otherwise stays queryable (found/015-dropped-table-stale-view.sql). */
 	pond_engine_exec(r->native, "DROP SCHEMA IF EXISTS d CASCADE; CREATE SCHEMA d", &err);
 	for (int i = 0; i < 2; i++) {
 		pond_arena *a = pond_arena_new();
@@ -353,6 +355,7 @@ long dt_run_case(dt_runner *r, const dt_case *c, const bool *keep, char *why, si
 		pond_result_free(&res);
 		pond_arena_free(&a);
 	}
+	pond_engine_exec(pond_lake_engine(r->lake), "DROP SCHEMA IF EXISTS d CASCADE", &err);
 	for (size_t i = 0; i < c->n; i++) {
 		const dt_step *s = &c->steps[i];
 		if (keep && !keep[i])
