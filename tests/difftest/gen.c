@@ -342,12 +342,22 @@ static void append(char **s, const char *fmt, ...)
 	*s = joined;
 }
 
+static char *atom_on(gen *g, const char *prefix, column *c);
+
 static char *atom(gen *g, const char *prefix)
 {
-	dt_rng *r = &g->rng;
 	column *c = pick_col(g, !dt_features[DT_F_NESTED_FILTERS]);
 	if (!c)
 		return xsprintf("true");
+	g->no_extremes = c->truncated && !dt_features[DT_F_TRUNCATE_INT_EXTREMES];
+	char *s = atom_on(g, prefix, c);
+	g->no_extremes = false;
+	return s;
+}
+
+static char *atom_on(gen *g, const char *prefix, column *c)
+{
+	dt_rng *r = &g->rng;
 	char col[40], a[160], b[160];
 	snprintf(col, sizeof(col), "%s%s", prefix, c->name);
 	if (is_nested(c->t)) {

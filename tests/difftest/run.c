@@ -201,6 +201,11 @@ static void tlp(dt_runner *r, const char *p, char *why, size_t len)
 	for (int i = 0; i < 4 && !why[0]; i++) {
 		rows x = {0};
 		both_query(r, q[i], q[i], why, len, &x);
+		if (why[0]) {
+			char *inner = strdup(why);
+			snprintf(why, len, "%s: %s", q[i], inner);
+			free(inner);
+		}
 		c[i] = count_of(&x);
 		rows_free(&x);
 	}
