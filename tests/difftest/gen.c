@@ -16,7 +16,8 @@ const char *const dt_feature_names[DT_NFEATURES] = {
 	"fractional-filters", "is-not-null", "nested-filters", "partition-evolution", "replace-self",
 	"not-null", "defaults", "concurrent-updates", "float-partitions", "nested-types",
 	"merge", "rollback", "time-travel", "evolution", "truncate-decimal-binary", "wide-decimal-partitions",
-	"binary-partitions", "null-identity-values", "truncate-int-extremes", "nested-update-values",
+	"binary-partitions", "null-identity-values", "truncate-int-extremes", "nan-identity-values", "negative-zero",
+	"nested-update-values",
 };
 bool dt_features[DT_NFEATURES];
 
@@ -91,6 +92,7 @@ typedef struct {
 	int ntags, next_tag;
 	int npartition;
 	bool no_extremes;    /* set while generating a value for a truncated column */
+	bool no_nan;         /* set while generating a value for an identity column */
 	char terms[16][64];  /* partition terms of the current spec */
 	int nterms;
 } gen;
@@ -201,11 +203,18 @@ static void literal(gen *g, char *buf, size_t len, dtype t, bool filter)
 		/* Any literal with a point is a DECIMAL to DuckDB ("225.0" too). */
 		static const char *const fr[] = {"2.25", "-2.25", "0.5", "1.75", "-0.25", "225.0"};
 		static const char *const whole[] = {"0", "1", "-1", "225", "3", "-7"};
-		static const char *const special[] = {"'nan'", "'-0.0'", "'inf'", "'-inf'"};
+		const char *special[4];
+		int nspecial = 0;
+		special[nspecial++] = "'inf'";
+		special[nspecial++] = "'-inf'";
+		if (dt_features[DT_F_NEGATIVE_ZERO])
+			special[nspecial++] = "'-0.0'";
+		if (!g->no_nan)
+			special[nspecial++] = "'nan'";
 		const char *ty = t.k == K_FLOAT ? "FLOAT" : "DOUBLE";
 		int pick = dt_below(r, 10);
 		if (pick < 2)
-			snprintf(buf, len, "%s::%s", special[dt_below(r, 4)], ty);
+			snprintf(buf, len, "%s::%s", special[dt_below(r, nspecial)], ty);
 		else if (pick < 6 && frac)
 			snprintf(buf, len, "%s", fr[dt_below(r, 6)]);
 		else
@@ -276,8 +285,9 @@ static void value(gen *g, char *buf, size_t len, const column *c)
 		return;
 	}
 	g->no_extremes = c->truncated && !dt_features[DT_F_TRUNCATE_INT_EXTREMES];
+	g->no_nan = c->identity && !dt_features[DT_F_NAN_IDENTITY_VALUES];
 	literal(g, buf, len, t, false);
-	g->no_extremes = false;
+	g->no_extremes = g->no_nan = false;
 }
 
 static bool is_nested(dtype t)
@@ -466,12 +476,13 @@ static void queries(gen *g, int n)
 	}
 }
 
-static char *row_values(gen *g, long id)
+/* One row's values: every live column, or those in mask (not NULL). */
+static char *row_values(gen *g, long id, const bool *mask)
 {
 	char *s = xsprintf("(%ld", id);
 	char v[200];
 	for (int i = 0; i < g->ncols; i++) {
-		if (!g->cols[i].alive)
+		if (!g->cols[i].alive || (mask && !mask[i]))
 			continue;
 		value(g, v, sizeof(v), &g->cols[i]);
 		append(&s, ", %s", v);
@@ -483,12 +494,26 @@ static char *row_values(gen *g, long id)
 static void insert(gen *g)
 {
 	int n = 1 + dt_below(&g->rng, 6);
-	char *s = xsprintf("INSERT INTO d.t VALUES ");
+	char *s;
+	/* A column list now and then: the others get their default or NULL. */
+	bool mask[MAX_COLS], listed = dt_chance(&g->rng, 25);
+	if (listed) {
+		s = xsprintf("INSERT INTO d.t (id");
+		for (int i = 0; i < g->ncols; i++) {
+			mask[i] = dt_chance(&g->rng, 60) ||
+			          (g->cols[i].identity && !dt_features[DT_F_NULL_IDENTITY_VALUES]);
+			if (mask[i] && g->cols[i].alive)
+				append(&s, ", %s", g->cols[i].name);
+		}
+		append(&s, ") VALUES ");
+	} else {
+		s = xsprintf("INSERT INTO d.t VALUES ");
+	}
 	for (int i = 0; i < n; i++) {
 		/* Now and then an id again: merges and joins then meet duplicates. */
 		long id = dt_chance(&g->rng, 10) && g->next_id > 1 ? 1 + dt_below(&g->rng, (int)g->next_id - 1)
 		                                                    : g->next_id++;
-		char *row = row_values(g, id);
+		char *row = row_values(g, id, listed ? mask : NULL);
 		append(&s, "%s%s", i ? ", " : "", row);
 		free(row);
 	}
@@ -507,7 +532,7 @@ static void merge(gen *g)
 		long id = base + i;
 		if (id >= g->next_id)
 			g->next_id = id + 1;
-		char *row = row_values(g, id);
+		char *row = row_values(g, id, NULL);
 		append(&src, "%s%s", i ? ", " : "", row);
 		free(row);
 	}
