@@ -16,7 +16,7 @@ const char *const dt_feature_names[DT_NFEATURES] = {
 	"fractional-filters", "is-not-null", "nested-filters", "partition-evolution", "replace-self",
 	"not-null", "defaults", "concurrent-updates", "float-partitions", "nested-types",
 	"merge", "rollback", "time-travel", "evolution", "truncate-decimal-binary", "wide-decimal-partitions",
-	"binary-partitions", "null-identity-values", "truncate-int-extremes", "nan-identity-values", "negative-zero",
+	"binary-partitions", "null-identity-values", "truncate-int-extremes", "widen-partitioned", "nan-identity-values", "negative-zero",
 	"nested-update-values",
 };
 bool dt_features[DT_NFEATURES];
@@ -665,7 +665,8 @@ static void evolve(gen *g)
 		c->alive = false;
 		char *s = xsprintf("ALTER TABLE d.t DROP COLUMN %s", c->name);
 		push(g, DT_WRITE, s, xsprintf("%s", s), NULL);
-	} else if (c && (c->t.k == K_INT || c->t.k == K_FLOAT || (c->t.k == K_DECIMAL && c->t.p < 38))) {
+	} else if (c && (c->t.k == K_INT || c->t.k == K_FLOAT || (c->t.k == K_DECIMAL && c->t.p < 38)) &&
+	           (!c->partitioned || dt_features[DT_F_WIDEN_PARTITIONED])) {
 		if (c->t.k == K_INT)
 			c->t.k = K_BIGINT;
 		else if (c->t.k == K_FLOAT)
