@@ -16,7 +16,7 @@ const char *const dt_feature_names[DT_NFEATURES] = {
 	"fractional-filters", "is-not-null", "nested-filters", "partition-evolution", "replace-self",
 	"not-null", "defaults", "concurrent-updates", "float-partitions", "nested-types",
 	"merge", "rollback", "time-travel", "evolution", "truncate-decimal-binary", "wide-decimal-partitions",
-	"binary-partitions", "null-identity-values", "truncate-int-extremes", "widen-partitioned", "nan-identity-values", "negative-zero",
+	"binary-partitions", "null-identity-values", "truncate-int-extremes", "widen-partitioned", "nan-values", "nan-identity-values", "negative-zero",
 	"nested-update-values",
 };
 bool dt_features[DT_NFEATURES];
@@ -209,7 +209,7 @@ static void literal(gen *g, char *buf, size_t len, dtype t, bool filter)
 		special[nspecial++] = "'-inf'";
 		if (dt_features[DT_F_NEGATIVE_ZERO])
 			special[nspecial++] = "'-0.0'";
-		if (!g->no_nan)
+		if (!g->no_nan && dt_features[DT_F_NAN_VALUES])
 			special[nspecial++] = "'nan'";
 		const char *ty = t.k == K_FLOAT ? "FLOAT" : "DOUBLE";
 		int pick = dt_below(r, 10);
