@@ -87,6 +87,9 @@ typedef struct {
 	long rows;         /* rows inserted (a rough guide for choices) */
 	bool has_u;        /* d.u exists (for joins) */
 	bool has_snapshot; /* d.t has a snapshot (a tag needs one) */
+	/* The schema changed since the last snapshot: a tag made now reads
+	 * with the snapshot's older schema (Iceberg), so none is made. */
+	bool schema_after_snapshot;
 	int epoch;         /* bumped by schema changes: rollback stays within one */
 	struct { int n; int epoch; } tags[MAX_TAGS];
 	int ntags, next_tag;
@@ -519,6 +522,7 @@ static void insert(gen *g)
 	}
 	g->rows += n;
 	g->has_snapshot = true;
+	g->schema_after_snapshot = false;
 	push(g, DT_WRITE, s, xsprintf("%s", s), NULL);
 }
 
@@ -542,6 +546,7 @@ static void merge(gen *g)
 			append(&src, ", %s", g->cols[i].name);
 	append(&src, ")");
 	g->has_snapshot = true;
+	g->schema_after_snapshot = false;
 	char *native = xsprintf("DELETE FROM d.t WHERE id IN (SELECT id FROM (%s)); INSERT INTO d.t %s", src, src);
 	push(g, DT_MERGE, NULL, native, src);
 }
@@ -680,6 +685,7 @@ static void evolve(gen *g)
 		return;
 	}
 	g->epoch++;
+	g->schema_after_snapshot = true;
 }
 
 static void reset_partitions(gen *g)
@@ -725,7 +731,7 @@ static void replace(gen *g)
 
 static void tag(gen *g)
 {
-	if (g->ntags == MAX_TAGS || !g->has_snapshot)
+	if (g->ntags == MAX_TAGS || !g->has_snapshot || g->schema_after_snapshot)
 		return;
 	int n = g->next_tag++;
 	g->tags[g->ntags].n = n;
