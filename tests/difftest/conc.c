@@ -16,6 +16,7 @@
 
 #define BASE_ROWS 20
 
+/* Points the project's pond.yml at catalog_uri (written as a YAML string). */
 static int set_catalog(const char *dir, const char *catalog_uri, pond_error *err)
 {
 	char *path, *text;
@@ -25,24 +26,15 @@ static int set_catalog(const char *dir, const char *catalog_uri, pond_error *err
 	int rc = pond_file_read(&text, &len, path, 1 << 20, err);
 	if (rc == 0) {
 		FILE *f = fopen(path, "w");
-		for (char *line = strtok(text, "\n"); f && line; line = strtok(NULL, "\n"))
-			fprintf(f, "%s\n", strncmp(line, "catalog:", 8) == 0 ? "catalog: \"__URI__\"" : line);
+		for (char *line = strtok(text, "\n"); f && line; line = strtok(NULL, "\n")) {
+			if (strncmp(line, "catalog:", 8) == 0)
+				fprintf(f, "catalog: \"%s\"\n", catalog_uri);
+			else
+				fprintf(f, "%s\n", line);
+		}
 		if (!f || fclose(f) != 0)
 			rc = pond_error_set(err, POND_EIO, "could not write %s", path);
 		pond_free(text);
-	}
-	/* The URL goes in as written (quoted for YAML). */
-	if (rc == 0) {
-		rc = pond_file_read(&text, &len, path, 1 << 20, err);
-		if (rc == 0) {
-			char *at = strstr(text, "__URI__");
-			FILE *f = fopen(path, "w");
-			if (f) {
-				fprintf(f, "%.*s%s%s", (int)(at - text), text, catalog_uri, at + 7);
-				fclose(f);
-			}
-			pond_free(text);
-		}
 	}
 	free(path);
 	return rc;
@@ -57,8 +49,6 @@ typedef struct {
 static int conn_open(conn *c, const char *dir, pond_error *err)
 {
 	memset(c, 0, sizeof(*c));
-	pond_engine_options eo = POND_ENGINE_OPTIONS_INIT;
-	(void)eo;
 	int rc;
 	if ((rc = pond_project_load(&c->project, dir, err)) || (rc = pond_lake_open(&c->lake, c->project, NULL, err)) ||
 	    (rc = pond_session_open(&c->session, c->lake, err)))

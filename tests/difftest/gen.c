@@ -622,13 +622,17 @@ static void add_partition(gen *g)
 		return;
 	const char *term = terms[dt_below(r, n)];
 	/* The same field twice is refused, rightly; so is a second bucket or
-	 * truncate of one column in one spec (Iceberg: one field per transform). */
+	 * truncate of one column in one spec. Compare "transform:column"
+	 * (by the column's index: names change). */
+	char key[64];
+	const char *paren = strchr(term, '(');
+	snprintf(key, sizeof(key), "%.*s:%d", paren ? (int)(paren - term) : 8, paren ? term : "identity",
+	         (int)(c - g->cols));
 	for (int i = 0; i < g->nterms; i++)
-		if (strcmp(g->terms[i], term) == 0 || (strncmp(term, g->terms[i], 6) == 0 && strchr(term, ',') &&
-		                                      strcmp(strchr(term, ','), strchr(g->terms[i], ',') ? strchr(g->terms[i], ',') : "") == 0))
+		if (strcmp(g->terms[i], key) == 0)
 			return;
 	if (g->nterms < 16)
-		snprintf(g->terms[g->nterms++], sizeof(g->terms[0]), "%s", term);
+		snprintf(g->terms[g->nterms++], sizeof(g->terms[0]), "%s", key);
 	if (term == c->name)
 		c->identity = true;
 	if (term == t2)

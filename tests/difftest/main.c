@@ -160,14 +160,12 @@ int main(int argc, char **argv)
 		else if (!feature_flag(a))
 			usage();
 	}
-	char tmpl[] = "/tmp/pond-difftest-XXXXXX";
 	bool own_dir = !dir;
+	static char made[4096];
 	if (own_dir) {
 		const char *tmp = getenv("TMPDIR");
-		static char buf[4096];
-		snprintf(buf, sizeof(buf), "%s/pond-difftest-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-		dir = mkdtemp(buf) ? buf : mkdtemp(tmpl);
-		if (!dir) {
+		snprintf(made, sizeof(made), "%s/pond-difftest-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (!(dir = mkdtemp(made))) {
 			perror("mkdtemp");
 			return 1;
 		}
