@@ -597,8 +597,10 @@ static void add_partition(gen *g)
 	const char *terms[8];
 	int n = 0;
 	char t1[64], t2[64], t3[64], t4[64];
+	/* Rows written before may hold NULLs in the column. */
+	bool nulls_before = g->rows > 0 && !dt_features[DT_F_NULL_IDENTITY_VALUES];
 	if ((c->t.k != K_DECIMAL || c->t.p <= 18 || dt_features[DT_F_WIDE_DECIMAL_PARTITIONS]) &&
-	    (c->t.k != K_BLOB || dt_features[DT_F_BINARY_PARTITIONS]))
+	    (c->t.k != K_BLOB || dt_features[DT_F_BINARY_PARTITIONS]) && !nulls_before)
 		terms[n++] = c->name;  /* identity */
 	if (!is_inexact(c->t) && c->t.k != K_TSTZ) {
 		snprintf(t1, sizeof(t1), "bucket(%d, %s)", 1 + dt_below(r, 8), c->name);
