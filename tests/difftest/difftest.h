@@ -42,6 +42,7 @@ typedef enum {
 	DT_F_NULL_IDENTITY_VALUES, /* NULLs in identity-partitioned columns */
 	DT_F_TRUNCATE_INT_EXTREMES, /* INT/BIGINT min and max in truncate-partitioned columns */
 	DT_F_WIDEN_PARTITIONED,   /* widening a column a partition field uses */
+	DT_F_HOUR_FAR_FUTURE,     /* 9999-12-31 23:59:59.999999 in hour-partitioned columns */
 	DT_F_NAN_VALUES,          /* NaN among float/double values at all */
 	DT_F_NAN_IDENTITY_VALUES, /* NaN in identity-partitioned float/double columns */
 	DT_F_NEGATIVE_ZERO,       /* -0.0 among float/double values */

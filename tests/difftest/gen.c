@@ -16,7 +16,7 @@ const char *const dt_feature_names[DT_NFEATURES] = {
 	"fractional-filters", "is-not-null", "nested-filters", "partition-evolution", "replace-self",
 	"not-null", "defaults", "concurrent-updates", "float-partitions", "nested-types",
 	"merge", "rollback", "time-travel", "evolution", "truncate-decimal-binary", "wide-decimal-partitions",
-	"binary-partitions", "null-identity-values", "truncate-int-extremes", "widen-partitioned", "nan-values", "nan-identity-values", "negative-zero",
+	"binary-partitions", "null-identity-values", "truncate-int-extremes", "widen-partitioned", "hour-far-future", "nan-values", "nan-identity-values", "negative-zero",
 	"nested-update-values",
 };
 bool dt_features[DT_NFEATURES];
@@ -72,6 +72,7 @@ typedef struct {
 	bool partitioned;  /* a partition source: pond refuses to drop it */
 	bool identity;     /* an identity partition source */
 	bool truncated;    /* a truncate partition source */
+	bool hourly;       /* an hour partition source */
 } column;
 
 #define MAX_COLS 12
@@ -96,6 +97,7 @@ typedef struct {
 	int npartition;
 	bool no_extremes;    /* set while generating a value for a truncated column */
 	bool no_nan;         /* set while generating a value for an identity column */
+	bool no_far_future;  /* set while generating a value for an hour-partitioned column */
 	char terms[16][64];  /* partition terms of the current spec */
 	int nterms;
 } gen;
@@ -242,10 +244,13 @@ static void literal(gen *g, char *buf, size_t len, dtype t, bool filter)
 		                                "1969-12-31 23:59:59.999999", "1970-01-01 00:00:00",
 		                                "2024-02-29 12:00:00", "2024-03-10 02:30:00.123456",
 		                                "1999-12-31 23:00:00", "2024-01-01 00:59:59"};
+		int k = dt_below(r, 8);
+		if (k == 1 && g->no_far_future)
+			k = 0;
 		if (t.k == K_TS)
-			snprintf(buf, len, "TIMESTAMP '%s'", v[dt_below(r, 8)]);
+			snprintf(buf, len, "TIMESTAMP '%s'", v[k]);
 		else
-			snprintf(buf, len, "TIMESTAMPTZ '%s+00'", v[dt_below(r, 8)]);
+			snprintf(buf, len, "TIMESTAMPTZ '%s+00'", v[k]);
 		return;
 	}
 	case K_VARCHAR: quote(buf, len, strings[dt_below(r, NSTRINGS)]); return;
@@ -289,8 +294,9 @@ static void value(gen *g, char *buf, size_t len, const column *c)
 	}
 	g->no_extremes = c->truncated && !dt_features[DT_F_TRUNCATE_INT_EXTREMES];
 	g->no_nan = c->identity && !dt_features[DT_F_NAN_IDENTITY_VALUES];
+	g->no_far_future = c->hourly && !dt_features[DT_F_HOUR_FAR_FUTURE];
 	literal(g, buf, len, t, false);
-	g->no_extremes = g->no_nan = false;
+	g->no_extremes = g->no_nan = g->no_far_future = false;
 }
 
 static bool is_nested(dtype t)
@@ -363,8 +369,9 @@ static char *atom(gen *g, const char *prefix)
 	if (!c)
 		return xsprintf("true");
 	g->no_extremes = c->truncated && !dt_features[DT_F_TRUNCATE_INT_EXTREMES];
+	g->no_far_future = c->hourly && !dt_features[DT_F_HOUR_FAR_FUTURE];
 	char *s = atom_on(g, prefix, c);
-	g->no_extremes = false;
+	g->no_extremes = g->no_far_future = false;
 	return s;
 }
 
@@ -639,6 +646,8 @@ static void add_partition(gen *g)
 		c->identity = true;
 	if (term == t2)
 		c->truncated = true;
+	if (term == t4)
+		c->hourly = true;
 	char *s = xsprintf("ALTER TABLE d.t ADD PARTITION FIELD %s", term);
 	c->partitioned = true;
 	g->npartition++;
@@ -656,7 +665,7 @@ static void evolve(gen *g)
 		snprintf(n->name, sizeof(n->name), "c%d", g->next_col++);
 		n->t = random_type(g);
 		n->alive = true;
-		n->partitioned = n->identity = n->truncated = false;
+		n->partitioned = n->identity = n->truncated = n->hourly = false;
 		type_sql(ty, sizeof(ty), n->t);
 		char *s;
 		if (dt_features[DT_F_DEFAULTS] && !is_nested(n->t) && dt_chance(r, 40)) {
@@ -697,7 +706,7 @@ static void evolve(gen *g)
 static void reset_partitions(gen *g)
 {
 	for (int i = 0; i < g->ncols; i++)
-		g->cols[i].partitioned = g->cols[i].identity = g->cols[i].truncated = false;
+		g->cols[i].partitioned = g->cols[i].identity = g->cols[i].truncated = g->cols[i].hourly = false;
 	g->npartition = 0;
 	g->nterms = 0;
 	g->ntags = 0;  /* a new table: the tags are gone */

@@ -28,6 +28,7 @@ static const struct {
 	{DT_F_TRUNCATE_DECIMAL_BINARY, "found/011-truncate-decimal-binary-unsupported.sql"},
 	{DT_F_TRUNCATE_INT_EXTREMES, "found/014-truncate-int-min-overflow.sql, found/016-truncate-projection-overflow.sql"},
 	{DT_F_WIDEN_PARTITIONED, "found/019-widened-partition-source-pruning.sql"},
+	{DT_F_HOUR_FAR_FUTURE, "found/021-hour-transform-far-future.sql"},
 	{DT_F_NAN_VALUES, "found/020-nan-pruned.sql"},
 	{DT_F_NAN_IDENTITY_VALUES, "found/018-nan-identity-partition-type.sql"},
 	{DT_F_NEGATIVE_ZERO, "found/017-negative-zero-bounds.sql"},
