@@ -80,7 +80,7 @@ for build in "$@"; do
   # off. The sanitizer build is several times slower: a smaller budget.
   if [ -x "$build/difftest" ]; then
     case "$build" in
-      *san*) budget=${POND_DIFFTEST_SAN_CASES:-600} ;;
+      *san*) budget=${POND_DIFFTEST_SAN_CASES:-1000} ;;
       *) budget=${POND_DIFFTEST_CASES:-2500} ;;
     esac
     echo "== $build: difftest ($budget checks)"
