@@ -6,6 +6,7 @@
 #   make test            unit + end-to-end tests, plain and with ASan+UBSan
 #   make test-plain      the suite once, without sanitizers
 #   make SAN=1 ...       the same targets in build/san, with ASan+UBSan
+#   make difftest SEED=S N=CHECKS   a long run of the differential tester
 #   make fuzz            libFuzzer targets in build/fuzz (clang)
 #   make bench           benchmarks (bench/run.sh)
 #   DUCKDB_PREFIX=DIR    use an unpacked official DuckDB release in DIR
