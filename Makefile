@@ -6,6 +6,7 @@
 #   make test            unit + end-to-end tests, plain and with ASan+UBSan
 #   make test-plain      the suite once, without sanitizers
 #   make SAN=1 ...       the same targets in build/san, with ASan+UBSan
+#   make difftest SEED=S N=CHECKS   a long run of the differential tester
 #   make fuzz            libFuzzer targets in build/fuzz (clang)
 #   make bench           benchmarks (bench/run.sh)
 #   DUCKDB_PREFIX=DIR    use an unpacked official DuckDB release in DIR
@@ -46,13 +47,15 @@ LIB_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
+DIFFTEST_SRC := $(sort $(wildcard tests/difftest/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
+DIFFTEST_OBJ := $(DIFFTEST_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all deps test test-plain test-san unit e2e fuzz bench clean
-all: $(BUILD)/pond $(BUILD)/test_unit
+.PHONY: all deps test test-plain test-san unit e2e fuzz bench clean difftest
+all: $(BUILD)/pond $(BUILD)/test_unit $(BUILD)/difftest
 
 deps: $(DUCKDB_INC)/duckdb.h
 
@@ -72,6 +75,16 @@ $(BUILD)/pond: $(CLI_OBJ) $(BUILD)/libpond.a
 
 $(BUILD)/test_unit: $(UNIT_OBJ) $(BUILD)/libpond.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(UNIT_OBJ) $(BUILD)/libpond.a $(LIBS)
+
+# The differential tester (tests/difftest): pond against native DuckDB.
+$(BUILD)/difftest: $(DIFFTEST_OBJ) $(BUILD)/libpond.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(DIFFTEST_OBJ) $(BUILD)/libpond.a $(LIBS)
+
+# A long run: make difftest SEED=7 N=100000 [DIFFTEST_FLAGS=--all]
+SEED ?= 1
+N ?= 100000
+difftest: $(BUILD)/difftest
+	$(BUILD)/difftest --seed $(SEED) --cases $(N) $(DIFFTEST_FLAGS)
 
 # The whole suite, plain and then with sanitizers; one summary line each and
 # a total at the end.
@@ -112,4 +125,4 @@ bench: all
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(DIFFTEST_OBJ:.o=.d)

@@ -75,6 +75,24 @@ for build in "$@"; do
     tail -n 1 "$log"
     add_counts "$build e2e $name" "$log"
   done
+  # The differential tester (tests/difftest): a fixed budget of checks,
+  # from a fixed seed, with the switches of tests/difftest/known_bugs.h
+  # off. The sanitizer build is several times slower: a smaller budget.
+  if [ -x "$build/difftest" ]; then
+    case "$build" in
+      *san*) budget=${POND_DIFFTEST_SAN_CASES:-1000} ;;
+      *) budget=${POND_DIFFTEST_CASES:-2500} ;;
+    esac
+    echo "== $build: difftest ($budget checks)"
+    "$build/difftest" --seed "${POND_DIFFTEST_SEED:-1}" --cases "$budget" > "$log" 2>&1
+    grep -E '^FAIL|^    |^ok ' "$log"
+    tail -n 1 "$log"
+    add_counts "$build difftest" "$log"
+  else
+    echo "FAIL $build/difftest is missing: run make"
+    total_fail=$((total_fail + 1))
+    failures+=("$build difftest")
+  fi
   rm -f "$log"
 done
 
