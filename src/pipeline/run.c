@@ -69,11 +69,7 @@ static void system_sleep_until(int64_t deadline_ms, void *payload)
 {
 	(void)payload;
 	int64_t now = pond_time_now_ms();
-	if (deadline_ms <= now)
-		return;
-	int64_t ms = deadline_ms - now;
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
+	pond_time_sleep_ms(deadline_ms - now);
 }
 
 static const pond_clock system_clock = {system_now, system_sleep_until, NULL};
