@@ -219,6 +219,24 @@ int pond_session_run(pond_session *session, const char *statement, pond_arena *a
 int pond_session_prepare(pond_session *session, const char *statement, pond_arena *arena, const char **rewritten,
                          size_t *files_kept, pond_error *err);
 
+/* ---- pond views (views.c) ---------------------------------------------------------- */
+
+/* A pond view is a name and a SELECT kept in the catalog database (table
+ * pond_views, owned here), which every SQL session of the project binds like
+ * a table. The transform layer stores one per `materialized: view` model.
+ * A view's namespace has one level. */
+
+/* Stores (creates or replaces) the view id with its SELECT; model_path (may
+ * be NULL) says where it came from. Creates pond_views if absent. */
+int pond_view_put(pond_catalog *catalog, const pond_table_ident *id, const char *select_sql, const char *model_path,
+                  pond_error *err);
+/* Removes the view id; *dropped (may be NULL) says whether there was one. */
+int pond_view_drop(pond_catalog *catalog, const pond_table_ident *id, bool *dropped, pond_error *err);
+/* *select_sql = the view's SELECT in arena, NULL when id is no view.
+ * Reading never creates pond_views. */
+int pond_view_sql(pond_catalog *catalog, const pond_table_ident *id, pond_arena *arena, const char **select_sql,
+                  pond_error *err);
+
 /* ---- schema evolution (evolve.c) ------------------------------------------------- */
 
 /* A list of schema operations, applied in order to the current schema and

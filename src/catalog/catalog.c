@@ -49,16 +49,25 @@ static const char *const create_sql[] = {
  * backend's lock when it has one. */
 static int create_tables(pond_catalog *cat, pond_error *err)
 {
-	const pond__catalog_backend *b = cat->backend;
-	int rc = b->begin(cat->conn, err);
-	if (!rc && b->ddl_lock_sql)
-		rc = b->exec(cat->conn, b->ddl_lock_sql, NULL, 0, NULL, err);
-	for (size_t i = 0; !rc && i < sizeof(create_sql) / sizeof(create_sql[0]); i++)
-		rc = b->exec(cat->conn, create_sql[i], NULL, 0, NULL, err);
+	return pond__catalog_ddl(cat, create_sql, sizeof(create_sql) / sizeof(create_sql[0]), err);
+}
+
+int pond__catalog_lock_ddl(pond_catalog *cat, pond_error *err)
+{
+	const char *sql = cat->backend->ddl_lock_sql;
+	return sql ? pond_catalog_exec(cat, sql, NULL, 0, NULL, err) : 0;
+}
+
+int pond__catalog_ddl(pond_catalog *cat, const char *const *statements, size_t n, pond_error *err)
+{
+	int rc = pond_catalog_tx_begin(cat, err);
 	if (!rc)
-		rc = b->commit(cat->conn, err);
-	if (rc)
-		b->rollback(cat->conn);
+		rc = pond__catalog_lock_ddl(cat, err);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = pond_catalog_exec(cat, statements[i], NULL, 0, NULL, err);
+	if (!rc)
+		return pond_catalog_tx_commit(cat, err);
+	pond_catalog_tx_rollback(cat);
 	return rc;
 }
 
