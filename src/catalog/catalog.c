@@ -49,23 +49,26 @@ static const char *const create_sql[] = {
  * backend's lock when it has one. */
 static int create_tables(pond_catalog *cat, pond_error *err)
 {
-	return pond__catalog_ddl(cat, create_sql, sizeof(create_sql) / sizeof(create_sql[0]), err);
+	pond__catalog_statements create = {create_sql, sizeof(create_sql) / sizeof(create_sql[0])};
+	return pond__catalog_ddl_tx(cat, pond__catalog_exec_all, &create, err);
 }
 
-int pond__catalog_lock_ddl(pond_catalog *cat, pond_error *err)
+int pond__catalog_exec_all(pond_catalog *cat, void *statements, pond_error *err)
 {
-	const char *sql = cat->backend->ddl_lock_sql;
-	return sql ? pond_catalog_exec(cat, sql, NULL, 0, NULL, err) : 0;
+	const pond__catalog_statements *list = statements;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < list->n; i++)
+		rc = pond_catalog_exec(cat, list->sql[i], NULL, 0, NULL, err);
+	return rc;
 }
 
-int pond__catalog_ddl(pond_catalog *cat, const char *const *statements, size_t n, pond_error *err)
+int pond__catalog_ddl_tx(pond_catalog *cat, pond__catalog_tx_fn fn, void *payload, pond_error *err)
 {
 	int rc = pond_catalog_tx_begin(cat, err);
-	if (!rc)
-		rc = pond__catalog_lock_ddl(cat, err);
-	for (size_t i = 0; !rc && i < n; i++)
-		rc = pond_catalog_exec(cat, statements[i], NULL, 0, NULL, err);
-	if (!rc)
+	if (rc)
+		return rc;
+	const char *lock = cat->backend->ddl_lock_sql;
+	if ((!lock || (rc = pond_catalog_exec(cat, lock, NULL, 0, NULL, err)) == 0) && (rc = fn(cat, payload, err)) == 0)
 		return pond_catalog_tx_commit(cat, err);
 	pond_catalog_tx_rollback(cat);
 	return rc;

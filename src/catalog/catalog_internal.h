@@ -61,13 +61,18 @@ char *pond__catalog_pg_placeholders(const char *sql);
 typedef int (*pond__catalog_tx_fn)(pond_catalog *cat, void *payload, pond_error *err);
 int pond__catalog_in_tx(pond_catalog *cat, pond__catalog_tx_fn fn, void *payload, pond_error *err);
 
-/* Runs statements in one write transaction after the backend's DDL lock,
- * so that concurrent openers take turns (PostgreSQL's CREATE TABLE IF NOT
- * EXISTS races with itself). Must not be called inside a transaction. */
-int pond__catalog_ddl(pond_catalog *cat, const char *const *statements, size_t n, pond_error *err);
-/* Takes the backend's DDL lock in the open transaction; none in SQLite,
- * whose write transaction is the lock. */
-int pond__catalog_lock_ddl(pond_catalog *cat, pond_error *err);
+/* Runs fn in a new write transaction after the backend's DDL lock, so that
+ * concurrent openers take turns (PostgreSQL's CREATE TABLE IF NOT EXISTS
+ * races with itself): commits on 0, rolls back otherwise. Creating the
+ * catalog tables and migrating pond's state tables both go through here.
+ * POND_EINVAL inside an open transaction. */
+int pond__catalog_ddl_tx(pond_catalog *cat, pond__catalog_tx_fn fn, void *payload, pond_error *err);
+/* Runs statements in order (a pond__catalog_tx_fn body). */
+typedef struct pond__catalog_statements {
+	const char *const *sql;
+	size_t n;
+} pond__catalog_statements;
+int pond__catalog_exec_all(pond_catalog *cat, void *statements, pond_error *err);
 
 /* Checks levels and joins them with '.' into a new string the caller frees;
  * NULL with err set on failure. what names the role ("namespace"). */

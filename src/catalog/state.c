@@ -74,19 +74,20 @@ static void remember(pond_catalog *cat, const pond_catalog_schema *schema)
 
 /* Inside the write transaction, after the DDL lock: reads the version again
  * (another process may have migrated meanwhile) and runs what is missing. */
-static int migrate_in_tx(pond_catalog *cat, const pond_catalog_schema *schema, pond_error *err)
+static int migrate_in_tx(pond_catalog *cat, void *payload, pond_error *err)
 {
+	const pond_catalog_schema *schema = payload;
 	int version = 0;
-	int rc = pond_catalog_exec(cat, version_table_sql[0], NULL, 0, NULL, err);
+	pond__catalog_statements version_table = {version_table_sql, 1};
+	int rc = pond__catalog_exec_all(cat, &version_table, err);
 	if (!rc)
 		rc = read_version(cat, schema->component, &version, err);
 	if (rc || (size_t)version >= schema->nmigrations)
 		return rc;
 	for (size_t m = (size_t)version; m < schema->nmigrations; m++) {
-		const pond_catalog_migration *step = &schema->migrations[m];
-		for (size_t i = 0; i < step->nstatements; i++)
-			if ((rc = pond_catalog_exec(cat, step->statements[i], NULL, 0, NULL, err)) != 0)
-				return pond_error_prefix(err, "migration %zu", m + 1);
+		pond__catalog_statements step = {schema->migrations[m].statements, schema->migrations[m].nstatements};
+		if ((rc = pond__catalog_exec_all(cat, &step, err)) != 0)
+			return pond_error_prefix(err, "migration %zu", m + 1);
 	}
 	char to[24], now[24];
 	snprintf(to, sizeof(to), "%zu", schema->nmigrations);
@@ -107,14 +108,8 @@ int pond_catalog_migrate(pond_catalog *cat, const pond_catalog_schema *schema, p
 	/* Up to date already: a read, without taking the write lock. */
 	int version = 0;
 	int rc = pond_catalog_schema_version(cat, schema->component, &version, err);
-	if (rc == 0 && (size_t)version < schema->nmigrations) {
-		if ((rc = pond_catalog_tx_begin(cat, err)) == 0) {
-			if ((rc = pond__catalog_lock_ddl(cat, err)) == 0 && (rc = migrate_in_tx(cat, schema, err)) == 0)
-				rc = pond_catalog_tx_commit(cat, err);
-			else
-				pond_catalog_tx_rollback(cat);
-		}
-	}
+	if (rc == 0 && (size_t)version < schema->nmigrations)
+		rc = pond__catalog_ddl_tx(cat, migrate_in_tx, (void *)schema, err);
 	if (rc)
 		return pond_error_prefix(err, "could not bring pond's %s tables up to date", schema->component);
 	remember(cat, schema);
