@@ -4,6 +4,7 @@
  * A database made before versions were recorded is adopted; a second run
  * changes nothing; a database a newer pond migrated is used as it is.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -144,5 +145,43 @@ CATALOG_TEST(state_migrate_failure_changes_nothing_and_names_the_step)
 	static const pond_catalog_schema other = {"other", widget_migrations, 1};
 	CHECK_CODE(pond_catalog_migrate(cat, &other, &err), POND_EINVAL, &err);
 	pond_catalog_tx_rollback(cat);
+	pond_catalog_close(&cat);
+}
+
+typedef struct {
+	const char *uri;
+	int rc;
+	pond_error err;
+} racer;
+
+static void *race_migrate(void *payload)
+{
+	racer *r = payload;
+	pond_catalog *cat = NULL;
+	r->rc = pond_catalog_open(&cat, r->uri, NULL, &r->err);
+	if (r->rc == 0)
+		r->rc = pond_catalog_migrate(cat, &widgets_v2, &r->err);
+	pond_catalog_close(&cat);
+	return NULL;
+}
+
+CATALOG_TEST(state_migrate_from_several_connections_at_once_runs_each_step_once)
+{
+	racer r[4];
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++) {
+		r[i] = (racer){uri, -1, POND_ERROR_INIT};
+		CHECK(pthread_create(&t[i], NULL, race_migrate, &r[i]) == 0);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < 4; i++)
+		CHECK_MSG(r[i].rc == 0, "connection %d: %s", i, r[i].err.msg);
+	pond_error err = POND_ERROR_INIT;
+	pond_catalog *cat = open_catalog(uri, &err);
+	CHECK_MSG(cat, "open: %s", err.msg);
+	int version = -1;
+	CHECK_OK(pond_catalog_schema_version(cat, "widgets", &version, &err), &err);
+	CHECK_INT(version, 2);
 	pond_catalog_close(&cat);
 }
