@@ -217,8 +217,9 @@ typedef struct pond_catalog_schema {
  * migrations after the version recorded in table pond_schema_version (none
  * recorded: 0) and records the new version. When the recorded version is
  * already the last, or newer (a newer pond migrated this database), nothing
- * changes. Must not be called inside pond_catalog_tx_begin. A connection
- * remembers the components it brought up to date, so a second call is free. */
+ * changes. Inside a transaction of the caller's (pond_catalog_tx_begin) the
+ * migration joins it and is undone by its rollback. A connection remembers
+ * the components it brought up to date, so a second call is free. */
 int pond_catalog_migrate(pond_catalog *cat, const pond_catalog_schema *schema, pond_error *err);
 
 /* The version recorded for component; 0 when none is. */

@@ -62,16 +62,23 @@ int pond__catalog_exec_all(pond_catalog *cat, void *statements, pond_error *err)
 	return rc;
 }
 
+typedef struct {
+	pond__catalog_tx_fn fn;
+	void *payload;
+} ddl_step;
+
+static int lock_then_run(pond_catalog *cat, void *payload, pond_error *err)
+{
+	const ddl_step *step = payload;
+	const char *lock = cat->backend->ddl_lock_sql;
+	int rc = lock ? pond_catalog_exec(cat, lock, NULL, 0, NULL, err) : 0;
+	return rc ? rc : step->fn(cat, step->payload, err);
+}
+
 int pond__catalog_ddl_tx(pond_catalog *cat, pond__catalog_tx_fn fn, void *payload, pond_error *err)
 {
-	int rc = pond_catalog_tx_begin(cat, err);
-	if (rc)
-		return rc;
-	const char *lock = cat->backend->ddl_lock_sql;
-	if ((!lock || (rc = pond_catalog_exec(cat, lock, NULL, 0, NULL, err)) == 0) && (rc = fn(cat, payload, err)) == 0)
-		return pond_catalog_tx_commit(cat, err);
-	pond_catalog_tx_rollback(cat);
-	return rc;
+	ddl_step step = {fn, payload};
+	return pond__catalog_in_tx(cat, lock_then_run, &step, err);
 }
 
 int pond_catalog_open(pond_catalog **out, const char *uri, const pond_catalog_options *opts,

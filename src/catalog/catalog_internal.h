@@ -61,11 +61,10 @@ char *pond__catalog_pg_placeholders(const char *sql);
 typedef int (*pond__catalog_tx_fn)(pond_catalog *cat, void *payload, pond_error *err);
 int pond__catalog_in_tx(pond_catalog *cat, pond__catalog_tx_fn fn, void *payload, pond_error *err);
 
-/* Runs fn in a new write transaction after the backend's DDL lock, so that
- * concurrent openers take turns (PostgreSQL's CREATE TABLE IF NOT EXISTS
- * races with itself): commits on 0, rolls back otherwise. Creating the
- * catalog tables and migrating pond's state tables both go through here.
- * POND_EINVAL inside an open transaction. */
+/* Runs fn after the backend's DDL lock, so that concurrent openers take
+ * turns (PostgreSQL's CREATE TABLE IF NOT EXISTS races with itself), in the
+ * open transaction or else in a new one (pond__catalog_in_tx). Creating the
+ * catalog tables and migrating pond's state tables both go through here. */
 int pond__catalog_ddl_tx(pond_catalog *cat, pond__catalog_tx_fn fn, void *payload, pond_error *err);
 /* Runs statements in order (a pond__catalog_tx_fn body). */
 typedef struct pond__catalog_statements {

@@ -112,6 +112,8 @@ int pond_catalog_migrate(pond_catalog *cat, const pond_catalog_schema *schema, p
 		rc = pond__catalog_ddl_tx(cat, migrate_in_tx, (void *)schema, err);
 	if (rc)
 		return pond_error_prefix(err, "could not bring pond's %s tables up to date", schema->component);
-	remember(cat, schema);
+	/* Inside the caller's transaction the migration may yet be rolled back. */
+	if (!cat->in_tx)
+		remember(cat, schema);
 	return 0;
 }

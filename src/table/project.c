@@ -47,19 +47,22 @@ bool pond_project_key_known(const char *key)
 	return known;
 }
 
-/* Every top-level key must be one some layer reads: a typo is an error
- * naming its line, not a setting silently ignored. */
-static int check_keys(const pond_yaml_node *root, const char *what, pond_error *err)
+/* Every registered key, NULL-terminated, in arena; NULL on allocation
+ * failure. */
+static const char **known_keys(pond_arena *a)
 {
-	if (root->kind != POND_YAML_MAP) {
-		static const char *const none[] = {NULL};
-		return pond_yaml_check_keys(root, none, what, err);
-	}
-	for (size_t i = 0; i < root->count; i++)
-		if (!pond_project_key_known(root->keys[i]))
-			return pond_error_set(err, POND_EINVAL, "%s:%d: unknown key \"%s\"", what, root->values[i]->line,
-			                      root->keys[i]);
-	return 0;
+	pthread_mutex_lock(&registry_lock);
+	size_t n = 0;
+	for (const pond_project_keys *k = registry; k; k = k->next)
+		for (const char *const *name = k->keys; *name; name++)
+			n++;
+	const char **all = pond_arena_calloc(a, n + 1, sizeof(*all));
+	n = 0;
+	for (const pond_project_keys *k = registry; k && all; k = k->next)
+		for (const char *const *name = k->keys; *name; name++)
+			all[n++] = *name;
+	pthread_mutex_unlock(&registry_lock);
+	return all;
 }
 
 static bool is_url(const char *s)
@@ -121,7 +124,14 @@ int pond_project_load(pond_project **out, const char *dir, pond_error *err)
 		goto fail;
 	p->config = root;
 	const char *what = p->config_path;
-	if ((rc = check_keys(root, what, err)) != 0)
+	/* Every top-level key must be one some layer reads: a typo is an error
+	 * naming its line, not a setting silently ignored. */
+	const char **keys = known_keys(a);
+	if (!keys) {
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = pond_yaml_check_keys(root, keys, what, err)) != 0)
 		goto fail;
 	const char *base = strrchr(p->root, '/');
 	const char *warehouse, *catalog;

@@ -140,11 +140,23 @@ CATALOG_TEST(state_migrate_failure_changes_nothing_and_names_the_step)
 	/* the step's first statement was rolled back with it */
 	CHECK_OK(pond_catalog_migrate(cat, &widgets_v2, &err), &err);
 	CHECK_CODE(pond_catalog_exec(cat, "SELECT size FROM pond_test_widgets", NULL, 0, NULL, &err), POND_ESQL, &err);
-	/* not inside a caller's transaction */
-	CHECK_OK(pond_catalog_tx_begin(cat, &err), &err);
+	/* inside a caller's transaction: joins it, and its rollback undoes it */
 	static const pond_catalog_schema other = {"other", widget_migrations, 1};
-	CHECK_CODE(pond_catalog_migrate(cat, &other, &err), POND_EINVAL, &err);
+	CHECK_OK(pond_catalog_exec(cat, "DROP TABLE pond_test_widgets", NULL, 0, NULL, &err), &err);
+	CHECK_OK(pond_catalog_tx_begin(cat, &err), &err);
+	CHECK_OK(pond_catalog_migrate(cat, &other, &err), &err);
+	CHECK_OK(pond_catalog_schema_version(cat, "other", &version, &err), &err);
+	CHECK_INT(version, 1);
 	pond_catalog_tx_rollback(cat);
+	CHECK_OK(pond_catalog_schema_version(cat, "other", &version, &err), &err);
+	CHECK_INT(version, 0);
+	bool present = true;
+	CHECK_OK(pond_catalog_has_table(cat, "pond_test_widgets", &present, &err), &err);
+	CHECK(!present);
+	/* not remembered as done: a later call migrates for real */
+	CHECK_OK(pond_catalog_migrate(cat, &other, &err), &err);
+	CHECK_OK(pond_catalog_has_table(cat, "pond_test_widgets", &present, &err), &err);
+	CHECK(present);
 	pond_catalog_close(&cat);
 }
 
