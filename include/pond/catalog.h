@@ -12,6 +12,9 @@
  *
  * pond's own state tables (runs, cursors, buffered rows) live in the same
  * database and are reached through pond_catalog_exec / pond_catalog_query.
+ * Each layer declares its tables as a versioned schema (pond_catalog_schema)
+ * and brings them up to date with pond_catalog_migrate; the backends'
+ * dialect differences stay in this layer.
  *
  * Concurrency: a pond_catalog is one database connection and is NOT
  * thread-safe; open one per thread. Never use a catalog across fork(): the
@@ -186,5 +189,46 @@ int pond_catalog_query(pond_catalog *cat, const char *sql, const char *const *pa
 int pond_catalog_tx_begin(pond_catalog *cat, pond_error *err);
 int pond_catalog_tx_commit(pond_catalog *cat, pond_error *err);
 void pond_catalog_tx_rollback(pond_catalog *cat);
+
+
+/* ---- pond's state schema: versioned migrations ---------------------------- */
+
+/* One step of a component's schema: statements run in order, written in the
+ * portable SQL above. */
+typedef struct pond_catalog_migration {
+	const char *const *statements;
+	size_t nstatements;
+} pond_catalog_migration;
+
+/* The state tables of one component ("runs", "transform", "views"): its
+ * migrations in order, version N being the state after the first N. A
+ * released migration never changes; a change to the tables is a new one
+ * appended (ALTER TABLE ... ADD COLUMN ...). Version 1 creates the tables
+ * with CREATE TABLE IF NOT EXISTS, so a database an older pond made, before
+ * versions were recorded, is adopted as it is. */
+typedef struct pond_catalog_schema {
+	const char *component;
+	const pond_catalog_migration *migrations;
+	size_t nmigrations;
+} pond_catalog_schema;
+
+/* Brings schema's tables to its last version: in one write transaction,
+ * under the backend's DDL lock (concurrent openers take turns), runs the
+ * migrations after the version recorded in table pond_schema_version (none
+ * recorded: 0) and records the new version. When the recorded version is
+ * already the last, or newer (a newer pond migrated this database), nothing
+ * changes. Inside a transaction of the caller's (pond_catalog_tx_begin) the
+ * migration joins it and is undone by its rollback. A connection remembers
+ * the components it brought up to date, so a second call is free. */
+int pond_catalog_migrate(pond_catalog *cat, const pond_catalog_schema *schema, pond_error *err);
+
+/* The version recorded for component; 0 when none is. */
+int pond_catalog_schema_version(pond_catalog *cat, const char *component, int *out, pond_error *err);
+
+/* Whether the database has a table of this name (in PostgreSQL: in the
+ * connection's current schema). Asked of the system tables, so a missing
+ * table is never an error (an error would abort an open PostgreSQL
+ * transaction). */
+int pond_catalog_has_table(pond_catalog *cat, const char *table, bool *out, pond_error *err);
 
 #endif

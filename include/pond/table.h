@@ -32,6 +32,34 @@ typedef struct pond_project {
 	const pond_yaml_node *config;  /* the whole document, for other layers */
 } pond_project;
 
+/* The top-level pond.yml keys one layer reads. The table layer reads name,
+ * warehouse, catalog, catalog_name and storage; every other layer declares
+ * its own with POND_PROJECT_KEYS in the file that reads them, and
+ * pond_project_load reports a key nobody declared as "pond.yml:LINE:
+ * unknown key". */
+typedef struct pond_project_keys {
+	const char *owner;               /* who reads them, e.g. "pipeline" */
+	const char *const *keys;         /* NULL-terminated, static */
+	struct pond_project_keys *next;  /* the registry's link */
+} pond_project_keys;
+
+/* Adds keys to the process-wide registry; keys must outlive every project
+ * load. Registering one struct twice is a no-op. Thread-safe. */
+void pond_project_register_keys(pond_project_keys *keys);
+/* Whether a registered layer (or the table layer) reads top-level key. */
+bool pond_project_key_known(const char *key);
+
+/* Declares a layer's keys and registers them before main() runs, so a
+ * program holding the code that reads a key accepts the key:
+ *   POND_PROJECT_KEYS(pipeline, "pipelines", "defaults") */
+#define POND_PROJECT_KEYS(owner, ...)                                                      \
+	static const char *const pond_project_keys_of_##owner[] = {__VA_ARGS__, NULL};       \
+	static pond_project_keys pond_project_keys_##owner = {#owner, pond_project_keys_of_##owner, NULL}; \
+	__attribute__((constructor)) static void pond_project_keys_register_##owner(void)    \
+	{                                                                                    \
+		pond_project_register_keys(&pond_project_keys_##owner);                          \
+	}
+
 /* Finds pond.yml in dir (NULL: the current folder) or, when search_parents,
  * in its parents, and reads it. POND_ENOTFOUND with a message that says how
  * to create a project when there is none. */
@@ -246,6 +274,24 @@ int pond_session_run(pond_session *session, const char *statement, pond_arena *a
  * For tests and EXPLAIN-like tools. */
 int pond_session_prepare(pond_session *session, const char *statement, pond_arena *arena, const char **rewritten,
                          size_t *files_kept, pond_error *err);
+
+/* ---- pond views (views.c) ---------------------------------------------------------- */
+
+/* A pond view is a name and a SELECT kept in the catalog database (table
+ * pond_views, owned here), which every SQL session of the project binds like
+ * a table. The transform layer stores one per `materialized: view` model.
+ * A view's namespace has one level. */
+
+/* Stores (creates or replaces) the view id with its SELECT; model_path (may
+ * be NULL) says where it came from. Creates pond_views if absent. */
+int pond_view_put(pond_catalog *catalog, const pond_table_ident *id, const char *select_sql, const char *model_path,
+                  pond_error *err);
+/* Removes the view id; *dropped (may be NULL) says whether there was one. */
+int pond_view_drop(pond_catalog *catalog, const pond_table_ident *id, bool *dropped, pond_error *err);
+/* *select_sql = the view's SELECT in arena, NULL when id is no view.
+ * Reading never creates pond_views. */
+int pond_view_sql(pond_catalog *catalog, const pond_table_ident *id, pond_arena *arena, const char **select_sql,
+                  pond_error *err);
 
 /* ---- schema evolution (evolve.c) ------------------------------------------------- */
 

@@ -196,6 +196,14 @@ int64_t pond_time_now_us(void);
 /* Monotonic clock in nanoseconds, for durations. */
 int64_t pond_time_mono_ns(void);
 
+struct timespec;
+/* The wall-clock instant ms from now (ms <= 0: now), normalised: the
+ * absolute deadline pthread_cond_timedwait takes. */
+void pond_time_deadline_in(struct timespec *out, int64_t ms);
+/* Sleeps ms milliseconds (not at all when ms <= 0); a signal may end the
+ * sleep early. */
+void pond_time_sleep_ms(int64_t ms);
+
 /* Days since 1970-01-01 for a proleptic Gregorian date, and back. */
 int64_t pond_days_from_civil(int64_t y, unsigned m, unsigned d);
 void pond_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
@@ -247,6 +255,9 @@ bool pond_str_ends_with(const char *s, const char *suffix);
 bool pond_str_ieq(const char *a, const char *b);
 /* Parses a whole string as a signed 64-bit integer; false if not one. */
 bool pond_str_to_i64(const char *s, int64_t *out);
+/* The byte two hex digits (either case) at s[0] and s[1] spell, 0..255, or
+ * -1 when either is not a hex digit (s[1] is not read when s[0] is not). */
+int pond_hex_byte(const char *s);
 /* Appends s to buf as a SQL string literal ('it''s'). */
 void pond_sql_quote_literal(pond_buf *buf, const char *s);
 /* Appends s to buf as a SQL identifier ("a""b"). */

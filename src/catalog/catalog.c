@@ -49,17 +49,36 @@ static const char *const create_sql[] = {
  * backend's lock when it has one. */
 static int create_tables(pond_catalog *cat, pond_error *err)
 {
-	const pond__catalog_backend *b = cat->backend;
-	int rc = b->begin(cat->conn, err);
-	if (!rc && b->ddl_lock_sql)
-		rc = b->exec(cat->conn, b->ddl_lock_sql, NULL, 0, NULL, err);
-	for (size_t i = 0; !rc && i < sizeof(create_sql) / sizeof(create_sql[0]); i++)
-		rc = b->exec(cat->conn, create_sql[i], NULL, 0, NULL, err);
-	if (!rc)
-		rc = b->commit(cat->conn, err);
-	if (rc)
-		b->rollback(cat->conn);
+	pond__catalog_statements create = {create_sql, sizeof(create_sql) / sizeof(create_sql[0])};
+	return pond__catalog_ddl_tx(cat, pond__catalog_exec_all, &create, err);
+}
+
+int pond__catalog_exec_all(pond_catalog *cat, void *statements, pond_error *err)
+{
+	const pond__catalog_statements *list = statements;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < list->n; i++)
+		rc = pond_catalog_exec(cat, list->sql[i], NULL, 0, NULL, err);
 	return rc;
+}
+
+typedef struct {
+	pond__catalog_tx_fn fn;
+	void *payload;
+} ddl_step;
+
+static int lock_then_run(pond_catalog *cat, void *payload, pond_error *err)
+{
+	const ddl_step *step = payload;
+	const char *lock = cat->backend->ddl_lock_sql;
+	int rc = lock ? pond_catalog_exec(cat, lock, NULL, 0, NULL, err) : 0;
+	return rc ? rc : step->fn(cat, step->payload, err);
+}
+
+int pond__catalog_ddl_tx(pond_catalog *cat, pond__catalog_tx_fn fn, void *payload, pond_error *err)
+{
+	ddl_step step = {fn, payload};
+	return pond__catalog_in_tx(cat, lock_then_run, &step, err);
 }
 
 int pond_catalog_open(pond_catalog **out, const char *uri, const pond_catalog_options *opts,

@@ -25,8 +25,13 @@ typedef struct pond__catalog_backend {
 	 * concurrent openers take turns (PostgreSQL's CREATE TABLE IF NOT
 	 * EXISTS races with itself); NULL when the backend needs none. */
 	const char *ddl_lock_sql;
+	/* One row when the table named by the one parameter exists. */
+	const char *table_exists_sql;
 	void (*close)(void *conn);
 } pond__catalog_backend;
+
+/* State schemas one connection remembers as up to date. */
+#define POND__CATALOG_MAX_SCHEMAS 16
 
 struct pond_catalog {
 	const pond__catalog_backend *backend;
@@ -37,6 +42,9 @@ struct pond_catalog {
 	bool has_type_column;
 	/* A transaction is open: the user's (tx_begin) or an internal one. */
 	bool in_tx;
+	/* Schemas pond_catalog_migrate brought up to date on this connection. */
+	const pond_catalog_schema *migrated[POND__CATALOG_MAX_SCHEMAS];
+	size_t nmigrated;
 };
 
 extern const pond__catalog_backend pond__catalog_sqlite;
@@ -52,6 +60,18 @@ char *pond__catalog_pg_placeholders(const char *sql);
  * 0, rolls back otherwise. */
 typedef int (*pond__catalog_tx_fn)(pond_catalog *cat, void *payload, pond_error *err);
 int pond__catalog_in_tx(pond_catalog *cat, pond__catalog_tx_fn fn, void *payload, pond_error *err);
+
+/* Runs fn after the backend's DDL lock, so that concurrent openers take
+ * turns (PostgreSQL's CREATE TABLE IF NOT EXISTS races with itself), in the
+ * open transaction or else in a new one (pond__catalog_in_tx). Creating the
+ * catalog tables and migrating pond's state tables both go through here. */
+int pond__catalog_ddl_tx(pond_catalog *cat, pond__catalog_tx_fn fn, void *payload, pond_error *err);
+/* Runs statements in order (a pond__catalog_tx_fn body). */
+typedef struct pond__catalog_statements {
+	const char *const *sql;
+	size_t n;
+} pond__catalog_statements;
+int pond__catalog_exec_all(pond_catalog *cat, void *statements, pond_error *err);
 
 /* Checks levels and joins them with '.' into a new string the caller frees;
  * NULL with err set on failure. what names the role ("namespace"). */

@@ -198,6 +198,7 @@ const pond__catalog_backend pond__catalog_postgres = {
 	 * sessions insert into pg_type); a transaction-scoped advisory lock
 	 * makes concurrent openers take turns. */
 	.ddl_lock_sql = "SELECT pg_advisory_xact_lock(7349012650091)",
+	.table_exists_sql = "SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = ? AND schemaname = current_schema()",
 	.exec = pg_exec,
 	.query = pg_query,
 	.begin = pg_begin,

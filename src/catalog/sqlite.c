@@ -183,6 +183,7 @@ int pond__catalog_sqlite_open(void **out, const char *path, int busy_timeout_ms,
 
 const pond__catalog_backend pond__catalog_sqlite = {
 	.name = "sqlite",
+	.table_exists_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
 	.exec = sqlite_exec,
 	.query = sqlite_query,
 	.begin = sqlite_begin,

@@ -24,6 +24,14 @@ int pond__ice_get_str(const json_t *obj, const char *key, const char **out, bool
 int pond__ice_get_array(const json_t *obj, const char *key, json_t **out, bool required, const char *what,
                         pond_error *err);
 
+/* Reads one object of a field list into item (zeroed, size bytes). */
+typedef int (*pond__ice_object_fn)(void *item, const json_t *json, void *payload, pond_error *err);
+/* A field list (partition or sort fields): every element of array must be
+ * an object ("WHAT: NOUN must be an object"), read by fn into a new arena
+ * array of *count elements of size bytes each; *out is NULL when empty. */
+int pond__ice_read_objects(void **out, size_t *count, const json_t *array, size_t size, pond__ice_object_fn fn,
+                           void *payload, pond_arena *arena, const char *what, const char *noun, pond_error *err);
+
 /* Sets obj[key] = value (stealing value). A NULL value or a failed set
  * clears *ok, so a builder checks once at the end. */
 void pond__ice_set(json_t *obj, const char *key, json_t *value, bool *ok);

@@ -84,6 +84,28 @@ int pond__ice_get_array(const json_t *obj, const char *key, json_t **out, bool r
 	return 0;
 }
 
+int pond__ice_read_objects(void **out, size_t *count, const json_t *array, size_t size, pond__ice_object_fn fn,
+                           void *payload, pond_arena *arena, const char *what, const char *noun, pond_error *err)
+{
+	size_t n = json_array_size(array);
+	char *items = NULL;
+	*out = NULL;
+	*count = 0;
+	if (n && !(items = pond_arena_calloc(arena, n, size)))
+		return pond_error_set(err, POND_ENOMEM, "%s: out of memory", what);
+	for (size_t i = 0; i < n; i++) {
+		json_t *item = json_array_get(array, i);
+		if (!json_is_object(item))
+			return pond_error_set(err, POND_EINVAL, "%s: %s must be an object", what, noun);
+		int rc = fn(items + i * size, item, payload, err);
+		if (rc)
+			return rc;
+	}
+	*out = items;
+	*count = n;
+	return 0;
+}
+
 void pond__ice_set(json_t *obj, const char *key, json_t *value, bool *ok)
 {
 	if (!value || !obj) {

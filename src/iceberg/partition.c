@@ -7,9 +7,18 @@
 
 #include <string.h>
 
-static int field_from_json(pond_iceberg_partition_field *f, const json_t *json, int32_t *next_field_id,
-                           pond_arena *arena, const char *what, pond_error *err)
+typedef struct {
+	int32_t *next_field_id;
+	pond_arena *arena;
+	const char *what;
+} field_ctx;
+
+static int field_from_json(void *item, const json_t *json, void *payload, pond_error *err)
 {
+	pond_iceberg_partition_field *f = item;
+	int32_t *next_field_id = ((field_ctx *)payload)->next_field_id;
+	pond_arena *arena = ((field_ctx *)payload)->arena;
+	const char *what = ((field_ctx *)payload)->what;
 	int rc;
 	const char *transform = NULL;
 	f->field_id = -1;
@@ -44,16 +53,12 @@ int pond_iceberg_partition_spec_from_json(pond_iceberg_partition_spec **out, con
 		    (rc = pond__ice_get_array(json, "fields", &fields, true, what, err)))
 			return rc;
 	}
-	spec->nfields = json_array_size(fields);
-	if (spec->nfields && !(spec->fields = pond_arena_calloc(arena, spec->nfields, sizeof(*spec->fields))))
-		return pond_error_set(err, POND_ENOMEM, "%s: out of memory", what);
-	for (size_t i = 0; i < spec->nfields; i++) {
-		json_t *f = json_array_get(fields, i);
-		if (!json_is_object(f))
-			return pond_error_set(err, POND_EINVAL, "%s: partition field must be an object", what);
-		if ((rc = field_from_json(&spec->fields[i], f, next_field_id, arena, what, err)))
-			return rc;
-	}
+	field_ctx ctx = {next_field_id, arena, what};
+	void *items;
+	if ((rc = pond__ice_read_objects(&items, &spec->nfields, fields, sizeof(*spec->fields), field_from_json, &ctx,
+	                                 arena, what, "partition field", err)))
+		return rc;
+	spec->fields = items;
 	*out = spec;
 	return 0;
 }

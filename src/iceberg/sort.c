@@ -6,9 +6,16 @@
 
 #include <string.h>
 
-static int field_from_json(pond_iceberg_sort_field *f, const json_t *json, pond_arena *arena, const char *what,
-                           pond_error *err)
+typedef struct {
+	pond_arena *arena;
+	const char *what;
+} field_ctx;
+
+static int field_from_json(void *item, const json_t *json, void *payload, pond_error *err)
 {
+	pond_iceberg_sort_field *f = item;
+	pond_arena *arena = ((field_ctx *)payload)->arena;
+	const char *what = ((field_ctx *)payload)->what;
 	int rc;
 	const char *transform, *direction, *null_order;
 	if ((rc = pond__ice_get_i32(json, "source-id", &f->source_id, true, what, err)) ||
@@ -39,16 +46,12 @@ int pond_iceberg_sort_order_from_json(pond_iceberg_sort_order **out, const json_
 	if ((rc = pond__ice_get_i32(json, "order-id", &o->order_id, true, what, err)) ||
 	    (rc = pond__ice_get_array(json, "fields", &fields, true, what, err)))
 		return rc;
-	o->nfields = json_array_size(fields);
-	if (o->nfields && !(o->fields = pond_arena_calloc(arena, o->nfields, sizeof(*o->fields))))
-		return pond_error_set(err, POND_ENOMEM, "%s: out of memory", what);
-	for (size_t i = 0; i < o->nfields; i++) {
-		json_t *f = json_array_get(fields, i);
-		if (!json_is_object(f))
-			return pond_error_set(err, POND_EINVAL, "%s: sort field must be an object", what);
-		if ((rc = field_from_json(&o->fields[i], f, arena, what, err)))
-			return rc;
-	}
+	field_ctx ctx = {arena, what};
+	void *items;
+	if ((rc = pond__ice_read_objects(&items, &o->nfields, fields, sizeof(*o->fields), field_from_json, &ctx, arena,
+	                                 what, "sort field", err)))
+		return rc;
+	o->fields = items;
 	*out = o;
 	return 0;
 }

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The top-level pond.yml keys read here (pond_pipelines_load). */
+POND_PROJECT_KEYS(pipeline, "pipelines", "defaults")
+
 static const char *const kind_names[] = {"ingest", "transform", "test", "export", "shell"};
 
 const char *pond_step_kind_name(pond_step_kind kind)

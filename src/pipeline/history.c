@@ -32,18 +32,19 @@ static const char *const create_sql[] = {
 	"pipeline VARCHAR(255) NOT NULL PRIMARY KEY, last_fire_ms BIGINT NOT NULL)",
 };
 
+/* Version 1 is the text pond used before versions were recorded; a change
+ * to these tables is a new migration appended, never an edit of create_sql. */
+static const pond_catalog_migration runs_migrations[] = {
+	{create_sql, sizeof(create_sql) / sizeof(create_sql[0])},
+};
+
+static const pond_catalog_schema runs_schema = {
+	"runs", runs_migrations, sizeof(runs_migrations) / sizeof(runs_migrations[0]),
+};
+
 int pond_runs_ensure_tables(pond_catalog *cat, pond_error *err)
 {
-	int rc = pond_catalog_tx_begin(cat, err);
-	/* PostgreSQL's CREATE TABLE IF NOT EXISTS races with itself. */
-	if (!rc && strcmp(pond_catalog_backend(cat), "postgresql") == 0)
-		rc = pond_catalog_exec(cat, "SELECT pg_advisory_xact_lock(7349012650093)", NULL, 0, NULL, err);
-	for (size_t i = 0; !rc && i < sizeof(create_sql) / sizeof(create_sql[0]); i++)
-		rc = pond_catalog_exec(cat, create_sql[i], NULL, 0, NULL, err);
-	if (!rc)
-		return pond_catalog_tx_commit(cat, err);
-	pond_catalog_tx_rollback(cat);
-	return pond_error_prefix(err, "could not create run history tables");
+	return pond_catalog_migrate(cat, &runs_schema, err);
 }
 
 int pond__catalog_open(pond_catalog **out, const pond_project *project, pond_error *err)

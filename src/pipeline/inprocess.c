@@ -74,17 +74,6 @@ static void *job_main(void *arg)
 	return NULL;
 }
 
-static void deadline_in(struct timespec *ts, int64_t ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
 int pond__step_inprocess(const pond__attempt *at, pond__attempt_result *out, pond_error *err)
 {
 	out->rows = out->bytes = -1;
@@ -110,7 +99,7 @@ int pond__step_inprocess(const pond__attempt *at, pond__attempt_result *out, pon
 	pthread_mutex_lock(&j->mu);
 	while (!j->done) {
 		struct timespec ts;
-		deadline_in(&ts, 100);
+		pond_time_deadline_in(&ts, 100);
 		pthread_cond_timedwait(&j->cond, &j->mu, &ts);
 		if (j->done)
 			break;

@@ -69,11 +69,7 @@ static void system_sleep_until(int64_t deadline_ms, void *payload)
 {
 	(void)payload;
 	int64_t now = pond_time_now_ms();
-	if (deadline_ms <= now)
-		return;
-	int64_t ms = deadline_ms - now;
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
+	pond_time_sleep_ms(deadline_ms - now);
 }
 
 static const pond_clock system_clock = {system_now, system_sleep_until, NULL};
@@ -336,12 +332,7 @@ static int execute(run_ctx *r, pond_error *err)
 		if (running == 0 && !startable)
 			break;
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		pond_time_deadline_in(&ts, 100);
 		pthread_cond_timedwait(&r->cond, &r->mu, &ts);
 		int64_t now = pond_time_mono_ns() / 1000000;
 		if (now - last_renew >= renew_every) {

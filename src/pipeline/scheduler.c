@@ -404,12 +404,7 @@ void pond_scheduler_stop(pond_scheduler *s, int64_t grace_ms)
 			for (worker *w = s->workers; w; w = w->next)
 				w->cancel = 2;
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		pond_time_deadline_in(&ts, 100);
 		pthread_cond_timedwait(&s->changed, &s->mu, &ts);
 	}
 	pthread_mutex_unlock(&s->mu);

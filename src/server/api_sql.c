@@ -104,22 +104,11 @@ typedef struct watchdog {
 	bool fired;
 } watchdog;
 
-static void deadline_in(struct timespec *ts, int64_t ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
 static void *watchdog_main(void *arg)
 {
 	watchdog *w = arg;
 	struct timespec ts;
-	deadline_in(&ts, w->timeout_ms);
+	pond_time_deadline_in(&ts, w->timeout_ms);
 	pthread_mutex_lock(&w->lock);
 	while (!w->done) {
 		if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT && !w->done) {
@@ -127,7 +116,7 @@ static void *watchdog_main(void *arg)
 			 * by the next one. */
 			w->fired = true;
 			pond_engine_interrupt(w->engine);
-			deadline_in(&ts, 50);
+			pond_time_deadline_in(&ts, 50);
 		}
 	}
 	pthread_mutex_unlock(&w->lock);

@@ -10,6 +10,9 @@
 
 #include <stdlib.h>
 
+/* The top-level pond.yml key read here. */
+POND_PROJECT_KEYS(server, "server")
+
 int pond_server_options_from_project(pond_server_options *opts, const pond_project *project, pond_error *err)
 {
 	static const char *const keys[] = {"listen", "token_env", NULL};

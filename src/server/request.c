@@ -11,17 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int pond_url_decode(char **out, const char *text, size_t len, bool plus_is_space, pond_arena *arena, pond_error *err)
 {
 	char *s = pond_arena_alloc(arena, len + 1);
@@ -31,11 +20,10 @@ int pond_url_decode(char **out, const char *text, size_t len, bool plus_is_space
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 		if (c == '%') {
-			int hi = i + 2 < len ? hex_value(text[i + 1]) : -1;
-			int lo = i + 2 < len ? hex_value(text[i + 2]) : -1;
-			if (hi < 0 || lo < 0)
+			int byte = i + 2 < len ? pond_hex_byte(text + i + 1) : -1;
+			if (byte < 0)
 				return pond_error_set(err, POND_EINVAL, "malformed percent escape in URL");
-			c = (unsigned char)(hi * 16 + lo);
+			c = (unsigned char)byte;
 			if (c < 0x20 || c == 0x7f)
 				return pond_error_set(err, POND_EINVAL, "control character in URL");
 			i += 2;

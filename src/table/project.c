@@ -7,16 +7,63 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Every top-level key of pond.yml; the layers that read the others (the
- * pipelines, the server) add theirs here. */
-static const char *const project_keys[] = {
-	"name", "warehouse", "catalog", "catalog_name", "storage", "pipelines", "server", "defaults", "models", NULL,
+/* The top-level keys of pond.yml this layer reads; the layers above
+ * register theirs (POND_PROJECT_KEYS). */
+static const char *const table_keys[] = {
+	"name", "warehouse", "catalog", "catalog_name", "storage", NULL,
 };
+
+static pond_project_keys table_registered = {"table", table_keys, NULL};
+static pond_project_keys *registry = &table_registered;
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void pond_project_register_keys(pond_project_keys *keys)
+{
+	pthread_mutex_lock(&registry_lock);
+	bool known = false;
+	for (pond_project_keys *k = registry; k && !known; k = k->next)
+		known = k == keys;
+	if (!known) {
+		keys->next = registry;
+		registry = keys;
+	}
+	pthread_mutex_unlock(&registry_lock);
+}
+
+bool pond_project_key_known(const char *key)
+{
+	bool known = false;
+	pthread_mutex_lock(&registry_lock);
+	for (const pond_project_keys *k = registry; k && !known; k = k->next)
+		for (const char *const *name = k->keys; *name && !known; name++)
+			known = strcmp(*name, key) == 0;
+	pthread_mutex_unlock(&registry_lock);
+	return known;
+}
+
+/* Every registered key, NULL-terminated, in arena; NULL on allocation
+ * failure. */
+static const char **known_keys(pond_arena *a)
+{
+	pthread_mutex_lock(&registry_lock);
+	size_t n = 0;
+	for (const pond_project_keys *k = registry; k; k = k->next)
+		for (const char *const *name = k->keys; *name; name++)
+			n++;
+	const char **all = pond_arena_calloc(a, n + 1, sizeof(*all));
+	n = 0;
+	for (const pond_project_keys *k = registry; k && all; k = k->next)
+		for (const char *const *name = k->keys; *name; name++)
+			all[n++] = *name;
+	pthread_mutex_unlock(&registry_lock);
+	return all;
+}
 
 static bool is_url(const char *s)
 {
@@ -77,7 +124,14 @@ int pond_project_load(pond_project **out, const char *dir, pond_error *err)
 		goto fail;
 	p->config = root;
 	const char *what = p->config_path;
-	if ((rc = pond_yaml_check_keys(root, project_keys, what, err)) != 0)
+	/* Every top-level key must be one some layer reads: a typo is an error
+	 * naming its line, not a setting silently ignored. */
+	const char **keys = known_keys(a);
+	if (!keys) {
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = pond_yaml_check_keys(root, keys, what, err)) != 0)
 		goto fail;
 	const char *base = strrchr(p->root, '/');
 	const char *warehouse, *catalog;

@@ -32,17 +32,6 @@ static void put_bytes_text(pond_buf *out, const uint8_t *p, size_t n)
 		pond_buf_printf(out, "\\x%02X", p[i]);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A literal as text DuckDB casts back to the column type; false for null. */
 static bool literal_text(pond_buf *out, const pond_iceberg_literal *lit)
 {
@@ -88,10 +77,10 @@ static bool default_text(pond_buf *out, const pond_iceberg_field *f)
 		const char *s = json_string_value(j);
 		size_t n = strlen(s);
 		for (size_t i = 0; i + 1 < n; i += 2) {
-			int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-			if (hi < 0 || lo < 0)
+			int byte = pond_hex_byte(s + i);
+			if (byte < 0)
 				break;
-			uint8_t b = (uint8_t)(hi * 16 + lo);
+			uint8_t b = (uint8_t)byte;
 			put_bytes_text(out, &b, 1);
 		}
 	} else if (json_is_string(j)) {

@@ -1,7 +1,7 @@
 /*
  * Pond views in SQL sessions. A pond view is a name and a SELECT kept in
- * the catalog database (table pond_views, written by the transform layer
- * for `materialized: view` models), so every SQL session of the project
+ * the catalog database (views.c keeps them; the transform layer stores one
+ * per `materialized: view` model), so every SQL session of the project
  * can read it like a table. When a statement names one, its SELECT has its
  * own catalog tables (and views) bound first, then it is defined in DuckDB
  * as a view of that name. Views are not stored in DuckDB between runs:
@@ -14,64 +14,10 @@
 /* Views reading views reading views: past this, a definition loop. */
 #define VIEW_DEPTH_MAX 16
 
-typedef struct {
-	const char *sql;
-	pond_arena *arena;
-} view_row;
-
-static int take_sql(int ncols, const char *const *names, const char *const *values, void *payload)
-{
-	view_row *row = payload;
-	(void)names;
-	if (ncols > 0 && values[0])
-		row->sql = pond_arena_strdup(row->arena, values[0]);
-	return 0;
-}
-
-static int take_any(int ncols, const char *const *names, const char *const *values, void *payload)
-{
-	(void)ncols;
-	(void)names;
-	(void)values;
-	*(bool *)payload = true;
-	return 0;
-}
-
-/* Whether pond_views exists, asked in a way that is never an error (an
- * error would abort a PostgreSQL transaction and fill its log). Only a
- * yes is remembered: views may appear while a session is open. */
-static int have_views_table(pond_session *s, bool *out, pond_error *err)
-{
-	if (s->has_views_table) {
-		*out = true;
-		return 0;
-	}
-	pond_catalog *cat = s->lake->catalog;
-	const char *probe = strcmp(pond_catalog_backend(cat), "postgresql") == 0
-	                        ? "SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = 'pond_views' AND schemaname = current_schema()"
-	                        : "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pond_views'";
-	bool found = false;
-	int rc = pond_catalog_query(cat, probe, NULL, 0, take_any, &found, err);
-	s->has_views_table = found;
-	*out = found;
-	return rc;
-}
-
 int pond__session_view_sql(pond_session *s, const pond_table_ident *id, pond_arena *a, const char **sql,
                            pond_error *err)
 {
-	*sql = NULL;
-	bool present = false;
-	int rc = have_views_table(s, &present, err);
-	if (rc || !present || id->ns.nlevels != 1)
-		return rc;
-	const char *params[] = {pond_catalog_name(s->lake->catalog), id->ns.levels[0], id->name};
-	view_row row = {NULL, a};
-	rc = pond_catalog_query(s->lake->catalog,
-	                        "SELECT view_sql FROM pond_views WHERE catalog_name = ? AND view_namespace = ? AND view_name = ?",
-	                        params, 3, take_sql, &row, err);
-	*sql = row.sql;
-	return rc;
+	return pond__view_sql(s->lake->catalog, id, &s->has_views_table, a, sql, err);
 }
 
 int pond__session_bind_view(pond_session *s, const session_ref *r, pond_arena *a, pond_error *err)

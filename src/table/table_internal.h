@@ -139,4 +139,10 @@ const pond_expr *pond__write_prune(pond__write *w, const char *filter_sql);
  * a conflict (which does). */
 void pond__write_error(pond__write *w, pond_error *err, const char *verb);
 
+/* pond_view_sql for a caller that remembers whether pond_views exists:
+ * *table_seen true skips the probe, and is set when the table is found
+ * (views.c; SQL sessions keep it for their lifetime). */
+int pond__view_sql(pond_catalog *catalog, const pond_table_ident *id, bool *table_seen, pond_arena *arena,
+                   const char **select_sql, pond_error *err);
+
 #endif

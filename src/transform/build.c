@@ -194,7 +194,7 @@ static int replace_rows(tf_worker *w, const tf_node *n, pond_table *existing, co
  * a table pond did not build. */
 static int clear_view(tf_worker *w, const tf_node *n, pond_error *err)
 {
-	return tf_state_drop_view(pond_lake_catalog(w->lake), &n->id, NULL, err);
+	return pond_view_drop(pond_lake_catalog(w->lake), &n->id, NULL, err);
 }
 
 /* ---- the materializations ---------------------------------------------------------------- */
@@ -217,7 +217,7 @@ static int build_view(tf_worker *w, const tf_node *n, pond_arena *a, pond_model_
 	rc = tf_query(w, pond_arena_sprintf(a, "SELECT * FROM (%s\n) AS pond_view LIMIT 0", n->expanded), a, &res, err);
 	pond_result_free(&res);
 	if (rc == 0)
-		rc = tf_state_put_view(cat, n, err);
+		rc = pond_view_put(cat, &n->id, n->expanded, n->path, err);
 	m->rows = 0;
 	m->snapshot_id = 0;
 	return rc;

@@ -16,6 +16,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+/* The top-level pond.yml key read here (per-model settings). */
+POND_PROJECT_KEYS(transform, "models")
+
 #define MODEL_FILE_MAX (4u << 20)
 #define FOLDER_DEPTH_MAX 16
 

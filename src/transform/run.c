@@ -116,7 +116,7 @@ static bool up_to_date(tf_worker *w, const pool *p, const tf_node *n, job *j, po
 		return false;
 	if (n->mat == TF_VIEW) {
 		const char *sql = NULL;
-		return tf_state_view_sql(pond_lake_catalog(w->lake), &n->id, j->arena, &sql, err) == 0 && sql &&
+		return pond_view_sql(pond_lake_catalog(w->lake), &n->id, j->arena, &sql, err) == 0 && sql &&
 		       strcmp(sql, n->expanded) == 0;
 	}
 	if (!prev->inputs || strcmp(prev->inputs, j->inputs) != 0)

@@ -1,10 +1,11 @@
 /*
  * pond's transform state in the catalog database, beside the Iceberg
  * catalog tables: pond_model_runs (one row per model per run: status,
- * snapshot, rows, time, the model's hash and its inputs' snapshots),
- * pond_test_results (one row per test per run) and pond_views (the SELECT
- * of each view model, which SQL sessions bind: src/table/session_views.c).
- * The SQL is the same for SQLite and PostgreSQL.
+ * snapshot, rows, time, the model's hash and its inputs' snapshots) and
+ * pond_test_results (one row per test per run), the "transform" schema of
+ * pond's state (pond_catalog_migrate). View models are stored through the
+ * table layer (pond_view_put). The SQL is the same for SQLite and
+ * PostgreSQL.
  */
 #include "transform_internal.h"
 
@@ -41,30 +42,22 @@ static const char *const create_sql[] = {
 	"duration_ms DOUBLE PRECISION, "
 	"finished_at BIGINT, "
 	"PRIMARY KEY (run_id, catalog_name, model, test_name))",
-	"CREATE TABLE IF NOT EXISTS pond_views ("
-	"catalog_name VARCHAR(255) NOT NULL, "
-	"view_namespace VARCHAR(255) NOT NULL, "
-	"view_name VARCHAR(255) NOT NULL, "
-	"view_sql TEXT NOT NULL, "
-	"model_path VARCHAR(1000), "
-	"updated_at BIGINT, "
-	"PRIMARY KEY (catalog_name, view_namespace, view_name))",
+};
+
+/* Version 1 is the text pond used before versions were recorded (pond_views,
+ * then created here too, is the table layer's now: src/table/views.c).
+ * Append migrations; never edit a released one. */
+static const pond_catalog_migration transform_migrations[] = {
+	{create_sql, sizeof(create_sql) / sizeof(create_sql[0])},
+};
+
+static const pond_catalog_schema transform_schema = {
+	"transform", transform_migrations, sizeof(transform_migrations) / sizeof(transform_migrations[0]),
 };
 
 int tf_state_init(pond_catalog *cat, pond_error *err)
 {
-	int rc = pond_catalog_tx_begin(cat, err);
-	if (rc)
-		return rc;
-	/* PostgreSQL's CREATE TABLE IF NOT EXISTS races with itself: take turns. */
-	if (strcmp(pond_catalog_backend(cat), "postgresql") == 0)
-		rc = pond_catalog_exec(cat, "SELECT pg_advisory_xact_lock(7349012650092)", NULL, 0, NULL, err);
-	for (size_t i = 0; rc == 0 && i < sizeof(create_sql) / sizeof(create_sql[0]); i++)
-		rc = pond_catalog_exec(cat, create_sql[i], NULL, 0, NULL, err);
-	if (rc == 0)
-		return pond_catalog_tx_commit(cat, err);
-	pond_catalog_tx_rollback(cat);
-	return pond_error_prefix(err, "could not create pond's transform tables");
+	return pond_catalog_migrate(cat, &transform_schema, err);
 }
 
 typedef struct {
@@ -154,58 +147,4 @@ int tf_state_record_test(pond_catalog *cat, const char *run_id, const pond_test_
 	                         "failures, sample, message, duration_ms, finished_at) VALUES (?, ?, ?, ?, ?, ?, "
 	                         "CAST(? AS BIGINT), ?, ?, CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT))",
 	                         params, 11, NULL, err);
-}
-
-int tf_state_put_view(pond_catalog *cat, const tf_node *node, pond_error *err)
-{
-	char now[24];
-	snprintf(now, sizeof(now), "%lld", (long long)pond_time_now_ms());
-	const char *params[] = {pond_catalog_name(cat), node->id.ns.levels[0], node->id.name, node->expanded, node->path,
-	                        now};
-	return pond_catalog_exec(cat,
-	                         "INSERT INTO pond_views (catalog_name, view_namespace, view_name, view_sql, model_path, "
-	                         "updated_at) VALUES (?, ?, ?, ?, ?, CAST(? AS BIGINT)) "
-	                         "ON CONFLICT (catalog_name, view_namespace, view_name) DO UPDATE SET "
-	                         "view_sql = excluded.view_sql, model_path = excluded.model_path, "
-	                         "updated_at = excluded.updated_at",
-	                         params, 6, NULL, err);
-}
-
-int tf_state_drop_view(pond_catalog *cat, const pond_table_ident *id, bool *dropped, pond_error *err)
-{
-	long changes = 0;
-	const char *params[] = {pond_catalog_name(cat), id->ns.levels[0], id->name};
-	int rc = pond_catalog_exec(cat,
-	                           "DELETE FROM pond_views WHERE catalog_name = ? AND view_namespace = ? AND view_name = ?",
-	                           params, 3, &changes, err);
-	if (dropped)
-		*dropped = changes > 0;
-	return rc;
-}
-
-typedef struct {
-	pond_arena *a;
-	const char *sql;
-} one_sql;
-
-static int take_sql(int ncols, const char *const *names, const char *const *values, void *payload)
-{
-	one_sql *o = payload;
-	(void)names;
-	if (ncols > 0 && values[0])
-		o->sql = pond_arena_strdup(o->a, values[0]);
-	return 0;
-}
-
-int tf_state_view_sql(pond_catalog *cat, const pond_table_ident *id, pond_arena *a, const char **sql,
-                      pond_error *err)
-{
-	one_sql o = {a, NULL};
-	const char *params[] = {pond_catalog_name(cat), id->ns.levels[0], id->name};
-	int rc = pond_catalog_query(cat,
-	                            "SELECT view_sql FROM pond_views WHERE catalog_name = ? AND view_namespace = ? AND "
-	                            "view_name = ?",
-	                            params, 3, take_sql, &o, err);
-	*sql = o.sql;
-	return rc;
 }

@@ -114,10 +114,6 @@ int tf_state_last_runs(pond_catalog *cat, const pond_transform_graph *g, pond_ar
 int tf_state_record_model(pond_catalog *cat, const char *run_id, const tf_node *node, const pond_model_outcome *m,
                           int64_t started_ms, const char *inputs, pond_error *err);
 int tf_state_record_test(pond_catalog *cat, const char *run_id, const pond_test_outcome *t, pond_error *err);
-int tf_state_put_view(pond_catalog *cat, const tf_node *node, pond_error *err);
-int tf_state_drop_view(pond_catalog *cat, const pond_table_ident *id, bool *dropped, pond_error *err);
-int tf_state_view_sql(pond_catalog *cat, const pond_table_ident *id, pond_arena *a, const char **sql,
-                      pond_error *err);
 bool tf_state_has_runs(pond_catalog *cat, const char *model);
 
 /* build.c: one model's materialization, on a worker's lake and session. */

@@ -3,7 +3,6 @@
  */
 #include "pond/util.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -55,14 +54,6 @@ void pond_uuid_v4_string(char out[37])
 	pond_uuid_format(out, u);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	c = (char)tolower((unsigned char)c);
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	return -1;
-}
-
 int pond_uuid_parse(uint8_t out[16], const char *s)
 {
 	if (strlen(s) != 36)
@@ -74,10 +65,10 @@ int pond_uuid_parse(uint8_t out[16], const char *s)
 				return POND_EINVAL;
 			continue;
 		}
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-		if (hi < 0 || lo < 0)
+		int byte = pond_hex_byte(s + i);
+		if (byte < 0)
 			return POND_EINVAL;
-		out[j++] = (uint8_t)(hi << 4 | lo);
+		out[j++] = (uint8_t)byte;
 		i++;
 	}
 	return 0;

@@ -27,6 +27,26 @@ bool pond_str_ieq(const char *a, const char *b)
 	return *a == *b;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int pond_hex_byte(const char *s)
+{
+	int hi = hex_digit(s[0]);
+	if (hi < 0)
+		return -1;
+	int lo = hex_digit(s[1]);
+	return lo < 0 ? -1 : hi << 4 | lo;
+}
+
 bool pond_str_to_i64(const char *s, int64_t *out)
 {
 	if (!s || !*s || isspace((unsigned char)*s))

@@ -28,6 +28,33 @@ int64_t pond_time_mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* ts plus ms (>= 0), with tv_nsec kept below a second. */
+static void timespec_add_ms(struct timespec *ts, int64_t ms)
+{
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
+void pond_time_deadline_in(struct timespec *out, int64_t ms)
+{
+	clock_gettime(CLOCK_REALTIME, out);
+	if (ms > 0)
+		timespec_add_ms(out, ms);
+}
+
+void pond_time_sleep_ms(int64_t ms)
+{
+	if (ms <= 0)
+		return;
+	struct timespec ts = {0, 0};
+	timespec_add_ms(&ts, ms);
+	nanosleep(&ts, NULL);
+}
+
 /* Howard Hinnant's days_from_civil algorithm (public domain arithmetic). */
 int64_t pond_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
