@@ -132,6 +132,12 @@ int pond_engine_error(pond_error *err, const char *message)
 		end = strstr(message, "\nLINE ");
 	if (!end)
 		end = message + strlen(message);
+	/* Internal errors carry DuckDB's C++ stack trace: not for the user. */
+	const char *trace = strstr(message, "\nStack Trace:");
+	if (!trace)
+		trace = strstr(message, " Stack Trace:");
+	if (trace && trace < end)
+		end = trace;
 	bool space = false;
 	for (const char *p = message; p < end; p++) {
 		if (*p == '\n' || *p == '\r' || *p == '\t') {

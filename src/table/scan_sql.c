@@ -584,6 +584,16 @@ static int put_group(scan_gen *g, pond_buf *sql, const file_group *grp, json_t *
 					sql->oom = true;
 				pond_buf_dispose(&col);
 				pond_buf_puts(sql, " AS ");
+			} else if (fld->type->id == POND_ICEBERG_STRUCT) {
+				/* DuckDB 1.4 fails ("StructValue::GetChildren on a NULL
+				 * value") when a filter on a struct's field is pushed into
+				 * a read_parquet whose schema fills the struct as NULL in
+				 * files that lack it; the projection keeps it above the scan. */
+				pond_buf_puts(sql, "if(");
+				pond_sql_quote_ident(sql, g->inner[f]);
+				pond_buf_puts(sql, " IS NULL, NULL, ");
+				pond_sql_quote_ident(sql, g->inner[f]);
+				pond_buf_puts(sql, ") AS ");
 			}
 			pond_sql_quote_ident(sql, g->inner[f]);
 			continue;

@@ -1010,6 +1010,43 @@ static int fill_missing_bounds(pond__write *w, pond_written_file *files, size_t 
 	return rc;
 }
 
+/* NOT NULL holds on every write: a required column with a null in any
+ * written file fails the write (the caller removes the folder). The
+ * files' statistics answer for most columns; a column they say nothing
+ * of (nested types, wide decimals) is counted. */
+static int check_required(pond__write *w, const pond_written_file *files, size_t nfiles, pond_error *err)
+{
+	const pond_iceberg_type *root = w->schema->root;
+	for (size_t f = 0; f < root->nfields; f++) {
+		if (!root->fields[f].required)
+			continue;
+		for (size_t i = 0; i < nfiles; i++) {
+			const pond_written_file *wf = &files[i];
+			int64_t nulls = -1;
+			for (size_t k = 0; k < wf->ncolumns; k++)
+				if (wf->columns[k].field_id == root->fields[f].id)
+					nulls = wf->columns[k].null_count;
+			if (nulls < 0 && wf->record_count > 0) {
+				pond_buf q = POND_BUF_INIT;
+				pond_buf_puts(&q, "SELECT count(*) FROM read_parquet(");
+				pond_sql_quote_literal(&q, wf->path);
+				pond_buf_puts(&q, ") WHERE ");
+				pond_sql_quote_ident(&q, root->fields[f].name);
+				pond_buf_puts(&q, " IS NULL");
+				int rc = pond_buf_ok(&q) ? pond_engine_query_int(w->lake->engine, pond_buf_cstr(&q), &nulls, err)
+				                         : pond_error_set(err, POND_ENOMEM, "out of memory");
+				pond_buf_dispose(&q);
+				if (rc)
+					return rc;
+			}
+			if (nulls > 0)
+				return pond_error_set(err, POND_EINVAL, "column \"%s\" of %s is NOT NULL, and a row holds NULL in it",
+				                      root->fields[f].name, w->name);
+		}
+	}
+	return 0;
+}
+
 /* Writes rows_sql as Parquet into a new folder; files with no rows are
  * dropped. *dir is the folder (to remove on failure). */
 static int write_rows(pond__write *w, const char *rows_sql, const char **dir, pond_written_file **files,
@@ -1033,37 +1070,8 @@ static int write_rows(pond__write *w, const char *rows_sql, const char **dir, po
 		rc = pond_engine_write_parquet(w->lake->engine, rows_sql, w->schema, &wo, w->arena, files, nfiles, err);
 	if (rc)
 		return rc;
-	/* NOT NULL holds on every write: a required column with a null in
-	 * any written file fails the write (the caller removes the folder). */
-	const pond_iceberg_type *root = w->schema->root;
-	for (size_t i = 0; i < *nfiles; i++) {
-		const pond_written_file *wf = &(*files)[i];
-		for (size_t k = 0; k < wf->ncolumns; k++) {
-			const pond_written_column *col = &wf->columns[k];
-			for (size_t f = 0; f < root->nfields; f++) {
-				if (root->fields[f].id != col->field_id || !root->fields[f].required)
-					continue;
-				int64_t nulls = col->null_count;
-				if (nulls < 0) {
-					/* No statistics for it (a nested column): count. */
-					pond_buf q = POND_BUF_INIT;
-					pond_buf_puts(&q, "SELECT count(*) FROM read_parquet(");
-					pond_sql_quote_literal(&q, wf->path);
-					pond_buf_puts(&q, ") WHERE ");
-					pond_sql_quote_ident(&q, root->fields[f].name);
-					pond_buf_puts(&q, " IS NULL");
-					rc = pond_buf_ok(&q) ? pond_engine_query_int(w->lake->engine, pond_buf_cstr(&q), &nulls, err)
-					                     : pond_error_set(err, POND_ENOMEM, "out of memory");
-					pond_buf_dispose(&q);
-					if (rc)
-						return rc;
-				}
-				if (nulls > 0)
-					return pond_error_set(err, POND_EINVAL, "column \"%s\" of %s is NOT NULL, and a row holds NULL in it",
-					                      root->fields[f].name, w->name);
-			}
-		}
-	}
+	if ((rc = check_required(w, *files, *nfiles, err)) != 0)
+		return rc;
 	size_t n = 0;
 	for (size_t i = 0; i < *nfiles; i++) {
 		if ((*files)[i].record_count == 0)

@@ -81,6 +81,15 @@ TEST(engine_error_translation_of_multiline_message)
 	CHECK_STR(err.msg, "Binder Error: Referenced column \"x\" not found (line 2, column 8)");
 }
 
+TEST(engine_error_leaves_out_duckdbs_stack_trace)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_engine_error(&err, "INTERNAL Error: Calling X on a NULL value\n\nStack Trace:\n\nlibduckdb.so(duckdb::A()+0x56) [0x7f]\n");
+	CHECK_STR(err.msg, "INTERNAL Error: Calling X on a NULL value");
+	pond_engine_error(&err, "INTERNAL Error: y Stack Trace: libduckdb.so(f+0x1) [0x2]");
+	CHECK_STR(err.msg, "INTERNAL Error: y");
+}
+
 TEST(engine_script_runs_statements_in_order)
 {
 	pond_engine *e = open_engine();
