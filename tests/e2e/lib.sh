@@ -43,6 +43,17 @@ expect_exit() {
   if [ "$rc" -eq "$want" ]; then pass "$name"; else fail "$name" "exit $rc, want $want: $*" "stderr: $ERR"; fi
 }
 
+# wait_for CMD...: polls until CMD succeeds, for at most POND_TEST_WAIT
+# seconds (default 120: a generous bound for a loaded machine, never a
+# timing assertion). Returns CMD's last status.
+wait_for() {
+  local end=$(( $(date +%s) + ${POND_TEST_WAIT:-120} ))
+  until "$@"; do
+    [ "$(date +%s)" -lt "$end" ] || return 1
+    sleep 0.05
+  done
+}
+
 finish() {
   echo "$_pass passed, $_fail failed"
   [ "$_fail" -eq 0 ]
