@@ -77,6 +77,9 @@ int srv_catalog(srv_ctx *ctx, pond_catalog **out);
 /* A lake on a locked-down engine for user SQL: no file access outside the
  * warehouse, no settings changes, the configured memory limit. */
 int srv_sql_lake(srv_ctx *ctx, pond_lake **out);
+/* Appends to setup the SET statements that limit DuckDB's file access to
+ * the warehouse's real, link-free files (sql_access.c). */
+int srv_sql_access(srv_ctx *ctx, pond_buf *setup);
 
 /* Sets reply to a JSON document with status 200 (takes the reference). */
 int srv_ok(srv_reply *reply, json_t *doc);

@@ -221,6 +221,18 @@ TEST(server_api_sql_refuses_writes_and_files_outside_the_warehouse)
 	char *inside = pond_arena_sprintf(t.fx.a, "select count(*) from read_parquet('%s/sales/orders/data/**/*.parquet')",
 	                                  t.fx.project->warehouse);
 	CHECK_INT(sql(&t, inside), 200);
+	/* A symlink in the warehouse does not lead out of it, nor does the
+	 * warehouse named through a link of its own. */
+	char *link = pond_arena_sprintf(t.fx.a, "%s/link", t.fx.project->warehouse);
+	CHECK(symlink("/etc", link) == 0);
+	char *through = pond_arena_sprintf(t.fx.a, "select * from read_text('%s/hostname')", link);
+	CHECK_INT(sql(&t, through), 400);
+	CHECK_MSG(strstr(error_of(&t), "disabled by configuration") != NULL, "through a link: %s", error_of(&t));
+	char *glob = pond_arena_sprintf(t.fx.a, "select * from read_text('%s/*/hostname')", t.fx.project->warehouse);
+	CHECK_INT(sql(&t, glob), 400);
+	CHECK_INT(sql(&t, inside), 200);
+	CHECK_INT(sql(&t, "select count(*) from sales.orders"), 200);
+	unlink(link);
 
 	CHECK_INT(sql(&t, "copy (select 1) to '/tmp/pond-server-unit.csv'"), 400);
 	CHECK(strstr(error_of(&t), "read-only") != NULL);
