@@ -3,7 +3,7 @@
 # helpers, and ends with `finish`, which prints "N passed, N failed".
 set -u
 POND="${POND_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/pond}"
-FIXTURES="${POND_FIXTURES:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/fixtures}"
+FIXTURES="${POND_FIXTURES:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/fixtures}"
 NODE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../node" && pwd)"
 T=$(mktemp -d "${TMPDIR:-/tmp}/pond-e2e-XXXXXX")
 trap 'rm -rf "$T"' EXIT
