@@ -73,12 +73,20 @@ $(BUILD)/pond: $(CLI_OBJ) $(BUILD)/libpond.a
 $(BUILD)/test_unit: $(UNIT_OBJ) $(BUILD)/libpond.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(UNIT_OBJ) $(BUILD)/libpond.a $(LIBS)
 
-# The whole suite, plain and then with sanitizers; one summary line each and
-# a total at the end.
+# The whole suite, plain and with sanitizers: both builds at once, then
+# every part of both in parallel (tests/run.sh); one summary line per part
+# and a total at the end.
 test:
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory SAN=1 all
+	@$(MAKE) --no-print-directory -j$(NPROC) build-both
 	@tests/run.sh build build/san
+
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+.PHONY: build-both build-plain build-san
+build-both: build-plain build-san
+build-plain:
+	@$(MAKE) --no-print-directory all
+build-san:
+	@$(MAKE) --no-print-directory SAN=1 all
 
 test-plain: all
 	@tests/run.sh $(BUILD)
