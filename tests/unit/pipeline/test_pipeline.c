@@ -591,7 +591,8 @@ TEST(pipeline_two_schedulers_never_overlap_one_pipeline)
 	pthread_create(&th1, NULL, tick_loop, &t1);
 	pthread_create(&th2, NULL, tick_loop, &t2);
 	pond_arena *a = pond_arena_new();
-	for (int i = 0; i < 300; i++) {
+	/* polls for the state, bounded at 2 minutes for a loaded machine */
+	for (int i = 0; i < 2400; i++) {
 		pond_run_info *r;
 		size_t n = runs_of(&p, "p", a, &r), finished = 0;
 		for (size_t k = 0; k < n; k++)
