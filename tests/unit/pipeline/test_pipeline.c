@@ -165,6 +165,19 @@ TEST(pipeline_config_reads_steps_names_and_graph)
 	pond_pipelines_free(&ps);
 }
 
+TEST(pipeline_config_error_in_an_early_pipeline_is_an_error_not_a_crash)
+{
+	/* found by fuzz_pipeline: the pipelines were sorted by name after an
+	 * error had left the later ones unnamed */
+	pond_pipelines *ps = NULL;
+	pond_error err = POND_ERROR_INIT;
+	CHECK(parse_yaml("pipelines:\n  b:\n    steps:\n      - shell: x\n        re~tries: 2\n"
+	                 "  a:\n    steps:\n      - shell: y\n  c:\n    steps:\n      - shell: z\n",
+	                 &ps, &err) != 0);
+	CHECK(ps == NULL);
+	CHECK_MSG(strstr(err.msg, "pond.yml:5:") && strstr(err.msg, "re~tries"), "%s", err.msg);
+}
+
 TEST(pipeline_config_errors_name_the_line)
 {
 	pond_pipelines *ps = NULL;
