@@ -134,14 +134,11 @@ static int cmd_tables(int argc, char **argv)
 	/* A table whose metadata cannot be read is listed with its error and
 	 * fails the command: it is not an empty table. */
 	size_t broken = 0, i;
-	const char *first_broken = NULL;
+	char first_broken[256] = "";  /* a copy: rows is freed once printed */
 	json_t *r;
 	json_array_foreach(rows, i, r) {
-		if (json_object_get(r, "error")) {
-			broken++;
-			if (!first_broken)
-				first_broken = json_string_value(json_object_get(r, "table"));
-		}
+		if (json_object_get(r, "error") && broken++ == 0)
+			snprintf(first_broken, sizeof(first_broken), "%s", json_string_value(json_object_get(r, "table")));
 	}
 	if (rc == 0 && as_json) {
 		rc = print_json(rows, &err);

@@ -63,7 +63,9 @@ cd "$T"
 "$POND" demo "$D" --listen "127.0.0.1:$port" > "$T/serve.log" 2>&1 &
 pid=$!
 demo_up() { curl -sf "http://127.0.0.1:$port/api/health" > /dev/null 2>&1 || ! kill -0 "$pid" 2> /dev/null; }
-wait_for demo_up
+# the demo reruns its pipeline before it serves: slow under the sanitizers
+POND_TEST_WAIT=600 wait_for demo_up
+kill -0 "$pid" 2> /dev/null || { echo "pond demo exited before serving:"; tail -n 20 "$T/serve.log"; }
 health=$(curl -sf "http://127.0.0.1:$port/api/health")
 expect_contains "served: health" "$health" "ok"
 tables=$(curl -sf "http://127.0.0.1:$port/api/tables")
