@@ -81,7 +81,7 @@ void srv_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_cont
 			                                                    : sizeof(struct sockaddr_in);
 			memcpy(&c->addr, ad->client_addr, len);
 		}
-		c->deadline_ns = pond_time_mono_ns() + srv->opts.header_timeout_ms * 1000000;
+		c->deadline_ns = pond_time_mono_ns() + (int64_t)srv->opts.header_timeout_ms * 1000000;
 		pthread_mutex_lock(&g->mu);
 		c->next = g->head;
 		if (g->head)
@@ -131,7 +131,7 @@ void srv_guard_request_done(pond_server *srv, struct MHD_Connection *conn)
 	if (!c)
 		return;
 	pthread_mutex_lock(&srv->guard.mu);
-	c->deadline_ns = pond_time_mono_ns() + srv->opts.header_timeout_ms * 1000000;
+	c->deadline_ns = pond_time_mono_ns() + (int64_t)srv->opts.header_timeout_ms * 1000000;
 	pthread_mutex_unlock(&srv->guard.mu);
 }
 
