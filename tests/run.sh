@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Runs pond's whole suite for each build folder given (e.g. build and
-# build/san): the unit-test binary, then every end-to-end script in
-# tests/e2e against that build's pond. Prints each part's result and, last,
-# the total as "N passed, N failed". Exits non-zero on any failure or when
-# no test ran.
+# build/san): for each build, the unit-test binary and every end-to-end
+# script in tests/e2e against that build's pond. Parts run in parallel,
+# POND_TEST_JOBS at a time (default: the number of cores); each writes its
+# own log, and the results are printed in a fixed order once all are done:
+# each part's failures and summary line, the names of the failing parts,
+# and, last, the total as "N passed, N failed". Exits non-zero on any
+# failure or when no test ran. Fixtures are tests/fixtures (POND_FIXTURES
+# names another folder).
+#
+# To add a part, add a line to add_parts below: `part LABEL COMMAND...`
+# (COMMAND runs from the repository root with POND_BIN set and must end
+# its output with an "N passed, N failed" line).
 set -u
 cd "$(dirname "$0")/.."
-export POND_FIXTURES="${POND_FIXTURES:-$(cd .. && pwd)/shared/fixtures}"
+export POND_FIXTURES="${POND_FIXTURES:-$PWD/tests/fixtures}"
 [ $# -gt 0 ] || set -- build
+jobs=${POND_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 total_pass=0
 total_fail=0
@@ -18,6 +27,7 @@ add_counts() {  # $1: label, $2: log file
   line=$(grep -E '^[a-z0-9_:-]*:? ?[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
   if [ -z "$line" ]; then
     echo "FAIL $1: no summary line (crashed?)"
+    tail -n 20 "$2" | sed 's/^/    /'
     total_fail=$((total_fail + 1))
     failures+=("$1")
     return
@@ -30,70 +40,92 @@ add_counts() {  # $1: label, $2: log file
 }
 
 # One throw-away PostgreSQL server for the whole suite (catalog tests run
-# against it too), unless the caller already names one in POND_TEST_PG_URL.
-# Failing to start it is a test failure, not a skip.
+# against it too; each test makes a schema of its own, so parts can share
+# it), unless the caller already names one in POND_TEST_PG_URL. Failing to
+# start it is a test failure, not a skip.
+logdir=$(mktemp -d "${TMPDIR:-/tmp}/pond-suite-XXXXXX")
+pg_dir=
+cleanup() {
+  [ -z "$pg_dir" ] || tests/pg/stop.sh "$pg_dir"
+  rm -rf "$logdir"
+}
+trap cleanup EXIT
+trap 'kill $(jobs -p) 2>/dev/null; exit 130' INT TERM
 if [ -z "${POND_TEST_PG_URL:-}" ]; then
   pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/pond-pg-XXXXXX")
-  trap 'tests/pg/stop.sh "$pg_dir"' EXIT
-  if POND_TEST_PG_URL=$(tests/pg/start.sh "$pg_dir" 2>"$pg_dir.log"); then
+  if POND_TEST_PG_URL=$(tests/pg/start.sh "$pg_dir" 2>"$logdir/pg.log"); then
     export POND_TEST_PG_URL
-    rm -f "$pg_dir.log"
     echo "== postgresql test server: $POND_TEST_PG_URL"
   else
     unset POND_TEST_PG_URL
     echo "FAIL postgresql test server did not start:"
-    sed 's/^/    /' "$pg_dir.log"
-    rm -f "$pg_dir.log"
+    sed 's/^/    /' "$logdir/pg.log"
     total_fail=$((total_fail + 1))
     failures+=("postgresql-server")
   fi
 fi
 
-for build in "$@"; do
-  [ -x "$build/pond" ] || { echo "no $build/pond: run make first" >&2; exit 1; }
-  export POND_BIN="$PWD/$build/pond"
-  case "$build" in
-    *san*) export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
-           export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" ;;
-  esac
-  log=$(mktemp)
-  echo "== $build: unit tests"
-  "$build/test_unit" > "$log" 2>&1
-  rc=$?
-  grep -E '^FAIL|^    ' "$log"
-  tail -n 1 "$log"
-  add_counts "$build unit" "$log"
-  if [ $rc -ne 0 ] && ! grep -q '^FAIL' "$log"; then
-    cat "$log" | tail -n 20
-  fi
+labels=()
+commands=()
+builds=()
+# part LABEL COMMAND...: one part of the suite for the current build.
+part() {
+  labels+=("$1")
+  builds+=("$build")
+  shift
+  commands+=("$(printf '%q ' "$@")")
+}
+
+add_parts() {
+  part "$build unit" "$build/test_unit"
   for script in tests/e2e/*.sh; do
     [ "$(basename "$script")" = lib.sh ] && continue
-    name=$(basename "$script" .sh)
-    echo "== $build: e2e $name"
-    bash "$script" > "$log" 2>&1
-    grep -E '^FAIL|^    ' "$log"
-    tail -n 1 "$log"
-    add_counts "$build e2e $name" "$log"
+    part "$build e2e $(basename "$script" .sh)" bash "$script"
   done
-  # The differential tester (tests/difftest): a fixed budget of checks,
-  # from a fixed seed, with the switches of tests/difftest/known_bugs.h
-  # off. The sanitizer build is several times slower: a smaller budget.
-  if [ -x "$build/difftest" ]; then
+  # The differential tester (tests/difftest): a fixed budget of checks from
+  # a fixed seed, with the switches of tests/difftest/known_bugs.h off. The
+  # sanitizer build is several times slower: a smaller budget.
+  local budget=${POND_DIFFTEST_CASES:-2500}
+  case "$build" in *san*) budget=${POND_DIFFTEST_SAN_CASES:-1000} ;; esac
+  part "$build difftest" "$build/difftest" --seed "${POND_DIFFTEST_SEED:-1}" --cases "$budget"
+}
+
+for build in "$@"; do
+  [ -x "$build/pond" ] || { echo "no $build/pond: run make first" >&2; exit 1; }
+  add_parts
+done
+
+# The unit binaries take longest: they are first in the list, so they start
+# first and the scripts fill the other core.
+run_part() {  # $1: index
+  local i=$1 build=${builds[$1]}
+  (
+    export POND_BIN="$PWD/$build/pond"
     case "$build" in
-      *san*) budget=${POND_DIFFTEST_SAN_CASES:-1000} ;;
-      *) budget=${POND_DIFFTEST_CASES:-2500} ;;
+      *san*) export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
+             export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" ;;
     esac
-    echo "== $build: difftest ($budget checks)"
-    "$build/difftest" --seed "${POND_DIFFTEST_SEED:-1}" --cases "$budget" > "$log" 2>&1
-    grep -E '^FAIL|^    |^ok ' "$log"
-    tail -n 1 "$log"
-    add_counts "$build difftest" "$log"
-  else
-    echo "FAIL $build/difftest is missing: run make"
-    total_fail=$((total_fail + 1))
-    failures+=("$build difftest")
+    eval "${commands[$i]}"
+  ) > "$logdir/$i.log" 2>&1 < /dev/null
+  echo $? > "$logdir/$i.rc"
+}
+
+running=0
+for i in "${!labels[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n
+    running=$((running - 1))
   fi
-  rm -f "$log"
+  run_part "$i" &
+  running=$((running + 1))
+done
+wait
+
+for i in "${!labels[@]}"; do
+  echo "== ${labels[$i]}"
+  grep -E '^FAIL|^    ' "$logdir/$i.log"
+  tail -n 1 "$logdir/$i.log"
+  add_counts "${labels[$i]}" "$logdir/$i.log"
 done
 
 echo

@@ -244,8 +244,10 @@ json_t *pond_run_info_to_json(const pond_run_info *run);
 json_t *pond_step_attempt_to_json(const pond_step_attempt *attempt);
 
 /* Marks `running` runs whose lease is gone or expired (at now_ms) as
- * `interrupted` (and their running attempts). *count (may be NULL) gets how
- * many. Called by schedulers and by pond run and pond runs. */
+ * `interrupted` (and their running attempts), and first ends the leases
+ * held by processes of this host that no longer exist, whatever their
+ * expiry. *count (may be NULL) gets how many runs. Called by schedulers and
+ * by pond run and pond runs. */
 int pond_runs_reconcile(pond_catalog *cat, int64_t now_ms, int *count, pond_error *err);
 
 /* ---- leases ------------------------------------------------------------------ */

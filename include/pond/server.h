@@ -32,9 +32,12 @@ typedef struct pond_server_options {
 	const char *sql_memory_limit;  /* DuckDB memory_limit of a SQL request; NULL: "1GB" */
 	int shutdown_grace_s;      /* running steps get this long at shutdown; 0: pond.yml defaults: grace (10 s) */
 	int sql_max_concurrent;    /* SQL requests at once (each opens a DuckDB); more get 503; 0: 4 */
+	int header_timeout_ms;     /* a request's headers must be in this long after it began; 0: 5000 */
+	int max_connections_per_address;  /* connections one client address may hold; 0: max_connections / 4 */
+	int reserved_connections;  /* slots kept for addresses with no request waiting for headers; 0: 4 */
 } pond_server_options;
 
-#define POND_SERVER_OPTIONS_INIT {NULL, NULL, true, 0, 0, 0, 0, 0, NULL, 0, 0}
+#define POND_SERVER_OPTIONS_INIT {NULL, NULL, true, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 0, 0}
 
 /* Reads the `server:` section of pond.yml into opts, for what the caller
  * has not set (listen NULL, token NULL):

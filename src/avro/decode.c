@@ -9,7 +9,8 @@
 #include <string.h>
 
 /* Items that encode to zero bytes cannot be bounded by the bytes left; cap
- * how many one array or map may hold. */
+ * how many one decoded value may hold in all its arrays together (a cap
+ * per array still let nested arrays of nulls multiply it). */
 #define MAX_ZERO_SIZE_ITEMS 65536
 
 typedef struct dec {
@@ -19,6 +20,7 @@ typedef struct dec {
 	pond_arena *arena;
 	uint64_t base;
 	pond_error *err;
+	size_t zero_items;   /* zero-size array items so far, all arrays */
 } dec;
 
 void pond__avro_put_long(pond_buf *buf, int64_t v)
@@ -128,28 +130,47 @@ static int block_count(dec *d, const pond_avro_node *item, size_t total, const c
 		if (size < 0 || (uint64_t)size > left(d))
 			return corrupt(d, "invalid block size");
 	}
+	(void)total;
 	bool zero = item ? pond__avro_node_zero_size(item) : false;
-	if ((!zero && (uint64_t)n > left(d)) || (zero && (uint64_t)n > MAX_ZERO_SIZE_ITEMS - total)) {
+	if ((!zero && (uint64_t)n > left(d)) || (zero && (uint64_t)n > MAX_ZERO_SIZE_ITEMS - d->zero_items)) {
 		d->pos = start;
 		return pond_error_set(d->err, POND_ECORRUPT, "%s count %lld too large at byte %llu", what,
 		                      (long long)n, at(d));
 	}
+	if (zero)
+		d->zero_items += (size_t)n;
 	*count = (size_t)n;
+	return 0;
+}
+
+/* Makes room for count more items after total in *items (capacity *cap),
+ * doubling: a file of many one-item blocks must not copy the array whole
+ * for each block (quadratic memory in an arena that frees nothing). */
+static int reserve(dec *d, void **items, size_t total, size_t count, size_t *cap, size_t item_size)
+{
+	if (total + count <= *cap)
+		return 0;
+	size_t want = *cap ? *cap : 4;
+	while (want < total + count)
+		want *= 2;
+	void *grown = pond_arena_calloc(d->arena, want, item_size);
+	if (!grown)
+		return nomem(d);
+	if (total)
+		memcpy(grown, *items, total * item_size);
+	*items = grown;
+	*cap = want;
 	return 0;
 }
 
 static int decode_array(dec *d, const pond_avro_node *node, int depth, pond_avro_value *v)
 {
-	size_t total = 0, count;
+	size_t total = 0, count, cap = 0;
 	pond_avro_value **items = NULL;
 	int rc;
 	while ((rc = block_count(d, node->items, total, "array", &count)) == 0 && count > 0) {
-		pond_avro_value **grown = pond_arena_calloc(d->arena, total + count, sizeof(*grown));
-		if (!grown)
-			return nomem(d);
-		if (total)
-			memcpy(grown, items, total * sizeof(*items));
-		items = grown;
+		if ((rc = reserve(d, (void **)&items, total, count, &cap, sizeof(*items))))
+			return rc;
 		for (size_t i = 0; i < count; i++)
 			if ((rc = decode(d, node->items, depth + 1, &items[total + i])))
 				return rc;
@@ -207,17 +228,13 @@ static int decode_string(dec *d, const pond_avro_node *node, pond_avro_value *v,
 
 static int decode_map(dec *d, const pond_avro_node *node, int depth, pond_avro_value *v)
 {
-	size_t total = 0, count;
+	size_t total = 0, count, cap = 0;
 	pond_avro_map_entry *entries = NULL;
 	int rc;
 	/* Every entry has at least its key's length byte. */
 	while ((rc = block_count(d, NULL, total, "map", &count)) == 0 && count > 0) {
-		pond_avro_map_entry *grown = pond_arena_calloc(d->arena, total + count, sizeof(*grown));
-		if (!grown)
-			return nomem(d);
-		if (total)
-			memcpy(grown, entries, total * sizeof(*entries));
-		entries = grown;
+		if ((rc = reserve(d, (void **)&entries, total, count, &cap, sizeof(*entries))))
+			return rc;
 		for (size_t i = 0; i < count; i++) {
 			pond_avro_map_entry *e = &entries[total + i];
 			e->key = new_value(d, POND_AVRO_STRING, NULL);
@@ -372,7 +389,7 @@ static int decode(dec *d, const pond_avro_node *node, int depth, pond_avro_value
 int pond_avro_decode(const pond_avro_value **out, const pond_avro_node *node, const uint8_t *data, size_t len,
                      size_t *pos, pond_arena *arena, uint64_t base, pond_error *err)
 {
-	dec d = {data, len, *pos, arena, base, err};
+	dec d = {data, len, *pos, arena, base, err, 0};
 	pond_avro_value *v = NULL;
 	int rc = decode(&d, node, 0, &v);
 	*pos = d.pos;

@@ -145,6 +145,7 @@ int cli_sigint_take(void);
 typedef struct cli_sql_session {
 	pond_engine *engine;
 	pond_session *session;  /* in a project: catalog tables and writes */
+	pond_lake *lake;        /* in a project: for listing its tables */
 	cli_render_options render;
 	int timer;  /* print elapsed time after each statement */
 	const char *script;  /* the file the statements come from (errors say file:line:column); may be NULL */
@@ -153,6 +154,10 @@ typedef struct cli_sql_session {
 /* Runs a script of statements, rendering every result that has rows.
  * Errors print one line on stderr. Returns 0 when all statements ran. */
 int cli_sql_run(cli_sql_session *s, const char *sql);
+/* The SQL that lists the catalog's tables (namespace, name) and DuckDB's
+ * own, for SHOW TABLES and .tables; in arena. Catalog tables are bound on
+ * use, so DuckDB's SHOW TABLES alone does not see them. */
+int cli_sql_tables_query(cli_sql_session *s, pond_arena *a, const char **out, pond_error *err);
 /* The interactive shell over an open session. Returns an exit code. */
 int cli_shell(cli_sql_session *s);
 /* Opens the engine with the CLI's progress bar. */

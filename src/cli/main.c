@@ -3,6 +3,8 @@
  */
 #include "cli.h"
 
+#include <errno.h>
+
 #include <stdarg.h>
 #include <string.h>
 
@@ -147,5 +149,14 @@ int main(int argc, char **argv)
 		return cli_usage_error(NULL, "unknown command \"%s\"", first);
 	if (cli_wants_help(argc - 1, argv + 1))
 		return cli_print_help(c);
-	return c->run(argc - 1, argv + 1);
+	int rc = c->run(argc - 1, argv + 1);
+	/* Output that did not reach its file (a full disk, a closed pipe) is a
+	 * failure, not a success with nothing written. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		int e = errno;
+		fprintf(stderr, "pond: error: could not write the output of pond %s: %s%s\n", c->name, strerror(e),
+		        e == ENOSPC ? " (the disk is full)" : "");
+		return rc ? rc : EXIT_FAIL;
+	}
+	return rc;
 }

@@ -46,7 +46,14 @@ static shell_next dot_command(cli_sql_session *s, char *line)
 	if (strcmp(cmd, ".help") == 0) {
 		fputs(shell_help, stdout);
 	} else if (strcmp(cmd, ".tables") == 0) {
-		cli_sql_run(s, "select database, schema, name, column_names from (show all tables) order by all;");
+		pond_error err = POND_ERROR_INIT;
+		pond_arena *a = pond_arena_new();
+		const char *q = NULL;
+		if (!a || cli_sql_tables_query(s, a, &q, &err) != 0)
+			cli_fail(&err);
+		else
+			cli_sql_run(s, q);
+		pond_arena_free(&a);
 	} else if (strcmp(cmd, ".mode") == 0) {
 		static const char *names[] = {"table", "tsv", "csv", "tsv", "json", "ndjson", "markdown"};
 		if (!arg)

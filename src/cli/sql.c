@@ -42,10 +42,82 @@ static int terminal_width(FILE *f)
 	return 120;
 }
 
+int cli_sql_tables_query(cli_sql_session *s, pond_arena *a, const char **out, pond_error *err)
+{
+	pond_buf q = POND_BUF_INIT;
+	pond_buf_puts(&q, "select * from (select null::varchar as namespace, null::varchar as name where false union all ");
+	json_t *rows = NULL;
+	int rc = 0;
+	if (s->lake &&
+	    (rc = pond_table_list_json(&rows, pond_lake_catalog(s->lake), pond_lake_project(s->lake), NULL, err)) != 0)
+		return rc;
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r) {
+		const char *name = json_string_value(json_object_get(r, "table"));
+		const char *dot = name ? strrchr(name, '.') : NULL;
+		if (!dot)
+			continue;
+		pond_buf tmp = POND_BUF_INIT;
+		pond_buf_put(&tmp, name, (size_t)(dot - name));
+		pond_buf_puts(&q, "select ");
+		pond_sql_quote_literal(&q, pond_buf_cstr(&tmp));
+		pond_buf_puts(&q, " as namespace, ");
+		pond_sql_quote_literal(&q, dot + 1);
+		pond_buf_puts(&q, " as name union all ");
+		pond_buf_dispose(&tmp);
+	}
+	json_decref(rows);
+	pond_buf_puts(&q, "select schema_name, table_name from duckdb_tables() where not internal union all "
+	                  "select schema_name, view_name from duckdb_views() where not internal) order by all");
+	const char *text = pond_buf_ok(&q) ? pond_arena_strdup(a, pond_buf_cstr(&q)) : NULL;
+	pond_buf_dispose(&q);
+	if (!text)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	*out = text;
+	return 0;
+}
+
+/* SHOW TABLES / SHOW ALL TABLES, whatever the case and spacing. */
+static bool is_show_tables(const char *sql)
+{
+	char words[3][8];
+	int n = 0;
+	const char *p = sql;
+	while (*p && n < 3) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		if (!*p || *p == ';')
+			break;
+		size_t len = 0;
+		while (p[len] && !strchr(" \t\r\n;", p[len]))
+			len++;
+		if (len >= sizeof(words[0]))
+			return false;
+		for (size_t k = 0; k < len; k++)
+			words[n][k] = (char)((p[k] >= 'A' && p[k] <= 'Z') ? p[k] + 32 : p[k]);
+		words[n][len] = '\0';
+		n++;
+		p += len;
+	}
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ';')
+		p++;
+	if (*p)
+		return false;
+	return (n == 2 && strcmp(words[0], "show") == 0 && strcmp(words[1], "tables") == 0) ||
+	       (n == 3 && strcmp(words[0], "show") == 0 && strcmp(words[1], "all") == 0 &&
+	        strcmp(words[2], "tables") == 0);
+}
+
 /* Runs one statement: through the session in a project (catalog tables,
  * Iceberg writes), else straight on the engine. */
 static int run_statement(cli_sql_session *s, const char *sql, pond_arena *a, pond_error *err)
 {
+	if (s->lake && is_show_tables(sql)) {
+		int qrc = cli_sql_tables_query(s, a, &sql, err);
+		if (qrc)
+			return qrc;
+	}
 	pond_result *result = NULL;
 	const char *message = NULL;
 	int64_t start = pond_time_mono_ns();
@@ -211,6 +283,7 @@ static int cmd_sql(int argc, char **argv)
 	int prc = cli_open_project(&project, &lake, s.engine, &err);
 	if (prc == 0)
 		prc = pond_session_open(&s.session, lake, &err);
+	s.lake = lake;
 	if (prc != 0 && (prc != POND_ENOTFOUND || cli_project_dir)) {
 		exit_code = cli_fail(&err);
 		cli_close_project(&project, &lake);

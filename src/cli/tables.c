@@ -4,9 +4,12 @@
  */
 #include "cli.h"
 
+#include <dirent.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Parses [--json] and the positional arguments; returns -1 to go on, or an
  * exit code. */
@@ -59,6 +62,55 @@ static void human_bytes(char out[32], int64_t b)
 	snprintf(out, 32, u ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
+/* Counts the table folders (NS/TABLE/metadata) under the warehouse, two
+ * levels deep: what a catalog that lists nothing may have lost. */
+static size_t warehouse_tables(const char *warehouse)
+{
+	size_t n = 0;
+	DIR *d = opendir(warehouse);
+	if (!d)
+		return 0;
+	struct dirent *ns;
+	while ((ns = readdir(d)) != NULL) {
+		if (ns->d_name[0] == '.')
+			continue;
+		char nsdir[PATH_MAX];
+		int len = snprintf(nsdir, sizeof(nsdir), "%s/%s", warehouse, ns->d_name);
+		DIR *t = len > 0 && (size_t)len < sizeof(nsdir) ? opendir(nsdir) : NULL;
+		struct dirent *tab;
+		while (t && (tab = readdir(t)) != NULL) {
+			char md[PATH_MAX];
+			struct stat st;
+			if (tab->d_name[0] == '.')
+				continue;
+			int mlen = snprintf(md, sizeof(md), "%s/%s/metadata", nsdir, tab->d_name);
+			n += mlen > 0 && (size_t)mlen < sizeof(md) && stat(md, &st) == 0 && S_ISDIR(st.st_mode);
+		}
+		if (t)
+			closedir(t);
+	}
+	closedir(d);
+	return n;
+}
+
+/* A 0-byte SQLite catalog file (truncated, or a failed copy) opens as an
+ * empty database: say so, before opening it fills it with empty tables. */
+static int check_catalog_file(pond_error *err)
+{
+	pond_project *p;
+	int rc = pond_project_find(&p, cli_project_dir, cli_project_dir == NULL, err);
+	if (rc)
+		return 0;  /* cli_open_project reports it */
+	struct stat st;
+	if (strstr(p->catalog_uri, "://") == NULL && stat(p->catalog_uri, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size == 0)
+		rc = pond_error_set(err, POND_ECORRUPT, "the catalog %s is empty (0 bytes), so no table is known; the "
+		                    "warehouse is %s",
+		                    p->catalog_uri, p->warehouse);
+	pond_project_free(&p);
+	return rc;
+}
+
 static int cmd_tables(int argc, char **argv)
 {
 	bool as_json = false;
@@ -68,7 +120,7 @@ static int cmd_tables(int argc, char **argv)
 	pond_error err = POND_ERROR_INIT;
 	pond_project *p;
 	pond_lake *lake;
-	if (cli_open_project(&p, &lake, NULL, &err) != 0)
+	if (check_catalog_file(&err) != 0 || cli_open_project(&p, &lake, NULL, &err) != 0)
 		return cli_fail(&err);
 	pond_arena *a = pond_arena_new();
 	json_t *rows = NULL;
@@ -79,24 +131,44 @@ static int cmd_tables(int argc, char **argv)
 	}
 	if (rc == 0 || rc == -1)
 		rc = pond_table_list_json(&rows, pond_lake_catalog(lake), p, pp, &err);
+	/* A table whose metadata cannot be read is listed with its error and
+	 * fails the command: it is not an empty table. */
+	size_t broken = 0, i;
+	char first_broken[256] = "";  /* a copy: rows is freed once printed */
+	json_t *r;
+	json_array_foreach(rows, i, r) {
+		if (json_object_get(r, "error") && broken++ == 0)
+			snprintf(first_broken, sizeof(first_broken), "%s", json_string_value(json_object_get(r, "table")));
+	}
 	if (rc == 0 && as_json) {
 		rc = print_json(rows, &err);
 		rows = NULL;
 	} else if (rc == 0) {
-		size_t i;
-		json_t *r;
-		if (json_array_size(rows) == 0)
+		size_t folders = json_array_size(rows) || pp || strstr(p->warehouse, "://") ? 0 : warehouse_tables(p->warehouse);
+		if (folders)
+			printf("no tables in the catalog %s, but the warehouse %s holds %zu table folder%s it does not "
+			       "list\n", p->catalog_uri, p->warehouse, folders, folders == 1 ? "" : "s");
+		else if (json_array_size(rows) == 0)
 			printf("no tables yet: create one with pond sql \"create table ns.t as select ...\"\n");
 		else
 			printf("%-32s %12s %8s %10s\n", "table", "records", "files", "size");
 		json_array_foreach(rows, i, r) {
+			const char *name = json_string_value(json_object_get(r, "table"));
+			const char *error = json_string_value(json_object_get(r, "error"));
+			if (error) {
+				printf("%-32s %12s %8s %10s  %s\n", name, "?", "?", "?", error);
+				continue;
+			}
 			char size[32];
 			human_bytes(size, json_integer_value(json_object_get(r, "bytes")));
-			printf("%-32s %12lld %8lld %10s\n", json_string_value(json_object_get(r, "table")),
-			       (long long)json_integer_value(json_object_get(r, "records")),
+			printf("%-32s %12lld %8lld %10s\n", name, (long long)json_integer_value(json_object_get(r, "records")),
 			       (long long)json_integer_value(json_object_get(r, "data_files")), size);
 		}
 	}
+	if (rc == 0 && broken)
+		rc = pond_error_set(&err, POND_ECORRUPT,
+		                    "%zu table%s could not be read; pond sql \"drop table %s\" unregisters a broken table", broken,
+		                    broken == 1 ? "" : "s", first_broken);
 	json_decref(rows);
 	pond_arena_free(&a);
 	cli_close_project(&p, &lake);

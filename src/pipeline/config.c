@@ -375,7 +375,9 @@ int pond_pipelines_parse(pond_pipelines **out, const pond_yaml_node *config, con
 			ps->count = list->count;
 			for (size_t i = 0; i < list->count && rc == 0; i++)
 				rc = parse_pipeline(&c, list->keys[i], list->values[i], &sd, &ps->items[i]);
-			qsort(ps->items, ps->count, sizeof(pond_pipeline), cmp_pipeline);
+			/* after an error the pipelines past it are unnamed */
+			if (rc == 0)
+				qsort(ps->items, ps->count, sizeof(pond_pipeline), cmp_pipeline);
 		}
 	}
 	if (rc) {

@@ -7,7 +7,9 @@
  */
 #include "pipeline_internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -415,11 +417,117 @@ json_t *pond_step_attempt_to_json(const pond_step_attempt *s)
 	"status = 'running' AND NOT EXISTS (SELECT 1 FROM pond_leases l WHERE l.pipeline = pond_runs.pipeline " \
 	"AND l.run_id = pond_runs.id AND l.expires_ms >= ?)"
 
+bool pond__lease_holder_is_dead(const char *holder)
+{
+	/* "host:pid:random" (pond_lease_holder_id); the host may hold colons */
+	const char *last = strrchr(holder, ':');
+	if (!last || last == holder)
+		return false;
+	const char *p = last - 1;
+	while (p > holder && *p != ':')
+		p--;
+	if (*p != ':')
+		return false;
+	char host[64] = "host";
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	size_t hlen = (size_t)(p - holder);
+	if (hlen != strnlen(host, 60) || strncmp(holder, host, hlen) != 0)
+		return false;
+	char digits[24];
+	size_t dlen = (size_t)(last - p - 1);
+	if (dlen == 0 || dlen >= sizeof(digits))
+		return false;
+	memcpy(digits, p + 1, dlen);
+	digits[dlen] = '\0';
+	int64_t pid = 0;
+	if (!pond_str_to_i64(digits, &pid) || pid <= 0 || pid > INT32_MAX)
+		return false;
+	/* EPERM: alive under another user; a reused pid counts as alive, and
+	 * the lease then ends when it expires */
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+typedef struct dead_holders {
+	pond_arena *arena;
+	const char **pipeline;
+	const char **holder;
+	size_t n, cap;
+} dead_holders;
+
+static int dead_holder_row(int ncols, const char *const *names, const char *const *v, void *payload)
+{
+	(void)names;
+	dead_holders *d = payload;
+	if (ncols < 2 || !v[0] || !v[1] || !pond__lease_holder_is_dead(v[1]))
+		return 0;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		const char **np = pond_arena_alloc(d->arena, cap * sizeof(*np));
+		const char **nh = pond_arena_alloc(d->arena, cap * sizeof(*nh));
+		if (!np || !nh)
+			return 1;
+		if (d->n) {
+			memcpy(np, d->pipeline, d->n * sizeof(*np));
+			memcpy(nh, d->holder, d->n * sizeof(*nh));
+		}
+		d->pipeline = np;
+		d->holder = nh;
+		d->cap = cap;
+	}
+	d->pipeline[d->n] = pond_arena_strdup(d->arena, v[0]);
+	d->holder[d->n] = pond_arena_strdup(d->arena, v[1]);
+	if (!d->pipeline[d->n] || !d->holder[d->n])
+		return 1;
+	d->n++;
+	return 0;
+}
+
+/* Ends the leases whose holder was a process of this host that is gone (a
+ * kill -9, a power cut): nobody renews them, and waiting for them to
+ * expire would block the next run for nothing. Their runs are marked here
+ * with the reason; the caller's reconciliation does their attempts. */
+static int reclaim_dead_holders(pond_catalog *cat, int64_t now_ms, long *reclaimed, pond_error *err)
+{
+	pond_arena *arena = pond_arena_new();
+	if (!arena)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	dead_holders d = {arena, NULL, NULL, 0, 0};
+	int rc = pond_catalog_query(cat, "SELECT pipeline, holder FROM pond_leases", NULL, 0, dead_holder_row, &d, err);
+	num t = n64(now_ms);
+	for (size_t i = 0; rc == 0 && i < d.n; i++) {
+		long changes = 0;
+		const char *msg = pond_arena_sprintf(arena, "the process running it (%s) is gone", d.holder[i]);
+		const char *run_params[] = {t.s, msg, d.pipeline[i], d.holder[i]};
+		rc = pond_catalog_exec(cat,
+		                       "UPDATE pond_runs SET status = 'interrupted', ended_ms = ?, error = COALESCE(error, ?) "
+		                       "WHERE status = 'running' AND id IN (SELECT run_id FROM pond_leases "
+		                       "WHERE pipeline = ? AND holder = ?)",
+		                       run_params, 4, &changes, err);
+		*reclaimed += changes;
+		const char *steps_params[] = {d.pipeline[i], d.holder[i]};
+		if (rc == 0)
+			rc = pond_catalog_exec(cat,
+			                       "UPDATE pond_run_steps SET status = 'interrupted', error = COALESCE(error, "
+			                       "'the process running it stopped') WHERE status = 'running' AND run_id IN "
+			                       "(SELECT run_id FROM pond_leases WHERE pipeline = ? AND holder = ?)",
+			                       steps_params, 2, NULL, err);
+		/* only that holder's row: a new holder may have taken it meanwhile */
+		if (rc == 0)
+			rc = pond_catalog_exec(cat, "DELETE FROM pond_leases WHERE pipeline = ? AND holder = ?", steps_params,
+			                       2, NULL, err);
+	}
+	pond_arena_free(&arena);
+	return rc;
+}
+
 int pond_runs_reconcile(pond_catalog *cat, int64_t now_ms, int *count, pond_error *err)
 {
 	num t = n64(now_ms);
-	long changed = 0;
+	long changed = 0, reclaimed = 0;
 	int rc = pond_catalog_tx_begin(cat, err);
+	if (!rc)
+		rc = reclaim_dead_holders(cat, now_ms, &reclaimed, err);
 	if (!rc) {
 		const char *p1[] = {t.s};
 		rc = pond_catalog_exec(cat,
@@ -442,7 +550,7 @@ int pond_runs_reconcile(pond_catalog *cat, int64_t now_ms, int *count, pond_erro
 		return pond_error_prefix(err, "could not reconcile runs");
 	}
 	if (count)
-		*count = (int)changed;
+		*count = (int)(changed + reclaimed);
 	return 0;
 }
 

@@ -68,6 +68,9 @@ int pond__attempt_finish(pond_catalog *cat, int64_t run_id, const char *step, in
                          int64_t rows, int64_t bytes, int64_t duration_ms, const char *error, pond_error *err);
 int pond__log_write(pond_catalog *cat, int64_t run_id, const char *step, const char *text, pond_error *err);
 /* Sets the lease's run id (after the run row exists). */
+/* True when holder ("host:pid:random") names a process of this host that
+ * no longer exists. */
+bool pond__lease_holder_is_dead(const char *holder);
 int pond__lease_set_run(pond_catalog *cat, const char *pipeline, const char *holder, int64_t run_id,
                         pond_error *err);
 /* Opens the project's catalog and makes sure the history tables exist. */

@@ -9,7 +9,8 @@
  *     WITH ... INSERT, COPY, ATTACH, SET, PRAGMA whatever their spelling);
  *   - the query runs on a DuckDB of its own whose file access is limited to
  *     the warehouse (enable_external_access off, allowed_directories the
- *     warehouse) with its configuration locked, so read_csv('/etc/passwd')
+ *     warehouse by real path, symlinks excluded: sql_access.c) with its
+ *     configuration locked, so read_csv('/etc/passwd')
  *     or a COPY TO fail inside the engine even if a check above missed.
  * A watchdog interrupts the query after the server's SQL timeout.
  */
@@ -71,11 +72,12 @@ int srv_sql_lake(srv_ctx *ctx, pond_lake **out)
 	if (rc)
 		return rc;
 	pond_buf setup = POND_BUF_INIT;
-	pond_buf_puts(&setup, "SET allowed_directories = [");
-	size_t len = strlen(p->warehouse);
-	char *dir = pond_arena_sprintf(ctx->arena, "%s%s", p->warehouse, len && p->warehouse[len - 1] == '/' ? "" : "/");
-	pond_sql_quote_literal(&setup, dir ? dir : "/nonexistent/");
-	pond_buf_puts(&setup, "]; SET enable_external_access = false; SET autoinstall_known_extensions = false; "
+	if ((rc = srv_sql_access(ctx, &setup)) != 0) {
+		pond_buf_dispose(&setup);
+		ctx->err_status = 500;
+		return rc;
+	}
+	pond_buf_puts(&setup, "SET enable_external_access = false; SET autoinstall_known_extensions = false; "
 	                      "SET autoload_known_extensions = false; SET lock_configuration = true;");
 	rc = pond_buf_ok(&setup) ? pond_engine_exec(ctx->engine, pond_buf_cstr(&setup), &ctx->err)
 	                         : pond_error_set(&ctx->err, POND_ENOMEM, "out of memory");

@@ -65,8 +65,16 @@ int pond_server_new(pond_server **out, const pond_project *project, const pond_s
 		o.sql_memory_limit = "1GB";
 	if (o.sql_max_concurrent <= 0)
 		o.sql_max_concurrent = 4;
+	if (o.header_timeout_ms <= 0)
+		o.header_timeout_ms = 5000;
+	if (o.reserved_connections <= 0)
+		o.reserved_connections = o.max_connections > 8 ? 4 : 1;
+	if (o.max_connections_per_address <= 0)
+		o.max_connections_per_address = o.max_connections / 4 > 0 ? o.max_connections / 4 : 1;
 	s->opts = o;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->guard.mu, NULL);
+	pthread_cond_init(&s->guard.cond, NULL);
 	s->started_ms = pond_time_now_ms();
 	if ((rc = srv_pipelines_load(s, err)) != 0) {
 		pond_server_free(&s);
@@ -79,8 +87,12 @@ int pond_server_new(pond_server **out, const pond_project *project, const pond_s
 int pond_server_start(pond_server *srv, pond_error *err)
 {
 	int rc = srv_scheduler_start(srv, err);
-	if (rc == 0 && (rc = srv_http_start(srv, err)) != 0)
+	if (rc == 0 && (rc = srv_guard_start(srv, err)) != 0)
 		srv_scheduler_stop(srv);
+	if (rc == 0 && (rc = srv_http_start(srv, err)) != 0) {
+		srv_guard_stop(srv);
+		srv_scheduler_stop(srv);
+	}
 	return rc;
 }
 
@@ -107,6 +119,7 @@ void pond_server_stop(pond_server *srv)
 	srv_http_quiesce(srv);
 	srv_scheduler_stop(srv);
 	srv_http_stop(srv);
+	srv_guard_stop(srv);
 }
 
 void pond_server_free(pond_server **srv)
@@ -116,6 +129,8 @@ void pond_server_free(pond_server **srv)
 	pond_server_stop(*srv);
 	srv_scheduler_free(*srv);
 	pthread_mutex_destroy(&(*srv)->lock);
+	pthread_mutex_destroy(&(*srv)->guard.mu);
+	pthread_cond_destroy(&(*srv)->guard.cond);
 	pond_free((*srv)->token);
 	pond_free((*srv)->listen);
 	pond_free(*srv);

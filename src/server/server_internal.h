@@ -5,11 +5,25 @@
 #ifndef POND_SERVER_INTERNAL_H
 #define POND_SERVER_INTERNAL_H
 
+#include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 
 #include "pond/pipeline.h"
 #include "pond/server.h"
+
+/* Connection slots (guard.c): the connections open now, for the accept
+ * policy and the header-timeout watchdog. */
+typedef struct srv_conn srv_conn;
+typedef struct srv_guard {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool started, stop;
+	srv_conn *head;
+	size_t count;
+} srv_guard;
 
 struct pond_server {
 	const pond_project *project;    /* borrowed */
@@ -30,6 +44,7 @@ struct pond_server {
 	int64_t started_ms;
 	atomic_long requests;
 	atomic_int sql_running;         /* SQL requests in flight */
+	srv_guard guard;
 };
 
 /* One request: everything in it lives in arena and dies with the request. */
@@ -77,6 +92,21 @@ int srv_catalog(srv_ctx *ctx, pond_catalog **out);
 /* A lake on a locked-down engine for user SQL: no file access outside the
  * warehouse, no settings changes, the configured memory limit. */
 int srv_sql_lake(srv_ctx *ctx, pond_lake **out);
+
+/* ---- connection slots (guard.c) ---- */
+/* libmicrohttpd's accept policy and connection notifier (cls: the server). */
+enum MHD_Result srv_guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
+void srv_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                      enum MHD_ConnectionNotificationCode code);
+int srv_guard_start(pond_server *srv, pond_error *err);
+void srv_guard_stop(pond_server *srv);
+/* A request's headers are in / a request was answered (the next one's
+ * headers are then due within the header timeout). */
+void srv_guard_headers_done(pond_server *srv, struct MHD_Connection *conn);
+void srv_guard_request_done(pond_server *srv, struct MHD_Connection *conn);
+/* Appends to setup the SET statements that limit DuckDB's file access to
+ * the warehouse's real, link-free files (sql_access.c). */
+int srv_sql_access(srv_ctx *ctx, pond_buf *setup);
 
 /* Sets reply to a JSON document with status 200 (takes the reference). */
 int srv_ok(srv_reply *reply, json_t *doc);

@@ -107,6 +107,22 @@ int pond_table_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pon
 {
 	pond_table *t = NULL;
 	int rc = purge ? pond_table_load(&t, lake, id, err) : 0;
+	if (rc && rc != POND_ENOMEM) {
+		/* Not in the catalog, or its metadata cannot be read (missing,
+		 * corrupt): unregistering decides which. A broken table must be
+		 * droppable; without its metadata its files are not known, so
+		 * they stay for pond orphans. */
+		pond_error load_err = *err;
+		pond_error_clear(err);
+		if ((rc = pond_catalog_drop_table(lake->catalog, &id->ns, id->name, err)) == 0) {
+			pond_arena *a = pond_arena_new();
+			const char *name = a ? pond_table_ident_format(a, id) : NULL;
+			pond_warn("dropped %s without removing its files, its metadata is unreadable: %s",
+			          name ? name : id->name, load_err.msg);
+			pond_arena_free(&a);
+		}
+		return rc;
+	}
 	drop_files d = {NULL, {0}, POND_BUF_INIT};
 	bool collected = false;
 	if (rc == 0 && t) {

@@ -62,7 +62,10 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 cd "$T"
 "$POND" demo "$D" --listen "127.0.0.1:$port" > "$T/serve.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/api/health" > /dev/null 2>&1 && break; sleep 0.2; done
+demo_up() { curl -sf "http://127.0.0.1:$port/api/health" > /dev/null 2>&1 || ! kill -0 "$pid" 2> /dev/null; }
+# the demo reruns its pipeline before it serves: slow under the sanitizers
+POND_TEST_WAIT=600 wait_for demo_up
+kill -0 "$pid" 2> /dev/null || { echo "pond demo exited before serving:"; tail -n 20 "$T/serve.log"; }
 health=$(curl -sf "http://127.0.0.1:$port/api/health")
 expect_contains "served: health" "$health" "ok"
 tables=$(curl -sf "http://127.0.0.1:$port/api/tables")

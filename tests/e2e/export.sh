@@ -151,7 +151,10 @@ expect_eq "old file kept" "$(cat fail/keep.csv)" "old"
 mkdir -p term
 "$POND" export "select range as id, md5(range::varchar) as h from range(20000000)" --csv term/long.csv 2>"$T/term.err" &
 pid=$!
-sleep 1
+# SIGTERM once the export is writing (its temporary file is there), not
+# after a guessed delay
+export_started() { [ -n "$(ls -A term)" ]; }
+wait_for export_started
 kill -TERM $pid
 wait $pid
 expect_eq "SIGTERM fails the export" "$?" "1"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end: pond opens the Iceberg SQL catalogs other tools wrote (the
-# pyiceberg SQLite catalogs of ../shared/fixtures) and reads their tables
+# pyiceberg SQLite catalogs of tests/fixtures) and reads their tables
 # through `pond sql`, with the row counts fixtures/iceberg/README.md lists.
 . "$(dirname "$0")/lib.sh"
 

@@ -3,7 +3,7 @@
 # helpers, and ends with `finish`, which prints "N passed, N failed".
 set -u
 POND="${POND_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/pond}"
-FIXTURES="${POND_FIXTURES:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/fixtures}"
+FIXTURES="${POND_FIXTURES:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/fixtures}"
 NODE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../node" && pwd)"
 T=$(mktemp -d "${TMPDIR:-/tmp}/pond-e2e-XXXXXX")
 trap 'rm -rf "$T"' EXIT
@@ -41,6 +41,17 @@ expect_exit() {
   local rc=$?
   ERR=$(cat "$T/.stderr")
   if [ "$rc" -eq "$want" ]; then pass "$name"; else fail "$name" "exit $rc, want $want: $*" "stderr: $ERR"; fi
+}
+
+# wait_for CMD...: polls until CMD succeeds, for at most POND_TEST_WAIT
+# seconds (default 120: a generous bound for a loaded machine, never a
+# timing assertion). Returns CMD's last status.
+wait_for() {
+  local end=$(( $(date +%s) + ${POND_TEST_WAIT:-120} ))
+  until "$@"; do
+    [ "$(date +%s)" -lt "$end" ] || return 1
+    sleep 0.05
+  done
 }
 
 finish() {

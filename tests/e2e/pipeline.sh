@@ -2,8 +2,10 @@
 # End-to-end: pipelines in a project made by `pond init`: `pond run` with
 # shell and ingest steps, exit codes, `pond runs`, `pond logs`, a failure
 # webhook received by a small HTTP server on 127.0.0.1, a `pond run` killed
-# with kill -9 marked interrupted once its lease expires, SIGTERM, and two
-# `pond schedule` processes on one catalog never running one pipeline at once.
+# with kill -9 marked interrupted at once (its process is gone; lease expiry
+# is covered by unit tests with a fake clock), SIGTERM, and two `pond
+# schedule` processes on one catalog never running one pipeline at once.
+# Nothing here depends on how fast the machine is: waits poll for a state.
 . "$(dirname "$0")/lib.sh"
 
 P="$T/proj"
@@ -41,12 +43,12 @@ python3 "$T/hook.py" "$T/hook" "$T/hook.port" &
 HOOK_PID=$!
 PIDS="$HOOK_PID"
 trap 'kill $PIDS 2>/dev/null; rm -rf "$T"' EXIT
-for _ in $(seq 1 100); do [ -s "$T/hook.port" ] && break; sleep 0.05; done
+wait_for test -s "$T/hook.port"
 HOOK="http://127.0.0.1:$(cat "$T/hook.port")/alert"
 
 cat >> "$P/pond.yml" <<EOF
 defaults:
-  lease: 2s
+  lease: 60s
   grace: 1s
   poll: 200ms
 pipelines:
@@ -119,7 +121,7 @@ expect_exit "an unknown --from step fails" 1 "$POND" run load --from nope
 # --- failure: exit 1, webhook and command ---
 expect_exit "a failing run exits 1" 1 "$POND" run broken
 expect_contains "failure names the step" "$ERR" "step shell failed: command exited with code 7"
-for _ in $(seq 1 100); do [ -f "$T/hook.1" ] && break; sleep 0.05; done
+wait_for test -f "$T/hook.1"
 if [ -f "$T/hook.1" ]; then
   expect_eq "webhook got the failed run" "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["event"], d["pipeline"], d["status"], d["failed_step"])' "$T/hook.1")" "run_failed broken failed shell"
 else
@@ -127,33 +129,34 @@ else
 fi
 expect_eq "failure command ran" "$(cat "$P/alert.txt" 2>/dev/null)" "$(echo "$("$POND" runs broken --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])') shell")"
 
-# --- one run at a time; kill -9 leaves a run that reconciliation interrupts ---
+# --- one run at a time; kill -9 leaves a run whose dead process is seen at once ---
 "$POND" run long >"$T/long.out" 2>&1 &
 LONG_PID=$!
-for _ in $(seq 1 100); do [ -s "$P/long.pid" ] && break; sleep 0.05; done
+wait_for test -s "$P/long.pid"
 expect_exit "a second run of a running pipeline is refused" 1 "$POND" run long
 expect_contains "refusal says it is running" "$ERR" "pipeline long is already running"
 { kill -9 "$LONG_PID"; wait "$LONG_PID"; } 2>/dev/null
 kill "$(cat "$P/long.pid")" 2>/dev/null
 LONG_ID=$("$POND" runs long --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
-expect_eq "killed run is still running while its lease lasts" "$("$POND" runs show "$LONG_ID" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" "running"
-sleep 2.5
-expect_eq "killed run is interrupted after its lease expired" "$("$POND" runs show "$LONG_ID" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], d["steps"][0]["status"])')" "interrupted interrupted"
+expect_eq "a killed run is interrupted at once, its lease unexpired" "$("$POND" runs show "$LONG_ID" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], d["steps"][0]["status"])')" "interrupted interrupted"
+expect_contains "the killed run says its process is gone" "$("$POND" runs show "$LONG_ID" --json)" "is gone"
 rm -f "$P/long.pid"
-timeout -s TERM 3 "$POND" run long >"$T/again.out" 2>&1
-expect_contains "the pipeline runs again after the takeover" "$(cat "$T/again.out")" "of long started"
+"$POND" run long >"$T/again.out" 2>&1 &
+AGAIN_PID=$!
+wait_for test -s "$P/long.pid"
+kill -TERM "$AGAIN_PID"
+wait "$AGAIN_PID"
+expect_contains "the pipeline runs again at once after a kill -9" "$(cat "$T/again.out")" "of long started"
 
 # --- SIGTERM: the running step gets the grace period, then the run is interrupted ---
 rm -f "$P/long.pid"
 "$POND" run long >"$T/term.out" 2>&1 &
 TERM_PID=$!
-for _ in $(seq 1 100); do [ -s "$P/long.pid" ] && break; sleep 0.05; done
+wait_for test -s "$P/long.pid"
 kill -TERM "$TERM_PID"
-start=$(date +%s)
 wait "$TERM_PID"
 rc=$?
 expect_eq "SIGTERM ends pond run with exit 1" "$rc" "1"
-expect_eq "SIGTERM stops within the grace period" "$(( $(date +%s) - start <= 6 ))" "1"
 expect_contains "SIGTERM marks the run interrupted" "$(cat "$T/term.out")" "interrupted"
 expect_eq "the step's process is gone" "$(kill -0 "$(cat "$P/long.pid")" 2>/dev/null && echo alive || echo gone)" "gone"
 
@@ -164,12 +167,12 @@ S1=$!
 S2=$!
 PIDS="$PIDS $S1 $S2"
 for i in 1 2 3 4 5 6; do "$POND" run spans --queue >/dev/null; done
-done_count=0
-for _ in $(seq 1 300); do
+spans_done() {
   done_count=$("$POND" runs spans --json | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["status"] == "success"))')
-  [ "$done_count" = 6 ] && break
-  sleep 0.1
-done
+  [ "$done_count" = 6 ]
+}
+done_count=0
+wait_for spans_done
 expect_eq "six queued runs ran" "$done_count" "6"
 overlap=$(awk '/^start/ { if (open) bad = 1; open = 1; id = $2 } /^end/ { if (!open || $2 != id) bad = 1; open = 0 } END { print (NR == 12 && !bad) ? "none" : "overlap or missing" }' "$P/spans.txt")
 expect_eq "runs never overlapped" "$overlap" "none"

@@ -30,12 +30,11 @@ start_server() {
   (cd "$P" && exec "$POND" serve "$@") > "$T/serve.out" 2> "$T/serve.err" &
   PID=$!
   URL=
-  for _ in $(seq 1 100); do
+  server_up() {
     URL=$(grep -o 'http://[0-9.:]*' "$T/serve.out" 2> /dev/null | head -n 1)
-    [ -n "$URL" ] && break
-    kill -0 "$PID" 2> /dev/null || break
-    sleep 0.1
-  done
+    [ -n "$URL" ] || ! kill -0 "$PID" 2> /dev/null
+  }
+  wait_for server_up
   [ -n "$URL" ] || { echo "server did not start:"; cat "$T/serve.err"; }
 }
 
@@ -168,12 +167,13 @@ expect_req "trigger" 202 POST /api/pipelines/hello/runs '{"parameters": {"day": 
 run=$(js 'd["run_id"]')
 expect_eq "trigger: queued" "$(js 'd["status"]')" "queued"
 status=
-for _ in $(seq 1 300); do
+run_ended() {
   req GET "/api/runs/$run"
   status=$(js 'd["status"]')
-  case "$status" in success|failed|interrupted) break ;; esac
-  sleep 0.1
-done
+  case "$status" in success|failed|interrupted) return 0 ;; esac
+  return 1
+}
+wait_for run_ended
 expect_eq "triggered run succeeds" "$status" "success"
 expect_eq "run: trigger and parameters" "$(js 'd["trigger"], d["pipeline"]')" "('api', 'hello')"
 expect_req "run steps" 200 GET "/api/runs/$run/steps"
@@ -190,22 +190,19 @@ expect_error "bad run id is 400" 400 GET /api/runs/abc/steps
 
 # The scheduler fires ticker at the minute boundary (3 s after start).
 fired=
-for _ in $(seq 1 150); do
+ticker_fired() {
   req GET '/api/runs?pipeline=ticker&status=success'
   fired=$(js '[r["trigger"] for r in d["runs"]][:1]')
-  [ "$fired" = "['schedule']" ] && break
-  sleep 0.1
-done
+  [ "$fired" = "['schedule']" ]
+}
+wait_for ticker_fired
 expect_eq "schedule fires and the run is recorded" "$fired" "['schedule']"
 
 # ---- graceful shutdown: a running step finishes ----
 expect_req "trigger slow" 202 POST /api/pipelines/slow/runs ''
 slow=$(js 'd["run_id"]')
-for _ in $(seq 1 50); do
-  req GET "/api/runs/$slow"
-  [ "$(js 'd["status"]')" = running ] && break
-  sleep 0.1
-done
+slow_running() { req GET "/api/runs/$slow"; [ "$(js 'd["status"]')" = running ]; }
+wait_for slow_running
 stop_server
 expect_eq "SIGTERM: exit 0" "$STOP_RC" "0"
 expect_contains "SIGTERM: stopped" "$(cat "$T/serve.err")" "stopped"

@@ -150,11 +150,29 @@ import sys
 rows = [l for l in sys.argv[1].split("\n") if "42 \u2502" in l]
 sys.exit(0 if rows and all(len(l) <= 60 for l in rows) else 1)' "$(echo "$wide_out" | tr -d '\r')"
 
-cancel_out=$( (printf 'select count(*) from range(100000000000) where range %% 7 = 1;\n'; sleep 2.5; printf '\003'; sleep 1; printf 'select 99 as still_here;\n.quit\n') \
-  | HOME="$T" script -qec "$POND sql" /dev/null 2>&1)
+# Ctrl-C is sent once the progress bar shows the query running (no sleep:
+# the driver waits for the output), then the shell must take a new query.
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cancel_out=$(HOME="$T" python3 "$ROOT/tests/pty_session.py" 120 \
+  'send:select count(*) from range(100000000000) where range % 7 = 1;\n' 'expect:\[[#.]{40}\]' \
+  'send:\x03' 'expect:query canceled' 'send:select 99 as still_here;\n' 'expect:still_here' 'send:.quit\n' \
+  -- "$POND" sql 2>&1)
 expect_contains "Ctrl-C cancels the query" "$cancel_out" "query canceled"
 expect_contains "shell keeps running after Ctrl-C" "$cancel_out" "still_here"
 # The bar itself ("[####....]"): the echoed query contains a % of its own.
 check "progress bar after a second" bash -c 'echo "$1" | grep -Eq "\[[#.]{40}\]"' _ "$cancel_out"
+
+# SHOW TABLES and .tables list the project's catalog tables, which DuckDB
+# itself only sees once a query names them.
+SHOWP="$T/showproj"
+"$POND" init --bare "$SHOWP" > /dev/null 2>&1
+(cd "$SHOWP" && "$POND" sql "create table s.listed as select 1 as x" > /dev/null 2>&1)
+expect_eq "show tables lists catalog tables" "$(cd "$SHOWP" && "$POND" sql --format csv "show tables")" "namespace,name
+s,listed"
+expect_eq "show all tables too" "$(cd "$SHOWP" && "$POND" sql --format csv "SHOW ALL TABLES;")" "namespace,name
+s,listed"
+tables_out=$(cd "$SHOWP" && HOME="$T" python3 "$ROOT/tests/pty_session.py" 120 'send:.tables\n' 'expect:listed' \
+  'send:.quit\n' -- "$POND" sql 2>&1)
+expect_contains ".tables in the shell lists catalog tables" "$tables_out" "listed"
 
 finish

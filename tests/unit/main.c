@@ -1,15 +1,28 @@
 /*
  * Runner for the unit tests registered with TEST(). Usage:
  *   test_unit [FILTER]   runs tests whose name or file contains FILTER
+ *
+ * Each test runs in a forked child, so a failed CHECK that returns early
+ * and leaks, a crash, or a sanitizer report (LeakSanitizer runs when the
+ * child exits) fails that test by name and the others still run; the
+ * summary line always prints. POND_TEST_NOFORK=1 runs them in-process
+ * (for a debugger).
  */
 #include "test.h"
 
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pond/util.h"
+
+#include <stdbool.h>
+
+/* Fixtures shipped in the repository, relative to its root (where make
+ * test runs); POND_FIXTURES names another folder. */
+#define POND_TEST_FIXTURES_DEFAULT "tests/fixtures"
 
 typedef struct {
 	const char *name;
@@ -76,30 +89,70 @@ static int cmp_tests(const void *a, const void *b)
 	return c ? c : strcmp(x->name, y->name);
 }
 
+/* Runs one test in this process; returns 0 when it passed. Its scratch
+ * folder is removed when it passed, kept for a look when it failed. */
+static int run_here(const test_case *t)
+{
+	pond_test_failed_flag = 0;
+	tmpdir[0] = '\0';
+	pond_alloc_fail_at(0);
+	t->fn();
+	pond_alloc_fail_at(0);
+	if (tmpdir[0] && !pond_test_failed_flag)
+		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return pond_test_failed_flag;
+}
+
+/* Runs one test in a child; returns 0 when it passed, and otherwise says
+ * why on stderr when the child did not end by itself with a failure. */
+static int run_forked(const test_case *t)
+{
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		return run_here(t);
+	}
+	if (pid == 0) {
+		int failed = run_here(t);
+		fflush(stdout);
+		fflush(stderr);
+		/* exit, not _exit: LeakSanitizer checks this test's leaks */
+		exit(failed ? 1 : 0);
+	}
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) <= 1)
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "    %s: crashed (signal %d)\n", t->name, WTERMSIG(status));
+	else
+		fprintf(stderr, "    %s: exited with code %d (a sanitizer report?)\n", t->name, WEXITSTATUS(status));
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *filter = argc > 1 ? argv[1] : NULL;
 	const char *fx = getenv("POND_FIXTURES");
-	snprintf(fixtures, sizeof(fixtures), "%s", fx ? fx : "../shared/fixtures");
+	const char *nofork = getenv("POND_TEST_NOFORK");
+	bool fork_each = !(nofork && strcmp(nofork, "1") == 0);
+	snprintf(fixtures, sizeof(fixtures), "%s", fx ? fx : POND_TEST_FIXTURES_DEFAULT);
 	qsort(tests, ntests, sizeof(*tests), cmp_tests);
 	int passed = 0, failed = 0;
 	for (size_t i = 0; i < ntests; i++) {
 		if (filter && !strstr(tests[i].name, filter) && !strstr(tests[i].file, filter))
 			continue;
-		pond_test_failed_flag = 0;
-		tmpdir[0] = '\0';
-		pond_alloc_fail_at(0);
-		tests[i].fn();
-		pond_alloc_fail_at(0);
-		if (pond_test_failed_flag) {
+		int rc = fork_each ? run_forked(&tests[i]) : run_here(&tests[i]);
+		if (rc) {
 			printf("FAIL %s (%s)\n", tests[i].name, tests[i].file);
 			failed++;
 		} else {
 			printf("ok   %s\n", tests[i].name);
 			passed++;
 		}
-		if (tmpdir[0] && !pond_test_failed_flag)
-			nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 		fflush(stdout);
 	}
 	free(tests);

@@ -2,7 +2,8 @@
  * pond's unit-test harness: TEST(name) registers a test at load time; the
  * runner (main.c) runs them all, or those whose names contain argv[1], and
  * ends with "N passed, N failed". A CHECK that fails marks the test failed
- * and returns from it.
+ * and returns from it; each test runs in a child process, so what it leaks
+ * or a crash fails that test alone.
  */
 #ifndef POND_TEST_H
 #define POND_TEST_H
@@ -16,7 +17,7 @@ void pond_test_register(const char *name, const char *file, pond_test_fn fn);
 void pond_test_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A scratch folder for this test, created fresh; removed after it passes. */
 const char *pond_test_tmpdir(void);
-/* Path of the shared fixtures folder (../shared/fixtures beside the repo). */
+/* Path of the fixtures folder (tests/fixtures, or $POND_FIXTURES). */
 const char *pond_test_fixtures(void);
 extern int pond_test_failed_flag;
 

@@ -7,6 +7,7 @@
 #include "../test.h"
 
 #include "avro_helpers.h"
+#include "avro/internal.h"
 
 #include <stdlib.h>
 
@@ -308,4 +309,97 @@ TEST(avro_streams_100k_records_in_bounded_memory)
 	pond_avro_reader_close(&r);
 	pond_arena_free(&arena);
 	pond_avro_schema_free(&schema);
+}
+
+/* Bytes the arena holds after reading every record of data (records are
+ * kept, as a manifest reader keeps its entries); the reader's code in *rc. */
+static size_t arena_bytes_after_read(const void *data, size_t len, int *rc, pond_error *err)
+{
+	pond_avro_reader *r;
+	if ((*rc = pond_avro_reader_open_memory(&r, data, len, "crafted.avro", err)))
+		return 0;
+	pond_arena *arena = pond_arena_new();
+	const pond_avro_value *v;
+	while ((*rc = pond_avro_reader_next(r, arena, &v, err)) == 1)
+		;
+	size_t used = pond_arena_used(arena);
+	pond_arena_free(&arena);
+	pond_avro_reader_close(&r);
+	return used;
+}
+
+/* A container of one record with a schema of our own and a body. */
+static void crafted_container(pond_buf *out, const char *schema, const pond_buf *body)
+{
+	pond_buf_put(out, "Obj\x01", 4);
+	pond__avro_put_long(out, 2);
+	pond__avro_put_long(out, 11);
+	pond_buf_puts(out, "avro.schema");
+	pond__avro_put_long(out, (int64_t)strlen(schema));
+	pond_buf_puts(out, schema);
+	pond__avro_put_long(out, 10);
+	pond_buf_puts(out, "avro.codec");
+	pond__avro_put_long(out, 4);
+	pond_buf_puts(out, "null");
+	pond_buf_putc(out, 0);
+	pond_buf_put(out, "ZZZZZZZZZZZZZZZZ", 16);
+	pond__avro_put_long(out, 1);
+	pond__avro_put_long(out, (int64_t)body->len);
+	pond_buf_put(out, body->ptr, body->len);
+	pond_buf_put(out, "ZZZZZZZZZZZZZZZZ", 16);
+}
+
+TEST(avro_crafted_nested_null_arrays_cost_memory_in_proportion)
+{
+	/* tests/fuzz/corpus/avro/crafted-nested-null-arrays.avro: 212 bytes,
+	 * an array of arrays of nulls, each inner one claiming 65536 items;
+	 * it used to cost hundreds of megabytes. */
+	pond_error err = POND_ERROR_INIT;
+	char *data = NULL;
+	size_t len = 0;
+	CHECK_OK(pond_file_read(&data, &len, "tests/fuzz/corpus/avro/crafted-nested-null-arrays.avro", 1 << 20, &err),
+	         &err);
+	CHECK(len < 256);
+	int rc;
+	size_t used = arena_bytes_after_read(data, len, &rc, &err);
+	CHECK_MSG(used < (8u << 20), "%zu bytes for a %zu-byte file", used, len);
+	CHECK_INT(rc, POND_ECORRUPT);
+	CHECK_MSG(strstr(err.msg, "array count 65536 too large at byte"), "%s", err.msg);
+	pond_free(data);
+}
+
+TEST(avro_many_one_item_blocks_grow_arrays_geometrically)
+{
+	/* 4000 blocks of one int each: copying the array for every block cost
+	 * 4000^2 / 2 pointers; doubling costs twice the final array. */
+	pond_buf body = POND_BUF_INIT, file = POND_BUF_INIT;
+	for (int i = 0; i < 4000; i++) {
+		pond__avro_put_long(&body, 1);
+		pond__avro_put_long(&body, i % 50);
+	}
+	pond__avro_put_long(&body, 0);
+	crafted_container(&file, "{\"type\":\"record\",\"name\":\"r\",\"fields\":[{\"name\":\"a\","
+	                         "\"type\":{\"type\":\"array\",\"items\":\"int\"}}]}", &body);
+	pond_buf map_body = POND_BUF_INIT, map_file = POND_BUF_INIT;
+	for (int i = 0; i < 4000; i++) {
+		pond__avro_put_long(&map_body, 1);
+		pond__avro_put_long(&map_body, 1);
+		pond_buf_putc(&map_body, 'k');
+		pond__avro_put_long(&map_body, i % 50);
+	}
+	pond__avro_put_long(&map_body, 0);
+	crafted_container(&map_file, "{\"type\":\"record\",\"name\":\"r\",\"fields\":[{\"name\":\"m\","
+	                             "\"type\":{\"type\":\"map\",\"values\":\"int\"}}]}", &map_body);
+	pond_error err = POND_ERROR_INIT;
+	int rc;
+	size_t used = arena_bytes_after_read(file.ptr, file.len, &rc, &err);
+	CHECK_MSG(rc == 0, "%s", err.msg);
+	CHECK_MSG(used < 64 * file.len + (1u << 20), "array: %zu bytes for a %zu-byte file", used, file.len);
+	used = arena_bytes_after_read(map_file.ptr, map_file.len, &rc, &err);
+	CHECK_MSG(rc == 0, "%s", err.msg);
+	CHECK_MSG(used < 64 * map_file.len + (1u << 20), "map: %zu bytes for a %zu-byte file", used, map_file.len);
+	pond_buf_dispose(&body);
+	pond_buf_dispose(&file);
+	pond_buf_dispose(&map_body);
+	pond_buf_dispose(&map_file);
 }

@@ -4,6 +4,8 @@
  */
 #include "../test.h"
 
+#include <stdatomic.h>
+
 #include <pthread.h>
 #include <unistd.h>
 
@@ -217,10 +219,20 @@ TEST(appender_appends_rows_with_casts)
 	pond_engine_close(&e);
 }
 
+typedef struct interrupter {
+	pond_engine *engine;
+	atomic_int done;
+} interrupter;
+
+/* Interrupts until the query has ended: an interrupt that comes before
+ * the query started would be lost, and the query would run for hours. */
 static void *interrupt_later(void *payload)
 {
-	usleep(200000);
-	pond_engine_interrupt(payload);
+	interrupter *in = payload;
+	while (!atomic_load(&in->done)) {
+		usleep(50000);
+		pond_engine_interrupt(in->engine);
+	}
 	return NULL;
 }
 
@@ -230,12 +242,12 @@ TEST(engine_interrupt_cancels_a_running_query)
 	CHECK(e != NULL);
 	pond_error err = POND_ERROR_INIT;
 	pthread_t th;
-	pthread_create(&th, NULL, interrupt_later, e);
-	int64_t start = pond_time_mono_ns();
+	interrupter in = {e, 0};
+	pthread_create(&th, NULL, interrupt_later, &in);
 	int rc = pond_engine_exec(e, "select count(*) from range(100000000000) a where a.range % 7 = 3", &err);
+	atomic_store(&in.done, 1);
 	pthread_join(th, NULL);
 	CHECK_INT(rc, POND_ECANCELED);
-	CHECK((pond_time_mono_ns() - start) < 30LL * 1000000000);
 	/* The engine stays usable. */
 	int64_t v;
 	CHECK_OK(pond_engine_query_int(e, "select 1", &v, &err), &err);

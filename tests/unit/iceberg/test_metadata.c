@@ -1,6 +1,6 @@
 /*
  * Table metadata: the iceberg-rust accept/reject fixtures, every metadata
- * file written by Spark, Java and pyiceberg in the shared fixtures, exact
+ * file written by Spark, Java and pyiceberg in tests/fixtures, exact
  * round trips (unknown keys kept), gzip files, and allocation failures.
  */
 #include "../test.h"

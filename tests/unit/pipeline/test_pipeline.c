@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pond/pipeline.h"
@@ -162,6 +163,19 @@ TEST(pipeline_config_reads_steps_names_and_graph)
 	CHECK_INT(json_integer_value(json_object_get(j, "next_run_ms")), utc(2024, 3, 4, 5, 0));
 	json_decref(j);
 	pond_pipelines_free(&ps);
+}
+
+TEST(pipeline_config_error_in_an_early_pipeline_is_an_error_not_a_crash)
+{
+	/* found by fuzz_pipeline: the pipelines were sorted by name after an
+	 * error had left the later ones unnamed */
+	pond_pipelines *ps = NULL;
+	pond_error err = POND_ERROR_INIT;
+	CHECK(parse_yaml("pipelines:\n  b:\n    steps:\n      - shell: x\n        re~tries: 2\n"
+	                 "  a:\n    steps:\n      - shell: y\n  c:\n    steps:\n      - shell: z\n",
+	                 &ps, &err) != 0);
+	CHECK(ps == NULL);
+	CHECK_MSG(strstr(err.msg, "pond.yml:5:") && strstr(err.msg, "re~tries"), "%s", err.msg);
 }
 
 TEST(pipeline_config_errors_name_the_line)
@@ -383,6 +397,68 @@ TEST(pipeline_lease_excludes_takes_over_when_expired_and_reconciles)
 	proj_close(&p);
 }
 
+/* A holder id of this host for a process that has exited. */
+static void dead_holder(char out[96])
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	int status;
+	waitpid(pid, &status, 0);
+	char host[64] = "host";
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	snprintf(out, 96, "%.60s:%ld:0000abcd", host, (long)pid);
+}
+
+TEST(pipeline_lease_of_a_dead_process_on_this_host_is_reclaimed_at_once)
+{
+	proj p;
+	CHECK(proj_open(&p, "deadlease", "pipelines:\n  p:\n    steps:\n      - shell: \"true\"\n") == 0);
+	pond_error err = POND_ERROR_INIT;
+	char dead[96], alive[96];
+	dead_holder(dead);
+	pond_lease_holder_id(alive);
+	CHECK(pond__lease_holder_is_dead(dead));
+	CHECK(!pond__lease_holder_is_dead(alive));
+	CHECK(!pond__lease_holder_is_dead("elsewhere:1:0000abcd"));
+	CHECK(!pond__lease_holder_is_dead("garbage"));
+	/* the dead process took the lease for an hour and started run 1 */
+	bool taken = false;
+	int64_t t = utc(2024, 1, 1, 0, 0), id, id2;
+	CHECK_OK(pond_lease_acquire(p.cat, "p", dead, 0, t, 3600000, &taken, &err), &err);
+	CHECK(taken);
+	CHECK_OK(pond__run_insert(p.cat, "p", "manual", "{}", "running", dead, 0, t, &id, &err), &err);
+	CHECK_OK(pond__lease_set_run(p.cat, "p", dead, id, &err), &err);
+	CHECK_OK(pond__attempt_start(p.cat, id, "shell", 1, t, &err), &err);
+	/* a minute later, well inside the lease, the next run goes ahead */
+	fake_clock fc = {PTHREAD_MUTEX_INITIALIZER, t + 60000};
+	pond_clock clock = {fake_now, fake_sleep_until, &fc};
+	pond_run_options o = POND_RUN_OPTIONS_INIT;
+	o.clock = &clock;
+	CHECK_OK(pond_pipeline_run(p.project, p.ps, "p", &o, &id2, &err), &err);
+	CHECK(id2 != id);
+	pond_arena *a = pond_arena_new();
+	pond_run_info run;
+	CHECK_OK(pond_run_get(p.cat, id, a, &run, &err), &err);
+	CHECK_STR(run.status, "interrupted");
+	CHECK_MSG(run.error && strstr(run.error, "is gone"), "error: %s", run.error ? run.error : "(null)");
+	pond_step_attempt *steps;
+	size_t nsteps = 0;
+	CHECK_OK(pond_run_steps(p.cat, id, a, &steps, &nsteps, &err), &err);
+	CHECK_INT(nsteps, 1);
+	CHECK_STR(steps[0].status, "interrupted");
+	/* a live holder of another host is still respected until it expires */
+	CHECK_OK(pond_lease_acquire(p.cat, "p", "elsewhere:1:0000abcd", 0, t + 70000, 10000, &taken, &err), &err);
+	CHECK(taken);
+	fake_set(&fc, t + 75000);
+	CHECK(pond_pipeline_run(p.project, p.ps, "p", &o, &id2, &err) == POND_ECONFLICT);
+	fake_set(&fc, t + 81000);
+	CHECK_OK(pond_pipeline_run(p.project, p.ps, "p", &o, &id2, &err), &err);
+	pond_arena_free(&a);
+	proj_close(&p);
+}
+
 /* ---- the scheduler ---- */
 
 static size_t runs_of(proj *p, const char *pipeline, pond_arena *a, pond_run_info **out)
@@ -528,7 +604,8 @@ TEST(pipeline_two_schedulers_never_overlap_one_pipeline)
 	pthread_create(&th1, NULL, tick_loop, &t1);
 	pthread_create(&th2, NULL, tick_loop, &t2);
 	pond_arena *a = pond_arena_new();
-	for (int i = 0; i < 300; i++) {
+	/* polls for the state, bounded at 2 minutes for a loaded machine */
+	for (int i = 0; i < 2400; i++) {
 		pond_run_info *r;
 		size_t n = runs_of(&p, "p", a, &r), finished = 0;
 		for (size_t k = 0; k < n; k++)
