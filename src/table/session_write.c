@@ -276,13 +276,26 @@ static int replace_from_query(pond_session *s, const pond_table_ident *id, const
 	int rc = pond_table_load(&t, s->lake, id, err);
 	if (rc)
 		return rc;
-	bool same = same_columns(schema, pond_iceberg_metadata_current_schema(t->metadata));
+	const pond_iceberg_schema *current = pond_iceberg_metadata_current_schema(t->metadata);
+	bool same = same_columns(schema, current);
+	/* A table made by a query has no constraints (as in DuckDB): NOT NULL
+	 * columns become optional in the same commit as the rows. */
+	pond_schema_change *relax = NULL;
+	for (size_t i = 0; same && rc == 0 && i < current->root->nfields; i++)
+		if (current->root->fields[i].required && (relax || (rc = pond_schema_change_new(&relax, err)) == 0))
+			rc = pond_schema_change_make_optional(relax, current->root->fields[i].name);
 	pond_table_free(&t);
+	if (rc) {
+		pond_schema_change_free(&relax);
+		return rc;
+	}
 	pond_write_result r = {0};
 	if (same) {
 		pond_write_options o = POND_WRITE_OPTIONS_INIT;
 		o.has_read_snapshot = pond__session_read_snapshot(s, id, &o.read_snapshot_id);
+		o.schema_change = relax;
 		rc = pond_table_overwrite_query(s->lake, id, query, NULL, &o, &r, err);
+		pond_schema_change_free(&relax);
 		if (rc == 0)
 			*message = pond_arena_sprintf(a, "replaced %s with %s", name, count_text(a, r.added_records, "row"));
 		return rc;

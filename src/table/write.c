@@ -1239,7 +1239,7 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		c.added_bytes += files[i].file_size;
 	}
 	c.added_files = (int64_t)nfiles;
-	if (nfiles == 0 && nmatched == 0 && !(change->remove_all && has_live)) {
+	if (nfiles == 0 && nmatched == 0 && !(change->remove_all && has_live) && !w->opts->schema_change) {
 		remove_write(dir, NULL);  /* nothing to commit */
 		/* A new table is still made (with the schema change, if any: a
 		 * staged table has none). */

@@ -73,6 +73,7 @@ typedef struct {
 	bool identity;     /* an identity partition source */
 	bool truncated;    /* a truncate partition source */
 	bool hourly;       /* an hour partition source */
+	bool required;     /* NOT NULL */
 } column;
 
 #define MAX_COLS 12
@@ -98,6 +99,7 @@ typedef struct {
 	bool no_extremes;    /* set while generating a value for a truncated column */
 	bool no_nan;         /* set while generating a value for an identity column */
 	bool no_far_future;  /* set while generating a value for an hour-partitioned column */
+	bool null_in_required; /* a row written since this was cleared puts NULL in a NOT NULL column */
 	char terms[16][64];  /* partition terms of the current spec */
 	int nterms;
 } gen;
@@ -288,7 +290,10 @@ static void literal(gen *g, char *buf, size_t len, dtype t, bool filter)
 static void value(gen *g, char *buf, size_t len, const column *c)
 {
 	dtype t = c->t;
-	if (dt_chance(&g->rng, 20) && (!c->identity || dt_features[DT_F_NULL_IDENTITY_VALUES])) {
+	if (dt_chance(&g->rng, 20) && (!c->identity || dt_features[DT_F_NULL_IDENTITY_VALUES]) &&
+	    (!c->required || dt_chance(&g->rng, 25))) {
+		/* In a NOT NULL column, the statement fails (on both sides). */
+		g->null_in_required |= c->required;
 		snprintf(buf, len, "NULL");
 		return;
 	}
@@ -511,7 +516,7 @@ static void insert(gen *g)
 		s = xsprintf("INSERT INTO d.t (id");
 		for (int i = 0; i < g->ncols; i++) {
 			mask[i] = dt_chance(&g->rng, 60) ||
-			          (g->cols[i].identity && !dt_features[DT_F_NULL_IDENTITY_VALUES]);
+			          (g->cols[i].identity && !dt_features[DT_F_NULL_IDENTITY_VALUES]) || g->cols[i].required;
 			if (mask[i] && g->cols[i].alive)
 				append(&s, ", %s", g->cols[i].name);
 		}
@@ -519,6 +524,7 @@ static void insert(gen *g)
 	} else {
 		s = xsprintf("INSERT INTO d.t VALUES ");
 	}
+	g->null_in_required = false;
 	for (int i = 0; i < n; i++) {
 		/* Now and then an id again: merges and joins then meet duplicates. */
 		long id = dt_chance(&g->rng, 10) && g->next_id > 1 ? 1 + dt_below(&g->rng, (int)g->next_id - 1)
@@ -527,9 +533,11 @@ static void insert(gen *g)
 		append(&s, "%s%s", i ? ", " : "", row);
 		free(row);
 	}
-	g->rows += n;
-	g->has_snapshot = true;
-	g->schema_after_snapshot = false;
+	if (!g->null_in_required) {  /* otherwise it fails, committing nothing */
+		g->rows += n;
+		g->has_snapshot = true;
+		g->schema_after_snapshot = false;
+	}
 	push(g, DT_WRITE, s, xsprintf("%s", s), NULL);
 }
 
@@ -539,6 +547,7 @@ static void merge(gen *g)
 	int n = 1 + dt_below(&g->rng, 4);
 	char *src = xsprintf("SELECT * FROM (VALUES ");
 	long base = dt_chance(&g->rng, 60) && g->next_id > 3 ? 1 + dt_below(&g->rng, (int)g->next_id - 2) : g->next_id;
+	g->null_in_required = false;
 	for (int i = 0; i < n; i++) {
 		long id = base + i;
 		if (id >= g->next_id)
@@ -552,9 +561,15 @@ static void merge(gen *g)
 		if (g->cols[i].alive)
 			append(&src, ", %s", g->cols[i].name);
 	append(&src, ")");
-	g->has_snapshot = true;
-	g->schema_after_snapshot = false;
-	char *native = xsprintf("DELETE FROM d.t WHERE id IN (SELECT id FROM (%s)); INSERT INTO d.t %s", src, src);
+	if (!g->null_in_required) {  /* otherwise it fails, committing nothing */
+		g->has_snapshot = true;
+		g->schema_after_snapshot = false;
+	}
+	/* One transaction, as pond's merge is one commit: a failing INSERT
+	 * undoes the DELETE. */
+	char *native = xsprintf("BEGIN TRANSACTION; DELETE FROM d.t WHERE id IN (SELECT id FROM (%s)); "
+	                        "INSERT INTO d.t %s; COMMIT",
+	                        src, src);
 	push(g, DT_MERGE, NULL, native, src);
 }
 
@@ -711,6 +726,8 @@ static void reset_partitions(gen *g)
 	g->nterms = 0;
 	g->ntags = 0;  /* a new table: the tags are gone */
 	g->has_snapshot = false;  /* CTAS of no rows commits nothing */
+	for (int i = 0; i < g->ncols; i++)
+		g->cols[i].required = false;  /* a table made by a query has no constraints */
 	g->epoch++;
 }
 
@@ -741,7 +758,17 @@ static void replace(gen *g)
 		g->has_u = true;
 	}
 	free(p);
-	reset_partitions(g);
+	if (dt_features[DT_F_REPLACE_SELF]) {
+		/* Same columns: one overwrite commit, which keeps the partition
+		 * spec and the tags, but not NOT NULL (as DuckDB's CTAS). */
+		for (int i = 0; i < g->ncols; i++)
+			g->cols[i].required = false;
+		g->ntags = 0;  /* tags stay in pond; the model just stops using them */
+		g->has_snapshot = false;
+		g->epoch++;
+	} else {
+		reset_partitions(g);
+	}
 }
 
 static void tag(gen *g)
@@ -774,8 +801,12 @@ static void rollback(gen *g)
 	if (!n)
 		return;
 	int t = cand[dt_below(&g->rng, n)];
-	push(g, DT_ROLLBACK, NULL, xsprintf("CREATE OR REPLACE TABLE d.t AS SELECT * FROM d.s%d", t),
-	     xsprintf("s%d", t));
+	/* A rollback keeps the table's NOT NULL columns; native CTAS would not. */
+	char *native = xsprintf("CREATE OR REPLACE TABLE d.t AS SELECT * FROM d.s%d", t);
+	for (int i = 0; i < g->ncols; i++)
+		if (g->cols[i].alive && g->cols[i].required)
+			append(&native, "; ALTER TABLE d.t ALTER COLUMN %s SET NOT NULL", g->cols[i].name);
+	push(g, DT_ROLLBACK, NULL, native, xsprintf("s%d", t));
 }
 
 void dt_generate(dt_case *out, uint64_t seed)
@@ -796,10 +827,10 @@ void dt_generate(dt_case *out, uint64_t seed)
 		snprintf(c->name, sizeof(c->name), "c%d", g.next_col++);
 		c->t = random_type(&g);
 		c->alive = true;
+		c->required = dt_features[DT_F_NOT_NULL] && dt_chance(r, 10);
 		char ty[64];
 		type_sql(ty, sizeof(ty), c->t);
-		append(&create, ", %s %s%s", c->name, ty,
-		       dt_features[DT_F_NOT_NULL] && dt_chance(r, 10) ? " NOT NULL" : "");
+		append(&create, ", %s %s%s", c->name, ty, c->required ? " NOT NULL" : "");
 	}
 	append(&create, ")");
 	push(&g, DT_WRITE, create, xsprintf("%s", create), NULL);

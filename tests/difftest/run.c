@@ -380,6 +380,12 @@ long dt_run_case(dt_runner *r, const dt_case *c, const bool *keep, char *why, si
 			pond_error pe = POND_ERROR_INIT, ne = POND_ERROR_INIT;
 			int prc = pond_write(r, s, &pe);
 			int nrc = s->native ? pond_engine_exec(r->native, s->native, &ne) : 0;
+			if (nrc) {
+				/* A failed statement inside BEGIN ... COMMIT (a merge) leaves
+				 * the transaction open: undo it, as pond's one commit does. */
+				pond_error ignored = POND_ERROR_INIT;
+				pond_engine_exec(r->native, "ROLLBACK", &ignored);
+			}
 			if (prc && !nrc)
 				snprintf(why, whylen, "pond failed, native did not: %s", pe.msg);
 			else if (!prc && nrc)

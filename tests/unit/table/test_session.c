@@ -372,3 +372,26 @@ TEST(session_filter_binds_names_as_duckdb_does)
 	CHECK_STR(e->column, "user_id");
 	pond_arena_free(&a);
 }
+
+/* A table made by a query has no constraints, as in DuckDB: replacing a
+ * NOT NULL table from itself leaves its columns optional, in one commit,
+ * even when the query keeps no row (found by tests/difftest). */
+TEST(session_replace_from_itself_drops_not_null)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "s.t") == 0 && fx_session(&f) != NULL);
+	pond_error err = POND_ERROR_INIT;
+	CHECK(run(&f, "create table s.t (id bigint not null, v varchar not null)", &err) != NULL);
+	CHECK(run(&f, "insert into s.t values (1, null)", &err) == NULL);
+	CHECK(strstr(err.msg, "NOT NULL") != NULL);
+	pond_error_clear(&err);
+	CHECK_STR(run(&f, "create or replace table s.t as select * from s.t where id > 5", &err),
+	          "replaced s.t with 0 rows");
+	CHECK_STR(fx_summary(&f, "operation"), "overwrite");
+	CHECK_STR(run(&f, "insert into s.t values (1, null), (null, 'x')", &err), "inserted 2 rows into s.t");
+	CHECK_STR(run(&f, "select count(*) from s.t where v is null or id is null", &err), "2");
+	pond_table *t = fx_load(&f);
+	CHECK(t != NULL && pond_iceberg_metadata_current_schema(t->metadata)->root->fields[0].required == false);
+	pond_table_free(&t);
+	fx_teardown(&f);
+}
