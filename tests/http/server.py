@@ -29,8 +29,9 @@ stdout), and exits by itself after --timeout seconds. Endpoints:
   /trickle.csv                  one CSV line every 0.3 s for 10 minutes (never stalls)
 
 With --marks DIR, each request to /stall.csv, /silent.csv or /trickle.csv
-first creates DIR/NAME (e.g. DIR/stall.csv), so that a test can wait for
-the request to have arrived before it signals pond: no sleeps for races.
+first creates DIR/NAME (e.g. DIR/stall.csv), and one to /slow?page=N
+DIR/slow-N, so that a test can wait for the request to have arrived
+before it signals pond: no sleeps for races.
 """
 import argparse
 import json
@@ -135,6 +136,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json({"error": "slow down"}, 429, {"Retry-After": "1"})
             return self.send_json({"data": page_slice(page, 10)})
         if p == "/slow":
+            mark("slow-%d" % page)
             time.sleep(0.2)
             return self.send_json({"data": [{"id": page}]})
         if p == "/flaky":
