@@ -98,7 +98,7 @@ done
 # The unit binaries take longest: they are first in the list, so they start
 # first and the scripts fill the other core.
 run_part() {  # $1: index
-  local i=$1 build=${builds[$1]}
+  local i=$1 build=${builds[$1]} start=$SECONDS
   (
     export POND_BIN="$PWD/$build/pond"
     case "$build" in
@@ -108,6 +108,7 @@ run_part() {  # $1: index
     eval "${commands[$i]}"
   ) > "$logdir/$i.log" 2>&1 < /dev/null
   echo $? > "$logdir/$i.rc"
+  echo $((SECONDS - start)) > "$logdir/$i.secs"
 }
 
 running=0
@@ -122,7 +123,7 @@ done
 wait
 
 for i in "${!labels[@]}"; do
-  echo "== ${labels[$i]}"
+  echo "== ${labels[$i]} ($(cat "$logdir/$i.secs" 2>/dev/null || echo ?) s)"
   grep -E '^FAIL|^    ' "$logdir/$i.log"
   tail -n 1 "$logdir/$i.log"
   add_counts "${labels[$i]}" "$logdir/$i.log"

@@ -435,7 +435,7 @@ static int do_update(pond_session *s, cursor *c, pond_arena *a, const pond_table
 		return rc;
 	const pond_iceberg_type *root = pond_iceberg_metadata_current_schema(t->metadata)->root;
 	const char **assigned = pond_arena_calloc(a, root->nfields, sizeof(char *));
-	/* Parse "col = expr" pairs, splitting at top-level commas. */
+	/* Parse "col = expr" pairs, splitting at commas outside brackets. */
 	while (rc == 0 && c->i < c->n && !pond_sql_token_is(peek(c), "where")) {
 		const char *col = pond_sql_token_ident(peek(c), a);
 		c->i++;
@@ -449,9 +449,10 @@ static int do_update(pond_session *s, cursor *c, pond_arena *a, const pond_table
 			const pond_sql_token *tk = peek(c);
 			if (depth == 0 && (pond_sql_token_is(tk, "where") || (tk->kind == POND_TOK_SYMBOL && tk->start[0] == ',')))
 				break;
-			if (tk->kind == POND_TOK_SYMBOL && tk->start[0] == '(')
+			/* Brackets nest: (f(a, b)), lists [1, 2], structs {'a': 1, 'b': 2}. */
+			if (tk->kind == POND_TOK_SYMBOL && strchr("([{", tk->start[0]))
 				depth++;
-			if (tk->kind == POND_TOK_SYMBOL && tk->start[0] == ')')
+			if (tk->kind == POND_TOK_SYMBOL && strchr(")]}", tk->start[0]))
 				depth--;
 			c->i++;
 		}

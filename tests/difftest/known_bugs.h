@@ -19,7 +19,6 @@ static const struct {
 	{DT_F_WIDEN_PARTITIONED, "found/019-widened-partition-source-pruning.sql"},
 	{DT_F_HOUR_FAR_FUTURE, "found/021-hour-transform-far-future.sql"},
 	{DT_F_BINARY_PARTITIONS, "found/013-binary-identity-partition.sql"},
-	{DT_F_NESTED_UPDATE_VALUES, "found/012-update-struct-literal.sql"},
 };
 
 #endif

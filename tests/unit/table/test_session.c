@@ -395,3 +395,21 @@ TEST(session_replace_from_itself_drops_not_null)
 	pond_table_free(&t);
 	fx_teardown(&f);
 }
+
+/* UPDATE's SET list splits at commas outside brackets: struct and list
+ * literals hold commas (found/012-update-struct-literal.sql). */
+TEST(session_update_set_values_may_hold_commas)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "s.t") == 0 && fx_session(&f) != NULL);
+	pond_error err = POND_ERROR_INIT;
+	CHECK(run(&f, "create table s.t (id int, s struct(a int, b varchar), l int[], v varchar)", &err) != NULL);
+	CHECK(run(&f, "insert into s.t values (1, {'a': 1, 'b': 'x'}, [1], 'v')", &err) != NULL);
+	const char *m = run(&f,
+	                    "update s.t set s = {'a': 7, 'b': 'y,z'}, l = [4, 5, 6], v = concat('a', ',', 'b') "
+	                    "where id = 1",
+	                    &err);
+	CHECK_MSG(m != NULL, "%s", err.msg);
+	CHECK_STR(run(&f, "select s.b || '|' || len(l)::varchar || '|' || v from s.t", &err), "y,z|3|a,b");
+	fx_teardown(&f);
+}
