@@ -6,6 +6,7 @@
  */
 #include "iceberg_internal.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,16 +179,29 @@ static size_t utf8_prefix(const uint8_t *p, size_t len, int32_t width)
 	return i;
 }
 
-static int apply_truncate(pond_iceberg_literal *out, int32_t w, const pond_iceberg_literal *in)
+/* Integers within w of their type's minimum truncate to a value outside
+ * the type: an error, which a filter's projection takes as "cannot
+ * project" (keep every file), and which writes refuse. */
+static int apply_truncate(pond_iceberg_literal *out, int32_t w, const pond_iceberg_literal *in, pond_error *err)
 {
 	*out = *in;
 	switch (in->type) {
-	case POND_ICEBERG_INT:
-		out->v.i32 = (int32_t)(in->v.i32 - ((((int64_t)in->v.i32 % w) + w) % w));
+	case POND_ICEBERG_INT: {
+		int64_t v = (int64_t)in->v.i32 - ((((int64_t)in->v.i32 % w) + w) % w);
+		if (v < INT32_MIN)
+			return pond_error_set(err, POND_ELIMIT, "truncate[%d] of %d is below the int range", (int)w,
+			                      (int)in->v.i32);
+		out->v.i32 = (int32_t)v;
 		return 0;
-	case POND_ICEBERG_LONG:
-		out->v.i64 = in->v.i64 - (((in->v.i64 % w) + w) % w);
+	}
+	case POND_ICEBERG_LONG: {
+		int64_t r = ((in->v.i64 % w) + w) % w;
+		if (in->v.i64 < INT64_MIN + r)
+			return pond_error_set(err, POND_ELIMIT, "truncate[%d] of %" PRId64 " is below the long range", (int)w,
+			                      in->v.i64);
+		out->v.i64 = in->v.i64 - r;
 		return 0;
+	}
 	case POND_ICEBERG_DECIMAL:
 		out->v.dec = in->v.dec - (((in->v.dec % w) + w) % w);
 		return 0;
@@ -258,7 +272,7 @@ int pond_iceberg_transform_apply(pond_iceberg_literal *out, pond_iceberg_transfo
 		*out = pond_iceberg_literal_int((int32_t)(((uint32_t)pond_iceberg_hash(in) & INT32_MAX) % (uint32_t)t.param));
 		return 0;
 	case POND_ICEBERG_TRUNCATE:
-		return apply_truncate(out, t.param, in);
+		return apply_truncate(out, t.param, in, err);
 	case POND_ICEBERG_DAY:
 		*out = pond_iceberg_literal_date(apply_time(t.kind, in));
 		return 0;

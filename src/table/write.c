@@ -130,8 +130,14 @@ static int partition_expr(const char **out, const pond_iceberg_partition_field *
 		*out = is_date ? c : pond_arena_sprintf(a, "CAST(%s AS DATE)", c);
 		break;
 	case POND_ICEBERG_HOUR:
-		*out = pond_arena_sprintf(a, "CAST(floor(%s / 3600000000.0) AS INTEGER)", pond_arena_sprintf(a, ts_us, c));
+	{
+		/* Floor division in integers: a double quotient rounds
+		 * 9999-12-31 23:59:59.999999 up into the next hour. */
+		const char *us = pond_arena_sprintf(a, ts_us, c);
+		*out = pond_arena_sprintf(a, "CAST((%s - ((%s %% 3600000000) + 3600000000) %% 3600000000) // 3600000000 AS INTEGER)",
+		                          us, us);
 		break;
+	}
 	case POND_ICEBERG_BUCKET:
 		/* pond_bucket is the engine's Murmur3 bucket function. A decimal is
 		 * hashed by its unscaled value: DuckDB prints exactly `scale`
@@ -148,8 +154,23 @@ static int partition_expr(const char **out, const pond_iceberg_partition_field *
 		goto unsupported;
 	case POND_ICEBERG_TRUNCATE:
 		if (t == POND_ICEBERG_INT || t == POND_ICEBERG_LONG) {
+			/* In a wider type: within w of the type's minimum the result
+			 * leaves the type. Java wraps it around, which puts the row in
+			 * a partition that filters then skip; pond refuses it. */
 			int w = pf->transform.param;
-			*out = pond_arena_sprintf(a, "(%s - (((%s %% %d) + %d) %% %d))", c, c, w, w, w);
+			bool is_int = t == POND_ICEBERG_INT;
+			const char *wide = pond_arena_sprintf(a, "CAST(%s AS %s)", c, is_int ? "BIGINT" : "HUGEINT");
+			const char *v = pond_arena_sprintf(a, "(%s - (((%s %% %d) + %d) %% %d))", wide, wide, w, w, w);
+			pond_buf why = POND_BUF_INIT;
+			pond_buf_printf(&why, "%s %%s cannot go in partition field %s (truncate[%d]): truncated, it is below "
+			                "the %s range", src->name, pf->name, w, is_int ? "int" : "long");
+			pond_buf msg = POND_BUF_INIT;
+			pond_sql_quote_literal(&msg, pond_buf_cstr(&why));
+			*out = pond_arena_sprintf(a, "CASE WHEN %s < %s THEN error(printf(%s, CAST(%s AS VARCHAR))) ELSE CAST(%s AS %s) END", v,
+			                          is_int ? "-2147483648" : "-9223372036854775808", pond_buf_cstr(&msg), c, v,
+			                          is_int ? "INTEGER" : "BIGINT");
+			pond_buf_dispose(&why);
+			pond_buf_dispose(&msg);
 			break;
 		}
 		if (t == POND_ICEBERG_STRING) {

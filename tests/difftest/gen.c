@@ -373,10 +373,9 @@ static char *atom(gen *g, const char *prefix)
 	column *c = pick_col(g, !dt_features[DT_F_NESTED_FILTERS]);
 	if (!c)
 		return xsprintf("true");
-	g->no_extremes = c->truncated && !dt_features[DT_F_TRUNCATE_INT_EXTREMES];
 	g->no_far_future = c->hourly && !dt_features[DT_F_HOUR_FAR_FUTURE];
 	char *s = atom_on(g, prefix, c);
-	g->no_extremes = g->no_far_future = false;
+	g->no_far_future = false;
 	return s;
 }
 

@@ -15,9 +15,7 @@ static const struct {
 	const char *repro;
 } dt_known_bugs[] = {
 	{DT_F_TRUNCATE_DECIMAL_BINARY, "found/011-truncate-decimal-binary-unsupported.sql"},
-	{DT_F_TRUNCATE_INT_EXTREMES, "found/014-truncate-int-min-overflow.sql, found/016-truncate-projection-overflow.sql"},
 	{DT_F_WIDEN_PARTITIONED, "found/019-widened-partition-source-pruning.sql"},
-	{DT_F_HOUR_FAR_FUTURE, "found/021-hour-transform-far-future.sql"},
 	{DT_F_BINARY_PARTITIONS, "found/013-binary-identity-partition.sql"},
 };
 
