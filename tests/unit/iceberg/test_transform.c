@@ -93,6 +93,28 @@ TEST(transform_truncate_matches_spec_examples)
 	CHECK_INT(out.v.bytes.len, 3);
 }
 
+/* Within the width of the type's minimum, the truncated value leaves the
+ * type: an error (filters then keep every file, writes refuse), never a
+ * wrapped value (found/014, found/016). */
+TEST(transform_truncate_refuses_results_outside_the_type)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_iceberg_transform t9 = {POND_ICEBERG_TRUNCATE, 9}, t6 = {POND_ICEBERG_TRUNCATE, 6};
+	pond_iceberg_literal out, in = pond_iceberg_literal_int(INT32_MIN);
+	CHECK(pond_iceberg_transform_apply(&out, t9, &in, &err) == POND_ELIMIT);
+	CHECK(strstr(err.msg, "below the int range") != NULL);
+	pond_error_clear(&err);
+	in = pond_iceberg_literal_long(INT64_MIN);
+	CHECK(pond_iceberg_transform_apply(&out, t6, &in, &err) == POND_ELIMIT);
+	pond_error_clear(&err);
+	in = pond_iceberg_literal_int(INT32_MIN + 2); /* -2147483646 is 9 * -238609294 */
+	CHECK_OK(pond_iceberg_transform_apply(&out, t9, &in, &err), &err);
+	CHECK_INT(out.v.i32, INT32_MIN + 2);
+	in = pond_iceberg_literal_int(INT32_MAX);
+	CHECK_OK(pond_iceberg_transform_apply(&out, t9, &in, &err), &err);
+	CHECK_INT(out.v.i32, 2147483646);
+}
+
 static int32_t apply_time(pond_iceberg_transform_kind kind, pond_iceberg_literal in)
 {
 	pond_error err = POND_ERROR_INIT;
@@ -121,6 +143,8 @@ TEST(transform_time_transforms_count_from_1970_and_floor_before)
 	CHECK_INT(apply_time(POND_ICEBERG_DAY, before), -1);
 	CHECK_INT(apply_time(POND_ICEBERG_HOUR, before), -1);
 	CHECK_INT(apply_time(POND_ICEBERG_MONTH, pond_iceberg_literal_date(-365)), -12);
+	/* The last microsecond of 9999 is in hour 2932896 + 23, not the next. */
+	CHECK_INT(apply_time(POND_ICEBERG_HOUR, pond_iceberg_literal_timestamp(253402300799999999LL)), 70389527);
 }
 
 TEST(transform_strings_parse_and_format_both_ways)
