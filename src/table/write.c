@@ -375,7 +375,11 @@ typedef struct change_commit {
 	int64_t read_sequence;            /* its sequence number: later files are newer */
 	/* this attempt */
 	int attempt;
-	const char *list_path;
+	/* The attempt's manifest list, owned here: the commit loop resets its
+	 * arena between attempts, and an arena copy would be freed (or hold
+	 * another path, such as a committed snapshot's list) by the time the
+	 * next attempt removes it. */
+	char *list_path;
 	char **written;                   /* manifests this attempt wrote */
 	size_t nwritten, capwritten;
 	int64_t deleted_records, deleted_files, removed_bytes;
@@ -388,6 +392,7 @@ static void undo_attempt(change_commit *c)
 {
 	if (c->list_path)
 		unlink(c->list_path);
+	pond_free(c->list_path);
 	c->list_path = NULL;
 	for (size_t i = 0; i < c->nwritten; i++) {
 		unlink(c->written[i]);
@@ -679,7 +684,11 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 	pond_manifest_list_writer *lw;
 	if ((rc = pond_manifest_list_writer_open(&lw, w->io, list_path, &lo, err)) != 0)
 		return rc;
-	c->list_path = list_path;
+	if (!(c->list_path = pond_strdup(list_path))) {
+		pond_manifest_list_writer_free(&lw);
+		unlink(list_path);
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
 	if (c->has_manifest) {
 		/* The new manifest first, then the parent's. */
 		pond_manifest_file mine = c->manifest;
@@ -1284,6 +1293,7 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	for (size_t i = 0; i < c.nwritten; i++)
 		pond_free(c.written[i]);
 	c.nwritten = 0;
+	pond_free(c.list_path);
 	c.list_path = NULL;
 	out->snapshot_id = c.snapshot_id;
 	out->added_records = c.added_records;

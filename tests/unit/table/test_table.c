@@ -412,6 +412,17 @@ static void concurrent_updates(const char *catalog)
 	fprintf(stderr, "    %d updates landed, %d conflicts\n", ok, conflicts);
 	CHECK_INT(rows, 100);
 	CHECK_INT(sum, 100 * (int64_t)ok);
+	/* Every committed snapshot keeps its manifest list: a losing attempt
+	 * removes only what it wrote itself (it once removed a path from a
+	 * reset arena: another snapshot's list). */
+	pond_table *t;
+	pond_table_ident id;
+	CHECK_OK(pond_table_ident_parse(&id, a, "race.u", &err), &err);
+	CHECK_OK(pond_table_load(&t, lake, &id, &err), &err);
+	for (size_t i = 0; t && i < t->metadata->nsnapshots; i++)
+		CHECK_MSG(pond_file_exists(t->metadata->snapshots[i].manifest_list), "snapshot %lld has no manifest list %s",
+		          (long long)t->metadata->snapshots[i].snapshot_id, t->metadata->snapshots[i].manifest_list);
+	pond_table_free(&t);
 	pond_session_close(&s);
 	pond_lake_close(&lake);
 	pond_project_free(&p);
