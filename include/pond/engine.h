@@ -8,12 +8,18 @@
 #ifndef POND_ENGINE_H
 #define POND_ENGINE_H
 
-#include <duckdb.h>
-
 #include "pond/iceberg.h"
 #include "pond/util.h"
 
 typedef struct pond_engine pond_engine;
+
+/* DuckDB's handle types, as duckdb.h declares them: users of this header
+ * need not include DuckDB's; files that call DuckDB include <duckdb.h>. */
+typedef struct _duckdb_connection *duckdb_connection;
+typedef struct _duckdb_logical_type *duckdb_logical_type;
+typedef struct _duckdb_data_chunk *duckdb_data_chunk;
+typedef struct _duckdb_vector *duckdb_vector;
+typedef uint64_t idx_t;
 
 /* Called during execution, from the executing thread, with the percentage
  * done (0-100, or -1 when DuckDB cannot tell) and the elapsed time. */

@@ -18,8 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "pond/util.h"
 
 __extension__ typedef __int128 pond_int128;

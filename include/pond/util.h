@@ -13,7 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
+/* jansson's JSON value, kept opaque: files that build or read JSON include
+ * <jansson.h> themselves. */
+typedef struct json_t json_t;
 
 #if defined(__GNUC__)
 #define POND_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))

@@ -8,6 +8,7 @@
  */
 #include "avro/internal.h"
 
+#include <jansson.h>
 #include <string.h>
 
 typedef struct enc {

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>

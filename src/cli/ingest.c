@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>

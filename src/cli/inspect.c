@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

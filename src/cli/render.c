@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 
+#include <duckdb.h>
 #include <string.h>
 
 #include "pond/export.h"

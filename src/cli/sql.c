@@ -4,7 +4,9 @@
  */
 #include "cli.h"
 
+#include <duckdb.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>

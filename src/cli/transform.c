@@ -7,6 +7,7 @@
 #include "pond/transform.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <string.h>
 

@@ -3,6 +3,8 @@
  */
 #include "engine_internal.h"
 
+#include <duckdb.h>
+
 struct pond_appender {
 	duckdb_appender app;
 };

@@ -5,6 +5,7 @@
  */
 #include "engine_internal.h"
 
+#include <duckdb.h>
 #include <stdio.h>
 #include <string.h>
 

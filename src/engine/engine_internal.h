@@ -6,6 +6,8 @@
 
 #include "pond/engine.h"
 
+#include <duckdb.h>
+
 struct pond_engine {
 	duckdb_database db;
 	duckdb_connection conn;

@@ -7,6 +7,7 @@
  */
 #include "engine_internal.h"
 
+#include <duckdb.h>
 #include <string.h>
 
 /* One input type of pond_bucket: how to read a row as an Iceberg literal. */

@@ -5,6 +5,7 @@
  */
 #include "engine_internal.h"
 
+#include <duckdb.h>
 #include <string.h>
 
 void pond_engine_iceberg_type_sql(pond_buf *b, const pond_iceberg_type *t)

@@ -7,6 +7,7 @@
  */
 #include "engine_internal.h"
 
+#include <duckdb.h>
 #include <string.h>
 #include <strings.h>
 

@@ -5,6 +5,7 @@
  */
 #include "engine_internal.h"
 
+#include <duckdb.h>
 #include <string.h>
 
 struct pond_result {

@@ -5,6 +5,7 @@
  */
 #include "pond/engine.h"
 
+#include <duckdb.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,6 +7,7 @@
  */
 #include "export_internal.h"
 
+#include <jansson.h>
 #include <string.h>
 
 /* "exports/x.yml:LINE: " for a defined export; "" for a one-off query. */

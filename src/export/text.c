@@ -6,6 +6,7 @@
  */
 #include "export_internal.h"
 
+#include <duckdb.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -13,6 +13,7 @@
  */
 #include "export_internal.h"
 
+#include <duckdb.h>
 #include <math.h>
 #include <string.h>
 

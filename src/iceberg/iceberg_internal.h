@@ -8,6 +8,8 @@
 
 #include "pond/iceberg.h"
 
+#include <jansson.h>
+
 /* Nesting limit for types read from outside input. */
 #define POND__ICEBERG_MAX_DEPTH 64
 

@@ -4,6 +4,7 @@
  * ids did not) and written as v2 with the snapshot's metadata. Also the v1
  * snapshots that list manifest paths in the metadata JSON instead.
  */
+#include <jansson.h>
 #include <string.h>
 
 #include "manifest_internal.h"

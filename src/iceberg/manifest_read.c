@@ -5,6 +5,7 @@
  * the decoded record. v2 sequence numbers and snapshot ids are inherited
  * from the manifest-list record (spec "Sequence Number Inheritance").
  */
+#include <jansson.h>
 #include <string.h>
 
 #include "manifest_internal.h"

@@ -4,6 +4,7 @@
  * the Avro form of each Iceberg primitive (spec Appendix A), and conversions
  * between partition literals and Avro values.
  */
+#include <jansson.h>
 #include <math.h>
 #include <string.h>
 

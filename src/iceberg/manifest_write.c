@@ -5,6 +5,7 @@
  * time through a scratch arena (bounded memory for any number of entries),
  * and the counts and partition field summaries the manifest list records.
  */
+#include <jansson.h>
 #include <math.h>
 #include <string.h>
 

@@ -8,6 +8,7 @@
  */
 #include "iceberg_internal.h"
 
+#include <jansson.h>
 #include <string.h>
 #include <zlib.h>
 

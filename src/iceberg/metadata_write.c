@@ -6,6 +6,8 @@
  */
 #include "iceberg_internal.h"
 
+#include <jansson.h>
+
 static json_t *kv_object(const pond_iceberg_kv *kv, size_t n, const char *first_key, const char *first_value,
                          bool *ok)
 {

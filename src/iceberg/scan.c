@@ -8,6 +8,7 @@
  * in the number of entries: projections are computed once per spec, field
  * ids resolved once per manifest, deletes found through a sorted hash index.
  */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -6,6 +6,7 @@
  */
 #include "iceberg_internal.h"
 
+#include <jansson.h>
 #include <string.h>
 
 int pond_iceberg_schema_from_json(pond_iceberg_schema **out, const json_t *json, pond_arena *arena,

@@ -4,6 +4,7 @@
  */
 #include "iceberg_internal.h"
 
+#include <jansson.h>
 #include <string.h>
 
 typedef struct {

@@ -5,6 +5,7 @@
  */
 #include "iceberg_internal.h"
 
+#include <jansson.h>
 #include <string.h>
 
 static const char *const update_names[] = {

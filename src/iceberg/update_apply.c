@@ -8,6 +8,7 @@
  */
 #include "iceberg_internal.h"
 
+#include <jansson.h>
 #include <strings.h>
 #include <string.h>
 

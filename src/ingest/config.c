@@ -7,6 +7,7 @@
  */
 #include "ingest_internal.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -9,6 +9,7 @@
  */
 #include "ingest_internal.h"
 
+#include <jansson.h>
 #include <string.h>
 #include <unistd.h>
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "pond/ingest.h"
 

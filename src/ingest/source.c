@@ -8,6 +8,7 @@
 #include "ingest_internal.h"
 
 #include <glob.h>
+#include <jansson.h>
 #include <string.h>
 #include <sys/stat.h>
 

@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>

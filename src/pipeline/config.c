@@ -7,6 +7,7 @@
 #include "pipeline_internal.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -10,6 +10,7 @@
 #include "pipeline_internal.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>

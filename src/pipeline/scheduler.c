@@ -11,6 +11,7 @@
 #include "pipeline_internal.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>

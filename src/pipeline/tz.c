@@ -9,6 +9,7 @@
 #include "pipeline_internal.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -6,6 +6,7 @@
  */
 #include "server_internal.h"
 
+#include <jansson.h>
 #include <string.h>
 
 #include "pond/pipeline.h"

@@ -16,7 +16,9 @@
  */
 #include "server_internal.h"
 
+#include <duckdb.h>
 #include <errno.h>
+#include <jansson.h>
 #include <string.h>
 #include <time.h>
 

@@ -5,6 +5,8 @@
  */
 #include "server_internal.h"
 
+#include <jansson.h>
+
 /* GET /api/tables[?namespace=NS] */
 int srv_tables_list(srv_ctx *ctx, srv_reply *reply)
 {

@@ -15,6 +15,7 @@
 #include "server_internal.h"
 
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <string.h>

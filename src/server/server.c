@@ -7,6 +7,7 @@
  */
 #include "server_internal.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <string.h>
 

@@ -6,6 +6,7 @@
  */
 #include "table_internal.h"
 
+#include <jansson.h>
 #include <string.h>
 
 int pond_table_load_catalog(pond_table **out, pond_catalog *catalog, const pond_project *project,

@@ -9,6 +9,7 @@
 #include "table_internal.h"
 
 #include <ftw.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -10,6 +10,7 @@
 #include "table_internal.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 int pond_table_merge_query(pond_lake *lake, const pond_table_ident *id, const char *select_sql,

@@ -19,6 +19,7 @@
 #include <ctype.h>
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

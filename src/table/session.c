@@ -12,6 +12,7 @@
  */
 #include "session_internal.h"
 
+#include <duckdb.h>
 #include <string.h>
 #include <strings.h>
 

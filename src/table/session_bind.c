@@ -5,6 +5,7 @@
  */
 #include "session_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 

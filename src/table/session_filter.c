@@ -8,7 +8,9 @@
  */
 #include "session_internal.h"
 
+#include <duckdb.h>
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

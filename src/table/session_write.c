@@ -6,6 +6,7 @@
  */
 #include "session_internal.h"
 
+#include <duckdb.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>

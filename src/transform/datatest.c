@@ -5,6 +5,7 @@
  */
 #include "transform_internal.h"
 
+#include <duckdb.h>
 #include <string.h>
 
 #define SAMPLE_ROWS 5

@@ -7,6 +7,7 @@
  */
 #include "transform_internal.h"
 
+#include <jansson.h>
 #include <string.h>
 #include <strings.h>
 

@@ -5,6 +5,7 @@
  */
 #include "transform_internal.h"
 
+#include <jansson.h>
 #include <string.h>
 #include <strings.h>
 

@@ -11,6 +11,7 @@
 #include "transform_internal.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 

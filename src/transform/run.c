@@ -14,6 +14,7 @@
  */
 #include "transform_internal.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>

@@ -9,6 +9,7 @@
  */
 #include "transform_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 

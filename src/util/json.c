@@ -4,6 +4,7 @@
  */
 #include "pond/util.h"
 
+#include <jansson.h>
 #include <string.h>
 
 int pond_json_parse(json_t **out, const char *text, size_t len, const char *what, pond_error *err)

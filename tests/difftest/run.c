@@ -7,6 +7,7 @@
 #include "difftest.h"
 #include "table/table_internal.h"
 
+#include <duckdb.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -6,6 +6,7 @@
  * being the header value and the body. The Makefile links request.c and
  * route.c into this target; the handlers route.c names are stubs here.
  */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

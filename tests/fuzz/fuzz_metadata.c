@@ -4,6 +4,7 @@
  * same text; the same bytes are also read as a REST commit request and,
  * when they parse, applied to a small table.
  */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,6 +5,7 @@
  * input up to a newline is the Link header, the rest the body. Never a
  * crash, a leak or a loop.
  */
+#include <jansson.h>
 #include <stdint.h>
 #include <string.h>
 

@@ -8,6 +8,7 @@
 
 #include "avro_helpers.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 
 static int write_file(const char *path, pond_avro_codec codec, int n, pond_error *err)

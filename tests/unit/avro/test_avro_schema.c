@@ -7,6 +7,8 @@
 
 #include "pond/avro.h"
 
+#include <jansson.h>
+
 static pond_avro_schema *parse(const char *js, pond_error *err)
 {
 	pond_avro_schema *s = NULL;

@@ -4,6 +4,7 @@
  */
 #include "../test.h"
 
+#include <duckdb.h>
 #include <stdatomic.h>
 
 #include <pthread.h>

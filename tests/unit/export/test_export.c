@@ -8,6 +8,7 @@
 #include "../table/fixture.h"
 
 #include <dirent.h>
+#include <jansson.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <sys/stat.h>

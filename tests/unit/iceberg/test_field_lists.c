@@ -5,6 +5,7 @@
  */
 #include "../test.h"
 
+#include <jansson.h>
 #include <string.h>
 
 #include "pond/iceberg.h"

@@ -7,6 +7,7 @@
  */
 #include "../test.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 

@@ -8,6 +8,7 @@
 #include "pond/iceberg.h"
 
 #include <ftw.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <zlib.h>
 

@@ -9,6 +9,7 @@
  */
 #include "../test.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 
 #include "pond/manifest.h"

@@ -7,6 +7,8 @@
 
 #include "pond/iceberg.h"
 
+#include <jansson.h>
+
 static pond_iceberg_metadata *create_table(pond_error *err)
 {
 	const char *schema_json = "{\"type\":\"struct\",\"schema-id\":0,\"identifier-field-ids\":[7],\"fields\":["

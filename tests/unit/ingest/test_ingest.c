@@ -6,6 +6,7 @@
  */
 #include "../test.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <time.h>
 

@@ -6,6 +6,7 @@
  */
 #include "../test.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/wait.h>

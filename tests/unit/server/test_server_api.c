@@ -5,6 +5,7 @@
  */
 #include "../test.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <unistd.h>
 

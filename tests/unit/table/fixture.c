@@ -4,6 +4,8 @@
 #include "../test.h"
 #include "fixture.h"
 
+#include <jansson.h>
+
 int fx_setup_in(table_fixture *f, const char *folder, const char *table)
 {
 	pond_error err = POND_ERROR_INIT;

@@ -8,6 +8,7 @@
 #include "../test.h"
 
 #include <dirent.h>
+#include <jansson.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

@@ -4,6 +4,7 @@
  */
 #include "../test.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 
 #include "fixture.h"

@@ -4,6 +4,9 @@
  */
 #include "../test.h"
 
+#include <duckdb.h>
+#include <jansson.h>
+
 #include "fixture.h"
 #include "pond/table.h"
 

@@ -6,6 +6,7 @@
 #include "../test.h"
 
 #include <dirent.h>
+#include <duckdb.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
