@@ -322,6 +322,26 @@ oom:
 	return pond_error_set(err, POND_ENOMEM, "out of memory writing manifest %s", w->path);
 }
 
+/* A partition value read under an older schema, in the type the spec has
+ * now: after int -> long or float -> double of the source column, an
+ * entry carried into a new manifest is written in the wider type (its
+ * bytes reinterpreted would be another number). */
+static pond_iceberg_literal promote(pond_iceberg_literal v, const pond_iceberg_type *type)
+{
+	if (v.is_null)
+		return v;
+	if (v.type == POND_ICEBERG_INT && type->id == POND_ICEBERG_LONG) {
+		int32_t i = v.v.i32;
+		v.v.i64 = i;
+		v.type = POND_ICEBERG_LONG;
+	} else if (v.type == POND_ICEBERG_FLOAT && type->id == POND_ICEBERG_DOUBLE) {
+		float f = v.v.f32;
+		v.v.f64 = f;
+		v.type = POND_ICEBERG_DOUBLE;
+	}
+	return v;
+}
+
 int pond_manifest_writer_add(pond_manifest_writer *w, const pond_manifest_entry *e, pond_error *err)
 {
 	const pond_data_file *df = &e->data_file;
@@ -332,6 +352,18 @@ int pond_manifest_writer_add(pond_manifest_writer *w, const pond_manifest_entry 
 	if (!df->file_path)
 		return pond_error_set(err, POND_EINVAL, "manifest %s: data file without a path", w->path);
 	pond_arena_reset(w->scratch);
+	pond_manifest_entry promoted;
+	if (df->npartition) {
+		pond_iceberg_literal *p = pond_arena_alloc(w->scratch, df->npartition * sizeof(*p));
+		if (!p)
+			return pond_error_set(err, POND_ENOMEM, "out of memory writing manifest %s", w->path);
+		for (size_t i = 0; i < df->npartition; i++)
+			p[i] = promote(df->partition[i], w->ptype->fields[i].type);
+		promoted = *e;
+		promoted.data_file.partition = p;
+		e = &promoted;
+		df = &e->data_file;
+	}
 	pond_avro_value *rec = NULL;
 	int rc = build_entry(&rec, w, e, err);
 	if (!rc)

@@ -416,3 +416,29 @@ TEST(session_update_set_values_may_hold_commas)
 	CHECK_STR(run(&f, "select s.b || '|' || len(l)::varchar || '|' || v from s.t", &err), "y,z|3|a,b");
 	fx_teardown(&f);
 }
+
+/* After an identity partition's source is widened (int -> bigint, float
+ * -> double), a rewrite carries the older files' partition values into a
+ * new manifest in the wider type: -2 stays -2, and filters keep its file
+ * (found/019-widened-partition-source-pruning.sql). */
+TEST(session_widened_partition_values_survive_a_rewrite)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "s.t") == 0 && fx_session(&f) != NULL);
+	pond_error err = POND_ERROR_INIT;
+	const char *steps[] = {
+		"create table s.t (id bigint, c1 int, c2 float)",
+		"alter table s.t add partition field c1",
+		"alter table s.t add partition field c2",
+		"insert into s.t values (11, -2, -2.5), (12, 1, 1.5)",
+		"alter table s.t alter column c1 type bigint",
+		"alter table s.t alter column c2 type double",
+		"delete from s.t where id = 12",
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		CHECK_MSG(run(&f, steps[i], &err) != NULL, "%s: %s", steps[i], err.msg);
+	CHECK_STR(run(&f, "select count(*) from s.t where c1 < 0", &err), "1");
+	CHECK_STR(run(&f, "select count(*) from s.t where c2 < 0", &err), "1");
+	CHECK_STR(run(&f, "select count(*) from s.t where c1 = -2 and c2 = -2.5", &err), "1");
+	fx_teardown(&f);
+}
