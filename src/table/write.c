@@ -113,7 +113,10 @@ static int partition_expr(const char **out, const pond_iceberg_partition_field *
 	const char *ts_us = t == POND_ICEBERG_TIMESTAMPTZ ? "epoch_us(%s)" : "epoch_us(CAST(%s AS TIMESTAMP))";
 	switch (pf->transform.kind) {
 	case POND_ICEBERG_IDENTITY:
-		*out = NULL;
+		/* Binary goes as hex, the text partition values are read back in:
+		 * DuckDB hands partition values over as VARCHAR, which bytes that
+		 * are not UTF-8 cannot be. */
+		*out = t == POND_ICEBERG_BINARY ? pond_arena_sprintf(a, "hex(%s)", c) : NULL;
 		return 0;
 	case POND_ICEBERG_VOID:
 		*out = "CAST(NULL AS INTEGER)";
@@ -166,8 +169,10 @@ static int partition_expr(const char **out, const pond_iceberg_partition_field *
 			                "the %s range", src->name, pf->name, w, is_int ? "int" : "long");
 			pond_buf msg = POND_BUF_INIT;
 			pond_sql_quote_literal(&msg, pond_buf_cstr(&why));
-			*out = pond_arena_sprintf(a, "CASE WHEN %s < %s THEN error(printf(%s, CAST(%s AS VARCHAR))) ELSE CAST(%s AS %s) END", v,
-			                          is_int ? "-2147483648" : "-9223372036854775808", pond_buf_cstr(&msg), c, v,
+			*out = pond_arena_sprintf(a,
+			                          "CASE WHEN %s < %s THEN error(printf(%s, CAST(%s AS VARCHAR))) "
+			                          "ELSE CAST(%s AS %s) END",
+			                          v, is_int ? "-2147483648" : "-9223372036854775808", pond_buf_cstr(&msg), c, v,
 			                          is_int ? "INTEGER" : "BIGINT");
 			pond_buf_dispose(&why);
 			pond_buf_dispose(&msg);
@@ -281,6 +286,26 @@ static int bound_from_text(pond_column_bound *out, int32_t field_id, const pond_
 	return out->ptr ? 1 : -1;
 }
 
+/* A binary partition value as the write hands it over: hex (see
+ * partition_expr). */
+static int binary_from_hex(pond_iceberg_literal *out, const char *hex, pond_arena *a, pond_error *err)
+{
+	size_t n = strlen(hex) / 2;
+	uint8_t *bytes = pond_arena_alloc(a, n ? n : 1);
+	if (!bytes)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		int b = pond_hex_byte(hex + 2 * i);
+		if (b < 0)
+			return pond_error_set(err, POND_ECORRUPT, "\"%.100s\" is not hex", hex);
+		bytes[i] = (uint8_t)b;
+	}
+	if (strlen(hex) % 2)
+		return pond_error_set(err, POND_ECORRUPT, "\"%.100s\" is not hex", hex);
+	*out = pond_iceberg_literal_binary(bytes, n);
+	return 0;
+}
+
 /* A written file as a manifest's data file. */
 static int to_data_file(pond_data_file *df, const pond_written_file *wf, const pond_iceberg_schema *schema,
                         const pond_iceberg_partition_spec *spec, pond_iceberg_type *const *ptypes, pond_arena *a,
@@ -336,7 +361,8 @@ static int to_data_file(pond_data_file *df, const pond_written_file *wf, const p
 				df->partition[p] = pond_iceberg_literal_null(pt->id);
 				continue;
 			}
-			int rc = pond_iceberg_literal_from_text(&df->partition[p], pt, text, a, err);
+			int rc = pt->id == POND_ICEBERG_BINARY ? binary_from_hex(&df->partition[p], text, a, err)
+			                                       : pond_iceberg_literal_from_text(&df->partition[p], pt, text, a, err);
 			if (rc)
 				return pond_error_prefix(err, "partition value of %s", wf->path);
 		}

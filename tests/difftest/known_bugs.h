@@ -15,7 +15,6 @@ static const struct {
 	const char *repro;
 } dt_known_bugs[] = {
 	{DT_F_TRUNCATE_DECIMAL_BINARY, "found/011-truncate-decimal-binary-unsupported.sql"},
-	{DT_F_BINARY_PARTITIONS, "found/013-binary-identity-partition.sql"},
 };
 
 #endif

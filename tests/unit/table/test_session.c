@@ -442,3 +442,23 @@ TEST(session_widened_partition_values_survive_a_rewrite)
 	CHECK_STR(run(&f, "select count(*) from s.t where c1 = -2 and c2 = -2.5", &err), "1");
 	fx_teardown(&f);
 }
+
+/* Identity partitions on BLOB hold any bytes: not UTF-8, empty, NULL
+ * (found/013-binary-identity-partition.sql), and filters find them. */
+TEST(session_binary_identity_partitions_hold_any_bytes)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "s.t") == 0 && fx_session(&f) != NULL);
+	pond_error err = POND_ERROR_INIT;
+	CHECK(run(&f, "create table s.t (id int, c blob)", &err) != NULL);
+	CHECK(run(&f, "alter table s.t add partition field c", &err) != NULL);
+	const char *m =
+		run(&f, "insert into s.t values (1, 'abc'::blob), (2, '\\x80\\x00'::blob), (3, ''::blob), (4, null)", &err);
+	CHECK_MSG(m != NULL, "%s", err.msg);
+	CHECK_STR(run(&f, "select id from s.t where c = '\\x80\\x00'::blob", &err), "2");
+	CHECK_STR(run(&f, "select id from s.t where c = 'abc'::blob", &err), "1");
+	CHECK_STR(run(&f, "select id from s.t where c = ''::blob", &err), "3");
+	CHECK_STR(run(&f, "select count(*) from s.t where c is null", &err), "1");
+	CHECK_STR(fx_summary(&f, "changed-partition-count"), "4");
+	fx_teardown(&f);
+}
