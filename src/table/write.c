@@ -156,26 +156,44 @@ static int partition_expr(const char **out, const pond_iceberg_partition_field *
 			break;
 		goto unsupported;
 	case POND_ICEBERG_TRUNCATE:
-		if (t == POND_ICEBERG_INT || t == POND_ICEBERG_LONG) {
-			/* In a wider type: within w of the type's minimum the result
-			 * leaves the type. Java wraps it around, which puts the row in
-			 * a partition that filters then skip; pond refuses it. */
+		if (t == POND_ICEBERG_INT || t == POND_ICEBERG_LONG || t == POND_ICEBERG_DECIMAL) {
+			/* In a wider type (a decimal by its unscaled value, which the
+			 * partition value then is: see partition_value): within w of
+			 * the type's minimum the result leaves the type. Java wraps it
+			 * around, which puts the row in a partition that filters then
+			 * skip; pond refuses it. */
 			int w = pf->transform.param;
-			bool is_int = t == POND_ICEBERG_INT;
-			const char *wide = pond_arena_sprintf(a, "CAST(%s AS %s)", c, is_int ? "BIGINT" : "HUGEINT");
+			const char *wide, *min, *type, *range;
+			if (t == POND_ICEBERG_DECIMAL) {
+				wide = pond_arena_sprintf(a, "CAST(replace(CAST(%s AS VARCHAR), '.', '') AS HUGEINT)", c);
+				char nines[40] = {0};
+				memset(nines, '9', (size_t)src->type->precision);
+				min = pond_arena_sprintf(a, "-%s", nines);
+				type = "HUGEINT";
+				range = "decimal";
+			} else {
+				bool is_int = t == POND_ICEBERG_INT;
+				wide = pond_arena_sprintf(a, "CAST(%s AS %s)", c, is_int ? "BIGINT" : "HUGEINT");
+				min = is_int ? "-2147483648" : "-9223372036854775808";
+				type = is_int ? "INTEGER" : "BIGINT";
+				range = is_int ? "int" : "long";
+			}
 			const char *v = pond_arena_sprintf(a, "(%s - (((%s %% %d) + %d) %% %d))", wide, wide, w, w, w);
 			pond_buf why = POND_BUF_INIT;
 			pond_buf_printf(&why, "%s %%s cannot go in partition field %s (truncate[%d]): truncated, it is below "
-			                "the %s range", src->name, pf->name, w, is_int ? "int" : "long");
+			                "the %s range", src->name, pf->name, w, range);
 			pond_buf msg = POND_BUF_INIT;
 			pond_sql_quote_literal(&msg, pond_buf_cstr(&why));
 			*out = pond_arena_sprintf(a,
 			                          "CASE WHEN %s < %s THEN error(printf(%s, CAST(%s AS VARCHAR))) "
 			                          "ELSE CAST(%s AS %s) END",
-			                          v, is_int ? "-2147483648" : "-9223372036854775808", pond_buf_cstr(&msg), c, v,
-			                          is_int ? "INTEGER" : "BIGINT");
+			                          v, min, pond_buf_cstr(&msg), c, v, type);
 			pond_buf_dispose(&why);
 			pond_buf_dispose(&msg);
+			break;
+		}
+		if (t == POND_ICEBERG_BINARY) {  /* the first w bytes, as hex like identity */
+			*out = pond_arena_sprintf(a, "left(hex(%s), %d)", c, 2 * pf->transform.param);
 			break;
 		}
 		if (t == POND_ICEBERG_STRING) {
@@ -306,6 +324,27 @@ static int binary_from_hex(pond_iceberg_literal *out, const char *hex, pond_aren
 	return 0;
 }
 
+/* A partition value from the text the write hands over (partition_expr):
+ * binary as hex, a truncated decimal as its unscaled integer, the rest in
+ * Iceberg's text form. */
+static int partition_value(pond_iceberg_literal *out, const pond_iceberg_partition_field *pf,
+                           const pond_iceberg_type *type, const char *text, pond_arena *a, pond_error *err)
+{
+	if (type->id == POND_ICEBERG_BINARY)
+		return binary_from_hex(out, text, a, err);
+	if (type->id != POND_ICEBERG_DECIMAL || pf->transform.kind != POND_ICEBERG_TRUNCATE)
+		return pond_iceberg_literal_from_text(out, type, text, a, err);
+	const char *d = text + (text[0] == '-');
+	pond_int128 v = 0;
+	size_t n = strspn(d, "0123456789");
+	if (n == 0 || n > 38 || d[n])
+		return pond_error_set(err, POND_ECORRUPT, "\"%.100s\" is not an unscaled decimal", text);
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (d[i] - '0');
+	*out = pond_iceberg_literal_decimal(text[0] == '-' ? -v : v, type->scale);
+	return 0;
+}
+
 /* A written file as a manifest's data file. */
 static int to_data_file(pond_data_file *df, const pond_written_file *wf, const pond_iceberg_schema *schema,
                         const pond_iceberg_partition_spec *spec, pond_iceberg_type *const *ptypes, pond_arena *a,
@@ -361,8 +400,7 @@ static int to_data_file(pond_data_file *df, const pond_written_file *wf, const p
 				df->partition[p] = pond_iceberg_literal_null(pt->id);
 				continue;
 			}
-			int rc = pt->id == POND_ICEBERG_BINARY ? binary_from_hex(&df->partition[p], text, a, err)
-			                                       : pond_iceberg_literal_from_text(&df->partition[p], pt, text, a, err);
+			int rc = partition_value(&df->partition[p], &spec->fields[p], pt, text, a, err);
 			if (rc)
 				return pond_error_prefix(err, "partition value of %s", wf->path);
 		}

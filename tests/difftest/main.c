@@ -143,7 +143,8 @@ int main(int argc, char **argv)
 		all |= strcmp(argv[i], "--all") == 0;
 	if (!all)
 		for (size_t k = 0; k < sizeof(dt_known_bugs) / sizeof(dt_known_bugs[0]); k++)
-			dt_features[dt_known_bugs[k].feature] = false;
+			if (dt_known_bugs[k].repro)
+				dt_features[dt_known_bugs[k].feature] = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool more = i + 1 < argc;

@@ -462,3 +462,29 @@ TEST(session_binary_identity_partitions_hold_any_bytes)
 	CHECK_STR(fx_summary(&f, "changed-partition-count"), "4");
 	fx_teardown(&f);
 }
+
+/* truncate[W] on decimals (by the unscaled value: spec example 10.65 by
+ * 50 is 10.50) and on binary (the first W bytes); a decimal whose
+ * truncation leaves its range is refused (found/011). */
+TEST(session_truncate_partitions_on_decimal_and_binary)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "s.t") == 0 && fx_session(&f) != NULL);
+	pond_error err = POND_ERROR_INIT;
+	CHECK(run(&f, "create table s.t (id int, m decimal(9,2), b blob)", &err) != NULL);
+	CHECK(run(&f, "alter table s.t add partition field truncate(50, m)", &err) != NULL);
+	CHECK(run(&f, "alter table s.t add partition field truncate(2, b)", &err) != NULL);
+	const char *m = run(&f,
+	                    "insert into s.t values (1, 10.65, 'abc'::blob), (2, -0.01, '\\x80'::blob), (3, null, null), "
+	                    "(4, -9999999.49, 'a'::blob)",
+	                    &err);
+	CHECK_MSG(m != NULL, "%s", err.msg);
+	CHECK_STR(run(&f, "select string_agg(id::varchar, ',' order by id) from s.t where m < 0", &err), "2,4");
+	CHECK_STR(run(&f, "select id from s.t where m = 10.65", &err), "1");
+	CHECK_STR(run(&f, "select id from s.t where b = '\\x80'::blob", &err), "2");
+	CHECK_STR(fx_summary(&f, "changed-partition-count"), "4");
+	CHECK(run(&f, "insert into s.t values (5, -9999999.99, null)", &err) == NULL);
+	CHECK(strstr(err.msg, "below the decimal range") != NULL);
+	CHECK_STR(run(&f, "select count(*) from s.t", &err), "4");
+	fx_teardown(&f);
+}
