@@ -76,27 +76,48 @@ part() {
   commands+=("$(printf '%q ' "$@")")
 }
 
+# The parts that take longest (measured: the unit binary, then these
+# scripts) start first, so that the short ones fill in at the end and
+# neither core idles while one long part finishes.
+LONG_SCRIPTS="tables ingest serve transform docs sql"
+
+# add_parts long|short: the current build's long or short parts.
 add_parts() {
-  part "$build unit" "$build/test_unit"
+  local shards=${POND_UNIT_SHARDS:-3} s script name
+  if [ "$1" = long ]; then
+    # The unit binary in shards (POND_TEST_SHARD, tests/unit/main.c).
+    for ((s = 0; s < shards; s++)); do
+      part "$build unit $((s + 1))/$shards" env POND_TEST_SHARD="$s/$shards" "$build/test_unit"
+    done
+    # The differential tester (tests/difftest): a fixed budget of checks
+    # from a fixed seed, with the switches of tests/difftest/known_bugs.h
+    # off. The sanitizer build is several times slower: a smaller budget.
+    local budget=${POND_DIFFTEST_CASES:-2000}
+    case "$build" in *san*) budget=${POND_DIFFTEST_SAN_CASES:-600} ;; esac
+    part "$build difftest" "$build/difftest" --seed "${POND_DIFFTEST_SEED:-1}" --cases "$budget"
+    for name in $LONG_SCRIPTS; do
+      part "$build e2e $name" bash "tests/e2e/$name.sh"
+    done
+    return
+  fi
   for script in tests/e2e/*.sh; do
-    [ "$(basename "$script")" = lib.sh ] && continue
-    part "$build e2e $(basename "$script" .sh)" bash "$script"
+    name=$(basename "$script" .sh)
+    case " lib $LONG_SCRIPTS " in *" $name "*) continue ;; esac
+    part "$build e2e $name" bash "$script"
   done
-  # The differential tester (tests/difftest): a fixed budget of checks from
-  # a fixed seed, with the switches of tests/difftest/known_bugs.h off. The
-  # sanitizer build is several times slower: a smaller budget.
-  local budget=${POND_DIFFTEST_CASES:-2500}
-  case "$build" in *san*) budget=${POND_DIFFTEST_SAN_CASES:-1000} ;; esac
-  part "$build difftest" "$build/difftest" --seed "${POND_DIFFTEST_SEED:-1}" --cases "$budget"
 }
 
 for build in "$@"; do
   [ -x "$build/pond" ] || { echo "no $build/pond: run make first" >&2; exit 1; }
-  add_parts
+done
+# Long parts of every build first, the sanitized (slower) build's first of all.
+for phase in long short; do
+  for ((b = $#; b >= 1; b--)); do
+    build=${!b}
+    add_parts "$phase"
+  done
 done
 
-# The unit binaries take longest: they are first in the list, so they start
-# first and the scripts fill the other core.
 run_part() {  # $1: index
   local i=$1 build=${builds[$1]} start=$SECONDS
   (

@@ -140,10 +140,20 @@ int main(int argc, char **argv)
 	const char *nofork = getenv("POND_TEST_NOFORK");
 	bool fork_each = !(nofork && strcmp(nofork, "1") == 0);
 	snprintf(fixtures, sizeof(fixtures), "%s", fx ? fx : POND_TEST_FIXTURES_DEFAULT);
+	/* POND_TEST_SHARD=K/N runs every Nth test from the Kth (0-based), so
+	 * the suite can run a binary's tests on several cores at once. */
+	unsigned shard = 0, nshards = 1;
+	const char *sh = getenv("POND_TEST_SHARD");
+	if (sh && (sscanf(sh, "%u/%u", &shard, &nshards) != 2 || nshards == 0 || shard >= nshards)) {
+		fprintf(stderr, "POND_TEST_SHARD must be K/N with 0 <= K < N, not %s\n", sh);
+		return 2;
+	}
 	qsort(tests, ntests, sizeof(*tests), cmp_tests);
 	int passed = 0, failed = 0;
 	for (size_t i = 0; i < ntests; i++) {
 		if (filter && !strstr(tests[i].name, filter) && !strstr(tests[i].file, filter))
+			continue;
+		if (i % nshards != shard)
 			continue;
 		int rc = fork_each ? run_forked(&tests[i]) : run_here(&tests[i]);
 		if (rc) {
