@@ -35,6 +35,14 @@ int pond__table_commit_create(pond_lake *lake, const pond_table_ident *id, const
 int pond__table_location(const pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
                          pond_error *err);
 
+/* ---- schema evolution (evolve.c) ---- */
+
+/* Resolves a dotted path of struct field names to the struct holding the
+ * field and its index there. A name may itself hold dots: the whole rest
+ * of the path is tried first at each level. A name matches exactly, else
+ * as the one case-insensitive match. */
+bool pond__schema_find_path(pond_iceberg_type *root, const char *path, pond_iceberg_type **parent, size_t *index);
+
 /* ---- the read SQL (scan_sql.c) ---- */
 
 /* The column pond__scan_sql_tasks adds with each row's data file path (as
