@@ -61,7 +61,7 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
                          const pond_iceberg_schema *schema, const pond_scan_task *const *tasks, size_t ntasks,
                          bool with_file, pond_error *err);
 
-/* ---- path maps (write.c) ---- */
+/* ---- path maps (path_map.c) ---- */
 
 /* A hash map from strings (copied) to integers, for sets of file paths. */
 typedef struct pond__path_map {
