@@ -127,7 +127,8 @@ typedef struct pond__change {
 int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *id, const pond_write_options *opts,
                       pond_error *err);
 void pond__write_end(pond__write *w);
-/* A SELECT casting select_sql's columns, by position, to the table's. */
+/* A SELECT casting select_sql's columns, by position, to the table's
+ * (write_files.c). */
 int pond__write_cast_select(pond__write *w, pond_buf *sql, const char *select_sql, pond_error *err);
 /* Writes the change's data files and manifest, then commits one snapshot
  * (retried against fresh metadata; a file to remove that another writer
@@ -146,6 +147,23 @@ const pond_expr *pond__write_prune(pond__write *w, const char *filter_sql);
 /* Prefixes "could not VERB ns.t" unless the message names the table or is
  * a conflict (which does). */
 void pond__write_error(pond__write *w, pond_error *err, const char *verb);
+
+/* ---- the files a write adds (write_files.c) ---- */
+
+/* Writes rows_sql as Parquet into a new folder under the table's data/,
+ * split by the default partition spec; files with no rows are dropped,
+ * and a null in a required column fails the write. *dir is the folder (to
+ * remove on failure); *files, in w's arena, have the bounds the engine's
+ * statistics leave out filled in. */
+int pond__write_rows(pond__write *w, const char *rows_sql, const char **dir, pond_written_file **files,
+                     size_t *nfiles, pond_error *err);
+/* Writes the manifest of the new files (ADDED by snapshot_id, sequence
+ * numbers inherited) at *path and describes it in *out (both in w's
+ * arena); each file's partition is put into partitions. */
+int pond__write_manifest(pond__write *w, int64_t snapshot_id, const pond_written_file *files, size_t nfiles,
+                         pond__path_map *partitions, pond_manifest_file *out, const char **path, pond_error *err);
+/* Puts a partition, its spec and values, into set as a key. */
+int pond__write_partition_key(pond__path_map *set, int32_t spec_id, const pond_iceberg_literal *tuple, size_t n);
 
 /* pond_view_sql for a caller that remembers whether pond_views exists:
  * *table_seen true skips the probe, and is set when the table is found
