@@ -61,6 +61,43 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
                          const pond_iceberg_schema *schema, const pond_scan_task *const *tasks, size_t ntasks,
                          bool with_file, pond_error *err);
 
+/* ---- values in the read SQL (scan_literal.c) ---- */
+
+/* A literal as text DuckDB casts back to the column type; false for null. */
+bool pond__scan_literal_text(pond_buf *out, const pond_iceberg_literal *lit);
+/* A field's initial-default (JSON text) as text; false when absent/null. */
+bool pond__scan_default_text(pond_buf *out, const pond_iceberg_field *f);
+/* ['file', ...]: a list of file paths as SQL string literals. */
+void pond__scan_put_file_list(pond_buf *sql, const char *const *files, size_t n);
+/* The type's DuckDB name as a SQL string literal. */
+void pond__scan_put_type_literal(pond_buf *sql, const pond_iceberg_type *type);
+
+/* ---- the deletes of a read (scan_deletes.c) ---- */
+
+/* What the anti-joins need of a read: the planned tasks (borrowed), the
+ * schema read and, per top-level field, the name the reads give it. What
+ * they build is allocated in arena. */
+typedef struct pond__scan_read {
+	pond_engine *engine;
+	pond_fileio *io;                     /* resolves the paths delete files record */
+	const pond_iceberg_schema *schema;
+	const pond_scan_task *const *tasks;
+	size_t ntasks;
+	const char *const *inner;
+	pond_arena *arena;
+	pond_error *err;
+} pond__scan_read;
+
+/* Position deletes: the (resolved data file, position) pairs that apply,
+ * as a subquery; NULL when none do. Delete files record data files by
+ * the paths the writer knew, so each recorded path is resolved here and
+ * kept only where the planner attached that delete file to that file. */
+int pond__scan_position_deletes(const pond__scan_read *r, const char **out);
+/* Anti-joins for the equality delete files attached to the tasks, appended to sql: each
+ * removes the rows of the files it applies to whose equality columns match
+ * one of its rows (nulls match nulls, as the spec says). */
+int pond__scan_equality_deletes(const pond__scan_read *r, pond_buf *sql);
+
 /* ---- path maps (path_map.c) ---- */
 
 /* A hash map from strings (copied) to integers, for sets of file paths. */
