@@ -279,29 +279,15 @@ static int validate_since_read(change_commit *c, const pond_iceberg_metadata *ba
 	return rc;
 }
 
-static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_iceberg_requirement **reqs,
-                        size_t *nreqs, pond_iceberg_update **ups, size_t *nups, void *payload, pond_error *err)
+/* Carries the parent's manifests into this attempt (carry_manifest) and
+ * checks that every file the change removes is still live in them.
+ * *nchanged gets the number of partitions touched: those of the added
+ * files plus those removed. */
+static int carry_manifests(change_commit *c, const pond_iceberg_metadata *base, const pond_manifest_file *parents,
+                           size_t nparent, pond_arena *a, pond_manifest_file **carried, size_t *ncarried,
+                           size_t *nchanged, pond_error *err)
 {
-	change_commit *c = payload;
-	pond__write *w = c->w;
-	undo_attempt(c);
-	c->attempt++;
-	c->deleted_records = c->deleted_files = c->removed_bytes = 0;
-	c->removed_delete_files = c->removed_pos_deletes = c->removed_eq_deletes = 0;
-	const char *branch = w->opts->branch ? w->opts->branch : "main";
-	const pond_iceberg_ref *head = pond_iceberg_metadata_ref(base, branch);
-	if (head && head->is_tag)
-		return pond_error_set(err, POND_EINVAL, "cannot write to %s: it is a tag, not a branch", branch);
-	/* A new branch starts from main's head, as in git. */
-	const pond_iceberg_snapshot *parent = head ? pond_iceberg_metadata_snapshot(base, head->snapshot_id)
-	                                           : pond_iceberg_metadata_current_snapshot(base);
-	int64_t seq = base->last_sequence_number + 1;
-	pond_manifest_file *parents = NULL;
-	size_t nparent = 0;
-	int rc = parent ? pond_snapshot_manifests(&parents, &nparent, w->io, parent, a, err) : 0;
-	if (rc)
-		return rc;
-	/* Partitions touched: those of the added files plus those removed. */
+	int rc = 0;
 	pond__path_map partitions = {0};
 	pond__path_map added = c->added_partitions;
 	c->added_partitions = partitions;
@@ -309,16 +295,16 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 		if (added.keys[i] && pond__path_map_put(&c->added_partitions, added.keys[i], 1) != 0)
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	pond__path_map found = {0};
-	pond_manifest_file *carried = pond_arena_calloc(a, nparent + 1, sizeof(*carried));
-	size_t ncarried = 0;
-	if (!carried)
+	*carried = pond_arena_calloc(a, nparent + 1, sizeof(**carried));
+	*ncarried = 0;
+	if (!*carried)
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	for (size_t i = 0; i < nparent && rc == 0; i++) {
 		bool keep;
-		rc = carry_manifest(c, base, &parents[i], a, &carried[ncarried], &keep, &found, err);
-		ncarried += rc == 0 && keep;
+		rc = carry_manifest(c, base, &parents[i], a, &(*carried)[*ncarried], &keep, &found, err);
+		*ncarried += rc == 0 && keep;
 	}
-	size_t nchanged = c->added_partitions.n;
+	*nchanged = c->added_partitions.n;
 	pond__path_map_dispose(&c->added_partitions);
 	c->added_partitions = added;
 	if (rc == 0 && found.n < c->removed.n) {
@@ -330,11 +316,16 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 		rc = pond_error_set(err, POND_ECONFLICT, "data file %s was changed by another writer", gone ? gone : "?");
 	}
 	pond__path_map_dispose(&found);
-	if (rc == 0)
-		rc = validate_since_read(c, base, branch, parent, err);
-	if (rc)
-		return rc;
+	return rc;
+}
 
+/* Writes this attempt's manifest list: the new manifest first, then the
+ * carried ones. Once the file exists c->list_path names it, for
+ * undo_attempt. */
+static int write_manifest_list(change_commit *c, const pond_iceberg_metadata *base, const pond_iceberg_snapshot *parent,
+                               int64_t seq, const pond_manifest_file *carried, size_t ncarried, pond_arena *a,
+                               pond_error *err)
+{
 	const char *list_path = pond_arena_sprintf(a, "%s/metadata/snap-%" PRId64 "-%d-%08x.avro", base->location,
 	                                           c->snapshot_id, c->attempt, (unsigned)pond_random_i63());
 	if (!list_path)
@@ -345,7 +336,8 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 	lo.parent_snapshot_id = parent ? parent->snapshot_id : 0;
 	lo.sequence_number = seq;
 	pond_manifest_list_writer *lw;
-	if ((rc = pond_manifest_list_writer_open(&lw, w->io, list_path, &lo, err)) != 0)
+	int rc = pond_manifest_list_writer_open(&lw, c->w->io, list_path, &lo, err);
+	if (rc)
 		return rc;
 	c->list_path = list_path;
 	if (c->has_manifest) {
@@ -360,24 +352,20 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 	if (rc == 0)
 		rc = pond_manifest_list_writer_finish(lw, err);
 	pond_manifest_list_writer_free(&lw);
-	if (rc)
-		return rc;
+	return rc;
+}
 
-	const char *op = c->change->operation;
-	if (!op)
-		op = c->deleted_files == 0 && c->removed_delete_files == 0 ? "append"
-		     : c->added_files == 0                                 ? "delete"
-		                                                           : "overwrite";
-	c->operation = op;
-	pond_iceberg_snapshot *snap = pond_arena_calloc(a, 1, sizeof(*snap));
-	pond_iceberg_kv *summary = pond_arena_calloc(a, 24 + w->opts->nsummary, sizeof(*summary));
-	pond_iceberg_update *u = pond_arena_calloc(a, 4, sizeof(*u));
-	pond_iceberg_requirement *r = pond_arena_calloc(a, 3, sizeof(*r));
-	if (!snap || !summary || !u || !r)
+/* The snapshot's summary, in a: as Java's SnapshotSummary, counts only
+ * when not zero, totals when the parent had them (or there is no parent);
+ * then the keys of the write's options. */
+static int snapshot_summary(change_commit *c, const pond_iceberg_snapshot *parent, size_t nchanged, pond_arena *a,
+                            pond_iceberg_kv **out, size_t *nout, pond_error *err)
+{
+	const pond_write_options *opts = c->w->opts;
+	pond_iceberg_kv *summary = pond_arena_calloc(a, 24 + opts->nsummary, sizeof(*summary));
+	if (!summary)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	size_t ns = 0;
-	/* As Java's SnapshotSummary: counts only when not zero, totals when
-	 * the parent had them (or there is no parent). */
 #define SUMMARY_IF(k, v)                                                                           \
 	do {                                                                                       \
 		if ((v) > 0)                                                                       \
@@ -412,22 +400,59 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 		summary[ns++] = (pond_iceberg_kv){totals[i].key, pond_arena_sprintf(a, "%" PRId64, v + totals[i].delta)};
 	}
 #undef SUMMARY_IF
-	for (size_t i = 0; i < w->opts->nsummary; i++)
-		summary[ns++] = w->opts->summary[i];
+	for (size_t i = 0; i < opts->nsummary; i++)
+		summary[ns++] = opts->summary[i];
 	for (size_t i = 0; i < ns; i++)
 		if (!summary[i].value)
 			return pond_error_set(err, POND_ENOMEM, "out of memory");
+	*out = summary;
+	*nout = ns;
+	return 0;
+}
+
+/* The snapshot this attempt adds, in a, over the manifest list it wrote;
+ * its operation, when the change names none, from what was added and
+ * removed. */
+static int new_snapshot(pond_iceberg_snapshot **out, change_commit *c, const pond_iceberg_metadata *base,
+                        const pond_iceberg_snapshot *parent, int64_t seq, size_t nchanged, pond_arena *a,
+                        pond_error *err)
+{
+	const char *op = c->change->operation;
+	if (!op)
+		op = c->deleted_files == 0 && c->removed_delete_files == 0 ? "append"
+		     : c->added_files == 0                                 ? "delete"
+		                                                           : "overwrite";
+	c->operation = op;
+	pond_iceberg_snapshot *snap = pond_arena_calloc(a, 1, sizeof(*snap));
+	if (!snap)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	int rc = snapshot_summary(c, parent, nchanged, a, &snap->summary, &snap->nsummary, err);
+	if (rc)
+		return rc;
 	snap->snapshot_id = c->snapshot_id;
 	snap->has_parent = parent != NULL;
 	snap->parent_snapshot_id = parent ? parent->snapshot_id : 0;
 	snap->sequence_number = seq;
 	snap->timestamp_ms = pond_time_now_ms();
-	snap->manifest_list = list_path;
+	snap->manifest_list = c->list_path;
 	snap->operation = op;
-	snap->summary = summary;
-	snap->nsummary = ns;
 	snap->has_schema_id = true;
-	snap->schema_id = base->current_schema_id;
+	snap->schema_id = c->w->new_schema ? added_schema_id(base, c->w->new_schema) : base->current_schema_id;
+	*out = snap;
+	return 0;
+}
+
+/* The commit's requirements and updates, in a: the write's schema change
+ * when it carries one, then the snapshot and the branch moved to it. */
+static int snapshot_updates(change_commit *c, const char *branch, const pond_iceberg_ref *head,
+                            pond_iceberg_snapshot *snap, pond_arena *a, pond_iceberg_requirement **reqs, size_t *nreqs,
+                            pond_iceberg_update **ups, size_t *nups, pond_error *err)
+{
+	pond__write *w = c->w;
+	pond_iceberg_update *u = pond_arena_calloc(a, 4, sizeof(*u));
+	pond_iceberg_requirement *r = pond_arena_calloc(a, 3, sizeof(*r));
+	if (!u || !r)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	size_t nu = 0, nr = 0;
 	if (w->new_schema) {
 		/* The schema change rides in this commit, before the snapshot
@@ -441,7 +466,6 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 		r[nr++].id = w->base_schema_id;
 		r[nr].type = POND_ICEBERG_ASSERT_LAST_ASSIGNED_FIELD_ID;
 		r[nr++].id = w->base_last_column_id;
-		snap->schema_id = added_schema_id(base, w->new_schema);
 	}
 	u[nu].action = POND_ICEBERG_ADD_SNAPSHOT;
 	u[nu++].snapshot = snap;
@@ -457,6 +481,44 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 	*ups = u;
 	*nups = nu;
 	return 0;
+}
+
+/* One commit attempt (a pond_table_commit_fn) against base, the fresh
+ * metadata: carries the branch head's manifests, validates, writes a
+ * manifest list and describes the snapshot. What the previous attempt
+ * wrote is removed first. */
+static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_iceberg_requirement **reqs,
+                        size_t *nreqs, pond_iceberg_update **ups, size_t *nups, void *payload, pond_error *err)
+{
+	change_commit *c = payload;
+	pond__write *w = c->w;
+	undo_attempt(c);
+	c->attempt++;
+	c->deleted_records = c->deleted_files = c->removed_bytes = 0;
+	c->removed_delete_files = c->removed_pos_deletes = c->removed_eq_deletes = 0;
+	const char *branch = w->opts->branch ? w->opts->branch : "main";
+	const pond_iceberg_ref *head = pond_iceberg_metadata_ref(base, branch);
+	if (head && head->is_tag)
+		return pond_error_set(err, POND_EINVAL, "cannot write to %s: it is a tag, not a branch", branch);
+	/* A new branch starts from main's head, as in git. */
+	const pond_iceberg_snapshot *parent = head ? pond_iceberg_metadata_snapshot(base, head->snapshot_id)
+	                                           : pond_iceberg_metadata_current_snapshot(base);
+	int64_t seq = base->last_sequence_number + 1;
+	pond_manifest_file *parents = NULL, *carried = NULL;
+	size_t nparent = 0, ncarried = 0, nchanged = 0;
+	int rc = parent ? pond_snapshot_manifests(&parents, &nparent, w->io, parent, a, err) : 0;
+	if (rc == 0)
+		rc = carry_manifests(c, base, parents, nparent, a, &carried, &ncarried, &nchanged, err);
+	if (rc == 0)
+		rc = validate_since_read(c, base, branch, parent, err);
+	if (rc == 0)
+		rc = write_manifest_list(c, base, parent, seq, carried, ncarried, a, err);
+	pond_iceberg_snapshot *snap = NULL;
+	if (rc == 0)
+		rc = new_snapshot(&snap, c, base, parent, seq, nchanged, a, err);
+	if (rc)
+		return rc;
+	return snapshot_updates(c, branch, head, snap, a, reqs, nreqs, ups, nups, err);
 }
 
 /* ---- the driver ---- */
@@ -648,6 +710,109 @@ static void column_list(pond_buf *sql, const pond_iceberg_schema *schema, const 
 	}
 }
 
+/* Plans the branch head's files that may hold rows the change removes and
+ * keeps, in c->removed, those that do (none for a whole overwrite, which
+ * removes whatever is live at commit time). The plan (*plan, freed by the
+ * caller, owning *matched) is the snapshot the change read; *has_live says
+ * whether it had any file. */
+static int plan_removal(change_commit *c, pond_scan_plan **plan, const pond_scan_task ***matched, size_t *nmatched,
+                        bool *has_live, int64_t *matched_records, pond_error *err)
+{
+	pond__write *w = c->w;
+	const pond__change *change = c->change;
+	pond_scan_options so;
+	head_options(w, &so);
+	so.filter = change->prune;
+	int rc = pond_scan_plan_files(plan, w->md, w->io, &so, err);
+	if (rc == POND_EINVAL && change->prune) {
+		/* The filter names something pruning cannot bind: plan it all. */
+		so.filter = NULL;
+		rc = pond_scan_plan_files(plan, w->md, w->io, &so, err);
+	}
+	if (rc == 0)
+		rc = find_matches(w, change, *plan, matched, nmatched, matched_records, err);
+	if (rc)
+		return rc;
+	c->has_read = true;
+	c->read_snapshot_id = (*plan)->snapshot_id;
+	*has_live = (*plan)->ntasks > 0 || (*plan)->ndeletes > 0;
+	/* A whole overwrite removes whatever is live at commit time. */
+	for (size_t i = 0; i < *nmatched && rc == 0 && !change->remove_all; i++)
+		if (pond__path_map_put(&c->removed, (*matched)[i]->path, 1) != 0)
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	return rc;
+}
+
+/* The rows to write, in rows: those the rewritten files (matched) keep,
+ * the rows replacing those removed, then the new rows; all read from the
+ * same files, so that what is removed is exactly what is replaced. */
+static int change_rows(pond__write *w, const pond__change *change, const pond_scan_task *const *matched,
+                       size_t nmatched, pond_buf *rows, pond_error *err)
+{
+	pond_buf scan = POND_BUF_INIT;
+	if (nmatched && !change->remove_all) {
+		int rc = pond__scan_sql_tasks(&scan, w->lake->engine, w->md, w->io, w->schema, matched, nmatched, false, err);
+		if (rc) {
+			pond_buf_dispose(&scan);
+			return rc;
+		}
+		pond_buf_puts(rows, "SELECT ");
+		column_list(rows, w->schema, "__pond_d");
+		pond_buf_printf(rows, " FROM (%s) __pond_d WHERE (%s) IS NOT TRUE", pond_buf_cstr(&scan),
+		                change->remove_where);
+		if (change->matched_rows_sql) {
+			pond_buf_puts(rows, " UNION ALL SELECT ");
+			const pond_iceberg_type *root = w->schema->root;
+			for (size_t i = 0; i < root->nfields; i++) {
+				pond_buf_printf(rows, "%sCAST(#%zu AS ", i ? ", " : "", i + 1);
+				pond_engine_iceberg_type_sql(rows, root->fields[i].type);
+				pond_buf_puts(rows, ")");
+			}
+			pond_buf_printf(rows, " FROM (WITH __pond_d AS (SELECT * FROM (%s) __pond_d WHERE (%s)) %s)",
+			                pond_buf_cstr(&scan), change->remove_where, change->matched_rows_sql);
+		}
+	}
+	pond_buf_dispose(&scan);
+	if (change->rows_sql) {
+		if (rows->len) {
+			pond_buf_puts(rows, " UNION ALL SELECT ");
+			column_list(rows, w->schema, NULL);
+			pond_buf_printf(rows, " FROM (%s)", change->rows_sql);
+		} else {
+			pond_buf_puts(rows, change->rows_sql);
+		}
+	}
+	return pond_buf_ok(rows) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+}
+
+/* Commits the written files and what the change removes as one snapshot
+ * (creating the table when it is staged) and fills out. On failure what
+ * the last attempt wrote is removed; the files are the caller's. */
+static int commit_snapshot(change_commit *c, pond_write_result *out, pond_error *err)
+{
+	pond__write *w = c->w;
+	if (w->opts->cancel && *w->opts->cancel)
+		return pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
+	int rc = w->creating ? pond__table_commit_create(w->lake, w->id, w->md, build_change, c, err)
+	                     : pond_table_commit(w->lake, w->id, build_change, c, NULL, NULL, err);
+	if (rc) {
+		undo_attempt(c);
+		return rc;
+	}
+	/* Committed: what the last attempt wrote is now the table's. */
+	for (size_t i = 0; i < c->nwritten; i++)
+		pond_free(c->written[i]);
+	c->nwritten = 0;
+	c->list_path = NULL;
+	out->snapshot_id = c->snapshot_id;
+	out->added_records = c->added_records;
+	out->added_files = c->added_files;
+	out->added_bytes = c->added_bytes;
+	out->deleted_records = c->deleted_records;
+	out->deleted_files = c->deleted_files;
+	return 0;
+}
+
 int pond__write_commit_change(pond__write *w, const pond__change *change, pond_write_result *out, pond_error *err)
 {
 	memset(out, 0, sizeof(*out));
@@ -659,36 +824,15 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	pond_scan_plan *plan = NULL;
 	const pond_scan_task **matched = NULL;
 	size_t nmatched = 0;
-	pond_buf rows = POND_BUF_INIT, scan = POND_BUF_INIT;
+	pond_buf rows = POND_BUF_INIT;
 	const char *dir = NULL, *manifest_path = NULL;
 	pond_written_file *files = NULL;
 	size_t nfiles = 0;
 	int rc = 0;
 	bool has_live = false;
-	if (change->remove_where || change->remove_all) {
-		pond_scan_options so;
-		head_options(w, &so);
-		so.filter = change->prune;
-		rc = pond_scan_plan_files(&plan, w->md, w->io, &so, err);
-		if (rc == POND_EINVAL && change->prune) {
-			/* The filter names something pruning cannot bind: plan it all. */
-			so.filter = NULL;
-			rc = pond_scan_plan_files(&plan, w->md, w->io, &so, err);
-		}
-		if (rc == 0)
-			rc = find_matches(w, change, plan, &matched, &nmatched, &out->matched_records, err);
-		if (rc)
-			goto fail;
-		c.has_read = true;
-		c.read_snapshot_id = plan->snapshot_id;
-		has_live = plan->ntasks > 0 || plan->ndeletes > 0;
-		/* A whole overwrite removes whatever is live at commit time. */
-		for (size_t i = 0; i < nmatched && rc == 0 && !change->remove_all; i++)
-			if (pond__path_map_put(&c.removed, matched[i]->path, 1) != 0)
-				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-		if (rc)
-			goto fail;
-	}
+	if ((change->remove_where || change->remove_all) &&
+	    (rc = plan_removal(&c, &plan, &matched, &nmatched, &has_live, &out->matched_records, err)) != 0)
+		goto fail;
 	if (w->opts->has_read_snapshot) {
 		/* The caller read the table before this write loaded it. */
 		c.has_read = true;
@@ -700,42 +844,8 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		                                        : pond_iceberg_metadata_snapshot(w->md, c.read_snapshot_id);
 		c.read_sequence = read ? read->sequence_number : 0;
 	}
-	/* The rows the rewritten files keep, the rows replacing those removed,
-	 * then the new rows: all read from the same files, so that what is
-	 * removed is exactly what is replaced. */
-	if (nmatched && !change->remove_all) {
-		if ((rc = pond__scan_sql_tasks(&scan, w->lake->engine, w->md, w->io, w->schema, matched, nmatched, false,
-		                               err)) != 0)
-			goto fail;
-		pond_buf_puts(&rows, "SELECT ");
-		column_list(&rows, w->schema, "__pond_d");
-		pond_buf_printf(&rows, " FROM (%s) __pond_d WHERE (%s) IS NOT TRUE", pond_buf_cstr(&scan),
-		                change->remove_where);
-		if (change->matched_rows_sql) {
-			pond_buf_puts(&rows, " UNION ALL SELECT ");
-			const pond_iceberg_type *root = w->schema->root;
-			for (size_t i = 0; i < root->nfields; i++) {
-				pond_buf_printf(&rows, "%sCAST(#%zu AS ", i ? ", " : "", i + 1);
-				pond_engine_iceberg_type_sql(&rows, root->fields[i].type);
-				pond_buf_puts(&rows, ")");
-			}
-			pond_buf_printf(&rows, " FROM (WITH __pond_d AS (SELECT * FROM (%s) __pond_d WHERE (%s)) %s)",
-			                pond_buf_cstr(&scan), change->remove_where, change->matched_rows_sql);
-		}
-	}
-	if (change->rows_sql) {
-		if (rows.len) {
-			pond_buf_puts(&rows, " UNION ALL SELECT ");
-			column_list(&rows, w->schema, NULL);
-			pond_buf_printf(&rows, " FROM (%s)", change->rows_sql);
-		} else {
-			pond_buf_puts(&rows, change->rows_sql);
-		}
-	}
-	if (!pond_buf_ok(&rows)) {
-		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	if ((rc = change_rows(w, change, matched, nmatched, &rows, err)) != 0)
 		goto fail;
-	}
 	if (rows.len && (rc = pond__write_rows(w, pond_buf_cstr(&rows), &dir, &files, &nfiles, err)) != 0)
 		goto fail;
 	for (size_t i = 0; i < nfiles; i++) {
@@ -757,28 +867,8 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 			goto fail;
 		c.has_manifest = true;
 	}
-	if (w->opts->cancel && *w->opts->cancel) {
-		rc = pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
-		goto fail;
-	}
-	rc = w->creating ? pond__table_commit_create(w->lake, w->id, w->md, build_change, &c, err)
-	                 : pond_table_commit(w->lake, w->id, build_change, &c, NULL, NULL, err);
-	if (rc) {
-		undo_attempt(&c);
-		goto fail;
-	}
-	/* Committed: what the last attempt wrote is now the table's. */
-	for (size_t i = 0; i < c.nwritten; i++)
-		pond_free(c.written[i]);
-	c.nwritten = 0;
-	c.list_path = NULL;
-	out->snapshot_id = c.snapshot_id;
-	out->added_records = c.added_records;
-	out->added_files = c.added_files;
-	out->added_bytes = c.added_bytes;
-	out->deleted_records = c.deleted_records;
-	out->deleted_files = c.deleted_files;
-	goto done;
+	if ((rc = commit_snapshot(&c, out, err)) == 0)
+		goto done;
 fail:
 	remove_write(dir, manifest_path);
 done:
@@ -788,6 +878,5 @@ done:
 	pond__path_map_dispose(&c.added_partitions);
 	pond_scan_plan_free(&plan);
 	pond_buf_dispose(&rows);
-	pond_buf_dispose(&scan);
 	return rc;
 }
