@@ -568,27 +568,178 @@ static int put_group(scan_gen *g, pond_buf *sql, const file_group *grp, json_t *
 	return ok ? 0 : oom(g);
 }
 
+/* A typed empty SELECT: the read of no files. */
+static int put_empty_read(pond_buf *out, const pond_iceberg_type *root, bool with_file, pond_error *err)
+{
+	pond_buf_puts(out, "SELECT ");
+	for (size_t f = 0; f < root->nfields; f++) {
+		pond_buf_puts(out, f ? ", CAST(NULL AS " : "CAST(NULL AS ");
+		pond_engine_iceberg_type_sql(out, root->fields[f].type);
+		pond_buf_puts(out, ") AS ");
+		pond_sql_quote_ident(out, root->fields[f].name);
+	}
+	if (with_file)
+		pond_buf_puts(out, root->nfields ? ", " : "");
+	if (with_file || root->nfields == 0)
+		pond_buf_puts(out, with_file ? "CAST(NULL AS VARCHAR) AS " POND_SCAN_FILE_COLUMN : "NULL AS \"__pond_empty\"");
+	pond_buf_puts(out, " WHERE false");
+	return pond_buf_ok(out) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory building the read SQL");
+}
+
+/* Refuses data files that are not Parquet, and notes what the attached
+ * deletes need of each row: its file, and its position there. */
+static int check_tasks(scan_gen *g)
+{
+	for (size_t t = 0; t < g->ntasks; t++) {
+		const char *fmt = g->tasks[t]->file_format;
+		if (fmt && !pond_str_ieq(fmt, "parquet"))
+			return pond_error_set(g->err, POND_EUNSUPPORTED, "cannot read %s: %s data files are not supported",
+			                      g->tasks[t]->path, fmt);
+		for (size_t d = 0; d < g->tasks[t]->ndeletes; d++) {
+			g->need_file = true;
+			g->need_pos |= g->tasks[t]->deletes[d]->content == POND_CONTENT_POSITION_DELETES;
+		}
+	}
+	return 0;
+}
+
+/* The table's name mapping, for files without field ids; *mapping (the
+ * caller's to release, even on failure) stays NULL when no file needs it. */
+static int load_name_mapping(scan_gen *g, json_t **mapping)
+{
+	if (!g->no_ids.n)
+		return 0;
+	const char *text = pond_iceberg_metadata_property(g->md, "schema.name-mapping.default");
+	json_error_t je;
+	*mapping = json_loads(text, 0, &je);
+	if (!json_is_array(*mapping))
+		return pond_error_set(g->err, POND_ECORRUPT, "table property schema.name-mapping.default is not a JSON array");
+	return 0;
+}
+
+/* Per top-level field: the name the reads give it (g->inner), and room
+ * for what partition constants fill (g->filled). */
+static int name_columns(scan_gen *g)
+{
+	const pond_iceberg_type *root = g->schema->root;
+	if (!(g->filled = pond_arena_calloc(g->a, root->nfields ? root->nfields : 1, sizeof(bool))) ||
+	    !(g->inner = pond_arena_calloc(g->a, root->nfields ? root->nfields : 1, sizeof(char *))))
+		return oom(g);
+	int rc = 0;
+	for (size_t f = 0; f < root->nfields && rc == 0; f++) {
+		g->inner[f] = root->fields[f].name;
+		for (size_t o = 0; o < root->nfields; o++)
+			if (o != f && strcasecmp(root->fields[o].name, root->fields[f].name) == 0) {
+				if (!(g->inner[f] = pond_arena_sprintf(g->a, "__pond_c%" PRId32, root->fields[f].id)))
+					rc = oom(g);
+				g->renamed = true;
+				break;
+			}
+	}
+	return rc;
+}
+
+/* Puts every task into a group (a read); with more groups than
+ * POND_SCAN_MAX_READS, groups them again in join mode. */
+static int group_tasks(scan_gen *g)
+{
+	int rc = 0;
+	for (size_t t = 0; t < g->ntasks && rc == 0; t++)
+		rc = add_to_group(g, g->tasks[t], pond__path_map_get(&g->no_ids, g->tasks[t]->path, NULL));
+	if (rc == 0 && g->ngroups > POND_SCAN_MAX_READS) {
+		g->join_mode = true;
+		g->need_file = true;
+		g->ngroups = 0;
+		for (size_t t = 0; t < g->ntasks && rc == 0; t++)
+			rc = add_to_group(g, g->tasks[t], pond__path_map_get(&g->no_ids, g->tasks[t]->path, NULL));
+		if (rc == 0 && !pond_buf_ok(&g->values))
+			rc = oom(g);
+	}
+	return rc;
+}
+
+/* In join mode, the start of the SELECT that fills each filled column
+ * from the file's row of the VALUES list (__pond_c) when the read
+ * (__pond_r) has it null. */
+static void put_join_select(scan_gen *g, pond_buf *sql)
+{
+	const pond_iceberg_type *root = g->schema->root;
+	pond_buf_puts(sql, "SELECT ");
+	for (size_t f = 0; f < root->nfields; f++) {
+		const pond_iceberg_field *fld = &root->fields[f];
+		pond_buf_puts(sql, f ? ", " : "");
+		if (!g->filled[f]) {
+			pond_buf_puts(sql, "__pond_r.");
+			pond_sql_quote_ident(sql, g->inner[f]);
+			continue;
+		}
+		pond_buf_puts(sql, "COALESCE(__pond_r.");
+		pond_sql_quote_ident(sql, g->inner[f]);
+		pond_buf_printf(sql, ", CAST(__pond_c.c%zu AS ", f);
+		pond_engine_iceberg_type_sql(sql, fld->type);
+		pond_buf_puts(sql, ")) AS ");
+		pond_sql_quote_ident(sql, g->inner[f]);
+	}
+	pond_buf_puts(sql, ", __pond_r." POND_SCAN_FILE_COLUMN);
+	if (g->need_pos)
+		pond_buf_puts(sql, ", __pond_r.file_row_number");
+	pond_buf_puts(sql, " FROM (");
+}
+
+/* The reads under one SELECT (__pond_d) that gives the fields their own
+ * names back and applies the deletes: every group read, UNION ALL, joined
+ * in join mode to the VALUES list of the files' partition values. */
+static int put_reads(scan_gen *g, pond_buf *sql, json_t *mapping, bool with_file)
+{
+	const pond_iceberg_type *root = g->schema->root;
+	pond__scan_read deletes = {g->engine, g->io, g->schema, g->tasks, g->ntasks, g->inner, g->a, g->err};
+	const char *pos = NULL;
+	int rc = g->need_pos ? pond__scan_position_deletes(&deletes, &pos) : 0;
+	if (rc)
+		return rc;
+	pond_buf_puts(sql, "SELECT ");
+	for (size_t f = 0; f < root->nfields; f++) {
+		pond_buf_puts(sql, f ? ", __pond_d." : "__pond_d.");
+		pond_sql_quote_ident(sql, g->inner[f]);
+		if (g->inner[f] != root->fields[f].name) {
+			pond_buf_puts(sql, " AS ");
+			pond_sql_quote_ident(sql, root->fields[f].name);
+		}
+	}
+	if (root->nfields == 0)
+		pond_buf_puts(sql, "NULL AS \"__pond_empty\"");
+	if (with_file)
+		pond_buf_puts(sql, ", __pond_d." POND_SCAN_FILE_COLUMN);
+	pond_buf_puts(sql, " FROM (");
+	if (g->join_mode)
+		put_join_select(g, sql);
+	for (size_t i = 0; i < g->ngroups && rc == 0; i++) {
+		if (i)
+			pond_buf_puts(sql, " UNION ALL ");
+		rc = put_group(g, sql, &g->groups[i], mapping);
+	}
+	if (g->join_mode) {
+		pond_buf_printf(sql, ") __pond_r JOIN (VALUES %s) __pond_c(f", pond_buf_cstr(&g->values));
+		for (size_t f = 0; f < root->nfields; f++)
+			if (g->filled[f])
+				pond_buf_printf(sql, ", c%zu", f);
+		pond_buf_puts(sql, ") ON __pond_c.f = __pond_r." POND_SCAN_FILE_COLUMN);
+	}
+	pond_buf_puts(sql, ") __pond_d");
+	if (pos)
+		pond_buf_printf(sql, " ANTI JOIN (%s) __pond_pd ON __pond_pd.f = __pond_d." POND_SCAN_FILE_COLUMN
+		                     " AND __pond_pd.pos = __pond_d.file_row_number", pos);
+	if (rc == 0)
+		rc = pond__scan_equality_deletes(&deletes, sql);
+	return rc;
+}
+
 int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, pond_fileio *io,
                          const pond_iceberg_schema *schema, const pond_scan_task *const *tasks, size_t ntasks,
                          bool with_file, pond_error *err)
 {
-	const pond_iceberg_type *root = schema->root;
-	if (ntasks == 0) {
-		/* A typed empty SELECT. */
-		pond_buf_puts(out, "SELECT ");
-		for (size_t f = 0; f < root->nfields; f++) {
-			pond_buf_puts(out, f ? ", CAST(NULL AS " : "CAST(NULL AS ");
-			pond_engine_iceberg_type_sql(out, root->fields[f].type);
-			pond_buf_puts(out, ") AS ");
-			pond_sql_quote_ident(out, root->fields[f].name);
-		}
-		if (with_file)
-			pond_buf_puts(out, root->nfields ? ", " : "");
-		if (with_file || root->nfields == 0)
-			pond_buf_puts(out, with_file ? "CAST(NULL AS VARCHAR) AS " POND_SCAN_FILE_COLUMN : "NULL AS \"__pond_empty\"");
-		pond_buf_puts(out, " WHERE false");
-		return pond_buf_ok(out) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory building the read SQL");
-	}
+	if (ntasks == 0)
+		return put_empty_read(out, schema->root, with_file, err);
 	pond_arena *a = pond_arena_new();
 	if (!a)
 		return pond_error_set(err, POND_ENOMEM, "out of memory building the read SQL");
@@ -604,122 +755,20 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 	g.need_file = with_file;
 	json_t *mapping = NULL;
 	pond_buf sql = POND_BUF_INIT;
-	int rc = 0;
-	for (size_t t = 0; t < ntasks; t++) {
-		const char *fmt = tasks[t]->file_format;
-		if (fmt && !pond_str_ieq(fmt, "parquet")) {
-			rc = pond_error_set(err, POND_EUNSUPPORTED, "cannot read %s: %s data files are not supported",
-			                    tasks[t]->path, fmt);
-			goto done;
-		}
-		for (size_t d = 0; d < tasks[t]->ndeletes; d++) {
-			g.need_file = true;
-			g.need_pos |= tasks[t]->deletes[d]->content == POND_CONTENT_POSITION_DELETES;
-		}
-	}
-	if ((rc = find_name_mapped(&g)) != 0 || (rc = find_nested_defaults(&g)) != 0)
-		goto done;
-	if (g.no_ids.n) {
-		const char *text = pond_iceberg_metadata_property(md, "schema.name-mapping.default");
-		json_error_t je;
-		mapping = json_loads(text, 0, &je);
-		if (!json_is_array(mapping)) {
-			rc = pond_error_set(err, POND_ECORRUPT, "table property schema.name-mapping.default is not a JSON array");
-			goto done;
-		}
-	}
-	if (!(g.filled = pond_arena_calloc(a, root->nfields ? root->nfields : 1, sizeof(bool))) ||
-	    !(g.inner = pond_arena_calloc(a, root->nfields ? root->nfields : 1, sizeof(char *)))) {
-		rc = oom(&g);
-		goto done;
-	}
-	for (size_t f = 0; f < root->nfields && rc == 0; f++) {
-		g.inner[f] = root->fields[f].name;
-		for (size_t o = 0; o < root->nfields; o++)
-			if (o != f && strcasecmp(root->fields[o].name, root->fields[f].name) == 0) {
-				if (!(g.inner[f] = pond_arena_sprintf(a, "__pond_c%" PRId32, root->fields[f].id)))
-					rc = oom(&g);
-				g.renamed = true;
-				break;
-			}
-	}
-	if (rc)
-		goto done;
-	for (size_t t = 0; t < ntasks && rc == 0; t++)
-		rc = add_to_group(&g, tasks[t], pond__path_map_get(&g.no_ids, tasks[t]->path, NULL));
-	if (rc == 0 && g.ngroups > POND_SCAN_MAX_READS) {
-		g.join_mode = true;
-		g.need_file = true;
-		g.ngroups = 0;
-		for (size_t t = 0; t < ntasks && rc == 0; t++)
-			rc = add_to_group(&g, tasks[t], pond__path_map_get(&g.no_ids, tasks[t]->path, NULL));
-		if (rc == 0 && !pond_buf_ok(&g.values))
-			rc = oom(&g);
-	}
-	if (rc)
-		goto done;
-	pond__scan_read deletes = {g.engine, g.io, g.schema, g.tasks, g.ntasks, g.inner, g.a, g.err};
-	const char *pos = NULL;
-	if (g.need_pos && (rc = pond__scan_position_deletes(&deletes, &pos)) != 0)
-		goto done;
-	bool plain = g.ngroups == 1 && !g.need_file && !g.need_pos && !g.renamed;
-	if (plain) {
-		rc = put_group(&g, &sql, &g.groups[0], mapping);
-	} else {
-		pond_buf_puts(&sql, "SELECT ");
-		for (size_t f = 0; f < root->nfields; f++) {
-			pond_buf_puts(&sql, f ? ", __pond_d." : "__pond_d.");
-			pond_sql_quote_ident(&sql, g.inner[f]);
-			if (g.inner[f] != root->fields[f].name) {
-				pond_buf_puts(&sql, " AS ");
-				pond_sql_quote_ident(&sql, root->fields[f].name);
-			}
-		}
-		if (root->nfields == 0)
-			pond_buf_puts(&sql, "NULL AS \"__pond_empty\"");
-		if (with_file)
-			pond_buf_puts(&sql, ", __pond_d." POND_SCAN_FILE_COLUMN);
-		pond_buf_puts(&sql, " FROM (");
-		if (g.join_mode) {
-			pond_buf_puts(&sql, "SELECT ");
-			for (size_t f = 0; f < root->nfields; f++) {
-				const pond_iceberg_field *fld = &root->fields[f];
-				pond_buf_puts(&sql, f ? ", " : "");
-				if (!g.filled[f]) {
-					pond_buf_puts(&sql, "__pond_r.");
-					pond_sql_quote_ident(&sql, g.inner[f]);
-					continue;
-				}
-				pond_buf_puts(&sql, "COALESCE(__pond_r.");
-				pond_sql_quote_ident(&sql, g.inner[f]);
-				pond_buf_printf(&sql, ", CAST(__pond_c.c%zu AS ", f);
-				pond_engine_iceberg_type_sql(&sql, fld->type);
-				pond_buf_puts(&sql, ")) AS ");
-				pond_sql_quote_ident(&sql, g.inner[f]);
-			}
-			pond_buf_puts(&sql, ", __pond_r." POND_SCAN_FILE_COLUMN);
-			if (g.need_pos)
-				pond_buf_puts(&sql, ", __pond_r.file_row_number");
-			pond_buf_puts(&sql, " FROM (");
-		}
-		for (size_t i = 0; i < g.ngroups && rc == 0; i++) {
-			if (i)
-				pond_buf_puts(&sql, " UNION ALL ");
-			rc = put_group(&g, &sql, &g.groups[i], mapping);
-		}
-		if (g.join_mode) {
-			pond_buf_printf(&sql, ") __pond_r JOIN (VALUES %s) __pond_c(f", pond_buf_cstr(&g.values));
-			for (size_t f = 0; f < root->nfields; f++)
-				if (g.filled[f])
-					pond_buf_printf(&sql, ", c%zu", f);
-			pond_buf_puts(&sql, ") ON __pond_c.f = __pond_r." POND_SCAN_FILE_COLUMN);
-		}
-		pond_buf_puts(&sql, ") __pond_d");
-		if (pos)
-			pond_buf_printf(&sql, " ANTI JOIN (%s) __pond_pd ON __pond_pd.f = __pond_d." POND_SCAN_FILE_COLUMN
-			                      " AND __pond_pd.pos = __pond_d.file_row_number", pos);
-		if (rc == 0)
-			rc = pond__scan_equality_deletes(&deletes, &sql);
+	int rc = check_tasks(&g);
+	if (rc == 0)
+		rc = find_name_mapped(&g);
+	if (rc == 0)
+		rc = find_nested_defaults(&g);
+	if (rc == 0)
+		rc = load_name_mapping(&g, &mapping);
+	if (rc == 0)
+		rc = name_columns(&g);
+	if (rc == 0)
+		rc = group_tasks(&g);
+	if (rc == 0) {
+		bool plain = g.ngroups == 1 && !g.need_file && !g.need_pos && !g.renamed;
+		rc = plain ? put_group(&g, &sql, &g.groups[0], mapping) : put_reads(&g, &sql, mapping, with_file);
 	}
 	if (rc == 0 && !pond_buf_ok(&sql))
 		rc = oom(&g);
@@ -727,7 +776,6 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 		pond_buf_puts(out, pond_buf_cstr(&sql));
 	if (rc == 0 && !pond_buf_ok(out))
 		rc = oom(&g);
-done:
 	json_decref(mapping);
 	pond_buf_dispose(&g.values);
 	pond_buf_dispose(&sql);
