@@ -110,6 +110,86 @@ static int encode_union(enc *e, const pond_avro_node *node, const pond_avro_valu
 	return encode(e, node->branches[best_i], v, depth + 1);
 }
 
+static int encode_default(enc *e, const pond_avro_node *node, const json_t *j, int depth);
+
+/* A bytes or fixed default: a string of code points 0-255, one byte each.
+ * 1 when a fixed default has the wrong length. */
+static int default_bytes(enc *e, const pond_avro_node *node, const json_t *j)
+{
+	const uint8_t *s = (const uint8_t *)json_string_value(j);
+	size_t n = json_string_length(j), out = 0;
+	pond_buf tmp = POND_BUF_INIT;
+	for (size_t i = 0; i < n; i++, out++) {
+		uint8_t c = s[i];
+		if (c >= 0xc0 && c <= 0xc3 && i + 1 < n)
+			c = (uint8_t)(((c & 3) << 6) | (s[++i] & 0x3f));
+		pond_buf_putc(&tmp, (char)c);
+	}
+	if (!pond_buf_ok(&tmp)) {
+		pond_buf_dispose(&tmp);
+		return pond_error_set(e->err, POND_ENOMEM, "out of memory encoding avro default");
+	}
+	if (node->type == POND_AVRO_FIXED && out != node->size) {
+		pond_buf_dispose(&tmp);
+		return 1;
+	}
+	if (node->type == POND_AVRO_BYTES)
+		pond__avro_put_long(e->buf, (int64_t)out);
+	pond_buf_put(e->buf, tmp.ptr, out);
+	pond_buf_dispose(&tmp);
+	return 0;
+}
+
+/* An array default (a JSON array) as one block. */
+static int default_array(enc *e, const pond_avro_node *node, const json_t *j, int depth)
+{
+	size_t n = json_array_size(j);
+	if (n)
+		pond__avro_put_long(e->buf, (int64_t)n);
+	for (size_t i = 0; i < n; i++) {
+		int rc = encode_default(e, node->items, json_array_get(j, i), depth + 1);
+		if (rc)
+			return rc;
+	}
+	pond__avro_put_long(e->buf, 0);
+	return 0;
+}
+
+/* A map default (a JSON object) as one block. */
+static int default_map(enc *e, const pond_avro_node *node, const json_t *j, int depth)
+{
+	const char *k;
+	json_t *val;
+	if (json_object_size(j))
+		pond__avro_put_long(e->buf, (int64_t)json_object_size(j));
+	json_object_foreach((json_t *)j, k, val) {
+		put_bytes(e->buf, k, strlen(k));
+		int rc = encode_default(e, node->values, val, depth + 1);
+		if (rc)
+			return rc;
+	}
+	pond__avro_put_long(e->buf, 0);
+	return 0;
+}
+
+/* A record default (a JSON object): each field from it, else the field's
+ * own default. */
+static int default_record(enc *e, const pond_avro_node *node, const json_t *j, int depth)
+{
+	for (size_t i = 0; i < node->nfields; i++) {
+		const pond_avro_field *f = &node->fields[i];
+		const json_t *fj = json_object_get(j, f->name);
+		if (!fj)
+			fj = f->default_value;
+		if (!fj)
+			return pond_error_set(e->err, POND_EINVAL, "default of field \"%s\" misses \"%s\"", e->field, f->name);
+		int rc = encode_default(e, f->type, fj, depth + 1);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* Spec "Complex Types" (field defaults): a default is the JSON encoding of
  * the value; a union's default is for its first branch; bytes and fixed
  * defaults are strings of code points 0-255. */
@@ -156,29 +236,9 @@ static int encode_default(enc *e, const pond_avro_node *node, const json_t *j, i
 	case POND_AVRO_BYTES:
 	case POND_AVRO_FIXED:
 		if (json_is_string(j)) {
-			/* UTF-8 code points 0-255 to bytes. */
-			const uint8_t *s = (const uint8_t *)json_string_value(j);
-			size_t n = json_string_length(j), out = 0;
-			pond_buf tmp = POND_BUF_INIT;
-			for (size_t i = 0; i < n; i++, out++) {
-				uint8_t c = s[i];
-				if (c >= 0xc0 && c <= 0xc3 && i + 1 < n)
-					c = (uint8_t)(((c & 3) << 6) | (s[++i] & 0x3f));
-				pond_buf_putc(&tmp, (char)c);
-			}
-			if (!pond_buf_ok(&tmp)) {
-				pond_buf_dispose(&tmp);
-				return pond_error_set(e->err, POND_ENOMEM, "out of memory encoding avro default");
-			}
-			if (node->type == POND_AVRO_FIXED && out != node->size) {
-				pond_buf_dispose(&tmp);
-				break;
-			}
-			if (node->type == POND_AVRO_BYTES)
-				pond__avro_put_long(e->buf, (int64_t)out);
-			pond_buf_put(e->buf, tmp.ptr, out);
-			pond_buf_dispose(&tmp);
-			return 0;
+			int rc = default_bytes(e, node, j);
+			if (rc <= 0)
+				return rc;
 		}
 		break;
 	case POND_AVRO_ENUM:
@@ -190,51 +250,16 @@ static int encode_default(enc *e, const pond_avro_node *node, const json_t *j, i
 				}
 		break;
 	case POND_AVRO_ARRAY:
-		if (json_is_array(j)) {
-			size_t n = json_array_size(j);
-			if (n)
-				pond__avro_put_long(e->buf, (int64_t)n);
-			for (size_t i = 0; i < n; i++) {
-				int rc = encode_default(e, node->items, json_array_get(j, i), depth + 1);
-				if (rc)
-					return rc;
-			}
-			pond__avro_put_long(e->buf, 0);
-			return 0;
-		}
+		if (json_is_array(j))
+			return default_array(e, node, j, depth);
 		break;
 	case POND_AVRO_MAP:
-		if (json_is_object(j)) {
-			const char *k;
-			json_t *val;
-			if (json_object_size(j))
-				pond__avro_put_long(e->buf, (int64_t)json_object_size(j));
-			json_object_foreach((json_t *)j, k, val) {
-				put_bytes(e->buf, k, strlen(k));
-				int rc = encode_default(e, node->values, val, depth + 1);
-				if (rc)
-					return rc;
-			}
-			pond__avro_put_long(e->buf, 0);
-			return 0;
-		}
+		if (json_is_object(j))
+			return default_map(e, node, j, depth);
 		break;
 	case POND_AVRO_RECORD:
-		if (json_is_object(j)) {
-			for (size_t i = 0; i < node->nfields; i++) {
-				const pond_avro_field *f = &node->fields[i];
-				const json_t *fj = json_object_get(j, f->name);
-				if (!fj)
-					fj = f->default_value;
-				if (!fj)
-					return pond_error_set(e->err, POND_EINVAL, "default of field \"%s\" misses \"%s\"",
-					                      e->field, f->name);
-				int rc = encode_default(e, f->type, fj, depth + 1);
-				if (rc)
-					return rc;
-			}
-			return 0;
-		}
+		if (json_is_object(j))
+			return default_record(e, node, j, depth);
 		break;
 	case POND_AVRO_UNION:
 		if (node->nbranches)
