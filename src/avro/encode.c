@@ -336,6 +336,55 @@ static int encode_iceberg_map(enc *e, const pond_avro_node *node, const pond_avr
 	return 0;
 }
 
+/* An enum value (or a string naming a symbol) as its index in node's
+ * symbols. */
+static int encode_enum(enc *e, const pond_avro_node *node, const pond_avro_value *v)
+{
+	const char *sym = v->type == POND_AVRO_ENUM ? v->u.enm.symbol
+	                  : v->type == POND_AVRO_STRING ? (const char *)v->u.bytes.ptr : NULL;
+	if (v->type == POND_AVRO_ENUM && v->schema == node && v->u.enm.index >= 0 &&
+	    (size_t)v->u.enm.index < node->nsymbols) {
+		pond__avro_put_long(e->buf, v->u.enm.index);
+		return 0;
+	}
+	for (size_t i = 0; sym && i < node->nsymbols; i++)
+		if (strcmp(node->symbols[i], sym) == 0) {
+			pond__avro_put_long(e->buf, (int64_t)i);
+			return 0;
+		}
+	return mismatch(e, node, v);
+}
+
+static int encode_array(enc *e, const pond_avro_node *node, const pond_avro_value *v, int depth)
+{
+	if (v->u.array.count)
+		pond__avro_put_long(e->buf, (int64_t)v->u.array.count);
+	for (size_t i = 0; i < v->u.array.count; i++) {
+		int rc = encode(e, node->items, v->u.array.items[i], depth + 1);
+		if (rc)
+			return rc;
+	}
+	pond__avro_put_long(e->buf, 0);
+	return 0;
+}
+
+static int encode_map(enc *e, const pond_avro_node *node, const pond_avro_value *v, int depth)
+{
+	if (v->u.map.count)
+		pond__avro_put_long(e->buf, (int64_t)v->u.map.count);
+	for (size_t i = 0; i < v->u.map.count; i++) {
+		const pond_avro_value *k = v->u.map.entries[i].key;
+		if (!k || (k->type != POND_AVRO_STRING && k->type != POND_AVRO_BYTES))
+			return pond_error_set(e->err, POND_EINVAL, "avro map keys must be strings");
+		put_bytes(e->buf, k->u.bytes.ptr, k->u.bytes.len);
+		int rc = encode(e, node->values, v->u.map.entries[i].value, depth + 1);
+		if (rc)
+			return rc;
+	}
+	pond__avro_put_long(e->buf, 0);
+	return 0;
+}
+
 static int encode(enc *e, const pond_avro_node *node, const pond_avro_value *v, int depth)
 {
 	if (depth > POND_AVRO_MAX_DEPTH)
@@ -398,51 +447,18 @@ static int encode(enc *e, const pond_avro_node *node, const pond_avro_value *v, 
 			return mismatch(e, node, v);
 		pond_buf_put(e->buf, v->u.bytes.ptr, node->size);
 		return 0;
-	case POND_AVRO_ENUM: {
-		const char *sym = v->type == POND_AVRO_ENUM ? v->u.enm.symbol
-		                  : v->type == POND_AVRO_STRING ? (const char *)v->u.bytes.ptr : NULL;
-		if (v->type == POND_AVRO_ENUM && v->schema == node && v->u.enm.index >= 0 &&
-		    (size_t)v->u.enm.index < node->nsymbols) {
-			pond__avro_put_long(e->buf, v->u.enm.index);
-			return 0;
-		}
-		for (size_t i = 0; sym && i < node->nsymbols; i++)
-			if (strcmp(node->symbols[i], sym) == 0) {
-				pond__avro_put_long(e->buf, (int64_t)i);
-				return 0;
-			}
-		return mismatch(e, node, v);
-	}
+	case POND_AVRO_ENUM:
+		return encode_enum(e, node, v);
 	case POND_AVRO_ARRAY:
 		if (node->logical == POND_AVRO_LOGICAL_ICEBERG_MAP && v->type == POND_AVRO_MAP)
 			return encode_iceberg_map(e, node, v, depth);
 		if (v->type != POND_AVRO_ARRAY)
 			return mismatch(e, node, v);
-		if (v->u.array.count)
-			pond__avro_put_long(e->buf, (int64_t)v->u.array.count);
-		for (size_t i = 0; i < v->u.array.count; i++) {
-			int rc = encode(e, node->items, v->u.array.items[i], depth + 1);
-			if (rc)
-				return rc;
-		}
-		pond__avro_put_long(e->buf, 0);
-		return 0;
+		return encode_array(e, node, v, depth);
 	case POND_AVRO_MAP:
 		if (v->type != POND_AVRO_MAP)
 			return mismatch(e, node, v);
-		if (v->u.map.count)
-			pond__avro_put_long(e->buf, (int64_t)v->u.map.count);
-		for (size_t i = 0; i < v->u.map.count; i++) {
-			const pond_avro_value *k = v->u.map.entries[i].key;
-			if (!k || (k->type != POND_AVRO_STRING && k->type != POND_AVRO_BYTES))
-				return pond_error_set(e->err, POND_EINVAL, "avro map keys must be strings");
-			put_bytes(e->buf, k->u.bytes.ptr, k->u.bytes.len);
-			int rc = encode(e, node->values, v->u.map.entries[i].value, depth + 1);
-			if (rc)
-				return rc;
-		}
-		pond__avro_put_long(e->buf, 0);
-		return 0;
+		return encode_map(e, node, v, depth);
 	case POND_AVRO_RECORD:
 		if (v->type != POND_AVRO_RECORD)
 			return mismatch(e, node, v);
