@@ -198,45 +198,41 @@ static int parse_ident(parser *ps, char **out)
 	return *out ? 0 : pond_error_set(ps->err, POND_ENOMEM, "out of memory parsing a filter");
 }
 
-static int parse_literal(parser *ps, pond_iceberg_literal *out)
+/* A 'quoted' string, '' standing for one quote. */
+static int parse_string_literal(parser *ps, pond_iceberg_literal *out)
 {
-	skip_ws(ps);
-	const char *s = ps->p;
-	if (*s == '\'') {
-		pond_buf b = POND_BUF_INIT;
-		s++;
-		for (;;) {
-			if (!*s) {
-				pond_buf_dispose(&b);
-				return perr(ps, "unterminated string");
-			}
-			if (*s == '\'') {
-				if (s[1] == '\'') {
-					pond_buf_putc(&b, '\'');
-					s += 2;
-					continue;
-				}
-				break;
-			}
-			pond_buf_putc(&b, *s++);
+	pond_buf b = POND_BUF_INIT;
+	const char *s = ps->p + 1;
+	for (;;) {
+		if (!*s) {
+			pond_buf_dispose(&b);
+			return perr(ps, "unterminated string");
 		}
-		ps->p = s + 1;
-		size_t len = b.len;
-		char *copy = pond_buf_ok(&b) ? pond_arena_memdup(ps->arena, b.ptr ? b.ptr : "", len + 1) : NULL;
-		pond_buf_dispose(&b);
-		if (!copy)
-			return pond_error_set(ps->err, POND_ENOMEM, "out of memory parsing a filter");
-		*out = pond_iceberg_literal_string(copy, len);
-		return 0;
+		if (*s == '\'') {
+			if (s[1] == '\'') {
+				pond_buf_putc(&b, '\'');
+				s += 2;
+				continue;
+			}
+			break;
+		}
+		pond_buf_putc(&b, *s++);
 	}
-	if (keyword(ps, "true")) {
-		*out = pond_iceberg_literal_bool(true);
-		return 0;
-	}
-	if (keyword(ps, "false")) {
-		*out = pond_iceberg_literal_bool(false);
-		return 0;
-	}
+	ps->p = s + 1;
+	size_t len = b.len;
+	char *copy = pond_buf_ok(&b) ? pond_arena_memdup(ps->arena, b.ptr ? b.ptr : "", len + 1) : NULL;
+	pond_buf_dispose(&b);
+	if (!copy)
+		return pond_error_set(ps->err, POND_ENOMEM, "out of memory parsing a filter");
+	*out = pond_iceberg_literal_string(copy, len);
+	return 0;
+}
+
+/* A number: a long when it is a whole one, a decimal when its digits fit
+ * exactly, else a double. */
+static int parse_number(parser *ps, pond_iceberg_literal *out)
+{
+	const char *s = ps->p;
 	const char *start = s;
 	if (*s == '-' || *s == '+')
 		s++;
@@ -301,6 +297,22 @@ static int parse_literal(parser *ps, pond_iceberg_literal *out)
 	}
 	*out = pond_iceberg_literal_double(strtod(buf, NULL));
 	return 0;
+}
+
+static int parse_literal(parser *ps, pond_iceberg_literal *out)
+{
+	skip_ws(ps);
+	if (*ps->p == '\'')
+		return parse_string_literal(ps, out);
+	if (keyword(ps, "true")) {
+		*out = pond_iceberg_literal_bool(true);
+		return 0;
+	}
+	if (keyword(ps, "false")) {
+		*out = pond_iceberg_literal_bool(false);
+		return 0;
+	}
+	return parse_number(ps, out);
 }
 
 static int parse_or(parser *ps, pond_expr **out);
