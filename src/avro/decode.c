@@ -272,19 +272,30 @@ static int decode_fixed_width(dec *d, pond_avro_value *v, size_t n, const char *
 	return 0;
 }
 
+/* The index of a union's branch or an enum's symbol, below count: what
+ * names the long in read errors, index_name the index when it is out of
+ * range (reported at its first byte). */
+static int read_index(dec *d, int64_t *n, uint64_t count, const char *what, const char *index_name)
+{
+	size_t start = d->pos;
+	int rc = read_long(d, n, what);
+	if (rc)
+		return rc;
+	if (*n < 0 || (uint64_t)*n >= count) {
+		d->pos = start;
+		return pond_error_set(d->err, POND_ECORRUPT, "%s %lld out of range at byte %llu", index_name,
+		                      (long long)*n, at(d));
+	}
+	return 0;
+}
+
 /* A union: its branch index, then the value of that branch. */
 static int decode_union(dec *d, const pond_avro_node *node, int depth, pond_avro_value **out)
 {
 	int64_t n;
-	size_t start = d->pos;
-	int rc = read_long(d, &n, "union index");
+	int rc = read_index(d, &n, node->nbranches, "union index", "union index");
 	if (rc)
 		return rc;
-	if (n < 0 || (uint64_t)n >= node->nbranches) {
-		d->pos = start;
-		return pond_error_set(d->err, POND_ECORRUPT, "union index %lld out of range at byte %llu", (long long)n,
-		                      at(d));
-	}
 	if ((rc = decode(d, node->branches[n], depth + 1, out)))
 		return rc;
 	(*out)->branch = (int32_t)n;
@@ -310,15 +321,9 @@ static int decode_fixed(dec *d, const pond_avro_node *node, pond_avro_value *v)
 static int decode_enum(dec *d, const pond_avro_node *node, pond_avro_value *v)
 {
 	int64_t n;
-	size_t start = d->pos;
-	int rc = read_long(d, &n, "enum");
+	int rc = read_index(d, &n, node->nsymbols, "enum", "enum index");
 	if (rc)
 		return rc;
-	if (n < 0 || (uint64_t)n >= node->nsymbols) {
-		d->pos = start;
-		return pond_error_set(d->err, POND_ECORRUPT, "enum index %lld out of range at byte %llu", (long long)n,
-		                      at(d));
-	}
 	v->u.enm.index = (int32_t)n;
 	v->u.enm.symbol = node->symbols[n];
 	return 0;

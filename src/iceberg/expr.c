@@ -162,31 +162,41 @@ static bool punct(parser *ps, const char *s)
 	return true;
 }
 
+/* Reads the text quoted by the quote at ps->p into b (the caller disposes
+ * of it), a doubled quote standing for one; what names the text in the
+ * error when it has no closing quote. */
+static int read_quoted(parser *ps, pond_buf *b, const char *what)
+{
+	char quote = *ps->p;
+	const char *s = ps->p + 1;
+	for (;;) {
+		if (!*s)
+			return perr(ps, what);
+		if (*s == quote) {
+			if (s[1] == quote) {
+				pond_buf_putc(b, quote);
+				s += 2;
+				continue;
+			}
+			break;
+		}
+		pond_buf_putc(b, *s++);
+	}
+	ps->p = s + 1;
+	return 0;
+}
+
 static int parse_ident(parser *ps, char **out)
 {
 	skip_ws(ps);
 	const char *s = ps->p;
 	if (*s == '"') {
 		pond_buf b = POND_BUF_INIT;
-		s++;
-		for (;;) {
-			if (!*s) {
-				pond_buf_dispose(&b);
-				return perr(ps, "unterminated quoted name");
-			}
-			if (*s == '"') {
-				if (s[1] == '"') {
-					pond_buf_putc(&b, '"');
-					s += 2;
-					continue;
-				}
-				break;
-			}
-			pond_buf_putc(&b, *s++);
-		}
-		ps->p = s + 1;
-		*out = pond_buf_ok(&b) ? pond_arena_strdup(ps->arena, pond_buf_cstr(&b)) : NULL;
+		int rc = read_quoted(ps, &b, "unterminated quoted name");
+		*out = rc == 0 && pond_buf_ok(&b) ? pond_arena_strdup(ps->arena, pond_buf_cstr(&b)) : NULL;
 		pond_buf_dispose(&b);
+		if (rc)
+			return rc;
 		return *out ? 0 : pond_error_set(ps->err, POND_ENOMEM, "out of memory parsing a filter");
 	}
 	if (!isalpha((unsigned char)*s) && *s != '_')
@@ -202,23 +212,11 @@ static int parse_ident(parser *ps, char **out)
 static int parse_string_literal(parser *ps, pond_iceberg_literal *out)
 {
 	pond_buf b = POND_BUF_INIT;
-	const char *s = ps->p + 1;
-	for (;;) {
-		if (!*s) {
-			pond_buf_dispose(&b);
-			return perr(ps, "unterminated string");
-		}
-		if (*s == '\'') {
-			if (s[1] == '\'') {
-				pond_buf_putc(&b, '\'');
-				s += 2;
-				continue;
-			}
-			break;
-		}
-		pond_buf_putc(&b, *s++);
+	int rc = read_quoted(ps, &b, "unterminated string");
+	if (rc) {
+		pond_buf_dispose(&b);
+		return rc;
 	}
-	ps->p = s + 1;
 	size_t len = b.len;
 	char *copy = pond_buf_ok(&b) ? pond_arena_memdup(ps->arena, b.ptr ? b.ptr : "", len + 1) : NULL;
 	pond_buf_dispose(&b);
