@@ -506,7 +506,8 @@ static int put_group(scan_gen *g, pond_buf *sql, const file_group *grp, json_t *
 		}
 		const char *name = mapping ? mapped_name(g, mapping, fld->id) : NULL;
 		pond_buf_clear(&text);
-		bool has_const = grp->consts[f] ? (pond_buf_puts(&text, grp->consts[f]), true) : pond__scan_default_text(&text, fld);
+		bool has_const = grp->consts[f] ? (pond_buf_puts(&text, grp->consts[f]), true)
+		                                : pond__scan_default_text(&text, fld);
 		if (name && has_const)
 			pond_buf_puts(sql, "COALESCE(");
 		if (name) {
