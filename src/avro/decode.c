@@ -272,26 +272,84 @@ static int decode_fixed_width(dec *d, pond_avro_value *v, size_t n, const char *
 	return 0;
 }
 
+/* The index of a union's branch or an enum's symbol, below count: what
+ * names the long in read errors, index_name the index when it is out of
+ * range (reported at its first byte). */
+static int read_index(dec *d, int64_t *n, uint64_t count, const char *what, const char *index_name)
+{
+	size_t start = d->pos;
+	int rc = read_long(d, n, what);
+	if (rc)
+		return rc;
+	if (*n < 0 || (uint64_t)*n >= count) {
+		d->pos = start;
+		return pond_error_set(d->err, POND_ECORRUPT, "%s %lld out of range at byte %llu", index_name,
+		                      (long long)*n, at(d));
+	}
+	return 0;
+}
+
+/* A union: its branch index, then the value of that branch. */
+static int decode_union(dec *d, const pond_avro_node *node, int depth, pond_avro_value **out)
+{
+	int64_t n;
+	int rc = read_index(d, &n, node->nbranches, "union index", "union index");
+	if (rc)
+		return rc;
+	if ((rc = decode(d, node->branches[n], depth + 1, out)))
+		return rc;
+	(*out)->branch = (int32_t)n;
+	return 0;
+}
+
+static int decode_fixed(dec *d, const pond_avro_node *node, pond_avro_value *v)
+{
+	const uint8_t *p = NULL;
+	int rc = read_bytes(d, node->size, "fixed", &p);
+	if (rc)
+		return rc;
+	uint8_t *copy = pond_arena_alloc(d->arena, node->size + 1);
+	if (!copy)
+		return nomem(d);
+	memcpy(copy, p, node->size);
+	copy[node->size] = '\0';
+	v->u.bytes.ptr = copy;
+	v->u.bytes.len = node->size;
+	return 0;
+}
+
+static int decode_enum(dec *d, const pond_avro_node *node, pond_avro_value *v)
+{
+	int64_t n;
+	int rc = read_index(d, &n, node->nsymbols, "enum", "enum index");
+	if (rc)
+		return rc;
+	v->u.enm.index = (int32_t)n;
+	v->u.enm.symbol = node->symbols[n];
+	return 0;
+}
+
+static int decode_record(dec *d, const pond_avro_node *node, int depth, pond_avro_value *v)
+{
+	size_t nf = node->nfields;
+	v->u.record.fields = pond_arena_alloc(d->arena, (nf ? nf : 1) * sizeof(pond_avro_value *));
+	if (!v->u.record.fields)
+		return nomem(d);
+	v->u.record.count = nf;
+	int rc = 0;
+	for (size_t i = 0; i < nf && rc == 0; i++)
+		rc = decode(d, node->fields[i].type, depth + 1, &v->u.record.fields[i]);
+	return rc;
+}
+
 static int decode(dec *d, const pond_avro_node *node, int depth, pond_avro_value **out)
 {
 	int rc = 0;
 	int64_t n;
 	if (depth > POND_AVRO_MAX_DEPTH)
 		return corrupt(d, "value nested too deeply");
-	if (node->type == POND_AVRO_UNION) {
-		size_t start = d->pos;
-		if ((rc = read_long(d, &n, "union index")))
-			return rc;
-		if (n < 0 || (uint64_t)n >= node->nbranches) {
-			d->pos = start;
-			return pond_error_set(d->err, POND_ECORRUPT, "union index %lld out of range at byte %llu",
-			                      (long long)n, at(d));
-		}
-		if ((rc = decode(d, node->branches[n], depth + 1, out)))
-			return rc;
-		(*out)->branch = (int32_t)n;
-		return 0;
-	}
+	if (node->type == POND_AVRO_UNION)
+		return decode_union(d, node, depth, out);
 	pond_avro_value *v = new_value(d, node->type, node);
 	if (!v)
 		return nomem(d);
@@ -335,48 +393,21 @@ static int decode(dec *d, const pond_avro_node *node, int depth, pond_avro_value
 	case POND_AVRO_STRING:
 		rc = decode_string(d, node, v, "string");
 		break;
-	case POND_AVRO_FIXED: {
-		const uint8_t *p = NULL;
-		if ((rc = read_bytes(d, node->size, "fixed", &p)))
-			return rc;
-		uint8_t *copy = pond_arena_alloc(d->arena, node->size + 1);
-		if (!copy)
-			return nomem(d);
-		memcpy(copy, p, node->size);
-		copy[node->size] = '\0';
-		v->u.bytes.ptr = copy;
-		v->u.bytes.len = node->size;
+	case POND_AVRO_FIXED:
+		rc = decode_fixed(d, node, v);
 		break;
-	}
-	case POND_AVRO_ENUM: {
-		size_t start = d->pos;
-		if ((rc = read_long(d, &n, "enum")))
-			return rc;
-		if (n < 0 || (uint64_t)n >= node->nsymbols) {
-			d->pos = start;
-			return pond_error_set(d->err, POND_ECORRUPT, "enum index %lld out of range at byte %llu",
-			                      (long long)n, at(d));
-		}
-		v->u.enm.index = (int32_t)n;
-		v->u.enm.symbol = node->symbols[n];
+	case POND_AVRO_ENUM:
+		rc = decode_enum(d, node, v);
 		break;
-	}
 	case POND_AVRO_ARRAY:
 		rc = decode_array(d, node, depth, v);
 		break;
 	case POND_AVRO_MAP:
 		rc = decode_map(d, node, depth, v);
 		break;
-	case POND_AVRO_RECORD: {
-		size_t nf = node->nfields;
-		v->u.record.fields = pond_arena_alloc(d->arena, (nf ? nf : 1) * sizeof(pond_avro_value *));
-		if (!v->u.record.fields)
-			return nomem(d);
-		v->u.record.count = nf;
-		for (size_t i = 0; i < nf && rc == 0; i++)
-			rc = decode(d, node->fields[i].type, depth + 1, &v->u.record.fields[i]);
+	case POND_AVRO_RECORD:
+		rc = decode_record(d, node, depth, v);
 		break;
-	}
 	case POND_AVRO_UNION:
 		break;
 	}

@@ -111,6 +111,86 @@ static int encode_union(enc *e, const pond_avro_node *node, const pond_avro_valu
 	return encode(e, node->branches[best_i], v, depth + 1);
 }
 
+static int encode_default(enc *e, const pond_avro_node *node, const json_t *j, int depth);
+
+/* A bytes or fixed default: a string of code points 0-255, one byte each.
+ * 1 when a fixed default has the wrong length. */
+static int default_bytes(enc *e, const pond_avro_node *node, const json_t *j)
+{
+	const uint8_t *s = (const uint8_t *)json_string_value(j);
+	size_t n = json_string_length(j), out = 0;
+	pond_buf tmp = POND_BUF_INIT;
+	for (size_t i = 0; i < n; i++, out++) {
+		uint8_t c = s[i];
+		if (c >= 0xc0 && c <= 0xc3 && i + 1 < n)
+			c = (uint8_t)(((c & 3) << 6) | (s[++i] & 0x3f));
+		pond_buf_putc(&tmp, (char)c);
+	}
+	if (!pond_buf_ok(&tmp)) {
+		pond_buf_dispose(&tmp);
+		return pond_error_set(e->err, POND_ENOMEM, "out of memory encoding avro default");
+	}
+	if (node->type == POND_AVRO_FIXED && out != node->size) {
+		pond_buf_dispose(&tmp);
+		return 1;
+	}
+	if (node->type == POND_AVRO_BYTES)
+		pond__avro_put_long(e->buf, (int64_t)out);
+	pond_buf_put(e->buf, tmp.ptr, out);
+	pond_buf_dispose(&tmp);
+	return 0;
+}
+
+/* An array default (a JSON array) as one block. */
+static int default_array(enc *e, const pond_avro_node *node, const json_t *j, int depth)
+{
+	size_t n = json_array_size(j);
+	if (n)
+		pond__avro_put_long(e->buf, (int64_t)n);
+	for (size_t i = 0; i < n; i++) {
+		int rc = encode_default(e, node->items, json_array_get(j, i), depth + 1);
+		if (rc)
+			return rc;
+	}
+	pond__avro_put_long(e->buf, 0);
+	return 0;
+}
+
+/* A map default (a JSON object) as one block. */
+static int default_map(enc *e, const pond_avro_node *node, const json_t *j, int depth)
+{
+	const char *k;
+	json_t *val;
+	if (json_object_size(j))
+		pond__avro_put_long(e->buf, (int64_t)json_object_size(j));
+	json_object_foreach((json_t *)j, k, val) {
+		put_bytes(e->buf, k, strlen(k));
+		int rc = encode_default(e, node->values, val, depth + 1);
+		if (rc)
+			return rc;
+	}
+	pond__avro_put_long(e->buf, 0);
+	return 0;
+}
+
+/* A record default (a JSON object): each field from it, else the field's
+ * own default. */
+static int default_record(enc *e, const pond_avro_node *node, const json_t *j, int depth)
+{
+	for (size_t i = 0; i < node->nfields; i++) {
+		const pond_avro_field *f = &node->fields[i];
+		const json_t *fj = json_object_get(j, f->name);
+		if (!fj)
+			fj = f->default_value;
+		if (!fj)
+			return pond_error_set(e->err, POND_EINVAL, "default of field \"%s\" misses \"%s\"", e->field, f->name);
+		int rc = encode_default(e, f->type, fj, depth + 1);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* Spec "Complex Types" (field defaults): a default is the JSON encoding of
  * the value; a union's default is for its first branch; bytes and fixed
  * defaults are strings of code points 0-255. */
@@ -157,29 +237,9 @@ static int encode_default(enc *e, const pond_avro_node *node, const json_t *j, i
 	case POND_AVRO_BYTES:
 	case POND_AVRO_FIXED:
 		if (json_is_string(j)) {
-			/* UTF-8 code points 0-255 to bytes. */
-			const uint8_t *s = (const uint8_t *)json_string_value(j);
-			size_t n = json_string_length(j), out = 0;
-			pond_buf tmp = POND_BUF_INIT;
-			for (size_t i = 0; i < n; i++, out++) {
-				uint8_t c = s[i];
-				if (c >= 0xc0 && c <= 0xc3 && i + 1 < n)
-					c = (uint8_t)(((c & 3) << 6) | (s[++i] & 0x3f));
-				pond_buf_putc(&tmp, (char)c);
-			}
-			if (!pond_buf_ok(&tmp)) {
-				pond_buf_dispose(&tmp);
-				return pond_error_set(e->err, POND_ENOMEM, "out of memory encoding avro default");
-			}
-			if (node->type == POND_AVRO_FIXED && out != node->size) {
-				pond_buf_dispose(&tmp);
-				break;
-			}
-			if (node->type == POND_AVRO_BYTES)
-				pond__avro_put_long(e->buf, (int64_t)out);
-			pond_buf_put(e->buf, tmp.ptr, out);
-			pond_buf_dispose(&tmp);
-			return 0;
+			int rc = default_bytes(e, node, j);
+			if (rc <= 0)
+				return rc;
 		}
 		break;
 	case POND_AVRO_ENUM:
@@ -191,51 +251,16 @@ static int encode_default(enc *e, const pond_avro_node *node, const json_t *j, i
 				}
 		break;
 	case POND_AVRO_ARRAY:
-		if (json_is_array(j)) {
-			size_t n = json_array_size(j);
-			if (n)
-				pond__avro_put_long(e->buf, (int64_t)n);
-			for (size_t i = 0; i < n; i++) {
-				int rc = encode_default(e, node->items, json_array_get(j, i), depth + 1);
-				if (rc)
-					return rc;
-			}
-			pond__avro_put_long(e->buf, 0);
-			return 0;
-		}
+		if (json_is_array(j))
+			return default_array(e, node, j, depth);
 		break;
 	case POND_AVRO_MAP:
-		if (json_is_object(j)) {
-			const char *k;
-			json_t *val;
-			if (json_object_size(j))
-				pond__avro_put_long(e->buf, (int64_t)json_object_size(j));
-			json_object_foreach((json_t *)j, k, val) {
-				put_bytes(e->buf, k, strlen(k));
-				int rc = encode_default(e, node->values, val, depth + 1);
-				if (rc)
-					return rc;
-			}
-			pond__avro_put_long(e->buf, 0);
-			return 0;
-		}
+		if (json_is_object(j))
+			return default_map(e, node, j, depth);
 		break;
 	case POND_AVRO_RECORD:
-		if (json_is_object(j)) {
-			for (size_t i = 0; i < node->nfields; i++) {
-				const pond_avro_field *f = &node->fields[i];
-				const json_t *fj = json_object_get(j, f->name);
-				if (!fj)
-					fj = f->default_value;
-				if (!fj)
-					return pond_error_set(e->err, POND_EINVAL, "default of field \"%s\" misses \"%s\"",
-					                      e->field, f->name);
-				int rc = encode_default(e, f->type, fj, depth + 1);
-				if (rc)
-					return rc;
-			}
-			return 0;
-		}
+		if (json_is_object(j))
+			return default_record(e, node, j, depth);
 		break;
 	case POND_AVRO_UNION:
 		if (node->nbranches)
@@ -312,6 +337,55 @@ static int encode_iceberg_map(enc *e, const pond_avro_node *node, const pond_avr
 	return 0;
 }
 
+/* An enum value (or a string naming a symbol) as its index in node's
+ * symbols. */
+static int encode_enum(enc *e, const pond_avro_node *node, const pond_avro_value *v)
+{
+	const char *sym = v->type == POND_AVRO_ENUM ? v->u.enm.symbol
+	                  : v->type == POND_AVRO_STRING ? (const char *)v->u.bytes.ptr : NULL;
+	if (v->type == POND_AVRO_ENUM && v->schema == node && v->u.enm.index >= 0 &&
+	    (size_t)v->u.enm.index < node->nsymbols) {
+		pond__avro_put_long(e->buf, v->u.enm.index);
+		return 0;
+	}
+	for (size_t i = 0; sym && i < node->nsymbols; i++)
+		if (strcmp(node->symbols[i], sym) == 0) {
+			pond__avro_put_long(e->buf, (int64_t)i);
+			return 0;
+		}
+	return mismatch(e, node, v);
+}
+
+static int encode_array(enc *e, const pond_avro_node *node, const pond_avro_value *v, int depth)
+{
+	if (v->u.array.count)
+		pond__avro_put_long(e->buf, (int64_t)v->u.array.count);
+	for (size_t i = 0; i < v->u.array.count; i++) {
+		int rc = encode(e, node->items, v->u.array.items[i], depth + 1);
+		if (rc)
+			return rc;
+	}
+	pond__avro_put_long(e->buf, 0);
+	return 0;
+}
+
+static int encode_map(enc *e, const pond_avro_node *node, const pond_avro_value *v, int depth)
+{
+	if (v->u.map.count)
+		pond__avro_put_long(e->buf, (int64_t)v->u.map.count);
+	for (size_t i = 0; i < v->u.map.count; i++) {
+		const pond_avro_value *k = v->u.map.entries[i].key;
+		if (!k || (k->type != POND_AVRO_STRING && k->type != POND_AVRO_BYTES))
+			return pond_error_set(e->err, POND_EINVAL, "avro map keys must be strings");
+		put_bytes(e->buf, k->u.bytes.ptr, k->u.bytes.len);
+		int rc = encode(e, node->values, v->u.map.entries[i].value, depth + 1);
+		if (rc)
+			return rc;
+	}
+	pond__avro_put_long(e->buf, 0);
+	return 0;
+}
+
 static int encode(enc *e, const pond_avro_node *node, const pond_avro_value *v, int depth)
 {
 	if (depth > POND_AVRO_MAX_DEPTH)
@@ -374,51 +448,18 @@ static int encode(enc *e, const pond_avro_node *node, const pond_avro_value *v, 
 			return mismatch(e, node, v);
 		pond_buf_put(e->buf, v->u.bytes.ptr, node->size);
 		return 0;
-	case POND_AVRO_ENUM: {
-		const char *sym = v->type == POND_AVRO_ENUM ? v->u.enm.symbol
-		                  : v->type == POND_AVRO_STRING ? (const char *)v->u.bytes.ptr : NULL;
-		if (v->type == POND_AVRO_ENUM && v->schema == node && v->u.enm.index >= 0 &&
-		    (size_t)v->u.enm.index < node->nsymbols) {
-			pond__avro_put_long(e->buf, v->u.enm.index);
-			return 0;
-		}
-		for (size_t i = 0; sym && i < node->nsymbols; i++)
-			if (strcmp(node->symbols[i], sym) == 0) {
-				pond__avro_put_long(e->buf, (int64_t)i);
-				return 0;
-			}
-		return mismatch(e, node, v);
-	}
+	case POND_AVRO_ENUM:
+		return encode_enum(e, node, v);
 	case POND_AVRO_ARRAY:
 		if (node->logical == POND_AVRO_LOGICAL_ICEBERG_MAP && v->type == POND_AVRO_MAP)
 			return encode_iceberg_map(e, node, v, depth);
 		if (v->type != POND_AVRO_ARRAY)
 			return mismatch(e, node, v);
-		if (v->u.array.count)
-			pond__avro_put_long(e->buf, (int64_t)v->u.array.count);
-		for (size_t i = 0; i < v->u.array.count; i++) {
-			int rc = encode(e, node->items, v->u.array.items[i], depth + 1);
-			if (rc)
-				return rc;
-		}
-		pond__avro_put_long(e->buf, 0);
-		return 0;
+		return encode_array(e, node, v, depth);
 	case POND_AVRO_MAP:
 		if (v->type != POND_AVRO_MAP)
 			return mismatch(e, node, v);
-		if (v->u.map.count)
-			pond__avro_put_long(e->buf, (int64_t)v->u.map.count);
-		for (size_t i = 0; i < v->u.map.count; i++) {
-			const pond_avro_value *k = v->u.map.entries[i].key;
-			if (!k || (k->type != POND_AVRO_STRING && k->type != POND_AVRO_BYTES))
-				return pond_error_set(e->err, POND_EINVAL, "avro map keys must be strings");
-			put_bytes(e->buf, k->u.bytes.ptr, k->u.bytes.len);
-			int rc = encode(e, node->values, v->u.map.entries[i].value, depth + 1);
-			if (rc)
-				return rc;
-		}
-		pond__avro_put_long(e->buf, 0);
-		return 0;
+		return encode_map(e, node, v, depth);
 	case POND_AVRO_RECORD:
 		if (v->type != POND_AVRO_RECORD)
 			return mismatch(e, node, v);

@@ -121,7 +121,18 @@ static int parse_date(const char *s, int64_t *out_us)
 	return 0;
 }
 
-static int cmd_export(int argc, char **argv)
+/* What the command line asks for. */
+typedef struct {
+	const char *input;       /* NAME or QUERY */
+	const char *file, *sheet;
+	pond_export_format format;
+	int64_t run_time_us;     /* --date; 0: now */
+	bool report_json, quiet;
+} export_args;
+
+/* Reads the command line into *a; returns the exit code when the command
+ * ends here (help, usage errors, the list of exports), else -1. */
+static int parse_args(export_args *a, int argc, char **argv)
 {
 	enum { OPT_XLSX = 256, OPT_CSV, OPT_PARQUET, OPT_JSON, OPT_NDJSON, OPT_SHEET, OPT_DATE, OPT_REPORT };
 	static const struct option longopts[] = {
@@ -132,46 +143,53 @@ static int cmd_export(int argc, char **argv)
 		{"quiet", no_argument, NULL, 'q'},                 {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *file = NULL, *sheet = NULL, *date = NULL;
-	pond_export_format format = POND_EXPORT_CSV;
-	bool report_json = false, quiet = false;
+	memset(a, 0, sizeof(*a));
+	a->format = POND_EXPORT_CSV;
+	const char *date = NULL;
 	int opt, nfiles = 0;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_XLSX: case OPT_CSV: case OPT_PARQUET: case OPT_JSON: case OPT_NDJSON:
-			file = optarg;
+			a->file = optarg;
 			nfiles++;
-			format = opt == OPT_XLSX ? POND_EXPORT_XLSX : opt == OPT_CSV ? POND_EXPORT_CSV
-			       : opt == OPT_PARQUET ? POND_EXPORT_PARQUET : opt == OPT_JSON ? POND_EXPORT_JSON
-			                                                   : POND_EXPORT_NDJSON;
+			a->format = opt == OPT_XLSX ? POND_EXPORT_XLSX : opt == OPT_CSV ? POND_EXPORT_CSV
+			          : opt == OPT_PARQUET ? POND_EXPORT_PARQUET : opt == OPT_JSON ? POND_EXPORT_JSON
+			                                                      : POND_EXPORT_NDJSON;
 			break;
-		case OPT_SHEET: sheet = optarg; break;
+		case OPT_SHEET: a->sheet = optarg; break;
 		case OPT_DATE: date = optarg; break;
-		case OPT_REPORT: report_json = true; break;
-		case 'q': quiet = true; break;
+		case OPT_REPORT: a->report_json = true; break;
+		case 'q': a->quiet = true; break;
 		case 'h': return cli_print_help(&cli_export_command);
 		case ':': return cli_usage_error("export", "option %s needs a value", argv[optind - 1]);
 		default: return cli_usage_error("export", "unknown option \"%s\"", argv[optind - 1]);
 		}
 	}
-	if (argc - optind == 0 && !file)
+	if (argc - optind == 0 && !a->file)
 		return list_exports();
 	if (argc - optind != 1)
 		return cli_usage_error("export", "expected one NAME or QUERY, got %d (quote the query)", argc - optind);
 	if (nfiles > 1)
 		return cli_usage_error("export", "give one of --xlsx, --csv, --parquet, --json or --ndjson");
-	const char *input = argv[optind];
-	if (sheet && format != POND_EXPORT_XLSX)
+	a->input = argv[optind];
+	if (a->sheet && a->format != POND_EXPORT_XLSX)
 		return cli_usage_error("export", "--sheet goes with --xlsx");
-	int64_t run_time_us = 0;
-	if (date && parse_date(date, &run_time_us) != 0)
+	if (date && parse_date(date, &a->run_time_us) != 0)
 		return cli_usage_error("export", "--date must be YYYY-MM-DD, not \"%s\"", date);
-	if (!file && strpbrk(input, " \t\n"))
+	if (!a->file && strpbrk(a->input, " \t\n"))
 		return cli_usage_error("export", "to export a query, give a file: --xlsx, --csv, --parquet, --json or "
 		                                 "--ndjson FILE");
+	return -1;
+}
 
+static int cmd_export(int argc, char **argv)
+{
+	export_args a;
+	int code = parse_args(&a, argc, argv);
+	if (code >= 0)
+		return code;
 	pond_error err = POND_ERROR_INIT;
 	pond_arena *arena = pond_arena_new();
 	pond_engine *engine = NULL;
@@ -182,7 +200,7 @@ static int cmd_export(int argc, char **argv)
 	pond_export_result result;
 	memset(&result, 0, sizeof(result));
 	pond_export_options opts = POND_EXPORT_OPTIONS_INIT;
-	opts.run_time_us = run_time_us;
+	opts.run_time_us = a.run_time_us;
 	opts.cancel = cli_cancel_flag();
 	int exit_code = EXIT_OK;
 	if (!arena || cli_engine_open(&engine, &err) != 0) {
@@ -194,17 +212,17 @@ static int cmd_export(int argc, char **argv)
 	int prc = cli_open_project(&project, &lake, engine, &err);
 	if (prc == 0)
 		prc = pond_session_open(&session, lake, &err);
-	if (prc != 0 && (!file || prc != POND_ENOTFOUND || cli_project_dir)) {
+	if (prc != 0 && (!a.file || prc != POND_ENOTFOUND || cli_project_dir)) {
 		exit_code = cli_fail(&err);
 		goto out;
 	}
-	if (file) {
-		if (pond_export_from_query(&def, format, input, file, sheet, arena, &err) != 0) {
+	if (a.file) {
+		if (pond_export_from_query(&def, a.format, a.input, a.file, a.sheet, arena, &err) != 0) {
 			exit_code = cli_fail(&err);
 			goto out;
 		}
 	} else {
-		if (pond_export_load(&def, project->root, input, arena, &err) != 0) {
+		if (pond_export_load(&def, project->root, a.input, arena, &err) != 0) {
 			exit_code = cli_fail(&err);
 			goto out;
 		}
@@ -218,8 +236,8 @@ static int cmd_export(int argc, char **argv)
 		exit_code = cli_fail(&err);
 		goto out;
 	}
-	if (!quiet)
-		print_result(&result, report_json);
+	if (!a.quiet)
+		print_result(&result, a.report_json);
 out:
 	pond_export_result_dispose(&result);
 	pond_session_close(&session);

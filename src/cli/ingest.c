@@ -100,7 +100,43 @@ static void print_result(const pond_ingest_result *r, const char *table, const c
 	}
 }
 
-static int cmd_ingest(int argc, char **argv)
+/* What the command line asks for. */
+typedef struct {
+	pond_ingest_write w;
+	pond_ingest_read rd;
+	const char *input;       /* FILE_OR_URL or SOURCE */
+	const char *keys[64];    /* w.keys */
+	bool json, quiet;
+	int64_t stall_s, timeout_s;
+} ingest_args;
+
+/* Checks the values of the options and the one argument. */
+static int check_args(ingest_args *a, int argc, char **argv, const char *mode, const char *schema, const char *format,
+                      char *keylist)
+{
+	if (argc - optind != 1)
+		return cli_usage_error("ingest", "expected one FILE_OR_URL or SOURCE, got %d", argc - optind);
+	a->input = argv[optind];
+	if (mode && !pond_ingest_mode_parse(mode, &a->w.mode))
+		return cli_usage_error("ingest", "unknown mode \"%s\" (expected append, replace or merge)", mode);
+	if (schema && !pond_schema_policy_parse(schema, &a->w.schema))
+		return cli_usage_error("ingest", "unknown schema policy \"%s\" (expected evolve, freeze or discard)", schema);
+	if (format && !pond_ingest_format_parse(format, &a->rd.format))
+		return cli_usage_error("ingest", "unknown format \"%s\" (expected csv, tsv, json, ndjson or parquet)", format);
+	if (a->rd.delimiter && strlen(a->rd.delimiter) != 1 && strcmp(a->rd.delimiter, "\\t") != 0)
+		return cli_usage_error("ingest", "--delimiter must be one character");
+	if (keylist) {
+		split_keys(keylist, a->keys, &a->w.nkeys, 64);
+		a->w.keys = a->keys;
+	}
+	if (a->w.mode == POND_INGEST_MERGE && a->w.nkeys == 0)
+		return cli_usage_error("ingest", "--mode merge needs --key COL[,COL]");
+	return -1;
+}
+
+/* Reads the command line into *a; returns the exit code when the command
+ * ends here (help, usage errors), else -1. */
+static int parse_args(ingest_args *a, int argc, char **argv)
 {
 	enum { OPT_DELIM = 256, OPT_HEADER, OPT_SCHEMA, OPT_FLATTEN, OPT_JSON, OPT_STALL, OPT_TIMEOUT, OPT_REJECTS };
 	static const struct option longopts[] = {
@@ -113,42 +149,43 @@ static int cmd_ingest(int argc, char **argv)
 		{"timeout", required_argument, NULL, OPT_TIMEOUT}, {"rejects", required_argument, NULL, OPT_REJECTS},
 		{NULL, 0, NULL, 0},
 	};
-	pond_ingest_write w = POND_INGEST_WRITE_INIT;
-	pond_ingest_read rd = POND_INGEST_READ_INIT;
+	static const pond_ingest_write write_init = POND_INGEST_WRITE_INIT;
+	static const pond_ingest_read read_init = POND_INGEST_READ_INIT;
+	memset(a, 0, sizeof(*a));
+	a->w = write_init;
+	a->rd = read_init;
 	const char *mode = NULL, *schema = NULL, *format = NULL;
 	char *keylist = NULL;
-	bool json = false, quiet = false;
-	int64_t stall_s = 0, timeout_s = 0;
 	int opt;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":t:m:k:f:qh", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 't': w.table = optarg; break;
+		case 't': a->w.table = optarg; break;
 		case 'm': mode = optarg; break;
 		case 'k': keylist = optarg; break;
 		case 'f': format = optarg; break;
-		case 'q': quiet = true; break;
-		case OPT_DELIM: rd.delimiter = optarg; break;
+		case 'q': a->quiet = true; break;
+		case OPT_DELIM: a->rd.delimiter = optarg; break;
 		case OPT_HEADER:
 			if (strcmp(optarg, "true") == 0)
-				rd.header = 1;
+				a->rd.header = 1;
 			else if (strcmp(optarg, "false") == 0)
-				rd.header = 0;
+				a->rd.header = 0;
 			else
 				return cli_usage_error("ingest", "--header must be true or false, not \"%s\"", optarg);
 			break;
 		case OPT_SCHEMA: schema = optarg; break;
-		case OPT_FLATTEN: w.flatten = true; break;
-		case OPT_JSON: json = true; break;
-		case OPT_REJECTS: w.rejects = optarg; break;
+		case OPT_FLATTEN: a->w.flatten = true; break;
+		case OPT_JSON: a->json = true; break;
+		case OPT_REJECTS: a->w.rejects = optarg; break;
 		case OPT_STALL:
 		case OPT_TIMEOUT: {
 			int64_t v;
 			if (!pond_str_to_i64(optarg, &v) || v < 1 || v > 604800)
 				return cli_usage_error("ingest", "--%s must be a number of seconds, not \"%s\"",
 				                       opt == OPT_STALL ? "stall-timeout" : "timeout", optarg);
-			*(opt == OPT_STALL ? &stall_s : &timeout_s) = v;
+			*(opt == OPT_STALL ? &a->stall_s : &a->timeout_s) = v;
 			break;
 		}
 		case 'h': return cli_print_help(&cli_ingest_command);
@@ -156,25 +193,39 @@ static int cmd_ingest(int argc, char **argv)
 		default: return cli_usage_error("ingest", "unknown option \"%s\"", argv[optind - 1]);
 		}
 	}
-	if (argc - optind != 1)
-		return cli_usage_error("ingest", "expected one FILE_OR_URL or SOURCE, got %d", argc - optind);
-	const char *input = argv[optind];
-	if (mode && !pond_ingest_mode_parse(mode, &w.mode))
-		return cli_usage_error("ingest", "unknown mode \"%s\" (expected append, replace or merge)", mode);
-	if (schema && !pond_schema_policy_parse(schema, &w.schema))
-		return cli_usage_error("ingest", "unknown schema policy \"%s\" (expected evolve, freeze or discard)", schema);
-	if (format && !pond_ingest_format_parse(format, &rd.format))
-		return cli_usage_error("ingest", "unknown format \"%s\" (expected csv, tsv, json, ndjson or parquet)", format);
-	if (rd.delimiter && strlen(rd.delimiter) != 1 && strcmp(rd.delimiter, "\\t") != 0)
-		return cli_usage_error("ingest", "--delimiter must be one character");
-	const char *keys[64];
-	if (keylist) {
-		split_keys(keylist, keys, &w.nkeys, 64);
-		w.keys = keys;
-	}
-	if (w.mode == POND_INGEST_MERGE && w.nkeys == 0)
-		return cli_usage_error("ingest", "--mode merge needs --key COL[,COL]");
+	return check_args(a, argc, argv, mode, schema, format, keylist);
+}
 
+/* Runs the load (a defined source, or the one-off input) with a progress
+ * line on a terminal and Ctrl-C cancelling it. */
+static int run_load(const ingest_args *a, pond_lake *lake, pond_engine *engine, const pond_source *source,
+                    pond_ingest_result *result, pond_error *err)
+{
+	/* Ctrl-C: stop fetching (the ingest layer polls the flag) and cancel the
+	 * running statement; nothing is committed. */
+	cli_cancel_install(engine, true);
+	progress_state ps = {isatty(STDERR_FILENO) != 0, false};
+	pond_ingest_options io = POND_INGEST_OPTIONS_INIT;
+	io.progress = on_progress;
+	io.progress_payload = &ps;
+	io.cancel = cli_cancel_flag();
+	io.stall_timeout_ms = a->stall_s * 1000;
+	io.timeout_ms = a->timeout_s * 1000;
+	int rc = source ? pond_ingest_source(lake, source, &io, result, err)
+	                : pond_ingest_file(lake, a->input, &a->rd, &a->w, &io, result, err);
+	cli_progress_clear();
+	if (ps.drawn)
+		fprintf(stderr, "\r\033[K");
+	cli_cancel_install(NULL, true);
+	return rc;
+}
+
+static int cmd_ingest(int argc, char **argv)
+{
+	ingest_args a;
+	int code = parse_args(&a, argc, argv);
+	if (code >= 0)
+		return code;
 	pond_error err = POND_ERROR_INIT;
 	pond_project *project = NULL;
 	pond_engine *engine = NULL;
@@ -189,45 +240,25 @@ static int cmd_ingest(int argc, char **argv)
 	}
 	/* A bare name with a sources/NAME.yml is a source. */
 	const pond_source *source = NULL;
-	bool named = !strchr(input, '/') && !strchr(input, '.') && !strchr(input, ':');
-	if (!w.table && named) {
+	bool named = !strchr(a.input, '/') && !strchr(a.input, '.') && !strchr(a.input, ':');
+	if (!a.w.table && named) {
 		pond_source *s;
-		if (pond_source_load(&s, project->root, input, arena, &err) != 0) {
+		if (pond_source_load(&s, project->root, a.input, arena, &err) != 0) {
 			exit_code = cli_fail(&err);
 			goto out;
 		}
 		source = s;
-	} else if (!w.table) {
-		exit_code = cli_usage_error("ingest", "give --table NS.T for %s (or define sources/NAME.yml)", input);
+	} else if (!a.w.table) {
+		exit_code = cli_usage_error("ingest", "give --table NS.T for %s (or define sources/NAME.yml)", a.input);
 		goto out;
 	}
-	if (cli_engine_open(&engine, &err) != 0 || pond_lake_open(&lake, project, engine, &err) != 0) {
+	if (cli_engine_open(&engine, &err) != 0 || pond_lake_open(&lake, project, engine, &err) != 0 ||
+	    run_load(&a, lake, engine, source, &result, &err) != 0) {
 		exit_code = cli_fail(&err);
 		goto out;
 	}
-	/* Ctrl-C: stop fetching (the ingest layer polls the flag) and cancel the
-	 * running statement; nothing is committed. */
-	cli_cancel_install(engine, true);
-	progress_state ps = {isatty(STDERR_FILENO) != 0, false};
-	pond_ingest_options io = POND_INGEST_OPTIONS_INIT;
-	io.progress = on_progress;
-	io.progress_payload = &ps;
-	io.cancel = cli_cancel_flag();
-	io.stall_timeout_ms = stall_s * 1000;
-	io.timeout_ms = timeout_s * 1000;
-	const char *table = source ? pond_source_table(source) : w.table;
-	int rc = source ? pond_ingest_source(lake, source, &io, &result, &err)
-	                : pond_ingest_file(lake, input, &rd, &w, &io, &result, &err);
-	cli_progress_clear();
-	if (ps.drawn)
-		fprintf(stderr, "\r\033[K");
-	cli_cancel_install(NULL, true);
-	if (rc != 0) {
-		exit_code = cli_fail(&err);
-		goto out;
-	}
-	if (!quiet)
-		print_result(&result, table, source ? NULL : w.rejects, json);
+	if (!a.quiet)
+		print_result(&result, source ? pond_source_table(source) : a.w.table, source ? NULL : a.w.rejects, a.json);
 out:
 	pond_ingest_result_dispose(&result);
 	pond_lake_close(&lake);

@@ -138,8 +138,30 @@ static json_t *partition_json(const pond_iceberg_metadata *md, int32_t spec_id, 
 	return o;
 }
 
-static int build_doc(json_t **out, const char *path, const pond_iceberg_metadata *md, pond_fileio *io,
-                     const pond_scan_options *opts, bool with_files, pond_error *err)
+static json_t *snapshots_json(const pond_iceberg_metadata *md)
+{
+	json_t *snaps = json_array();
+	for (size_t i = 0; i < md->nsnapshots; i++) {
+		const pond_iceberg_snapshot *s = &md->snapshots[i];
+		char when[40];
+		pond_time_format_ms(when, s->timestamp_ms);
+		json_t *summary = json_object();
+		for (size_t k = 0; k < s->nsummary; k++)
+			json_object_set_new(summary, s->summary[k].key, json_string(s->summary[k].value));
+		json_array_append_new(
+			snaps, json_pack("{s:I,s:o,s:I,s:I,s:s,s:o,s:o,s:o}", "snapshot_id", (json_int_t)s->snapshot_id,
+			                 "parent_snapshot_id", s->has_parent ? jint(s->parent_snapshot_id) : json_null(),
+			                 "sequence_number", (json_int_t)s->sequence_number, "timestamp_ms",
+			                 (json_int_t)s->timestamp_ms, "timestamp", when, "operation",
+			                 s->operation ? json_string(s->operation) : json_null(), "manifest_list",
+			                 s->manifest_list ? json_string(s->manifest_list) : json_null(), "summary", summary));
+	}
+	return snaps;
+}
+
+/* The metadata file's own fields: schema, specs, sort orders, properties,
+ * snapshots and refs. */
+static json_t *metadata_json(const char *path, const pond_iceberg_metadata *md)
 {
 	json_t *doc = json_object();
 	json_object_set_new(doc, "metadata_file", json_string(path));
@@ -167,55 +189,18 @@ static int build_doc(json_t **out, const char *path, const pond_iceberg_metadata
 	json_object_set_new(doc, "current_snapshot_id",
 	                    md->current_snapshot_id == POND_ICEBERG_NO_SNAPSHOT ? json_null()
 	                                                                       : jint(md->current_snapshot_id));
-	json_t *snaps = json_array();
-	for (size_t i = 0; i < md->nsnapshots; i++) {
-		const pond_iceberg_snapshot *s = &md->snapshots[i];
-		char when[40];
-		pond_time_format_ms(when, s->timestamp_ms);
-		json_t *summary = json_object();
-		for (size_t k = 0; k < s->nsummary; k++)
-			json_object_set_new(summary, s->summary[k].key, json_string(s->summary[k].value));
-		json_array_append_new(
-			snaps, json_pack("{s:I,s:o,s:I,s:I,s:s,s:o,s:o,s:o}", "snapshot_id", (json_int_t)s->snapshot_id,
-			                 "parent_snapshot_id", s->has_parent ? jint(s->parent_snapshot_id) : json_null(),
-			                 "sequence_number", (json_int_t)s->sequence_number, "timestamp_ms",
-			                 (json_int_t)s->timestamp_ms, "timestamp", when, "operation",
-			                 s->operation ? json_string(s->operation) : json_null(), "manifest_list",
-			                 s->manifest_list ? json_string(s->manifest_list) : json_null(), "summary", summary));
-	}
-	json_object_set_new(doc, "snapshots", snaps);
+	json_object_set_new(doc, "snapshots", snapshots_json(md));
 	json_t *refs = json_object();
 	for (size_t i = 0; i < md->nrefs; i++)
 		json_object_set_new(refs, md->refs[i].name,
 		                    json_pack("{s:s,s:I}", "type", md->refs[i].is_tag ? "tag" : "branch", "snapshot_id",
 		                              (json_int_t)md->refs[i].snapshot_id));
 	json_object_set_new(doc, "refs", refs);
+	return doc;
+}
 
-	/* the chosen snapshot: manifests, then the planned files */
-	const pond_iceberg_snapshot *snap = NULL;
-	int rc = pond_scan_select_snapshot(&snap, md, opts, err);
-	if (rc) {
-		json_decref(doc);
-		return rc;
-	}
-	if (!snap) {
-		json_object_set_new(doc, "snapshot", json_null());
-		*out = doc;
-		return 0;
-	}
-	pond_arena *arena = pond_arena_new();
-	pond_manifest_file *mfs = NULL;
-	size_t nmf = 0;
-	pond_scan_plan *plan = NULL;
-	rc = arena ? pond_snapshot_manifests(&mfs, &nmf, io, snap, arena, err)
-	           : pond_error_set(err, POND_ENOMEM, "out of memory");
-	if (!rc)
-		rc = pond_scan_plan_files(&plan, md, io, opts, err);
-	if (rc) {
-		pond_arena_free(&arena);
-		json_decref(doc);
-		return rc;
-	}
+static json_t *manifests_json(const pond_manifest_file *mfs, size_t nmf)
+{
 	json_t *manifests = json_array();
 	for (size_t i = 0; i < nmf; i++) {
 		const pond_manifest_file *m = &mfs[i];
@@ -231,6 +216,11 @@ static int build_doc(json_t **out, const char *path, const pond_iceberg_metadata
 			          "existing_rows_count", opt_count(m->existing_rows_count), "deleted_rows_count",
 			          opt_count(m->deleted_rows_count)));
 	}
+	return manifests;
+}
+
+static json_t *data_files_json(const pond_iceberg_metadata *md, const pond_scan_plan *plan)
+{
 	json_t *files = json_array();
 	for (size_t i = 0; i < plan->ntasks; i++) {
 		const pond_scan_task *t = &plan->tasks[i];
@@ -244,6 +234,11 @@ static int build_doc(json_t **out, const char *path, const pond_iceberg_metadata
 			                 (json_int_t)t->sequence_number, "partition",
 			                 partition_json(md, t->spec_id, t->partition, t->npartition), "deletes", dels));
 	}
+	return files;
+}
+
+static json_t *delete_files_json(const pond_iceberg_metadata *md, const pond_scan_plan *plan)
+{
 	json_t *delete_files = json_array();
 	for (size_t i = 0; i < plan->ndeletes; i++) {
 		const pond_scan_delete *d = &plan->deletes[i];
@@ -259,21 +254,59 @@ static int build_doc(json_t **out, const char *path, const pond_iceberg_metadata
 			          "sequence_number", (json_int_t)d->sequence_number, "equality_ids", ids, "partition",
 			          partition_json(md, d->spec_id, d->partition, d->npartition)));
 	}
+	return delete_files;
+}
+
+/* The chosen snapshot: its manifests, then the planned files and their
+ * totals (only the totals without with_files). */
+static int snapshot_json(json_t **out, const pond_iceberg_metadata *md, pond_fileio *io, const pond_scan_options *opts,
+                         const pond_iceberg_snapshot *snap, bool with_files, pond_error *err)
+{
+	pond_arena *arena = pond_arena_new();
+	pond_manifest_file *mfs = NULL;
+	size_t nmf = 0;
+	pond_scan_plan *plan = NULL;
+	int rc = arena ? pond_snapshot_manifests(&mfs, &nmf, io, snap, arena, err)
+	               : pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (!rc)
+		rc = pond_scan_plan_files(&plan, md, io, opts, err);
+	if (rc) {
+		pond_arena_free(&arena);
+		return rc;
+	}
+	json_t *manifests = manifests_json(mfs, nmf);
+	json_t *files = data_files_json(md, plan);
+	json_t *delete_files = delete_files_json(md, plan);
 	if (!with_files) {
 		/* A summary (pond show): the totals without the lists. */
 		json_array_clear(manifests);
 		json_array_clear(files);
 		json_array_clear(delete_files);
 	}
-	json_object_set_new(
-		doc, "snapshot",
-		json_pack("{s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I}}", "snapshot_id", (json_int_t)snap->snapshot_id,
-		          "manifests", manifests, "data_files", files, "delete_files", delete_files, "totals", "data_files",
-		          (json_int_t)plan->ntasks, "data_records", (json_int_t)plan->data_records, "data_bytes",
-		          (json_int_t)plan->data_bytes, "delete_files", (json_int_t)plan->ndeletes, "delete_records",
-		          (json_int_t)plan->delete_records, "manifests_skipped", (json_int_t)plan->manifests_skipped));
+	*out = json_pack("{s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I}}", "snapshot_id", (json_int_t)snap->snapshot_id,
+	                 "manifests", manifests, "data_files", files, "delete_files", delete_files, "totals", "data_files",
+	                 (json_int_t)plan->ntasks, "data_records", (json_int_t)plan->data_records, "data_bytes",
+	                 (json_int_t)plan->data_bytes, "delete_files", (json_int_t)plan->ndeletes, "delete_records",
+	                 (json_int_t)plan->delete_records, "manifests_skipped", (json_int_t)plan->manifests_skipped);
 	pond_scan_plan_free(&plan);
 	pond_arena_free(&arena);
+	return 0;
+}
+
+static int build_doc(json_t **out, const char *path, const pond_iceberg_metadata *md, pond_fileio *io,
+                     const pond_scan_options *opts, bool with_files, pond_error *err)
+{
+	json_t *doc = metadata_json(path, md);
+	const pond_iceberg_snapshot *snap = NULL;
+	int rc = pond_scan_select_snapshot(&snap, md, opts, err);
+	json_t *snapshot = NULL;
+	if (rc == 0 && snap)
+		rc = snapshot_json(&snapshot, md, io, opts, snap, with_files, err);
+	if (rc) {
+		json_decref(doc);
+		return rc;
+	}
+	json_object_set_new(doc, "snapshot", snap ? snapshot : json_null());
 	*out = doc;
 	return 0;
 }

@@ -208,6 +208,24 @@ static char *read_stream(FILE *f, const char *what, pond_error *err)
 	return text;
 }
 
+/* The statements to run, in *text (the caller frees it): the file's, the
+ * query, or stdin's (for "-", or when stdin is not a terminal). *text
+ * stays NULL for the interactive shell. */
+static int read_statements(char **text, const char *file, const char *query, pond_error *err)
+{
+	if (file) {
+		size_t len;
+		return pond_file_read(text, &len, file, (size_t)1 << 30, err);
+	}
+	if (query && strcmp(query, "-") != 0) {
+		*text = pond_strdup(query);
+	} else if (query || !isatty(STDIN_FILENO)) {
+		if (!(*text = read_stream(stdin, "stdin", err)))
+			return err->code;
+	}
+	return 0;
+}
+
 static int cmd_sql(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -258,20 +276,10 @@ static int cmd_sql(int argc, char **argv)
 
 	char *text = NULL;
 	int exit_code = EXIT_OK;
-	if (file) {
-		size_t len;
-		s.script = file;
-		if (pond_file_read(&text, &len, file, (size_t)1 << 30, &err) != 0) {
-			exit_code = cli_fail(&err);
-			goto out;
-		}
-	} else if (query && strcmp(query, "-") != 0) {
-		text = pond_strdup(query);
-	} else if (query || !isatty(STDIN_FILENO)) {
-		if (!(text = read_stream(stdin, "stdin", &err))) {
-			exit_code = cli_fail(&err);
-			goto out;
-		}
+	s.script = file;
+	if (read_statements(&text, file, query, &err) != 0) {
+		exit_code = cli_fail(&err);
+		goto out;
 	}
 
 	if (cli_engine_open(&s.engine, &err) != 0) {

@@ -324,6 +324,51 @@ static __int128 decimal_value(duckdb_vector v, duckdb_logical_type t, idx_t row)
 	}
 }
 
+/* The values JSON writes as strings (blobs, dates, times, timestamps,
+ * intervals, uuids, enums) as their text, unquoted. */
+static void format_text_value(pond_buf *b, duckdb_vector v, duckdb_logical_type t, idx_t row, duckdb_type id)
+{
+	void *data = duckdb_vector_get_data(v);
+	switch (id) {
+	case DUCKDB_TYPE_BLOB:
+	case DUCKDB_TYPE_BIT: {
+		duckdb_string_t *s = &((duckdb_string_t *)data)[row];
+		put_blob(b, duckdb_string_t_data(s), duckdb_string_t_length(*s));
+		break;
+	}
+	case DUCKDB_TYPE_DATE: put_date(b, ((int32_t *)data)[row]); break;
+	case DUCKDB_TYPE_TIME: {
+		int64_t us = ((int64_t *)data)[row];
+		put_time_of_day(b, us, us % 1000000, 6);
+		break;
+	}
+	case DUCKDB_TYPE_TIME_NS: {
+		int64_t ns = ((int64_t *)data)[row];
+		put_time_of_day(b, ns / 1000, ns % 1000000000, 9);
+		break;
+	}
+	case DUCKDB_TYPE_TIME_TZ: {
+		duckdb_time_tz_struct tz = duckdb_from_time_tz(((duckdb_time_tz *)data)[row]);
+		int64_t us = ((int64_t)tz.time.hour * 3600 + tz.time.min * 60 + tz.time.sec) * 1000000 + tz.time.micros;
+		put_time_of_day(b, us, tz.time.micros, 6);
+		int off = tz.offset;
+		pond_buf_printf(b, "%c%02d", off < 0 ? '-' : '+', abs(off) / 3600);
+		if (abs(off) % 3600)
+			pond_buf_printf(b, ":%02d", abs(off) % 3600 / 60);
+		break;
+	}
+	case DUCKDB_TYPE_TIMESTAMP: put_timestamp(b, ((int64_t *)data)[row], 1000000, false); break;
+	case DUCKDB_TYPE_TIMESTAMP_TZ: put_timestamp(b, ((int64_t *)data)[row], 1000000, true); break;
+	case DUCKDB_TYPE_TIMESTAMP_S: put_timestamp(b, ((int64_t *)data)[row], 1, false); break;
+	case DUCKDB_TYPE_TIMESTAMP_MS: put_timestamp(b, ((int64_t *)data)[row], 1000, false); break;
+	case DUCKDB_TYPE_TIMESTAMP_NS: put_timestamp(b, ((int64_t *)data)[row], 1000000000, false); break;
+	case DUCKDB_TYPE_INTERVAL: put_interval(b, ((duckdb_interval *)data)[row]); break;
+	case DUCKDB_TYPE_UUID: put_uuid(b, ((duckdb_hugeint *)data)[row]); break;
+	case DUCKDB_TYPE_ENUM: format_enum(b, v, t, row); break;
+	default: pond_buf_printf(b, "<%s>", "unsupported type"); break;
+	}
+}
+
 static void format_nested(pond_buf *b, duckdb_vector v, duckdb_logical_type t, idx_t row,
                           pond_value_style style, bool in_nested)
 {
@@ -373,8 +418,7 @@ static void format_nested(pond_buf *b, duckdb_vector v, duckdb_logical_type t, i
 	default: break;
 	}
 	/* Everything below is a string in JSON. */
-	switch (id) {
-	case DUCKDB_TYPE_VARCHAR: {
+	if (id == DUCKDB_TYPE_VARCHAR) {
 		duckdb_string_t *s = &((duckdb_string_t *)data)[row];
 		const char *p = duckdb_string_t_data(s);
 		uint32_t len = duckdb_string_t_length(*s);
@@ -389,43 +433,7 @@ static void format_nested(pond_buf *b, duckdb_vector v, duckdb_logical_type t, i
 			pond_buf_putc(b, '\'');
 		return;
 	}
-	case DUCKDB_TYPE_BLOB:
-	case DUCKDB_TYPE_BIT: {
-		duckdb_string_t *s = &((duckdb_string_t *)data)[row];
-		put_blob(b, duckdb_string_t_data(s), duckdb_string_t_length(*s));
-		break;
-	}
-	case DUCKDB_TYPE_DATE: put_date(b, ((int32_t *)data)[row]); break;
-	case DUCKDB_TYPE_TIME: {
-		int64_t us = ((int64_t *)data)[row];
-		put_time_of_day(b, us, us % 1000000, 6);
-		break;
-	}
-	case DUCKDB_TYPE_TIME_NS: {
-		int64_t ns = ((int64_t *)data)[row];
-		put_time_of_day(b, ns / 1000, ns % 1000000000, 9);
-		break;
-	}
-	case DUCKDB_TYPE_TIME_TZ: {
-		duckdb_time_tz_struct tz = duckdb_from_time_tz(((duckdb_time_tz *)data)[row]);
-		int64_t us = ((int64_t)tz.time.hour * 3600 + tz.time.min * 60 + tz.time.sec) * 1000000 + tz.time.micros;
-		put_time_of_day(b, us, tz.time.micros, 6);
-		int off = tz.offset;
-		pond_buf_printf(b, "%c%02d", off < 0 ? '-' : '+', abs(off) / 3600);
-		if (abs(off) % 3600)
-			pond_buf_printf(b, ":%02d", abs(off) % 3600 / 60);
-		break;
-	}
-	case DUCKDB_TYPE_TIMESTAMP: put_timestamp(b, ((int64_t *)data)[row], 1000000, false); break;
-	case DUCKDB_TYPE_TIMESTAMP_TZ: put_timestamp(b, ((int64_t *)data)[row], 1000000, true); break;
-	case DUCKDB_TYPE_TIMESTAMP_S: put_timestamp(b, ((int64_t *)data)[row], 1, false); break;
-	case DUCKDB_TYPE_TIMESTAMP_MS: put_timestamp(b, ((int64_t *)data)[row], 1000, false); break;
-	case DUCKDB_TYPE_TIMESTAMP_NS: put_timestamp(b, ((int64_t *)data)[row], 1000000000, false); break;
-	case DUCKDB_TYPE_INTERVAL: put_interval(b, ((duckdb_interval *)data)[row]); break;
-	case DUCKDB_TYPE_UUID: put_uuid(b, ((duckdb_hugeint *)data)[row]); break;
-	case DUCKDB_TYPE_ENUM: format_enum(b, v, t, row); break;
-	default: pond_buf_printf(b, "<%s>", "unsupported type"); break;
-	}
+	format_text_value(b, v, t, row, id);
 	if (in_nested && style == POND_VALUE_TEXT && id != DUCKDB_TYPE_ENUM)
 		return;
 	put_quoted_if_json(b, style, start);

@@ -163,31 +163,41 @@ static bool punct(parser *ps, const char *s)
 	return true;
 }
 
+/* Reads the text quoted by the quote at ps->p into b (the caller disposes
+ * of it), a doubled quote standing for one; what names the text in the
+ * error when it has no closing quote. */
+static int read_quoted(parser *ps, pond_buf *b, const char *what)
+{
+	char quote = *ps->p;
+	const char *s = ps->p + 1;
+	for (;;) {
+		if (!*s)
+			return perr(ps, what);
+		if (*s == quote) {
+			if (s[1] == quote) {
+				pond_buf_putc(b, quote);
+				s += 2;
+				continue;
+			}
+			break;
+		}
+		pond_buf_putc(b, *s++);
+	}
+	ps->p = s + 1;
+	return 0;
+}
+
 static int parse_ident(parser *ps, char **out)
 {
 	skip_ws(ps);
 	const char *s = ps->p;
 	if (*s == '"') {
 		pond_buf b = POND_BUF_INIT;
-		s++;
-		for (;;) {
-			if (!*s) {
-				pond_buf_dispose(&b);
-				return perr(ps, "unterminated quoted name");
-			}
-			if (*s == '"') {
-				if (s[1] == '"') {
-					pond_buf_putc(&b, '"');
-					s += 2;
-					continue;
-				}
-				break;
-			}
-			pond_buf_putc(&b, *s++);
-		}
-		ps->p = s + 1;
-		*out = pond_buf_ok(&b) ? pond_arena_strdup(ps->arena, pond_buf_cstr(&b)) : NULL;
+		int rc = read_quoted(ps, &b, "unterminated quoted name");
+		*out = rc == 0 && pond_buf_ok(&b) ? pond_arena_strdup(ps->arena, pond_buf_cstr(&b)) : NULL;
 		pond_buf_dispose(&b);
+		if (rc)
+			return rc;
 		return *out ? 0 : pond_error_set(ps->err, POND_ENOMEM, "out of memory parsing a filter");
 	}
 	if (!isalpha((unsigned char)*s) && *s != '_')
@@ -199,45 +209,29 @@ static int parse_ident(parser *ps, char **out)
 	return *out ? 0 : pond_error_set(ps->err, POND_ENOMEM, "out of memory parsing a filter");
 }
 
-static int parse_literal(parser *ps, pond_iceberg_literal *out)
+/* A 'quoted' string, '' standing for one quote. */
+static int parse_string_literal(parser *ps, pond_iceberg_literal *out)
 {
-	skip_ws(ps);
-	const char *s = ps->p;
-	if (*s == '\'') {
-		pond_buf b = POND_BUF_INIT;
-		s++;
-		for (;;) {
-			if (!*s) {
-				pond_buf_dispose(&b);
-				return perr(ps, "unterminated string");
-			}
-			if (*s == '\'') {
-				if (s[1] == '\'') {
-					pond_buf_putc(&b, '\'');
-					s += 2;
-					continue;
-				}
-				break;
-			}
-			pond_buf_putc(&b, *s++);
-		}
-		ps->p = s + 1;
-		size_t len = b.len;
-		char *copy = pond_buf_ok(&b) ? pond_arena_memdup(ps->arena, b.ptr ? b.ptr : "", len + 1) : NULL;
+	pond_buf b = POND_BUF_INIT;
+	int rc = read_quoted(ps, &b, "unterminated string");
+	if (rc) {
 		pond_buf_dispose(&b);
-		if (!copy)
-			return pond_error_set(ps->err, POND_ENOMEM, "out of memory parsing a filter");
-		*out = pond_iceberg_literal_string(copy, len);
-		return 0;
+		return rc;
 	}
-	if (keyword(ps, "true")) {
-		*out = pond_iceberg_literal_bool(true);
-		return 0;
-	}
-	if (keyword(ps, "false")) {
-		*out = pond_iceberg_literal_bool(false);
-		return 0;
-	}
+	size_t len = b.len;
+	char *copy = pond_buf_ok(&b) ? pond_arena_memdup(ps->arena, b.ptr ? b.ptr : "", len + 1) : NULL;
+	pond_buf_dispose(&b);
+	if (!copy)
+		return pond_error_set(ps->err, POND_ENOMEM, "out of memory parsing a filter");
+	*out = pond_iceberg_literal_string(copy, len);
+	return 0;
+}
+
+/* A number: a long when it is a whole one, a decimal when its digits fit
+ * exactly, else a double. */
+static int parse_number(parser *ps, pond_iceberg_literal *out)
+{
+	const char *s = ps->p;
 	const char *start = s;
 	if (*s == '-' || *s == '+')
 		s++;
@@ -302,6 +296,22 @@ static int parse_literal(parser *ps, pond_iceberg_literal *out)
 	}
 	*out = pond_iceberg_literal_double(strtod(buf, NULL));
 	return 0;
+}
+
+static int parse_literal(parser *ps, pond_iceberg_literal *out)
+{
+	skip_ws(ps);
+	if (*ps->p == '\'')
+		return parse_string_literal(ps, out);
+	if (keyword(ps, "true")) {
+		*out = pond_iceberg_literal_bool(true);
+		return 0;
+	}
+	if (keyword(ps, "false")) {
+		*out = pond_iceberg_literal_bool(false);
+		return 0;
+	}
+	return parse_number(ps, out);
 }
 
 static int parse_or(parser *ps, pond_expr **out);

@@ -127,6 +127,135 @@ static int pg_fail(pond_error *err, PGconn *c, const char *what, const char *db)
 	return pond_error_set(err, POND_EIO, "could not %s %s: %s", what, db, msg);
 }
 
+/* Sets the session up so that its text is what DuckDB reads back exactly:
+ * ISO dates in UTC, floats with all their digits. */
+static int pg_setup(PGconn *conn, const char *db, pond_error *err)
+{
+	PGresult *res = PQexec(conn, "SET DateStyle = ISO; SET TimeZone = 'UTC'; SET extra_float_digits = 3; "
+	                             "SET IntervalStyle = iso_8601");
+	int rc = PQresultStatus(res) != PGRES_COMMAND_OK ? pg_fail(err, conn, "set up a session on", db) : 0;
+	PQclear(res);
+	return rc;
+}
+
+/* The source's query into q: its own query or its table, with rows above
+ * the cursor only when it has one. */
+static int pg_query(pond_buf *q, PGconn *conn, const pond_source *s, json_t *cursor, const char *db, pond_arena *a,
+                    pond_error *err)
+{
+	if (s->query) {
+		pond_buf_printf(q, "SELECT * FROM (%s) AS q", s->query);
+	} else {
+		/* "schema.table" names each part as an identifier. */
+		pond_buf_puts(q, "SELECT * FROM ");
+		char *copy = pond_arena_strdup(a, s->source_table), *save = NULL;
+		bool first = true;
+		for (char *part = strtok_r(copy, ".", &save); part; part = strtok_r(NULL, ".", &save)) {
+			char *id = PQescapeIdentifier(conn, part, strlen(part));
+			if (!id)
+				return pg_fail(err, conn, "quote a table name for", db);
+			pond_buf_printf(q, "%s%s", first ? "" : ".", id);
+			PQfreemem(id);
+			first = false;
+		}
+		pond_buf_puts(q, " AS q");
+	}
+	if (s->cursor_field) {
+		char *col = PQescapeIdentifier(conn, s->cursor_field, strlen(s->cursor_field));
+		if (!col)
+			return pg_fail(err, conn, "quote a column name for", db);
+		if (cursor) {
+			const char *v = pond__ingest_json_scalar_text(cursor, a);
+			char *lit = v ? PQescapeLiteral(conn, v, strlen(v)) : NULL;
+			if (!lit) {
+				PQfreemem(col);
+				return pg_fail(err, conn, "quote the cursor for", db);
+			}
+			pond_buf_printf(q, " WHERE %s > %s", col, lit);
+			PQfreemem(lit);
+		}
+		PQfreemem(col);
+	}
+	return pond_buf_ok(q) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+}
+
+/* The query's column names and types, without running it, as DuckDB's
+ * columns = {'name': 'TYPE', ...}. */
+static int pg_columns(pond_buf *cols, PGconn *conn, const char *query, const char *db, pond_arena *a,
+                      pond_error *err)
+{
+	PGresult *res = PQprepare(conn, "", query, 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		int rc = pg_fail(err, conn, "prepare the query on", db);
+		PQclear(res);
+		return rc;
+	}
+	PQclear(res);
+	res = PQdescribePrepared(conn, "");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		int rc = pg_fail(err, conn, "describe the query on", db);
+		PQclear(res);
+		return rc;
+	}
+	int ncols = PQnfields(res);
+	pond_buf_puts(cols, "{");
+	for (int i = 0; i < ncols; i++) {
+		if (i)
+			pond_buf_puts(cols, ", ");
+		pond_sql_quote_literal(cols, PQfname(res, i));
+		pond_buf_puts(cols, ": ");
+		pond_sql_quote_literal(cols, pg_duck_type(PQftype(res, i), PQfmod(res, i), a));
+	}
+	pond_buf_puts(cols, "}");
+	PQclear(res);
+	return 0;
+}
+
+/* Streams the query's rows as CSV, with a header line, into f (at tmp);
+ * result gets the rows and bytes read. */
+static int pg_copy(PGconn *conn, const char *query, FILE *f, const char *tmp, const char *db,
+                   const pond_ingest_options *opts, pond_ingest_result *result, pond_error *err)
+{
+	pond_buf copy = POND_BUF_INIT;
+	pond_buf_printf(&copy, "COPY (%s) TO STDOUT WITH (FORMAT csv, HEADER true)", query);
+	PGresult *res = PQexec(conn, pond_buf_cstr(&copy));
+	pond_buf_dispose(&copy);
+	int rc = PQresultStatus(res) != PGRES_COPY_OUT ? pg_fail(err, conn, "read from", db) : 0;
+	PQclear(res);
+	if (rc)
+		return rc;
+	ingest_progress prog = {opts, pond_time_mono_ns(), 0};
+	int64_t lines = -1;  /* the header line */
+	for (;;) {
+		char *buf = NULL;
+		if ((rc = pond__ingest_check_cancel(opts, err)) != 0)
+			return rc;
+		int n = PQgetCopyData(conn, &buf, 0);
+		if (n == -1)
+			break;
+		if (n < 0)
+			return pg_fail(err, conn, "read from", db);
+		/* COPY sends one row per message. */
+		lines++;
+		result->bytes += n;
+		size_t w = fwrite(buf, 1, (size_t)n, f);
+		PQfreemem(buf);
+		if (w != (size_t)n)
+			return pond_error_set(err, POND_EIO, "could not write %s: %m", tmp);
+		pond__ingest_progress(&prog, lines, result->bytes, false);
+	}
+	res = PQgetResult(conn);
+	rc = PQresultStatus(res) != PGRES_COMMAND_OK ? pg_fail(err, conn, "read from", db) : 0;
+	PQclear(res);
+	if (rc)
+		return rc;
+	if (fflush(f) != 0)
+		return pond_error_set(err, POND_EIO, "could not write %s: %m", tmp);
+	result->rows = lines > 0 ? lines : 0;
+	pond__ingest_progress(&prog, result->rows, result->bytes, true);
+	return 0;
+}
+
 int pond__ingest_run_postgres(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
                               pond_ingest_result *result, pond_error *err)
 {
@@ -139,158 +268,25 @@ int pond__ingest_run_postgres(pond_lake *lake, const pond_source *s, const pond_
 	PGconn *conn = PQconnectdb(s->connection);
 	FILE *f = NULL;
 	const char *tmp = NULL;
-	PGresult *res = NULL;
-	pond_buf q = POND_BUF_INIT, sql = POND_BUF_INIT;
+	pond_buf q = POND_BUF_INIT, cols = POND_BUF_INIT, sql = POND_BUF_INIT;
 	if (PQstatus(conn) != CONNECTION_OK) {
 		rc = pg_fail(err, conn, "connect to", db);
 		goto done;
 	}
-	/* Text that DuckDB reads back exactly: ISO dates in UTC, floats
-	 * with all their digits. */
-	res = PQexec(conn, "SET DateStyle = ISO; SET TimeZone = 'UTC'; SET extra_float_digits = 3; "
-	                   "SET IntervalStyle = iso_8601");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		rc = pg_fail(err, conn, "set up a session on", db);
+	if ((rc = pg_setup(conn, db, err)) != 0 || (rc = pg_query(&q, conn, s, cursor, db, a, err)) != 0 ||
+	    (rc = pg_columns(&cols, conn, pond_buf_cstr(&q), db, a, err)) != 0 ||
+	    (rc = pond__ingest_tmpfile(&f, &tmp, opts->tmpdir, ".csv", a, err)) != 0 ||
+	    (rc = pg_copy(conn, pond_buf_cstr(&q), f, tmp, db, opts, result, err)) != 0)
 		goto done;
-	}
-	PQclear(res);
-	res = NULL;
-	if (s->query) {
-		pond_buf_printf(&q, "SELECT * FROM (%s) AS q", s->query);
-	} else {
-		/* "schema.table" names each part as an identifier. */
-		pond_buf_puts(&q, "SELECT * FROM ");
-		char *copy = pond_arena_strdup(a, s->source_table), *save = NULL;
-		bool first = true;
-		for (char *part = strtok_r(copy, ".", &save); part; part = strtok_r(NULL, ".", &save)) {
-			char *id = PQescapeIdentifier(conn, part, strlen(part));
-			if (!id) {
-				rc = pg_fail(err, conn, "quote a table name for", db);
-				goto done;
-			}
-			pond_buf_printf(&q, "%s%s", first ? "" : ".", id);
-			PQfreemem(id);
-			first = false;
-		}
-		pond_buf_puts(&q, " AS q");
-	}
-	if (s->cursor_field) {
-		char *col = PQescapeIdentifier(conn, s->cursor_field, strlen(s->cursor_field));
-		if (!col) {
-			rc = pg_fail(err, conn, "quote a column name for", db);
-			goto done;
-		}
-		if (cursor) {
-			const char *v = pond__ingest_json_scalar_text(cursor, a);
-			char *lit = v ? PQescapeLiteral(conn, v, strlen(v)) : NULL;
-			if (!lit) {
-				PQfreemem(col);
-				rc = pg_fail(err, conn, "quote the cursor for", db);
-				goto done;
-			}
-			pond_buf_printf(&q, " WHERE %s > %s", col, lit);
-			PQfreemem(lit);
-		}
-		PQfreemem(col);
-	}
-	if (!pond_buf_ok(&q)) {
-		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-		goto done;
-	}
-	/* Column names and types, without running the query. */
-	res = PQprepare(conn, "", pond_buf_cstr(&q), 0, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		rc = pg_fail(err, conn, "prepare the query on", db);
-		goto done;
-	}
-	PQclear(res);
-	res = PQdescribePrepared(conn, "");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		rc = pg_fail(err, conn, "describe the query on", db);
-		goto done;
-	}
-	int ncols = PQnfields(res);
-	pond_buf cols = POND_BUF_INIT;
-	pond_buf_puts(&cols, "{");
-	for (int i = 0; i < ncols; i++) {
-		if (i)
-			pond_buf_puts(&cols, ", ");
-		pond_sql_quote_literal(&cols, PQfname(res, i));
-		pond_buf_puts(&cols, ": ");
-		pond_sql_quote_literal(&cols, pg_duck_type(PQftype(res, i), PQfmod(res, i), a));
-	}
-	pond_buf_puts(&cols, "}");
-	PQclear(res);
-	res = NULL;
-
-	if ((rc = pond__ingest_tmpfile(&f, &tmp, opts->tmpdir, ".csv", a, err)) != 0) {
-		pond_buf_dispose(&cols);
-		goto done;
-	}
-	pond_buf copy = POND_BUF_INIT;
-	pond_buf_printf(&copy, "COPY (%s) TO STDOUT WITH (FORMAT csv, HEADER true)", pond_buf_cstr(&q));
-	res = PQexec(conn, pond_buf_cstr(&copy));
-	pond_buf_dispose(&copy);
-	if (PQresultStatus(res) != PGRES_COPY_OUT) {
-		pond_buf_dispose(&cols);
-		rc = pg_fail(err, conn, "read from", db);
-		goto done;
-	}
-	PQclear(res);
-	res = NULL;
-	ingest_progress prog = {opts, pond_time_mono_ns(), 0};
-	int64_t lines = -1;  /* the header line */
-	for (;;) {
-		char *buf = NULL;
-		if ((rc = pond__ingest_check_cancel(opts, err)) != 0) {
-			pond_buf_dispose(&cols);
-			goto done;
-		}
-		int n = PQgetCopyData(conn, &buf, 0);
-		if (n == -1)
-			break;
-		if (n < 0) {
-			pond_buf_dispose(&cols);
-			rc = pg_fail(err, conn, "read from", db);
-			goto done;
-		}
-		/* COPY sends one row per message. */
-		lines++;
-		result->bytes += n;
-		size_t w = fwrite(buf, 1, (size_t)n, f);
-		PQfreemem(buf);
-		if (w != (size_t)n) {
-			pond_buf_dispose(&cols);
-			rc = pond_error_set(err, POND_EIO, "could not write %s: %m", tmp);
-			goto done;
-		}
-		pond__ingest_progress(&prog, lines, result->bytes, false);
-	}
-	res = PQgetResult(conn);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pond_buf_dispose(&cols);
-		rc = pg_fail(err, conn, "read from", db);
-		goto done;
-	}
-	if (fflush(f) != 0) {
-		pond_buf_dispose(&cols);
-		rc = pond_error_set(err, POND_EIO, "could not write %s: %m", tmp);
-		goto done;
-	}
-	result->rows = lines > 0 ? lines : 0;
-	pond__ingest_progress(&prog, result->rows, result->bytes, true);
 	pond_buf_puts(&sql, "SELECT * FROM read_csv(");
 	pond_sql_quote_literal(&sql, tmp);
 	pond_buf_printf(&sql, ", header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
 	                      "columns = %s)",
 	                pond_buf_cstr(&cols));
-	pond_buf_dispose(&cols);
 	if (result->rows > 0)
 		rc = pond_buf_ok(&sql) ? load_tmp(lake, s, pond_buf_cstr(&sql), db, tmp, opts, result, err)
 		                       : pond_error_set(err, POND_ENOMEM, "out of memory");
 done:
-	if (res)
-		PQclear(res);
 	PQfinish(conn);
 	if (f)
 		fclose(f);
@@ -298,6 +294,7 @@ done:
 		unlink(tmp);
 	json_decref(cursor);
 	pond_buf_dispose(&q);
+	pond_buf_dispose(&cols);
 	pond_buf_dispose(&sql);
 	return rc;
 }

@@ -580,6 +580,118 @@ static const char *detail_url(const char *tmpl, const char *id, pond_arena *a)
 	return out;
 }
 
+/* A fan-out under way. */
+typedef struct {
+	ingest_http *h;
+	CURLM *multi;
+	const char *tmpl;
+	const char *const *ids;
+	size_t nids;
+	int parallel;
+	slot *slots;          /* parallel of them */
+	/* Retries wait in a queue of their own; fresh ids are taken in order. */
+	pending *retry_q;
+	size_t next_id, nretry, active, finished;
+	int max_attempts;
+	ingest_detail_fn on_body;
+	void *payload;
+	pond_arena *arena;
+	pond_error *err;
+} fan_out;
+
+/* Fills free slots with due work: a retry whose time has come, else the
+ * next fresh id. */
+static int fill_slots(fan_out *f, int64_t now)
+{
+	for (int s = 0; s < f->parallel; s++) {
+		if (f->slots[s].easy)
+			continue;
+		size_t idx;
+		int attempt;
+		size_t due = f->nretry;
+		for (size_t r = 0; r < f->nretry; r++)
+			if (f->retry_q[r].not_before_ns <= now) {
+				due = r;
+				break;
+			}
+		if (due < f->nretry) {
+			idx = f->retry_q[due].index;
+			attempt = f->retry_q[due].attempt;
+			f->retry_q[due] = f->retry_q[--f->nretry];
+		} else if (f->next_id < f->nids) {
+			idx = f->next_id++;
+			attempt = 1;
+		} else {
+			break;
+		}
+		slot *sl = &f->slots[s];
+		if (!(sl->easy = curl_easy_init()) || !(sl->url = detail_url(f->tmpl, f->ids[idx], f->arena)))
+			return pond_error_set(f->err, POND_ENOMEM, "out of memory");
+		sl->index = idx;
+		sl->attempt = attempt;
+		memset(&sl->resp, 0, sizeof(sl->resp));
+		sl->t = (transfer){&sl->resp, NULL, 0, false, f->h, 0, 0, false};
+		setup_easy(f->h, sl->easy, sl->url, "GET", NULL, &sl->t, sl->errbuf);
+		curl_easy_setopt(sl->easy, CURLOPT_PRIVATE, sl);
+		rate_wait(f->h);
+		curl_multi_add_handle(f->multi, sl->easy);
+		f->active++;
+	}
+	return 0;
+}
+
+/* Sleeps until the first waiting retry is due (100 ms at the most). */
+static void wait_for_retries(const fan_out *f, int64_t now)
+{
+	int64_t wait = INT64_MAX;
+	for (size_t r = 0; r < f->nretry; r++)
+		if (f->retry_q[r].not_before_ns - now < wait)
+			wait = f->retry_q[r].not_before_ns - now;
+	sleep_ms(wait / 1000000 + 1 < 100 ? wait / 1000000 + 1 : 100);
+}
+
+/* A finished transfer: its body handed on, a retry queued, or the error;
+ * its slot freed either way. */
+static int finish_transfer(fan_out *f, CURLMsg *msg)
+{
+	ingest_http *h = f->h;
+	pond_error *err = f->err;
+	slot *sl;
+	int rc = 0;
+	curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
+	CURLcode cc = msg->data.result;
+	curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &sl->resp.status);
+	h->requests++;
+	h->bytes += sl->t.bytes;
+	if (sl->t.too_big) {
+		rc = pond_error_set(err, POND_ELIMIT, "%s: response is larger than %zu MB", sl->url, BODY_LIMIT >> 20);
+	} else if (cc == CURLE_OK && sl->resp.status >= 200 && sl->resp.status < 300) {
+		rc = f->on_body(f->ids[sl->index], sl->url, pond_buf_cstr(&sl->resp.body), sl->resp.body.len, f->payload,
+		                err);
+		f->finished++;
+	} else if (sl->attempt < f->max_attempts && retryable(cc, sl->resp.status)) {
+		int64_t ms = retry_delay(h, &sl->resp, sl->attempt);
+		h->retries++;
+		f->retry_q[f->nretry++] = (pending){sl->index, sl->attempt + 1, pond_time_mono_ns() + ms * 1000000};
+	} else if (sl->t.stalled) {
+		rc = pond_error_set(err, POND_EIO, "could not fetch %s: no data for %" PRId64
+		                    " s (stall limit; raise it with stall_timeout)", sl->url,
+		                    (h->stall_ms + 999) / 1000);
+	} else if (cc != CURLE_OK) {
+		rc = pond_error_set(err, POND_EIO, "could not fetch %s: %s", sl->url,
+		                    sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(cc));
+	} else {
+		rc = pond_error_set(err, POND_EIO, "could not fetch %s: %ld%s", sl->url, sl->resp.status,
+		                    status_text(sl->resp.status));
+	}
+	curl_multi_remove_handle(f->multi, sl->easy);
+	curl_easy_cleanup(sl->easy);
+	sl->easy = NULL;
+	pond__ingest_response_reset(&sl->resp);
+	f->active--;
+	return rc;
+}
+
 int pond__ingest_http_fan_out(ingest_http *h, const char *tmpl, const char *const *ids, size_t nids, int parallel,
                               ingest_detail_fn on_body, void *payload, pond_error *err)
 {
@@ -587,127 +699,57 @@ int pond__ingest_http_fan_out(ingest_http *h, const char *tmpl, const char *cons
 		parallel = 1;
 	if (parallel > 64)
 		parallel = 64;
-	CURLM *multi = curl_multi_init();
-	slot *slots = pond_calloc((size_t)parallel, sizeof(*slots));
-	/* Retries wait in a queue of their own; fresh ids are taken in order. */
-	pending *retry_q = pond_calloc(nids ? nids : 1, sizeof(*retry_q));
-	pond_arena *a = pond_arena_new();
+	fan_out f;
+	memset(&f, 0, sizeof(f));
+	f.h = h;
+	f.tmpl = tmpl;
+	f.ids = ids;
+	f.nids = nids;
+	f.parallel = parallel;
+	f.max_attempts = h->retry.max_attempts > 0 ? h->retry.max_attempts : 1;
+	f.on_body = on_body;
+	f.payload = payload;
+	f.err = err;
+	f.multi = curl_multi_init();
+	f.slots = pond_calloc((size_t)parallel, sizeof(*f.slots));
+	f.retry_q = pond_calloc(nids ? nids : 1, sizeof(*f.retry_q));
+	f.arena = pond_arena_new();
 	int rc = 0;
-	if (!multi || !slots || !retry_q || !a) {
+	if (!f.multi || !f.slots || !f.retry_q || !f.arena)
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-		goto done;
-	}
-	size_t next_id = 0, nretry = 0, active = 0, finished = 0;
-	int max = h->retry.max_attempts > 0 ? h->retry.max_attempts : 1;
-	while (rc == 0 && finished < nids) {
+	while (rc == 0 && f.finished < nids) {
 		if (cancelled(h)) {
 			rc = pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
 			break;
 		}
-		/* Fill free slots with due work. */
 		int64_t now = pond_time_mono_ns();
-		for (int s = 0; s < parallel && rc == 0; s++) {
-			if (slots[s].easy)
-				continue;
-			size_t idx;
-			int attempt;
-			size_t due = nretry;
-			for (size_t r = 0; r < nretry; r++)
-				if (retry_q[r].not_before_ns <= now) {
-					due = r;
-					break;
-				}
-			if (due < nretry) {
-				idx = retry_q[due].index;
-				attempt = retry_q[due].attempt;
-				retry_q[due] = retry_q[--nretry];
-			} else if (next_id < nids) {
-				idx = next_id++;
-				attempt = 1;
-			} else {
-				break;
-			}
-			slot *sl = &slots[s];
-			if (!(sl->easy = curl_easy_init()) || !(sl->url = detail_url(tmpl, ids[idx], a))) {
-				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-				break;
-			}
-			sl->index = idx;
-			sl->attempt = attempt;
-			memset(&sl->resp, 0, sizeof(sl->resp));
-			sl->t = (transfer){&sl->resp, NULL, 0, false, h, 0, 0, false};
-			setup_easy(h, sl->easy, sl->url, "GET", NULL, &sl->t, sl->errbuf);
-			curl_easy_setopt(sl->easy, CURLOPT_PRIVATE, sl);
-			rate_wait(h);
-			curl_multi_add_handle(multi, sl->easy);
-			active++;
-		}
-		if (rc)
+		if ((rc = fill_slots(&f, now)) != 0)
 			break;
-		if (active == 0) {
+		if (f.active == 0) {
 			/* Only retries waiting for their time. */
-			int64_t wait = INT64_MAX;
-			for (size_t r = 0; r < nretry; r++)
-				if (retry_q[r].not_before_ns - now < wait)
-					wait = retry_q[r].not_before_ns - now;
-			sleep_ms(wait / 1000000 + 1 < 100 ? wait / 1000000 + 1 : 100);
+			wait_for_retries(&f, now);
 			continue;
 		}
 		int running;
-		curl_multi_perform(multi, &running);
+		curl_multi_perform(f.multi, &running);
 		CURLMsg *msg;
 		int left;
-		while ((msg = curl_multi_info_read(multi, &left)) && rc == 0) {
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			slot *sl;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
-			CURLcode cc = msg->data.result;
-			curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &sl->resp.status);
-			h->requests++;
-			h->bytes += sl->t.bytes;
-			if (sl->t.too_big) {
-				rc = pond_error_set(err, POND_ELIMIT, "%s: response is larger than %zu MB", sl->url,
-				                    BODY_LIMIT >> 20);
-			} else if (cc == CURLE_OK && sl->resp.status >= 200 && sl->resp.status < 300) {
-				rc = on_body(ids[sl->index], sl->url, pond_buf_cstr(&sl->resp.body), sl->resp.body.len, payload,
-				             err);
-				finished++;
-			} else if (sl->attempt < max && retryable(cc, sl->resp.status)) {
-				int64_t ms = retry_delay(h, &sl->resp, sl->attempt);
-				h->retries++;
-				retry_q[nretry++] = (pending){sl->index, sl->attempt + 1, pond_time_mono_ns() + ms * 1000000};
-			} else if (sl->t.stalled) {
-				rc = pond_error_set(err, POND_EIO, "could not fetch %s: no data for %" PRId64
-				                    " s (stall limit; raise it with stall_timeout)", sl->url,
-				                    (h->stall_ms + 999) / 1000);
-			} else if (cc != CURLE_OK) {
-				rc = pond_error_set(err, POND_EIO, "could not fetch %s: %s", sl->url,
-				                    sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(cc));
-			} else {
-				rc = pond_error_set(err, POND_EIO, "could not fetch %s: %ld%s", sl->url, sl->resp.status,
-				                    status_text(sl->resp.status));
-			}
-			curl_multi_remove_handle(multi, sl->easy);
-			curl_easy_cleanup(sl->easy);
-			sl->easy = NULL;
-			pond__ingest_response_reset(&sl->resp);
-			active--;
-		}
+		while ((msg = curl_multi_info_read(f.multi, &left)) && rc == 0)
+			if (msg->msg == CURLMSG_DONE)
+				rc = finish_transfer(&f, msg);
 		if (rc == 0 && running > 0)
-			curl_multi_poll(multi, NULL, 0, 100, NULL);
+			curl_multi_poll(f.multi, NULL, 0, 100, NULL);
 	}
-done:
-	for (int s = 0; slots && s < parallel; s++)
-		if (slots[s].easy) {
-			curl_multi_remove_handle(multi, slots[s].easy);
-			curl_easy_cleanup(slots[s].easy);
-			pond__ingest_response_reset(&slots[s].resp);
+	for (int s = 0; f.slots && s < parallel; s++)
+		if (f.slots[s].easy) {
+			curl_multi_remove_handle(f.multi, f.slots[s].easy);
+			curl_easy_cleanup(f.slots[s].easy);
+			pond__ingest_response_reset(&f.slots[s].resp);
 		}
-	pond_free(slots);
-	pond_free(retry_q);
-	pond_arena_free(&a);
-	if (multi)
-		curl_multi_cleanup(multi);
+	pond_free(f.slots);
+	pond_free(f.retry_q);
+	pond_arena_free(&f.arena);
+	if (f.multi)
+		curl_multi_cleanup(f.multi);
 	return rc;
 }

@@ -129,6 +129,184 @@ static json_t *initial_cursor(const char *text)
 	return json_string(text);
 }
 
+/* The parameters every page request carries (*out, in the sink's arena):
+ * the source's, an API key, the cursor the last run reached. */
+static int fixed_params(const record_sink *k, ingest_kv **out, size_t *nout, pond_error *err)
+{
+	const pond_source *s = k->s;
+	ingest_kv *params = pond_arena_calloc(k->arena, s->nparams + 4, sizeof(*params));
+	if (!params)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	size_t nparams = 0;
+	for (size_t i = 0; i < s->nparams; i++)
+		params[nparams++] = s->params[i];
+	if (s->auth == AUTH_API_KEY && s->auth_in_query)
+		params[nparams++] = (ingest_kv){s->auth_name, s->auth_token};
+	if (s->cursor_param && k->last) {
+		const char *v = pond__ingest_json_scalar_text(k->last, k->arena);
+		if (v)
+			params[nparams++] = (ingest_kv){s->cursor_param, v};
+	}
+	*out = params;
+	*nout = nparams;
+	return 0;
+}
+
+/* The URL of the pager's next page, in the sink's arena: the next URL the
+ * last page gave, else the source's URL with the fixed parameters and the
+ * pager's. */
+static int next_page_url(const char **out, const record_sink *k, const ingest_pager *pager, const ingest_kv *params,
+                         size_t nparams, pond_error *err)
+{
+	pond_arena *a = k->arena;
+	pond_buf url = POND_BUF_INIT;
+	ingest_kv pp[2];
+	size_t npp = pond__ingest_pager_params(pager, pp, a);
+	int rc = 0;
+	if (pager->next_url) {
+		pond_buf_puts(&url, pager->next_url);
+	} else {
+		ingest_kv *all = pond_arena_calloc(a, nparams + 2, sizeof(*all));
+		if (!all) {
+			pond_buf_dispose(&url);
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		}
+		memcpy(all, params, nparams * sizeof(*all));
+		memcpy(all + nparams, pp, npp * sizeof(*all));
+		rc = pond__ingest_url_with_params(&url, k->s->url, all, nparams + npp, err);
+	}
+	*out = rc == 0 ? pond_arena_strdup(a, pond_buf_cstr(&url)) : NULL;
+	pond_buf_dispose(&url);
+	return rc;
+}
+
+/* A page's body as JSON (*out, the caller's to release); a body that is
+ * not fails, naming the page. */
+static int parse_page(json_t **out, const record_sink *k, const ingest_pager *pager, const char *page_url,
+                      const ingest_response *resp, pond_error *err)
+{
+	const pond_source *s = k->s;
+	json_error_t je;
+	*out = json_loadb(resp->body.ptr ? resp->body.ptr : "", resp->body.len, JSON_DECODE_ANY, &je);
+	if (*out)
+		return 0;
+	/* A login or error page says what it is better than a parser. */
+	size_t hn = resp->body.len < 4096 ? resp->body.len : 4096;
+	const char *why = pond__ingest_body_mismatch(resp->content_type, (const unsigned char *)resp->body.ptr,
+	                                             resp->body.ptr ? hn : 0, POND_FORMAT_JSON, k->arena);
+	if (why)
+		return pond_error_set(err, POND_ECORRUPT, "page %lld of %s (%s): %ld %s", (long long)pager->page + 1, s->url,
+		                      page_url, resp->status, why);
+	return pond_error_set(err, POND_ECORRUPT, "malformed page %lld of %s (%s): line %d, column %d: %s",
+	                      (long long)pager->page + 1, s->url, page_url, je.line, je.column, je.text);
+}
+
+/* One page's records: into the sink or, with a detail endpoint, their ids
+ * into ids. *n gets how many records the page held. */
+static int take_page(record_sink *k, const ingest_pager *pager, json_t *body, json_t *ids, const char *page_url,
+                     size_t *n, pond_error *err)
+{
+	const pond_source *s = k->s;
+	json_t *records = pond__ingest_json_path(body, s->records);
+	*n = 0;
+	if (records && !json_is_null(records) && !json_is_array(records) && s->records && strcmp(s->records, "$")) {
+		/* A path that names something other than a list of records. */
+		if (!json_is_object(records))
+			return pond_error_set(err, POND_ECORRUPT, "page %lld of %s: \"%s\" is not a list of records",
+			                      (long long)pager->page + 1, s->url, s->records);
+	}
+	if (!s->detail_url)
+		return sink_records(k, records, n, page_url, err);
+	/* Fan-out: the list holds ids (or items with an id field). */
+	int rc = 0;
+	size_t i;
+	json_t *item;
+	if (json_is_array(records))
+		json_array_foreach(records, i, item) {
+			json_t *idv = s->detail_id ? pond__ingest_json_path(item, s->detail_id) : item;
+			if (!idv || !pond__ingest_json_scalar_text(idv, k->arena)) {
+				rc = pond_error_set(err, POND_ECORRUPT, "page %lld of %s: item %zu has no id",
+				                    (long long)pager->page + 1, s->url, i);
+				break;
+			}
+			/* With a cursor, ids are the cursor: skip what the
+			 * last run loaded before fetching details. */
+			if (s->cursor_field && k->last && pond__ingest_json_compare(idv, k->last) <= 0)
+				continue;
+			json_array_append(ids, idv);
+		}
+	*n = json_is_array(records) ? json_array_size(records) : 0;
+	return rc;
+}
+
+/* Fetches the pages one after another, as the pager goes, into the sink
+ * (or their ids into ids). */
+static int fetch_pages(record_sink *k, const ingest_kv *params, size_t nparams, json_t *ids, pond_error *err)
+{
+	const pond_source *s = k->s;
+	ingest_pager pager;
+	pond__ingest_pager_init(&pager, &s->page);
+	ingest_response resp;
+	memset(&resp, 0, sizeof(resp));
+	int rc = 0;
+	while (!pager.done && rc == 0) {
+		const char *page_url = NULL;
+		json_t *body;
+		size_t n = 0;
+		if ((rc = next_page_url(&page_url, k, &pager, params, nparams, err)) != 0 ||
+		    (rc = pond__ingest_http_request(k->http, page_url, s->method, s->body, NULL, &resp, err)) != 0 ||
+		    (rc = parse_page(&body, k, &pager, page_url, &resp, err)) != 0)
+			break;
+		rc = take_page(k, &pager, body, ids, page_url, &n, err);
+		if (rc == 0)
+			rc = pond__ingest_pager_advance(&pager, n, body, resp.link, page_url, k->arena, err);
+		json_decref(body);
+	}
+	pond__ingest_response_reset(&resp);
+	return rc;
+}
+
+/* Fetches the detail of each id the pages gave into the sink. */
+static int fetch_details(record_sink *k, json_t *ids, pond_error *err)
+{
+	size_t nids = json_array_size(ids);
+	const char **texts = pond_arena_calloc(k->arena, nids, sizeof(*texts));
+	if (!texts)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < nids; i++)
+		texts[i] = pond__ingest_json_scalar_text(json_array_get(ids, i), k->arena);
+	detail_ctx d = {k, k->s->detail_records};
+	return pond__ingest_http_fan_out(k->http, k->s->detail_url, texts, nids, k->s->parallel, on_detail, &d, err);
+}
+
+/* Loads the records written to path in one commit, with the cursor's new
+ * value as the source's state. */
+static int load_records(pond_lake *lake, const record_sink *k, const char *path, const pond_ingest_options *opts,
+                        pond_ingest_result *result, pond_error *err)
+{
+	const pond_source *s = k->s;
+	pond_arena *a = k->arena;
+	const char *state_text = NULL;
+	if (s->cursor_field) {
+		json_t *st = json_pack("{sO}", "cursor", k->max ? k->max : k->last ? k->last : json_null());
+		char *t = st ? pond_json_dumps(st, false) : NULL;
+		state_text = t ? pond_arena_strdup(a, t) : NULL;
+		pond_free(t);
+		json_decref(st);
+	}
+	pond_buf sql = POND_BUF_INIT;
+	pond_buf_puts(&sql, "SELECT * FROM read_json(");
+	pond_sql_quote_literal(&sql, path);
+	pond_buf_puts(&sql, ", format = 'newline_delimited', sample_size = -1, maximum_object_size = 134217728)");
+	ingest_load l = {pond_buf_cstr(&sql), s->url, path, &s->write,
+	                 pond__ingest_state_key(a, s->name), state_text, NULL, 0, NULL, opts->cancel};
+	int rc = pond_buf_ok(&sql) ? pond__ingest_load(lake, &l, result, err)
+	                           : pond_error_set(err, POND_ENOMEM, "out of memory");
+	result->rows = k->rows;
+	pond_buf_dispose(&sql);
+	return rc;
+}
+
 int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
                           pond_ingest_result *result, pond_error *err)
 {
@@ -157,112 +335,16 @@ int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_inge
 	k.http = http;
 	if ((rc = pond__ingest_tmpfile(&k.out, &path, opts->tmpdir, ".ndjson", a, err)) != 0)
 		goto done;
-
-	/* Fixed parameters: the source's, an API key, the cursor. */
-	ingest_kv *params = pond_arena_calloc(a, s->nparams + 4, sizeof(*params));
-	if (!params || !ids) {
-		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-		goto done;
-	}
+	ingest_kv *params = NULL;
 	size_t nparams = 0;
-	for (size_t i = 0; i < s->nparams; i++)
-		params[nparams++] = s->params[i];
-	if (s->auth == AUTH_API_KEY && s->auth_in_query)
-		params[nparams++] = (ingest_kv){s->auth_name, s->auth_token};
-	if (s->cursor_param && k.last) {
-		const char *v = pond__ingest_json_scalar_text(k.last, a);
-		if (v)
-			params[nparams++] = (ingest_kv){s->cursor_param, v};
-	}
-
-	ingest_pager pager;
-	pond__ingest_pager_init(&pager, &s->page);
-	ingest_response resp;
-	memset(&resp, 0, sizeof(resp));
-	while (!pager.done && rc == 0) {
-		pond_buf url = POND_BUF_INIT;
-		ingest_kv pp[2];
-		size_t npp = pond__ingest_pager_params(&pager, pp, a);
-		if (pager.next_url) {
-			pond_buf_puts(&url, pager.next_url);
-		} else {
-			ingest_kv *all = pond_arena_calloc(a, nparams + 2, sizeof(*all));
-			if (!all) {
-				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-				break;
-			}
-			memcpy(all, params, nparams * sizeof(*all));
-			memcpy(all + nparams, pp, npp * sizeof(*all));
-			rc = pond__ingest_url_with_params(&url, s->url, all, nparams + npp, err);
-		}
-		const char *page_url = rc == 0 ? pond_arena_strdup(a, pond_buf_cstr(&url)) : NULL;
-		pond_buf_dispose(&url);
-		if (rc)
-			break;
-		if ((rc = pond__ingest_http_request(http, page_url, s->method, s->body, NULL, &resp, err)) != 0)
-			break;
-		json_error_t je;
-		json_t *body = json_loadb(resp.body.ptr ? resp.body.ptr : "", resp.body.len, JSON_DECODE_ANY, &je);
-		if (!body) {
-			/* A login or error page says what it is better than a parser. */
-			size_t hn = resp.body.len < 4096 ? resp.body.len : 4096;
-			const char *why = pond__ingest_body_mismatch(resp.content_type, (const unsigned char *)resp.body.ptr,
-			                                             resp.body.ptr ? hn : 0, POND_FORMAT_JSON, a);
-			if (why)
-				rc = pond_error_set(err, POND_ECORRUPT, "page %lld of %s (%s): %ld %s", (long long)pager.page + 1,
-				                    s->url, page_url, resp.status, why);
-			else
-				rc = pond_error_set(err, POND_ECORRUPT, "malformed page %lld of %s (%s): line %d, column %d: %s",
-				                    (long long)pager.page + 1, s->url, page_url, je.line, je.column, je.text);
-			break;
-		}
-		json_t *records = pond__ingest_json_path(body, s->records);
-		size_t n = 0;
-		if (records && !json_is_null(records) && !json_is_array(records) && s->records && strcmp(s->records, "$")) {
-			/* A path that names something other than a list of records. */
-			if (!json_is_object(records))
-				rc = pond_error_set(err, POND_ECORRUPT, "page %lld of %s: \"%s\" is not a list of records",
-				                    (long long)pager.page + 1, s->url, s->records);
-		}
-		if (rc == 0 && s->detail_url) {
-			/* Fan-out: the list holds ids (or items with an id field). */
-			size_t i;
-			json_t *item;
-			if (json_is_array(records))
-				json_array_foreach(records, i, item) {
-					json_t *idv = s->detail_id ? pond__ingest_json_path(item, s->detail_id) : item;
-					if (!idv || !pond__ingest_json_scalar_text(idv, a)) {
-						rc = pond_error_set(err, POND_ECORRUPT, "page %lld of %s: item %zu has no id",
-						                    (long long)pager.page + 1, s->url, i);
-						break;
-					}
-					/* With a cursor, ids are the cursor: skip what the
-					 * last run loaded before fetching details. */
-					if (s->cursor_field && k.last && pond__ingest_json_compare(idv, k.last) <= 0)
-						continue;
-					json_array_append(ids, idv);
-				}
-			n = json_is_array(records) ? json_array_size(records) : 0;
-		} else if (rc == 0) {
-			rc = sink_records(&k, records, &n, page_url, err);
-		}
-		if (rc == 0)
-			rc = pond__ingest_pager_advance(&pager, n, body, resp.link, page_url, a, err);
-		json_decref(body);
-	}
-	pond__ingest_response_reset(&resp);
-	if (rc == 0 && s->detail_url && json_array_size(ids)) {
-		size_t nids = json_array_size(ids);
-		const char **texts = pond_arena_calloc(a, nids, sizeof(*texts));
-		if (!texts) {
-			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-			goto done;
-		}
-		for (size_t i = 0; i < nids; i++)
-			texts[i] = pond__ingest_json_scalar_text(json_array_get(ids, i), a);
-		detail_ctx d = {&k, s->detail_records};
-		rc = pond__ingest_http_fan_out(http, s->detail_url, texts, nids, s->parallel, on_detail, &d, err);
-	}
+	if (!ids)
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = fixed_params(&k, &params, &nparams, err);
+	if (rc == 0)
+		rc = fetch_pages(&k, params, nparams, ids, err);
+	if (rc == 0 && s->detail_url && json_array_size(ids))
+		rc = fetch_details(&k, ids, err);
 	if (rc)
 		goto done;
 	if (fflush(k.out) != 0) {
@@ -274,27 +356,8 @@ int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_inge
 	result->requests = pond__ingest_http_requests(http);
 	result->retries = pond__ingest_http_retries(http);
 	result->bytes = pond__ingest_http_bytes(http);
-	if (k.rows == 0)
-		goto done;  /* nothing new: nothing to commit */
-
-	const char *state_text = NULL;
-	if (s->cursor_field) {
-		json_t *st = json_pack("{sO}", "cursor", k.max ? k.max : k.last ? k.last : json_null());
-		char *t = st ? pond_json_dumps(st, false) : NULL;
-		state_text = t ? pond_arena_strdup(a, t) : NULL;
-		pond_free(t);
-		json_decref(st);
-	}
-	pond_buf sql = POND_BUF_INIT;
-	pond_buf_puts(&sql, "SELECT * FROM read_json(");
-	pond_sql_quote_literal(&sql, path);
-	pond_buf_puts(&sql, ", format = 'newline_delimited', sample_size = -1, maximum_object_size = 134217728)");
-	ingest_load l = {pond_buf_cstr(&sql), s->url, path, &s->write,
-	                 pond__ingest_state_key(a, s->name), state_text, NULL, 0, NULL, opts->cancel};
-	rc = pond_buf_ok(&sql) ? pond__ingest_load(lake, &l, result, err)
-	                       : pond_error_set(err, POND_ENOMEM, "out of memory");
-	result->rows = k.rows;
-	pond_buf_dispose(&sql);
+	if (k.rows > 0)  /* else nothing new: nothing to commit */
+		rc = load_records(lake, &k, path, opts, result, err);
 done:
 	if (k.out)
 		fclose(k.out);

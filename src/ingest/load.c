@@ -537,14 +537,66 @@ static const char *type_text(const pond_iceberg_type *t, pond_arena *a)
 	return pond_arena_strdup(a, buf);
 }
 
-int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result *res, pond_error *err)
+/* Later binds of the same reader (the table layer's cast, the write)
+ * would sample the JSON again: the read with the columns found now
+ * pinned, or read_sql itself when it is not a JSON read; NULL when out of
+ * memory. */
+static const char *pin_json_columns(const char *read_sql, const pond_iceberg_schema *src, pond_arena *a)
 {
-	pond_arena *a = res->arena;
-	pond_engine *engine = pond_lake_engine(lake);
-	const pond_ingest_write *w = l->write;
-	pond_iceberg_schema *src;
-	const char *read_sql = l->read_sql;
-	bool rejects = w->rejects && l->read && is_csv_reader(read_sql);
+	static const char json_prefix[] = "SELECT * FROM read_json(";
+	size_t rl = strlen(read_sql);
+	if (strncmp(read_sql, json_prefix, strlen(json_prefix)) != 0 || read_sql[rl - 1] != ')')
+		return read_sql;
+	pond_buf pinned = POND_BUF_INIT;
+	pond_buf_put(&pinned, read_sql, rl - 1);
+	pond_buf_puts(&pinned, ", columns = {");
+	for (size_t i = 0; i < src->root->nfields; i++) {
+		pond_buf type = POND_BUF_INIT;
+		pond_engine_iceberg_type_sql(&type, src->root->fields[i].type);
+		pond_buf_puts(&pinned, i ? ", " : "");
+		pond_sql_quote_literal(&pinned, src->root->fields[i].name);
+		pond_buf_puts(&pinned, ": ");
+		pond_sql_quote_literal(&pinned, pond_buf_cstr(&type));
+		pond_buf_dispose(&type);
+	}
+	pond_buf_puts(&pinned, "})");
+	const char *out = pond_buf_ok(&pinned) ? pond_arena_strdup(a, pond_buf_cstr(&pinned)) : NULL;
+	pond_buf_dispose(&pinned);
+	return out;
+}
+
+/* With flatten, a read whose columns hold structs becomes one whose
+ * struct fields are columns of their own; *read_sql and *src change. */
+static int flatten_source(pond_engine *engine, const ingest_load *l, pond_arena *a, const char **read_sql,
+                          pond_iceberg_schema **src, pond_error *err)
+{
+	bool nested = false;
+	for (size_t i = 0; i < (*src)->root->nfields; i++)
+		nested |= (*src)->root->fields[i].type->id == POND_ICEBERG_STRUCT;
+	if (!nested)
+		return 0;
+	pond_buf sql = POND_BUF_INIT;
+	bool first = true;
+	pond_buf_puts(&sql, "SELECT ");
+	flatten_fields(&sql, (*src)->root, "", "", &first, a);
+	pond_buf_printf(&sql, " FROM (%s) AS src", *read_sql);
+	*read_sql = pond_arena_strdup(a, pond_buf_cstr(&sql));
+	bool ok = pond_buf_ok(&sql) && *read_sql;
+	pond_buf_dispose(&sql);
+	if (!ok)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (pond_engine_query_schema(engine, *read_sql, a, src, err) != 0)
+		return pond_error_prefix(err, "could not flatten %s", l->what);
+	return 0;
+}
+
+/* The source's read as the load selects from it (*read_sql, in a) and
+ * its columns (*src). With rejects, the CSV reader keeps the lines it
+ * cannot read; a read that fails names the input. */
+static int read_source(pond_engine *engine, const ingest_load *l, bool rejects, pond_arena *a, const char **read_sql,
+                       pond_iceberg_schema **src, pond_error *err)
+{
+	*read_sql = l->read_sql;
 	if (rejects) {
 		/* DuckDB keeps the lines it could not read in temporary tables
 		 * of this connection; they go to the rejects table after the
@@ -552,61 +604,145 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 		pond_error ignored = POND_ERROR_INIT;
 		pond_engine_exec(engine, "DROP TABLE IF EXISTS temp.pond_rejects; DROP TABLE IF EXISTS "
 		                         "temp.pond_rejects_scan", &ignored);
-		size_t rl2 = strlen(read_sql);
-		read_sql = pond_arena_sprintf(a, "%.*s, store_rejects = true, rejects_table = 'pond_rejects', "
-		                                 "rejects_scan = 'pond_rejects_scan')", (int)(rl2 - 1), read_sql);
-		if (!read_sql)
+		size_t rl2 = strlen(*read_sql);
+		*read_sql = pond_arena_sprintf(a, "%.*s, store_rejects = true, rejects_table = 'pond_rejects', "
+		                                  "rejects_scan = 'pond_rejects_scan')", (int)(rl2 - 1), *read_sql);
+		if (!*read_sql)
 			return pond_error_set(err, POND_ENOMEM, "out of memory");
 	}
-	int rc = pond_engine_query_schema(engine, read_sql, a, &src, err);
+	int rc = pond_engine_query_schema(engine, *read_sql, a, src, err);
 	if (rc) {
-		if (l->read && is_csv_reader(read_sql))
+		if (l->read && is_csv_reader(*read_sql))
 			return pond__ingest_csv_diagnose(engine, l, a, err);
 		pond__ingest_reader_error(err, l->what, l->tmp_path);
 		return rc;
 	}
-	/* Later binds of the same reader (the table layer's cast, the write)
-	 * would sample the JSON again: pin the columns found now. */
-	static const char json_prefix[] = "SELECT * FROM read_json(";
-	size_t rl = strlen(read_sql);
-	if (strncmp(read_sql, json_prefix, strlen(json_prefix)) == 0 && read_sql[rl - 1] == ')') {
-		pond_buf pinned = POND_BUF_INIT;
-		pond_buf_put(&pinned, read_sql, rl - 1);
-		pond_buf_puts(&pinned, ", columns = {");
-		for (size_t i = 0; i < src->root->nfields; i++) {
-			pond_buf type = POND_BUF_INIT;
-			pond_engine_iceberg_type_sql(&type, src->root->fields[i].type);
-			pond_buf_puts(&pinned, i ? ", " : "");
-			pond_sql_quote_literal(&pinned, src->root->fields[i].name);
-			pond_buf_puts(&pinned, ": ");
-			pond_sql_quote_literal(&pinned, pond_buf_cstr(&type));
-			pond_buf_dispose(&type);
-		}
-		pond_buf_puts(&pinned, "})");
-		read_sql = pond_buf_ok(&pinned) ? pond_arena_strdup(a, pond_buf_cstr(&pinned)) : NULL;
-		pond_buf_dispose(&pinned);
-		if (!read_sql)
-			return pond_error_set(err, POND_ENOMEM, "out of memory");
-	}
-	if (w->flatten) {
-		bool nested = false;
-		for (size_t i = 0; i < src->root->nfields; i++)
-			nested |= src->root->fields[i].type->id == POND_ICEBERG_STRUCT;
-		if (nested) {
-			pond_buf sql = POND_BUF_INIT;
-			bool first = true;
-			pond_buf_puts(&sql, "SELECT ");
-			flatten_fields(&sql, src->root, "", "", &first, a);
-			pond_buf_printf(&sql, " FROM (%s) AS src", read_sql);
-			read_sql = pond_arena_strdup(a, pond_buf_cstr(&sql));
-			bool ok = pond_buf_ok(&sql) && read_sql;
-			pond_buf_dispose(&sql);
-			if (!ok)
-				return pond_error_set(err, POND_ENOMEM, "out of memory");
-			if ((rc = pond_engine_query_schema(engine, read_sql, a, &src, err)) != 0)
-				return pond_error_prefix(err, "could not flatten %s", l->what);
+	if (!(*read_sql = pin_json_columns(*read_sql, *src, a)))
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	return l->write->flatten ? flatten_source(engine, l, a, read_sql, src, err) : 0;
+}
+
+/* The source's fields the table (root) lacks, by the schema policy: an
+ * error, discarded, or new optional columns in *change (created when
+ * needed; the caller frees it). Each is reported in res. */
+static int add_missing_columns(const ingest_load *l, const pond_iceberg_schema *src, const pond_iceberg_type *root,
+                               pond_ingest_result *res, pond_schema_change **change, pond_error *err)
+{
+	const pond_ingest_write *w = l->write;
+	pond_arena *a = res->arena;
+	int rc = 0;
+	for (size_t i = 0; i < src->root->nfields && rc == 0; i++) {
+		const pond_iceberg_field *f = &src->root->fields[i];
+		if (find_column(root, f->name))
+			continue;
+		switch (w->schema) {
+		case POND_SCHEMA_FREEZE:
+			rc = pond_error_set(err, POND_EINVAL,
+			                    "%s has field \"%s\" (%s) that table %s does not have (schema: freeze)", l->what,
+			                    f->name, type_text(f->type, a), w->table);
+			break;
+		case POND_SCHEMA_DISCARD:
+			pond__ingest_change(res, "discard", f->name, type_text(f->type, a));
+			break;
+		default:
+			if (!*change && (rc = pond_schema_change_new(change, err)) != 0)
+				break;
+			/* New columns are optional: older rows read NULL. */
+			rc = pond_schema_change_add_column(*change, NULL, f->name, f->type, false, NULL, NULL);
+			if (rc)
+				rc = pond_error_set(err, rc, "could not add column \"%s\" to %s", f->name, w->table);
+			else
+				pond__ingest_change(res, "add", f->name, type_text(f->type, a));
+			break;
 		}
 	}
+	return rc;
+}
+
+/* The SELECT of the table's columns (root) in order: from the source by
+ * name, else NULL. Merge keys must be among them. */
+static int select_table_columns(pond_buf *sql, const ingest_load *l, const pond_iceberg_type *root,
+                                const pond_iceberg_schema *src, const char *read_sql, pond_error *err)
+{
+	const pond_ingest_write *w = l->write;
+	pond_buf_puts(sql, "SELECT ");
+	for (size_t i = 0; i < root->nfields; i++) {
+		if (i)
+			pond_buf_puts(sql, ", ");
+		const pond_iceberg_field *f = find_column(src->root, root->fields[i].name);
+		if (f) {
+			pond_buf_puts(sql, "src.");
+			pond_sql_quote_ident(sql, f->name);
+		} else {
+			pond_buf_puts(sql, "NULL");
+		}
+		pond_buf_puts(sql, " AS ");
+		pond_sql_quote_ident(sql, root->fields[i].name);
+	}
+	pond_buf_printf(sql, " FROM (%s) AS src", read_sql);
+	for (size_t k = 0; k < w->nkeys; k++)
+		if (!find_column(root, w->keys[k]))
+			return pond_error_set(err, POND_EINVAL, "merge key \"%s\" is not a column of table %s", w->keys[k],
+			                      w->table);
+	return pond_buf_ok(sql) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+}
+
+/* Appends, replaces or merges select_sql into the table in one commit,
+ * with the schema change, the source state, and create_schema when the
+ * table is new. A failure names the input. */
+static int write_rows(pond_lake *lake, const ingest_load *l, const pond_table_ident *id, const char *select_sql,
+                      pond_schema_change *change, const pond_iceberg_schema *create_schema, pond_ingest_result *res,
+                      pond_write_result *wr, pond_error *err)
+{
+	const pond_ingest_write *w = l->write;
+	pond_iceberg_kv kv;
+	pond_write_options wo = POND_WRITE_OPTIONS_INIT;
+	wo.schema_change = change;
+	wo.create_schema = create_schema;
+	wo.cancel = l->cancel;
+	if (l->state_key && l->state) {
+		kv.key = l->state_key;
+		kv.value = l->state;
+		wo.summary = &kv;
+		wo.nsummary = 1;
+		res->state = pond_arena_strdup(res->arena, l->state);
+	}
+	memset(wr, 0, sizeof(*wr));
+	int rc;
+	switch (w->mode) {
+	case POND_INGEST_REPLACE:
+		rc = pond_table_overwrite_query(lake, id, select_sql, NULL, &wo, wr, err);
+		break;
+	case POND_INGEST_MERGE:
+		if (w->nkeys == 0) {
+			rc = pond_error_set(err, POND_EUSAGE, "mode merge needs key columns");
+			break;
+		}
+		rc = pond_table_merge_query(lake, id, select_sql, w->keys, w->nkeys, &wo, wr, err);
+		break;
+	default:
+		rc = pond_table_append_query(lake, id, select_sql, &wo, wr, err);
+		break;
+	}
+	if (rc) {
+		if (l->read && is_csv_reader(l->read_sql))
+			pond__ingest_csv_diagnose(pond_lake_engine(lake), l, res->arena, err);
+		else
+			pond__ingest_reader_error(err, l->what, l->tmp_path);
+	}
+	return rc;
+}
+
+int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result *res, pond_error *err)
+{
+	pond_arena *a = res->arena;
+	const pond_ingest_write *w = l->write;
+	pond_iceberg_schema *src;
+	const char *read_sql;
+	bool rejects = w->rejects && l->read && is_csv_reader(l->read_sql);
+	int rc = read_source(pond_lake_engine(lake), l, rejects, a, &read_sql, &src, err);
+	if (rc)
+		return rc;
 
 	pond_table_ident id;
 	if ((rc = pond_table_ident_parse(&id, a, w->table, err)) != 0)
@@ -625,34 +761,9 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	}
 	const pond_iceberg_type *root = creating ? src->root : pond_iceberg_metadata_current_schema(t->metadata)->root;
 
-	/* Fields the table lacks. */
 	pond_buf sql = POND_BUF_INIT;
 	pond_schema_change *change = NULL;
-	for (size_t i = 0; i < src->root->nfields && rc == 0; i++) {
-		const pond_iceberg_field *f = &src->root->fields[i];
-		if (find_column(root, f->name))
-			continue;
-		switch (w->schema) {
-		case POND_SCHEMA_FREEZE:
-			rc = pond_error_set(err, POND_EINVAL,
-			                    "%s has field \"%s\" (%s) that table %s does not have (schema: freeze)", l->what,
-			                    f->name, type_text(f->type, a), w->table);
-			break;
-		case POND_SCHEMA_DISCARD:
-			pond__ingest_change(res, "discard", f->name, type_text(f->type, a));
-			break;
-		default:
-			if (!change && (rc = pond_schema_change_new(&change, err)) != 0)
-				break;
-			/* New columns are optional: older rows read NULL. */
-			rc = pond_schema_change_add_column(change, NULL, f->name, f->type, false, NULL, NULL);
-			if (rc)
-				rc = pond_error_set(err, rc, "could not add column \"%s\" to %s", f->name, w->table);
-			else
-				pond__ingest_change(res, "add", f->name, type_text(f->type, a));
-			break;
-		}
-	}
+	rc = add_missing_columns(l, src, root, res, &change, err);
 	pond_iceberg_schema *evolved = NULL;
 	if (rc == 0 && change) {
 		/* The new columns commit with the rows (the write adds the
@@ -666,69 +777,10 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 		goto fail;
 	if (!creating && l->read)
 		read_sql = pin_csv_types(read_sql, src->root, root, a);
-	/* Table columns in order: from the source by name, else NULL. */
-	pond_buf_puts(&sql, "SELECT ");
-	for (size_t i = 0; i < root->nfields; i++) {
-		if (i)
-			pond_buf_puts(&sql, ", ");
-		const pond_iceberg_field *f = find_column(src->root, root->fields[i].name);
-		if (f) {
-			pond_buf_puts(&sql, "src.");
-			pond_sql_quote_ident(&sql, f->name);
-		} else {
-			pond_buf_puts(&sql, "NULL");
-		}
-		pond_buf_puts(&sql, " AS ");
-		pond_sql_quote_ident(&sql, root->fields[i].name);
-	}
-	pond_buf_printf(&sql, " FROM (%s) AS src", read_sql);
-	for (size_t k = 0; k < w->nkeys && rc == 0; k++)
-		if (!find_column(root, w->keys[k]))
-			rc = pond_error_set(err, POND_EINVAL, "merge key \"%s\" is not a column of table %s", w->keys[k],
-			                    w->table);
-	if (rc == 0 && !pond_buf_ok(&sql))
-		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-	if (rc)
-		goto fail;
-
-
-	pond_iceberg_kv kv;
-	pond_write_options wo = POND_WRITE_OPTIONS_INIT;
-	wo.schema_change = change;
-	wo.create_schema = creating ? src : NULL;
-	wo.cancel = l->cancel;
-	if (l->state_key && l->state) {
-		kv.key = l->state_key;
-		kv.value = l->state;
-		wo.summary = &kv;
-		wo.nsummary = 1;
-		res->state = pond_arena_strdup(a, l->state);
-	}
 	pond_write_result wr;
-	memset(&wr, 0, sizeof(wr));
-	const char *select_sql = pond_buf_cstr(&sql);
-	switch (w->mode) {
-	case POND_INGEST_REPLACE:
-		rc = pond_table_overwrite_query(lake, &id, select_sql, NULL, &wo, &wr, err);
-		break;
-	case POND_INGEST_MERGE:
-		if (w->nkeys == 0) {
-			rc = pond_error_set(err, POND_EUSAGE, "mode merge needs key columns");
-			break;
-		}
-		rc = pond_table_merge_query(lake, &id, select_sql, w->keys, w->nkeys, &wo, &wr, err);
-		break;
-	default:
-		rc = pond_table_append_query(lake, &id, select_sql, &wo, &wr, err);
-		break;
-	}
-	if (rc) {
-		if (l->read && is_csv_reader(l->read_sql))
-			pond__ingest_csv_diagnose(engine, l, a, err);
-		else
-			pond__ingest_reader_error(err, l->what, l->tmp_path);
+	if ((rc = select_table_columns(&sql, l, root, src, read_sql, err)) != 0 ||
+	    (rc = write_rows(lake, l, &id, pond_buf_cstr(&sql), change, creating ? src : NULL, res, &wr, err)) != 0)
 		goto fail;
-	}
 	if (creating) {
 		res->created = true;
 		pond__ingest_change(res, "create", NULL, NULL);

@@ -278,24 +278,12 @@ static void renew_lease(run_ctx *r)
 
 /* Runs the steps of a run that holds its lease and has its row; records
  * the outcome, alerts, releases the lease. */
-static int execute(run_ctx *r, pond_error *err)
+/* Starts each step on a thread of its own once the steps it comes after
+ * are done, until none runs and none can start; renews the lease as it
+ * waits. Returns the step whose failure stopped the run, or NULL. */
+static const char *run_steps(run_ctx *r)
 {
 	const pond_pipeline *p = r->p;
-	r->tasks = pond_calloc(p->nsteps, sizeof(step_task));
-	if (!r->tasks)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	pthread_mutex_init(&r->db_mu, NULL);
-	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cond, NULL);
-	pthread_mutex_init(&r->ev_mu, NULL);
-	long from = r->opts->from_step ? pond_pipeline_step_index(p, r->opts->from_step) : 0;
-	for (size_t i = 0; i < p->nsteps; i++) {
-		r->tasks[i].run = r;
-		r->tasks[i].step = &p->steps[i];
-		r->tasks[i].state = (long)i < from ? ST_SKIPPED : ST_PENDING;
-	}
-	emit(r, (pond_run_event){.kind = POND_RUN_EVENT_RUN_STARTED, .status = "running", .rows = -1, .bytes = -1});
-
 	int64_t renew_every = r->ps->settings.lease_ms / 3;
 	int64_t last_renew = pond_time_mono_ns() / 1000000;
 	bool stopping = false;
@@ -347,28 +335,43 @@ static int execute(run_ctx *r, pond_error *err)
 	for (size_t i = 0; i < p->nsteps; i++)
 		if (r->tasks[i].started)
 			pthread_join(r->tasks[i].thread, NULL);
+	return failed_step;
+}
 
-	/* the outcome */
-	const char *status = "success";
-	char message[POND_ERROR_MSG_MAX] = "";
+/* The run's outcome once its steps are done: "success", "failed" or
+ * "interrupted", with the message (empty on success) in message. */
+static const char *run_outcome(run_ctx *r, const char *failed_step, char message[POND_ERROR_MSG_MAX])
+{
+	const pond_pipeline *p = r->p;
 	bool pending = false, interrupted = false;
 	for (size_t i = 0; i < p->nsteps; i++) {
 		pending |= r->tasks[i].state == ST_PENDING;
 		interrupted |= r->tasks[i].state == ST_INTERRUPTED;
 	}
+	message[0] = '\0';
 	if (r->lost_lease) {
-		status = "interrupted";
-		snprintf(message, sizeof(message), "lost the lease of pipeline %s to another process", p->name);
-	} else if (failed_step) {
-		status = "failed";
+		snprintf(message, POND_ERROR_MSG_MAX, "lost the lease of pipeline %s to another process", p->name);
+		return "interrupted";
+	}
+	if (failed_step) {
 		long fi = pond_pipeline_step_index(p, failed_step);
 		pond_error step_err = POND_ERROR_INIT;
 		pond_error_set(&step_err, POND_ERROR, "step %s failed: %s", failed_step, fi >= 0 ? r->tasks[fi].error : "");
-		memcpy(message, step_err.msg, sizeof(message));
-	} else if (interrupted || (r->cancel && pending)) {
-		status = "interrupted";
-		snprintf(message, sizeof(message), "stopped before the run finished");
+		memcpy(message, step_err.msg, POND_ERROR_MSG_MAX);
+		return "failed";
 	}
+	if (interrupted || (r->cancel && pending)) {
+		snprintf(message, POND_ERROR_MSG_MAX, "stopped before the run finished");
+		return "interrupted";
+	}
+	return "success";
+}
+
+/* Records the run's end, alerts on a failure, releases the lease and
+ * tells the caller; problems here are warnings, never the run's outcome. */
+static void finish_run(run_ctx *r, const char *status, const char *message, const char *failed_step)
+{
+	const pond_pipeline *p = r->p;
 	int64_t ended = r->clock->now_ms(r->clock->payload);
 	pond_error derr = POND_ERROR_INIT;
 	pond_arena *arena = pond_arena_new();
@@ -387,6 +390,29 @@ static int execute(run_ctx *r, pond_error *err)
 	emit(r, (pond_run_event){.kind = POND_RUN_EVENT_RUN_FINISHED, .status = status, .rows = -1, .bytes = -1,
 	                         .message = message[0] ? message : NULL});
 	pond_arena_free(&arena);
+}
+
+static int execute(run_ctx *r, pond_error *err)
+{
+	const pond_pipeline *p = r->p;
+	r->tasks = pond_calloc(p->nsteps, sizeof(step_task));
+	if (!r->tasks)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	pthread_mutex_init(&r->db_mu, NULL);
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	pthread_mutex_init(&r->ev_mu, NULL);
+	long from = r->opts->from_step ? pond_pipeline_step_index(p, r->opts->from_step) : 0;
+	for (size_t i = 0; i < p->nsteps; i++) {
+		r->tasks[i].run = r;
+		r->tasks[i].step = &p->steps[i];
+		r->tasks[i].state = (long)i < from ? ST_SKIPPED : ST_PENDING;
+	}
+	emit(r, (pond_run_event){.kind = POND_RUN_EVENT_RUN_STARTED, .status = "running", .rows = -1, .bytes = -1});
+	const char *failed_step = run_steps(r);
+	char message[POND_ERROR_MSG_MAX];
+	const char *status = run_outcome(r, failed_step, message);
+	finish_run(r, status, message, failed_step);
 	for (size_t i = 0; i < p->nsteps; i++)
 		pond_buf_dispose(&r->tasks[i].log);
 	pond_free(r->tasks);

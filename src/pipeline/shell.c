@@ -123,9 +123,20 @@ static int spawn_error(pond_error *err, const char *what, int e)
 	return pond_error_set(err, POND_EIO, "could not start the shell step (%s): %s", what, strerror(e));
 }
 
-int pond__step_shell(const pond__attempt *at, pond__attempt_result *out, pond_error *err)
+/* A running command: its process group, the read end of its output, and
+ * what its limits have done to it (times in ms of the monotonic clock). */
+typedef struct child {
+	pid_t pid;
+	int fd;
+	int64_t start, cancel_seen, term_sent;
+	bool killed;
+} child;
+
+/* Starts the step's command in a process group of its own, in the project
+ * folder, with stdin from /dev/null and stdout and stderr into one pipe
+ * (c->fd). */
+static int spawn_command(child *c, const pond__attempt *at, pond_error *err)
 {
-	out->rows = out->bytes = -1;
 	pond_arena *arena = pond_arena_new();
 	char **env = arena ? pond__step_env(at, arena) : NULL;
 	if (!env) {
@@ -158,8 +169,7 @@ int pond__step_shell(const pond__attempt *at, pond__attempt_result *out, pond_er
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	char *argv[] = {"sh", "-c", (char *)at->step->arg, NULL};
-	pid_t pid;
-	int e = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, env);
+	int e = posix_spawn(&c->pid, "/bin/sh", &fa, &attr, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(fds[1]);
@@ -168,46 +178,55 @@ int pond__step_shell(const pond__attempt *at, pond__attempt_result *out, pond_er
 		close(fds[0]);
 		return spawn_error(err, "posix_spawn", e);
 	}
+	c->fd = fds[0];
+	return 0;
+}
 
-	line_reader *reader = pond_calloc(1, sizeof(*reader));
-	if (reader)
-		reader->at = at;
-	int64_t start = pond_time_mono_ns() / 1000000, cancel_seen = 0, term_sent = 0;
-	int status = 0;
-	bool exited = false, eof = false, killed = false;
-	while (!exited || !eof) {
-		int64_t now = pond_time_mono_ns() / 1000000;
-		if (!killed) {
-			bool stop = false;
-			if (at->timeout_ms > 0 && now - start >= at->timeout_ms) {
-				out->timed_out = stop = true;
-			} else if (at->cancel && *at->cancel) {
-				if (!cancel_seen)
-					cancel_seen = now;
-				if (*at->cancel >= 2 || now - cancel_seen >= at->grace_ms)
-					out->interrupted = stop = true;
-			}
-			if (stop) {
-				kill(-pid, SIGTERM);
-				term_sent = now;
-				killed = true;
-			}
-		} else if (term_sent && now - term_sent >= KILL_AFTER_TERM_MS) {
-			kill(-pid, SIGKILL);
-			term_sent = 0;
+/* A timeout or a stop sends the group SIGTERM (once), and SIGKILL when
+ * it has not gone KILL_AFTER_TERM_MS later. */
+static void enforce_limits(child *c, const pond__attempt *at, pond__attempt_result *out, int64_t now)
+{
+	if (!c->killed) {
+		bool stop = false;
+		if (at->timeout_ms > 0 && now - c->start >= at->timeout_ms) {
+			out->timed_out = stop = true;
+		} else if (at->cancel && *at->cancel) {
+			if (!c->cancel_seen)
+				c->cancel_seen = now;
+			if (*at->cancel >= 2 || now - c->cancel_seen >= at->grace_ms)
+				out->interrupted = stop = true;
 		}
+		if (stop) {
+			kill(-c->pid, SIGTERM);
+			c->term_sent = now;
+			c->killed = true;
+		}
+	} else if (c->term_sent && now - c->term_sent >= KILL_AFTER_TERM_MS) {
+		kill(-c->pid, SIGKILL);
+		c->term_sent = 0;
+	}
+}
+
+/* Reads the command's output into reader (may be NULL: dropped) until it
+ * has exited and the pipe is done with; returns its wait status. */
+static int wait_for_exit(child *c, const pond__attempt *at, pond__attempt_result *out, line_reader *reader)
+{
+	int status = 0;
+	bool exited = false, eof = false;
+	while (!exited || !eof) {
+		enforce_limits(c, at, out, pond_time_mono_ns() / 1000000);
 		if (!exited) {
-			pid_t w = waitpid(pid, &status, WNOHANG);
-			if (w == pid || (w < 0 && errno == ECHILD))
+			pid_t w = waitpid(c->pid, &status, WNOHANG);
+			if (w == c->pid || (w < 0 && errno == ECHILD))
 				exited = true;
 		}
 		if (exited && !eof) {
 			/* A background child may keep the pipe open: read what is
 			 * there, then stop. */
-			struct pollfd pf = {fds[0], POLLIN, 0};
+			struct pollfd pf = {c->fd, POLLIN, 0};
 			char chunk[4096];
 			while (poll(&pf, 1, 50) > 0) {
-				ssize_t n = read(fds[0], chunk, sizeof(chunk));
+				ssize_t n = read(c->fd, chunk, sizeof(chunk));
 				if (n <= 0)
 					break;
 				if (reader)
@@ -216,22 +235,38 @@ int pond__step_shell(const pond__attempt *at, pond__attempt_result *out, pond_er
 			eof = true;
 			break;
 		}
-		struct pollfd pf = {fds[0], POLLIN, 0};
+		struct pollfd pf = {c->fd, POLLIN, 0};
 		int pr = eof ? 0 : poll(&pf, 1, 100);
 		if (eof)
 			usleep(20000);
 		if (pr > 0) {
 			char chunk[4096];
-			ssize_t n = read(fds[0], chunk, sizeof(chunk));
+			ssize_t n = read(c->fd, chunk, sizeof(chunk));
 			if (n > 0 && reader)
 				feed(reader, chunk, (size_t)n);
 			else if (n == 0)
 				eof = true;
 		}
 	}
-	if (killed && term_sent)
-		kill(-pid, SIGKILL); /* leftovers of the group */
-	close(fds[0]);
+	return status;
+}
+
+int pond__step_shell(const pond__attempt *at, pond__attempt_result *out, pond_error *err)
+{
+	out->rows = out->bytes = -1;
+	child c;
+	memset(&c, 0, sizeof(c));
+	int rc = spawn_command(&c, at, err);
+	if (rc)
+		return rc;
+	line_reader *reader = pond_calloc(1, sizeof(*reader));
+	if (reader)
+		reader->at = at;
+	c.start = pond_time_mono_ns() / 1000000;
+	int status = wait_for_exit(&c, at, out, reader);
+	if (c.killed && c.term_sent)
+		kill(-c.pid, SIGKILL); /* leftovers of the group */
+	close(c.fd);
 	if (reader && reader->len)
 		at->output(reader->buf, reader->len, at->payload);
 	pond_free(reader);

@@ -12,7 +12,8 @@
  * ids resolve by the table's name mapping. Position deletes and equality
  * deletes become anti-joins on (file, row position) and on the equality
  * columns. Without deletes the SELECT stays a plain read_parquet, so DuckDB
- * pushes filters into the Parquet reader.
+ * pushes filters into the Parquet reader. The values put into the SQL are
+ * scan_literal.c; the delete anti-joins, scan_deletes.c.
  */
 #include "table_internal.h"
 
@@ -24,80 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* Values put into SQL as VARCHAR text: DuckDB's schema map needs one type
- * for every default_value, and casts the text to the column's type. */
-static void put_bytes_text(pond_buf *out, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		pond_buf_printf(out, "\\x%02X", p[i]);
-}
-
-/* A literal as text DuckDB casts back to the column type; false for null. */
-static bool literal_text(pond_buf *out, const pond_iceberg_literal *lit)
-{
-	if (lit->is_null)
-		return false;
-	char ts[40];
-	switch (lit->type) {
-	case POND_ICEBERG_BINARY:
-	case POND_ICEBERG_FIXED:
-		put_bytes_text(out, lit->v.bytes.ptr, lit->v.bytes.len);
-		return true;
-	case POND_ICEBERG_TIMESTAMP:
-	case POND_ICEBERG_TIMESTAMPTZ:
-		pond_time_format_us(ts, lit->v.i64);
-		if (lit->type == POND_ICEBERG_TIMESTAMP && ts[0] && ts[strlen(ts) - 1] == 'Z')
-			ts[strlen(ts) - 1] = '\0';
-		pond_buf_puts(out, ts);
-		return true;
-	case POND_ICEBERG_TIME: {
-		int64_t us = lit->v.i64;
-		pond_buf_printf(out, "%02d:%02d:%02d.%06d", (int)(us / 3600000000LL), (int)(us / 60000000 % 60),
-		                (int)(us / 1000000 % 60), (int)(us % 1000000));
-		return true;
-	}
-	default:
-		pond_iceberg_literal_to_text(out, lit);
-		return true;
-	}
-}
-
-/* A field's initial-default (JSON text) as text; false when absent/null. */
-static bool default_text(pond_buf *out, const pond_iceberg_field *f)
-{
-	if (!f->initial_default)
-		return false;
-	json_error_t je;
-	json_t *j = json_loads(f->initial_default, JSON_DECODE_ANY, &je);
-	if (!j)
-		return false;
-	bool ok = true;
-	pond_iceberg_type_id t = f->type->id;
-	if (json_is_string(j) && (t == POND_ICEBERG_BINARY || t == POND_ICEBERG_FIXED)) {
-		const char *s = json_string_value(j);
-		size_t n = strlen(s);
-		for (size_t i = 0; i + 1 < n; i += 2) {
-			int byte = pond_hex_byte(s + i);
-			if (byte < 0)
-				break;
-			uint8_t b = (uint8_t)byte;
-			put_bytes_text(out, &b, 1);
-		}
-	} else if (json_is_string(j)) {
-		pond_buf_puts(out, json_string_value(j));
-	} else if (json_is_integer(j)) {
-		pond_buf_printf(out, "%" PRId64, (int64_t)json_integer_value(j));
-	} else if (json_is_real(j)) {
-		pond_buf_printf(out, "%.17g", json_real_value(j));
-	} else if (json_is_boolean(j)) {
-		pond_buf_puts(out, json_is_true(j) ? "true" : "false");
-	} else {
-		ok = false;  /* null, or a nested default pond does not fill */
-	}
-	json_decref(j);
-	return ok;
-}
 
 /* How one group of files is read. */
 typedef struct file_group {
@@ -173,7 +100,7 @@ static const char **task_consts(scan_gen *g, const pond_scan_task *t, pond_buf *
 			if (g->schema->root->fields[f].id != pf->source_id)
 				continue;
 			pond_buf_clear(&text);
-			if (literal_text(&text, &t->partition[i]))
+			if (pond__scan_literal_text(&text, &t->partition[i]))
 				c[f] = pond_arena_strdup(g->a, pond_buf_cstr(&text));
 			pond_buf_printf(key, "%zu=%s\x01", f, c[f] ? c[f] : "\x02");
 		}
@@ -271,17 +198,6 @@ static int add_to_group(scan_gen *g, const pond_scan_task *t, bool name_mapped)
 	return 0;
 }
 
-static void put_file_list(pond_buf *sql, const char *const *files, size_t n)
-{
-	pond_buf_putc(sql, '[');
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			pond_buf_puts(sql, ", ");
-		pond_sql_quote_literal(sql, files[i]);
-	}
-	pond_buf_putc(sql, ']');
-}
-
 /* Files without field ids, found through their footers (only asked when
  * the table has a name mapping: such files come from imports). */
 static int find_name_mapped(scan_gen *g)
@@ -295,7 +211,7 @@ static int find_name_mapped(scan_gen *g)
 	for (size_t i = 0; i < g->ntasks; i++)
 		files[i] = g->tasks[i]->path;
 	pond_buf_puts(&sql, "SELECT string_agg(file_name, chr(1)) FROM (SELECT file_name FROM parquet_schema(");
-	put_file_list(&sql, files, g->ntasks);
+	pond__scan_put_file_list(&sql, files, g->ntasks);
 	pond_buf_puts(&sql, ") GROUP BY file_name HAVING count(field_id) = 0)");
 	char *list = NULL;
 	int rc = pond_buf_ok(&sql) ? pond_engine_query_string(g->engine, pond_buf_cstr(&sql), &list, g->err) : oom(g);
@@ -323,7 +239,7 @@ static int find_name_mapped(scan_gen *g)
 		if (pond__path_map_get(&g->no_ids, g->tasks[i]->path, NULL))
 			mapped[n++] = g->tasks[i]->path;
 	pond_buf_puts(&sql, "SELECT string_agg(column_name, chr(1)) FROM (DESCRIBE SELECT * FROM read_parquet(");
-	put_file_list(&sql, mapped, n);
+	pond__scan_put_file_list(&sql, mapped, n);
 	pond_buf_puts(&sql, ", union_by_name = true))");
 	list = NULL;
 	rc = pond_buf_ok(&sql) ? pond_engine_query_string(g->engine, pond_buf_cstr(&sql), &list, g->err) : oom(g);
@@ -358,16 +274,6 @@ static const char *mapped_name(scan_gen *g, json_t *mapping, int32_t field_id)
 		}
 	}
 	return NULL;
-}
-
-static void put_type_literal(pond_buf *sql, const pond_iceberg_type *type)
-{
-	pond_buf t = POND_BUF_INIT;
-	pond_engine_iceberg_type_sql(&t, type);
-	if (!pond_buf_ok(&t))
-		sql->oom = true;
-	pond_sql_quote_literal(sql, pond_buf_cstr(&t));
-	pond_buf_dispose(&t);
 }
 
 static void put_extra_columns(scan_gen *g, pond_buf *sql)
@@ -485,7 +391,7 @@ static void put_with_defaults(pond_buf *sql, const char *expr, const pond_iceber
 		pond_buf_clear(&text);
 		if (id_in(missing, fld->id)) {
 			pond_buf_puts(sql, "CAST(");
-			if (default_text(&text, fld))
+			if (pond__scan_default_text(&text, fld))
 				pond_sql_quote_literal(sql, pond_buf_cstr(&text));
 			else
 				pond_buf_puts(sql, "NULL");
@@ -531,7 +437,7 @@ static int find_nested_defaults(scan_gen *g)
 	pond_buf sql = POND_BUF_INIT;
 	pond_buf_puts(&sql, "SELECT string_agg(file_name || chr(2) || ids, chr(1)) FROM (SELECT file_name, ',' || "
 	                    "coalesce(string_agg(field_id::VARCHAR, ','), '') || ',' AS ids FROM parquet_schema(");
-	put_file_list(&sql, files, g->ntasks);
+	pond__scan_put_file_list(&sql, files, g->ntasks);
 	pond_buf_puts(&sql, ") GROUP BY file_name)");
 	char *list = NULL;
 	int rc = pond_buf_ok(&sql) ? pond_engine_query_string(g->engine, pond_buf_cstr(&sql), &list, g->err) : oom(g);
@@ -601,7 +507,8 @@ static int put_group(scan_gen *g, pond_buf *sql, const file_group *grp, json_t *
 		}
 		const char *name = mapping ? mapped_name(g, mapping, fld->id) : NULL;
 		pond_buf_clear(&text);
-		bool has_const = grp->consts[f] ? (pond_buf_puts(&text, grp->consts[f]), true) : default_text(&text, fld);
+		bool has_const = grp->consts[f] ? (pond_buf_puts(&text, grp->consts[f]), true)
+		                                : pond__scan_default_text(&text, fld);
 		if (name && has_const)
 			pond_buf_puts(sql, "COALESCE(");
 		if (name) {
@@ -633,7 +540,7 @@ static int put_group(scan_gen *g, pond_buf *sql, const file_group *grp, json_t *
 		pond_buf_puts(sql, "NULL AS \"__pond_empty\"");
 	put_extra_columns(g, sql);
 	pond_buf_puts(sql, " FROM read_parquet(");
-	put_file_list(sql, grp->files, grp->nfiles);
+	pond__scan_put_file_list(sql, grp->files, grp->nfiles);
 	if (grp->name_mapped) {
 		pond_buf_puts(sql, ", union_by_name = true");
 	} else if (!reads_by_name(g, grp)) {
@@ -643,12 +550,12 @@ static int put_group(scan_gen *g, pond_buf *sql, const file_group *grp, json_t *
 			pond_buf_printf(sql, "%s%" PRId32 ": {name: ", f ? ", " : "", fld->id);
 			pond_sql_quote_literal(sql, g->inner[f]);
 			pond_buf_puts(sql, ", type: ");
-			put_type_literal(sql, fld->type);
+			pond__scan_put_type_literal(sql, fld->type);
 			pond_buf_puts(sql, ", default_value: ");
 			pond_buf_clear(&text);
 			if (grp->consts[f])
 				pond_sql_quote_literal(sql, grp->consts[f]);
-			else if (default_text(&text, fld))
+			else if (pond__scan_default_text(&text, fld))
 				pond_sql_quote_literal(sql, pond_buf_cstr(&text));
 			else
 				pond_buf_puts(sql, "NULL");
@@ -663,175 +570,169 @@ static int put_group(scan_gen *g, pond_buf *sql, const file_group *grp, json_t *
 	return ok ? 0 : oom(g);
 }
 
-/* Position deletes: the (resolved data file, position) pairs that apply,
- * as a subquery; NULL when none do. Delete files record data files by
- * the paths the writer knew, so each recorded path is resolved here and
- * kept only where the planner attached that delete file to that file. */
-static int position_deletes(scan_gen *g, const char **out)
+/* A typed empty SELECT: the read of no files. */
+static int put_empty_read(pond_buf *out, const pond_iceberg_type *root, bool with_file, pond_error *err)
 {
-	*out = NULL;
-	pond__path_map dels = {0}, tasks = {0};
-	int rc = 0;
-	const char **dpaths = NULL;
-	size_t nd = 0;
-	for (size_t t = 0; t < g->ntasks && rc == 0; t++) {
-		const pond_scan_task *task = g->tasks[t];
-		for (size_t d = 0; d < task->ndeletes && rc == 0; d++) {
-			const pond_scan_delete *del = task->deletes[d];
-			if (del->content != POND_CONTENT_POSITION_DELETES)
-				continue;
-			if (!pond__path_map_get(&dels, del->path, NULL)) {
-				if (pond__path_map_put(&dels, del->path, (int64_t)nd) != 0)
-					rc = oom(g);
-				const char **nds = rc ? NULL : pond_arena_calloc(g->a, nd + 1, sizeof(char *));
-				if (!rc && !nds)
-					rc = oom(g);
-				if (rc)
-					break;
-				if (nd)
-					memcpy(nds, dpaths, nd * sizeof(char *));
-				nds[nd++] = del->path;
-				dpaths = nds;
-			}
-			if (pond__path_map_put(&tasks, task->path, (int64_t)t) != 0)
-				rc = oom(g);
+	pond_buf_puts(out, "SELECT ");
+	for (size_t f = 0; f < root->nfields; f++) {
+		pond_buf_puts(out, f ? ", CAST(NULL AS " : "CAST(NULL AS ");
+		pond_engine_iceberg_type_sql(out, root->fields[f].type);
+		pond_buf_puts(out, ") AS ");
+		pond_sql_quote_ident(out, root->fields[f].name);
+	}
+	if (with_file)
+		pond_buf_puts(out, root->nfields ? ", " : "");
+	if (with_file || root->nfields == 0)
+		pond_buf_puts(out, with_file ? "CAST(NULL AS VARCHAR) AS " POND_SCAN_FILE_COLUMN : "NULL AS \"__pond_empty\"");
+	pond_buf_puts(out, " WHERE false");
+	return pond_buf_ok(out) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory building the read SQL");
+}
+
+/* Refuses data files that are not Parquet, and notes what the attached
+ * deletes need of each row: its file, and its position there. */
+static int check_tasks(scan_gen *g)
+{
+	for (size_t t = 0; t < g->ntasks; t++) {
+		const char *fmt = g->tasks[t]->file_format;
+		if (fmt && !pond_str_ieq(fmt, "parquet"))
+			return pond_error_set(g->err, POND_EUNSUPPORTED, "cannot read %s: %s data files are not supported",
+			                      g->tasks[t]->path, fmt);
+		for (size_t d = 0; d < g->tasks[t]->ndeletes; d++) {
+			g->need_file = true;
+			g->need_pos |= g->tasks[t]->deletes[d]->content == POND_CONTENT_POSITION_DELETES;
 		}
 	}
-	if (rc || nd == 0)
-		goto done;
-	pond_buf sql = POND_BUF_INIT;
-	pond_buf_puts(&sql, "SELECT string_agg(d || chr(1) || f, chr(2)) FROM (SELECT DISTINCT "
-	                    "__pond_del AS d, file_path AS f FROM read_parquet(");
-	put_file_list(&sql, dpaths, nd);
-	pond_buf_puts(&sql, ", filename = '__pond_del'))");
-	char *list = NULL;
-	rc = pond_buf_ok(&sql) ? pond_engine_query_string(g->engine, pond_buf_cstr(&sql), &list, g->err) : oom(g);
-	pond_buf_dispose(&sql);
-	if (rc) {
-		pond_error_prefix(g->err, "could not read position deletes");
-		goto done;
+	return 0;
+}
+
+/* The table's name mapping, for files without field ids; *mapping (the
+ * caller's to release, even on failure) stays NULL when no file needs it. */
+static int load_name_mapping(scan_gen *g, json_t **mapping)
+{
+	if (!g->no_ids.n)
+		return 0;
+	const char *text = pond_iceberg_metadata_property(g->md, "schema.name-mapping.default");
+	json_error_t je;
+	*mapping = json_loads(text, 0, &je);
+	if (!json_is_array(*mapping))
+		return pond_error_set(g->err, POND_ECORRUPT, "table property schema.name-mapping.default is not a JSON array");
+	return 0;
+}
+
+/* Per top-level field: the name the reads give it (g->inner), and room
+ * for what partition constants fill (g->filled). */
+static int name_columns(scan_gen *g)
+{
+	const pond_iceberg_type *root = g->schema->root;
+	if (!(g->filled = pond_arena_calloc(g->a, root->nfields ? root->nfields : 1, sizeof(bool))) ||
+	    !(g->inner = pond_arena_calloc(g->a, root->nfields ? root->nfields : 1, sizeof(char *))))
+		return oom(g);
+	int rc = 0;
+	for (size_t f = 0; f < root->nfields && rc == 0; f++) {
+		g->inner[f] = root->fields[f].name;
+		for (size_t o = 0; o < root->nfields; o++)
+			if (o != f && strcasecmp(root->fields[o].name, root->fields[f].name) == 0) {
+				if (!(g->inner[f] = pond_arena_sprintf(g->a, "__pond_c%" PRId32, root->fields[f].id)))
+					rc = oom(g);
+				g->renamed = true;
+				break;
+			}
 	}
-	pond_buf values = POND_BUF_INIT, resolved = POND_BUF_INIT;
-	size_t nvalues = 0;
-	for (char *p = list, *next; p && *p; p = next) {
-		next = strchr(p, '\2');
-		if (next)
-			*next++ = '\0';
-		char *recorded = strchr(p, '\1');
-		if (!recorded)
-			continue;
-		*recorded++ = '\0';
-		pond_buf_clear(&resolved);
-		pond_fileio_resolve(g->io, recorded, &resolved);
-		int64_t ti;
-		if (!pond_buf_ok(&resolved) || !pond__path_map_get(&tasks, pond_buf_cstr(&resolved), &ti))
-			continue;
-		bool attached = false;
-		const pond_scan_task *task = g->tasks[ti];
-		for (size_t d = 0; d < task->ndeletes && !attached; d++)
-			attached = strcmp(task->deletes[d]->path, p) == 0;
-		if (!attached)
-			continue;
-		pond_buf_puts(&values, nvalues++ ? ", (" : "(");
-		pond_sql_quote_literal(&values, p);
-		pond_buf_puts(&values, ", ");
-		pond_sql_quote_literal(&values, recorded);
-		pond_buf_puts(&values, ", ");
-		pond_sql_quote_literal(&values, pond_buf_cstr(&resolved));
-		pond_buf_putc(&values, ')');
-	}
-	pond_free(list);
-	if (nvalues) {
-		pond_buf_puts(&sql, "SELECT __pond_m.r AS f, __pond_p.pos AS pos FROM read_parquet(");
-		put_file_list(&sql, dpaths, nd);
-		pond_buf_puts(&sql, ", filename = '__pond_del') __pond_p JOIN (VALUES ");
-		pond_buf_puts(&sql, pond_buf_cstr(&values));
-		pond_buf_puts(&sql, ") __pond_m(d, q, r) ON __pond_p.__pond_del = __pond_m.d AND __pond_p.file_path = __pond_m.q");
-		if (!pond_buf_ok(&sql) || !(*out = pond_arena_strdup(g->a, pond_buf_cstr(&sql))))
-			rc = oom(g);
-	}
-	if (!pond_buf_ok(&values) || !pond_buf_ok(&resolved))
-		rc = oom(g);
-	pond_buf_dispose(&sql);
-	pond_buf_dispose(&values);
-	pond_buf_dispose(&resolved);
-done:
-	pond__path_map_dispose(&dels);
-	pond__path_map_dispose(&tasks);
 	return rc;
 }
 
-/* Anti-joins for the equality delete files attached to the tasks: each
- * removes the rows of the files it applies to whose equality columns match
- * one of its rows (nulls match nulls, as the spec says). */
-static int equality_deletes(scan_gen *g, pond_buf *sql)
+/* Puts every task into a group (a read); with more groups than
+ * POND_SCAN_MAX_READS, groups them again in join mode. */
+static int group_tasks(scan_gen *g)
 {
-	pond__path_map seen = {0};
 	int rc = 0;
-	size_t k = 0;
-	for (size_t t = 0; t < g->ntasks && rc == 0; t++) {
-		for (size_t d = 0; d < g->tasks[t]->ndeletes && rc == 0; d++) {
-			const pond_scan_delete *del = g->tasks[t]->deletes[d];
-			if (del->content != POND_CONTENT_EQUALITY_DELETES || pond__path_map_get(&seen, del->path, NULL))
-				continue;
-			if (pond__path_map_put(&seen, del->path, 1) != 0) {
-				rc = oom(g);
-				break;
-			}
-			/* The files it applies to. */
-			size_t nattached = 0;
-			pond_buf in = POND_BUF_INIT;
-			for (size_t u = 0; u < g->ntasks; u++) {
-				for (size_t e = 0; e < g->tasks[u]->ndeletes; e++) {
-					if (g->tasks[u]->deletes[e] != del)
-						continue;
-					pond_buf_puts(&in, nattached++ ? ", " : "");
-					pond_sql_quote_literal(&in, g->tasks[u]->path);
-					break;
-				}
-			}
-			pond_buf_printf(sql, " ANTI JOIN (SELECT * FROM read_parquet(");
-			const char *one[1] = {del->path};
-			put_file_list(sql, one, 1);
-			pond_buf_puts(sql, ", schema = map {");
-			for (size_t q = 0; q < del->nequality_ids; q++) {
-				const pond_iceberg_field *fld = pond_iceberg_schema_find_field(g->schema, del->equality_ids[q]);
-				bool top = false;
-				for (size_t f = 0; fld && f < g->schema->root->nfields; f++)
-					top |= &g->schema->root->fields[f] == fld;
-				if (!top) {
-					pond_buf_dispose(&in);
-					rc = pond_error_set(g->err, POND_EUNSUPPORTED,
-					                    "equality delete file %s uses column id %" PRId32
-					                    ", which is not a top-level column of the schema read",
-					                    del->path, del->equality_ids[q]);
-					goto done;
-				}
-				pond_buf_printf(sql, "%s%" PRId32 ": {name: '__pond_eq_%" PRId32 "', type: ", q ? ", " : "",
-				                fld->id, fld->id);
-				put_type_literal(sql, fld->type);
-				pond_buf_puts(sql, ", default_value: NULL}");
-			}
-			pond_buf_printf(sql, "})) __pond_e%zu ON ", k);
-			bool all = nattached == g->ntasks;
-			if (!all)
-				pond_buf_printf(sql, "__pond_d." POND_SCAN_FILE_COLUMN " IN (%s)", pond_buf_cstr(&in));
-			for (size_t q = 0; q < del->nequality_ids; q++) {
-				const pond_iceberg_field *fld = pond_iceberg_schema_find_field(g->schema, del->equality_ids[q]);
-				pond_buf_printf(sql, "%s__pond_e%zu.\"__pond_eq_%" PRId32 "\" IS NOT DISTINCT FROM __pond_d.",
-				                (q || !all) ? " AND " : "", k, fld->id);
-				pond_sql_quote_ident(sql, g->inner[fld - g->schema->root->fields]);
-			}
-			if (del->nequality_ids == 0 && all)
-				pond_buf_puts(sql, "true");
-			if (!pond_buf_ok(&in))
-				rc = oom(g);
-			pond_buf_dispose(&in);
-			k++;
+	for (size_t t = 0; t < g->ntasks && rc == 0; t++)
+		rc = add_to_group(g, g->tasks[t], pond__path_map_get(&g->no_ids, g->tasks[t]->path, NULL));
+	if (rc == 0 && g->ngroups > POND_SCAN_MAX_READS) {
+		g->join_mode = true;
+		g->need_file = true;
+		g->ngroups = 0;
+		for (size_t t = 0; t < g->ntasks && rc == 0; t++)
+			rc = add_to_group(g, g->tasks[t], pond__path_map_get(&g->no_ids, g->tasks[t]->path, NULL));
+		if (rc == 0 && !pond_buf_ok(&g->values))
+			rc = oom(g);
+	}
+	return rc;
+}
+
+/* In join mode, the start of the SELECT that fills each filled column
+ * from the file's row of the VALUES list (__pond_c) when the read
+ * (__pond_r) has it null. */
+static void put_join_select(scan_gen *g, pond_buf *sql)
+{
+	const pond_iceberg_type *root = g->schema->root;
+	pond_buf_puts(sql, "SELECT ");
+	for (size_t f = 0; f < root->nfields; f++) {
+		const pond_iceberg_field *fld = &root->fields[f];
+		pond_buf_puts(sql, f ? ", " : "");
+		if (!g->filled[f]) {
+			pond_buf_puts(sql, "__pond_r.");
+			pond_sql_quote_ident(sql, g->inner[f]);
+			continue;
+		}
+		pond_buf_puts(sql, "COALESCE(__pond_r.");
+		pond_sql_quote_ident(sql, g->inner[f]);
+		pond_buf_printf(sql, ", CAST(__pond_c.c%zu AS ", f);
+		pond_engine_iceberg_type_sql(sql, fld->type);
+		pond_buf_puts(sql, ")) AS ");
+		pond_sql_quote_ident(sql, g->inner[f]);
+	}
+	pond_buf_puts(sql, ", __pond_r." POND_SCAN_FILE_COLUMN);
+	if (g->need_pos)
+		pond_buf_puts(sql, ", __pond_r.file_row_number");
+	pond_buf_puts(sql, " FROM (");
+}
+
+/* The reads under one SELECT (__pond_d) that gives the fields their own
+ * names back and applies the deletes: every group read, UNION ALL, joined
+ * in join mode to the VALUES list of the files' partition values. */
+static int put_reads(scan_gen *g, pond_buf *sql, json_t *mapping, bool with_file)
+{
+	const pond_iceberg_type *root = g->schema->root;
+	pond__scan_read deletes = {g->engine, g->io, g->schema, g->tasks, g->ntasks, g->inner, g->a, g->err};
+	const char *pos = NULL;
+	int rc = g->need_pos ? pond__scan_position_deletes(&deletes, &pos) : 0;
+	if (rc)
+		return rc;
+	pond_buf_puts(sql, "SELECT ");
+	for (size_t f = 0; f < root->nfields; f++) {
+		pond_buf_puts(sql, f ? ", __pond_d." : "__pond_d.");
+		pond_sql_quote_ident(sql, g->inner[f]);
+		if (g->inner[f] != root->fields[f].name) {
+			pond_buf_puts(sql, " AS ");
+			pond_sql_quote_ident(sql, root->fields[f].name);
 		}
 	}
-done:
-	pond__path_map_dispose(&seen);
+	if (root->nfields == 0)
+		pond_buf_puts(sql, "NULL AS \"__pond_empty\"");
+	if (with_file)
+		pond_buf_puts(sql, ", __pond_d." POND_SCAN_FILE_COLUMN);
+	pond_buf_puts(sql, " FROM (");
+	if (g->join_mode)
+		put_join_select(g, sql);
+	for (size_t i = 0; i < g->ngroups && rc == 0; i++) {
+		if (i)
+			pond_buf_puts(sql, " UNION ALL ");
+		rc = put_group(g, sql, &g->groups[i], mapping);
+	}
+	if (g->join_mode) {
+		pond_buf_printf(sql, ") __pond_r JOIN (VALUES %s) __pond_c(f", pond_buf_cstr(&g->values));
+		for (size_t f = 0; f < root->nfields; f++)
+			if (g->filled[f])
+				pond_buf_printf(sql, ", c%zu", f);
+		pond_buf_puts(sql, ") ON __pond_c.f = __pond_r." POND_SCAN_FILE_COLUMN);
+	}
+	pond_buf_puts(sql, ") __pond_d");
+	if (pos)
+		pond_buf_printf(sql, " ANTI JOIN (%s) __pond_pd ON __pond_pd.f = __pond_d." POND_SCAN_FILE_COLUMN
+		                     " AND __pond_pd.pos = __pond_d.file_row_number", pos);
+	if (rc == 0)
+		rc = pond__scan_equality_deletes(&deletes, sql);
 	return rc;
 }
 
@@ -839,23 +740,8 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
                          const pond_iceberg_schema *schema, const pond_scan_task *const *tasks, size_t ntasks,
                          bool with_file, pond_error *err)
 {
-	const pond_iceberg_type *root = schema->root;
-	if (ntasks == 0) {
-		/* A typed empty SELECT. */
-		pond_buf_puts(out, "SELECT ");
-		for (size_t f = 0; f < root->nfields; f++) {
-			pond_buf_puts(out, f ? ", CAST(NULL AS " : "CAST(NULL AS ");
-			pond_engine_iceberg_type_sql(out, root->fields[f].type);
-			pond_buf_puts(out, ") AS ");
-			pond_sql_quote_ident(out, root->fields[f].name);
-		}
-		if (with_file)
-			pond_buf_puts(out, root->nfields ? ", " : "");
-		if (with_file || root->nfields == 0)
-			pond_buf_puts(out, with_file ? "CAST(NULL AS VARCHAR) AS " POND_SCAN_FILE_COLUMN : "NULL AS \"__pond_empty\"");
-		pond_buf_puts(out, " WHERE false");
-		return pond_buf_ok(out) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory building the read SQL");
-	}
+	if (ntasks == 0)
+		return put_empty_read(out, schema->root, with_file, err);
 	pond_arena *a = pond_arena_new();
 	if (!a)
 		return pond_error_set(err, POND_ENOMEM, "out of memory building the read SQL");
@@ -871,121 +757,20 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 	g.need_file = with_file;
 	json_t *mapping = NULL;
 	pond_buf sql = POND_BUF_INIT;
-	int rc = 0;
-	for (size_t t = 0; t < ntasks; t++) {
-		const char *fmt = tasks[t]->file_format;
-		if (fmt && !pond_str_ieq(fmt, "parquet")) {
-			rc = pond_error_set(err, POND_EUNSUPPORTED, "cannot read %s: %s data files are not supported",
-			                    tasks[t]->path, fmt);
-			goto done;
-		}
-		for (size_t d = 0; d < tasks[t]->ndeletes; d++) {
-			g.need_file = true;
-			g.need_pos |= tasks[t]->deletes[d]->content == POND_CONTENT_POSITION_DELETES;
-		}
-	}
-	if ((rc = find_name_mapped(&g)) != 0 || (rc = find_nested_defaults(&g)) != 0)
-		goto done;
-	if (g.no_ids.n) {
-		const char *text = pond_iceberg_metadata_property(md, "schema.name-mapping.default");
-		json_error_t je;
-		mapping = json_loads(text, 0, &je);
-		if (!json_is_array(mapping)) {
-			rc = pond_error_set(err, POND_ECORRUPT, "table property schema.name-mapping.default is not a JSON array");
-			goto done;
-		}
-	}
-	if (!(g.filled = pond_arena_calloc(a, root->nfields ? root->nfields : 1, sizeof(bool))) ||
-	    !(g.inner = pond_arena_calloc(a, root->nfields ? root->nfields : 1, sizeof(char *)))) {
-		rc = oom(&g);
-		goto done;
-	}
-	for (size_t f = 0; f < root->nfields && rc == 0; f++) {
-		g.inner[f] = root->fields[f].name;
-		for (size_t o = 0; o < root->nfields; o++)
-			if (o != f && strcasecmp(root->fields[o].name, root->fields[f].name) == 0) {
-				if (!(g.inner[f] = pond_arena_sprintf(a, "__pond_c%" PRId32, root->fields[f].id)))
-					rc = oom(&g);
-				g.renamed = true;
-				break;
-			}
-	}
-	if (rc)
-		goto done;
-	for (size_t t = 0; t < ntasks && rc == 0; t++)
-		rc = add_to_group(&g, tasks[t], pond__path_map_get(&g.no_ids, tasks[t]->path, NULL));
-	if (rc == 0 && g.ngroups > POND_SCAN_MAX_READS) {
-		g.join_mode = true;
-		g.need_file = true;
-		g.ngroups = 0;
-		for (size_t t = 0; t < ntasks && rc == 0; t++)
-			rc = add_to_group(&g, tasks[t], pond__path_map_get(&g.no_ids, tasks[t]->path, NULL));
-		if (rc == 0 && !pond_buf_ok(&g.values))
-			rc = oom(&g);
-	}
-	if (rc)
-		goto done;
-	const char *pos = NULL;
-	if (g.need_pos && (rc = position_deletes(&g, &pos)) != 0)
-		goto done;
-	bool plain = g.ngroups == 1 && !g.need_file && !g.need_pos && !g.renamed;
-	if (plain) {
-		rc = put_group(&g, &sql, &g.groups[0], mapping);
-	} else {
-		pond_buf_puts(&sql, "SELECT ");
-		for (size_t f = 0; f < root->nfields; f++) {
-			pond_buf_puts(&sql, f ? ", __pond_d." : "__pond_d.");
-			pond_sql_quote_ident(&sql, g.inner[f]);
-			if (g.inner[f] != root->fields[f].name) {
-				pond_buf_puts(&sql, " AS ");
-				pond_sql_quote_ident(&sql, root->fields[f].name);
-			}
-		}
-		if (root->nfields == 0)
-			pond_buf_puts(&sql, "NULL AS \"__pond_empty\"");
-		if (with_file)
-			pond_buf_puts(&sql, ", __pond_d." POND_SCAN_FILE_COLUMN);
-		pond_buf_puts(&sql, " FROM (");
-		if (g.join_mode) {
-			pond_buf_puts(&sql, "SELECT ");
-			for (size_t f = 0; f < root->nfields; f++) {
-				const pond_iceberg_field *fld = &root->fields[f];
-				pond_buf_puts(&sql, f ? ", " : "");
-				if (!g.filled[f]) {
-					pond_buf_puts(&sql, "__pond_r.");
-					pond_sql_quote_ident(&sql, g.inner[f]);
-					continue;
-				}
-				pond_buf_puts(&sql, "COALESCE(__pond_r.");
-				pond_sql_quote_ident(&sql, g.inner[f]);
-				pond_buf_printf(&sql, ", CAST(__pond_c.c%zu AS ", f);
-				pond_engine_iceberg_type_sql(&sql, fld->type);
-				pond_buf_puts(&sql, ")) AS ");
-				pond_sql_quote_ident(&sql, g.inner[f]);
-			}
-			pond_buf_puts(&sql, ", __pond_r." POND_SCAN_FILE_COLUMN);
-			if (g.need_pos)
-				pond_buf_puts(&sql, ", __pond_r.file_row_number");
-			pond_buf_puts(&sql, " FROM (");
-		}
-		for (size_t i = 0; i < g.ngroups && rc == 0; i++) {
-			if (i)
-				pond_buf_puts(&sql, " UNION ALL ");
-			rc = put_group(&g, &sql, &g.groups[i], mapping);
-		}
-		if (g.join_mode) {
-			pond_buf_printf(&sql, ") __pond_r JOIN (VALUES %s) __pond_c(f", pond_buf_cstr(&g.values));
-			for (size_t f = 0; f < root->nfields; f++)
-				if (g.filled[f])
-					pond_buf_printf(&sql, ", c%zu", f);
-			pond_buf_puts(&sql, ") ON __pond_c.f = __pond_r." POND_SCAN_FILE_COLUMN);
-		}
-		pond_buf_puts(&sql, ") __pond_d");
-		if (pos)
-			pond_buf_printf(&sql, " ANTI JOIN (%s) __pond_pd ON __pond_pd.f = __pond_d." POND_SCAN_FILE_COLUMN
-			                      " AND __pond_pd.pos = __pond_d.file_row_number", pos);
-		if (rc == 0)
-			rc = equality_deletes(&g, &sql);
+	int rc = check_tasks(&g);
+	if (rc == 0)
+		rc = find_name_mapped(&g);
+	if (rc == 0)
+		rc = find_nested_defaults(&g);
+	if (rc == 0)
+		rc = load_name_mapping(&g, &mapping);
+	if (rc == 0)
+		rc = name_columns(&g);
+	if (rc == 0)
+		rc = group_tasks(&g);
+	if (rc == 0) {
+		bool plain = g.ngroups == 1 && !g.need_file && !g.need_pos && !g.renamed;
+		rc = plain ? put_group(&g, &sql, &g.groups[0], mapping) : put_reads(&g, &sql, mapping, with_file);
 	}
 	if (rc == 0 && !pond_buf_ok(&sql))
 		rc = oom(&g);
@@ -993,7 +778,6 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 		pond_buf_puts(out, pond_buf_cstr(&sql));
 	if (rc == 0 && !pond_buf_ok(out))
 		rc = oom(&g);
-done:
 	json_decref(mapping);
 	pond_buf_dispose(&g.values);
 	pond_buf_dispose(&sql);

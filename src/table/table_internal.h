@@ -35,6 +35,14 @@ int pond__table_commit_create(pond_lake *lake, const pond_table_ident *id, const
 int pond__table_location(const pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
                          pond_error *err);
 
+/* ---- schema evolution (evolve.c) ---- */
+
+/* Resolves a dotted path of struct field names to the struct holding the
+ * field and its index there. A name may itself hold dots: the whole rest
+ * of the path is tried first at each level. A name matches exactly, else
+ * as the one case-insensitive match. */
+bool pond__schema_find_path(pond_iceberg_type *root, const char *path, pond_iceberg_type **parent, size_t *index);
+
 /* ---- the read SQL (scan_sql.c) ---- */
 
 /* The column pond__scan_sql_tasks adds with each row's data file path (as
@@ -53,7 +61,44 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
                          const pond_iceberg_schema *schema, const pond_scan_task *const *tasks, size_t ntasks,
                          bool with_file, pond_error *err);
 
-/* ---- path maps (write.c) ---- */
+/* ---- values in the read SQL (scan_literal.c) ---- */
+
+/* A literal as text DuckDB casts back to the column type; false for null. */
+bool pond__scan_literal_text(pond_buf *out, const pond_iceberg_literal *lit);
+/* A field's initial-default (JSON text) as text; false when absent/null. */
+bool pond__scan_default_text(pond_buf *out, const pond_iceberg_field *f);
+/* ['file', ...]: a list of file paths as SQL string literals. */
+void pond__scan_put_file_list(pond_buf *sql, const char *const *files, size_t n);
+/* The type's DuckDB name as a SQL string literal. */
+void pond__scan_put_type_literal(pond_buf *sql, const pond_iceberg_type *type);
+
+/* ---- the deletes of a read (scan_deletes.c) ---- */
+
+/* What the anti-joins need of a read: the planned tasks (borrowed), the
+ * schema read and, per top-level field, the name the reads give it. What
+ * they build is allocated in arena. */
+typedef struct pond__scan_read {
+	pond_engine *engine;
+	pond_fileio *io;                     /* resolves the paths delete files record */
+	const pond_iceberg_schema *schema;
+	const pond_scan_task *const *tasks;
+	size_t ntasks;
+	const char *const *inner;
+	pond_arena *arena;
+	pond_error *err;
+} pond__scan_read;
+
+/* Position deletes: the (resolved data file, position) pairs that apply,
+ * as a subquery; NULL when none do. Delete files record data files by
+ * the paths the writer knew, so each recorded path is resolved here and
+ * kept only where the planner attached that delete file to that file. */
+int pond__scan_position_deletes(const pond__scan_read *r, const char **out);
+/* Anti-joins for the equality delete files attached to the tasks, appended to sql: each
+ * removes the rows of the files it applies to whose equality columns match
+ * one of its rows (nulls match nulls, as the spec says). */
+int pond__scan_equality_deletes(const pond__scan_read *r, pond_buf *sql);
+
+/* ---- path maps (path_map.c) ---- */
 
 /* A hash map from strings (copied) to integers, for sets of file paths. */
 typedef struct pond__path_map {
@@ -119,7 +164,8 @@ typedef struct pond__change {
 int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *id, const pond_write_options *opts,
                       pond_error *err);
 void pond__write_end(pond__write *w);
-/* A SELECT casting select_sql's columns, by position, to the table's. */
+/* A SELECT casting select_sql's columns, by position, to the table's
+ * (write_files.c). */
 int pond__write_cast_select(pond__write *w, pond_buf *sql, const char *select_sql, pond_error *err);
 /* Writes the change's data files and manifest, then commits one snapshot
  * (retried against fresh metadata; a file to remove that another writer
@@ -138,6 +184,23 @@ const pond_expr *pond__write_prune(pond__write *w, const char *filter_sql);
 /* Prefixes "could not VERB ns.t" unless the message names the table or is
  * a conflict (which does). */
 void pond__write_error(pond__write *w, pond_error *err, const char *verb);
+
+/* ---- the files a write adds (write_files.c) ---- */
+
+/* Writes rows_sql as Parquet into a new folder under the table's data/,
+ * split by the default partition spec; files with no rows are dropped,
+ * and a null in a required column fails the write. *dir is the folder (to
+ * remove on failure); *files, in w's arena, have the bounds the engine's
+ * statistics leave out filled in. */
+int pond__write_rows(pond__write *w, const char *rows_sql, const char **dir, pond_written_file **files,
+                     size_t *nfiles, pond_error *err);
+/* Writes the manifest of the new files (ADDED by snapshot_id, sequence
+ * numbers inherited) at *path and describes it in *out (both in w's
+ * arena); each file's partition is put into partitions. */
+int pond__write_manifest(pond__write *w, int64_t snapshot_id, const pond_written_file *files, size_t nfiles,
+                         pond__path_map *partitions, pond_manifest_file *out, const char **path, pond_error *err);
+/* Puts a partition, its spec and values, into set as a key. */
+int pond__write_partition_key(pond__path_map *set, int32_t spec_id, const pond_iceberg_literal *tuple, size_t n);
 
 /* pond_view_sql for a caller that remembers whether pond_views exists:
  * *table_seen true skips the probe, and is set when the table is found

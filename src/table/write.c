@@ -15,7 +15,8 @@
  *    no longer live in the fresh head means another writer changed it
  *    first: a conflict, not a silent loss.
  *
- * Snapshot summaries carry the keys Java writes.
+ * Steps 2 and 3, the files a write adds, are write_files.c. Snapshot
+ * summaries carry the keys Java writes.
  */
 #include "table_internal.h"
 
@@ -24,403 +25,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-/* ---- path maps ---- */
-
-static size_t slot_of(const pond__path_map *m, const char *key)
-{
-	size_t mask = m->cap - 1;
-	size_t i = (size_t)pond_hash64(key, strlen(key)) & mask;
-	while (m->keys[i] && strcmp(m->keys[i], key) != 0)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static int grow(pond__path_map *m)
-{
-	size_t cap = m->cap ? m->cap * 2 : 64;
-	pond__path_map bigger = {0, cap, pond_calloc(cap, sizeof(char *)), pond_calloc(cap, sizeof(int64_t)), m->oom};
-	if (!bigger.keys || !bigger.values) {
-		pond_free(bigger.keys);
-		pond_free(bigger.values);
-		return POND_ENOMEM;
-	}
-	for (size_t i = 0; i < m->cap; i++) {
-		if (!m->keys[i])
-			continue;
-		size_t s = slot_of(&bigger, m->keys[i]);
-		bigger.keys[s] = m->keys[i];
-		bigger.values[s] = m->values[i];
-	}
-	bigger.n = m->n;
-	pond_free(m->keys);
-	pond_free(m->values);
-	*m = bigger;
-	return 0;
-}
-
-int pond__path_map_put(pond__path_map *m, const char *key, int64_t value)
-{
-	if ((m->n + 1) * 2 > m->cap && grow(m) != 0)
-		return POND_ENOMEM;
-	size_t s = slot_of(m, key);
-	if (!m->keys[s]) {
-		if (!(m->keys[s] = pond_strdup(key)))
-			return POND_ENOMEM;
-		m->n++;
-	}
-	m->values[s] = value;
-	return 0;
-}
-
-bool pond__path_map_get(const pond__path_map *m, const char *key, int64_t *value)
-{
-	if (!m->cap)
-		return false;
-	size_t s = slot_of(m, key);
-	if (!m->keys[s])
-		return false;
-	if (value)
-		*value = m->values[s];
-	return true;
-}
-
-void pond__path_map_dispose(pond__path_map *m)
-{
-	for (size_t i = 0; i < m->cap; i++)
-		pond_free(m->keys[i]);
-	pond_free(m->keys);
-	pond_free(m->values);
-	memset(m, 0, sizeof(*m));
-}
-
-/* ---- rows to Parquet ---- */
-
-/* The SQL expression computing a partition field's value from its source
- * column, as the transform's result (an integer for the time transforms),
- * or NULL for identity (the column itself is the partition column). */
-static int partition_expr(const char **out, const pond_iceberg_partition_field *pf, const pond_iceberg_field *src,
-                          pond_arena *a, pond_error *err)
-{
-	pond_buf col = POND_BUF_INIT;
-	pond_sql_quote_ident(&col, src->name);
-	const char *c = pond_arena_strdup(a, pond_buf_cstr(&col));
-	pond_buf_dispose(&col);
-	if (!c)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	pond_iceberg_type_id t = src->type->id;
-	bool is_date = t == POND_ICEBERG_DATE;
-	const char *ts_us = t == POND_ICEBERG_TIMESTAMPTZ ? "epoch_us(%s)" : "epoch_us(CAST(%s AS TIMESTAMP))";
-	switch (pf->transform.kind) {
-	case POND_ICEBERG_IDENTITY:
-		/* Binary goes as hex, the text partition values are read back in:
-		 * DuckDB hands partition values over as VARCHAR, which bytes that
-		 * are not UTF-8 cannot be. */
-		*out = t == POND_ICEBERG_BINARY ? pond_arena_sprintf(a, "hex(%s)", c) : NULL;
-		return 0;
-	case POND_ICEBERG_VOID:
-		*out = "CAST(NULL AS INTEGER)";
-		return 0;
-	case POND_ICEBERG_YEAR:
-		*out = pond_arena_sprintf(a, "(year(CAST(%s AS DATE)) - 1970)", c);
-		break;
-	case POND_ICEBERG_MONTH:
-		*out = pond_arena_sprintf(a, "((year(CAST(%s AS DATE)) - 1970) * 12 + month(CAST(%s AS DATE)) - 1)", c, c);
-		break;
-	case POND_ICEBERG_DAY:
-		/* The day transform's result is a date (as Java writes it); the
-		 * engine's session time zone is UTC, so timestamptz casts in UTC. */
-		*out = is_date ? c : pond_arena_sprintf(a, "CAST(%s AS DATE)", c);
-		break;
-	case POND_ICEBERG_HOUR:
-	{
-		/* Floor division in integers: a double quotient rounds
-		 * 9999-12-31 23:59:59.999999 up into the next hour. */
-		const char *us = pond_arena_sprintf(a, ts_us, c);
-		*out = pond_arena_sprintf(a, "CAST((%s - ((%s %% 3600000000) + 3600000000) %% 3600000000) // 3600000000 AS INTEGER)",
-		                          us, us);
-		break;
-	}
-	case POND_ICEBERG_BUCKET:
-		/* pond_bucket is the engine's Murmur3 bucket function. A decimal is
-		 * hashed by its unscaled value: DuckDB prints exactly `scale`
-		 * fraction digits, so dropping the point gives it exactly. */
-		if (t == POND_ICEBERG_DECIMAL)
-			*out = pond_arena_sprintf(a, "pond_bucket(CAST(replace(CAST(%s AS VARCHAR), '.', '') AS HUGEINT), %d)", c,
-			                          pf->transform.param);
-		else if (t == POND_ICEBERG_TIMESTAMP_NS || t == POND_ICEBERG_TIMESTAMPTZ_NS)
-			*out = NULL;  /* not supported: falls to the error below */
-		else
-			*out = pond_arena_sprintf(a, "pond_bucket(%s, %d)", c, pf->transform.param);
-		if (*out)
-			break;
-		goto unsupported;
-	case POND_ICEBERG_TRUNCATE:
-		if (t == POND_ICEBERG_INT || t == POND_ICEBERG_LONG || t == POND_ICEBERG_DECIMAL) {
-			/* In a wider type (a decimal by its unscaled value, which the
-			 * partition value then is: see partition_value): within w of
-			 * the type's minimum the result leaves the type. Java wraps it
-			 * around, which puts the row in a partition that filters then
-			 * skip; pond refuses it. */
-			int w = pf->transform.param;
-			const char *wide, *min, *type, *range;
-			if (t == POND_ICEBERG_DECIMAL) {
-				wide = pond_arena_sprintf(a, "CAST(replace(CAST(%s AS VARCHAR), '.', '') AS HUGEINT)", c);
-				char nines[40] = {0};
-				memset(nines, '9', (size_t)src->type->precision);
-				min = pond_arena_sprintf(a, "-%s", nines);
-				type = "HUGEINT";
-				range = "decimal";
-			} else {
-				bool is_int = t == POND_ICEBERG_INT;
-				wide = pond_arena_sprintf(a, "CAST(%s AS %s)", c, is_int ? "BIGINT" : "HUGEINT");
-				min = is_int ? "-2147483648" : "-9223372036854775808";
-				type = is_int ? "INTEGER" : "BIGINT";
-				range = is_int ? "int" : "long";
-			}
-			const char *v = pond_arena_sprintf(a, "(%s - (((%s %% %d) + %d) %% %d))", wide, wide, w, w, w);
-			pond_buf why = POND_BUF_INIT;
-			pond_buf_printf(&why, "%s %%s cannot go in partition field %s (truncate[%d]): truncated, it is below "
-			                "the %s range", src->name, pf->name, w, range);
-			pond_buf msg = POND_BUF_INIT;
-			pond_sql_quote_literal(&msg, pond_buf_cstr(&why));
-			*out = pond_arena_sprintf(a,
-			                          "CASE WHEN %s < %s THEN error(printf(%s, CAST(%s AS VARCHAR))) "
-			                          "ELSE CAST(%s AS %s) END",
-			                          v, min, pond_buf_cstr(&msg), c, v, type);
-			pond_buf_dispose(&why);
-			pond_buf_dispose(&msg);
-			break;
-		}
-		if (t == POND_ICEBERG_BINARY) {  /* the first w bytes, as hex like identity */
-			*out = pond_arena_sprintf(a, "left(hex(%s), %d)", c, 2 * pf->transform.param);
-			break;
-		}
-		if (t == POND_ICEBERG_STRING) {
-			*out = pond_arena_sprintf(a, "substring(%s, 1, %d)", c, pf->transform.param);
-			break;
-		}
-		goto unsupported;
-	default:
-	unsupported: {
-		char name[32];
-		pond_iceberg_transform_format(name, pf->transform);
-		return pond_error_set(err, POND_EUNSUPPORTED, "writing to partition field \"%s\" (%s) is not supported yet",
-		                      pf->name, name);
-	}
-	}
-	return *out ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
-}
-
-/* Fills the write options' partition columns for spec. */
-static int partition_columns(pond_parquet_write_options *o, const pond_iceberg_partition_spec *spec,
-                             const pond_iceberg_schema *schema, pond_arena *a, pond_error *err)
-{
-	if (!spec || spec->nfields == 0)
-		return 0;
-	const char **names = pond_arena_calloc(a, spec->nfields, sizeof(char *));
-	const char **exprs = pond_arena_calloc(a, spec->nfields, sizeof(char *));
-	if (!names || !exprs)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	for (size_t i = 0; i < spec->nfields; i++) {
-		const pond_iceberg_partition_field *pf = &spec->fields[i];
-		const pond_iceberg_field *src = pond_iceberg_schema_find_field(schema, pf->source_id);
-		if (!src)
-			return pond_error_set(err, POND_ECORRUPT, "partition field \"%s\" refers to missing column id %d",
-			                      pf->name, pf->source_id);
-		int rc = partition_expr(&exprs[i], pf, src, a, err);
-		if (rc)
-			return rc;
-		names[i] = exprs[i] ? pf->name : src->name;
-	}
-	o->npartitions = spec->nfields;
-	o->partition_names = names;
-	o->partition_exprs = exprs;
-	return 0;
-}
-
-int pond__write_cast_select(pond__write *w, pond_buf *sql, const char *select_sql, pond_error *err)
-{
-	pond_iceberg_schema *qs;
-	int rc = pond_engine_query_schema(w->lake->engine, select_sql, w->arena, &qs, err);
-	if (rc)
-		return rc;
-	const pond_iceberg_type *root = w->schema->root;
-	if (qs->root->nfields != root->nfields)
-		return pond_error_set(err, POND_EINVAL, "table %s has %zu columns but the query returns %zu", w->name,
-		                      root->nfields, qs->root->nfields);
-	pond_buf_puts(sql, "SELECT ");
-	for (size_t i = 0; i < root->nfields; i++) {
-		if (i)
-			pond_buf_puts(sql, ", ");
-		pond_buf_printf(sql, "CAST(#%zu AS ", i + 1);
-		pond_engine_iceberg_type_sql(sql, root->fields[i].type);
-		pond_buf_puts(sql, ") AS ");
-		pond_sql_quote_ident(sql, root->fields[i].name);
-	}
-	pond_buf_printf(sql, " FROM (%s)", select_sql);
-	return pond_buf_ok(sql) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
-}
-
-static int bound_from_text(pond_column_bound *out, int32_t field_id, const pond_iceberg_type *type, const char *text,
-                           pond_arena *a)
-{
-	pond_iceberg_literal lit;
-	pond_error ignored = POND_ERROR_INIT;
-	/* Long strings are left without bounds: a bound must be exact. */
-	if (!text || (type->id == POND_ICEBERG_STRING && strlen(text) > 64))
-		return 0;
-	if (type->id == POND_ICEBERG_BINARY || type->id == POND_ICEBERG_FIXED) {
-		/* The engine gives binary statistics in hex. */
-		size_t n = strlen(text);
-		if (n % 2 || n > 128)
-			return 0;
-		unsigned char *bytes = pond_arena_alloc(a, n / 2 + 1);
-		if (!bytes)
-			return -1;
-		for (size_t i = 0; i < n / 2; i++) {
-			unsigned int v;
-			if (sscanf(text + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdefABCDEF", text[2 * i]) ||
-			    !strchr("0123456789abcdefABCDEF", text[2 * i + 1]))
-				return 0;
-			bytes[i] = (unsigned char)v;
-		}
-		if (type->id == POND_ICEBERG_FIXED && (int64_t)(n / 2) != (int64_t)type->length)
-			return 0;
-		lit = type->id == POND_ICEBERG_FIXED ? pond_iceberg_literal_fixed(bytes, n / 2)
-		                                      : pond_iceberg_literal_binary(bytes, n / 2);
-	} else if (pond_iceberg_literal_from_text(&lit, type, text, a, &ignored) != 0) {
-		return ignored.code == POND_ENOMEM ? -1 : 0;
-	}
-	if ((lit.type == POND_ICEBERG_DOUBLE && lit.v.f64 != lit.v.f64) ||
-	    (lit.type == POND_ICEBERG_FLOAT && lit.v.f32 != lit.v.f32))
-		return 0;
-	pond_buf b = POND_BUF_INIT;
-	pond_iceberg_bound_encode(&b, &lit);
-	out->field_id = field_id;
-	out->len = b.len;
-	out->ptr = pond_buf_ok(&b) ? pond_arena_memdup(a, b.ptr ? b.ptr : "", b.len) : NULL;
-	pond_buf_dispose(&b);
-	return out->ptr ? 1 : -1;
-}
-
-/* A binary partition value as the write hands it over: hex (see
- * partition_expr). */
-static int binary_from_hex(pond_iceberg_literal *out, const char *hex, pond_arena *a, pond_error *err)
-{
-	size_t n = strlen(hex) / 2;
-	uint8_t *bytes = pond_arena_alloc(a, n ? n : 1);
-	if (!bytes)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		int b = pond_hex_byte(hex + 2 * i);
-		if (b < 0)
-			return pond_error_set(err, POND_ECORRUPT, "\"%.100s\" is not hex", hex);
-		bytes[i] = (uint8_t)b;
-	}
-	if (strlen(hex) % 2)
-		return pond_error_set(err, POND_ECORRUPT, "\"%.100s\" is not hex", hex);
-	*out = pond_iceberg_literal_binary(bytes, n);
-	return 0;
-}
-
-/* A partition value from the text the write hands over (partition_expr):
- * binary as hex, a truncated decimal as its unscaled integer, the rest in
- * Iceberg's text form. */
-static int partition_value(pond_iceberg_literal *out, const pond_iceberg_partition_field *pf,
-                           const pond_iceberg_type *type, const char *text, pond_arena *a, pond_error *err)
-{
-	if (type->id == POND_ICEBERG_BINARY)
-		return binary_from_hex(out, text, a, err);
-	if (type->id != POND_ICEBERG_DECIMAL || pf->transform.kind != POND_ICEBERG_TRUNCATE)
-		return pond_iceberg_literal_from_text(out, type, text, a, err);
-	const char *d = text + (text[0] == '-');
-	pond_int128 v = 0;
-	size_t n = strspn(d, "0123456789");
-	if (n == 0 || n > 38 || d[n])
-		return pond_error_set(err, POND_ECORRUPT, "\"%.100s\" is not an unscaled decimal", text);
-	for (size_t i = 0; i < n; i++)
-		v = v * 10 + (d[i] - '0');
-	*out = pond_iceberg_literal_decimal(text[0] == '-' ? -v : v, type->scale);
-	return 0;
-}
-
-/* A written file as a manifest's data file. */
-static int to_data_file(pond_data_file *df, const pond_written_file *wf, const pond_iceberg_schema *schema,
-                        const pond_iceberg_partition_spec *spec, pond_iceberg_type *const *ptypes, pond_arena *a,
-                        pond_error *err)
-{
-	memset(df, 0, sizeof(*df));
-	df->content = POND_CONTENT_DATA;
-	df->file_path = wf->path;
-	df->file_format = "PARQUET";
-	df->spec_id = spec ? spec->spec_id : 0;
-	df->record_count = wf->record_count;
-	df->file_size_in_bytes = wf->file_size;
-	size_t n = wf->ncolumns;
-	df->column_sizes = pond_arena_calloc(a, n + 1, sizeof(pond_column_count));
-	df->value_counts = pond_arena_calloc(a, n + 1, sizeof(pond_column_count));
-	df->null_value_counts = pond_arena_calloc(a, n + 1, sizeof(pond_column_count));
-	df->lower_bounds = pond_arena_calloc(a, n + 1, sizeof(pond_column_bound));
-	df->upper_bounds = pond_arena_calloc(a, n + 1, sizeof(pond_column_bound));
-	if (!df->column_sizes || !df->value_counts || !df->null_value_counts || !df->lower_bounds || !df->upper_bounds)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		const pond_written_column *c = &wf->columns[i];
-		const pond_iceberg_field *f = pond_iceberg_schema_find_field(schema, c->field_id);
-		if (!f)
-			continue;
-		if (c->column_size >= 0)
-			df->column_sizes[df->ncolumn_sizes++] = (pond_column_count){c->field_id, c->column_size};
-		bool top_level = false;
-		for (size_t j = 0; j < schema->root->nfields; j++)
-			top_level |= schema->root->fields[j].id == c->field_id;
-		if (top_level) {
-			/* Iceberg value counts include nulls: one value per row. */
-			df->value_counts[df->nvalue_counts++] = (pond_column_count){c->field_id, wf->record_count};
-			if (c->null_count >= 0)
-				df->null_value_counts[df->nnull_value_counts++] = (pond_column_count){c->field_id, c->null_count};
-		}
-		int lo = bound_from_text(&df->lower_bounds[df->nlower_bounds], c->field_id, f->type, c->min, a);
-		int hi = bound_from_text(&df->upper_bounds[df->nupper_bounds], c->field_id, f->type, c->max, a);
-		if (lo < 0 || hi < 0)
-			return pond_error_set(err, POND_ENOMEM, "out of memory");
-		df->nlower_bounds += (size_t)lo;
-		df->nupper_bounds += (size_t)hi;
-	}
-	if (spec && spec->nfields) {
-		df->npartition = spec->nfields;
-		df->partition = pond_arena_calloc(a, spec->nfields, sizeof(pond_iceberg_literal));
-		if (!df->partition)
-			return pond_error_set(err, POND_ENOMEM, "out of memory");
-		for (size_t p = 0; p < spec->nfields; p++) {
-			const pond_iceberg_type *pt = ptypes[p];
-			const char *text = wf->partition_values[p];
-			if (!text) {
-				df->partition[p] = pond_iceberg_literal_null(pt->id);
-				continue;
-			}
-			int rc = partition_value(&df->partition[p], &spec->fields[p], pt, text, a, err);
-			if (rc)
-				return pond_error_prefix(err, "partition value of %s", wf->path);
-		}
-	}
-	return 0;
-}
-
-/* A partition as a map key: its spec and values. */
-static int partition_key(pond__path_map *set, int32_t spec_id, const pond_iceberg_literal *tuple, size_t n)
-{
-	pond_buf key = POND_BUF_INIT;
-	pond_buf_printf(&key, "%" PRId32, spec_id);
-	for (size_t i = 0; i < n; i++) {
-		pond_buf_putc(&key, '\1');
-		pond_iceberg_literal_to_text(&key, &tuple[i]);
-	}
-	int rc = pond_buf_ok(&key) ? pond__path_map_put(set, pond_buf_cstr(&key), 1) : POND_ENOMEM;
-	pond_buf_dispose(&key);
-	return rc;
-}
 
 /* ---- the commit ---- */
 
@@ -585,7 +189,7 @@ static int carry_manifest(change_commit *c, const pond_iceberg_metadata *base, c
 				else
 					c->removed_eq_deletes += df->record_count;
 			}
-			if (partition_key(&c->added_partitions, df->spec_id, df->partition, df->npartition) != 0) {
+			if (pond__write_partition_key(&c->added_partitions, df->spec_id, df->partition, df->npartition) != 0) {
 				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 				break;
 			}
@@ -680,29 +284,15 @@ static int validate_since_read(change_commit *c, const pond_iceberg_metadata *ba
 	return rc;
 }
 
-static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_iceberg_requirement **reqs,
-                        size_t *nreqs, pond_iceberg_update **ups, size_t *nups, void *payload, pond_error *err)
+/* Carries the parent's manifests into this attempt (carry_manifest) and
+ * checks that every file the change removes is still live in them.
+ * *nchanged gets the number of partitions touched: those of the added
+ * files plus those removed. */
+static int carry_manifests(change_commit *c, const pond_iceberg_metadata *base, const pond_manifest_file *parents,
+                           size_t nparent, pond_arena *a, pond_manifest_file **carried, size_t *ncarried,
+                           size_t *nchanged, pond_error *err)
 {
-	change_commit *c = payload;
-	pond__write *w = c->w;
-	undo_attempt(c);
-	c->attempt++;
-	c->deleted_records = c->deleted_files = c->removed_bytes = 0;
-	c->removed_delete_files = c->removed_pos_deletes = c->removed_eq_deletes = 0;
-	const char *branch = w->opts->branch ? w->opts->branch : "main";
-	const pond_iceberg_ref *head = pond_iceberg_metadata_ref(base, branch);
-	if (head && head->is_tag)
-		return pond_error_set(err, POND_EINVAL, "cannot write to %s: it is a tag, not a branch", branch);
-	/* A new branch starts from main's head, as in git. */
-	const pond_iceberg_snapshot *parent = head ? pond_iceberg_metadata_snapshot(base, head->snapshot_id)
-	                                           : pond_iceberg_metadata_current_snapshot(base);
-	int64_t seq = base->last_sequence_number + 1;
-	pond_manifest_file *parents = NULL;
-	size_t nparent = 0;
-	int rc = parent ? pond_snapshot_manifests(&parents, &nparent, w->io, parent, a, err) : 0;
-	if (rc)
-		return rc;
-	/* Partitions touched: those of the added files plus those removed. */
+	int rc = 0;
 	pond__path_map partitions = {0};
 	pond__path_map added = c->added_partitions;
 	c->added_partitions = partitions;
@@ -710,16 +300,16 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 		if (added.keys[i] && pond__path_map_put(&c->added_partitions, added.keys[i], 1) != 0)
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	pond__path_map found = {0};
-	pond_manifest_file *carried = pond_arena_calloc(a, nparent + 1, sizeof(*carried));
-	size_t ncarried = 0;
-	if (!carried)
+	*carried = pond_arena_calloc(a, nparent + 1, sizeof(**carried));
+	*ncarried = 0;
+	if (!*carried)
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	for (size_t i = 0; i < nparent && rc == 0; i++) {
 		bool keep;
-		rc = carry_manifest(c, base, &parents[i], a, &carried[ncarried], &keep, &found, err);
-		ncarried += rc == 0 && keep;
+		rc = carry_manifest(c, base, &parents[i], a, &(*carried)[*ncarried], &keep, &found, err);
+		*ncarried += rc == 0 && keep;
 	}
-	size_t nchanged = c->added_partitions.n;
+	*nchanged = c->added_partitions.n;
 	pond__path_map_dispose(&c->added_partitions);
 	c->added_partitions = added;
 	if (rc == 0 && found.n < c->removed.n) {
@@ -731,11 +321,16 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 		rc = pond_error_set(err, POND_ECONFLICT, "data file %s was changed by another writer", gone ? gone : "?");
 	}
 	pond__path_map_dispose(&found);
-	if (rc == 0)
-		rc = validate_since_read(c, base, branch, parent, err);
-	if (rc)
-		return rc;
+	return rc;
+}
 
+/* Writes this attempt's manifest list: the new manifest first, then the
+ * carried ones. Once the file exists c->list_path names it, for
+ * undo_attempt. */
+static int write_manifest_list(change_commit *c, const pond_iceberg_metadata *base, const pond_iceberg_snapshot *parent,
+                               int64_t seq, const pond_manifest_file *carried, size_t ncarried, pond_arena *a,
+                               pond_error *err)
+{
 	const char *list_path = pond_arena_sprintf(a, "%s/metadata/snap-%" PRId64 "-%d-%08x.avro", base->location,
 	                                           c->snapshot_id, c->attempt, (unsigned)pond_random_i63());
 	if (!list_path)
@@ -746,7 +341,8 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 	lo.parent_snapshot_id = parent ? parent->snapshot_id : 0;
 	lo.sequence_number = seq;
 	pond_manifest_list_writer *lw;
-	if ((rc = pond_manifest_list_writer_open(&lw, w->io, list_path, &lo, err)) != 0)
+	int rc = pond_manifest_list_writer_open(&lw, c->w->io, list_path, &lo, err);
+	if (rc)
 		return rc;
 	if (!(c->list_path = pond_strdup(list_path))) {
 		pond_manifest_list_writer_free(&lw);
@@ -765,24 +361,20 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 	if (rc == 0)
 		rc = pond_manifest_list_writer_finish(lw, err);
 	pond_manifest_list_writer_free(&lw);
-	if (rc)
-		return rc;
+	return rc;
+}
 
-	const char *op = c->change->operation;
-	if (!op)
-		op = c->deleted_files == 0 && c->removed_delete_files == 0 ? "append"
-		     : c->added_files == 0                                 ? "delete"
-		                                                           : "overwrite";
-	c->operation = op;
-	pond_iceberg_snapshot *snap = pond_arena_calloc(a, 1, sizeof(*snap));
-	pond_iceberg_kv *summary = pond_arena_calloc(a, 24 + w->opts->nsummary, sizeof(*summary));
-	pond_iceberg_update *u = pond_arena_calloc(a, 4, sizeof(*u));
-	pond_iceberg_requirement *r = pond_arena_calloc(a, 3, sizeof(*r));
-	if (!snap || !summary || !u || !r)
+/* The snapshot's summary, in a: as Java's SnapshotSummary, counts only
+ * when not zero, totals when the parent had them (or there is no parent);
+ * then the keys of the write's options. */
+static int snapshot_summary(change_commit *c, const pond_iceberg_snapshot *parent, size_t nchanged, pond_arena *a,
+                            pond_iceberg_kv **out, size_t *nout, pond_error *err)
+{
+	const pond_write_options *opts = c->w->opts;
+	pond_iceberg_kv *summary = pond_arena_calloc(a, 24 + opts->nsummary, sizeof(*summary));
+	if (!summary)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	size_t ns = 0;
-	/* As Java's SnapshotSummary: counts only when not zero, totals when
-	 * the parent had them (or there is no parent). */
 #define SUMMARY_IF(k, v)                                                                           \
 	do {                                                                                       \
 		if ((v) > 0)                                                                       \
@@ -817,22 +409,61 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 		summary[ns++] = (pond_iceberg_kv){totals[i].key, pond_arena_sprintf(a, "%" PRId64, v + totals[i].delta)};
 	}
 #undef SUMMARY_IF
-	for (size_t i = 0; i < w->opts->nsummary; i++)
-		summary[ns++] = w->opts->summary[i];
+	for (size_t i = 0; i < opts->nsummary; i++)
+		summary[ns++] = opts->summary[i];
 	for (size_t i = 0; i < ns; i++)
 		if (!summary[i].value)
 			return pond_error_set(err, POND_ENOMEM, "out of memory");
+	*out = summary;
+	*nout = ns;
+	return 0;
+}
+
+/* The snapshot this attempt adds, in a, over the manifest list it wrote;
+ * its operation, when the change names none, from what was added and
+ * removed. */
+static int new_snapshot(pond_iceberg_snapshot **out, change_commit *c, const pond_iceberg_metadata *base,
+                        const pond_iceberg_snapshot *parent, int64_t seq, size_t nchanged, pond_arena *a,
+                        pond_error *err)
+{
+	const char *op = c->change->operation;
+	if (!op)
+		op = c->deleted_files == 0 && c->removed_delete_files == 0 ? "append"
+		     : c->added_files == 0                                 ? "delete"
+		                                                           : "overwrite";
+	c->operation = op;
+	pond_iceberg_snapshot *snap = pond_arena_calloc(a, 1, sizeof(*snap));
+	if (!snap)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	int rc = snapshot_summary(c, parent, nchanged, a, &snap->summary, &snap->nsummary, err);
+	if (rc)
+		return rc;
 	snap->snapshot_id = c->snapshot_id;
 	snap->has_parent = parent != NULL;
 	snap->parent_snapshot_id = parent ? parent->snapshot_id : 0;
 	snap->sequence_number = seq;
 	snap->timestamp_ms = pond_time_now_ms();
-	snap->manifest_list = list_path;
+	snap->manifest_list = pond_arena_strdup(a, c->list_path);
+	if (!snap->manifest_list)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	snap->operation = op;
-	snap->summary = summary;
-	snap->nsummary = ns;
 	snap->has_schema_id = true;
-	snap->schema_id = base->current_schema_id;
+	snap->schema_id = c->w->new_schema ? added_schema_id(base, c->w->new_schema) : base->current_schema_id;
+	*out = snap;
+	return 0;
+}
+
+/* The commit's requirements and updates, in a: the write's schema change
+ * when it carries one, then the snapshot and the branch moved to it. */
+static int snapshot_updates(change_commit *c, const char *branch, const pond_iceberg_ref *head,
+                            pond_iceberg_snapshot *snap, pond_arena *a, pond_iceberg_requirement **reqs, size_t *nreqs,
+                            pond_iceberg_update **ups, size_t *nups, pond_error *err)
+{
+	pond__write *w = c->w;
+	pond_iceberg_update *u = pond_arena_calloc(a, 4, sizeof(*u));
+	pond_iceberg_requirement *r = pond_arena_calloc(a, 3, sizeof(*r));
+	if (!u || !r)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	size_t nu = 0, nr = 0;
 	if (w->new_schema) {
 		/* The schema change rides in this commit, before the snapshot
@@ -846,7 +477,6 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 		r[nr++].id = w->base_schema_id;
 		r[nr].type = POND_ICEBERG_ASSERT_LAST_ASSIGNED_FIELD_ID;
 		r[nr++].id = w->base_last_column_id;
-		snap->schema_id = added_schema_id(base, w->new_schema);
 	}
 	u[nu].action = POND_ICEBERG_ADD_SNAPSHOT;
 	u[nu++].snapshot = snap;
@@ -862,6 +492,44 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 	*ups = u;
 	*nups = nu;
 	return 0;
+}
+
+/* One commit attempt (a pond_table_commit_fn) against base, the fresh
+ * metadata: carries the branch head's manifests, validates, writes a
+ * manifest list and describes the snapshot. What the previous attempt
+ * wrote is removed first. */
+static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_iceberg_requirement **reqs,
+                        size_t *nreqs, pond_iceberg_update **ups, size_t *nups, void *payload, pond_error *err)
+{
+	change_commit *c = payload;
+	pond__write *w = c->w;
+	undo_attempt(c);
+	c->attempt++;
+	c->deleted_records = c->deleted_files = c->removed_bytes = 0;
+	c->removed_delete_files = c->removed_pos_deletes = c->removed_eq_deletes = 0;
+	const char *branch = w->opts->branch ? w->opts->branch : "main";
+	const pond_iceberg_ref *head = pond_iceberg_metadata_ref(base, branch);
+	if (head && head->is_tag)
+		return pond_error_set(err, POND_EINVAL, "cannot write to %s: it is a tag, not a branch", branch);
+	/* A new branch starts from main's head, as in git. */
+	const pond_iceberg_snapshot *parent = head ? pond_iceberg_metadata_snapshot(base, head->snapshot_id)
+	                                           : pond_iceberg_metadata_current_snapshot(base);
+	int64_t seq = base->last_sequence_number + 1;
+	pond_manifest_file *parents = NULL, *carried = NULL;
+	size_t nparent = 0, ncarried = 0, nchanged = 0;
+	int rc = parent ? pond_snapshot_manifests(&parents, &nparent, w->io, parent, a, err) : 0;
+	if (rc == 0)
+		rc = carry_manifests(c, base, parents, nparent, a, &carried, &ncarried, &nchanged, err);
+	if (rc == 0)
+		rc = validate_since_read(c, base, branch, parent, err);
+	if (rc == 0)
+		rc = write_manifest_list(c, base, parent, seq, carried, ncarried, a, err);
+	pond_iceberg_snapshot *snap = NULL;
+	if (rc == 0)
+		rc = new_snapshot(&snap, c, base, parent, seq, nchanged, a, err);
+	if (rc)
+		return rc;
+	return snapshot_updates(c, branch, head, snap, a, reqs, nreqs, ups, nups, err);
 }
 
 /* ---- the driver ---- */
@@ -1041,191 +709,6 @@ static int find_matches(pond__write *w, const pond__change *change, pond_scan_pl
 	return match_tasks(w, w->md, change->remove_where, tasks, nout, nrows, err);
 }
 
-/* Fills the bounds the engine's Parquet statistics leave out (booleans,
- * decimals wider than 18 digits) by reading the files back: one query per
- * such column, only for tables that have one. */
-static int fill_missing_bounds(pond__write *w, pond_written_file *files, size_t nfiles, pond_error *err)
-{
-	const pond_iceberg_type *root = w->schema->root;
-	int rc = 0;
-	for (size_t f = 0; f < root->nfields && rc == 0 && nfiles; f++) {
-		const pond_iceberg_field *field = &root->fields[f];
-		if (field->type->id != POND_ICEBERG_BOOLEAN && field->type->id != POND_ICEBERG_DECIMAL)
-			continue;
-		bool missing = false;
-		for (size_t i = 0; i < nfiles && !missing; i++)
-			for (size_t k = 0; k < files[i].ncolumns; k++)
-				if (files[i].columns[k].field_id == field->id && !files[i].columns[k].min &&
-				    files[i].columns[k].null_count != files[i].record_count)
-					missing = true;
-		if (!missing)
-			continue;
-		pond_buf q = POND_BUF_INIT;
-		pond_buf_puts(&q, "SELECT string_agg(filename || chr(2) || lo || chr(2) || hi, chr(1)) FROM (SELECT filename, "
-		                  "min(");
-		pond_sql_quote_ident(&q, field->name);
-		pond_buf_puts(&q, ")::VARCHAR AS lo, max(");
-		pond_sql_quote_ident(&q, field->name);
-		pond_buf_puts(&q, ")::VARCHAR AS hi FROM read_parquet([");
-		for (size_t i = 0; i < nfiles; i++) {
-			pond_buf_puts(&q, i ? ", " : "");
-			pond_sql_quote_literal(&q, files[i].path);
-		}
-		pond_buf_puts(&q, "], filename = true) GROUP BY filename) WHERE lo IS NOT NULL");
-		char *list = NULL;
-		rc = pond_buf_ok(&q) ? pond_engine_query_string(w->lake->engine, pond_buf_cstr(&q), &list, err)
-		                     : pond_error_set(err, POND_ENOMEM, "out of memory");
-		pond_buf_dispose(&q);
-		for (char *p = list, *next; rc == 0 && p && *p; p = next) {
-			next = strchr(p, '\1');
-			if (next)
-				*next++ = '\0';
-			char *lo = strchr(p, '\2'), *hi = lo ? strchr(lo + 1, '\2') : NULL;
-			if (!hi)
-				continue;
-			*lo++ = '\0';
-			*hi++ = '\0';
-			for (size_t i = 0; i < nfiles; i++) {
-				if (strcmp(files[i].path, p) != 0)
-					continue;
-				for (size_t k = 0; k < files[i].ncolumns; k++) {
-					pond_written_column *col = &files[i].columns[k];
-					if (col->field_id != field->id || col->min)
-						continue;
-					col->min = pond_arena_strdup(w->arena, lo);
-					col->max = pond_arena_strdup(w->arena, hi);
-					if (!col->min || !col->max)
-						rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-				}
-			}
-		}
-		pond_free(list);
-	}
-	return rc;
-}
-
-/* NOT NULL holds on every write: a required column with a null in any
- * written file fails the write (the caller removes the folder). The
- * files' statistics answer for most columns; a column they say nothing
- * of (nested types, wide decimals) is counted. */
-static int check_required(pond__write *w, const pond_written_file *files, size_t nfiles, pond_error *err)
-{
-	const pond_iceberg_type *root = w->schema->root;
-	for (size_t f = 0; f < root->nfields; f++) {
-		if (!root->fields[f].required)
-			continue;
-		for (size_t i = 0; i < nfiles; i++) {
-			const pond_written_file *wf = &files[i];
-			int64_t nulls = -1;
-			for (size_t k = 0; k < wf->ncolumns; k++)
-				if (wf->columns[k].field_id == root->fields[f].id)
-					nulls = wf->columns[k].null_count;
-			if (nulls < 0 && wf->record_count > 0) {
-				pond_buf q = POND_BUF_INIT;
-				pond_buf_puts(&q, "SELECT count(*) FROM read_parquet(");
-				pond_sql_quote_literal(&q, wf->path);
-				pond_buf_puts(&q, ") WHERE ");
-				pond_sql_quote_ident(&q, root->fields[f].name);
-				pond_buf_puts(&q, " IS NULL");
-				int rc = pond_buf_ok(&q) ? pond_engine_query_int(w->lake->engine, pond_buf_cstr(&q), &nulls, err)
-				                         : pond_error_set(err, POND_ENOMEM, "out of memory");
-				pond_buf_dispose(&q);
-				if (rc)
-					return rc;
-			}
-			if (nulls > 0)
-				return pond_error_set(err, POND_EINVAL, "column \"%s\" of %s is NOT NULL, and a row holds NULL in it",
-				                      root->fields[f].name, w->name);
-		}
-	}
-	return 0;
-}
-
-/* Writes rows_sql as Parquet into a new folder; files with no rows are
- * dropped. *dir is the folder (to remove on failure). */
-static int write_rows(pond__write *w, const char *rows_sql, const char **dir, pond_written_file **files,
-                      size_t *nfiles, pond_error *err)
-{
-	pond_parquet_write_options wo = POND_PARQUET_WRITE_OPTIONS_INIT;
-	/* Each write gets a folder of its own: DuckDB writes into an empty
-	 * folder, and a failed write is undone by removing the folder. */
-	char write_id[37];
-	pond_uuid_v4_string(write_id);
-	write_id[13] = '\0';
-	wo.dir = *dir = pond_arena_sprintf(w->arena, "%s/data/%s", w->md->location, write_id);
-	if (!wo.dir)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	const char *target = pond_iceberg_metadata_property(w->md, "write.target-file-size-bytes");
-	int64_t target_size;
-	if (target && pond_str_to_i64(target, &target_size))
-		wo.target_file_size = target_size;
-	int rc = partition_columns(&wo, w->spec, w->schema, w->arena, err);
-	if (rc == 0)
-		rc = pond_engine_write_parquet(w->lake->engine, rows_sql, w->schema, &wo, w->arena, files, nfiles, err);
-	if (rc)
-		return rc;
-	if ((rc = check_required(w, *files, *nfiles, err)) != 0)
-		return rc;
-	size_t n = 0;
-	for (size_t i = 0; i < *nfiles; i++) {
-		if ((*files)[i].record_count == 0)
-			unlink((*files)[i].path);
-		else
-			(*files)[n++] = (*files)[i];
-	}
-	*nfiles = n;
-	return fill_missing_bounds(w, *files, n, err);
-}
-
-/* The manifest of the new files (ADDED, sequence numbers inherited). */
-static int write_manifest(pond__write *w, change_commit *c, const pond_written_file *files, size_t nfiles,
-                          const char **path, pond_error *err)
-{
-	const pond_iceberg_partition_spec *spec = w->spec;
-	pond_iceberg_type **ptypes = NULL;
-	if (spec && spec->nfields) {
-		pond_iceberg_type *spec_type;
-		int rc = pond_iceberg_partition_spec_type(&spec_type, spec, w->schema, w->arena, err);
-		if (rc)
-			return rc;
-		if (!(ptypes = pond_arena_calloc(w->arena, spec->nfields, sizeof(*ptypes))))
-			return pond_error_set(err, POND_ENOMEM, "out of memory");
-		for (size_t p = 0; p < spec->nfields; p++)
-			ptypes[p] = spec_type->fields[p].type;
-	}
-	char uuid[37];
-	pond_uuid_v4_string(uuid);
-	*path = pond_arena_sprintf(w->arena, "%s/metadata/%s-m0.avro", w->md->location, uuid);
-	if (!*path)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	pond_manifest_writer_options mo = POND_MANIFEST_WRITER_OPTIONS_INIT;
-	mo.schema = w->schema;
-	mo.spec = spec;
-	mo.snapshot_id = c->snapshot_id;
-	pond_manifest_writer *mw;
-	int rc = pond_manifest_writer_open(&mw, w->io, *path, &mo, err);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < nfiles && rc == 0; i++) {
-		pond_manifest_entry e;
-		memset(&e, 0, sizeof(e));
-		e.status = POND_MANIFEST_ADDED;
-		e.has_snapshot_id = true;
-		e.snapshot_id = c->snapshot_id;
-		rc = to_data_file(&e.data_file, &files[i], w->schema, spec, ptypes, w->arena, err);
-		if (rc == 0 && partition_key(&c->added_partitions, e.data_file.spec_id, e.data_file.partition,
-		                             e.data_file.npartition) != 0)
-			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-		if (rc == 0)
-			rc = pond_manifest_writer_add(mw, &e, err);
-	}
-	if (rc == 0)
-		rc = pond_manifest_writer_finish(mw, &c->manifest, w->arena, err);
-	pond_manifest_writer_free(&mw);
-	c->has_manifest = rc == 0;
-	return rc;
-}
-
 /* The table's columns, "a", "b", for SELECT lists. */
 static void column_list(pond_buf *sql, const pond_iceberg_schema *schema, const char *qualifier)
 {
@@ -1236,6 +719,110 @@ static void column_list(pond_buf *sql, const pond_iceberg_schema *schema, const 
 			pond_buf_printf(sql, "%s.", qualifier);
 		pond_sql_quote_ident(sql, schema->root->fields[f].name);
 	}
+}
+
+/* Plans the branch head's files that may hold rows the change removes and
+ * keeps, in c->removed, those that do (none for a whole overwrite, which
+ * removes whatever is live at commit time). The plan (*plan, freed by the
+ * caller, owning *matched) is the snapshot the change read; *has_live says
+ * whether it had any file. */
+static int plan_removal(change_commit *c, pond_scan_plan **plan, const pond_scan_task ***matched, size_t *nmatched,
+                        bool *has_live, int64_t *matched_records, pond_error *err)
+{
+	pond__write *w = c->w;
+	const pond__change *change = c->change;
+	pond_scan_options so;
+	head_options(w, &so);
+	so.filter = change->prune;
+	int rc = pond_scan_plan_files(plan, w->md, w->io, &so, err);
+	if (rc == POND_EINVAL && change->prune) {
+		/* The filter names something pruning cannot bind: plan it all. */
+		so.filter = NULL;
+		rc = pond_scan_plan_files(plan, w->md, w->io, &so, err);
+	}
+	if (rc == 0)
+		rc = find_matches(w, change, *plan, matched, nmatched, matched_records, err);
+	if (rc)
+		return rc;
+	c->has_read = true;
+	c->read_snapshot_id = (*plan)->snapshot_id;
+	*has_live = (*plan)->ntasks > 0 || (*plan)->ndeletes > 0;
+	/* A whole overwrite removes whatever is live at commit time. */
+	for (size_t i = 0; i < *nmatched && rc == 0 && !change->remove_all; i++)
+		if (pond__path_map_put(&c->removed, (*matched)[i]->path, 1) != 0)
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	return rc;
+}
+
+/* The rows to write, in rows: those the rewritten files (matched) keep,
+ * the rows replacing those removed, then the new rows; all read from the
+ * same files, so that what is removed is exactly what is replaced. */
+static int change_rows(pond__write *w, const pond__change *change, const pond_scan_task *const *matched,
+                       size_t nmatched, pond_buf *rows, pond_error *err)
+{
+	pond_buf scan = POND_BUF_INIT;
+	if (nmatched && !change->remove_all) {
+		int rc = pond__scan_sql_tasks(&scan, w->lake->engine, w->md, w->io, w->schema, matched, nmatched, false, err);
+		if (rc) {
+			pond_buf_dispose(&scan);
+			return rc;
+		}
+		pond_buf_puts(rows, "SELECT ");
+		column_list(rows, w->schema, "__pond_d");
+		pond_buf_printf(rows, " FROM (%s) __pond_d WHERE (%s) IS NOT TRUE", pond_buf_cstr(&scan),
+		                change->remove_where);
+		if (change->matched_rows_sql) {
+			pond_buf_puts(rows, " UNION ALL SELECT ");
+			const pond_iceberg_type *root = w->schema->root;
+			for (size_t i = 0; i < root->nfields; i++) {
+				pond_buf_printf(rows, "%sCAST(#%zu AS ", i ? ", " : "", i + 1);
+				pond_engine_iceberg_type_sql(rows, root->fields[i].type);
+				pond_buf_puts(rows, ")");
+			}
+			pond_buf_printf(rows, " FROM (WITH __pond_d AS (SELECT * FROM (%s) __pond_d WHERE (%s)) %s)",
+			                pond_buf_cstr(&scan), change->remove_where, change->matched_rows_sql);
+		}
+	}
+	pond_buf_dispose(&scan);
+	if (change->rows_sql) {
+		if (rows->len) {
+			pond_buf_puts(rows, " UNION ALL SELECT ");
+			column_list(rows, w->schema, NULL);
+			pond_buf_printf(rows, " FROM (%s)", change->rows_sql);
+		} else {
+			pond_buf_puts(rows, change->rows_sql);
+		}
+	}
+	return pond_buf_ok(rows) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+}
+
+/* Commits the written files and what the change removes as one snapshot
+ * (creating the table when it is staged) and fills out. On failure what
+ * the last attempt wrote is removed; the files are the caller's. */
+static int commit_snapshot(change_commit *c, pond_write_result *out, pond_error *err)
+{
+	pond__write *w = c->w;
+	if (w->opts->cancel && *w->opts->cancel)
+		return pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
+	int rc = w->creating ? pond__table_commit_create(w->lake, w->id, w->md, build_change, c, err)
+	                     : pond_table_commit(w->lake, w->id, build_change, c, NULL, NULL, err);
+	if (rc) {
+		undo_attempt(c);
+		return rc;
+	}
+	/* Committed: what the last attempt wrote is now the table's. */
+	for (size_t i = 0; i < c->nwritten; i++)
+		pond_free(c->written[i]);
+	c->nwritten = 0;
+	pond_free(c->list_path);
+	c->list_path = NULL;
+	out->snapshot_id = c->snapshot_id;
+	out->added_records = c->added_records;
+	out->added_files = c->added_files;
+	out->added_bytes = c->added_bytes;
+	out->deleted_records = c->deleted_records;
+	out->deleted_files = c->deleted_files;
+	return 0;
 }
 
 int pond__write_commit_change(pond__write *w, const pond__change *change, pond_write_result *out, pond_error *err)
@@ -1249,36 +836,15 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	pond_scan_plan *plan = NULL;
 	const pond_scan_task **matched = NULL;
 	size_t nmatched = 0;
-	pond_buf rows = POND_BUF_INIT, scan = POND_BUF_INIT;
+	pond_buf rows = POND_BUF_INIT;
 	const char *dir = NULL, *manifest_path = NULL;
 	pond_written_file *files = NULL;
 	size_t nfiles = 0;
 	int rc = 0;
 	bool has_live = false;
-	if (change->remove_where || change->remove_all) {
-		pond_scan_options so;
-		head_options(w, &so);
-		so.filter = change->prune;
-		rc = pond_scan_plan_files(&plan, w->md, w->io, &so, err);
-		if (rc == POND_EINVAL && change->prune) {
-			/* The filter names something pruning cannot bind: plan it all. */
-			so.filter = NULL;
-			rc = pond_scan_plan_files(&plan, w->md, w->io, &so, err);
-		}
-		if (rc == 0)
-			rc = find_matches(w, change, plan, &matched, &nmatched, &out->matched_records, err);
-		if (rc)
-			goto fail;
-		c.has_read = true;
-		c.read_snapshot_id = plan->snapshot_id;
-		has_live = plan->ntasks > 0 || plan->ndeletes > 0;
-		/* A whole overwrite removes whatever is live at commit time. */
-		for (size_t i = 0; i < nmatched && rc == 0 && !change->remove_all; i++)
-			if (pond__path_map_put(&c.removed, matched[i]->path, 1) != 0)
-				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-		if (rc)
-			goto fail;
-	}
+	if ((change->remove_where || change->remove_all) &&
+	    (rc = plan_removal(&c, &plan, &matched, &nmatched, &has_live, &out->matched_records, err)) != 0)
+		goto fail;
 	if (w->opts->has_read_snapshot) {
 		/* The caller read the table before this write loaded it. */
 		c.has_read = true;
@@ -1290,43 +856,9 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		                                        : pond_iceberg_metadata_snapshot(w->md, c.read_snapshot_id);
 		c.read_sequence = read ? read->sequence_number : 0;
 	}
-	/* The rows the rewritten files keep, the rows replacing those removed,
-	 * then the new rows: all read from the same files, so that what is
-	 * removed is exactly what is replaced. */
-	if (nmatched && !change->remove_all) {
-		if ((rc = pond__scan_sql_tasks(&scan, w->lake->engine, w->md, w->io, w->schema, matched, nmatched, false,
-		                               err)) != 0)
-			goto fail;
-		pond_buf_puts(&rows, "SELECT ");
-		column_list(&rows, w->schema, "__pond_d");
-		pond_buf_printf(&rows, " FROM (%s) __pond_d WHERE (%s) IS NOT TRUE", pond_buf_cstr(&scan),
-		                change->remove_where);
-		if (change->matched_rows_sql) {
-			pond_buf_puts(&rows, " UNION ALL SELECT ");
-			const pond_iceberg_type *root = w->schema->root;
-			for (size_t i = 0; i < root->nfields; i++) {
-				pond_buf_printf(&rows, "%sCAST(#%zu AS ", i ? ", " : "", i + 1);
-				pond_engine_iceberg_type_sql(&rows, root->fields[i].type);
-				pond_buf_puts(&rows, ")");
-			}
-			pond_buf_printf(&rows, " FROM (WITH __pond_d AS (SELECT * FROM (%s) __pond_d WHERE (%s)) %s)",
-			                pond_buf_cstr(&scan), change->remove_where, change->matched_rows_sql);
-		}
-	}
-	if (change->rows_sql) {
-		if (rows.len) {
-			pond_buf_puts(&rows, " UNION ALL SELECT ");
-			column_list(&rows, w->schema, NULL);
-			pond_buf_printf(&rows, " FROM (%s)", change->rows_sql);
-		} else {
-			pond_buf_puts(&rows, change->rows_sql);
-		}
-	}
-	if (!pond_buf_ok(&rows)) {
-		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	if ((rc = change_rows(w, change, matched, nmatched, &rows, err)) != 0)
 		goto fail;
-	}
-	if (rows.len && (rc = write_rows(w, pond_buf_cstr(&rows), &dir, &files, &nfiles, err)) != 0)
+	if (rows.len && (rc = pond__write_rows(w, pond_buf_cstr(&rows), &dir, &files, &nfiles, err)) != 0)
 		goto fail;
 	for (size_t i = 0; i < nfiles; i++) {
 		c.added_records += files[i].record_count;
@@ -1341,31 +873,14 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 			rc = pond__table_commit_create(w->lake, w->id, w->md, NULL, NULL, err);
 		goto done;
 	}
-	if (nfiles && (rc = write_manifest(w, &c, files, nfiles, &manifest_path, err)) != 0)
-		goto fail;
-	if (w->opts->cancel && *w->opts->cancel) {
-		rc = pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
-		goto fail;
+	if (nfiles) {
+		if ((rc = pond__write_manifest(w, c.snapshot_id, files, nfiles, &c.added_partitions, &c.manifest,
+		                               &manifest_path, err)) != 0)
+			goto fail;
+		c.has_manifest = true;
 	}
-	rc = w->creating ? pond__table_commit_create(w->lake, w->id, w->md, build_change, &c, err)
-	                 : pond_table_commit(w->lake, w->id, build_change, &c, NULL, NULL, err);
-	if (rc) {
-		undo_attempt(&c);
-		goto fail;
-	}
-	/* Committed: what the last attempt wrote is now the table's. */
-	for (size_t i = 0; i < c.nwritten; i++)
-		pond_free(c.written[i]);
-	c.nwritten = 0;
-	pond_free(c.list_path);
-	c.list_path = NULL;
-	out->snapshot_id = c.snapshot_id;
-	out->added_records = c.added_records;
-	out->added_files = c.added_files;
-	out->added_bytes = c.added_bytes;
-	out->deleted_records = c.deleted_records;
-	out->deleted_files = c.deleted_files;
-	goto done;
+	if ((rc = commit_snapshot(&c, out, err)) == 0)
+		goto done;
 fail:
 	remove_write(dir, manifest_path);
 done:
@@ -1375,6 +890,5 @@ done:
 	pond__path_map_dispose(&c.added_partitions);
 	pond_scan_plan_free(&plan);
 	pond_buf_dispose(&rows);
-	pond_buf_dispose(&scan);
 	return rc;
 }

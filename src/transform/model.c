@@ -169,9 +169,10 @@ static void columns_or(pond_buf *q, const char **cols, size_t n, const char *pre
 		pond_buf_printf(q, "%s(%s) %s", i ? joiner : "", cols[i], pred);
 }
 
-/* Builds the failing-rows query of one test item: "unique(a, b) warn". */
-static int parse_test(pond_transform_graph *g, tf_node *node, const char *item, int line, tf_test *t,
-                      pond_error *err)
+/* Reads a test item, "unique(a, b) warn": *kind (lower case) and *args in
+ * g's arena; t gets its name, severity and line. */
+static int read_test_item(pond_transform_graph *g, tf_node *node, const char *item, int line, tf_test *t,
+                          char **kind_out, const char **args_out, pond_error *err)
 {
 	pond_arena *a = g->arena;
 	const char *p = item;
@@ -217,28 +218,35 @@ static int parse_test(pond_transform_graph *g, tf_node *node, const char *item, 
 		return bad(err, node, line, "test severity must be warn or error, not \"%s\"", rest);
 	t->line = line;
 	t->name = pond_arena_sprintf(a, "%s(%s)", kind, args);
+	*kind_out = kind;
+	*args_out = args;
+	return 0;
+}
 
-	pond_buf table = POND_BUF_INIT, q = POND_BUF_INIT;
-	tf_quote_table(&table, &node->id);
-	const char *T = pond_buf_cstr(&table);
+/* The failing-rows query, into q, of a test of kind with args over the
+ * node's table (T, quoted). */
+static int test_query(pond_buf *q, pond_transform_graph *g, tf_node *node, int line, const tf_test *t,
+                      const char *kind, const char *args, const char *T, pond_error *err)
+{
+	pond_arena *a = g->arena;
 	const char **list;
 	size_t n = read_list(a, args, &list);
 	int rc = 0;
 	if (strcmp(kind, "not_null") == 0 && n > 0) {
-		pond_buf_printf(&q, "SELECT * FROM %s WHERE ", T);
-		columns_or(&q, list, n, "IS NULL", " OR ");
+		pond_buf_printf(q, "SELECT * FROM %s WHERE ", T);
+		columns_or(q, list, n, "IS NULL", " OR ");
 	} else if (strcmp(kind, "unique") == 0 && n > 0) {
-		pond_buf_puts(&q, "SELECT ");
+		pond_buf_puts(q, "SELECT ");
 		for (size_t i = 0; i < n; i++)
-			pond_buf_printf(&q, "%s, ", list[i]);
-		pond_buf_printf(&q, "count(*) AS n FROM %s GROUP BY ALL HAVING count(*) > 1", T);
+			pond_buf_printf(q, "%s, ", list[i]);
+		pond_buf_printf(q, "count(*) AS n FROM %s GROUP BY ALL HAVING count(*) > 1", T);
 	} else if (strcmp(kind, "accepted_values") == 0 && n >= 2) {
 		char **split;
 		size_t ns = split_top(a, args, ',', &split);
 		const char *values = ns > 1 ? unwrap(a, trim(a, strchr(args, ',') + 1, strlen(strchr(args, ',') + 1)), "[]()")
 		                            : "";
 		(void)ns;
-		pond_buf_printf(&q, "SELECT * FROM %s WHERE (%s) IS NOT NULL AND (%s) NOT IN (%s)", T, list[0], list[0],
+		pond_buf_printf(q, "SELECT * FROM %s WHERE (%s) IS NOT NULL AND (%s) NOT IN (%s)", T, list[0], list[0],
 		                values);
 	} else if (strcmp(kind, "relationships") == 0 && n == 2) {
 		/* to: ns.table.column, or ns.table (the same column name) */
@@ -251,24 +259,24 @@ static int parse_test(pond_transform_graph *g, tf_node *node, const char *item, 
 		if (!dot1) {
 			rc = bad(err, node, line, "relationships: name the parent as ns.table.column, not \"%s\"", to);
 		} else {
-			pond_buf_printf(&q,
+			pond_buf_printf(q,
 			                "SELECT * FROM %s AS pond_child WHERE pond_child.%s IS NOT NULL AND NOT EXISTS "
 			                "(SELECT 1 FROM %s AS pond_parent WHERE pond_parent.%s = pond_child.%s)",
 			                T, list[0], parent, pcol, list[0]);
 		}
 	} else if (strcmp(kind, "row_count") == 0 && *args) {
 		const char *cond = isdigit((unsigned char)args[0]) ? pond_arena_sprintf(a, ">= %s", args) : args;
-		pond_buf_printf(&q, "SELECT count(*) AS row_count FROM %s HAVING (count(*) %s) IS NOT TRUE", T, cond);
+		pond_buf_printf(q, "SELECT count(*) AS row_count FROM %s HAVING (count(*) %s) IS NOT TRUE", T, cond);
 	} else if (strcmp(kind, "freshness") == 0 && n == 2) {
 		const char *age = unwrap(a, pond_arena_strdup(a, list[1]), "''\"\"");
-		pond_buf_printf(&q,
+		pond_buf_printf(q,
 		                "SELECT max(%s) AS latest FROM %s HAVING max(%s) IS NULL OR "
 		                "CAST(max(%s) AS TIMESTAMP) < CAST(now() AS TIMESTAMP) - INTERVAL '%s'",
 		                list[0], T, list[0], list[0], age);
 	} else if (strcmp(kind, "expression") == 0 && *args) {
-		pond_buf_printf(&q, "SELECT * FROM %s WHERE NOT (%s)", T, args);
+		pond_buf_printf(q, "SELECT * FROM %s WHERE NOT (%s)", T, args);
 	} else if (strcmp(kind, "sql") == 0 && *args) {
-		pond_buf_puts(&q, args);
+		pond_buf_puts(q, args);
 	} else {
 		static const char *const known[] = {"not_null", "unique", "accepted_values", "relationships", "row_count",
 		                                    "freshness", "expression", "sql", NULL};
@@ -281,8 +289,23 @@ static int parse_test(pond_transform_graph *g, tf_node *node, const char *item, 
 		                    "freshness, expression, sql)",
 		                    kind);
 	}
+	return rc;
+}
+
+/* Builds the failing-rows query of one test item: "unique(a, b) warn". */
+static int parse_test(pond_transform_graph *g, tf_node *node, const char *item, int line, tf_test *t,
+                      pond_error *err)
+{
+	char *kind = NULL;
+	const char *args = NULL;
+	int rc = read_test_item(g, node, item, line, t, &kind, &args, err);
+	if (rc)
+		return rc;
+	pond_buf table = POND_BUF_INIT, q = POND_BUF_INIT;
+	tf_quote_table(&table, &node->id);
+	rc = test_query(&q, g, node, line, t, kind, args, pond_buf_cstr(&table), err);
 	if (rc == 0)
-		t->sql = pond_buf_ok(&q) ? pond_arena_strdup(a, pond_buf_cstr(&q)) : NULL;
+		t->sql = pond_buf_ok(&q) ? pond_arena_strdup(g->arena, pond_buf_cstr(&q)) : NULL;
 	if (rc == 0 && !t->sql)
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	pond_buf_dispose(&table);
@@ -311,6 +334,64 @@ static int add_tests(pond_transform_graph *g, tf_node *node, const char *value, 
 }
 
 /* ---- one setting ------------------------------------------------------------------------ */
+
+/* partition_by: a list of partition terms, each checked now. */
+static int apply_partition_by(pond_transform_graph *g, tf_node *node, const char *v, int line, pond_error *err)
+{
+	pond_arena *a = g->arena;
+	node->npartition_by = read_list(a, v, &node->partition_by);
+	for (size_t i = 0; i < node->npartition_by; i++) {
+		pond_partition_field_def def;
+		pond_error perr = POND_ERROR_INIT;
+		if (pond_partition_field_parse(&def, node->partition_by[i], a, &perr) != 0)
+			return bad(err, node, line, "partition_by: %s", perr.msg);
+	}
+	return 0;
+}
+
+/* tags: a list, added to those the node has. */
+static int apply_tags(pond_transform_graph *g, tf_node *node, const char *v, pond_error *err)
+{
+	pond_arena *a = g->arena;
+	const char **more;
+	size_t n = read_list(a, v, &more);
+	const char **all = pond_arena_calloc(a, node->ntags + n + 1, sizeof(char *));
+	if (!all)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (node->ntags)
+		memcpy(all, node->tags, node->ntags * sizeof(char *));
+	if (n)
+		memcpy(all + node->ntags, more, n * sizeof(char *));
+	node->tags = all;
+	node->ntags += n;
+	return 0;
+}
+
+/* columns: "name = description; ...", added to those the node has. */
+static int apply_columns(pond_transform_graph *g, tf_node *node, const char *value, int line, pond_error *err)
+{
+	pond_arena *a = g->arena;
+	char **items;
+	size_t n = split_top(a, value, ';', &items);
+	const char **names = pond_arena_calloc(a, node->ncolumns + n + 1, sizeof(char *));
+	const char **docs = pond_arena_calloc(a, node->ncolumns + n + 1, sizeof(char *));
+	if (!names || !docs)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (node->ncolumns)
+		memcpy(names, node->column_names, node->ncolumns * sizeof(char *));
+	if (node->ncolumns)
+		memcpy(docs, node->column_docs, node->ncolumns * sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		size_t cut = strcspn(items[i], "=:");
+		if (!items[i][cut])
+			return bad(err, node, line, "columns: expected \"name = description\", got \"%s\"", items[i]);
+		names[node->ncolumns] = unwrap(a, trim(a, items[i], cut), "\"\"``");
+		docs[node->ncolumns++] = trim(a, items[i] + cut + 1, strlen(items[i] + cut + 1));
+	}
+	node->column_names = names;
+	node->column_docs = docs;
+	return 0;
+}
 
 static int apply(pond_transform_graph *g, tf_node *node, const char *key, const char *value, int line, bool custom,
                  pond_error *err)
@@ -349,56 +430,16 @@ static int apply(pond_transform_graph *g, tf_node *node, const char *key, const 
 		node->watermark = v;
 		return 0;
 	}
-	if (strcmp(key, "partition_by") == 0) {
-		node->npartition_by = read_list(a, v, &node->partition_by);
-		for (size_t i = 0; i < node->npartition_by; i++) {
-			pond_partition_field_def def;
-			pond_error perr = POND_ERROR_INIT;
-			if (pond_partition_field_parse(&def, node->partition_by[i], a, &perr) != 0)
-				return bad(err, node, line, "partition_by: %s", perr.msg);
-		}
-		return 0;
-	}
-	if (strcmp(key, "tags") == 0) {
-		const char **more;
-		size_t n = read_list(a, v, &more);
-		const char **all = pond_arena_calloc(a, node->ntags + n + 1, sizeof(char *));
-		if (!all)
-			return pond_error_set(err, POND_ENOMEM, "out of memory");
-		if (node->ntags)
-			memcpy(all, node->tags, node->ntags * sizeof(char *));
-		if (n)
-			memcpy(all + node->ntags, more, n * sizeof(char *));
-		node->tags = all;
-		node->ntags += n;
-		return 0;
-	}
+	if (strcmp(key, "partition_by") == 0)
+		return apply_partition_by(g, node, v, line, err);
+	if (strcmp(key, "tags") == 0)
+		return apply_tags(g, node, v, err);
 	if (strcmp(key, "description") == 0) {
 		node->description = v;
 		return 0;
 	}
-	if (strcmp(key, "columns") == 0) {
-		char **items;
-		size_t n = split_top(a, value, ';', &items);
-		const char **names = pond_arena_calloc(a, node->ncolumns + n + 1, sizeof(char *));
-		const char **docs = pond_arena_calloc(a, node->ncolumns + n + 1, sizeof(char *));
-		if (!names || !docs)
-			return pond_error_set(err, POND_ENOMEM, "out of memory");
-		if (node->ncolumns)
-			memcpy(names, node->column_names, node->ncolumns * sizeof(char *));
-		if (node->ncolumns)
-			memcpy(docs, node->column_docs, node->ncolumns * sizeof(char *));
-		for (size_t i = 0; i < n; i++) {
-			size_t cut = strcspn(items[i], "=:");
-			if (!items[i][cut])
-				return bad(err, node, line, "columns: expected \"name = description\", got \"%s\"", items[i]);
-			names[node->ncolumns] = unwrap(a, trim(a, items[i], cut), "\"\"``");
-			docs[node->ncolumns++] = trim(a, items[i] + cut + 1, strlen(items[i] + cut + 1));
-		}
-		node->column_names = names;
-		node->column_docs = docs;
-		return 0;
-	}
+	if (strcmp(key, "columns") == 0)
+		return apply_columns(g, node, value, line, err);
 	if (strcmp(key, "tests") == 0)
 		return add_tests(g, node, value, line, err);
 	if (strcmp(key, "namespace") == 0) {

@@ -452,6 +452,119 @@ static int plan(pond_lake *lake, const pond_transform_options *opts, pond_arena 
 	return tf_select(*g, opts, hashes, *selected, err);
 }
 
+/* The schedule of the selected nodes: what each waits for, the custom
+ * tests attached to models (*attached), and the nodes ready first;
+ * *runnable gets how many need a worker (all but ephemeral models). */
+static int prepare(sched *s, int **attached, size_t *runnable, pond_error *err)
+{
+	pond_arena *a = s->result->arena;
+	size_t nn = s->g->nnodes;
+	s->pending = pond_arena_calloc(a, nn + 1, sizeof(int));
+	s->blocked_by = pond_arena_calloc(a, nn + 1, sizeof(char *));
+	s->waits_for_me = pond_arena_calloc(a, nn + 1, sizeof(int *));
+	s->nwaits_for_me = pond_arena_calloc(a, nn + 1, sizeof(size_t));
+	s->ready = pond_arena_calloc(a, nn + 1, sizeof(int));
+	*attached = pond_arena_calloc(a, nn + 1, sizeof(int));
+	*runnable = 0;
+	int rc = 0;
+	if (!s->pending || !s->blocked_by || !s->waits_for_me || !s->nwaits_for_me || !s->ready || !*attached ||
+	    !s->run_id)
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = attach_custom_tests(s, *attached, err);
+	for (size_t i = 0; rc == 0 && i < s->g->norder; i++) {
+		int m = s->g->order[i];
+		if (!s->selected[m])
+			continue;
+		s->total++;
+		*runnable += s->g->nodes[m].mat != TF_EPHEMERAL;
+		const tf_node *n = &s->g->nodes[m];
+		for (size_t d = 0; d < n->ndeps; d++)
+			s->pending[m] += s->selected[n->deps[d]] && tf_is_model(&s->g->nodes[n->deps[d]]);
+	}
+	for (size_t i = 0; rc == 0 && i < nn; i++)
+		for (size_t k = 0; k < s->nwaits_for_me[i]; k++)
+			if (s->selected[i] && s->selected[s->waits_for_me[i][k]])
+				s->pending[s->waits_for_me[i][k]]++;
+	s->result->models = pond_arena_calloc(a, s->total + 1, sizeof(pond_model_outcome));
+	if (rc == 0 && !s->result->models)
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	/* Ready models are taken from the end: push in reverse graph order. */
+	for (size_t i = s->g->norder; rc == 0 && i > 0; i--) {
+		int m = s->g->order[i - 1];
+		if (s->selected[m] && s->pending[m] == 0)
+			s->ready[s->nready++] = m;
+	}
+	return rc;
+}
+
+/* How many workers to start (no more than there is work for) and what
+ * each worker's engine may use: a share of the cores and of 70% of the
+ * memory. */
+static int size_pool(sched *s, size_t runnable)
+{
+	pool *p = &s->pool;
+	int threads = s->opts->threads > 0 ? s->opts->threads : s->g->threads > 0 ? s->g->threads : cores();
+	if (threads > THREADS_MAX)
+		threads = THREADS_MAX;
+	if ((size_t)threads > runnable)
+		threads = runnable ? (int)runnable : 1;
+	p->engine_threads = cores() / threads > 0 ? cores() / threads : 1;
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	if (pages > 0 && page > 0)
+		p->memory_limit = pond_arena_sprintf(s->result->arena, "%lldMB",
+		                                     (long long)((double)pages * (double)page * 0.7 / threads / (1 << 20)));
+	return threads;
+}
+
+/* Starts the workers, hands them the nodes as they become ready until
+ * every node has finished, then stops them. */
+static int run_pool(sched *s, int threads, size_t runnable, pond_error *err)
+{
+	pool *p = &s->pool;
+	int rc = 0;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work_cv, NULL);
+	pthread_cond_init(&p->done_cv, NULL);
+	int started_threads = 0;
+	for (int i = 0; runnable && i < threads; i++) {
+		if (pthread_create(&s->threads[i], NULL, worker_main, p) != 0) {
+			if (started_threads == 0)
+				rc = pond_error_set(err, POND_ERROR, "could not start a worker thread");
+			break;
+		}
+		started_threads++;
+	}
+	if (rc == 0)
+		rc = dispatch(s, err);
+	while (rc == 0 && s->finished < s->total) {
+		pthread_mutex_lock(&p->mu);
+		while (!p->done)
+			pthread_cond_wait(&p->done_cv, &p->mu);
+		job *j = pop(&p->done, &p->done_tail);
+		pthread_mutex_unlock(&p->mu);
+		complete(s, j->node, &j->m, j->inputs, j->started_ms);
+		pond_arena_free(&j->arena);
+		pond_free(j);
+		rc = dispatch(s, err);
+	}
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->work_cv);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < started_threads; i++)
+		pthread_join(s->threads[i], NULL);
+	/* Jobs left only after an allocation failure in the scheduler. */
+	for (job *j; (j = pop(&p->done, &p->done_tail)) != NULL || (j = pop(&p->todo, &p->todo_tail)) != NULL;) {
+		pond_arena_free(&j->arena);
+		pond_free(j);
+	}
+	pthread_cond_destroy(&p->done_cv);
+	pthread_cond_destroy(&p->work_cv);
+	pthread_mutex_destroy(&p->mu);
+	return rc;
+}
+
 static int run(pond_lake *lake, const pond_transform_options *opts_in, bool test_only, pond_transform_result *r,
                pond_error *err)
 {
@@ -472,46 +585,12 @@ static int run(pond_lake *lake, const pond_transform_options *opts_in, bool test
 		pond_transform_graph_free(&s.g);
 		return rc;
 	}
-	pond_arena *a = r->arena;
-	size_t nn = s.g->nnodes;
 	char uuid[37];
 	pond_uuid_v4_string(uuid);
-	r->run_id = s.run_id = pond_arena_strdup(a, uuid);
-	s.pending = pond_arena_calloc(a, nn + 1, sizeof(int));
-	s.blocked_by = pond_arena_calloc(a, nn + 1, sizeof(char *));
-	s.waits_for_me = pond_arena_calloc(a, nn + 1, sizeof(int *));
-	s.nwaits_for_me = pond_arena_calloc(a, nn + 1, sizeof(size_t));
-	s.ready = pond_arena_calloc(a, nn + 1, sizeof(int));
-	int *attached = pond_arena_calloc(a, nn + 1, sizeof(int));
-	if (!s.pending || !s.blocked_by || !s.waits_for_me || !s.nwaits_for_me || !s.ready || !attached || !s.run_id)
-		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-	if (rc == 0)
-		rc = attach_custom_tests(&s, attached, err);
+	r->run_id = s.run_id = pond_arena_strdup(r->arena, uuid);
+	int *attached = NULL;
 	size_t runnable = 0;
-	for (size_t i = 0; rc == 0 && i < s.g->norder; i++) {
-		int m = s.g->order[i];
-		if (!s.selected[m])
-			continue;
-		s.total++;
-		runnable += s.g->nodes[m].mat != TF_EPHEMERAL;
-		const tf_node *n = &s.g->nodes[m];
-		for (size_t d = 0; d < n->ndeps; d++)
-			s.pending[m] += s.selected[n->deps[d]] && tf_is_model(&s.g->nodes[n->deps[d]]);
-	}
-	for (size_t i = 0; rc == 0 && i < nn; i++)
-		for (size_t k = 0; k < s.nwaits_for_me[i]; k++)
-			if (s.selected[i] && s.selected[s.waits_for_me[i][k]])
-				s.pending[s.waits_for_me[i][k]]++;
-	r->models = pond_arena_calloc(a, s.total + 1, sizeof(pond_model_outcome));
-	if (rc == 0 && !r->models)
-		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-	/* Ready models are taken from the end: push in reverse graph order. */
-	for (size_t i = s.g->norder; rc == 0 && i > 0; i--) {
-		int m = s.g->order[i - 1];
-		if (s.selected[m] && s.pending[m] == 0)
-			s.ready[s.nready++] = m;
-	}
-
+	rc = prepare(&s, &attached, &runnable, err);
 	pool *p = &s.pool;
 	p->g = s.g;
 	p->prev = prev;
@@ -519,55 +598,9 @@ static int run(pond_lake *lake, const pond_transform_options *opts_in, bool test
 	p->test_only = test_only;
 	p->full_refresh = opts->full_refresh;
 	p->force = opts->force;
-	int threads = opts->threads > 0 ? opts->threads : s.g->threads > 0 ? s.g->threads : cores();
-	if (threads > THREADS_MAX)
-		threads = THREADS_MAX;
-	if ((size_t)threads > runnable)
-		threads = runnable ? (int)runnable : 1;
-	p->engine_threads = cores() / threads > 0 ? cores() / threads : 1;
-	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-	if (pages > 0 && page > 0)
-		p->memory_limit = pond_arena_sprintf(a, "%lldMB", (long long)((double)pages * (double)page * 0.7 /
-		                                                               threads / (1 << 20)));
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->work_cv, NULL);
-	pthread_cond_init(&p->done_cv, NULL);
-	int started_threads = 0;
-	for (int i = 0; rc == 0 && runnable && i < threads; i++) {
-		if (pthread_create(&s.threads[i], NULL, worker_main, p) != 0) {
-			if (started_threads == 0)
-				rc = pond_error_set(err, POND_ERROR, "could not start a worker thread");
-			break;
-		}
-		started_threads++;
-	}
+	int threads = size_pool(&s, runnable);
 	if (rc == 0)
-		rc = dispatch(&s, err);
-	while (rc == 0 && s.finished < s.total) {
-		pthread_mutex_lock(&p->mu);
-		while (!p->done)
-			pthread_cond_wait(&p->done_cv, &p->mu);
-		job *j = pop(&p->done, &p->done_tail);
-		pthread_mutex_unlock(&p->mu);
-		complete(&s, j->node, &j->m, j->inputs, j->started_ms);
-		pond_arena_free(&j->arena);
-		pond_free(j);
-		rc = dispatch(&s, err);
-	}
-	pthread_mutex_lock(&p->mu);
-	p->stop = true;
-	pthread_cond_broadcast(&p->work_cv);
-	pthread_mutex_unlock(&p->mu);
-	for (int i = 0; i < started_threads; i++)
-		pthread_join(s.threads[i], NULL);
-	/* Jobs left only after an allocation failure in the scheduler. */
-	for (job *j; (j = pop(&p->done, &p->done_tail)) != NULL || (j = pop(&p->todo, &p->todo_tail)) != NULL;) {
-		pond_arena_free(&j->arena);
-		pond_free(j);
-	}
-	pthread_cond_destroy(&p->done_cv);
-	pthread_cond_destroy(&p->work_cv);
-	pthread_mutex_destroy(&p->mu);
+		rc = run_pool(&s, threads, runnable, err);
 	if (rc == 0)
 		rc = run_loose_tests(&s, lake, attached, err);
 	pond_transform_graph_free(&s.g);
