@@ -17,7 +17,7 @@
 static int pipelines_of(srv_ctx *ctx, const pond_pipelines **out)
 {
 	if (!ctx->srv->pipelines)
-		return srv_fail(ctx, 503, "pipelines are not loaded");
+		return pond__server_fail(ctx, 503, "pipelines are not loaded");
 	*out = ctx->srv->pipelines;
 	return 0;
 }
@@ -30,7 +30,7 @@ static int find_pipeline(srv_ctx *ctx, const pond_pipeline **out)
 		return rc;
 	const char *name = ctx->url.segments[2];
 	if (!(*out = pond_pipelines_find(ps, name)))
-		return srv_fail(ctx, 404, "no pipeline \"%.200s\" in pond.yml", name);
+		return pond__server_fail(ctx, 404, "no pipeline \"%.200s\" in pond.yml", name);
 	return 0;
 }
 
@@ -46,12 +46,12 @@ static json_t *last_run(pond_catalog *cat, const char *pipeline, pond_arena *a)
 }
 
 /* GET /api/pipelines */
-int srv_pipelines_list(srv_ctx *ctx, srv_reply *reply)
+int pond__server_pipelines_list(srv_ctx *ctx, srv_reply *reply)
 {
 	const pond_pipelines *ps = NULL;
 	pond_catalog *cat;
 	int rc = pipelines_of(ctx, &ps);
-	if (rc || (rc = srv_catalog(ctx, &cat)) != 0)
+	if (rc || (rc = pond__server_catalog(ctx, &cat)) != 0)
 		return rc;
 	int64_t now = pond_time_now_ms();
 	json_t *items = json_array();
@@ -61,16 +61,16 @@ int srv_pipelines_list(srv_ctx *ctx, srv_reply *reply)
 			json_object_set_new(p, "last_run", last_run(cat, ps->items[i].name, ctx->arena));
 		json_array_append_new(items, p);
 	}
-	return srv_ok(reply, items ? json_pack("{s:o}", "pipelines", items) : NULL);
+	return pond__server_ok(reply, items ? json_pack("{s:o}", "pipelines", items) : NULL);
 }
 
 /* GET /api/pipelines/NAME */
-int srv_pipeline_get(srv_ctx *ctx, srv_reply *reply)
+int pond__server_pipeline_get(srv_ctx *ctx, srv_reply *reply)
 {
 	const pond_pipeline *p;
 	pond_catalog *cat;
 	int rc = find_pipeline(ctx, &p);
-	if (rc || (rc = srv_catalog(ctx, &cat)) != 0)
+	if (rc || (rc = pond__server_catalog(ctx, &cat)) != 0)
 		return rc;
 	json_t *doc = pond_pipeline_to_json(p, pond_time_now_ms());
 	pond_run_info *runs;
@@ -81,57 +81,59 @@ int srv_pipeline_get(srv_ctx *ctx, srv_reply *reply)
 			json_array_append_new(recent, pond_run_info_to_json(&runs[i]));
 		json_object_set_new(doc, "recent_runs", recent);
 	}
-	return srv_ok(reply, doc);
+	return pond__server_ok(reply, doc);
 }
 
 /* POST /api/pipelines/NAME/runs {"parameters": {"key": "value"}} */
-int srv_pipeline_trigger(srv_ctx *ctx, srv_reply *reply)
+int pond__server_pipeline_trigger(srv_ctx *ctx, srv_reply *reply)
 {
 	static const char *const keys[] = {"parameters", NULL};
 	const pond_pipeline *p;
 	json_t *body;
 	int rc = find_pipeline(ctx, &p);
-	if (rc || (rc = srv_body_object(ctx, true, &body)) != 0 || (rc = srv_check_keys(ctx, body, keys)) != 0)
+	if (rc || (rc = pond__server_body_object(ctx, true, &body)) != 0 ||
+	    (rc = pond__server_check_keys(ctx, body, keys)) != 0)
 		return rc;
 	json_t *params = json_object_get(body, "parameters");
 	char *params_text = NULL;
 	if (params && !json_is_null(params)) {
 		if (!json_is_object(params))
-			return srv_fail(ctx, 400, "\"parameters\" must be an object of strings");
+			return pond__server_fail(ctx, 400, "\"parameters\" must be an object of strings");
 		const char *key;
 		json_t *value;
 		json_object_foreach(params, key, value) {
 			if (!json_is_string(value))
-				return srv_fail(ctx, 400, "parameter \"%.100s\" must be a string", key);
+				return pond__server_fail(ctx, 400, "parameter \"%.100s\" must be a string", key);
 		}
 		if (!(params_text = pond_json_dumps(params, false)))
-			return srv_fail(ctx, 503, "out of memory");
+			return pond__server_fail(ctx, 503, "out of memory");
 	}
 	int64_t id = 0;
 	pond_catalog *cat;
 	if (ctx->srv->scheduler)
 		rc = pond_scheduler_trigger(ctx->srv->scheduler, p->name, POND_TRIGGER_API, params_text, &id, &ctx->err);
-	else if ((rc = srv_catalog(ctx, &cat)) == 0)
+	else if ((rc = pond__server_catalog(ctx, &cat)) == 0)
 		rc = pond_run_enqueue(cat, p->name, POND_TRIGGER_API, params_text, pond_time_now_ms(), &id, &ctx->err);
 	pond_free(params_text);
 	if (rc)
 		return rc;
 	char url[64];
 	snprintf(url, sizeof(url), "/api/runs/%lld", (long long)id);
-	rc = srv_ok(reply, json_pack("{s:I,s:s,s:s,s:s}", "run_id", (json_int_t)id, "pipeline", p->name, "status",
+	rc = pond__server_ok(reply, json_pack("{s:I,s:s,s:s,s:s}", "run_id", (json_int_t)id, "pipeline", p->name, "status",
 	                             "queued", "url", url));
 	reply->status = 202;
 	return rc;
 }
 
 /* GET /api/runs[?pipeline=&status=&limit=&before=] */
-int srv_runs_list(srv_ctx *ctx, srv_reply *reply)
+int pond__server_runs_list(srv_ctx *ctx, srv_reply *reply)
 {
 	pond_catalog *cat;
 	int64_t limit, before;
 	int rc;
-	if ((rc = srv_param_int(ctx, "limit", RUNS_DEFAULT_LIMIT, 1, RUNS_MAX_LIMIT, &limit)) != 0 ||
-	    (rc = srv_param_int(ctx, "before", 0, 0, INT64_MAX, &before)) != 0 || (rc = srv_catalog(ctx, &cat)) != 0)
+	if ((rc = pond__server_param_int(ctx, "limit", RUNS_DEFAULT_LIMIT, 1, RUNS_MAX_LIMIT, &limit)) != 0 ||
+	    (rc = pond__server_param_int(ctx, "before", 0, 0, INT64_MAX, &before)) != 0 ||
+	    (rc = pond__server_catalog(ctx, &cat)) != 0)
 		return rc;
 	const char *pipeline = pond_url_param(&ctx->url, "pipeline");
 	const char *status = pond_url_param(&ctx->url, "status");
@@ -141,7 +143,7 @@ int srv_runs_list(srv_ctx *ctx, srv_reply *reply)
 		while (*s && strcmp(*s, status) != 0)
 			s++;
 		if (!*s)
-			return srv_fail(ctx, 400, "parameter status: expected queued, running, success, failed or interrupted");
+			return pond__server_fail(ctx, 400, "parameter status: expected queued, running, success, failed or interrupted");
 	}
 	if (pipeline && !pipeline[0])
 		pipeline = NULL;
@@ -163,14 +165,14 @@ int srv_runs_list(srv_ctx *ctx, srv_reply *reply)
 			break;
 		before = runs[n - 1].id;
 	}
-	return srv_ok(reply, items ? json_pack("{s:o}", "runs", items) : NULL);
+	return pond__server_ok(reply, items ? json_pack("{s:o}", "runs", items) : NULL);
 }
 
 /* The run id of the path's third segment. */
 static int run_id(srv_ctx *ctx, int64_t *out)
 {
 	if (!pond_str_to_i64(ctx->url.segments[2], out) || *out <= 0)
-		return srv_fail(ctx, 400, "invalid run id \"%.40s\"", ctx->url.segments[2]);
+		return pond__server_fail(ctx, 400, "invalid run id \"%.40s\"", ctx->url.segments[2]);
 	return 0;
 }
 
@@ -179,22 +181,22 @@ static int load_run(srv_ctx *ctx, pond_catalog **cat, pond_run_info *run)
 {
 	int64_t id;
 	int rc;
-	if ((rc = run_id(ctx, &id)) != 0 || (rc = srv_catalog(ctx, cat)) != 0)
+	if ((rc = run_id(ctx, &id)) != 0 || (rc = pond__server_catalog(ctx, cat)) != 0)
 		return rc;
 	return pond_run_get(*cat, id, ctx->arena, run, &ctx->err);
 }
 
 /* GET /api/runs/ID */
-int srv_run_get(srv_ctx *ctx, srv_reply *reply)
+int pond__server_run_get(srv_ctx *ctx, srv_reply *reply)
 {
 	pond_catalog *cat;
 	pond_run_info run;
 	int rc = load_run(ctx, &cat, &run);
-	return rc ? rc : srv_ok(reply, pond_run_info_to_json(&run));
+	return rc ? rc : pond__server_ok(reply, pond_run_info_to_json(&run));
 }
 
 /* GET /api/runs/ID/steps */
-int srv_run_steps(srv_ctx *ctx, srv_reply *reply)
+int pond__server_run_steps(srv_ctx *ctx, srv_reply *reply)
 {
 	pond_catalog *cat;
 	pond_run_info run;
@@ -206,13 +208,13 @@ int srv_run_steps(srv_ctx *ctx, srv_reply *reply)
 	json_t *items = json_array();
 	for (size_t i = 0; items && i < n; i++)
 		json_array_append_new(items, pond_step_attempt_to_json(&steps[i]));
-	return srv_ok(reply, items ? json_pack("{s:I,s:s,s:o}", "run_id", (json_int_t)run.id, "status", run.status,
+	return pond__server_ok(reply, items ? json_pack("{s:I,s:s,s:o}", "run_id", (json_int_t)run.id, "status", run.status,
 	                                       "steps", items)
 	                           : NULL);
 }
 
 /* GET /api/runs/ID/logs[?step=NAME] */
-int srv_run_logs(srv_ctx *ctx, srv_reply *reply)
+int pond__server_run_logs(srv_ctx *ctx, srv_reply *reply)
 {
 	pond_catalog *cat;
 	pond_run_info run;
@@ -223,6 +225,6 @@ int srv_run_logs(srv_ctx *ctx, srv_reply *reply)
 		step = NULL;
 	if (rc || (rc = pond_run_log(cat, run.id, step, ctx->arena, &log, &ctx->err)) != 0)
 		return rc;
-	return srv_ok(reply, json_pack("{s:I,s:o,s:s,s:s}", "run_id", (json_int_t)run.id, "step",
+	return pond__server_ok(reply, json_pack("{s:I,s:o,s:s,s:s}", "run_id", (json_int_t)run.id, "step",
 	                               step ? json_string(step) : json_null(), "status", run.status, "log", log));
 }

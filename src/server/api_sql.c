@@ -35,13 +35,13 @@ static int check_first_word(srv_ctx *ctx, const char *stmt)
 	const char *cur = stmt;
 	pond_sql_token tok;
 	if (!pond_sql_next_token(&cur, &tok))
-		return srv_fail(ctx, 400, "sql: no statement");
+		return pond__server_fail(ctx, 400, "sql: no statement");
 	if (tok.kind == POND_TOK_SYMBOL && tok.len == 1 && tok.start[0] == '(')
 		return 0;
 	for (const char *const *w = query_words; tok.kind == POND_TOK_WORD && *w; w++)
 		if (pond_sql_token_is(&tok, *w))
 			return 0;
-	return srv_fail(ctx, 400,
+	return pond__server_fail(ctx, 400,
 	                "sql: only read-only queries are allowed (SELECT, WITH, FROM, VALUES, DESCRIBE, SUMMARIZE, "
 	                "SHOW), not %.*s",
 	                (int)(tok.len > 40 ? 40 : tok.len), tok.start);
@@ -60,11 +60,11 @@ static int check_statement_type(srv_ctx *ctx, pond_engine *engine, const char *s
 	duckdb_statement_type type = duckdb_prepared_statement_type(stmt);
 	duckdb_destroy_prepare(&stmt);
 	if (type != DUCKDB_STATEMENT_TYPE_SELECT)
-		return srv_fail(ctx, 400, "sql: only read-only queries are allowed (this statement would change something)");
+		return pond__server_fail(ctx, 400, "sql: only read-only queries are allowed (this statement would change something)");
 	return 0;
 }
 
-int srv_sql_lake(srv_ctx *ctx, pond_lake **out)
+int pond__server_sql_lake(srv_ctx *ctx, pond_lake **out)
 {
 	const pond_server_options *o = &ctx->srv->opts;
 	const pond_project *p = ctx->srv->project;
@@ -74,7 +74,7 @@ int srv_sql_lake(srv_ctx *ctx, pond_lake **out)
 	if (rc)
 		return rc;
 	pond_buf setup = POND_BUF_INIT;
-	if ((rc = srv_sql_access(ctx, &setup)) != 0) {
+	if ((rc = pond__server_sql_access(ctx, &setup)) != 0) {
 		pond_buf_dispose(&setup);
 		ctx->err_status = 500;
 		return rc;
@@ -214,21 +214,21 @@ static int render(pond_buf *out, pond_result *result, int64_t limit, pond_error 
 static int run_query(srv_ctx *ctx, const char *statement, int64_t limit, srv_reply *reply);
 
 /* POST /api/sql {"sql": "...", "limit": 1000} */
-int srv_sql(srv_ctx *ctx, srv_reply *reply)
+int pond__server_sql(srv_ctx *ctx, srv_reply *reply)
 {
 	static const char *const keys[] = {"sql", "limit", NULL};
 	json_t *body;
-	int rc = srv_body_object(ctx, false, &body);
-	if (rc || (rc = srv_check_keys(ctx, body, keys)) != 0)
+	int rc = pond__server_body_object(ctx, false, &body);
+	if (rc || (rc = pond__server_check_keys(ctx, body, keys)) != 0)
 		return rc;
 	json_t *sql_json = json_object_get(body, "sql"), *limit_json = json_object_get(body, "limit");
 	if (!json_is_string(sql_json))
-		return srv_fail(ctx, 400, "request body needs \"sql\": a string");
+		return pond__server_fail(ctx, 400, "request body needs \"sql\": a string");
 	int64_t limit = DEFAULT_LIMIT;
 	if (limit_json) {
 		if (!json_is_integer(limit_json) || json_integer_value(limit_json) < 0 ||
 		    json_integer_value(limit_json) > ctx->srv->opts.sql_max_rows)
-			return srv_fail(ctx, 400, "\"limit\" must be an integer from 0 to %lld",
+			return pond__server_fail(ctx, 400, "\"limit\" must be an integer from 0 to %lld",
 			                (long long)ctx->srv->opts.sql_max_rows);
 		limit = json_integer_value(limit_json);
 	}
@@ -239,16 +239,16 @@ int srv_sql(srv_ctx *ctx, srv_reply *reply)
 		return rc;
 	}
 	if (n == 0)
-		return srv_fail(ctx, 400, "sql: no statement");
+		return pond__server_fail(ctx, 400, "sql: no statement");
 	if (n > 1)
-		return srv_fail(ctx, 400, "sql: one statement per request, got %zu", n);
+		return pond__server_fail(ctx, 400, "sql: one statement per request, got %zu", n);
 	if ((rc = check_first_word(ctx, stmts[0])) != 0)
 		return rc;
 
 	int running = atomic_fetch_add(&ctx->srv->sql_running, 1);
 	if (running >= ctx->srv->opts.sql_max_concurrent) {
 		atomic_fetch_sub(&ctx->srv->sql_running, 1);
-		return srv_fail(ctx, 503, "sql: %d queries are running already; retry later", running);
+		return pond__server_fail(ctx, 503, "sql: %d queries are running already; retry later", running);
 	}
 	rc = run_query(ctx, stmts[0], limit, reply);
 	atomic_fetch_sub(&ctx->srv->sql_running, 1);
@@ -260,12 +260,12 @@ static int run_query(srv_ctx *ctx, const char *statement, int64_t limit, srv_rep
 {
 	int64_t start = pond_time_mono_ns();
 	pond_lake *lake;
-	int rc = srv_sql_lake(ctx, &lake);
+	int rc = pond__server_sql_lake(ctx, &lake);
 	if (rc)
 		return rc;
 	watchdog wd;
 	if (!watchdog_start(&wd, ctx->engine, ctx->srv->opts.sql_timeout_ms))
-		return srv_fail(ctx, 503, "could not start a thread");
+		return pond__server_fail(ctx, 503, "could not start a thread");
 	pond_session *session = NULL;
 	pond_result *result = NULL;
 	pond_buf out = POND_BUF_INIT;
@@ -284,7 +284,8 @@ static int run_query(srv_ctx *ctx, const char *statement, int64_t limit, srv_rep
 	pond_session_close(&session);
 	bool timed_out = watchdog_stop(&wd);
 	if (rc && timed_out)
-		rc = srv_fail(ctx, 504, "sql: the query ran longer than %d ms and was stopped", ctx->srv->opts.sql_timeout_ms);
+		rc = pond__server_fail(ctx, 504, "sql: the query ran longer than %d ms and was stopped",
+		                       ctx->srv->opts.sql_timeout_ms);
 	if (rc) {
 		pond_buf_dispose(&out);
 		return rc;
@@ -294,7 +295,7 @@ static int run_query(srv_ctx *ctx, const char *statement, int64_t limit, srv_rep
 	pond_buf_printf(&out, ",\"elapsed_ms\":%.3f}", (double)(pond_time_mono_ns() - start) / 1e6);
 	if (!pond_buf_ok(&out)) {
 		pond_buf_dispose(&out);
-		return srv_fail(ctx, 503, "out of memory");
+		return pond__server_fail(ctx, 503, "out of memory");
 	}
 	reply->status = 200;
 	reply->raw_len = out.len;

@@ -8,48 +8,48 @@
 #include <jansson.h>
 
 /* GET /api/tables[?namespace=NS] */
-int srv_tables_list(srv_ctx *ctx, srv_reply *reply)
+int pond__server_tables_list(srv_ctx *ctx, srv_reply *reply)
 {
 	pond_catalog *cat;
-	int rc = srv_catalog(ctx, &cat);
+	int rc = pond__server_catalog(ctx, &cat);
 	if (rc)
 		return rc;
 	pond_ns parent, *pp = NULL;
 	const char *ns = pond_url_param(&ctx->url, "namespace");
 	if (ns && ns[0]) {
 		if (pond_ns_parse(&parent, ctx->arena, ns, &ctx->err) != 0)
-			return srv_fail(ctx, 400, "parameter namespace: invalid namespace \"%.100s\"", ns);
+			return pond__server_fail(ctx, 400, "parameter namespace: invalid namespace \"%.100s\"", ns);
 		pp = &parent;
 	}
 	json_t *rows;
 	if ((rc = pond_table_list_json(&rows, cat, ctx->srv->project, pp, &ctx->err)) != 0)
 		return rc;
-	return srv_ok(reply, json_pack("{s:o}", "tables", rows));
+	return pond__server_ok(reply, json_pack("{s:o}", "tables", rows));
 }
 
 /* Loads the table the path's third segment names. */
 static int load_table(srv_ctx *ctx, pond_table **out)
 {
 	pond_catalog *cat;
-	int rc = srv_catalog(ctx, &cat);
+	int rc = pond__server_catalog(ctx, &cat);
 	if (rc)
 		return rc;
 	pond_table_ident id;
 	const char *name = ctx->url.segments[2];
 	if (pond_table_ident_parse(&id, ctx->arena, name, &ctx->err) != 0)
-		return srv_fail(ctx, 400, "invalid table name \"%.200s\"", name);
+		return pond__server_fail(ctx, 400, "invalid table name \"%.200s\"", name);
 	if (id.ns.nlevels == 0)
-		return srv_fail(ctx, 400, "invalid table name \"%.200s\"", name);
+		return pond__server_fail(ctx, 400, "invalid table name \"%.200s\"", name);
 	bool exists = false;
 	if ((rc = pond_catalog_table_exists(cat, &id.ns, id.name, &exists, &ctx->err)) != 0)
 		return rc;
 	if (!exists)
-		return srv_fail(ctx, 404, "no table %.200s", name);
+		return pond__server_fail(ctx, 404, "no table %.200s", name);
 	return pond_table_load_catalog(out, cat, ctx->srv->project, &id, &ctx->err);
 }
 
 /* GET /api/tables/NS.T */
-int srv_table_get(srv_ctx *ctx, srv_reply *reply)
+int pond__server_table_get(srv_ctx *ctx, srv_reply *reply)
 {
 	pond_table *t;
 	int rc = load_table(ctx, &t);
@@ -57,11 +57,11 @@ int srv_table_get(srv_ctx *ctx, srv_reply *reply)
 		return rc;
 	json_t *doc = pond_table_describe_json(t);
 	pond_table_free(&t);
-	return srv_ok(reply, doc);
+	return pond__server_ok(reply, doc);
 }
 
 /* GET /api/tables/NS.T/snapshots */
-int srv_table_snapshots(srv_ctx *ctx, srv_reply *reply)
+int pond__server_table_snapshots(srv_ctx *ctx, srv_reply *reply)
 {
 	pond_table *t;
 	int rc = load_table(ctx, &t);
@@ -70,5 +70,5 @@ int srv_table_snapshots(srv_ctx *ctx, srv_reply *reply)
 	json_t *rows = pond_table_history_json(t->metadata);
 	json_t *doc = rows ? json_pack("{s:s,s:o}", "table", ctx->url.segments[2], "snapshots", rows) : NULL;
 	pond_table_free(&t);
-	return srv_ok(reply, doc);
+	return pond__server_ok(reply, doc);
 }

@@ -41,7 +41,7 @@ static bool same_address(const struct sockaddr *a, const struct sockaddr_storage
 	return true;
 }
 
-enum MHD_Result srv_guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+enum MHD_Result pond__server_guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
 	(void)addrlen;
 	pond_server *srv = cls;
@@ -64,7 +64,7 @@ enum MHD_Result srv_guard_accept(void *cls, const struct sockaddr *addr, socklen
 	return MHD_YES;
 }
 
-void srv_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+void pond__server_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
                       enum MHD_ConnectionNotificationCode code)
 {
 	pond_server *srv = cls;
@@ -115,7 +115,7 @@ static srv_conn *conn_of(struct MHD_Connection *conn)
 	return i ? i->socket_context : NULL;
 }
 
-void srv_guard_headers_done(pond_server *srv, struct MHD_Connection *conn)
+void pond__server_guard_headers_done(pond_server *srv, struct MHD_Connection *conn)
 {
 	srv_conn *c = conn_of(conn);
 	if (!c)
@@ -125,7 +125,7 @@ void srv_guard_headers_done(pond_server *srv, struct MHD_Connection *conn)
 	pthread_mutex_unlock(&srv->guard.mu);
 }
 
-void srv_guard_request_done(pond_server *srv, struct MHD_Connection *conn)
+void pond__server_guard_request_done(pond_server *srv, struct MHD_Connection *conn)
 {
 	srv_conn *c = conn_of(conn);
 	if (!c)
@@ -163,7 +163,7 @@ static void *watchdog_main(void *arg)
 	return NULL;
 }
 
-int srv_guard_start(pond_server *srv, pond_error *err)
+int pond__server_guard_start(pond_server *srv, pond_error *err)
 {
 	srv_guard *g = &srv->guard;
 	g->stop = false;
@@ -173,7 +173,7 @@ int srv_guard_start(pond_server *srv, pond_error *err)
 	return 0;
 }
 
-void srv_guard_stop(pond_server *srv)
+void pond__server_guard_stop(pond_server *srv)
 {
 	srv_guard *g = &srv->guard;
 	if (!g->started)

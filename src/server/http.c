@@ -132,7 +132,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		/* Headers are in, the body is not: refuse early what will be refused. */
 		if (!(st = pond_calloc(1, sizeof(*st))))
 			return MHD_NO;
-		srv_guard_headers_done(srv, conn);
+		pond__server_guard_headers_done(srv, conn);
 		st->start_ns = pond_time_mono_ns();
 		*con_cls = st;
 		const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -173,7 +173,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	(void)toe;
 	conn_state *st = *con_cls;
-	srv_guard_request_done(cls, conn);
+	pond__server_guard_request_done(cls, conn);
 	if (st) {
 		pond_buf_dispose(&st->body);
 		pond_free(st);
@@ -181,7 +181,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
-int srv_http_start(pond_server *srv, pond_error *err)
+int pond__server_http_start(pond_server *srv, pond_error *err)
 {
 	struct sockaddr_in v4;
 	struct sockaddr_in6 v6;
@@ -202,11 +202,11 @@ int srv_http_start(pond_server *srv, pond_error *err)
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
 	                 MHD_USE_ERROR_LOG | (srv->addr.ipv6 ? MHD_USE_IPv6 : 0);
 	srv->daemon = MHD_start_daemon(
-		flags, 0, srv_guard_accept, srv, on_request, srv, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_TIMEOUT,
+		flags, 0, pond__server_guard_accept, srv, on_request, srv, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)srv->opts.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->opts.max_connections,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_NOTIFY_CONNECTION, srv_guard_notify, srv, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_CONNECTION, pond__server_guard_notify, srv, MHD_OPTION_END);
 	if (!srv->daemon)
 		return pond_error_set(err, POND_EIO, "could not listen on %s (address in use, or not an address of this machine)",
 		                      srv->listen);
@@ -217,7 +217,7 @@ int srv_http_start(pond_server *srv, pond_error *err)
 	return 0;
 }
 
-void srv_http_quiesce(pond_server *srv)
+void pond__server_http_quiesce(pond_server *srv)
 {
 	if (!srv->daemon)
 		return;
@@ -227,7 +227,7 @@ void srv_http_quiesce(pond_server *srv)
 		srv->quiesced_fd = fd;
 }
 
-void srv_http_stop(pond_server *srv)
+void pond__server_http_stop(pond_server *srv)
 {
 	if (srv->daemon)
 		MHD_stop_daemon(srv->daemon);

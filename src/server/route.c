@@ -8,18 +8,18 @@
 #include <string.h>
 
 static const srv_route routes[] = {
-	{"GET", "/api/health", srv_health},
-	{"GET", "/api/pipelines", srv_pipelines_list},
-	{"GET", "/api/pipelines/*", srv_pipeline_get},
-	{"POST", "/api/pipelines/*/runs", srv_pipeline_trigger},
-	{"GET", "/api/runs", srv_runs_list},
-	{"GET", "/api/runs/*", srv_run_get},
-	{"GET", "/api/runs/*/steps", srv_run_steps},
-	{"GET", "/api/runs/*/logs", srv_run_logs},
-	{"GET", "/api/tables", srv_tables_list},
-	{"GET", "/api/tables/*", srv_table_get},
-	{"GET", "/api/tables/*/snapshots", srv_table_snapshots},
-	{"POST", "/api/sql", srv_sql},
+	{"GET", "/api/health", pond__server_health},
+	{"GET", "/api/pipelines", pond__server_pipelines_list},
+	{"GET", "/api/pipelines/*", pond__server_pipeline_get},
+	{"POST", "/api/pipelines/*/runs", pond__server_pipeline_trigger},
+	{"GET", "/api/runs", pond__server_runs_list},
+	{"GET", "/api/runs/*", pond__server_run_get},
+	{"GET", "/api/runs/*/steps", pond__server_run_steps},
+	{"GET", "/api/runs/*/logs", pond__server_run_logs},
+	{"GET", "/api/tables", pond__server_tables_list},
+	{"GET", "/api/tables/*", pond__server_table_get},
+	{"GET", "/api/tables/*/snapshots", pond__server_table_snapshots},
+	{"POST", "/api/sql", pond__server_sql},
 };
 
 static bool path_matches(const char *pattern, char *const *segments, size_t nsegments)
@@ -39,7 +39,8 @@ static bool path_matches(const char *pattern, char *const *segments, size_t nseg
 	return i == nsegments;
 }
 
-const srv_route *srv_route_find(const char *method, char *const *segments, size_t nsegments, const char **allow)
+const srv_route *pond__server_route_find(const char *method, char *const *segments, size_t nsegments,
+                                         const char **allow)
 {
 	*allow = NULL;
 	bool head = strcmp(method, "HEAD") == 0;

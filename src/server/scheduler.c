@@ -46,7 +46,7 @@ static void log_event(const pond_run_event *ev, void *payload)
 	}
 }
 
-int srv_pipelines_load(pond_server *srv, pond_error *err)
+int pond__server_pipelines_load(pond_server *srv, pond_error *err)
 {
 	int rc = pond_pipelines_load(&srv->pipelines, srv->project, err);
 	pond_catalog *cat = NULL;
@@ -61,7 +61,7 @@ int srv_pipelines_load(pond_server *srv, pond_error *err)
 	return rc;
 }
 
-int srv_scheduler_start(pond_server *srv, pond_error *err)
+int pond__server_scheduler_start(pond_server *srv, pond_error *err)
 {
 	int rc;
 	if (!srv->opts.scheduler)
@@ -81,7 +81,7 @@ int srv_scheduler_start(pond_server *srv, pond_error *err)
 	return rc;
 }
 
-void srv_scheduler_stop(pond_server *srv)
+void pond__server_scheduler_stop(pond_server *srv)
 {
 	if (srv->scheduler) {
 		int64_t grace_ms = srv->opts.shutdown_grace_s > 0 ? (int64_t)srv->opts.shutdown_grace_s * 1000 : -1;
@@ -90,8 +90,8 @@ void srv_scheduler_stop(pond_server *srv)
 	}
 }
 
-void srv_scheduler_free(pond_server *srv)
+void pond__server_scheduler_free(pond_server *srv)
 {
-	srv_scheduler_stop(srv);
+	pond__server_scheduler_stop(srv);
 	pond_pipelines_free(&srv->pipelines);
 }

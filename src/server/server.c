@@ -77,7 +77,7 @@ int pond_server_new(pond_server **out, const pond_project *project, const pond_s
 	pthread_mutex_init(&s->guard.mu, NULL);
 	pthread_cond_init(&s->guard.cond, NULL);
 	s->started_ms = pond_time_now_ms();
-	if ((rc = srv_pipelines_load(s, err)) != 0) {
+	if ((rc = pond__server_pipelines_load(s, err)) != 0) {
 		pond_server_free(&s);
 		return rc;
 	}
@@ -87,12 +87,12 @@ int pond_server_new(pond_server **out, const pond_project *project, const pond_s
 
 int pond_server_start(pond_server *srv, pond_error *err)
 {
-	int rc = srv_scheduler_start(srv, err);
-	if (rc == 0 && (rc = srv_guard_start(srv, err)) != 0)
-		srv_scheduler_stop(srv);
-	if (rc == 0 && (rc = srv_http_start(srv, err)) != 0) {
-		srv_guard_stop(srv);
-		srv_scheduler_stop(srv);
+	int rc = pond__server_scheduler_start(srv, err);
+	if (rc == 0 && (rc = pond__server_guard_start(srv, err)) != 0)
+		pond__server_scheduler_stop(srv);
+	if (rc == 0 && (rc = pond__server_http_start(srv, err)) != 0) {
+		pond__server_guard_stop(srv);
+		pond__server_scheduler_stop(srv);
 	}
 	return rc;
 }
@@ -117,10 +117,10 @@ void pond_server_stop(pond_server *srv)
 		return;
 	/* New connections stop first; the scheduler's running steps then get
 	 * their grace period while requests in flight finish. */
-	srv_http_quiesce(srv);
-	srv_scheduler_stop(srv);
-	srv_http_stop(srv);
-	srv_guard_stop(srv);
+	pond__server_http_quiesce(srv);
+	pond__server_scheduler_stop(srv);
+	pond__server_http_stop(srv);
+	pond__server_guard_stop(srv);
 }
 
 void pond_server_free(pond_server **srv)
@@ -128,7 +128,7 @@ void pond_server_free(pond_server **srv)
 	if (!srv || !*srv)
 		return;
 	pond_server_stop(*srv);
-	srv_scheduler_free(*srv);
+	pond__server_scheduler_free(*srv);
 	pthread_mutex_destroy(&(*srv)->lock);
 	pthread_mutex_destroy(&(*srv)->guard.mu);
 	pthread_cond_destroy(&(*srv)->guard.cond);
@@ -139,10 +139,10 @@ void pond_server_free(pond_server **srv)
 }
 
 /* GET /api/health */
-int srv_health(srv_ctx *ctx, srv_reply *reply)
+int pond__server_health(srv_ctx *ctx, srv_reply *reply)
 {
 	pond_server *s = ctx->srv;
-	return srv_ok(reply, json_pack("{s:s,s:s,s:s,s:b,s:b,s:I,s:I}", "status", "ok", "project", s->project->name,
+	return pond__server_ok(reply, json_pack("{s:s,s:s,s:s,s:b,s:b,s:I,s:I}", "status", "ok", "project", s->project->name,
 	                               "duckdb", pond_engine_duckdb_version(), "scheduler", s->scheduler != NULL,
 	                               "auth", s->token != NULL, "uptime_s",
 	                               (json_int_t)((pond_time_now_ms() - s->started_ms) / 1000), "requests",
@@ -151,7 +151,7 @@ int srv_health(srv_ctx *ctx, srv_reply *reply)
 
 /* ---- helpers for handlers ---- */
 
-int srv_fail(srv_ctx *ctx, int status, const char *fmt, ...)
+int pond__server_fail(srv_ctx *ctx, int status, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -162,7 +162,7 @@ int srv_fail(srv_ctx *ctx, int status, const char *fmt, ...)
 	return code;
 }
 
-int srv_status_for(int code)
+int pond__server_status_for(int code)
 {
 	switch (code) {
 	case POND_ENOTFOUND: return 404;
@@ -179,14 +179,14 @@ int srv_status_for(int code)
 	}
 }
 
-int srv_ok(srv_reply *reply, json_t *doc)
+int pond__server_ok(srv_reply *reply, json_t *doc)
 {
 	reply->status = 200;
 	reply->json = doc;
 	return doc ? 0 : POND_ENOMEM;
 }
 
-int srv_body_object(srv_ctx *ctx, bool allow_empty, json_t **out)
+int pond__server_body_object(srv_ctx *ctx, bool allow_empty, json_t **out)
 {
 	const pond_http_request *r = ctx->req;
 	size_t len = r->body ? r->body_len : 0;
@@ -195,18 +195,18 @@ int srv_body_object(srv_ctx *ctx, bool allow_empty, json_t **out)
 		start++;
 	if (start == len) {
 		if (!allow_empty)
-			return srv_fail(ctx, 400, "request body is empty: expected a JSON object");
+			return pond__server_fail(ctx, 400, "request body is empty: expected a JSON object");
 		json_decref(ctx->body);
 		*out = ctx->body = json_object();
-		return *out ? 0 : srv_fail(ctx, 503, "out of memory");
+		return *out ? 0 : pond__server_fail(ctx, 503, "out of memory");
 	}
 	json_t *doc;
 	pond_error perr = POND_ERROR_INIT;
 	if (pond_json_parse(&doc, r->body, len, "request body", &perr) != 0)
-		return srv_fail(ctx, 400, "%s", perr.msg);
+		return pond__server_fail(ctx, 400, "%s", perr.msg);
 	if (!json_is_object(doc)) {
 		json_decref(doc);
-		return srv_fail(ctx, 400, "request body must be a JSON object");
+		return pond__server_fail(ctx, 400, "request body must be a JSON object");
 	}
 	json_decref(ctx->body);
 	ctx->body = doc;  /* the context owns it */
@@ -214,7 +214,7 @@ int srv_body_object(srv_ctx *ctx, bool allow_empty, json_t **out)
 	return 0;
 }
 
-int srv_check_keys(srv_ctx *ctx, const json_t *obj, const char *const *allowed)
+int pond__server_check_keys(srv_ctx *ctx, const json_t *obj, const char *const *allowed)
 {
 	const char *key;
 	json_t *value;
@@ -223,12 +223,12 @@ int srv_check_keys(srv_ctx *ctx, const json_t *obj, const char *const *allowed)
 		while (*a && strcmp(*a, key) != 0)
 			a++;
 		if (!*a)
-			return srv_fail(ctx, 400, "unknown key \"%s\" in request body", key);
+			return pond__server_fail(ctx, 400, "unknown key \"%s\" in request body", key);
 	}
 	return 0;
 }
 
-int srv_param_int(srv_ctx *ctx, const char *key, int64_t def, int64_t min, int64_t max, int64_t *out)
+int pond__server_param_int(srv_ctx *ctx, const char *key, int64_t def, int64_t min, int64_t max, int64_t *out)
 {
 	const char *v = pond_url_param(&ctx->url, key);
 	if (!v) {
@@ -237,13 +237,13 @@ int srv_param_int(srv_ctx *ctx, const char *key, int64_t def, int64_t min, int64
 	}
 	int64_t n;
 	if (!pond_str_to_i64(v, &n) || n < min || n > max)
-		return srv_fail(ctx, 400, "parameter %s: expected an integer from %lld to %lld, got \"%.40s\"", key,
+		return pond__server_fail(ctx, 400, "parameter %s: expected an integer from %lld to %lld, got \"%.40s\"", key,
 		                (long long)min, (long long)max, v);
 	*out = n;
 	return 0;
 }
 
-int srv_catalog(srv_ctx *ctx, pond_catalog **out)
+int pond__server_catalog(srv_ctx *ctx, pond_catalog **out)
 {
 	if (!ctx->catalog) {
 		const pond_project *p = ctx->srv->project;
@@ -319,18 +319,18 @@ void pond_server_handle(pond_server *srv, const pond_http_request *req, pond_htt
 		ctx.err_status = rc == POND_ELIMIT ? 414 : 400;
 	} else {
 		const char *allow;
-		const srv_route *route = srv_route_find(req->method, ctx.url.segments, ctx.url.nsegments, &allow);
+		const srv_route *route = pond__server_route_find(req->method, ctx.url.segments, ctx.url.nsegments, &allow);
 		if (route) {
 			rc = route->handler(&ctx, &reply);
 		} else if (allow) {
 			out->allow = allow;
-			rc = srv_fail(&ctx, 405, "method %s is not allowed here (allowed: %s)", req->method, allow);
+			rc = pond__server_fail(&ctx, 405, "method %s is not allowed here (allowed: %s)", req->method, allow);
 		} else {
-			rc = srv_fail(&ctx, 404, "no such endpoint: %s %s", req->method, req->target);
+			rc = pond__server_fail(&ctx, 404, "no such endpoint: %s %s", req->method, req->target);
 		}
 	}
 	if (rc)
-		set_error_body(out, ctx.err_status ? ctx.err_status : srv_status_for(rc),
+		set_error_body(out, ctx.err_status ? ctx.err_status : pond__server_status_for(rc),
 		               ctx.err.msg[0] ? ctx.err.msg : pond_error_code_name(rc));
 	else
 		finish_reply(out, &reply);

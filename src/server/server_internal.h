@@ -54,10 +54,10 @@ typedef struct srv_ctx {
 	pond_arena *arena;
 	pond_url url;
 	pond_error err;
-	int err_status;       /* set by srv_fail: the status to answer with */
-	json_t *body;         /* parsed by srv_body_object */
-	pond_catalog *catalog;/* opened on demand by srv_catalog */
-	pond_lake *lake;      /* opened on demand by srv_sql_lake, with engine */
+	int err_status;       /* set by pond__server_fail: the status to answer with */
+	json_t *body;         /* parsed by pond__server_body_object */
+	pond_catalog *catalog;/* opened on demand by pond__server_catalog */
+	pond_lake *lake;      /* opened on demand by pond__server_sql_lake, with engine */
 	pond_engine *engine;
 } srv_ctx;
 
@@ -71,60 +71,60 @@ typedef struct srv_reply {
 } srv_reply;
 
 /* Handlers return 0 with reply filled, or a negative POND_E* code with
- * ctx->err set (srv_fail also picks the status). */
+ * ctx->err set (pond__server_fail also picks the status). */
 typedef int (*srv_handler)(srv_ctx *ctx, srv_reply *reply);
 
 /* Fails the request with an HTTP status and a one-line message. */
-int srv_fail(srv_ctx *ctx, int status, const char *fmt, ...) POND_PRINTF(3, 4);
+int pond__server_fail(srv_ctx *ctx, int status, const char *fmt, ...) POND_PRINTF(3, 4);
 /* The HTTP status for a pond error code. */
-int srv_status_for(int code);
+int pond__server_status_for(int code);
 /* The request body as a JSON object; an empty body is an empty object
  * when allow_empty. 400 for anything else. Borrowed (the context frees it). */
-int srv_body_object(srv_ctx *ctx, bool allow_empty, json_t **out);
+int pond__server_body_object(srv_ctx *ctx, bool allow_empty, json_t **out);
 /* Fails naming the first key of obj not in allowed (NULL-terminated). */
-int srv_check_keys(srv_ctx *ctx, const json_t *obj, const char *const *allowed);
+int pond__server_check_keys(srv_ctx *ctx, const json_t *obj, const char *const *allowed);
 /* A query parameter as a positive integer within [min, max]; def when absent. */
-int srv_param_int(srv_ctx *ctx, const char *key, int64_t def, int64_t min, int64_t max, int64_t *out);
+int pond__server_param_int(srv_ctx *ctx, const char *key, int64_t def, int64_t min, int64_t max, int64_t *out);
 
 /* A catalog connection for this request (metadata and run history need no
  * DuckDB, which keeps an idle server small). Borrowed. */
-int srv_catalog(srv_ctx *ctx, pond_catalog **out);
+int pond__server_catalog(srv_ctx *ctx, pond_catalog **out);
 /* A lake on a locked-down engine for user SQL: no file access outside the
  * warehouse, no settings changes, the configured memory limit. */
-int srv_sql_lake(srv_ctx *ctx, pond_lake **out);
+int pond__server_sql_lake(srv_ctx *ctx, pond_lake **out);
 
 /* ---- connection slots (guard.c) ---- */
 /* libmicrohttpd's accept policy and connection notifier (cls: the server). */
-enum MHD_Result srv_guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
-void srv_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+enum MHD_Result pond__server_guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
+void pond__server_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
                       enum MHD_ConnectionNotificationCode code);
-int srv_guard_start(pond_server *srv, pond_error *err);
-void srv_guard_stop(pond_server *srv);
+int pond__server_guard_start(pond_server *srv, pond_error *err);
+void pond__server_guard_stop(pond_server *srv);
 /* A request's headers are in / a request was answered (the next one's
  * headers are then due within the header timeout). */
-void srv_guard_headers_done(pond_server *srv, struct MHD_Connection *conn);
-void srv_guard_request_done(pond_server *srv, struct MHD_Connection *conn);
+void pond__server_guard_headers_done(pond_server *srv, struct MHD_Connection *conn);
+void pond__server_guard_request_done(pond_server *srv, struct MHD_Connection *conn);
 /* Appends to setup the SET statements that limit DuckDB's file access to
  * the warehouse's real, link-free files (sql_access.c). */
-int srv_sql_access(srv_ctx *ctx, pond_buf *setup);
+int pond__server_sql_access(srv_ctx *ctx, pond_buf *setup);
 
 /* Sets reply to a JSON document with status 200 (takes the reference). */
-int srv_ok(srv_reply *reply, json_t *doc);
+int pond__server_ok(srv_reply *reply, json_t *doc);
 
 /* ---- handlers ---- */
 
-int srv_health(srv_ctx *ctx, srv_reply *reply);
-int srv_tables_list(srv_ctx *ctx, srv_reply *reply);
-int srv_table_get(srv_ctx *ctx, srv_reply *reply);
-int srv_table_snapshots(srv_ctx *ctx, srv_reply *reply);
-int srv_sql(srv_ctx *ctx, srv_reply *reply);
-int srv_pipelines_list(srv_ctx *ctx, srv_reply *reply);
-int srv_pipeline_get(srv_ctx *ctx, srv_reply *reply);
-int srv_pipeline_trigger(srv_ctx *ctx, srv_reply *reply);
-int srv_runs_list(srv_ctx *ctx, srv_reply *reply);
-int srv_run_get(srv_ctx *ctx, srv_reply *reply);
-int srv_run_steps(srv_ctx *ctx, srv_reply *reply);
-int srv_run_logs(srv_ctx *ctx, srv_reply *reply);
+int pond__server_health(srv_ctx *ctx, srv_reply *reply);
+int pond__server_tables_list(srv_ctx *ctx, srv_reply *reply);
+int pond__server_table_get(srv_ctx *ctx, srv_reply *reply);
+int pond__server_table_snapshots(srv_ctx *ctx, srv_reply *reply);
+int pond__server_sql(srv_ctx *ctx, srv_reply *reply);
+int pond__server_pipelines_list(srv_ctx *ctx, srv_reply *reply);
+int pond__server_pipeline_get(srv_ctx *ctx, srv_reply *reply);
+int pond__server_pipeline_trigger(srv_ctx *ctx, srv_reply *reply);
+int pond__server_runs_list(srv_ctx *ctx, srv_reply *reply);
+int pond__server_run_get(srv_ctx *ctx, srv_reply *reply);
+int pond__server_run_steps(srv_ctx *ctx, srv_reply *reply);
+int pond__server_run_logs(srv_ctx *ctx, srv_reply *reply);
 
 /* ---- routing (route.c) ---- */
 
@@ -136,24 +136,25 @@ typedef struct srv_route {
 
 /* Finds the route for method and segments. NULL with *allow set to the
  * methods the path takes (405) or NULL (404). */
-const srv_route *srv_route_find(const char *method, char *const *segments, size_t nsegments, const char **allow);
+const srv_route *pond__server_route_find(const char *method, char *const *segments, size_t nsegments,
+                                         const char **allow);
 
 /* ---- the scheduler (scheduler.c) ---- */
 
 /* Loads pond.yml's pipelines and creates the run history tables. */
-int srv_pipelines_load(pond_server *srv, pond_error *err);
+int pond__server_pipelines_load(pond_server *srv, pond_error *err);
 /* Starts the scheduler, when the options ask for it. */
-int srv_scheduler_start(pond_server *srv, pond_error *err);
+int pond__server_scheduler_start(pond_server *srv, pond_error *err);
 /* Stops the scheduler (running steps get the grace period). */
-void srv_scheduler_stop(pond_server *srv);
+void pond__server_scheduler_stop(pond_server *srv);
 /* Stops it and frees the pipelines. */
-void srv_scheduler_free(pond_server *srv);
+void pond__server_scheduler_free(pond_server *srv);
 
 /* ---- HTTP (http.c) ---- */
 
-int srv_http_start(pond_server *srv, pond_error *err);
+int pond__server_http_start(pond_server *srv, pond_error *err);
 /* Stops accepting connections at once; requests in flight finish. */
-void srv_http_quiesce(pond_server *srv);
-void srv_http_stop(pond_server *srv);
+void pond__server_http_quiesce(pond_server *srv);
+void pond__server_http_stop(pond_server *srv);
 
 #endif

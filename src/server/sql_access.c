@@ -105,7 +105,7 @@ static bool walk(access_walk *w, const char *dir, int depth)
 	return tainted;
 }
 
-int srv_sql_access(srv_ctx *ctx, pond_buf *setup)
+int pond__server_sql_access(srv_ctx *ctx, pond_buf *setup)
 {
 	const char *warehouse = ctx->srv->project->warehouse;
 	pond_buf dirs = POND_BUF_INIT, files = POND_BUF_INIT;

@@ -20,7 +20,7 @@
 #define WATERMARK_KEY "pond.model.watermark"
 #define STAGE "temp.main.pond_model_increment"
 
-int tf_query(tf_worker *w, const char *sql, pond_arena *a, pond_result **out, pond_error *err)
+int pond__transform_query(tf_worker *w, const char *sql, pond_arena *a, pond_result **out, pond_error *err)
 {
 	const char *bound;
 	size_t files;
@@ -28,7 +28,7 @@ int tf_query(tf_worker *w, const char *sql, pond_arena *a, pond_result **out, po
 	return rc ? rc : pond_engine_query(pond_lake_engine(w->lake), bound, out, err);
 }
 
-int tf_query_int(tf_worker *w, const char *sql, pond_arena *a, int64_t *out, pond_error *err)
+int pond__transform_query_int(tf_worker *w, const char *sql, pond_arena *a, int64_t *out, pond_error *err)
 {
 	const char *bound;
 	size_t files;
@@ -43,7 +43,7 @@ static int fingerprint(tf_worker *w, const tf_node *n, pond_buf *out, pond_arena
 	const pond_transform_graph *g = w->graph;
 	for (size_t i = 0; i < n->ndeps; i++) {
 		const tf_node *d = &g->nodes[n->deps[i]];
-		if (tf_is_model(d) && (d->mat == TF_VIEW || d->mat == TF_EPHEMERAL)) {
+		if (pond__transform_is_model(d) && (d->mat == TF_VIEW || d->mat == TF_EPHEMERAL)) {
 			pond_buf_printf(out, "%s#%s;", d->name, d->hash_hex);
 			if (depth < 64) {
 				int rc = fingerprint(w, d, out, a, depth + 1, err);
@@ -66,7 +66,7 @@ static int fingerprint(tf_worker *w, const tf_node *n, pond_buf *out, pond_arena
 	return 0;
 }
 
-int tf_inputs(tf_worker *w, const tf_node *node, pond_arena *a, const char **out, pond_error *err)
+int pond__transform_inputs(tf_worker *w, const tf_node *node, pond_arena *a, const char **out, pond_error *err)
 {
 	pond_buf buf = POND_BUF_INIT;
 	int rc = fingerprint(w, node, &buf, a, 0, err);
@@ -207,14 +207,15 @@ static int build_view(tf_worker *w, const tf_node *n, pond_arena *a, pond_model_
 	if (rc)
 		return rc;
 	if (exists) {
-		if (!tf_state_has_runs(cat, n->name))
+		if (!pond__transform_state_has_runs(cat, n->name))
 			return pond_error_set(err, POND_EEXISTS,
 			                      "%s is a table pond did not build; drop it first to make it a view", n->name);
 		if ((rc = pond_table_drop(w->lake, &n->id, true, err)) != 0)
 			return rc;
 	}
 	pond_result *res = NULL;
-	rc = tf_query(w, pond_arena_sprintf(a, "SELECT * FROM (%s\n) AS pond_view LIMIT 0", n->expanded), a, &res, err);
+	rc = pond__transform_query(w, pond_arena_sprintf(a, "SELECT * FROM (%s\n) AS pond_view LIMIT 0", n->expanded),
+	                           a, &res, err);
 	pond_result_free(&res);
 	if (rc == 0)
 		rc = pond_view_put(cat, &n->id, n->expanded, n->path, err);
@@ -331,7 +332,7 @@ static int build_incremental(tf_worker *w, const tf_node *n, bool full_refresh, 
 	return rc ? rc : current_snapshot_id(w, n, &m->snapshot_id, err);
 }
 
-int tf_build(tf_worker *w, const tf_node *node, bool full_refresh, pond_arena *a, pond_model_outcome *m,
+int pond__transform_build(tf_worker *w, const tf_node *node, bool full_refresh, pond_arena *a, pond_model_outcome *m,
              pond_error *err)
 {
 	switch (node->mat) {

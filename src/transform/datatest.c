@@ -13,8 +13,8 @@
 static int sample_rows(tf_worker *w, const char *sql, pond_arena *a, const char **out, pond_error *err)
 {
 	pond_result *res = NULL;
-	int rc = tf_query(w, pond_arena_sprintf(a, "SELECT * FROM (%s\n) AS pond_test LIMIT %d", sql, SAMPLE_ROWS), a,
-	                  &res, err);
+	int rc = pond__transform_query(
+	        w, pond_arena_sprintf(a, "SELECT * FROM (%s\n) AS pond_test LIMIT %d", sql, SAMPLE_ROWS), a, &res, err);
 	pond_buf buf = POND_BUF_INIT;
 	duckdb_data_chunk chunk;
 	idx_t ncols = rc == 0 ? pond_result_column_count(res) : 0;
@@ -39,7 +39,8 @@ static int sample_rows(tf_worker *w, const char *sql, pond_arena *a, const char 
 	return rc;
 }
 
-void tf_run_test(tf_worker *w, const tf_test *test, const char *model, pond_arena *a, pond_test_outcome *out)
+void pond__transform_run_test(tf_worker *w, const tf_test *test, const char *model, pond_arena *a,
+                              pond_test_outcome *out)
 {
 	int64_t start = pond_time_mono_ns();
 	pond_error err = POND_ERROR_INIT;
@@ -48,8 +49,8 @@ void tf_run_test(tf_worker *w, const tf_test *test, const char *model, pond_aren
 	out->model = model;
 	out->warn = test->warn;
 	int64_t failures = 0;
-	int rc = tf_query_int(w, pond_arena_sprintf(a, "SELECT count(*) FROM (%s\n) AS pond_test", test->sql), a, &failures,
-	                      &err);
+	int rc = pond__transform_query_int(
+	        w, pond_arena_sprintf(a, "SELECT count(*) FROM (%s\n) AS pond_test", test->sql), a, &failures, &err);
 	if (rc == 0 && failures > 0)
 		rc = sample_rows(w, test->sql, a, &out->sample, &err);
 	out->failures = failures;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-int tf_line_of(const char *text, size_t offset)
+int pond__transform_line_of(const char *text, size_t offset)
 {
 	int line = 1;
 	for (size_t i = 0; i < offset && text[i]; i++)
@@ -101,8 +101,8 @@ static size_t name_length(const char *text, size_t offset)
 	return (size_t)(end - p);
 }
 
-int tf_sql_refs(pond_engine *engine, const char *sql, const char *path, pond_arena *a, tf_ref **out, size_t *n,
-                pond_error *err)
+int pond__transform_sql_refs(pond_engine *engine, const char *sql, const char *path, pond_arena *a, tf_ref **out,
+                             size_t *n, pond_error *err)
 {
 	*out = NULL;
 	*n = 0;
@@ -132,7 +132,7 @@ int tf_sql_refs(pond_engine *engine, const char *sql, const char *path, pond_are
 		const char *msg = json_string_value(json_object_get(doc, "error_message"));
 		const char *pos = json_string_value(json_object_get(doc, "position"));
 		int64_t at = 0;
-		int line = pos && pond_str_to_i64(pos, &at) && at >= 0 ? tf_line_of(sql, (size_t)at) : 1;
+		int line = pos && pond_str_to_i64(pos, &at) && at >= 0 ? pond__transform_line_of(sql, (size_t)at) : 1;
 		rc = pond_error_set(err, POND_ESQL, "%s:%d: %s", path, line, msg ? msg : "the SQL does not parse");
 	} else if (json_array_size(stmts) != 1) {
 		rc = pond_error_set(err, POND_EINVAL, "%s: a model is one SELECT statement, found %zu", path,
@@ -171,7 +171,7 @@ int tf_sql_refs(pond_engine *engine, const char *sql, const char *path, pond_are
 		if (loc >= 0 && (size_t)loc < sql_len) {
 			r->offset = (size_t)loc;
 			r->len = name_length(sql, r->offset);
-			r->line = tf_line_of(sql, r->offset);
+			r->line = pond__transform_line_of(sql, r->offset);
 		} else {
 			r->offset = SIZE_MAX;
 			r->line = 1;

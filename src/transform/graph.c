@@ -23,12 +23,12 @@ POND_PROJECT_KEYS(transform, "models")
 #define MODEL_FILE_MAX (4u << 20)
 #define FOLDER_DEPTH_MAX 16
 
-bool tf_is_model(const tf_node *n)
+bool pond__transform_is_model(const tf_node *n)
 {
 	return n->kind == TF_MODEL;
 }
 
-int tf_find_node(const pond_transform_graph *g, const char *name)
+int pond__transform_find_node(const pond_transform_graph *g, const char *name)
 {
 	for (size_t i = 0; i < g->nnodes; i++)
 		if (g->nodes[i].kind != TF_EXPORT && g->nodes[i].kind != TF_CUSTOM_TEST && strcasecmp(g->nodes[i].name, name) == 0)
@@ -36,7 +36,7 @@ int tf_find_node(const pond_transform_graph *g, const char *name)
 	return -1;
 }
 
-void tf_quote_table(pond_buf *buf, const pond_table_ident *id)
+void pond__transform_quote_table(pond_buf *buf, const pond_table_ident *id)
 {
 	pond_sql_quote_ident(buf, id->ns.levels[0]);
 	pond_buf_putc(buf, '.');
@@ -170,7 +170,7 @@ static int load_models(pond_transform_graph *g, pond_error *err)
 		if ((rc = read_text(g, rel, &n->text, err)) != 0)
 			break;
 		n->sql = select_text(g->arena, n->text);
-		if ((rc = tf_parse_settings(g, n, false, err)) != 0)
+		if ((rc = pond__transform_parse_settings(g, n, false, err)) != 0)
 			break;
 		if (!*n->id.name || strchr(n->id.name, '.'))
 			rc = pond_error_set(err, POND_EINVAL, "%s: a model's file name is its table name: no dots", rel);
@@ -201,7 +201,7 @@ static int load_custom_tests(pond_transform_graph *g, pond_error *err)
 		n->path = n->name = files.paths[i];
 		if ((rc = read_text(g, n->path, &n->text, err)) == 0) {
 			n->sql = select_text(g->arena, n->text);
-			rc = tf_parse_settings(g, n, true, err);
+			rc = pond__transform_parse_settings(g, n, true, err);
 		}
 	}
 	pond_free(files.paths);
@@ -234,7 +234,7 @@ static int load_yaml_nodes(pond_transform_graph *g, const char *folder, tf_kind 
 			    pond_table_ident_parse(&id, g->arena, table->value, &ignored) != 0 || id.ns.nlevels != 1)
 				continue;
 			const char *name = pond_table_ident_format(g->arena, &id);
-			if (tf_find_node(g, name) >= 0)
+			if (pond__transform_find_node(g, name) >= 0)
 				continue;  /* a model builds it; the model wins */
 			tf_node *n = new_node(g, TF_SOURCE, err);
 			if (!n) {
@@ -302,14 +302,14 @@ static int resolve(pond_transform_graph *g, pond_lake *lake, size_t index, pond_
 	tf_node *n = &g->nodes[index];
 	int rc = 0;
 	if (n->sql && (n->kind == TF_MODEL || n->kind == TF_CUSTOM_TEST) &&
-	    (rc = tf_sql_refs(pond_lake_engine(lake), n->sql, n->path, g->arena, &n->refs, &n->nrefs, err)) != 0)
+	    (rc = pond__transform_sql_refs(pond_lake_engine(lake), n->sql, n->path, g->arena, &n->refs, &n->nrefs, err)) != 0)
 		return rc;
 	for (size_t q = 0; q < n->nqueries; q++) {
 		/* An export's own command reports its SQL's errors. */
 		tf_ref *more;
 		size_t nmore;
 		pond_error ignored = POND_ERROR_INIT;
-		if (tf_sql_refs(pond_lake_engine(lake), n->queries[q], n->path, g->arena, &more, &nmore, &ignored) != 0)
+		if (pond__transform_sql_refs(pond_lake_engine(lake), n->queries[q], n->path, g->arena, &more, &nmore, &ignored) != 0)
 			continue;
 		tf_ref *all = pond_arena_calloc(g->arena, n->nrefs + nmore + 1, sizeof(tf_ref));
 		if (!all)
@@ -323,7 +323,7 @@ static int resolve(pond_transform_graph *g, pond_lake *lake, size_t index, pond_
 	}
 	for (size_t i = 0; i < n->nrefs; i++) {
 		tf_ref *r = &n->refs[i];
-		int dep = tf_find_node(g, r->name);
+		int dep = pond__transform_find_node(g, r->name);
 		/* An incremental model may read its own table (what is there). */
 		if (dep == (int)index && n->mat == TF_INCREMENTAL)
 			continue;
@@ -538,7 +538,7 @@ int pond_transform_graph_load(pond_transform_graph **out, pond_lake *lake, pond_
 			tf_node *t = &g->nodes[i];
 			if ((rc = expand(g, t, err)) == 0)
 				t->tests[0].sql = t->expanded;
-			if (rc == 0 && t->attach && tf_find_node(g, t->attach) < 0)
+			if (rc == 0 && t->attach && pond__transform_find_node(g, t->attach) < 0)
 				rc = pond_error_set(err, POND_ENOTFOUND, "%s: model: %s is not a model", t->path, t->attach);
 		}
 	if (rc) {

@@ -178,7 +178,7 @@ int pond_transform_lineage(pond_buf *out, const pond_transform_graph *g, const c
 	int *nodes = pond_calloc(g->nnodes + 1, sizeof(int));
 	int rc = keep && nodes ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0 && focus) {
-		int f = tf_find_node(g, focus);
+		int f = pond__transform_find_node(g, focus);
 		for (size_t i = 0; f < 0 && i < g->nnodes; i++)
 			if ((g->nodes[i].kind == TF_MODEL && !strchr(focus, '.') && strcasecmp(g->nodes[i].id.name, focus) == 0) ||
 			    (g->nodes[i].path && strcmp(g->nodes[i].path, focus) == 0))

@@ -302,7 +302,7 @@ static int parse_test(pond_transform_graph *g, tf_node *node, const char *item, 
 	if (rc)
 		return rc;
 	pond_buf table = POND_BUF_INIT, q = POND_BUF_INIT;
-	tf_quote_table(&table, &node->id);
+	pond__transform_quote_table(&table, &node->id);
 	rc = test_query(&q, g, node, line, t, kind, args, pond_buf_cstr(&table), err);
 	if (rc == 0)
 		t->sql = pond_buf_ok(&q) ? pond_arena_strdup(g->arena, pond_buf_cstr(&q)) : NULL;
@@ -476,7 +476,7 @@ static int apply(pond_transform_graph *g, tf_node *node, const char *key, const 
 
 /* ---- the comment block ------------------------------------------------------------------ */
 
-int tf_parse_settings(pond_transform_graph *g, tf_node *node, bool custom, pond_error *err)
+int pond__transform_parse_settings(pond_transform_graph *g, tf_node *node, bool custom, pond_error *err)
 {
 	pond_arena *a = g->arena;
 	const char *p = node->text;

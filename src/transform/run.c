@@ -140,7 +140,7 @@ static void run_tests(tf_worker *w, const pool *p, job *j)
 	int failed = 0;
 	for (size_t i = 0; i < n->ntests; i++) {
 		pond_test_outcome t;
-		tf_run_test(w, &n->tests[i], n->name, j->arena, &t);
+		pond__transform_run_test(w, &n->tests[i], n->name, j->arena, &t);
 		failed += test_failed(&t);
 		add_test(j, &t);
 	}
@@ -148,7 +148,7 @@ static void run_tests(tf_worker *w, const pool *p, job *j)
 		if (p->attached[i] != j->node)
 			continue;
 		pond_test_outcome t;
-		tf_run_test(w, &p->g->nodes[i].tests[0], n->name, j->arena, &t);
+		pond__transform_run_test(w, &p->g->nodes[i].tests[0], n->name, j->arena, &t);
 		failed += test_failed(&t);
 		add_test(j, &t);
 	}
@@ -166,13 +166,13 @@ static void run_job(tf_worker *w, const pool *p, job *j, const pond_error *open_
 	pond_error err = POND_ERROR_INIT;
 	int rc = open_err ? pond_error_set(&err, open_err->code, "%s", open_err->msg) : 0;
 	if (rc == 0 && !p->test_only)
-		rc = tf_inputs(w, n, j->arena, &j->inputs, &err);
+		rc = pond__transform_inputs(w, n, j->arena, &j->inputs, &err);
 	if (rc == 0 && !p->test_only && up_to_date(w, p, n, j, &err)) {
 		j->m.status = POND_MODEL_UP_TO_DATE;
 		j->m.message = "up to date";
 	} else if (rc == 0) {
 		if (!p->test_only)
-			rc = tf_build(w, n, p->full_refresh, j->arena, &j->m, &err);
+			rc = pond__transform_build(w, n, p->full_refresh, j->arena, &j->m, &err);
 		if (rc == 0)
 			run_tests(w, p, j);
 	}
@@ -264,7 +264,7 @@ static void release_users(sched *s, int node, bool failed, const char *name)
 		size_t count = pass == 0 ? n->nusers : s->nwaits_for_me[node];
 		for (size_t k = 0; k < count; k++) {
 			int u = pass == 0 ? n->users[k] : s->waits_for_me[node][k];
-			if (!s->selected[u] || !tf_is_model(&s->g->nodes[u]))
+			if (!s->selected[u] || !pond__transform_is_model(&s->g->nodes[u]))
 				continue;
 			if (failed && !s->pool.test_only && !s->blocked_by[u])
 				s->blocked_by[u] = name;
@@ -307,9 +307,9 @@ static void complete(sched *s, int node, pond_model_outcome *m, const char *inpu
 	const tf_node *n = &s->g->nodes[node];
 	int rc = 0;
 	if (!s->pool.test_only && out->status != POND_MODEL_EPHEMERAL)
-		rc = tf_state_record_model(s->catalog, s->run_id, n, out, started_ms, inputs, &err);
+		rc = pond__transform_state_record_model(s->catalog, s->run_id, n, out, started_ms, inputs, &err);
 	for (size_t i = 0; rc == 0 && i < out->ntests; i++)
-		rc = tf_state_record_test(s->catalog, s->run_id, &out->tests[i], &err);
+		rc = pond__transform_state_record_test(s->catalog, s->run_id, &out->tests[i], &err);
 	if (rc && s->record_errors++ == 0)
 		pond_warn("could not record the run of %s: %s", n->name, err.msg);
 	s->finished++;
@@ -381,10 +381,10 @@ static int attach_custom_tests(sched *s, int *attached, pond_error *err)
 		const tf_node *t = &g->nodes[i];
 		if (t->kind != TF_CUSTOM_TEST)
 			continue;
-		int best = t->attach ? tf_find_node(g, t->attach) : -1;
+		int best = t->attach ? pond__transform_find_node(g, t->attach) : -1;
 		for (size_t d = 0; !t->attach && d < t->ndeps; d++) {
 			const tf_node *dn = &g->nodes[t->deps[d]];
-			if (tf_is_model(dn) && dn->mat != TF_EPHEMERAL && (best < 0 || dn->order > g->nodes[best].order))
+			if (pond__transform_is_model(dn) && dn->mat != TF_EPHEMERAL && (best < 0 || dn->order > g->nodes[best].order))
 				best = t->deps[d];
 		}
 		attached[i] = best;
@@ -392,7 +392,7 @@ static int attach_custom_tests(sched *s, int *attached, pond_error *err)
 			continue;
 		for (size_t d = 0; d < t->ndeps; d++) {
 			int other = t->deps[d];
-			if (other == best || !tf_is_model(&g->nodes[other]))
+			if (other == best || !pond__transform_is_model(&g->nodes[other]))
 				continue;
 			int *more = pond_arena_calloc(s->result->arena, s->nwaits_for_me[other] + 1, sizeof(int));
 			if (!more)
@@ -421,12 +421,12 @@ static int run_loose_tests(sched *s, pond_lake *lake, const int *attached, pond_
 		if (s->g->nodes[i].kind != TF_CUSTOM_TEST || attached[i] >= 0)
 			continue;
 		pond_test_outcome *t = &s->result->tests[s->result->ntests++];
-		tf_run_test(&w, &s->g->nodes[i].tests[0], NULL, s->result->arena, t);
+		pond__transform_run_test(&w, &s->g->nodes[i].tests[0], NULL, s->result->arena, t);
 		s->result->tests_passed += t->status == POND_TEST_PASS;
 		s->result->tests_warned += t->status == POND_TEST_WARN || (t->status == POND_TEST_ERROR && t->warn);
 		s->result->tests_failed += test_failed(t);
 		pond_error ignored = POND_ERROR_INIT;
-		tf_state_record_test(s->catalog, s->run_id, t, &ignored);
+		pond__transform_state_record_test(s->catalog, s->run_id, t, &ignored);
 	}
 	pond_session_close(&w.session);
 	return rc;
@@ -435,7 +435,7 @@ static int run_loose_tests(sched *s, pond_lake *lake, const int *attached, pond_
 static int plan(pond_lake *lake, const pond_transform_options *opts, pond_arena *a, pond_transform_graph **g,
                 tf_prev_run **prev, bool **selected, pond_error *err)
 {
-	int rc = tf_state_init(pond_lake_catalog(lake), err);
+	int rc = pond__transform_state_init(pond_lake_catalog(lake), err);
 	if (rc == 0)
 		rc = pond_transform_graph_load(g, lake, err);
 	if (rc)
@@ -445,11 +445,11 @@ static int plan(pond_lake *lake, const pond_transform_options *opts, pond_arena 
 	const char **hashes = pond_arena_calloc(a, (*g)->nnodes + 1, sizeof(char *));
 	if (!*prev || !*selected || !hashes)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	if ((rc = tf_state_last_runs(pond_lake_catalog(lake), *g, a, *prev, err)) != 0)
+	if ((rc = pond__transform_state_last_runs(pond_lake_catalog(lake), *g, a, *prev, err)) != 0)
 		return rc;
 	for (size_t i = 0; i < (*g)->nnodes; i++)
 		hashes[i] = (*prev)[i].hash;
-	return tf_select(*g, opts, hashes, *selected, err);
+	return pond__transform_select(*g, opts, hashes, *selected, err);
 }
 
 /* The schedule of the selected nodes: what each waits for, the custom
@@ -480,7 +480,7 @@ static int prepare(sched *s, int **attached, size_t *runnable, pond_error *err)
 		*runnable += s->g->nodes[m].mat != TF_EPHEMERAL;
 		const tf_node *n = &s->g->nodes[m];
 		for (size_t d = 0; d < n->ndeps; d++)
-			s->pending[m] += s->selected[n->deps[d]] && tf_is_model(&s->g->nodes[n->deps[d]]);
+			s->pending[m] += s->selected[n->deps[d]] && pond__transform_is_model(&s->g->nodes[n->deps[d]]);
 	}
 	for (size_t i = 0; rc == 0 && i < nn; i++)
 		for (size_t k = 0; k < s->nwaits_for_me[i]; k++)

@@ -17,7 +17,7 @@ static void mark_up(const pond_transform_graph *g, int i, bool *set)
 {
 	for (size_t j = 0; j < g->nodes[i].ndeps; j++) {
 		int d = g->nodes[i].deps[j];
-		if (tf_is_model(&g->nodes[d]) && !set[d]) {
+		if (pond__transform_is_model(&g->nodes[d]) && !set[d]) {
 			set[d] = true;
 			mark_up(g, d, set);
 		}
@@ -28,7 +28,7 @@ static void mark_down(const pond_transform_graph *g, int i, bool *set)
 {
 	for (size_t j = 0; j < g->nodes[i].nusers; j++) {
 		int u = g->nodes[i].users[j];
-		if (tf_is_model(&g->nodes[u]) && !set[u]) {
+		if (pond__transform_is_model(&g->nodes[u]) && !set[u]) {
 			set[u] = true;
 			mark_down(g, u, set);
 		}
@@ -82,7 +82,7 @@ static int select_atom(const pond_transform_graph *g, const char *text, const ch
 	size_t found = 0, by_table_name = 0;
 	for (size_t i = 0; i < g->nnodes; i++) {
 		const tf_node *n = &g->nodes[i];
-		if (!tf_is_model(n) || !atom_matches(g, n, i, atom, prev_hash))
+		if (!pond__transform_is_model(n) || !atom_matches(g, n, i, atom, prev_hash))
 			continue;
 		found++;
 		by_table_name += !strchr(atom, ':') && strcasecmp(n->name, atom) != 0 && strcmp(n->path, atom) != 0;
@@ -136,11 +136,11 @@ static int apply_selectors(const pond_transform_graph *g, const char *const *sel
 	return rc;
 }
 
-int tf_select(const pond_transform_graph *g, const pond_transform_options *opts, const char *const *prev_hash,
-              bool *selected, pond_error *err)
+int pond__transform_select(const pond_transform_graph *g, const pond_transform_options *opts,
+                           const char *const *prev_hash, bool *selected, pond_error *err)
 {
 	for (size_t i = 0; i < g->nnodes; i++)
-		selected[i] = opts->nselect == 0 && tf_is_model(&g->nodes[i]);
+		selected[i] = opts->nselect == 0 && pond__transform_is_model(&g->nodes[i]);
 	int rc = apply_selectors(g, opts->select, opts->nselect, prev_hash, selected, false, err);
 	if (rc == 0)
 		rc = apply_selectors(g, opts->exclude, opts->nexclude, prev_hash, selected, true, err);

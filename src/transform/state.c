@@ -56,7 +56,7 @@ static const pond_catalog_schema transform_schema = {
 	"transform", transform_migrations, sizeof(transform_migrations) / sizeof(transform_migrations[0]),
 };
 
-int tf_state_init(pond_catalog *cat, pond_error *err)
+int pond__transform_state_init(pond_catalog *cat, pond_error *err)
 {
 	return pond_catalog_migrate(cat, &transform_schema, err);
 }
@@ -73,7 +73,7 @@ static int take_run(int ncols, const char *const *names, const char *const *valu
 	(void)names;
 	if (ncols < 4 || !values[0])
 		return 0;
-	int i = tf_find_node(l->g, values[0]);
+	int i = pond__transform_find_node(l->g, values[0]);
 	if (i < 0)
 		return 0;
 	/* Rows come oldest first: the last one wins. */
@@ -84,7 +84,7 @@ static int take_run(int ncols, const char *const *names, const char *const *valu
 	return 0;
 }
 
-int tf_state_last_runs(pond_catalog *cat, const pond_transform_graph *g, pond_arena *a, tf_prev_run *out,
+int pond__transform_state_last_runs(pond_catalog *cat, const pond_transform_graph *g, pond_arena *a, tf_prev_run *out,
                        pond_error *err)
 {
 	last_runs l = {g, a, out};
@@ -104,7 +104,7 @@ static int take_any(int ncols, const char *const *names, const char *const *valu
 	return 0;
 }
 
-bool tf_state_has_runs(pond_catalog *cat, const char *model)
+bool pond__transform_state_has_runs(pond_catalog *cat, const char *model)
 {
 	bool found = false;
 	pond_error ignored = POND_ERROR_INIT;
@@ -114,8 +114,9 @@ bool tf_state_has_runs(pond_catalog *cat, const char *model)
 	return found;
 }
 
-int tf_state_record_model(pond_catalog *cat, const char *run_id, const tf_node *node, const pond_model_outcome *m,
-                          int64_t started_ms, const char *inputs, pond_error *err)
+int pond__transform_state_record_model(pond_catalog *cat, const char *run_id, const tf_node *node,
+                                       const pond_model_outcome *m, int64_t started_ms, const char *inputs,
+                                       pond_error *err)
 {
 	char snap[24], rows[24], ms[32], start[24], end[24];
 	snprintf(snap, sizeof(snap), "%lld", (long long)m->snapshot_id);
@@ -134,7 +135,8 @@ int tf_state_record_model(pond_catalog *cat, const char *run_id, const tf_node *
 	                         params, 14, NULL, err);
 }
 
-int tf_state_record_test(pond_catalog *cat, const char *run_id, const pond_test_outcome *t, pond_error *err)
+int pond__transform_state_record_test(pond_catalog *cat, const char *run_id, const pond_test_outcome *t,
+                                      pond_error *err)
 {
 	char failures[24], ms[32], end[24];
 	snprintf(failures, sizeof(failures), "%lld", (long long)t->failures);

@@ -83,38 +83,40 @@ struct pond_transform_graph {
 };
 
 /* model.c: the settings comment and the data tests of a model file. */
-int tf_parse_settings(pond_transform_graph *g, tf_node *node, bool custom_test, pond_error *err);
+int pond__transform_parse_settings(pond_transform_graph *g, tf_node *node, bool custom_test, pond_error *err);
 
 /* deps.c: the tables a SELECT reads, found by DuckDB's parser; errors
  * name path and line. refs in arena. */
-int tf_sql_refs(pond_engine *engine, const char *sql, const char *path, pond_arena *a, tf_ref **out, size_t *n,
-                pond_error *err);
+int pond__transform_sql_refs(pond_engine *engine, const char *sql, const char *path, pond_arena *a, tf_ref **out,
+                             size_t *n, pond_error *err);
 /* 1-based line of a byte offset. */
-int tf_line_of(const char *text, size_t offset);
+int pond__transform_line_of(const char *text, size_t offset);
 
 /* graph.c */
-int tf_find_node(const pond_transform_graph *g, const char *name);
-bool tf_is_model(const tf_node *n);
+int pond__transform_find_node(const pond_transform_graph *g, const char *name);
+bool pond__transform_is_model(const tf_node *n);
 
 /* select.c: marks selected models (ephemeral ones too). prev_hash gives a
  * model's last successful hash, NULL when never built (state:modified). */
-int tf_select(const pond_transform_graph *g, const pond_transform_options *opts, const char *const *prev_hash,
-              bool *selected, pond_error *err);
+int pond__transform_select(const pond_transform_graph *g, const pond_transform_options *opts,
+                           const char *const *prev_hash, bool *selected, pond_error *err);
 
 /* state.c: pond's tables in the catalog database. */
-int tf_state_init(pond_catalog *cat, pond_error *err);
+int pond__transform_state_init(pond_catalog *cat, pond_error *err);
 typedef struct tf_prev_run {
 	const char *hash;
 	const char *inputs;
 	int64_t snapshot_id;
 } tf_prev_run;
 /* The last successful run of each model (indexed like g->nodes). */
-int tf_state_last_runs(pond_catalog *cat, const pond_transform_graph *g, pond_arena *a, tf_prev_run *out,
+int pond__transform_state_last_runs(pond_catalog *cat, const pond_transform_graph *g, pond_arena *a, tf_prev_run *out,
                        pond_error *err);
-int tf_state_record_model(pond_catalog *cat, const char *run_id, const tf_node *node, const pond_model_outcome *m,
-                          int64_t started_ms, const char *inputs, pond_error *err);
-int tf_state_record_test(pond_catalog *cat, const char *run_id, const pond_test_outcome *t, pond_error *err);
-bool tf_state_has_runs(pond_catalog *cat, const char *model);
+int pond__transform_state_record_model(pond_catalog *cat, const char *run_id, const tf_node *node,
+                                       const pond_model_outcome *m, int64_t started_ms, const char *inputs,
+                                       pond_error *err);
+int pond__transform_state_record_test(pond_catalog *cat, const char *run_id, const pond_test_outcome *t,
+                                      pond_error *err);
+bool pond__transform_state_has_runs(pond_catalog *cat, const char *model);
 
 /* build.c: one model's materialization, on a worker's lake and session. */
 typedef struct tf_worker {
@@ -125,17 +127,18 @@ typedef struct tf_worker {
 
 /* The fingerprint of what node reads: "ns.t@snapshot" per table, through
  * views and ephemeral models. */
-int tf_inputs(tf_worker *w, const tf_node *node, pond_arena *a, const char **out, pond_error *err);
-int tf_build(tf_worker *w, const tf_node *node, bool full_refresh, pond_arena *a, pond_model_outcome *m,
+int pond__transform_inputs(tf_worker *w, const tf_node *node, pond_arena *a, const char **out, pond_error *err);
+int pond__transform_build(tf_worker *w, const tf_node *node, bool full_refresh, pond_arena *a, pond_model_outcome *m,
              pond_error *err);
 
 /* datatest.c: runs one test on the worker's session. */
-void tf_run_test(tf_worker *w, const tf_test *test, const char *model, pond_arena *a, pond_test_outcome *out);
+void pond__transform_run_test(tf_worker *w, const tf_test *test, const char *model, pond_arena *a,
+                              pond_test_outcome *out);
 /* A statement bound by the session and run on its engine. */
-int tf_query(tf_worker *w, const char *sql, pond_arena *a, pond_result **out, pond_error *err);
-int tf_query_int(tf_worker *w, const char *sql, pond_arena *a, int64_t *out, pond_error *err);
+int pond__transform_query(tf_worker *w, const char *sql, pond_arena *a, pond_result **out, pond_error *err);
+int pond__transform_query_int(tf_worker *w, const char *sql, pond_arena *a, int64_t *out, pond_error *err);
 
 /* Quoted "ns"."t" into buf. */
-void tf_quote_table(pond_buf *buf, const pond_table_ident *id);
+void pond__transform_quote_table(pond_buf *buf, const pond_table_ident *id);
 
 #endif

@@ -15,18 +15,18 @@
 
 #define STUB(name) \
 	int name(srv_ctx *ctx, srv_reply *reply) { (void)ctx; (void)reply; return 0; }
-STUB(srv_health)
-STUB(srv_tables_list)
-STUB(srv_table_get)
-STUB(srv_table_snapshots)
-STUB(srv_sql)
-STUB(srv_pipelines_list)
-STUB(srv_pipeline_get)
-STUB(srv_pipeline_trigger)
-STUB(srv_runs_list)
-STUB(srv_run_get)
-STUB(srv_run_steps)
-STUB(srv_run_logs)
+STUB(pond__server_health)
+STUB(pond__server_tables_list)
+STUB(pond__server_table_get)
+STUB(pond__server_table_snapshots)
+STUB(pond__server_sql)
+STUB(pond__server_pipelines_list)
+STUB(pond__server_pipeline_get)
+STUB(pond__server_pipeline_trigger)
+STUB(pond__server_runs_list)
+STUB(pond__server_run_get)
+STUB(pond__server_run_steps)
+STUB(pond__server_run_logs)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!url.keys[i] || !url.values[i] || pond_url_param(&url, url.keys[i]) == NULL)
 				abort();
 		const char *allow;
-		const srv_route *r = srv_route_find(method, url.segments, url.nsegments, &allow);
+		const srv_route *r = pond__server_route_find(method, url.segments, url.nsegments, &allow);
 		if (r && allow)
 			abort();
 	} else if (!err.msg[0]) {

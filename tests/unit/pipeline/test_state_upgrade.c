@@ -109,7 +109,7 @@ static void open_as_today(pond_catalog *cat, pond_arena *a, pond_error *err)
 	pond_table_ident v = {POND_NS("main"), "v"};
 	const char *sql = NULL;
 	CHECK_OK(pond_runs_ensure_tables(cat, err), err);
-	CHECK_OK(tf_state_init(cat, err), err);
+	CHECK_OK(pond__transform_state_init(cat, err), err);
 	CHECK_OK(pond_view_sql(cat, &v, a, &sql, err), err);
 	CHECK_STR(sql, "SELECT 42 AS answer");
 	CHECK_OK(pond_view_put(cat, &v, sql, "models/v.sql", err), err);

@@ -32,7 +32,7 @@ static pond_transform_graph *load(table_fixture *f, pond_error *err)
 
 static const tf_node *node(const pond_transform_graph *g, const char *name)
 {
-	int i = tf_find_node(g, name);
+	int i = pond__transform_find_node(g, name);
 	return i >= 0 ? &g->nodes[i] : NULL;
 }
 
@@ -108,7 +108,7 @@ TEST(transform_dependencies_skip_ctes_and_files)
 	pond_arena *a = pond_arena_new();
 	tf_ref *refs;
 	size_t n;
-	CHECK_OK(tf_sql_refs(pond_lake_engine(f.lake),
+	CHECK_OK(pond__transform_sql_refs(pond_lake_engine(f.lake),
 	                     "with c as (select * from raw.a)\n"
 	                     "select * from c join 'data/x.csv' using (id)\n"
 	                     "  join (select id from m.b) s using (id) where id in (select id from t)",
