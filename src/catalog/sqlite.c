@@ -168,7 +168,15 @@ int pond__catalog_sqlite_open(void **out, const char *path, int busy_timeout_ms,
 	sqlite3_busy_timeout(c->db, busy_timeout_ms);
 	/* WAL: readers and one writer at once, across processes. NORMAL sync
 	 * is durable at checkpoints and never corrupts in WAL mode. */
-	rc = sqlite_query(c, "PRAGMA journal_mode=WAL", NULL, 0, NULL, NULL, err);
+	/* Switching a new file to WAL takes it alone for a moment: a connection
+	 * doing the same at that moment is told "locked" at once instead of
+	 * waiting, so that is retried within the busy timeout. */
+	int64_t deadline = pond_time_mono_ns() + (int64_t)busy_timeout_ms * 1000000;
+	while ((rc = sqlite_query(c, "PRAGMA journal_mode=WAL", NULL, 0, NULL, NULL, err)) != 0 &&
+	       (sqlite3_errcode(c->db) & 0xff) == SQLITE_BUSY && pond_time_mono_ns() < deadline) {
+		pond_error_clear(err);
+		pond_time_sleep_ms(5);
+	}
 	if (rc == 0)
 		rc = sqlite_exec(c, "PRAGMA synchronous=NORMAL", NULL, 0, NULL, err);
 	if (rc == 0)
