@@ -123,6 +123,9 @@ int32_t pond_iceberg_schema_highest_field_id(const pond_iceberg_schema *schema);
  * as Java assigns them); *last_column_id gets the highest. */
 int pond_iceberg_schema_assign_fresh_ids(pond_iceberg_schema **out, const pond_iceberg_schema *schema,
                                          int32_t *last_column_id, pond_arena *arena, pond_error *err);
+/* The same with ids after+1.. (a table's next schema: ids are never reused). */
+int pond_iceberg_schema_assign_ids_after(pond_iceberg_schema **out, const pond_iceberg_schema *schema, int32_t after,
+                                         int32_t *last_column_id, pond_arena *arena, pond_error *err);
 pond_iceberg_schema *pond_iceberg_schema_copy(const pond_iceberg_schema *schema, pond_arena *arena);
 
 /* ---- literals (typed single values) ------------------------------------- */

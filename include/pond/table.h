@@ -191,9 +191,14 @@ typedef struct pond_write_options {
 	 * POND_ECONFLICT if the branch moved since. */
 	bool has_read_snapshot;
 	int64_t read_snapshot_id;
+	/* The rows replace the table's under this schema, in the same commit:
+	 * it becomes the current schema (with field ids after the table's
+	 * last), and the table unpartitioned. The history stays. NULL: the
+	 * table's schema (or schema_change). */
+	const pond_iceberg_schema *replace_schema;
 } pond_write_options;
 
-#define POND_WRITE_OPTIONS_INIT {NULL, 0, NULL, NULL, NULL, NULL, false, 0}
+#define POND_WRITE_OPTIONS_INIT {NULL, 0, NULL, NULL, NULL, NULL, false, 0, NULL}
 
 /* Appends the rows of select_sql (columns by position, cast to the table's
  * column types) as one snapshot. Data files are written first, then one

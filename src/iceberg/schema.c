@@ -246,10 +246,16 @@ pond_iceberg_schema *pond_iceberg_schema_copy(const pond_iceberg_schema *schema,
 int pond_iceberg_schema_assign_fresh_ids(pond_iceberg_schema **out, const pond_iceberg_schema *schema,
                                          int32_t *last_column_id, pond_arena *arena, pond_error *err)
 {
+	return pond_iceberg_schema_assign_ids_after(out, schema, 0, last_column_id, arena, err);
+}
+
+int pond_iceberg_schema_assign_ids_after(pond_iceberg_schema **out, const pond_iceberg_schema *schema, int32_t after,
+                                         int32_t *last_column_id, pond_arena *arena, pond_error *err)
+{
 	pond_iceberg_schema *c = pond_iceberg_schema_copy(schema, arena);
 	if (!c)
 		return pond_error_set(err, POND_ENOMEM, "out of memory copying schema");
-	int32_t next = 0;
+	int32_t next = after;
 	assign_ids(c->root, &next);
 	/* identifier fields keep pointing at the same columns */
 	for (size_t i = 0; i < c->nidentifier_field_ids; i++) {

@@ -264,11 +264,12 @@ static bool same_columns(const pond_iceberg_schema *from, const pond_iceberg_sch
 }
 
 /* CREATE OR REPLACE TABLE id AS query over an existing table, which the
- * query may read. With the same columns it is one "overwrite" commit that
- * keeps the table's history (and, when the query read the table, fails
- * with a conflict if another writer committed since). Otherwise the rows
- * are first materialised in DuckDB, so nothing the query reads is gone
- * before it has been read, then the table is made anew. */
+ * query may read: one "overwrite" commit that keeps the table's history
+ * (and, when the query read the table, fails with a conflict if another
+ * writer committed since). With other columns the query's schema becomes
+ * the table's in the same commit, unpartitioned; with the same columns the
+ * partition spec stays. Either way NOT NULL goes: a table made by a query
+ * has no constraints, as in DuckDB. */
 static int replace_from_query(pond_session *s, const pond_table_ident *id, const pond_iceberg_schema *schema,
                               const char *query, pond_arena *a, const char **message, pond_error *err)
 {
@@ -279,46 +280,22 @@ static int replace_from_query(pond_session *s, const pond_table_ident *id, const
 		return rc;
 	const pond_iceberg_schema *current = pond_iceberg_metadata_current_schema(t->metadata);
 	bool same = same_columns(schema, current);
-	/* A table made by a query has no constraints (as in DuckDB): NOT NULL
-	 * columns become optional in the same commit as the rows. */
 	pond_schema_change *relax = NULL;
 	for (size_t i = 0; same && rc == 0 && i < current->root->nfields; i++)
 		if (current->root->fields[i].required && (relax || (rc = pond_schema_change_new(&relax, err)) == 0))
 			rc = pond_schema_change_make_optional(relax, current->root->fields[i].name);
 	pond_table_free(&t);
-	if (rc) {
-		pond_schema_change_free(&relax);
-		return rc;
-	}
 	pond_write_result r = {0};
-	if (same) {
+	if (rc == 0) {
 		pond_write_options o = POND_WRITE_OPTIONS_INIT;
 		o.has_read_snapshot = pond__session_read_snapshot(s, id, &o.read_snapshot_id);
 		o.schema_change = relax;
+		o.replace_schema = same ? NULL : schema;
 		rc = pond_table_overwrite_query(s->lake, id, query, NULL, &o, &r, err);
-		pond_schema_change_free(&relax);
-		if (rc == 0)
-			*message = pond_arena_sprintf(a, "replaced %s with %s", name, count_text(a, r.added_records, "row"));
-		return rc;
 	}
-	char tmp[64];
-	snprintf(tmp, sizeof tmp, "__pond_replace_%016" PRIx64, (uint64_t)pond_random_i63());
-	const char *create = pond_arena_sprintf(a, "CREATE TEMP TABLE \"%s\" AS %s", tmp, query);
-	const char *rows = pond_arena_sprintf(a, "SELECT * FROM temp.\"%s\"", tmp);
-	if (!create || !rows)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	if ((rc = pond_engine_exec(s->lake->engine, create, err)) != 0)
-		return rc;
-	if ((rc = pond_table_drop(s->lake, id, true, err)) == 0 &&
-	    (rc = pond_table_create(s->lake, id, schema, NULL, NULL, 0, NULL, err)) == 0 &&
-	    (rc = pond_table_append_query(s->lake, id, rows, NULL, &r, err)) != 0) {
-		pond_error ignored = POND_ERROR_INIT;
-		pond_table_drop(s->lake, id, true, &ignored);
-	}
-	pond_error ignored = POND_ERROR_INIT;
-	pond_engine_exec(s->lake->engine, pond_arena_sprintf(a, "DROP TABLE IF EXISTS temp.\"%s\"", tmp), &ignored);
+	pond_schema_change_free(&relax);
 	if (rc == 0)
-		*message = pond_arena_sprintf(a, "created %s with %s", name, count_text(a, r.added_records, "row"));
+		*message = pond_arena_sprintf(a, "replaced %s with %s", name, count_text(a, r.added_records, "row"));
 	return rc;
 }
 
@@ -370,10 +347,26 @@ static int do_create(pond_session *s, cursor *c, pond_arena *a, bool or_replace,
 	}
 	if (exists && query)
 		return replace_from_query(s, &id, schema, query, a, message, err);
-	/* CREATE [OR REPLACE] TABLE t (columns): an empty table. */
-	if (exists && (rc = pond_table_drop(s->lake, &id, true, err)) != 0)
-		return rc;
-	if ((rc = pond_table_create(s->lake, &id, schema, NULL, NULL, 0, NULL, err)) != 0)
+	/* CREATE [OR REPLACE] TABLE t (columns): an empty table. Replacing
+	 * one is a commit that empties it under the new schema (unpartitioned),
+	 * so the table is never missing and keeps its history. */
+	if (exists) {
+		pond_buf q = POND_BUF_INIT;
+		pond_buf_puts(&q, "SELECT ");
+		for (size_t i = 0; i < schema->root->nfields; i++) {
+			pond_buf_puts(&q, i ? ", NULL AS " : "NULL AS ");
+			pond_sql_quote_ident(&q, schema->root->fields[i].name);
+		}
+		pond_buf_puts(&q, " WHERE false");
+		pond_write_options o = POND_WRITE_OPTIONS_INIT;
+		o.replace_schema = schema;
+		rc = pond_buf_ok(&q) ? pond_table_overwrite_query(s->lake, &id, pond_buf_cstr(&q), NULL, &o, &r, err)
+		                     : pond_error_set(err, POND_ENOMEM, "out of memory");
+		pond_buf_dispose(&q);
+	} else {
+		rc = pond_table_create(s->lake, &id, schema, NULL, NULL, 0, NULL, err);
+	}
+	if (rc)
 		return rc;
 	*message = pond_arena_sprintf(a, "created %s", name);
 	return 0;

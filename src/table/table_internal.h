@@ -127,7 +127,10 @@ typedef struct pond__write {
 	const pond_write_options *opts;
 	pond_fileio *io;
 	bool creating;                            /* table staged in memory: the commit creates it */
-	pond_iceberg_schema *new_schema;          /* opts->schema_change applied; committed with the rows */
+	pond_iceberg_schema *new_schema;          /* opts->schema_change applied (or opts->replace_schema);
+	                                           * committed with the rows */
+	bool unpartition;                         /* replace_schema: the default spec becomes unpartitioned */
+	int32_t base_spec_id;                     /* the default spec the write started from */
 	int32_t new_last_column_id;
 	int32_t base_schema_id;                   /* the schema the change was made from ... */
 	int32_t base_last_column_id;              /* ... and its last column id (md has the new one) */

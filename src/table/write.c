@@ -26,6 +26,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The spec a replacing schema leaves the table with (add-spec finds or
+ * numbers it). */
+static const pond_iceberg_partition_spec unpartitioned = {0};
+
 /* ---- the commit ---- */
 
 typedef struct change_commit {
@@ -460,11 +464,21 @@ static int snapshot_updates(change_commit *c, const char *branch, const pond_ice
                             pond_iceberg_update **ups, size_t *nups, pond_error *err)
 {
 	pond__write *w = c->w;
-	pond_iceberg_update *u = pond_arena_calloc(a, 4, sizeof(*u));
-	pond_iceberg_requirement *r = pond_arena_calloc(a, 3, sizeof(*r));
+	pond_iceberg_update *u = pond_arena_calloc(a, 6, sizeof(*u));
+	pond_iceberg_requirement *r = pond_arena_calloc(a, 4, sizeof(*r));
 	if (!u || !r)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	size_t nu = 0, nr = 0;
+	if (w->unpartition) {
+		/* A replacing schema leaves the old partition fields without their
+		 * columns: the table goes unpartitioned first. */
+		u[nu].action = POND_ICEBERG_ADD_SPEC;
+		u[nu++].spec = &unpartitioned;
+		u[nu].action = POND_ICEBERG_SET_DEFAULT_SPEC;
+		u[nu++].id = -1;
+		r[nr].type = POND_ICEBERG_ASSERT_DEFAULT_SPEC_ID;
+		r[nr++].id = w->base_spec_id;
+	}
 	if (w->new_schema) {
 		/* The schema change rides in this commit, before the snapshot
 		 * written with it; it must apply to the schema it was made from. */
@@ -549,28 +563,42 @@ static void remove_write(const char *dir, const char *manifest)
 		unlink(manifest);
 }
 
-/* Applies opts->schema_change to the loaded metadata in memory, so that
- * the whole write (reads of the files it rewrites included) sees the new
- * schema; the commit adds it for real with the snapshot. */
+/* Applies opts->schema_change (or opts->replace_schema) to the loaded
+ * metadata in memory, so that the whole write (reads of the files it
+ * rewrites included) sees the new schema; the commit adds it for real
+ * with the snapshot. */
 static int stage_schema(pond__write *w, pond_error *err)
 {
-	int rc = pond_schema_change_apply(&w->new_schema, &w->new_last_column_id, w->md, w->opts->schema_change, w->name,
-	                                  w->arena, err);
+	int rc = w->opts->replace_schema
+	                 ? pond_iceberg_schema_assign_ids_after(&w->new_schema, w->opts->replace_schema,
+	                                                        w->md->last_column_id, &w->new_last_column_id, w->arena,
+	                                                        err)
+	                 : pond_schema_change_apply(&w->new_schema, &w->new_last_column_id, w->md,
+	                                            w->opts->schema_change, w->name, w->arena, err);
 	if (rc)
 		return rc;
 	w->base_schema_id = w->md->current_schema_id;
 	w->base_last_column_id = w->md->last_column_id;
-	pond_iceberg_update u[2];
+	w->base_spec_id = w->md->default_spec_id;
+	w->unpartition = w->opts->replace_schema && w->spec && w->spec->nfields > 0;
+	pond_iceberg_update u[4];
 	memset(u, 0, sizeof(u));
-	u[0].action = POND_ICEBERG_ADD_SCHEMA;
-	u[0].schema = w->new_schema;
-	u[0].last_column_id = w->new_last_column_id;
-	u[1].action = POND_ICEBERG_SET_CURRENT_SCHEMA;
-	u[1].id = -1;
+	size_t n = 0;
+	if (w->unpartition) {
+		u[n].action = POND_ICEBERG_ADD_SPEC;
+		u[n++].spec = &unpartitioned;
+		u[n].action = POND_ICEBERG_SET_DEFAULT_SPEC;
+		u[n++].id = -1;
+	}
+	u[n].action = POND_ICEBERG_ADD_SCHEMA;
+	u[n].schema = w->new_schema;
+	u[n++].last_column_id = w->new_last_column_id;
+	u[n].action = POND_ICEBERG_SET_CURRENT_SCHEMA;
+	u[n++].id = -1;
 	pond_iceberg_apply_options ao = POND_ICEBERG_APPLY_OPTIONS_INIT;
 	ao.base_metadata_location = w->table->metadata_location;
 	pond_iceberg_metadata *staged;
-	if ((rc = pond_iceberg_metadata_apply(&staged, w->md, NULL, 0, u, 2, &ao, err)) != 0)
+	if ((rc = pond_iceberg_metadata_apply(&staged, w->md, NULL, 0, u, n, &ao, err)) != 0)
 		return rc;
 	pond_iceberg_metadata_free(&w->table->metadata);
 	w->table->metadata = staged;
@@ -606,7 +634,7 @@ int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *i
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	else if (!w->schema)
 		rc = pond_error_set(err, POND_ECORRUPT, "table %s has no current schema", w->name);
-	if (rc == 0 && w->opts->schema_change)
+	if (rc == 0 && (w->opts->schema_change || w->opts->replace_schema))
 		rc = stage_schema(w, err);
 	if (rc == 0)
 		rc = pond_fileio_local_new(&w->io, err);
@@ -865,7 +893,7 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		c.added_bytes += files[i].file_size;
 	}
 	c.added_files = (int64_t)nfiles;
-	if (nfiles == 0 && nmatched == 0 && !(change->remove_all && has_live) && !w->opts->schema_change) {
+	if (nfiles == 0 && nmatched == 0 && !(change->remove_all && has_live) && !w->new_schema) {
 		remove_write(dir, NULL);  /* nothing to commit */
 		/* A new table is still made (with the schema change, if any: a
 		 * staged table has none). */

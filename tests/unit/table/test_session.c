@@ -488,3 +488,49 @@ TEST(session_truncate_partitions_on_decimal_and_binary)
 	CHECK_STR(run(&f, "select count(*) from s.t", &err), "4");
 	fx_teardown(&f);
 }
+
+/* CREATE OR REPLACE from itself with other columns is one overwrite commit
+ * too: the query's schema becomes the table's (new field ids, the table
+ * unpartitioned), the history stays, and time travel reads the old rows
+ * with their old schema. No moment exists without the table. */
+TEST(session_replace_from_itself_with_new_columns_is_one_commit)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "s.t") == 0 && fx_session(&f) != NULL);
+	pond_error err = POND_ERROR_INIT;
+	CHECK(run(&f, "create table s.t (id int not null, k varchar, v double)", &err) != NULL);
+	CHECK(run(&f, "alter table s.t add partition field k", &err) != NULL);
+	CHECK(run(&f, "insert into s.t values (1, 'a', 1.5), (2, 'b', 2.5), (3, 'a', 3.5)", &err) != NULL);
+	int64_t before = fx_snapshot(&f);
+	const char *m = run(&f, "create or replace table s.t as select id, v * 2 as w, 'x' as extra from s.t where id < 3",
+	                    &err);
+	CHECK_MSG(m != NULL, "%s", err.msg);
+	CHECK_STR(m, "replaced s.t with 2 rows");
+	CHECK_STR(fx_summary(&f, "operation"), "overwrite");
+	CHECK_STR(run(&f, "select sum(w)::varchar || extra from s.t group by extra", &err), "8.0x");
+	pond_table *t = fx_load(&f);
+	CHECK(t != NULL);
+	if (t) {
+		const pond_iceberg_snapshot *s = pond_iceberg_metadata_current_snapshot(t->metadata);
+		CHECK(s != NULL && s->parent_snapshot_id == before);
+		CHECK_INT(pond_iceberg_metadata_default_spec(t->metadata)->nfields, 0);
+		const pond_iceberg_schema *cur = pond_iceberg_metadata_current_schema(t->metadata);
+		CHECK(cur->root->nfields == 3 && cur->root->fields[0].id > 3 && !cur->root->fields[0].required);
+	}
+	pond_table_free(&t);
+	const char *q = pond_arena_sprintf(f.a, "select count(*)::varchar || min(k) from s.t at (version => %lld)",
+	                                   (long long)before);
+	CHECK_STR(run(&f, q, &err), "3a");
+	CHECK_STR(run(&f, "insert into s.t values (9, null, 'y')", &err), "inserted 1 row into s.t");
+	/* CREATE OR REPLACE TABLE t (columns) empties it the same way, with
+	 * its constraints. */
+	int64_t filled = fx_snapshot(&f);
+	CHECK_STR(run(&f, "create or replace table s.t (a int not null, b varchar)", &err), "created s.t");
+	CHECK_STR(run(&f, "select count(*) from s.t", &err), "0");
+	t = fx_load(&f);
+	CHECK(t != NULL && pond_iceberg_metadata_current_snapshot(t->metadata)->parent_snapshot_id == filled);
+	pond_table_free(&t);
+	CHECK(run(&f, "insert into s.t values (null, 'x')", &err) == NULL);
+	CHECK(strstr(err.msg, "NOT NULL") != NULL);
+	fx_teardown(&f);
+}
