@@ -457,6 +457,27 @@ static int new_snapshot(pond_iceberg_snapshot **out, change_commit *c, const pon
 	return 0;
 }
 
+/* The updates that put the write's new schema in place, into u (room for
+ * 4): a replacing schema leaves the old partition fields without their
+ * columns, so the table goes unpartitioned first. Staged in memory when
+ * the write begins, and committed with the snapshot. */
+static size_t schema_updates(const pond__write *w, pond_iceberg_update *u)
+{
+	size_t n = 0;
+	if (w->unpartition) {
+		u[n].action = POND_ICEBERG_ADD_SPEC;
+		u[n++].spec = &unpartitioned;
+		u[n].action = POND_ICEBERG_SET_DEFAULT_SPEC;
+		u[n++].id = -1;
+	}
+	u[n].action = POND_ICEBERG_ADD_SCHEMA;
+	u[n].schema = w->new_schema;
+	u[n++].last_column_id = w->new_last_column_id;
+	u[n].action = POND_ICEBERG_SET_CURRENT_SCHEMA;
+	u[n++].id = -1;
+	return n;
+}
+
 /* The commit's requirements and updates, in a: the write's schema change
  * when it carries one, then the snapshot and the branch moved to it. */
 static int snapshot_updates(change_commit *c, const char *branch, const pond_iceberg_ref *head,
@@ -470,23 +491,13 @@ static int snapshot_updates(change_commit *c, const char *branch, const pond_ice
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	size_t nu = 0, nr = 0;
 	if (w->unpartition) {
-		/* A replacing schema leaves the old partition fields without their
-		 * columns: the table goes unpartitioned first. */
-		u[nu].action = POND_ICEBERG_ADD_SPEC;
-		u[nu++].spec = &unpartitioned;
-		u[nu].action = POND_ICEBERG_SET_DEFAULT_SPEC;
-		u[nu++].id = -1;
 		r[nr].type = POND_ICEBERG_ASSERT_DEFAULT_SPEC_ID;
 		r[nr++].id = w->base_spec_id;
 	}
 	if (w->new_schema) {
 		/* The schema change rides in this commit, before the snapshot
 		 * written with it; it must apply to the schema it was made from. */
-		u[nu].action = POND_ICEBERG_ADD_SCHEMA;
-		u[nu].schema = w->new_schema;
-		u[nu++].last_column_id = w->new_last_column_id;
-		u[nu].action = POND_ICEBERG_SET_CURRENT_SCHEMA;
-		u[nu++].id = -1;
+		nu = schema_updates(w, u);
 		r[nr].type = POND_ICEBERG_ASSERT_CURRENT_SCHEMA_ID;
 		r[nr++].id = w->base_schema_id;
 		r[nr].type = POND_ICEBERG_ASSERT_LAST_ASSIGNED_FIELD_ID;
@@ -583,18 +594,7 @@ static int stage_schema(pond__write *w, pond_error *err)
 	w->unpartition = w->opts->replace_schema && w->spec && w->spec->nfields > 0;
 	pond_iceberg_update u[4];
 	memset(u, 0, sizeof(u));
-	size_t n = 0;
-	if (w->unpartition) {
-		u[n].action = POND_ICEBERG_ADD_SPEC;
-		u[n++].spec = &unpartitioned;
-		u[n].action = POND_ICEBERG_SET_DEFAULT_SPEC;
-		u[n++].id = -1;
-	}
-	u[n].action = POND_ICEBERG_ADD_SCHEMA;
-	u[n].schema = w->new_schema;
-	u[n++].last_column_id = w->new_last_column_id;
-	u[n].action = POND_ICEBERG_SET_CURRENT_SCHEMA;
-	u[n++].id = -1;
+	size_t n = schema_updates(w, u);
 	pond_iceberg_apply_options ao = POND_ICEBERG_APPLY_OPTIONS_INIT;
 	ao.base_metadata_location = w->table->metadata_location;
 	pond_iceberg_metadata *staged;
