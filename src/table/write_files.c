@@ -259,15 +259,14 @@ static int partition_value(pond_iceberg_literal *out, const pond_iceberg_partiti
 		return binary_from_hex(out, text, a, err);
 	if (type->id != POND_ICEBERG_DECIMAL || pf->transform.kind != POND_ICEBERG_TRUNCATE)
 		return pond_iceberg_literal_from_text(out, type, text, a, err);
-	const char *d = text + (text[0] == '-');
-	pond_int128 v = 0;
-	size_t n = strspn(d, "0123456789");
-	if (n == 0 || n > 38 || d[n])
-		return pond_error_set(err, POND_ECORRUPT, "\"%.100s\" is not an unscaled decimal", text);
-	for (size_t i = 0; i < n; i++)
-		v = v * 10 + (d[i] - '0');
-	*out = pond_iceberg_literal_decimal(text[0] == '-' ? -v : v, type->scale);
-	return 0;
+	/* The unscaled value reads as a decimal of scale 0, with the parser
+	 * every decimal goes through; then it takes the column's scale. */
+	pond_iceberg_type unscaled = *type;
+	unscaled.scale = 0;
+	unscaled.precision = 38;
+	int rc = pond_iceberg_literal_from_text(out, &unscaled, text, a, err);
+	out->scale = type->scale;
+	return rc;
 }
 
 /* A written file as a manifest's data file. */
