@@ -757,7 +757,23 @@ static void replace(gen *g)
 {
 	char *p = predicate(g, "", 0);
 	char *s;
-	if (dt_features[DT_F_REPLACE_SELF]) {
+	int alive = 0, drop = -1;
+	for (int i = 0; i < g->ncols; i++)
+		alive += g->cols[i].alive;
+	if (dt_features[DT_F_REPLACE_SELF] && alive >= 2 && dt_chance(&g->rng, 30)) {
+		/* Other columns: the query's schema becomes the table's in the
+		 * same commit, unpartitioned (one column left out). */
+		int k = dt_below(&g->rng, alive);
+		for (int i = 0; i < g->ncols && drop < 0; i++)
+			if (g->cols[i].alive && k-- == 0)
+				drop = i;
+		s = xsprintf("CREATE OR REPLACE TABLE d.t AS SELECT id");
+		for (int i = 0; i < g->ncols; i++)
+			if (g->cols[i].alive && i != drop)
+				append(&s, ", %s", g->cols[i].name);
+		append(&s, " FROM d.t WHERE %s", p);
+		push(g, DT_WRITE, s, xsprintf("%s", s), NULL);
+	} else if (dt_features[DT_F_REPLACE_SELF]) {
 		s = xsprintf("CREATE OR REPLACE TABLE d.t AS SELECT * FROM d.t WHERE %s", p);
 		push(g, DT_WRITE, s, xsprintf("%s", s), NULL);
 	} else {
@@ -769,7 +785,12 @@ static void replace(gen *g)
 		g->has_u = true;
 	}
 	free(p);
-	if (dt_features[DT_F_REPLACE_SELF]) {
+	if (drop >= 0) {
+		g->cols[drop].alive = false;
+		for (int i = 0; i < g->ncols; i++)
+			g->cols[i].required = false;
+		reset_partitions(g);
+	} else if (dt_features[DT_F_REPLACE_SELF]) {
 		/* Same columns: one overwrite commit, which keeps the partition
 		 * spec and the tags, but not NOT NULL (as DuckDB's CTAS). */
 		for (int i = 0; i < g->ncols; i++)
