@@ -260,6 +260,11 @@ bool pond_str_to_i64(const char *s, int64_t *out);
 /* The byte two hex digits (either case) at s[0] and s[1] spell, 0..255, or
  * -1 when either is not a hex digit (s[1] is not read when s[0] is not). */
 int pond_hex_byte(const char *s);
+/* Appends the standard base64 (RFC 4648, padded) of data to buf. */
+void pond_base64_encode(pond_buf *buf, const void *data, size_t len);
+/* Decodes padded standard base64 text into a new buffer (caller frees
+ * with pond_free); POND_ECORRUPT for anything else. */
+int pond_base64_decode(unsigned char **out, size_t *len, const char *text, pond_error *err);
 /* Appends s to buf as a SQL string literal ('it''s'). */
 void pond_sql_quote_literal(pond_buf *buf, const char *s);
 /* Appends s to buf as a SQL identifier ("a""b"). */

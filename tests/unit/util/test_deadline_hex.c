@@ -70,3 +70,39 @@ TEST(hex_byte_is_what_uuid_and_url_decoding_use)
 	CHECK_INT(u[15], 0x67);
 	CHECK_INT(pond_uuid_parse(u, "0123ABCD-ef01-4567-89ab-CDEF0123456x"), POND_EINVAL);
 }
+
+/* RFC 4648 section 10 test vectors, both ways, and text that is not base64. */
+TEST(base64_matches_rfc4648_vectors_and_rejects_bad_text)
+{
+	static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+	for (size_t i = 0; i < 7; i++) {
+		pond_buf b = POND_BUF_INIT;
+		pond_base64_encode(&b, plain[i], strlen(plain[i]));
+		CHECK_STR(pond_buf_cstr(&b), coded[i]);
+		pond_buf_dispose(&b);
+		unsigned char *out;
+		size_t len;
+		pond_error err = POND_ERROR_INIT;
+		CHECK_INT(pond_base64_decode(&out, &len, coded[i], &err), 0);
+		CHECK(len == strlen(plain[i]) && memcmp(out, plain[i], len) == 0);
+		pond_free(out);
+	}
+	unsigned char all[256];
+	for (int i = 0; i < 256; i++)
+		all[i] = (unsigned char)i;
+	pond_buf b = POND_BUF_INIT;
+	pond_base64_encode(&b, all, sizeof(all));
+	unsigned char *back;
+	size_t n;
+	pond_error err = POND_ERROR_INIT;
+	CHECK_INT(pond_base64_decode(&back, &n, pond_buf_cstr(&b), &err), 0);
+	CHECK(n == 256 && memcmp(back, all, 256) == 0);
+	pond_free(back);
+	pond_buf_dispose(&b);
+	static const char *const bad[] = {"Zg=", "Z===", "Zm9v!A==", "Zg==Zg==", "Zm=v"};
+	for (size_t i = 0; i < 5; i++) {
+		CHECK_MSG(pond_base64_decode(&back, &n, bad[i], &err) == POND_ECORRUPT, "accepted %s", bad[i]);
+		pond_error_clear(&err);
+	}
+}
