@@ -97,6 +97,7 @@ typedef struct pond_ingest_result {
 	int64_t rejected;        /* lines put in write->rejects */
 	int64_t duration_ns;
 	bool created;            /* the table was created by this load */
+	bool buffered;           /* the rows went to the table's row buffer (no snapshot yet) */
 	size_t nchanges;
 	pond_ingest_change *changes;
 	const char *state;       /* the source state committed, as JSON; NULL when none */

@@ -149,6 +149,10 @@ int pond_table_create(pond_lake *lake, const pond_table_ident *id, const pond_ic
 /* Removes the table from the catalog; with purge, also its folder. */
 int pond_table_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pond_error *err);
 
+/* Renames a table (also into another namespace, which must exist); its
+ * buffered rows follow it. POND_ENOTFOUND, POND_EEXISTS as the catalog's. */
+int pond_table_rename(pond_lake *lake, const pond_table_ident *from, const pond_table_ident *to, pond_error *err);
+
 /* Sets and removes table properties in one commit. */
 int pond_table_set_properties(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_kv *set,
                               size_t nset, const char *const *remove, size_t nremove, pond_error *err);
@@ -164,6 +168,7 @@ typedef struct pond_write_result {
 	int64_t deleted_records;
 	int64_t deleted_files;
 	int64_t matched_records; /* rows the change's condition matched (removed or replaced) */
+	bool buffered;           /* the rows went to the row buffer (no snapshot yet) */
 } pond_write_result;
 
 /* How a write commits. */
@@ -196,9 +201,12 @@ typedef struct pond_write_options {
 	 * last), and the table unpartitioned. The history stays. NULL: the
 	 * table's schema (or schema_change). */
 	const pond_iceberg_schema *replace_schema;
+	/* With has_read_snapshot: the buffered rows read with it, as the
+	 * signature reads of the table report (NULL: none). */
+	const char *read_buffer;
 } pond_write_options;
 
-#define POND_WRITE_OPTIONS_INIT {NULL, 0, NULL, NULL, NULL, NULL, false, 0, NULL}
+#define POND_WRITE_OPTIONS_INIT {NULL, 0, NULL, NULL, NULL, NULL, false, 0, NULL, NULL}
 
 /* Appends the rows of select_sql (columns by position, cast to the table's
  * column types) as one snapshot. Data files are written first, then one
@@ -239,6 +247,47 @@ int pond_table_update_where(pond_lake *lake, const pond_table_ident *id, const c
 int pond_table_merge_query(pond_lake *lake, const pond_table_ident *id, const char *select_sql,
                            const char *const *keys, size_t nkeys, const pond_write_options *opts,
                            pond_write_result *out, pond_error *err);
+
+/* ---- the row buffer (buffer.c) ----------------------------------------------------- */
+
+/* Appends of few rows to a table's main branch do not write a data file
+ * and a snapshot each: their rows wait in a buffer in the catalog
+ * database, which every pond read of the table's current state sees at
+ * once, until a flush writes them as one append snapshot. Other engines
+ * see them after the flush. Writes other than appends flush first. Table
+ * properties (defaults below) set when a table buffers and flushes: */
+#define POND_BUFFER_ENABLED "pond.buffer.enabled"                 /* "false": never */
+#define POND_BUFFER_INSERT_MAX_ROWS "pond.buffer.insert-max-rows" /* appends of at most this many rows */
+#define POND_BUFFER_FLUSH_ROWS "pond.buffer.flush-rows"           /* flush at this many rows ... */
+#define POND_BUFFER_FLUSH_BYTES "pond.buffer.flush-bytes"         /* ... or bytes ... */
+#define POND_BUFFER_FLUSH_BATCHES "pond.buffer.flush-batches"     /* ... or buffered appends ... */
+#define POND_BUFFER_FLUSH_AGE_MS "pond.buffer.flush-age-ms"       /* ... or when the oldest is this old */
+#define POND_BUFFER_DEFAULT_INSERT_MAX_ROWS 1000
+#define POND_BUFFER_DEFAULT_FLUSH_ROWS 10000
+#define POND_BUFFER_DEFAULT_FLUSH_BYTES (8 << 20)
+#define POND_BUFFER_DEFAULT_FLUSH_BATCHES 100
+#define POND_BUFFER_DEFAULT_FLUSH_AGE_MS (10 * 60 * 1000)
+
+typedef struct pond_buffer_stats {
+	int64_t batches;    /* buffered appends */
+	int64_t records;
+	int64_t bytes;      /* of their Parquet files */
+	int64_t oldest_ms;  /* when the oldest was buffered */
+	uint64_t checksum;  /* of the appends' ids: changes whenever they do */
+} pond_buffer_stats;
+
+/* Writes the table's buffered rows as one append snapshot and empties its
+ * buffer, in one catalog transaction. Nothing buffered commits nothing
+ * (out->snapshot_id 0). */
+int pond_table_flush(pond_lake *lake, const pond_table_ident *id, pond_write_result *out, pond_error *err);
+/* With write_through, this lake's appends never go to the row buffer:
+ * each is a snapshot of its own at once, as for a table that does not
+ * buffer (what is buffered already stays until a flush). */
+void pond_lake_set_write_through(pond_lake *lake, bool write_through);
+/* The tables that have buffered rows, sorted, in arena. */
+int pond_lake_buffered_tables(pond_lake *lake, pond_arena *arena, pond_table_ident **out, size_t *n, pond_error *err);
+/* What the table's buffer holds. */
+int pond_table_buffer_stats(pond_lake *lake, const pond_table *table, pond_buffer_stats *out, pond_error *err);
 
 /* ---- reads ------------------------------------------------------------------------ */
 

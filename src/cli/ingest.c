@@ -79,12 +79,14 @@ static void print_result(const pond_ingest_result *r, const char *table, const c
 		return;
 	}
 	double secs = (double)r->duration_ns / 1e9;
-	if (!r->snapshot_id) {
+	if (!r->snapshot_id && !r->buffered) {
 		printf("no new rows for %s (%.2f s)\n", table, secs);
 		return;
 	}
 	printf("loaded %lld rows into %s in %.2f s (%.0f rows/s)", (long long)r->rows, table, secs,
 	       secs > 0 ? (double)r->rows / secs : 0.0);
+	if (r->buffered)
+		printf(", buffered");
 	if (r->deleted_records)
 		printf(", %lld replaced", (long long)r->deleted_records);
 	printf("\n");

@@ -162,8 +162,12 @@ static int cmd_tables(int argc, char **argv)
 			}
 			char size[32];
 			human_bytes(size, json_integer_value(json_object_get(r, "bytes")));
-			printf("%-32s %12lld %8lld %10s\n", name, (long long)json_integer_value(json_object_get(r, "records")),
+			long long waiting = (long long)json_integer_value(json_object_get(r, "buffered_records"));
+			printf("%-32s %12lld %8lld %10s", name, (long long)json_integer_value(json_object_get(r, "records")),
 			       (long long)json_integer_value(json_object_get(r, "data_files")), size);
+			if (waiting)
+				printf("  (%lld buffered: pond flush)", waiting);
+			printf("\n");
 		}
 	}
 	if (rc == 0 && broken)
@@ -181,7 +185,7 @@ static int cmd_tables(int argc, char **argv)
 /* Runs body on the table a command names (its one argument), in the
  * project; handles options, opening and errors for both commands. */
 static int with_table(const cli_command *cmd, int argc, char **argv,
-                      int (*body)(const pond_table *t, bool as_json, pond_error *err))
+                      int (*body)(pond_lake *lake, const pond_table *t, bool as_json, pond_error *err))
 {
 	bool as_json = false;
 	int rc = parse_json_flag(cmd, argc, argv, &as_json, 1, 1);
@@ -199,15 +203,16 @@ static int with_table(const cli_command *cmd, int argc, char **argv,
 	if (rc == 0)
 		rc = pond_table_load(&t, lake, &id, &err);
 	if (rc == 0)
-		rc = body(t, as_json, &err);
+		rc = body(lake, t, as_json, &err);
 	pond_table_free(&t);
 	pond_arena_free(&a);
 	cli_close_project(&p, &lake);
 	return rc ? cli_fail(&err) : EXIT_OK;
 }
 
-static int show_table(const pond_table *t, bool as_json, pond_error *err)
+static int show_table(pond_lake *lake, const pond_table *t, bool as_json, pond_error *err)
 {
+	(void)lake;
 	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
 	return cli_inspect_metadata(t->metadata_location, &so, as_json, false, err);
 }
@@ -217,8 +222,12 @@ static int cmd_show(int argc, char **argv)
 	return with_table(&cli_show_command, argc, argv, show_table);
 }
 
-static int history_table(const pond_table *t, bool as_json, pond_error *err)
+static int history_table(pond_lake *lake, const pond_table *t, bool as_json, pond_error *err)
 {
+	pond_buffer_stats waiting;
+	int rc = pond_table_buffer_stats(lake, t, &waiting, err);
+	if (rc)
+		return rc;
 	json_t *rows = pond_table_history_json(t->metadata);
 	if (!rows)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
@@ -242,7 +251,10 @@ static int history_table(const pond_table *t, bool as_json, pond_error *err)
 		       (long long)json_integer_value(json_object_get(r, "total_records")), pond_buf_cstr(&refs));
 		pond_buf_dispose(&refs);
 	}
-	if (t->metadata->nsnapshots == 0)
+	if (waiting.records)
+		printf("%lld row%s in the row buffer, not in a snapshot yet (pond flush writes them)\n",
+		       (long long)waiting.records, waiting.records == 1 ? "" : "s");
+	else if (t->metadata->nsnapshots == 0)
 		printf("no snapshots yet: the table is empty\n");
 	json_decref(rows);
 	return 0;

@@ -139,6 +139,7 @@ json_t *pond_ingest_result_to_json(const pond_ingest_result *r)
 		json_array_append_new(changes, c);
 	}
 	json_object_set_new(o, "snapshot_id", r->snapshot_id ? json_integer(r->snapshot_id) : json_null());
+	json_object_set_new(o, "buffered", json_boolean(r->buffered));
 	json_object_set_new(o, "rows", json_integer(r->rows));
 	json_object_set_new(o, "added_records", json_integer(r->added_records));
 	json_object_set_new(o, "deleted_records", json_integer(r->deleted_records));
@@ -788,6 +789,7 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	if (rejects && (rc = store_rejects(lake, l, res, err)) != 0)
 		goto fail;
 	res->snapshot_id = wr.snapshot_id;
+	res->buffered = wr.buffered;
 	res->added_records = wr.added_records;
 	res->deleted_records = wr.deleted_records;
 	if (res->rows == 0)

@@ -1,7 +1,8 @@
 /*
  * Appends: the query's rows, cast to the table's columns, become new data
  * files (split by the table's partition spec) in one manifest, committed as
- * one "append" snapshot through the shared write path (write.c).
+ * one "append" snapshot through the shared write path (write.c). An
+ * append of few rows goes to the table's row buffer instead (buffer.c).
  */
 #include "table_internal.h"
 
@@ -21,7 +22,10 @@ int pond_table_append_query(pond_lake *lake, const pond_table_ident *id, const c
 		pond__change change = {0};
 		change.rows_sql = pond_buf_cstr(&sql);
 		change.operation = "append";
+		w.buffer_max_rows = lake->write_through ? 0 : pond__buffer_max_rows(w.md);
 		rc = pond__write_commit_change(&w, &change, out, err);
+		if (rc == 0 && out->buffered)
+			pond__buffer_after_put(&w);
 	}
 	pond_buf_dispose(&sql);
 	pond__write_end(&w);

@@ -90,8 +90,35 @@ static void backoff(const pond_commit_options *o, int attempt)
 	nanosleep(&ts, NULL);
 }
 
+/* The catalog swap, with hook (if any) in the same transaction: a failing
+ * hook rolls the swap back and sets *hook_failed. */
+static int swap(pond_lake *lake, const pond_table_ident *id, const char *expected, const char *path,
+                const pond__commit_hook *hook, bool *hook_failed, pond_error *err)
+{
+	*hook_failed = false;
+	if (!hook || !hook->fn)
+		return pond_catalog_commit_table(lake->catalog, &id->ns, id->name, expected, path, err);
+	int rc = pond_catalog_tx_begin(lake->catalog, err);
+	if (rc)
+		return rc;
+	if ((rc = pond_catalog_commit_table(lake->catalog, &id->ns, id->name, expected, path, err)) == 0) {
+		if ((rc = hook->fn(lake->catalog, hook->payload, err)) == 0)
+			return pond_catalog_tx_commit(lake->catalog, err);
+		*hook_failed = true;
+	}
+	pond_catalog_tx_rollback(lake->catalog);
+	return rc;
+}
+
 int pond_table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_commit_fn build, void *payload,
                       const pond_commit_options *opts, pond_table **out, pond_error *err)
+{
+	return pond__table_commit(lake, id, build, payload, opts, NULL, out, err);
+}
+
+int pond__table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_commit_fn build, void *payload,
+                       const pond_commit_options *opts, const pond__commit_hook *hook, pond_table **out,
+                       pond_error *err)
 {
 	static const pond_commit_options defaults = POND_COMMIT_OPTIONS_INIT;
 	if (!opts)
@@ -137,8 +164,11 @@ int pond_table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_co
 		if (rc == 0)
 			rc = pond__table_write_metadata(next, base->metadata_location, a, &path, err);
 		if (rc == 0) {
-			rc = pond_catalog_commit_table(lake->catalog, &id->ns, id->name, base->metadata_location, path, err);
-			if (rc == POND_ECONFLICT) {
+			bool hook_failed;
+			rc = swap(lake, id, base->metadata_location, path, hook, &hook_failed, err);
+			if (hook_failed)
+				unlink(path);  /* rolled back: the file is nobody's */
+			if (rc == POND_ECONFLICT && !hook_failed) {
 				/* Someone else committed first: our file is an orphan. */
 				unlink(path);
 				pond_debug("commit on %s lost a race (attempt %d); retrying", name, attempt + 1);

@@ -33,8 +33,8 @@ static json_t *count_json(const char *v)
 }
 
 /* Appends the tables of ns (none at the root) and of every namespace below. */
-static int list_into(json_t *out, pond_catalog *cat, const pond_project *project, const pond_ns *ns, pond_arena *a,
-                     pond_error *err)
+static int list_into(json_t *out, pond_catalog *cat, const pond_project *project, const pond_ns *ns,
+                     const pond__path_map *buffered, pond_arena *a, pond_error *err)
 {
 	const char **names = NULL;
 	size_t n = 0;
@@ -51,7 +51,13 @@ static int list_into(json_t *out, pond_catalog *cat, const pond_project *project
 		pond_error load_err = POND_ERROR_INIT;
 		if (pond_table_load_catalog(&t, cat, project, &id, &load_err) == 0) {
 			const pond_iceberg_snapshot *s = pond_iceberg_metadata_current_snapshot(t->metadata);
+			int64_t waiting = 0;
+			pond__path_map_get(buffered, t->metadata->table_uuid ? t->metadata->table_uuid : "", &waiting);
 			json_object_set_new(row, "records", count_json(s ? summary_of(s, "total-records") : "0"));
+			if (json_is_integer(json_object_get(row, "records")))
+				json_object_set_new(row, "records",
+				                    json_integer(json_integer_value(json_object_get(row, "records")) + waiting));
+			json_object_set_new(row, "buffered_records", json_integer(waiting));
 			json_object_set_new(row, "data_files", count_json(s ? summary_of(s, "total-data-files") : "0"));
 			json_object_set_new(row, "bytes", count_json(s ? summary_of(s, "total-files-size") : "0"));
 			json_object_set_new(row, "snapshots", json_integer((json_int_t)t->metadata->nsnapshots));
@@ -67,7 +73,7 @@ static int list_into(json_t *out, pond_catalog *cat, const pond_project *project
 	if (rc == 0)
 		rc = pond_catalog_list_namespaces(cat, ns, a, &children, &nchildren, err);
 	for (size_t i = 0; i < nchildren && rc == 0; i++)
-		rc = list_into(out, cat, project, &children[i], a, err);
+		rc = list_into(out, cat, project, &children[i], buffered, a, err);
 	return rc;
 }
 
@@ -77,8 +83,11 @@ int pond_table_list_json(json_t **out, pond_catalog *catalog, const pond_project
 	pond_arena *a = pond_arena_new();
 	json_t *rows = json_array();
 	pond_ns root = {0};
-	int rc = a && rows ? list_into(rows, catalog, project, parent ? parent : &root, a, err)
-	                   : pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond__path_map buffered = {0};
+	int rc = a && rows ? pond__buffer_records(catalog, &buffered, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = list_into(rows, catalog, project, parent ? parent : &root, &buffered, a, err);
+	pond__path_map_dispose(&buffered);
 	pond_arena_free(&a);
 	if (rc) {
 		json_decref(rows);

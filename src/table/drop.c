@@ -115,7 +115,8 @@ int pond_table_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pon
 		 * they stay for pond orphans. */
 		pond_error load_err = *err;
 		pond_error_clear(err);
-		if ((rc = pond_catalog_drop_table(lake->catalog, &id->ns, id->name, err)) == 0) {
+		if ((rc = pond_catalog_drop_table(lake->catalog, &id->ns, id->name, err)) == 0 &&
+		    (rc = pond__buffer_forget(lake, id, err)) == 0) {
 			pond_arena *a = pond_arena_new();
 			const char *name = a ? pond_table_ident_format(a, id) : NULL;
 			pond_warn("dropped %s without removing its files, its metadata is unreadable: %s",
@@ -142,6 +143,8 @@ int pond_table_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pon
 	}
 	if (rc == 0)
 		rc = pond_catalog_drop_table(lake->catalog, &id->ns, id->name, err);
+	if (rc == 0)
+		rc = pond__buffer_forget(lake, id, err);
 	/* Files go only after the catalog no longer points at them, and only
 	 * those inside the table's own folder. */
 	if (rc == 0 && collected && t->metadata->location) {

@@ -13,8 +13,9 @@ int pond_table_overwrite_query(pond_lake *lake, const pond_table_ident *id, cons
 {
 	memset(out, 0, sizeof(*out));
 	pond__write w;
-	int rc = pond__write_begin(&w, lake, id, opts, err);
-	if (rc)
+	pond_write_options adjusted;
+	int rc = pond__buffer_flush_first(lake, id, opts, &adjusted, &opts, err);
+	if (rc || (rc = pond__write_begin(&w, lake, id, opts, err)) != 0)
 		return rc;
 	pond_buf sql = POND_BUF_INIT;
 	rc = pond__write_cast_select(&w, &sql, select_sql, err);

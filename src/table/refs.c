@@ -246,14 +246,18 @@ int pond_table_rollback(pond_lake *lake, const pond_table_ident *id, int64_t sna
                         pond_error *err)
 {
 	ref_change c = {.kind = REF_ROLLBACK, .snapshot_id = snapshot_id, .force = force};
-	return commit_ref(lake, id, &c, err);
+	/* Rows buffered since are undone with the rest. */
+	int rc = pond__buffer_flush_first(lake, id, NULL, NULL, NULL, err);
+	return rc ? rc : commit_ref(lake, id, &c, err);
 }
 
 int pond_table_rollback_to_time(pond_lake *lake, const pond_table_ident *id, int64_t timestamp_ms,
                                 int64_t *out_snapshot_id, pond_error *err)
 {
 	ref_change c = {.kind = REF_ROLLBACK_TIME, .timestamp_ms = timestamp_ms};
-	int rc = commit_ref(lake, id, &c, err);
+	int rc = pond__buffer_flush_first(lake, id, NULL, NULL, NULL, err);
+	if (rc == 0)
+		rc = commit_ref(lake, id, &c, err);
 	if (rc == 0 && out_snapshot_id)
 		*out_snapshot_id = c.resolved;
 	return rc;
@@ -266,7 +270,10 @@ static int create(pond_lake *lake, const pond_table_ident *id, const char *name,
 	ref_change c = {.kind = REF_CREATE, .name = name, .is_tag = is_tag,
 	                .has_snapshot = snapshot_id != POND_ICEBERG_NO_SNAPSHOT, .snapshot_id = snapshot_id,
 	                .retention = opts ? *opts : defaults};
-	return commit_ref(lake, id, &c, err);
+	/* A ref made from the head holds what reads of the head show,
+	 * buffered rows included. */
+	int rc = c.has_snapshot ? 0 : pond__buffer_flush_first(lake, id, NULL, NULL, NULL, err);
+	return rc ? rc : commit_ref(lake, id, &c, err);
 }
 
 int pond_table_create_tag(pond_lake *lake, const pond_table_ident *id, const char *name, int64_t snapshot_id,

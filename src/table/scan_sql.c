@@ -788,7 +788,8 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 }
 
 int pond__scan_sql(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, const char *metadata_location,
-                   const pond_scan_options *opts, size_t *nfiles, pond_error *err)
+                   const pond_scan_options *opts, const pond_scan_task *extra, size_t nextra, size_t *nfiles,
+                   pond_error *err)
 {
 	pond_fileio *io = NULL;
 	pond_scan_plan *plan = NULL;
@@ -805,15 +806,18 @@ int pond__scan_sql(pond_buf *out, pond_engine *engine, const pond_iceberg_metada
 		rc = pond_error_set(err, POND_ECORRUPT, "schema %" PRId32 " of the snapshot read is missing", plan->schema_id);
 		goto done;
 	}
-	if (plan->ntasks && !(tasks = pond_calloc(plan->ntasks, sizeof(*tasks)))) {
+	size_t n = plan->ntasks + nextra;
+	if (n && !(tasks = pond_calloc(n, sizeof(*tasks)))) {
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory building the read SQL");
 		goto done;
 	}
 	for (size_t i = 0; i < plan->ntasks; i++)
 		tasks[i] = &plan->tasks[i];
-	rc = pond__scan_sql_tasks(out, engine, md, io, schema, tasks, plan->ntasks, false, err);
+	for (size_t i = 0; i < nextra; i++)
+		tasks[plan->ntasks + i] = &extra[i];
+	rc = pond__scan_sql_tasks(out, engine, md, io, schema, tasks, n, false, err);
 	if (rc == 0 && nfiles)
-		*nfiles = plan->ntasks;
+		*nfiles = n;
 done:
 	pond_free(tasks);
 	pond_scan_plan_free(&plan);
@@ -821,15 +825,47 @@ done:
 	return rc;
 }
 
+int pond__scan_buffer(pond__buffer *b, pond_scan_task **tasks, pond_lake *lake, const pond_table *table,
+                      const pond_scan_options *opts, pond_arena *a, pond_error *err)
+{
+	*tasks = NULL;
+	memset(b, 0, sizeof(*b));
+	b->signature = "";
+	bool head = !opts || (!opts->has_snapshot_id && !opts->has_as_of && (!opts->ref || strcmp(opts->ref, "main") == 0));
+	if (!head)
+		return 0;
+	int rc = pond__buffer_load(b, lake, table, true, a, err);
+	if (rc == 0 && pond__buffer_tasks(b, a, tasks) != 0)
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	return rc;
+}
+
 int pond_table_scan_sql(pond_buf *out, pond_lake *lake, const pond_table *table, const pond_scan_options *opts,
                         pond_error *err)
 {
-	int rc = pond__scan_sql(out, lake->engine, table->metadata, table->metadata_location, opts, NULL, err);
-	if (rc) {
-		pond_arena *a = pond_arena_new();
-		const char *name = a ? pond_table_ident_format(a, &table->ident) : NULL;
-		pond_error_prefix(err, "could not read %s", name ? name : "table");
-		pond_arena_free(&a);
+	pond_arena *a = pond_arena_new();
+	if (!a)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond__buffer b;
+	pond_scan_task *extra;
+	pond_table *fresh = NULL;
+	int rc = pond__scan_buffer(&b, &extra, lake, table, opts, a, err);
+	/* A flush moved buffered rows into a snapshot meanwhile: read the
+	 * table as it is now (each retry means a flush landed). */
+	for (int attempt = 0; rc == POND_ECONFLICT && attempt < 10; attempt++) {
+		pond_table_free(&fresh);
+		pond_error_clear(err);
+		if ((rc = pond_table_load(&fresh, lake, &table->ident, err)) == 0)
+			rc = pond__scan_buffer(&b, &extra, lake, fresh, opts, a, err);
 	}
+	const pond_table *read = fresh ? fresh : table;
+	if (rc == 0)
+		rc = pond__scan_sql(out, lake->engine, read->metadata, read->metadata_location, opts, extra, b.n, NULL, err);
+	pond_table_free(&fresh);
+	if (rc) {
+		const char *name = pond_table_ident_format(a, &table->ident);
+		pond_error_prefix(err, "could not read %s", name ? name : "table");
+	}
+	pond_arena_free(&a);
 	return rc;
 }

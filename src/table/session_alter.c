@@ -294,7 +294,7 @@ int pond__session_alter(pond_session *s, const pond_sql_token *toks, size_t n, s
 		}
 		if (!to.name)
 			return pond_error_set(err, POND_EINVAL, "expected a new name after RENAME TO");
-		if ((rc = pond_catalog_rename_table(s->lake->catalog, &id->ns, id->name, &to.ns, to.name, err)) == 0)
+		if ((rc = pond_table_rename(s->lake, id, &to, err)) == 0)
 			*message = pond_arena_sprintf(a, "renamed %s to %s", name, pond_table_ident_format(a, &to));
 		return rc;
 	}

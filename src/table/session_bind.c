@@ -15,6 +15,7 @@ static void free_views(session_view *v)
 		session_view *next = v->next;
 		pond_free(v->key);
 		pond_free(v->metadata_location);
+		pond_free(v->buffer_signature);
 		pond_free(v);
 		v = next;
 	}
@@ -43,7 +44,7 @@ static session_view *find_view(pond_session *s, const char *key)
 }
 
 static int remember_view(pond_session *s, const char *key, const char *location, bool pruned, size_t files,
-                         int64_t snapshot_id, pond_error *err)
+                         int64_t snapshot_id, const char *buffer_signature, pond_error *err)
 {
 	session_view *v = find_view(s, key);
 	if (!v) {
@@ -55,12 +56,14 @@ static int remember_view(pond_session *s, const char *key, const char *location,
 		s->views = v;
 	}
 	pond_free(v->metadata_location);
+	pond_free(v->buffer_signature);
 	v->metadata_location = pond_strdup(location);
+	v->buffer_signature = pond_strdup(buffer_signature);
 	v->pruned = pruned;
 	v->files = files;
 	v->snapshot_id = snapshot_id;
 	v->generation = s->generation;
-	return v->metadata_location ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+	return v->metadata_location && v->buffer_signature ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
 }
 
 static int bind_ref(pond_session *s, const char *statement, const session_ref *r, bool use_filter, pond_arena *a,
@@ -92,8 +95,26 @@ static int bind_ref(pond_session *s, const char *statement, const session_ref *r
 		pond_debug("binding %s.%s with filter: %s", schema_name, view, so.filter ? pond_buf_cstr(&f) : "none");
 		pond_buf_dispose(&f);
 	}
+	/* The buffered rows are part of what the view reads: a view is reused
+	 * only while both the metadata and the buffer are as they were. */
+	pond__buffer buffered;
+	pond_scan_task *extra;
+	rc = pond__scan_buffer(&buffered, &extra, s->lake, t, &so, a, err);
+	/* A flush moved buffered rows into a snapshot meanwhile: read the
+	 * table as it is now (each retry means a flush landed). */
+	for (int attempt = 0; rc == POND_ECONFLICT && attempt < 10; attempt++) {
+		pond_table_free(&t);
+		pond_error_clear(err);
+		if ((rc = pond_table_load(&t, s->lake, &r->id, err)) == 0)
+			rc = pond__scan_buffer(&buffered, &extra, s->lake, t, &so, a, err);
+	}
+	const char *state = rc == 0 ? pond_arena_sprintf(a, "%s%s", t->metadata_location, buffered.signature) : NULL;
+	if (!state) {
+		pond_table_free(&t);
+		return rc ? rc : pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
 	session_view *cached = find_view(s, key);
-	if (cached && !cached->pruned && !so.filter && strcmp(cached->metadata_location, t->metadata_location) == 0) {
+	if (cached && !cached->pruned && !so.filter && strcmp(cached->metadata_location, state) == 0) {
 		if (files_kept)
 			*files_kept += cached->files;
 		cached->generation = s->generation;
@@ -109,7 +130,8 @@ static int bind_ref(pond_session *s, const char *statement, const session_ref *r
 	pond_sql_quote_ident(&sql, view);
 	pond_buf_puts(&sql, " AS ");
 	size_t kept = 0;
-	rc = pond__scan_sql(&sql, s->lake->engine, t->metadata, t->metadata_location, &so, &kept, err);
+	rc = pond__scan_sql(&sql, s->lake->engine, t->metadata, t->metadata_location, &so, extra, buffered.n, &kept,
+	                    err);
 	if (rc == 0 && files_kept)
 		*files_kept += kept;
 	if (rc == 0)
@@ -118,9 +140,9 @@ static int bind_ref(pond_session *s, const char *statement, const session_ref *r
 		rc = pond_buf_ok(&sql) ? pond_engine_exec(s->lake->engine, pond_buf_cstr(&sql), err)
 		                       : pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = remember_view(s, key, t->metadata_location, so.filter != NULL, kept,
+		rc = remember_view(s, key, state, so.filter != NULL, kept,
 		                   r->at == SESSION_AT_NONE ? t->metadata->current_snapshot_id : POND_ICEBERG_NO_SNAPSHOT,
-		                   err);
+		                   buffered.signature, err);
 	if (rc && rc != POND_ENOMEM)
 		pond_error_prefix(err, "%s", pond_table_ident_format(a, &r->id));
 	pond_buf_dispose(&sql);
@@ -196,7 +218,8 @@ int pond_session_run(pond_session *s, const char *statement, pond_arena *a, pond
 	return pond_engine_query(s->lake->engine, text, result, err);
 }
 
-bool pond__session_read_snapshot(pond_session *s, const pond_table_ident *id, int64_t *snapshot_id)
+bool pond__session_read_snapshot(pond_session *s, const pond_table_ident *id, int64_t *snapshot_id,
+                                 const char **buffer_signature)
 {
 	if (id->ns.nlevels != 1)
 		return false;
@@ -206,6 +229,7 @@ bool pond__session_read_snapshot(pond_session *s, const pond_table_ident *id, in
 	if (!v || v->generation != s->generation)
 		return false;
 	*snapshot_id = v->snapshot_id;
+	*buffer_signature = v->buffer_signature;
 	return true;
 }
 

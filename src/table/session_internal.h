@@ -31,6 +31,7 @@ typedef struct session_view {
 	bool pruned;              /* built for one statement's filter */
 	size_t files;             /* data files it reads */
 	int64_t snapshot_id;      /* the snapshot it reads (current-table views) */
+	char *buffer_signature;   /* and the buffered rows ("" for none) */
 	unsigned generation;      /* the statement that bound it last */
 	struct session_view *next;
 } session_view;
@@ -53,7 +54,8 @@ int pond__session_bind(pond_session *s, const char *statement, pond_arena *a, co
 /* Whether the statement bound last read the current state of table id
  * (directly or through a pond view), and at which snapshot
  * (POND_ICEBERG_NO_SNAPSHOT: it was empty). */
-bool pond__session_read_snapshot(pond_session *s, const pond_table_ident *id, int64_t *snapshot_id);
+bool pond__session_read_snapshot(pond_session *s, const pond_table_ident *id, int64_t *snapshot_id,
+                                 const char **buffer_signature);
 /* Carries out a write to a catalog table; *handled false when the
  * statement is not one. */
 void pond__session_free_views(pond_session *s);

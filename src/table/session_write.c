@@ -288,7 +288,7 @@ static int replace_from_query(pond_session *s, const pond_table_ident *id, const
 	pond_write_result r = {0};
 	if (rc == 0) {
 		pond_write_options o = POND_WRITE_OPTIONS_INIT;
-		o.has_read_snapshot = pond__session_read_snapshot(s, id, &o.read_snapshot_id);
+		o.has_read_snapshot = pond__session_read_snapshot(s, id, &o.read_snapshot_id, &o.read_buffer);
 		o.schema_change = relax;
 		o.replace_schema = same ? NULL : schema;
 		rc = pond_table_overwrite_query(s->lake, id, query, NULL, &o, &r, err);

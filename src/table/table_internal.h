@@ -11,6 +11,8 @@ struct pond_lake {
 	pond_catalog *catalog;
 	pond_engine *engine;
 	pond_engine *owned_engine;  /* set when the lake opened its own */
+	bool buffer_seen;           /* the catalog has pond_buffer (buffer.c) */
+	bool write_through;         /* appends never go to the row buffer */
 };
 
 /* Writes metadata as the table's next metadata file (NNNNN-uuid.metadata.json
@@ -18,6 +20,20 @@ struct pond_lake {
  * arena. */
 int pond__table_write_metadata(const pond_iceberg_metadata *md, const char *previous, pond_arena *arena,
                                const char **out_path, pond_error *err);
+
+/* Work done in the catalog transaction that swaps a table's metadata
+ * pointer (commit.c): fn runs after the swap and before the transaction
+ * commits; its failure rolls the swap back and ends the commit with its
+ * error (never retried, even POND_ECONFLICT). */
+typedef struct pond__commit_hook {
+	int (*fn)(pond_catalog *catalog, void *payload, pond_error *err);
+	void *payload;
+} pond__commit_hook;
+
+/* pond_table_commit with a hook (may be NULL) in the swap's transaction. */
+int pond__table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_commit_fn build, void *payload,
+                       const pond_commit_options *opts, const pond__commit_hook *hook, pond_table **out,
+                       pond_error *err);
 
 /* A new table's metadata, not yet in the catalog (create.c): location
  * WAREHOUSE/ns/name, fresh field ids; the namespace is created when
@@ -51,10 +67,12 @@ bool pond__schema_find_path(pond_iceberg_type *root, const char *path, pond_iceb
 
 /* The read SQL of md at the snapshot opts select, without a catalog: the
  * metadata file's location drives the moved-table remap. *nfiles (may be
- * NULL) gets the number of data files the scan kept. Errors carry no
- * table name (pond_table_scan_sql adds it). */
+ * NULL) gets the number of data files the scan kept. extra (nextra of
+ * them) are read too: the buffered files. Errors carry no table name
+ * (pond_table_scan_sql adds it). */
 int pond__scan_sql(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, const char *metadata_location,
-                   const pond_scan_options *opts, size_t *nfiles, pond_error *err);
+                   const pond_scan_options *opts, const pond_scan_task *extra, size_t nextra, size_t *nfiles,
+                   pond_error *err);
 /* The read SQL of some planned tasks (borrowed) with schema's columns and,
  * with with_file, POND_SCAN_FILE_COLUMN last. io carries the remap. */
 int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, pond_fileio *io,
@@ -134,6 +152,8 @@ typedef struct pond__write {
 	int32_t new_last_column_id;
 	int32_t base_schema_id;                   /* the schema the change was made from ... */
 	int32_t base_last_column_id;              /* ... and its last column id (md has the new one) */
+	int64_t buffer_max_rows;                  /* a pure append of at most this many rows goes to the
+	                                           * row buffer (buffer.c) instead; 0: never */
 } pond__write;
 
 /* What a change does, all in one snapshot. */
@@ -161,6 +181,9 @@ typedef struct pond__change {
 	/* The snapshot operation; NULL: append, delete or overwrite by what
 	 * was added and removed. */
 	const char *operation;
+	/* Runs in the catalog transaction of the commit (a flush empties the
+	 * row buffer there). */
+	pond__commit_hook hook;
 } pond__change;
 
 /* Loads the table and opens file IO; opts may be NULL. */
@@ -202,8 +225,68 @@ int pond__write_rows(pond__write *w, const char *rows_sql, const char **dir, pon
  * arena); each file's partition is put into partitions. */
 int pond__write_manifest(pond__write *w, int64_t snapshot_id, const pond_written_file *files, size_t nfiles,
                          pond__path_map *partitions, pond_manifest_file *out, const char **path, pond_error *err);
+/* The written files as manifest data files (stats, partition tuples under
+ * the default spec), in w's arena. */
+int pond__write_data_files(pond__write *w, const pond_written_file *files, size_t nfiles, pond_data_file **out,
+                           pond_error *err);
 /* Puts a partition, its spec and values, into set as a key. */
 int pond__write_partition_key(pond__path_map *set, int32_t spec_id, const pond_iceberg_literal *tuple, size_t n);
+
+/* ---- the row buffer (buffer.c) ---- */
+
+/* One buffered append: a small Parquet file kept in the catalog. */
+typedef struct pond__buffered {
+	int64_t id;
+	int64_t record_count;
+	int64_t byte_count;
+	int64_t created_ms;
+	const char *path;   /* its copy in the project's cache folder */
+} pond__buffered;
+
+/* A table's buffered appends, oldest id first. */
+typedef struct pond__buffer {
+	size_t n;
+	pond__buffered *entries;
+	pond_buffer_stats stats;
+	const char *signature;  /* "" when empty; changes whenever the entries do */
+} pond__buffer;
+
+/* The buffer of table (none when the catalog has no buffer table); with
+ * materialize, each file is copied into the cache when not there, and
+ * POND_ECONFLICT says a flush moved rows meanwhile: load the table again
+ * and retry (table and buffer are then one state). */
+int pond__buffer_load(pond__buffer *out, pond_lake *lake, const pond_table *table, bool materialize,
+                      pond_arena *a, pond_error *err);
+/* Scan tasks reading the buffered files (after pond__buffer_load with
+ * materialize), in a; POND_ENOMEM only. */
+int pond__buffer_tasks(const pond__buffer *b, pond_arena *a, pond_scan_task **out);
+/* Keeps the written files of an append (in folder dir, which the caller
+ * removes) as one buffered entry of w's table. */
+int pond__buffer_put(pond__write *w, const char *dir, const pond_written_file *files, size_t nfiles, pond_error *err);
+/* After a buffered append: flushes when the table's limits say so (a
+ * failure is a warning: the append itself is done). */
+void pond__buffer_after_put(pond__write *w);
+/* Flushes id's buffer before a write that is not a plain append (a write
+ * to a branch other than main needs none). When opts says what the rows
+ * were read from (a snapshot and the buffered rows then) and the flush
+ * wrote exactly those rows on that snapshot, *use (may be NULL) becomes
+ * *adjusted: opts reading from the flush's snapshot, which holds the same
+ * rows. Otherwise *use is opts (and a write validating its read then
+ * conflicts, as it must). */
+int pond__buffer_flush_first(pond_lake *lake, const pond_table_ident *id, const pond_write_options *opts,
+                             pond_write_options *adjusted, const pond_write_options **use, pond_error *err);
+/* The most rows an append may have to be buffered for md's table; 0 when
+ * the table does not buffer. */
+int64_t pond__buffer_max_rows(const pond_iceberg_metadata *md);
+/* Per table uuid, its buffered rows (none when there is no buffer table). */
+int pond__buffer_records(pond_catalog *catalog, pond__path_map *records, pond_error *err);
+/* Removes a dropped table's buffered rows. */
+int pond__buffer_forget(pond_lake *lake, const pond_table_ident *id, pond_error *err);
+
+/* The buffer a read with opts sees (none for time travel) and its scan
+ * tasks, in a (scan_sql.c). */
+int pond__scan_buffer(pond__buffer *b, pond_scan_task **tasks, pond_lake *lake, const pond_table *table,
+                      const pond_scan_options *opts, pond_arena *a, pond_error *err);
 
 /* pond_view_sql for a caller that remembers whether pond_views exists:
  * *table_seen true skips the probe, and is set when the table is found

@@ -18,8 +18,9 @@
 int pond__write_retrying(pond_lake *lake, const pond_table_ident *id, const pond__change *change,
                          const pond_write_options *opts, const char *verb, pond_write_result *out, pond_error *err)
 {
-	int rc = 0;
-	for (int attempt = 0; attempt < STATEMENT_ATTEMPTS; attempt++) {
+	pond_write_options adjusted;
+	int rc = pond__buffer_flush_first(lake, id, opts, &adjusted, &opts, err);
+	for (int attempt = 0; attempt < STATEMENT_ATTEMPTS && rc == 0; attempt++) {
 		memset(out, 0, sizeof(*out));
 		pond__write w;
 		if ((rc = pond__write_begin(&w, lake, id, opts, err)) != 0)

@@ -833,7 +833,7 @@ static int commit_snapshot(change_commit *c, pond_write_result *out, pond_error 
 	if (w->opts->cancel && *w->opts->cancel)
 		return pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
 	int rc = w->creating ? pond__table_commit_create(w->lake, w->id, w->md, build_change, c, err)
-	                     : pond_table_commit(w->lake, w->id, build_change, c, NULL, NULL, err);
+	                     : pond__table_commit(w->lake, w->id, build_change, c, NULL, &c->change->hook, NULL, err);
 	if (rc) {
 		undo_attempt(c);
 		return rc;
@@ -851,6 +851,18 @@ static int commit_snapshot(change_commit *c, pond_write_result *out, pond_error 
 	out->deleted_records = c->deleted_records;
 	out->deleted_files = c->deleted_files;
 	return 0;
+}
+
+/* Whether the change's rows go to the row buffer: a plain append of few
+ * rows to the main branch of a table that exists, with nothing else
+ * riding in its commit. */
+static bool buffers(const pond__write *w, const pond__change *change, int64_t records)
+{
+	const pond_write_options *o = w->opts;
+	bool plain = !change->remove_where && !change->remove_all && !change->matched_rows_sql && !change->hook.fn &&
+	             !w->creating && !w->new_schema && !o->has_read_snapshot && o->nsummary == 0 &&
+	             (!o->branch || strcmp(o->branch, "main") == 0);
+	return plain && records <= w->buffer_max_rows;
 }
 
 int pond__write_commit_change(pond__write *w, const pond__change *change, pond_write_result *out, pond_error *err)
@@ -893,6 +905,15 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		c.added_bytes += files[i].file_size;
 	}
 	c.added_files = (int64_t)nfiles;
+	if (nfiles && buffers(w, change, c.added_records)) {
+		/* A small append: its rows wait in the row buffer for a flush. */
+		if ((rc = pond__buffer_put(w, dir, files, nfiles, err)) != 0)
+			goto fail;
+		remove_write(dir, NULL);
+		out->added_records = c.added_records;
+		out->buffered = true;
+		goto done;
+	}
 	if (nfiles == 0 && nmatched == 0 && !(change->remove_all && has_live) && !w->new_schema) {
 		remove_write(dir, NULL);  /* nothing to commit */
 		/* A new table is still made (with the schema change, if any: a

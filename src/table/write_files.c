@@ -10,6 +10,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -445,6 +446,11 @@ static int check_required(pond__write *w, const pond_written_file *files, size_t
 	return 0;
 }
 
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(((const pond_written_file *)a)->path, ((const pond_written_file *)b)->path);
+}
+
 int pond__write_rows(pond__write *w, const char *rows_sql, const char **dir, pond_written_file **files,
                      size_t *nfiles, pond_error *err)
 {
@@ -476,11 +482,15 @@ int pond__write_rows(pond__write *w, const char *rows_sql, const char **dir, pon
 			(*files)[n++] = (*files)[i];
 	}
 	*nfiles = n;
+	/* The engine's threads finish in any order: manifests list files in
+	 * path order (partition folders first), the same every time. */
+	if (n > 1)
+		qsort(*files, n, sizeof(**files), by_path);
 	return fill_missing_bounds(w, *files, n, err);
 }
 
-int pond__write_manifest(pond__write *w, int64_t snapshot_id, const pond_written_file *files, size_t nfiles,
-                         pond__path_map *partitions, pond_manifest_file *out, const char **path, pond_error *err)
+int pond__write_data_files(pond__write *w, const pond_written_file *files, size_t nfiles, pond_data_file **out,
+                           pond_error *err)
 {
 	const pond_iceberg_partition_spec *spec = w->spec;
 	pond_iceberg_type **ptypes = NULL;
@@ -494,6 +504,23 @@ int pond__write_manifest(pond__write *w, int64_t snapshot_id, const pond_written
 		for (size_t p = 0; p < spec->nfields; p++)
 			ptypes[p] = spec_type->fields[p].type;
 	}
+	if (!(*out = pond_arena_calloc(w->arena, nfiles ? nfiles : 1, sizeof(**out))))
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < nfiles; i++) {
+		int rc = to_data_file(&(*out)[i], &files[i], w->schema, spec, ptypes, w->arena, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int pond__write_manifest(pond__write *w, int64_t snapshot_id, const pond_written_file *files, size_t nfiles,
+                         pond__path_map *partitions, pond_manifest_file *out, const char **path, pond_error *err)
+{
+	pond_data_file *dfs;
+	int rc = pond__write_data_files(w, files, nfiles, &dfs, err);
+	if (rc)
+		return rc;
 	char uuid[37];
 	pond_uuid_v4_string(uuid);
 	*path = pond_arena_sprintf(w->arena, "%s/metadata/%s-m0.avro", w->md->location, uuid);
@@ -501,11 +528,10 @@ int pond__write_manifest(pond__write *w, int64_t snapshot_id, const pond_written
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	pond_manifest_writer_options mo = POND_MANIFEST_WRITER_OPTIONS_INIT;
 	mo.schema = w->schema;
-	mo.spec = spec;
+	mo.spec = w->spec;
 	mo.snapshot_id = snapshot_id;
 	pond_manifest_writer *mw;
-	int rc = pond_manifest_writer_open(&mw, w->io, *path, &mo, err);
-	if (rc)
+	if ((rc = pond_manifest_writer_open(&mw, w->io, *path, &mo, err)) != 0)
 		return rc;
 	for (size_t i = 0; i < nfiles && rc == 0; i++) {
 		pond_manifest_entry e;
@@ -513,9 +539,9 @@ int pond__write_manifest(pond__write *w, int64_t snapshot_id, const pond_written
 		e.status = POND_MANIFEST_ADDED;
 		e.has_snapshot_id = true;
 		e.snapshot_id = snapshot_id;
-		rc = to_data_file(&e.data_file, &files[i], w->schema, spec, ptypes, w->arena, err);
-		if (rc == 0 && pond__write_partition_key(partitions, e.data_file.spec_id, e.data_file.partition,
-		                                         e.data_file.npartition) != 0)
+		e.data_file = dfs[i];
+		if (pond__write_partition_key(partitions, e.data_file.spec_id, e.data_file.partition,
+		                              e.data_file.npartition) != 0)
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 		if (rc == 0)
 			rc = pond_manifest_writer_add(mw, &e, err);

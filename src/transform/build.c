@@ -57,10 +57,19 @@ static int fingerprint(tf_worker *w, const tf_node *n, pond_buf *out, pond_arena
 		int rc = pond_table_load(&t, w->lake, &d->id, &missing);
 		if (rc && rc != POND_ENOTFOUND)
 			return pond_error_set(err, rc, "%s", missing.msg);
+		/* Buffered rows are input too: they change no snapshot id. */
+		pond_buffer_stats waiting = {0};
+		if (t && (rc = pond_table_buffer_stats(w->lake, t, &waiting, err)) != 0) {
+			pond_table_free(&t);
+			return rc;
+		}
 		if (t && t->metadata->current_snapshot_id != POND_ICEBERG_NO_SNAPSHOT)
-			pond_buf_printf(out, "%s@%lld;", d->name, (long long)t->metadata->current_snapshot_id);
+			pond_buf_printf(out, "%s@%lld", d->name, (long long)t->metadata->current_snapshot_id);
 		else
-			pond_buf_printf(out, "%s@none;", d->name);
+			pond_buf_printf(out, "%s@none", d->name);
+		if (waiting.batches)
+			pond_buf_printf(out, "+%lld:%016llx", (long long)waiting.batches, (unsigned long long)waiting.checksum);
+		pond_buf_putc(out, ';');
 		pond_table_free(&t);
 	}
 	return 0;

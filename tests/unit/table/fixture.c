@@ -18,6 +18,33 @@ int fx_setup_in(table_fixture *f, const char *folder, const char *table)
 		fprintf(stderr, "    setup: %s\n", err.msg);
 		return -1;
 	}
+	/* Tests of snapshots and files write through; the row buffer's own
+	 * tests (test_buffer.c) and those of the layers above turn it on. */
+	pond_lake_set_write_through(f->lake, true);
+	return 0;
+}
+
+int fx_setup_pg(table_fixture *f, const char *table, const char *catalog_url)
+{
+	pond_error err = POND_ERROR_INIT;
+	memset(f, 0, sizeof(*f));
+	f->a = pond_arena_new();
+	const char *dir = pond_arena_sprintf(f->a, "%s/proj-pg", pond_test_tmpdir());
+	/* A catalog name of its own: tests sharing the server do not see
+	 * each other's tables. */
+	char name[40];
+	pond_uuid_v4_string(name);
+	name[8] = '\0';
+	const char *yml = pond_arena_sprintf(f->a, "name: t\nwarehouse: warehouse\ncatalog: %s\ncatalog_name: t%s\n",
+	                                     catalog_url, name);
+	const char *path = pond_arena_sprintf(f->a, "%s/pond.yml", dir);
+	if (pond_project_init(dir, "t", &err) || pond_file_write_atomic(path, yml, strlen(yml), &err) ||
+	    pond_project_load(&f->project, dir, &err) || pond_lake_open(&f->lake, f->project, NULL, &err) ||
+	    (table && pond_table_ident_parse(&f->id, f->a, table, &err))) {
+		fprintf(stderr, "    setup: %s\n", err.msg);
+		return -1;
+	}
+	pond_lake_set_write_through(f->lake, true);
 	return 0;
 }
 

@@ -19,10 +19,15 @@ typedef struct table_fixture {
 	pond_session *session; /* NULL until fx_session */
 } table_fixture;
 
-/* Opens a new project (in pond_test_tmpdir()/proj) and names table. */
+/* Opens a new project (in pond_test_tmpdir()/proj) and names table. Its
+ * lake writes through (pond_lake_set_write_through): every append is a
+ * snapshot. */
 int fx_setup(table_fixture *f, const char *table);
 /* The same in pond_test_tmpdir()/folder; table may be NULL (f->id empty). */
 int fx_setup_in(table_fixture *f, const char *folder, const char *table);
+/* The same in pond_test_tmpdir()/proj-pg with its catalog in the
+ * PostgreSQL database catalog_url, under a catalog name of its own. */
+int fx_setup_pg(table_fixture *f, const char *table, const char *catalog_url);
 /* Closes the session, the lake and the project; frees the arena. */
 void fx_teardown(table_fixture *f);
 

@@ -1,0 +1,343 @@
+/*
+ * Unit tests for the row buffer (src/table/buffer.c): small appends wait
+ * in the catalog database, every read of the table's head sees them at
+ * once, a flush writes them as one snapshot and empties the buffer in the
+ * same catalog transaction, and writes other than appends flush first.
+ * Results are compared with a native DuckDB table given the same
+ * statements.
+ */
+#include "../test.h"
+
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "pond/table.h"
+
+/* The fixture (its catalog in PostgreSQL at catalog_url when not NULL),
+ * with the row buffer on, as pond's default is. */
+static int setup(table_fixture *f, const char *catalog_url)
+{
+	if ((catalog_url ? fx_setup_pg(f, "main.t", catalog_url) : fx_setup(f, "main.t")) != 0)
+		return -1;
+	pond_lake_set_write_through(f->lake, false);
+	return 0;
+}
+
+/* Runs sql on the fixture's session; the message or "" for a result, or
+ * "(error: ...)" in the arena. */
+static const char *run(table_fixture *f, const char *sql)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_result *r = NULL;
+	const char *msg = NULL;
+	pond_session *s = fx_session(f);
+	if (!s || pond_session_run(s, sql, f->a, &r, &msg, &err) != 0)
+		return pond_arena_sprintf(f->a, "(error: %s)", err.msg);
+	pond_result_free(&r);
+	return msg ? msg : "";
+}
+
+/* One integer a query over the session gives; INT64_MIN on failure. */
+static int64_t query_int(table_fixture *f, const char *sql)
+{
+	pond_error err = POND_ERROR_INIT;
+	const char *rewritten;
+	int64_t v = INT64_MIN;
+	size_t kept = 0;
+	pond_session *s = fx_session(f);
+	if (!s || pond_session_prepare(s, sql, f->a, &rewritten, &kept, &err) != 0 ||
+	    pond_engine_query_int(pond_lake_engine(f->lake), rewritten, &v, &err) != 0)
+		fprintf(stderr, "    %s: %s\n", sql, err.msg);
+	return v;
+}
+
+/* Rows of table t (a catalog table) and ref (a native DuckDB table) that
+ * the other lacks, both ways: 0 when they hold the same multiset. */
+static int64_t differences(table_fixture *f, const char *t, const char *ref)
+{
+	const char *sql = pond_arena_sprintf(f->a,
+	                                     "select (select count(*) from (select * from %s except all select * from %s)) "
+	                                     "+ (select count(*) from (select * from %s except all select * from %s))",
+	                                     t, ref, ref, t);
+	return query_int(f, sql);
+}
+
+static pond_buffer_stats stats(table_fixture *f)
+{
+	pond_buffer_stats st = {-1, -1, -1, -1, 0};
+	pond_error err = POND_ERROR_INIT;
+	pond_table *t = fx_load(f);
+	if (!t || pond_table_buffer_stats(f->lake, t, &st, &err) != 0)
+		fprintf(stderr, "    stats: %s\n", err.msg);
+	pond_table_free(&t);
+	return st;
+}
+
+static size_t nsnapshots(table_fixture *f)
+{
+	pond_table *t = fx_load(f);
+	size_t n = t ? t->metadata->nsnapshots : (size_t)-1;
+	pond_table_free(&t);
+	return n;
+}
+
+/* Runs sql on the engine itself (native DuckDB tables): "" or "(error: ...)". */
+static const char *native(table_fixture *f, const char *sql)
+{
+	pond_error err = POND_ERROR_INIT;
+	if (pond_engine_exec(pond_lake_engine(f->lake), sql, &err) != 0)
+		return pond_arena_sprintf(f->a, "(error: %s)", err.msg);
+	return "";
+}
+
+/* Both tables get the same statement (REF in it names the table). */
+static const char *both(table_fixture *f, const char *fmt)
+{
+	char pond_sql[512], ref_sql[512];
+	snprintf(pond_sql, sizeof pond_sql, fmt, "main.t");
+	snprintf(ref_sql, sizeof ref_sql, fmt, "ref");
+	const char *m = native(f, ref_sql);
+	return m[0] ? m : run(f, pond_sql);
+}
+
+TEST(buffer_small_inserts_are_read_at_once_and_flush_as_one_snapshot)
+{
+	table_fixture f;
+	CHECK(setup(&f, NULL) == 0);
+	CHECK_STR(native(&f, "create table ref (id int, name varchar, price decimal(10,2), ts timestamp)"), "");
+	CHECK_STR(run(&f, "create table t (id int, name varchar, price decimal(10,2), ts timestamp)"), "created main.t");
+	for (int i = 0; i < 5; i++) {
+		char sql[256];
+		snprintf(sql, sizeof sql,
+		         "insert into %%s select range + %d, 'n' || range, range * 1.25, timestamp '2024-01-01' + "
+		         "to_hours(range) from range(10)",
+		         i * 10);
+		CHECK_STR(both(&f, sql), "inserted 10 rows into main.t");
+	}
+	/* No snapshot yet; five buffered appends that every read sees. */
+	CHECK_INT(nsnapshots(&f), 0);
+	pond_buffer_stats st = stats(&f);
+	CHECK_INT(st.batches, 5);
+	CHECK_INT(st.records, 50);
+	CHECK_INT(differences(&f, "main.t", "ref"), 0);
+	CHECK_INT(query_int(&f, "select count(*) from main.t where id >= 45"), 5);
+	/* The flush: one append snapshot holding every row; the buffer empty. */
+	pond_write_result r;
+	pond_error err = POND_ERROR_INIT;
+	CHECK_OK(pond_table_flush(f.lake, &f.id, &r, &err), &err);
+	CHECK(r.snapshot_id > 0);
+	CHECK_INT(r.added_records, 50);
+	CHECK_INT(r.added_files, 1);
+	CHECK_INT(nsnapshots(&f), 1);
+	CHECK_STR(fx_summary(&f, "operation"), "append");
+	CHECK_INT(stats(&f).batches, 0);
+	CHECK_INT(differences(&f, "main.t", "ref"), 0);
+	/* A second flush has nothing to do. */
+	CHECK_OK(pond_table_flush(f.lake, &f.id, &r, &err), &err);
+	CHECK_INT(r.snapshot_id, 0);
+	CHECK_INT(nsnapshots(&f), 1);
+	fx_teardown(&f);
+}
+
+TEST(buffer_rows_of_a_partitioned_table_keep_their_partition_values)
+{
+	table_fixture f;
+	CHECK(setup(&f, NULL) == 0);
+	CHECK_STR(native(&f, "create table ref (region varchar, day date, v bigint)"), "");
+	CHECK_STR(run(&f, "create table t (region varchar, day date, v bigint)"), "created main.t");
+	CHECK(run(&f, "alter table t add partition field region")[0] != '(');
+	CHECK(run(&f, "alter table t add partition field day(day)")[0] != '(');
+	CHECK_STR(both(&f, "insert into %s select ['eu','us','apac'][range % 3 + 1], date '2024-03-01' + range::int, "
+	                   "range from range(12)"),
+	          "inserted 12 rows into main.t");
+	CHECK_STR(both(&f, "insert into %s values ('eu', date '2024-05-05', 100), (NULL, NULL, 101)"),
+	          "inserted 2 rows into main.t");
+	CHECK_INT(stats(&f).batches, 2);
+	CHECK_INT(differences(&f, "main.t", "ref"), 0);
+	CHECK_INT(query_int(&f, "select count(*) from main.t where region = 'eu'"), 5);
+	pond_write_result r;
+	pond_error err = POND_ERROR_INIT;
+	CHECK_OK(pond_table_flush(f.lake, &f.id, &r, &err), &err);
+	CHECK_INT(r.added_records, 14);
+	CHECK(r.added_files > 3);  /* split by the spec */
+	CHECK_INT(differences(&f, "main.t", "ref"), 0);
+	size_t kept = 0;
+	const char *rewritten;
+	CHECK_OK(pond_session_prepare(fx_session(&f), "select * from main.t where region = 'us'", f.a, &rewritten, &kept,
+	                              &err), &err);
+	CHECK_INT(kept, 4);  /* the us files only: 4 days */
+	fx_teardown(&f);
+}
+
+TEST(buffer_is_flushed_before_delete_update_and_merge)
+{
+	table_fixture f;
+	CHECK(setup(&f, NULL) == 0);
+	CHECK_STR(native(&f, "create table ref (id int, v varchar)"), "");
+	CHECK_STR(run(&f, "create table t (id int, v varchar)"), "created main.t");
+	CHECK_STR(both(&f, "insert into %s select range, 'a' from range(20)"), "inserted 20 rows into main.t");
+	CHECK_STR(both(&f, "delete from %s where id % 4 = 0"), "deleted 5 rows from main.t");
+	CHECK_INT(stats(&f).batches, 0);
+	CHECK_INT(differences(&f, "main.t", "ref"), 0);
+	CHECK_STR(both(&f, "insert into %s values (100, 'b'), (101, 'b')"), "inserted 2 rows into main.t");
+	CHECK_STR(both(&f, "update %s set v = 'c' where id >= 100 or id = 1"), "updated 3 rows in main.t");
+	CHECK_INT(differences(&f, "main.t", "ref"), 0);
+	CHECK_STR(both(&f, "insert into %s values (200, 'd')"), "inserted 1 row into main.t");
+	pond_write_result r;
+	pond_error err = POND_ERROR_INIT;
+	const char *keys[] = {"id"};
+	CHECK_OK(pond_table_merge_query(f.lake, &f.id, "select 200 id, 'e' v union all select 201, 'f'", keys, 1, NULL,
+	                                &r, &err), &err);
+	CHECK_STR(native(&f, "delete from ref where id in (200, 201); insert into ref values (200, 'e'), (201, 'f')"), "");
+	CHECK_INT(stats(&f).batches, 0);
+	CHECK_INT(differences(&f, "main.t", "ref"), 0);
+	fx_teardown(&f);
+}
+
+TEST(buffer_rows_follow_schema_changes_and_stay_out_of_time_travel)
+{
+	table_fixture f;
+	CHECK(setup(&f, NULL) == 0);
+	CHECK_STR(run(&f, "create table t as select 1 id, 'x' label0"), "created main.t with 1 row");
+	int64_t first = fx_snapshot(&f);
+	CHECK_STR(run(&f, "insert into t values (2, 'y'), (3, 'z')"), "inserted 2 rows into main.t");
+	CHECK_INT(query_int(&f, "select count(*) from t"), 3);
+	/* Time travel reads snapshots: the buffered rows are in none. */
+	const char *at = pond_arena_sprintf(f.a, "select count(*) from t at (version => %lld)", (long long)first);
+	CHECK_INT(query_int(&f, at), 1);
+	CHECK_INT(query_int(&f, "select count(*) from t at (version => 'main')"), 3);
+	/* Rows buffered under the old schema are read by field id. */
+	CHECK(run(&f, "alter table t rename column label0 to label")[0] != '(');
+	CHECK(run(&f, "alter table t add column score double")[0] != '(');
+	CHECK_INT(query_int(&f, "select count(*) from t where label = 'z' and score is null"), 1);
+	CHECK_STR(run(&f, "insert into t values (4, 'w', 0.5)"), "inserted 1 row into main.t");
+	pond_write_result r;
+	pond_error err = POND_ERROR_INIT;
+	CHECK_OK(pond_table_flush(f.lake, &f.id, &r, &err), &err);
+	CHECK_INT(r.added_records, 3);
+	CHECK_INT(query_int(&f, "select count(*) from t where label in ('y', 'z', 'w')"), 3);
+	CHECK_INT(query_int(&f, "select count(*) from t where score = 0.5"), 1);
+	CHECK_INT(query_int(&f, at), 1);
+	fx_teardown(&f);
+}
+
+TEST(buffer_flushes_by_itself_at_its_limits_and_not_for_big_appends)
+{
+	table_fixture f;
+	CHECK(setup(&f, NULL) == 0);
+	CHECK_STR(run(&f, "create table t (id bigint)"), "created main.t");
+	pond_iceberg_kv props[] = {{POND_BUFFER_FLUSH_BATCHES, "3"}, {POND_BUFFER_INSERT_MAX_ROWS, "100"}};
+	pond_error err = POND_ERROR_INIT;
+	CHECK_OK(pond_table_set_properties(f.lake, &f.id, props, 2, NULL, 0, &err), &err);
+	size_t before = nsnapshots(&f);
+	CHECK_STR(run(&f, "insert into t values (1)"), "inserted 1 row into main.t");
+	CHECK_STR(run(&f, "insert into t values (2)"), "inserted 1 row into main.t");
+	CHECK_INT(nsnapshots(&f), before);
+	CHECK_STR(run(&f, "insert into t values (3)"), "inserted 1 row into main.t");
+	CHECK_INT(nsnapshots(&f), before + 1);  /* the third append flushed */
+	CHECK_INT(stats(&f).batches, 0);
+	/* More rows than insert-max-rows: a snapshot of its own at once. */
+	CHECK_STR(run(&f, "insert into t select range from range(101)"), "inserted 101 rows into main.t");
+	CHECK_INT(nsnapshots(&f), before + 2);
+	CHECK_INT(stats(&f).batches, 0);
+	/* A table that does not buffer. */
+	pond_iceberg_kv off[] = {{POND_BUFFER_ENABLED, "false"}};
+	CHECK_OK(pond_table_set_properties(f.lake, &f.id, off, 1, NULL, 0, &err), &err);
+	CHECK_STR(run(&f, "insert into t values (4)"), "inserted 1 row into main.t");
+	CHECK_INT(nsnapshots(&f), before + 3);
+	CHECK_INT(query_int(&f, "select count(*) from t"), 105);
+	fx_teardown(&f);
+}
+
+TEST(buffer_refuses_nulls_in_required_columns_and_is_dropped_with_the_table)
+{
+	table_fixture f;
+	CHECK(setup(&f, NULL) == 0);
+	CHECK_STR(run(&f, "create table t (id int not null, v int)"), "created main.t");
+	const char *m = run(&f, "insert into t values (1, 1), (NULL, 2)");
+	CHECK_MSG(strstr(m, "(error:") && strstr(m, "id"), "got %s", m);
+	CHECK_INT(stats(&f).batches, 0);
+	CHECK_STR(run(&f, "insert into t values (1, 1)"), "inserted 1 row into main.t");
+	CHECK_INT(stats(&f).batches, 1);
+	CHECK_STR(run(&f, "drop table t"), "dropped main.t");
+	CHECK_STR(run(&f, "create table t (id int not null, v int)"), "created main.t");
+	CHECK_INT(query_int(&f, "select count(*) from t"), 0);
+	CHECK_INT(stats(&f).batches, 0);
+	pond_arena *a = pond_arena_new();
+	pond_table_ident *ids;
+	size_t n;
+	pond_error err = POND_ERROR_INIT;
+	CHECK_OK(pond_lake_buffered_tables(f.lake, a, &ids, &n, &err), &err);
+	CHECK_INT(n, 0);
+	pond_arena_free(&a);
+	fx_teardown(&f);
+}
+
+/* Writers in 3 processes each buffer 20 appends of 5 rows and flush after
+ * every fourth, all at once on one table: every row is in the table
+ * exactly once (a flush and a concurrent flush of the same rows cannot
+ * both land; an append never waits for a flush to be seen). */
+static void concurrent_flushes(const char *catalog_url)
+{
+	table_fixture f;
+	CHECK(setup(&f, catalog_url) == 0);
+	CHECK_STR(run(&f, "create table t (w int, i int, k int)"), "created main.t");
+	enum { WRITERS = 3, APPENDS = 20, ROWS = 5 };
+	int go[2];
+	CHECK(pipe(go) == 0);
+	pid_t pids[WRITERS];
+	for (int w = 0; w < WRITERS; w++) {
+		if ((pids[w] = fork()) == 0) {
+			close(go[1]);
+			char c;
+			while (read(go[0], &c, 1) > 0) {}
+			pond_lake *lake = NULL;
+			pond_error err = POND_ERROR_INIT;
+			int failed = pond_lake_open(&lake, f.project, NULL, &err) != 0;
+			for (int i = 0; i < APPENDS && !failed; i++) {
+				char sql[160];
+				snprintf(sql, sizeof sql, "select %d w, %d i, range::int k from range(%d)", w, i, ROWS);
+				pond_write_result r;
+				failed = pond_table_append_query(lake, &f.id, sql, NULL, &r, &err) != 0 || !r.buffered;
+				if (!failed && i % 4 == 3)
+					failed = pond_table_flush(lake, &f.id, &r, &err) != 0;
+			}
+			if (failed)
+				fprintf(stderr, "    writer %d: %s\n", w, err.msg);
+			pond_lake_close(&lake);
+			_exit(failed);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	int all_ok = 1;
+	for (int w = 0; w < WRITERS; w++) {
+		int status;
+		waitpid(pids[w], &status, 0);
+		all_ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	}
+	CHECK(all_ok);
+	CHECK_INT(query_int(&f, "select count(*) from t"), WRITERS * APPENDS * ROWS);
+	CHECK_INT(query_int(&f, "select count(*) from (select distinct w, i, k from t)"), WRITERS * APPENDS * ROWS);
+	pond_write_result r;
+	pond_error err = POND_ERROR_INIT;
+	CHECK_OK(pond_table_flush(f.lake, &f.id, &r, &err), &err);
+	CHECK_INT(stats(&f).batches, 0);
+	CHECK_INT(query_int(&f, "select count(*) from (select distinct w, i, k from t)"), WRITERS * APPENDS * ROWS);
+	CHECK_INT(query_int(&f, "select count(*) from t"), WRITERS * APPENDS * ROWS);
+	fx_teardown(&f);
+}
+
+TEST(buffer_concurrent_appends_and_flushes_keep_every_row_once_sqlite)
+{
+	concurrent_flushes(NULL);
+}
+
+TEST(buffer_concurrent_appends_and_flushes_keep_every_row_once_pg)
+{
+	const char *url = getenv("POND_TEST_PG_URL");
+	CHECK_MSG(url != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh");
+	concurrent_flushes(url);
+}
