@@ -323,7 +323,7 @@ int pond__buffer_put(pond__write *w, const char *dir, const pond_written_file *f
 	int64_t records = 0;
 	for (size_t i = 0; i < nfiles; i++)
 		records += files[i].record_count;
-	const char *path;
+	const char *path = NULL;
 	int rc = one_file(w, dir, files, nfiles, &path, err);
 	char *bytes = NULL;
 	size_t len = 0;
@@ -362,7 +362,8 @@ int pond__buffer_put(pond__write *w, const char *dir, const pond_written_file *f
 	if (rc == 0 && changes != 1)
 		rc = pond_error_set(err, POND_ENOTFOUND, "table %s was dropped while rows were written to it", w->name);
 	pond_buf_dispose(&text);
-	/* The reads of this process find the rows in the cache already. */
+	/* The file itself becomes the cached copy (a rename: no second write;
+	 * across file systems it is copied from the catalog when read). */
 	const char *cached = rc == 0 ? cache_path(w->lake, w->md->table_uuid, entry_id, w->arena) : NULL;
 	if (cached) {
 		pond_error ignored = POND_ERROR_INIT;
@@ -370,7 +371,7 @@ int pond__buffer_put(pond__write *w, const char *dir, const pond_written_file *f
 		if (folder) {
 			*strrchr(folder, '/') = '\0';
 			if (pond_mkdirs(folder, &ignored) == 0)
-				pond_file_write_atomic(cached, bytes, len, &ignored);
+				(void)rename(path, cached);
 		}
 		pond_free(folder);
 	}
