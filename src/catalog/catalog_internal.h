@@ -28,6 +28,9 @@ typedef struct pond__catalog_backend {
 	/* One row when the table named by the one parameter exists. */
 	const char *table_exists_sql;
 	void (*close)(void *conn);
+	/* Writes a consistent copy of the whole database to a new SQLite
+	 * file (pond_catalog_snapshot). */
+	int (*snapshot)(void *conn, const char *path, pond_error *err);
 } pond__catalog_backend;
 
 /* State schemas one connection remembers as up to date. */
