@@ -37,20 +37,24 @@ static int make_parent(const char *path, pond_error *err)
  * else read and write. */
 static int copy_bytes(int in, int out, const char *src, const char *dst, pond_error *err)
 {
+	bool moved = false;
 	for (;;) {
 		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
 		if (n == 0)
 			return 0;
-		if (n > 0)
+		if (n > 0) {
+			moved = true;
 			continue;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)
 			break;
 		return pond_error_set(err, POND_EIO, "could not copy %s to %s: %s", src, dst, strerror(errno));
 	}
-	/* copy_file_range copied nothing before failing: start over. */
-	if (lseek(in, 0, SEEK_SET) < 0 || lseek(out, 0, SEEK_SET) < 0 || ftruncate(out, 0) < 0)
+	/* The kernel gave up part-way (seen on some network file systems):
+	 * start over with plain reads. */
+	if (moved && (lseek(in, 0, SEEK_SET) < 0 || lseek(out, 0, SEEK_SET) < 0 || ftruncate(out, 0) < 0))
 		return pond_error_set(err, POND_EIO, "could not copy %s to %s: %s", src, dst, strerror(errno));
 	char buf[1 << 16];
 	for (;;) {
