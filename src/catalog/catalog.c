@@ -156,7 +156,8 @@ int pond_catalog_snapshot(pond_catalog *cat, const char *path, pond_error *err)
 	if (cat->in_tx)
 		return pond_error_set(err, POND_EINVAL, "cannot copy catalog inside a transaction");
 	if (!cat->backend->snapshot)
-		return pond_error_set(err, POND_EINVAL, "cannot copy a %s catalog", cat->backend->name);
+		return pond_error_set(err, POND_EUNSUPPORTED, "cannot copy a %s catalog into a file; use the database's "
+		                      "own dump tool (pg_dump)", cat->backend->name);
 	return cat->backend->snapshot(cat->conn, path, err);
 }
 
