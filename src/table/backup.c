@@ -321,6 +321,18 @@ static int copy_files(backup_job *j, pond_error *err)
 	return 0;
 }
 
+static bool same_content(const char *a, const char *b)
+{
+	char *ta = NULL, *tb = NULL;
+	size_t la = 0, lb = 0;
+	pond_error ignored = POND_ERROR_INIT;
+	bool same = pond_file_read(&ta, &la, a, 1 << 24, &ignored) == 0 &&
+	            pond_file_read(&tb, &lb, b, 1 << 24, &ignored) == 0 && la == lb && memcmp(ta, tb, la) == 0;
+	pond_free(ta);
+	pond_free(tb);
+	return same;
+}
+
 typedef struct project_walk {
 	backup_job *j;
 	const char *folder;  /* "models": the walk's paths are relative to it */
@@ -338,7 +350,10 @@ static int copy_project_file(const char *rel, int64_t size, void *payload, pond_
 	int64_t n;
 	if (!src || !dst)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	/* Project files are edited in place: always copied (they are small). */
+	/* Project files are edited in place: the size says nothing, so they
+	 * are compared (they are small) and copied when they differ. */
+	if (same_content(src, dst))
+		return 0;
 	return pond__backup_copy(src, dst, true, &n, &copied, err);
 }
 

@@ -110,6 +110,10 @@ expect_exit "incremental backup" 0 "$POND" backup "$B" --json
 # data file, manifest, manifest list, metadata file
 expect_eq "only the insert's four files are copied" "$(json_field "$OUT" files_copied)" "4"
 
+echo "select 2 as one" > models/one.sql  # the same size, other bytes
+expect_exit "backup after a model edit" 0 "$POND" backup "$B"
+expect_eq "the edited model is in the backup" "$(cat "$B/project/models/one.sql")" "select 2 as one"
+
 # --- kill -9 half-way: the previous backup stays whole, the next completes ---
 expect_exit "insert into the last table" 0 "$POND" sql "insert into zz.last values (100)"
 after=$(snapshot_queries)
@@ -124,8 +128,7 @@ pid=$!
 # then it is half-way, with the files before it copied.
 ( exec 3>"$new_file"; touch "$T/marks/fifo.opened"; exec sleep 600 ) >/dev/null 2>&1 &
 opener=$!
-wait_mark fifo.opened && kill -9 $pid
-wait $pid 2>/dev/null
+wait_mark fifo.opened && { kill -9 $pid; wait $pid; } 2>/dev/null
 kill $opener 2>/dev/null
 wait $opener 2>/dev/null
 rm -f "$new_file" && mv "$T/held.parquet" "$new_file"
