@@ -13,8 +13,8 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/pond-bench-backup-XXXXXX")
 trap 'rm -rf "$W"' EXIT
 "$POND" init --bare "$W/proj" > /dev/null
 cd "$W/proj"
-# About 62 bytes a row of Parquet (md5 hex compresses to about half).
-rows=$((MB * 1024 * 1024 / 62 / FILES))
+# About 54 bytes a row of Parquet (md5 hex compresses to about half).
+rows=$((MB * 1024 * 1024 / 54 / FILES))
 "$POND" sql "create table bench.events as select range as id, md5(range::varchar) || md5((range * 7)::varchar) || md5((range * 13)::varchar) as payload from range(0)" > /dev/null 2>&1
 for ((i = 0; i < FILES; i++)); do
   "$POND" sql "insert into bench.events select range + $((i * rows)) as id, md5(range::varchar || '$i') || md5((range * 7)::varchar || '$i') || md5((range * 13)::varchar) as payload from range($rows)" > /dev/null 2>&1

@@ -146,7 +146,8 @@ static int walk(const char *dir, const char *rel, pond__backup_walk_fn fn, void 
 		if (!pond_buf_ok(&child) || !pond_buf_ok(&full))
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 		else if (lstat(pond_buf_cstr(&full), &st) != 0)
-			rc = pond_error_set(err, POND_EIO, "could not stat %s: %s", pond_buf_cstr(&full), strerror(errno));
+			rc = pond_error_set(err, POND_EIO, "could not stat %s: %s", pond_buf_cstr(&full),
+			                    strerror(errno));
 		else if (S_ISDIR(st.st_mode))
 			rc = walk(dir, pond_buf_cstr(&child), fn, payload, err);
 		else if (S_ISREG(st.st_mode))
@@ -175,9 +176,9 @@ int pond__backup_lock(const char *dir, int *fd, pond_error *err)
 	if (*fd < 0)
 		rc = pond_error_set(err, POND_EIO, "could not create %s: %s", pond_buf_cstr(&path), strerror(errno));
 	else if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
-		rc = pond_error_set(err, errno == EWOULDBLOCK ? POND_ECONFLICT : POND_EIO,
-		                    errno == EWOULDBLOCK ? "%s is in use by another backup or restore" : "could not lock %s",
-		                    dir);
+		bool busy = errno == EWOULDBLOCK;
+		rc = busy ? pond_error_set(err, POND_ECONFLICT, "%s is in use by another backup or restore", dir)
+		          : pond_error_set(err, POND_EIO, "could not lock %s: %s", dir, strerror(errno));
 		close(*fd);
 		*fd = -1;
 	}

@@ -136,8 +136,8 @@ static int check_empty(restore_job *j, pond_error *err)
 	const pond_project *p = j->project;
 	if (strstr(p->catalog_uri, "://"))
 		return pond_error_set(err, POND_EUNSUPPORTED,
-		                      "cannot restore into catalog %s: restore writes a SQLite catalog; point pond.yml's "
-		                      "catalog at a file", p->catalog_uri);
+		                      "cannot restore into catalog %s: restore writes a SQLite catalog; "
+		                      "point pond.yml's catalog at a file", p->catalog_uri);
 	if (strstr(p->warehouse, "://"))
 		return pond_error_set(err, POND_EUNSUPPORTED, "cannot restore into warehouse %s: only local warehouses",
 		                      p->warehouse);
@@ -191,10 +191,10 @@ static int move_locations(restore_job *j, const char *catalog_path, pond_error *
 	rc = prefix ? pond_catalog_has_table(cat, "iceberg_tables", &has, err)
 	            : pond_error_set(err, POND_ENOMEM, "out of memory");
 	for (size_t i = 0; i < 2 && rc == 0 && has; i++) {
-		const char *sql = pond_arena_sprintf(j->a,
-		                                     "UPDATE iceberg_tables SET %s = ? || substr(%s, CAST(? AS INTEGER)) "
-		                                     "WHERE substr(%s, 1, CAST(? AS INTEGER)) = ?",
-		                                     columns[i], columns[i], columns[i]);
+		const char *c = columns[i];
+		const char *sql = pond_arena_sprintf(j->a, "UPDATE iceberg_tables SET %s = ? || substr(%s, "
+		                                           "CAST(? AS INTEGER)) WHERE substr(%s, 1, "
+		                                           "CAST(? AS INTEGER)) = ?", c, c, c);
 		char len[24];
 		snprintf(len, sizeof len, "%zu", strlen(prefix));
 		const char *params[] = {to, cut, len, prefix};
@@ -285,8 +285,8 @@ int pond_backup_restore(const char *src, const char *dir, const pond_backup_opti
 	int rc = 0, lock = -1;
 	json_t *manifest = NULL;
 	if (!realpath(src, real_src))
-		rc = pond_error_set(err, errno == ENOENT ? POND_ENOTFOUND : POND_EIO, "could not open backup %s: %s", src,
-		                    strerror(errno));
+		rc = pond_error_set(err, errno == ENOENT ? POND_ENOTFOUND : POND_EIO, "could not open backup %s: %s",
+		                    src, strerror(errno));
 	if (rc == 0 && (rc = pond_mkdirs(dir, err)) == 0 && !realpath(dir, real_dir))
 		rc = pond_error_set(err, POND_EIO, "could not open %s: %s", dir, strerror(errno));
 	if (rc == 0 && (!(j.src = pond_arena_strdup(j.a, real_src)) || !(j.dir = pond_arena_strdup(j.a, real_dir))))

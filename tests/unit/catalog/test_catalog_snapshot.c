@@ -25,7 +25,8 @@ TEST(catalog_snapshot_copies_every_table_and_row_of_a_sqlite_catalog)
 	CHECK_OK(pond_catalog_open(&cat, path, NULL, &err), &err);
 	CHECK_OK(pond_catalog_create_namespace(cat, &POND_NS("sales"), NULL, 0, &err), &err);
 	CHECK_OK(pond_catalog_create_table(cat, &POND_NS("sales"), "orders", "/w/sales/orders/m.json", &err), &err);
-	CHECK_OK(pond_catalog_exec(cat, "CREATE TABLE pond_buffer_test (id BIGINT, v TEXT)", NULL, 0, NULL, &err), &err);
+	CHECK_OK(pond_catalog_exec(cat, "CREATE TABLE pond_buffer_test (id BIGINT, v TEXT)", NULL, 0, NULL, &err),
+	         &err);
 	CHECK_OK(pond_catalog_exec(cat, "INSERT INTO pond_buffer_test VALUES (1, 'a'), (2, NULL)", NULL, 0, NULL, &err),
 	         &err);
 	CHECK_OK(pond_mkdirs(pond_test_tmpdir(), &err), &err);
