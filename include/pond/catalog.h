@@ -195,9 +195,12 @@ void pond_catalog_tx_rollback(pond_catalog *cat);
 
 /* Writes a consistent copy of the whole database (the catalog's tables and
  * every pond_* state table, as one transaction sees them) to a new SQLite
- * file at path, replacing any file there: SQLite's online backup API.
- * PostgreSQL catalogs: POND_EUNSUPPORTED (pg_dump is the tool there). Not
- * inside pond_catalog_tx_begin (POND_EINVAL). */
+ * file at path, replacing any file there. SQLite: the online backup API.
+ * PostgreSQL: every table of the connection's schema named iceberg_* or
+ * pond_*, read in one REPEATABLE READ transaction, recreated with its
+ * primary key and its columns as BIGINT, DOUBLE PRECISION or TEXT (other
+ * types as their text form). Not inside pond_catalog_tx_begin
+ * (POND_EINVAL). */
 int pond_catalog_snapshot(pond_catalog *cat, const char *path, pond_error *err);
 
 /* ---- pond's state schema: versioned migrations ---------------------------- */

@@ -151,16 +151,6 @@ const char *pond_catalog_backend(const pond_catalog *cat)
 	return cat->backend->name;
 }
 
-int pond_catalog_snapshot(pond_catalog *cat, const char *path, pond_error *err)
-{
-	if (cat->in_tx)
-		return pond_error_set(err, POND_EINVAL, "cannot copy catalog inside a transaction");
-	if (!cat->backend->snapshot)
-		return pond_error_set(err, POND_EUNSUPPORTED, "cannot copy a %s catalog into a file; use the database's "
-		                      "own dump tool (pg_dump)", cat->backend->name);
-	return cat->backend->snapshot(cat->conn, path, err);
-}
-
 int pond_catalog_exec(pond_catalog *cat, const char *sql, const char *const *params, size_t nparams,
                       long *changes, pond_error *err)
 {

@@ -29,8 +29,10 @@ typedef struct pond__catalog_backend {
 	const char *table_exists_sql;
 	void (*close)(void *conn);
 	/* Writes a consistent copy of the whole database to a new SQLite
-	 * file (pond_catalog_snapshot). */
+	 * file (pond_catalog_snapshot); NULL: rows are copied (snapshot.c)
+	 * inside a transaction that starts with snapshot_tx_sql. */
 	int (*snapshot)(void *conn, const char *path, pond_error *err);
+	const char *snapshot_tx_sql;
 } pond__catalog_backend;
 
 /* State schemas one connection remembers as up to date. */

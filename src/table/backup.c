@@ -255,8 +255,9 @@ static int collect_row(int ncols, const char *const *names, const char *const *v
 	return 0;
 }
 
-/* Reads the tables of the copied catalog (all catalog names: the copy
- * holds them all, so it holds their files too). */
+/* Reads the tables of the copied catalog. Rows of other catalog names
+ * (other projects sharing the database) are dropped from the copy: their
+ * files are not in the backup. */
 static int read_tables(backup_job *j, const char *catalog_copy, pond_error *err)
 {
 	pond_catalog_options co = POND_CATALOG_OPTIONS_INIT;
@@ -265,8 +266,16 @@ static int read_tables(backup_job *j, const char *catalog_copy, pond_error *err)
 	int rc = pond_catalog_open(&cat, catalog_copy, &co, err);
 	if (rc)
 		return rc;
-	bool has = false;
+	bool has = false, has_ns = false;
+	const char *name[] = {j->project->catalog_name};
 	rc = pond_catalog_has_table(cat, "iceberg_tables", &has, err);
+	if (rc == 0)
+		rc = pond_catalog_has_table(cat, "iceberg_namespace_properties", &has_ns, err);
+	if (rc == 0 && has)
+		rc = pond_catalog_exec(cat, "DELETE FROM iceberg_tables WHERE catalog_name <> ?", name, 1, NULL, err);
+	if (rc == 0 && has_ns)
+		rc = pond_catalog_exec(cat, "DELETE FROM iceberg_namespace_properties WHERE catalog_name <> ?", name, 1,
+		                       NULL, err);
 	if (rc == 0 && has)
 		rc = pond_catalog_query(cat, "SELECT * FROM iceberg_tables ORDER BY table_namespace, table_name", NULL,
 		                        0, collect_row, j, err);

@@ -136,8 +136,8 @@ static int check_empty(restore_job *j, pond_error *err)
 	const pond_project *p = j->project;
 	if (strstr(p->catalog_uri, "://"))
 		return pond_error_set(err, POND_EUNSUPPORTED,
-		                      "cannot restore into catalog %s: restore writes a SQLite catalog; "
-		                      "point pond.yml's catalog at a file", p->catalog_uri);
+		                      "cannot restore into catalog %s: restore writes a SQLite catalog; set "
+		                      "\"catalog: catalog.db\" in %s and run restore again", p->catalog_uri, p->config_path);
 	if (strstr(p->warehouse, "://"))
 		return pond_error_set(err, POND_EUNSUPPORTED, "cannot restore into warehouse %s: only local warehouses",
 		                      p->warehouse);

@@ -143,4 +143,31 @@ rm -rf "$T/r3"
 expect_exit "restore the completed backup" 0 "$POND" restore "$B" "$T/r3"
 expect_eq "it holds the rows of the last insert" "$(cd "$T/r3" && snapshot_queries)" "$after"
 
+# --- a PostgreSQL catalog: its rows copied in one REPEATABLE READ transaction ---
+if [ -z "${POND_TEST_PG_URL:-}" ]; then
+  fail "postgres catalog backup" "POND_TEST_PG_URL is not set: run the suite through tests/run.sh"
+else
+  G="$T/pgproj"
+  mkdir -p "$G"
+  printf 'name: pg\nwarehouse: warehouse\ncatalog: %s\ncatalog_name: e2e%s\npipelines:\n  hi:\n    steps:\n      - shell: "echo hi"\n' \
+    "$POND_TEST_PG_URL" "$RANDOM$RANDOM" > "$G/pond.yml"
+  cd "$G" || exit 1
+  expect_exit "pg: create" 0 "$POND" sql "create table pg.t as select range as x from range(10)"
+  expect_exit "pg: insert" 0 "$POND" sql "insert into pg.t values (99)"
+  expect_exit "pg: a pipeline run" 0 "$POND" run hi
+  pg_before=$(q "select count(*), sum(x) from pg.t")
+  pg_runs=$("$POND" runs --json | python3 -c 'import json,sys; print([(r["pipeline"], r["status"]) for r in json.load(sys.stdin)])')
+  expect_exit "pg: backup" 0 "$POND" backup "$T/pgbk"
+  expect_eq "pg: the copy holds this project's table only" \
+    "$(sqlite3 "$T/pgbk/catalog.db" "select count(*) from iceberg_tables")" "1"
+  expect_exit "pg: restore asks for a SQLite catalog" 1 "$POND" restore "$T/pgbk" "$T/pgr"
+  expect_contains "pg: it says what to change" "$ERR" "set \"catalog: catalog.db\" in $T/pgr/pond.yml"
+  sed -i 's|^catalog: .*|catalog: catalog.db|' "$T/pgr/pond.yml"
+  expect_exit "pg: restore into SQLite" 0 "$POND" restore "$T/pgbk" "$T/pgr"
+  cd "$T/pgr" || exit 1
+  expect_eq "pg: the same rows" "$(q "select count(*), sum(x) from pg.t")" "$pg_before"
+  expect_eq "pg: the same runs" "$("$POND" runs --json | python3 -c 'import json,sys; print([(r["pipeline"], r["status"]) for r in json.load(sys.stdin)])')" "$pg_runs"
+  expect_exit "pg: a write after restore" 0 "$POND" sql "insert into pg.t values (1)"
+fi
+
 finish
