@@ -56,6 +56,9 @@ extern const pond__catalog_backend pond__catalog_sqlite;
 extern const pond__catalog_backend pond__catalog_postgres;
 
 int pond__catalog_sqlite_open(void **out, const char *path, int busy_timeout_ms, pond_error *err);
+/* Removes a SQLite database file and its -wal, -shm and -journal files, so
+ * that a new database at path never replays a stale log. */
+int pond__catalog_sqlite_remove(const char *path, pond_error *err);
 int pond__catalog_postgres_open(void **out, const char *url, pond_error *err);
 
 /* '?' outside quotes becomes $1, $2, ... (PostgreSQL). Caller frees. */

@@ -152,14 +152,15 @@ int pond_catalog_snapshot(pond_catalog *cat, const char *path, pond_error *err)
 		return pond_error_set(err, POND_EINVAL, "cannot copy catalog inside a transaction");
 	if (cat->backend->snapshot)
 		return cat->backend->snapshot(cat->conn, path, err);
-	if (unlink(path) != 0 && errno != ENOENT)
-		return pond_error_set(err, POND_EIO, "could not replace %s: %s", path, strerror(errno));
+	int rc = pond__catalog_sqlite_remove(path, err);
+	if (rc)
+		return rc;
 	copy_job j = {.src = cat, .sql = POND_BUF_INIT};
 	pond_catalog_options o = POND_CATALOG_OPTIONS_INIT;
 	o.create_tables = false;
 	if (!(j.a = pond_arena_new()))
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	int rc = pond_catalog_open(&j.dst, path, &o, err);
+	rc = pond_catalog_open(&j.dst, path, &o, err);
 	if (rc == 0)
 		rc = pond_catalog_tx_begin(cat, err);
 	if (rc == 0) {

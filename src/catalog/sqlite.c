@@ -140,6 +140,20 @@ static void sqlite_rollback(void *conn)
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int pond__catalog_sqlite_remove(const char *path, pond_error *err)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+		pond_buf p = POND_BUF_INIT;
+		pond_buf_printf(&p, "%s%s", path, suffixes[i]);
+		int gone = pond_buf_ok(&p) && (unlink(pond_buf_cstr(&p)) == 0 || errno == ENOENT);
+		pond_buf_dispose(&p);
+		if (!gone)
+			return pond_error_set(err, POND_EIO, "could not replace %s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
 /* The online backup API copies every page in one step, so the copy is the
  * database as one read transaction saw it (WAL: writers go on meanwhile).
  * The copy is switched out of WAL mode: it is one self-contained file. */
@@ -147,9 +161,10 @@ static int sqlite_snapshot(void *conn, const char *path, pond_error *err)
 {
 	sqlite_conn *c = conn;
 	sqlite3 *dest = NULL;
-	if (unlink(path) != 0 && errno != ENOENT)
-		return pond_error_set(err, POND_EIO, "could not replace %s: %s", path, strerror(errno));
-	int rc = sqlite3_open_v2(path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	int rc = pond__catalog_sqlite_remove(path, err);
+	if (rc)
+		return rc;
+	rc = sqlite3_open_v2(path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		rc = pond_error_set(err, POND_EIO, "could not create %s: %s", path,
 		                    dest ? sqlite3_errmsg(dest) : sqlite3_errstr(rc));

@@ -217,6 +217,13 @@ static int restore_catalog(restore_job *j, pond_error *err)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	int64_t n;
 	bool copied;
+	/* A killed restore may have left the copy's log: never replay it. */
+	const char *part_wal = pond_arena_sprintf(j->a, "%s-wal", part);
+	const char *part_shm = pond_arena_sprintf(j->a, "%s-shm", part);
+	if (!part_wal || !part_shm)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	unlink(part_wal);
+	unlink(part_shm);
 	int rc = pond__backup_copy(from, part, true, &n, &copied, err);
 	if (rc == 0)
 		rc = move_locations(j, part, err);
