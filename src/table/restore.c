@@ -294,14 +294,20 @@ int pond_backup_restore(const char *src, const char *dir, const pond_backup_opti
 	if (!realpath(src, real_src))
 		rc = pond_error_set(err, errno == ENOENT ? POND_ENOTFOUND : POND_EIO, "could not open backup %s: %s",
 		                    src, strerror(errno));
-	if (rc == 0 && (rc = pond_mkdirs(dir, err)) == 0 && !realpath(dir, real_dir))
-		rc = pond_error_set(err, POND_EIO, "could not open %s: %s", dir, strerror(errno));
-	if (rc == 0 && (!(j.src = pond_arena_strdup(j.a, real_src)) || !(j.dir = pond_arena_strdup(j.a, real_dir))))
+	if (rc == 0 && !(j.src = pond_arena_strdup(j.a, real_src)))
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = pond__backup_lock(j.src, &lock, err);
-	if (rc == 0)
 		rc = read_manifest(&j, &manifest, err);
+	/* A backup on read-only media cannot hold a lock file: restore from
+	 * it all the same (no backup can be writing there either). */
+	if (rc == 0 && (rc = pond__backup_lock(j.src, &lock, err)) == POND_EIO) {
+		pond_error_clear(err);
+		rc = 0;
+	}
+	if (rc == 0 && (rc = pond_mkdirs(dir, err)) == 0 && !realpath(dir, real_dir))
+		rc = pond_error_set(err, POND_EIO, "could not open %s: %s", dir, strerror(errno));
+	if (rc == 0 && !(j.dir = pond_arena_strdup(j.a, real_dir)))
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0) {
 		j.stats->tables = (int64_t)json_array_size(json_object_get(manifest, "tables"));
 		rc = run(&j, err);
