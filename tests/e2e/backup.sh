@@ -143,6 +143,19 @@ rm -rf "$T/r3"
 expect_exit "restore the completed backup" 0 "$POND" restore "$B" "$T/r3"
 expect_eq "it holds the rows of the last insert" "$(cd "$T/r3" && snapshot_queries)" "$after"
 
+# --- a backup while another process commits: the copy is one point in time ---
+cd "$P" || exit 1
+expect_exit "create the busy table" 0 "$POND" sql "create table busy.t as select 0 as n"
+( for i in $(seq 1 15); do "$POND" sql "insert into busy.t values ($i)" >/dev/null 2>&1 || exit 1; done ) &
+writer=$!
+expect_exit "backup during commits" 0 "$POND" backup "$T/busybk"
+wait $writer
+expect_eq "the writer's commits all landed" "$(q "select count(*) from busy.t")" "16"
+rm -rf "$T/busyr"
+expect_exit "restore the backup taken during commits" 0 "$POND" restore "$T/busybk" "$T/busyr"
+busy=$(cd "$T/busyr" && q "select count(*) = max(n) + 1 and count(*) between 1 and 16 from busy.t")
+expect_eq "it reads a whole snapshot" "$busy" "true"
+
 # --- a PostgreSQL catalog: its rows copied in one REPEATABLE READ transaction ---
 if [ -z "${POND_TEST_PG_URL:-}" ]; then
   fail "postgres catalog backup" "POND_TEST_PG_URL is not set: run the suite through tests/run.sh"
