@@ -191,6 +191,18 @@ int pond_catalog_tx_commit(pond_catalog *cat, pond_error *err);
 void pond_catalog_tx_rollback(pond_catalog *cat);
 
 
+/* ---- backups ------------------------------------------------------------------ */
+
+/* Writes a consistent copy of the whole database (the catalog's tables and
+ * every pond_* state table, as one transaction sees them) to a new SQLite
+ * file at path, replacing any file there. SQLite: the online backup API.
+ * PostgreSQL: every table of the connection's schema named iceberg_* or
+ * pond_*, read in one REPEATABLE READ transaction, recreated with its
+ * primary key and its columns as BIGINT, DOUBLE PRECISION or TEXT (other
+ * types as their text form). Not inside pond_catalog_tx_begin
+ * (POND_EINVAL). */
+int pond_catalog_snapshot(pond_catalog *cat, const char *path, pond_error *err);
+
 /* ---- pond's state schema: versioned migrations ---------------------------- */
 
 /* One step of a component's schema: statements run in order, written in the

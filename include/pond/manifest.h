@@ -64,6 +64,10 @@ int pond_fileio_remap_table(pond_fileio *io, const pond_iceberg_metadata *md, co
 /* The path the backend will open for `path` (remapped; file:// stripped
  * for the local backend), appended to out. */
 void pond_fileio_resolve(const pond_fileio *io, const char *path, pond_buf *out);
+/* Whether a remap is set: the table's files are not where its metadata
+ * says, so a writer puts new files at the resolved path but records them
+ * under the recorded location, like the files already there. */
+bool pond_fileio_remapped(const pond_fileio *io);
 
 int pond_fileio_read(pond_fileio *io, const char *path, char **out, size_t *len, size_t max_len, pond_error *err);
 int pond_fileio_open_avro(pond_fileio *io, const char *path, pond_avro_reader **out, pond_error *err);

@@ -493,4 +493,63 @@ json_t *pond_table_history_json(const pond_iceberg_metadata *md);
  * and delete files, bytes) from that summary. NULL when out of memory. */
 json_t *pond_table_describe_json(const pond_table *table);
 
+
+/* ---- backup and restore (backup.c, restore.c) -------------------------------------- */
+
+/* A backup is a folder (a NAS share, a USB disk):
+ *   backup.json   what it holds: time, tables and their snapshots, files, bytes
+ *   catalog.db    the whole catalog database as one transaction saw it (SQLite)
+ *   project/      pond.yml and the sources/, models/, exports/ folders
+ *   warehouse/    every file the catalog's tables reference, by its path in
+ *                 the warehouse; external/ holds those outside it, by
+ *                 absolute path
+ * Files are copied to NAME.part and renamed; a file already there with the
+ * same size is skipped (the files are never rewritten in place), so a second
+ * backup copies only new files, and a backup cut short leaves the previous
+ * one whole: catalog.db and backup.json are replaced last. Local
+ * warehouses only. */
+
+typedef struct pond_backup_stats {
+	int64_t tables;
+	int64_t files, bytes;                  /* what the backup holds */
+	int64_t files_copied, bytes_copied;
+	int64_t files_skipped, bytes_skipped;  /* already there, same size */
+	int64_t files_done;                    /* handled so far, for progress */
+} pond_backup_stats;
+
+/* Called before the copying starts and after each file (path borrowed). */
+typedef void (*pond_backup_progress_fn)(const pond_backup_stats *stats, const char *path, void *payload);
+
+typedef struct pond_backup_options {
+	pond_backup_progress_fn progress;  /* NULL: none */
+	void *payload;
+	/* Restore: replace a catalog that holds tables, write into a
+	 * warehouse that is not empty, and overwrite the project's pond.yml
+	 * and model files with the backup's. */
+	bool force;
+	/* Set (by a signal handler) to stop between files: POND_ECANCELED. */
+	const volatile int *cancel;
+} pond_backup_options;
+
+#define POND_BACKUP_OPTIONS_INIT {NULL, NULL, false, NULL}
+
+/* Backs up the project (its catalog opened as catalog) into the folder
+ * dest (created if missing). Every table's current metadata file, the
+ * metadata files its log names (those still present), and everything its
+ * snapshots reach: manifest lists, manifests, data and delete files,
+ * statistics files. One backup or restore at a time uses a folder
+ * (POND_ECONFLICT). opts may be NULL; *stats (may be NULL) gets counts. */
+int pond_backup_run(const pond_project *project, pond_catalog *catalog, const char *dest,
+                    const pond_backup_options *opts, pond_backup_stats *stats, pond_error *err);
+
+/* Brings the backup in src back into the project folder dir: the project
+ * files missing there (all of them with force), the warehouse files, then
+ * the catalog (the project's SQLite file), with the tables' metadata
+ * locations moved from the backed-up warehouse to dir's. Refuses a catalog
+ * that holds tables or a warehouse that is not empty (POND_EEXISTS) unless
+ * opts->force. Tables read and write at their new place (their files'
+ * recorded paths are remapped: pond_fileio_remap_table). */
+int pond_backup_restore(const char *src, const char *dir, const pond_backup_options *opts, pond_backup_stats *stats,
+                        pond_error *err);
+
 #endif

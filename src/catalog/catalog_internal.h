@@ -28,6 +28,11 @@ typedef struct pond__catalog_backend {
 	/* One row when the table named by the one parameter exists. */
 	const char *table_exists_sql;
 	void (*close)(void *conn);
+	/* Writes a consistent copy of the whole database to a new SQLite
+	 * file (pond_catalog_snapshot); NULL: rows are copied (snapshot.c)
+	 * inside a transaction that starts with snapshot_tx_sql. */
+	int (*snapshot)(void *conn, const char *path, pond_error *err);
+	const char *snapshot_tx_sql;
 } pond__catalog_backend;
 
 /* State schemas one connection remembers as up to date. */
@@ -51,6 +56,9 @@ extern const pond__catalog_backend pond__catalog_sqlite;
 extern const pond__catalog_backend pond__catalog_postgres;
 
 int pond__catalog_sqlite_open(void **out, const char *path, int busy_timeout_ms, pond_error *err);
+/* Removes a SQLite database file and its -wal, -shm and -journal files, so
+ * that a new database at path never replays a stale log. */
+int pond__catalog_sqlite_remove(const char *path, pond_error *err);
 int pond__catalog_postgres_open(void **out, const char *url, pond_error *err);
 
 /* '?' outside quotes becomes $1, $2, ... (PostgreSQL). Caller frees. */

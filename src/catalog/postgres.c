@@ -205,4 +205,6 @@ const pond__catalog_backend pond__catalog_postgres = {
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.close = pg_close,
+	/* pond_catalog_snapshot reads every table as of one moment. */
+	.snapshot_tx_sql = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
 };

@@ -6,8 +6,10 @@
  * fail with SQLITE_BUSY without waiting, when another process committed in
  * between (WAL snapshot rule).
  */
+#include <errno.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "catalog/catalog_internal.h"
 
@@ -138,6 +140,64 @@ static void sqlite_rollback(void *conn)
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int pond__catalog_sqlite_remove(const char *path, pond_error *err)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+		pond_buf p = POND_BUF_INIT;
+		pond_buf_printf(&p, "%s%s", path, suffixes[i]);
+		int gone = pond_buf_ok(&p) && (unlink(pond_buf_cstr(&p)) == 0 || errno == ENOENT);
+		pond_buf_dispose(&p);
+		if (!gone)
+			return pond_error_set(err, POND_EIO, "could not replace %s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+/* The online backup API copies every page in one step, so the copy is the
+ * database as one read transaction saw it (WAL: writers go on meanwhile).
+ * The copy is switched out of WAL mode: it is one self-contained file. */
+static int sqlite_snapshot(void *conn, const char *path, pond_error *err)
+{
+	sqlite_conn *c = conn;
+	sqlite3 *dest = NULL;
+	int rc = pond__catalog_sqlite_remove(path, err);
+	if (rc)
+		return rc;
+	rc = sqlite3_open_v2(path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = pond_error_set(err, POND_EIO, "could not create %s: %s", path,
+		                    dest ? sqlite3_errmsg(dest) : sqlite3_errstr(rc));
+		sqlite3_close_v2(dest);
+		return rc;
+	}
+	sqlite3_backup *b = sqlite3_backup_init(dest, "main", c->db, "main");
+	if (!b) {
+		rc = pond_error_set(err, POND_ESQL, "could not copy catalog %s to %s: %s", c->path, path,
+		                    sqlite3_errmsg(dest));
+		sqlite3_close_v2(dest);
+		return rc;
+	}
+	/* A busy source (a writer checkpointing) is retried within the
+	 * connection's busy timeout by SQLite itself; step -1 copies all. */
+	int step = sqlite3_backup_step(b, -1);
+	int fin = sqlite3_backup_finish(b);
+	if (step != SQLITE_DONE || fin != SQLITE_OK) {
+		rc = pond_error_set(err, POND_EIO, "could not copy catalog %s to %s: %s", c->path, path,
+		                    sqlite3_errstr(step != SQLITE_DONE ? step : fin));
+		sqlite3_close_v2(dest);
+		return rc;
+	}
+	char *msg = NULL;
+	rc = sqlite3_exec(dest, "PRAGMA journal_mode=DELETE", NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		rc = pond_error_set(err, POND_EIO, "could not finish %s: %s", path, msg ? msg : sqlite3_errstr(rc));
+	sqlite3_free(msg);
+	if (sqlite3_close_v2(dest) != SQLITE_OK && rc == 0)
+		rc = pond_error_set(err, POND_EIO, "could not close %s", path);
+	return rc;
+}
+
 static void sqlite_close(void *conn)
 {
 	sqlite_conn *c = conn;
@@ -198,4 +258,5 @@ const pond__catalog_backend pond__catalog_sqlite = {
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
 	.close = sqlite_close,
+	.snapshot = sqlite_snapshot,
 };

@@ -46,6 +46,7 @@ extern const cli_command cli_run_command, cli_runs_command, cli_logs_command, cl
 extern const cli_command cli_transform_command, cli_test_command, cli_lineage_command;
 extern const cli_command cli_export_command;
 extern const cli_command cli_serve_command;
+extern const cli_command cli_backup_command, cli_restore_command;
 
 /* The table (commands.c); ends with NULL. */
 extern const cli_command *const cli_commands[];

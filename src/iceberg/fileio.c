@@ -234,6 +234,11 @@ void pond_fileio_resolve(const pond_fileio *io, const char *path, pond_buf *out)
 	pond_buf_puts(out, io->ops == &local_ops ? local_path(path) : path);
 }
 
+bool pond_fileio_remapped(const pond_fileio *io)
+{
+	return io->remap_from != NULL;
+}
+
 /* Resolves into a small stack buffer when it fits. */
 #define WITH_PATH(io, path, err, body)                                                        \
 	do {                                                                                  \

@@ -55,6 +55,32 @@ void pond_table_free(pond_table **table)
 	*table = NULL;
 }
 
+/* The folder a new metadata file goes to: LOCATION/metadata, or, when the
+ * table moved since its location was recorded (restored from a backup at
+ * another place), that folder where the previous metadata file now is. The
+ * catalog records the real path, since it is read without a remap. */
+static int metadata_dir(const pond_iceberg_metadata *md, const char *previous, pond_arena *arena, const char **out,
+                        pond_error *err)
+{
+	if (!(*out = pond_arena_sprintf(arena, "%s/metadata", md->location)))
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (!previous)
+		return 0;
+	pond_fileio *io;
+	int rc = pond_fileio_local_new(&io, err);
+	if (rc == 0)
+		rc = pond_fileio_remap_table(io, md, previous, err);
+	if (rc == 0 && pond_fileio_remapped(io)) {
+		pond_buf real = POND_BUF_INIT;
+		pond_fileio_resolve(io, *out, &real);
+		if (!pond_buf_ok(&real) || !(*out = pond_arena_strdup(arena, pond_buf_cstr(&real))))
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		pond_buf_dispose(&real);
+	}
+	pond_fileio_free(&io);
+	return rc;
+}
+
 int pond__table_write_metadata(const pond_iceberg_metadata *md, const char *previous, pond_arena *arena,
                                const char **out_path, pond_error *err)
 {
@@ -62,11 +88,10 @@ int pond__table_write_metadata(const pond_iceberg_metadata *md, const char *prev
 	int rc = pond_iceberg_metadata_file_name(name, previous, err);
 	if (rc)
 		return rc;
-	const char *dir = pond_arena_sprintf(arena, "%s/metadata", md->location);
-	const char *path = pond_arena_sprintf(arena, "%s/%s", md->location, "metadata");
-	if (!dir || !path)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	path = pond_arena_sprintf(arena, "%s/%s", dir, name);
+	const char *dir;
+	if ((rc = metadata_dir(md, previous, arena, &dir, err)) != 0)
+		return rc;
+	const char *path = pond_arena_sprintf(arena, "%s/%s", dir, name);
 	if (!path || (rc = pond_mkdirs(dir, err)) != 0)
 		return path ? rc : pond_error_set(err, POND_ENOMEM, "out of memory");
 	char *text;

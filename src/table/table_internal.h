@@ -294,4 +294,22 @@ int pond__scan_buffer(pond__buffer *b, pond_scan_task **tasks, pond_lake *lake, 
 int pond__view_sql(pond_catalog *catalog, const pond_table_ident *id, bool *table_seen, pond_arena *arena,
                    const char **select_sql, pond_error *err);
 
+
+/* ---- backups (backup_files.c) ---- */
+
+/* Copies src to dst through dst.part (synced, then renamed), creating
+ * folders; unless always, skips a dst of src's size. *size gets src's
+ * size, *copied whether it was copied. A missing src is POND_ENOTFOUND. */
+int pond__backup_copy(const char *src, const char *dst, bool always, int64_t *size, bool *copied, pond_error *err);
+/* Calls fn for every regular file under dir, by path relative to it
+ * (nothing when dir is missing). */
+typedef int (*pond__backup_walk_fn)(const char *rel, int64_t size, void *payload, pond_error *err);
+int pond__backup_walk(const char *dir, pond__backup_walk_fn fn, void *payload, pond_error *err);
+/* Takes dir/.pond-lock (POND_ECONFLICT when another process holds it);
+ * the lock goes with the process. */
+int pond__backup_lock(const char *dir, int *fd, pond_error *err);
+void pond__backup_unlock(int *fd);
+/* The project files a backup holds: pond.yml and these folders. */
+extern const char *const pond__backup_project_dirs[];
+
 #endif

@@ -59,15 +59,26 @@ typedef struct change_commit {
 	const char *operation;
 } change_commit;
 
+/* Removes a file this write made, named by its recorded path: in a table
+ * that moved (restored elsewhere), the file is at the resolved path. */
+static void unlink_recorded(pond_fileio *io, const char *path)
+{
+	pond_buf real = POND_BUF_INIT;
+	pond_fileio_resolve(io, path, &real);
+	if (pond_buf_ok(&real))
+		unlink(pond_buf_cstr(&real));
+	pond_buf_dispose(&real);
+}
+
 /* Removes what the last attempt wrote (it lost the race or failed). */
 static void undo_attempt(change_commit *c)
 {
 	if (c->list_path)
-		unlink(c->list_path);
+		unlink_recorded(c->w->io, c->list_path);
 	pond_free(c->list_path);
 	c->list_path = NULL;
 	for (size_t i = 0; i < c->nwritten; i++) {
-		unlink(c->written[i]);
+		unlink_recorded(c->w->io, c->written[i]);
 		pond_free(c->written[i]);
 	}
 	c->nwritten = 0;
@@ -350,7 +361,7 @@ static int write_manifest_list(change_commit *c, const pond_iceberg_metadata *ba
 		return rc;
 	if (!(c->list_path = pond_strdup(list_path))) {
 		pond_manifest_list_writer_free(&lw);
-		unlink(list_path);
+		unlink_recorded(c->w->io, list_path);
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	}
 	if (c->has_manifest) {
@@ -565,13 +576,14 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 	return remove(path);
 }
 
-/* Undoes a write that will not be committed: its folder and manifest. */
-static void remove_write(const char *dir, const char *manifest)
+/* Undoes a write that will not be committed: its folder (the real path)
+ * and manifest (its recorded path). */
+static void remove_write(pond_fileio *io, const char *dir, const char *manifest)
 {
 	if (dir)
 		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (manifest)
-		unlink(manifest);
+		unlink_recorded(io, manifest);
 }
 
 /* Applies opts->schema_change (or opts->replace_schema) to the loaded
@@ -909,13 +921,13 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		/* A small append: its rows wait in the row buffer for a flush. */
 		if ((rc = pond__buffer_put(w, dir, files, nfiles, err)) != 0)
 			goto fail;
-		remove_write(dir, NULL);
+		remove_write(w->io, dir, NULL);
 		out->added_records = c.added_records;
 		out->buffered = true;
 		goto done;
 	}
 	if (nfiles == 0 && nmatched == 0 && !(change->remove_all && has_live) && !w->new_schema) {
-		remove_write(dir, NULL);  /* nothing to commit */
+		remove_write(w->io, dir, NULL);  /* nothing to commit */
 		/* A new table is still made (with the schema change, if any: a
 		 * staged table has none). */
 		if (w->creating)
@@ -931,7 +943,7 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	if ((rc = commit_snapshot(&c, out, err)) == 0)
 		goto done;
 fail:
-	remove_write(dir, manifest_path);
+	remove_write(w->io, dir, manifest_path);
 done:
 	undo_attempt(&c);
 	pond_free(c.written);

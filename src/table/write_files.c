@@ -460,9 +460,20 @@ int pond__write_rows(pond__write *w, const char *rows_sql, const char **dir, pon
 	char write_id[37];
 	pond_uuid_v4_string(write_id);
 	write_id[13] = '\0';
-	wo.dir = *dir = pond_arena_sprintf(w->arena, "%s/data/%s", w->md->location, write_id);
-	if (!wo.dir)
+	const char *recorded = pond_arena_sprintf(w->arena, "%s/data/%s", w->md->location, write_id);
+	if (!recorded)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	wo.dir = *dir = recorded;
+	if (pond_fileio_remapped(w->io)) {
+		/* The table moved: write where its files are now; the
+		 * manifest records the paths under its location (recorded_path). */
+		pond_buf real = POND_BUF_INIT;
+		pond_fileio_resolve(w->io, recorded, &real);
+		wo.dir = *dir = pond_buf_ok(&real) ? pond_arena_strdup(w->arena, pond_buf_cstr(&real)) : NULL;
+		pond_buf_dispose(&real);
+		if (!wo.dir)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
 	const char *target = pond_iceberg_metadata_property(w->md, "write.target-file-size-bytes");
 	int64_t target_size;
 	if (target && pond_str_to_i64(target, &target_size))
@@ -487,6 +498,29 @@ int pond__write_rows(pond__write *w, const char *rows_sql, const char **dir, pon
 	if (n > 1)
 		qsort(*files, n, sizeof(**files), by_path);
 	return fill_missing_bounds(w, *files, n, err);
+}
+
+/* The path a manifest records for a file written at real_path: in a
+ * table that moved, the same place under the table's recorded location,
+ * so that every path of the table moves with it again (a restore of a
+ * restored project). NULL on allocation failure. */
+static const char *recorded_path(pond__write *w, const char *real_path)
+{
+	if (!pond_fileio_remapped(w->io))
+		return real_path;
+	pond_buf real_location = POND_BUF_INIT;
+	pond_fileio_resolve(w->io, w->md->location, &real_location);
+	const char *out = NULL;
+	if (pond_buf_ok(&real_location)) {
+		size_t n = real_location.len;
+		const char *rl = pond_buf_cstr(&real_location);
+		if (strncmp(real_path, rl, n) == 0 && real_path[n] == '/')
+			out = pond_arena_sprintf(w->arena, "%s%s", w->md->location, real_path + n);
+		else
+			out = real_path;
+	}
+	pond_buf_dispose(&real_location);
+	return out;
 }
 
 int pond__write_data_files(pond__write *w, const pond_written_file *files, size_t nfiles, pond_data_file **out,
@@ -540,8 +574,10 @@ int pond__write_manifest(pond__write *w, int64_t snapshot_id, const pond_written
 		e.has_snapshot_id = true;
 		e.snapshot_id = snapshot_id;
 		e.data_file = dfs[i];
-		if (pond__write_partition_key(partitions, e.data_file.spec_id, e.data_file.partition,
-		                              e.data_file.npartition) != 0)
+		if (!(e.data_file.file_path = recorded_path(w, files[i].path)))
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		if (rc == 0 && pond__write_partition_key(partitions, e.data_file.spec_id, e.data_file.partition,
+		                                         e.data_file.npartition) != 0)
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 		if (rc == 0)
 			rc = pond_manifest_writer_add(mw, &e, err);
