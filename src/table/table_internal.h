@@ -19,6 +19,27 @@ struct pond_lake {
 int pond__table_write_metadata(const pond_iceberg_metadata *md, const char *previous, pond_arena *arena,
                                const char **out_path, pond_error *err);
 
+/* ---- after a commit (upkeep.c) ---- */
+
+/* Table properties pond reads, and pond's defaults for them. Java's default
+ * for delete-after-commit is false; pond's is true: on a home box nobody
+ * prunes metadata files by hand, and each is a copy of the whole history. */
+#define POND_PROP_DELETE_METADATA "write.metadata.delete-after-commit.enabled"
+#define POND_DEFAULT_DELETE_METADATA true
+
+/* A boolean ("true"/"false", any case) or integer table property; dflt
+ * when absent or unreadable. */
+bool pond__table_property_bool(const pond_iceberg_metadata *md, const char *key, bool dflt);
+int64_t pond__table_property_i64(const pond_iceberg_metadata *md, const char *key, int64_t dflt);
+/* Whether path lies strictly inside folder root (no ".." segment). */
+bool pond__path_under(const char *path, const char *root);
+/* Runs after a successful commit of next (written at next_location) over
+ * base: deletes metadata files that fell out of the metadata-log, and
+ * expires snapshots past the table's high-water mark. Never fails: the
+ * commit has happened; problems are logged. */
+void pond__table_after_commit(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *base,
+                              const pond_iceberg_metadata *next, const char *next_location);
+
 /* A new table's metadata, not yet in the catalog (create.c): location
  * WAREHOUSE/ns/name, fresh field ids; the namespace is created when
  * missing. *out has no metadata location. */
