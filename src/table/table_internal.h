@@ -209,6 +209,31 @@ const pond_expr *pond__write_prune(pond__write *w, const char *filter_sql);
  * a conflict (which does). */
 void pond__write_error(pond__write *w, pond_error *err, const char *verb);
 
+/* ---- manifest merging on append (write_merge.c) ---- */
+
+/* One commit attempt's view for merging the manifests it carries. */
+typedef struct pond__merge {
+	pond_fileio *io;
+	const pond_iceberg_metadata *base;   /* the attempt's fresh metadata: properties, specs, schema */
+	int64_t snapshot_id;                 /* the snapshot being made */
+	int attempt;
+	bool has_new_manifest;               /* the snapshot adds a data manifest ... */
+	int32_t new_spec_id;                 /* ... of this spec */
+	pond_arena *arena;                   /* the attempt's */
+	/* Called with each manifest written, before anything can fail, so the
+	 * attempt's undo removes it. */
+	int (*remember)(void *payload, const char *path, pond_error *err);
+	void *payload;
+} pond__merge;
+
+/* Iceberg's merge-append over carried (the parent's manifests the new
+ * snapshot keeps; the new manifest is not among them): per spec, when the
+ * snapshot would hold commit.manifest.min-count-to-merge data manifests
+ * (default 100) and commit.manifest-merge.enabled (default true), those
+ * not written by this snapshot are packed into manifests of up to
+ * commit.manifest.target-size-bytes (default 8 MB), in place. */
+int pond__write_merge_manifests(const pond__merge *m, pond_manifest_file *carried, size_t *ncarried, pond_error *err);
+
 /* ---- the files a write adds (write_files.c) ---- */
 
 /* Writes rows_sql as Parquet into a new folder under the table's data/,

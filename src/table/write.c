@@ -89,6 +89,11 @@ static int remember_written(change_commit *c, const char *path, pond_error *err)
 	return 0;
 }
 
+static int remember_merged(void *payload, const char *path, pond_error *err)
+{
+	return remember_written(payload, path, err);
+}
+
 static const char *summary_value(const pond_iceberg_snapshot *s, const char *key)
 {
 	for (size_t i = 0; s && i < s->nsummary; i++)
@@ -547,6 +552,11 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 		rc = carry_manifests(c, base, parents, nparent, a, &carried, &ncarried, &nchanged, err);
 	if (rc == 0)
 		rc = validate_since_read(c, base, branch, parent, err);
+	if (rc == 0) {
+		pond__merge m = {w->io, base, c->snapshot_id, c->attempt, c->has_manifest,
+		                 c->manifest.partition_spec_id, a, remember_merged, c};
+		rc = pond__write_merge_manifests(&m, carried, &ncarried, err);
+	}
 	if (rc == 0)
 		rc = write_manifest_list(c, base, parent, seq, carried, ncarried, a, err);
 	pond_iceberg_snapshot *snap = NULL;

@@ -89,3 +89,85 @@ TEST(upkeep_metadata_files_stay_when_delete_after_commit_is_off)
 	CHECK_INT(count_files(&f, ".metadata.json"), before + 2 + 5);
 	fx_teardown(&f);
 }
+
+/* The current snapshot's data manifests; -1 on failure. */
+static int count_manifests(table_fixture *f)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_table *t = fx_load(f);
+	pond_fileio *io = NULL;
+	pond_arena *a = pond_arena_new();
+	pond_manifest_file *mfs = NULL;
+	size_t n = 0;
+	const pond_iceberg_snapshot *s = t ? pond_iceberg_metadata_current_snapshot(t->metadata) : NULL;
+	int rc = s && a && pond_fileio_local_new(&io, &err) == 0 ? pond_snapshot_manifests(&mfs, &n, io, s, a, &err) : -1;
+	pond_arena_free(&a);
+	pond_fileio_free(&io);
+	pond_table_free(&t);
+	return rc ? -1 : (int)n;
+}
+
+/* "seq:count,..." of the current snapshot's files by data sequence number. */
+static const char *sequences(table_fixture *f)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_table *t = fx_load(f);
+	pond_fileio *io = NULL;
+	pond_scan_plan *plan = NULL;
+	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
+	if (!t || pond_fileio_local_new(&io, &err) || pond_scan_plan_files(&plan, t->metadata, io, &so, &err))
+		return "(...)";
+	pond_buf b = POND_BUF_INIT;
+	for (int64_t seq = 0; seq <= t->metadata->last_sequence_number; seq++) {
+		int n = 0;
+		for (size_t i = 0; i < plan->ntasks; i++)
+			n += plan->tasks[i].sequence_number == seq;
+		if (n)
+			pond_buf_printf(&b, "%s%lld:%d", b.len ? "," : "", (long long)seq, n);
+	}
+	const char *out = pond_arena_strdup(f->a, pond_buf_cstr(&b));
+	pond_buf_dispose(&b);
+	pond_scan_plan_free(&plan);
+	pond_fileio_free(&io);
+	pond_table_free(&t);
+	return out;
+}
+
+TEST(upkeep_small_append_manifests_are_merged_keeping_sequence_numbers)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(fx_create(&f, "select 1::bigint as id", NULL) == 0);
+	CHECK(set_prop(&f, "commit.manifest.min-count-to-merge", "4") == 0);
+	CHECK(append_n(&f, 3) == 0);
+	/* three appends: three manifests, under the count */
+	CHECK_INT(count_manifests(&f), 3);
+	int64_t third = fx_snapshot(&f);
+	CHECK(append_n(&f, 7) == 0);
+	/* never as many as the count: merged every time it is reached */
+	int n = count_manifests(&f);
+	CHECK_MSG(n > 0 && n < 4, "%d manifests", n);
+	/* every file keeps the data sequence number of the append that wrote it */
+	CHECK_STR(sequences(&f), "1:1,2:1,3:1,4:1,5:1,6:1,7:1,8:1,9:1,10:1");
+	CHECK_STR(fx_query(&f, "count(*)::varchar || ' ' || sum(id)::varchar", 0), "10 34");
+	/* older snapshots read as they were */
+	CHECK_STR(fx_query(&f, "sum(id)", third), "6");
+	/* a delete rewrites a merged manifest like any other */
+	pond_error err = POND_ERROR_INIT;
+	pond_write_result wr;
+	CHECK_OK(pond_table_delete_where(f.lake, &f.id, "id = 2", NULL, &wr, &err), &err);
+	CHECK_STR(fx_query(&f, "count(*)::varchar || ' ' || sum(id)::varchar", 0), "8 30");
+	fx_teardown(&f);
+}
+
+TEST(upkeep_manifests_stay_apart_when_merging_is_off)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(fx_create(&f, "select 1::bigint as id", NULL) == 0);
+	CHECK(set_prop(&f, "commit.manifest.min-count-to-merge", "2") == 0);
+	CHECK(set_prop(&f, "commit.manifest-merge.enabled", "false") == 0);
+	CHECK(append_n(&f, 5) == 0);
+	CHECK_INT(count_manifests(&f), 5);
+	fx_teardown(&f);
+}
