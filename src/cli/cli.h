@@ -45,6 +45,10 @@ extern const cli_command cli_run_command, cli_runs_command, cli_logs_command, cl
 extern const cli_command cli_transform_command, cli_test_command, cli_lineage_command;
 extern const cli_command cli_export_command;
 extern const cli_command cli_serve_command;
+extern const cli_command cli_expire_command, cli_orphans_command, cli_maintain_command;
+
+/* "1.5 MB": bytes for people (expire.c). */
+void cli_human_bytes(char out[32], int64_t b);
 
 /* The table (commands.c); ends with NULL. */
 extern const cli_command *const cli_commands[];

@@ -133,6 +133,37 @@ int pond__path_map_put(pond__path_map *m, const char *key, int64_t value);
 bool pond__path_map_get(const pond__path_map *m, const char *key, int64_t *value);
 void pond__path_map_dispose(pond__path_map *m);
 
+/* ---- what metadata reaches (reach.c) ---- */
+
+/* Sets of resolved paths a table's metadata reaches. */
+typedef struct pond__reach {
+	pond_fileio *io;          /* borrowed; carries the table's remap */
+	bool entries;             /* read manifests for the files they name */
+	bool live_only;           /* ... ADDED and EXISTING entries only */
+	pond__path_map lists;     /* manifest lists */
+	pond__path_map manifests;
+	pond__path_map files;     /* data and delete files */
+	pond__path_map other;     /* metadata and statistics files */
+	pond_buf resolved;
+	pond_arena *arena, *scratch;
+} pond__reach;
+
+int pond__reach_init(pond__reach *r, pond_fileio *io, bool entries, bool live_only, pond_error *err);
+void pond__reach_dispose(pond__reach *r);
+/* path as io resolves it, in a buffer the next call reuses; NULL when out
+ * of memory. */
+const char *pond__reach_resolve(pond__reach *r, const char *path);
+/* Adds a snapshot's manifest list and manifests and, when r->entries, the
+ * files their entries name; each manifest is read once, and not at all
+ * when skip (may be NULL) holds it. */
+int pond__reach_snapshot(pond__reach *r, const pond_iceberg_snapshot *s, const pond__path_map *skip, pond_error *err);
+/* Adds the statistics-path of each entry of a statistics list (may be NULL). */
+int pond__reach_statistics(pond__reach *r, const json_t *list, pond_error *err);
+/* Everything md reaches: metadata_location, the metadata-log's files,
+ * statistics files and every snapshot. */
+int pond__reach_table(pond__reach *r, const pond_iceberg_metadata *md, const char *metadata_location,
+                      pond_error *err);
+
 /* ---- the write path (write.c) ---- */
 
 /* One write to a table: loaded once, then one change committed. */
