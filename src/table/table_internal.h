@@ -26,6 +26,10 @@ int pond__table_write_metadata(const pond_iceberg_metadata *md, const char *prev
  * prunes metadata files by hand, and each is a copy of the whole history. */
 #define POND_PROP_DELETE_METADATA "write.metadata.delete-after-commit.enabled"
 #define POND_DEFAULT_DELETE_METADATA true
+/* pond's own: commits expire snapshots past a high-water mark (table.h). */
+#define POND_PROP_EXPIRE_ON_COMMIT "pond.expire-on-commit.enabled"
+#define POND_PROP_MAX_SNAPSHOTS "pond.history.max-snapshots"
+#define POND_DEFAULT_MAX_SNAPSHOTS 100
 
 /* A boolean ("true"/"false", any case) or integer table property; dflt
  * when absent or unreadable. */

@@ -9,6 +9,7 @@
  */
 #include "table_internal.h"
 
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -80,10 +81,37 @@ static void delete_old_metadata(const pond_iceberg_metadata *base, const pond_ic
 	pond_fileio_free(&io);
 }
 
+/* The expiry commits run: amortised, only when the table passes its
+ * high-water mark (max-snapshots plus a quarter), then down to
+ * max-snapshots per branch, so a commit's cost stops growing with the
+ * history. The expiry's own commit comes back here; the flag stops that. */
+static void expire_on_commit(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *next)
+{
+	static _Thread_local bool running;
+	if (running || !lake || !pond__table_property_bool(next, POND_PROP_EXPIRE_ON_COMMIT, true))
+		return;
+	int64_t max = pond__table_property_i64(next, POND_PROP_MAX_SNAPSHOTS, POND_DEFAULT_MAX_SNAPSHOTS);
+	if (max < 1)
+		max = 1;
+	if (max > INT32_MAX)
+		max = INT32_MAX;
+	if ((int64_t)next->nsnapshots <= max + max / 4)
+		return;
+	pond_expire_options o = POND_EXPIRE_OPTIONS_INIT;
+	o.max_snapshots = (int32_t)max;
+	pond_expire_result r;
+	pond_error err = POND_ERROR_INIT;
+	running = true;
+	if (pond_table_expire(lake, id, &o, &r, &err) != 0)
+		pond_warn("could not expire old snapshots of %s after a commit: %s", next->location, err.msg);
+	else
+		pond_debug("expired %lld snapshots of %s after a commit", (long long)r.snapshots, next->location);
+	running = false;
+}
+
 void pond__table_after_commit(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *base,
                               const pond_iceberg_metadata *next, const char *next_location)
 {
-	(void)lake;
-	(void)id;
 	delete_old_metadata(base, next, next_location);
+	expire_on_commit(lake, id, next);
 }

@@ -171,3 +171,43 @@ TEST(upkeep_manifests_stay_apart_when_merging_is_off)
 	CHECK_INT(count_manifests(&f), 5);
 	fx_teardown(&f);
 }
+
+static size_t snapshot_count(table_fixture *f)
+{
+	pond_table *t = fx_load(f);
+	size_t n = t ? t->metadata->nsnapshots : 0;
+	pond_table_free(&t);
+	return n;
+}
+
+TEST(upkeep_commits_expire_snapshots_past_the_high_water_mark)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(fx_create(&f, "select 1::bigint as id", NULL) == 0);
+	CHECK(set_prop(&f, "pond.history.max-snapshots", "4") == 0);
+	size_t most = 0;
+	for (int i = 0; i < 12; i++) {
+		CHECK(fx_append(&f, pond_arena_sprintf(f.a, "select %d::bigint", i + 1)) > 0);
+		size_t n = snapshot_count(&f);
+		most = n > most ? n : most;
+	}
+	/* 4 plus a quarter (one) at most; expired down to 4 */
+	CHECK_INT(most, 5);
+	size_t n = snapshot_count(&f);
+	CHECK_MSG(n >= 4 && n <= 5, "%zu snapshots", n);
+	CHECK_STR(fx_query(&f, "count(*)::varchar || ' ' || sum(id)::varchar", 0), "12 78");
+	fx_teardown(&f);
+}
+
+TEST(upkeep_commits_keep_every_snapshot_when_expiry_on_commit_is_off)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(fx_create(&f, "select 1::bigint as id", NULL) == 0);
+	CHECK(set_prop(&f, "pond.history.max-snapshots", "2") == 0);
+	CHECK(set_prop(&f, "pond.expire-on-commit.enabled", "false") == 0);
+	CHECK(append_n(&f, 6) == 0);
+	CHECK_INT(snapshot_count(&f), 6);
+	fx_teardown(&f);
+}
