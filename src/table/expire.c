@@ -10,6 +10,7 @@
 #include "table_internal.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -162,8 +163,25 @@ typedef struct sweep {
 	bool dry_run;
 } sweep;
 
-/* Deletes (or counts) each path of gone that kept lacks, inside the root. */
-static void sweep_set(sweep *s, const pond__path_map *gone, const pond__path_map *kept, int64_t *count)
+/* The folder holding a data file just deleted, when it is a write's own
+ * folder under data/ and now empty (each write has one: no other writer
+ * adds to it). */
+static void remove_folder_if_empty(const char *file, const char *root)
+{
+	char dir[PATH_MAX], data[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", file);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	snprintf(data, sizeof data, "%s/data", root);
+	if (pond__path_under(dir, data))
+		rmdir(dir);  /* fails, as it should, on a folder still holding files */
+}
+
+/* Deletes (or counts) each path of gone that kept lacks, inside the root;
+ * with folders, also the write folders that leaves empty. */
+static void sweep_set(sweep *s, const pond__path_map *gone, const pond__path_map *kept, int64_t *count, bool folders)
 {
 	for (size_t i = 0; i < gone->cap; i++) {
 		const char *p = gone->keys[i];
@@ -175,6 +193,8 @@ static void sweep_set(sweep *s, const pond__path_map *gone, const pond__path_map
 			continue;
 		(*count)++;
 		s->out->bytes += st.st_size;
+		if (!s->dry_run && folders)
+			remove_folder_if_empty(p, s->root);
 	}
 }
 
@@ -220,10 +240,10 @@ static int sweep_files(const pond_iceberg_metadata *before, const pond_iceberg_m
 	}
 	if (rc == 0) {
 		sweep s = {out, pond_buf_cstr(&root), dry_run};
-		sweep_set(&s, &gone.lists, &kept.lists, &out->manifest_lists);
-		sweep_set(&s, &gone.manifests, &kept.manifests, &out->manifests);
-		sweep_set(&s, &gone.files, &live.files, &out->content_files);
-		sweep_set(&s, &gone.other, &kept.other, &out->other_files);
+		sweep_set(&s, &gone.lists, &kept.lists, &out->manifest_lists, false);
+		sweep_set(&s, &gone.manifests, &kept.manifests, &out->manifests, false);
+		sweep_set(&s, &gone.files, &live.files, &out->content_files, true);
+		sweep_set(&s, &gone.other, &kept.other, &out->other_files, false);
 	}
 	if (init_kept)
 		pond__reach_dispose(&kept);

@@ -903,6 +903,11 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		c.added_bytes += files[i].file_size;
 	}
 	c.added_files = (int64_t)nfiles;
+	if (nfiles == 0 && dir) {
+		/* every row was removed: no folder is left behind for pond orphans */
+		remove_write(dir, NULL);
+		dir = NULL;
+	}
 	if (nfiles == 0 && nmatched == 0 && !(change->remove_all && has_live) && !w->new_schema) {
 		remove_write(dir, NULL);  /* nothing to commit */
 		/* A new table is still made (with the schema change, if any: a

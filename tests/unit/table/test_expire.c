@@ -136,6 +136,10 @@ TEST(expire_deletes_data_files_only_removed_snapshots_held)
 	CHECK_INT(r.snapshots, 3);
 	CHECK_INT(r.content_files, 1);
 	CHECK(!pond_file_exists(first));
+	/* and its write folder, left empty */
+	char *folder = pond_arena_strdup(f.fx.a, first);
+	*strrchr(folder, '/') = '\0';
+	CHECK(!pond_file_exists(folder));
 	CHECK_STR(fx_query(&f.fx, "count(*)::varchar || ' ' || sum(id)::varchar", 0), "2 5");
 	fx_teardown(&f.fx);
 }
