@@ -126,6 +126,21 @@ n=$(snaps main.h)
 [ "$n" -le 5 ] && pass "snapshots stay under the high-water mark ($n)" || fail "snapshots stay under the high-water mark" "$n"
 expect_eq "all rows" "$(value "select sum(id) from h")" "55"
 
+# --- four writers at once while their commits expire snapshots ---
+"$POND" sql "create table race as select 0 as writer, 0 as i where false" > /dev/null 2>&1
+"$POND" sql "alter table race set tblproperties ('pond.history.max-snapshots' = '6')" > /dev/null 2>&1
+for w in 1 2 3 4; do
+  ( for i in $(seq 1 25); do "$POND" sql "insert into race values ($w, $i)" > /dev/null 2>> "$T/race.err" || echo "fail $w $i" >> "$T/race.fail"; done ) &
+done
+wait
+check "no insert failed while commits expired snapshots" test ! -s "$T/race.fail"
+expect_eq "every insert landed" "$(value "select count(distinct writer || '-' || i) from race")" "100"
+n=$(snaps main.race)
+[ "$n" -le 7 ] && pass "race table under its high-water mark ($n)" || fail "race table under its high-water mark" "$n"
+expect_exit "race table: no orphans but young ones" 0 env POND_NOW="$FUTURE" "$POND" orphans main.race --older-than 0s
+expect_contains "race orphans counted" "$OUT" "main.race:"
+expect_eq "rows after removing them" "$(env POND_NOW="$FUTURE" "$POND" orphans main.race --older-than 0s --delete >/dev/null 2>&1; value "select count(*) from race")" "100"
+
 # --- help ---
 for c in expire orphans maintain; do
   expect_exit "pond help $c" 0 "$POND" help "$c"
