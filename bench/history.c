@@ -114,7 +114,8 @@ int main(int argc, char **argv)
 		if (commit(lake, &small, i, &err) < 0)
 			return fail(&err);
 	for (int i = 0; i < 21; i++) {
-		if ((at_n[i] = commit(lake, &big, n - 21 + i, &err)) < 0 || (at_100[i] = commit(lake, &small, i, &err)) < 0)
+		if ((at_n[i] = commit(lake, &big, n - 21 + i, &err)) < 0 ||
+		    (at_100[i] = commit(lake, &small, i, &err)) < 0)
 			return fail(&err);
 	}
 	double c100 = median(at_100, 0, 21), cn = median(at_n, 0, 21);

@@ -100,7 +100,8 @@ static int cmd_expire(int argc, char **argv)
 			break;
 		case 'r':
 			if (!pond_str_to_i64(optarg, &n) || n < 1 || n > INT32_MAX)
-				return cli_usage_error("expire", "--retain-last needs a number of at least 1, not \"%s\"", optarg);
+				return cli_usage_error("expire", "--retain-last needs a number of at least 1, not "
+				                                 "\"%s\"", optarg);
 			o.retain_last = (int32_t)n;
 			break;
 		case 'n': o.dry_run = true; break;

@@ -131,8 +131,8 @@ static int cmd_maintain(int argc, char **argv)
 	size_t n = 0;
 	int rc = a ? pond_maintain_policy_load(&policy, p, &err) : pond_error_set(&err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = pond_maintain_run(lake, optind < argc ? argv[optind] : NULL, &policy, now, progress, &v, &rs, &n, a,
-		                       &err);
+		rc = pond_maintain_run(lake, optind < argc ? argv[optind] : NULL, &policy, now, progress, &v, &rs, &n,
+		                       a, &err);
 	if (!v.as_json && n > 1) {
 		pond_maintain_usage before = {0, 0}, after = {0, 0};
 		for (size_t i = 0; i < n; i++) {

@@ -32,8 +32,8 @@ static int read_age(const pond_yaml_node *n, int64_t *out, const char *file, con
 		return 0;
 	pond_error why = POND_ERROR_INIT;
 	if (n->kind != POND_YAML_SCALAR || pond_maintain_parse_age(n->value, out, &why) != 0)
-		return pond_error_set(err, POND_EINVAL, "%s:%d:%d: \"%s\" must be an age like 7d, 12h or 30m", file, n->line,
-		                      n->column, key);
+		return pond_error_set(err, POND_EINVAL, "%s:%d:%d: \"%s\" must be an age like 7d, 12h or 30m", file,
+		                      n->line, n->column, key);
 	return 0;
 }
 
@@ -60,7 +60,8 @@ int pond_maintain_policy_load(pond_maintain_policy *out, const pond_project *pro
 	int rc = pond_yaml_check_keys(m, top_keys, file, err);
 	const pond_yaml_node *ex = pond_yaml_get(m, "expire"), *or = pond_yaml_get(m, "orphans");
 	if (rc == 0)
-		rc = read_part(ex, "\"expire\" must be a map (enabled, older_than, retain_last)", expire_keys, file, err);
+		rc = read_part(ex, "\"expire\" must be a map (enabled, older_than, retain_last)", expire_keys, file,
+		               err);
 	if (rc == 0)
 		rc = read_part(or, "\"orphans\" must be a map (enabled, older_than, delete)", orphan_keys, file, err);
 	int64_t n;

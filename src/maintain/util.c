@@ -54,7 +54,8 @@ int pond_maintain_parse_age(const char *text, int64_t *out_ms, pond_error *err)
 	*out_ms = total;
 	return 0;
 bad:
-	return pond_error_set(err, POND_EINVAL, "cannot read age \"%s\" (write e.g. 7d, 12h, 30m, 45s)", text ? text : "");
+	return pond_error_set(err, POND_EINVAL, "cannot read age \"%s\" (write e.g. 7d, 12h, 30m, 45s)",
+	                      text ? text : "");
 }
 
 int pond_maintain_now_ms(int64_t *out, pond_error *err)
@@ -114,7 +115,8 @@ int pond_maintain_tables(pond_table_ident **out, size_t *n, pond_lake *lake, con
 	if (table) {
 		pond_table_ident *id = pond_arena_calloc(arena, 1, sizeof(*id));
 		bool exists = false;
-		int rc = id ? pond_table_ident_parse(id, arena, table, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
+		int rc = id ? pond_table_ident_parse(id, arena, table, err)
+		            : pond_error_set(err, POND_ENOMEM, "out of memory");
 		if (rc == 0)
 			rc = pond_catalog_table_exists(pond_lake_catalog(lake), &id->ns, id->name, &exists, err);
 		if (rc == 0 && !exists)

@@ -206,8 +206,8 @@ int pond_table_orphans(pond_lake *lake, const pond_table_ident *id, const pond_o
 		rc = pond_error_set(err, POND_ENOTFOUND, "cannot look for orphans of %s: folder %s not found", name,
 		                    pond_buf_cstr(&loc));
 	if (rc == 0 && !pond__path_under(root, warehouse))
-		rc = pond_error_set(err, POND_EINVAL, "cannot look for orphans of %s: its folder %s is outside the warehouse %s",
-		                    name, root, warehouse);
+		rc = pond_error_set(err, POND_EINVAL, "cannot look for orphans of %s: its folder %s is outside "
+		                    "the warehouse %s", name, root, warehouse);
 	w.root = root;
 	pond_ns top = {0};
 	if (rc == 0)

@@ -71,7 +71,8 @@ static void delete_old_metadata(const pond_iceberg_metadata *base, const pond_ic
 			continue;
 		pond_buf_clear(&path);
 		pond_fileio_resolve(io, file, &path);
-		if (!pond_buf_ok(&path) || !pond_buf_ok(&root) || !pond__path_under(pond_buf_cstr(&path), pond_buf_cstr(&root)))
+		if (!pond_buf_ok(&path) || !pond_buf_ok(&root) ||
+		    !pond__path_under(pond_buf_cstr(&path), pond_buf_cstr(&root)))
 			continue;
 		if (unlink(pond_buf_cstr(&path)) == 0)
 			pond_debug("deleted old metadata file %s", pond_buf_cstr(&path));

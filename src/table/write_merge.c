@@ -40,7 +40,8 @@ static int merge_bin(const pond__merge *m, const pond_manifest_file *bin, size_t
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	char uuid[37];
 	pond_uuid_v4_string(uuid);
-	const char *path = pond_arena_sprintf(m->arena, "%s/metadata/%s-m%d-merged.avro", base->location, uuid, m->attempt);
+	const char *path =
+		pond_arena_sprintf(m->arena, "%s/metadata/%s-m%d-merged.avro", base->location, uuid, m->attempt);
 	pond_manifest_writer_options mo = POND_MANIFEST_WRITER_OPTIONS_INIT;
 	mo.schema = pond_iceberg_metadata_current_schema(base);
 	mo.spec = pond_iceberg_metadata_spec(base, bin[0].partition_spec_id);
@@ -51,7 +52,8 @@ static int merge_bin(const pond__merge *m, const pond_manifest_file *bin, size_t
 	if (!path)
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	else if (!mo.spec)
-		rc = pond_error_set(err, POND_ECORRUPT, "manifest %s names partition spec %d, which the table does not have",
+		rc = pond_error_set(err, POND_ECORRUPT,
+		                    "manifest %s names partition spec %d, which the table does not have",
 		                    bin[0].manifest_path, (int)bin[0].partition_spec_id);
 	/* Remembered first, so that a failure anywhere below removes it. */
 	if (rc == 0 && (rc = pond_manifest_writer_open(&mw, m->io, path, &mo, err)) == 0)
@@ -137,7 +139,8 @@ int pond__write_merge_manifests(const pond__merge *m, pond_manifest_file *carrie
 		int32_t spec_id = base->specs[s]->spec_id;
 		int64_t count = m->has_new_manifest && m->new_spec_id == spec_id;
 		for (size_t i = 0; i < *ncarried; i++)
-			count += carried[i].content == POND_MANIFEST_CONTENT_DATA && carried[i].partition_spec_id == spec_id;
+			count += carried[i].content == POND_MANIFEST_CONTENT_DATA &&
+			         carried[i].partition_spec_id == spec_id;
 		if (count >= min_count)
 			rc = merge_spec(m, spec_id, target, carried, ncarried, err);
 	}

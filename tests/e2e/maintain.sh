@@ -141,6 +141,29 @@ expect_exit "race table: no orphans but young ones" 0 env POND_NOW="$FUTURE" "$P
 expect_contains "race orphans counted" "$OUT" "main.race:"
 expect_eq "rows after removing them" "$(env POND_NOW="$FUTURE" "$POND" orphans main.race --older-than 0s --delete >/dev/null 2>&1; value "select count(*) from race")" "100"
 
+# --- maintenance as a pipeline step: scheduled runs and run history ---
+cp pond.yml pond.yml.orig
+python3 - <<'PY'
+text = open("pond.yml").read()
+step = """  upkeep:
+    schedule: "0 3 * * *"
+    steps:
+      - maintain
+      - maintain: sales.orders
+        name: orders
+"""
+open("pond.yml", "w").write(text.replace("pipelines:\n", "pipelines:\n" + step, 1))
+PY
+echo junk > "$loc/stray3.txt"; touch -d "2020-01-01" "$loc/stray3.txt"
+expect_exit "pond run of a maintain pipeline" 0 "$POND" run upkeep
+check "the step removed the orphan" test ! -e "$loc/stray3.txt"
+expect_exit "pond runs" 0 "$POND" runs upkeep
+expect_contains "the run is in the history" "$OUT" "success"
+run_id=$("$POND" runs upkeep --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+expect_exit "pond logs of the maintain step" 0 "$POND" logs "$run_id" orders
+expect_contains "the step's summary" "$OUT" "sales.orders: "
+mv pond.yml.orig pond.yml
+
 # --- help ---
 for c in expire orphans maintain; do
   expect_exit "pond help $c" 0 "$POND" help "$c"

@@ -23,6 +23,7 @@
 #include "table/table_internal.h"
 
 #define OLD_S 1577836800 /* 2020-01-01 */
+#define FIXTURE_EQ "iceberg/duckdb-iceberg/data/persistent/equality_deletes/warehouse/mydb"
 
 static int plant(const char *path, const char *text)
 {
@@ -112,8 +113,8 @@ static int add_statistics(table_fixture *f, const char *stats_path)
 	if (rc == 0) {
 		json_t *stats = json_pack("[{s:I,s:s,s:I,s:I,s:[]}]", "snapshot-id",
 		                          (json_int_t)t->metadata->current_snapshot_id, "statistics-path", stats_path,
-		                          "file-size-in-bytes", (json_int_t)5, "file-footer-size-in-bytes", (json_int_t)1,
-		                          "blob-metadata");
+		                          "file-size-in-bytes", (json_int_t)5, "file-footer-size-in-bytes",
+		                          (json_int_t)1, "blob-metadata");
 		json_object_set_new(doc, "statistics", stats);
 		/* the file it replaces goes into the log, as a commit records it */
 		json_array_append_new(json_object_get(doc, "metadata-log"),
@@ -143,8 +144,7 @@ static int add_statistics(table_fixture *f, const char *stats_path)
 static int register_fixture(table_fixture *f, const char **location)
 {
 	pond_error err = POND_ERROR_INIT;
-	const char *src = pond_arena_sprintf(f->a, "%s/iceberg/duckdb-iceberg/data/persistent/equality_deletes/warehouse/"
-	                                     "mydb/mytable_partitioned", pond_test_fixtures());
+	const char *src = pond_arena_sprintf(f->a, "%s/" FIXTURE_EQ "/mytable_partitioned", pond_test_fixtures());
 	*location = pond_arena_sprintf(f->a, "%s/mydb/mytable_partitioned", f->project->warehouse);
 	const char *cmd = pond_arena_sprintf(f->a, "mkdir -p '%s/mydb' && cp -r '%s' '%s'", f->project->warehouse, src,
 	                                     *location);
@@ -154,7 +154,8 @@ static int register_fixture(table_fixture *f, const char **location)
 	int rc = pond_catalog_create_namespace(pond_lake_catalog(f->lake), &ns, NULL, 0, &err);
 	if (rc == 0)
 		rc = pond_catalog_register_table(pond_lake_catalog(f->lake), &ns, "eq",
-		                                 pond_arena_sprintf(f->a, "%s/metadata/v6.metadata.json", *location), &err);
+		                                 pond_arena_sprintf(f->a, "%s/metadata/v6.metadata.json", *location),
+		                                 &err);
 	if (rc)
 		fprintf(stderr, "    register: %s\n", err.msg);
 	return rc;
@@ -229,8 +230,8 @@ TEST(orphans_go_and_every_referenced_file_stays)
 	CHECK_INT(r.young, 1);
 	CHECK_INT(r.folders, 1);
 	for (size_t i = 0; i < nplanted; i++)
-		CHECK_MSG(pond__path_map_get(&listed, pond_arena_sprintf(f.a, "%s/%s", loc, planted[i]), NULL), "%s not listed",
-		          planted[i]);
+		CHECK_MSG(pond__path_map_get(&listed, pond_arena_sprintf(f.a, "%s/%s", loc, planted[i]), NULL),
+		          "%s not listed", planted[i]);
 	o.remove = true;
 	CHECK_OK(pond_table_orphans(f.lake, &f.id, &o, &r, &err), &err);
 	CHECK_INT(r.files, nplanted);
@@ -285,10 +286,10 @@ TEST(orphans_deletes_nothing_when_the_metadata_cannot_be_read_whole)
 	pond_error err = POND_ERROR_INIT;
 	CHECK(fx_setup(&f, NULL) == 0);
 	/* the fixture's mytable at v7 names a manifest list that is missing */
-	const char *src = pond_arena_sprintf(f.a, "%s/iceberg/duckdb-iceberg/data/persistent/equality_deletes/warehouse/"
-	                                     "mydb/mytable", pond_test_fixtures());
+	const char *src = pond_arena_sprintf(f.a, "%s/" FIXTURE_EQ "/mytable", pond_test_fixtures());
 	const char *loc = pond_arena_sprintf(f.a, "%s/mydb/mytable", f.project->warehouse);
-	CHECK(system(pond_arena_sprintf(f.a, "mkdir -p '%s/mydb' && cp -r '%s' '%s'", f.project->warehouse, src, loc)) == 0);
+	CHECK(system(pond_arena_sprintf(f.a, "mkdir -p '%s/mydb' && cp -r '%s' '%s'", f.project->warehouse, src,
+	                                loc)) == 0);
 	pond_ns ns = {1, {"mydb"}};
 	CHECK_OK(pond_catalog_create_namespace(pond_lake_catalog(f.lake), &ns, NULL, 0, &err), &err);
 	CHECK_OK(pond_catalog_register_table(pond_lake_catalog(f.lake), &ns, "t",

@@ -100,7 +100,8 @@ static int count_manifests(table_fixture *f)
 	pond_manifest_file *mfs = NULL;
 	size_t n = 0;
 	const pond_iceberg_snapshot *s = t ? pond_iceberg_metadata_current_snapshot(t->metadata) : NULL;
-	int rc = s && a && pond_fileio_local_new(&io, &err) == 0 ? pond_snapshot_manifests(&mfs, &n, io, s, a, &err) : -1;
+	int rc = s && a && pond_fileio_local_new(&io, &err) == 0 ? pond_snapshot_manifests(&mfs, &n, io, s, a, &err)
+	                                                          : -1;
 	pond_arena_free(&a);
 	pond_fileio_free(&io);
 	pond_table_free(&t);
