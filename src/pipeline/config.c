@@ -161,10 +161,8 @@ static int parse_step(cfg *c, const pond_yaml_node *n, const step_defaults *sd, 
 			if (strcmp(n->value, kind_names[k]) == 0)
 				kind = k;
 		if (kind != POND_STEP_TRANSFORM && kind != POND_STEP_TEST && kind != POND_STEP_MAINTAIN)
-			return at(c, n,
-			          "a step must be a map like \"ingest: SOURCE\" (or just transform, test or maintain), got "
-			          "\"%s\"",
-			          n->value);
+			return at(c, n, "a step must be a map like \"ingest: SOURCE\" (or just transform, test or "
+			                "maintain), got \"%s\"", n->value);
 		s->kind = (pond_step_kind)kind;
 		return 0;
 	}
