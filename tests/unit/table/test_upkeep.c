@@ -212,3 +212,34 @@ TEST(upkeep_commits_keep_every_snapshot_when_expiry_on_commit_is_off)
 	CHECK_INT(snapshot_count(&f), 6);
 	fx_teardown(&f);
 }
+
+TEST(upkeep_ingest_state_and_watermarks_stay_at_the_head_through_expiry)
+{
+	table_fixture f;
+	pond_error err = POND_ERROR_INIT;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(fx_create(&f, "select 1::bigint as id", NULL) == 0);
+	pond_iceberg_kv state[] = {{"pond.ingest.prices.state", "{\"cursor\":42}"}, {"pond.model.watermark", "7"}};
+	pond_write_options o = POND_WRITE_OPTIONS_INIT;
+	o.summary = state;
+	o.nsummary = 2;
+	pond_write_result wr;
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 1::bigint", &o, &wr, &err), &err);
+	/* other writers' commits, then expiry of everything but the head */
+	CHECK(append_n(&f, 3) == 0);
+	pond_expire_options eo = POND_EXPIRE_OPTIONS_INIT;
+	eo.older_than_ms = 0;
+	eo.now_ms = pond_time_now_ms() + 1000;
+	pond_expire_result er;
+	CHECK_OK(pond_table_expire(f.lake, &f.id, &eo, &er, &err), &err);
+	CHECK_INT(snapshot_count(&f), 1);
+	CHECK_STR(fx_summary(&f, "pond.ingest.prices.state"), "{\"cursor\":42}");
+	CHECK_STR(fx_summary(&f, "pond.model.watermark"), "7");
+	/* a write that sets the key replaces it */
+	state[0].value = "{\"cursor\":43}";
+	o.nsummary = 1;
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 2::bigint", &o, &wr, &err), &err);
+	CHECK_STR(fx_summary(&f, "pond.ingest.prices.state"), "{\"cursor\":43}");
+	CHECK_STR(fx_summary(&f, "pond.model.watermark"), "7");
+	fx_teardown(&f);
+}
