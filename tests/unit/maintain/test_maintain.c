@@ -48,9 +48,11 @@ static int project_with(table_fixture *f, const char *extra)
 		return -1;
 	fputs(extra, fp);
 	fclose(fp);
+	/* the lake borrows the project: both are opened again */
 	const char *root = pond_arena_strdup(f->a, f->project->root);
+	pond_lake_close(&f->lake);
 	pond_project_free(&f->project);
-	if (pond_project_load(&f->project, root, &err) != 0) {
+	if (pond_project_load(&f->project, root, &err) != 0 || pond_lake_open(&f->lake, f->project, NULL, &err) != 0) {
 		fprintf(stderr, "    load: %s\n", err.msg);
 		return -1;
 	}
