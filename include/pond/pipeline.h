@@ -96,9 +96,10 @@ typedef enum {
 	POND_STEP_TEST,         /* arg: selector; NULL: all */
 	POND_STEP_EXPORT,       /* arg: export name (exports/NAME.yml) */
 	POND_STEP_SHELL,        /* arg: command for /bin/sh -c */
+	POND_STEP_MAINTAIN,     /* arg: a table; NULL: all. pond.yml's maintenance policy */
 } pond_step_kind;
 
-/* "ingest", "transform", "test", "export", "shell". */
+/* "ingest", "transform", "test", "export", "shell", "maintain". */
 const char *pond_step_kind_name(pond_step_kind kind);
 
 typedef struct pond_step {

@@ -466,6 +466,89 @@ int pond_table_drop_branch(pond_lake *lake, const pond_table_ident *id, const ch
 int pond_table_list_refs(pond_iceberg_ref **out, size_t *nout, const pond_table *table, pond_arena *arena,
                          pond_error *err);
 
+/* ---- table upkeep: expiring snapshots (expire.c) --------------------------------- */
+
+/* Table properties of expiry (Iceberg's keys; pond's defaults where they
+ * differ from Java's are said so):
+ *   history.expire.max-snapshot-age-ms    default 7 days (Java: 5 days)
+ *   history.expire.min-snapshots-to-keep  default 1
+ *   history.expire.max-ref-age-ms         default forever
+ * and pond's own, for the expiry that commits run (upkeep.c):
+ *   pond.expire-on-commit.enabled         default true
+ *   pond.history.max-snapshots            default 100: when a commit leaves a
+ *       table with more than this plus a quarter, snapshots are expired, by
+ *       age and down to this many per branch, in the same process. */
+#define POND_EXPIRE_DEFAULT_MAX_AGE_MS (7LL * 24 * 3600 * 1000)
+
+typedef struct pond_expire_options {
+	int64_t now_ms;          /* the time ages are measured from; 0: the clock */
+	int64_t older_than_ms;   /* expire snapshots older than this age; -1: the table's
+	                            history.expire.max-snapshot-age-ms. A ref's own
+	                            max-snapshot-age-ms wins for its branch (as Java). */
+	int32_t retain_last;     /* keep at least this many ancestors of each branch head;
+	                            -1: history.expire.min-snapshots-to-keep (a ref's own wins) */
+	int32_t max_snapshots;   /* keep at most this many ancestors of each branch head that
+	                            the age would keep (retain_last still kept); -1: no cap */
+	bool dry_run;            /* say what would go; change nothing */
+} pond_expire_options;
+
+#define POND_EXPIRE_OPTIONS_INIT {0, -1, -1, -1, false}
+
+/* What an expiry removed (or, in a dry run, would remove). */
+typedef struct pond_expire_result {
+	int64_t snapshots;       /* snapshots removed */
+	int64_t refs;            /* tags and branches whose max-ref-age-ms passed */
+	int64_t manifest_lists, manifests, content_files, other_files;  /* files deleted:
+	                            content = data and delete files; other = statistics */
+	int64_t bytes;           /* bytes of the files deleted */
+	int64_t snapshots_left;  /* snapshots the table holds after */
+} pond_expire_result;
+
+/* Iceberg's expire-snapshots: keeps every tag's snapshot and, for main and
+ * each branch, the head's ancestors that are younger than the age or
+ * among the retain_last newest; snapshots on no ref's history are kept
+ * while younger than the age; tags and branches past their max-ref-age-ms
+ * go (main never). One commit (remove-snapshot-ref, remove-snapshots)
+ * through pond_table_commit, recomputed on conflict; only after it
+ * succeeds are the manifest lists, manifests, data, delete and statistics
+ * files deleted that the removed snapshots reached and no kept snapshot
+ * does, and only those inside the table's folder. A crash in between
+ * leaves those files for `pond orphans`. Nothing to expire commits
+ * nothing. opts may be NULL. */
+int pond_table_expire(pond_lake *lake, const pond_table_ident *id, const pond_expire_options *opts,
+                      pond_expire_result *out, pond_error *err);
+
+/* ---- table upkeep: orphan files (orphans.c) ------------------------------------- */
+
+typedef struct pond_orphans_options {
+	int64_t now_ms;          /* the time ages are measured from; 0: the clock */
+	int64_t older_than_ms;   /* only files last modified before now minus this */
+	bool remove;             /* delete them (and data folders left empty); else list */
+	/* Called with each orphan (resolved path, bytes); may be NULL. */
+	void (*found)(const char *path, int64_t bytes, void *payload);
+	void *payload;
+} pond_orphans_options;
+
+#define POND_ORPHANS_OPTIONS_INIT {0, 3LL * 24 * 3600 * 1000, false, NULL, NULL}
+
+typedef struct pond_orphans_result {
+	int64_t files;           /* orphans found (and, with remove, deleted) */
+	int64_t bytes;
+	int64_t folders;         /* empty folders under data/ removed */
+	int64_t young;           /* unreferenced files left alone: newer than the window */
+} pond_orphans_result;
+
+/* Files under the table's folder that its metadata does not reference:
+ * not the current metadata file or one its metadata-log names, not a
+ * statistics file, not any snapshot's manifest list, manifests, or the
+ * data and delete files those name (DELETED entries included). Folders
+ * that are another catalog table's location are skipped, as is a table
+ * whose folder is outside the warehouse, and files modified within the
+ * window (a write in flight) are left alone. Symbolic links are never
+ * followed or removed. */
+int pond_table_orphans(pond_lake *lake, const pond_table_ident *id, const pond_orphans_options *opts,
+                       pond_orphans_result *out, pond_error *err);
+
 /* ---- tables as JSON (describe.c) ------------------------------------------------- */
 
 /* For `pond tables --json`, `pond history --json` and the server's API.

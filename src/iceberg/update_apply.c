@@ -368,6 +368,26 @@ static int remove_snapshots(apply_state *st, const pond_iceberg_update *u)
 		if (pond_iceberg_metadata_snapshot(md, md->snapshot_log[i].snapshot_id))
 			md->snapshot_log[kept++] = md->snapshot_log[i];
 	md->nsnapshot_log = kept;
+	/* as Java: statistics of removed snapshots go with them */
+	json_t **lists[] = {&md->statistics, &md->partition_statistics};
+	for (size_t l = 0; l < 2; l++) {
+		if (!*lists[l])
+			continue;
+		json_t *keep = json_array();
+		size_t i;
+		json_t *s;
+		if (!keep)
+			return oom(st);
+		json_array_foreach(*lists[l], i, s) {
+			json_int_t id = json_integer_value(json_object_get(s, "snapshot-id"));
+			if (pond_iceberg_metadata_snapshot(md, (int64_t)id) && json_array_append(keep, s) != 0) {
+				json_decref(keep);
+				return oom(st);
+			}
+		}
+		json_decref(*lists[l]);
+		*lists[l] = keep;
+	}
 	return 0;
 }
 
@@ -480,13 +500,25 @@ static int record_base(apply_state *st, const pond_iceberg_apply_options *opts)
 	if (!e || !(e->metadata_file = pond_arena_strdup(md->arena, opts->base_metadata_location)))
 		return oom(st);
 	e->timestamp_ms = st->base->last_updated_ms;
+	return 0;
+}
+
+/* Keeps the newest metadata-log entries: write.metadata.previous-versions-max
+ * of the result (as Java's TableMetadata.Builder reads it, at least 1),
+ * else opts->max_metadata_log. On every commit, so lowering the property
+ * trims the log at the next one. */
+static void trim_metadata_log(pond_iceberg_metadata *md, const pond_iceberg_apply_options *opts)
+{
 	size_t max = opts->max_metadata_log ? opts->max_metadata_log : 1;
+	const char *prop = pond_iceberg_metadata_property(md, "write.metadata.previous-versions-max");
+	int64_t v;
+	if (prop && pond_str_to_i64(prop, &v))
+		max = v < 1 ? 1 : (size_t)v;
 	if (md->nmetadata_log > max) {
 		size_t drop = md->nmetadata_log - max;
 		md->metadata_log += drop; /* arena memory: the oldest entries just fall off */
 		md->nmetadata_log = max;
 	}
-	return 0;
 }
 
 static int finish(apply_state *st, const pond_iceberg_apply_options *opts)
@@ -503,6 +535,7 @@ static int finish(apply_state *st, const pond_iceberg_apply_options *opts)
 		return pond_error_set(st->err, POND_EINVAL, "new table metadata: missing location (set-location)");
 	if ((rc = record_base(st, opts)))
 		return rc;
+	trim_metadata_log(md, opts);
 	/* pond writes v2; v1 metadata and manifests stay valid in v2 (spec) */
 	md->format_version = 2;
 	md->last_updated_ms = st->now_ms;

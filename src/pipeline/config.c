@@ -14,11 +14,12 @@
 /* The top-level pond.yml keys read here (pond_pipelines_load). */
 POND_PROJECT_KEYS(pipeline, "pipelines", "defaults")
 
-static const char *const kind_names[] = {"ingest", "transform", "test", "export", "shell"};
+static const char *const kind_names[] = {"ingest", "transform", "test", "export", "shell", "maintain"};
+#define NKINDS ((int)(sizeof kind_names / sizeof kind_names[0]))
 
 const char *pond_step_kind_name(pond_step_kind kind)
 {
-	return (unsigned)kind < 5 ? kind_names[kind] : "?";
+	return (unsigned)kind < NKINDS ? kind_names[kind] : "?";
 }
 
 bool pond__parse_duration(const char *text, int64_t *out_ms)
@@ -138,8 +139,8 @@ static int read_defaults(cfg *c, const pond_yaml_node *d, pond_pipeline_settings
 	return 0;
 }
 
-static const char *const step_keys[] = {"ingest", "transform", "test", "export", "shell", "name", "retries",
-                                        "retry_delay", "timeout", "on_failure", "after", NULL};
+static const char *const step_keys[] = {"ingest", "transform", "test", "export", "shell", "maintain", "name",
+                                        "retries", "retry_delay", "timeout", "on_failure", "after", NULL};
 
 static bool name_matches(const pond_step *s, const char *name)
 {
@@ -156,12 +157,12 @@ static int parse_step(cfg *c, const pond_yaml_node *n, const step_defaults *sd, 
 	int kind = -1;
 	const pond_yaml_node *arg = NULL;
 	if (n->kind == POND_YAML_SCALAR) {
-		for (int k = 0; k < 5; k++)
+		for (int k = 0; k < NKINDS; k++)
 			if (strcmp(n->value, kind_names[k]) == 0)
 				kind = k;
-		if (kind != POND_STEP_TRANSFORM && kind != POND_STEP_TEST)
-			return at(c, n, "a step must be a map like \"ingest: SOURCE\" (or just transform or test), got \"%s\"",
-			          n->value);
+		if (kind != POND_STEP_TRANSFORM && kind != POND_STEP_TEST && kind != POND_STEP_MAINTAIN)
+			return at(c, n, "a step must be a map like \"ingest: SOURCE\" (or just transform, test or "
+			                "maintain), got \"%s\"", n->value);
 		s->kind = (pond_step_kind)kind;
 		return 0;
 	}
@@ -170,7 +171,7 @@ static int parse_step(cfg *c, const pond_yaml_node *n, const step_defaults *sd, 
 	int rc = pond_yaml_check_keys(n, step_keys, c->what, c->err);
 	if (rc)
 		return rc;
-	for (int k = 0; k < 5; k++) {
+	for (int k = 0; k < NKINDS; k++) {
 		const pond_yaml_node *v = pond_yaml_get(n, kind_names[k]);
 		if (!v)
 			continue;
@@ -180,7 +181,7 @@ static int parse_step(cfg *c, const pond_yaml_node *n, const step_defaults *sd, 
 		arg = v;
 	}
 	if (kind < 0)
-		return at(c, n, "a step needs one of ingest, transform, test, export or shell");
+		return at(c, n, "a step needs one of ingest, transform, test, export, shell or maintain");
 	s->kind = (pond_step_kind)kind;
 	if (!pond_yaml_is_null(arg)) {
 		if (arg->kind != POND_YAML_SCALAR)

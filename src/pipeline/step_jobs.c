@@ -1,7 +1,8 @@
 /*
- * What ingest, transform, test and export steps call in the layers below:
- * the ingest layer's defined sources, the transform layer's model runs and
- * data tests, the export layer's deliveries. Each job leaves a few summary
+ * What ingest, transform, test, export and maintain steps call in the
+ * layers below: the ingest layer's defined sources, the transform layer's
+ * model runs and data tests, the export layer's deliveries, the maintain
+ * layer's upkeep policy. Each job leaves a few summary
  * lines for the step's log and its row and byte counts.
  */
 #include "step_jobs.h"
@@ -11,6 +12,7 @@
 
 #include "pond/export.h"
 #include "pond/ingest.h"
+#include "pond/maintain.h"
 #include "pond/transform.h"
 
 static void ingest_progress(int64_t rows, int64_t bytes, int64_t elapsed_ns, void *payload)
@@ -108,6 +110,41 @@ static int run_export(pond_lake *lake, pond__job_ctx *ctx, pond_error *err)
 	return rc;
 }
 
+/* pond.yml's maintenance policy over the step's table (or all); bytes:
+ * what the tables' folders shrank by. */
+static int run_maintain(pond_lake *lake, pond__job_ctx *ctx, pond_error *err)
+{
+	pond_maintain_policy policy;
+	pond_arena *arena = pond_arena_new();
+	pond_maintain_table_result *rs = NULL;
+	size_t n = 0;
+	int64_t now;
+	int rc = arena ? pond_maintain_policy_load(&policy, ctx->at->project, err)
+	               : pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = pond_maintain_now_ms(&now, err);
+	if (rc == 0)
+		rc = pond_maintain_run(lake, ctx->at->step->arg, &policy, now, NULL, NULL, &rs, &n, arena, err);
+	ctx->rows = -1;
+	ctx->bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		const pond_maintain_table_result *r = &rs[i];
+		if (r->error) {
+			pond_buf_printf(ctx->summary, "%s: failed: %s\n", r->table, r->error);
+			continue;
+		}
+		ctx->bytes += r->before.bytes - r->after.bytes;
+		pond_buf_printf(ctx->summary,
+		                "%s: %" PRId64 " files, %" PRId64 " bytes -> %" PRId64 " files, %" PRId64
+		                " bytes (expired %" PRId64 " snapshots, %" PRId64 " old metadata files, %" PRId64
+		                " orphans)\n",
+		                r->table, r->before.files, r->before.bytes, r->after.files, r->after.bytes,
+		                r->expire.snapshots, r->metadata_files, r->orphans.files);
+	}
+	pond_arena_free(&arena);
+	return rc;
+}
+
 int pond__job_run(pond_lake *lake, pond__job_ctx *ctx, pond_error *err)
 {
 	switch (ctx->at->step->kind) {
@@ -119,6 +156,8 @@ int pond__job_run(pond_lake *lake, pond__job_ctx *ctx, pond_error *err)
 		return run_transform(lake, ctx, true, err);
 	case POND_STEP_EXPORT:
 		return run_export(lake, ctx, err);
+	case POND_STEP_MAINTAIN:
+		return run_maintain(lake, ctx, err);
 	case POND_STEP_SHELL:
 		break;
 	}

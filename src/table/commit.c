@@ -205,6 +205,8 @@ int pond__table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_c
 		}
 		if (rc == POND_ECONFLICT)
 			pond_error_prefix(err, "commit conflict on %s", name);
+		if (rc == 0)
+			pond__table_after_commit(lake, id, base->metadata, next, path);
 		pond_iceberg_metadata_free(&next);
 		pond_table_free(&base);
 		if (rc == 0 && out)

@@ -35,6 +35,31 @@ int pond__table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_c
                        const pond_commit_options *opts, const pond__commit_hook *hook, pond_table **out,
                        pond_error *err);
 
+/* ---- after a commit (upkeep.c) ---- */
+
+/* Table properties pond reads, and pond's defaults for them. Java's default
+ * for delete-after-commit is false; pond's is true: on a home box nobody
+ * prunes metadata files by hand, and each is a copy of the whole history. */
+#define POND_PROP_DELETE_METADATA "write.metadata.delete-after-commit.enabled"
+#define POND_DEFAULT_DELETE_METADATA true
+/* pond's own: commits expire snapshots past a high-water mark (table.h). */
+#define POND_PROP_EXPIRE_ON_COMMIT "pond.expire-on-commit.enabled"
+#define POND_PROP_MAX_SNAPSHOTS "pond.history.max-snapshots"
+#define POND_DEFAULT_MAX_SNAPSHOTS 100
+
+/* A boolean ("true"/"false", any case) or integer table property; dflt
+ * when absent or unreadable. */
+bool pond__table_property_bool(const pond_iceberg_metadata *md, const char *key, bool dflt);
+int64_t pond__table_property_i64(const pond_iceberg_metadata *md, const char *key, int64_t dflt);
+/* Whether path lies strictly inside folder root (no ".." segment). */
+bool pond__path_under(const char *path, const char *root);
+/* Runs after a successful commit of next (written at next_location) over
+ * base: deletes metadata files that fell out of the metadata-log, and
+ * expires snapshots past the table's high-water mark. Never fails: the
+ * commit has happened; problems are logged. */
+void pond__table_after_commit(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *base,
+                              const pond_iceberg_metadata *next, const char *next_location);
+
 /* A new table's metadata, not yet in the catalog (create.c): location
  * WAREHOUSE/ns/name, fresh field ids; the namespace is created when
  * missing. *out has no metadata location. */
@@ -130,6 +155,37 @@ int pond__path_map_put(pond__path_map *m, const char *key, int64_t value);
 bool pond__path_map_get(const pond__path_map *m, const char *key, int64_t *value);
 void pond__path_map_dispose(pond__path_map *m);
 
+/* ---- what metadata reaches (reach.c) ---- */
+
+/* Sets of resolved paths a table's metadata reaches. */
+typedef struct pond__reach {
+	pond_fileio *io;          /* borrowed; carries the table's remap */
+	bool entries;             /* read manifests for the files they name */
+	bool live_only;           /* ... ADDED and EXISTING entries only */
+	pond__path_map lists;     /* manifest lists */
+	pond__path_map manifests;
+	pond__path_map files;     /* data and delete files */
+	pond__path_map other;     /* metadata and statistics files */
+	pond_buf resolved;
+	pond_arena *arena, *scratch;
+} pond__reach;
+
+int pond__reach_init(pond__reach *r, pond_fileio *io, bool entries, bool live_only, pond_error *err);
+void pond__reach_dispose(pond__reach *r);
+/* path as io resolves it, in a buffer the next call reuses; NULL when out
+ * of memory. */
+const char *pond__reach_resolve(pond__reach *r, const char *path);
+/* Adds a snapshot's manifest list and manifests and, when r->entries, the
+ * files their entries name; each manifest is read once, and not at all
+ * when skip (may be NULL) holds it. */
+int pond__reach_snapshot(pond__reach *r, const pond_iceberg_snapshot *s, const pond__path_map *skip, pond_error *err);
+/* Adds the statistics-path of each entry of a statistics list (may be NULL). */
+int pond__reach_statistics(pond__reach *r, const json_t *list, pond_error *err);
+/* Everything md reaches: metadata_location, the metadata-log's files,
+ * statistics files and every snapshot. */
+int pond__reach_table(pond__reach *r, const pond_iceberg_metadata *md, const char *metadata_location,
+                      pond_error *err);
+
 /* ---- the write path (write.c) ---- */
 
 /* One write to a table: loaded once, then one change committed. */
@@ -210,6 +266,31 @@ const pond_expr *pond__write_prune(pond__write *w, const char *filter_sql);
 /* Prefixes "could not VERB ns.t" unless the message names the table or is
  * a conflict (which does). */
 void pond__write_error(pond__write *w, pond_error *err, const char *verb);
+
+/* ---- manifest merging on append (write_merge.c) ---- */
+
+/* One commit attempt's view for merging the manifests it carries. */
+typedef struct pond__merge {
+	pond_fileio *io;
+	const pond_iceberg_metadata *base;   /* the attempt's fresh metadata: properties, specs, schema */
+	int64_t snapshot_id;                 /* the snapshot being made */
+	int attempt;
+	bool has_new_manifest;               /* the snapshot adds a data manifest ... */
+	int32_t new_spec_id;                 /* ... of this spec */
+	pond_arena *arena;                   /* the attempt's */
+	/* Called with each manifest written, before anything can fail, so the
+	 * attempt's undo removes it. */
+	int (*remember)(void *payload, const char *path, pond_error *err);
+	void *payload;
+} pond__merge;
+
+/* Iceberg's merge-append over carried (the parent's manifests the new
+ * snapshot keeps; the new manifest is not among them): per spec, when the
+ * snapshot would hold commit.manifest.min-count-to-merge data manifests
+ * (default 100) and commit.manifest-merge.enabled (default true), those
+ * not written by this snapshot are packed into manifests of up to
+ * commit.manifest.target-size-bytes (default 8 MB), in place. */
+int pond__write_merge_manifests(const pond__merge *m, pond_manifest_file *carried, size_t *ncarried, pond_error *err);
 
 /* ---- the files a write adds (write_files.c) ---- */
 

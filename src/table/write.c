@@ -100,6 +100,11 @@ static int remember_written(change_commit *c, const char *path, pond_error *err)
 	return 0;
 }
 
+static int remember_merged(void *payload, const char *path, pond_error *err)
+{
+	return remember_written(payload, path, err);
+}
+
 static const char *summary_value(const pond_iceberg_snapshot *s, const char *key)
 {
 	for (size_t i = 0; s && i < s->nsummary; i++)
@@ -379,6 +384,30 @@ static int write_manifest_list(change_commit *c, const pond_iceberg_metadata *ba
 	return rc;
 }
 
+/* pond's own state in snapshot summaries (an ingestion's cursor, a
+ * model's watermark), which its readers look for from the head back. */
+static bool is_state_key(const char *key)
+{
+	return strncmp(key, "pond.ingest.", 12) == 0 || strcmp(key, "pond.model.watermark") == 0;
+}
+
+/* Carries the parent's state keys the write does not set itself into the
+ * new summary (room for them is the caller's), so the head always holds the latest state:
+ * expiry removes old snapshots, and with them any state left behind in
+ * one. */
+static void carry_state(const pond_iceberg_snapshot *parent, const pond_write_options *opts, pond_iceberg_kv *summary,
+                        size_t *ns)
+{
+	for (size_t i = 0; parent && i < parent->nsummary; i++) {
+		const pond_iceberg_kv *kv = &parent->summary[i];
+		bool set = false;
+		for (size_t k = 0; k < opts->nsummary && !set; k++)
+			set = strcmp(opts->summary[k].key, kv->key) == 0;
+		if (is_state_key(kv->key) && !set)
+			summary[(*ns)++] = *kv;
+	}
+}
+
 /* The snapshot's summary, in a: as Java's SnapshotSummary, counts only
  * when not zero, totals when the parent had them (or there is no parent);
  * then the keys of the write's options. */
@@ -386,7 +415,8 @@ static int snapshot_summary(change_commit *c, const pond_iceberg_snapshot *paren
                             pond_iceberg_kv **out, size_t *nout, pond_error *err)
 {
 	const pond_write_options *opts = c->w->opts;
-	pond_iceberg_kv *summary = pond_arena_calloc(a, 24 + opts->nsummary, sizeof(*summary));
+	size_t nparent = parent ? parent->nsummary : 0;
+	pond_iceberg_kv *summary = pond_arena_calloc(a, 24 + opts->nsummary + nparent, sizeof(*summary));
 	if (!summary)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	size_t ns = 0;
@@ -426,6 +456,7 @@ static int snapshot_summary(change_commit *c, const pond_iceberg_snapshot *paren
 #undef SUMMARY_IF
 	for (size_t i = 0; i < opts->nsummary; i++)
 		summary[ns++] = opts->summary[i];
+	carry_state(parent, opts, summary, &ns);
 	for (size_t i = 0; i < ns; i++)
 		if (!summary[i].value)
 			return pond_error_set(err, POND_ENOMEM, "out of memory");
@@ -558,6 +589,11 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 		rc = carry_manifests(c, base, parents, nparent, a, &carried, &ncarried, &nchanged, err);
 	if (rc == 0)
 		rc = validate_since_read(c, base, branch, parent, err);
+	if (rc == 0) {
+		pond__merge m = {w->io, base, c->snapshot_id, c->attempt, c->has_manifest,
+		                 c->manifest.partition_spec_id, a, remember_merged, c};
+		rc = pond__write_merge_manifests(&m, carried, &ncarried, err);
+	}
 	if (rc == 0)
 		rc = write_manifest_list(c, base, parent, seq, carried, ncarried, a, err);
 	pond_iceberg_snapshot *snap = NULL;
@@ -925,6 +961,11 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		out->added_records = c.added_records;
 		out->buffered = true;
 		goto done;
+	}
+	if (nfiles == 0 && dir) {
+		/* every row was removed: no folder is left behind for pond orphans */
+		remove_write(w->io, dir, NULL);
+		dir = NULL;
 	}
 	if (nfiles == 0 && nmatched == 0 && !(change->remove_all && has_live) && !w->new_schema) {
 		remove_write(w->io, dir, NULL);  /* nothing to commit */

@@ -201,6 +201,9 @@ expect_eq "icebird reads the same row count" "$ib_count" "$(value "select count(
 # --- four writers at once, 50 commits each (written through, not buffered) ---
 "$POND" sql "create table race as select 0 as writer, 0 as i where false" 2>/dev/null
 "$POND" sql "alter table race set tblproperties ('pond.buffer.enabled' = 'false')" 2>/dev/null
+# keep the whole history (commits expire past 100 by default), so the
+# parent chain below shows every commit
+"$POND" sql "alter table race set tblproperties ('pond.history.max-snapshots' = '1000')" >/dev/null 2>&1
 for w in 1 2 3 4; do
   ( for i in $(seq 1 50); do "$POND" sql "insert into race values ($w, $i)" 2>>"$T/race.err" || echo "fail $w $i" >> "$T/race.fail"; done ) &
 done

@@ -101,6 +101,29 @@ static int parse_yaml(const char *yaml, pond_pipelines **out, pond_error *err)
 
 /* ---- configuration ---- */
 
+TEST(pipeline_config_reads_maintain_steps)
+{
+	pond_pipelines *ps = NULL;
+	pond_error err = POND_ERROR_INIT;
+	CHECK_OK(parse_yaml("pipelines:\n"
+	                    "  upkeep:\n"
+	                    "    schedule: \"0 3 * * *\"\n"
+	                    "    steps:\n"
+	                    "      - maintain\n"
+	                    "      - maintain: sales.orders\n",
+	                    &ps, &err),
+	         &err);
+	const pond_pipeline *p = pond_pipelines_find(ps, "upkeep");
+	CHECK(p && p->nsteps == 2);
+	CHECK_INT(p->steps[0].kind, POND_STEP_MAINTAIN);
+	CHECK(p->steps[0].arg == NULL);
+	CHECK_STR(p->steps[0].name, "maintain");
+	CHECK_STR(p->steps[1].arg, "sales.orders");
+	CHECK_STR(p->steps[1].name, "maintain#2");
+	CHECK_STR(pond_step_kind_name(POND_STEP_MAINTAIN), "maintain");
+	pond_pipelines_free(&ps);
+}
+
 TEST(pipeline_config_reads_steps_names_and_graph)
 {
 	pond_pipelines *ps = NULL;

@@ -1,0 +1,83 @@
+/*
+ * pond maintain layer: table upkeep as a job. Expiry (pond_table_expire)
+ * and orphan cleanup (pond_table_orphans) are the table layer's; this
+ * layer runs them over one table or all of them by the policy in
+ * pond.yml's `maintenance:` section, and measures what the tables hold
+ * before and after. Depends on pond/table.h.
+ */
+#ifndef POND_MAINTAIN_H
+#define POND_MAINTAIN_H
+
+#include "pond/table.h"
+
+/* An age as users write it: "7d", "12h", "30m", "45s", "500ms", or a sum
+ * of those ("1d12h"); a bare number is seconds. */
+int pond_maintain_parse_age(const char *text, int64_t *out_ms, pond_error *err);
+
+/* The time maintenance measures ages from, read in this one place: the
+ * POND_NOW environment variable when set (milliseconds since the epoch,
+ * or a timestamp such as "2030-01-31 12:00:00", UTC), else the clock. For
+ * tests, which plant old files with touch -d rather than wait. */
+int pond_maintain_now_ms(int64_t *out, pond_error *err);
+
+/* The tables to work on: the one named (parsed; it must exist) or, when
+ * table is NULL, every table of the catalog, by namespace then name. In
+ * arena. */
+int pond_maintain_tables(pond_table_ident **out, size_t *n, pond_lake *lake, const char *table, pond_arena *arena,
+                         pond_error *err);
+
+/* Regular files and bytes below a folder (symbolic links not followed). */
+typedef struct pond_maintain_usage {
+	int64_t files;
+	int64_t bytes;
+} pond_maintain_usage;
+
+void pond_maintain_measure(pond_maintain_usage *out, const char *dir);
+
+/* ---- pond maintain: the policy in pond.yml ---- */
+
+/* maintenance:
+ *   expire:  {enabled: true, older_than: 7d, retain_last: 1}
+ *   orphans: {enabled: true, older_than: 3d, delete: true}
+ * Absent keys keep these defaults; expire's older_than and retain_last,
+ * when absent, are the table properties' (history.expire.*). */
+typedef struct pond_maintain_policy {
+	bool expire;
+	int64_t expire_older_than_ms;  /* -1: the table's property */
+	int32_t retain_last;           /* -1: the table's property */
+	bool orphans;
+	int64_t orphans_older_than_ms;
+	bool orphans_delete;
+} pond_maintain_policy;
+
+#define POND_MAINTAIN_ORPHAN_AGE_MS (3LL * 24 * 3600 * 1000)
+#define POND_MAINTAIN_POLICY_INIT {true, -1, -1, true, POND_MAINTAIN_ORPHAN_AGE_MS, true}
+
+/* The policy of a project's pond.yml (defaults where absent); errors name
+ * pond.yml and the key. */
+int pond_maintain_policy_load(pond_maintain_policy *out, const pond_project *project, pond_error *err);
+
+/* One table's maintenance, for the caller's progress and summary. */
+typedef struct pond_maintain_table_result {
+	const char *table;               /* "ns.t" */
+	pond_maintain_usage before, after;
+	pond_expire_result expire;
+	pond_orphans_result orphans;
+	int64_t metadata_files;          /* superseded metadata files deleted */
+	const char *error;               /* NULL, or what failed (the run goes on) */
+} pond_maintain_table_result;
+
+/* Called before (done false) and after (done true) each table. */
+typedef void (*pond_maintain_progress_fn)(size_t index, size_t count, const pond_maintain_table_result *r, bool done,
+                                          void *payload);
+
+/* Runs the policy on one table or all (table NULL): expiry, superseded
+ * metadata files, orphans, each table in turn; a table that fails is
+ * reported in its result and the others still run. now_ms: as
+ * pond_maintain_now_ms. *results (arena) gets one entry per table; the
+ * return is POND_EIO when any table failed. */
+int pond_maintain_run(pond_lake *lake, const char *table, const pond_maintain_policy *policy, int64_t now_ms,
+                      pond_maintain_progress_fn progress, void *payload, pond_maintain_table_result **results,
+                      size_t *nresults, pond_arena *arena, pond_error *err);
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * `pond maintain`: the upkeep policy of pond.yml's `maintenance:` section
+ * run over one table or all of them. For each table, in this order:
+ * expiry (pond_table_expire), superseded metadata files, orphan files
+ * (pond_table_orphans, within the policy's window), with what the table's
+ * folder holds measured before and after. A table that fails is reported
+ * and the others still run.
+ */
+#include "pond/maintain.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+POND_PROJECT_KEYS(maintain, "maintenance")
+
+/* ---- the policy ---- */
+
+static int bad(pond_error *err, const char *file, const pond_yaml_node *n, const char *what)
+{
+	return pond_error_set(err, POND_EINVAL, "%s:%d:%d: %s", file, n->line, n->column, what);
+}
+
+static int read_age(const pond_yaml_node *n, int64_t *out, const char *file, const char *key, pond_error *err)
+{
+	if (!n)
+		return 0;
+	pond_error why = POND_ERROR_INIT;
+	if (n->kind != POND_YAML_SCALAR || pond_maintain_parse_age(n->value, out, &why) != 0)
+		return pond_error_set(err, POND_EINVAL, "%s:%d:%d: \"%s\" must be an age like 7d, 12h or 30m", file,
+		                      n->line, n->column, key);
+	return 0;
+}
+
+static int read_part(const pond_yaml_node *n, const char *name, const char *const *keys, const char *file,
+                     pond_error *err)
+{
+	if (n && n->kind != POND_YAML_MAP)
+		return bad(err, file, n, name);
+	return n ? pond_yaml_check_keys(n, keys, file, err) : 0;
+}
+
+int pond_maintain_policy_load(pond_maintain_policy *out, const pond_project *project, pond_error *err)
+{
+	static const char *const top_keys[] = {"expire", "orphans", NULL};
+	static const char *const expire_keys[] = {"enabled", "older_than", "retain_last", NULL};
+	static const char *const orphan_keys[] = {"enabled", "older_than", "delete", NULL};
+	*out = (pond_maintain_policy)POND_MAINTAIN_POLICY_INIT;
+	const char *file = project->config_path;
+	const pond_yaml_node *m = project->config ? pond_yaml_get(project->config, "maintenance") : NULL;
+	if (!m || pond_yaml_is_null(m))
+		return 0;
+	if (m->kind != POND_YAML_MAP)
+		return bad(err, file, m, "\"maintenance\" must be a map with expire: and orphans:");
+	int rc = pond_yaml_check_keys(m, top_keys, file, err);
+	const pond_yaml_node *ex = pond_yaml_get(m, "expire"), *or = pond_yaml_get(m, "orphans");
+	if (rc == 0)
+		rc = read_part(ex, "\"expire\" must be a map (enabled, older_than, retain_last)", expire_keys, file,
+		               err);
+	if (rc == 0)
+		rc = read_part(or, "\"orphans\" must be a map (enabled, older_than, delete)", orphan_keys, file, err);
+	int64_t n;
+	const pond_yaml_node *v;
+	if (rc == 0 && ex && (v = pond_yaml_get(ex, "enabled")))
+		rc = pond_yaml_bool(v, &out->expire, file, "enabled", err);
+	if (rc == 0 && ex)
+		rc = read_age(pond_yaml_get(ex, "older_than"), &out->expire_older_than_ms, file, "older_than", err);
+	if (rc == 0 && ex && (v = pond_yaml_get(ex, "retain_last"))) {
+		rc = pond_yaml_int(v, &n, file, "retain_last", err);
+		if (rc == 0 && (n < 1 || n > INT32_MAX))
+			rc = bad(err, file, v, "\"retain_last\" must be at least 1");
+		out->retain_last = (int32_t)n;
+	}
+	if (rc == 0 && or && (v = pond_yaml_get(or, "enabled")))
+		rc = pond_yaml_bool(v, &out->orphans, file, "enabled", err);
+	if (rc == 0 && or)
+		rc = read_age(pond_yaml_get(or, "older_than"), &out->orphans_older_than_ms, file, "older_than", err);
+	if (rc == 0 && or && (v = pond_yaml_get(or, "delete")))
+		rc = pond_yaml_bool(v, &out->orphans_delete, file, "delete", err);
+	return rc;
+}
+
+/* ---- superseded metadata files ---- */
+
+/* The version of a "NNNNN-uuid.metadata.json" name; -1 for other names. */
+static int64_t metadata_version(const char *path)
+{
+	const char *name = strrchr(path, '/');
+	name = name ? name + 1 : path;
+	int64_t v = 0;
+	size_t digits = 0;
+	for (; isdigit((unsigned char)name[digits]); digits++)
+		v = v * 10 + (name[digits] - '0');
+	if (digits < 5 || digits > 12 || name[digits] != '-' || !strstr(name, ".metadata.json"))
+		return -1;
+	return v;
+}
+
+/* Deletes the table's metadata files numbered below the oldest one its
+ * metadata-log keeps (or the current one): commits only ever write higher
+ * numbers, so those are superseded whatever their age. Only when
+ * write.metadata.delete-after-commit.enabled is not false. */
+static int64_t clean_metadata(const pond_table *t)
+{
+	const char *prop = pond_iceberg_metadata_property(t->metadata, "write.metadata.delete-after-commit.enabled");
+	if (prop && strcasecmp(prop, "false") == 0)
+		return 0;
+	int64_t oldest = metadata_version(t->metadata_location);
+	for (size_t i = 0; i < t->metadata->nmetadata_log; i++) {
+		int64_t v = metadata_version(t->metadata->metadata_log[i].metadata_file);
+		if (v >= 0 && (oldest < 0 || v < oldest))
+			oldest = v;
+	}
+	if (oldest < 0)
+		return 0;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", t->metadata_location);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	DIR *d = opendir(dir);
+	int64_t n = 0;
+	char path[PATH_MAX];
+	for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+		int64_t v = metadata_version(e->d_name);
+		if (v < 0 || v >= oldest || snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+			continue;
+		struct stat st;
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && unlink(path) == 0)
+			n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* ---- the run ---- */
+
+/* The table's folder, as a local path. */
+static const char *folder_of(const pond_table *t)
+{
+	const char *loc = t->metadata->location;
+	return strncmp(loc, "file://", 7) == 0 ? loc + 7 : loc;
+}
+
+static int maintain_table(pond_lake *lake, const pond_table_ident *id, const pond_maintain_policy *policy,
+                          int64_t now_ms, pond_maintain_table_result *r, pond_error *err)
+{
+	pond_table *t = NULL;
+	int rc = pond_table_load(&t, lake, id, err);
+	if (rc)
+		return rc;
+	const char *folder = pond_arena_strdup(t->arena, folder_of(t));
+	pond_maintain_measure(&r->before, folder);
+	pond_table_free(&t);
+	/* pond compact goes here (the merger adds pond_table_compact): before
+	 * expiry, so that the files it replaces expire with their snapshots. */
+	if (policy->expire) {
+		pond_expire_options eo = POND_EXPIRE_OPTIONS_INIT;
+		eo.now_ms = now_ms;
+		eo.older_than_ms = policy->expire_older_than_ms;
+		eo.retain_last = policy->retain_last;
+		if ((rc = pond_table_expire(lake, id, &eo, &r->expire, err)) != 0)
+			return rc;
+	}
+	if ((rc = pond_table_load(&t, lake, id, err)) != 0)
+		return rc;
+	r->metadata_files = clean_metadata(t);
+	pond_table_free(&t);
+	if (policy->orphans) {
+		pond_orphans_options oo = POND_ORPHANS_OPTIONS_INIT;
+		oo.now_ms = now_ms;
+		oo.older_than_ms = policy->orphans_older_than_ms;
+		oo.remove = policy->orphans_delete;
+		if ((rc = pond_table_orphans(lake, id, &oo, &r->orphans, err)) != 0)
+			return rc;
+	}
+	/* re-read: a folder may have gone */
+	if ((rc = pond_table_load(&t, lake, id, err)) != 0)
+		return rc;
+	pond_maintain_measure(&r->after, folder_of(t));
+	pond_table_free(&t);
+	return 0;
+}
+
+int pond_maintain_run(pond_lake *lake, const char *table, const pond_maintain_policy *policy, int64_t now_ms,
+                      pond_maintain_progress_fn progress, void *payload, pond_maintain_table_result **results,
+                      size_t *nresults, pond_arena *arena, pond_error *err)
+{
+	pond_table_ident *ids = NULL;
+	size_t n = 0;
+	*results = NULL;
+	*nresults = 0;
+	int rc = pond_maintain_tables(&ids, &n, lake, table, arena, err);
+	pond_maintain_table_result *rs = rc == 0 ? pond_arena_calloc(arena, n ? n : 1, sizeof(*rs)) : NULL;
+	if (rc == 0 && !rs)
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc)
+		return rc;
+	size_t failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		pond_maintain_table_result *r = &rs[i];
+		r->table = pond_table_ident_format(arena, &ids[i]);
+		if (progress)
+			progress(i, n, r, false, payload);
+		pond_error terr = POND_ERROR_INIT;
+		if (maintain_table(lake, &ids[i], policy, now_ms, r, &terr) != 0) {
+			r->error = pond_arena_strdup(arena, terr.msg);
+			failed++;
+		}
+		if (progress)
+			progress(i, n, r, true, payload);
+	}
+	*results = rs;
+	*nresults = n;
+	if (failed)
+		return pond_error_set(err, POND_EIO, "maintenance failed on %zu of %zu tables", failed, n);
+	return 0;
+}

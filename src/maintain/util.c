@@ -1,0 +1,157 @@
+/*
+ * What the maintenance commands share: ages as users write them, the one
+ * place "now" is read (POND_NOW, for tests), the tables to work on, and
+ * what a folder holds.
+ */
+#include "pond/maintain.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int pond_maintain_parse_age(const char *text, int64_t *out_ms, pond_error *err)
+{
+	const char *p = text;
+	int64_t total = 0;
+	if (!p || !isdigit((unsigned char)*p))
+		goto bad;
+	while (*p) {
+		int64_t v = 0;
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		while (isdigit((unsigned char)*p)) {
+			v = v * 10 + (*p++ - '0');
+			if (v > 1000000000)
+				goto bad;
+		}
+		int64_t unit;
+		if (strncmp(p, "ms", 2) == 0) {
+			unit = 1;
+			p += 2;
+		} else if (*p == 's' || *p == '\0') {
+			unit = 1000;
+			p += *p == 's';
+		} else if (*p == 'm') {
+			unit = 60 * 1000;
+			p++;
+		} else if (*p == 'h') {
+			unit = 3600 * 1000;
+			p++;
+		} else if (*p == 'd') {
+			unit = 24 * 3600 * 1000;
+			p++;
+		} else if (*p == 'w') {
+			unit = 7LL * 24 * 3600 * 1000;
+			p++;
+		} else {
+			goto bad;
+		}
+		total += v * unit;
+	}
+	*out_ms = total;
+	return 0;
+bad:
+	return pond_error_set(err, POND_EINVAL, "cannot read age \"%s\" (write e.g. 7d, 12h, 30m, 45s)",
+	                      text ? text : "");
+}
+
+int pond_maintain_now_ms(int64_t *out, pond_error *err)
+{
+	const char *env = getenv("POND_NOW");
+	if (!env || !*env) {
+		*out = pond_time_now_ms();
+		return 0;
+	}
+	int64_t v;
+	if (pond_str_to_i64(env, &v)) {
+		*out = v;
+		return 0;
+	}
+	int64_t us;
+	if (pond_time_parse_us(env, &us, err) != 0)
+		return pond_error_prefix(err, "POND_NOW");
+	*out = us / 1000;
+	return 0;
+}
+
+/* Appends the tables of ns and of every namespace below. */
+static int collect(pond_table_ident **out, size_t *n, size_t *cap, pond_catalog *cat, const pond_ns *ns,
+                   pond_arena *a, pond_error *err)
+{
+	const char **names = NULL;
+	size_t count = 0;
+	int rc = ns->nlevels ? pond_catalog_list_tables(cat, ns, a, &names, &count, err) : 0;
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		if (*n == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 16;
+			pond_table_ident *grown = pond_arena_calloc(a, ncap, sizeof(*grown));
+			if (!grown)
+				return pond_error_set(err, POND_ENOMEM, "out of memory");
+			if (*n)
+				memcpy(grown, *out, *n * sizeof(*grown));
+			*out = grown;
+			*cap = ncap;
+		}
+		(*out)[*n].ns = *ns;
+		(*out)[(*n)++].name = names[i];
+	}
+	pond_ns *children = NULL;
+	size_t nchildren = 0;
+	if (rc == 0)
+		rc = pond_catalog_list_namespaces(cat, ns, a, &children, &nchildren, err);
+	for (size_t i = 0; i < nchildren && rc == 0; i++)
+		rc = collect(out, n, cap, cat, &children[i], a, err);
+	return rc;
+}
+
+int pond_maintain_tables(pond_table_ident **out, size_t *n, pond_lake *lake, const char *table, pond_arena *arena,
+                         pond_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	if (table) {
+		pond_table_ident *id = pond_arena_calloc(arena, 1, sizeof(*id));
+		bool exists = false;
+		int rc = id ? pond_table_ident_parse(id, arena, table, err)
+		            : pond_error_set(err, POND_ENOMEM, "out of memory");
+		if (rc == 0)
+			rc = pond_catalog_table_exists(pond_lake_catalog(lake), &id->ns, id->name, &exists, err);
+		if (rc == 0 && !exists)
+			rc = pond_error_set(err, POND_ENOTFOUND, "table %s not found", table);
+		if (rc)
+			return rc;
+		*out = id;
+		*n = 1;
+		return 0;
+	}
+	size_t cap = 0;
+	pond_ns root = {0};
+	return collect(out, n, &cap, pond_lake_catalog(lake), &root, arena, err);
+}
+
+void pond_maintain_measure(pond_maintain_usage *out, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	char path[4096];
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+			continue;
+		struct stat st;
+		if (lstat(path, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			pond_maintain_measure(out, path);
+		} else if (S_ISREG(st.st_mode)) {
+			out->files++;
+			out->bytes += st.st_size;
+		}
+	}
+	closedir(d);
+}

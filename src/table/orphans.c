@@ -1,0 +1,227 @@
+/*
+ * Orphan files: what lies under a table's folder that its metadata does
+ * not reference, such as the partial files and empty write folders a
+ * killed write leaves, or the files of a commit that lost its race and
+ * could not clean up. Referenced means reached by the metadata (reach.c),
+ * by path or, for a path spelled differently, by inode. Guard rails: the
+ * table's folder must lie inside the warehouse; folders that are another
+ * table's (a catalog table's location, or any folder holding a metadata/
+ * folder of metadata files) are skipped; files modified within the window
+ * are left alone (a write in flight); symbolic links are never followed.
+ */
+#include "table_internal.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct orphan_walk {
+	const pond_orphans_options *opts;
+	pond_orphans_result *out;
+	const char *root;                /* the table's folder */
+	pond__path_map referenced;       /* resolved paths */
+	pond__path_map inodes;           /* "dev:ino" of referenced files */
+	pond__path_map tables;           /* other tables' folders */
+	int64_t older;                   /* files modified before this (ms) are old enough */
+	pond_error *err;
+} orphan_walk;
+
+static void inode_key(char out[64], const struct stat *st)
+{
+	snprintf(out, 64, "%llu:%llu", (unsigned long long)st->st_dev, (unsigned long long)st->st_ino);
+}
+
+static int64_t mtime_ms(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
+}
+
+/* Whether dir holds metadata/ with a metadata file: some table's folder. */
+static bool looks_like_table(const char *dir)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof path, "%s/metadata", dir) >= (int)sizeof path)
+		return true;  /* too deep to tell: leave it alone */
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	bool found = false;
+	for (struct dirent *e; !found && (e = readdir(d)) != NULL;)
+		found = strstr(e->d_name, ".metadata.json") != NULL;
+	closedir(d);
+	return found;
+}
+
+static void visit_file(orphan_walk *w, const char *path, const struct stat *st)
+{
+	char key[64];
+	inode_key(key, st);
+	if (pond__path_map_get(&w->referenced, path, NULL) || pond__path_map_get(&w->inodes, key, NULL))
+		return;
+	if (mtime_ms(st) >= w->older) {
+		w->out->young++;
+		return;
+	}
+	if (w->opts->remove && unlink(path) != 0)
+		return;
+	w->out->files++;
+	w->out->bytes += st->st_size;
+	if (w->opts->found)
+		w->opts->found(path, st->st_size, w->opts->payload);
+}
+
+/* Walks dir (the root or below); in_data: dir is the table's data/ folder
+ * or inside it, where empty folders are a killed write's and may go. */
+static void walk(orphan_walk *w, const char *dir, bool in_data, int depth)
+{
+	DIR *d = depth < 64 ? opendir(dir) : NULL;
+	if (!d)
+		return;
+	char path[PATH_MAX];
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+			continue;
+		struct stat st;
+		if (lstat(path, &st) != 0)
+			continue;
+		if (S_ISREG(st.st_mode)) {
+			visit_file(w, path, &st);
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode) || pond__path_map_get(&w->tables, path, NULL) || looks_like_table(path))
+			continue;
+		walk(w, path, in_data || (depth == 0 && strcmp(e->d_name, "data") == 0), depth + 1);
+		/* The folder's own time, from before its files went: a write
+		 * folder made within the window stays. */
+		if (in_data && mtime_ms(&st) < w->older) {
+			if (!w->opts->remove) {
+				DIR *sub = opendir(path);
+				int n = 0;
+				for (struct dirent *s; sub && (s = readdir(sub)) != NULL;)
+					n++;
+				if (sub)
+					closedir(sub);
+				w->out->folders += n == 2;
+			} else if (rmdir(path) == 0) {
+				w->out->folders++;
+			}
+		}
+	}
+	closedir(d);
+}
+
+/* Every catalog table's folder but this one's, resolved, into w->tables. */
+static int other_tables(orphan_walk *w, pond_lake *lake, const pond_ns *ns, const pond_table_ident *self,
+                        pond_arena *a)
+{
+	const char **names = NULL;
+	size_t n = 0;
+	int rc = ns->nlevels ? pond_catalog_list_tables(lake->catalog, ns, a, &names, &n, w->err) : 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		pond_table_ident id = {*ns, names[i]};
+		pond_table *t = NULL;
+		pond_error ignored = POND_ERROR_INIT;
+		if (pond_table_load(&t, lake, &id, &ignored) != 0)
+			continue;  /* unreadable: its folder still looks like a table's */
+		char real[PATH_MAX];
+		const char *loc = t->metadata->location;
+		if (strncmp(loc, "file://", 7) == 0)
+			loc += 7;
+		bool same = strcmp(pond_table_ident_format(a, &id), pond_table_ident_format(a, self)) == 0;
+		if (!same && realpath(loc, real) && pond__path_map_put(&w->tables, real, 1) != 0)
+			rc = pond_error_set(w->err, POND_ENOMEM, "out of memory");
+		pond_table_free(&t);
+	}
+	pond_ns *children = NULL;
+	size_t nchildren = 0;
+	if (rc == 0)
+		rc = pond_catalog_list_namespaces(lake->catalog, ns, a, &children, &nchildren, w->err);
+	for (size_t i = 0; i < nchildren && rc == 0; i++)
+		rc = other_tables(w, lake, &children[i], self, a);
+	return rc;
+}
+
+/* Everything the table's metadata references, by path and by inode. */
+static int referenced(orphan_walk *w, const pond_table *t, pond_fileio *io)
+{
+	pond__reach r;
+	int rc = pond__reach_init(&r, io, true, false, w->err);
+	if (rc)
+		return rc;
+	rc = pond__reach_table(&r, t->metadata, t->metadata_location, w->err);
+	const pond__path_map *sets[] = {&r.lists, &r.manifests, &r.files, &r.other};
+	for (size_t s = 0; s < 4 && rc == 0; s++) {
+		for (size_t i = 0; i < sets[s]->cap && rc == 0; i++) {
+			const char *p = sets[s]->keys[i];
+			struct stat st;
+			char key[64];
+			if (!p)
+				continue;
+			if (pond__path_map_put(&w->referenced, p, 1) != 0)
+				rc = pond_error_set(w->err, POND_ENOMEM, "out of memory");
+			if (rc == 0 && stat(p, &st) == 0) {
+				inode_key(key, &st);
+				if (pond__path_map_put(&w->inodes, key, 1) != 0)
+					rc = pond_error_set(w->err, POND_ENOMEM, "out of memory");
+			}
+		}
+	}
+	pond__reach_dispose(&r);
+	return rc;
+}
+
+int pond_table_orphans(pond_lake *lake, const pond_table_ident *id, const pond_orphans_options *opts,
+                       pond_orphans_result *out, pond_error *err)
+{
+	static const pond_orphans_options defaults = POND_ORPHANS_OPTIONS_INIT;
+	orphan_walk w;
+	memset(&w, 0, sizeof(w));
+	memset(out, 0, sizeof(*out));
+	w.opts = opts ? opts : &defaults;
+	w.out = out;
+	w.err = err;
+	int64_t now = w.opts->now_ms ? w.opts->now_ms : pond_time_now_ms();
+	w.older = now - (w.opts->older_than_ms > 0 ? w.opts->older_than_ms : 0);
+	pond_table *t = NULL;
+	pond_fileio *io = NULL;
+	pond_arena *a = pond_arena_new();
+	pond_buf loc = POND_BUF_INIT;
+	char root[PATH_MAX], warehouse[PATH_MAX];
+	int rc = a ? pond_table_load(&t, lake, id, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
+	const char *name = pond_table_ident_format(a, id);
+	if (rc == 0 && (rc = pond_fileio_local_new(&io, err)) == 0)
+		rc = pond_fileio_remap_table(io, t->metadata, t->metadata_location, err);
+	if (rc == 0) {
+		pond_fileio_resolve(io, t->metadata->location, &loc);
+		if (!pond_buf_ok(&loc))
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
+	if (rc == 0 && (!realpath(pond_buf_cstr(&loc), root) || !realpath(lake->project->warehouse, warehouse)))
+		rc = pond_error_set(err, POND_ENOTFOUND, "cannot look for orphans of %s: folder %s not found", name,
+		                    pond_buf_cstr(&loc));
+	if (rc == 0 && !pond__path_under(root, warehouse))
+		rc = pond_error_set(err, POND_EINVAL, "cannot look for orphans of %s: its folder %s is outside "
+		                    "the warehouse %s", name, root, warehouse);
+	w.root = root;
+	pond_ns top = {0};
+	if (rc == 0)
+		rc = other_tables(&w, lake, &top, id, a);
+	if (rc == 0)
+		rc = referenced(&w, t, io);
+	if (rc == 0)
+		walk(&w, root, false, 0);
+	pond__path_map_dispose(&w.referenced);
+	pond__path_map_dispose(&w.inodes);
+	pond__path_map_dispose(&w.tables);
+	pond_buf_dispose(&loc);
+	pond_fileio_free(&io);
+	pond_table_free(&t);
+	pond_arena_free(&a);
+	return rc;
+}

@@ -1,0 +1,118 @@
+/*
+ * What a successful commit does after the catalog swap, so that a table's
+ * files and commit cost do not grow with its history: delete the metadata
+ * files that fell out of the metadata-log (Iceberg's
+ * write.metadata.delete-after-commit.enabled, on by default in pond) and
+ * expire old snapshots when the table holds more than its high-water mark
+ * (expire.c). Nothing here can fail the commit, which has happened: a
+ * problem is logged and leaves, at worst, files for `pond orphans`.
+ */
+#include "table_internal.h"
+
+#include <limits.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+bool pond__table_property_bool(const pond_iceberg_metadata *md, const char *key, bool dflt)
+{
+	const char *v = pond_iceberg_metadata_property(md, key);
+	if (!v)
+		return dflt;
+	if (strcasecmp(v, "true") == 0)
+		return true;
+	if (strcasecmp(v, "false") == 0)
+		return false;
+	return dflt;
+}
+
+int64_t pond__table_property_i64(const pond_iceberg_metadata *md, const char *key, int64_t dflt)
+{
+	const char *v = pond_iceberg_metadata_property(md, key);
+	int64_t n;
+	return v && pond_str_to_i64(v, &n) ? n : dflt;
+}
+
+bool pond__path_under(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	return strncmp(path, root, n) == 0 && path[n] == '/' && !strstr(path + n, "/../");
+}
+
+static bool in_log(const pond_iceberg_metadata *md, const char *file)
+{
+	for (size_t i = 0; i < md->nmetadata_log; i++)
+		if (strcmp(md->metadata_log[i].metadata_file, file) == 0)
+			return true;
+	return false;
+}
+
+/* As Java's deleteRemovedMetadataFiles: the files base's metadata-log names
+ * that next's does not, and only those inside the table's folder. */
+static void delete_old_metadata(const pond_iceberg_metadata *base, const pond_iceberg_metadata *next,
+                                const char *next_location)
+{
+	if (!pond__table_property_bool(next, POND_PROP_DELETE_METADATA, POND_DEFAULT_DELETE_METADATA))
+		return;
+	pond_error err = POND_ERROR_INIT;
+	pond_fileio *io = NULL;
+	pond_buf path = POND_BUF_INIT, root = POND_BUF_INIT;
+	if (pond_fileio_local_new(&io, &err) != 0 || pond_fileio_remap_table(io, next, next_location, &err) != 0) {
+		pond_warn("could not delete old metadata files of %s: %s", next->location, err.msg);
+		pond_fileio_free(&io);
+		return;
+	}
+	pond_fileio_resolve(io, next->location, &root);
+	for (size_t i = 0; i < base->nmetadata_log; i++) {
+		const char *file = base->metadata_log[i].metadata_file;
+		if (in_log(next, file))
+			continue;
+		pond_buf_clear(&path);
+		pond_fileio_resolve(io, file, &path);
+		if (!pond_buf_ok(&path) || !pond_buf_ok(&root) ||
+		    !pond__path_under(pond_buf_cstr(&path), pond_buf_cstr(&root)))
+			continue;
+		if (unlink(pond_buf_cstr(&path)) == 0)
+			pond_debug("deleted old metadata file %s", pond_buf_cstr(&path));
+	}
+	pond_buf_dispose(&path);
+	pond_buf_dispose(&root);
+	pond_fileio_free(&io);
+}
+
+/* The expiry commits run: amortised, only when the table passes its
+ * high-water mark (max-snapshots plus a quarter), then down to
+ * max-snapshots per branch, so a commit's cost stops growing with the
+ * history. The expiry's own commit comes back here; the flag stops that. */
+static void expire_on_commit(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *next)
+{
+	static _Thread_local bool running;
+	if (running || !lake || !pond__table_property_bool(next, POND_PROP_EXPIRE_ON_COMMIT, true))
+		return;
+	int64_t max = pond__table_property_i64(next, POND_PROP_MAX_SNAPSHOTS, POND_DEFAULT_MAX_SNAPSHOTS);
+	if (max < 1)
+		max = 1;
+	if (max > INT32_MAX)
+		max = INT32_MAX;
+	if ((int64_t)next->nsnapshots <= max + max / 4)
+		return;
+	pond_expire_options o = POND_EXPIRE_OPTIONS_INIT;
+	o.max_snapshots = (int32_t)max;
+	pond_expire_result r;
+	pond_error err = POND_ERROR_INIT;
+	running = true;
+	if (pond_table_expire(lake, id, &o, &r, &err) != 0)
+		pond_warn("could not expire old snapshots of %s after a commit: %s", next->location, err.msg);
+	else
+		pond_debug("expired %lld snapshots of %s after a commit", (long long)r.snapshots, next->location);
+	running = false;
+}
+
+void pond__table_after_commit(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *base,
+                              const pond_iceberg_metadata *next, const char *next_location)
+{
+	delete_old_metadata(base, next, next_location);
+	expire_on_commit(lake, id, next);
+}
