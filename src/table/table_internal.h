@@ -134,6 +134,7 @@ typedef struct pond__write {
 	int32_t new_last_column_id;
 	int32_t base_schema_id;                   /* the schema the change was made from ... */
 	int32_t base_last_column_id;              /* ... and its last column id (md has the new one) */
+	int64_t target_file_size;                 /* bytes per written file; 0: write.target-file-size-bytes */
 } pond__write;
 
 /* What a change does, all in one snapshot. */
@@ -161,6 +162,20 @@ typedef struct pond__change {
 	/* The snapshot operation; NULL: append, delete or overwrite by what
 	 * was added and removed. */
 	const char *operation;
+	/* Files to remove by path (as scan tasks give them: resolved), data
+	 * and delete files alike, planned at read_snapshot_id (a rewrite:
+	 * rows_sql holds their rows). Commits since then may add files, which
+	 * stay; one that removed a listed file, or added a position delete
+	 * for a listed data file, is a conflict. */
+	const char *const *remove_files;
+	size_t nremove_files;
+	int64_t read_snapshot_id;
+	/* The added files get this data sequence number instead of the
+	 * commit's (Iceberg spec: a rewrite may keep the sequence number it
+	 * started from, so equality deletes committed meanwhile still apply
+	 * to the rewritten rows; such deletes are then no conflict). */
+	bool has_data_sequence_number;
+	int64_t data_sequence_number;
 } pond__change;
 
 /* Loads the table and opens file IO; opts may be NULL. */
@@ -197,11 +212,13 @@ void pond__write_error(pond__write *w, pond_error *err, const char *verb);
  * statistics leave out filled in. */
 int pond__write_rows(pond__write *w, const char *rows_sql, const char **dir, pond_written_file **files,
                      size_t *nfiles, pond_error *err);
-/* Writes the manifest of the new files (ADDED by snapshot_id, sequence
- * numbers inherited) at *path and describes it in *out (both in w's
- * arena); each file's partition is put into partitions. */
-int pond__write_manifest(pond__write *w, int64_t snapshot_id, const pond_written_file *files, size_t nfiles,
-                         pond__path_map *partitions, pond_manifest_file *out, const char **path, pond_error *err);
+/* Writes the manifest of the new files (ADDED by snapshot_id; the data
+ * sequence number change's when it keeps one, else inherited) at *path and
+ * describes it in *out (both in w's arena); each file's partition is put
+ * into partitions. */
+int pond__write_manifest(pond__write *w, const pond__change *change, int64_t snapshot_id,
+                         const pond_written_file *files, size_t nfiles, pond__path_map *partitions,
+                         pond_manifest_file *out, const char **path, pond_error *err);
 /* Puts a partition, its spec and values, into set as a key. */
 int pond__write_partition_key(pond__path_map *set, int32_t spec_id, const pond_iceberg_literal *tuple, size_t n);
 
