@@ -133,7 +133,7 @@ static void on_progress(const pond_compact_progress *p, void *payload)
 		return;
 	char size[32];
 	human_bytes(size, p->rewrite_bytes);
-	fprintf(stderr, "compacting %s: rewriting %lld of %lld files (%s) in %lld partition%s\n", p->table,
+	fprintf(stderr, "compacting %s: rewriting %lld of %lld files (%s) in %lld group%s\n", p->table,
 	        (long long)p->rewrite_files, (long long)p->data_files, size, (long long)p->groups, plural(p->groups));
 }
 
@@ -147,7 +147,7 @@ static void print_text(const char *table, const pond_compact_result *r)
 		       plural(r->data_files_before), before);
 		return;
 	}
-	printf("%s: %lld file%s, %s -> %lld file%s, %s (rewrote %lld in %lld partition%s", table,
+	printf("%s: %lld file%s, %s -> %lld file%s, %s (rewrote %lld in %lld group%s", table,
 	       (long long)r->data_files_before, plural(r->data_files_before), before, (long long)r->data_files_after,
 	       plural(r->data_files_after), after, (long long)r->rewritten_files, (long long)r->groups,
 	       plural(r->groups));

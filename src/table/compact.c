@@ -92,12 +92,13 @@ static bool must_rewrite(const compact_plan *cp, const pond_scan_task *t, int32_
 	return (double)scoped_deleted_rows(cp, t) / (double)t->record_count >= cp->delete_ratio;
 }
 
-/* A group's key: spec id and partition values. */
-static int group_key(pond_buf *key, const pond_scan_task *t)
+/* A group's key: spec id and partition values; files of an older spec
+ * all go, into partitions of the current one, as one group. */
+static int group_key(pond_buf *key, const pond_scan_task *t, int32_t default_spec)
 {
 	pond_buf_clear(key);
 	pond_buf_printf(key, "%" PRId32, t->spec_id);
-	for (size_t i = 0; i < t->npartition; i++) {
+	for (size_t i = 0; i < t->npartition && t->spec_id == default_spec; i++) {
 		pond_buf_putc(key, '\1');
 		pond_iceberg_literal_to_text(key, &t->partition[i]);
 	}
@@ -134,7 +135,7 @@ static int choose_files(compact_plan *cp, const pond_iceberg_partition_spec *spe
 		if (!(cp->candidate[i] = must[i] || small || large))
 			continue;
 		int64_t index;
-		if ((rc = group_key(&key, t)) != 0) {
+		if ((rc = group_key(&key, t, spec->spec_id)) != 0) {
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 			break;
 		}

@@ -51,7 +51,7 @@ expect_contains "nothing to compact" "$OUT" "main.events: nothing to compact (1 
 check "partitioned inserts" "$POND" sql -F sales.sql
 sales_before=$(rows sales)
 expect_exit "compact --where one partition" 0 "$POND" compact sales --where "region = 'eu'"
-expect_contains "one partition rewritten" "$OUT" "rewrote 6 in 1 partition)"
+expect_contains "one partition rewritten" "$OUT" "rewrote 6 in 1 group)"
 expect_eq "sales rows unchanged" "$(rows sales)" "$sales_before"
 expect_exit "compact all tables, json" 0 "$POND" compact --json
 expect_eq "json: both tables, us rewritten" "$(echo "$OUT" | python3 -c '
