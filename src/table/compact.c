@@ -13,9 +13,12 @@
  *   least min-input-files files, or more than one file and more than the
  *   target size, or more than 180% of it, or a file that must go;
  * - the rows of the rewritten files, their deletes applied, are written
- *   by one engine write through the write path (write.c), sorted by the
- *   table's sort order when it has one; delete files that then apply to no
- *   live data file leave in the same commit.
+ *   through the write path (write.c), sorted by the table's sort order
+ *   when it has one: unpartitioned, in one engine write that closes files
+ *   at the target size; partitioned, a group's files go into bins of up to
+ *   the target size, and the engine writes the first bin of every group,
+ *   then the second, ..., one file per partition each; delete files that
+ *   then apply to no live data file leave in the same commit.
  *
  * The new files keep the data sequence number of the snapshot the
  * compaction read (the spec allows it for rewrites), so an equality delete
@@ -40,6 +43,8 @@ typedef struct compact_plan {
 	double delete_ratio;
 	bool *candidate;                  /* per task */
 	bool *rewrite;                    /* per task */
+	size_t *bin;                      /* per task: the write (round) of its group its rows go in */
+	size_t nbins;                     /* rounds: the most bins of any group */
 	size_t *attached;                 /* per delete file: data files it applies to */
 	size_t *attached_kept;            /* ... of which stay */
 	const char **remove;              /* rewritten data files, then delete files no kept file needs */
@@ -52,7 +57,9 @@ typedef struct compact_plan {
 typedef struct compact_group {
 	size_t nfiles;
 	int64_t bytes;
-	bool must;      /* holds a file that goes whatever the sizes say */
+	bool must;         /* holds a file that goes whatever the sizes say */
+	size_t bin;        /* the bin being filled ... */
+	int64_t bin_bytes; /* ... and its bytes so far */
 } compact_group;
 
 static int64_t target_size(const pond_iceberg_metadata *md, const pond_compact_options *opts)
@@ -154,11 +161,23 @@ static int choose_files(compact_plan *cp, const pond_iceberg_partition_spec *spe
 	for (size_t i = 0; i < ngroups && rc == 0; i++)
 		cp->ngroups += group_qualifies(cp, &g[i]);
 	for (size_t i = 0; i < plan->ntasks && rc == 0; i++) {
-		if (!cp->candidate[i] || !group_qualifies(cp, &g[group_of[i]]))
+		compact_group *gi = &g[group_of[i]];
+		if (!cp->candidate[i] || !group_qualifies(cp, gi))
 			continue;
 		cp->rewrite[i] = true;
 		cp->nrewrite++;
 		cp->rewrite_bytes += plan->tasks[i].file_size_in_bytes;
+		/* Bins of up to the target size, filled in turn. The engine
+		 * splits unpartitioned output by size itself: one bin there. */
+		int64_t size = plan->tasks[i].file_size_in_bytes;
+		if (!split_large && gi->bin_bytes > 0 && gi->bin_bytes + size > cp->target) {
+			gi->bin++;
+			gi->bin_bytes = 0;
+		}
+		gi->bin_bytes += size;
+		cp->bin[i] = gi->bin;
+		if (gi->bin + 1 > cp->nbins)
+			cp->nbins = gi->bin + 1;
 	}
 	pond_buf_dispose(&key);
 	pond__path_map_dispose(&groups);
@@ -254,9 +273,10 @@ static int compact_choose(compact_plan *cp, pond__write *w, const pond_scan_plan
 	size_t nt = plan->ntasks + 1, nd = plan->ndeletes + 1;
 	cp->candidate = pond_arena_calloc(w->arena, nt, sizeof(bool));
 	cp->rewrite = pond_arena_calloc(w->arena, nt, sizeof(bool));
+	cp->bin = pond_arena_calloc(w->arena, nt, sizeof(size_t));
 	cp->attached = pond_arena_calloc(w->arena, nd, sizeof(size_t));
 	cp->attached_kept = pond_arena_calloc(w->arena, nd, sizeof(size_t));
-	if (!cp->candidate || !cp->rewrite || !cp->attached || !cp->attached_kept)
+	if (!cp->candidate || !cp->rewrite || !cp->bin || !cp->attached || !cp->attached_kept)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	for (size_t i = 0; i < plan->ntasks; i++)
 		for (size_t d = 0; d < plan->tasks[i].ndeletes; d++)
@@ -271,8 +291,9 @@ static int compact_choose(compact_plan *cp, pond__write *w, const pond_scan_plan
 	return rc;
 }
 
-/* Rewrites what cp chose and commits it. */
-static int compact_commit(pond__write *w, const compact_plan *cp, pond_write_result *out, pond_error *err)
+/* The rows of the rewritten files of bin number bin (their deletes
+ * applied, sorted by the sort order), into sql; empty when none. */
+static int bin_rows(pond__write *w, const compact_plan *cp, size_t bin, pond_buf *sql, pond_error *err)
 {
 	const pond_scan_plan *plan = cp->plan;
 	const pond_scan_task **tasks = pond_arena_calloc(w->arena, cp->nrewrite + 1, sizeof(*tasks));
@@ -280,18 +301,34 @@ static int compact_commit(pond__write *w, const compact_plan *cp, pond_write_res
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	size_t n = 0;
 	for (size_t i = 0; i < plan->ntasks; i++)
-		if (cp->rewrite[i])
+		if (cp->rewrite[i] && cp->bin[i] == bin)
 			tasks[n++] = &plan->tasks[i];
-	pond_buf rows = POND_BUF_INIT;
-	int rc = n ? pond__scan_sql_tasks(&rows, w->lake->engine, w->md, w->io, w->schema, tasks, n, false, err) : 0;
+	int rc = n ? pond__scan_sql_tasks(sql, w->lake->engine, w->md, w->io, w->schema, tasks, n, false, err) : 0;
 	if (rc == 0 && n)
-		order_by(&rows, w->md, w->schema);
-	if (rc == 0 && !pond_buf_ok(&rows))
-		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		order_by(sql, w->md, w->schema);
+	return rc == 0 && !pond_buf_ok(sql) ? pond_error_set(err, POND_ENOMEM, "out of memory") : rc;
+}
+
+/* Rewrites what cp chose and commits it: the first bin of every group in
+ * one write, the second in the next, ... */
+static int compact_commit(pond__write *w, const compact_plan *cp, pond_write_result *out, pond_error *err)
+{
+	const pond_scan_plan *plan = cp->plan;
+	size_t nbins = cp->nbins ? cp->nbins : 1;
+	pond_buf *rows = pond_calloc(nbins, sizeof(*rows));
+	const char **rounds = pond_arena_calloc(w->arena, nbins, sizeof(char *));
+	int rc = rows && rounds ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t b = 0; b < nbins && rc == 0; b++) {
+		rows[b] = (pond_buf)POND_BUF_INIT;
+		if ((rc = bin_rows(w, cp, b, &rows[b], err)) == 0)
+			rounds[b] = rows[b].len ? pond_buf_cstr(&rows[b]) : NULL;
+	}
 	const pond_iceberg_snapshot *read = pond_iceberg_metadata_snapshot(w->md, plan->snapshot_id);
 	if (rc == 0) {
 		pond__change change = {0};
-		change.rows_sql = n ? pond_buf_cstr(&rows) : NULL;
+		change.rows_sql = rounds[0];
+		change.rows_rounds = rounds + 1;
+		change.nrows_rounds = nbins - 1;
 		change.operation = "replace";
 		change.remove_files = cp->remove;
 		change.nremove_files = cp->nremove;
@@ -301,7 +338,9 @@ static int compact_commit(pond__write *w, const compact_plan *cp, pond_write_res
 		w->target_file_size = cp->target;
 		rc = pond__write_commit_change(w, &change, out, err);
 	}
-	pond_buf_dispose(&rows);
+	for (size_t b = 0; rows && b < nbins; b++)
+		pond_buf_dispose(&rows[b]);
+	pond_free(rows);
 	return rc;
 }
 

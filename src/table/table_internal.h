@@ -141,6 +141,11 @@ typedef struct pond__write {
 typedef struct pond__change {
 	/* Rows to add, with the table's columns by name (NULL: none). */
 	const char *rows_sql;
+	/* More rows to add, each written by an engine write of its own after
+	 * rows_sql's, so that each partition's rows of one of them go to files
+	 * of their own (a compaction's bins of about the target size). */
+	const char *const *rows_rounds;
+	size_t nrows_rounds;
 	/* Rows to remove: a SQL predicate over the table's columns (which are
 	 * also reachable as __pond_d."col"). Files holding a row for which it
 	 * is true are rewritten without those rows. NULL: none. */

@@ -647,13 +647,52 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 	return remove(path);
 }
 
-/* Undoes a write that will not be committed: its folder and manifest. */
-static void remove_write(const char *dir, const char *manifest)
+/* Undoes a write that will not be committed: its folders and manifest. */
+static void remove_write(const char *const *dirs, size_t ndirs, const char *manifest)
 {
-	if (dir)
-		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	for (size_t i = 0; i < ndirs; i++)
+		if (dirs[i])
+			nftw(dirs[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (manifest)
 		unlink(manifest);
+}
+
+/* Writes rows (may be empty), then each of change->rows_rounds, in engine
+ * writes of their own; *files (w's arena) gets every file written, and
+ * dirs (room for 1 + nrows_rounds) the folders, *ndirs counting them also
+ * on failure, for remove_write. */
+static int write_rows(pond__write *w, const pond__change *change, const pond_buf *rows, const char **dirs,
+                      size_t *ndirs, pond_written_file **files, size_t *nfiles, pond_error *err)
+{
+	*ndirs = 0;
+	*files = NULL;
+	*nfiles = 0;
+	int rc = 0;
+	for (size_t r = 0; r <= change->nrows_rounds && rc == 0; r++) {
+		const char *sql = r == 0 ? (rows->len ? pond_buf_cstr(rows) : NULL) : change->rows_rounds[r - 1];
+		pond_written_file *more = NULL;
+		size_t nmore = 0;
+		if (!sql)
+			continue;
+		dirs[*ndirs] = NULL;
+		rc = pond__write_rows(w, sql, &dirs[*ndirs], &more, &nmore, err);
+		(*ndirs)++;
+		if (rc || nmore == 0)
+			continue;
+		if (*nfiles == 0) {
+			*files = more;
+			*nfiles = nmore;
+			continue;
+		}
+		pond_written_file *all = pond_arena_calloc(w->arena, *nfiles + nmore, sizeof(*all));
+		if (!all)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		memcpy(all, *files, *nfiles * sizeof(*all));
+		memcpy(all + *nfiles, more, nmore * sizeof(*all));
+		*files = all;
+		*nfiles += nmore;
+	}
+	return rc;
 }
 
 /* Applies opts->schema_change (or opts->replace_schema) to the loaded
@@ -947,12 +986,14 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	const pond_scan_task **matched = NULL;
 	size_t nmatched = 0;
 	pond_buf rows = POND_BUF_INIT;
-	const char *dir = NULL, *manifest_path = NULL;
+	const char *manifest_path = NULL;
+	const char **dirs = pond_arena_calloc(w->arena, change->nrows_rounds + 1, sizeof(char *));
+	size_t ndirs = 0;
 	pond_written_file *files = NULL;
 	size_t nfiles = 0;
-	int rc = 0;
+	int rc = dirs ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
 	bool has_live = false;
-	if ((change->remove_where || change->remove_all) &&
+	if (rc == 0 && (change->remove_where || change->remove_all) &&
 	    (rc = plan_removal(&c, &plan, &matched, &nmatched, &has_live, &out->matched_records, err)) != 0)
 		goto fail;
 	if (w->opts->has_read_snapshot) {
@@ -976,7 +1017,7 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	}
 	if ((rc = change_rows(w, change, matched, nmatched, &rows, err)) != 0)
 		goto fail;
-	if (rows.len && (rc = pond__write_rows(w, pond_buf_cstr(&rows), &dir, &files, &nfiles, err)) != 0)
+	if ((rc = write_rows(w, change, &rows, dirs, &ndirs, &files, &nfiles, err)) != 0)
 		goto fail;
 	for (size_t i = 0; i < nfiles; i++) {
 		c.added_records += files[i].record_count;
@@ -985,7 +1026,7 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	c.added_files = (int64_t)nfiles;
 	bool removes = nmatched || change->nremove_files || (change->remove_all && has_live);
 	if (nfiles == 0 && !removes && !w->new_schema) {
-		remove_write(dir, NULL);  /* nothing to commit */
+		remove_write(dirs, ndirs, NULL);  /* nothing to commit */
 		/* A new table is still made (with the schema change, if any: a
 		 * staged table has none). */
 		if (w->creating)
@@ -1001,7 +1042,7 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	if ((rc = commit_snapshot(&c, out, err)) == 0)
 		goto done;
 fail:
-	remove_write(dir, manifest_path);
+	remove_write(dirs, ndirs, manifest_path);
 done:
 	undo_attempt(&c);
 	pond_free(c.written);

@@ -402,6 +402,33 @@ TEST(compact_packs_each_partition_and_where_limits_it)
 	fx_teardown(&f);
 }
 
+TEST(compact_splits_a_big_partition_into_files_of_the_target_size)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(partitioned_appends(&f) == 0);
+	pond_fileio *io = NULL;
+	pond_scan_plan *plan = current_plan(&f, &io);
+	CHECK(plan != NULL);
+	int64_t biggest = 0;
+	for (size_t i = 0; i < plan->ntasks; i++)
+		if (plan->tasks[i].file_size_in_bytes > biggest)
+			biggest = plan->tasks[i].file_size_in_bytes;
+	pond_scan_plan_free(&plan);
+	pond_fileio_free(&io);
+	/* Two of the six files of a partition fit a target: three files each. */
+	pond_compact_options o = POND_COMPACT_OPTIONS_INIT;
+	o.target_file_size = biggest * 5 / 2;
+	pond_error err = POND_ERROR_INIT;
+	pond_compact_result r;
+	CHECK_OK(pond_table_compact(f.lake, &f.id, &o, &r, &err), &err);
+	CHECK_INT(r.rewritten_files, 18);
+	CHECK_INT(r.added_files, 9);
+	CHECK_INT(count_data_files(&f), 9);
+	CHECK_STR(diff_rows(&f, 0, "select * from ref"), "0 0");
+	fx_teardown(&f);
+}
+
 TEST(compact_moves_files_of_an_older_spec_into_the_current_one)
 {
 	table_fixture f;
