@@ -59,9 +59,7 @@ static bool parse_size(const char *text, int64_t *out)
 	case 't': case 'T': unit = (int64_t)1 << 40; end++; break;
 	default: break;
 	}
-	if (unit > 1 && (*end == 'b' || *end == 'B'))
-		end++;
-	if ((unit == 1 && (*end == 'b' || *end == 'B')))
+	if (*end == 'b' || *end == 'B')
 		end++;
 	if (*end || v * (double)unit > 9e18 || v * (double)unit < 1)
 		return false;
