@@ -16,6 +16,7 @@
  */
 #include "../test.h"
 
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -514,6 +515,47 @@ TEST(compact_applies_position_and_equality_deletes_and_drops_their_files)
 	CHECK_STR(fx_query(&f, "count(*)", 0), "19");
 	CHECK_STR(fx_summary(&f, "removed-equality-deletes"), "2");
 	CHECK_STR(fx_summary(&f, "removed-position-deletes"), "4");
+	fx_teardown(&f);
+}
+
+/* Spark's equality deletes on a partitioned table (the duckdb-iceberg
+ * fixture, 3 rows at v6): each one-row file with a delete on it goes, the
+ * deletes go with them, the rows stay. The table records its location
+ * relative to a root (data/persistent/...), and new files go under the
+ * recorded location: the test works in the project folder, which is that
+ * root, and registers the metadata file by its absolute path. */
+TEST(compact_applies_spark_equality_deletes_of_a_fixture_table)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "mydb.mytable_partitioned") == 0);
+	const char *root = f.project->root;
+	/* Named as pond names metadata files (the commit numbers the next one
+	 * after it); the content is Spark's v6. */
+	const char *md = "data/persistent/equality_deletes/warehouse/mydb/mytable_partitioned/metadata";
+	const char *cmd = pond_arena_sprintf(f.a, "mkdir -p '%s/data/persistent' && cp -r '%s/iceberg/duckdb-iceberg/data/"
+	                                     "persistent/equality_deletes' '%s/data/persistent/' && cp '%s/%s/v6.metadata.json' "
+	                                     "'%s/%s/00006-5f0c1d2e-0000-4000-8000-000000000006.metadata.json'",
+	                                     root, pond_test_fixtures(), root, root, md, root, md);
+	CHECK(system(cmd) == 0);
+	CHECK(chdir(root) == 0);
+	pond_error err = POND_ERROR_INIT;
+	pond_catalog *cat = pond_lake_catalog(f.lake);
+	CHECK_OK(pond_catalog_create_namespace(cat, &f.id.ns, NULL, 0, &err), &err);
+	CHECK_OK(pond_catalog_register_table(cat, &f.id.ns, f.id.name,
+	                                     pond_arena_sprintf(f.a, "%s/%s/00006-5f0c1d2e-0000-4000-8000-000000000006"
+	                                                        ".metadata.json", root, md), &err), &err);
+	int64_t before = fx_snapshot(&f);
+	CHECK_STR(fx_query(&f, "count(*)", 0), "3");
+	CHECK_INT(count_data_files(&f), 6);
+	CHECK_INT(count_delete_files(&f), 3);
+	pond_compact_result r;
+	CHECK_OK(pond_table_compact(f.lake, &f.id, NULL, &r, &err), &err);
+	CHECK(r.snapshot_id > 0);
+	CHECK_INT(r.removed_delete_files, 3);
+	CHECK_INT(count_delete_files(&f), 0);
+	CHECK_STR(diff_rows(&f, 0, snapshot_sql(&f, before)), "0 0");
+	CHECK_STR(fx_query(&f, "count(*)", 0), "3");
+	CHECK_STR(fx_summary(&f, "operation"), "replace");
 	fx_teardown(&f);
 }
 
