@@ -16,6 +16,7 @@
  */
 #include "../test.h"
 
+#include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -713,6 +714,57 @@ TEST(compact_sorts_rows_by_the_table_sort_order)
 	int64_t unsorted = -1;
 	CHECK_OK(pond_engine_query_int(pond_lake_engine(f.lake), q, &unsorted, &err), &err);
 	CHECK_INT(unsorted, 0);
+	CHECK_STR(fx_query(&f, "count(distinct id)", 0), "50");
+	fx_teardown(&f);
+}
+
+static int nfiles_seen;
+
+static int count_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)path; (void)sb; (void)ftw;
+	nfiles_seen += flag == FTW_F;
+	return 0;
+}
+
+/* Files (any extension) under dir, recursively. */
+static int count_all_files(const char *dir)
+{
+	nfiles_seen = 0;
+	return nftw(dir, count_one, 16, FTW_PHYS) == 0 ? nfiles_seen : -1;
+}
+
+TEST(compact_under_allocation_failures_fails_cleanly_or_compacts)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(five_appends(&f) == 0);
+	pond_table *t = fx_load(&f);
+	CHECK(t != NULL);
+	const char *dir = pond_arena_strdup(f.a, t->metadata->location);
+	pond_table_free(&t);
+	pond_error err = POND_ERROR_INIT;
+	pond_compact_result r;
+	bool done = false;
+	long failed = 0;
+	for (long n = 1; n < 20000 && !done; n++) {
+		int files = count_all_files(dir);
+		pond_alloc_fail_at(n);
+		int rc = pond_table_compact(f.lake, &f.id, NULL, &r, &err);
+		pond_alloc_fail_at(0);
+		if (rc == 0) {
+			done = true;
+			break;
+		}
+		failed++;
+		CHECK_MSG(err.msg[0] != '\0', "allocation %ld: failure without a message", n);
+		CHECK_MSG(count_all_files(dir) == files, "allocation %ld: files left behind (%s)", n, err.msg);
+		const char *rows = fx_query(&f, "count(*)", 0);
+		CHECK_MSG(strcmp(rows, "50") == 0, "allocation %ld: %s rows after a failed compaction (%s)", n, rows, err.msg);
+	}
+	CHECK(done);
+	CHECK_MSG(failed > 100, "only %ld allocations failed the compaction", failed);
+	CHECK_INT(count_data_files(&f), 1);
 	CHECK_STR(fx_query(&f, "count(distinct id)", 0), "50");
 	fx_teardown(&f);
 }
