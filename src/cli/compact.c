@@ -87,11 +87,13 @@ static int parse_args(compact_args *a, int argc, char **argv)
 		switch (opt) {
 		case 's':
 			if (!parse_size(optarg, &a->opts.target_file_size))
-				return cli_usage_error("compact", "--target-size \"%s\" is not a size (e.g. 128MB)", optarg);
+				return cli_usage_error("compact", "--target-size \"%s\" is not a size (e.g. 128MB)",
+				                       optarg);
 			break;
 		case 'n':
 			if (!pond_str_to_i64(optarg, &n) || n < 1 || n > 1000000)
-				return cli_usage_error("compact", "--min-input-files \"%s\" is not a count from 1", optarg);
+				return cli_usage_error("compact", "--min-input-files \"%s\" is not a count from 1",
+				                       optarg);
 			a->opts.min_input_files = (int)n;
 			break;
 		case 'w': a->opts.where = optarg; break;
@@ -150,20 +152,25 @@ static void print_text(const char *table, const pond_compact_result *r)
 	       plural(r->data_files_after), after, (long long)r->rewritten_files, (long long)r->groups,
 	       plural(r->groups));
 	if (r->removed_delete_files)
-		printf("; removed %lld delete file%s", (long long)r->removed_delete_files, plural(r->removed_delete_files));
+		printf("; removed %lld delete file%s", (long long)r->removed_delete_files,
+		       plural(r->removed_delete_files));
 	printf(")\n");
 }
 
 static json_t *result_json(const char *table, const pond_compact_result *r)
 {
 	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "table", table,
-	                 "snapshot_id", (json_int_t)r->snapshot_id, "data_files_before", (json_int_t)r->data_files_before,
-	                 "delete_files_before", (json_int_t)r->delete_files_before, "bytes_before",
-	                 (json_int_t)r->bytes_before, "data_files_after", (json_int_t)r->data_files_after,
-	                 "delete_files_after", (json_int_t)r->delete_files_after, "bytes_after",
-	                 (json_int_t)r->bytes_after, "rewritten_files", (json_int_t)r->rewritten_files,
-	                 "added_files", (json_int_t)r->added_files, "removed_delete_files",
-	                 (json_int_t)r->removed_delete_files, "groups", (json_int_t)r->groups);
+	                 "snapshot_id", (json_int_t)r->snapshot_id,
+	                 "data_files_before", (json_int_t)r->data_files_before,
+	                 "delete_files_before", (json_int_t)r->delete_files_before,
+	                 "bytes_before", (json_int_t)r->bytes_before,
+	                 "data_files_after", (json_int_t)r->data_files_after,
+	                 "delete_files_after", (json_int_t)r->delete_files_after,
+	                 "bytes_after", (json_int_t)r->bytes_after,
+	                 "rewritten_files", (json_int_t)r->rewritten_files,
+	                 "added_files", (json_int_t)r->added_files,
+	                 "removed_delete_files", (json_int_t)r->removed_delete_files,
+	                 "groups", (json_int_t)r->groups);
 }
 
 /* The tables to compact: the one named, or every table of the catalog. */
@@ -194,7 +201,8 @@ static int compact_one(const compact_args *a, pond_lake *lake, const char *name,
 	pond_arena *arena = pond_arena_new();
 	pond_table_ident id;
 	pond_compact_result r;
-	int rc = arena ? pond_table_ident_parse(&id, arena, name, &err) : pond_error_set(&err, POND_ENOMEM, "out of memory");
+	int rc = arena ? pond_table_ident_parse(&id, arena, name, &err)
+	               : pond_error_set(&err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = pond_table_compact(lake, &id, &a->opts, &r, &err);
 	const char *shown = rc == 0 ? pond_table_ident_format(arena, &id) : NULL;

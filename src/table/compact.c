@@ -234,7 +234,8 @@ static void order_by(pond_buf *sql, const pond_iceberg_metadata *md, const pond_
 		pond_sql_quote_ident(sql, col->name);
 		if (sf->transform.kind == POND_ICEBERG_BUCKET)
 			pond_buf_printf(sql, ", %d)", sf->transform.param);
-		pond_buf_printf(sql, " %s NULLS %s", sf->descending ? "DESC" : "ASC", sf->nulls_first ? "FIRST" : "LAST");
+		pond_buf_printf(sql, " %s NULLS %s", sf->descending ? "DESC" : "ASC",
+		                sf->nulls_first ? "FIRST" : "LAST");
 	}
 }
 

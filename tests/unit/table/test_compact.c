@@ -533,8 +533,9 @@ TEST(compact_applies_spark_equality_deletes_of_a_fixture_table)
 	/* Named as pond names metadata files (the commit numbers the next one
 	 * after it); the content is Spark's v6. */
 	const char *md = "data/persistent/equality_deletes/warehouse/mydb/mytable_partitioned/metadata";
-	const char *cmd = pond_arena_sprintf(f.a, "mkdir -p '%s/data/persistent' && cp -r '%s/iceberg/duckdb-iceberg/data/"
-	                                     "persistent/equality_deletes' '%s/data/persistent/' && cp '%s/%s/v6.metadata.json' "
+	const char *cmd = pond_arena_sprintf(f.a, "mkdir -p '%s/data/persistent' && "
+	                                     "cp -r '%s/iceberg/duckdb-iceberg/data/persistent/equality_deletes' "
+	                                     "'%s/data/persistent/' && cp '%s/%s/v6.metadata.json' "
 	                                     "'%s/%s/00006-5f0c1d2e-0000-4000-8000-000000000006.metadata.json'",
 	                                     root, pond_test_fixtures(), root, root, md, root, md);
 	CHECK(system(cmd) == 0);
@@ -760,7 +761,8 @@ TEST(compact_under_allocation_failures_fails_cleanly_or_compacts)
 		CHECK_MSG(err.msg[0] != '\0', "allocation %ld: failure without a message", n);
 		CHECK_MSG(count_all_files(dir) == files, "allocation %ld: files left behind (%s)", n, err.msg);
 		const char *rows = fx_query(&f, "count(*)", 0);
-		CHECK_MSG(strcmp(rows, "50") == 0, "allocation %ld: %s rows after a failed compaction (%s)", n, rows, err.msg);
+		CHECK_MSG(strcmp(rows, "50") == 0, "allocation %ld: %s rows after a failed compaction (%s)", n, rows,
+		          err.msg);
 	}
 	CHECK(done);
 	CHECK_MSG(failed > 100, "only %ld allocations failed the compaction", failed);
