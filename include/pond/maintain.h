@@ -37,11 +37,15 @@ void pond_maintain_measure(pond_maintain_usage *out, const char *dir);
 /* ---- pond maintain: the policy in pond.yml ---- */
 
 /* maintenance:
+ *   flush:   {enabled: true}
+ *   compact: {enabled: true}
  *   expire:  {enabled: true, older_than: 7d, retain_last: 1}
  *   orphans: {enabled: true, older_than: 3d, delete: true}
  * Absent keys keep these defaults; expire's older_than and retain_last,
  * when absent, are the table properties' (history.expire.*). */
 typedef struct pond_maintain_policy {
+	bool flush;                    /* the row buffer, written as a snapshot */
+	bool compact;                  /* pond_table_compact with the table's defaults */
 	bool expire;
 	int64_t expire_older_than_ms;  /* -1: the table's property */
 	int32_t retain_last;           /* -1: the table's property */
@@ -51,7 +55,7 @@ typedef struct pond_maintain_policy {
 } pond_maintain_policy;
 
 #define POND_MAINTAIN_ORPHAN_AGE_MS (3LL * 24 * 3600 * 1000)
-#define POND_MAINTAIN_POLICY_INIT {true, -1, -1, true, POND_MAINTAIN_ORPHAN_AGE_MS, true}
+#define POND_MAINTAIN_POLICY_INIT {true, true, true, -1, -1, true, POND_MAINTAIN_ORPHAN_AGE_MS, true}
 
 /* The policy of a project's pond.yml (defaults where absent); errors name
  * pond.yml and the key. */
@@ -61,6 +65,8 @@ int pond_maintain_policy_load(pond_maintain_policy *out, const pond_project *pro
 typedef struct pond_maintain_table_result {
 	const char *table;               /* "ns.t" */
 	pond_maintain_usage before, after;
+	int64_t flushed_records;         /* rows the flush wrote from the row buffer */
+	pond_compact_result compact;
 	pond_expire_result expire;
 	pond_orphans_result orphans;
 	int64_t metadata_files;          /* superseded metadata files deleted */

@@ -289,6 +289,64 @@ int pond_lake_buffered_tables(pond_lake *lake, pond_arena *arena, pond_table_ide
 /* What the table's buffer holds. */
 int pond_table_buffer_stats(pond_lake *lake, const pond_table *table, pond_buffer_stats *out, pond_error *err);
 
+/* ---- compaction (compact.c) ------------------------------------------------------- */
+
+/* What a compaction is about to rewrite, for a progress line. */
+typedef struct pond_compact_progress {
+	const char *table;             /* "ns.t" */
+	int64_t data_files, bytes;     /* the table's live files (data and delete bytes) */
+	int64_t rewrite_files, rewrite_bytes;
+	int64_t groups;                /* partitions (groups) rewritten */
+} pond_compact_progress;
+
+typedef struct pond_compact_options {
+	/* Bytes per written file; 0: the table's write.target-file-size-bytes,
+	 * else 512 MB (Java's default). Files under 75% of it (or, unpartitioned,
+	 * over 180%) are candidates. */
+	int64_t target_file_size;
+	/* A partition's candidates are rewritten from this many files on (or
+	 * from more than one file holding more than the target size); 0: 5. */
+	int min_input_files;
+	/* A data file whose file-scoped deletes remove at least this share of
+	 * its rows is rewritten on its own; 0: 0.3. */
+	double delete_ratio;
+	/* Only files that may hold rows matching this filter (pond's filter
+	 * syntax: "day >= '2024-01-01' and region = 'eu'"); NULL: all. */
+	const char *where;
+	/* Called once the files to rewrite are chosen, before any is read. */
+	void (*progress)(const pond_compact_progress *progress, void *payload);
+	void *payload;
+	/* As pond_write_options.cancel. */
+	const volatile int *cancel;
+} pond_compact_options;
+
+#define POND_COMPACT_OPTIONS_INIT {0, 0, 0, NULL, NULL, NULL, NULL}
+
+/* What a compaction did; *_after counts the snapshot it committed (or the
+ * one it read, when it committed nothing). Bytes are data plus delete
+ * files. */
+typedef struct pond_compact_result {
+	int64_t snapshot_id;           /* 0: nothing needed rewriting */
+	int64_t data_files_before, delete_files_before, bytes_before;
+	int64_t data_files_after, delete_files_after, bytes_after;
+	int64_t rewritten_files, rewritten_bytes;
+	int64_t added_files, added_bytes;
+	int64_t removed_delete_files;
+	int64_t groups;
+} pond_compact_result;
+
+/* Bin-packs the table's main branch: per partition of the default spec,
+ * small files (and files with many deleted rows, and files of an older
+ * spec) are rewritten as files of about the target size, their deletes
+ * applied, sorted by the table's sort order when it has one; delete files
+ * that then apply to no live file are removed. One "replace" commit; the
+ * rows read the same before and after. Appends committed meanwhile stay;
+ * a concurrent commit that removed a rewritten file, or deleted rows of
+ * one by position, fails it with POND_ECONFLICT and nothing changes.
+ * opts may be NULL. */
+int pond_table_compact(pond_lake *lake, const pond_table_ident *id, const pond_compact_options *opts,
+                       pond_compact_result *out, pond_error *err);
+
 /* ---- reads ------------------------------------------------------------------------ */
 
 /* Appends to out a SQL query (a SELECT with no trailing ';') that reads the

@@ -34,6 +34,7 @@ extern const cli_command cli_show_command;
 extern const cli_command cli_history_command;
 extern const cli_command cli_rollback_command;
 extern const cli_command cli_flush_command;
+extern const cli_command cli_compact_command;
 extern const cli_command cli_generate_command;
 
 /* Generated data sets (generate.c). markets: prices.csv, fx.csv,

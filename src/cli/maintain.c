@@ -15,7 +15,8 @@ static const char maintain_help[] =
 	"usage: pond maintain [TABLE] [--json]\n"
 	"\n"
 	"Runs the upkeep policy on TABLE (every table when none is given), one\n"
-	"table at a time: expires snapshots (as pond expire), deletes metadata\n"
+	"table at a time: flushes its row buffer (as pond flush), compacts small\n"
+	"files (as pond compact), expires snapshots (as pond expire), deletes metadata\n"
 	"files older than the metadata-log keeps, and deletes orphan files older\n"
 	"than the window (as pond orphans --delete). Prints, per table and in\n"
 	"total, the files and bytes of the tables' folders before and after.\n"
@@ -25,6 +26,10 @@ static const char maintain_help[] =
 	"defaults:\n"
 	"\n"
 	"  maintenance:\n"
+	"    flush:\n"
+	"      enabled: true\n"
+	"    compact:\n"
+	"      enabled: true     # with the table's write.target-file-size-bytes\n"
 	"    expire:\n"
 	"      enabled: true\n"
 	"      older_than: 7d     # default: the table's history.expire.max-snapshot-age-ms\n"
@@ -51,9 +56,10 @@ static void line(const pond_maintain_table_result *r)
 		printf("%s: failed: %s\n", r->table, r->error);
 		return;
 	}
-	printf("%s: %lld files, %s -> %lld files, %s (expired %lld snapshots; deleted %lld files of them, %lld old "
-	       "metadata files, %lld orphans)\n",
-	       r->table, (long long)r->before.files, b0, (long long)r->after.files, b1, (long long)r->expire.snapshots,
+	printf("%s: %lld files, %s -> %lld files, %s (flushed %lld rows; compacted %lld files into %lld; expired %lld "
+	       "snapshots; deleted %lld files of them, %lld old metadata files, %lld orphans)\n",
+	       r->table, (long long)r->before.files, b0, (long long)r->after.files, b1, (long long)r->flushed_records,
+	       (long long)r->compact.rewritten_files, (long long)r->compact.added_files, (long long)r->expire.snapshots,
 	       (long long)(r->expire.manifest_lists + r->expire.manifests + r->expire.content_files +
 	                   r->expire.other_files),
 	       (long long)r->metadata_files, (long long)r->orphans.files);
@@ -69,6 +75,11 @@ static json_t *result_json(const pond_maintain_table_result *r)
 	                                   r->expire.other_files),
 	                      "metadata_files", (json_int_t)r->metadata_files, "orphan_files",
 	                      (json_int_t)r->orphans.files, "orphan_bytes", (json_int_t)r->orphans.bytes);
+	if (o) {
+		json_object_set_new(o, "flushed_records", json_integer(r->flushed_records));
+		json_object_set_new(o, "compacted_files", json_integer(r->compact.rewritten_files));
+		json_object_set_new(o, "compact_added_files", json_integer(r->compact.added_files));
+	}
 	if (o && r->error)
 		json_object_set_new(o, "error", json_string(r->error));
 	return o;

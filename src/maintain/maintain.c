@@ -1,7 +1,8 @@
 /*
  * `pond maintain`: the upkeep policy of pond.yml's `maintenance:` section
- * run over one table or all of them. For each table, in this order:
- * expiry (pond_table_expire), superseded metadata files, orphan files
+ * run over one table or all of them. For each table, in this order: a
+ * flush of its row buffer, compaction (pond_table_compact), expiry
+ * (pond_table_expire), superseded metadata files, orphan files
  * (pond_table_orphans, within the policy's window), with what the table's
  * folder holds measured before and after. A table that fails is reported
  * and the others still run.
@@ -47,7 +48,8 @@ static int read_part(const pond_yaml_node *n, const char *name, const char *cons
 
 int pond_maintain_policy_load(pond_maintain_policy *out, const pond_project *project, pond_error *err)
 {
-	static const char *const top_keys[] = {"expire", "orphans", NULL};
+	static const char *const top_keys[] = {"flush", "compact", "expire", "orphans", NULL};
+	static const char *const switch_keys[] = {"enabled", NULL};
 	static const char *const expire_keys[] = {"enabled", "older_than", "retain_last", NULL};
 	static const char *const orphan_keys[] = {"enabled", "older_than", "delete", NULL};
 	*out = (pond_maintain_policy)POND_MAINTAIN_POLICY_INIT;
@@ -56,9 +58,14 @@ int pond_maintain_policy_load(pond_maintain_policy *out, const pond_project *pro
 	if (!m || pond_yaml_is_null(m))
 		return 0;
 	if (m->kind != POND_YAML_MAP)
-		return bad(err, file, m, "\"maintenance\" must be a map with expire: and orphans:");
+		return bad(err, file, m, "\"maintenance\" must be a map with flush:, compact:, expire: and orphans:");
 	int rc = pond_yaml_check_keys(m, top_keys, file, err);
 	const pond_yaml_node *ex = pond_yaml_get(m, "expire"), *or = pond_yaml_get(m, "orphans");
+	const pond_yaml_node *fl = pond_yaml_get(m, "flush"), *co = pond_yaml_get(m, "compact");
+	if (rc == 0)
+		rc = read_part(fl, "\"flush\" must be a map (enabled)", switch_keys, file, err);
+	if (rc == 0)
+		rc = read_part(co, "\"compact\" must be a map (enabled)", switch_keys, file, err);
 	if (rc == 0)
 		rc = read_part(ex, "\"expire\" must be a map (enabled, older_than, retain_last)", expire_keys, file,
 		               err);
@@ -66,6 +73,10 @@ int pond_maintain_policy_load(pond_maintain_policy *out, const pond_project *pro
 		rc = read_part(or, "\"orphans\" must be a map (enabled, older_than, delete)", orphan_keys, file, err);
 	int64_t n;
 	const pond_yaml_node *v;
+	if (rc == 0 && fl && (v = pond_yaml_get(fl, "enabled")))
+		rc = pond_yaml_bool(v, &out->flush, file, "enabled", err);
+	if (rc == 0 && co && (v = pond_yaml_get(co, "enabled")))
+		rc = pond_yaml_bool(v, &out->compact, file, "enabled", err);
 	if (rc == 0 && ex && (v = pond_yaml_get(ex, "enabled")))
 		rc = pond_yaml_bool(v, &out->expire, file, "enabled", err);
 	if (rc == 0 && ex)
@@ -159,8 +170,17 @@ static int maintain_table(pond_lake *lake, const pond_table_ident *id, const pon
 	const char *folder = pond_arena_strdup(t->arena, folder_of(t));
 	pond_maintain_measure(&r->before, folder);
 	pond_table_free(&t);
-	/* pond compact goes here (the merger adds pond_table_compact): before
-	 * expiry, so that the files it replaces expire with their snapshots. */
+	/* Buffered rows first, so compaction sees them as files; compaction
+	 * before expiry, so that the files it replaces expire with their
+	 * snapshots. */
+	if (policy->flush) {
+		pond_write_result fr;
+		if ((rc = pond_table_flush(lake, id, &fr, err)) != 0)
+			return rc;
+		r->flushed_records = fr.snapshot_id ? fr.added_records : 0;
+	}
+	if (policy->compact && (rc = pond_table_compact(lake, id, NULL, &r->compact, err)) != 0)
+		return rc;
 	if (policy->expire) {
 		pond_expire_options eo = POND_EXPIRE_OPTIONS_INIT;
 		eo.now_ms = now_ms;

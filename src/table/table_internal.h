@@ -210,12 +210,18 @@ typedef struct pond__write {
 	int32_t base_last_column_id;              /* ... and its last column id (md has the new one) */
 	int64_t buffer_max_rows;                  /* a pure append of at most this many rows goes to the
 	                                           * row buffer (buffer.c) instead; 0: never */
+	int64_t target_file_size;                 /* bytes per written file; 0: write.target-file-size-bytes */
 } pond__write;
 
 /* What a change does, all in one snapshot. */
 typedef struct pond__change {
 	/* Rows to add, with the table's columns by name (NULL: none). */
 	const char *rows_sql;
+	/* More rows to add, each written by an engine write of its own after
+	 * rows_sql's, so that each partition's rows of one of them go to files
+	 * of their own (a compaction's bins of about the target size). */
+	const char *const *rows_rounds;
+	size_t nrows_rounds;
 	/* Rows to remove: a SQL predicate over the table's columns (which are
 	 * also reachable as __pond_d."col"). Files holding a row for which it
 	 * is true are rewritten without those rows. NULL: none. */
@@ -240,6 +246,20 @@ typedef struct pond__change {
 	/* Runs in the catalog transaction of the commit (a flush empties the
 	 * row buffer there). */
 	pond__commit_hook hook;
+	/* Files to remove by path (as scan tasks give them: resolved), data
+	 * and delete files alike, planned at read_snapshot_id (a rewrite:
+	 * rows_sql holds their rows). Commits since then may add files, which
+	 * stay; one that removed a listed file, or added a position delete
+	 * for a listed data file, is a conflict. */
+	const char *const *remove_files;
+	size_t nremove_files;
+	int64_t read_snapshot_id;
+	/* The added files get this data sequence number instead of the
+	 * commit's (Iceberg spec: a rewrite may keep the sequence number it
+	 * started from, so equality deletes committed meanwhile still apply
+	 * to the rewritten rows; such deletes are then no conflict). */
+	bool has_data_sequence_number;
+	int64_t data_sequence_number;
 } pond__change;
 
 /* Loads the table and opens file IO; opts may be NULL. */
@@ -301,11 +321,13 @@ int pond__write_merge_manifests(const pond__merge *m, pond_manifest_file *carrie
  * statistics leave out filled in. */
 int pond__write_rows(pond__write *w, const char *rows_sql, const char **dir, pond_written_file **files,
                      size_t *nfiles, pond_error *err);
-/* Writes the manifest of the new files (ADDED by snapshot_id, sequence
- * numbers inherited) at *path and describes it in *out (both in w's
- * arena); each file's partition is put into partitions. */
-int pond__write_manifest(pond__write *w, int64_t snapshot_id, const pond_written_file *files, size_t nfiles,
-                         pond__path_map *partitions, pond_manifest_file *out, const char **path, pond_error *err);
+/* Writes the manifest of the new files (ADDED by snapshot_id; the data
+ * sequence number change's when it keeps one, else inherited) at *path and
+ * describes it in *out (both in w's arena); each file's partition is put
+ * into partitions. */
+int pond__write_manifest(pond__write *w, const pond__change *change, int64_t snapshot_id,
+                         const pond_written_file *files, size_t nfiles, pond__path_map *partitions,
+                         pond_manifest_file *out, const char **path, pond_error *err);
 /* The written files as manifest data files (stats, partition tuples under
  * the default spec), in w's arena. */
 int pond__write_data_files(pond__write *w, const pond_written_file *files, size_t nfiles, pond_data_file **out,

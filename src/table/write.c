@@ -118,7 +118,8 @@ static bool entry_removed(change_commit *c, const pond_manifest_entry *e, pond_b
 {
 	if (c->change->remove_all)
 		return true;
-	if (e->data_file.content != POND_CONTENT_DATA || c->removed.n == 0)
+	/* Delete files go only when named (a rewrite applied them). */
+	if (c->removed.n == 0 || (e->data_file.content != POND_CONTENT_DATA && !c->change->nremove_files))
 		return false;
 	pond_buf_clear(resolved);
 	pond_fileio_resolve(c->w->io, e->data_file.file_path, resolved);
@@ -129,10 +130,113 @@ static bool entry_removed(change_commit *c, const pond_manifest_entry *e, pond_b
 	return true;
 }
 
+/* Where a change that removes files by name (a compaction) writes the
+ * parent manifests it rewrites: one manifest per content and spec for all
+ * of them. A compaction touches thousands of small manifests, and one new
+ * manifest each would cost more than the data. */
+typedef struct shared_manifests {
+	size_t n;
+	struct {
+		pond_manifest_content content;
+		int32_t spec_id;
+		pond_manifest_writer *mw;
+	} w[8];
+} shared_manifests;
+
+/* A new manifest of this attempt, for mf's entries, at a fresh path
+ * (remembered, so a failure anywhere removes it). */
+static int open_manifest(change_commit *c, const pond_iceberg_metadata *base, const pond_manifest_file *mf,
+                         const pond_iceberg_partition_spec *spec, pond_arena *a, pond_manifest_writer **mw,
+                         pond_error *err)
+{
+	char uuid[37];
+	pond_uuid_v4_string(uuid);
+	const char *path = pond_arena_sprintf(a, "%s/metadata/%s-m%d.avro", base->location, uuid, c->attempt);
+	if (!path)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_manifest_writer_options mo = POND_MANIFEST_WRITER_OPTIONS_INIT;
+	mo.schema = pond_iceberg_metadata_current_schema(base);
+	mo.spec = spec;
+	mo.content = mf->content;
+	mo.snapshot_id = c->snapshot_id;
+	int rc = pond_manifest_writer_open(mw, c->w->io, path, &mo, err);
+	if (rc == 0 && (rc = remember_written(c, path, err)) != 0)
+		pond_manifest_writer_free(mw);
+	return rc;
+}
+
+/* The shared manifest for mf's content and spec, opened on first use;
+ * NULL (no error) when there is no room: mf gets one of its own. */
+static int shared_manifest(shared_manifests *sh, change_commit *c, const pond_iceberg_metadata *base,
+                           const pond_manifest_file *mf, const pond_iceberg_partition_spec *spec, pond_arena *a,
+                           pond_manifest_writer **mw, pond_error *err)
+{
+	*mw = NULL;
+	for (size_t i = 0; i < sh->n; i++)
+		if (sh->w[i].content == mf->content && sh->w[i].spec_id == spec->spec_id) {
+			*mw = sh->w[i].mw;
+			return 0;
+		}
+	if (sh->n == sizeof sh->w / sizeof sh->w[0])
+		return 0;
+	int rc = open_manifest(c, base, mf, spec, a, mw, err);
+	if (rc == 0) {
+		sh->w[sh->n].content = mf->content;
+		sh->w[sh->n].spec_id = spec->spec_id;
+		sh->w[sh->n++].mw = *mw;
+	}
+	return rc;
+}
+
+/* Copies r's live entries to mw: those removed as DELETED by this
+ * snapshot (counted), the rest EXISTING. */
+static int copy_entries(change_commit *c, pond_manifest_reader *r, pond_manifest_writer *mw, pond_arena *scratch,
+                        pond_buf *resolved, pond_error *err)
+{
+	const pond_manifest_entry *e;
+	int rc;
+	while ((rc = pond_manifest_reader_next(r, scratch, &e, err)) == 1) {
+		if (e->status == POND_MANIFEST_DELETED) {
+			pond_arena_reset(scratch);
+			continue;
+		}
+		pond_manifest_entry copy = *e;
+		if (entry_removed(c, e, resolved, NULL)) {
+			copy.status = POND_MANIFEST_DELETED;
+			copy.has_snapshot_id = true;
+			copy.snapshot_id = c->snapshot_id;
+			const pond_data_file *df = &e->data_file;
+			if (df->content == POND_CONTENT_DATA) {
+				c->deleted_files++;
+				c->deleted_records += df->record_count;
+				c->removed_bytes += df->file_size_in_bytes;
+			} else {
+				c->removed_delete_files++;
+				if (df->content == POND_CONTENT_POSITION_DELETES)
+					c->removed_pos_deletes += df->record_count;
+				else
+					c->removed_eq_deletes += df->record_count;
+			}
+			if (pond__write_partition_key(&c->added_partitions, df->spec_id, df->partition,
+			                              df->npartition) != 0)
+				return pond_error_set(err, POND_ENOMEM, "out of memory");
+		} else {
+			copy.status = POND_MANIFEST_EXISTING;
+		}
+		if ((rc = pond_manifest_writer_add(mw, &copy, err)) != 0)
+			return rc;
+		pond_arena_reset(scratch);
+	}
+	return rc;
+}
+
 /* Carries one parent manifest into the new snapshot: as it is, rewritten
- * with removed entries DELETED, or dropped when nothing in it is live. */
+ * with removed entries DELETED (into a manifest of its own, or with sh
+ * into a shared one: then *keep is false), or dropped when nothing in it
+ * is live. */
 static int carry_manifest(change_commit *c, const pond_iceberg_metadata *base, const pond_manifest_file *mf,
-                          pond_arena *a, pond_manifest_file *out, bool *keep, pond__path_map *found, pond_error *err)
+                          pond_arena *a, pond_manifest_file *out, bool *keep, pond__path_map *found,
+                          shared_manifests *sh, pond_error *err)
 {
 	*keep = true;
 	*out = *mf;
@@ -141,13 +245,14 @@ static int carry_manifest(change_commit *c, const pond_iceberg_metadata *base, c
 		*keep = false;  /* only DELETED entries: they mattered to the snapshot that made them */
 		return 0;
 	}
-	if (!c->change->remove_all && (c->removed.n == 0 || mf->content != POND_MANIFEST_CONTENT_DATA))
+	bool may_hold = mf->content == POND_MANIFEST_CONTENT_DATA || c->change->nremove_files;
+	if (!c->change->remove_all && (c->removed.n == 0 || !may_hold))
 		return 0;
 	pond__write *w = c->w;
 	pond_arena *scratch = pond_arena_new();
 	pond_buf resolved = POND_BUF_INIT;
 	pond_manifest_reader *r = NULL;
-	pond_manifest_writer *mw = NULL;
+	pond_manifest_writer *mw = NULL, *own = NULL;
 	const pond_manifest_entry *e;
 	int rc = scratch ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
 	/* First pass: does it hold a removed file? */
@@ -169,61 +274,23 @@ static int carry_manifest(change_commit *c, const pond_iceberg_metadata *base, c
 	const pond_iceberg_partition_spec *spec = pond_iceberg_metadata_spec(base, mf->partition_spec_id);
 	if ((rc = pond_manifest_reader_open(&r, w->io, mf->manifest_path, mf, NULL, NULL, err)) != 0)
 		goto done;
-	if (!spec)
+	/* A spec only the manifest knows is the reader's: no sharing then. */
+	if (!spec) {
 		spec = pond_manifest_reader_spec(r);
-	char uuid[37];
-	pond_uuid_v4_string(uuid);
-	const char *path = pond_arena_sprintf(a, "%s/metadata/%s-m%d.avro", base->location, uuid, c->attempt);
-	pond_manifest_writer_options mo = POND_MANIFEST_WRITER_OPTIONS_INIT;
-	mo.schema = pond_iceberg_metadata_current_schema(base);
-	mo.spec = spec;
-	mo.content = mf->content;
-	mo.snapshot_id = c->snapshot_id;
-	if (!path) {
-		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-		goto done;
+		sh = NULL;
 	}
-	/* Remembered first, so that a failure anywhere below removes it. */
-	if ((rc = pond_manifest_writer_open(&mw, w->io, path, &mo, err)) != 0 ||
-	    (rc = remember_written(c, path, err)) != 0)
+	if (sh && (rc = shared_manifest(sh, c, base, mf, spec, a, &mw, err)) != 0)
 		goto done;
-	while ((rc = pond_manifest_reader_next(r, scratch, &e, err)) == 1) {
-		if (e->status == POND_MANIFEST_DELETED) {
-			pond_arena_reset(scratch);
-			continue;
-		}
-		pond_manifest_entry copy = *e;
-		if (entry_removed(c, e, &resolved, NULL)) {
-			copy.status = POND_MANIFEST_DELETED;
-			copy.has_snapshot_id = true;
-			copy.snapshot_id = c->snapshot_id;
-			const pond_data_file *df = &e->data_file;
-			if (df->content == POND_CONTENT_DATA) {
-				c->deleted_files++;
-				c->deleted_records += df->record_count;
-				c->removed_bytes += df->file_size_in_bytes;
-			} else {
-				c->removed_delete_files++;
-				if (df->content == POND_CONTENT_POSITION_DELETES)
-					c->removed_pos_deletes += df->record_count;
-				else
-					c->removed_eq_deletes += df->record_count;
-			}
-			if (pond__write_partition_key(&c->added_partitions, df->spec_id, df->partition, df->npartition) != 0) {
-				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-				break;
-			}
-		} else {
-			copy.status = POND_MANIFEST_EXISTING;
-		}
-		if ((rc = pond_manifest_writer_add(mw, &copy, err)) != 0)
-			break;
-		pond_arena_reset(scratch);
-	}
-	if (rc == 0)
-		rc = pond_manifest_writer_finish(mw, out, a, err);
+	if (!mw && (rc = open_manifest(c, base, mf, spec, a, &own, err)) != 0)
+		goto done;
+	if (!mw)
+		mw = own;
+	rc = copy_entries(c, r, mw, scratch, &resolved, err);
+	if (rc == 0 && own)
+		rc = pond_manifest_writer_finish(own, out, a, err);
+	*keep = own != NULL;
 done:
-	pond_manifest_writer_free(&mw);
+	pond_manifest_writer_free(&own);
 	pond_manifest_reader_close(&r);
 	pond_buf_dispose(&resolved);
 	pond_arena_free(&scratch);
@@ -259,7 +326,7 @@ static int validate_since_read(change_commit *c, const pond_iceberg_metadata *ba
 {
 	const pond__change *change = c->change;
 	bool all = change->validate_all || c->w->opts->has_read_snapshot;
-	if (!c->has_read || !(change->remove_where || all))
+	if (!c->has_read || !(change->remove_where || all || change->nremove_files))
 		return 0;
 	if (parent ? parent->snapshot_id == c->read_snapshot_id : c->read_snapshot_id == POND_ICEBERG_NO_SNAPSHOT)
 		return 0;
@@ -290,14 +357,20 @@ static int validate_since_read(change_commit *c, const pond_iceberg_metadata *ba
 		}
 		if (!pond__path_map_get(&c->removed, t->path, NULL))
 			continue;
-		for (size_t d = 0; d < t->ndeletes; d++)
-			if (t->deletes[d]->sequence_number > c->read_sequence)
+		for (size_t d = 0; d < t->ndeletes; d++) {
+			const pond_scan_delete *del = t->deletes[d];
+			/* Rewritten rows that keep their sequence number stay under
+			 * the equality deletes committed since. */
+			bool still_applies = change->has_data_sequence_number &&
+			                     del->content == POND_CONTENT_EQUALITY_DELETES;
+			if (del->sequence_number > c->read_sequence && !still_applies)
 				rc = pond_error_set(err, POND_ECONFLICT, "rows of data file %s were deleted by another writer",
 				                    t->path);
+		}
 	}
 	int64_t nrows = 0;
-	if (rc == 0 && nfresh && (rc = match_tasks(w, base, change->remove_where, fresh, &nfresh, &nrows, err)) == 0 &&
-	    nfresh)
+	if (rc == 0 && nfresh && change->remove_where &&
+	    (rc = match_tasks(w, base, change->remove_where, fresh, &nfresh, &nrows, err)) == 0 && nfresh)
 		rc = pond_error_set(err, POND_ECONFLICT, "data file %s, added by another writer, holds rows this change matches",
 		                    fresh[0]->path);
 	pond_scan_plan_free(&plan);
@@ -324,10 +397,18 @@ static int carry_manifests(change_commit *c, const pond_iceberg_metadata *base, 
 	*ncarried = 0;
 	if (!*carried)
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	shared_manifests sh = {0};
 	for (size_t i = 0; i < nparent && rc == 0; i++) {
 		bool keep;
-		rc = carry_manifest(c, base, &parents[i], a, &(*carried)[*ncarried], &keep, &found, err);
+		rc = carry_manifest(c, base, &parents[i], a, &(*carried)[*ncarried], &keep, &found,
+		                    c->change->nremove_files ? &sh : NULL, err);
 		*ncarried += rc == 0 && keep;
+	}
+	/* Each shared manifest took the place of at least one parent. */
+	for (size_t i = 0; i < sh.n; i++) {
+		if (rc == 0 && (rc = pond_manifest_writer_finish(sh.w[i].mw, &(*carried)[*ncarried], a, err)) == 0)
+			(*ncarried)++;
+		pond_manifest_writer_free(&sh.w[i].mw);
 	}
 	*nchanged = c->added_partitions.n;
 	pond__path_map_dispose(&c->added_partitions);
@@ -373,7 +454,8 @@ static int write_manifest_list(change_commit *c, const pond_iceberg_metadata *ba
 		/* The new manifest first, then the parent's. */
 		pond_manifest_file mine = c->manifest;
 		mine.sequence_number = POND_MANIFEST_UNASSIGNED_SEQ;
-		mine.min_sequence_number = POND_MANIFEST_UNASSIGNED_SEQ;
+		if (!c->change->has_data_sequence_number)
+			mine.min_sequence_number = POND_MANIFEST_UNASSIGNED_SEQ;
 		rc = pond_manifest_list_writer_add(lw, &mine, err);
 	}
 	for (size_t i = 0; i < ncarried && rc == 0; i++)
@@ -612,14 +694,53 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 	return remove(path);
 }
 
-/* Undoes a write that will not be committed: its folder (the real path)
+/* Undoes a write that will not be committed: its folders (real paths)
  * and manifest (its recorded path). */
-static void remove_write(pond_fileio *io, const char *dir, const char *manifest)
+static void remove_write(pond_fileio *io, const char *const *dirs, size_t ndirs, const char *manifest)
 {
-	if (dir)
-		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	for (size_t i = 0; i < ndirs; i++)
+		if (dirs[i])
+			nftw(dirs[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (manifest)
 		unlink_recorded(io, manifest);
+}
+
+/* Writes rows (may be empty), then each of change->rows_rounds, in engine
+ * writes of their own; *files (w's arena) gets every file written, and
+ * dirs (room for 1 + nrows_rounds) the folders, *ndirs counting them also
+ * on failure, for remove_write. */
+static int write_rows(pond__write *w, const pond__change *change, const pond_buf *rows, const char **dirs,
+                      size_t *ndirs, pond_written_file **files, size_t *nfiles, pond_error *err)
+{
+	*ndirs = 0;
+	*files = NULL;
+	*nfiles = 0;
+	int rc = 0;
+	for (size_t r = 0; r <= change->nrows_rounds && rc == 0; r++) {
+		const char *sql = r == 0 ? (rows->len ? pond_buf_cstr(rows) : NULL) : change->rows_rounds[r - 1];
+		pond_written_file *more = NULL;
+		size_t nmore = 0;
+		if (!sql)
+			continue;
+		dirs[*ndirs] = NULL;
+		rc = pond__write_rows(w, sql, &dirs[*ndirs], &more, &nmore, err);
+		(*ndirs)++;
+		if (rc || nmore == 0)
+			continue;
+		if (*nfiles == 0) {
+			*files = more;
+			*nfiles = nmore;
+			continue;
+		}
+		pond_written_file *all = pond_arena_calloc(w->arena, *nfiles + nmore, sizeof(*all));
+		if (!all)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		memcpy(all, *files, *nfiles * sizeof(*all));
+		memcpy(all + *nfiles, more, nmore * sizeof(*all));
+		*files = all;
+		*nfiles += nmore;
+	}
+	return rc;
 }
 
 /* Applies opts->schema_change (or opts->replace_schema) to the loaded
@@ -908,6 +1029,7 @@ static bool buffers(const pond__write *w, const pond__change *change, int64_t re
 {
 	const pond_write_options *o = w->opts;
 	bool plain = !change->remove_where && !change->remove_all && !change->matched_rows_sql && !change->hook.fn &&
+	             !change->nremove_files && !change->nrows_rounds && !change->has_data_sequence_number &&
 	             !w->creating && !w->new_schema && !o->has_read_snapshot && o->nsummary == 0 &&
 	             (!o->branch || strcmp(o->branch, "main") == 0);
 	return plain && records <= w->buffer_max_rows;
@@ -925,19 +1047,29 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	const pond_scan_task **matched = NULL;
 	size_t nmatched = 0;
 	pond_buf rows = POND_BUF_INIT;
-	const char *dir = NULL, *manifest_path = NULL;
+	const char *manifest_path = NULL;
+	const char **dirs = pond_arena_calloc(w->arena, change->nrows_rounds + 1, sizeof(char *));
+	size_t ndirs = 0;
 	pond_written_file *files = NULL;
 	size_t nfiles = 0;
-	int rc = 0;
+	int rc = dirs ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
 	bool has_live = false;
-	if ((change->remove_where || change->remove_all) &&
+	if (rc == 0 && (change->remove_where || change->remove_all) &&
 	    (rc = plan_removal(&c, &plan, &matched, &nmatched, &has_live, &out->matched_records, err)) != 0)
 		goto fail;
 	if (w->opts->has_read_snapshot) {
 		/* The caller read the table before this write loaded it. */
 		c.has_read = true;
 		c.read_snapshot_id = w->opts->read_snapshot_id;
+	} else if (change->nremove_files) {
+		c.has_read = true;
+		c.read_snapshot_id = change->read_snapshot_id;
 	}
+	for (size_t i = 0; i < change->nremove_files && rc == 0; i++)
+		if (pond__path_map_put(&c.removed, change->remove_files[i], 1) != 0)
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc)
+		goto fail;
 	if (c.has_read) {
 		const pond_iceberg_snapshot *read = c.read_snapshot_id == POND_ICEBERG_NO_SNAPSHOT
 		                                        ? NULL
@@ -946,7 +1078,7 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	}
 	if ((rc = change_rows(w, change, matched, nmatched, &rows, err)) != 0)
 		goto fail;
-	if (rows.len && (rc = pond__write_rows(w, pond_buf_cstr(&rows), &dir, &files, &nfiles, err)) != 0)
+	if ((rc = write_rows(w, change, &rows, dirs, &ndirs, &files, &nfiles, err)) != 0)
 		goto fail;
 	for (size_t i = 0; i < nfiles; i++) {
 		c.added_records += files[i].record_count;
@@ -955,20 +1087,20 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	c.added_files = (int64_t)nfiles;
 	if (nfiles && buffers(w, change, c.added_records)) {
 		/* A small append: its rows wait in the row buffer for a flush. */
-		if ((rc = pond__buffer_put(w, dir, files, nfiles, err)) != 0)
+		if ((rc = pond__buffer_put(w, dirs[0], files, nfiles, err)) != 0)
 			goto fail;
-		remove_write(w->io, dir, NULL);
+		remove_write(w->io, dirs, ndirs, NULL);
 		out->added_records = c.added_records;
 		out->buffered = true;
 		goto done;
 	}
-	if (nfiles == 0 && dir) {
+	if (nfiles == 0 && ndirs) {
 		/* every row was removed: no folder is left behind for pond orphans */
-		remove_write(w->io, dir, NULL);
-		dir = NULL;
+		remove_write(w->io, dirs, ndirs, NULL);
+		ndirs = 0;
 	}
-	if (nfiles == 0 && nmatched == 0 && !(change->remove_all && has_live) && !w->new_schema) {
-		remove_write(w->io, dir, NULL);  /* nothing to commit */
+	bool removes = nmatched || change->nremove_files || (change->remove_all && has_live);
+	if (nfiles == 0 && !removes && !w->new_schema) {
 		/* A new table is still made (with the schema change, if any: a
 		 * staged table has none). */
 		if (w->creating)
@@ -976,7 +1108,7 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		goto done;
 	}
 	if (nfiles) {
-		if ((rc = pond__write_manifest(w, c.snapshot_id, files, nfiles, &c.added_partitions, &c.manifest,
+		if ((rc = pond__write_manifest(w, change, c.snapshot_id, files, nfiles, &c.added_partitions, &c.manifest,
 		                               &manifest_path, err)) != 0)
 			goto fail;
 		c.has_manifest = true;
@@ -984,7 +1116,7 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	if ((rc = commit_snapshot(&c, out, err)) == 0)
 		goto done;
 fail:
-	remove_write(w->io, dir, manifest_path);
+	remove_write(w->io, dirs, ndirs, manifest_path);
 done:
 	undo_attempt(&c);
 	pond_free(c.written);

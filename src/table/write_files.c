@@ -476,7 +476,9 @@ int pond__write_rows(pond__write *w, const char *rows_sql, const char **dir, pon
 	}
 	const char *target = pond_iceberg_metadata_property(w->md, "write.target-file-size-bytes");
 	int64_t target_size;
-	if (target && pond_str_to_i64(target, &target_size))
+	if (w->target_file_size > 0)
+		wo.target_file_size = w->target_file_size;
+	else if (target && pond_str_to_i64(target, &target_size))
 		wo.target_file_size = target_size;
 	int rc = partition_columns(&wo, w->spec, w->schema, w->arena, err);
 	if (rc == 0)
@@ -548,8 +550,9 @@ int pond__write_data_files(pond__write *w, const pond_written_file *files, size_
 	return 0;
 }
 
-int pond__write_manifest(pond__write *w, int64_t snapshot_id, const pond_written_file *files, size_t nfiles,
-                         pond__path_map *partitions, pond_manifest_file *out, const char **path, pond_error *err)
+int pond__write_manifest(pond__write *w, const pond__change *change, int64_t snapshot_id,
+                         const pond_written_file *files, size_t nfiles, pond__path_map *partitions,
+                         pond_manifest_file *out, const char **path, pond_error *err)
 {
 	pond_data_file *dfs;
 	int rc = pond__write_data_files(w, files, nfiles, &dfs, err);
@@ -573,6 +576,9 @@ int pond__write_manifest(pond__write *w, int64_t snapshot_id, const pond_written
 		e.status = POND_MANIFEST_ADDED;
 		e.has_snapshot_id = true;
 		e.snapshot_id = snapshot_id;
+		/* The file sequence number stays null: it is the commit's. */
+		e.has_sequence_number = change->has_data_sequence_number;
+		e.sequence_number = change->data_sequence_number;
 		e.data_file = dfs[i];
 		if (!(e.data_file.file_path = recorded_path(w, files[i].path)))
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");

@@ -124,6 +124,20 @@ expect_exit "a bad policy key fails" 1 "$POND" maintain
 expect_contains "names pond.yml and the key" "$ERR" 'unknown key "keep"'
 sed -i '/^maintenance:/,$d' pond.yml
 
+# --- maintain flushes the row buffer and compacts small files ---
+"$POND" sql "create table b.buffered (id int)" > /dev/null 2>&1
+for i in 1 2 3; do "$POND" sql "insert into b.buffered values ($i)" > /dev/null 2>&1; done
+"$POND" sql "create table b.small (id int)" > /dev/null 2>&1
+nobuffer b.small
+for i in 1 2 3 4 5 6; do "$POND" sql "insert into b.small values ($i)" > /dev/null 2>&1; done
+expect_contains "three rows wait in the buffer" "$("$POND" tables b)" "(3 buffered: pond flush)"
+expect_exit "maintain the b tables" 0 "$POND" maintain b.buffered
+expect_contains "it flushed them" "$OUT" "flushed 3 rows"
+expect_contains "nothing buffered after" "$("$POND" flush)" "no table has buffered rows"
+expect_exit "maintain the small files" 0 "$POND" maintain b.small --json
+expect_eq "six files compacted into one" "$(echo "$OUT" | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); d = d[0] if isinstance(d, list) else d; print(d["compacted_files"], d["compact_added_files"])')" "6 1"
+expect_eq "the rows are all there" "$(value "select count(*)::varchar || ' ' || sum(id)::varchar from b.small")" "6 21"
+
 # --- commits expire by themselves past the high-water mark ---
 "$POND" sql "create table h as select 0 as id" > /dev/null 2>&1
 nobuffer h

@@ -67,7 +67,7 @@ TEST(maintain_policy_reads_pond_yml_and_names_bad_keys)
 	pond_maintain_policy p;
 	CHECK(project_with(&f, "") == 0);
 	CHECK_OK(pond_maintain_policy_load(&p, f.project, &err), &err);
-	CHECK(p.expire && p.orphans && p.orphans_delete);
+	CHECK(p.flush && p.compact && p.expire && p.orphans && p.orphans_delete);
 	CHECK_INT(p.expire_older_than_ms, -1);
 	CHECK_INT(p.orphans_older_than_ms, POND_MAINTAIN_ORPHAN_AGE_MS);
 	fx_teardown(&f);
@@ -78,6 +78,14 @@ TEST(maintain_policy_reads_pond_yml_and_names_bad_keys)
 	CHECK_INT(p.retain_last, 5);
 	CHECK_INT(p.orphans_older_than_ms, 12LL * 3600 * 1000);
 	CHECK(!p.orphans_delete);
+	fx_teardown(&f);
+	CHECK(project_with(&f, "maintenance:\n  flush:\n    enabled: false\n  compact:\n    enabled: false\n") == 0);
+	CHECK_OK(pond_maintain_policy_load(&p, f.project, &err), &err);
+	CHECK(!p.flush && !p.compact && p.expire);
+	fx_teardown(&f);
+	CHECK(project_with(&f, "maintenance:\n  compact:\n    target: 1\n") == 0);
+	CHECK(pond_maintain_policy_load(&p, f.project, &err) == POND_EINVAL);
+	CHECK_MSG(strstr(err.msg, "target"), "%s", err.msg);
 	fx_teardown(&f);
 	CHECK(project_with(&f, "maintenance:\n  orphans:\n    older_than: soon\n") == 0);
 	CHECK(pond_maintain_policy_load(&p, f.project, &err) == POND_EINVAL);
