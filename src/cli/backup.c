@@ -47,18 +47,6 @@ static const char restore_help[] =
 	"                     and overwrite pond.yml and model files with the backup's\n"
 	"  --json             print the counts as JSON\n";
 
-static void human_bytes(char out[32], int64_t b)
-{
-	const char *units[] = {"B", "KB", "MB", "GB", "TB"};
-	double v = (double)b;
-	int u = 0;
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(out, 32, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-}
-
 /* The progress line: on a terminal only, redrawn in place. */
 static void progress(const pond_backup_stats *st, const char *path, void *payload)
 {
@@ -67,7 +55,7 @@ static void progress(const pond_backup_stats *st, const char *path, void *payloa
 	if (!isatty(STDERR_FILENO))
 		return;
 	char copied[32];
-	human_bytes(copied, st->bytes_copied);
+	cli_human_bytes(copied, st->bytes_copied);
 	fprintf(stderr, "\r\033[K%s: %lld files, %s copied, %lld skipped", verb, (long long)st->files_done, copied,
 	        (long long)st->files_skipped);
 }
@@ -90,8 +78,8 @@ static void report(const char *verb, const pond_backup_stats *st, bool as_json)
 		return;
 	}
 	char copied[32], skipped[32];
-	human_bytes(copied, st->bytes_copied);
-	human_bytes(skipped, st->bytes_skipped);
+	cli_human_bytes(copied, st->bytes_copied);
+	cli_human_bytes(skipped, st->bytes_skipped);
 	printf("%s %lld tables: %lld files copied (%s), %lld skipped (%s)\n", verb, (long long)st->tables,
 	       (long long)st->files_copied, copied, (long long)st->files_skipped, skipped);
 }

@@ -109,18 +109,6 @@ static int parse_args(compact_args *a, int argc, char **argv)
 	return -1;
 }
 
-static void human_bytes(char out[32], int64_t b)
-{
-	const char *units[] = {"B", "KB", "MB", "GB", "TB"};
-	double v = (double)b;
-	int u = 0;
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(out, 32, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-}
-
 static const char *plural(int64_t n)
 {
 	return n == 1 ? "" : "s";
@@ -132,7 +120,7 @@ static void on_progress(const pond_compact_progress *p, void *payload)
 	if (p->rewrite_files < 1000 && p->rewrite_bytes < ((int64_t)64 << 20))
 		return;
 	char size[32];
-	human_bytes(size, p->rewrite_bytes);
+	cli_human_bytes(size, p->rewrite_bytes);
 	fprintf(stderr, "compacting %s: rewriting %lld of %lld files (%s) in %lld group%s\n", p->table,
 	        (long long)p->rewrite_files, (long long)p->data_files, size, (long long)p->groups, plural(p->groups));
 }
@@ -140,8 +128,8 @@ static void on_progress(const pond_compact_progress *p, void *payload)
 static void print_text(const char *table, const pond_compact_result *r)
 {
 	char before[32], after[32];
-	human_bytes(before, r->bytes_before);
-	human_bytes(after, r->bytes_after);
+	cli_human_bytes(before, r->bytes_before);
+	cli_human_bytes(after, r->bytes_after);
 	if (!r->snapshot_id) {
 		printf("%s: nothing to compact (%lld file%s, %s)\n", table, (long long)r->data_files_before,
 		       plural(r->data_files_before), before);

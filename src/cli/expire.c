@@ -32,18 +32,6 @@ static const char expire_help[] =
 	"  --dry-run          say what would be removed; change nothing\n"
 	"  --json             one JSON object per table\n";
 
-void cli_human_bytes(char out[32], int64_t b)
-{
-	const char *units[] = {"B", "KB", "MB", "GB", "TB"};
-	double v = (double)b;
-	int u = 0;
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(out, 32, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-}
-
 static json_t *result_json(const char *table, const pond_expire_result *r, bool dry_run)
 {
 	return json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "table", table, "dry_run", dry_run, "snapshots",

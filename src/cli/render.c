@@ -456,3 +456,15 @@ int cli_render(pond_result *result, const cli_render_options *opts, int64_t *row
 		*rows = st.rows;
 	return rc;
 }
+
+void cli_human_bytes(char out[32], int64_t b)
+{
+	const char *units[] = {"B", "KB", "MB", "GB", "TB"};
+	double v = (double)b;
+	int u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, 32, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}

@@ -51,18 +51,6 @@ static int print_json(json_t *doc, pond_error *err)
 
 /* ---- pond tables ---- */
 
-static void human_bytes(char out[32], int64_t b)
-{
-	const char *units[] = {"B", "KB", "MB", "GB", "TB"};
-	double v = (double)b;
-	int u = 0;
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(out, 32, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-}
-
 /* Counts the table folders (NS/TABLE/metadata) under the warehouse, two
  * levels deep: what a catalog that lists nothing may have lost. */
 static size_t warehouse_tables(const char *warehouse)
@@ -161,7 +149,7 @@ static int cmd_tables(int argc, char **argv)
 				continue;
 			}
 			char size[32];
-			human_bytes(size, json_integer_value(json_object_get(r, "bytes")));
+			cli_human_bytes(size, json_integer_value(json_object_get(r, "bytes")));
 			long long waiting = (long long)json_integer_value(json_object_get(r, "buffered_records"));
 			printf("%-32s %12lld %8lld %10s", name, (long long)json_integer_value(json_object_get(r, "records")),
 			       (long long)json_integer_value(json_object_get(r, "data_files")), size);

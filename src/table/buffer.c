@@ -116,17 +116,10 @@ static int take_entry(int ncols, const char *const *names, const char *const *va
 	pond__buffer *b = r->b;
 	if (ncols < 4)
 		return POND_ECORRUPT;
-	if (b->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		pond__buffered *grown = pond_arena_calloc(r->arena, cap, sizeof(*grown));
-		if (!grown)
-			return POND_ENOMEM;
-		if (b->n)
-			memcpy(grown, b->entries, b->n * sizeof(*grown));
-		b->entries = grown;
-		r->cap = cap;
-	}
+	if (!pond_arena_grow(r->arena, (void **)&b->entries, b->n, &r->cap, sizeof(*b->entries)))
+		return POND_ENOMEM;
 	pond__buffered *e = &b->entries[b->n];
+	memset(e, 0, sizeof(*e));
 	if (!values[0] || !pond_str_to_i64(values[0], &e->id) || !values[1] ||
 	    !pond_str_to_i64(values[1], &e->record_count) || !values[2] || !pond_str_to_i64(values[2], &e->byte_count) ||
 	    !values[3] || !pond_str_to_i64(values[3], &e->created_ms))
@@ -633,16 +626,8 @@ static int take_name(int ncols, const char *const *names, const char *const *val
 	name_rows *r = payload;
 	if (ncols < 2 || !values[0] || !values[1])
 		return POND_ECORRUPT;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 8;
-		pond_table_ident *grown = pond_arena_calloc(r->arena, cap, sizeof(*grown));
-		if (!grown)
-			return POND_ENOMEM;
-		if (r->n)
-			memcpy(grown, r->ids, r->n * sizeof(*grown));
-		r->ids = grown;
-		r->cap = cap;
-	}
+	if (!pond_arena_grow(r->arena, (void **)&r->ids, r->n, &r->cap, sizeof(*r->ids)))
+		return POND_ENOMEM;
 	pond_table_ident *id = &r->ids[r->n];
 	if (pond_ns_parse(&id->ns, r->arena, values[0], NULL) != 0 || !(id->name = pond_arena_strdup(r->arena, values[1])))
 		return POND_ENOMEM;
