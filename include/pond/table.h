@@ -105,8 +105,10 @@ char *pond_table_ident_format(pond_arena *arena, const pond_table_ident *id);
 typedef struct pond_table {
 	pond_arena *arena;              /* owns the strings below */
 	pond_table_ident ident;
-	const char *metadata_location;
+	const char *metadata_location;  /* absolute */
 	pond_iceberg_metadata *metadata;
+	const char *catalog_location;   /* as the catalog row holds it (may be relative): what a commit
+	                                 * swaps from */
 } pond_table;
 
 /* Loads a table's current metadata. POND_ENOTFOUND names the table. */

@@ -159,10 +159,14 @@ int pond_iceberg_metadata_file_name(char out[64], const char *previous, pond_err
 	if (previous) {
 		const char *base = strrchr(previous, '/');
 		base = base ? base + 1 : previous;
+		/* Java's name: NNNNN-<uuid>.metadata.json (maybe .gz); Hadoop
+		 * tables' (and some tools'): vN.metadata.json */
+		bool hadoop = base[0] == 'v' && base[1] >= '0' && base[1] <= '9';
+		const char *digits = hadoop ? base + 1 : base;
 		char *end;
-		long v = strtol(base, &end, 10);
-		/* Java's name: NNNNN-<uuid>.metadata.json (maybe .gz) */
-		if (end == base || *end != '-' || v < 0 || v >= 99999 || base[0] == '-' || base[0] == '+')
+		long v = strtol(digits, &end, 10);
+		if (end == digits || *end != (hadoop ? '.' : '-') || v < 0 || v >= 99999 || digits[0] == '-' ||
+		    digits[0] == '+')
 			return pond_error_set(err, POND_EINVAL, "cannot read a version number from metadata file name %s",
 			                      previous);
 		version = v + 1;

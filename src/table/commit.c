@@ -26,6 +26,7 @@ int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *i
 		                    pond_table_ident_format(a, id));
 	/* Other writers may record locations relative to a root (pyiceberg's
 	 * catalogs in the fixtures do): those are relative to the project. */
+	const char *recorded = rc == 0 ? row.metadata_location : NULL;
 	if (rc == 0 && row.metadata_location[0] != '/' && !strstr(row.metadata_location, "://") &&
 	    !(row.metadata_location = pond_arena_sprintf(a, "%s/%s", lake->project->root, row.metadata_location)))
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
@@ -37,6 +38,7 @@ int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *i
 	}
 	t->arena = a;
 	t->metadata_location = row.metadata_location;
+	t->catalog_location = recorded;
 	t->ident.ns = id->ns;
 	for (size_t i = 0; i < id->ns.nlevels; i++)
 		t->ident.ns.levels[i] = pond_arena_strdup(a, id->ns.levels[i]);
@@ -190,7 +192,9 @@ int pond__table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_c
 			rc = pond__table_write_metadata(next, base->metadata_location, a, &path, err);
 		if (rc == 0) {
 			bool hook_failed;
-			rc = swap(lake, id, base->metadata_location, path, hook, &hook_failed, err);
+			/* The swap compares with the row as the catalog holds it. */
+			rc = swap(lake, id, base->catalog_location ? base->catalog_location : base->metadata_location, path,
+			          hook, &hook_failed, err);
 			if (hook_failed)
 				unlink(path);  /* rolled back: the file is nobody's */
 			if (rc == POND_ECONFLICT && !hook_failed) {

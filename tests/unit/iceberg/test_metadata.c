@@ -268,5 +268,10 @@ TEST(metadata_file_name_counts_versions)
 	CHECK(strncmp(name, "00000-", 6) == 0 && pond_str_ends_with(name, ".metadata.json") && strlen(name) == 56);
 	CHECK_OK(pond_iceberg_metadata_file_name(name, "s3://b/t/metadata/00041-d099e962-c779-4b0d-84d3-bfca774862f4.metadata.json", &err), &err);
 	CHECK(strncmp(name, "00042-", 6) == 0);
-	CHECK(pond_iceberg_metadata_file_name(name, "/t/metadata/v3.metadata.json", &err) == POND_EINVAL);
+	/* Hadoop tables' names: the next is numbered after them, in Java's form. */
+	CHECK_OK(pond_iceberg_metadata_file_name(name, "/t/metadata/v3.metadata.json", &err), &err);
+	CHECK(strncmp(name, "00004-", 6) == 0);
+	CHECK(pond_iceberg_metadata_file_name(name, "/t/metadata/v.metadata.json", &err) == POND_EINVAL);
+	CHECK(pond_iceberg_metadata_file_name(name, "/t/metadata/v3-x.metadata.json", &err) == POND_EINVAL);
+	CHECK(pond_iceberg_metadata_file_name(name, "/t/metadata/table.metadata.json", &err) == POND_EINVAL);
 }
