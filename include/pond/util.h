@@ -248,6 +248,14 @@ int pond_file_write_atomic(const char *path, const void *data, size_t len, pond_
 /* mkdir -p. */
 int pond_mkdirs(const char *path, pond_error *err);
 bool pond_file_exists(const char *path);
+/* Calls fn for every entry of folder dir but "." and "..", with its path,
+ * its name and its lstat (symbolic links not followed); entries whose path
+ * would not fit PATH_MAX or that cannot be stat'ed are skipped. Stops at
+ * the first non-zero return of fn and returns it; -1 when dir cannot be
+ * opened. */
+struct stat;
+typedef int (*pond_dir_fn)(const char *path, const char *name, const struct stat *st, void *payload);
+int pond_dir_each(const char *dir, pond_dir_fn fn, void *payload);
 
 /* ---- strings ------------------------------------------------------------- */
 

@@ -132,26 +132,20 @@ int pond_maintain_tables(pond_table_ident **out, size_t *n, pond_lake *lake, con
 	return collect(out, n, &cap, pond_lake_catalog(lake), &root, arena, err);
 }
 
+static int measure_entry(const char *path, const char *name, const struct stat *st, void *payload)
+{
+	(void)name;
+	pond_maintain_usage *out = payload;
+	if (S_ISDIR(st->st_mode)) {
+		pond_maintain_measure(out, path);
+	} else if (S_ISREG(st->st_mode)) {
+		out->files++;
+		out->bytes += st->st_size;
+	}
+	return 0;
+}
+
 void pond_maintain_measure(pond_maintain_usage *out, const char *dir)
 {
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	char path[4096];
-	for (struct dirent *e; (e = readdir(d)) != NULL;) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
-			continue;
-		struct stat st;
-		if (lstat(path, &st) != 0)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			pond_maintain_measure(out, path);
-		} else if (S_ISREG(st.st_mode)) {
-			out->files++;
-			out->bytes += st.st_size;
-		}
-	}
-	closedir(d);
+	pond_dir_each(dir, measure_entry, out);
 }

@@ -74,46 +74,51 @@ static void visit_file(orphan_walk *w, const char *path, const struct stat *st)
 		w->opts->found(path, st->st_size, w->opts->payload);
 }
 
-/* Walks dir (the root or below); in_data: dir is the table's data/ folder
- * or inside it, where empty folders are a killed write's and may go. */
-static void walk(orphan_walk *w, const char *dir, bool in_data, int depth)
+/* Where a walk is: in_data says the folder is the table's data/ folder or
+ * inside it, where empty folders are a killed write's and may go. */
+typedef struct walk_at {
+	orphan_walk *w;
+	bool in_data;
+	int depth;
+} walk_at;
+
+static void walk(orphan_walk *w, const char *dir, bool in_data, int depth);
+
+static int walk_entry(const char *path, const char *name, const struct stat *st, void *payload)
 {
-	DIR *d = depth < 64 ? opendir(dir) : NULL;
-	if (!d)
-		return;
-	char path[PATH_MAX];
-	for (struct dirent *e; (e = readdir(d)) != NULL;) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
-			continue;
-		struct stat st;
-		if (lstat(path, &st) != 0)
-			continue;
-		if (S_ISREG(st.st_mode)) {
-			visit_file(w, path, &st);
-			continue;
-		}
-		if (!S_ISDIR(st.st_mode) || pond__path_map_get(&w->tables, path, NULL) || looks_like_table(path))
-			continue;
-		walk(w, path, in_data || (depth == 0 && strcmp(e->d_name, "data") == 0), depth + 1);
-		/* The folder's own time, from before its files went: a write
-		 * folder made within the window stays. */
-		if (in_data && mtime_ms(&st) < w->older) {
-			if (!w->opts->remove) {
-				DIR *sub = opendir(path);
-				int n = 0;
-				for (struct dirent *s; sub && (s = readdir(sub)) != NULL;)
-					n++;
-				if (sub)
-					closedir(sub);
-				w->out->folders += n == 2;
-			} else if (rmdir(path) == 0) {
-				w->out->folders++;
-			}
+	walk_at *at = payload;
+	orphan_walk *w = at->w;
+	if (S_ISREG(st->st_mode)) {
+		visit_file(w, path, st);
+		return 0;
+	}
+	if (!S_ISDIR(st->st_mode) || pond__path_map_get(&w->tables, path, NULL) || looks_like_table(path))
+		return 0;
+	walk(w, path, at->in_data || (at->depth == 0 && strcmp(name, "data") == 0), at->depth + 1);
+	/* The folder's own time, from before its files went: a write
+	 * folder made within the window stays. */
+	if (at->in_data && mtime_ms(st) < w->older) {
+		if (!w->opts->remove) {
+			DIR *sub = opendir(path);
+			int n = 0;
+			for (struct dirent *s; sub && (s = readdir(sub)) != NULL;)
+				n++;
+			if (sub)
+				closedir(sub);
+			w->out->folders += n == 2;
+		} else if (rmdir(path) == 0) {
+			w->out->folders++;
 		}
 	}
-	closedir(d);
+	return 0;
+}
+
+/* Walks dir (the root or below). */
+static void walk(orphan_walk *w, const char *dir, bool in_data, int depth)
+{
+	walk_at at = {w, in_data, depth};
+	if (depth < 64)
+		pond_dir_each(dir, walk_entry, &at);
 }
 
 /* Every catalog table's folder but this one's, resolved, into w->tables. */

@@ -4,8 +4,10 @@
  */
 #include "pond/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -115,4 +117,24 @@ bool pond_file_exists(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0;
+}
+
+int pond_dir_each(const char *dir, pond_dir_fn fn, void *payload)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	char path[PATH_MAX];
+	int rc = 0;
+	for (struct dirent *e; rc == 0 && (e = readdir(d)) != NULL;) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+			continue;
+		struct stat st;
+		if (lstat(path, &st) == 0)
+			rc = fn(path, e->d_name, &st, payload);
+	}
+	closedir(d);
+	return rc;
 }
