@@ -14,7 +14,6 @@
  */
 #include "table_internal.h"
 
-#include <dirent.h>
 #include <inttypes.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -97,6 +96,12 @@ static int buffer_exists(pond_lake *lake, bool *out, pond_error *err)
 	return rc;
 }
 
+/* The project's folder of cached buffer files. */
+static const char *cache_dir(pond_lake *lake, pond_arena *a)
+{
+	return pond_arena_sprintf(a, "%s/.pond/cache/buffer", lake->project->root);
+}
+
 static const char *cache_path(pond_lake *lake, const char *uuid, int64_t id, pond_arena *a)
 {
 	return pond_arena_sprintf(a, "%s/.pond/cache/buffer/%s-%" PRId64 ".parquet", lake->project->root, uuid, id);
@@ -106,23 +111,31 @@ typedef struct entry_rows {
 	pond_arena *arena;
 	pond__buffer *b;
 	size_t cap;
-	int rc;
+	const char *location;   /* the table's metadata location as the catalog holds it */
+	bool table_found;
 } entry_rows;
 
+/* One row of the table's catalog row joined to its buffer rows: the
+ * metadata location, then one buffered append (NULLs when none). */
 static int take_entry(int ncols, const char *const *names, const char *const *values, void *payload)
 {
 	(void)names;
 	entry_rows *r = payload;
 	pond__buffer *b = r->b;
-	if (ncols < 4)
+	if (ncols < 5)
 		return POND_ECORRUPT;
+	if (!r->table_found && values[0] && !(r->location = pond_arena_strdup(r->arena, values[0])))
+		return POND_ENOMEM;
+	r->table_found = true;
+	if (!values[1])
+		return 0;
 	if (!pond_arena_grow(r->arena, (void **)&b->entries, b->n, &r->cap, sizeof(*b->entries)))
 		return POND_ENOMEM;
 	pond__buffered *e = &b->entries[b->n];
 	memset(e, 0, sizeof(*e));
-	if (!values[0] || !pond_str_to_i64(values[0], &e->id) || !values[1] ||
-	    !pond_str_to_i64(values[1], &e->record_count) || !values[2] || !pond_str_to_i64(values[2], &e->byte_count) ||
-	    !values[3] || !pond_str_to_i64(values[3], &e->created_ms))
+	if (!pond_str_to_i64(values[1], &e->id) || !values[2] || !pond_str_to_i64(values[2], &e->record_count) ||
+	    !values[3] || !pond_str_to_i64(values[3], &e->byte_count) || !values[4] ||
+	    !pond_str_to_i64(values[4], &e->created_ms))
 		return POND_ECORRUPT;
 	b->n++;
 	b->stats.batches++;
@@ -148,7 +161,7 @@ static int take_blob(int ncols, const char *const *names, const char *const *val
 }
 
 /* Copies entry e of the table into the cache (once: ids are never reused). */
-static int materialize(pond_lake *lake, const char *uuid, pond__buffered *e, pond_error *err)
+static int materialize(pond_lake *lake, const char *uuid, pond__buffered *e, pond_arena *a, pond_error *err)
 {
 	if (pond_file_exists(e->path))
 		return 0;
@@ -167,30 +180,14 @@ static int materialize(pond_lake *lake, const char *uuid, pond__buffered *e, pon
 	if (rc == 0)
 		rc = pond_base64_decode(&bytes, &len, row.text, err);
 	pond_free(row.text);
-	char *dir = rc == 0 ? pond_strdup(e->path) : NULL;
-	if (dir) {
-		*strrchr(dir, '/') = '\0';
-		rc = pond_mkdirs(dir, err);
-	} else if (rc == 0) {
+	const char *dir = rc == 0 ? cache_dir(lake, a) : NULL;
+	if (rc == 0 && !dir)
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-	}
+	if (rc == 0)
+		rc = pond_mkdirs(dir, err);
 	if (rc == 0)
 		rc = pond_file_write_atomic(e->path, bytes, len, err);
-	pond_free(dir);
 	pond_free(bytes);
-	return rc;
-}
-
-/* A flush swaps the table's metadata and deletes its buffer rows in one
- * transaction; the two reads (metadata, then buffer) saw one state when
- * the metadata is still the same after the buffer was read. */
-static int check_same_table(pond_lake *lake, const pond_table *table, pond_arena *a, pond_error *err)
-{
-	pond_catalog_table row;
-	int rc = pond_catalog_load_table(lake->catalog, &table->ident.ns, table->ident.name, a, &row, err);
-	if (rc == 0 && (!row.metadata_location || !pond_str_ends_with(table->metadata_location, row.metadata_location)))
-		rc = pond_error_set(err, POND_ECONFLICT, "table %s changed while its buffered rows were read",
-		                    pond_table_ident_format(a, &table->ident));
 	return rc;
 }
 
@@ -204,28 +201,38 @@ int pond__buffer_load(pond__buffer *out, pond_lake *lake, const pond_table *tabl
 	int rc = buffer_exists(lake, &exists, err);
 	if (rc || !exists || !md->table_uuid)
 		return rc;
-	const char *params[] = {pond_catalog_name(lake->catalog), md->table_uuid};
-	entry_rows rows = {a, out, 0, 0};
+	/* The table's catalog row and its buffer rows in one statement, so one
+	 * state: a flush swaps the one and deletes the others together. */
+	const char *ns = pond_ns_to_string(a, &table->ident.ns);
+	if (!ns)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	const char *params[] = {md->table_uuid, pond_catalog_name(lake->catalog), ns, table->ident.name};
+	entry_rows rows = {a, out, 0, NULL, false};
 	rc = pond_catalog_query(lake->catalog,
-	                        "SELECT id, record_count, byte_count, created_ms FROM pond_buffer WHERE catalog_name = ? "
-	                        "AND table_uuid = ? ORDER BY id",
-	                        params, 2, take_entry, &rows, err);
+	                        "SELECT t.metadata_location, b.id, b.record_count, b.byte_count, b.created_ms "
+	                        "FROM iceberg_tables t LEFT JOIN pond_buffer b ON b.catalog_name = t.catalog_name "
+	                        "AND b.table_uuid = ? WHERE t.catalog_name = ? AND t.table_namespace = ? "
+	                        "AND t.table_name = ? ORDER BY b.id",
+	                        params, 4, take_entry, &rows, err);
 	if (rc == POND_ENOMEM || rc == POND_ECORRUPT)
 		return pond_error_set(err, rc, "could not read the row buffer of table %s", md->table_uuid);
-	pond_buf sig = POND_BUF_INIT;
+	/* For a read: the metadata read before is no longer the table's, so a
+	 * flush (or another commit) came between; the caller reads again. */
+	const char *recorded = table->catalog_location ? table->catalog_location : table->metadata_location;
+	if (rc == 0 && materialize_files && (!rows.location || strcmp(rows.location, recorded) != 0))
+		return pond_error_set(err, POND_ECONFLICT, "table %s changed while its buffered rows were read",
+		                      pond_table_ident_format(a, &table->ident));
 	for (size_t i = 0; i < out->n && rc == 0; i++) {
 		pond__buffered *e = &out->entries[i];
-		pond_buf_printf(&sig, "%s%" PRId64, i ? "," : "#buffer:", e->id);
 		if (!(e->path = cache_path(lake, md->table_uuid, e->id, a)))
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 		else if (materialize_files)
-			rc = materialize(lake, md->table_uuid, e, err);
+			rc = materialize(lake, md->table_uuid, e, a, err);
 	}
-	if (rc == 0 && out->n && !(out->signature = pond_arena_strdup(a, pond_buf_cstr(&sig))))
+	if (rc == 0 && out->n &&
+	    !(out->signature = pond_arena_sprintf(a, "#buffer:%" PRId64 ":%016" PRIx64, out->stats.batches,
+	                                          out->stats.checksum)))
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-	pond_buf_dispose(&sig);
-	if (rc == 0 && materialize_files)
-		rc = check_same_table(lake, table, a, err);
 	return rc;
 }
 
@@ -358,16 +365,10 @@ int pond__buffer_put(pond__write *w, const char *dir, const pond_written_file *f
 	/* The file itself becomes the cached copy (a rename: no second write;
 	 * across file systems it is copied from the catalog when read). */
 	const char *cached = rc == 0 ? cache_path(w->lake, w->md->table_uuid, entry_id, w->arena) : NULL;
-	if (cached) {
-		pond_error ignored = POND_ERROR_INIT;
-		char *folder = pond_strdup(cached);
-		if (folder) {
-			*strrchr(folder, '/') = '\0';
-			if (pond_mkdirs(folder, &ignored) == 0)
-				(void)rename(path, cached);
-		}
-		pond_free(folder);
-	}
+	const char *folder = cached ? cache_dir(w->lake, w->arena) : NULL;
+	pond_error ignored = POND_ERROR_INIT;
+	if (folder && pond_mkdirs(folder, &ignored) == 0)
+		(void)rename(path, cached);
 	pond_free(bytes);
 	if (rc && rc != POND_ENOMEM && rc != POND_ENOTFOUND)
 		pond_error_prefix(err, "could not buffer rows of %s", w->name);
@@ -379,51 +380,42 @@ int pond__buffer_put(pond__write *w, const char *dir, const pond_written_file *f
 /* Cached copies older than this that are no longer buffered are removed. */
 #define CACHE_KEEP_MS (60 * 60 * 1000)
 
-/* Removes the table's cached copies that are old and no longer in its
- * buffer; best effort. */
-static void collect_cache(pond_lake *lake, const char *uuid)
+typedef struct cache_sweep {
+	const char *uuid;
+	size_t ulen;
+	int64_t now_ms;
+	pond__path_map live;   /* cache paths of the buffer's entries */
+} cache_sweep;
+
+static int sweep_entry(const char *path, const char *name, const struct stat *st, void *payload)
 {
-	pond_arena *a = pond_arena_new();
-	const char *dir = a ? pond_arena_sprintf(a, "%s/.pond/cache/buffer", lake->project->root) : NULL;
-	DIR *d = dir ? opendir(dir) : NULL;
-	size_t ulen = strlen(uuid);
-	int64_t now = pond_time_now_ms();
-	struct dirent *de;
-	while (d && (de = readdir(d)) != NULL) {
-		int64_t id;
-		char idtext[24];
-		const char *rest = de->d_name + ulen + 1;
-		size_t idlen = strcspn(rest, ".");
-		if (strncmp(de->d_name, uuid, ulen) != 0 || de->d_name[ulen] != '-' || idlen >= sizeof idtext)
-			continue;
-		memcpy(idtext, rest, idlen);
-		idtext[idlen] = '\0';
-		const char *path = pond_arena_sprintf(a, "%s/%s", dir, de->d_name);
-		struct stat st;
-		if (!path || !pond_str_to_i64(idtext, &id) || stat(path, &st) != 0 ||
-		    now - (int64_t)st.st_mtime * 1000 < CACHE_KEEP_MS)
-			continue;
-		char idparam[24];
-		snprintf(idparam, sizeof idparam, "%" PRId64, id);
-		const char *params[] = {pond_catalog_name(lake->catalog), uuid, idparam};
-		blob_row row = {NULL};
-		pond_error ignored = POND_ERROR_INIT;
-		if (pond_catalog_query(lake->catalog,
-		                       "SELECT 'y' FROM pond_buffer WHERE catalog_name = ? AND table_uuid = ? AND "
-		                       "id = CAST(? AS BIGINT)",
-		                       params, 3, take_blob, &row, &ignored) == 0 && !row.text)
-			unlink(path);
-		pond_free(row.text);
-	}
-	if (d)
-		closedir(d);
-	pond_arena_free(&a);
+	cache_sweep *c = payload;
+	bool ours = strncmp(name, c->uuid, c->ulen) == 0 && name[c->ulen] == '-';
+	if (ours && S_ISREG(st->st_mode) && c->now_ms - (int64_t)st->st_mtime * 1000 >= CACHE_KEEP_MS &&
+	    !pond__path_map_get(&c->live, path, NULL))
+		unlink(path);
+	return 0;
+}
+
+/* Removes the cached copies of w's table that are no longer in its buffer
+ * and are old (a read that bound them may still run); best effort. */
+static void collect_cache(pond__write *w)
+{
+	pond__buffer b;
+	pond_error ignored = POND_ERROR_INIT;
+	cache_sweep c = {w->md->table_uuid, strlen(w->md->table_uuid), pond_time_now_ms(), {0}};
+	const char *dir = cache_dir(w->lake, w->arena);
+	bool ok = dir && pond__buffer_load(&b, w->lake, w->table, false, w->arena, &ignored) == 0;
+	for (size_t i = 0; ok && i < b.n; i++)
+		ok = pond__path_map_put(&c.live, b.entries[i].path, 1) == 0;
+	if (ok)
+		pond_dir_each(dir, sweep_entry, &c);
+	pond__path_map_dispose(&c.live);
 }
 
 typedef struct flush_ids {
 	const pond__buffer *b;
 	const char *uuid;
-	pond_arena *arena;
 } flush_ids;
 
 /* In the commit's transaction: removes exactly the flushed rows, all of
@@ -464,7 +456,7 @@ static int flush_write(pond__write *w, const char *expected, bool *same, pond_wr
 		ptrs[i] = &tasks[i];
 	pond_buf rows = POND_BUF_INIT;
 	rc = pond__scan_sql_tasks(&rows, w->lake->engine, w->md, w->io, w->schema, ptrs, b.n, false, err);
-	flush_ids ids = {&b, w->md->table_uuid, w->arena};
+	flush_ids ids = {&b, w->md->table_uuid};
 	pond__change change = {0};
 	change.rows_sql = pond_buf_cstr(&rows);
 	change.operation = "append";
@@ -482,7 +474,7 @@ static int flush_write(pond__write *w, const char *expected, bool *same, pond_wr
 	/* The cached copies stay: a read that bound them may still run.
 	 * Old ones go (collect_cache). */
 	if (rc == 0)
-		collect_cache(w->lake, w->md->table_uuid);
+		collect_cache(w);
 	return rc;
 }
 

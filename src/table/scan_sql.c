@@ -825,18 +825,29 @@ done:
 	return rc;
 }
 
-int pond__scan_buffer(pond__buffer *b, pond_scan_task **tasks, pond_lake *lake, const pond_table *table,
-                      const pond_scan_options *opts, pond_arena *a, pond_error *err)
+int pond__scan_buffer(pond__buffer *b, pond_scan_task **tasks, pond_table **fresh, pond_lake *lake,
+                      const pond_table *table, const pond_scan_options *opts, pond_arena *a, pond_error *err)
 {
 	*tasks = NULL;
+	*fresh = NULL;
 	memset(b, 0, sizeof(*b));
 	b->signature = "";
 	bool head = !opts || (!opts->has_snapshot_id && !opts->has_as_of && (!opts->ref || strcmp(opts->ref, "main") == 0));
 	if (!head)
 		return 0;
 	int rc = pond__buffer_load(b, lake, table, true, a, err);
+	/* A flush moved buffered rows into a snapshot meanwhile: read the
+	 * table as it is now (each retry means a flush landed). */
+	for (int attempt = 0; rc == POND_ECONFLICT && attempt < 10; attempt++) {
+		pond_table_free(fresh);
+		pond_error_clear(err);
+		if ((rc = pond_table_load(fresh, lake, &table->ident, err)) == 0)
+			rc = pond__buffer_load(b, lake, *fresh, true, a, err);
+	}
 	if (rc == 0 && pond__buffer_tasks(b, a, tasks) != 0)
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc)
+		pond_table_free(fresh);
 	return rc;
 }
 
@@ -849,15 +860,7 @@ int pond_table_scan_sql(pond_buf *out, pond_lake *lake, const pond_table *table,
 	pond__buffer b;
 	pond_scan_task *extra;
 	pond_table *fresh = NULL;
-	int rc = pond__scan_buffer(&b, &extra, lake, table, opts, a, err);
-	/* A flush moved buffered rows into a snapshot meanwhile: read the
-	 * table as it is now (each retry means a flush landed). */
-	for (int attempt = 0; rc == POND_ECONFLICT && attempt < 10; attempt++) {
-		pond_table_free(&fresh);
-		pond_error_clear(err);
-		if ((rc = pond_table_load(&fresh, lake, &table->ident, err)) == 0)
-			rc = pond__scan_buffer(&b, &extra, lake, fresh, opts, a, err);
-	}
+	int rc = pond__scan_buffer(&b, &extra, &fresh, lake, table, opts, a, err);
 	const pond_table *read = fresh ? fresh : table;
 	if (rc == 0)
 		rc = pond__scan_sql(out, lake->engine, read->metadata, read->metadata_location, opts, extra, b.n, NULL, err);

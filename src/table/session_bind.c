@@ -99,14 +99,11 @@ static int bind_ref(pond_session *s, const char *statement, const session_ref *r
 	 * only while both the metadata and the buffer are as they were. */
 	pond__buffer buffered;
 	pond_scan_task *extra;
-	rc = pond__scan_buffer(&buffered, &extra, s->lake, t, &so, a, err);
-	/* A flush moved buffered rows into a snapshot meanwhile: read the
-	 * table as it is now (each retry means a flush landed). */
-	for (int attempt = 0; rc == POND_ECONFLICT && attempt < 10; attempt++) {
+	pond_table *fresh;
+	rc = pond__scan_buffer(&buffered, &extra, &fresh, s->lake, t, &so, a, err);
+	if (fresh) {
 		pond_table_free(&t);
-		pond_error_clear(err);
-		if ((rc = pond_table_load(&t, s->lake, &r->id, err)) == 0)
-			rc = pond__scan_buffer(&buffered, &extra, s->lake, t, &so, a, err);
+		t = fresh;
 	}
 	const char *state = rc == 0 ? pond_arena_sprintf(a, "%s%s", t->metadata_location, buffered.signature) : NULL;
 	if (!state) {

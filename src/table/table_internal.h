@@ -386,10 +386,13 @@ int pond__buffer_records(pond_catalog *catalog, pond__path_map *records, pond_er
 /* Removes a dropped table's buffered rows. */
 int pond__buffer_forget(pond_lake *lake, const pond_table_ident *id, pond_error *err);
 
-/* The buffer a read with opts sees (none for time travel) and its scan
- * tasks, in a (scan_sql.c). */
-int pond__scan_buffer(pond__buffer *b, pond_scan_task **tasks, pond_lake *lake, const pond_table *table,
-                      const pond_scan_options *opts, pond_arena *a, pond_error *err);
+/* The buffer a read of table with opts sees (none for time travel) and
+ * its scan tasks, in a (scan_sql.c). When a flush came between the
+ * table's load and its buffer's, the table is loaded again into *fresh
+ * (the caller's to free; NULL when table was current), which the read
+ * must use. */
+int pond__scan_buffer(pond__buffer *b, pond_scan_task **tasks, pond_table **fresh, pond_lake *lake,
+                      const pond_table *table, const pond_scan_options *opts, pond_arena *a, pond_error *err);
 
 /* pond_view_sql for a caller that remembers whether pond_views exists:
  * *table_seen true skips the probe, and is set when the table is found

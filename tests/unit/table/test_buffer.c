@@ -8,8 +8,11 @@
  */
 #include "../test.h"
 
+#include <dirent.h>
 #include <stdlib.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -340,4 +343,62 @@ TEST(buffer_concurrent_appends_and_flushes_keep_every_row_once_pg)
 	const char *url = getenv("POND_TEST_PG_URL");
 	CHECK_MSG(url != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh");
 	concurrent_flushes(url);
+}
+
+static size_t count_cached(table_fixture *f, const char *prefix)
+{
+	const char *dir = pond_arena_sprintf(f->a, "%s/.pond/cache/buffer", f->project->root);
+	DIR *d = opendir(dir);
+	size_t n = 0;
+	for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Sets every cached file of the table to two hours old. */
+static int age_cached(table_fixture *f, const char *prefix)
+{
+	const char *dir = pond_arena_sprintf(f->a, "%s/.pond/cache/buffer", f->project->root);
+	DIR *d = opendir(dir);
+	int rc = d ? 0 : -1;
+	struct timeval old[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+	for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 &&
+		    utimes(pond_arena_sprintf(f->a, "%s/%s", dir, e->d_name), old) != 0)
+			rc = -1;
+	if (d)
+		closedir(d);
+	return rc;
+}
+
+/* The cached copies of flushed rows stay while a read may still use them
+ * and go, at a later flush, once they are old; another table's stay. */
+TEST(buffer_cached_copies_of_flushed_rows_go_once_old)
+{
+	table_fixture f;
+	CHECK(setup(&f, NULL) == 0);
+	CHECK_STR(run(&f, "create table t (id int)"), "created main.t");
+	pond_table *t = fx_load(&f);
+	CHECK(t != NULL);
+	const char *uuid = pond_arena_strdup(f.a, t->metadata->table_uuid);
+	pond_table_free(&t);
+	const char *stranger = pond_arena_sprintf(f.a, "%s/.pond/cache/buffer/00000000-0000-0000-0000-000000000000-1"
+	                                          ".parquet", f.project->root);
+	CHECK_STR(run(&f, "insert into t values (1)"), "inserted 1 row into main.t");
+	CHECK_STR(run(&f, "insert into t values (2)"), "inserted 1 row into main.t");
+	pond_error err = POND_ERROR_INIT;
+	CHECK_OK(pond_file_write_atomic(stranger, "x", 1, &err), &err);
+	CHECK_INT(count_cached(&f, uuid), 2);
+	pond_write_result r;
+	CHECK_OK(pond_table_flush(f.lake, &f.id, &r, &err), &err);
+	CHECK_INT(count_cached(&f, uuid), 2);  /* young: a bound read may still use them */
+	CHECK(age_cached(&f, uuid) == 0 && age_cached(&f, "00000000-") == 0);
+	CHECK_STR(run(&f, "insert into t values (3)"), "inserted 1 row into main.t");
+	CHECK_OK(pond_table_flush(f.lake, &f.id, &r, &err), &err);
+	CHECK_INT(count_cached(&f, uuid), 1);  /* the two old ones went; the newest stays */
+	CHECK(pond_file_exists(stranger));
+	CHECK_INT(query_int(&f, "select sum(id) from t"), 6);
+	fx_teardown(&f);
 }
