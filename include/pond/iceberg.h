@@ -405,6 +405,10 @@ const pond_iceberg_snapshot *pond_iceberg_metadata_snapshot(const pond_iceberg_m
 const pond_iceberg_snapshot *pond_iceberg_metadata_current_snapshot(const pond_iceberg_metadata *md);
 const pond_iceberg_ref *pond_iceberg_metadata_ref(const pond_iceberg_metadata *md, const char *name);
 const char *pond_iceberg_metadata_property(const pond_iceberg_metadata *md, const char *key);
+/* A property read as a boolean ("true"/"false", any case) or an integer;
+ * dflt when it is absent or not one. */
+bool pond_iceberg_metadata_property_bool(const pond_iceberg_metadata *md, const char *key, bool dflt);
+int64_t pond_iceberg_metadata_property_i64(const pond_iceberg_metadata *md, const char *key, int64_t dflt);
 
 /* The next metadata file name: "00000-<uuid>.metadata.json" when previous is
  * NULL, else the 5-digit version parsed from previous (a name or a path) plus

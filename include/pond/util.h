@@ -194,6 +194,10 @@ void pond_json_quote(pond_buf *buf, const char *s, size_t len);
 
 /* Wall clock, milliseconds and microseconds since the Unix epoch. */
 int64_t pond_time_now_ms(void);
+/* A duration as people write it, in milliseconds: a number with a unit
+ * (ms, s, m, h, d, w; none is seconds), or a sum such as "1d12h" or
+ * "1h 30m". False for anything else, a negative number included. */
+bool pond_duration_parse(const char *text, int64_t *out_ms);
 int64_t pond_time_now_us(void);
 /* Monotonic clock in nanoseconds, for durations. */
 int64_t pond_time_mono_ns(void);

@@ -75,6 +75,23 @@ const char *pond_iceberg_metadata_property(const pond_iceberg_metadata *md, cons
 	return NULL;
 }
 
+bool pond_iceberg_metadata_property_bool(const pond_iceberg_metadata *md, const char *key, bool dflt)
+{
+	const char *v = pond_iceberg_metadata_property(md, key);
+	if (v && pond_str_ieq(v, "true"))
+		return true;
+	if (v && pond_str_ieq(v, "false"))
+		return false;
+	return dflt;
+}
+
+int64_t pond_iceberg_metadata_property_i64(const pond_iceberg_metadata *md, const char *key, int64_t dflt)
+{
+	const char *v = pond_iceberg_metadata_property(md, key);
+	int64_t n;
+	return v && pond_str_to_i64(v, &n) ? n : dflt;
+}
+
 static int check_unique_ids(const pond_iceberg_metadata *md, const char *what, pond_error *err)
 {
 	for (size_t i = 0; i < md->nschemas; i++)

@@ -509,11 +509,9 @@ static int record_base(apply_state *st, const pond_iceberg_apply_options *opts)
  * trims the log at the next one. */
 static void trim_metadata_log(pond_iceberg_metadata *md, const pond_iceberg_apply_options *opts)
 {
-	size_t max = opts->max_metadata_log ? opts->max_metadata_log : 1;
-	const char *prop = pond_iceberg_metadata_property(md, "write.metadata.previous-versions-max");
-	int64_t v;
-	if (prop && pond_str_to_i64(prop, &v))
-		max = v < 1 ? 1 : (size_t)v;
+	int64_t v = pond_iceberg_metadata_property_i64(md, "write.metadata.previous-versions-max",
+	                                               opts->max_metadata_log ? (int64_t)opts->max_metadata_log : 1);
+	size_t max = v < 1 ? 1 : (size_t)v;
 	if (md->nmetadata_log > max) {
 		size_t drop = md->nmetadata_log - max;
 		md->metadata_log += drop; /* arena memory: the oldest entries just fall off */

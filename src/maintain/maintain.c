@@ -118,8 +118,7 @@ static int64_t metadata_version(const char *path)
  * write.metadata.delete-after-commit.enabled is not false. */
 static int64_t clean_metadata(const pond_table *t)
 {
-	const char *prop = pond_iceberg_metadata_property(t->metadata, "write.metadata.delete-after-commit.enabled");
-	if (prop && strcasecmp(prop, "false") == 0)
+	if (!pond_iceberg_metadata_property_bool(t->metadata, "write.metadata.delete-after-commit.enabled", true))
 		return 0;
 	int64_t oldest = metadata_version(t->metadata_location);
 	for (size_t i = 0; i < t->metadata->nmetadata_log; i++) {

@@ -14,46 +14,8 @@
 
 int pond_maintain_parse_age(const char *text, int64_t *out_ms, pond_error *err)
 {
-	const char *p = text;
-	int64_t total = 0;
-	if (!p || !isdigit((unsigned char)*p))
-		goto bad;
-	while (*p) {
-		int64_t v = 0;
-		if (!isdigit((unsigned char)*p))
-			goto bad;
-		while (isdigit((unsigned char)*p)) {
-			v = v * 10 + (*p++ - '0');
-			if (v > 1000000000)
-				goto bad;
-		}
-		int64_t unit;
-		if (strncmp(p, "ms", 2) == 0) {
-			unit = 1;
-			p += 2;
-		} else if (*p == 's' || *p == '\0') {
-			unit = 1000;
-			p += *p == 's';
-		} else if (*p == 'm') {
-			unit = 60 * 1000;
-			p++;
-		} else if (*p == 'h') {
-			unit = 3600 * 1000;
-			p++;
-		} else if (*p == 'd') {
-			unit = 24 * 3600 * 1000;
-			p++;
-		} else if (*p == 'w') {
-			unit = 7LL * 24 * 3600 * 1000;
-			p++;
-		} else {
-			goto bad;
-		}
-		total += v * unit;
-	}
-	*out_ms = total;
-	return 0;
-bad:
+	if (text && pond_duration_parse(text, out_ms))
+		return 0;
 	return pond_error_set(err, POND_EINVAL, "cannot read age \"%s\" (write e.g. 7d, 12h, 30m, 45s)",
 	                      text ? text : "");
 }

@@ -22,49 +22,6 @@ const char *pond_step_kind_name(pond_step_kind kind)
 	return (unsigned)kind < NKINDS ? kind_names[kind] : "?";
 }
 
-bool pond__parse_duration(const char *text, int64_t *out_ms)
-{
-	const char *p = text;
-	while (isspace((unsigned char)*p))
-		p++;
-	if (!isdigit((unsigned char)*p))
-		return false;
-	int64_t total = 0;
-	while (*p) {
-		int64_t v = 0;
-		if (!isdigit((unsigned char)*p))
-			return false;
-		while (isdigit((unsigned char)*p)) {
-			v = v * 10 + (*p++ - '0');
-			if (v > 100000000)
-				return false;
-		}
-		int64_t unit;
-		if (strncmp(p, "ms", 2) == 0) {
-			unit = 1;
-			p += 2;
-		} else if (*p == 's' || *p == '\0' || isspace((unsigned char)*p)) {
-			unit = 1000;
-			p += *p == 's';
-		} else if (*p == 'm') {
-			unit = 60000;
-			p++;
-		} else if (*p == 'h') {
-			unit = 3600000;
-			p++;
-		} else if (*p == 'd') {
-			unit = 86400000;
-			p++;
-		} else {
-			return false;
-		}
-		total += v * unit;
-		while (isspace((unsigned char)*p))
-			p++;
-	}
-	*out_ms = total;
-	return true;
-}
 
 typedef struct cfg {
 	const char *what;
@@ -87,7 +44,7 @@ static int get_duration(cfg *c, const pond_yaml_node *n, const char *key, int64_
 {
 	if (!n)
 		return 0;
-	if (n->kind != POND_YAML_SCALAR || !pond__parse_duration(n->value, out))
+	if (n->kind != POND_YAML_SCALAR || !pond_duration_parse(n->value, out))
 		return at(c, n, "\"%s\" must be a duration like 30s, 10m or 2h", key);
 	return 0;
 }

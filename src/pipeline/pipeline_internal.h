@@ -8,8 +8,6 @@
 
 #include "pond/pipeline.h"
 
-/* "500ms", "10s", "5m", "2h", "1d" or a plain number of seconds. */
-bool pond__parse_duration(const char *text, int64_t *out_ms);
 
 /* ---- one attempt of one step ---- */
 

@@ -50,11 +50,11 @@ static const pond_catalog_schema buffer_schema = {
 
 /* ---- policy (table properties) ---- */
 
+/* A limit from the table's properties; a negative one is no limit set. */
 static int64_t property_i64(const pond_iceberg_metadata *md, const char *key, int64_t fallback)
 {
-	const char *v = pond_iceberg_metadata_property(md, key);
-	int64_t n;
-	return v && pond_str_to_i64(v, &n) && n >= 0 ? n : fallback;
+	int64_t n = pond_iceberg_metadata_property_i64(md, key, fallback);
+	return n >= 0 ? n : fallback;
 }
 
 void pond_lake_set_write_through(pond_lake *lake, bool write_through)
@@ -64,8 +64,7 @@ void pond_lake_set_write_through(pond_lake *lake, bool write_through)
 
 int64_t pond__buffer_max_rows(const pond_iceberg_metadata *md)
 {
-	const char *enabled = pond_iceberg_metadata_property(md, POND_BUFFER_ENABLED);
-	if (enabled && pond_str_ieq(enabled, "false"))
+	if (!pond_iceberg_metadata_property_bool(md, POND_BUFFER_ENABLED, true))
 		return 0;
 	return property_i64(md, POND_BUFFER_INSERT_MAX_ROWS, POND_BUFFER_DEFAULT_INSERT_MAX_ROWS);
 }

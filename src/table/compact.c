@@ -66,11 +66,8 @@ static int64_t target_size(const pond_iceberg_metadata *md, const pond_compact_o
 {
 	if (opts->target_file_size > 0)
 		return opts->target_file_size;
-	const char *v = pond_iceberg_metadata_property(md, "write.target-file-size-bytes");
-	int64_t n;
-	if (v && pond_str_to_i64(v, &n) && n > 0)
-		return n;
-	return COMPACT_DEFAULT_TARGET;
+	int64_t n = pond_iceberg_metadata_property_i64(md, "write.target-file-size-bytes", 0);
+	return n > 0 ? n : COMPACT_DEFAULT_TARGET;
 }
 
 /* The rows of t that deletes scoped to it remove: those recording t as

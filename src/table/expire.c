@@ -83,9 +83,9 @@ static int plan_expiry(expire_plan *out, const pond_iceberg_metadata *md, const 
 	const pond_expire_options *o = x->opts;
 	int64_t default_age = o->older_than_ms >= 0
 	                              ? o->older_than_ms
-	                              : pond__table_property_i64(md, PROP_MAX_AGE, POND_EXPIRE_DEFAULT_MAX_AGE_MS);
-	int64_t default_min = o->retain_last >= 0 ? o->retain_last : pond__table_property_i64(md, PROP_MIN_KEEP, 1);
-	int64_t default_ref_age = pond__table_property_i64(md, PROP_MAX_REF_AGE, -1);
+	                              : pond_iceberg_metadata_property_i64(md, PROP_MAX_AGE, POND_EXPIRE_DEFAULT_MAX_AGE_MS);
+	int64_t default_min = o->retain_last >= 0 ? o->retain_last : pond_iceberg_metadata_property_i64(md, PROP_MIN_KEEP, 1);
+	int64_t default_ref_age = pond_iceberg_metadata_property_i64(md, PROP_MAX_REF_AGE, -1);
 	size_t n = md->nsnapshots;
 	bool *keep = pond_arena_calloc(a, n + 1, sizeof(bool));
 	bool *referenced = pond_arena_calloc(a, n + 1, sizeof(bool));

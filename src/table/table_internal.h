@@ -47,10 +47,6 @@ int pond__table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_c
 #define POND_PROP_MAX_SNAPSHOTS "pond.history.max-snapshots"
 #define POND_DEFAULT_MAX_SNAPSHOTS 100
 
-/* A boolean ("true"/"false", any case) or integer table property; dflt
- * when absent or unreadable. */
-bool pond__table_property_bool(const pond_iceberg_metadata *md, const char *key, bool dflt);
-int64_t pond__table_property_i64(const pond_iceberg_metadata *md, const char *key, int64_t dflt);
 /* Whether path lies strictly inside folder root (no ".." segment). */
 bool pond__path_under(const char *path, const char *root);
 /* Runs after a successful commit of next (written at next_location) over

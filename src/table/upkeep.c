@@ -14,25 +14,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-bool pond__table_property_bool(const pond_iceberg_metadata *md, const char *key, bool dflt)
-{
-	const char *v = pond_iceberg_metadata_property(md, key);
-	if (!v)
-		return dflt;
-	if (strcasecmp(v, "true") == 0)
-		return true;
-	if (strcasecmp(v, "false") == 0)
-		return false;
-	return dflt;
-}
-
-int64_t pond__table_property_i64(const pond_iceberg_metadata *md, const char *key, int64_t dflt)
-{
-	const char *v = pond_iceberg_metadata_property(md, key);
-	int64_t n;
-	return v && pond_str_to_i64(v, &n) ? n : dflt;
-}
-
 bool pond__path_under(const char *path, const char *root)
 {
 	size_t n = strlen(root);
@@ -54,7 +35,7 @@ static bool in_log(const pond_iceberg_metadata *md, const char *file)
 static void delete_old_metadata(const pond_iceberg_metadata *base, const pond_iceberg_metadata *next,
                                 const char *next_location)
 {
-	if (!pond__table_property_bool(next, POND_PROP_DELETE_METADATA, POND_DEFAULT_DELETE_METADATA))
+	if (!pond_iceberg_metadata_property_bool(next, POND_PROP_DELETE_METADATA, POND_DEFAULT_DELETE_METADATA))
 		return;
 	pond_error err = POND_ERROR_INIT;
 	pond_fileio *io = NULL;
@@ -89,9 +70,9 @@ static void delete_old_metadata(const pond_iceberg_metadata *base, const pond_ic
 static void expire_on_commit(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *next)
 {
 	static _Thread_local bool running;
-	if (running || !lake || !pond__table_property_bool(next, POND_PROP_EXPIRE_ON_COMMIT, true))
+	if (running || !lake || !pond_iceberg_metadata_property_bool(next, POND_PROP_EXPIRE_ON_COMMIT, true))
 		return;
-	int64_t max = pond__table_property_i64(next, POND_PROP_MAX_SNAPSHOTS, POND_DEFAULT_MAX_SNAPSHOTS);
+	int64_t max = pond_iceberg_metadata_property_i64(next, POND_PROP_MAX_SNAPSHOTS, POND_DEFAULT_MAX_SNAPSHOTS);
 	if (max < 1)
 		max = 1;
 	if (max > INT32_MAX)

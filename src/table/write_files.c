@@ -474,12 +474,9 @@ int pond__write_rows(pond__write *w, const char *rows_sql, const char **dir, pon
 		if (!wo.dir)
 			return pond_error_set(err, POND_ENOMEM, "out of memory");
 	}
-	const char *target = pond_iceberg_metadata_property(w->md, "write.target-file-size-bytes");
-	int64_t target_size;
-	if (w->target_file_size > 0)
-		wo.target_file_size = w->target_file_size;
-	else if (target && pond_str_to_i64(target, &target_size))
-		wo.target_file_size = target_size;
+	wo.target_file_size = w->target_file_size > 0
+	                              ? w->target_file_size
+	                              : pond_iceberg_metadata_property_i64(w->md, "write.target-file-size-bytes", 0);
 	int rc = partition_columns(&wo, w->spec, w->schema, w->arena, err);
 	if (rc == 0)
 		rc = pond_engine_write_parquet(w->lake->engine, rows_sql, w->schema, &wo, w->arena, files, nfiles, err);

@@ -128,10 +128,10 @@ static int merge_spec(const pond__merge *m, int32_t spec_id, int64_t target, pon
 int pond__write_merge_manifests(const pond__merge *m, pond_manifest_file *carried, size_t *ncarried, pond_error *err)
 {
 	const pond_iceberg_metadata *base = m->base;
-	if (!pond__table_property_bool(base, MERGE_ENABLED, true))
+	if (!pond_iceberg_metadata_property_bool(base, MERGE_ENABLED, true))
 		return 0;
-	int64_t min_count = pond__table_property_i64(base, MERGE_MIN_COUNT, DEFAULT_MIN_COUNT);
-	int64_t target = pond__table_property_i64(base, MERGE_TARGET_SIZE, DEFAULT_TARGET_SIZE);
+	int64_t min_count = pond_iceberg_metadata_property_i64(base, MERGE_MIN_COUNT, DEFAULT_MIN_COUNT);
+	int64_t target = pond_iceberg_metadata_property_i64(base, MERGE_TARGET_SIZE, DEFAULT_TARGET_SIZE);
 	if (min_count < 2)
 		min_count = 2;
 	int rc = 0;

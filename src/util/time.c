@@ -202,3 +202,50 @@ int pond_time_parse_us(const char *s, int64_t *out_us, pond_error *err)
 bad:
 	return pond_error_set(err, POND_EINVAL, "invalid timestamp \"%s\" (expected YYYY-MM-DD[THH:MM:SS])", s);
 }
+
+bool pond_duration_parse(const char *text, int64_t *out_ms)
+{
+	const char *p = text;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return false;
+	int64_t total = 0;
+	while (*p) {
+		int64_t v = 0;
+		if (!isdigit((unsigned char)*p))
+			return false;
+		while (isdigit((unsigned char)*p)) {
+			v = v * 10 + (*p++ - '0');
+			if (v > 100000000)
+				return false;
+		}
+		int64_t unit;
+		if (strncmp(p, "ms", 2) == 0) {
+			unit = 1;
+			p += 2;
+		} else if (*p == 's' || *p == '\0' || isspace((unsigned char)*p)) {
+			unit = 1000;
+			p += *p == 's';
+		} else if (*p == 'm') {
+			unit = 60000;
+			p++;
+		} else if (*p == 'h') {
+			unit = 3600000;
+			p++;
+		} else if (*p == 'd') {
+			unit = 86400000;
+			p++;
+		} else if (*p == 'w') {
+			unit = 7 * 86400000LL;
+			p++;
+		} else {
+			return false;
+		}
+		total += v * unit;
+		while (isspace((unsigned char)*p))
+			p++;
+	}
+	*out_ms = total;
+	return true;
+}

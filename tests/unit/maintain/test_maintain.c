@@ -27,6 +27,8 @@ TEST(maintain_parse_age_reads_units_and_refuses_junk)
 	CHECK_INT(ms, 90000);
 	CHECK_OK(pond_maintain_parse_age("250ms", &ms, &err), &err);
 	CHECK_INT(ms, 250);
+	CHECK_OK(pond_maintain_parse_age("2w 1h", &ms, &err), &err);  /* the pipelines' form, the same parser */
+	CHECK_INT(ms, 14LL * 24 * 3600 * 1000 + 3600 * 1000);
 	CHECK(pond_maintain_parse_age("3x", &ms, &err) == POND_EINVAL);
 	CHECK(strstr(err.msg, "\"3x\"") != NULL);
 	CHECK(pond_maintain_parse_age("", &ms, &err) == POND_EINVAL);
