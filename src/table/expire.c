@@ -30,7 +30,6 @@ typedef struct expire_plan {
 typedef struct expire_run {
 	const pond_expire_options *opts;
 	int64_t now_ms;
-	const char *table;             /* "ns.t", for messages */
 	pond_iceberg_metadata *before; /* the metadata the last attempt changed (owned) */
 	expire_plan plan;              /* the last attempt's */
 } expire_run;
@@ -289,27 +288,42 @@ static int expire_dry(pond_lake *lake, const pond_table_ident *id, expire_run *x
 	return rc;
 }
 
+/* Whether the plan against md removes anything; *rc gets a planning error. */
+static bool has_work(const pond_iceberg_metadata *md, expire_run *x, int *rc, pond_error *err)
+{
+	pond_arena *a = pond_arena_new();
+	*rc = a ? plan_expiry(&x->plan, md, x, a, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
+	bool work = *rc == 0 && (x->plan.nids || x->plan.nrefs);
+	/* The plan lived in a: each commit attempt plans again. */
+	x->plan = (expire_plan){0, NULL, 0, NULL};
+	pond_arena_free(&a);
+	return work;
+}
+
+bool pond__expire_pending(const pond_iceberg_metadata *md, const pond_expire_options *opts)
+{
+	expire_run x = {opts, opts->now_ms ? opts->now_ms : pond_time_now_ms(), NULL, {0, NULL, 0, NULL}};
+	int rc;
+	return has_work(md, &x, &rc, NULL);
+}
+
 int pond_table_expire(pond_lake *lake, const pond_table_ident *id, const pond_expire_options *opts,
                       pond_expire_result *out, pond_error *err)
 {
 	static const pond_expire_options defaults = POND_EXPIRE_OPTIONS_INIT;
-	expire_run x = {opts ? opts : &defaults, 0, NULL, NULL, {0, NULL, 0, NULL}};
+	expire_run x = {opts ? opts : &defaults, 0, NULL, {0, NULL, 0, NULL}};
 	memset(out, 0, sizeof(*out));
 	x.now_ms = x.opts->now_ms ? x.opts->now_ms : pond_time_now_ms();
 	if (x.opts->dry_run)
 		return expire_dry(lake, id, &x, out, err);
 	/* Decide on the current state first: nothing to expire commits nothing. */
 	pond_table *t = NULL;
-	pond_arena *a = pond_arena_new();
-	int rc = a ? pond_table_load(&t, lake, id, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
-	if (rc == 0)
-		rc = plan_expiry(&x.plan, t->metadata, &x, a, err);
-	bool nothing = rc == 0 && x.plan.nids == 0 && x.plan.nrefs == 0;
+	int rc = pond_table_load(&t, lake, id, err);
+	bool work = rc == 0 && has_work(t->metadata, &x, &rc, err);
 	if (rc == 0)
 		out->snapshots_left = (int64_t)t->metadata->nsnapshots;
 	pond_table_free(&t);
-	pond_arena_free(&a);
-	if (rc || nothing)
+	if (rc || !work)
 		return rc;
 	pond_table *after = NULL;
 	rc = pond_table_commit(lake, id, build_expire, &x, NULL, &after, err);

@@ -53,6 +53,9 @@ bool pond__path_under(const char *path, const char *root);
  * base: deletes metadata files that fell out of the metadata-log, and
  * expires snapshots past the table's high-water mark. Never fails: the
  * commit has happened; problems are logged. */
+/* Whether pond_table_expire with opts would remove anything from md
+ * (expire.c); planned in memory. */
+bool pond__expire_pending(const pond_iceberg_metadata *md, const pond_expire_options *opts);
 void pond__table_after_commit(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *base,
                               const pond_iceberg_metadata *next, const char *next_location);
 

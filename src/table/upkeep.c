@@ -81,6 +81,10 @@ static void expire_on_commit(pond_lake *lake, const pond_table_ident *id, const 
 		return;
 	pond_expire_options o = POND_EXPIRE_OPTIONS_INIT;
 	o.max_snapshots = (int32_t)max;
+	/* Over the mark with nothing expirable (tags, young or kept
+	 * snapshots): decided on the committed metadata, with no reload. */
+	if (!pond__expire_pending(next, &o))
+		return;
 	pond_expire_result r;
 	pond_error err = POND_ERROR_INIT;
 	running = true;

@@ -213,6 +213,25 @@ TEST(upkeep_commits_keep_every_snapshot_when_expiry_on_commit_is_off)
 	fx_teardown(&f);
 }
 
+/* Over the mark with nothing expirable (every snapshot tagged): commits
+ * go on and keep every snapshot. */
+TEST(upkeep_commits_over_the_mark_keep_tagged_snapshots)
+{
+	table_fixture f;
+	pond_error err = POND_ERROR_INIT;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(fx_create(&f, "select 1::bigint as id", NULL) == 0);
+	CHECK(set_prop(&f, "pond.history.max-snapshots", "2") == 0);
+	for (int i = 0; i < 6; i++) {
+		int64_t snap = fx_append(&f, pond_arena_sprintf(f.a, "select %d::bigint", i + 2));
+		CHECK(snap > 0);
+		CHECK_OK(pond_table_create_tag(f.lake, &f.id, pond_arena_sprintf(f.a, "t%d", i), snap, NULL, &err), &err);
+	}
+	CHECK_INT(snapshot_count(&f), 6);  /* three times the mark: every one is tagged */
+	CHECK_STR(fx_query(&f, "count(*)::varchar", 0), "6");
+	fx_teardown(&f);
+}
+
 TEST(upkeep_ingest_state_and_watermarks_stay_at_the_head_through_expiry)
 {
 	table_fixture f;
