@@ -95,69 +95,43 @@ static int add_recorded(backup_job *j, pond_fileio *io, const char *path, bool o
 	return rc;
 }
 
-/* The data and delete files a manifest lists as live. */
-static int add_manifest_entries(backup_job *j, pond_fileio *io, const pond_manifest_file *mf, pond_error *err)
+/* Lists the files of a set (resolved paths). */
+static int add_set(backup_job *j, const pond__path_map *set, pond_error *err)
 {
-	pond_manifest_reader *r;
-	int rc = pond_manifest_reader_open(&r, io, mf->manifest_path, mf, NULL, NULL, err);
-	if (rc)
-		return rc;
-	pond_arena *scratch = pond_arena_new();
-	const pond_manifest_entry *e;
-	if (!scratch)
-		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-	while (rc == 0 && (rc = pond_manifest_reader_next(r, scratch, &e, err)) == 1) {
-		/* A DELETED entry's file is live in an older snapshot's manifest,
-		 * if any snapshot still holds it. */
-		rc = e->status == POND_MANIFEST_DELETED ? 0 : add_recorded(j, io, e->data_file.file_path, false, err);
-		pond_arena_reset(scratch);
-	}
-	pond_arena_free(&scratch);
-	pond_manifest_reader_close(&r);
+	int rc = 0;
+	for (size_t i = 0; i < set->cap && rc == 0; i++)
+		if (set->keys[i])
+			rc = add_file(j, set->keys[i], false, err);
 	return rc;
 }
 
-/* The statistics files a metadata array (statistics, partition-statistics)
- * names. */
-static int add_statistics(backup_job *j, pond_fileio *io, const json_t *array, pond_error *err)
-{
-	size_t i;
-	const json_t *v;
-	json_array_foreach(array, i, v) {
-		const char *path = json_string_value(json_object_get(v, "statistics-path"));
-		int rc = path ? add_recorded(j, io, path, false, err) : 0;
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-/* Everything the snapshots reach: manifest lists, manifests (each read
- * once: snapshots share them), data and delete files. */
+/* Everything the snapshots and statistics reach (reach.c: each manifest
+ * read once, live entries only: a DELETED entry's file is live in an older
+ * snapshot's manifest, if any snapshot still holds it); ids gets the
+ * snapshot ids. */
 static int add_snapshots(backup_job *j, pond_fileio *io, const pond_iceberg_metadata *md, json_t *ids,
                          pond_error *err)
 {
-	pond_arena *a = pond_arena_new();
-	if (!a)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	int rc = 0;
+	pond__reach r;
+	int rc = pond__reach_init(&r, io, true, true, err);
+	if (rc)
+		return rc;
+	rc = pond__reach_statistics(&r, md->statistics, err);
+	if (rc == 0)
+		rc = pond__reach_statistics(&r, md->partition_statistics, err);
 	for (size_t s = 0; s < md->nsnapshots && rc == 0; s++) {
-		const pond_iceberg_snapshot *snap = &md->snapshots[s];
-		json_array_append_new(ids, json_integer((json_int_t)snap->snapshot_id));
-		pond_manifest_file *mfs;
-		size_t n;
-		pond_arena_reset(a);
-		if (snap->manifest_list && (rc = add_recorded(j, io, snap->manifest_list, false, err)) != 0)
-			break;
-		if ((rc = pond_snapshot_manifests(&mfs, &n, io, snap, a, err)) != 0)
-			break;
-		for (size_t m = 0; m < n && rc == 0; m++) {
-			size_t before = j->nfiles;
-			if ((rc = add_recorded(j, io, mfs[m].manifest_path, false, err)) == 0 && j->nfiles > before)
-				rc = add_manifest_entries(j, io, &mfs[m], err);
-		}
+		json_array_append_new(ids, json_integer((json_int_t)md->snapshots[s].snapshot_id));
+		rc = pond__reach_snapshot(&r, &md->snapshots[s], NULL, err);
 	}
-	pond_arena_free(&a);
+	if (rc == 0)
+		rc = add_set(j, &r.other, err);
+	if (rc == 0)
+		rc = add_set(j, &r.lists, err);
+	if (rc == 0)
+		rc = add_set(j, &r.manifests, err);
+	if (rc == 0)
+		rc = add_set(j, &r.files, err);
+	pond__reach_dispose(&r);
 	return rc;
 }
 
@@ -193,10 +167,6 @@ static int add_table(backup_job *j, const catalog_row *row, pond_error *err)
 	for (size_t i = 0; md && i < md->nmetadata_log && rc == 0; i++)
 		rc = add_recorded(j, io, md->metadata_log[i].metadata_file, true, err);
 	json_t *t = json_object(), *ids = json_array();
-	if (rc == 0 && md->statistics)
-		rc = add_statistics(j, io, md->statistics, err);
-	if (rc == 0 && md->partition_statistics)
-		rc = add_statistics(j, io, md->partition_statistics, err);
 	if (rc == 0)
 		rc = add_snapshots(j, io, md, ids, err);
 	if (rc == 0) {

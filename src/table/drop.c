@@ -9,91 +9,20 @@
 #include "table_internal.h"
 
 #include <ftw.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef struct {
-	pond_fileio *io;
-	pond__path_map files;  /* resolved paths */
-	pond_buf resolved;
-} drop_files;
-
-static int add_file(drop_files *d, const char *path)
+/* Unlinks the files of set under root; *failed gets the first that
+ * stays. */
+static void unlink_under(const pond__path_map *set, const char *root, const char **failed)
 {
-	if (!path)
-		return 0;
-	pond_buf_clear(&d->resolved);
-	pond_fileio_resolve(d->io, path, &d->resolved);
-	if (!pond_buf_ok(&d->resolved))
-		return POND_ENOMEM;
-	return pond__path_map_put(&d->files, pond_buf_cstr(&d->resolved), 1);
-}
-
-static int add_statistics(drop_files *d, const json_t *list)
-{
-	size_t i;
-	const json_t *s;
-	int rc = 0;
-	json_array_foreach(list, i, s) {
-		if (rc == 0)
-			rc = add_file(d, json_string_value(json_object_get(s, "statistics-path")));
+	for (size_t i = 0; i < set->cap; i++) {
+		const char *f = set->keys[i];
+		if (f && pond__path_under(f, root) && unlink(f) != 0 && pond_file_exists(f) && !*failed)
+			*failed = f;
 	}
-	return rc;
-}
-
-/* Every file the table's metadata references, current or in history. */
-static int collect_files(drop_files *d, const pond_table *t, pond_error *err)
-{
-	const pond_iceberg_metadata *md = t->metadata;
-	int rc = add_file(d, t->metadata_location);
-	for (size_t i = 0; i < md->nmetadata_log && rc == 0; i++)
-		rc = add_file(d, md->metadata_log[i].metadata_file);
-	if (rc == 0)
-		rc = add_statistics(d, md->statistics);
-	if (rc == 0)
-		rc = add_statistics(d, md->partition_statistics);
-	if (rc)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	pond_arena *a = pond_arena_new(), *scratch = pond_arena_new();
-	if (!a || !scratch)
-		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-	for (size_t s = 0; s < md->nsnapshots && rc == 0; s++) {
-		const pond_iceberg_snapshot *snap = &md->snapshots[s];
-		pond_manifest_file *mfs = NULL;
-		size_t n = 0;
-		if (add_file(d, snap->manifest_list) != 0) {
-			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-			break;
-		}
-		if ((rc = pond_snapshot_manifests(&mfs, &n, d->io, snap, a, err)) != 0)
-			break;
-		for (size_t m = 0; m < n && rc == 0; m++) {
-			/* Manifests are shared between snapshots: read each once. */
-			pond_buf_clear(&d->resolved);
-			pond_fileio_resolve(d->io, mfs[m].manifest_path, &d->resolved);
-			if (pond_buf_ok(&d->resolved) && pond__path_map_get(&d->files, pond_buf_cstr(&d->resolved), NULL))
-				continue;
-			if (add_file(d, mfs[m].manifest_path) != 0) {
-				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-				break;
-			}
-			pond_manifest_reader *r = NULL;
-			const pond_manifest_entry *e;
-			rc = pond_manifest_reader_open(&r, d->io, mfs[m].manifest_path, &mfs[m], NULL, NULL, err);
-			while (rc == 0 && (rc = pond_manifest_reader_next(r, scratch, &e, err)) == 1) {
-				rc = add_file(d, e->data_file.file_path) ? pond_error_set(err, POND_ENOMEM, "out of memory") : 0;
-				pond_arena_reset(scratch);
-			}
-			pond_manifest_reader_close(&r);
-		}
-		pond_arena_reset(a);
-	}
-	pond_arena_free(&scratch);
-	pond_arena_free(&a);
-	return rc < 0 ? rc : 0;
 }
 
 static int remove_empty_dir(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -125,15 +54,19 @@ int pond_table_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pon
 		}
 		return rc;
 	}
-	drop_files d = {NULL, {0}, POND_BUF_INIT};
-	bool collected = false;
+	/* Every file the table's metadata references, current or in history. */
+	pond_fileio *io = NULL;
+	pond__reach r;
+	bool collected = false, reached = false;
 	if (rc == 0 && t) {
 		pond_error why = POND_ERROR_INIT;
-		int crc = pond_fileio_local_new(&d.io, &why);
+		int crc = pond_fileio_local_new(&io, &why);
 		if (crc == 0)
-			crc = pond_fileio_remap_table(d.io, t->metadata, t->metadata_location, &why);
-		if (crc == 0)
-			crc = collect_files(&d, t, &why);
+			crc = pond_fileio_remap_table(io, t->metadata, t->metadata_location, &why);
+		if (crc == 0 && (crc = pond__reach_init(&r, io, true, false, &why)) == 0) {
+			reached = true;
+			crc = pond__reach_table(&r, t->metadata, t->metadata_location, &why);
+		}
 		if (crc == POND_ENOMEM)
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 		else if (crc)
@@ -149,28 +82,22 @@ int pond_table_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pon
 	 * those inside the table's own folder. */
 	if (rc == 0 && collected && t->metadata->location) {
 		pond_buf loc = POND_BUF_INIT;
-		pond_fileio_resolve(d.io, t->metadata->location, &loc);
-		while (loc.len > 1 && loc.ptr[loc.len - 1] == '/')
-			loc.len--;
+		pond_fileio_resolve(io, t->metadata->location, &loc);
 		const char *root = pond_buf_cstr(&loc);
-		size_t nroot = strlen(root);
 		const char *failed = NULL;
-		for (size_t i = 0; i < d.files.cap; i++) {
-			const char *f = d.files.keys[i];
-			if (!f || strncmp(f, root, nroot) != 0 || f[nroot] != '/')
-				continue;
-			if (unlink(f) != 0 && pond_file_exists(f) && !failed)
-				failed = f;
-		}
+		unlink_under(&r.files, root, &failed);
+		unlink_under(&r.manifests, root, &failed);
+		unlink_under(&r.lists, root, &failed);
+		unlink_under(&r.other, root, &failed);
 		if (pond_file_exists(root))
 			nftw(root, remove_empty_dir, 16, FTW_DEPTH | FTW_PHYS);
 		if (failed)
 			rc = pond_error_set(err, POND_EIO, "dropped the table but could not remove %s", failed);
 		pond_buf_dispose(&loc);
 	}
-	pond__path_map_dispose(&d.files);
-	pond_buf_dispose(&d.resolved);
-	pond_fileio_free(&d.io);
+	if (reached)
+		pond__reach_dispose(&r);
+	pond_fileio_free(&io);
 	pond_table_free(&t);
 	return rc;
 }
