@@ -206,10 +206,11 @@ static int copy_entries(change_commit *c, pond_manifest_reader *r, pond_manifest
 			copy.has_snapshot_id = true;
 			copy.snapshot_id = c->snapshot_id;
 			const pond_data_file *df = &e->data_file;
+			/* removed-files-size counts delete files too, as Java's */
+			c->removed_bytes += df->file_size_in_bytes;
 			if (df->content == POND_CONTENT_DATA) {
 				c->deleted_files++;
 				c->deleted_records += df->record_count;
-				c->removed_bytes += df->file_size_in_bytes;
 			} else {
 				c->removed_delete_files++;
 				if (df->content == POND_CONTENT_POSITION_DELETES)
