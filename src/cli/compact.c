@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pond/maintain.h"
+
 static const char compact_help[] =
 	"usage: pond compact [TABLE] [--target-size SIZE] [--min-input-files N] [--where FILTER] [--json]\n"
 	"\n"
@@ -161,41 +163,15 @@ static json_t *result_json(const char *table, const pond_compact_result *r)
 	                 "groups", (json_int_t)r->groups);
 }
 
-/* The tables to compact: the one named, or every table of the catalog. */
-static int table_names(const compact_args *a, pond_lake *lake, json_t **names, pond_error *err)
-{
-	if (a->table) {
-		*names = json_pack("[s]", a->table);
-		return *names ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
-	}
-	json_t *rows;
-	int rc = pond_table_list_json(&rows, pond_lake_catalog(lake), pond_lake_project(lake), NULL, err);
-	if (rc)
-		return rc;
-	*names = json_array();
-	size_t i;
-	json_t *row;
-	json_array_foreach(rows, i, row)
-		json_array_append(*names, json_object_get(row, "table"));
-	json_decref(rows);
-	return 0;
-}
-
 /* Compacts one table, printing its line (or adding to out); an error is
  * printed and counted, and the next table goes on. */
-static int compact_one(const compact_args *a, pond_lake *lake, const char *name, json_t *out)
+static int compact_one(const compact_args *a, pond_lake *lake, const pond_table_ident *id, pond_arena *arena,
+                       json_t *out)
 {
 	pond_error err = POND_ERROR_INIT;
-	pond_arena *arena = pond_arena_new();
-	pond_table_ident id;
 	pond_compact_result r;
-	int rc = arena ? pond_table_ident_parse(&id, arena, name, &err)
-	               : pond_error_set(&err, POND_ENOMEM, "out of memory");
-	if (rc == 0)
-		rc = pond_table_compact(lake, &id, &a->opts, &r, &err);
-	const char *shown = rc == 0 ? pond_table_ident_format(arena, &id) : NULL;
-	if (shown)
-		name = shown;
+	int rc = pond_table_compact(lake, id, &a->opts, &r, &err);
+	const char *name = pond_table_ident_format(arena, id);
 	cli_progress_clear();
 	if (rc == 0 && out)
 		json_array_append_new(out, result_json(name, &r));
@@ -203,7 +179,6 @@ static int compact_one(const compact_args *a, pond_lake *lake, const char *name,
 		print_text(name, &r);
 	else
 		cli_fail(&err);
-	pond_arena_free(&arena);
 	return rc;
 }
 
@@ -219,22 +194,22 @@ static int cmd_compact(int argc, char **argv)
 	pond_lake *lake;
 	if (cli_open_project(&p, &lake, NULL, &err) != 0)
 		return cli_fail(&err);
-	json_t *names = NULL;
-	int rc = table_names(&a, lake, &names, &err);
+	pond_arena *arena = pond_arena_new();
+	pond_table_ident *ids = NULL;
+	size_t nids = 0;
+	int rc = arena ? pond_maintain_tables(&ids, &nids, lake, a.table, arena, &err)
+	               : pond_error_set(&err, POND_ENOMEM, "out of memory");
 	if (rc) {
+		pond_arena_free(&arena);
 		cli_close_project(&p, &lake);
 		return cli_fail(&err);
 	}
 	cli_cancel_install(pond_lake_engine(lake), true);
 	a.opts.cancel = cli_cancel_flag();
 	json_t *out = a.json ? json_array() : NULL;
-	size_t failed = 0, i;
-	json_t *name;
-	json_array_foreach(names, i, name) {
-		if (*a.opts.cancel)
-			break;
-		failed += compact_one(&a, lake, json_string_value(name), out) != 0;
-	}
+	size_t failed = 0;
+	for (size_t i = 0; i < nids && !*a.opts.cancel; i++)
+		failed += compact_one(&a, lake, &ids[i], arena, out) != 0;
 	cli_cancel_install(NULL, true);
 	if (out) {
 		char *text = pond_json_dumps(out, true);
@@ -243,7 +218,7 @@ static int cmd_compact(int argc, char **argv)
 		pond_free(text);
 		json_decref(out);
 	}
-	json_decref(names);
+	pond_arena_free(&arena);
 	cli_close_project(&p, &lake);
 	return failed ? EXIT_FAIL : EXIT_OK;
 }

@@ -393,9 +393,8 @@ int pond_table_compact(pond_lake *lake, const pond_table_ident *id, const pond_c
 		out->delete_files_after = out->delete_files_before - out->removed_delete_files;
 		out->bytes_after = out->bytes_before - out->rewritten_bytes + out->added_bytes -
 		                   (wr.snapshot_id ? cp.removed_delete_bytes : 0);
-	} else if (!strstr(err->msg, w.name)) {
-		/* A conflict too: which table lost the race. */
-		pond_error_prefix(err, "could not compact %s", w.name);
+	} else {
+		pond__write_error(&w, err, "compact");
 	}
 	pond_scan_plan_free(&plan);
 	pond__write_end(&w);
