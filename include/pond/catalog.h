@@ -203,6 +203,11 @@ void pond_catalog_tx_rollback(pond_catalog *cat);
  * (POND_EINVAL). */
 int pond_catalog_snapshot(pond_catalog *cat, const char *path, pond_error *err);
 
+/* Removes a SQLite database's side files (-wal, -shm, -journal) and, with
+ * database, the file itself, so that no stale log is replayed into a file
+ * put in its place. Missing files are no error. */
+int pond_catalog_sqlite_remove_files(const char *path, bool database, pond_error *err);
+
 /* ---- pond's state schema: versioned migrations ---------------------------- */
 
 /* One step of a component's schema: statements run in order, written in the

@@ -142,14 +142,23 @@ static void sqlite_rollback(void *conn)
 
 int pond__catalog_sqlite_remove(const char *path, pond_error *err)
 {
+	return pond_catalog_sqlite_remove_files(path, true, err);
+}
+
+int pond_catalog_sqlite_remove_files(const char *path, bool database, pond_error *err)
+{
 	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+	for (size_t i = database ? 0 : 1; i < sizeof suffixes / sizeof *suffixes; i++) {
 		pond_buf p = POND_BUF_INIT;
 		pond_buf_printf(&p, "%s%s", path, suffixes[i]);
 		int gone = pond_buf_ok(&p) && (unlink(pond_buf_cstr(&p)) == 0 || errno == ENOENT);
+		if (!gone) {
+			int rc = pond_error_set(err, POND_EIO, "could not remove %s: %s",
+			                        pond_buf_ok(&p) ? pond_buf_cstr(&p) : path, strerror(errno));
+			pond_buf_dispose(&p);
+			return rc;
+		}
 		pond_buf_dispose(&p);
-		if (!gone)
-			return pond_error_set(err, POND_EIO, "could not replace %s: %s", path, strerror(errno));
 	}
 	return 0;
 }

@@ -211,25 +211,19 @@ static int restore_catalog(restore_job *j, pond_error *err)
 	const char *final = j->project->catalog_uri;
 	const char *from = pond_arena_sprintf(j->a, "%s/catalog.db", j->src);
 	const char *part = pond_arena_sprintf(j->a, "%s.part", final);
-	const char *wal = pond_arena_sprintf(j->a, "%s-wal", final);
-	const char *shm = pond_arena_sprintf(j->a, "%s-shm", final);
-	if (!from || !part || !wal || !shm)
+	if (!from || !part)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	int64_t n;
 	bool copied;
-	/* A killed restore may have left the copy's log: never replay it. */
-	const char *part_wal = pond_arena_sprintf(j->a, "%s-wal", part);
-	const char *part_shm = pond_arena_sprintf(j->a, "%s-shm", part);
-	if (!part_wal || !part_shm)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	unlink(part_wal);
-	unlink(part_shm);
-	int rc = pond__backup_copy(from, part, true, &n, &copied, err);
+	/* A killed restore may have left the copy and its log: never replay it. */
+	int rc = pond_catalog_sqlite_remove_files(part, true, err);
+	if (rc == 0)
+		rc = pond__backup_copy(from, part, true, &n, &copied, err);
 	if (rc == 0)
 		rc = move_locations(j, part, err);
-	/* The old database's WAL must not be replayed into the new file. */
-	if (rc == 0 && ((unlink(wal) != 0 && errno != ENOENT) || (unlink(shm) != 0 && errno != ENOENT)))
-		rc = pond_error_set(err, POND_EIO, "could not remove %s: %s", wal, strerror(errno));
+	/* The old database's log must not be replayed into the new file. */
+	if (rc == 0)
+		rc = pond_catalog_sqlite_remove_files(final, false, err);
 	if (rc == 0 && rename(part, final) != 0)
 		rc = pond_error_set(err, POND_EIO, "could not rename %s: %s", part, strerror(errno));
 	if (rc)
