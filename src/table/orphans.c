@@ -130,18 +130,35 @@ static int other_tables(orphan_walk *w, pond_lake *lake, const pond_ns *ns, cons
 	int rc = ns->nlevels ? pond_catalog_list_tables(lake->catalog, ns, a, &names, &n, w->err) : 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		pond_table_ident id = {*ns, names[i]};
-		pond_table *t = NULL;
+		if (strcmp(pond_table_ident_format(a, &id), pond_table_ident_format(a, self)) == 0)
+			continue;
+		/* The folder from the catalog row alone (LOCATION/metadata/FILE),
+		 * not from parsing every table's metadata on every call; a folder
+		 * whose metadata lives elsewhere still looks like a table's. */
+		pond_catalog_table row;
 		pond_error ignored = POND_ERROR_INIT;
-		if (pond_table_load(&t, lake, &id, &ignored) != 0)
-			continue;  /* unreadable: its folder still looks like a table's */
-		char real[PATH_MAX];
-		const char *loc = t->metadata->location;
+		if (pond_catalog_load_table(lake->catalog, ns, names[i], a, &row, &ignored) != 0 || !row.metadata_location)
+			continue;
+		const char *loc = row.metadata_location;
 		if (strncmp(loc, "file://", 7) == 0)
 			loc += 7;
-		bool same = strcmp(pond_table_ident_format(a, &id), pond_table_ident_format(a, self)) == 0;
-		if (!same && realpath(loc, real) && pond__path_map_put(&w->tables, real, 1) != 0)
+		else if (loc[0] != '/' && !strstr(loc, "://"))
+			loc = pond_arena_sprintf(a, "%s/%s", lake->project->root, loc);
+		char *folder = loc ? pond_arena_strdup(a, loc) : NULL;
+		if (!folder) {
 			rc = pond_error_set(w->err, POND_ENOMEM, "out of memory");
-		pond_table_free(&t);
+			break;
+		}
+		char *file = strrchr(folder, '/');
+		if (file)
+			*file = '\0';
+		char *meta = strrchr(folder, '/');
+		if (!file || !meta || strcmp(meta, "/metadata") != 0)
+			continue;
+		*meta = '\0';
+		char real[PATH_MAX];
+		if (realpath(folder, real) && pond__path_map_put(&w->tables, real, 1) != 0)
+			rc = pond_error_set(w->err, POND_ENOMEM, "out of memory");
 	}
 	pond_ns *children = NULL;
 	size_t nchildren = 0;
