@@ -583,7 +583,7 @@ TEST(compact_applies_spark_equality_deletes_of_a_fixture_table)
 
 typedef struct meanwhile {
 	table_fixture *f;
-	const char *what;  /* "append", "delete", "eqdelete" */
+	const char *what;  /* "append", "delete", "eqdelete", "posdelete" */
 	int rc;
 } meanwhile;
 
@@ -603,11 +603,27 @@ static void commit_meanwhile(const pond_compact_progress *p, void *payload)
 		m->rc = pond_table_append_query(other, &m->f->id, "select 1000 + range, 'new' from range(5)", NULL, &wr, &err);
 	else if (m->rc == 0 && strcmp(m->what, "delete") == 0)
 		m->rc = pond_table_delete_where(other, &m->f->id, "id = 3", NULL, &wr, &err);
-	else if (m->rc == 0)
+	else if (m->rc == 0 && strcmp(m->what, "posdelete") == 0) {
+		/* id 3 is row 3 of the first append's file */
+		const char *file = file_of_id(m->f, 3);
+		m->rc = file ? add_delete_file(m->f, other, POND_CONTENT_POSITION_DELETES,
+		                               pond_arena_sprintf(m->f->a, "select '%s' as file_path, 3::bigint as pos", file),
+		                               0, file)
+		             : -1;
+	} else if (m->rc == 0)
 		m->rc = add_delete_file(m->f, other, POND_CONTENT_EQUALITY_DELETES, "select 7::bigint as id", 1, NULL);
 	if (m->rc)
 		fprintf(stderr, "    meanwhile %s: %s\n", m->what, err.msg);
 	pond_lake_close(&other);
+}
+
+/* Compacts f's table with the commit m makes meanwhile. */
+static int compact_meanwhile(table_fixture *f, meanwhile *m, pond_compact_result *r, pond_error *err)
+{
+	pond_compact_options o = POND_COMPACT_OPTIONS_INIT;
+	o.progress = commit_meanwhile;
+	o.payload = m;
+	return pond_table_compact(f->lake, &f->id, &o, r, err);
 }
 
 static int five_appends(table_fixture *f)
@@ -626,12 +642,9 @@ TEST(compact_keeps_an_append_committed_meanwhile)
 	CHECK(fx_setup(&f, "t") == 0);
 	CHECK(five_appends(&f) == 0);
 	meanwhile m = {&f, "append", -1};
-	pond_compact_options o = POND_COMPACT_OPTIONS_INIT;
-	o.progress = commit_meanwhile;
-	o.payload = &m;
 	pond_error err = POND_ERROR_INIT;
 	pond_compact_result r;
-	CHECK_OK(pond_table_compact(f.lake, &f.id, &o, &r, &err), &err);
+	CHECK_OK(compact_meanwhile(&f, &m, &r, &err), &err);
 	CHECK_INT(m.rc, 0);
 	CHECK(r.snapshot_id > 0);
 	CHECK_INT(fx_snapshot(&f), r.snapshot_id);
@@ -648,12 +661,9 @@ TEST(compact_conflicts_with_a_delete_of_a_rewritten_file_and_loses_nothing)
 	CHECK(fx_setup(&f, "t") == 0);
 	CHECK(five_appends(&f) == 0);
 	meanwhile m = {&f, "delete", -1};
-	pond_compact_options o = POND_COMPACT_OPTIONS_INIT;
-	o.progress = commit_meanwhile;
-	o.payload = &m;
 	pond_error err = POND_ERROR_INIT;
 	pond_compact_result r;
-	CHECK_INT(pond_table_compact(f.lake, &f.id, &o, &r, &err), POND_ECONFLICT);
+	CHECK_INT(compact_meanwhile(&f, &m, &r, &err), POND_ECONFLICT);
 	CHECK_INT(m.rc, 0);
 	CHECK_MSG(strstr(err.msg, "main.t") != NULL, "%s", err.msg);
 	CHECK_STR(fx_summary(&f, "operation"), "overwrite");  /* the delete's snapshot is current */
@@ -668,18 +678,35 @@ TEST(compact_conflicts_with_a_delete_of_a_rewritten_file_and_loses_nothing)
 	fx_teardown(&f);
 }
 
+/* A position delete on a file the compaction rewrites, committed while it
+ * runs: the rewrite would bring the deleted row back, so it is a conflict
+ * and nothing changes. */
+TEST(compact_conflicts_with_a_position_delete_on_a_rewritten_file)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
+	CHECK(five_appends(&f) == 0);
+	meanwhile m = {&f, "posdelete", -1};
+	pond_error err = POND_ERROR_INIT;
+	pond_compact_result r;
+	CHECK_INT(compact_meanwhile(&f, &m, &r, &err), POND_ECONFLICT);
+	CHECK_INT(m.rc, 0);
+	CHECK_STR(fx_query(&f, "count(*)", 0), "49");
+	CHECK_STR(fx_query(&f, "count(*) filter (where id = 3)", 0), "0");
+	CHECK_INT(count_data_files(&f), 5);
+	CHECK_INT(count_delete_files(&f), 1);
+	fx_teardown(&f);
+}
+
 TEST(compact_keeps_sequence_numbers_so_an_equality_delete_meanwhile_still_applies)
 {
 	table_fixture f;
 	CHECK(fx_setup(&f, "t") == 0);
 	CHECK(five_appends(&f) == 0);
 	meanwhile m = {&f, "eqdelete", -1};
-	pond_compact_options o = POND_COMPACT_OPTIONS_INIT;
-	o.progress = commit_meanwhile;
-	o.payload = &m;
 	pond_error err = POND_ERROR_INIT;
 	pond_compact_result r;
-	CHECK_OK(pond_table_compact(f.lake, &f.id, &o, &r, &err), &err);
+	CHECK_OK(compact_meanwhile(&f, &m, &r, &err), &err);
 	CHECK_INT(m.rc, 0);
 	CHECK(r.snapshot_id > 0);
 	/* id 7 was deleted after the compaction read it: it stays deleted. */
