@@ -268,6 +268,10 @@ void pond__write_end(pond__write *w);
 /* A SELECT casting select_sql's columns, by position, to the table's
  * (write_files.c). */
 int pond__write_cast_select(pond__write *w, pond_buf *sql, const char *select_sql, pond_error *err);
+/* After a write of that SELECT failed with rc: a query with another number
+ * of columns than the table is told so, with both numbers (POND_EINVAL);
+ * any other failure is returned as it is. */
+int pond__write_cast_error(pond__write *w, const char *select_sql, int rc, pond_error *err);
 /* Writes the change's data files and manifest, then commits one snapshot
  * (retried against fresh metadata; a file to remove that another writer
  * removed first is POND_ECONFLICT). Changing nothing commits nothing.

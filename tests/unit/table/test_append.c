@@ -117,6 +117,11 @@ TEST(append_refuses_a_query_with_the_wrong_column_count_and_commits_nothing)
 	pond_write_result r;
 	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 1", NULL, &r, &err), POND_EINVAL);
 	CHECK_STR(err.msg, "table main.t has 2 columns but the query returns 1");
+	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 1, 2, 3", NULL, &r, &err), POND_EINVAL);
+	CHECK_STR(err.msg, "table main.t has 2 columns but the query returns 3");
+	/* The query's own column-count error is its own. */
+	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 1, 2 union all select 1", NULL, &r, &err), POND_ESQL);
+	CHECK(strstr(err.msg, "same number of result columns") != NULL);
 	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 'x', 2", NULL, &r, &err), POND_ESQL);
 	CHECK(strstr(err.msg, "Could not convert") != NULL);
 	/* An empty result commits nothing. */
