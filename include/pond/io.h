@@ -209,11 +209,12 @@ typedef struct pond_s3_client_options {
 	int64_t part_size;             /* bytes per part (S3: at least 5 MiB) */
 	long connect_timeout_ms;
 	long stall_timeout_ms;         /* no byte for this long fails a try */
+	int list_page_size;            /* max-keys; 0: the server's (1000) */
 } pond_s3_client_options;
 
 #define POND_S3_CLIENT_OPTIONS_INIT                                                          \
 	{NULL, NULL, NULL, NULL, NULL, NULL, 6, 100, 10000, (int64_t)64 << 20, (int64_t)16 << 20, \
-	 10000, 60000}
+	 10000, 60000, 0}
 
 /* A client for one resolved configuration (copied). Requests from several
  * threads take turns. Free with pond_s3_client_free. */

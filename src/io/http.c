@@ -11,9 +11,13 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+/* Enough for any S3 <Error> document; the rest of a larger one is dropped. */
+#define ERROR_BODY_MAX ((size_t)64 << 10)
 
 struct pond__curl {
 	CURL *easy;
@@ -94,6 +98,7 @@ typedef struct {
 	const pond_http_request *req;
 	pond_http_response *resp;
 	size_t sent;              /* body bytes handed to curl */
+	long status;              /* of the status line seen last */
 	bool over_limit;
 	int write_errno;
 } transfer;
@@ -137,6 +142,14 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
 	transfer *t = userdata;
 	size_t n = size * nmemb;
 	pond_http_response *r = t->resp;
+	/* An error's body (an S3 <Error> document) goes to memory whatever
+	 * the caller's limit or file: it is what the message is made of. */
+	if (t->status >= 300) {
+		if (r->body.len + n > ERROR_BODY_MAX)
+			return n;
+		pond_buf_put(&r->body, data, n);
+		return pond_buf_ok(&r->body) ? n : 0;
+	}
 	if (r->body_fd >= 0) {
 		size_t done = 0;
 		while (done < n) {
@@ -165,8 +178,11 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userdata)
 	transfer *t = userdata;
 	size_t n = size * nitems;
 	/* A new status line (after a 100 Continue) starts the headers over. */
-	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
 		pond_buf_clear(&t->resp->headers);
+		const char *sp = memchr(data, ' ', n);
+		t->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+	}
 	pond_buf_put(&t->resp->headers, data, n);
 	return n;
 }

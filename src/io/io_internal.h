@@ -112,6 +112,7 @@ int pond__s3_fail(pond_error *err, const pond__s3_req *call, long status, const 
 /* The client's multipart part size and threshold. */
 int64_t pond__s3_part_size(const pond_s3_client *c);
 int64_t pond__s3_multipart_threshold(const pond_s3_client *c);
+int pond__s3_list_page_size(const pond_s3_client *c);
 
 /* Multipart upload of fd (s3_multipart.c). */
 int pond__s3_put_multipart(pond_s3_client *c, const char *bucket, const char *key, int fd, int64_t size,

@@ -162,6 +162,11 @@ int64_t pond__s3_multipart_threshold(const pond_s3_client *c)
 	return c->opts.multipart_threshold;
 }
 
+int pond__s3_list_page_size(const pond_s3_client *c)
+{
+	return c->opts.list_page_size;
+}
+
 /* ---- addressing ---- */
 
 /* A bucket can be a host name: lower case, digits, hyphens (and no dots
@@ -193,16 +198,13 @@ static void build_address(address *a, const pond_s3_client *c, const pond__s3_re
 		pond_buf_printf(&a->host, "%s.%s", call->bucket, c->authority);
 	else
 		pond_buf_puts(&a->host, c->authority);
+	/* path-style "/bucket/key" ("/bucket" alone), virtual-hosted "/key" */
 	if (call->bucket && !virtual_host)
 		pond_buf_printf(&a->path, "/%s", call->bucket);
-	pond_buf_putc(&a->path, '/');
-	if (call->key && *call->key) {
-		if (call->bucket && !virtual_host)
-			pond_buf_putc(&a->path, '/');
-		pond_buf_puts(&a->path, call->key);
-	}
-	if (!virtual_host && call->bucket && !(call->key && *call->key))
-		a->path.len--, a->path.ptr[a->path.len] = '\0'; /* "/bucket", not "/bucket/" */
+	if (call->key && *call->key)
+		pond_buf_printf(&a->path, "/%s", call->key);
+	else if (virtual_host || !call->bucket)
+		pond_buf_putc(&a->path, '/');
 	pond_buf_printf(&a->url, "%s://%s", c->scheme, pond_buf_cstr(&a->host));
 	pond_sigv4_uri_encode(&a->url, pond_buf_cstr(&a->path), true);
 	for (size_t i = 0; i < call->nquery; i++) {

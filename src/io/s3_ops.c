@@ -284,8 +284,13 @@ int pond_s3_delete_many(pond_s3_client *c, const char *bucket, const char *const
 static int list_page(pond_s3_client *c, const char *bucket, const char *prefix, const char *token,
                      pond__s3_list_page *page, pond_arena *arena, pond_error *err)
 {
-	pond_sigv4_pair query[4] = {{"list-type", "2"}, {"prefix", prefix ? prefix : ""}, {"encoding-type", "url"}};
+	pond_sigv4_pair query[5] = {{"list-type", "2"}, {"prefix", prefix ? prefix : ""}, {"encoding-type", "url"}};
 	size_t nq = 3;
+	char max_keys[16];
+	if (pond__s3_list_page_size(c) > 0) {
+		snprintf(max_keys, sizeof max_keys, "%d", pond__s3_list_page_size(c));
+		query[nq++] = (pond_sigv4_pair){"max-keys", max_keys};
+	}
 	if (token)
 		query[nq++] = (pond_sigv4_pair){"continuation-token", token};
 	pond__s3_req call = POND__S3_REQ_INIT;
