@@ -147,7 +147,7 @@ void pond_s3_config_dispose(pond_s3_config *cfg);
 /* ---- HTTP transport ---------------------------------------------------------- */
 
 /* One HTTP exchange as the S3 client asks for it. */
-typedef struct pond_http_request {
+typedef struct pond_io_http_request {
 	const char *method;
 	const char *url;
 	const char *const *headers;   /* "Name: value" lines */
@@ -158,43 +158,43 @@ typedef struct pond_http_request {
 	size_t body_len;
 	int body_fd;
 	int64_t body_offset;
-} pond_http_request;
+} pond_io_http_request;
 
-#define POND_HTTP_REQUEST_INIT {NULL, NULL, NULL, 0, NULL, 0, -1, 0}
+#define POND_IO_HTTP_REQUEST_INIT {NULL, NULL, NULL, 0, NULL, 0, -1, 0}
 
 /* Where a response body goes: memory (at most max_len bytes, more fails the
  * exchange), or a file descriptor (written from its current offset). */
-typedef struct pond_http_response {
+typedef struct pond_io_http_response {
 	long status;
 	pond_buf headers;             /* raw header lines of the final response */
 	pond_buf body;                /* when body_fd < 0 */
 	size_t max_len;
 	int body_fd;
 	int64_t body_written;         /* bytes written to body_fd */
-} pond_http_response;
+} pond_io_http_response;
 
 /* A transport failure: no complete response (connection refused or
  * dropped, timeout, a body over max_len). Retryable ones are worth trying
  * again. */
-typedef struct pond_http_failure {
+typedef struct pond_io_http_failure {
 	bool retryable;
-} pond_http_failure;
+} pond_io_http_failure;
 
 /* Sends req and fills resp (status, headers, body); 0 when a response came
  * back, whatever its status; negative with err and *fail set when none did. */
-typedef int (*pond_http_send_fn)(void *payload, const pond_http_request *req, pond_http_response *resp,
-                                 pond_http_failure *fail, pond_error *err);
+typedef int (*pond_io_http_send_fn)(void *payload, const pond_io_http_request *req, pond_io_http_response *resp,
+                                 pond_io_http_failure *fail, pond_error *err);
 
 /* A response header's value (first match, name case-insensitive), copied
  * into out (cap bytes with the NUL); false when absent. */
-bool pond_http_response_header(const pond_http_response *resp, const char *name, char *out, size_t cap);
+bool pond_io_http_response_header(const pond_io_http_response *resp, const char *name, char *out, size_t cap);
 
 /* ---- the S3 client ------------------------------------------------------------ */
 
 typedef struct pond_s3_client pond_s3_client;
 
 typedef struct pond_s3_client_options {
-	pond_http_send_fn send;        /* NULL: libcurl */
+	pond_io_http_send_fn send;        /* NULL: libcurl */
 	void *send_payload;
 	/* Injectable time: signing clock (seconds), backoff sleep, jitter.
 	 * NULL: the wall clock, nanosleep, getrandom. */

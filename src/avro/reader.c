@@ -32,6 +32,7 @@ struct pond_avro_reader {
 	FILE *file;
 	memory_source mem;
 	uint64_t size_hint;       /* 0: unknown */
+	void *owned;              /* memory input the reader frees */
 
 	uint8_t *ahead;           /* read-ahead buffer */
 	size_t ahead_len, ahead_pos;
@@ -360,6 +361,25 @@ int pond_avro_reader_open_memory(pond_avro_reader **out, const void *data, size_
 	return open_common(out, r, err);
 }
 
+int pond_avro_reader_open_memory_owned(pond_avro_reader **out, void *data, size_t len, const char *name,
+                                       pond_error *err)
+{
+	pond_avro_reader *r;
+	*out = NULL;
+	int rc = reader_new(&r, name ? name : "(memory)", err);
+	if (rc) {
+		pond_free(data);
+		return rc;
+	}
+	r->owned = data;
+	r->mem.data = data;
+	r->mem.len = len;
+	r->read = memory_read;
+	r->payload = &r->mem;
+	r->size_hint = len;
+	return open_common(out, r, err);
+}
+
 int pond_avro_reader_open_file(pond_avro_reader **out, const char *path, pond_error *err)
 {
 	pond_avro_reader *r;
@@ -401,6 +421,7 @@ void pond_avro_reader_close(pond_avro_reader **reader)
 	pond_buf_dispose(&r->block);
 	pond_free(r->ahead);
 	pond_free(r->name);
+	pond_free(r->owned);
 	pond_free(r);
 	*reader = NULL;
 }

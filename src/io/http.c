@@ -57,7 +57,7 @@ void pond__curl_free(pond__curl **curl)
 	*curl = NULL;
 }
 
-void pond__http_response_reset(pond_http_response *resp)
+void pond__io_http_response_reset(pond_io_http_response *resp)
 {
 	resp->status = 0;
 	pond_buf_clear(&resp->headers);
@@ -65,13 +65,13 @@ void pond__http_response_reset(pond_http_response *resp)
 	resp->body_written = 0;
 }
 
-void pond__http_response_dispose(pond_http_response *resp)
+void pond__io_http_response_dispose(pond_io_http_response *resp)
 {
 	pond_buf_dispose(&resp->headers);
 	pond_buf_dispose(&resp->body);
 }
 
-bool pond_http_response_header(const pond_http_response *resp, const char *name, char *out, size_t cap)
+bool pond_io_http_response_header(const pond_io_http_response *resp, const char *name, char *out, size_t cap)
 {
 	size_t nlen = strlen(name);
 	const char *p = pond_buf_cstr(&resp->headers);
@@ -95,8 +95,8 @@ bool pond_http_response_header(const pond_http_response *resp, const char *name,
 /* ---- libcurl callbacks ---- */
 
 typedef struct {
-	const pond_http_request *req;
-	pond_http_response *resp;
+	const pond_io_http_request *req;
+	pond_io_http_response *resp;
 	size_t sent;              /* body bytes handed to curl */
 	long status;              /* of the status line seen last */
 	bool over_limit;
@@ -141,7 +141,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
 {
 	transfer *t = userdata;
 	size_t n = size * nmemb;
-	pond_http_response *r = t->resp;
+	pond_io_http_response *r = t->resp;
 	/* An error's body (an S3 <Error> document) goes to memory whatever
 	 * the caller's limit or file: it is what the message is made of. */
 	if (t->status >= 300) {
@@ -206,7 +206,7 @@ static bool retryable(CURLcode code)
 	}
 }
 
-static void set_method(CURL *e, const pond_http_request *req, transfer *t)
+static void set_method(CURL *e, const pond_io_http_request *req, transfer *t)
 {
 	bool has_body = req->body || req->body_fd >= 0;
 	if (strcmp(req->method, "HEAD") == 0) {
@@ -226,8 +226,8 @@ static void set_method(CURL *e, const pond_http_request *req, transfer *t)
 	curl_easy_setopt(e, CURLOPT_SEEKDATA, t);
 }
 
-int pond__curl_send(void *payload, const pond_http_request *req, pond_http_response *resp,
-                    pond_http_failure *fail, pond_error *err)
+int pond__curl_send(void *payload, const pond_io_http_request *req, pond_io_http_response *resp,
+                    pond_io_http_failure *fail, pond_error *err)
 {
 	pond__curl *c = payload;
 	CURL *e = c->easy;

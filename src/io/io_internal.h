@@ -16,10 +16,10 @@
 typedef struct pond__curl pond__curl;
 pond__curl *pond__curl_new(long connect_timeout_ms, long stall_timeout_ms);
 void pond__curl_free(pond__curl **curl);
-/* A pond_http_send_fn over the handle (payload: the pond__curl). */
-int pond__curl_send(void *payload, const pond_http_request *req, pond_http_response *resp,
-                    pond_http_failure *fail, pond_error *err);
-void pond__http_response_reset(pond_http_response *resp);
+/* A pond_io_http_send_fn over the handle (payload: the pond__curl). */
+int pond__curl_send(void *payload, const pond_io_http_request *req, pond_io_http_response *resp,
+                    pond_io_http_failure *fail, pond_error *err);
+void pond__io_http_response_reset(pond_io_http_response *resp);
 
 /* ---- AWS config and credentials files (ini.c) ---- */
 
@@ -102,11 +102,11 @@ typedef struct pond__s3_req {
 #define POND__S3_REQ_INIT {NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, -1, 0, 0, NULL, (size_t)1 << 20, -1, 0}
 
 /* Sends the call with retries; on a 2xx fills resp (caller disposes with
- * pond__http_response_dispose). Any other status is an error naming
+ * pond__io_http_response_dispose). Any other status is an error naming
  * s3://bucket/key and the S3 error code and message; 404 is POND_ENOTFOUND,
  * 412 POND_EEXISTS. */
-int pond__s3_call(pond_s3_client *c, const pond__s3_req *call, pond_http_response *resp, pond_error *err);
-void pond__http_response_dispose(pond_http_response *resp);
+int pond__s3_call(pond_s3_client *c, const pond__s3_req *call, pond_io_http_response *resp, pond_error *err);
+void pond__io_http_response_dispose(pond_io_http_response *resp);
 /* Sets an error for a 2xx response whose body says it failed. */
 int pond__s3_fail(pond_error *err, const pond__s3_req *call, long status, const char *body, size_t len);
 /* The client's multipart part size and threshold. */

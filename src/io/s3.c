@@ -383,9 +383,9 @@ static int transport_error(pond_error *err, const pond__s3_req *call, int attemp
 }
 
 static int try_loop(pond_s3_client *c, const pond__s3_req *call, const address *a, const char *payload_hash,
-                    pond_http_response *resp, pond_error *err)
+                    pond_io_http_response *resp, pond_error *err)
 {
-	pond_http_request req = POND_HTTP_REQUEST_INIT;
+	pond_io_http_request req = POND_IO_HTTP_REQUEST_INIT;
 	req.method = call->method;
 	req.url = pond_buf_cstr(&a->url);
 	req.body = call->body;
@@ -401,12 +401,12 @@ static int try_loop(pond_s3_client *c, const pond__s3_req *call, const address *
 		}
 		req.headers = h.lines;
 		req.nheaders = h.n;
-		pond__http_response_reset(resp);
+		pond__io_http_response_reset(resp);
 		if ((rc = rewind_output(call, err))) {
 			pond_buf_dispose(&h.storage);
 			return rc;
 		}
-		pond_http_failure fail = {false};
+		pond_io_http_failure fail = {false};
 		pond_error terr = POND_ERROR_INIT;
 		c->requests++;
 		rc = c->opts.send(c->opts.send_payload, &req, resp, &fail, &terr);
@@ -436,7 +436,7 @@ static int try_loop(pond_s3_client *c, const pond__s3_req *call, const address *
 	}
 }
 
-int pond__s3_call(pond_s3_client *c, const pond__s3_req *call, pond_http_response *resp, pond_error *err)
+int pond__s3_call(pond_s3_client *c, const pond__s3_req *call, pond_io_http_response *resp, pond_error *err)
 {
 	memset(resp, 0, sizeof *resp);
 	resp->body_fd = call->out_fd;
@@ -461,6 +461,6 @@ int pond__s3_call(pond_s3_client *c, const pond__s3_req *call, pond_http_respons
 	}
 	address_dispose(&a);
 	if (rc)
-		pond__http_response_dispose(resp);
+		pond__io_http_response_dispose(resp);
 	return rc;
 }

@@ -37,14 +37,14 @@ static int initiate(upload *u, const pond_s3_put_options *opts, pond_error *err)
 	call.nheaders = 1;
 	call.body = "";
 	call.what = "start a multipart upload of";
-	pond_http_response resp;
+	pond_io_http_response resp;
 	int rc = pond__s3_call(u->c, &call, &resp, err);
 	if (rc)
 		return rc;
 	rc = pond__s3_xml_upload_id(&u->upload_id, resp.body.ptr, resp.body.len, u->arena, err);
 	if (rc)
 		pond_error_prefix(err, "could not start a multipart upload of s3://%s/%s", u->bucket, u->key);
-	pond__http_response_dispose(&resp);
+	pond__io_http_response_dispose(&resp);
 	return rc;
 }
 
@@ -65,17 +65,17 @@ static int upload_part(upload *u, int number, int fd, int64_t offset, int64_t le
 	char what[64];
 	snprintf(what, sizeof what, "upload part %d of", number);
 	call.what = what;
-	pond_http_response resp;
+	pond_io_http_response resp;
 	int rc = pond__s3_call(u->c, &call, &resp, err);
 	if (rc)
 		return rc;
 	char value[128];
-	if (!pond_http_response_header(&resp, "ETag", value, sizeof value) || !value[0])
+	if (!pond_io_http_response_header(&resp, "ETag", value, sizeof value) || !value[0])
 		rc = pond_error_set(err, POND_ECORRUPT, "could not upload part %d of s3://%s/%s: no ETag in the answer",
 		                    number, u->bucket, u->key);
 	else if (!(*etag = pond_arena_strdup(u->arena, value)))
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory uploading s3://%s/%s", u->bucket, u->key);
-	pond__http_response_dispose(&resp);
+	pond__io_http_response_dispose(&resp);
 	return rc;
 }
 
@@ -109,14 +109,14 @@ static int complete(upload *u, char **etags, int nparts, const pond_s3_put_optio
 	call.body = body.ptr;
 	call.body_len = body.len;
 	call.what = "complete the upload of";
-	pond_http_response resp;
+	pond_io_http_response resp;
 	int rc = pond__s3_call(u->c, &call, &resp, err);
 	pond_buf_dispose(&body);
 	if (rc)
 		return rc;
 	if (pond__s3_xml_is_error(resp.body.ptr, resp.body.len))
 		rc = pond__s3_fail(err, &call, resp.status, resp.body.ptr, resp.body.len);
-	pond__http_response_dispose(&resp);
+	pond__io_http_response_dispose(&resp);
 	return rc;
 }
 
@@ -132,10 +132,10 @@ static void abort_upload(upload *u)
 	call.query = query;
 	call.nquery = 1;
 	call.what = "abort the upload of";
-	pond_http_response resp;
+	pond_io_http_response resp;
 	pond_error err = POND_ERROR_INIT;
 	if (pond__s3_call(u->c, &call, &resp, &err) == 0)
-		pond__http_response_dispose(&resp);
+		pond__io_http_response_dispose(&resp);
 	else
 		pond_warn("%s", err.msg);
 }

@@ -62,7 +62,7 @@ int pond_s3_get(pond_s3_client *c, const char *bucket, const char *key, int64_t 
 		/* a server that ignores Range sends it all: room for that */
 		call.max_len = max_len;
 	}
-	pond_http_response resp;
+	pond_io_http_response resp;
 	int rc = pond__s3_call(c, &call, &resp, err);
 	if (rc)
 		return rc;
@@ -74,7 +74,7 @@ int pond_s3_get(pond_s3_client *c, const char *bucket, const char *key, int64_t 
 	}
 	char *data = pond_malloc(n + 1);
 	if (!data) {
-		pond__http_response_dispose(&resp);
+		pond__io_http_response_dispose(&resp);
 		return oom(err, "reading", bucket, key);
 	}
 	if (n)
@@ -82,7 +82,7 @@ int pond_s3_get(pond_s3_client *c, const char *bucket, const char *key, int64_t 
 	data[n] = '\0';
 	*out = data;
 	*len = n;
-	pond__http_response_dispose(&resp);
+	pond__io_http_response_dispose(&resp);
 	return 0;
 }
 
@@ -96,12 +96,12 @@ int pond_s3_get_to_fd(pond_s3_client *c, const char *bucket, const char *key, in
 	call.what = "get";
 	call.out_fd = fd;
 	call.out_offset = 0;
-	pond_http_response resp;
+	pond_io_http_response resp;
 	int rc = pond__s3_call(c, &call, &resp, err);
 	if (rc)
 		return rc;
 	*size = resp.body_written;
-	pond__http_response_dispose(&resp);
+	pond__io_http_response_dispose(&resp);
 	return 0;
 }
 
@@ -113,18 +113,18 @@ int pond_s3_head(pond_s3_client *c, const char *bucket, const char *key, pond_s3
 	call.bucket = bucket;
 	call.key = key;
 	call.what = "stat";
-	pond_http_response resp;
+	pond_io_http_response resp;
 	memset(out, 0, sizeof *out);
 	int rc = pond__s3_call(c, &call, &resp, err);
 	if (rc)
 		return rc;
 	char value[128];
-	if (!pond_http_response_header(&resp, "Content-Length", value, sizeof value) ||
+	if (!pond_io_http_response_header(&resp, "Content-Length", value, sizeof value) ||
 	    !pond_str_to_i64(value, &out->size) || out->size < 0)
 		rc = pond_error_set(err, POND_ECORRUPT, "could not stat s3://%s/%s: no valid Content-Length", bucket,
 		                    key);
-	pond_http_response_header(&resp, "ETag", out->etag, sizeof out->etag);
-	pond__http_response_dispose(&resp);
+	pond_io_http_response_header(&resp, "ETag", out->etag, sizeof out->etag);
+	pond__io_http_response_dispose(&resp);
 	return rc;
 }
 
@@ -141,10 +141,10 @@ static int put_call(pond_s3_client *c, pond__s3_req *call, const pond_s3_put_opt
 	call->what = "put";
 	call->headers = headers;
 	call->nheaders = opts->if_none_match ? 2 : 1;
-	pond_http_response resp;
+	pond_io_http_response resp;
 	int rc = pond__s3_call(c, call, &resp, err);
 	if (rc == 0)
-		pond__http_response_dispose(&resp);
+		pond__io_http_response_dispose(&resp);
 	return rc;
 }
 
@@ -181,14 +181,14 @@ int pond_s3_delete(pond_s3_client *c, const char *bucket, const char *key, pond_
 	call.bucket = bucket;
 	call.key = key;
 	call.what = "delete";
-	pond_http_response resp;
+	pond_io_http_response resp;
 	int rc = pond__s3_call(c, &call, &resp, err);
 	if (rc == POND_ENOTFOUND && strstr(err->msg, "NoSuchBucket") == NULL) {
 		pond_error_clear(err);
 		return 0;
 	}
 	if (rc == 0)
-		pond__http_response_dispose(&resp);
+		pond__io_http_response_dispose(&resp);
 	return rc;
 }
 
@@ -240,7 +240,7 @@ static int delete_batch(pond_s3_client *c, const char *bucket, const char *const
 	call.body = body.ptr;
 	call.body_len = body.len;
 	call.what = "delete objects of";
-	pond_http_response resp;
+	pond_io_http_response resp;
 	int rc = pond__s3_call(c, &call, &resp, err);
 	pond_buf_dispose(&body);
 	pond_buf_dispose(&md5);
@@ -259,7 +259,7 @@ static int delete_batch(pond_s3_client *c, const char *bucket, const char *const
 	else if (rc)
 		pond_error_prefix(err, "could not delete objects of s3://%s", bucket);
 	pond_arena_free(&arena);
-	pond__http_response_dispose(&resp);
+	pond__io_http_response_dispose(&resp);
 	return rc;
 }
 
@@ -301,14 +301,14 @@ static int list_page(pond_s3_client *c, const char *bucket, const char *prefix, 
 	call.nquery = nq;
 	call.what = "list";
 	call.max_len = (size_t)64 << 20;
-	pond_http_response resp;
+	pond_io_http_response resp;
 	int rc = pond__s3_call(c, &call, &resp, err);
 	if (rc)
 		return rc;
 	rc = pond__s3_xml_list(page, resp.body.ptr, resp.body.len, arena, err);
 	if (rc)
 		pond_error_prefix(err, "could not list s3://%s/%s", bucket, prefix ? prefix : "");
-	pond__http_response_dispose(&resp);
+	pond__io_http_response_dispose(&resp);
 	return rc;
 }
 
@@ -348,13 +348,13 @@ int pond_s3_create_bucket(pond_s3_client *c, const char *bucket, pond_error *err
 	call.what = "create bucket";
 	call.body = "";
 	call.body_len = 0;
-	pond_http_response resp;
+	pond_io_http_response resp;
 	int rc = pond__s3_call(c, &call, &resp, err);
 	if (rc == POND_EIO && strstr(err->msg, "BucketAlreadyOwnedByYou")) {
 		pond_error_clear(err);
 		return 0;
 	}
 	if (rc == 0)
-		pond__http_response_dispose(&resp);
+		pond__io_http_response_dispose(&resp);
 	return rc;
 }

@@ -26,8 +26,8 @@ static char object_byte(const char *url, int64_t i)
 	return (char)('a' + (strlen(url) + (size_t)i * 7) % 26);
 }
 
-static int fake_send(void *payload, const pond_http_request *req, pond_http_response *resp,
-                     pond_http_failure *fail, pond_error *err)
+static int fake_send(void *payload, const pond_io_http_request *req, pond_io_http_response *resp,
+                     pond_io_http_failure *fail, pond_error *err)
 {
 	fake_s3 *s = payload;
 	(void)fail;

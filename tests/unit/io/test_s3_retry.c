@@ -32,8 +32,8 @@ typedef struct {
 	uint64_t random;
 } script;
 
-static int scripted_send(void *payload, const pond_http_request *req, pond_http_response *resp,
-                         pond_http_failure *fail, pond_error *err)
+static int scripted_send(void *payload, const pond_io_http_request *req, pond_io_http_response *resp,
+                         pond_io_http_failure *fail, pond_error *err)
 {
 	script *s = payload;
 	int i = s->next++;
