@@ -115,7 +115,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
 	-isystem $(DUCKDB_INC) $(PKG_CFLAGS)
 # Parsers of outside input that fuzz targets exercise; none needs DuckDB
 # at link time (the lexer only includes its header).
-FUZZ_LIB_SRC := $(sort $(wildcard src/util/*.c src/avro/*.c src/iceberg/*.c)) src/engine/lexer.c \
+FUZZ_LIB_SRC := $(sort $(wildcard src/util/*.c src/avro/*.c src/iceberg/*.c src/io/*.c)) src/engine/lexer.c \
 	src/pipeline/cron.c src/pipeline/tz.c
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
