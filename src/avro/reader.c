@@ -344,14 +344,19 @@ int pond_avro_reader_open_stream(pond_avro_reader **out, pond_avro_read_fn read,
 	return open_common(out, r, err);
 }
 
-int pond_avro_reader_open_memory(pond_avro_reader **out, const void *data, size_t len, const char *name,
-                                 pond_error *err)
+/* A reader over memory; owned (or NULL) is freed with the reader, or at
+ * once when it cannot be made. */
+static int open_memory(pond_avro_reader **out, const void *data, size_t len, const char *name, void *owned,
+                       pond_error *err)
 {
 	pond_avro_reader *r;
 	*out = NULL;
 	int rc = reader_new(&r, name ? name : "(memory)", err);
-	if (rc)
+	if (rc) {
+		pond_free(owned);
 		return rc;
+	}
+	r->owned = owned;
 	r->mem.data = data;
 	r->mem.len = len;
 	r->read = memory_read;
@@ -361,23 +366,16 @@ int pond_avro_reader_open_memory(pond_avro_reader **out, const void *data, size_
 	return open_common(out, r, err);
 }
 
+int pond_avro_reader_open_memory(pond_avro_reader **out, const void *data, size_t len, const char *name,
+                                 pond_error *err)
+{
+	return open_memory(out, data, len, name, NULL, err);
+}
+
 int pond_avro_reader_open_memory_owned(pond_avro_reader **out, void *data, size_t len, const char *name,
                                        pond_error *err)
 {
-	pond_avro_reader *r;
-	*out = NULL;
-	int rc = reader_new(&r, name ? name : "(memory)", err);
-	if (rc) {
-		pond_free(data);
-		return rc;
-	}
-	r->owned = data;
-	r->mem.data = data;
-	r->mem.len = len;
-	r->read = memory_read;
-	r->payload = &r->mem;
-	r->size_hint = len;
-	return open_common(out, r, err);
+	return open_memory(out, data, len, name, data, err);
 }
 
 int pond_avro_reader_open_file(pond_avro_reader **out, const char *path, pond_error *err)

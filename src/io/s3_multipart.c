@@ -20,6 +20,21 @@ typedef struct {
 	pond_arena *arena;
 } upload;
 
+/* A request about the upload's object: method, one or two query
+ * parameters and what it is called in messages. */
+static pond__s3_req upload_req(const upload *u, const char *method, const pond_sigv4_pair *query, size_t nquery,
+                               const char *what)
+{
+	pond__s3_req call = POND__S3_REQ_INIT;
+	call.method = method;
+	call.bucket = u->bucket;
+	call.key = u->key;
+	call.query = query;
+	call.nquery = nquery;
+	call.what = what;
+	return call;
+}
+
 static int initiate(upload *u, const pond_s3_put_options *opts, pond_error *err)
 {
 	char content_type[256];
@@ -27,16 +42,10 @@ static int initiate(upload *u, const pond_s3_put_options *opts, pond_error *err)
 	         opts && opts->content_type ? opts->content_type : "application/octet-stream");
 	const char *headers[1] = {content_type};
 	pond_sigv4_pair query[1] = {{"uploads", ""}};
-	pond__s3_req call = POND__S3_REQ_INIT;
-	call.method = "POST";
-	call.bucket = u->bucket;
-	call.key = u->key;
-	call.query = query;
-	call.nquery = 1;
+	pond__s3_req call = upload_req(u, "POST", query, 1, "start a multipart upload of");
 	call.headers = headers;
 	call.nheaders = 1;
 	call.body = "";
-	call.what = "start a multipart upload of";
 	pond_io_http_response resp;
 	int rc = pond__s3_call(u->c, &call, &resp, err);
 	if (rc)
@@ -53,18 +62,12 @@ static int upload_part(upload *u, int number, int fd, int64_t offset, int64_t le
 	char num[16];
 	snprintf(num, sizeof num, "%d", number);
 	pond_sigv4_pair query[2] = {{"partNumber", num}, {"uploadId", u->upload_id}};
-	pond__s3_req call = POND__S3_REQ_INIT;
-	call.method = "PUT";
-	call.bucket = u->bucket;
-	call.key = u->key;
-	call.query = query;
-	call.nquery = 2;
+	char what[64];
+	snprintf(what, sizeof what, "upload part %d of", number);
+	pond__s3_req call = upload_req(u, "PUT", query, 2, what);
 	call.body_fd = fd;
 	call.body_offset = offset;
 	call.body_fd_len = len;
-	char what[64];
-	snprintf(what, sizeof what, "upload part %d of", number);
-	call.what = what;
 	pond_io_http_response resp;
 	int rc = pond__s3_call(u->c, &call, &resp, err);
 	if (rc)
@@ -98,17 +101,11 @@ static int complete(upload *u, char **etags, int nparts, const pond_s3_put_optio
 	/* Create-only holds for the completion too (AWS, MinIO). */
 	const char *headers[2] = {"Content-Type: application/xml", "If-None-Match: *"};
 	pond_sigv4_pair query[1] = {{"uploadId", u->upload_id}};
-	pond__s3_req call = POND__S3_REQ_INIT;
-	call.method = "POST";
-	call.bucket = u->bucket;
-	call.key = u->key;
-	call.query = query;
-	call.nquery = 1;
+	pond__s3_req call = upload_req(u, "POST", query, 1, "complete the upload of");
 	call.headers = headers;
 	call.nheaders = opts && opts->if_none_match ? 2 : 1;
 	call.body = body.ptr;
 	call.body_len = body.len;
-	call.what = "complete the upload of";
 	pond_io_http_response resp;
 	int rc = pond__s3_call(u->c, &call, &resp, err);
 	pond_buf_dispose(&body);
@@ -125,13 +122,7 @@ static int complete(upload *u, char **etags, int nparts, const pond_s3_put_optio
 static void abort_upload(upload *u)
 {
 	pond_sigv4_pair query[1] = {{"uploadId", u->upload_id}};
-	pond__s3_req call = POND__S3_REQ_INIT;
-	call.method = "DELETE";
-	call.bucket = u->bucket;
-	call.key = u->key;
-	call.query = query;
-	call.nquery = 1;
-	call.what = "abort the upload of";
+	pond__s3_req call = upload_req(u, "DELETE", query, 1, "abort the upload of");
 	pond_io_http_response resp;
 	pond_error err = POND_ERROR_INIT;
 	if (pond__s3_call(u->c, &call, &resp, &err) == 0)

@@ -35,6 +35,17 @@ int pond_s3_url_split(const char *url, char **bucket, char **key, pond_arena *ar
 	return 0;
 }
 
+/* A request about one object (or, with key "", its bucket). */
+static pond__s3_req object_req(const char *method, const char *bucket, const char *key, const char *what)
+{
+	pond__s3_req call = POND__S3_REQ_INIT;
+	call.method = method;
+	call.bucket = bucket;
+	call.key = key;
+	call.what = what;
+	return call;
+}
+
 static int oom(pond_error *err, const char *what, const char *bucket, const char *key)
 {
 	return pond_error_set(err, POND_ENOMEM, "out of memory: %s s3://%s/%s", what, bucket, key ? key : "");
@@ -45,11 +56,7 @@ int pond_s3_get(pond_s3_client *c, const char *bucket, const char *key, int64_t 
 {
 	char range[80];
 	const char *headers[1] = {range};
-	pond__s3_req call = POND__S3_REQ_INIT;
-	call.method = "GET";
-	call.bucket = bucket;
-	call.key = key;
-	call.what = "get";
+	pond__s3_req call = object_req("GET", bucket, key, "get");
 	call.max_len = max_len;
 	bool ranged = length >= 0;
 	if (ranged) {
@@ -89,11 +96,7 @@ int pond_s3_get(pond_s3_client *c, const char *bucket, const char *key, int64_t 
 int pond_s3_get_to_fd(pond_s3_client *c, const char *bucket, const char *key, int fd, int64_t *size,
                       pond_error *err)
 {
-	pond__s3_req call = POND__S3_REQ_INIT;
-	call.method = "GET";
-	call.bucket = bucket;
-	call.key = key;
-	call.what = "get";
+	pond__s3_req call = object_req("GET", bucket, key, "get");
 	call.out_fd = fd;
 	call.out_offset = 0;
 	pond_io_http_response resp;
@@ -108,11 +111,7 @@ int pond_s3_get_to_fd(pond_s3_client *c, const char *bucket, const char *key, in
 int pond_s3_head(pond_s3_client *c, const char *bucket, const char *key, pond_s3_object_info *out,
                  pond_error *err)
 {
-	pond__s3_req call = POND__S3_REQ_INIT;
-	call.method = "HEAD";
-	call.bucket = bucket;
-	call.key = key;
-	call.what = "stat";
+	pond__s3_req call = object_req("HEAD", bucket, key, "stat");
 	pond_io_http_response resp;
 	memset(out, 0, sizeof *out);
 	int rc = pond__s3_call(c, &call, &resp, err);
@@ -176,11 +175,7 @@ int pond_s3_put_fd(pond_s3_client *c, const char *bucket, const char *key, int f
 
 int pond_s3_delete(pond_s3_client *c, const char *bucket, const char *key, pond_error *err)
 {
-	pond__s3_req call = POND__S3_REQ_INIT;
-	call.method = "DELETE";
-	call.bucket = bucket;
-	call.key = key;
-	call.what = "delete";
+	pond__s3_req call = object_req("DELETE", bucket, key, "delete");
 	pond_io_http_response resp;
 	int rc = pond__s3_call(c, &call, &resp, err);
 	if (rc == POND_ENOTFOUND && strstr(err->msg, "NoSuchBucket") == NULL) {
