@@ -66,9 +66,11 @@ int pond__table_stage(pond_table **out, pond_lake *lake, const pond_table_ident 
                       const pond_iceberg_schema *schema, pond_error *err);
 /* Creates a staged table in one catalog change: build's updates (may be
  * NULL: none) applied to md, written as its first metadata file and
- * registered. Another writer creating it first is POND_ECONFLICT. */
+ * registered, with hook (may be NULL) in the same transaction. Another
+ * writer creating it first is POND_ECONFLICT. */
 int pond__table_commit_create(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *md,
-                              pond_table_commit_fn build, void *payload, pond_error *err);
+                              pond_table_commit_fn build, void *payload, const pond__commit_hook *hook,
+                              pond_error *err);
 /* Where a new table id lives (drop.c): WAREHOUSE/ns/.../name with each
  * part escaped, or a fresh folder of its own in the warehouse when that
  * one lies inside another table's folder or is already in use. */
