@@ -19,6 +19,9 @@ endif
 ifdef SAN
 BUILD := build/san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# -O1, as the sanitizers' documentation suggests: a third less compile time
+# than -O2 for the second build of every file, and reports stay exact.
+OPT ?= -O1 -g
 else
 BUILD := build
 SANFLAGS :=

@@ -488,7 +488,7 @@ TEST(catalog_sqlite_keeps_prepared_statements_without_mixing_them_up)
 	CHECK_MSG(cat, "open: %s", err.msg);
 	CHECK_OK(pond_catalog_exec(cat, "CREATE TABLE cache_t (id INTEGER)", NULL, 0, NULL, &err), &err);
 	for (int i = 1; i <= 3; i++) {
-		char v[8];
+		char v[16];
 		snprintf(v, sizeof(v), "%d", i);
 		CHECK_OK(pond_catalog_exec(cat, "INSERT INTO cache_t VALUES (CAST(? AS INTEGER))", (const char *[]){v}, 1,
 		                           NULL, &err), &err);
