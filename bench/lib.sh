@@ -1,6 +1,9 @@
 # Shared helpers for pond's benchmarks: timing commands and printing a
 # result line with the ratio to a reference measured in the same run.
 set -euo pipefail
+# Debian's tools first (scripts/setup.sh installs them): a version
+# manager's python3 shim earlier on PATH costs most of a second per call.
+case ":$PATH:" in :/usr/bin:*) ;; *) export PATH="/usr/bin:$PATH" ;; esac
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 POND="${POND_BIN:-$ROOT/build/pond}"
 DUCKDB_LIB="${DUCKDB_PREFIX:+$DUCKDB_PREFIX/lib}"

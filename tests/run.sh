@@ -14,6 +14,10 @@
 # its output with an "N passed, N failed" line).
 set -u
 cd "$(dirname "$0")/.."
+# Debian's tools first (scripts/setup.sh installs them): a version
+# manager's shim for python3 earlier on PATH costs most of a second per
+# call, and the tests call python3 hundreds of times.
+case ":$PATH:" in :/usr/bin:*) ;; *) export PATH="/usr/bin:$PATH" ;; esac
 export POND_FIXTURES="${POND_FIXTURES:-$PWD/tests/fixtures}"
 [ $# -gt 0 ] || set -- build
 jobs=${POND_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}

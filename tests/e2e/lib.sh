@@ -2,6 +2,10 @@
 # A script sources this, calls `check NAME COMMAND...` or the expect_*
 # helpers, and ends with `finish`, which prints "N passed, N failed".
 set -u
+# Debian's tools first (scripts/setup.sh installs them): a version
+# manager's python3 shim earlier on PATH costs most of a second per call,
+# and the tests call python3 hundreds of times.
+case ":$PATH:" in :/usr/bin:*) ;; *) export PATH="/usr/bin:$PATH" ;; esac
 POND="${POND_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/pond}"
 FIXTURES="${POND_FIXTURES:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/fixtures}"
 NODE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../node" && pwd)"
