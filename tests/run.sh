@@ -43,10 +43,6 @@ add_counts() {  # $1: label, $2: log file
   [ "$f" -eq 0 ] || failures+=("$1")
 }
 
-# One throw-away PostgreSQL server for the whole suite (catalog tests run
-# against it too; each test makes a schema of its own, so parts can share
-# it), unless the caller already names one in POND_TEST_PG_URL. Failing to
-# start it is a test failure, not a skip.
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/pond-suite-XXXXXX")
 pg_dir=
 s3_dir=
@@ -57,37 +53,32 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'kill $(jobs -p) 2>/dev/null; exit 130' INT TERM
-if [ -z "${POND_TEST_PG_URL:-}" ]; then
-  pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/pond-pg-XXXXXX")
-  if POND_TEST_PG_URL=$(tests/pg/start.sh "$pg_dir" 2>"$logdir/pg.log"); then
-    export POND_TEST_PG_URL
-    echo "== postgresql test server: $POND_TEST_PG_URL"
+# start_server NAME VAR DIRVAR SCRIPT: unless VAR already names a server,
+# starts one with SCRIPT (tests/pg/start.sh, tests/s3/start.sh) in a new
+# folder (kept in DIRVAR for cleanup) and exports its URL as VAR. Failing
+# to start it is a test failure, not a skip.
+start_server() {
+  local name=$1 var=$2 dirvar=$3 script=$4 dir url
+  [ -z "${!var:-}" ] || return 0
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/pond-$name-XXXXXX")
+  printf -v "$dirvar" '%s' "$dir"
+  if url=$("$script" "$dir" 2>"$logdir/$name.log"); then
+    export "$var=$url"
+    echo "== $name test server: $url"
   else
-    unset POND_TEST_PG_URL
-    echo "FAIL postgresql test server did not start:"
-    sed 's/^/    /' "$logdir/pg.log"
+    unset "$var"
+    echo "FAIL $name test server did not start:"
+    sed 's/^/    /' "$logdir/$name.log"
     total_fail=$((total_fail + 1))
-    failures+=("postgresql-server")
+    failures+=("$name-server")
   fi
-fi
-
-# One S3 test server for the suite too (tests/s3/start.sh: s3rver behind a
-# proxy that checks signatures and injects faults; each test uses buckets
-# of its own), unless POND_TEST_S3_URL names one. Failing to start it is a
-# failure, not a skip.
-if [ -z "${POND_TEST_S3_URL:-}" ]; then
-  s3_dir=$(mktemp -d "${TMPDIR:-/tmp}/pond-s3-XXXXXX")
-  if POND_TEST_S3_URL=$(tests/s3/start.sh "$s3_dir" 2>"$logdir/s3.log"); then
-    export POND_TEST_S3_URL
-    echo "== s3 test server: $POND_TEST_S3_URL"
-  else
-    unset POND_TEST_S3_URL
-    echo "FAIL s3 test server did not start:"
-    sed 's/^/    /' "$logdir/s3.log"
-    total_fail=$((total_fail + 1))
-    failures+=("s3-server")
-  fi
-fi
+}
+# One throw-away PostgreSQL server for the whole suite (catalog tests run
+# against it too; each test makes a schema of its own), and one S3 test
+# server (s3rver behind a proxy that checks signatures and injects faults;
+# each test uses buckets of its own).
+start_server postgresql POND_TEST_PG_URL pg_dir tests/pg/start.sh
+start_server s3 POND_TEST_S3_URL s3_dir tests/s3/start.sh
 
 labels=()
 commands=()
