@@ -83,6 +83,11 @@ typedef struct pond_lake pond_lake;
 /* Opens the project's catalog. engine may be NULL (the lake opens its own)
  * or borrowed (it must outlive the lake). */
 int pond_lake_open(pond_lake **out, const pond_project *project, pond_engine *engine, pond_error *err);
+/* A lake over a catalog connection the caller keeps (it must outlive the
+ * lake), with no engine until a read or write of rows needs one: for
+ * metadata work (commits of updates, create, drop, rename), which then
+ * costs no DuckDB start. */
+int pond_lake_open_catalog(pond_lake **out, const pond_project *project, pond_catalog *catalog, pond_error *err);
 void pond_lake_close(pond_lake **lake);
 pond_catalog *pond_lake_catalog(pond_lake *lake);
 pond_engine *pond_lake_engine(pond_lake *lake);
@@ -140,6 +145,28 @@ typedef struct pond_commit_options {
  * it. On success, *out (if not NULL) gets the new table state. */
 int pond_table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_commit_fn build, void *payload,
                       const pond_commit_options *opts, pond_table **out, pond_error *err);
+
+/* One table's part of pond_table_commit_all. */
+typedef struct pond_table_change {
+	pond_table_ident id;
+	pond_table_commit_fn build;  /* base is NULL for a table being created */
+	void *payload;
+	bool create;                 /* the table may be missing: the commit then registers it (its
+	                              * namespace must exist), and build gets no base */
+} pond_table_change;
+
+/* Commits changes to several tables as one (the REST catalog's
+ * transactions): each is built and applied against its table's current
+ * metadata and written as a new metadata file, then every catalog swap
+ * (and the registration of a table being created) is made in one catalog
+ * transaction, so all land or none does. A lost swap retries the whole
+ * set against fresh metadata, as pond_table_commit does; a failed
+ * requirement fails it with POND_ECONFLICT naming the table; a missing
+ * table without create is POND_ENOTFOUND. No table may appear twice.
+ * On success out (may be NULL; n entries, the caller frees each) gets the
+ * tables as this commit left them: the metadata it wrote and where. */
+int pond_table_commit_all(pond_lake *lake, const pond_table_change *changes, size_t n, const pond_commit_options *opts,
+                          pond_table **out, pond_error *err);
 
 /* Creates a table: fresh field ids are assigned to schema; spec (NULL:
  * unpartitioned) refers to the given schema's field ids. The namespace is
