@@ -175,6 +175,12 @@ int pond_table_create(pond_lake *lake, const pond_table_ident *id, const pond_ic
                       const pond_iceberg_partition_spec *spec, const pond_iceberg_kv *properties,
                       size_t nproperties, pond_table **out, pond_error *err);
 
+/* Where a new table id would live, as pond_table_create places tables:
+ * WAREHOUSE/ns/.../name, or a fresh folder of its own in the warehouse
+ * when that one is taken or lies inside another table's. In arena. */
+int pond_table_default_location(pond_lake *lake, const pond_table_ident *id, pond_arena *arena, const char **out,
+                                pond_error *err);
+
 /* Removes the table from the catalog; with purge, also its folder. */
 int pond_table_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pond_error *err);
 
