@@ -116,6 +116,12 @@ typedef struct pond_table {
 	                                 * swaps from */
 } pond_table;
 
+/* Where a table's current metadata file is (absolute; a location the
+ * catalog records relative to a root is taken relative to the project),
+ * in arena, without reading it; *recorded (may be NULL) gets the catalog's
+ * text. POND_ENOTFOUND names the table. */
+int pond_table_metadata_location(pond_lake *lake, const pond_table_ident *id, pond_arena *arena, const char **out,
+                                 const char **recorded, pond_error *err);
 /* Loads a table's current metadata. POND_ENOTFOUND names the table. */
 int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *id, pond_error *err);
 void pond_table_free(pond_table **table);
@@ -321,6 +327,8 @@ int pond_table_flush(pond_lake *lake, const pond_table_ident *id, pond_write_res
 void pond_lake_set_write_through(pond_lake *lake, bool write_through);
 /* The tables that have buffered rows, sorted, in arena. */
 int pond_lake_buffered_tables(pond_lake *lake, pond_arena *arena, pond_table_ident **out, size_t *n, pond_error *err);
+/* Whether the table has buffered rows (read by name: no metadata read). */
+int pond_table_has_buffered_rows(pond_lake *lake, const pond_table_ident *id, bool *out, pond_error *err);
 /* What the table's buffer holds. */
 int pond_table_buffer_stats(pond_lake *lake, const pond_table *table, pond_buffer_stats *out, pond_error *err);
 

@@ -84,8 +84,7 @@ static int namespace_must_exist(srv_ctx *ctx, pond_catalog *cat, const pond_ns *
 	return 0;
 }
 
-/* 404 NoSuchTableException unless the table exists; *exists_out (may be
- * NULL) says so instead of failing. */
+/* 404 NoSuchTableException unless the table exists. */
 static int table_must_exist(srv_ctx *ctx, pond_catalog *cat, const pond_table_ident *id)
 {
 	bool exists;
@@ -99,15 +98,52 @@ static int table_must_exist(srv_ctx *ctx, pond_catalog *cat, const pond_table_id
 }
 
 /* Flushes the table's buffered rows, if it has any, into a snapshot. */
-static int flush_buffer(srv_ctx *ctx, pond_lake *lake, const pond_table *t)
+static int flush_buffer(srv_ctx *ctx, pond_lake *lake, const pond_table_ident *id)
 {
-	pond_buffer_stats st;
-	int rc = pond_table_buffer_stats(lake, t, &st, &ctx->err);
-	if (rc == 0 && st.batches > 0) {
+	bool buffered;
+	int rc = pond_table_has_buffered_rows(lake, id, &buffered, &ctx->err);
+	if (rc == 0 && buffered) {
 		pond_write_result r;
-		rc = pond_table_flush(lake, &t->ident, &r, &ctx->err);
+		rc = pond_table_flush(lake, id, &r, &ctx->err);
 	}
 	return rc ? pond__rest_error(ctx, rc, "NoSuchTableException") : 0;
+}
+
+/* The LoadTableResult with the metadata file's own text as "metadata":
+ * nothing to parse and write again, so a load costs what reading the
+ * file does. *done is false when the file is not plain JSON text (gzip),
+ * which the caller then parses. */
+static int load_raw(srv_ctx *ctx, srv_reply *reply, const char *location, bool *done)
+{
+	char *text;
+	size_t len;
+	*done = false;
+	if (pond_file_read(&text, &len, location, (size_t)1 << 30, &ctx->err) != 0)
+		return pond__rest_error(ctx, ctx->err.code, NULL);
+	size_t start = 0;
+	while (start < len && strchr(" \t\r\n", text[start]))
+		start++;
+	if (start == len || text[start] != '{') {
+		pond_free(text);
+		return 0;
+	}
+	pond_buf b = POND_BUF_INIT;
+	pond_buf_reserve(&b, len + strlen(location) + 64);
+	pond_buf_puts(&b, "{\"metadata-location\":");
+	pond_json_quote(&b, location, strlen(location));
+	pond_buf_puts(&b, ",\"metadata\":");
+	pond_buf_put(&b, text + start, len - start);
+	pond_buf_puts(&b, ",\"config\":{}}");
+	pond_free(text);
+	if (!pond_buf_ok(&b)) {
+		pond_buf_dispose(&b);
+		return pond__rest_fail(ctx, 503, NULL, "out of memory");
+	}
+	reply->status = 200;
+	reply->raw_len = b.len;
+	reply->raw = pond_buf_detach(&b);
+	*done = true;
+	return 0;
 }
 
 /* ---- GET /v1/namespaces/NS/tables/T[?snapshots=all|refs], and HEAD ---- */
@@ -125,17 +161,19 @@ int pond__rest_table_load(srv_ctx *ctx, srv_reply *reply)
 	const char *snapshots = pond_url_param(&ctx->url, "snapshots");
 	if (snapshots && strcmp(snapshots, "all") && strcmp(snapshots, "refs"))
 		return pond__rest_fail(ctx, 400, NULL, "parameter snapshots must be all or refs, not \"%.40s\"", snapshots);
+	bool refs_only = snapshots && !strcmp(snapshots, "refs");
+	const char *location;
+	bool done = false;
+	if ((rc = flush_buffer(ctx, lake, &id)) != 0)
+		return rc;
+	if ((rc = pond_table_metadata_location(lake, &id, ctx->arena, &location, NULL, &ctx->err)) != 0)
+		return pond__rest_error(ctx, rc, "NoSuchTableException");
+	if (!refs_only && ((rc = load_raw(ctx, reply, location, &done)) != 0 || done))
+		return rc;
 	pond_table *t = NULL;
-	if ((rc = pond_table_load(&t, lake, &id, &ctx->err)) == 0 && (rc = flush_buffer(ctx, lake, t)) == 0) {
-		pond_table_free(&t);
-		rc = pond_table_load(&t, lake, &id, &ctx->err);
-	}
-	if (rc) {
-		pond_table_free(&t);
-		return ctx->err_status ? rc : pond__rest_error(ctx, rc, "NoSuchTableException");
-	}
-	json_t *doc = pond__rest_load_result(t->metadata, t->metadata_location, snapshots && !strcmp(snapshots, "refs"),
-	                                     &ctx->err);
+	if ((rc = pond_table_load(&t, lake, &id, &ctx->err)) != 0)
+		return pond__rest_error(ctx, rc, "NoSuchTableException");
+	json_t *doc = pond__rest_load_result(t->metadata, t->metadata_location, refs_only, &ctx->err);
 	pond_table_free(&t);
 	return doc ? pond__server_ok(reply, doc) : pond__rest_error(ctx, ctx->err.code, NULL);
 }
@@ -268,12 +306,8 @@ int pond__rest_table_drop(srv_ctx *ctx, srv_reply *reply)
 	if (!purging) {
 		/* The files stay (another catalog may register them): buffered
 		 * rows, which live only in this catalog, go into them first. */
-		pond_table *t;
-		if ((rc = pond_table_load(&t, lake, &id, &ctx->err)) == 0)
-			rc = flush_buffer(ctx, lake, t);
-		pond_table_free(&t);
-		if (rc)
-			return ctx->err_status ? rc : pond__rest_error(ctx, rc, "NoSuchTableException");
+		if ((rc = flush_buffer(ctx, lake, &id)) != 0)
+			return rc;
 	}
 	if ((rc = pond_table_drop(lake, &id, purging, &ctx->err)) != 0)
 		return pond__rest_error(ctx, rc, "NoSuchTableException");

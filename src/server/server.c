@@ -74,6 +74,7 @@ int pond_server_new(pond_server **out, const pond_project *project, const pond_s
 		o.max_connections_per_address = o.max_connections / 4 > 0 ? o.max_connections / 4 : 1;
 	s->opts = o;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_mutex_init(&s->guard.mu, NULL);
 	pthread_cond_init(&s->guard.cond, NULL);
 	s->started_ms = pond_time_now_ms();
@@ -129,6 +130,9 @@ void pond_server_free(pond_server **srv)
 		return;
 	pond_server_stop(*srv);
 	pond__server_scheduler_free(*srv);
+	for (size_t i = 0; i < (*srv)->npool; i++)
+		pond_catalog_close(&(*srv)->pool[i]);
+	pthread_mutex_destroy(&(*srv)->pool_lock);
 	pthread_mutex_destroy(&(*srv)->lock);
 	pthread_mutex_destroy(&(*srv)->guard.mu);
 	pthread_cond_destroy(&(*srv)->guard.cond);
@@ -245,6 +249,13 @@ int pond__server_param_int(srv_ctx *ctx, const char *key, int64_t def, int64_t m
 
 int pond__server_catalog(srv_ctx *ctx, pond_catalog **out)
 {
+	pond_server *srv = ctx->srv;
+	if (!ctx->catalog) {
+		pthread_mutex_lock(&srv->pool_lock);
+		if (srv->npool)
+			ctx->catalog = srv->pool[--srv->npool];
+		pthread_mutex_unlock(&srv->pool_lock);
+	}
 	if (!ctx->catalog) {
 		const pond_project *p = ctx->srv->project;
 		pond_catalog_options copts = POND_CATALOG_OPTIONS_INIT;
@@ -257,6 +268,23 @@ int pond__server_catalog(srv_ctx *ctx, pond_catalog **out)
 	}
 	*out = ctx->catalog;
 	return 0;
+}
+
+/* Keeps a request's catalog connection for the next request, unless the
+ * pool is full or the request failed on the server's side (the
+ * connection may be what failed). */
+static void release_catalog(pond_server *srv, pond_catalog **cat, int status)
+{
+	if (!*cat)
+		return;
+	pond_catalog_tx_rollback(*cat);
+	pthread_mutex_lock(&srv->pool_lock);
+	if (status < 500 && srv->npool < SRV_CATALOG_POOL) {
+		srv->pool[srv->npool++] = *cat;
+		*cat = NULL;
+	}
+	pthread_mutex_unlock(&srv->pool_lock);
+	pond_catalog_close(cat);
 }
 
 /* ---- one request ---- */
@@ -374,6 +402,6 @@ void pond_server_handle(pond_server *srv, const pond_http_request *req, pond_htt
 	pond_lake_close(&ctx.meta_lake);
 	pond_lake_close(&ctx.lake);
 	pond_engine_close(&ctx.engine);
-	pond_catalog_close(&ctx.catalog);
+	release_catalog(srv, &ctx.catalog, out->status);
 	pond_arena_free(&ctx.arena);
 }

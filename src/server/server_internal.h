@@ -25,6 +25,9 @@ typedef struct srv_guard {
 	size_t count;
 } srv_guard;
 
+/* Idle catalog connections kept for the next requests. */
+#define SRV_CATALOG_POOL 4
+
 struct pond_server {
 	const pond_project *project;    /* borrowed */
 	pond_server_options opts;       /* defaults filled in; strings owned below */
@@ -45,6 +48,12 @@ struct pond_server {
 	atomic_long requests;
 	atomic_int sql_running;         /* SQL requests in flight */
 	srv_guard guard;
+	/* Idle catalog connections that requests reuse: opening one costs a
+	 * SQLite file its WAL set-up (and the last close its checkpoint), a
+	 * PostgreSQL server a connection. */
+	pthread_mutex_t pool_lock;
+	pond_catalog *pool[SRV_CATALOG_POOL];
+	size_t npool;
 };
 
 /* One request: everything in it lives in arena and dies with the request. */

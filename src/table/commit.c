@@ -14,32 +14,44 @@
 #include <time.h>
 #include <unistd.h>
 
+int pond_table_metadata_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
+                                 const char **recorded, pond_error *err)
+{
+	pond_catalog_table row;
+	int rc = pond_catalog_load_table(lake->catalog, &id->ns, id->name, a, &row, err);
+	if (rc == 0 && !row.metadata_location)
+		rc = pond_error_set(err, POND_ECORRUPT, "table %s has no metadata location in the catalog",
+		                    pond_table_ident_format(a, id));
+	if (rc)
+		return rc;
+	if (recorded)
+		*recorded = row.metadata_location;
+	/* Other writers may record locations relative to a root (pyiceberg's
+	 * catalogs in the fixtures do): those are relative to the project. */
+	*out = row.metadata_location;
+	if (row.metadata_location[0] != '/' && !strstr(row.metadata_location, "://") &&
+	    !(*out = pond_arena_sprintf(a, "%s/%s", lake->project->root, row.metadata_location)))
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	return 0;
+}
+
 int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *id, pond_error *err)
 {
 	pond_arena *a = pond_arena_new();
 	if (!a)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	pond_table *t = pond_arena_calloc(a, 1, sizeof(*t));
-	pond_catalog_table row;
-	int rc = t ? pond_catalog_load_table(lake->catalog, &id->ns, id->name, a, &row, err)
+	const char *location = NULL, *recorded = NULL;
+	int rc = t ? pond_table_metadata_location(lake, id, a, &location, &recorded, err)
 	           : pond_error_set(err, POND_ENOMEM, "out of memory");
-	if (rc == 0 && !row.metadata_location)
-		rc = pond_error_set(err, POND_ECORRUPT, "table %s has no metadata location in the catalog",
-		                    pond_table_ident_format(a, id));
-	/* Other writers may record locations relative to a root (pyiceberg's
-	 * catalogs in the fixtures do): those are relative to the project. */
-	const char *recorded = rc == 0 ? row.metadata_location : NULL;
-	if (rc == 0 && row.metadata_location[0] != '/' && !strstr(row.metadata_location, "://") &&
-	    !(row.metadata_location = pond_arena_sprintf(a, "%s/%s", lake->project->root, row.metadata_location)))
-		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = pond_iceberg_metadata_load_file(&t->metadata, row.metadata_location, err);
+		rc = pond_iceberg_metadata_load_file(&t->metadata, location, err);
 	if (rc) {
 		pond_arena_free(&a);
 		return rc;
 	}
 	t->arena = a;
-	t->metadata_location = row.metadata_location;
+	t->metadata_location = location;
 	t->catalog_location = recorded;
 	t->ident.ns = id->ns;
 	for (size_t i = 0; i < id->ns.nlevels; i++)

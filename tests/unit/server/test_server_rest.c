@@ -39,6 +39,15 @@ static bool is_error_model(api *t)
 	       json_integer_value(json_object_get(e, "code")) == t->resp.status;
 }
 
+/* JSON text of j, in the test's arena. */
+static const char *dump(api *t, const json_t *j)
+{
+	char *text = pond_json_dumps(j, false);
+	const char *copy = text ? pond_arena_strdup(t->fx.a, text) : "(null)";
+	pond_free(text);
+	return copy;
+}
+
 static const char *str_at(json_t *doc, const char *key)
 {
 	const char *s = json_string_value(json_object_get(doc, key));
@@ -135,17 +144,17 @@ TEST(rest_namespaces_create_list_load_update_and_drop)
 	CHECK_INT(send_req(&t, "POST", V1 "/namespaces", "{\"namespace\": [\"web\", \"eu\"]}", NULL), 200);
 
 	CHECK_INT(send_req(&t, "GET", V1 "/namespaces", NULL, NULL), 200);
-	CHECK_STR(pond_json_dumps(json_object_get(t.doc, "namespaces"), false), "[[\"sales\"],[\"web\"]]");
+	CHECK_STR(dump(&t, json_object_get(t.doc, "namespaces")), "[[\"sales\"],[\"web\"]]");
 	CHECK(json_object_get(t.doc, "next-page-token") == NULL);
 	CHECK_INT(send_req(&t, "GET", V1 "/namespaces?parent=web", NULL, NULL), 200);
-	CHECK_STR(pond_json_dumps(json_object_get(t.doc, "namespaces"), false), "[[\"web\",\"eu\"]]");
+	CHECK_STR(dump(&t, json_object_get(t.doc, "namespaces")), "[[\"web\",\"eu\"]]");
 	CHECK_INT(send_req(&t, "GET", V1 "/namespaces?parent=nope", NULL, NULL), 404);
 	CHECK_STR(err_type(&t), "NoSuchNamespaceException");
 	check_page(&t, V1 "/namespaces?pageToken=&pageSize=1", "sales", "1");
 	check_page(&t, V1 "/namespaces?pageToken=1&pageSize=1", "web", NULL);
 
 	CHECK_INT(send_req(&t, "GET", V1 "/namespaces/web%1Feu", NULL, NULL), 200);
-	CHECK_STR(pond_json_dumps(json_object_get(t.doc, "namespace"), false), "[\"web\",\"eu\"]");
+	CHECK_STR(dump(&t, json_object_get(t.doc, "namespace")), "[\"web\",\"eu\"]");
 	CHECK_INT(json_object_size(json_object_get(t.doc, "properties")), 0);  /* no "exists" marker */
 	CHECK_INT(send_req(&t, "HEAD", V1 "/namespaces/web%1Feu", NULL, NULL), 204);
 	CHECK_INT((int)t.resp.body_len, 0);
@@ -157,9 +166,9 @@ TEST(rest_namespaces_create_list_load_update_and_drop)
 	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/web/properties",
 	                   "{\"removals\": [\"owner\", \"gone\"], \"updates\": {\"team\": \"data\"}}", NULL),
 	          200);
-	CHECK_STR(pond_json_dumps(t.doc, false), "{\"updated\":[\"team\"],\"removed\":[\"owner\"],\"missing\":[\"gone\"]}");
+	CHECK_STR(dump(&t, t.doc), "{\"updated\":[\"team\"],\"removed\":[\"owner\"],\"missing\":[\"gone\"]}");
 	CHECK_INT(send_req(&t, "GET", V1 "/namespaces/web", NULL, NULL), 200);
-	CHECK_STR(pond_json_dumps(json_object_get(t.doc, "properties"), false), "{\"team\":\"data\"}");
+	CHECK_STR(dump(&t, json_object_get(t.doc, "properties")), "{\"team\":\"data\"}");
 	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/web/properties",
 	                   "{\"removals\": [\"team\"], \"updates\": {\"team\": \"x\"}}", NULL),
 	          422);
@@ -204,7 +213,7 @@ static void tables_create_load_commit_drop(const char *catalog_url)
 	CHECK_STR(err_type(&t), "NoSuchNamespaceException");
 	CHECK_INT(send_req(&t, "POST", V1 "/namespaces", "{\"namespace\": [\"web\"]}", NULL), 200);
 	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/web/tables", create_events, NULL), 200);
-	const char *loc = str_at(t.doc, "metadata-location");
+	const char *loc = pond_arena_strdup(t.fx.a, str_at(t.doc, "metadata-location"));
 	CHECK_MSG(pond_file_exists(loc), "%s", loc);
 	json_t *md = json_object_get(t.doc, "metadata");
 	CHECK_STR(str_at(md, "location"), pond_arena_sprintf(t.fx.a, "%s/web/events", wh));
@@ -232,7 +241,7 @@ static void tables_create_load_commit_drop(const char *catalog_url)
 	CHECK(strstr(err_message(&t), "web.nope") != NULL);
 	CHECK_INT(send_req(&t, "GET", V1 "/namespaces/web/tables/events?snapshots=some", NULL, NULL), 400);
 	CHECK_INT(send_req(&t, "GET", V1 "/namespaces/web/tables", NULL, NULL), 200);
-	CHECK_STR(pond_json_dumps(t.doc, false), "{\"identifiers\":[{\"namespace\":[\"web\"],\"name\":\"events\"}]}");
+	CHECK_STR(dump(&t, t.doc), "{\"identifiers\":[{\"namespace\":[\"web\"],\"name\":\"events\"}]}");
 
 	/* Commits: a requirement that holds, one that fails (409, naming the
 	 * table, nothing written), an unknown update (400), a missing table. */
