@@ -39,10 +39,8 @@ int pond__rest_fail(srv_ctx *ctx, int status, const char *type, const char *fmt,
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int code = status == 404 ? POND_ENOTFOUND : status == 409 ? POND_ECONFLICT : status >= 500 ? POND_ERROR : POND_EINVAL;
-	pond_error_setv(&ctx->err, code, fmt, ap);
+	int code = pond__server_failv(ctx, status, fmt, ap);
 	va_end(ap);
-	ctx->err_status = status;
 	ctx->err_type = type;
 	return code;
 }
@@ -211,38 +209,71 @@ int pond__rest_lake(srv_ctx *ctx, pond_lake **out)
 	return 0;
 }
 
-/* ---- paging ---- */
+/* ---- lists and existence ---- */
 
-int pond__rest_page(srv_ctx *ctx, size_t n, size_t *first, size_t *count, const char **next, bool *paged)
+int pond__rest_list_reply(srv_ctx *ctx, srv_reply *reply, const char *key, json_t *all)
 {
+	if (!all)
+		return pond__rest_fail(ctx, 503, NULL, "out of memory");
 	const char *token = pond_url_param(&ctx->url, "pageToken");
-	int64_t size;
-	int rc = pond__server_param_int(ctx, "pageSize", (int64_t)n, 1, INT32_MAX, &size);
-	if (rc)
-		return pond__rest_error(ctx, rc, NULL);
-	*paged = token != NULL;
-	*first = 0;
-	*count = n;
-	*next = NULL;
-	if (!token)
-		return 0;
+	size_t n = json_array_size(all);
+	int64_t size, offset = 0;
+	int rc = pond__server_param_int(ctx, "pageSize", (int64_t)n + 1, 1, INT32_MAX, &size);
 	/* The token is the offset of the page: cheap, and right for any
 	 * order the database sorts names in. */
-	int64_t offset = 0;
-	if (*token && (!pond_str_to_i64(token, &offset) || offset < 0))
-		return pond__rest_fail(ctx, 400, NULL, "invalid pageToken \"%.40s\"", token);
-	*first = (size_t)offset < n ? (size_t)offset : n;
-	*count = n - *first < (size_t)size ? n - *first : (size_t)size;
-	if (*first + *count < n)
-		*next = pond_arena_sprintf(ctx->arena, "%zu", *first + *count);
+	if (rc == 0 && token && *token && (!pond_str_to_i64(token, &offset) || offset < 0))
+		rc = pond__rest_fail(ctx, 400, NULL, "invalid pageToken \"%.40s\"", token);
+	if (rc) {
+		json_decref(all);
+		return ctx->err_status ? rc : pond__rest_error(ctx, rc, NULL);
+	}
+	json_t *doc = json_object();
+	if (!token) {
+		/* spec: without a pageToken, everything and no next-page-token */
+		if (doc && json_object_set_new(doc, key, all) == 0)
+			return pond__server_ok(reply, doc);
+		json_decref(doc);
+		return pond__rest_fail(ctx, 503, NULL, "out of memory");
+	}
+	size_t first = (size_t)offset < n ? (size_t)offset : n;
+	size_t count = n - first < (size_t)size ? n - first : (size_t)size;
+	json_t *page = json_array();
+	for (size_t i = first; page && i < first + count; i++)
+		json_array_append(page, json_array_get(all, i));
+	json_decref(all);
+	char *next = first + count < n ? pond_arena_sprintf(ctx->arena, "%zu", first + count) : NULL;
+	if (!doc || !page || json_object_set_new(doc, key, page) != 0 ||
+	    json_object_set_new(doc, "next-page-token", next ? json_string(next) : json_null()) != 0) {
+		json_decref(doc);
+		return pond__rest_fail(ctx, 503, NULL, "out of memory");
+	}
+	return pond__server_ok(reply, doc);
+}
+
+/* 404 of type not_found naming what when the lookup found nothing. */
+static int found_or_404(srv_ctx *ctx, int rc, bool exists, const char *not_found, const char *what)
+{
+	if (rc)
+		return pond__rest_error(ctx, rc, NULL);
+	if (!exists)
+		return pond__rest_fail(ctx, 404, not_found, "%s does not exist", what);
 	return 0;
 }
 
-int pond__rest_put_page_token(json_t *doc, bool paged, const char *next)
+int pond__rest_namespace_must_exist(srv_ctx *ctx, pond_catalog *cat, const pond_ns *ns)
 {
-	if (!paged)
-		return 0;
-	return json_object_set_new(doc, "next-page-token", next ? json_string(next) : json_null());
+	bool exists = false;
+	int rc = pond_catalog_namespace_exists(cat, ns, &exists, &ctx->err);
+	return found_or_404(ctx, rc, exists, "NoSuchNamespaceException",
+	                    pond_arena_sprintf(ctx->arena, "namespace %s", pond_ns_to_string(ctx->arena, ns)));
+}
+
+int pond__rest_table_must_exist(srv_ctx *ctx, pond_catalog *cat, const pond_table_ident *id)
+{
+	bool exists = false;
+	int rc = pond_catalog_table_exists(cat, &id->ns, id->name, &exists, &ctx->err);
+	return found_or_404(ctx, rc, exists, "NoSuchTableException",
+	                    pond_arena_sprintf(ctx->arena, "table %s", pond_table_ident_format(ctx->arena, id)));
 }
 
 /* ---- GET /v1/config ---- */

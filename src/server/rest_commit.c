@@ -46,16 +46,7 @@ static int check_commit(srv_ctx *ctx, pond_lake *lake, const pond_table_ident *i
 			if (rc)
 				return rc;
 		}
-	if (!asserts_create(c))
-		return 0;
-	bool exists;
-	int rc = pond_catalog_namespace_exists(pond_lake_catalog(lake), &id->ns, &exists, &ctx->err);
-	if (rc)
-		return pond__rest_error(ctx, rc, NULL);
-	if (!exists)
-		return pond__rest_fail(ctx, 404, "NoSuchNamespaceException", "namespace %s does not exist",
-		                       pond_ns_to_string(ctx->arena, &id->ns));
-	return 0;
+	return asserts_create(c) ? pond__rest_namespace_must_exist(ctx, pond_lake_catalog(lake), &id->ns) : 0;
 }
 
 /* Maps a failed commit to the REST error, naming the table when the

@@ -13,13 +13,20 @@
 /* The marker row of a namespace without properties (Java's and pyiceberg's). */
 #define EXISTS_KEY "exists"
 
-static json_t *properties_json(const pond_catalog_prop *props, size_t n)
+/* {"namespace": [..], "properties": {..}}, the answer of a create and a load. */
+static int namespace_reply(srv_reply *reply, const pond_ns *ns, const pond_catalog_prop *props, size_t n)
 {
 	json_t *o = json_object();
 	for (size_t i = 0; o && i < n; i++)
 		if (strcmp(props[i].key, EXISTS_KEY) != 0 && json_object_set_new(o, props[i].key, json_string(props[i].value)))
-			return json_decref(o), NULL;
-	return o;
+			o = (json_decref(o), NULL);
+	json_t *levels = pond__rest_namespace_json(ns);
+	if (!o || !levels) {
+		json_decref(o);
+		json_decref(levels);
+		return pond__server_ok(reply, NULL);
+	}
+	return pond__server_ok(reply, json_pack("{s:o,s:o}", "namespace", levels, "properties", o));
 }
 
 /* GET /v1/namespaces[?parent=a%1Fb] */
@@ -40,21 +47,14 @@ int pond__rest_namespaces_list(srv_ctx *ctx, srv_reply *reply)
 			return rc;
 	}
 	pond_ns *children;
-	size_t n, first, count;
+	size_t n;
 	if ((rc = pond_catalog_list_namespaces(cat, parent.nlevels ? &parent : NULL, ctx->arena, &children, &n, &ctx->err)))
 		return pond__rest_error(ctx, rc, "NoSuchNamespaceException");
-	const char *next;
-	bool paged;
-	if ((rc = pond__rest_page(ctx, n, &first, &count, &next, &paged)) != 0)
-		return rc;
 	json_t *list = json_array();
-	for (size_t i = first; list && i < first + count; i++)
+	for (size_t i = 0; list && i < n; i++)
 		if (json_array_append_new(list, pond__rest_namespace_json(&children[i])) != 0)
 			list = (json_decref(list), NULL);
-	json_t *doc = list ? json_pack("{s:o}", "namespaces", list) : NULL;
-	if (doc && pond__rest_put_page_token(doc, paged, next) != 0)
-		doc = (json_decref(doc), NULL);
-	return pond__server_ok(reply, doc);
+	return pond__rest_list_reply(ctx, reply, "namespaces", list);
 }
 
 /* Reads {"key": "value", ...} (NULL or absent: none) into props. */
@@ -99,10 +99,7 @@ int pond__rest_namespace_create(srv_ctx *ctx, srv_reply *reply)
 		return rc;
 	if ((rc = pond_catalog_create_namespace(cat, &ns, props, nprops, &ctx->err)) != 0)
 		return pond__rest_error(ctx, rc, "NoSuchNamespaceException");
-	json_t *ns_json = pond__rest_namespace_json(&ns), *props_json = properties_json(props, nprops);
-	return pond__server_ok(reply, ns_json && props_json ? json_pack("{s:o,s:o}", "namespace", ns_json, "properties",
-	                                                                props_json)
-	                                                    : (json_decref(ns_json), json_decref(props_json), NULL));
+	return namespace_reply(reply, &ns, props, nprops);
 }
 
 /* GET /v1/namespaces/NS, and HEAD: 204 when it exists. */
@@ -119,10 +116,7 @@ int pond__rest_namespace_load(srv_ctx *ctx, srv_reply *reply)
 		return pond__rest_error(ctx, rc, "NoSuchNamespaceException");
 	if (!strcmp(ctx->req->method, "HEAD"))
 		return pond__rest_no_content(reply);
-	json_t *ns_json = pond__rest_namespace_json(&ns), *props_json = properties_json(props, n);
-	return pond__server_ok(reply, ns_json && props_json ? json_pack("{s:o,s:o}", "namespace", ns_json, "properties",
-	                                                                props_json)
-	                                                    : (json_decref(ns_json), json_decref(props_json), NULL));
+	return namespace_reply(reply, &ns, props, n);
 }
 
 /* DELETE /v1/namespaces/NS */

@@ -51,50 +51,16 @@ int pond__rest_tables_list(srv_ctx *ctx, srv_reply *reply)
 	if ((rc = pond__rest_path_namespace(ctx, 3, &ns)) || (rc = pond__server_catalog(ctx, &cat)))
 		return rc;
 	const char **names;
-	size_t n, first, count;
+	size_t n;
 	if ((rc = pond_catalog_list_tables(cat, &ns, ctx->arena, &names, &n, &ctx->err)) != 0)
 		return pond__rest_error(ctx, rc, "NoSuchNamespaceException");
-	const char *next;
-	bool paged;
-	if ((rc = pond__rest_page(ctx, n, &first, &count, &next, &paged)) != 0)
-		return rc;
 	json_t *list = json_array();
-	for (size_t i = first; list && i < first + count; i++) {
+	for (size_t i = 0; list && i < n; i++) {
 		pond_table_ident id = {ns, names[i]};
 		if (json_array_append_new(list, pond__rest_ident_json(&id)) != 0)
 			list = (json_decref(list), NULL);
 	}
-	json_t *doc = list ? json_pack("{s:o}", "identifiers", list) : NULL;
-	if (doc && pond__rest_put_page_token(doc, paged, next) != 0)
-		doc = (json_decref(doc), NULL);
-	return pond__server_ok(reply, doc);
-}
-
-/* ---- shared checks ---- */
-
-static int namespace_must_exist(srv_ctx *ctx, pond_catalog *cat, const pond_ns *ns)
-{
-	bool exists;
-	int rc = pond_catalog_namespace_exists(cat, ns, &exists, &ctx->err);
-	if (rc)
-		return pond__rest_error(ctx, rc, NULL);
-	if (!exists)
-		return pond__rest_fail(ctx, 404, "NoSuchNamespaceException", "namespace %s does not exist",
-		                       pond_ns_to_string(ctx->arena, ns));
-	return 0;
-}
-
-/* 404 NoSuchTableException unless the table exists. */
-static int table_must_exist(srv_ctx *ctx, pond_catalog *cat, const pond_table_ident *id)
-{
-	bool exists;
-	int rc = pond_catalog_table_exists(cat, &id->ns, id->name, &exists, &ctx->err);
-	if (rc)
-		return pond__rest_error(ctx, rc, NULL);
-	if (!exists)
-		return pond__rest_fail(ctx, 404, "NoSuchTableException", "table %s does not exist",
-		                       pond_table_ident_format(ctx->arena, id));
-	return 0;
+	return pond__rest_list_reply(ctx, reply, "identifiers", list);
 }
 
 /* Flushes the table's buffered rows, if it has any, into a snapshot. */
@@ -146,6 +112,15 @@ static int load_raw(srv_ctx *ctx, srv_reply *reply, const char *location, bool *
 	return 0;
 }
 
+/* The table the path names, which must exist, and the request's lake. */
+static int path_table(srv_ctx *ctx, pond_table_ident *id, pond_lake **lake)
+{
+	int rc;
+	if ((rc = pond__rest_path_table(ctx, id)) || (rc = pond__rest_lake(ctx, lake)))
+		return rc;
+	return pond__rest_table_must_exist(ctx, pond_lake_catalog(*lake), id);
+}
+
 /* ---- GET /v1/namespaces/NS/tables/T[?snapshots=all|refs], and HEAD ---- */
 
 int pond__rest_table_load(srv_ctx *ctx, srv_reply *reply)
@@ -153,8 +128,7 @@ int pond__rest_table_load(srv_ctx *ctx, srv_reply *reply)
 	pond_table_ident id;
 	pond_lake *lake;
 	int rc;
-	if ((rc = pond__rest_path_table(ctx, &id)) || (rc = pond__rest_lake(ctx, &lake)) ||
-	    (rc = table_must_exist(ctx, pond_lake_catalog(lake), &id)))
+	if ((rc = path_table(ctx, &id, &lake)) != 0)
 		return rc;
 	if (!strcmp(ctx->req->method, "HEAD"))
 		return pond__rest_no_content(reply);
@@ -254,7 +228,7 @@ int pond__rest_table_create(srv_ctx *ctx, srv_reply *reply)
 	if (pond_json_get_bool_opt(body, "stage-create", &stage, "create table", &ctx->err) ||
 	    pond_json_get_string_opt(body, "location", &location, "create table", &ctx->err))
 		return pond__rest_error(ctx, ctx->err.code, NULL);
-	if ((rc = pond__rest_lake(ctx, &lake)) || (rc = namespace_must_exist(ctx, pond_lake_catalog(lake), &id.ns)))
+	if ((rc = pond__rest_lake(ctx, &lake)) || (rc = pond__rest_namespace_must_exist(ctx, pond_lake_catalog(lake), &id.ns)))
 		return rc;
 	bool exists;
 	if ((rc = pond_catalog_table_exists(pond_lake_catalog(lake), &id.ns, id.name, &exists, &ctx->err)))
@@ -296,8 +270,7 @@ int pond__rest_table_drop(srv_ctx *ctx, srv_reply *reply)
 	pond_table_ident id;
 	pond_lake *lake;
 	int rc;
-	if ((rc = pond__rest_path_table(ctx, &id)) || (rc = pond__rest_lake(ctx, &lake)) ||
-	    (rc = table_must_exist(ctx, pond_lake_catalog(lake), &id)))
+	if ((rc = path_table(ctx, &id, &lake)) != 0)
 		return rc;
 	const char *purge = pond_url_param(&ctx->url, "purgeRequested");
 	if (purge && strcmp(purge, "true") && strcmp(purge, "false"))
@@ -343,7 +316,7 @@ int pond__rest_table_register(srv_ctx *ctx, srv_reply *reply)
 	    pond_json_get_bool_opt(body, "overwrite", &overwrite, "register table", &ctx->err))
 		return pond__rest_error(ctx, ctx->err.code, NULL);
 	if ((rc = pond__rest_check_location(ctx, location, "metadata-location")) || (rc = pond__rest_lake(ctx, &lake)) ||
-	    (rc = namespace_must_exist(ctx, pond_lake_catalog(lake), &id.ns)))
+	    (rc = pond__rest_namespace_must_exist(ctx, pond_lake_catalog(lake), &id.ns)))
 		return rc;
 	/* A file that is not table metadata is refused before the catalog
 	 * names it. */
@@ -377,8 +350,8 @@ int pond__rest_table_rename(srv_ctx *ctx, srv_reply *reply)
 	if ((rc = pond__server_body_object(ctx, false, &body)) || (rc = pond__server_check_keys(ctx, body, keys)) ||
 	    (rc = pond__rest_ident_from_json(ctx, json_object_get(body, "source"), "source", &from)) ||
 	    (rc = pond__rest_ident_from_json(ctx, json_object_get(body, "destination"), "destination", &to)) ||
-	    (rc = pond__rest_lake(ctx, &lake)) || (rc = table_must_exist(ctx, pond_lake_catalog(lake), &from)) ||
-	    (rc = namespace_must_exist(ctx, pond_lake_catalog(lake), &to.ns)))
+	    (rc = pond__rest_lake(ctx, &lake)) || (rc = pond__rest_table_must_exist(ctx, pond_lake_catalog(lake), &from)) ||
+	    (rc = pond__rest_namespace_must_exist(ctx, pond_lake_catalog(lake), &to.ns)))
 		return rc;
 	if ((rc = pond_table_rename(lake, &from, &to, &ctx->err)) != 0)
 		return pond__rest_error(ctx, rc, "NoSuchTableException");
@@ -395,7 +368,7 @@ int pond__rest_table_metrics(srv_ctx *ctx, srv_reply *reply)
 	pond_catalog *cat;
 	int rc;
 	if ((rc = pond__rest_path_table(ctx, &id)) || (rc = pond__server_body_object(ctx, false, &body)) ||
-	    (rc = pond__server_catalog(ctx, &cat)) || (rc = table_must_exist(ctx, cat, &id)))
+	    (rc = pond__server_catalog(ctx, &cat)) || (rc = pond__rest_table_must_exist(ctx, cat, &id)))
 		return rc;
 	if (!json_is_string(json_object_get(body, "report-type")))
 		return pond__rest_fail(ctx, 400, NULL, "metrics report: missing report-type");

@@ -155,14 +155,21 @@ int pond__server_health(srv_ctx *ctx, srv_reply *reply)
 
 /* ---- helpers for handlers ---- */
 
+int pond__server_failv(srv_ctx *ctx, int status, const char *fmt, va_list ap)
+{
+	int code = status == 404 ? POND_ENOTFOUND : status == 409 ? POND_ECONFLICT : status == 413 ? POND_ELIMIT
+	         : status >= 500 ? POND_ERROR : POND_EINVAL;
+	pond_error_setv(&ctx->err, code, fmt, ap);
+	ctx->err_status = status;
+	return code;
+}
+
 int pond__server_fail(srv_ctx *ctx, int status, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int code = status == 404 ? POND_ENOTFOUND : status == 413 ? POND_ELIMIT : status >= 500 ? POND_ERROR : POND_EINVAL;
-	pond_error_setv(&ctx->err, code, fmt, ap);
+	int code = pond__server_failv(ctx, status, fmt, ap);
 	va_end(ap);
-	ctx->err_status = status;
 	return code;
 }
 

@@ -7,6 +7,7 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 
@@ -90,6 +91,7 @@ typedef int (*srv_handler)(srv_ctx *ctx, srv_reply *reply);
 
 /* Fails the request with an HTTP status and a one-line message. */
 int pond__server_fail(srv_ctx *ctx, int status, const char *fmt, ...) POND_PRINTF(3, 4);
+int pond__server_failv(srv_ctx *ctx, int status, const char *fmt, va_list ap);
 /* The HTTP status for a pond error code. */
 int pond__server_status_for(int code);
 /* The request body as a JSON object; an empty body is an empty object
@@ -181,12 +183,13 @@ json_t *pond__rest_ident_json(const pond_table_ident *id);
 /* Fails unless location (a path or file: URI) lies inside the warehouse:
  * the server writes metadata files there and reads what it registers. */
 int pond__rest_check_location(srv_ctx *ctx, const char *location, const char *what);
-/* Paging of a list of n items by the spec's pageToken and pageSize:
- * [*first, *first + *count) is this page; *next is the next page's token
- * (NULL: the last page). No pageToken: everything, and no token field. */
-int pond__rest_page(srv_ctx *ctx, size_t n, size_t *first, size_t *count, const char **next, bool *paged);
-/* Adds "next-page-token" to doc as the spec says for a paged list. */
-int pond__rest_put_page_token(json_t *doc, bool paged, const char *next);
+/* Answers {key: all} (all: a new array of the whole list, whose
+ * reference this takes), one page of it when the request has the spec's
+ * pageToken (and pageSize), with "next-page-token" (null on the last). */
+int pond__rest_list_reply(srv_ctx *ctx, srv_reply *reply, const char *key, json_t *all);
+/* 404 NoSuchNamespaceException / NoSuchTableException unless it exists. */
+int pond__rest_namespace_must_exist(srv_ctx *ctx, pond_catalog *cat, const pond_ns *ns);
+int pond__rest_table_must_exist(srv_ctx *ctx, pond_catalog *cat, const pond_table_ident *id);
 /* Sets reply to 204 No Content. */
 int pond__rest_no_content(srv_reply *reply);
 /* The LoadTableResult of table: metadata-location (NULL: staged, not
