@@ -117,7 +117,8 @@ bool pond_server_token_ok(const char *token, const char *authorization);
 
 /* Decodes %XX escapes (and '+' as space when plus_is_space) of
  * text[0..len) into a new arena string. Refuses a malformed escape and an
- * encoded NUL or control character. */
+ * encoded NUL or control character other than 0x1F (the unit separator
+ * between the levels of an Iceberg REST namespace). */
 int pond_url_decode(char **out, const char *text, size_t len, bool plus_is_space, pond_arena *arena,
                     pond_error *err);
 
@@ -125,6 +126,7 @@ int pond_url_decode(char **out, const char *text, size_t len, bool plus_is_space
 typedef struct pond_url {
 	size_t nsegments;
 	char **segments;      /* "/api/runs/12" -> "api", "runs", "12" */
+	char **raw_segments;  /* the same, as sent (still percent-encoded) */
 	size_t nparams;
 	char **keys;
 	char **values;        /* "" for "?flag" */

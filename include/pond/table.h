@@ -83,6 +83,11 @@ typedef struct pond_lake pond_lake;
 /* Opens the project's catalog. engine may be NULL (the lake opens its own)
  * or borrowed (it must outlive the lake). */
 int pond_lake_open(pond_lake **out, const pond_project *project, pond_engine *engine, pond_error *err);
+/* A lake over a catalog connection the caller keeps (it must outlive the
+ * lake), with no engine until a read or write of rows needs one: for
+ * metadata work (commits of updates, create, drop, rename), which then
+ * costs no DuckDB start. */
+int pond_lake_open_catalog(pond_lake **out, const pond_project *project, pond_catalog *catalog, pond_error *err);
 void pond_lake_close(pond_lake **lake);
 pond_catalog *pond_lake_catalog(pond_lake *lake);
 pond_engine *pond_lake_engine(pond_lake *lake);
@@ -111,6 +116,12 @@ typedef struct pond_table {
 	                                 * swaps from */
 } pond_table;
 
+/* Where a table's current metadata file is (absolute; a location the
+ * catalog records relative to a root is taken relative to the project),
+ * in arena, without reading it; *recorded (may be NULL) gets the catalog's
+ * text. POND_ENOTFOUND names the table. */
+int pond_table_metadata_location(pond_lake *lake, const pond_table_ident *id, pond_arena *arena, const char **out,
+                                 const char **recorded, pond_error *err);
 /* Loads a table's current metadata. POND_ENOTFOUND names the table. */
 int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *id, pond_error *err);
 void pond_table_free(pond_table **table);
@@ -141,12 +152,40 @@ typedef struct pond_commit_options {
 int pond_table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_commit_fn build, void *payload,
                       const pond_commit_options *opts, pond_table **out, pond_error *err);
 
+/* One table's part of pond_table_commit_all. */
+typedef struct pond_table_change {
+	pond_table_ident id;
+	pond_table_commit_fn build;  /* base is NULL for a table being created */
+	void *payload;
+	bool create;                 /* the table may be missing: the commit then registers it (its
+	                              * namespace must exist), and build gets no base */
+} pond_table_change;
+
+/* Commits changes to several tables as one (the REST catalog's
+ * transactions): each is built and applied against its table's current
+ * metadata and written as a new metadata file, then every catalog swap
+ * (and the registration of a table being created) is made in one catalog
+ * transaction, so all land or none does. A lost swap retries the whole
+ * set against fresh metadata, as pond_table_commit does; a failed
+ * requirement fails it with POND_ECONFLICT naming the table; a missing
+ * table without create is POND_ENOTFOUND. No table may appear twice.
+ * On success out (may be NULL; n entries, the caller frees each) gets the
+ * tables as this commit left them: the metadata it wrote and where. */
+int pond_table_commit_all(pond_lake *lake, const pond_table_change *changes, size_t n, const pond_commit_options *opts,
+                          pond_table **out, pond_error *err);
+
 /* Creates a table: fresh field ids are assigned to schema; spec (NULL:
  * unpartitioned) refers to the given schema's field ids. The namespace is
  * created when missing. Location: WAREHOUSE/ns/name. */
 int pond_table_create(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_schema *schema,
                       const pond_iceberg_partition_spec *spec, const pond_iceberg_kv *properties,
                       size_t nproperties, pond_table **out, pond_error *err);
+
+/* Where a new table id would live, as pond_table_create places tables:
+ * WAREHOUSE/ns/.../name, or a fresh folder of its own in the warehouse
+ * when that one is taken or lies inside another table's. In arena. */
+int pond_table_default_location(pond_lake *lake, const pond_table_ident *id, pond_arena *arena, const char **out,
+                                pond_error *err);
 
 /* Removes the table from the catalog; with purge, also its folder. */
 int pond_table_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pond_error *err);
@@ -294,6 +333,8 @@ int pond_table_flush(pond_lake *lake, const pond_table_ident *id, pond_write_res
 void pond_lake_set_write_through(pond_lake *lake, bool write_through);
 /* The tables that have buffered rows, sorted, in arena. */
 int pond_lake_buffered_tables(pond_lake *lake, pond_arena *arena, pond_table_ident **out, size_t *n, pond_error *err);
+/* Whether the table has buffered rows (read by name: no metadata read). */
+int pond_table_has_buffered_rows(pond_lake *lake, const pond_table_ident *id, bool *out, pond_error *err);
 /* What the table's buffer holds. */
 int pond_table_buffer_stats(pond_lake *lake, const pond_table *table, pond_buffer_stats *out, pond_error *err);
 

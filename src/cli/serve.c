@@ -1,6 +1,6 @@
 /*
- * `pond serve`: the JSON API and the pipeline scheduler, until SIGTERM or
- * SIGINT. The signals are blocked before any thread starts and taken by
+ * `pond serve`: the JSON API, the Iceberg REST catalog and the pipeline
+ * scheduler, until SIGTERM or SIGINT. The signals are blocked before any thread starts and taken by
  * sigwait in the main thread, so shutting down runs as ordinary code:
  * stop accepting, let requests and running steps finish, exit 0.
  */
@@ -16,13 +16,16 @@
 static const char serve_help[] =
 	"usage: pond serve [--listen HOST:PORT] [--token TOKEN] [--no-scheduler]\n"
 	"\n"
-	"Serves the project's JSON API (docs/api.md) and runs its pipeline\n"
-	"schedules until stopped with Ctrl-C or SIGTERM; running steps then get a\n"
-	"grace period to finish.\n"
+	"Serves the project's JSON API (docs/api.md) and an Iceberg REST catalog\n"
+	"of its tables under /iceberg (Spark, Trino, Flink, DuckDB and pyiceberg\n"
+	"take uri=http://HOST:PORT/iceberg; docs/scale-out.md), and runs its\n"
+	"pipeline schedules until stopped with Ctrl-C or SIGTERM; running steps\n"
+	"then get a grace period to finish.\n"
 	"\n"
 	"It listens on 127.0.0.1 only, unless told otherwise. Any other address\n"
 	"needs a token, and every request must then carry\n"
 	"\"Authorization: Bearer TOKEN\". A token set on 127.0.0.1 is enforced too.\n"
+	"REST catalog clients may get it with credential=ID:TOKEN (OAuth2).\n"
 	"\n"
 	"options:\n"
 	"  --listen ADDR     address and port (default 127.0.0.1:8765; port 0 picks\n"
@@ -108,7 +111,7 @@ static int cmd_serve(int argc, char **argv)
 }
 
 const cli_command cli_serve_command = {
-	"serve", "serve the JSON API and run pipeline schedules",
+	"serve", "serve the JSON API and Iceberg REST catalog, run pipeline schedules",
 	serve_help,
 	cmd_serve,
 };

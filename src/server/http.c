@@ -68,13 +68,11 @@ static enum MHD_Result queue(struct MHD_Connection *conn, pond_http_response *re
 	return ret;
 }
 
-static enum MHD_Result queue_error(struct MHD_Connection *conn, int status, const char *message)
+static enum MHD_Result queue_error(struct MHD_Connection *conn, const char *url, int status, const char *message)
 {
 	pond_http_response resp = {0};
 	resp.status = status;
-	json_t *doc = json_pack("{s:s}", "error", message);
-	resp.body = doc ? pond_json_dumps(doc, false) : NULL;
-	json_decref(doc);
+	resp.body = pond__server_error_json(url, status, NULL, message);
 	if (!resp.body)
 		return MHD_NO;
 	resp.body_len = strlen(resp.body);
@@ -103,7 +101,7 @@ static enum MHD_Result answer(pond_server *srv, struct MHD_Connection *conn, con
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &target);
 	if (!pond_buf_ok(&target)) {
 		pond_buf_dispose(&target);
-		return queue_error(conn, 503, "out of memory");
+		return queue_error(conn, url, 503, "out of memory");
 	}
 	pond_http_request req = {
 		.method = method,
@@ -136,8 +134,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		st->start_ns = pond_time_mono_ns();
 		*con_cls = st;
 		const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-		if (!pond_server_token_ok(srv->token, auth))
-			return queue_error(conn, 401,
+		if (!pond__server_open_target(url) && !pond_server_token_ok(srv->token, auth))
+			return queue_error(conn, url, 401,
 			                   auth ? "invalid token" : "this server needs a token: Authorization: Bearer TOKEN");
 		const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		int64_t n;
@@ -145,7 +143,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			st->too_large = true;
 			char msg[96];
 			snprintf(msg, sizeof(msg), "request body over the limit of %zu bytes", srv->opts.max_body);
-			return queue_error(conn, 413, msg);
+			return queue_error(conn, url, 413, msg);
 		}
 		return MHD_YES;
 	}
@@ -162,10 +160,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (st->too_large) {
 		char msg[96];
 		snprintf(msg, sizeof(msg), "request body over the limit of %zu bytes", srv->opts.max_body);
-		return queue_error(conn, 413, msg);
+		return queue_error(conn, url, 413, msg);
 	}
 	if (!pond_buf_ok(&st->body))
-		return queue_error(conn, 503, "out of memory");
+		return queue_error(conn, url, 503, "out of memory");
 	return answer(srv, conn, url, method, st);
 }
 

@@ -24,7 +24,9 @@ int pond_url_decode(char **out, const char *text, size_t len, bool plus_is_space
 			if (byte < 0)
 				return pond_error_set(err, POND_EINVAL, "malformed percent escape in URL");
 			c = (unsigned char)byte;
-			if (c < 0x20 || c == 0x7f)
+			/* 0x1F, the unit separator, is how the Iceberg REST catalog
+			 * writes multi-level namespaces (a%1Fb). */
+			if ((c < 0x20 && c != 0x1f) || c == 0x7f)
 				return pond_error_set(err, POND_EINVAL, "control character in URL");
 			i += 2;
 		} else if (c == '+' && plus_is_space) {
@@ -65,10 +67,16 @@ int pond_url_parse(pond_url *out, const char *target, pond_arena *arena, pond_er
 		const char *slash = memchr(p + 1, '/', (size_t)(path_end - p - 1));
 		const char *seg = p + 1, *seg_end = slash ? slash : path_end;
 		int rc;
-		if (seg_end > seg &&
-		    (rc = push(&out->segments, &out->nsegments, POND_URL_MAX_SEGMENTS, seg, (size_t)(seg_end - seg), false,
-		               arena, err)) != 0)
-			return rc;
+		if (seg_end > seg) {
+			size_t n = out->nsegments;
+			if ((rc = push(&out->segments, &out->nsegments, POND_URL_MAX_SEGMENTS, seg, (size_t)(seg_end - seg), false,
+			               arena, err)) != 0)
+				return rc;
+			if (!out->raw_segments && !(out->raw_segments = pond_arena_calloc(arena, POND_URL_MAX_SEGMENTS, sizeof(char *))))
+				return pond_error_set(err, POND_ENOMEM, "out of memory");
+			if (!(out->raw_segments[n] = pond_arena_strndup(arena, seg, (size_t)(seg_end - seg))))
+				return pond_error_set(err, POND_ENOMEM, "out of memory");
+		}
 		p = seg_end;
 	}
 	if (!query)

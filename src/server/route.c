@@ -1,6 +1,6 @@
 /*
- * The route table: every endpoint of the JSON API, matched on decoded
- * path segments. A path that matches with another method is a 405 (with
+ * The route table: every endpoint of the JSON API and of the Iceberg REST
+ * catalog, matched on decoded path segments. A path that matches with another method is a 405 (with
  * Allow), one that matches nothing a 404. HEAD is answered as GET.
  */
 #include "server_internal.h"
@@ -20,6 +20,24 @@ static const srv_route routes[] = {
 	{"GET", "/api/tables/*", pond__server_table_get},
 	{"GET", "/api/tables/*/snapshots", pond__server_table_snapshots},
 	{"POST", "/api/sql", pond__server_sql},
+	/* The Iceberg REST catalog (rest*.c); HEAD of a namespace or table is
+	 * its GET handler's "exists". */
+	{"GET", POND_REST_PATH "/v1/config", pond__rest_config},
+	{"POST", POND_REST_PATH "/v1/oauth/tokens", pond__rest_oauth_tokens},
+	{"GET", POND_REST_PATH "/v1/namespaces", pond__rest_namespaces_list},
+	{"POST", POND_REST_PATH "/v1/namespaces", pond__rest_namespace_create},
+	{"GET", POND_REST_PATH "/v1/namespaces/*", pond__rest_namespace_load},
+	{"DELETE", POND_REST_PATH "/v1/namespaces/*", pond__rest_namespace_drop},
+	{"POST", POND_REST_PATH "/v1/namespaces/*/properties", pond__rest_namespace_properties},
+	{"GET", POND_REST_PATH "/v1/namespaces/*/tables", pond__rest_tables_list},
+	{"POST", POND_REST_PATH "/v1/namespaces/*/tables", pond__rest_table_create},
+	{"GET", POND_REST_PATH "/v1/namespaces/*/tables/*", pond__rest_table_load},
+	{"POST", POND_REST_PATH "/v1/namespaces/*/tables/*", pond__rest_table_commit},
+	{"DELETE", POND_REST_PATH "/v1/namespaces/*/tables/*", pond__rest_table_drop},
+	{"POST", POND_REST_PATH "/v1/namespaces/*/tables/*/metrics", pond__rest_table_metrics},
+	{"POST", POND_REST_PATH "/v1/namespaces/*/register", pond__rest_table_register},
+	{"POST", POND_REST_PATH "/v1/tables/rename", pond__rest_table_rename},
+	{"POST", POND_REST_PATH "/v1/transactions/commit", pond__rest_transaction_commit},
 };
 
 static bool path_matches(const char *pattern, char *const *segments, size_t nsegments)

@@ -74,6 +74,7 @@ int pond_server_new(pond_server **out, const pond_project *project, const pond_s
 		o.max_connections_per_address = o.max_connections / 4 > 0 ? o.max_connections / 4 : 1;
 	s->opts = o;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_mutex_init(&s->guard.mu, NULL);
 	pthread_cond_init(&s->guard.cond, NULL);
 	s->started_ms = pond_time_now_ms();
@@ -129,6 +130,9 @@ void pond_server_free(pond_server **srv)
 		return;
 	pond_server_stop(*srv);
 	pond__server_scheduler_free(*srv);
+	for (size_t i = 0; i < (*srv)->npool; i++)
+		pond_catalog_close(&(*srv)->pool[i]);
+	pthread_mutex_destroy(&(*srv)->pool_lock);
 	pthread_mutex_destroy(&(*srv)->lock);
 	pthread_mutex_destroy(&(*srv)->guard.mu);
 	pthread_cond_destroy(&(*srv)->guard.cond);
@@ -151,14 +155,21 @@ int pond__server_health(srv_ctx *ctx, srv_reply *reply)
 
 /* ---- helpers for handlers ---- */
 
+int pond__server_failv(srv_ctx *ctx, int status, const char *fmt, va_list ap)
+{
+	int code = status == 404 ? POND_ENOTFOUND : status == 409 ? POND_ECONFLICT : status == 413 ? POND_ELIMIT
+	         : status >= 500 ? POND_ERROR : POND_EINVAL;
+	pond_error_setv(&ctx->err, code, fmt, ap);
+	ctx->err_status = status;
+	return code;
+}
+
 int pond__server_fail(srv_ctx *ctx, int status, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int code = status == 404 ? POND_ENOTFOUND : status == 413 ? POND_ELIMIT : status >= 500 ? POND_ERROR : POND_EINVAL;
-	pond_error_setv(&ctx->err, code, fmt, ap);
+	int code = pond__server_failv(ctx, status, fmt, ap);
 	va_end(ap);
-	ctx->err_status = status;
 	return code;
 }
 
@@ -245,6 +256,13 @@ int pond__server_param_int(srv_ctx *ctx, const char *key, int64_t def, int64_t m
 
 int pond__server_catalog(srv_ctx *ctx, pond_catalog **out)
 {
+	pond_server *srv = ctx->srv;
+	if (!ctx->catalog) {
+		pthread_mutex_lock(&srv->pool_lock);
+		if (srv->npool)
+			ctx->catalog = srv->pool[--srv->npool];
+		pthread_mutex_unlock(&srv->pool_lock);
+	}
 	if (!ctx->catalog) {
 		const pond_project *p = ctx->srv->project;
 		pond_catalog_options copts = POND_CATALOG_OPTIONS_INIT;
@@ -259,14 +277,61 @@ int pond__server_catalog(srv_ctx *ctx, pond_catalog **out)
 	return 0;
 }
 
+/* Keeps a request's catalog connection for the next request, unless the
+ * pool is full or the request failed on the server's side (the
+ * connection may be what failed). */
+static void release_catalog(pond_server *srv, pond_catalog **cat, int status)
+{
+	if (!*cat)
+		return;
+	pond_catalog_tx_rollback(*cat);
+	pthread_mutex_lock(&srv->pool_lock);
+	if (status < 500 && srv->npool < SRV_CATALOG_POOL) {
+		srv->pool[srv->npool++] = *cat;
+		*cat = NULL;
+	}
+	pthread_mutex_unlock(&srv->pool_lock);
+	pond_catalog_close(cat);
+}
+
 /* ---- one request ---- */
 
-static void set_error_body(pond_http_response *out, int status, const char *message)
+/* The ErrorModel type a REST error of this status has unless the handler
+ * named one. */
+static const char *rest_type_for(int status)
+{
+	switch (status) {
+	case 400:
+	case 413:
+	case 414: return "BadRequestException";
+	case 401: return "NotAuthorizedException";
+	case 403: return "ForbiddenException";
+	case 404: return "NotFoundException";
+	case 405: return "MethodNotAllowedException";
+	case 406: return "UnsupportedOperationException";
+	case 409: return "AlreadyExistsException";
+	case 422: return "UnprocessableEntityException";
+	case 503: return "ServiceUnavailableException";
+	default: return status >= 500 ? "InternalServerError" : "BadRequestException";
+	}
+}
+
+char *pond__server_error_json(const char *target, int status, const char *type, const char *message)
+{
+	json_t *doc = pond__rest_target(target ? target : "")
+		? json_pack("{s:{s:s,s:s,s:i}}", "error", "message", message, "type", type ? type : rest_type_for(status),
+		            "code", status)
+		: json_pack("{s:s}", "error", message);
+	char *text = doc ? pond_json_dumps(doc, false) : NULL;
+	json_decref(doc);
+	return text;
+}
+
+static void set_error_body(pond_http_response *out, const char *target, int status, const char *type,
+                           const char *message)
 {
 	out->status = status;
-	json_t *doc = json_pack("{s:s}", "error", message);
-	out->body = doc ? pond_json_dumps(doc, false) : NULL;
-	json_decref(doc);
+	out->body = pond__server_error_json(target, status, type, message);
 	if (!out->body)
 		out->body = pond_strdup("{\"error\":\"out of memory\"}");
 	out->body_len = out->body ? strlen(out->body) : 0;
@@ -278,9 +343,11 @@ void pond_http_response_dispose(pond_http_response *resp)
 	memset(resp, 0, sizeof(*resp));
 }
 
-static void finish_reply(pond_http_response *out, srv_reply *reply)
+static void finish_reply(pond_http_response *out, const char *target, srv_reply *reply)
 {
 	out->status = reply->status ? reply->status : 200;
+	if (out->status == 204)
+		return;
 	if (reply->raw) {
 		out->body = reply->raw;
 		out->body_len = reply->raw_len;
@@ -288,7 +355,7 @@ static void finish_reply(pond_http_response *out, srv_reply *reply)
 	} else {
 		out->body = reply->json ? pond_json_dumps(reply->json, false) : NULL;
 		if (!out->body) {
-			set_error_body(out, 503, "out of memory");
+			set_error_body(out, target, 503, NULL, "out of memory");
 			return;
 		}
 		out->body_len = strlen(out->body);
@@ -299,9 +366,10 @@ void pond_server_handle(pond_server *srv, const pond_http_request *req, pond_htt
 {
 	memset(out, 0, sizeof(*out));
 	atomic_fetch_add(&srv->requests, 1);
-	if (!pond_server_token_ok(srv->token, req->authorization)) {
+	const char *target = req->target ? req->target : "";
+	if (!pond__server_open_target(target) && !pond_server_token_ok(srv->token, req->authorization)) {
 		out->auth_challenge = true;
-		set_error_body(out, 401,
+		set_error_body(out, target, 401, NULL,
 		               req->authorization ? "invalid token" : "this server needs a token: Authorization: Bearer TOKEN");
 		return;
 	}
@@ -309,12 +377,13 @@ void pond_server_handle(pond_server *srv, const pond_http_request *req, pond_htt
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.srv = srv;
 	ctx.req = req;
+	ctx.rest = pond__rest_target(target);
 	if (!(ctx.arena = pond_arena_new())) {
-		set_error_body(out, 503, "out of memory");
+		set_error_body(out, target, 503, NULL, "out of memory");
 		return;
 	}
 	srv_reply reply = {0};
-	int rc = pond_url_parse(&ctx.url, req->target ? req->target : "", ctx.arena, &ctx.err);
+	int rc = pond_url_parse(&ctx.url, target, ctx.arena, &ctx.err);
 	if (rc) {
 		ctx.err_status = rc == POND_ELIMIT ? 414 : 400;
 	} else {
@@ -330,15 +399,16 @@ void pond_server_handle(pond_server *srv, const pond_http_request *req, pond_htt
 		}
 	}
 	if (rc)
-		set_error_body(out, ctx.err_status ? ctx.err_status : pond__server_status_for(rc),
+		set_error_body(out, target, ctx.err_status ? ctx.err_status : pond__server_status_for(rc), ctx.err_type,
 		               ctx.err.msg[0] ? ctx.err.msg : pond_error_code_name(rc));
 	else
-		finish_reply(out, &reply);
+		finish_reply(out, target, &reply);
 	json_decref(reply.json);
 	json_decref(ctx.body);
 	pond_free(reply.raw);
+	pond_lake_close(&ctx.meta_lake);
 	pond_lake_close(&ctx.lake);
 	pond_engine_close(&ctx.engine);
-	pond_catalog_close(&ctx.catalog);
+	release_catalog(srv, &ctx.catalog, out->status);
 	pond_arena_free(&ctx.arena);
 }

@@ -7,6 +7,7 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 
@@ -24,6 +25,9 @@ typedef struct srv_guard {
 	srv_conn *head;
 	size_t count;
 } srv_guard;
+
+/* Idle catalog connections kept for the next requests. */
+#define SRV_CATALOG_POOL 4
 
 struct pond_server {
 	const pond_project *project;    /* borrowed */
@@ -45,6 +49,12 @@ struct pond_server {
 	atomic_long requests;
 	atomic_int sql_running;         /* SQL requests in flight */
 	srv_guard guard;
+	/* Idle catalog connections that requests reuse: opening one costs a
+	 * SQLite file its WAL set-up (and the last close its checkpoint), a
+	 * PostgreSQL server a connection. */
+	pthread_mutex_t pool_lock;
+	pond_catalog *pool[SRV_CATALOG_POOL];
+	size_t npool;
 };
 
 /* One request: everything in it lives in arena and dies with the request. */
@@ -59,6 +69,9 @@ typedef struct srv_ctx {
 	pond_catalog *catalog;/* opened on demand by pond__server_catalog */
 	pond_lake *lake;      /* opened on demand by pond__server_sql_lake, with engine */
 	pond_engine *engine;
+	pond_lake *meta_lake; /* opened on demand by pond__rest_lake: over catalog, engine when needed */
+	bool rest;            /* a request to the Iceberg REST catalog: errors in its ErrorModel */
+	const char *err_type; /* the REST error's type ("NoSuchTableException"); NULL: from the status */
 } srv_ctx;
 
 /* A handler's answer: a JSON document (owned; the server dumps and frees
@@ -70,12 +83,15 @@ typedef struct srv_reply {
 	size_t raw_len;
 } srv_reply;
 
+/* A reply with status 204 has no body (json and raw stay NULL). */
+
 /* Handlers return 0 with reply filled, or a negative POND_E* code with
  * ctx->err set (pond__server_fail also picks the status). */
 typedef int (*srv_handler)(srv_ctx *ctx, srv_reply *reply);
 
 /* Fails the request with an HTTP status and a one-line message. */
 int pond__server_fail(srv_ctx *ctx, int status, const char *fmt, ...) POND_PRINTF(3, 4);
+int pond__server_failv(srv_ctx *ctx, int status, const char *fmt, va_list ap);
 /* The HTTP status for a pond error code. */
 int pond__server_status_for(int code);
 /* The request body as a JSON object; an empty body is an empty object
@@ -125,6 +141,85 @@ int pond__server_runs_list(srv_ctx *ctx, srv_reply *reply);
 int pond__server_run_get(srv_ctx *ctx, srv_reply *reply);
 int pond__server_run_steps(srv_ctx *ctx, srv_reply *reply);
 int pond__server_run_logs(srv_ctx *ctx, srv_reply *reply);
+
+/* ---- the Iceberg REST catalog (rest*.c) ---- */
+
+/* Where the REST catalog is served: clients take uri=http://HOST:PORT/iceberg. */
+#define POND_REST_PATH "/iceberg"
+
+/* Whether a request target is under POND_REST_PATH. */
+bool pond__rest_target(const char *target);
+/* Whether a request to target may come without the token (the OAuth2
+ * token request, which is how a client gets it). */
+bool pond__server_open_target(const char *target);
+/* The JSON text of an error (pond_malloc'd; NULL when out of memory):
+ * {"error": "..."} for the JSON API, the REST catalog's ErrorModel
+ * {"error": {"message", "type", "code"}} under POND_REST_PATH, with type
+ * (NULL: the status's usual one). */
+char *pond__server_error_json(const char *target, int status, const char *type, const char *message);
+
+/* Fails a REST request from the pond error in ctx->err with code rc: the
+ * status and ErrorModel type for rc, not_found naming a 404's type
+ * ("NoSuchTableException"). Returns rc. */
+int pond__rest_error(srv_ctx *ctx, int rc, const char *not_found);
+/* Fails a REST request with a status and type of its own. */
+int pond__rest_fail(srv_ctx *ctx, int status, const char *type, const char *fmt, ...) POND_PRINTF(4, 5);
+/* A lake over the request's catalog connection, with no DuckDB until rows
+ * are read or written (a flush). Borrowed. */
+int pond__rest_lake(srv_ctx *ctx, pond_lake **out);
+/* Splits text (changed in place) at 0x1F into namespace levels; what
+ * names it in errors. */
+int pond__rest_split_namespace(srv_ctx *ctx, char *text, const char *what, pond_ns *out);
+/* The namespace in path segment i (levels separated by 0x1F). */
+int pond__rest_path_namespace(srv_ctx *ctx, size_t i, pond_ns *out);
+/* The table named by path segments 3 (namespace) and 5 (table). */
+int pond__rest_path_table(srv_ctx *ctx, pond_table_ident *out);
+/* A Namespace (a JSON array of strings) as levels in the arena. */
+int pond__rest_namespace_from_json(srv_ctx *ctx, const json_t *j, const char *what, pond_ns *out);
+/* A TableIdentifier ({"namespace": [..], "name": ".."}). */
+int pond__rest_ident_from_json(srv_ctx *ctx, const json_t *j, const char *what, pond_table_ident *out);
+json_t *pond__rest_namespace_json(const pond_ns *ns);
+json_t *pond__rest_ident_json(const pond_table_ident *id);
+/* Fails unless location (a path or file: URI) lies inside the warehouse:
+ * the server writes metadata files there and reads what it registers. */
+int pond__rest_check_location(srv_ctx *ctx, const char *location, const char *what);
+/* Answers {key: all} (all: a new array of the whole list, whose
+ * reference this takes), one page of it when the request has the spec's
+ * pageToken (and pageSize), with "next-page-token" (null on the last). */
+int pond__rest_list_reply(srv_ctx *ctx, srv_reply *reply, const char *key, json_t *all);
+/* 404 NoSuchNamespaceException / NoSuchTableException unless it exists. */
+int pond__rest_namespace_must_exist(srv_ctx *ctx, pond_catalog *cat, const pond_ns *ns);
+int pond__rest_table_must_exist(srv_ctx *ctx, pond_catalog *cat, const pond_table_ident *id);
+/* Sets reply to 204 No Content. */
+int pond__rest_no_content(srv_reply *reply);
+/* The LoadTableResult of table: metadata-location (NULL: staged, not
+ * committed), metadata (only the snapshots refs reach with refs_only)
+ * and config. */
+json_t *pond__rest_load_result(const pond_iceberg_metadata *md, const char *metadata_location, bool refs_only,
+                               pond_error *err);
+
+/* Commits a parsed CommitTableRequest to table id through the one commit
+ * path (create: it may create the table, as assert-create asks); *out
+ * gets the table as committed. Errors are set as REST errors. */
+int pond__rest_commit(srv_ctx *ctx, const pond_table_ident *id, pond_iceberg_commit *commit, bool create,
+                      pond_table **out);
+
+int pond__rest_config(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_oauth_tokens(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_namespaces_list(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_namespace_create(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_namespace_load(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_namespace_drop(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_namespace_properties(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_tables_list(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_table_create(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_table_load(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_table_commit(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_table_drop(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_table_register(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_table_rename(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_table_metrics(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_transaction_commit(srv_ctx *ctx, srv_reply *reply);
 
 /* ---- routing (route.c) ---- */
 

@@ -505,8 +505,7 @@ int pond_table_flush(pond_lake *lake, const pond_table_ident *id, pond_write_res
 	return flush(lake, id, NULL, &same, out, err);
 }
 
-/* Whether the table has buffered rows, by name (no metadata read). */
-static int has_rows(pond_lake *lake, const pond_table_ident *id, bool *out, pond_error *err)
+int pond_table_has_buffered_rows(pond_lake *lake, const pond_table_ident *id, bool *out, pond_error *err)
 {
 	*out = false;
 	bool exists;
@@ -555,7 +554,7 @@ int pond__buffer_flush_first(pond_lake *lake, const pond_table_ident *id, const 
 	if (opts && opts->branch && strcmp(opts->branch, "main") != 0)
 		return 0;
 	bool any;
-	int rc = has_rows(lake, id, &any, err);
+	int rc = pond_table_has_buffered_rows(lake, id, &any, err);
 	if (rc || !any)
 		return rc;
 	pond_write_result r;

@@ -4,7 +4,9 @@
  * metadata file, and swap the catalog's pointer from the metadata we read
  * to the new one. A lost swap means another writer committed first: reload,
  * rebuild, retry with backoff. Files are never overwritten; a failed
- * attempt deletes the metadata file it wrote.
+ * attempt deletes the metadata file it wrote. Several tables commit as
+ * one (pond_table_commit_all): their swaps share one catalog transaction;
+ * a single table's commit is that with one table.
  */
 #include "table_internal.h"
 
@@ -12,32 +14,44 @@
 #include <time.h>
 #include <unistd.h>
 
+int pond_table_metadata_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
+                                 const char **recorded, pond_error *err)
+{
+	pond_catalog_table row;
+	int rc = pond_catalog_load_table(lake->catalog, &id->ns, id->name, a, &row, err);
+	if (rc == 0 && !row.metadata_location)
+		rc = pond_error_set(err, POND_ECORRUPT, "table %s has no metadata location in the catalog",
+		                    pond_table_ident_format(a, id));
+	if (rc)
+		return rc;
+	if (recorded)
+		*recorded = row.metadata_location;
+	/* Other writers may record locations relative to a root (pyiceberg's
+	 * catalogs in the fixtures do): those are relative to the project. */
+	*out = row.metadata_location;
+	if (row.metadata_location[0] != '/' && !strstr(row.metadata_location, "://") &&
+	    !(*out = pond_arena_sprintf(a, "%s/%s", lake->project->root, row.metadata_location)))
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	return 0;
+}
+
 int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *id, pond_error *err)
 {
 	pond_arena *a = pond_arena_new();
 	if (!a)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	pond_table *t = pond_arena_calloc(a, 1, sizeof(*t));
-	pond_catalog_table row;
-	int rc = t ? pond_catalog_load_table(lake->catalog, &id->ns, id->name, a, &row, err)
+	const char *location = NULL, *recorded = NULL;
+	int rc = t ? pond_table_metadata_location(lake, id, a, &location, &recorded, err)
 	           : pond_error_set(err, POND_ENOMEM, "out of memory");
-	if (rc == 0 && !row.metadata_location)
-		rc = pond_error_set(err, POND_ECORRUPT, "table %s has no metadata location in the catalog",
-		                    pond_table_ident_format(a, id));
-	/* Other writers may record locations relative to a root (pyiceberg's
-	 * catalogs in the fixtures do): those are relative to the project. */
-	const char *recorded = rc == 0 ? row.metadata_location : NULL;
-	if (rc == 0 && row.metadata_location[0] != '/' && !strstr(row.metadata_location, "://") &&
-	    !(row.metadata_location = pond_arena_sprintf(a, "%s/%s", lake->project->root, row.metadata_location)))
-		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = pond_iceberg_metadata_load_file(&t->metadata, row.metadata_location, err);
+		rc = pond_iceberg_metadata_load_file(&t->metadata, location, err);
 	if (rc) {
 		pond_arena_free(&a);
 		return rc;
 	}
 	t->arena = a;
-	t->metadata_location = row.metadata_location;
+	t->metadata_location = location;
 	t->catalog_location = recorded;
 	t->ident.ns = id->ns;
 	for (size_t i = 0; i < id->ns.nlevels; i++)
@@ -117,23 +131,170 @@ static void backoff(const pond_commit_options *o, int attempt)
 	nanosleep(&ts, NULL);
 }
 
-/* The catalog swap, with hook (if any) in the same transaction: a failing
- * hook rolls the swap back and sets *hook_failed. */
-static int swap(pond_lake *lake, const pond_table_ident *id, const char *expected, const char *path,
-                const pond__commit_hook *hook, bool *hook_failed, pond_error *err)
+/* One table of a commit attempt: what was read, built and written. */
+typedef struct attempt_table {
+	pond_table *base;              /* NULL: the table is being created */
+	pond_iceberg_metadata *next;   /* owned until handed to the caller */
+	const char *path;              /* the metadata file written, in the attempt's arena */
+	const char *name;              /* "ns.t", in the attempt's arena */
+} attempt_table;
+
+static void attempt_dispose(attempt_table *t, bool unlink_file)
+{
+	if (unlink_file && t->path)
+		unlink(t->path);  /* not committed: the file is nobody's */
+	pond_iceberg_metadata_free(&t->next);
+	pond_table_free(&t->base);
+	t->path = NULL;
+}
+
+/* Loads c's table (none when it is missing and c->create), builds c's
+ * requirements and updates against it, applies them and writes the
+ * result as the next metadata file. */
+static int attempt_prepare(pond_lake *lake, const pond_table_change *c, pond_arena *a, attempt_table *t,
+                           pond_error *err)
+{
+	int rc = pond_table_load(&t->base, lake, &c->id, err);
+	if (rc == POND_ENOTFOUND && c->create) {
+		pond_error_clear(err);
+		rc = 0;
+	}
+	if (rc)
+		return rc;
+	const pond_iceberg_metadata *base_md = t->base ? t->base->metadata : NULL;
+	pond_iceberg_requirement *reqs = NULL;
+	pond_iceberg_update *ups = NULL;
+	size_t nreqs = 0, nups = 0;
+	rc = c->build(base_md, a, &reqs, &nreqs, &ups, &nups, c->payload, err);
+	pond_iceberg_apply_options aopts = POND_ICEBERG_APPLY_OPTIONS_INIT;
+	aopts.base_metadata_location = t->base ? t->base->metadata_location : NULL;
+	if (rc == 0)
+		rc = pond_iceberg_metadata_apply(&t->next, base_md, reqs, nreqs, ups, nups, &aopts, err);
+	if (rc == 0 && !t->next->location)
+		rc = pond_error_set(err, POND_EINVAL, "table %s has no location", t->name);
+	if (rc == 0)
+		rc = pond__table_write_metadata(t->next, t->base ? t->base->metadata_location : NULL, a, &t->path, err);
+	return rc;
+}
+
+/* The catalog swaps of every table (an insert for a table being created),
+ * with hook (if any), in one transaction: a failing hook rolls them back
+ * and sets *hook_failed. One swap without a hook needs no transaction of
+ * its own: the UPDATE is the compare-and-swap. */
+static int swap_all(pond_lake *lake, const pond_table_change *changes, const attempt_table *tables, size_t n,
+                    const pond__commit_hook *hook, bool *hook_failed, pond_error *err)
 {
 	*hook_failed = false;
-	if (!hook || !hook->fn)
-		return pond_catalog_commit_table(lake->catalog, &id->ns, id->name, expected, path, err);
+	bool with_hook = hook && hook->fn;
+	/* The swap compares with the row as the catalog holds it. */
+#define EXPECTED(t) ((t)->base->catalog_location ? (t)->base->catalog_location : (t)->base->metadata_location)
+	if (n == 1 && tables[0].base && !with_hook)
+		return pond_catalog_commit_table(lake->catalog, &changes[0].id.ns, changes[0].id.name, EXPECTED(&tables[0]),
+		                                 tables[0].path, err);
 	int rc = pond_catalog_tx_begin(lake->catalog, err);
 	if (rc)
 		return rc;
-	if ((rc = pond_catalog_commit_table(lake->catalog, &id->ns, id->name, expected, path, err)) == 0) {
-		if ((rc = hook->fn(lake->catalog, hook->payload, err)) == 0)
-			return pond_catalog_tx_commit(lake->catalog, err);
-		*hook_failed = true;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const pond_table_ident *id = &changes[i].id;
+		if (tables[i].base) {
+			rc = pond_catalog_commit_table(lake->catalog, &id->ns, id->name, EXPECTED(&tables[i]), tables[i].path, err);
+		} else if ((rc = pond_catalog_create_table(lake->catalog, &id->ns, id->name, tables[i].path, err)) ==
+		           POND_EEXISTS) {
+			/* Another writer created it first: the next attempt reads it. */
+			rc = pond_error_set(err, POND_ECONFLICT, "commit conflict on %s: another writer created it first",
+			                    tables[i].name);
+		}
 	}
+#undef EXPECTED
+	if (rc == 0 && with_hook && (rc = hook->fn(lake->catalog, hook->payload, err)) != 0)
+		*hook_failed = true;
+	if (rc == 0)
+		return pond_catalog_tx_commit(lake->catalog, err);
 	pond_catalog_tx_rollback(lake->catalog);
+	return rc;
+}
+
+/* The committed state of a table: its new metadata (taken from t) at the
+ * file this commit wrote. */
+static int committed_table(pond_table **out, const pond_table_ident *id, attempt_table *t, pond_error *err)
+{
+	pond_arena *a = pond_arena_new();
+	pond_table *c = a ? pond_arena_calloc(a, 1, sizeof(*c)) : NULL;
+	bool ok = c != NULL;
+	if (ok) {
+		c->arena = a;
+		c->ident.ns = id->ns;
+		for (size_t i = 0; i < id->ns.nlevels; i++)
+			ok &= (c->ident.ns.levels[i] = pond_arena_strdup(a, id->ns.levels[i])) != NULL;
+		ok &= (c->ident.name = pond_arena_strdup(a, id->name)) != NULL;
+		ok &= (c->metadata_location = pond_arena_strdup(a, t->path)) != NULL;
+	}
+	if (!ok) {
+		pond_arena_free(&a);
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
+	c->metadata = t->next;
+	t->next = NULL;
+	*out = c;
+	return 0;
+}
+
+/* Where the tables stood when an attempt read them, to tell whether they
+ * moved between attempts. */
+static char *bases_signature(const attempt_table *tables, size_t n)
+{
+	pond_buf b = POND_BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		pond_buf_puts(&b, tables[i].base ? tables[i].base->metadata_location : "-");
+		pond_buf_putc(&b, '\n');
+	}
+	char *s = pond_buf_ok(&b) ? pond_strdup(pond_buf_cstr(&b)) : NULL;
+	pond_buf_dispose(&b);
+	return s;
+}
+
+static int check_changes(const pond_table_change *changes, size_t n, pond_arena *a, pond_error *err)
+{
+	if (n == 0)
+		return pond_error_set(err, POND_EINVAL, "a commit needs at least one table");
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < i; j++) {
+			const pond_table_ident *x = &changes[i].id, *y = &changes[j].id;
+			const char *xs = pond_table_ident_format(a, x), *ys = pond_table_ident_format(a, y);
+			if (!xs || !ys)
+				return pond_error_set(err, POND_ENOMEM, "out of memory");
+			if (strcmp(xs, ys) == 0 && x->ns.nlevels == y->ns.nlevels)
+				return pond_error_set(err, POND_EINVAL, "table %s is changed twice in one commit", xs);
+		}
+	return 0;
+}
+
+/* One attempt: prepare every table, then swap them all. *lost says the
+ * swap lost a race (retry); *sig gets where the tables stood. */
+static int attempt_all(pond_lake *lake, const pond_table_change *changes, attempt_table *tables, size_t n,
+                       const pond__commit_hook *hook, pond_arena *a, char **sig, bool *lost, pond_error *err)
+{
+	*lost = false;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (!(tables[i].name = pond_table_ident_format(a, &changes[i].id)))
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		rc = attempt_prepare(lake, &changes[i], a, &tables[i], err);
+		/* Which table, when there are several. */
+		if (rc == POND_ECONFLICT)
+			pond_error_prefix(err, "commit conflict on %s", tables[i].name);
+		else if (rc && rc != POND_ENOMEM && n > 1 && !strstr(err->msg, tables[i].name))
+			pond_error_prefix(err, "table %s", tables[i].name);
+	}
+	if (rc == 0 && !(*sig = bases_signature(tables, n)))
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc)
+		return rc;
+	bool hook_failed;
+	rc = swap_all(lake, changes, tables, n, hook, &hook_failed, err);
+	*lost = rc == POND_ECONFLICT && !hook_failed;
+	if (rc == POND_ECONFLICT && hook_failed && n == 1)
+		pond_error_prefix(err, "commit conflict on %s", tables[0].name);
 	return rc;
 }
 
@@ -147,83 +308,84 @@ int pond__table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_c
                        const pond_commit_options *opts, const pond__commit_hook *hook, pond_table **out,
                        pond_error *err)
 {
+	pond_table_change change = {*id, build, payload, false};
+	int rc = pond__table_commit_all(lake, &change, 1, opts, hook, NULL, err);
+	if (rc == 0 && out)
+		rc = pond_table_load(out, lake, id, err);
+	return rc;
+}
+
+int pond_table_commit_all(pond_lake *lake, const pond_table_change *changes, size_t n, const pond_commit_options *opts,
+                          pond_table **out, pond_error *err)
+{
+	return pond__table_commit_all(lake, changes, n, opts, NULL, out, err);
+}
+
+int pond__table_commit_all(pond_lake *lake, const pond_table_change *changes, size_t n,
+                           const pond_commit_options *opts, const pond__commit_hook *hook, pond_table **out,
+                           pond_error *err)
+{
 	static const pond_commit_options defaults = POND_COMMIT_OPTIONS_INIT;
 	if (!opts)
 		opts = &defaults;
 	pond_arena *a = pond_arena_new();
-	if (!a)
+	attempt_table *tables = pond_calloc(n ? n : 1, sizeof(*tables));
+	if (!a || !tables) {
+		pond_arena_free(&a);
+		pond_free(tables);
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	const char *name = pond_table_ident_format(a, id);
-	int rc = POND_ECONFLICT;
+	}
+	int rc = check_changes(changes, n, a, err);
 	/* Retries are bounded by progress, not by a count: a lost swap means
-	 * another writer landed a commit, and as long as the table keeps moving
+	 * another writer landed a commit, and as long as the tables keep moving
 	 * between our attempts someone is getting work done, so we keep going
 	 * (a slow machine only makes each round longer). Only attempts that
-	 * lose to a table that did not move count against max_attempts. */
-	char *last_base = NULL;
-	int stalled = 0;
-	for (int attempt = 0; stalled < opts->max_attempts; attempt++) {
-		pond_table *base = NULL;
-		pond_iceberg_metadata *next = NULL;
+	 * lose to tables that did not move count against max_attempts. */
+	char *last_sig = NULL;
+	int stalled = 0, attempt = 0;
+	bool lost = rc == 0;
+	while (lost && stalled < opts->max_attempts) {
+		char *sig = NULL;
 		pond_arena_reset(a);
-		name = pond_table_ident_format(a, id);
-		if ((rc = pond_table_load(&base, lake, id, err)) != 0)
-			break;
-		if (last_base && strcmp(last_base, base->metadata_location) == 0)
-			stalled++;
-		else
-			stalled = 0;
-		pond_free(last_base);
-		if (!(last_base = pond_strdup(base->metadata_location))) {
-			pond_table_free(&base);
-			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-			break;
+		rc = attempt_all(lake, changes, tables, n, hook, a, &sig, &lost, err);
+		if (sig) {
+			stalled = last_sig && strcmp(last_sig, sig) == 0 ? stalled + 1 : 0;
+			pond_free(last_sig);
+			last_sig = sig;
 		}
-		pond_iceberg_requirement *reqs = NULL;
-		pond_iceberg_update *ups = NULL;
-		size_t nreqs = 0, nups = 0;
-		rc = build(base->metadata, a, &reqs, &nreqs, &ups, &nups, payload, err);
-		pond_iceberg_apply_options aopts = POND_ICEBERG_APPLY_OPTIONS_INIT;
-		aopts.base_metadata_location = base->metadata_location;
-		if (rc == 0)
-			rc = pond_iceberg_metadata_apply(&next, base->metadata, reqs, nreqs, ups, nups, &aopts, err);
-		const char *path = NULL;
-		if (rc == 0)
-			rc = pond__table_write_metadata(next, base->metadata_location, a, &path, err);
+		if (lost) {
+			/* Someone else committed first: our files are orphans. */
+			pond_debug("commit on %s lost a race (attempt %d); retrying", n == 1 ? tables[0].name : "several tables",
+			           attempt + 1);
+			for (size_t i = 0; i < n; i++)
+				attempt_dispose(&tables[i], true);
+			if (stalled < opts->max_attempts)
+				backoff(opts, attempt++);
+			continue;
+		}
 		if (rc == 0) {
-			bool hook_failed;
-			/* The swap compares with the row as the catalog holds it. */
-			rc = swap(lake, id, base->catalog_location ? base->catalog_location : base->metadata_location, path,
-			          hook, &hook_failed, err);
-			if (hook_failed)
-				unlink(path);  /* rolled back: the file is nobody's */
-			if (rc == POND_ECONFLICT && !hook_failed) {
-				/* Someone else committed first: our file is an orphan. */
-				unlink(path);
-				pond_debug("commit on %s lost a race (attempt %d); retrying", name, attempt + 1);
-				pond_iceberg_metadata_free(&next);
-				pond_table_free(&base);
-				backoff(opts, attempt);
-				continue;
-			}
+			for (size_t i = 0; i < n; i++)
+				if (tables[i].base)
+					pond__table_after_commit(lake, &changes[i].id, tables[i].base->metadata, tables[i].next,
+					                         tables[i].path);
+			for (size_t i = 0; out && i < n; i++)
+				out[i] = NULL;
+			for (size_t i = 0; rc == 0 && out && i < n; i++)
+				rc = committed_table(&out[i], &changes[i].id, &tables[i], err);
+			if (rc)
+				for (size_t i = 0; i < n; i++)
+					pond_table_free(&out[i]);
 		}
-		if (rc == POND_ECONFLICT)
-			pond_error_prefix(err, "commit conflict on %s", name);
-		if (rc == 0)
-			pond__table_after_commit(lake, id, base->metadata, next, path);
-		pond_iceberg_metadata_free(&next);
-		pond_table_free(&base);
-		if (rc == 0 && out)
-			rc = pond_table_load(out, lake, id, err);
-		pond_free(last_base);
-		pond_arena_free(&a);
-		return rc;
+		break;
 	}
-	if (rc == POND_ECONFLICT)
-		pond_error_set(err, POND_ECONFLICT,
-		               "commit conflict on %s: the swap failed %d times while the table did not change",
-		               name ? name : "table", opts->max_attempts);
-	pond_free(last_base);
+	if (lost)
+		rc = pond_error_set(err, POND_ECONFLICT, "commit conflict on %s: the swap failed %d times while %s did not change",
+		               n == 1 && tables[0].name ? tables[0].name : "several tables", opts->max_attempts,
+		               n == 1 ? "the table" : "the tables");
+	for (size_t i = 0; i < n; i++)
+		attempt_dispose(&tables[i], rc != 0);
+	pond_free(tables);
+	pond_free(last_sig);
 	pond_arena_free(&a);
 	return rc;
 }

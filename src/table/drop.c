@@ -163,3 +163,9 @@ int pond__table_location(const pond_lake *lake, const pond_table_ident *id, pond
 	pond_buf_dispose(&loc);
 	return *out ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
 }
+
+int pond_table_default_location(pond_lake *lake, const pond_table_ident *id, pond_arena *arena, const char **out,
+                                pond_error *err)
+{
+	return pond__table_location(lake, id, arena, out, err);
+}

@@ -27,11 +27,33 @@ int pond_lake_open(pond_lake **out, const pond_project *project, pond_engine *en
 	return 0;
 }
 
+int pond_lake_open_catalog(pond_lake **out, const pond_project *project, pond_catalog *catalog, pond_error *err)
+{
+	pond_lake *l = pond_calloc(1, sizeof(*l));
+	if (!l)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	l->project = project;
+	l->catalog = catalog;
+	l->borrowed_catalog = true;
+	*out = l;
+	return 0;
+}
+
+int pond__lake_engine(pond_lake *lake, pond_error *err)
+{
+	if (lake->engine)
+		return 0;
+	int rc = pond_engine_open(&lake->owned_engine, NULL, err);
+	lake->engine = lake->owned_engine;
+	return rc;
+}
+
 void pond_lake_close(pond_lake **lake)
 {
 	if (!lake || !*lake)
 		return;
-	pond_catalog_close(&(*lake)->catalog);
+	if (!(*lake)->borrowed_catalog)
+		pond_catalog_close(&(*lake)->catalog);
 	pond_engine_close(&(*lake)->owned_engine);
 	pond_free(*lake);
 	*lake = NULL;

@@ -860,7 +860,9 @@ int pond_table_scan_sql(pond_buf *out, pond_lake *lake, const pond_table *table,
 	pond__buffer b;
 	pond_scan_task *extra;
 	pond_table *fresh = NULL;
-	int rc = pond__scan_buffer(&b, &extra, &fresh, lake, table, opts, a, err);
+	int rc = pond__lake_engine(lake, err);
+	if (rc == 0)
+		rc = pond__scan_buffer(&b, &extra, &fresh, lake, table, opts, a, err);
 	const pond_table *read = fresh ? fresh : table;
 	if (rc == 0)
 		rc = pond__scan_sql(out, lake->engine, read->metadata, read->metadata_location, opts, extra, b.n, NULL, err);

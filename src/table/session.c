@@ -18,6 +18,9 @@
 
 int pond_session_open(pond_session **out, pond_lake *lake, pond_error *err)
 {
+	int rc = pond__lake_engine(lake, err);
+	if (rc)
+		return rc;
 	pond_session *s = pond_calloc(1, sizeof(*s));
 	if (!s || !(s->arena = pond_arena_new())) {
 		pond_free(s);

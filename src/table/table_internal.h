@@ -13,7 +13,12 @@ struct pond_lake {
 	pond_engine *owned_engine;  /* set when the lake opened its own */
 	bool buffer_seen;           /* the catalog has pond_buffer (buffer.c) */
 	bool write_through;         /* appends never go to the row buffer */
+	bool borrowed_catalog;      /* pond_lake_open_catalog's: closed by its owner */
 };
+
+/* Opens the lake's engine when it has none yet (a lake from
+ * pond_lake_open_catalog opens one only when rows are read or written). */
+int pond__lake_engine(pond_lake *lake, pond_error *err);
 
 /* Writes metadata as the table's next metadata file (NNNNN-uuid.metadata.json
  * under LOCATION/metadata, numbered after `previous`); returns its path in
@@ -34,6 +39,11 @@ typedef struct pond__commit_hook {
 int pond__table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_commit_fn build, void *payload,
                        const pond_commit_options *opts, const pond__commit_hook *hook, pond_table **out,
                        pond_error *err);
+
+/* pond_table_commit_all with a hook (may be NULL) in the swaps' transaction. */
+int pond__table_commit_all(pond_lake *lake, const pond_table_change *changes, size_t n,
+                           const pond_commit_options *opts, const pond__commit_hook *hook, pond_table **out,
+                           pond_error *err);
 
 /* ---- after a commit (upkeep.c) ---- */
 

@@ -786,7 +786,10 @@ int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *i
 	w->lake = lake;
 	w->id = id;
 	w->opts = opts ? opts : &defaults;
-	int rc = pond_table_load(&w->table, lake, id, err);
+	int rc = pond__lake_engine(lake, err);
+	if (rc)
+		return rc;
+	rc = pond_table_load(&w->table, lake, id, err);
 	if (rc == POND_ENOTFOUND && w->opts->create_schema) {
 		/* Staged: the commit creates the table with its first snapshot. */
 		pond_error_clear(err);

@@ -14,7 +14,7 @@ fi
 mkdir -p "$P/sources" "$T/files"
 cd "$P" || exit 1
 mkdir -p "$T/marks"
-python3 "$ROOT/tests/http/server.py" --port-file "$T/port" --timeout 300 --files "$T/files" --marks "$T/marks" &
+python3 "$ROOT/tests/http/server.py" --port-file "$T/port" --timeout 3600 --files "$T/files" --marks "$T/marks" &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null; rm -rf "$T"' EXIT
 for _ in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.05; done

@@ -36,6 +36,11 @@ TEST(server_url_keeps_encoded_slash_inside_a_segment)
 	CHECK_OK(pond_url_parse(&u, "/api/tables/sales.a%2Fb+c", a, &err), &err);
 	CHECK_INT(u.nsegments, 3);
 	CHECK_STR(u.segments[2], "sales.a/b+c");
+	CHECK_STR(u.raw_segments[2], "sales.a%2Fb+c");
+	/* The unit separator is how the REST catalog writes a.b in a path. */
+	CHECK_OK(pond_url_parse(&u, "/iceberg/v1/namespaces/a%1Fb?parent=x%1fy", a, &err), &err);
+	CHECK_STR(u.segments[3], "a\x1f" "b");
+	CHECK_STR(pond_url_param(&u, "parent"), "x\x1f" "y");
 	CHECK_OK(pond_url_parse(&u, "/", a, &err), &err);
 	CHECK_INT(u.nsegments, 0);
 	CHECK_INT(u.nparams, 0);
@@ -52,6 +57,7 @@ TEST(server_url_refuses_bad_escapes_controls_and_relative_targets)
 	CHECK_INT(pond_url_parse(&u, "/api?x=%", a, &err), POND_EINVAL);
 	CHECK_INT(pond_url_parse(&u, "/api/a%00b", a, &err), POND_EINVAL);
 	CHECK_INT(pond_url_parse(&u, "/api?x=a%0Ab", a, &err), POND_EINVAL);
+	CHECK_INT(pond_url_parse(&u, "/api/a%1Eb", a, &err), POND_EINVAL);
 	CHECK_INT(pond_url_parse(&u, "api/health", a, &err), POND_EINVAL);
 	CHECK_INT(pond_url_parse(&u, "", a, &err), POND_EINVAL);
 	CHECK_INT(pond_url_parse(&u, "http://x/api", a, &err), POND_EINVAL);

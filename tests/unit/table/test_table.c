@@ -483,3 +483,123 @@ TEST(table_commit_to_a_relative_catalog_location)
 	pond_project_free(&p);
 	pond_arena_free(&a);
 }
+
+/* ---- several tables in one commit (pond_table_commit_all) ---- */
+
+/* Sets property key to the payload's value, asserting nothing. */
+static int build_set_prop(const pond_iceberg_metadata *base, pond_arena *arena, pond_iceberg_requirement **reqs,
+                          size_t *nreqs, pond_iceberg_update **ups, size_t *nups, void *payload, pond_error *err)
+{
+	(void)base; (void)reqs; (void)nreqs; (void)err;
+	pond_iceberg_kv *kv = pond_arena_calloc(arena, 1, sizeof(*kv));
+	pond_iceberg_update *u = pond_arena_calloc(arena, 1, sizeof(*u));
+	kv->key = "k";
+	kv->value = payload;
+	*u = (pond_iceberg_update){.action = POND_ICEBERG_SET_PROPERTIES, .properties = kv, .nproperties = 1};
+	*ups = u;
+	*nups = 1;
+	return 0;
+}
+
+/* The requirements and updates of a prepared commit (the payload). */
+static int build_from_commit(const pond_iceberg_metadata *base, pond_arena *arena, pond_iceberg_requirement **reqs,
+                             size_t *nreqs, pond_iceberg_update **ups, size_t *nups, void *payload, pond_error *err)
+{
+	(void)base; (void)arena; (void)err;
+	pond_iceberg_commit *c = payload;
+	*reqs = c->requirements;
+	*nreqs = c->nrequirements;
+	*ups = c->updates;
+	*nups = c->nupdates;
+	return 0;
+}
+
+static const char *location_of(pond_lake *lake, const pond_table_ident *id, pond_arena *a)
+{
+	pond_table *t;
+	pond_error err = POND_ERROR_INIT;
+	if (pond_table_load(&t, lake, id, &err) != 0)
+		return "(missing)";
+	const char *loc = pond_arena_strdup(a, t->metadata_location);
+	pond_table_free(&t);
+	return loc;
+}
+
+static void commit_all(const char *catalog)
+{
+	pond_arena *a = pond_arena_new();
+	pond_error err = POND_ERROR_INIT;
+	pond_project *p = NULL;
+	pond_lake *full = open_lake(a, catalog, &p);
+	CHECK(full != NULL);
+	/* An engine-less lake over the same catalog does all of it. */
+	pond_lake *lake;
+	CHECK_OK(pond_lake_open_catalog(&lake, p, pond_lake_catalog(full), &err), &err);
+	CHECK(pond_lake_engine(lake) == NULL);
+	pond_table_ident x, y, z;
+	CHECK_OK(pond_table_ident_parse(&x, a, "s.x", &err), &err);
+	CHECK_OK(pond_table_ident_parse(&y, a, "s.y", &err), &err);
+	CHECK_OK(pond_table_ident_parse(&z, a, "s.z", &err), &err);
+	CHECK_OK(pond_table_create(lake, &x, simple_schema(a), NULL, NULL, 0, NULL, &err), &err);
+	CHECK_OK(pond_table_create(lake, &y, simple_schema(a), NULL, NULL, 0, NULL, &err), &err);
+
+	/* Both land, and out holds what was written. */
+	pond_table_change both[] = {{x, build_set_prop, "1", false}, {y, build_set_prop, "1", false}};
+	pond_table *out[2];
+	CHECK_OK(pond_table_commit_all(lake, both, 2, NULL, out, &err), &err);
+	for (int i = 0; i < 2; i++) {
+		CHECK_STR(pond_iceberg_metadata_property(out[i]->metadata, "k"), "1");
+		CHECK_STR(out[i]->metadata_location, location_of(lake, &both[i].id, a));
+		pond_table_free(&out[i]);
+	}
+
+	/* y's requirement fails: x, whose change applies, is not changed either. */
+	const char *x_before = location_of(lake, &x, a), *y_before = location_of(lake, &y, a);
+	pond_table_change half[] = {{x, build_set_prop, "2", false}, {y, build_stale, NULL, false}};
+	CHECK_INT(pond_table_commit_all(lake, half, 2, NULL, NULL, &err), POND_ECONFLICT);
+	CHECK_MSG(strstr(err.msg, "commit conflict on s.y: requirement assert-ref-snapshot-id failed") != NULL, "%s",
+	          err.msg);
+	CHECK_STR(location_of(lake, &x, a), x_before);
+	CHECK_STR(location_of(lake, &y, a), y_before);
+	const char *xdir = pond_arena_sprintf(a, "%s/warehouse/s/x/metadata", p->root);
+	CHECK_INT(count_metadata_files(xdir), 2);
+
+	/* A table created in the same commit as another's change; then again:
+	 * assert-create fails. A table named twice is refused. */
+	const char *zloc = pond_arena_sprintf(a, "%s/warehouse/s/z", p->root);
+	pond_iceberg_commit *zc;
+	CHECK_OK(pond_iceberg_create_commit(&zc, simple_schema(a), NULL, NULL, zloc, NULL, 0, &err), &err);
+	pond_table_change create[] = {{z, build_from_commit, zc, true}, {x, build_set_prop, "3", false}};
+	CHECK_OK(pond_table_commit_all(lake, create, 2, NULL, NULL, &err), &err);
+	CHECK(strstr(location_of(lake, &z, a), "/warehouse/s/z/metadata/00000-") != NULL);
+	CHECK_INT(pond_table_commit_all(lake, create, 2, NULL, NULL, &err), POND_ECONFLICT);
+	CHECK_MSG(strstr(err.msg, "commit conflict on s.z: requirement assert-create failed") != NULL, "%s", err.msg);
+	pond_iceberg_commit_free(&zc);
+	pond_table_change twice[] = {{x, build_set_prop, "4", false}, {x, build_set_prop, "5", false}};
+	CHECK_INT(pond_table_commit_all(lake, twice, 2, NULL, NULL, &err), POND_EINVAL);
+	pond_table_ident gone;
+	CHECK_OK(pond_table_ident_parse(&gone, a, "s.gone", &err), &err);
+	pond_table_change missing[] = {{x, build_set_prop, "6", false}, {gone, build_set_prop, "6", false}};
+	CHECK_INT(pond_table_commit_all(lake, missing, 2, NULL, NULL, &err), POND_ENOTFOUND);
+	CHECK_MSG(strstr(err.msg, "s.gone") != NULL, "%s", err.msg);
+	pond_table *t = NULL;
+	CHECK_OK(pond_table_load(&t, lake, &x, &err), &err);
+	CHECK_STR(pond_iceberg_metadata_property(t->metadata, "k"), "3");
+	pond_table_free(&t);
+	pond_lake_close(&lake);
+	pond_lake_close(&full);
+	pond_project_free(&p);
+	pond_arena_free(&a);
+}
+
+TEST(table_commit_all_lands_every_table_or_none_sqlite)
+{
+	commit_all(NULL);
+}
+
+TEST(table_commit_all_lands_every_table_or_none_pg)
+{
+	const char *url = getenv("POND_TEST_PG_URL");
+	CHECK_MSG(url != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh");
+	commit_all(url);
+}
