@@ -185,6 +185,16 @@ int pond__reach_statistics(pond__reach *r, const json_t *list, pond_error *err);
 int pond__reach_table(pond__reach *r, const pond_iceberg_metadata *md, const char *metadata_location,
                       pond_error *err);
 
+/* ---- archive folders (archive.c) ---- */
+
+/* The file that marks DEST/<a table's place in the warehouse> as the
+ * folder pond archives that table's files to; it holds the table's uuid. */
+#define POND__ARCHIVE_MARKER ".pond-archive"
+
+/* Whether path lies in an archive folder of md's table: a folder above it
+ * holds the marker naming the table; *root gets that folder. */
+bool pond__archive_root(const char *path, const pond_iceberg_metadata *md, pond_buf *root);
+
 /* ---- the write path (write.c) ---- */
 
 /* One write to a table: loaded once, then one change committed. */
