@@ -96,6 +96,14 @@ static int resolve_dest(const pond_project *project, const char *dest, char out[
 		                      "archive destination %s is not there (is the share mounted?): %s", out, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return pond_error_set(err, POND_EINVAL, "archive destination %s is not a folder", out);
+	char real[PATH_MAX], warehouse[PATH_MAX];
+	if (!realpath(out, real) || !realpath(project->warehouse, warehouse))
+		return pond_error_set(err, POND_EIO, "could not resolve %s or %s: %s", out, project->warehouse,
+		                      strerror(errno));
+	if (strcmp(real, warehouse) == 0 || pond__path_under(real, warehouse) || pond__path_under(warehouse, real) ||
+	    strcmp(real, "/") == 0)
+		return pond_error_set(err, POND_EINVAL, "cannot archive into %s: it holds or is inside the warehouse %s", out,
+		                      project->warehouse);
 	/* A file made and removed, not access(): a share's permissions (or
 	 * root's) can say yes to a write the server refuses. */
 	char probe[PATH_MAX + 48];
@@ -105,14 +113,6 @@ static int resolve_dest(const pond_project *project, const char *dest, char out[
 		return pond_error_set(err, POND_EIO, "archive destination %s is not writable: %s", out, strerror(errno));
 	close(fd);
 	unlink(probe);
-	char real[PATH_MAX], warehouse[PATH_MAX];
-	if (!realpath(out, real) || !realpath(project->warehouse, warehouse))
-		return pond_error_set(err, POND_EIO, "could not resolve %s or %s: %s", out, project->warehouse,
-		                      strerror(errno));
-	if (strcmp(real, warehouse) == 0 || pond__path_under(real, warehouse) || pond__path_under(warehouse, real) ||
-	    strcmp(real, "/") == 0)
-		return pond_error_set(err, POND_EINVAL, "cannot archive into %s: it holds or is inside the warehouse %s", out,
-		                      project->warehouse);
 	return 0;
 }
 
@@ -328,11 +328,10 @@ static void sync_folders(const archive_run *r)
 	for (size_t i = 0; i < r->nfiles; i++) {
 		snprintf(dir, sizeof dir, "%s", r->files[i].to);
 		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
 		if (!slash || strcmp(dir, last) == 0)
-			continue;
-		*slash = '\0';
-		if (strcmp(dir, last) == 0)
-			continue;
+			continue;  /* files of a folder come one after another */
 		snprintf(last, sizeof last, "%s", dir);
 		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0) {
@@ -526,7 +525,7 @@ static int archive_setup(archive_run *r, pond_error *err)
 	}
 	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
 	int rc = pond_scan_plan_files(&r->plan, r->w.md, r->w.io, &so, err);
-	if (rc == 0 && r->column)
+	if (rc == 0 && r->column && r->plan->ntasks)
 		rc = plan_recent(r, err);
 	return rc;
 }
