@@ -52,6 +52,7 @@ typedef struct archive_args {
 	pond_archive_options opts;
 	bool json;
 	int64_t started_ns;
+	pond_archive_result result;  /* the last table's */
 } archive_args;
 
 static int parse_args(archive_args *a, int argc, char **argv)
@@ -152,42 +153,27 @@ static json_t *result_json(const archive_args *a, const char *table, const pond_
 	return o;
 }
 
-/* Archives one table, printing its line (or adding to out); an error is
- * printed, and the next table goes on. */
-static int archive_one(archive_args *a, pond_lake *lake, const pond_table_ident *id, pond_arena *arena, json_t *out)
+/* One table's archive (cli_each_table), its result kept for report. */
+static int archive_one(void *payload, pond_lake *lake, const pond_table_ident *id, pond_error *err)
 {
-	pond_error err = POND_ERROR_INIT;
-	pond_archive_result r;
-	int rc = pond_table_archive(lake, id, &a->opts, &r, &err);
-	const char *name = pond_table_ident_format(arena, id);
-	cli_progress_clear();
-	if (rc == 0 && out)
-		json_array_append_new(out, result_json(a, name, &r));
-	else if (rc == 0)
-		print_text(a, name, &r);
-	else
-		cli_fail(&err);
-	return rc;
+	archive_args *a = payload;
+	return pond_table_archive(lake, id, &a->opts, &a->result, err);
 }
 
-/* The tables named (each must exist), or all of them. */
-static int list_tables(const archive_args *a, pond_lake *lake, pond_arena *arena, pond_table_ident **ids, size_t *n,
-                       pond_error *err)
+static void report(void *payload, const char *table, json_t *out)
 {
-	if (a->ntables == 0)
-		return pond_maintain_tables(ids, n, lake, NULL, arena, err);
-	*ids = pond_arena_calloc(arena, a->ntables, sizeof(**ids));
-	if (!*ids)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	for (*n = 0; *n < a->ntables; (*n)++) {
-		pond_table_ident *one = NULL;
-		size_t count = 0;
-		int rc = pond_maintain_tables(&one, &count, lake, a->tables[*n], arena, err);
-		if (rc)
-			return rc;
-		(*ids)[*n] = *one;
-	}
-	return 0;
+	archive_args *a = payload;
+	if (out)
+		json_array_append_new(out, result_json(a, table, &a->result));
+	else
+		print_text(a, table, &a->result);
+}
+
+/* Once, up front: an unmounted share is one clear line, not one per table. */
+static int check_dest(void *payload, pond_lake *lake, pond_error *err)
+{
+	archive_args *a = payload;
+	return pond_table_archive_check(lake, a->opts.dest, err);
 }
 
 static int cmd_archive(int argc, char **argv)
@@ -201,40 +187,9 @@ static int cmd_archive(int argc, char **argv)
 		return cli_fail(&err);
 	a.opts.progress = on_progress;
 	a.opts.payload = &a;
-	pond_project *p;
-	pond_lake *lake;
-	if (cli_open_project(&p, &lake, NULL, &err) != 0)
-		return cli_fail(&err);
-	pond_arena *arena = pond_arena_new();
-	pond_table_ident *ids = NULL;
-	size_t nids = 0;
-	int rc = arena ? list_tables(&a, lake, arena, &ids, &nids, &err)
-	               : pond_error_set(&err, POND_ENOMEM, "out of memory");
-	/* Once, up front: an unmounted share is one clear line, not one per table. */
-	if (rc == 0)
-		rc = pond_table_archive_check(lake, a.opts.dest, &err);
-	if (rc) {
-		pond_arena_free(&arena);
-		cli_close_project(&p, &lake);
-		return cli_fail(&err);
-	}
-	cli_cancel_install(pond_lake_engine(lake), true);
 	a.opts.cancel = cli_cancel_flag();
-	json_t *out = a.json ? json_array() : NULL;
-	size_t failed = 0;
-	for (size_t i = 0; i < nids && !*a.opts.cancel; i++)
-		failed += archive_one(&a, lake, &ids[i], arena, out) != 0;
-	cli_cancel_install(NULL, true);
-	if (out) {
-		char *text = pond_json_dumps(out, true);
-		if (text)
-			printf("%s\n", text);
-		pond_free(text);
-		json_decref(out);
-	}
-	pond_arena_free(&arena);
-	cli_close_project(&p, &lake);
-	return failed ? EXIT_FAIL : EXIT_OK;
+	cli_table_job job = {check_dest, archive_one, report, &a};
+	return cli_table_command(a.tables, a.ntables, a.json, &job);
 }
 
 const cli_command cli_archive_command = {
