@@ -16,11 +16,6 @@ NOW="2024-02-01 00:00:00"
 
 value() { "$POND" sql --format csv "$1" | tail -n 1; }
 rows() { "$POND" sql --format csv "select * from $1 order by all" | tail -n +2; }
-icebird_rows() {  # sorted JSON lines of the current snapshot, read by icebird
-  local loc
-  loc=$("$POND" show "$1" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["location"], d["metadata_file"].split("/")[-1])')
-  node "$NODE_DIR/iceberg_read.mjs" $loc | sort
-}
 snaps() { "$POND" history "$1" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 parquet_under() { find "$1" -name '*.parquet' 2>/dev/null | wc -l; }
 
@@ -130,14 +125,8 @@ for round in $(seq 1 12); do
   done > more.sql
   "$POND" sql -F more.sql >/dev/null 2>&1 || { ok=0; echo "round $round: insert failed"; }
   want=$(rows events)
-  POND_NOW="$round_now" "$POND" archive events --to "$T/nas" --older-than 10d >/dev/null 2>&1 &
-  pid=$!
-  sleep "$(awk "BEGIN { print $((RANDOM % (archive_ms * 3 / 2 + 1))) / 1000 }")"
-  kill -9 "$pid" 2>/dev/null
-  # kill succeeds on a process that ended but was not waited for: only
-  # the exit status says whether the signal ended it
-  wait "$pid" 2>/dev/null
-  [ $? -eq 137 ] && killed=$((killed + 1))
+  kill_after $((RANDOM % (archive_ms * 3 / 2 + 1))) env POND_NOW="$round_now" "$POND" archive events --to "$T/nas" \
+    --older-than 10d && killed=$((killed + 1))
   if [ "$(rows events)" != "$want" ]; then ok=0; echo "round $round: rows changed"; fi
 done
 echo "     ($killed of 12 archives killed before they ended)"

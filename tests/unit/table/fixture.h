@@ -70,6 +70,9 @@ int fx_engine_exec(table_fixture *f, const char *sql);
 pond_scan_plan *fx_current_plan(table_fixture *f, pond_fileio **io);
 int64_t fx_count_data_files(table_fixture *f);
 int64_t fx_count_delete_files(table_fixture *f);
+/* Regular files below dir whose names end with suffix (NULL: all); -1
+ * when dir cannot be walked. */
+int64_t fx_count_files(const char *dir, const char *suffix);
 /* Writes rows_sql as a delete file of f->id and commits it through lake,
  * as another engine would (pond writes none): position deletes (columns
  * file_path, pos; all in the data file referenced, when not NULL, as

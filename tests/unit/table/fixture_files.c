@@ -6,6 +6,7 @@
 #include "../test.h"
 #include "fixture.h"
 
+#include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,24 +82,42 @@ pond_scan_plan *fx_current_plan(table_fixture *f, pond_fileio **io)
 	return plan;
 }
 
-int64_t fx_count_data_files(table_fixture *f)
+/* The current plan's data (or delete) files; -1 when it cannot be read. */
+static int64_t count_planned(table_fixture *f, bool deletes)
 {
 	pond_fileio *io = NULL;
 	pond_scan_plan *plan = fx_current_plan(f, &io);
-	int64_t n = plan ? (int64_t)plan->ntasks : -1;
+	int64_t n = !plan ? -1 : deletes ? (int64_t)plan->ndeletes : (int64_t)plan->ntasks;
 	pond_scan_plan_free(&plan);
 	pond_fileio_free(&io);
 	return n;
 }
 
+int64_t fx_count_data_files(table_fixture *f)
+{
+	return count_planned(f, false);
+}
+
 int64_t fx_count_delete_files(table_fixture *f)
 {
-	pond_fileio *io = NULL;
-	pond_scan_plan *plan = fx_current_plan(f, &io);
-	int64_t n = plan ? (int64_t)plan->ndeletes : -1;
-	pond_scan_plan_free(&plan);
-	pond_fileio_free(&io);
-	return n;
+	return count_planned(f, true);
+}
+
+static int64_t files_seen;
+static const char *files_suffix;
+
+static int count_file(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)ftw;
+	files_seen += flag == FTW_F && (!files_suffix || pond_str_ends_with(path, files_suffix));
+	return 0;
+}
+
+int64_t fx_count_files(const char *dir, const char *suffix)
+{
+	files_seen = 0;
+	files_suffix = suffix;
+	return nftw(dir, count_file, 16, FTW_PHYS) == 0 ? files_seen : -1;
 }
 
 /* ---- delete files, as another engine writes them ---- */

@@ -16,7 +16,6 @@
  */
 #include "../test.h"
 
-#include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -521,22 +520,6 @@ TEST(compact_sorts_rows_by_the_table_sort_order)
 	fx_teardown(&f);
 }
 
-static int nfiles_seen;
-
-static int count_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)path; (void)sb; (void)ftw;
-	nfiles_seen += flag == FTW_F;
-	return 0;
-}
-
-/* Files (any extension) under dir, recursively. */
-static int count_all_files(const char *dir)
-{
-	nfiles_seen = 0;
-	return nftw(dir, count_one, 16, FTW_PHYS) == 0 ? nfiles_seen : -1;
-}
-
 TEST(compact_under_allocation_failures_fails_cleanly_or_compacts)
 {
 	table_fixture f;
@@ -551,7 +534,7 @@ TEST(compact_under_allocation_failures_fails_cleanly_or_compacts)
 	bool done = false;
 	long failed = 0;
 	for (long n = 1; n < 20000 && !done; n++) {
-		int files = count_all_files(dir);
+		int files = fx_count_files(dir, NULL);
 		pond_alloc_fail_at(n);
 		int rc = pond_table_compact(f.lake, &f.id, NULL, &r, &err);
 		pond_alloc_fail_at(0);
@@ -561,7 +544,7 @@ TEST(compact_under_allocation_failures_fails_cleanly_or_compacts)
 		}
 		failed++;
 		CHECK_MSG(err.msg[0] != '\0', "allocation %ld: failure without a message", n);
-		CHECK_MSG(count_all_files(dir) == files, "allocation %ld: files left behind (%s)", n, err.msg);
+		CHECK_MSG(fx_count_files(dir, NULL) == files, "allocation %ld: files left behind (%s)", n, err.msg);
 		const char *rows = fx_query(&f, "count(*)", 0);
 		CHECK_MSG(strcmp(rows, "50") == 0, "allocation %ld: %s rows after a failed compaction (%s)", n, rows,
 		          err.msg);
