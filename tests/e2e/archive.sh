@@ -179,4 +179,17 @@ expect_contains "naming the file" "$ERR" "$T/nas2/main/events/data/"
 mv "$T/nas2.away" "$T/nas2"
 expect_eq "rows with the share back" "$(rows events)" "$want"
 
+# --- as a pipeline step (what pond serve schedules): the step's log says what moved ---
+python3 - <<'PY'
+text = open("pond.yml").read()
+step = "  upkeep:\n    steps:\n      - maintain: events\n        name: tidy\n"
+open("pond.yml", "w").write(text.replace("pipelines:\n", "pipelines:\n" + step, 1))
+PY
+expect_exit "a maintain pipeline archives" 0 env POND_NOW="2024-03-01 00:00:00" "$POND" run upkeep
+run_id=$("$POND" runs upkeep --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+expect_exit "the step's log" 0 "$POND" logs "$run_id" tidy
+expect_contains "says what it archived" "$OUT" "main.events: archived 4 files"
+expect_eq "rows after the pipeline" "$(rows events)" "$want"
+expect_eq "icebird at the end" "$(icebird_rows events | wc -l)" "$(value 'select count(*) from events')"
+
 finish
