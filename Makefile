@@ -32,7 +32,7 @@ DUCKDB_INC := .deps/duckdb/include
 DUCKDB_LIB := .deps/duckdb/lib
 endif
 
-PKGS := jansson sqlite3 libcurl libedit libpq libmicrohttpd zlib libzstd yaml-0.1 xlsxwriter
+PKGS := jansson sqlite3 libcurl libedit libpq libmicrohttpd zlib libzstd yaml-0.1 xlsxwriter libxml-2.0 libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -115,7 +115,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
 	-isystem $(DUCKDB_INC) $(PKG_CFLAGS)
 # Parsers of outside input that fuzz targets exercise; none needs DuckDB
 # at link time (the lexer only includes its header).
-FUZZ_LIB_SRC := $(sort $(wildcard src/util/*.c src/avro/*.c src/iceberg/*.c)) src/engine/lexer.c \
+FUZZ_LIB_SRC := $(sort $(wildcard src/util/*.c src/avro/*.c src/iceberg/*.c src/io/*.c)) src/engine/lexer.c \
 	src/pipeline/cron.c src/pipeline/tz.c
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 

@@ -45,8 +45,10 @@ add_counts() {  # $1: label, $2: log file
 # start it is a test failure, not a skip.
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/pond-suite-XXXXXX")
 pg_dir=
+s3_dir=
 cleanup() {
   [ -z "$pg_dir" ] || tests/pg/stop.sh "$pg_dir"
+  [ -z "$s3_dir" ] || tests/s3/stop.sh "$s3_dir"
   rm -rf "$logdir"
 }
 trap cleanup EXIT
@@ -62,6 +64,24 @@ if [ -z "${POND_TEST_PG_URL:-}" ]; then
     sed 's/^/    /' "$logdir/pg.log"
     total_fail=$((total_fail + 1))
     failures+=("postgresql-server")
+  fi
+fi
+
+# One S3 test server for the suite too (tests/s3/start.sh: s3rver behind a
+# proxy that checks signatures and injects faults; each test uses buckets
+# of its own), unless POND_TEST_S3_URL names one. Failing to start it is a
+# failure, not a skip.
+if [ -z "${POND_TEST_S3_URL:-}" ]; then
+  s3_dir=$(mktemp -d "${TMPDIR:-/tmp}/pond-s3-XXXXXX")
+  if POND_TEST_S3_URL=$(tests/s3/start.sh "$s3_dir" 2>"$logdir/s3.log"); then
+    export POND_TEST_S3_URL
+    echo "== s3 test server: $POND_TEST_S3_URL"
+  else
+    unset POND_TEST_S3_URL
+    echo "FAIL s3 test server did not start:"
+    sed 's/^/    /' "$logdir/s3.log"
+    total_fail=$((total_fail + 1))
+    failures+=("s3-server")
   fi
 fi
 

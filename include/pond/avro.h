@@ -235,6 +235,10 @@ int pond_avro_reader_open_file(pond_avro_reader **out, const char *path, pond_er
  * is used in error messages (copied). */
 int pond_avro_reader_open_memory(pond_avro_reader **out, const void *data, size_t len,
                                  const char *name, pond_error *err);
+/* The same, taking over `data` (from pond_malloc): the reader frees it on
+ * close, and at once when opening fails. */
+int pond_avro_reader_open_memory_owned(pond_avro_reader **out, void *data, size_t len, const char *name,
+                                       pond_error *err);
 /* Reads through a callback (e.g. an HTTP body). `size_hint` is the total
  * length when known (0 if not), used to reject oversized blocks early. */
 int pond_avro_reader_open_stream(pond_avro_reader **out, pond_avro_read_fn read, void *payload,
@@ -293,6 +297,21 @@ int pond_avro_writer_open_buf(pond_avro_writer **out, pond_buf *buf, const pond_
 int pond_avro_writer_open_stream(pond_avro_writer **out, pond_avro_write_fn write, void *payload,
                                  const char *name, const pond_avro_schema *schema,
                                  const pond_avro_writer_options *opts, pond_error *err);
+/* Where a writer's bytes go when the file needs a last step once they are
+ * all out (an upload): write takes the bytes; finish, called by
+ * pond_avro_writer_finish after the last of them, makes the file visible,
+ * and its failure fails the finish; free (always called, when the writer
+ * is freed or cannot be made) releases payload, which the writer owns
+ * from the call on. finish and free may be NULL. */
+typedef struct pond_avro_sink {
+	pond_avro_write_fn write;
+	int (*finish)(void *payload, pond_error *err);
+	void (*free)(void *payload);
+	void *payload;
+} pond_avro_sink;
+int pond_avro_writer_open_sink(pond_avro_writer **out, const pond_avro_sink *sink, const char *name,
+                               const pond_avro_schema *schema, const pond_avro_writer_options *opts,
+                               pond_error *err);
 /* Adds a file metadata entry (copied). Only before the first append; keys
  * starting with "avro." are reserved. */
 int pond_avro_writer_set_meta(pond_avro_writer *writer, const char *key, const void *value, size_t len,

@@ -90,7 +90,11 @@ typedef struct pond_ingest_result {
 	int64_t snapshot_id;     /* 0: nothing committed */
 	int64_t rows;            /* records read from the source */
 	int64_t added_records;   /* as the table layer reports them */
-	int64_t deleted_records;
+	int64_t deleted_records; /* rows in the files the commit rewrote or removed */
+	int64_t replaced_records;  /* rows the load replaced (merge: same key; replace: every old row) */
+	/* A fan-out with fetch: unseen: ids fetched for the first time, fetched
+	 * again (refresh_within), and left alone. */
+	int64_t fanout_new, fanout_refreshed, fanout_unchanged;
 	int64_t bytes;           /* bytes read (files, downloads, HTTP bodies) */
 	int64_t requests;        /* HTTP requests made, retries included */
 	int64_t retries;

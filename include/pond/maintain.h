@@ -14,12 +14,6 @@
  * of those ("1d12h"); a bare number is seconds. */
 int pond_maintain_parse_age(const char *text, int64_t *out_ms, pond_error *err);
 
-/* The time maintenance measures ages from, read in this one place: the
- * POND_NOW environment variable when set (milliseconds since the epoch,
- * or a timestamp such as "2030-01-31 12:00:00", UTC), else the clock. For
- * tests, which plant old files with touch -d rather than wait. */
-int pond_maintain_now_ms(int64_t *out, pond_error *err);
-
 /* The tables to work on: the one named (parsed; it must exist) or, when
  * table is NULL, every table of the catalog, by namespace then name. In
  * arena. */
@@ -90,7 +84,7 @@ typedef void (*pond_maintain_progress_fn)(size_t index, size_t count, const pond
  * in turn (an archive that fails, a share not mounted, leaves the other
  * steps done and fails the table); a table that fails is
  * reported in its result and the others still run. now_ms: as
- * pond_maintain_now_ms. *results (arena) gets one entry per table; the
+ * pond_time_policy_now_ms. *results (arena) gets one entry per table; the
  * return is POND_EIO when any table failed. */
 int pond_maintain_run(pond_lake *lake, const char *table, const pond_maintain_policy *policy, int64_t now_ms,
                       pond_maintain_progress_fn progress, void *payload, pond_maintain_table_result **results,

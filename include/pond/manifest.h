@@ -20,6 +20,7 @@
 
 #include "pond/avro.h"
 #include "pond/iceberg.h"
+#include "pond/io.h"
 #include "pond/util.h"
 
 /* ---- file IO -------------------------------------------------------------- */
@@ -27,7 +28,7 @@
 /* What a storage backend provides. Paths are the table's own strings after
  * remapping (a local path, or a URI the backend understands). */
 typedef struct pond_fileio_ops {
-	const char *name; /* "local" */
+	const char *name; /* "local", "s3" */
 	/* Reads a whole file (NUL-terminated; *len without it), refusing files
 	 * over max_len. Caller frees *out with pond_free. */
 	int (*read)(void *backend, const char *path, char **out, size_t *len, size_t max_len, pond_error *err);
@@ -48,6 +49,12 @@ typedef struct pond_fileio pond_fileio;
 /* The local file system: plain paths and file:// URIs. Free with
  * pond_fileio_free. */
 int pond_fileio_local_new(pond_fileio **out, pond_error *err);
+/* S3: s3:// (and s3a://, s3n://) URLs through client, Avro files read
+ * through cache when it is not NULL. Both are borrowed and must outlive
+ * the file IO. New Avro files are staged locally and uploaded when their
+ * writer finishes, refusing to replace an object where the server honours
+ * If-None-Match (AWS, MinIO; s3rver does not). Free with pond_fileio_free. */
+int pond_fileio_s3_new(pond_fileio **out, pond_s3_client *client, pond_io_cache *cache, pond_error *err);
 /* Any backend: ops is borrowed (static), backend is freed by ops->free. */
 int pond_fileio_new(pond_fileio **out, const pond_fileio_ops *ops, void *backend, pond_error *err);
 void pond_fileio_free(pond_fileio **io);

@@ -206,9 +206,15 @@ typedef struct pond_write_options {
 	/* With has_read_snapshot: the buffered rows read with it, as the
 	 * signature reads of the table report (NULL: none). */
 	const char *read_buffer;
+	/* Work in the catalog transaction that commits the write, after the
+	 * table's metadata pointer moved and before the transaction ends (an
+	 * ingest records what it fetched): its failure undoes the commit.
+	 * Such a write is never buffered. NULL: none. */
+	int (*on_commit)(pond_catalog *catalog, void *payload, pond_error *err);
+	void *on_commit_payload;
 } pond_write_options;
 
-#define POND_WRITE_OPTIONS_INIT {NULL, 0, NULL, NULL, NULL, NULL, false, 0, NULL, NULL}
+#define POND_WRITE_OPTIONS_INIT {NULL, 0, NULL, NULL, NULL, NULL, false, 0, NULL, NULL, NULL, NULL}
 
 /* Appends the rows of select_sql (columns by position, cast to the table's
  * column types) as one snapshot. Data files are written first, then one

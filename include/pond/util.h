@@ -194,6 +194,11 @@ void pond_json_quote(pond_buf *buf, const char *s, size_t len);
 
 /* Wall clock, milliseconds and microseconds since the Unix epoch. */
 int64_t pond_time_now_ms(void);
+/* "Now" where a policy measures ages (maintenance, ingest refresh
+ * windows): the POND_NOW environment variable when set (milliseconds since
+ * the epoch, or a timestamp such as "2030-01-31 12:00:00", UTC), else the
+ * clock. Tests move time with it instead of waiting. */
+int pond_time_policy_now_ms(int64_t *out, pond_error *err);
 /* A duration as people write it, in milliseconds: a number with a unit
  * (ms, s, m, h, d, w; none is seconds), or a sum such as "1d12h" or
  * "1h 30m". False for anything else, a negative number included. */

@@ -32,6 +32,7 @@ struct pond_avro_reader {
 	FILE *file;
 	memory_source mem;
 	uint64_t size_hint;       /* 0: unknown */
+	void *owned;              /* memory input the reader frees */
 
 	uint8_t *ahead;           /* read-ahead buffer */
 	size_t ahead_len, ahead_pos;
@@ -343,14 +344,19 @@ int pond_avro_reader_open_stream(pond_avro_reader **out, pond_avro_read_fn read,
 	return open_common(out, r, err);
 }
 
-int pond_avro_reader_open_memory(pond_avro_reader **out, const void *data, size_t len, const char *name,
-                                 pond_error *err)
+/* A reader over memory; owned (or NULL) is freed with the reader, or at
+ * once when it cannot be made. */
+static int open_memory(pond_avro_reader **out, const void *data, size_t len, const char *name, void *owned,
+                       pond_error *err)
 {
 	pond_avro_reader *r;
 	*out = NULL;
 	int rc = reader_new(&r, name ? name : "(memory)", err);
-	if (rc)
+	if (rc) {
+		pond_free(owned);
 		return rc;
+	}
+	r->owned = owned;
 	r->mem.data = data;
 	r->mem.len = len;
 	r->read = memory_read;
@@ -358,6 +364,18 @@ int pond_avro_reader_open_memory(pond_avro_reader **out, const void *data, size_
 	/* An empty input has no size to check against; 0 means unknown. */
 	r->size_hint = len;
 	return open_common(out, r, err);
+}
+
+int pond_avro_reader_open_memory(pond_avro_reader **out, const void *data, size_t len, const char *name,
+                                 pond_error *err)
+{
+	return open_memory(out, data, len, name, NULL, err);
+}
+
+int pond_avro_reader_open_memory_owned(pond_avro_reader **out, void *data, size_t len, const char *name,
+                                       pond_error *err)
+{
+	return open_memory(out, data, len, name, data, err);
 }
 
 int pond_avro_reader_open_file(pond_avro_reader **out, const char *path, pond_error *err)
@@ -401,6 +419,7 @@ void pond_avro_reader_close(pond_avro_reader **reader)
 	pond_buf_dispose(&r->block);
 	pond_free(r->ahead);
 	pond_free(r->name);
+	pond_free(r->owned);
 	pond_free(r);
 	*reader = NULL;
 }

@@ -21,6 +21,8 @@ struct pond_avro_writer {
 	pond_buf *out_buf;
 	pond_avro_write_fn write;
 	void *payload;
+	int (*sink_finish)(void *payload, pond_error *err);
+	void (*sink_free)(void *payload);
 	const pond_avro_schema *schema;
 	pond_avro_writer_options opts;
 
@@ -107,6 +109,23 @@ int pond_avro_writer_open_stream(pond_avro_writer **out, pond_avro_write_fn writ
 		return rc;
 	(*out)->write = write;
 	(*out)->payload = payload;
+	return 0;
+}
+
+int pond_avro_writer_open_sink(pond_avro_writer **out, const pond_avro_sink *sink, const char *name,
+                               const pond_avro_schema *schema, const pond_avro_writer_options *opts,
+                               pond_error *err)
+{
+	int rc = writer_new(out, name ? name : "(stream)", schema, opts, err);
+	if (rc) {
+		if (sink->free)
+			sink->free(sink->payload);
+		return rc;
+	}
+	(*out)->write = sink->write;
+	(*out)->payload = sink->payload;
+	(*out)->sink_finish = sink->finish;
+	(*out)->sink_free = sink->free;
 	return 0;
 }
 
@@ -319,6 +338,8 @@ int pond_avro_writer_finish(pond_avro_writer *w, pond_error *err)
 			return fail(w, err);
 		}
 	}
+	if (w->sink_finish && (rc = w->sink_finish(w->payload, err)))
+		return fail(w, err);
 	w->finished = true;
 	return 0;
 }
@@ -332,6 +353,8 @@ void pond_avro_writer_free(pond_avro_writer **writer)
 		fclose(w->file);
 	if (w->path && !w->finished)
 		unlink(w->path);
+	if (w->sink_free)
+		w->sink_free(w->payload);
 	for (size_t i = 0; i < w->nmeta; i++) {
 		pond_free(w->meta_keys[i]);
 		pond_free(w->meta_values[i]);

@@ -13,9 +13,22 @@
 
 #include "catalog/catalog_internal.h"
 
+/* Prepared statements kept for reuse, by SQL text: pond runs the same few
+ * catalog statements over and over (a buffered insert runs four), and
+ * preparing costs more than running them. */
+enum { STMT_CACHE = 32 };
+
+typedef struct {
+	char *sql;
+	sqlite3_stmt *stmt;
+	bool busy;   /* handed out; a nested use of the same text prepares its own */
+} cached_stmt;
+
 typedef struct {
 	sqlite3 *db;
 	char *path;
+	cached_stmt cache[STMT_CACHE];
+	size_t next_evict;
 } sqlite_conn;
 
 static int sqlite_fail(sqlite_conn *c, int rc, const char *what, pond_error *err)
@@ -36,15 +49,69 @@ static int sqlite_fail(sqlite_conn *c, int rc, const char *what, pond_error *err
 	return pond_error_set(err, code, "catalog %s: %s: %s", c->path, what, sqlite3_errmsg(c->db));
 }
 
-static int prepare(sqlite_conn *c, sqlite3_stmt **stmt, const char *sql, const char *const *params,
-                   size_t nparams, pond_error *err)
+/* A statement for sql: the cached one (reset) when there is one free,
+ * else a new one, cached when a slot can take it. */
+static int statement(sqlite_conn *c, sqlite3_stmt **stmt, const char *sql, pond_error *err)
 {
+	cached_stmt *slot = NULL;
+	for (size_t i = 0; i < STMT_CACHE; i++) {
+		cached_stmt *e = &c->cache[i];
+		if (e->sql && !e->busy && strcmp(e->sql, sql) == 0) {
+			e->busy = true;
+			*stmt = e->stmt;
+			return 0;
+		}
+		if (!slot && !e->sql)
+			slot = e;
+	}
 	int rc = sqlite3_prepare_v2(c->db, sql, -1, stmt, NULL);
 	if (rc != SQLITE_OK)
 		return sqlite_fail(c, rc, "prepare statement", err);
+	if (!slot) {  /* evict round-robin, never a statement in use */
+		for (size_t k = 0; k < STMT_CACHE && !slot; k++) {
+			cached_stmt *e = &c->cache[(c->next_evict + k) % STMT_CACHE];
+			if (!e->busy)
+				slot = e;
+		}
+		c->next_evict = (c->next_evict + 1) % STMT_CACHE;
+		if (slot) {
+			sqlite3_finalize(slot->stmt);
+			pond_free(slot->sql);
+			slot->sql = NULL;
+		}
+	}
+	if (slot && (slot->sql = pond_strdup(sql)) != NULL) {
+		slot->stmt = *stmt;
+		slot->busy = true;
+	}
+	return 0;
+}
+
+/* Gives back a statement from statement(): a cached one is reset for the
+ * next use (releasing its locks), any other is finalized. */
+static void release(sqlite_conn *c, sqlite3_stmt *stmt)
+{
+	for (size_t i = 0; i < STMT_CACHE; i++) {
+		cached_stmt *e = &c->cache[i];
+		if (e->sql && e->stmt == stmt) {
+			sqlite3_reset(stmt);
+			sqlite3_clear_bindings(stmt);
+			e->busy = false;
+			return;
+		}
+	}
+	sqlite3_finalize(stmt);
+}
+
+static int prepare(sqlite_conn *c, sqlite3_stmt **stmt, const char *sql, const char *const *params,
+                   size_t nparams, pond_error *err)
+{
+	int rc = statement(c, stmt, sql, err);
+	if (rc)
+		return rc;
 	int want = sqlite3_bind_parameter_count(*stmt);
 	if ((size_t)want != nparams) {
-		sqlite3_finalize(*stmt);
+		release(c, *stmt);
 		*stmt = NULL;
 		return pond_error_set(err, POND_EINVAL, "catalog statement wants %d parameters, got %zu",
 		                      want, nparams);
@@ -53,7 +120,7 @@ static int prepare(sqlite_conn *c, sqlite3_stmt **stmt, const char *sql, const c
 		rc = params[i] ? sqlite3_bind_text(*stmt, (int)i + 1, params[i], -1, SQLITE_STATIC)
 		               : sqlite3_bind_null(*stmt, (int)i + 1);
 		if (rc != SQLITE_OK) {
-			sqlite3_finalize(*stmt);
+			release(c, *stmt);
 			*stmt = NULL;
 			return sqlite_fail(c, rc, "bind parameter", err);
 		}
@@ -73,12 +140,12 @@ static int sqlite_exec(void *conn, const char *sql, const char *const *params, s
 		;
 	if (rc != SQLITE_DONE) {
 		rc = sqlite_fail(c, sqlite3_extended_errcode(c->db), "run statement", err);
-		sqlite3_finalize(stmt);
+		release(c, stmt);
 		return rc;
 	}
 	if (changes)
 		*changes = (long)sqlite3_changes(c->db);
-	sqlite3_finalize(stmt);
+	release(c, stmt);
 	return 0;
 }
 
@@ -93,7 +160,7 @@ static int sqlite_query(void *conn, const char *sql, const char *const *params, 
 		return rc;
 	int ncols = sqlite3_column_count(stmt);
 	if (ncols > MAX_COLS) {
-		sqlite3_finalize(stmt);
+		release(c, stmt);
 		return pond_error_set(err, POND_ELIMIT, "catalog query returns %d columns, at most %d",
 		                      ncols, MAX_COLS);
 	}
@@ -104,14 +171,14 @@ static int sqlite_query(void *conn, const char *sql, const char *const *params, 
 		for (int i = 0; i < ncols; i++) {
 			values[i] = (const char *)sqlite3_column_text(stmt, i);
 			if (!values[i] && sqlite3_column_type(stmt, i) != SQLITE_NULL) {
-				sqlite3_finalize(stmt);
+				release(c, stmt);
 				return pond_error_set(err, POND_ENOMEM, "out of memory reading catalog %s",
 				                      c->path);
 			}
 		}
 		int stop = fn ? fn(ncols, names, values, payload) : 0;
 		if (stop) {
-			sqlite3_finalize(stmt);
+			release(c, stmt);
 			return stop;
 		}
 	}
@@ -119,7 +186,7 @@ static int sqlite_query(void *conn, const char *sql, const char *const *params, 
 		rc = sqlite_fail(c, sqlite3_extended_errcode(c->db), "run query", err);
 	else
 		rc = 0;
-	sqlite3_finalize(stmt);
+	release(c, stmt);
 	return rc;
 }
 
@@ -212,6 +279,10 @@ static void sqlite_close(void *conn)
 	sqlite_conn *c = conn;
 	if (!c)
 		return;
+	for (size_t i = 0; i < STMT_CACHE; i++) {
+		sqlite3_finalize(c->cache[i].stmt);
+		pond_free(c->cache[i].sql);
+	}
 	sqlite3_close_v2(c->db);
 	pond_free(c->path);
 	pond_free(c);

@@ -183,7 +183,7 @@ static int cmd_archive(int argc, char **argv)
 	if (code >= 0)
 		return code;
 	pond_error err = POND_ERROR_INIT;
-	if (pond_maintain_now_ms(&a.opts.now_ms, &err) != 0)
+	if (pond_time_policy_now_ms(&a.opts.now_ms, &err) != 0)
 		return cli_fail(&err);
 	a.opts.progress = on_progress;
 	a.opts.payload = &a;

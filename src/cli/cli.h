@@ -49,6 +49,7 @@ extern const cli_command cli_export_command;
 extern const cli_command cli_serve_command;
 extern const cli_command cli_backup_command, cli_restore_command;
 extern const cli_command cli_expire_command, cli_orphans_command, cli_maintain_command, cli_archive_command;
+extern const cli_command cli_s3_command;
 
 /* "1.5 MB": bytes for people (render.c). */
 void cli_human_bytes(char out[32], int64_t b);

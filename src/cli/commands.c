@@ -27,6 +27,7 @@ const cli_command *const cli_commands[] = {
 	&cli_generate_command,
 	&cli_serve_command,
 	&cli_inspect_command,
+	&cli_s3_command,
 	&cli_help_command,
 	NULL,
 };

@@ -101,7 +101,7 @@ static int cmd_expire(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return cli_usage_error("expire", "expected at most one TABLE");
-	if (pond_maintain_now_ms(&o.now_ms, &err) != 0)
+	if (pond_time_policy_now_ms(&o.now_ms, &err) != 0)
 		return cli_fail(&err);
 	pond_project *p;
 	pond_lake *lake;

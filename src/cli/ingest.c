@@ -66,6 +66,14 @@ static void split_keys(char *list, const char **keys, size_t *n, size_t max)
 			keys[(*n)++] = k;
 }
 
+/* What a fan-out with fetch: unseen did with the ids it was given. */
+static void print_fan_out(const pond_ingest_result *r)
+{
+	if (r->fanout_new || r->fanout_refreshed || r->fanout_unchanged)
+		printf("  ids: %lld new, %lld refreshed, %lld unchanged (not fetched)\n", (long long)r->fanout_new,
+		       (long long)r->fanout_refreshed, (long long)r->fanout_unchanged);
+}
+
 static void print_result(const pond_ingest_result *r, const char *table, const char *rejects, bool json)
 {
 	if (json) {
@@ -81,15 +89,19 @@ static void print_result(const pond_ingest_result *r, const char *table, const c
 	double secs = (double)r->duration_ns / 1e9;
 	if (!r->snapshot_id && !r->buffered) {
 		printf("no new rows for %s (%.2f s)\n", table, secs);
+		print_fan_out(r);
 		return;
 	}
 	printf("loaded %lld rows into %s in %.2f s (%.0f rows/s)", (long long)r->rows, table, secs,
 	       secs > 0 ? (double)r->rows / secs : 0.0);
 	if (r->buffered)
 		printf(", buffered");
-	if (r->deleted_records)
-		printf(", %lld replaced", (long long)r->deleted_records);
+	if (r->replaced_records)
+		printf(", %lld replaced", (long long)r->replaced_records);
+	if (r->deleted_records > r->replaced_records)
+		printf(" (%lld rows rewritten)", (long long)r->deleted_records);
 	printf("\n");
+	print_fan_out(r);
 	if (r->rejected)
 		printf("  %lld rejected lines in %s\n", (long long)r->rejected, rejects ? rejects : "the rejects table");
 	for (size_t i = 0; i < r->nchanges; i++) {

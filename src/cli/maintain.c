@@ -144,7 +144,7 @@ static int cmd_maintain(int argc, char **argv)
 		return cli_usage_error("maintain", "expected at most one TABLE");
 	pond_error err = POND_ERROR_INIT;
 	int64_t now;
-	if (pond_maintain_now_ms(&now, &err) != 0)
+	if (pond_time_policy_now_ms(&now, &err) != 0)
 		return cli_fail(&err);
 	pond_project *p;
 	pond_lake *lake;

@@ -100,7 +100,7 @@ static int cmd_orphans(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return cli_usage_error("orphans", "expected at most one TABLE");
-	if (pond_maintain_now_ms(&o.now_ms, &err) != 0)
+	if (pond_time_policy_now_ms(&o.now_ms, &err) != 0)
 		return cli_fail(&err);
 	o.found = found;
 	o.payload = &l;

@@ -317,12 +317,34 @@ static int parse_paginate(parse_ctx *c, const pond_yaml_node *root, pond_source 
 	return 0;
 }
 
+/* fan_out's fetch (all | unseen) and refresh_within (a duration, with
+ * unseen). */
+static int parse_fetch(parse_ctx *c, const pond_yaml_node *m, pond_source *s)
+{
+	const char *fetch = NULL, *refresh = NULL;
+	int rc;
+	if ((rc = get_str(c, m, "fetch", &fetch)) || (rc = get_str(c, m, "refresh_within", &refresh)))
+		return rc;
+	if (fetch && strcmp(fetch, "unseen") != 0 && strcmp(fetch, "all") != 0)
+		return bad(c, pond_yaml_get(m, "fetch"), "fan_out \"fetch\" is all or unseen, not \"%s\"", fetch, NULL);
+	s->fetch_unseen = fetch && strcmp(fetch, "unseen") == 0;
+	if (!refresh)
+		return 0;
+	if (!s->fetch_unseen)
+		return bad(c, pond_yaml_get(m, "refresh_within"), "fan_out \"refresh_within\" needs fetch: unseen", NULL,
+		           NULL);
+	if (!pond_duration_parse(refresh, &s->refresh_ms) || s->refresh_ms == 0)
+		return bad(c, pond_yaml_get(m, "refresh_within"),
+		           "fan_out \"refresh_within\" is a duration such as 3d or 12h, not \"%s\"", refresh, NULL);
+	return 0;
+}
+
 static int parse_http(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 {
 	static const char *const inc_keys[] = {"field", "param", "initial", NULL};
 	static const char *const rate_keys[] = {"requests_per_second", NULL};
 	static const char *const retry_keys[] = {"max_attempts", "backoff_ms", "max_backoff_ms", NULL};
-	static const char *const fan_keys[] = {"url", "id", "records", "parallel", NULL};
+	static const char *const fan_keys[] = {"url", "id", "records", "parallel", "fetch", "refresh_within", NULL};
 	int rc;
 	int64_t timeout = 60;
 	if ((rc = get_str(c, root, "url", &s->url)) || (rc = get_str(c, root, "method", &s->method)) ||
@@ -398,6 +420,8 @@ static int parse_http(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 		if (!s->detail_url || !strstr(s->detail_url, "{id}"))
 			return bad(c, m, "fan_out needs \"url\" with {id} where each id goes", NULL, NULL);
 		s->parallel = (int)parallel;
+		if ((rc = parse_fetch(c, m, s)) != 0)
+			return rc;
 	}
 	return 0;
 }

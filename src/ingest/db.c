@@ -67,8 +67,9 @@ static int load_tmp(pond_lake *lake, const pond_source *s, const char *read_sql,
 	int rc = new_state(&state, lake, s, read_sql, result->arena, err);
 	if (rc)
 		return rc;
-	ingest_load l = {read_sql, what, tmp, &s->write, pond__ingest_state_key(result->arena, s->name), state, NULL, 0, NULL,
-	                 opts->cancel};
+	ingest_load l = {.read_sql = read_sql, .what = what, .tmp_path = tmp, .write = &s->write,
+	                 .state_key = pond__ingest_state_key(result->arena, s->name), .state = state,
+	                 .cancel = opts->cancel};
 	return pond__ingest_load(lake, &l, result, err);
 }
 

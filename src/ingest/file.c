@@ -83,7 +83,8 @@ int pond_ingest_file(pond_lake *lake, const char *input, const pond_ingest_read 
 	pond_buf_puts(&reader, "SELECT * FROM ");
 	const char *paths[1] = {path};
 	if ((rc = pond__ingest_reader_sql(&reader, paths, 1, &rd, false, err)) == 0) {
-		ingest_load l = {pond_buf_cstr(&reader), input, tmp, write, NULL, NULL, paths, 1, &rd, opts->cancel};
+		ingest_load l = {.read_sql = pond_buf_cstr(&reader), .what = input, .tmp_path = tmp, .write = write,
+		                 .paths = paths, .npaths = 1, .read = &rd, .cancel = opts->cancel};
 		rc = pond__ingest_load(lake, &l, result, err);
 	}
 	pond_buf_dispose(&reader);

@@ -280,9 +280,10 @@ static int fetch_details(record_sink *k, json_t *ids, pond_error *err)
 }
 
 /* Loads the records written to path in one commit, with the cursor's new
- * value as the source's state. */
-static int load_records(pond_lake *lake, const record_sink *k, const char *path, const pond_ingest_options *opts,
-                        pond_ingest_result *result, pond_error *err)
+ * value as the source's state and, with a seen-set (may be NULL), the ids
+ * fetched recorded as seen. */
+static int load_records(pond_lake *lake, const record_sink *k, const char *path, ingest_seen *seen,
+                        const pond_ingest_options *opts, pond_ingest_result *result, pond_error *err)
 {
 	const pond_source *s = k->s;
 	pond_arena *a = k->arena;
@@ -298,8 +299,9 @@ static int load_records(pond_lake *lake, const record_sink *k, const char *path,
 	pond_buf_puts(&sql, "SELECT * FROM read_json(");
 	pond_sql_quote_literal(&sql, path);
 	pond_buf_puts(&sql, ", format = 'newline_delimited', sample_size = -1, maximum_object_size = 134217728)");
-	ingest_load l = {pond_buf_cstr(&sql), s->url, path, &s->write,
-	                 pond__ingest_state_key(a, s->name), state_text, NULL, 0, NULL, opts->cancel};
+	ingest_load l = {.read_sql = pond_buf_cstr(&sql), .what = s->url, .tmp_path = path, .write = &s->write,
+	                 .state_key = pond__ingest_state_key(a, s->name), .state = state_text, .cancel = opts->cancel,
+	                 .on_commit = seen ? pond__ingest_seen_record : NULL, .on_commit_payload = seen};
 	int rc = pond_buf_ok(&sql) ? pond__ingest_load(lake, &l, result, err)
 	                           : pond_error_set(err, POND_ENOMEM, "out of memory");
 	result->rows = k->rows;
@@ -321,6 +323,8 @@ int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_inge
 	k.progress.start_ns = pond_time_mono_ns();
 	const char *path = NULL;
 	json_t *ids = json_array();
+	ingest_seen seen;
+	memset(&seen, 0, sizeof(seen));
 	int rc = read_state(&state, lake, s, a, err);
 	if (rc)
 		goto done;
@@ -343,6 +347,17 @@ int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_inge
 		rc = fixed_params(&k, &params, &nparams, err);
 	if (rc == 0)
 		rc = fetch_pages(&k, params, nparams, ids, err);
+	if (rc == 0 && s->detail_url && s->fetch_unseen) {
+		seen.source = s->name;
+		if ((rc = pond_time_policy_now_ms(&seen.now_ms, err)) == 0 &&
+		    (rc = pond__ingest_seen_plan(lake, s, ids, &seen, a, err)) == 0) {
+			result->fanout_new = seen.nnew;
+			result->fanout_refreshed = seen.nrefresh;
+			result->fanout_unchanged = seen.nunchanged;
+			json_decref(ids);
+			ids = json_incref(seen.fetch);
+		}
+	}
 	if (rc == 0 && s->detail_url && json_array_size(ids))
 		rc = fetch_details(&k, ids, err);
 	if (rc)
@@ -357,7 +372,7 @@ int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_inge
 	result->retries = pond__ingest_http_retries(http);
 	result->bytes = pond__ingest_http_bytes(http);
 	if (k.rows > 0)  /* else nothing new: nothing to commit */
-		rc = load_records(lake, &k, path, opts, result, err);
+		rc = load_records(lake, &k, path, seen.fetch ? &seen : NULL, opts, result, err);
 done:
 	if (k.out)
 		fclose(k.out);
@@ -367,6 +382,7 @@ done:
 	json_decref(state);
 	json_decref(initial);
 	json_decref(ids);
+	pond__ingest_seen_dispose(&seen);
 	pond__ingest_http_free(&http);
 	return rc;
 }

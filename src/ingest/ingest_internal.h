@@ -96,6 +96,8 @@ struct pond_source {
 	const char *detail_id;    /* field of list items holding the id; NULL: items are ids */
 	const char *detail_records;  /* JSON path in a detail response; NULL: the whole body */
 	int parallel;             /* fan-out concurrency */
+	bool fetch_unseen;        /* fan-out: only ids not fetched before (a seen-set in the catalog) */
+	int64_t refresh_ms;       /* ... and again those first seen less than this long ago (0: never) */
 
 	/* postgres, sqlite */
 	const char *connection;   /* postgresql:// URL or SQLite file */
@@ -121,6 +123,10 @@ typedef struct {
 	size_t npaths;
 	const pond_ingest_read *read;
 	const volatile int *cancel;   /* the run's cancel flag: checked up to the commit */
+	/* Catalog work that commits with the rows (pond_write_options'
+	 * on_commit); NULL: none. */
+	int (*on_commit)(pond_catalog *catalog, void *payload, pond_error *err);
+	void *on_commit_payload;
 } ingest_load;
 
 /* ---- CSV (csv.c) ---------------------------------------------------------------------- */
@@ -277,6 +283,26 @@ int pond__ingest_run_sqlite(pond_lake *lake, const pond_source *s, const pond_in
                             pond_ingest_result *result, pond_error *err);
 int pond__ingest_run_folder(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
                             pond_ingest_result *result, pond_error *err);
+
+/* ---- fan-out's seen ids (seen.c) ---------------------------------------------------- */
+
+/* Which of a list's ids a fan-out fetches, by the source's seen-set (a
+ * table in the catalog database): ids never fetched, and with refresh_ms
+ * those first seen less than that long before now. */
+typedef struct {
+	const char *source;   /* the source's name */
+	int64_t now_ms;
+	json_t *fetch;        /* the ids to fetch (owned) */
+	int64_t nnew, nrefresh, nunchanged;
+} ingest_seen;
+
+/* Fills seen (source, now_ms set by the caller) from ids. */
+int pond__ingest_seen_plan(pond_lake *lake, const pond_source *s, json_t *ids, ingest_seen *seen,
+                           pond_arena *arena, pond_error *err);
+/* pond_write_options' on_commit for a plan: records its fetched ids as
+ * seen, in the transaction that commits their rows. */
+int pond__ingest_seen_record(pond_catalog *catalog, void *seen, pond_error *err);
+void pond__ingest_seen_dispose(ingest_seen *seen);
 
 /* POND_ECANCELED when the options' cancel flag is set, else 0. */
 int pond__ingest_check_cancel(const pond_ingest_options *opts, pond_error *err);

@@ -143,6 +143,11 @@ json_t *pond_ingest_result_to_json(const pond_ingest_result *r)
 	json_object_set_new(o, "rows", json_integer(r->rows));
 	json_object_set_new(o, "added_records", json_integer(r->added_records));
 	json_object_set_new(o, "deleted_records", json_integer(r->deleted_records));
+	json_object_set_new(o, "replaced_records", json_integer(r->replaced_records));
+	if (r->fanout_new || r->fanout_refreshed || r->fanout_unchanged)
+		json_object_set_new(o, "fan_out", json_pack("{sIsIsI}", "new", (json_int_t)r->fanout_new, "refreshed",
+		                                             (json_int_t)r->fanout_refreshed, "unchanged",
+		                                             (json_int_t)r->fanout_unchanged));
 	json_object_set_new(o, "bytes", json_integer(r->bytes));
 	json_object_set_new(o, "requests", json_integer(r->requests));
 	json_object_set_new(o, "retries", json_integer(r->retries));
@@ -701,6 +706,8 @@ static int write_rows(pond_lake *lake, const ingest_load *l, const pond_table_id
 	wo.schema_change = change;
 	wo.create_schema = create_schema;
 	wo.cancel = l->cancel;
+	wo.on_commit = l->on_commit;
+	wo.on_commit_payload = l->on_commit_payload;
 	if (l->state_key && l->state) {
 		kv.key = l->state_key;
 		kv.value = l->state;
@@ -792,6 +799,7 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	res->buffered = wr.buffered;
 	res->added_records = wr.added_records;
 	res->deleted_records = wr.deleted_records;
+	res->replaced_records = wr.matched_records;
 	if (res->rows == 0)
 		res->rows = wr.added_records;
 	if (!wr.snapshot_id)

@@ -109,8 +109,9 @@ int pond__ingest_run_folder(pond_lake *lake, const pond_source *s, const pond_in
 	pond_buf_puts(&sql, "SELECT * FROM ");
 	if ((rc = pond__ingest_reader_sql(&sql, fresh, nfresh, &s->read, false, err)) == 0) {
 		const char *what = nfresh == 1 ? fresh[0] : pond_arena_sprintf(a, "%s (%zu new files)", s->path, nfresh);
-		ingest_load l = {pond_buf_cstr(&sql), what,      NULL,  &s->write, pond__ingest_state_key(a, s->name),
-		                 new_state,          fresh,     nfresh, &s->read, opts->cancel};
+		ingest_load l = {.read_sql = pond_buf_cstr(&sql), .what = what, .write = &s->write,
+		                 .state_key = pond__ingest_state_key(a, s->name), .state = new_state, .paths = fresh,
+		                 .npaths = nfresh, .read = &s->read, .cancel = opts->cancel};
 		rc = pond__ingest_load(lake, &l, result, err);
 	}
 	pond_buf_dispose(&sql);

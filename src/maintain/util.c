@@ -1,7 +1,7 @@
 /*
- * What the maintenance commands share: ages as users write them, the one
- * place "now" is read (POND_NOW, for tests), the tables to work on, and
- * what a folder holds.
+ * What the maintenance commands share: ages as users write them, the
+ * tables to work on, and what a folder holds. ("Now" is
+ * pond_time_policy_now_ms, which tests move with POND_NOW.)
  */
 #include "pond/maintain.h"
 
@@ -18,25 +18,6 @@ int pond_maintain_parse_age(const char *text, int64_t *out_ms, pond_error *err)
 		return 0;
 	return pond_error_set(err, POND_EINVAL, "cannot read age \"%s\" (write e.g. 7d, 12h, 30m, 45s)",
 	                      text ? text : "");
-}
-
-int pond_maintain_now_ms(int64_t *out, pond_error *err)
-{
-	const char *env = getenv("POND_NOW");
-	if (!env || !*env) {
-		*out = pond_time_now_ms();
-		return 0;
-	}
-	int64_t v;
-	if (pond_str_to_i64(env, &v)) {
-		*out = v;
-		return 0;
-	}
-	int64_t us;
-	if (pond_time_parse_us(env, &us, err) != 0)
-		return pond_error_prefix(err, "POND_NOW");
-	*out = us / 1000;
-	return 0;
 }
 
 /* Appends the tables of ns and of every namespace below. */

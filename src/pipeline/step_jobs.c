@@ -122,7 +122,7 @@ static int run_maintain(pond_lake *lake, pond__job_ctx *ctx, pond_error *err)
 	int rc = arena ? pond_maintain_policy_load(&policy, ctx->at->project, err)
 	               : pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = pond_maintain_now_ms(&now, err);
+		rc = pond_time_policy_now_ms(&now, err);
 	if (rc == 0)
 		rc = pond_maintain_run(lake, ctx->at->step->arg, &policy, now, NULL, NULL, &rs, &n, arena, err);
 	ctx->rows = -1;

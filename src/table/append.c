@@ -27,6 +27,8 @@ int pond_table_append_query(pond_lake *lake, const pond_table_ident *id, const c
 		if (rc == 0 && out->buffered)
 			pond__buffer_after_put(&w);
 	}
+	if (rc)
+		rc = pond__write_cast_error(&w, select_sql, rc, err);
 	pond_buf_dispose(&sql);
 	pond__write_end(&w);
 	return rc;

@@ -57,8 +57,26 @@ int pond__table_stage(pond_table **out, pond_lake *lake, const pond_table_ident 
 	return 0;
 }
 
+/* Registers the new table's first metadata file, with hook in the same
+ * transaction. */
+static int register_table(pond_lake *lake, const pond_table_ident *id, const char *path, const pond__commit_hook *hook,
+                          pond_error *err)
+{
+	if (!hook || !hook->fn)
+		return pond_catalog_create_table(lake->catalog, &id->ns, id->name, path, err);
+	int rc = pond_catalog_tx_begin(lake->catalog, err);
+	if (rc)
+		return rc;
+	if ((rc = pond_catalog_create_table(lake->catalog, &id->ns, id->name, path, err)) == 0 &&
+	    (rc = hook->fn(lake->catalog, hook->payload, err)) == 0)
+		return pond_catalog_tx_commit(lake->catalog, err);
+	pond_catalog_tx_rollback(lake->catalog);
+	return rc;
+}
+
 int pond__table_commit_create(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *md,
-                              pond_table_commit_fn build, void *payload, pond_error *err)
+                              pond_table_commit_fn build, void *payload, const pond__commit_hook *hook,
+                              pond_error *err)
 {
 	pond_arena *a = pond_arena_new();
 	if (!a)
@@ -77,7 +95,7 @@ int pond__table_commit_create(pond_lake *lake, const pond_table_ident *id, const
 	if (rc == 0) {
 		/* The catalog's insert is the compare-and-swap: the table and its
 		 * first snapshot appear together, or not at all. */
-		rc = pond_catalog_create_table(lake->catalog, &id->ns, id->name, path, err);
+		rc = register_table(lake, id, path, hook, err);
 		if (rc) {
 			remove(path);
 			if (rc == POND_EEXISTS)

@@ -48,8 +48,10 @@ int pond_table_merge_query(pond_lake *lake, const pond_table_ident *id, const ch
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 		goto done;
 	}
-	if ((rc = pond_engine_exec(lake->engine, pond_buf_cstr(&sql), err)) != 0)
+	if ((rc = pond_engine_exec(lake->engine, pond_buf_cstr(&sql), err)) != 0) {
+		rc = pond__write_cast_error(&w, select_sql, rc, err);
 		goto done;
+	}
 	created = true;
 	/* One row per key: the last in the query's order. */
 	pond_buf_printf(&rows, "SELECT * FROM \"%s\" QUALIFY row_number() OVER (PARTITION BY ", tmp);

@@ -28,8 +28,10 @@ int pond_table_overwrite_query(pond_lake *lake, const pond_table_ident *id, cons
 		change.prune = filter_sql ? pond__write_prune(&w, filter_sql) : NULL;
 		rc = pond__write_commit_change(&w, &change, out, err);
 	}
-	if (rc)
+	if (rc) {
+		rc = pond__write_cast_error(&w, select_sql, rc, err);
 		pond__write_error(&w, err, "overwrite");
+	}
 	pond_buf_dispose(&sql);
 	pond__write_end(&w);
 	return rc;

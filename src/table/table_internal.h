@@ -66,9 +66,11 @@ int pond__table_stage(pond_table **out, pond_lake *lake, const pond_table_ident 
                       const pond_iceberg_schema *schema, pond_error *err);
 /* Creates a staged table in one catalog change: build's updates (may be
  * NULL: none) applied to md, written as its first metadata file and
- * registered. Another writer creating it first is POND_ECONFLICT. */
+ * registered, with hook (may be NULL) in the same transaction. Another
+ * writer creating it first is POND_ECONFLICT. */
 int pond__table_commit_create(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *md,
-                              pond_table_commit_fn build, void *payload, pond_error *err);
+                              pond_table_commit_fn build, void *payload, const pond__commit_hook *hook,
+                              pond_error *err);
 /* Where a new table id lives (drop.c): WAREHOUSE/ns/.../name with each
  * part escaped, or a fresh folder of its own in the warehouse when that
  * one lies inside another table's folder or is already in use. */
@@ -284,6 +286,10 @@ void pond__write_end(pond__write *w);
 /* A SELECT casting select_sql's columns, by position, to the table's
  * (write_files.c). */
 int pond__write_cast_select(pond__write *w, pond_buf *sql, const char *select_sql, pond_error *err);
+/* After a write of that SELECT failed with rc: a query with another number
+ * of columns than the table is told so, with both numbers (POND_EINVAL);
+ * any other failure is returned as it is. */
+int pond__write_cast_error(pond__write *w, const char *select_sql, int rc, pond_error *err);
 /* Writes the change's data files and manifest, then commits one snapshot
  * (retried against fresh metadata; a file to remove that another writer
  * removed first is POND_ECONFLICT). Changing nothing commits nothing.

@@ -1026,6 +1026,19 @@ static int change_rows(pond__write *w, const pond__change *change, const pond_sc
 	return pond_buf_ok(rows) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
 }
 
+/* In the commit's catalog transaction: the change's own work (a flush
+ * deleting its buffer rows), then the caller's (pond_write_options). */
+static int run_hooks(pond_catalog *catalog, void *payload, pond_error *err)
+{
+	const change_commit *c = payload;
+	const pond__commit_hook *own = &c->change->hook;
+	const pond_write_options *o = c->w->opts;
+	int rc = own->fn ? own->fn(catalog, own->payload, err) : 0;
+	if (rc == 0 && o->on_commit)
+		rc = o->on_commit(catalog, o->on_commit_payload, err);
+	return rc;
+}
+
 /* Commits the written files and what the change removes as one snapshot
  * (creating the table when it is staged) and fills out. On failure what
  * the last attempt wrote is removed; the files are the caller's. */
@@ -1034,8 +1047,10 @@ static int commit_snapshot(change_commit *c, pond_write_result *out, pond_error 
 	pond__write *w = c->w;
 	if (w->opts->cancel && *w->opts->cancel)
 		return pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
-	int rc = w->creating ? pond__table_commit_create(w->lake, w->id, w->md, build_change, c, err)
-	                     : pond__table_commit(w->lake, w->id, build_change, c, NULL, &c->change->hook, NULL, err);
+	pond__commit_hook hook = {run_hooks, c};
+	const pond__commit_hook *h = c->change->hook.fn || w->opts->on_commit ? &hook : NULL;
+	int rc = w->creating ? pond__table_commit_create(w->lake, w->id, w->md, build_change, c, h, err)
+	                     : pond__table_commit(w->lake, w->id, build_change, c, NULL, h, NULL, err);
 	if (rc) {
 		undo_attempt(c);
 		return rc;
@@ -1062,6 +1077,7 @@ static bool buffers(const pond__write *w, const pond__change *change, int64_t re
 {
 	const pond_write_options *o = w->opts;
 	bool plain = !change->remove_where && !change->remove_all && !change->matched_rows_sql && !change->hook.fn &&
+	             !o->on_commit &&
 	             !change->nremove_files && !change->nrows_rounds && !change->has_data_sequence_number &&
 	             !w->creating && !w->new_schema && !o->has_read_snapshot && o->nsummary == 0 &&
 	             (!o->branch || strcmp(o->branch, "main") == 0);
@@ -1138,7 +1154,8 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		/* A new table is still made (with the schema change, if any: a
 		 * staged table has none). */
 		if (w->creating)
-			rc = pond__table_commit_create(w->lake, w->id, w->md, NULL, NULL, err);
+			rc = pond__table_commit_create(w->lake, w->id, w->md, NULL, NULL,
+			                               w->opts->on_commit ? &(pond__commit_hook){run_hooks, &c} : NULL, err);
 		goto done;
 	}
 	if (nfiles) {

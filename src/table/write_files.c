@@ -165,16 +165,19 @@ static int partition_columns(pond_parquet_write_options *o, const pond_iceberg_p
 	return 0;
 }
 
+/* What DuckDB says when the two sides of a UNION differ in their number of
+ * columns: pond__write_cast_select's guard. */
+#define COLUMN_COUNT_DIFFERS "Set operations can only apply to expressions with the same number of result columns"
+
 int pond__write_cast_select(pond__write *w, pond_buf *sql, const char *select_sql, pond_error *err)
 {
-	pond_iceberg_schema *qs;
-	int rc = pond_engine_query_schema(w->lake->engine, select_sql, w->arena, &qs, err);
-	if (rc)
-		return rc;
+	(void)err;
+	/* The query's columns by position, cast to the table's. The query is
+	 * not prepared once more to count its columns: a UNION ALL with an
+	 * empty row of NULLs (which take the query's types) makes DuckDB refuse
+	 * another number where it binds the write, and pond__write_cast_error
+	 * then says it as pond does. */
 	const pond_iceberg_type *root = w->schema->root;
-	if (qs->root->nfields != root->nfields)
-		return pond_error_set(err, POND_EINVAL, "table %s has %zu columns but the query returns %zu", w->name,
-		                      root->nfields, qs->root->nfields);
 	pond_buf_puts(sql, "SELECT ");
 	for (size_t i = 0; i < root->nfields; i++) {
 		if (i)
@@ -184,8 +187,23 @@ int pond__write_cast_select(pond__write *w, pond_buf *sql, const char *select_sq
 		pond_buf_puts(sql, ") AS ");
 		pond_sql_quote_ident(sql, root->fields[i].name);
 	}
-	pond_buf_printf(sql, " FROM (%s)", select_sql);
+	pond_buf_printf(sql, " FROM (SELECT * FROM (%s) UNION ALL SELECT ", select_sql);
+	for (size_t i = 0; i < root->nfields; i++)
+		pond_buf_puts(sql, i ? ", NULL" : "NULL");
+	pond_buf_puts(sql, " WHERE false)");
 	return pond_buf_ok(sql) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+}
+
+int pond__write_cast_error(pond__write *w, const char *select_sql, int rc, pond_error *err)
+{
+	if (!err || !strstr(err->msg, COLUMN_COUNT_DIFFERS))
+		return rc;
+	pond_iceberg_schema *qs;
+	pond_error ignored = POND_ERROR_INIT;
+	if (pond_engine_query_schema(w->lake->engine, select_sql, w->arena, &qs, &ignored) != 0)
+		return rc;
+	return pond_error_set(err, POND_EINVAL, "table %s has %zu columns but the query returns %zu", w->name,
+	                      w->schema->root->nfields, qs->root->nfields);
 }
 
 static int bound_from_text(pond_column_bound *out, int32_t field_id, const pond_iceberg_type *type, const char *text,

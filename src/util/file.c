@@ -100,6 +100,9 @@ int pond_mkdirs(const char *path, pond_error *err)
 	size_t len = strlen(path);
 	if (len == 0 || len >= sizeof(buf))
 		return pond_error_set(err, POND_EINVAL, "invalid folder path \"%s\"", path);
+	/* Most calls find the folder there already: one call says so. */
+	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+		return 0;
 	memcpy(buf, path, len + 1);
 	for (size_t i = 1; i <= len; i++) {
 		if (buf[i] != '/' && buf[i] != '\0')

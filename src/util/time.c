@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,6 +20,25 @@ int64_t pond_time_now_us(void)
 int64_t pond_time_now_ms(void)
 {
 	return pond_time_now_us() / 1000;
+}
+
+int pond_time_policy_now_ms(int64_t *out, pond_error *err)
+{
+	const char *env = getenv("POND_NOW");
+	if (!env || !*env) {
+		*out = pond_time_now_ms();
+		return 0;
+	}
+	int64_t v;
+	if (pond_str_to_i64(env, &v)) {
+		*out = v;
+		return 0;
+	}
+	int64_t us;
+	if (pond_time_parse_us(env, &us, err) != 0)
+		return pond_error_prefix(err, "POND_NOW");
+	*out = us / 1000;
+	return 0;
 }
 
 int64_t pond_time_mono_ns(void)

@@ -259,6 +259,70 @@ expect_eq "fan-out: each story once, null detail skipped" "$(q "select count(*),
 expect_exit "fan-out second run" 0 "$POND" ingest hn --json
 expect_contains "fan-out second run fetches no known ids" "$OUT" '"requests":2'
 
+# list-then-fetch by a seen-set: an id below the maximum that first shows
+# up later is fetched, known ids are not, and nothing is fetched twice
+source_yml top <<EOF
+type: http
+table: raw.top
+url: $API/v1/top.json
+fan_out:
+  url: $API/v1/item/{id}.json
+  fetch: unseen
+EOF
+expect_exit "unseen: first run" 0 "$POND" ingest top --json
+expect_contains "unseen: every id new" "$OUT" '"fan_out":{"new":20,"refreshed":0,"unchanged":0}'
+curl -s "$API/v1/top/set?ids=3,25,21,5,2" > /dev/null
+expect_exit "unseen: second run" 0 "$POND" ingest top
+expect_contains "unseen: only the ids not fetched before" "$OUT" "ids: 2 new, 0 refreshed, 3 unchanged (not fetched)"
+expect_eq "unseen: each id once, 21 (below the last maximum) included" \
+  "$(q "select count(*), count(distinct id), min(id) filter (where id > 20) from raw.top")" "22,22,21"
+expect_exit "unseen: nothing new" 0 "$POND" ingest top
+expect_contains "unseen: nothing fetched, nothing committed" "$OUT" "no new rows for raw.top"
+expect_eq "unseen: the seen-set lives in the catalog" \
+  "$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from pond_seen_ids where source = ?", ("top",)).fetchone()[0])' "$P/catalog.db")" "22"
+
+# ... and again within a window: young items' changing fields are refreshed
+source_yml fresh <<EOF
+type: http
+table: raw.fresh
+url: $API/v1/top.json
+fan_out: {url: "$API/v1/item/{id}.json", fetch: unseen, refresh_within: 2d}
+mode: merge
+key: id
+EOF
+POND_NOW="2030-01-01 00:00:00" expect_exit "refresh: first run" 0 "$POND" ingest fresh --json
+expect_contains "refresh: all new" "$OUT" '"fan_out":{"new":5,"refreshed":0,"unchanged":0}'
+curl -s "$API/v1/top/bump" > /dev/null
+curl -s "$API/v1/top/set?ids=3,25,21,5,2,30" > /dev/null
+POND_NOW="2030-01-02 00:00:00" expect_exit "refresh: a day later" 0 "$POND" ingest fresh
+expect_contains "refresh: the refreshed rows are counted as replaced" "$OUT" ", 5 replaced"
+expect_contains "refresh: counts" "$OUT" "ids: 1 new, 5 refreshed, 0 unchanged (not fetched)"
+expect_eq "refresh: one row per id with the new scores" \
+  "$(q "select count(*), min(score), max(score) from raw.fresh")" "6,1002,1030"
+curl -s "$API/v1/top/bump" > /dev/null
+POND_NOW="2030-01-05 00:00:00" expect_exit "refresh: past the window" 0 "$POND" ingest fresh
+expect_contains "refresh: old ids left alone" "$OUT" "ids: 0 new, 0 refreshed, 6 unchanged (not fetched)"
+expect_eq "refresh: scores stay" "$(q "select max(score) from raw.fresh")" "1030"
+# 2,000 items, 2% of them answered 429 or 500 once: every item exactly once
+source_yml many <<EOF
+type: http
+table: raw.many
+url: $API/v2/top.json
+fan_out: {url: "$API/v2/item/{id}.json", fetch: unseen, parallel: 16}
+retry: {backoff_ms: 1, max_backoff_ms: 5}
+EOF
+expect_exit "2000 ids with failures" 0 "$POND" ingest many --json
+expect_contains "2000 ids: the 40 failures retried" "$OUT" '"retries":40'
+expect_eq "2000 ids: each exactly once" "$(q "select count(*), count(distinct id), sum(id) from raw.many")" "2000,2000,2001000"
+source_yml badfresh <<EOF
+type: http
+table: raw.bad
+url: $API/v1/top.json
+fan_out: {url: "$API/v1/item/{id}.json", refresh_within: 2d}
+EOF
+expect_exit "refresh without unseen is refused" 1 "$POND" ingest badfresh
+expect_contains "refresh error names the line" "$ERR" 'sources/badfresh.yml:4: fan_out "refresh_within" needs fetch: unseen'
+
 # auth: bearer from the environment, api key from .pond/secrets.yml, POST
 source_yml authed <<EOF
 type: http

@@ -21,6 +21,12 @@ stdout), and exits by itself after --timeout seconds. Endpoints:
   /apikey?api_key=k1            needs the key as a query parameter (else 401)
   /v0/topstories.json           ids 1..40 plus one (999) whose detail is null
   /v0/item/ID.json              a detail; ids divisible by 7 fail once with 503
+  /v1/top.json                  a list of ids that tests change: 1..20 at first;
+                                /v1/top/set?ids=A,B,... replaces it, /v1/top/bump
+                                changes every item's score
+  /v1/item/ID.json              {"id", "score": ID + 1000 * version, "title"}
+  /v2/top.json                  ids 1..2000; /v2/item/ID.json answers 2% of them
+                                (every 50th) 429 or 500 the first time
   /files/NAME                   a file from --files (no content type: pond sniffs)
   /stats                        request counts per path, as JSON
   /login.csv, /login            200 text/html: a "Login required" page
@@ -47,6 +53,7 @@ HITS = {}          # "path?query" -> count
 PATH_HITS = {}     # path -> count
 EVENTS = []        # the incremental endpoint's records
 MERGE_VERSION = [1]
+TOP = [list(range(1, 21)), 0]   # the /v1 list, and its score version
 FILES_DIR = [None]
 MARKS_DIR = [None]
 
@@ -163,6 +170,26 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 MERGE_VERSION[0] += 1
             return self.send_json({"version": MERGE_VERSION[0]})
+        if p == "/v1/top.json":
+            return self.send_json(TOP[0])
+        if p == "/v1/top/set":
+            with LOCK:
+                TOP[0] = [int(x) for x in q.get("ids", "").split(",") if x]
+            return self.send_json(TOP[0])
+        if p == "/v1/top/bump":
+            with LOCK:
+                TOP[1] += 1
+            return self.send_json({"version": TOP[1]})
+        if p.startswith("/v1/item/") and p.endswith(".json"):
+            i = int(p[len("/v1/item/"):-len(".json")])
+            return self.send_json({"id": i, "score": i + 1000 * TOP[1], "title": "item %d" % i})
+        if p == "/v2/top.json":
+            return self.send_json(list(range(1, 2001)))
+        if p.startswith("/v2/item/") and p.endswith(".json"):
+            i = int(p[len("/v2/item/"):-len(".json")])
+            if i % 50 == 0 and first:
+                return self.send_json({"error": "busy"}, 429 if i % 100 == 0 else 500)
+            return self.send_json({"id": i, "title": "item %d" % i})
         if p == "/auth":
             if self.headers.get("Authorization") != "Bearer sekret":
                 return self.send_json({"error": "unauthorized"}, 401)

@@ -449,3 +449,71 @@ TEST(catalog_open_uri_forms_and_errors)
 	CHECK_CODE(pond_ns_parse(&parsed, arena, "a..b", &err), POND_EINVAL, &err);
 	pond_arena_free(&arena);
 }
+
+typedef struct nested_query {
+	pond_catalog *cat;
+	int outer_rows, inner_rows, distinct;
+	pond_error *err;
+} nested_query;
+
+/* For each outer row: the same statement again (its prepared copy is in
+ * use) and more distinct statements than the cache holds. */
+static int query_again(int ncols, const char *const *names, const char *const *values, void *payload)
+{
+	(void)ncols, (void)names, (void)values;
+	nested_query *q = payload;
+	q->outer_rows++;
+	if (pond_catalog_query(q->cat, "SELECT id FROM cache_t ORDER BY id", NULL, 0, count_rows, &q->inner_rows,
+	                       q->err) != 0)
+		return -1;
+	for (int i = 0; i < 40; i++) {
+		char sql[64], got[32] = "";
+		snprintf(sql, sizeof(sql), "SELECT %d + id FROM cache_t WHERE id = 1", i);
+		if (pond_catalog_query(q->cat, sql, NULL, 0, first_value, got, q->err) != 0)
+			return -1;
+		q->distinct += atoi(got) == i + 1;
+	}
+	return 0;
+}
+
+/* SQLite statements are prepared once and kept: the same text used again
+ * while its statement is still being read, more texts than are kept, and a
+ * table changed under a kept statement all give the right rows. */
+TEST(catalog_sqlite_keeps_prepared_statements_without_mixing_them_up)
+{
+	pond_error err = POND_ERROR_INIT;
+	char uri[4200];
+	snprintf(uri, sizeof(uri), "sqlite:%s/stmts.db", pond_test_tmpdir());
+	pond_catalog *cat = open_catalog(uri, &err);
+	CHECK_MSG(cat, "open: %s", err.msg);
+	CHECK_OK(pond_catalog_exec(cat, "CREATE TABLE cache_t (id INTEGER)", NULL, 0, NULL, &err), &err);
+	for (int i = 1; i <= 3; i++) {
+		char v[8];
+		snprintf(v, sizeof(v), "%d", i);
+		CHECK_OK(pond_catalog_exec(cat, "INSERT INTO cache_t VALUES (CAST(? AS INTEGER))", (const char *[]){v}, 1,
+		                           NULL, &err), &err);
+	}
+	nested_query q = {cat, 0, 0, 0, &err};
+	CHECK_OK(pond_catalog_query(cat, "SELECT id FROM cache_t ORDER BY id", NULL, 0, query_again, &q, &err), &err);
+	CHECK_INT(q.outer_rows, 3);
+	CHECK_INT(q.inner_rows, 9);
+	CHECK_INT(q.distinct, 120);
+	/* A kept statement over a table whose columns changed. */
+	char got[32] = "";
+	CHECK_OK(pond_catalog_exec(cat, "ALTER TABLE cache_t ADD COLUMN extra INTEGER DEFAULT 7", NULL, 0, NULL, &err),
+	         &err);
+	CHECK_OK(pond_catalog_query(cat, "SELECT * FROM cache_t ORDER BY id DESC", NULL, 0, first_value, got, &err),
+	         &err);
+	CHECK_STR(got, "1");
+	int ncols = 0;
+	CHECK_OK(pond_catalog_query(cat, "SELECT id FROM cache_t ORDER BY id", NULL, 0, count_rows, &ncols, &err), &err);
+	CHECK_INT(ncols, 3);
+	/* A failed statement leaves no kept statement half-bound. */
+	CHECK_CODE(pond_catalog_exec(cat, "INSERT INTO cache_t VALUES (?, 1)", NULL, 0, NULL, &err), POND_EINVAL, &err);
+	CHECK_OK(pond_catalog_exec(cat, "INSERT INTO cache_t VALUES (?, 1)", (const char *[]){"4"}, 1, NULL, &err),
+	         &err);
+	ncols = 0;
+	CHECK_OK(pond_catalog_query(cat, "SELECT id FROM cache_t ORDER BY id", NULL, 0, count_rows, &ncols, &err), &err);
+	CHECK_INT(ncols, 4);
+	pond_catalog_close(&cat);
+}

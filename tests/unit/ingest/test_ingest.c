@@ -37,7 +37,8 @@ TEST(ingest_config_parses_an_http_source)
 	               "incremental: {field: updated_at, param: since, initial: '2024-01-01'}\n"
 	               "rate_limit: {requests_per_second: 2.5}\n"
 	               "retry: {max_attempts: 7, backoff_ms: 100, max_backoff_ms: 5000}\n"
-	               "fan_out: {url: 'https://api.example.com/item/{id}', parallel: 4}\n"
+	               "fan_out: {url: 'https://api.example.com/item/{id}', parallel: 4, fetch: unseen, "
+	               "refresh_within: 1d12h}\n"
 	               "mode: merge\n"
 	               "key: [id, region]\n"
 	               "schema: freeze\n"
@@ -56,6 +57,8 @@ TEST(ingest_config_parses_an_http_source)
 	CHECK(s->requests_per_second == 2.5);
 	CHECK_INT(s->retry.max_attempts, 7);
 	CHECK_INT(s->parallel, 4);
+	CHECK(s->fetch_unseen);
+	CHECK_INT(s->refresh_ms, 36 * 3600 * 1000);
 	CHECK_INT(s->write.mode, POND_INGEST_MERGE);
 	CHECK_INT(s->write.nkeys, 2);
 	CHECK_STR(s->write.keys[1], "region");
@@ -90,6 +93,10 @@ TEST(ingest_config_errors_name_file_and_line)
 		 "sources/src.yml:5: ${POND_UNIT_NOPE} is not set"},
 		{"type: http\ntable: t\nurl: http://x\nretry: {max_attempts: 0}\n", "sources/src.yml:4: \"max_attempts\" must be"},
 		{"type: http\ntable: t\nurl: http://x\nfan_out: {url: http://x/item}\n", "sources/src.yml:4: fan_out needs"},
+		{"type: http\ntable: t\nurl: http://x\nfan_out:\n  url: http://x/{id}\n  fetch: new\n",
+		 "sources/src.yml:6: fan_out \"fetch\" is all or unseen, not \"new\""},
+		{"type: http\ntable: t\nurl: http://x\nfan_out:\n  url: http://x/{id}\n  fetch: unseen\n  refresh_within: soon\n",
+		 "sources/src.yml:7: fan_out \"refresh_within\" is a duration such as 3d or 12h, not \"soon\""},
 		{"type: http\ntable: t\nurl: http://x\nbody: '{bad'\n", "sources/src.yml:4: \"body\" is not JSON"},
 		{"type: postgres\ntable: t\ndatabase: postgresql://x\n", "give either \"query\" or \"from\""},
 		{"type: file\ntable: t\npath: x.csv\nformat: xml\n", "sources/src.yml:4: unknown format \"xml\""},

@@ -5,6 +5,7 @@
 #include "../test.h"
 
 #include <dirent.h>
+#include <stdlib.h>
 
 #include "fixture.h"
 #include "pond/table.h"
@@ -117,6 +118,11 @@ TEST(append_refuses_a_query_with_the_wrong_column_count_and_commits_nothing)
 	pond_write_result r;
 	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 1", NULL, &r, &err), POND_EINVAL);
 	CHECK_STR(err.msg, "table main.t has 2 columns but the query returns 1");
+	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 1, 2, 3", NULL, &r, &err), POND_EINVAL);
+	CHECK_STR(err.msg, "table main.t has 2 columns but the query returns 3");
+	/* The query's own column-count error is its own. */
+	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 1, 2 union all select 1", NULL, &r, &err), POND_ESQL);
+	CHECK(strstr(err.msg, "same number of result columns") != NULL);
 	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 'x', 2", NULL, &r, &err), POND_ESQL);
 	CHECK(strstr(err.msg, "Could not convert") != NULL);
 	/* An empty result commits nothing. */
@@ -329,5 +335,78 @@ TEST(append_writes_bounds_for_booleans_wide_decimals_and_binary)
 	pond_buf_dispose(&text);
 	hi = bound_of(files[0].upper_bounds, files[0].nupper_bounds, 4);
 	CHECK(hi->len == 2 && hi->ptr[0] == 0 && hi->ptr[1] == '4');
+	fx_teardown(&f);
+}
+
+typedef struct commit_note {
+	int calls;
+	bool fail;
+} commit_note;
+
+/* An on_commit hook: writes a row of its own, in the commit's transaction,
+ * then fails when told to. */
+static int note_commit(pond_catalog *catalog, void *payload, pond_error *err)
+{
+	commit_note *n = payload;
+	n->calls++;
+	int rc = pond_catalog_exec(catalog, "INSERT INTO commit_notes VALUES (1)", NULL, 0, NULL, err);
+	if (rc == 0 && n->fail)
+		rc = pond_error_set(err, POND_EIO, "the hook failed");
+	return rc;
+}
+
+static int count_notes(int ncols, const char *const *names, const char *const *values, void *payload)
+{
+	(void)ncols, (void)names;
+	*(int *)payload = atoi(values[0]);
+	return 0;
+}
+
+/* pond_write_options.on_commit runs in the transaction that commits the
+ * rows, on an existing table and on the write that creates one: its rows
+ * land with the snapshot, and its failure leaves neither (and such a write
+ * is never buffered). */
+TEST(append_on_commit_work_commits_with_the_rows_or_not_at_all)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "t") == 0);
+	pond_lake_set_write_through(f.lake, false);
+	pond_error err = POND_ERROR_INIT;
+	pond_catalog *cat = pond_lake_catalog(f.lake);
+	CHECK_OK(pond_catalog_exec(cat, "CREATE TABLE commit_notes (n INTEGER)", NULL, 0, NULL, &err), &err);
+	CHECK(fx_create(&f, "select 1 as a", NULL) == 0);
+	commit_note note = {0, false};
+	pond_write_options o = POND_WRITE_OPTIONS_INIT;
+	o.on_commit = note_commit;
+	o.on_commit_payload = &note;
+	pond_write_result r;
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 2", &o, &r, &err), &err);
+	CHECK(!r.buffered);
+	CHECK(r.snapshot_id != 0);
+	note.fail = true;
+	CHECK_INT(pond_table_append_query(f.lake, &f.id, "select 3", &o, &r, &err), POND_EIO);
+	CHECK_STR(err.msg, "the hook failed");
+	CHECK_STR(fx_query(&f, "string_agg(a::varchar, ',' order by a)", 0), "2");
+	int notes = -1;
+	CHECK_OK(pond_catalog_query(cat, "SELECT count(*) FROM commit_notes", NULL, 0, count_notes, &notes, &err), &err);
+	CHECK_INT(notes, 1);
+	/* The write that creates its table. */
+	pond_arena *a = pond_arena_new();
+	pond_iceberg_schema *schema;
+	CHECK_OK(pond_engine_query_schema(pond_lake_engine(f.lake), "select 1 as b", a, &schema, &err), &err);
+	o.create_schema = schema;
+	pond_table_ident made = {f.id.ns, "made"};
+	CHECK_INT(pond_table_append_query(f.lake, &made, "select 7", &o, &r, &err), POND_EIO);
+	bool exists = true;
+	CHECK_OK(pond_catalog_table_exists(cat, &made.ns, made.name, &exists, &err), &err);
+	CHECK(!exists);
+	note.fail = false;
+	CHECK_OK(pond_table_append_query(f.lake, &made, "select 7", &o, &r, &err), &err);
+	CHECK_OK(pond_catalog_table_exists(cat, &made.ns, made.name, &exists, &err), &err);
+	CHECK(exists);
+	CHECK_OK(pond_catalog_query(cat, "SELECT count(*) FROM commit_notes", NULL, 0, count_notes, &notes, &err), &err);
+	CHECK_INT(notes, 2);
+	CHECK_INT(note.calls, 4);
+	pond_arena_free(&a);
 	fx_teardown(&f);
 }

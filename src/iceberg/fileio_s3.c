@@ -1,0 +1,209 @@
+/*
+ * The S3 backend of the iceberg layer's file IO: metadata JSON, manifests
+ * and manifest lists read and written on S3 through the io layer's client.
+ * Reads fetch the whole object (an Avro file through the object cache when
+ * there is one, which suits files that never change); a new Avro file is
+ * staged in an unlinked local temporary file and uploaded when its writer
+ * finishes (PUT, multipart when large), with If-None-Match: * so servers
+ * that support conditional writes refuse to replace an object, as the
+ * local backend's O_EXCL does. `write` is a plain PUT: S3 replaces an
+ * object whole or not at all, which is what the local backend's atomic
+ * rename gives.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pond/io.h"
+#include "pond/manifest.h"
+
+typedef struct {
+	pond_s3_client *client;   /* borrowed */
+	pond_io_cache *cache;     /* borrowed, may be NULL */
+} s3_backend;
+
+/* Splits a URL into bucket and key in arena. */
+static int split(const char *path, char **bucket, char **key, pond_arena **arena, pond_error *err)
+{
+	*arena = pond_arena_new();
+	if (!*arena)
+		return pond_error_set(err, POND_ENOMEM, "out of memory opening %s", path);
+	int rc = pond_s3_url_split(path, bucket, key, *arena, err);
+	if (rc)
+		pond_arena_free(arena);
+	return rc;
+}
+
+static int s3_read(void *backend, const char *path, char **out, size_t *len, size_t max_len, pond_error *err)
+{
+	s3_backend *b = backend;
+	char *bucket, *key;
+	pond_arena *arena;
+	int rc = split(path, &bucket, &key, &arena, err);
+	if (rc)
+		return rc;
+	rc = pond_s3_get(b->client, bucket, key, 0, -1, out, len, max_len, err);
+	pond_arena_free(&arena);
+	return rc;
+}
+
+static int s3_open_avro(void *backend, const char *path, pond_avro_reader **out, pond_error *err)
+{
+	s3_backend *b = backend;
+	if (b->cache) {
+		pond_io_cache_entry *e;
+		int rc = pond_io_cache_get(b->cache, b->client, path, -1, &e, err);
+		if (rc)
+			return rc;
+		/* The reader's open file keeps the data even if the cache
+		 * evicts the name: manifests never change. */
+		rc = pond_avro_reader_open_file(out, pond_io_cache_entry_path(e), err);
+		pond_io_cache_release(&e);
+		return rc;
+	}
+	char *data;
+	size_t len;
+	int rc = s3_read(backend, path, &data, &len, (size_t)1 << 31, err);
+	if (rc)
+		return rc;
+	return pond_avro_reader_open_memory_owned(out, data, len, path, err);
+}
+
+/* ---- staged uploads ---- */
+
+typedef struct {
+	pond_s3_client *client;
+	char *url;
+	int fd;
+	int64_t size;
+} staged;
+
+static int staged_write(const void *data, size_t len, void *payload, pond_error *err)
+{
+	staged *s = payload;
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(s->fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return pond_error_set(err, POND_EIO, "could not stage %s: %s", s->url, strerror(errno));
+		p += n;
+		len -= (size_t)n;
+		s->size += n;
+	}
+	return 0;
+}
+
+static int staged_finish(void *payload, pond_error *err)
+{
+	staged *s = payload;
+	char *bucket, *key;
+	pond_arena *arena;
+	int rc = split(s->url, &bucket, &key, &arena, err);
+	if (rc)
+		return rc;
+	pond_s3_put_options opts = POND_S3_PUT_OPTIONS_INIT;
+	opts.content_type = "application/octet-stream";
+	opts.if_none_match = true;
+	rc = pond_s3_put_fd(s->client, bucket, key, s->fd, s->size, &opts, err);
+	pond_arena_free(&arena);
+	return rc;
+}
+
+static void staged_free(void *payload)
+{
+	staged *s = payload;
+	if (s->fd >= 0)
+		close(s->fd);
+	pond_free(s->url);
+	pond_free(s);
+}
+
+/* An unlinked temporary file: nothing to clean up after a crash. */
+static int staging_file(const char *url, pond_error *err)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/pond-upload-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return pond_error_set(err, POND_EIO, "could not stage %s in %s: %s", url, path, strerror(errno));
+	unlink(path);
+	return fd;
+}
+
+static int s3_create_avro(void *backend, const char *path, const pond_avro_schema *schema,
+                          const pond_avro_writer_options *opts, pond_avro_writer **out, pond_error *err)
+{
+	s3_backend *b = backend;
+	if (!pond_s3_is_url(path))
+		return pond_error_set(err, POND_EINVAL, "\"%s\" is not an s3:// URL", path);
+	staged *s = pond_calloc(1, sizeof *s);
+	if (!s || !(s->url = pond_strdup(path))) {
+		pond_free(s);
+		return pond_error_set(err, POND_ENOMEM, "out of memory creating %s", path);
+	}
+	s->client = b->client;
+	s->fd = staging_file(path, err);
+	if (s->fd < 0) {
+		staged_free(s);
+		return err->code;
+	}
+	pond_avro_sink sink = {staged_write, staged_finish, staged_free, s};
+	return pond_avro_writer_open_sink(out, &sink, path, schema, opts, err);
+}
+
+static int s3_write(void *backend, const char *path, const void *data, size_t len, pond_error *err)
+{
+	s3_backend *b = backend;
+	char *bucket, *key;
+	pond_arena *arena;
+	int rc = split(path, &bucket, &key, &arena, err);
+	if (rc)
+		return rc;
+	pond_s3_put_options opts = POND_S3_PUT_OPTIONS_INIT;
+	if (pond_str_ends_with(key, ".json"))
+		opts.content_type = "application/json";
+	rc = pond_s3_put(b->client, bucket, key, data, len, &opts, err);
+	pond_arena_free(&arena);
+	return rc;
+}
+
+static int s3_size(void *backend, const char *path, int64_t *out, pond_error *err)
+{
+	s3_backend *b = backend;
+	char *bucket, *key;
+	pond_arena *arena;
+	int rc = split(path, &bucket, &key, &arena, err);
+	if (rc)
+		return rc;
+	pond_s3_object_info info;
+	rc = pond_s3_head(b->client, bucket, key, &info, err);
+	if (rc == 0)
+		*out = info.size;
+	pond_arena_free(&arena);
+	return rc;
+}
+
+static void s3_free(void *backend)
+{
+	pond_free(backend);
+}
+
+static const pond_fileio_ops s3_ops = {
+	"s3", s3_read, s3_open_avro, s3_create_avro, s3_write, s3_size, s3_free,
+};
+
+int pond_fileio_s3_new(pond_fileio **out, pond_s3_client *client, pond_io_cache *cache, pond_error *err)
+{
+	*out = NULL;
+	s3_backend *b = pond_calloc(1, sizeof *b);
+	if (!b)
+		return pond_error_set(err, POND_ENOMEM, "out of memory creating S3 file io");
+	b->client = client;
+	b->cache = cache;
+	return pond_fileio_new(out, &s3_ops, b, err);
+}
