@@ -35,8 +35,11 @@ void pond_maintain_measure(pond_maintain_usage *out, const char *dir);
  *   compact: {enabled: true}
  *   expire:  {enabled: true, older_than: 7d, retain_last: 1}
  *   orphans: {enabled: true, older_than: 3d, delete: true}
+ *   archive: {to: /mnt/nas/pond, older_than: 365d, column: ts, enabled: true}
  * Absent keys keep these defaults; expire's older_than and retain_last,
- * when absent, are the table properties' (history.expire.*). */
+ * when absent, are the table properties' (history.expire.*). Archiving
+ * runs only when archive.to is set (relative: to the project folder),
+ * and then needs older_than; column is optional (pond_archive_options). */
 typedef struct pond_maintain_policy {
 	bool flush;                    /* the row buffer, written as a snapshot */
 	bool compact;                  /* pond_table_compact with the table's defaults */
@@ -46,10 +49,14 @@ typedef struct pond_maintain_policy {
 	bool orphans;
 	int64_t orphans_older_than_ms;
 	bool orphans_delete;
+	const char *archive_to;        /* NULL: no archiving; relative: to the project folder
+	                                  (borrowed from the project) */
+	int64_t archive_older_than_ms;
+	const char *archive_column;    /* NULL: tables without a time partition stay */
 } pond_maintain_policy;
 
 #define POND_MAINTAIN_ORPHAN_AGE_MS (3LL * 24 * 3600 * 1000)
-#define POND_MAINTAIN_POLICY_INIT {true, true, true, -1, -1, true, POND_MAINTAIN_ORPHAN_AGE_MS, true}
+#define POND_MAINTAIN_POLICY_INIT {true, true, true, -1, -1, true, POND_MAINTAIN_ORPHAN_AGE_MS, true, NULL, 0, NULL}
 
 /* The policy of a project's pond.yml (defaults where absent); errors name
  * pond.yml and the key. */
@@ -63,6 +70,7 @@ typedef struct pond_maintain_table_result {
 	pond_compact_result compact;
 	pond_expire_result expire;
 	pond_orphans_result orphans;
+	pond_archive_result archive;
 	int64_t metadata_files;          /* superseded metadata files deleted */
 	const char *error;               /* NULL, or what failed (the run goes on) */
 } pond_maintain_table_result;
@@ -71,8 +79,10 @@ typedef struct pond_maintain_table_result {
 typedef void (*pond_maintain_progress_fn)(size_t index, size_t count, const pond_maintain_table_result *r, bool done,
                                           void *payload);
 
-/* Runs the policy on one table or all (table NULL): expiry, superseded
- * metadata files, orphans, each table in turn; a table that fails is
+/* Runs the policy on one table or all (table NULL): flush, compaction,
+ * expiry, superseded metadata files, orphans, then archiving, each table
+ * in turn (an archive that fails, a share not mounted, leaves the other
+ * steps done and fails the table); a table that fails is
  * reported in its result and the others still run. now_ms: as
  * pond_time_policy_now_ms. *results (arena) gets one entry per table; the
  * return is POND_EIO when any table failed. */

@@ -619,7 +619,9 @@ typedef struct pond_expire_result {
  * through pond_table_commit, recomputed on conflict; only after it
  * succeeds are the manifest lists, manifests, data, delete and statistics
  * files deleted that the removed snapshots reached and no kept snapshot
- * does, and only those inside the table's folder. A crash in between
+ * does, and only those inside the table's folder or, for data and delete
+ * files pond archived, inside the table's archive folder (the one
+ * pond_table_archive marked as the table's). A crash in between
  * leaves those files for `pond orphans`. Nothing to expire commits
  * nothing. opts may be NULL. */
 int pond_table_expire(pond_lake *lake, const pond_table_ident *id, const pond_expire_options *opts,
@@ -655,6 +657,85 @@ typedef struct pond_orphans_result {
  * followed or removed. */
 int pond_table_orphans(pond_lake *lake, const pond_table_ident *id, const pond_orphans_options *opts,
                        pond_orphans_result *out, pond_error *err);
+
+/* ---- table upkeep: archiving old partitions (archive.c) --------------------------- */
+
+/* Where an archive is, for a progress line: called once the files are
+ * chosen (files_done 0, path NULL), then after each file copied. */
+typedef struct pond_archive_progress {
+	const char *table;             /* "ns.t" */
+	int64_t files, bytes;          /* to move */
+	int64_t files_done, bytes_done;
+	const char *path;              /* the copy just made (borrowed) */
+} pond_archive_progress;
+
+typedef struct pond_archive_options {
+	/* The archive folder (a mounted NAS share). It must exist: pond never
+	 * creates it, so an unmounted share (an empty mount point) fails
+	 * instead of filling the local disk. A table's files go to
+	 * DEST/<their path in the warehouse>. */
+	const char *dest;
+	int64_t older_than_ms;         /* files whose rows all end before now minus this; > 0 */
+	int64_t now_ms;                /* 0: the clock */
+	/* Tables without a time partition: a date or timestamp column whose
+	 * values (the files' upper bounds) date the files; NULL: such tables
+	 * are skipped (out->skipped says why). */
+	const char *column;
+	bool dry_run;                  /* choose and count; copy and commit nothing */
+	void (*progress)(const pond_archive_progress *progress, void *payload);
+	void *payload;
+	const volatile int *cancel;    /* as pond_write_options.cancel */
+} pond_archive_options;
+
+#define POND_ARCHIVE_OPTIONS_INIT {NULL, 0, 0, NULL, false, NULL, NULL, NULL}
+
+typedef struct pond_archive_result {
+	int64_t snapshot_id;           /* 0: nothing committed */
+	const char *skipped;           /* why the table was left alone (static text), or NULL */
+	int64_t files, bytes, records; /* data files moved (dry run: that would move) */
+	int64_t partitions;            /* ... of this many partitions */
+	int64_t files_copied, bytes_copied;  /* copied now; the rest were at the destination
+	                                        from a run cut short, and were reused */
+	int64_t kept_files;            /* old files left in place: position deletes name them */
+	int64_t bytes_freed;           /* originals deleted already (no snapshot kept needs them) */
+	int64_t bytes_on_expiry;       /* originals older snapshots still read: freed when they expire */
+} pond_archive_result;
+
+/* Moves the data files of the main branch whose rows all lie before the
+ * cut-off (now minus older_than_ms) to opts->dest, in one "replace"
+ * commit. A file's age comes from its partition: the first field of its
+ * spec that is a year, month, day or hour transform, or an identity
+ * partition on a date or timestamp column; the file is old when that
+ * partition's time range ends at or before the cut-off (values read as
+ * UTC; a null partition is never old). Files of a spec without such a
+ * field are dated by opts->column's upper bound (old when every value is
+ * before the cut-off and none is null), or not at all. Files outside the
+ * warehouse (archived already) stay where they are, as do old files that
+ * a position delete names (position deletes name files by path).
+ *
+ * Each file is copied to DEST/<its path in the warehouse> (to NAME.part,
+ * synced, renamed; a copy already there with the recorded size, from a
+ * run cut short, is reused), its size checked, then one commit removes
+ * the old entries and adds the same files at their new paths with their
+ * partition, metrics and counts and their data sequence numbers, so
+ * delete files apply to them as before. Appends committed meanwhile stay;
+ * a commit that removed a chosen file or added a position delete to it is
+ * POND_ECONFLICT and nothing changes. On failure the copies this run made
+ * are removed, unless some snapshot references them. The originals stay
+ * for the snapshots before the archive, and expiry deletes them with
+ * those snapshots. The table's folder at the destination is locked while
+ * it runs and marked (.pond-archive, holding the table's uuid) as the
+ * table's, so that expiry deletes archived files the table no longer
+ * needs there too (after a delete or compaction rewrote them). A missing,
+ * unwritable or too small destination fails with nothing copied. opts is
+ * required. */
+int pond_table_archive(pond_lake *lake, const pond_table_ident *id, const pond_archive_options *opts,
+                       pond_archive_result *out, pond_error *err);
+/* Whether dest can take archived files: an existing, writable folder
+ * that neither holds nor lies inside the warehouse (a command checks it
+ * once up front; pond_table_archive checks it whenever it has files to
+ * move). */
+int pond_table_archive_check(pond_lake *lake, const char *dest, pond_error *err);
 
 /* ---- tables as JSON (describe.c) ------------------------------------------------- */
 

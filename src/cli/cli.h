@@ -48,7 +48,7 @@ extern const cli_command cli_transform_command, cli_test_command, cli_lineage_co
 extern const cli_command cli_export_command;
 extern const cli_command cli_serve_command;
 extern const cli_command cli_backup_command, cli_restore_command;
-extern const cli_command cli_expire_command, cli_orphans_command, cli_maintain_command;
+extern const cli_command cli_expire_command, cli_orphans_command, cli_maintain_command, cli_archive_command;
 extern const cli_command cli_s3_command;
 
 /* "1.5 MB": bytes for people (render.c). */
@@ -135,6 +135,29 @@ int cli_render(pond_result *result, const cli_render_options *opts, int64_t *row
 void cli_progress(double percent, int64_t elapsed_ns, void *payload);
 /* Erases the bar if one was drawn. */
 void cli_progress_clear(void);
+
+/* ---- commands that work table by table (each_table.c) ---- */
+
+typedef struct json_t json_t;
+
+/* One command's work: prepare (may be NULL) once the project is open and
+ * the tables are listed, a check up front whose error ends the command;
+ * then, for each table, run (its error printed, the next table goes on)
+ * and, when it succeeded, report: the table's line on stdout, or with out
+ * (--json) its object appended to out. */
+typedef struct cli_table_job {
+	int (*prepare)(void *payload, pond_lake *lake, pond_error *err);
+	int (*run)(void *payload, pond_lake *lake, const pond_table_ident *id, pond_error *err);
+	void (*report)(void *payload, const char *table, json_t *out);
+	void *payload;
+} cli_table_job;
+
+/* Opens the project and runs job over the tables named (each must exist;
+ * none: every table of the catalog), with SIGINT and SIGTERM setting
+ * cli_cancel_flag() (checked between tables; jobs pass it on as their
+ * cancel option); with as_json, prints the reports as one JSON array at
+ * the end. Returns the command's exit code. */
+int cli_table_command(const char *const *tables, size_t ntables, bool as_json, const cli_table_job *job);
 
 /* ---- SIGINT: cancel the running query, not the program ---- */
 

@@ -21,6 +21,7 @@ const cli_command *const cli_commands[] = {
 	&cli_orphans_command,
 	&cli_maintain_command,
 	&cli_compact_command,
+	&cli_archive_command,
 	&cli_run_command, &cli_runs_command, &cli_logs_command, &cli_schedule_command,
 	&cli_demo_command,
 	&cli_generate_command,

@@ -44,6 +44,7 @@ typedef struct compact_args {
 	const char *table;
 	pond_compact_options opts;
 	bool json;
+	pond_compact_result result;  /* the last table's */
 } compact_args;
 
 /* "512MB", "1g", "1048576": bytes (K, M, G, T in powers of 1024). */
@@ -163,23 +164,20 @@ static json_t *result_json(const char *table, const pond_compact_result *r)
 	                 "groups", (json_int_t)r->groups);
 }
 
-/* Compacts one table, printing its line (or adding to out); an error is
- * printed and counted, and the next table goes on. */
-static int compact_one(const compact_args *a, pond_lake *lake, const pond_table_ident *id, pond_arena *arena,
-                       json_t *out)
+/* One table's compaction (cli_each_table), its result kept for report. */
+static int compact_one(void *payload, pond_lake *lake, const pond_table_ident *id, pond_error *err)
 {
-	pond_error err = POND_ERROR_INIT;
-	pond_compact_result r;
-	int rc = pond_table_compact(lake, id, &a->opts, &r, &err);
-	const char *name = pond_table_ident_format(arena, id);
-	cli_progress_clear();
-	if (rc == 0 && out)
-		json_array_append_new(out, result_json(name, &r));
-	else if (rc == 0)
-		print_text(name, &r);
+	compact_args *a = payload;
+	return pond_table_compact(lake, id, &a->opts, &a->result, err);
+}
+
+static void report(void *payload, const char *table, json_t *out)
+{
+	compact_args *a = payload;
+	if (out)
+		json_array_append_new(out, result_json(table, &a->result));
 	else
-		cli_fail(&err);
-	return rc;
+		print_text(table, &a->result);
 }
 
 static int cmd_compact(int argc, char **argv)
@@ -189,38 +187,9 @@ static int cmd_compact(int argc, char **argv)
 	if (code >= 0)
 		return code;
 	a.opts.progress = on_progress;
-	pond_error err = POND_ERROR_INIT;
-	pond_project *p;
-	pond_lake *lake;
-	if (cli_open_project(&p, &lake, NULL, &err) != 0)
-		return cli_fail(&err);
-	pond_arena *arena = pond_arena_new();
-	pond_table_ident *ids = NULL;
-	size_t nids = 0;
-	int rc = arena ? pond_maintain_tables(&ids, &nids, lake, a.table, arena, &err)
-	               : pond_error_set(&err, POND_ENOMEM, "out of memory");
-	if (rc) {
-		pond_arena_free(&arena);
-		cli_close_project(&p, &lake);
-		return cli_fail(&err);
-	}
-	cli_cancel_install(pond_lake_engine(lake), true);
 	a.opts.cancel = cli_cancel_flag();
-	json_t *out = a.json ? json_array() : NULL;
-	size_t failed = 0;
-	for (size_t i = 0; i < nids && !*a.opts.cancel; i++)
-		failed += compact_one(&a, lake, &ids[i], arena, out) != 0;
-	cli_cancel_install(NULL, true);
-	if (out) {
-		char *text = pond_json_dumps(out, true);
-		if (text)
-			printf("%s\n", text);
-		pond_free(text);
-		json_decref(out);
-	}
-	pond_arena_free(&arena);
-	cli_close_project(&p, &lake);
-	return failed ? EXIT_FAIL : EXIT_OK;
+	cli_table_job job = {NULL, compact_one, report, &a};
+	return cli_table_command(&a.table, a.table != NULL, a.json, &job);
 }
 
 const cli_command cli_compact_command = {

@@ -17,8 +17,10 @@ static const char maintain_help[] =
 	"Runs the upkeep policy on TABLE (every table when none is given), one\n"
 	"table at a time: flushes its row buffer (as pond flush), compacts small\n"
 	"files (as pond compact), expires snapshots (as pond expire), deletes metadata\n"
-	"files older than the metadata-log keeps, and deletes orphan files older\n"
-	"than the window (as pond orphans --delete). Prints, per table and in\n"
+	"files older than the metadata-log keeps, deletes orphan files older\n"
+	"than the window (as pond orphans --delete) and, when an archive folder\n"
+	"is set, moves old partitions there (as pond archive; a share that is not\n"
+	"mounted fails the table after the rest is done). Prints, per table and in\n"
 	"total, the files and bytes of the tables' folders before and after.\n"
 	"A table that fails is reported and the others still run (exit 1).\n"
 	"\n"
@@ -38,6 +40,10 @@ static const char maintain_help[] =
 	"      enabled: true\n"
 	"      older_than: 3d\n"
 	"      delete: true\n"
+	"    archive:             # off unless \"to\" is set (as pond archive)\n"
+	"      to: /mnt/nas/pond\n"
+	"      older_than: 365d\n"
+	"      column: ts         # optional: tables without a time partition\n"
 	"\n"
 	"options:\n"
 	"  --json             one JSON object per table\n";
@@ -63,6 +69,12 @@ static void line(const pond_maintain_table_result *r)
 	       (long long)(r->expire.manifest_lists + r->expire.manifests + r->expire.content_files +
 	                   r->expire.other_files),
 	       (long long)r->metadata_files, (long long)r->orphans.files);
+	if (r->archive.snapshot_id) {
+		char moved[32];
+		cli_human_bytes(moved, r->archive.bytes);
+		printf("%s: archived %lld files (%s) of %lld old partitions\n", r->table, (long long)r->archive.files, moved,
+		       (long long)r->archive.partitions);
+	}
 }
 
 static json_t *result_json(const pond_maintain_table_result *r)
@@ -79,6 +91,8 @@ static json_t *result_json(const pond_maintain_table_result *r)
 		json_object_set_new(o, "flushed_records", json_integer(r->flushed_records));
 		json_object_set_new(o, "compacted_files", json_integer(r->compact.rewritten_files));
 		json_object_set_new(o, "compact_added_files", json_integer(r->compact.added_files));
+		json_object_set_new(o, "archived_files", json_integer(r->archive.files));
+		json_object_set_new(o, "archived_bytes", json_integer(r->archive.bytes));
 	}
 	if (o && r->error)
 		json_object_set_new(o, "error", json_string(r->error));
@@ -164,5 +178,5 @@ static int cmd_maintain(int argc, char **argv)
 }
 
 const cli_command cli_maintain_command = {
-	"maintain", "expire, clean metadata and remove orphans by pond.yml's policy", maintain_help, cmd_maintain,
+	"maintain", "flush, compact, expire, clean up and archive by pond.yml's policy", maintain_help, cmd_maintain,
 };

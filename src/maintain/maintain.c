@@ -3,9 +3,11 @@
  * run over one table or all of them. For each table, in this order: a
  * flush of its row buffer, compaction (pond_table_compact), expiry
  * (pond_table_expire), superseded metadata files, orphan files
- * (pond_table_orphans, within the policy's window), with what the table's
- * folder holds measured before and after. A table that fails is reported
- * and the others still run.
+ * (pond_table_orphans, within the policy's window), then, when the policy
+ * names an archive folder, old partitions moved there
+ * (pond_table_archive), with what the table's folder holds measured
+ * before and after. A table that fails is reported and the others still
+ * run.
  */
 #include "pond/maintain.h"
 
@@ -46,9 +48,40 @@ static int read_part(const pond_yaml_node *n, const char *name, const char *cons
 	return n ? pond_yaml_check_keys(n, keys, file, err) : 0;
 }
 
+/* maintenance.archive: to (relative to the project folder), older_than
+ * (required with to), column, enabled. */
+static int read_archive(pond_maintain_policy *out, const pond_project *project, const pond_yaml_node *ar,
+                        pond_error *err)
+{
+	static const char *const archive_keys[] = {"enabled", "to", "older_than", "column", NULL};
+	const char *file = project->config_path;
+	int rc = read_part(ar, "\"archive\" must be a map (to, older_than, column, enabled)", archive_keys, file, err);
+	const pond_yaml_node *to = ar ? pond_yaml_get(ar, "to") : NULL, *v;
+	bool enabled = true;
+	if (rc || !to)
+		return rc;
+	if (rc == 0 && (v = pond_yaml_get(ar, "enabled")))
+		rc = pond_yaml_bool(v, &enabled, file, "enabled", err);
+	if (rc == 0)
+		rc = pond_yaml_string(to, &out->archive_to, file, "to", err);
+	if (rc == 0 && !out->archive_to[0])
+		rc = bad(err, file, to, "\"to\" is empty");
+	if (rc == 0 && !pond_yaml_get(ar, "older_than"))
+		rc = bad(err, file, ar, "\"archive\" needs \"older_than\" (an age like 365d) with \"to\"");
+	if (rc == 0)
+		rc = read_age(pond_yaml_get(ar, "older_than"), &out->archive_older_than_ms, file, "older_than", err);
+	if (rc == 0 && out->archive_older_than_ms <= 0)
+		rc = bad(err, file, pond_yaml_get(ar, "older_than"), "\"older_than\" must be more than 0");
+	if (rc == 0 && (v = pond_yaml_get(ar, "column")))
+		rc = pond_yaml_string(v, &out->archive_column, file, "column", err);
+	if (rc == 0 && !enabled)
+		out->archive_to = NULL;
+	return rc;
+}
+
 int pond_maintain_policy_load(pond_maintain_policy *out, const pond_project *project, pond_error *err)
 {
-	static const char *const top_keys[] = {"flush", "compact", "expire", "orphans", NULL};
+	static const char *const top_keys[] = {"flush", "compact", "expire", "orphans", "archive", NULL};
 	static const char *const switch_keys[] = {"enabled", NULL};
 	static const char *const expire_keys[] = {"enabled", "older_than", "retain_last", NULL};
 	static const char *const orphan_keys[] = {"enabled", "older_than", "delete", NULL};
@@ -93,6 +126,8 @@ int pond_maintain_policy_load(pond_maintain_policy *out, const pond_project *pro
 		rc = read_age(pond_yaml_get(or, "older_than"), &out->orphans_older_than_ms, file, "older_than", err);
 	if (rc == 0 && or && (v = pond_yaml_get(or, "delete")))
 		rc = pond_yaml_bool(v, &out->orphans_delete, file, "delete", err);
+	if (rc == 0)
+		rc = read_archive(out, project, pond_yaml_get(m, "archive"), err);
 	return rc;
 }
 
@@ -200,12 +235,28 @@ static int maintain_table(pond_lake *lake, const pond_table_ident *id, const pon
 		if ((rc = pond_table_orphans(lake, id, &oo, &r->orphans, err)) != 0)
 			return rc;
 	}
+	/* Last, so that a share not mounted leaves the rest done. */
+	int archived = 0;
+	if (policy->archive_to) {
+		char dest[PATH_MAX];
+		const char *to = policy->archive_to;
+		/* relative to the project folder, as the warehouse is */
+		if (to[0] != '/')
+			snprintf(dest, sizeof dest, "%s/%s", pond_lake_project(lake)->root, to);
+		pond_archive_options ao = POND_ARCHIVE_OPTIONS_INIT;
+		ao.dest = to[0] == '/' ? to : dest;
+		ao.older_than_ms = policy->archive_older_than_ms;
+		ao.column = policy->archive_column;
+		ao.now_ms = now_ms;
+		archived = pond_table_archive(lake, id, &ao, &r->archive, err);
+	}
 	/* re-read: a folder may have gone */
-	if ((rc = pond_table_load(&t, lake, id, err)) != 0)
-		return rc;
+	pond_error ignored = POND_ERROR_INIT;
+	if ((rc = pond_table_load(&t, lake, id, archived ? &ignored : err)) != 0)
+		return archived ? archived : rc;
 	pond_maintain_measure(&r->after, folder_of(t));
 	pond_table_free(&t);
-	return 0;
+	return archived;
 }
 
 int pond_maintain_run(pond_lake *lake, const char *table, const pond_maintain_policy *policy, int64_t now_ms,

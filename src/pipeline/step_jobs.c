@@ -140,6 +140,9 @@ static int run_maintain(pond_lake *lake, pond__job_ctx *ctx, pond_error *err)
 		                " orphans)\n",
 		                r->table, r->before.files, r->before.bytes, r->after.files, r->after.bytes,
 		                r->expire.snapshots, r->metadata_files, r->orphans.files);
+		if (r->archive.snapshot_id)
+			pond_buf_printf(ctx->summary, "%s: archived %" PRId64 " files, %" PRId64 " bytes\n", r->table,
+			                r->archive.files, r->archive.bytes);
 	}
 	pond_arena_free(&arena);
 	return rc;

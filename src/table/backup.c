@@ -426,7 +426,7 @@ int pond_backup_run(const pond_project *project, pond_catalog *catalog, const ch
 	if (rc == 0 && !(j.dest = pond_arena_strdup(j.a, real)))
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = pond__backup_lock(j.dest, &lock, err);
+		rc = pond__backup_lock(j.dest, "backup or restore", &lock, err);
 	if (rc == 0)
 		rc = run(&j, catalog, err);
 	pond__backup_unlock(&lock);

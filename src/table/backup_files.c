@@ -165,7 +165,7 @@ int pond__backup_walk(const char *dir, pond__backup_walk_fn fn, void *payload, p
 	return walk(dir, "", fn, payload, err);
 }
 
-int pond__backup_lock(const char *dir, int *fd, pond_error *err)
+int pond__backup_lock(const char *dir, const char *holder, int *fd, pond_error *err)
 {
 	pond_buf path = POND_BUF_INIT;
 	pond_buf_printf(&path, "%s/.pond-lock", dir);
@@ -177,7 +177,7 @@ int pond__backup_lock(const char *dir, int *fd, pond_error *err)
 		rc = pond_error_set(err, POND_EIO, "could not create %s: %s", pond_buf_cstr(&path), strerror(errno));
 	else if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
 		bool busy = errno == EWOULDBLOCK;
-		rc = busy ? pond_error_set(err, POND_ECONFLICT, "%s is in use by another backup or restore", dir)
+		rc = busy ? pond_error_set(err, POND_ECONFLICT, "%s is in use by another %s", dir, holder)
 		          : pond_error_set(err, POND_EIO, "could not lock %s: %s", dir, strerror(errno));
 		close(*fd);
 		*fd = -1;

@@ -4,8 +4,10 @@
  * (recomputed against fresh metadata after a lost race), then the files
  * that only removed snapshots reached are deleted: reachable before minus
  * reachable after, so a file a kept snapshot reaches is never touched.
- * Files go only after the commit, so a crash leaves at worst unreferenced
- * files (for `pond orphans`), never a snapshot missing its files.
+ * Only files inside the table's folder go, and data files pond archived
+ * (archive.c) inside the table's archive folder. Files go only after the
+ * commit, so a crash leaves at worst unreferenced files (for `pond
+ * orphans`), never a snapshot missing its files.
  */
 #include "table_internal.h"
 
@@ -160,41 +162,59 @@ static int build_expire(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 typedef struct sweep {
 	pond_expire_result *out;
 	const char *root;   /* the table's folder, resolved */
+	const pond_iceberg_metadata *md;  /* names the table in archive folders */
+	pond_buf archive;   /* an archive folder of the table found last */
 	bool dry_run;
 } sweep;
 
 /* The folder holding a data file just deleted, when it is a write's own
  * folder under data/ and now empty (each write has one: no other writer
- * adds to it). */
-static void remove_folder_if_empty(const char *file, const char *root)
+ * adds to it); with up, its parents below data/ too (a write's partition
+ * folders in an archive, which pond orphans never visits). */
+static void remove_folder_if_empty(const char *file, const char *root, bool up)
 {
 	char dir[PATH_MAX], data[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s", file);
-	char *slash = strrchr(dir, '/');
-	if (!slash)
-		return;
-	*slash = '\0';
 	snprintf(data, sizeof data, "%s/data", root);
-	if (pond__path_under(dir, data))
-		rmdir(dir);  /* fails, as it should, on a folder still holding files */
+	for (char *slash; (slash = strrchr(dir, '/')) != NULL;) {
+		*slash = '\0';
+		/* rmdir fails, as it should, on a folder still holding files */
+		if (!pond__path_under(dir, data) || rmdir(dir) != 0 || !up)
+			return;
+	}
 }
 
-/* Deletes (or counts) each path of gone that kept lacks, inside the root;
- * with folders, also the write folders that leaves empty. */
-static void sweep_set(sweep *s, const pond__path_map *gone, const pond__path_map *kept, int64_t *count, bool folders)
+/* Where a file of gone may be deleted: inside the table's folder, or (a
+ * data or delete file, content) in the table's archive folder. NULL: not
+ * at all. */
+static const char *deletable_within(sweep *s, const char *p, bool content)
+{
+	if (pond__path_under(p, s->root))
+		return s->root;
+	if (!content)
+		return NULL;
+	if (s->archive.len && pond__path_under(p, pond_buf_cstr(&s->archive)))
+		return pond_buf_cstr(&s->archive);
+	return pond__archive_root(p, s->md, &s->archive) ? pond_buf_cstr(&s->archive) : NULL;
+}
+
+/* Deletes (or counts) each path of gone that kept lacks, where
+ * deletable_within allows; for content files, also the write folders
+ * that leaves empty. */
+static void sweep_set(sweep *s, const pond__path_map *gone, const pond__path_map *kept, int64_t *count, bool content)
 {
 	for (size_t i = 0; i < gone->cap; i++) {
 		const char *p = gone->keys[i];
 		struct stat st;
-		if (!p || pond__path_map_get(kept, p, NULL) || !pond__path_under(p, s->root) || lstat(p, &st) != 0 ||
-		    !S_ISREG(st.st_mode))
+		const char *within = p && !pond__path_map_get(kept, p, NULL) ? deletable_within(s, p, content) : NULL;
+		if (!within || lstat(p, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		if (!s->dry_run && unlink(p) != 0)
 			continue;
 		(*count)++;
 		s->out->bytes += st.st_size;
-		if (!s->dry_run && folders)
-			remove_folder_if_empty(p, s->root);
+		if (!s->dry_run && content)
+			remove_folder_if_empty(p, within, within != s->root);
 	}
 }
 
@@ -239,11 +259,12 @@ static int sweep_files(const pond_iceberg_metadata *before, const pond_iceberg_m
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	}
 	if (rc == 0) {
-		sweep s = {out, pond_buf_cstr(&root), dry_run};
+		sweep s = {out, pond_buf_cstr(&root), after, POND_BUF_INIT, dry_run};
 		sweep_set(&s, &gone.lists, &kept.lists, &out->manifest_lists, false);
 		sweep_set(&s, &gone.manifests, &kept.manifests, &out->manifests, false);
 		sweep_set(&s, &gone.files, &live.files, &out->content_files, true);
 		sweep_set(&s, &gone.other, &kept.other, &out->other_files, false);
+		pond_buf_dispose(&s.archive);
 	}
 	if (init_kept)
 		pond__reach_dispose(&kept);

@@ -294,7 +294,7 @@ int pond_backup_restore(const char *src, const char *dir, const pond_backup_opti
 		rc = read_manifest(&j, &manifest, err);
 	/* A backup on read-only media cannot hold a lock file: restore from
 	 * it all the same (no backup can be writing there either). */
-	if (rc == 0 && (rc = pond__backup_lock(j.src, &lock, err)) == POND_EIO) {
+	if (rc == 0 && (rc = pond__backup_lock(j.src, "backup or restore", &lock, err)) == POND_EIO) {
 		pond_error_clear(err);
 		rc = 0;
 	}

@@ -197,6 +197,16 @@ int pond__reach_statistics(pond__reach *r, const json_t *list, pond_error *err);
 int pond__reach_table(pond__reach *r, const pond_iceberg_metadata *md, const char *metadata_location,
                       pond_error *err);
 
+/* ---- archive folders (archive.c) ---- */
+
+/* The file that marks DEST/<a table's place in the warehouse> as the
+ * folder pond archives that table's files to; it holds the table's uuid. */
+#define POND__ARCHIVE_MARKER ".pond-archive"
+
+/* Whether path lies in an archive folder of md's table: a folder above it
+ * holds the marker naming the table; *root gets that folder. */
+bool pond__archive_root(const char *path, const pond_iceberg_metadata *md, pond_buf *root);
+
 /* ---- the write path (write.c) ---- */
 
 /* One write to a table: loaded once, then one change committed. */
@@ -265,6 +275,12 @@ typedef struct pond__change {
 	const char *const *remove_files;
 	size_t nremove_files;
 	int64_t read_snapshot_id;
+	/* Files that move (an archive): remove_files[i] comes back at
+	 * move_to[i] in the same snapshot, its manifest entry as it was but
+	 * for the path: partition, metrics, counts and data sequence number,
+	 * so delete files apply to it as before (its file sequence number is
+	 * the commit's: the spec assigns it to every added file). NULL: none. */
+	const char *const *move_to;
 	/* The added files get this data sequence number instead of the
 	 * commit's (Iceberg spec: a rewrite may keep the sequence number it
 	 * started from, so equality deletes committed meanwhile still apply
@@ -426,9 +442,10 @@ int pond__backup_copy(const char *src, const char *dst, bool always, int64_t *si
  * (nothing when dir is missing). */
 typedef int (*pond__backup_walk_fn)(const char *rel, int64_t size, void *payload, pond_error *err);
 int pond__backup_walk(const char *dir, pond__backup_walk_fn fn, void *payload, pond_error *err);
-/* Takes dir/.pond-lock (POND_ECONFLICT when another process holds it);
- * the lock goes with the process. */
-int pond__backup_lock(const char *dir, int *fd, pond_error *err);
+/* Takes dir/.pond-lock (POND_ECONFLICT, naming the holder such as
+ * "backup or restore", when another process holds it); the lock goes
+ * with the process. */
+int pond__backup_lock(const char *dir, const char *holder, int *fd, pond_error *err);
 void pond__backup_unlock(int *fd);
 /* The project files a backup holds: pond.yml and these folders. */
 extern const char *const pond__backup_project_dirs[];

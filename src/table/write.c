@@ -56,6 +56,7 @@ typedef struct change_commit {
 	size_t nwritten, capwritten;
 	int64_t deleted_records, deleted_files, removed_bytes;
 	int64_t removed_delete_files, removed_pos_deletes, removed_eq_deletes;
+	int64_t moved_files, moved_records, moved_bytes;  /* added back at change->move_to */
 	const char *operation;
 } change_commit;
 
@@ -188,8 +189,33 @@ static int shared_manifest(shared_manifests *sh, change_commit *c, const pond_ic
 	return rc;
 }
 
+/* After the DELETED entry of a file that moves (e, its path resolved in
+ * resolved), the file again at its new path, ADDED by this snapshot. Spec
+ * ("Sequence Number Inheritance"): a file whose data belongs to an older
+ * sequence number is added with that data sequence number explicit; its
+ * file sequence number is always the commit's (left to inherit). */
+static int add_moved(change_commit *c, pond_manifest_writer *mw, const pond_manifest_entry *e,
+                     const pond_buf *resolved, pond_error *err)
+{
+	int64_t index;
+	if (!c->change->move_to || !pond__path_map_get(&c->removed, pond_buf_cstr(resolved), &index))
+		return 0;
+	pond_manifest_entry moved = *e;
+	moved.status = POND_MANIFEST_ADDED;
+	moved.has_snapshot_id = true;
+	moved.snapshot_id = c->snapshot_id;
+	moved.has_sequence_number = e->has_sequence_number && c->w->md->format_version >= 2;
+	moved.has_file_sequence_number = false;
+	moved.data_file.file_path = c->change->move_to[index];
+	c->moved_files++;
+	c->moved_records += e->data_file.record_count;
+	c->moved_bytes += e->data_file.file_size_in_bytes;
+	return pond_manifest_writer_add(mw, &moved, err);
+}
+
 /* Copies r's live entries to mw: those removed as DELETED by this
- * snapshot (counted), the rest EXISTING. */
+ * snapshot (counted; a file that moves follows ADDED at its new path),
+ * the rest EXISTING. */
 static int copy_entries(change_commit *c, pond_manifest_reader *r, pond_manifest_writer *mw, pond_arena *scratch,
                         pond_buf *resolved, pond_error *err)
 {
@@ -225,6 +251,8 @@ static int copy_entries(change_commit *c, pond_manifest_reader *r, pond_manifest
 			copy.status = POND_MANIFEST_EXISTING;
 		}
 		if ((rc = pond_manifest_writer_add(mw, &copy, err)) != 0)
+			return rc;
+		if (copy.status == POND_MANIFEST_DELETED && (rc = add_moved(c, mw, e, resolved, err)) != 0)
 			return rc;
 		pond_arena_reset(scratch);
 	}
@@ -362,7 +390,7 @@ static int validate_since_read(change_commit *c, const pond_iceberg_metadata *ba
 			const pond_scan_delete *del = t->deletes[d];
 			/* Rewritten rows that keep their sequence number stay under
 			 * the equality deletes committed since. */
-			bool still_applies = change->has_data_sequence_number &&
+			bool still_applies = (change->has_data_sequence_number || change->move_to) &&
 			                     del->content == POND_CONTENT_EQUALITY_DELETES;
 			if (del->sequence_number > c->read_sequence && !still_applies)
 				rc = pond_error_set(err, POND_ECONFLICT, "rows of data file %s were deleted by another writer",
@@ -508,12 +536,15 @@ static int snapshot_summary(change_commit *c, const pond_iceberg_snapshot *paren
 		if ((v) > 0)                                                                       \
 			summary[ns++] = (pond_iceberg_kv){k, pond_arena_sprintf(a, "%" PRId64, (int64_t)(v))}; \
 	} while (0)
-	SUMMARY_IF("added-data-files", c->added_files);
+	/* Files that moved count as added again, as Java counts a rewrite. */
+	int64_t added_files = c->added_files + c->moved_files, added_records = c->added_records + c->moved_records;
+	int64_t added_bytes = c->added_bytes + c->moved_bytes;
+	SUMMARY_IF("added-data-files", added_files);
 	SUMMARY_IF("deleted-data-files", c->deleted_files);
 	SUMMARY_IF("removed-delete-files", c->removed_delete_files);
-	SUMMARY_IF("added-records", c->added_records);
+	SUMMARY_IF("added-records", added_records);
 	SUMMARY_IF("deleted-records", c->deleted_records);
-	SUMMARY_IF("added-files-size", c->added_bytes);
+	SUMMARY_IF("added-files-size", added_bytes);
 	SUMMARY_IF("removed-files-size", c->removed_bytes);
 	SUMMARY_IF("removed-position-deletes", c->removed_pos_deletes);
 	SUMMARY_IF("removed-equality-deletes", c->removed_eq_deletes);
@@ -522,9 +553,9 @@ static int snapshot_summary(change_commit *c, const pond_iceberg_snapshot *paren
 		const char *key;
 		int64_t delta;
 	} totals[] = {
-		{"total-records", c->added_records - c->deleted_records},
-		{"total-files-size", c->added_bytes - c->removed_bytes},
-		{"total-data-files", c->added_files - c->deleted_files},
+		{"total-records", added_records - c->deleted_records},
+		{"total-files-size", added_bytes - c->removed_bytes},
+		{"total-data-files", added_files - c->deleted_files},
 		{"total-delete-files", -c->removed_delete_files},
 		{"total-position-deletes", -c->removed_pos_deletes},
 		{"total-equality-deletes", -c->removed_eq_deletes},
@@ -558,7 +589,7 @@ static int new_snapshot(pond_iceberg_snapshot **out, change_commit *c, const pon
 	const char *op = c->change->operation;
 	if (!op)
 		op = c->deleted_files == 0 && c->removed_delete_files == 0 ? "append"
-		     : c->added_files == 0                                 ? "delete"
+		     : c->added_files + c->moved_files == 0                ? "delete"
 		                                                           : "overwrite";
 	c->operation = op;
 	pond_iceberg_snapshot *snap = pond_arena_calloc(a, 1, sizeof(*snap));
@@ -657,6 +688,7 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 	c->attempt++;
 	c->deleted_records = c->deleted_files = c->removed_bytes = 0;
 	c->removed_delete_files = c->removed_pos_deletes = c->removed_eq_deletes = 0;
+	c->moved_files = c->moved_records = c->moved_bytes = 0;
 	const char *branch = w->opts->branch ? w->opts->branch : "main";
 	const pond_iceberg_ref *head = pond_iceberg_metadata_ref(base, branch);
 	if (head && head->is_tag)
@@ -1033,9 +1065,9 @@ static int commit_snapshot(change_commit *c, pond_write_result *out, pond_error 
 	pond_free(c->list_path);
 	c->list_path = NULL;
 	out->snapshot_id = c->snapshot_id;
-	out->added_records = c->added_records;
-	out->added_files = c->added_files;
-	out->added_bytes = c->added_bytes;
+	out->added_records = c->added_records + c->moved_records;
+	out->added_files = c->added_files + c->moved_files;
+	out->added_bytes = c->added_bytes + c->moved_bytes;
 	out->deleted_records = c->deleted_records;
 	out->deleted_files = c->deleted_files;
 	return 0;
@@ -1085,8 +1117,9 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		c.has_read = true;
 		c.read_snapshot_id = change->read_snapshot_id;
 	}
+	/* By index: a file that moves finds its new path (add_moved). */
 	for (size_t i = 0; i < change->nremove_files && rc == 0; i++)
-		if (pond__path_map_put(&c.removed, change->remove_files[i], 1) != 0)
+		if (pond__path_map_put(&c.removed, change->remove_files[i], (int64_t)i) != 0)
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc)
 		goto fail;

@@ -56,12 +56,7 @@ killed=0
 for i in $(seq 1 12); do
   "$POND" sql "insert into s.t select 5000 + $i * 10 + range, 'k' from range(3)" > /dev/null 2>&1
   expected=$((expected + 3))
-  "$POND" flush s.t > /dev/null 2>&1 &
-  pid=$!
-  sleep "0.$(printf '%03d' $((RANDOM % 150)))"
-  kill -9 "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  [ $? -eq 137 ] && killed=$((killed + 1))  # the signal ended it, not the flush
+  kill_after $((RANDOM % 150)) "$POND" flush s.t && killed=$((killed + 1))  # the signal ended it, not the flush
 done
 check "some flushes were killed before they ended ($killed of 12)" test "$killed" -gt 0
 expect_eq "no row lost or doubled by killed flushes" "$(value "select count(*) || '/' || count(distinct id) from s.t")" "$expected/$expected"

@@ -12,11 +12,6 @@ cd proj || exit 1
 
 value() { "$POND" sql --format csv "$1" | tail -n 1; }
 rows() { "$POND" sql --format csv "select * from $1 order by all" | tail -n +2; }
-icebird_rows() {  # sorted JSON lines of the current snapshot, read by icebird
-  local loc
-  loc=$("$POND" show "$1" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["location"], d["metadata_file"].split("/")[-1])')
-  node "$NODE_DIR/iceberg_read.mjs" $loc | sort
-}
 
 # --- many small inserts, one compaction ---
 {
@@ -87,14 +82,7 @@ for round in $(seq 1 12); do
   done > more.sql
   "$POND" sql -F more.sql >/dev/null 2>&1 || { ok=0; echo "round $round: insert failed"; }
   want=$(rows events)
-  "$POND" compact events >/dev/null 2>&1 &
-  pid=$!
-  sleep "0.$(printf '%03d' $((RANDOM % 150)))"
-  kill -9 "$pid" 2>/dev/null
-  # kill succeeds on a process that ended but was not waited for: only
-  # the exit status says whether the signal ended it
-  wait "$pid" 2>/dev/null
-  [ $? -eq 137 ] && killed=$((killed + 1))
+  kill_after $((RANDOM % 150)) "$POND" compact events && killed=$((killed + 1))
   if [ "$(rows events)" != "$want" ]; then ok=0; echo "round $round: rows changed"; fi
 done
 echo "     ($killed of 12 compactions killed before they ended)"

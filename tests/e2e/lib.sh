@@ -58,6 +58,30 @@ wait_for() {
   done
 }
 
+# icebird_rows TABLE: the rows of the table's current snapshot as sorted
+# JSON lines, read by icebird, an independent Iceberg reader (tests/node),
+# from the table's folder and current metadata file as pond shows them.
+icebird_rows() {
+  local loc
+  loc=$("$POND" show "$1" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["location"], d["metadata_file"].split("/")[-1])')
+  node "$NODE_DIR/iceberg_read.mjs" $loc | sort
+}
+
+# kill_after MS CMD...: runs CMD in the background, output dropped, and
+# sends it SIGKILL after MS milliseconds. Succeeds when the signal ended
+# it: kill succeeds on a process that ended but was not waited for, so
+# only the exit status says whether the signal ended it.
+kill_after() {
+  local ms=$1 pid
+  shift
+  "$@" > /dev/null 2>&1 &
+  pid=$!
+  sleep "$(awk "BEGIN { print $ms / 1000 }")"
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  [ $? -eq 137 ]
+}
+
 finish() {
   echo "$_pass passed, $_fail failed"
   [ "$_fail" -eq 0 ]

@@ -165,3 +165,79 @@ TEST(maintain_run_expires_cleans_metadata_and_orphans_on_every_table)
 	pond_arena_free(&a);
 	fx_teardown(&f);
 }
+
+TEST(maintain_policy_reads_the_archive_section)
+{
+	table_fixture f;
+	pond_error err = POND_ERROR_INIT;
+	pond_maintain_policy p;
+	CHECK(project_with(&f, "") == 0);
+	CHECK_OK(pond_maintain_policy_load(&p, f.project, &err), &err);
+	CHECK(p.archive_to == NULL);
+	fx_teardown(&f);
+	CHECK(project_with(&f, "maintenance:\n  archive:\n    to: /mnt/nas/pond\n    older_than: 365d\n"
+	                       "    column: ts\n") == 0);
+	CHECK_OK(pond_maintain_policy_load(&p, f.project, &err), &err);
+	CHECK_STR(p.archive_to, "/mnt/nas/pond");
+	CHECK_INT(p.archive_older_than_ms, 365LL * 24 * 3600 * 1000);
+	CHECK_STR(p.archive_column, "ts");
+	fx_teardown(&f);
+	/* off without to, or when disabled */
+	CHECK(project_with(&f, "maintenance:\n  archive:\n    older_than: 30d\n") == 0);
+	CHECK_OK(pond_maintain_policy_load(&p, f.project, &err), &err);
+	CHECK(p.archive_to == NULL);
+	fx_teardown(&f);
+	CHECK(project_with(&f, "maintenance:\n  archive:\n    to: nas\n    older_than: 30d\n    enabled: false\n") == 0);
+	CHECK_OK(pond_maintain_policy_load(&p, f.project, &err), &err);
+	CHECK(p.archive_to == NULL);
+	fx_teardown(&f);
+	CHECK(project_with(&f, "maintenance:\n  archive:\n    to: nas\n") == 0);
+	CHECK(pond_maintain_policy_load(&p, f.project, &err) == POND_EINVAL);
+	CHECK_MSG(strstr(err.msg, "pond.yml:") && strstr(err.msg, "older_than"), "%s", err.msg);
+	fx_teardown(&f);
+	CHECK(project_with(&f, "maintenance:\n  archive:\n    to: nas\n    older_than: 0s\n") == 0);
+	CHECK(pond_maintain_policy_load(&p, f.project, &err) == POND_EINVAL);
+	fx_teardown(&f);
+	CHECK(project_with(&f, "maintenance:\n  archive:\n    to: nas\n    older_than: 1d\n    where: x\n") == 0);
+	CHECK(pond_maintain_policy_load(&p, f.project, &err) == POND_EINVAL);
+	CHECK_MSG(strstr(err.msg, "where"), "%s", err.msg);
+	fx_teardown(&f);
+}
+
+/* The policy's archive runs last, into a folder relative to the project;
+ * with the folder gone (a share not mounted), the other steps are done
+ * and the table fails with the reason. */
+TEST(maintain_run_archives_old_partitions_last)
+{
+	table_fixture f;
+	pond_error err = POND_ERROR_INIT;
+	CHECK(project_with(&f, "maintenance:\n  archive:\n    to: ../nas\n    older_than: 2d\n") == 0);
+	const char *spec = "{\"spec-id\": 0, \"fields\": [{\"source-id\": 2, \"field-id\": 1000, \"name\": \"ts_day\", "
+	                   "\"transform\": \"day\"}]}";
+	const char *rows = "select range as id, timestamp '2024-01-01' + to_hours(range * 12) as ts from range(10)";
+	CHECK(fx_create(&f, rows, spec) == 0);
+	CHECK(fx_append(&f, rows) > 0);
+	const char *nas = pond_arena_sprintf(f.a, "%s/../nas", f.project->root);
+	CHECK(mkdir(nas, 0755) == 0);
+	pond_maintain_policy p;
+	CHECK_OK(pond_maintain_policy_load(&p, f.project, &err), &err);
+	int64_t now_us = 0;
+	CHECK_OK(pond_time_parse_us("2024-01-06 00:00:00", &now_us, &err), &err);
+	pond_maintain_table_result *rs;
+	size_t n;
+	pond_arena *a = pond_arena_new();
+	CHECK_OK(pond_maintain_run(f.lake, NULL, &p, now_us / 1000, NULL, NULL, &rs, &n, a, &err), &err);
+	CHECK_INT(n, 1);
+	CHECK(rs[0].error == NULL);
+	CHECK_INT(rs[0].archive.files, 3);  /* days 1 to 3: before 2024-01-04 */
+	CHECK(rs[0].archive.snapshot_id > 0);
+	CHECK_STR(fx_query(&f, "count(*)", 0), "10");
+	/* the share gone: the rest runs, the table fails */
+	CHECK(rename(nas, pond_arena_sprintf(f.a, "%s.away", nas)) == 0);
+	CHECK_OK(pond_time_parse_us("2024-01-08 00:00:00", &now_us, &err), &err);
+	CHECK(pond_maintain_run(f.lake, NULL, &p, now_us / 1000, NULL, NULL, &rs, &n, a, &err) == POND_EIO);
+	CHECK_MSG(rs[0].error && strstr(rs[0].error, "is not there"), "%s", rs[0].error ? rs[0].error : "(none)");
+	CHECK(rs[0].after.files > 0);
+	pond_arena_free(&a);
+	fx_teardown(&f);
+}

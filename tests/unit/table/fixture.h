@@ -55,4 +55,33 @@ int64_t fx_snapshot(table_fixture *f);
 /* The table as it is now (NULL on failure); free with pond_table_free. */
 pond_table *fx_load(table_fixture *f);
 
+/* ---- the table's files (fixture_files.c) ---- */
+
+/* Rows of the table at snapshot (0: current) that are not in other_sql,
+ * and rows of other_sql not in the table (EXCEPT ALL both ways): "0 0"
+ * when they hold the same rows. */
+const char *fx_diff_rows(table_fixture *f, int64_t snapshot, const char *other_sql);
+/* The read SQL of the table at snapshot (time travel), in f's arena. */
+const char *fx_snapshot_sql(table_fixture *f, int64_t snapshot);
+/* Runs sql on the fixture's engine (native DuckDB tables for reference). */
+int fx_engine_exec(table_fixture *f, const char *sql);
+/* The current snapshot's plan (NULL on failure): files, sequence numbers;
+ * *io (the caller frees both) carries the table's remap. */
+pond_scan_plan *fx_current_plan(table_fixture *f, pond_fileio **io);
+int64_t fx_count_data_files(table_fixture *f);
+int64_t fx_count_delete_files(table_fixture *f);
+/* Regular files below dir whose names end with suffix (NULL: all); -1
+ * when dir cannot be walked. */
+int64_t fx_count_files(const char *dir, const char *suffix);
+/* Writes rows_sql as a delete file of f->id and commits it through lake,
+ * as another engine would (pond writes none): position deletes (columns
+ * file_path, pos; all in the data file referenced, when not NULL, as
+ * writers record now) or equality deletes on the column of field id
+ * eq_field (rows_sql's one column has its name). partition: the file's
+ * tuple under the default spec, one value per field (NULL: unpartitioned). */
+int fx_add_delete_file(table_fixture *f, pond_lake *lake, pond_file_content content, const char *rows_sql,
+                       int32_t eq_field, const char *referenced, const pond_iceberg_literal *partition);
+/* The path of the current data file holding the row with id (NULL: none). */
+const char *fx_file_of_id(table_fixture *f, int64_t id);
+
 #endif

@@ -234,17 +234,17 @@ TEST(backup_lock_lets_one_process_at_a_time_use_a_folder)
 {
 	pond_error err = POND_ERROR_INIT;
 	int fd;
-	CHECK_OK(pond__backup_lock(pond_test_tmpdir(), &fd, &err), &err);
+	CHECK_OK(pond__backup_lock(pond_test_tmpdir(), "backup or restore", &fd, &err), &err);
 	pid_t pid = fork();
 	if (pid == 0) {
 		int other;
 		pond_error e2 = POND_ERROR_INIT;
-		_exit(pond__backup_lock(pond_test_tmpdir(), &other, &e2) == POND_ECONFLICT ? 0 : 1);
+		_exit(pond__backup_lock(pond_test_tmpdir(), "backup or restore", &other, &e2) == POND_ECONFLICT ? 0 : 1);
 	}
 	int status;
 	CHECK(waitpid(pid, &status, 0) == pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	pond__backup_unlock(&fd);
-	CHECK_OK(pond__backup_lock(pond_test_tmpdir(), &fd, &err), &err);
+	CHECK_OK(pond__backup_lock(pond_test_tmpdir(), "backup or restore", &fd, &err), &err);
 	pond__backup_unlock(&fd);
 }

@@ -10,13 +10,12 @@
  * kept. Concurrent commits are made from the progress callback, which
  * runs between planning and writing: no timing involved.
  *
- * pond never writes delete files; add_delete_file writes them as another
- * engine would (a Parquet file with the spec's field ids, a delete
- * manifest, one snapshot).
+ * pond never writes delete files; fx_add_delete_file (fixture_files.c)
+ * writes them as another engine would (a Parquet file with the spec's
+ * field ids, a delete manifest, one snapshot).
  */
 #include "../test.h"
 
-#include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,96 +24,11 @@
 #include "pond/table.h"
 #include "table/table_internal.h"
 
-/* Rows of the table at snapshot (0: current) that are not in other_sql,
- * and rows of other_sql not in the table (EXCEPT ALL both ways): "0 0"
- * when they hold the same rows. */
-static const char *diff_rows(table_fixture *f, int64_t snapshot, const char *other_sql)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_table *t = fx_load(f);
-	if (!t)
-		return "(load failed)";
-	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
-	so.has_snapshot_id = snapshot != 0;
-	so.snapshot_id = snapshot;
-	pond_buf scan = POND_BUF_INIT, q = POND_BUF_INIT;
-	char *v = NULL;
-	const char *out = "(scan failed)";
-	if (pond_table_scan_sql(&scan, f->lake, t, &so, &err) == 0) {
-		const char *s = pond_buf_cstr(&scan);
-		pond_buf_printf(&q, "select (select count(*) from (select * from (%s) except all select * from (%s))) || ' ' || "
-		                "(select count(*) from (select * from (%s) except all select * from (%s)))",
-		                s, other_sql, other_sql, s);
-		out = pond_engine_query_string(pond_lake_engine(f->lake), pond_buf_cstr(&q), &v, &err) == 0
-		              ? pond_arena_strdup(f->a, v ? v : "NULL")
-		              : "(query failed)";
-	}
-	if (err.code)
-		fprintf(stderr, "    diff: %s\n", err.msg);
-	pond_free(v);
-	pond_buf_dispose(&scan);
-	pond_buf_dispose(&q);
-	pond_table_free(&t);
-	return out;
-}
-
-/* The scan SQL of the table at snapshot, in f's arena. */
-static const char *snapshot_sql(table_fixture *f, int64_t snapshot)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_table *t = fx_load(f);
-	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
-	so.has_snapshot_id = true;
-	so.snapshot_id = snapshot;
-	pond_buf scan = POND_BUF_INIT;
-	const char *out = t && pond_table_scan_sql(&scan, f->lake, t, &so, &err) == 0
-	                          ? pond_arena_strdup(f->a, pond_buf_cstr(&scan))
-	                          : "select 'scan failed'";
-	pond_buf_dispose(&scan);
-	pond_table_free(&t);
-	return out;
-}
-
-/* Runs sql on the fixture's engine (native DuckDB tables for reference). */
-static int engine_exec(table_fixture *f, const char *sql)
-{
-	pond_error err = POND_ERROR_INIT;
-	int rc = pond_engine_exec(pond_lake_engine(f->lake), sql, &err);
-	if (rc)
-		fprintf(stderr, "    exec: %s\n", err.msg);
-	return rc;
-}
-
-/* The current snapshot's plan (NULL on failure): files, sequence numbers. */
-static pond_scan_plan *current_plan(table_fixture *f, pond_fileio **io)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_table *t = fx_load(f);
-	pond_scan_plan *plan = NULL;
-	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
-	if (!t || pond_fileio_local_new(io, &err) != 0 ||
-	    pond_fileio_remap_table(*io, t->metadata, t->metadata_location, &err) != 0 ||
-	    pond_scan_plan_files(&plan, t->metadata, *io, &so, &err) != 0)
-		fprintf(stderr, "    plan: %s\n", err.msg);
-	pond_table_free(&t);
-	return plan;
-}
-
-static int64_t count_data_files(table_fixture *f)
-{
-	pond_fileio *io = NULL;
-	pond_scan_plan *plan = current_plan(f, &io);
-	int64_t n = plan ? (int64_t)plan->ntasks : -1;
-	pond_scan_plan_free(&plan);
-	pond_fileio_free(&io);
-	return n;
-}
-
 /* Bytes of the live data and delete files, as the size summaries count them. */
 static const char *live_bytes(table_fixture *f)
 {
 	pond_fileio *io = NULL;
-	pond_scan_plan *plan = current_plan(f, &io);
+	pond_scan_plan *plan = fx_current_plan(f, &io);
 	int64_t n = 0;
 	for (size_t i = 0; plan && i < plan->ntasks; i++)
 		n += plan->tasks[i].file_size_in_bytes;
@@ -125,172 +39,12 @@ static const char *live_bytes(table_fixture *f)
 	return pond_arena_sprintf(f->a, "%lld", (long long)n);
 }
 
-static int64_t count_delete_files(table_fixture *f)
-{
-	pond_fileio *io = NULL;
-	pond_scan_plan *plan = current_plan(f, &io);
-	int64_t n = plan ? (int64_t)plan->ndeletes : -1;
-	pond_scan_plan_free(&plan);
-	pond_fileio_free(&io);
-	return n;
-}
-
-/* ---- delete files, as another engine writes them ---- */
-
-typedef struct delete_commit {
-	pond_fileio *io;
-	pond_manifest_file manifest;
-} delete_commit;
-
-/* Adds the delete manifest to the branch head's manifests in one snapshot. */
-static int build_delete(const pond_iceberg_metadata *base, pond_arena *a, pond_iceberg_requirement **reqs,
-                        size_t *nreqs, pond_iceberg_update **ups, size_t *nups, void *payload, pond_error *err)
-{
-	delete_commit *d = payload;
-	const pond_iceberg_snapshot *parent = pond_iceberg_metadata_current_snapshot(base);
-	pond_manifest_file *ms = NULL;
-	size_t n = 0;
-	int rc = pond_snapshot_manifests(&ms, &n, d->io, parent, a, err);
-	if (rc)
-		return rc;
-	pond_iceberg_snapshot *snap = pond_arena_calloc(a, 1, sizeof(*snap));
-	snap->snapshot_id = pond_random_i63();
-	snap->has_parent = true;
-	snap->parent_snapshot_id = parent->snapshot_id;
-	snap->sequence_number = base->last_sequence_number + 1;
-	snap->timestamp_ms = pond_time_now_ms();
-	snap->operation = "delete";
-	snap->has_schema_id = true;
-	snap->schema_id = base->current_schema_id;
-	snap->manifest_list = pond_arena_sprintf(a, "%s/metadata/snap-%" PRId64 "-del.avro", base->location,
-	                                         snap->snapshot_id);
-	pond_manifest_list_writer_options lo = POND_MANIFEST_LIST_WRITER_OPTIONS_INIT;
-	lo.snapshot_id = snap->snapshot_id;
-	lo.has_parent_snapshot_id = true;
-	lo.parent_snapshot_id = parent->snapshot_id;
-	lo.sequence_number = snap->sequence_number;
-	pond_manifest_list_writer *lw;
-	if ((rc = pond_manifest_list_writer_open(&lw, d->io, snap->manifest_list, &lo, err)) != 0)
-		return rc;
-	pond_manifest_file mine = d->manifest;
-	mine.sequence_number = mine.min_sequence_number = POND_MANIFEST_UNASSIGNED_SEQ;
-	rc = pond_manifest_list_writer_add(lw, &mine, err);
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = pond_manifest_list_writer_add(lw, &ms[i], err);
-	if (rc == 0)
-		rc = pond_manifest_list_writer_finish(lw, err);
-	pond_manifest_list_writer_free(&lw);
-	pond_iceberg_update *u = pond_arena_calloc(a, 2, sizeof(*u));
-	pond_iceberg_requirement *r = pond_arena_calloc(a, 1, sizeof(*r));
-	u[0].action = POND_ICEBERG_ADD_SNAPSHOT;
-	u[0].snapshot = snap;
-	u[1].action = POND_ICEBERG_SET_SNAPSHOT_REF;
-	u[1].ref = (pond_iceberg_ref){"main", false, snap->snapshot_id, -1, -1, -1};
-	r[0].type = POND_ICEBERG_ASSERT_REF_SNAPSHOT_ID;
-	r[0].ref = "main";
-	r[0].has_snapshot_id = true;
-	r[0].snapshot_id = parent->snapshot_id;
-	*ups = u;
-	*nups = 2;
-	*reqs = r;
-	*nreqs = 1;
-	return rc;
-}
-
-/* Writes rows_sql as a delete file of the unpartitioned table f->id and
- * commits it through lake: position deletes (columns file_path, pos; all
- * in the data file referenced, when not NULL, as writers record now) or
- * equality deletes on the column of field id eq_field (rows_sql's one
- * column has its name). */
-static int add_delete_file(table_fixture *f, pond_lake *lake, pond_file_content content, const char *rows_sql,
-                           int32_t eq_field, const char *referenced)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_table *t = fx_load(f);
-	if (!t)
-		return -1;
-	const pond_iceberg_metadata *md = t->metadata;
-	char uuid[37];
-	pond_uuid_v4_string(uuid);
-	const char *path = pond_arena_sprintf(f->a, "%s/data/delete-%s.parquet", md->location, uuid);
-	const pond_iceberg_field *col = pond_iceberg_schema_find_field(pond_iceberg_metadata_current_schema(md), eq_field);
-	const char *ids = content == POND_CONTENT_POSITION_DELETES
-	                          ? "{file_path: 2147483546, pos: 2147483545}"
-	                          : pond_arena_sprintf(f->a, "{\"%s\": %d}", col ? col->name : "?", eq_field);
-	const char *copy = pond_arena_sprintf(f->a, "COPY (%s) TO '%s' (FORMAT parquet, FIELD_IDS %s)", rows_sql, path, ids);
-	delete_commit d = {0};
-	int64_t nrows = 0;
-	struct stat st;
-	int rc = engine_exec(f, copy);
-	if (rc == 0)
-		rc = pond_engine_query_int(pond_lake_engine(f->lake),
-		                           pond_arena_sprintf(f->a, "select count(*) from '%s'", path), &nrows, &err);
-	if (rc == 0 && stat(path, &st) != 0)
-		rc = -1;
-	pond_manifest_writer *mw = NULL;
-	pond_manifest_writer_options mo = POND_MANIFEST_WRITER_OPTIONS_INIT;
-	mo.schema = pond_iceberg_metadata_current_schema(md);
-	mo.spec = pond_iceberg_metadata_default_spec(md);
-	mo.content = POND_MANIFEST_CONTENT_DELETES;
-	mo.snapshot_id = 0;
-	const char *mpath = pond_arena_sprintf(f->a, "%s/metadata/%s-del-m0.avro", md->location, uuid);
-	if (rc == 0)
-		rc = pond_fileio_local_new(&d.io, &err);
-	if (rc == 0)
-		rc = pond_manifest_writer_open(&mw, d.io, mpath, &mo, &err);
-	if (rc == 0) {
-		pond_manifest_entry e;
-		memset(&e, 0, sizeof(e));
-		e.status = POND_MANIFEST_ADDED;
-		e.data_file.content = content;
-		e.data_file.file_path = path;
-		e.data_file.file_format = "PARQUET";
-		e.data_file.record_count = nrows;
-		e.data_file.file_size_in_bytes = st.st_size;
-		e.data_file.nequality_ids = content == POND_CONTENT_EQUALITY_DELETES;
-		e.data_file.equality_ids = &eq_field;
-		e.data_file.referenced_data_file = referenced;
-		rc = pond_manifest_writer_add(mw, &e, &err);
-	}
-	if (rc == 0)
-		rc = pond_manifest_writer_finish(mw, &d.manifest, f->a, &err);
-	pond_manifest_writer_free(&mw);
-	if (rc == 0)
-		rc = pond_table_commit(lake, &f->id, build_delete, &d, NULL, NULL, &err);
-	if (rc)
-		fprintf(stderr, "    add delete file: %s\n", err.msg);
-	pond_fileio_free(&d.io);
-	pond_table_free(&t);
-	return rc;
-}
-
-/* The path of the current data file holding the row with id (NULL: none). */
-static const char *file_of_id(table_fixture *f, int64_t id)
-{
-	char buf[64];
-	snprintf(buf, sizeof buf, "%" PRId64, id);
-	pond_fileio *io = NULL;
-	pond_scan_plan *plan = current_plan(f, &io);
-	const char *found = NULL;
-	for (size_t i = 0; plan && i < plan->ntasks && !found; i++) {
-		const char *q = pond_arena_sprintf(f->a, "select count(*) from read_parquet('%s') where id = %s",
-		                                   plan->tasks[i].path, buf);
-		int64_t n = 0;
-		pond_error err = POND_ERROR_INIT;
-		if (pond_engine_query_int(pond_lake_engine(f->lake), q, &n, &err) == 0 && n > 0)
-			found = pond_arena_strdup(f->a, plan->tasks[i].path);
-	}
-	pond_scan_plan_free(&plan);
-	pond_fileio_free(&io);
-	return found;
-}
-
 /* ---- bin-packing ---- */
 
 /* Eight appends of the same rows to the table and to a native DuckDB table. */
 static int eight_appends(table_fixture *f)
 {
-	if (engine_exec(f, "create table ref (id bigint, name varchar, x double, d date)") != 0)
+	if (fx_engine_exec(f, "create table ref (id bigint, name varchar, x double, d date)") != 0)
 		return -1;
 	for (int i = 0; i < 8; i++) {
 		const char *q = pond_arena_sprintf(f->a, "select range + %d * 100 as id, case when range %% 3 = 0 then null "
@@ -298,7 +52,7 @@ static int eight_appends(table_fixture *f)
 		                                   "cast(range as int) as d from range(50)", i);
 		if (i == 0 ? fx_create_with(f, q, NULL) != 0 : fx_append(f, q) < 0)
 			return -1;
-		if (engine_exec(f, pond_arena_sprintf(f->a, "insert into ref %s", q)) != 0)
+		if (fx_engine_exec(f, pond_arena_sprintf(f->a, "insert into ref %s", q)) != 0)
 			return -1;
 	}
 	return 0;
@@ -316,7 +70,7 @@ TEST(compact_bin_packs_small_files_into_one_with_the_same_rows)
 	read = pond_iceberg_metadata_current_snapshot(t->metadata);
 	int64_t read_seq = read->sequence_number;
 	pond_table_free(&t);
-	CHECK_INT(count_data_files(&f), 8);
+	CHECK_INT(fx_count_data_files(&f), 8);
 	pond_error err = POND_ERROR_INIT;
 	pond_compact_result r;
 	CHECK_OK(pond_table_compact(f.lake, &f.id, NULL, &r, &err), &err);
@@ -327,9 +81,9 @@ TEST(compact_bin_packs_small_files_into_one_with_the_same_rows)
 	CHECK_INT(r.data_files_after, 1);
 	CHECK_INT(r.groups, 1);
 	CHECK(r.bytes_after < r.bytes_before);
-	CHECK_INT(count_data_files(&f), 1);
-	CHECK_STR(diff_rows(&f, 0, "select * from ref"), "0 0");
-	CHECK_STR(diff_rows(&f, 0, snapshot_sql(&f, before)), "0 0");
+	CHECK_INT(fx_count_data_files(&f), 1);
+	CHECK_STR(fx_diff_rows(&f, 0, "select * from ref"), "0 0");
+	CHECK_STR(fx_diff_rows(&f, 0, fx_snapshot_sql(&f, before)), "0 0");
 	CHECK_STR(fx_summary(&f, "operation"), "replace");
 	CHECK_STR(fx_summary(&f, "deleted-data-files"), "8");
 	CHECK_STR(fx_summary(&f, "added-data-files"), "1");
@@ -339,7 +93,7 @@ TEST(compact_bin_packs_small_files_into_one_with_the_same_rows)
 	CHECK_STR(fx_summary(&f, "total-data-files"), "1");
 	/* The rewritten rows keep the sequence number they were read at. */
 	pond_fileio *io = NULL;
-	pond_scan_plan *plan = current_plan(&f, &io);
+	pond_scan_plan *plan = fx_current_plan(&f, &io);
 	CHECK(plan && plan->ntasks == 1);
 	CHECK_INT(plan->tasks[0].sequence_number, read_seq);
 	pond_scan_plan_free(&plan);
@@ -365,12 +119,12 @@ TEST(compact_rewrites_a_partition_from_min_input_files_only)
 	pond_compact_result r;
 	CHECK_OK(pond_table_compact(f.lake, &f.id, NULL, &r, &err), &err);
 	CHECK_INT(r.snapshot_id, 0);
-	CHECK_INT(count_data_files(&f), 3);
+	CHECK_INT(fx_count_data_files(&f), 3);
 	pond_compact_options o = POND_COMPACT_OPTIONS_INIT;
 	o.min_input_files = 3;
 	CHECK_OK(pond_table_compact(f.lake, &f.id, &o, &r, &err), &err);
 	CHECK(r.snapshot_id > 0);
-	CHECK_INT(count_data_files(&f), 1);
+	CHECK_INT(fx_count_data_files(&f), 1);
 	CHECK_STR(fx_query(&f, "string_agg(id::varchar, ',' order by id)", 0), "1,2,3");
 	fx_teardown(&f);
 }
@@ -378,14 +132,14 @@ TEST(compact_rewrites_a_partition_from_min_input_files_only)
 /* Six appends, each with rows in three partitions. */
 static int partitioned_appends(table_fixture *f)
 {
-	if (engine_exec(f, "create table ref (id bigint, region varchar)") != 0)
+	if (fx_engine_exec(f, "create table ref (id bigint, region varchar)") != 0)
 		return -1;
 	for (int i = 0; i < 6; i++) {
 		const char *q = pond_arena_sprintf(f->a, "select range + %d * 100 as id, ['eu', 'us', 'asia'][range %% 3 + 1] "
 		                                   "as region from range(30)", i);
 		if (i == 0 ? fx_create_with(f, q, "region") != 0 : fx_append(f, q) < 0)
 			return -1;
-		if (engine_exec(f, pond_arena_sprintf(f->a, "insert into ref %s", q)) != 0)
+		if (fx_engine_exec(f, pond_arena_sprintf(f->a, "insert into ref %s", q)) != 0)
 			return -1;
 	}
 	return 0;
@@ -396,7 +150,7 @@ TEST(compact_packs_each_partition_and_where_limits_it)
 	table_fixture f;
 	CHECK(fx_setup(&f, "t") == 0);
 	CHECK(partitioned_appends(&f) == 0);
-	CHECK_INT(count_data_files(&f), 18);
+	CHECK_INT(fx_count_data_files(&f), 18);
 	pond_error err = POND_ERROR_INIT;
 	pond_compact_result r;
 	pond_compact_options o = POND_COMPACT_OPTIONS_INIT;
@@ -404,13 +158,13 @@ TEST(compact_packs_each_partition_and_where_limits_it)
 	CHECK_OK(pond_table_compact(f.lake, &f.id, &o, &r, &err), &err);
 	CHECK_INT(r.rewritten_files, 6);
 	CHECK_INT(r.groups, 1);
-	CHECK_INT(count_data_files(&f), 13);
-	CHECK_STR(diff_rows(&f, 0, "select * from ref"), "0 0");
+	CHECK_INT(fx_count_data_files(&f), 13);
+	CHECK_STR(fx_diff_rows(&f, 0, "select * from ref"), "0 0");
 	CHECK_OK(pond_table_compact(f.lake, &f.id, NULL, &r, &err), &err);
 	CHECK_INT(r.rewritten_files, 12);
 	CHECK_INT(r.groups, 2);
-	CHECK_INT(count_data_files(&f), 3);
-	CHECK_STR(diff_rows(&f, 0, "select * from ref"), "0 0");
+	CHECK_INT(fx_count_data_files(&f), 3);
+	CHECK_STR(fx_diff_rows(&f, 0, "select * from ref"), "0 0");
 	/* One file per partition, each holding only its partition's rows. */
 	CHECK_STR(fx_query(&f, "count(distinct region)", 0), "3");
 	o.where = "nosuchcolumn = 1";
@@ -425,7 +179,7 @@ TEST(compact_splits_a_big_partition_into_files_of_the_target_size)
 	CHECK(fx_setup(&f, "t") == 0);
 	CHECK(partitioned_appends(&f) == 0);
 	pond_fileio *io = NULL;
-	pond_scan_plan *plan = current_plan(&f, &io);
+	pond_scan_plan *plan = fx_current_plan(&f, &io);
 	CHECK(plan != NULL);
 	int64_t biggest = 0;
 	for (size_t i = 0; i < plan->ntasks; i++)
@@ -441,8 +195,8 @@ TEST(compact_splits_a_big_partition_into_files_of_the_target_size)
 	CHECK_OK(pond_table_compact(f.lake, &f.id, &o, &r, &err), &err);
 	CHECK_INT(r.rewritten_files, 18);
 	CHECK_INT(r.added_files, 9);
-	CHECK_INT(count_data_files(&f), 9);
-	CHECK_STR(diff_rows(&f, 0, "select * from ref"), "0 0");
+	CHECK_INT(fx_count_data_files(&f), 9);
+	CHECK_STR(fx_diff_rows(&f, 0, "select * from ref"), "0 0");
 	fx_teardown(&f);
 }
 
@@ -463,13 +217,13 @@ TEST(compact_moves_files_of_an_older_spec_into_the_current_one)
 	/* Both old files go (a group of two that must move), the new one
 	 * alone stays. */
 	CHECK_INT(r.rewritten_files, 2);
-	CHECK_STR(diff_rows(&f, 0, snapshot_sql(&f, before)), "0 0");
+	CHECK_STR(fx_diff_rows(&f, 0, fx_snapshot_sql(&f, before)), "0 0");
 	pond_table *t = fx_load(&f);
 	CHECK(t != NULL);
 	int32_t spec = t->metadata->default_spec_id;
 	pond_table_free(&t);
 	pond_fileio *io = NULL;
-	pond_scan_plan *plan = current_plan(&f, &io);
+	pond_scan_plan *plan = fx_current_plan(&f, &io);
 	CHECK(plan != NULL);
 	CHECK_INT(plan->ntasks, 3);  /* the kept one, and one per partition */
 	for (size_t i = 0; i < plan->ntasks; i++)
@@ -488,16 +242,16 @@ TEST(compact_applies_position_and_equality_deletes_and_drops_their_files)
 	CHECK(fx_create_with(&f, "select range as id, 'v' || range as v from range(10)", NULL) == 0);
 	CHECK(fx_append(&f, "select range + 10, 'v' || range from range(10)") > 0);
 	CHECK(fx_append(&f, "select range + 20, 'v' || range from range(10)") > 0);
-	const char *first = file_of_id(&f, 0);
+	const char *first = fx_file_of_id(&f, 0);
 	CHECK(first != NULL);
 	/* Half the first file by position: over the 30% ratio on its own. */
-	CHECK(add_delete_file(&f, f.lake, POND_CONTENT_POSITION_DELETES,
-	                      pond_arena_sprintf(f.a, "select '%s' as file_path, range as pos from range(5)", first),
-	                      0, first) == 0);
+	CHECK(fx_add_delete_file(&f, f.lake, POND_CONTENT_POSITION_DELETES,
+	                         pond_arena_sprintf(f.a, "select '%s' as file_path, range as pos from range(5)", first),
+	                         0, first, NULL) == 0);
 	/* An equality delete over the whole table. */
-	CHECK(add_delete_file(&f, f.lake, POND_CONTENT_EQUALITY_DELETES, "select 12::bigint as id union all select 25", 1,
-	                      NULL) == 0);
-	CHECK_INT(count_delete_files(&f), 2);
+	CHECK(fx_add_delete_file(&f, f.lake, POND_CONTENT_EQUALITY_DELETES, "select 12::bigint as id union all select 25", 1,
+	                         NULL, NULL) == 0);
+	CHECK_INT(fx_count_delete_files(&f), 2);
 	CHECK_STR(fx_query(&f, "count(*)", 0), "23");
 	int64_t before = fx_snapshot(&f);
 	pond_error err = POND_ERROR_INIT;
@@ -511,24 +265,24 @@ TEST(compact_applies_position_and_equality_deletes_and_drops_their_files)
 	CHECK_OK(pond_table_compact(f.lake, &f.id, &o, &r, &err), &err);
 	CHECK_INT(r.rewritten_files, 1);
 	CHECK_INT(r.removed_delete_files, 1);
-	CHECK_STR(diff_rows(&f, 0, snapshot_sql(&f, before)), "0 0");
-	CHECK_INT(count_delete_files(&f), 1);
+	CHECK_STR(fx_diff_rows(&f, 0, fx_snapshot_sql(&f, before)), "0 0");
+	CHECK_INT(fx_count_delete_files(&f), 1);
 	CHECK_STR(fx_summary(&f, "removed-position-deletes"), "5");
 	/* A file with many deleted rows takes its partition's other small
 	 * files along (as Java does): all three, and both delete files go. */
-	CHECK(add_delete_file(&f, f.lake, POND_CONTENT_POSITION_DELETES,
-	                      pond_arena_sprintf(f.a, "select '%s' as file_path, range as pos from range(4)",
-	                                         file_of_id(&f, 20)),
-	                      0, file_of_id(&f, 20)) == 0);
+	CHECK(fx_add_delete_file(&f, f.lake, POND_CONTENT_POSITION_DELETES,
+	                         pond_arena_sprintf(f.a, "select '%s' as file_path, range as pos from range(4)",
+	                                            fx_file_of_id(&f, 20)),
+	                         0, fx_file_of_id(&f, 20), NULL) == 0);
 	before = fx_snapshot(&f);
 	const char *all_bytes = live_bytes(&f);  /* every live file goes, delete files too */
 	CHECK_STR(fx_query(&f, "count(*)", 0), "19");
 	CHECK_OK(pond_table_compact(f.lake, &f.id, NULL, &r, &err), &err);
 	CHECK_INT(r.rewritten_files, 3);
 	CHECK_INT(r.removed_delete_files, 2);
-	CHECK_INT(count_delete_files(&f), 0);
-	CHECK_INT(count_data_files(&f), 1);
-	CHECK_STR(diff_rows(&f, 0, snapshot_sql(&f, before)), "0 0");
+	CHECK_INT(fx_count_delete_files(&f), 0);
+	CHECK_INT(fx_count_data_files(&f), 1);
+	CHECK_STR(fx_diff_rows(&f, 0, fx_snapshot_sql(&f, before)), "0 0");
 	CHECK_STR(fx_query(&f, "count(*)", 0), "19");
 	CHECK_STR(fx_summary(&f, "removed-equality-deletes"), "2");
 	CHECK_STR(fx_summary(&f, "removed-position-deletes"), "4");
@@ -566,14 +320,14 @@ TEST(compact_applies_spark_equality_deletes_of_a_fixture_table)
 	                                                        ".metadata.json", root, md), &err), &err);
 	int64_t before = fx_snapshot(&f);
 	CHECK_STR(fx_query(&f, "count(*)", 0), "3");
-	CHECK_INT(count_data_files(&f), 6);
-	CHECK_INT(count_delete_files(&f), 3);
+	CHECK_INT(fx_count_data_files(&f), 6);
+	CHECK_INT(fx_count_delete_files(&f), 3);
 	pond_compact_result r;
 	CHECK_OK(pond_table_compact(f.lake, &f.id, NULL, &r, &err), &err);
 	CHECK(r.snapshot_id > 0);
 	CHECK_INT(r.removed_delete_files, 3);
-	CHECK_INT(count_delete_files(&f), 0);
-	CHECK_STR(diff_rows(&f, 0, snapshot_sql(&f, before)), "0 0");
+	CHECK_INT(fx_count_delete_files(&f), 0);
+	CHECK_STR(fx_diff_rows(&f, 0, fx_snapshot_sql(&f, before)), "0 0");
 	CHECK_STR(fx_query(&f, "count(*)", 0), "3");
 	CHECK_STR(fx_summary(&f, "operation"), "replace");
 	fx_teardown(&f);
@@ -605,13 +359,13 @@ static void commit_meanwhile(const pond_compact_progress *p, void *payload)
 		m->rc = pond_table_delete_where(other, &m->f->id, "id = 3", NULL, &wr, &err);
 	else if (m->rc == 0 && strcmp(m->what, "posdelete") == 0) {
 		/* id 3 is row 3 of the first append's file */
-		const char *file = file_of_id(m->f, 3);
-		m->rc = file ? add_delete_file(m->f, other, POND_CONTENT_POSITION_DELETES,
-		                               pond_arena_sprintf(m->f->a, "select '%s' as file_path, 3::bigint as pos", file),
-		                               0, file)
+		const char *file = fx_file_of_id(m->f, 3);
+		m->rc = file ? fx_add_delete_file(m->f, other, POND_CONTENT_POSITION_DELETES,
+		                                  pond_arena_sprintf(m->f->a, "select '%s' as file_path, 3::bigint as pos", file),
+		                                  0, file, NULL)
 		             : -1;
 	} else if (m->rc == 0)
-		m->rc = add_delete_file(m->f, other, POND_CONTENT_EQUALITY_DELETES, "select 7::bigint as id", 1, NULL);
+		m->rc = fx_add_delete_file(m->f, other, POND_CONTENT_EQUALITY_DELETES, "select 7::bigint as id", 1, NULL, NULL);
 	if (m->rc)
 		fprintf(stderr, "    meanwhile %s: %s\n", m->what, err.msg);
 	pond_lake_close(&other);
@@ -650,7 +404,7 @@ TEST(compact_keeps_an_append_committed_meanwhile)
 	CHECK_INT(fx_snapshot(&f), r.snapshot_id);
 	CHECK_STR(fx_query(&f, "count(*)", 0), "55");
 	CHECK_STR(fx_query(&f, "count(*) filter (where v = 'new')", 0), "5");
-	CHECK_INT(count_data_files(&f), 2);  /* the compacted file and the append */
+	CHECK_INT(fx_count_data_files(&f), 2);  /* the compacted file and the append */
 	CHECK_STR(fx_summary(&f, "total-records"), "55");
 	fx_teardown(&f);
 }
@@ -670,10 +424,10 @@ TEST(compact_conflicts_with_a_delete_of_a_rewritten_file_and_loses_nothing)
 	CHECK_STR(fx_query(&f, "count(*)", 0), "49");
 	CHECK_STR(fx_query(&f, "count(*) filter (where id = 3)", 0), "0");
 	CHECK_STR(fx_query(&f, "count(distinct id)", 0), "49");
-	CHECK_INT(count_data_files(&f), 5);
+	CHECK_INT(fx_count_data_files(&f), 5);
 	/* Run again, it compacts. */
 	CHECK_OK(pond_table_compact(f.lake, &f.id, NULL, &r, &err), &err);
-	CHECK_INT(count_data_files(&f), 1);
+	CHECK_INT(fx_count_data_files(&f), 1);
 	CHECK_STR(fx_query(&f, "count(distinct id)", 0), "49");
 	fx_teardown(&f);
 }
@@ -693,8 +447,8 @@ TEST(compact_conflicts_with_a_position_delete_on_a_rewritten_file)
 	CHECK_INT(m.rc, 0);
 	CHECK_STR(fx_query(&f, "count(*)", 0), "49");
 	CHECK_STR(fx_query(&f, "count(*) filter (where id = 3)", 0), "0");
-	CHECK_INT(count_data_files(&f), 5);
-	CHECK_INT(count_delete_files(&f), 1);
+	CHECK_INT(fx_count_data_files(&f), 5);
+	CHECK_INT(fx_count_delete_files(&f), 1);
 	fx_teardown(&f);
 }
 
@@ -712,7 +466,7 @@ TEST(compact_keeps_sequence_numbers_so_an_equality_delete_meanwhile_still_applie
 	/* id 7 was deleted after the compaction read it: it stays deleted. */
 	CHECK_STR(fx_query(&f, "count(*) filter (where id = 7)", 0), "0");
 	CHECK_STR(fx_query(&f, "count(*)", 0), "49");
-	CHECK_INT(count_delete_files(&f), 1);
+	CHECK_INT(fx_count_delete_files(&f), 1);
 	fx_teardown(&f);
 }
 
@@ -752,7 +506,7 @@ TEST(compact_sorts_rows_by_the_table_sort_order)
 	pond_compact_result r;
 	CHECK_OK(pond_table_compact(f.lake, &f.id, NULL, &r, &err), &err);
 	pond_fileio *io = NULL;
-	pond_scan_plan *plan = current_plan(&f, &io);
+	pond_scan_plan *plan = fx_current_plan(&f, &io);
 	CHECK(plan && plan->ntasks == 1);
 	const char *q = pond_arena_sprintf(f.a, "select count(*) from (select id, lag(id) over (order by file_row_number) "
 	                                   "as prev from read_parquet('%s', file_row_number = true)) where prev < id",
@@ -764,22 +518,6 @@ TEST(compact_sorts_rows_by_the_table_sort_order)
 	CHECK_INT(unsorted, 0);
 	CHECK_STR(fx_query(&f, "count(distinct id)", 0), "50");
 	fx_teardown(&f);
-}
-
-static int nfiles_seen;
-
-static int count_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)path; (void)sb; (void)ftw;
-	nfiles_seen += flag == FTW_F;
-	return 0;
-}
-
-/* Files (any extension) under dir, recursively. */
-static int count_all_files(const char *dir)
-{
-	nfiles_seen = 0;
-	return nftw(dir, count_one, 16, FTW_PHYS) == 0 ? nfiles_seen : -1;
 }
 
 TEST(compact_under_allocation_failures_fails_cleanly_or_compacts)
@@ -796,7 +534,7 @@ TEST(compact_under_allocation_failures_fails_cleanly_or_compacts)
 	bool done = false;
 	long failed = 0;
 	for (long n = 1; n < 20000 && !done; n++) {
-		int files = count_all_files(dir);
+		int files = fx_count_files(dir, NULL);
 		pond_alloc_fail_at(n);
 		int rc = pond_table_compact(f.lake, &f.id, NULL, &r, &err);
 		pond_alloc_fail_at(0);
@@ -806,14 +544,14 @@ TEST(compact_under_allocation_failures_fails_cleanly_or_compacts)
 		}
 		failed++;
 		CHECK_MSG(err.msg[0] != '\0', "allocation %ld: failure without a message", n);
-		CHECK_MSG(count_all_files(dir) == files, "allocation %ld: files left behind (%s)", n, err.msg);
+		CHECK_MSG(fx_count_files(dir, NULL) == files, "allocation %ld: files left behind (%s)", n, err.msg);
 		const char *rows = fx_query(&f, "count(*)", 0);
 		CHECK_MSG(strcmp(rows, "50") == 0, "allocation %ld: %s rows after a failed compaction (%s)", n, rows,
 		          err.msg);
 	}
 	CHECK(done);
 	CHECK_MSG(failed > 100, "only %ld allocations failed the compaction", failed);
-	CHECK_INT(count_data_files(&f), 1);
+	CHECK_INT(fx_count_data_files(&f), 1);
 	CHECK_STR(fx_query(&f, "count(distinct id)", 0), "50");
 	fx_teardown(&f);
 }
