@@ -329,6 +329,11 @@ int64_t pond_io_cache_entry_size(const pond_io_cache_entry *entry);
 /* Whether the entry came from the cache (false: it was downloaded now). */
 bool pond_io_cache_entry_hit(const pond_io_cache_entry *entry);
 void pond_io_cache_release(pond_io_cache_entry **entry);
+/* Makes the local file at path the cached copy of url (renamed into the
+ * cache: an upload's staged file, so that reading what was just written
+ * downloads nothing). *taken false when it could not be moved (another
+ * file system, or url is cached already): path is then left as it was. */
+int pond_io_cache_put(pond_io_cache *cache, const char *url, const char *path, bool *taken, pond_error *err);
 /* Removes least recently used files until the cache holds at most
  * max_bytes (held files stay); *bytes gets what remains. */
 int pond_io_cache_evict(pond_io_cache *cache, int64_t *bytes, pond_error *err);

@@ -240,6 +240,38 @@ int pond_io_cache_get(pond_io_cache *cache, pond_s3_client *client, const char *
 	return rc;
 }
 
+int pond_io_cache_put(pond_io_cache *cache, const char *url, const char *path, bool *taken, pond_error *err)
+{
+	*taken = false;
+	char hex[65], dst[PATH_MAX];
+	pond_sha256_hex(hex, url, strlen(url));
+	if (snprintf(dst, sizeof dst, "%s/objects/%s", cache->dir, hex) >= (int)sizeof dst)
+		return pond_error_set(err, POND_EINVAL, "cache folder path too long: %s", cache->dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return pond_error_set(err, POND_EIO, "could not open %s: %s", path, strerror(errno));
+	}
+	touch(cache, fd);
+	close(fd);
+	/* link(2) refuses to replace a copy there already (a reader may hold
+	 * it); the staged name goes only once the cached one exists. */
+	if (link(path, dst) != 0)
+		return 0;
+	unlink(path);
+	*taken = true;
+	cache->bytes += (int64_t)st.st_size;
+	if (!cache->counted || cache->bytes > cache->opts.max_bytes) {
+		int64_t left;
+		pond_error eerr = POND_ERROR_INIT;
+		if (pond_io_cache_evict(cache, &left, &eerr) != 0)
+			pond_warn("%s", eerr.msg);
+	}
+	return 0;
+}
+
 /* ---- eviction ---- */
 
 typedef struct {

@@ -12,6 +12,19 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A table's metadata file, local or on S3. */
+static int load_metadata(pond_iceberg_metadata **out, pond_lake *lake, const char *location, pond_error *err)
+{
+	if (!pond_project_is_s3(location))
+		return pond_iceberg_metadata_load_file(out, location, err);
+	pond_fileio *io;
+	int rc = pond_lake_fileio(lake, location, &io, err);
+	if (rc == 0)
+		rc = pond_fileio_load_metadata(out, io, location, err);
+	pond_fileio_free(&io);
+	return rc;
+}
+
 int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *id, pond_error *err)
 {
 	pond_arena *a = pond_arena_new();
@@ -31,7 +44,7 @@ int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *i
 	    !(row.metadata_location = pond_arena_sprintf(a, "%s/%s", lake->project->root, row.metadata_location)))
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = pond_iceberg_metadata_load_file(&t->metadata, row.metadata_location, err);
+		rc = load_metadata(&t->metadata, lake, row.metadata_location, err);
 	if (rc) {
 		pond_arena_free(&a);
 		return rc;
@@ -59,51 +72,58 @@ void pond_table_free(pond_table **table)
 
 /* The folder a new metadata file goes to: LOCATION/metadata, or, when the
  * table moved since its location was recorded (restored from a backup at
- * another place), that folder where the previous metadata file now is. The
- * catalog records the real path, since it is read without a remap. */
-static int metadata_dir(const pond_iceberg_metadata *md, const char *previous, pond_arena *arena, const char **out,
+ * another place), that folder where the previous metadata file now is
+ * (io carries the remap). The catalog records the real path, since it is
+ * read without a remap. */
+static int metadata_dir(const pond_iceberg_metadata *md, pond_fileio *io, pond_arena *arena, const char **out,
                         pond_error *err)
 {
 	if (!(*out = pond_arena_sprintf(arena, "%s/metadata", md->location)))
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	if (!previous)
+	if (!pond_fileio_remapped(io))
 		return 0;
-	pond_fileio *io;
-	int rc = pond_fileio_local_new(&io, err);
-	if (rc == 0)
-		rc = pond_fileio_remap_table(io, md, previous, err);
-	if (rc == 0 && pond_fileio_remapped(io)) {
-		pond_buf real = POND_BUF_INIT;
-		pond_fileio_resolve(io, *out, &real);
-		if (!pond_buf_ok(&real) || !(*out = pond_arena_strdup(arena, pond_buf_cstr(&real))))
-			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-		pond_buf_dispose(&real);
-	}
-	pond_fileio_free(&io);
+	pond_buf real = POND_BUF_INIT;
+	pond_fileio_resolve(io, *out, &real);
+	int rc = pond_buf_ok(&real) && (*out = pond_arena_strdup(arena, pond_buf_cstr(&real)))
+	                 ? 0
+	                 : pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_buf_dispose(&real);
 	return rc;
 }
 
-int pond__table_write_metadata(const pond_iceberg_metadata *md, const char *previous, pond_arena *arena,
-                               const char **out_path, pond_error *err)
+int pond__table_write_metadata(pond_fileio *io, const pond_iceberg_metadata *md, const char *previous,
+                               pond_arena *arena, const char **out_path, pond_error *err)
 {
 	char name[64];
 	int rc = pond_iceberg_metadata_file_name(name, previous, err);
 	if (rc)
 		return rc;
 	const char *dir;
-	if ((rc = metadata_dir(md, previous, arena, &dir, err)) != 0)
+	if ((rc = metadata_dir(md, io, arena, &dir, err)) != 0)
 		return rc;
 	const char *path = pond_arena_sprintf(arena, "%s/%s", dir, name);
-	if (!path || (rc = pond_mkdirs(dir, err)) != 0)
-		return path ? rc : pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (!path)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	/* Object stores have no folders to make. */
+	if (pond_fileio_is_local(io) && (rc = pond_mkdirs(dir, err)) != 0)
+		return rc;
 	char *text;
 	if ((rc = pond_iceberg_metadata_serialize(&text, md, false, err)) != 0)
 		return rc;
-	rc = pond_file_write_atomic(path, text, strlen(text), err);
+	/* The path is real already: written as it is, without a remap. */
+	rc = pond_fileio_is_local(io) ? pond_file_write_atomic(path, text, strlen(text), err)
+	                              : pond_fileio_write(io, path, text, strlen(text), err);
 	pond_free(text);
 	if (rc == 0)
 		*out_path = path;
 	return rc;
+}
+
+void pond__table_remove_file(pond_fileio *io, const char *path)
+{
+	pond_error ignored = POND_ERROR_INIT;
+	if (pond_fileio_remove(io, &path, 1, &ignored) != 0)
+		pond_debug("could not delete %s: %s", path, ignored.msg);
 }
 
 static void backoff(const pond_commit_options *o, int attempt)
@@ -188,25 +208,30 @@ int pond__table_commit(pond_lake *lake, const pond_table_ident *id, pond_table_c
 		if (rc == 0)
 			rc = pond_iceberg_metadata_apply(&next, base->metadata, reqs, nreqs, ups, nups, &aopts, err);
 		const char *path = NULL;
+		pond_fileio *io = NULL;
 		if (rc == 0)
-			rc = pond__table_write_metadata(next, base->metadata_location, a, &path, err);
+			rc = pond__table_fileio(lake, base->metadata, base->metadata_location, &io, err);
+		if (rc == 0)
+			rc = pond__table_write_metadata(io, next, base->metadata_location, a, &path, err);
 		if (rc == 0) {
 			bool hook_failed;
 			/* The swap compares with the row as the catalog holds it. */
 			rc = swap(lake, id, base->catalog_location ? base->catalog_location : base->metadata_location, path,
 			          hook, &hook_failed, err);
 			if (hook_failed)
-				unlink(path);  /* rolled back: the file is nobody's */
+				pond__table_remove_file(io, path);  /* rolled back: the file is nobody's */
 			if (rc == POND_ECONFLICT && !hook_failed) {
 				/* Someone else committed first: our file is an orphan. */
-				unlink(path);
+				pond__table_remove_file(io, path);
 				pond_debug("commit on %s lost a race (attempt %d); retrying", name, attempt + 1);
+				pond_fileio_free(&io);
 				pond_iceberg_metadata_free(&next);
 				pond_table_free(&base);
 				backoff(opts, attempt);
 				continue;
 			}
 		}
+		pond_fileio_free(&io);
 		if (rc == POND_ECONFLICT)
 			pond_error_prefix(err, "commit conflict on %s", name);
 		if (rc == 0)

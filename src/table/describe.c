@@ -12,9 +12,12 @@
 int pond_table_load_catalog(pond_table **out, pond_catalog *catalog, const pond_project *project,
                             const pond_table_ident *id, pond_error *err)
 {
-	/* pond_table_load reads only the catalog and the project root. */
+	/* pond_table_load reads only the catalog, the project root and, for
+	 * a table on S3, the storage it opens. */
 	struct pond_lake lake = {.project = project, .catalog = catalog};
-	return pond_table_load(out, &lake, id, err);
+	int rc = pond_table_load(out, &lake, id, err);
+	pond__lake_storage_close(&lake);
+	return rc;
 }
 
 static const char *summary_of(const pond_iceberg_snapshot *s, const char *key)

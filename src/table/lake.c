@@ -1,5 +1,6 @@
 /*
- * Lakes (open projects) and table names.
+ * Lakes (open projects) and table names. A lake's storage (S3 client,
+ * object cache) is storage.c.
  */
 #include "table_internal.h"
 
@@ -31,6 +32,7 @@ void pond_lake_close(pond_lake **lake)
 {
 	if (!lake || !*lake)
 		return;
+	pond__lake_storage_close(*lake);
 	pond_catalog_close(&(*lake)->catalog);
 	pond_engine_close(&(*lake)->owned_engine);
 	pond_free(*lake);
