@@ -7,8 +7,15 @@
  */
 #include "table_internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int pond__lake_keep_fileio(pond_lake *lake, pond_fileio **io, pond_error *err)
 {
@@ -123,4 +130,75 @@ int pond_table_remove_files(pond_lake *lake, const pond_table *table, const char
 		rc = pond_fileio_remove(io, paths, n, err);
 	pond_fileio_free(&io);
 	return rc;
+}
+
+/* ---- staging folders ---- */
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+/* Removes a staging folder nobody holds: its writer died (killed) before
+ * it could. One that is being made (".new-" names) is left for a day. */
+static int sweep_stage(const char *path, const char *name, const struct stat *st, void *payload)
+{
+	(void)payload;
+	if (!S_ISDIR(st->st_mode))
+		return 0;
+	if (name[0] == '.') {
+		if (pond_time_now_ms() - (int64_t)st->st_mtime * 1000 > 24LL * 3600 * 1000)
+			nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		return 0;
+	}
+	char lock[4096];
+	snprintf(lock, sizeof lock, "%s/.lock", path);
+	int fd = open(lock, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+int pond__stage_open(pond_lake *lake, pond_arena *a, const char **dir, int *lock, pond_error *err)
+{
+	*lock = -1;
+	*dir = NULL;
+	char uuid[37];
+	pond_uuid_v4_string(uuid);
+	const char *root = pond_arena_sprintf(a, "%s/.pond/cache/staging", lake->project->root);
+	const char *fresh = root ? pond_arena_sprintf(a, "%s/.new-%s", root, uuid) : NULL;
+	const char *final = fresh ? pond_arena_sprintf(a, "%s/%s", root, uuid) : NULL;
+	const char *lock_path = final ? pond_arena_sprintf(a, "%s/.lock", fresh) : NULL;
+	if (!lock_path)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	int rc = pond_mkdirs(root, err);
+	if (rc == 0)
+		pond_dir_each(root, sweep_stage, NULL);
+	if (rc == 0)
+		rc = pond_mkdirs(fresh, err);
+	/* Locked before it gets the name a sweep looks at: the lock goes with
+	 * this process, however it ends. */
+	int fd = rc == 0 ? open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
+	if (rc == 0 && (fd < 0 || flock(fd, LOCK_EX) != 0 || rename(fresh, final) != 0))
+		rc = pond_error_set(err, POND_EIO, "could not make the staging folder %s: %s", final, strerror(errno));
+	if (rc) {
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	*dir = final;
+	*lock = fd;
+	return 0;
+}
+
+void pond__stage_close(const char *dir, int *lock)
+{
+	if (dir)
+		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (*lock >= 0)
+		close(*lock);
+	*lock = -1;
 }

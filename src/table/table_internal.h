@@ -26,6 +26,13 @@ struct pond_lake {
 int pond__lake_storage(pond_lake *lake, pond_s3_client **client, pond_io_cache **cache, pond_error *err);
 /* Closes what pond__lake_storage opened (pond_lake_close does). */
 void pond__lake_storage_close(pond_lake *lake);
+/* A new staging folder for files bound for an object store, in the
+ * project's cache (ROOT/.pond/cache/staging/UUID, in a), held with a lock
+ * (*lock) so that the next writer removes it if this process dies first
+ * (folders nobody holds are swept here). */
+int pond__stage_open(pond_lake *lake, pond_arena *a, const char **dir, int *lock, pond_error *err);
+/* Removes the staging folder and lets its lock go. */
+void pond__stage_close(const char *dir, int *lock);
 /* Keeps *io (taken: set to NULL) until the lake closes, with the local
  * copies it holds: SQL handed out of the table layer may name them. */
 int pond__lake_keep_fileio(pond_lake *lake, pond_fileio **io, pond_error *err);
@@ -240,6 +247,7 @@ typedef struct pond__write {
 	 * folder (as under the table's location) and uploaded before a
 	 * manifest names them; NULL: written in place. */
 	const char *stage;
+	int stage_lock;                           /* pond__stage_open's */
 	char **uploaded;                          /* objects uploaded and not yet committed */
 	size_t nuploaded, capuploaded;
 } pond__write;

@@ -780,19 +780,6 @@ static int stage_schema(pond__write *w, pond_error *err)
 	return 0;
 }
 
-/* Where a write to a table on an object store puts its files before they
- * are uploaded: a folder of its own in the project's cache, in w's arena
- * (pond__write_end removes it). */
-static int stage_folder(pond__write *w, pond_error *err)
-{
-	char uuid[37];
-	pond_uuid_v4_string(uuid);
-	w->stage = pond_arena_sprintf(w->arena, "%s/.pond/cache/staging/%s", w->lake->project->root, uuid);
-	if (!w->stage)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	return pond_mkdirs(w->stage, err);
-}
-
 int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *id, const pond_write_options *opts,
                       pond_error *err)
 {
@@ -823,8 +810,9 @@ int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *i
 		rc = stage_schema(w, err);
 	if (rc == 0)
 		rc = pond__table_fileio(lake, w->md, w->creating ? NULL : w->table->metadata_location, &w->io, err);
+	/* On an object store, files are written locally first. */
 	if (rc == 0 && !pond_fileio_is_local(w->io))
-		rc = stage_folder(w, err);
+		rc = pond__stage_open(lake, w->arena, &w->stage, &w->stage_lock, err);
 	if (rc)
 		pond__write_end(w);
 	return rc;
@@ -833,7 +821,7 @@ int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *i
 void pond__write_end(pond__write *w)
 {
 	if (w->stage)
-		nftw(w->stage, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		pond__stage_close(w->stage, &w->stage_lock);
 	w->stage = NULL;
 	pond__write_forget_uploads(w, true);
 	pond_free(w->uploaded);
