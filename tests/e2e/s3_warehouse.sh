@@ -129,6 +129,9 @@ expect_exit "pond inspect outside a project (AWS settings)" 0 \
   env AWS_ACCESS_KEY_ID=pondtest AWS_SECRET_ACCESS_KEY=pondtestsecret AWS_ENDPOINT_URL="$U" "$POND" inspect "s3://$B/lake/main/ev" --json
 expect_contains "inspect --json" "$OUT" '"format_version": 2'
 
+expect_exit "pond backup of an S3 warehouse is refused" 1 S backup "$T/backup"
+expect_contains "with a clear reason" "$ERR" "backups of S3 warehouses are not supported yet"
+
 # --- an independent reader: icebird, from the S3 server over HTTP ---
 icebird_rows() {
   local loc
