@@ -140,6 +140,11 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 	return remove(path);
 }
 
+void pond__remove_tree(const char *dir)
+{
+	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* Removes a staging folder nobody holds: its writer died (killed) before
  * it could. One that is being made (".new-" names) is left for a day. */
 static int sweep_stage(const char *path, const char *name, const struct stat *st, void *payload)
@@ -149,14 +154,14 @@ static int sweep_stage(const char *path, const char *name, const struct stat *st
 		return 0;
 	if (name[0] == '.') {
 		if (pond_time_now_ms() - (int64_t)st->st_mtime * 1000 > 24LL * 3600 * 1000)
-			nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+			pond__remove_tree(path);
 		return 0;
 	}
 	char lock[4096];
 	snprintf(lock, sizeof lock, "%s/.lock", path);
 	int fd = open(lock, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
-		nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		pond__remove_tree(path);
 	if (fd >= 0)
 		close(fd);
 	return 0;
@@ -197,7 +202,7 @@ int pond__stage_open(pond_lake *lake, pond_arena *a, const char **dir, int *lock
 void pond__stage_close(const char *dir, int *lock)
 {
 	if (dir)
-		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		pond__remove_tree(dir);
 	if (*lock >= 0)
 		close(*lock);
 	*lock = -1;

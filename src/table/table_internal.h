@@ -33,6 +33,8 @@ void pond__lake_storage_close(pond_lake *lake);
 int pond__stage_open(pond_lake *lake, pond_arena *a, const char **dir, int *lock, pond_error *err);
 /* Removes the staging folder and lets its lock go. */
 void pond__stage_close(const char *dir, int *lock);
+/* Removes a local folder and everything in it (links not followed). */
+void pond__remove_tree(const char *dir);
 /* Keeps *io (taken: set to NULL) until the lake closes, with the local
  * copies it holds: SQL handed out of the table layer may name them. */
 int pond__lake_keep_fileio(pond_lake *lake, pond_fileio **io, pond_error *err);
@@ -184,6 +186,9 @@ typedef struct pond__path_map {
 } pond__path_map;
 
 int pond__path_map_put(pond__path_map *m, const char *key, int64_t value);
+/* Appends a copy of s to a growing array of strings (*items, *n of them,
+ * room for *cap; the caller frees each and the array). */
+int pond__strlist_add(char ***items, size_t *n, size_t *cap, const char *s, pond_error *err);
 bool pond__path_map_get(const pond__path_map *m, const char *key, int64_t *value);
 void pond__path_map_dispose(pond__path_map *m);
 

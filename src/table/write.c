@@ -20,7 +20,6 @@
  */
 #include "table_internal.h"
 
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,18 +85,7 @@ static void undo_attempt(change_commit *c)
 
 static int remember_written(change_commit *c, const char *path, pond_error *err)
 {
-	if (c->nwritten == c->capwritten) {
-		size_t cap = c->capwritten ? c->capwritten * 2 : 8;
-		char **n = pond_reallocarray(c->written, cap, sizeof(char *));
-		if (!n)
-			return pond_error_set(err, POND_ENOMEM, "out of memory");
-		c->written = n;
-		c->capwritten = cap;
-	}
-	if (!(c->written[c->nwritten] = pond_strdup(path)))
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	c->nwritten++;
-	return 0;
+	return pond__strlist_add(&c->written, &c->nwritten, &c->capwritten, path, err);
 }
 
 static int remember_merged(void *payload, const char *path, pond_error *err)
@@ -689,12 +677,6 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 
 /* ---- the driver ---- */
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
-
 /* Undoes a write that will not be committed: its folders (real paths,
  * local), the files it uploaded from them, and its manifest (its
  * recorded path). */
@@ -702,7 +684,7 @@ static void remove_write(pond__write *w, const char *const *dirs, size_t ndirs, 
 {
 	for (size_t i = 0; i < ndirs; i++)
 		if (dirs[i])
-			nftw(dirs[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+			pond__remove_tree(dirs[i]);
 	pond__write_forget_uploads(w, true);
 	if (manifest)
 		unlink_recorded(w->io, manifest);

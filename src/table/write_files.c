@@ -571,21 +571,12 @@ int pond__write_upload(pond__write *w, pond_written_file *files, size_t nfiles, 
 		if (!url)
 			return pond_error_set(err, POND_ENOMEM, "out of memory");
 		/* Remembered first: a failed upload may still have left it. */
-		if (w->nuploaded == w->capuploaded) {
-			size_t cap = w->capuploaded ? w->capuploaded * 2 : 16;
-			char **grown = pond_reallocarray(w->uploaded, cap, sizeof(*grown));
-			if (!grown)
-				return pond_error_set(err, POND_ENOMEM, "out of memory");
-			w->uploaded = grown;
-			w->capuploaded = cap;
-		}
-		if (!(w->uploaded[w->nuploaded] = pond_strdup(url)))
-			return pond_error_set(err, POND_ENOMEM, "out of memory");
-		w->nuploaded++;
+		int rc = pond__strlist_add(&w->uploaded, &w->nuploaded, &w->capuploaded, url, err);
+		if (rc)
+			return rc;
 		if (w->opts->cancel && *w->opts->cancel)
 			return pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
-		int rc = pond_fileio_upload(w->io, files[i].path, url, err);
-		if (rc)
+		if ((rc = pond_fileio_upload(w->io, files[i].path, url, err)) != 0)
 			return pond_error_prefix(err, "could not upload the data of %s", w->name);
 		files[i].path = url;
 	}

@@ -330,19 +330,25 @@ TEST(s3_tables_selective_query_fetches_only_planned_files_then_hits_the_cache)
 	fx_teardown(&g);
 }
 
+/* A table t of 10 rows on S3, then the faults rules (a JSON array) on
+ * its bucket; -1 on failure. */
+static int table_with_faults(table_fixture *f, char *bucket, const char *rules)
+{
+	if (fx_setup_s3(f, "proj", "t", bucket) != 0 || run(f, "create table t as select range as id from range(10)") != 0)
+		return -1;
+	const char *faults = pond_arena_sprintf(f->a, "{\"bucket\": \"%s\", \"rules\": %s}", bucket, rules);
+	return s3t_faults(faults) ? 0 : -1;
+}
+
 TEST(s3_tables_uploads_retried_through_503_and_dropped_connections_land_once)
 {
 	NEED_SERVER();
 	table_fixture f;
-	char bucket[64], faults[512];
-	CHECK(fx_setup_s3(&f, "proj", "t", bucket) == 0);
-	CHECK(run(&f, "create table t as select range as id from range(10)") == 0);
-	snprintf(faults, sizeof faults,
-	         "{\"bucket\": \"%s\", \"rules\": [{\"method\": \"PUT\", \"key\": \"/data/\", \"action\": \"503\", "
-	         "\"times\": 2}, {\"method\": \"PUT\", \"action\": \"drop-body\", \"times\": 1}, {\"method\": \"PUT\", "
-	         "\"key\": \".metadata.json\", \"action\": \"500\", \"times\": 1}]}",
-	         bucket);
-	CHECK(s3t_faults(faults));
+	char bucket[64];
+	CHECK(table_with_faults(&f, bucket,
+	                        "[{\"method\": \"PUT\", \"key\": \"/data/\", \"action\": \"503\", \"times\": 2}, "
+	                        "{\"method\": \"PUT\", \"action\": \"drop-body\", \"times\": 1}, "
+	                        "{\"method\": \"PUT\", \"key\": \".metadata.json\", \"action\": \"500\", \"times\": 1}]") == 0);
 	CHECK(run(&f, "insert into t select range + 100 from range(1000)") == 0);
 	CHECK_STR(rows(&f, "select count(*), sum(id) from t"), "{'count_star()': 1010, 'sum(id)': 599545}");
 	CHECK_INT(keys(bucket, "wh/main/t/data/", NULL), 2);
@@ -363,15 +369,9 @@ TEST(s3_tables_a_failed_upload_commits_nothing_and_leaves_no_object)
 {
 	NEED_SERVER();
 	table_fixture f;
-	char bucket[64], faults[512];
-	CHECK(fx_setup_s3(&f, "proj", "t", bucket) == 0);
-	CHECK(run(&f, "create table t as select range as id from range(10)") == 0);
+	char bucket[64];
 	/* The data file of partition p=1 is refused for good (p=0's lands). */
-	snprintf(faults, sizeof faults,
-	         "{\"bucket\": \"%s\", \"rules\": [{\"method\": \"PUT\", \"key\": \"=1/\", \"action\": \"403\", "
-	         "\"times\": 100}]}",
-	         bucket);
-	CHECK(s3t_faults(faults));
+	CHECK(table_with_faults(&f, bucket, "[{\"method\": \"PUT\", \"key\": \"=1/\", \"action\": \"403\", \"times\": 100}]") == 0);
 	CHECK(run(&f, "alter table t add column p int") == 0);
 	CHECK(run(&f, "alter table t add partition field p") == 0);
 	int64_t before = fx_snapshot(&f);
