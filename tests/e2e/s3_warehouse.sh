@@ -129,6 +129,25 @@ expect_exit "pond inspect outside a project (AWS settings)" 0 \
   env AWS_ACCESS_KEY_ID=pondtest AWS_SECRET_ACCESS_KEY=pondtestsecret AWS_ENDPOINT_URL="$U" "$POND" inspect "s3://$B/lake/main/ev" --json
 expect_contains "inspect --json" "$OUT" '"format_version": 2'
 
+# --- pond serve: the JSON API reads the S3 tables (from their cached copies) ---
+(cd "$T/s3p" && exec "$POND" serve --listen 127.0.0.1:0 --no-scheduler) > "$T/serve.out" 2> "$T/serve.err" &
+spid=$!
+URL=
+server_up() {
+  URL=$(grep -o 'http://[0-9.:]*' "$T/serve.out" 2> /dev/null | head -n 1)
+  [ -n "$URL" ] || ! kill -0 "$spid" 2> /dev/null
+}
+wait_for server_up
+api=$(curl -s -X POST -H 'Content-Type: application/json' --data-binary   '{"sql": "select count(*) as n, sum(id) as s from ev"}' "$URL/api/sql")
+expect_eq "the API's SQL reads an S3 table" "$(echo "$api" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(",".join(str(v) for v in d["rows"][0]))' 2>&1)" "$(rows_s3 "select count(*), sum(id) from ev")"
+api=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data-binary   "{\"sql\": \"select * from read_csv('/etc/passwd')\"}" "$URL/api/sql")
+expect_eq "and no file outside the cache" "$api" "400"
+kill -TERM "$spid" 2> /dev/null
+wait "$spid" 2> /dev/null
+
 expect_exit "pond backup of an S3 warehouse is refused" 1 S backup "$T/backup"
 expect_contains "with a clear reason" "$ERR" "backups of S3 warehouses are not supported yet"
 
