@@ -69,6 +69,10 @@ typedef struct pond_fileio_ops {
 	int (*local_copy)(void *backend, const char *path, int64_t size, const char **local, void **hold,
 	                  pond_error *err);
 	void (*release)(void *backend, void *hold);
+	/* Makes local copies of many paths ready at once (S3: downloads into
+	 * the cache on several connections), holding none; NULL: nothing to
+	 * do ahead. */
+	int (*prefetch)(void *backend, const char *const *paths, const int64_t *sizes, size_t n, pond_error *err);
 } pond_fileio_ops;
 
 typedef struct pond_fileio pond_fileio;
@@ -127,6 +131,11 @@ bool pond_fileio_is_local(const pond_fileio *io);
  * *local is borrowed from io; asking again for one path gives the same
  * file. The local backend gives the path itself. */
 int pond_fileio_local_copy(pond_fileio *io, const char *path, int64_t size, const char **local, pond_error *err);
+/* Readies local copies of paths (as resolved; sizes[i] >= 0 checked) that
+ * pond_fileio_local_copy is about to ask for, fetching those not there
+ * yet in parallel; the local copies are then asked for as usual. */
+int pond_fileio_prefetch(pond_fileio *io, const char *const *paths, const int64_t *sizes, size_t n,
+                         pond_error *err);
 /* The local file pond_fileio_local_copy gave for path, or NULL when it
  * gave none (never fetches). */
 const char *pond_fileio_held(const pond_fileio *io, const char *path);

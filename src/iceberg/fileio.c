@@ -519,3 +519,9 @@ int pond_fileio_local_copy(pond_fileio *io, const char *path, int64_t size, cons
 	pond_free(key);
 	return rc;
 }
+
+int pond_fileio_prefetch(pond_fileio *io, const char *const *paths, const int64_t *sizes, size_t n,
+                         pond_error *err)
+{
+	return io->ops->prefetch && n > 1 ? io->ops->prefetch(io->backend, paths, sizes, n, err) : 0;
+}

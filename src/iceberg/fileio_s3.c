@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,6 +349,92 @@ static void s3_release(void *backend, void *hold)
 	pond_io_cache_release(&e);
 }
 
+/* ---- fetching many objects at once ---- */
+
+/* Connections a prefetch downloads on at once. */
+#define PREFETCH_THREADS 8
+
+typedef struct prefetch_job {
+	s3_backend *b;
+	const char *const *paths;
+	const int64_t *sizes;
+	size_t *missing;            /* indexes of the paths the cache lacks */
+	size_t nmissing, next;
+	pthread_mutex_t lock;
+	int rc;                     /* the first failure */
+	pond_error err;
+} prefetch_job;
+
+typedef struct prefetch_thread {
+	prefetch_job *job;
+	pond_s3_client *client;     /* a connection of its own */
+	pthread_t thread;
+	bool started;
+} prefetch_thread;
+
+static void *prefetch_worker(void *arg)
+{
+	prefetch_thread *t = arg;
+	prefetch_job *j = t->job;
+	for (;;) {
+		pthread_mutex_lock(&j->lock);
+		size_t i = j->rc ? j->nmissing : j->next++;
+		pthread_mutex_unlock(&j->lock);
+		if (i >= j->nmissing)
+			return NULL;
+		size_t k = j->missing[i];
+		pond_io_cache_entry *e = NULL;
+		pond_error err = POND_ERROR_INIT;
+		int rc = pond_io_cache_get(j->b->cache, t->client, j->paths[k], j->sizes[k], &e, &err);
+		pond_io_cache_release(&e);
+		pthread_mutex_lock(&j->lock);
+		if (rc && !j->rc) {
+			j->rc = rc;
+			j->err = err;
+		}
+		pthread_mutex_unlock(&j->lock);
+	}
+}
+
+/* Downloads the objects the cache lacks on up to PREFETCH_THREADS
+ * connections at once; what is cached already costs a stat each. */
+static int s3_prefetch(void *backend, const char *const *paths, const int64_t *sizes, size_t n, pond_error *err)
+{
+	s3_backend *b = backend;
+	if (!b->cache)
+		return 0;
+	prefetch_job j = {b, paths, sizes, pond_calloc(n, sizeof(size_t)), 0, 0, PTHREAD_MUTEX_INITIALIZER, 0,
+	                  POND_ERROR_INIT};
+	if (!j.missing)
+		return pond_error_set(err, POND_ENOMEM, "out of memory fetching %zu files", n);
+	for (size_t i = 0; i < n; i++)
+		if (pond_s3_is_url(paths[i]) && !pond_io_cache_has(b->cache, paths[i], sizes[i]))
+			j.missing[j.nmissing++] = i;
+	prefetch_thread threads[PREFETCH_THREADS];
+	size_t nthreads = j.nmissing < 2 ? 0 : j.nmissing < PREFETCH_THREADS ? j.nmissing : PREFETCH_THREADS;
+	memset(threads, 0, sizeof threads);
+	size_t started = 0;
+	for (size_t i = 0; i < nthreads; i++) {
+		threads[i].job = &j;
+		pond_error ignored = POND_ERROR_INIT;
+		if (pond_s3_client_dup(&threads[i].client, b->client, &ignored) != 0)
+			break;
+		threads[i].started = pthread_create(&threads[i].thread, NULL, prefetch_worker, &threads[i]) == 0;
+		started += threads[i].started;
+	}
+	/* No thread could start: the caller fetches one by one. */
+	for (size_t i = 0; i < nthreads; i++) {
+		if (threads[i].started)
+			pthread_join(threads[i].thread, NULL);
+		pond_s3_client_free(&threads[i].client);
+	}
+	pond_free(j.missing);
+	pthread_mutex_destroy(&j.lock);
+	if (j.rc && started)
+		*err = j.err;
+	return started ? j.rc : 0;
+}
+
 static const pond_fileio_ops s3_ops = {
 	.name = "s3",
 	.read = s3_read,
@@ -361,6 +448,7 @@ static const pond_fileio_ops s3_ops = {
 	.upload = s3_upload,
 	.local_copy = s3_local_copy,
 	.release = s3_release,
+	.prefetch = s3_prefetch,
 };
 
 int pond_fileio_s3_new(pond_fileio **out, pond_s3_client *client, pond_io_cache *cache, pond_error *err)

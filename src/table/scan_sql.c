@@ -663,6 +663,37 @@ static int localize_delete(scan_gen *g, const pond_scan_delete *d, pond__path_ma
 	return 0;
 }
 
+/* Fetches the data and delete files of the tasks (each once) ahead, many
+ * at a time: the copies localize_tasks then takes are there. */
+static int prefetch_tasks(scan_gen *g)
+{
+	size_t n = 0, cap = 0;
+	for (size_t t = 0; t < g->ntasks; t++)
+		cap += 1 + g->tasks[t]->ndeletes;
+	const char **paths = pond_arena_calloc(g->a, cap, sizeof(*paths));
+	int64_t *sizes = pond_arena_calloc(g->a, cap, sizeof(*sizes));
+	pond__path_map seen = {0};
+	if (!paths || !sizes)
+		return oom(g);
+	int rc = 0;
+	for (size_t t = 0; t < g->ntasks && rc == 0; t++) {
+		const pond_scan_task *task = g->tasks[t];
+		paths[n] = task->path;
+		sizes[n++] = task->file_size_in_bytes;
+		for (size_t d = 0; d < task->ndeletes && rc == 0; d++) {
+			const pond_scan_delete *del = task->deletes[d];
+			if (pond__path_map_get(&seen, del->path, NULL))
+				continue;
+			if (pond__path_map_put(&seen, del->path, 1) != 0)
+				rc = oom(g);
+			paths[n] = del->path;
+			sizes[n++] = del->file_size_in_bytes;
+		}
+	}
+	pond__path_map_dispose(&seen);
+	return rc ? rc : pond_fileio_prefetch(g->io, paths, sizes, n, g->err);
+}
+
 /* DuckDB reads local files: on an object store, the tasks (and the delete
  * files they share) become copies naming the local copies of their files,
  * fetched now and held by g->io; everything after reads those. */
@@ -674,10 +705,12 @@ static int localize_tasks(scan_gen *g)
 	const pond_scan_task **ptrs = pond_arena_calloc(g->a, g->ntasks, sizeof(*ptrs));
 	if (!copies || !ptrs)
 		return oom(g);
+	int rc = prefetch_tasks(g);
+	if (rc)
+		return rc;
 	pond__path_map seen = {0};
 	const pond_scan_delete **all = NULL;
 	size_t nall = 0, cap = 0;
-	int rc = 0;
 	for (size_t t = 0; t < g->ntasks && rc == 0; t++) {
 		const pond_scan_task *task = g->tasks[t];
 		copies[t] = *task;

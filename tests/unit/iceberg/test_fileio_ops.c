@@ -172,3 +172,65 @@ TEST(fileio_s3_lists_deletes_uploads_and_holds_local_copies)
 	pond_io_cache_close(&cache);
 	pond_s3_client_free(&c);
 }
+
+TEST(fileio_s3_prefetch_downloads_what_the_cache_lacks_on_several_connections)
+{
+	NEED_SERVER();
+	char bucket[64];
+	s3t_bucket_name(bucket);
+	pond_error err = POND_ERROR_INIT;
+	pond_s3_client *c;
+	CHECK_OK(s3t_client(&c, NULL, true, bucket, NULL, NULL, &err), &err);
+	char cache_dir[512];
+	snprintf(cache_dir, sizeof cache_dir, "%s/cache", pond_test_tmpdir());
+	pond_io_cache *cache;
+	CHECK_OK(pond_io_cache_open(&cache, cache_dir, NULL, &err), &err);
+	pond_fileio *io;
+	CHECK_OK(pond_fileio_s3_new(&io, c, cache, &err), &err);
+	enum { N = 24 };
+	char urls[N][256], body[N][32];
+	const char *paths[N + 1];
+	int64_t sizes[N + 1];
+	for (int i = 0; i < N; i++) {
+		char key[64];
+		snprintf(key, sizeof key, "wh/t/data/f%02d.parquet", i);
+		snprintf(body[i], sizeof body[i], "object number %d", i);
+		CHECK_OK(pond_s3_put(c, bucket, key, body[i], strlen(body[i]), NULL, &err), &err);
+		snprintf(urls[i], sizeof urls[i], "s3://%s/%s", bucket, key);
+		paths[i] = urls[i];
+		sizes[i] = (int64_t)strlen(body[i]);
+	}
+	/* a local path among them is left alone */
+	paths[N] = "/tmp/buffered.parquet";
+	sizes[N] = -1;
+	bool all_signed;
+	int gets = s3t_count(bucket, "GET", NULL, &all_signed);
+	CHECK_OK(pond_fileio_prefetch(io, paths, sizes, N + 1, &err), &err);
+	CHECK_INT(s3t_count(bucket, "GET", NULL, &all_signed) - gets, N);
+	for (int i = 0; i < N; i++)
+		CHECK(pond_io_cache_has(cache, urls[i], sizes[i]));
+	/* then every copy is local, and holds the object's bytes */
+	for (int i = 0; i < N; i++) {
+		const char *local;
+		char *text;
+		size_t len;
+		CHECK_OK(pond_fileio_local_copy(io, urls[i], sizes[i], &local, &err), &err);
+		CHECK_OK(pond_file_read(&text, &len, local, 100, &err), &err);
+		CHECK_STR(text, body[i]);
+		pond_free(text);
+	}
+	CHECK_INT(s3t_count(bucket, "GET", NULL, &all_signed) - gets, N);
+	CHECK_OK(pond_fileio_prefetch(io, paths, sizes, N, &err), &err);
+	CHECK_INT(s3t_count(bucket, "GET", NULL, &all_signed) - gets, N);
+	CHECK(all_signed);
+	/* a missing object fails the prefetch, naming it */
+	char missing[256];
+	snprintf(missing, sizeof missing, "s3://%s/wh/t/data/gone.parquet", bucket);
+	paths[0] = missing;
+	paths[1] = missing;
+	CHECK_INT(pond_fileio_prefetch(io, paths, sizes, 2, &err), POND_ENOTFOUND);
+	CHECK(strstr(err.msg, "gone.parquet") != NULL);
+	pond_fileio_free(&io);
+	pond_io_cache_close(&cache);
+	pond_s3_client_free(&c);
+}
