@@ -221,6 +221,10 @@ typedef struct pond_s3_client_options {
 int pond_s3_client_new(pond_s3_client **out, const pond_s3_config *cfg, const pond_s3_client_options *opts,
                        pond_error *err);
 void pond_s3_client_free(pond_s3_client **client);
+/* Another client with c's configuration and options and a connection of
+ * its own: for requests from several threads at once (a client takes one
+ * request at a time). */
+int pond_s3_client_dup(pond_s3_client **out, const pond_s3_client *c, pond_error *err);
 /* Requests made and retries taken since the client was made (for tests and
  * progress). */
 void pond_s3_client_counts(const pond_s3_client *client, int64_t *requests, int64_t *retries);
@@ -298,7 +302,7 @@ int pond_s3_create_bucket(pond_s3_client *c, const char *bucket, pond_error *err
 /* A folder of downloaded objects, shared by every pond process that names
  * it, capped in bytes: least recently used files go first. Objects are
  * immutable (pond never rewrites a data file), so an entry is valid for as
- * long as it stays. */
+ * long as it stays. One cache may be used from several threads at once. */
 typedef struct pond_io_cache pond_io_cache;
 
 typedef struct pond_io_cache_options {
@@ -317,6 +321,9 @@ void pond_io_cache_close(pond_io_cache **cache);
  * is released. */
 typedef struct pond_io_cache_entry pond_io_cache_entry;
 
+/* Whether the cache holds a copy of url (of expected_size bytes when that
+ * is >= 0); nothing is held or fetched. */
+bool pond_io_cache_has(pond_io_cache *cache, const char *url, int64_t expected_size);
 /* The local copy of s3://bucket/key, downloaded through c when missing
  * (to a temporary name, then renamed: a killed download never looks
  * complete). expected_size >= 0 is checked against what is there and what
@@ -329,6 +336,11 @@ int64_t pond_io_cache_entry_size(const pond_io_cache_entry *entry);
 /* Whether the entry came from the cache (false: it was downloaded now). */
 bool pond_io_cache_entry_hit(const pond_io_cache_entry *entry);
 void pond_io_cache_release(pond_io_cache_entry **entry);
+/* Makes the local file at path the cached copy of url (renamed into the
+ * cache: an upload's staged file, so that reading what was just written
+ * downloads nothing). *taken false when it could not be moved (another
+ * file system, or url is cached already): path is then left as it was. */
+int pond_io_cache_put(pond_io_cache *cache, const char *url, const char *path, bool *taken, pond_error *err);
 /* Removes least recently used files until the cache holds at most
  * max_bytes (held files stay); *bytes gets what remains. */
 int pond_io_cache_evict(pond_io_cache *cache, int64_t *bytes, pond_error *err);

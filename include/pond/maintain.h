@@ -20,13 +20,16 @@ int pond_maintain_parse_age(const char *text, int64_t *out_ms, pond_error *err);
 int pond_maintain_tables(pond_table_ident **out, size_t *n, pond_lake *lake, const char *table, pond_arena *arena,
                          pond_error *err);
 
-/* Regular files and bytes below a folder (symbolic links not followed). */
+/* Regular files and bytes below a table's folder (symbolic links not
+ * followed; on S3, the objects under its location). */
 typedef struct pond_maintain_usage {
 	int64_t files;
 	int64_t bytes;
 } pond_maintain_usage;
 
-void pond_maintain_measure(pond_maintain_usage *out, const char *dir);
+/* Measures what table's folder holds; a folder that cannot be listed
+ * measures nothing (a warning says why). */
+void pond_maintain_measure(pond_maintain_usage *out, pond_lake *lake, const pond_table *table);
 
 /* ---- pond maintain: the policy in pond.yml ---- */
 

@@ -25,6 +25,17 @@
 
 /* ---- file IO -------------------------------------------------------------- */
 
+/* One file of a listing; borrowed for the callback's duration. */
+typedef struct pond_fileio_entry {
+	const char *path;       /* as the backend names it: a local path, s3://b/k */
+	int64_t size;
+	int64_t mtime_ms;       /* last modified; 0 when unknown */
+} pond_fileio_entry;
+
+/* Called per listed file; a non-zero return stops the listing and is
+ * returned by it. */
+typedef int (*pond_fileio_list_fn)(const pond_fileio_entry *entry, void *payload);
+
 /* What a storage backend provides. Paths are the table's own strings after
  * remapping (a local path, or a URI the backend understands). */
 typedef struct pond_fileio_ops {
@@ -42,6 +53,26 @@ typedef struct pond_fileio_ops {
 	/* Size of a file in bytes. */
 	int (*size)(void *backend, const char *path, int64_t *out, pond_error *err);
 	void (*free)(void *backend);
+	/* Deletes files; a missing one is no error. All are tried; the first
+	 * failure is returned naming its file. */
+	int (*remove_many)(void *backend, const char *const *paths, size_t n, pond_error *err);
+	/* Calls fn for every file under folder dir, at any depth, in no set
+	 * order; a missing folder lists nothing. */
+	int (*list)(void *backend, const char *dir, pond_fileio_list_fn fn, void *payload, pond_error *err);
+	/* Moves the local file `local` to path, which must not exist yet: the
+	 * whole file appears at once or not at all (S3: multipart above the
+	 * client's threshold, completed before this returns). `local` is gone
+	 * afterwards, also on failure. */
+	int (*upload)(void *backend, const char *local, const char *path, pond_error *err);
+	/* A local file with path's bytes (size >= 0 is checked), *local valid
+	 * until release(*hold). NULL for a backend whose paths are local. */
+	int (*local_copy)(void *backend, const char *path, int64_t size, const char **local, void **hold,
+	                  pond_error *err);
+	void (*release)(void *backend, void *hold);
+	/* Makes local copies of many paths ready at once (S3: downloads into
+	 * the cache on several connections), holding none; NULL: nothing to
+	 * do ahead. */
+	int (*prefetch)(void *backend, const char *const *paths, const int64_t *sizes, size_t n, pond_error *err);
 } pond_fileio_ops;
 
 typedef struct pond_fileio pond_fileio;
@@ -82,6 +113,32 @@ int pond_fileio_create_avro(pond_fileio *io, const char *path, const pond_avro_s
                             const pond_avro_writer_options *opts, pond_avro_writer **out, pond_error *err);
 int pond_fileio_write(pond_fileio *io, const char *path, const void *data, size_t len, pond_error *err);
 int pond_fileio_size(pond_fileio *io, const char *path, int64_t *out, pond_error *err);
+/* Reads a metadata JSON file (plain or gzip) at path. */
+int pond_fileio_load_metadata(pond_iceberg_metadata **out, pond_fileio *io, const char *path, pond_error *err);
+/* Deletes files by path as resolved (no remap is applied; missing ones
+ * are no error); every one is tried and the first failure returned. */
+int pond_fileio_remove(pond_fileio *io, const char *const *paths, size_t n, pond_error *err);
+/* Lists every file under folder dir (as resolved), at any depth. */
+int pond_fileio_list(pond_fileio *io, const char *dir, pond_fileio_list_fn fn, void *payload, pond_error *err);
+/* Moves the local file `local` to path (as resolved): see the op. */
+int pond_fileio_upload(pond_fileio *io, const char *local, const char *path, pond_error *err);
+/* Whether the backend's paths are local files (DuckDB reads them as they
+ * are): true for the local backend. */
+bool pond_fileio_is_local(const pond_fileio *io);
+/* A local file with the bytes of path (as resolved; size >= 0 is checked
+ * against the file's), fetched when the backend is not local and held
+ * (an S3 object's cached copy is not evicted) until the file IO is freed.
+ * *local is borrowed from io; asking again for one path gives the same
+ * file. The local backend gives the path itself. */
+int pond_fileio_local_copy(pond_fileio *io, const char *path, int64_t size, const char **local, pond_error *err);
+/* Readies local copies of paths (as resolved; sizes[i] >= 0 checked) that
+ * pond_fileio_local_copy is about to ask for, fetching those not there
+ * yet in parallel; the local copies are then asked for as usual. */
+int pond_fileio_prefetch(pond_fileio *io, const char *const *paths, const int64_t *sizes, size_t n,
+                         pond_error *err);
+/* The local file pond_fileio_local_copy gave for path, or NULL when it
+ * gave none (never fetches). */
+const char *pond_fileio_held(const pond_fileio *io, const char *path);
 
 /* ---- manifests ------------------------------------------------------------- */
 

@@ -30,6 +30,13 @@ typedef struct pond_project {
 	const char *catalog_uri;   /* absolute SQLite path or postgresql:// URL */
 	const char *catalog_name;  /* the catalog_name column; default "pond" */
 	const pond_yaml_node *config;  /* the whole document, for other layers */
+	/* pond.yml's storage: block, for tables on S3 (an s3:// warehouse):
+	 * settings and the names of the variables holding credentials (never
+	 * the secrets), and the local object cache S3 data files are read
+	 * through (ROOT/.pond/cache/s3, capped at cache_max_bytes). */
+	pond_s3_settings storage;
+	int64_t cache_max_bytes;
+	const char *cache_dir;
 } pond_project;
 
 /* The top-level pond.yml keys one layer reads. The table layer reads name,
@@ -68,6 +75,10 @@ int pond_project_find(pond_project **out, const char *dir, bool search_parents, 
 int pond_project_load(pond_project **out, const char *dir, pond_error *err);
 void pond_project_free(pond_project **project);
 
+/* Whether a warehouse (or a table's location) lives on S3: s3://, s3a://,
+ * s3n:// (the others' files are local paths or file:// URIs). */
+bool pond_project_is_s3(const char *location);
+
 /* Writes a new project into dir (created if missing): a commented pond.yml
  * naming a SQLite catalog and a warehouse folder inside the project, the
  * folders sources/, models/, exports/, and a .gitignore keeping data and
@@ -92,6 +103,12 @@ void pond_lake_close(pond_lake **lake);
 pond_catalog *pond_lake_catalog(pond_lake *lake);
 pond_engine *pond_lake_engine(pond_lake *lake);
 const pond_project *pond_lake_project(const pond_lake *lake);
+
+/* The file IO for files at location (a table location, a metadata file):
+ * s3:// through the lake's S3 client (pond.yml's storage: settings) and
+ * object cache, anything else on the local disk. Free it with
+ * pond_fileio_free before the lake closes. */
+int pond_lake_fileio(pond_lake *lake, const char *location, pond_fileio **out, pond_error *err);
 
 /* ---- table names ---------------------------------------------------------------- */
 
@@ -125,6 +142,18 @@ int pond_table_metadata_location(pond_lake *lake, const pond_table_ident *id, po
 /* Loads a table's current metadata. POND_ENOTFOUND names the table. */
 int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *id, pond_error *err);
 void pond_table_free(pond_table **table);
+/* The file IO of a loaded table (its storage, and the remap of a table
+ * that moved); free with pond_fileio_free before the lake closes. */
+int pond_table_fileio(pond_lake *lake, const pond_table *table, pond_fileio **out, pond_error *err);
+/* Calls fn for every file under the table's folder (folder NULL) or its
+ * subfolder folder ("metadata"), at any depth, with paths as resolved: a
+ * walk of a local folder, one listing on S3. */
+int pond_table_files(pond_lake *lake, const pond_table *table, const char *folder, pond_fileio_list_fn fn,
+                     void *payload, pond_error *err);
+/* Deletes files of the table's storage by path as pond_table_files gives
+ * them (missing ones are no error; S3: DeleteObjects in batches). */
+int pond_table_remove_files(pond_lake *lake, const pond_table *table, const char *const *paths, size_t n,
+                            pond_error *err);
 
 /* ---- the commit path ---------------------------------------------------------------- */
 

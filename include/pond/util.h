@@ -274,6 +274,9 @@ bool pond_str_ends_with(const char *s, const char *suffix);
 bool pond_str_ieq(const char *a, const char *b);
 /* Parses a whole string as a signed 64-bit integer; false if not one. */
 bool pond_str_to_i64(const char *s, int64_t *out);
+/* Parses a size: "512MB", "1g", "4 GiB", "1048576" (K, M, G, T in powers of
+ * 1024); false unless it is a whole positive number of bytes. */
+bool pond_str_to_size(const char *s, int64_t *out);
 /* The byte two hex digits (either case) at s[0] and s[1] spell, 0..255, or
  * -1 when either is not a hex digit (s[1] is not read when s[0] is not). */
 int pond_hex_byte(const char *s);

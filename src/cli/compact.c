@@ -47,29 +47,6 @@ typedef struct compact_args {
 	pond_compact_result result;  /* the last table's */
 } compact_args;
 
-/* "512MB", "1g", "1048576": bytes (K, M, G, T in powers of 1024). */
-static bool parse_size(const char *text, int64_t *out)
-{
-	char *end;
-	double v = strtod(text, &end);
-	if (end == text || v <= 0)
-		return false;
-	int64_t unit = 1;
-	switch (*end) {
-	case 'k': case 'K': unit = (int64_t)1 << 10; end++; break;
-	case 'm': case 'M': unit = (int64_t)1 << 20; end++; break;
-	case 'g': case 'G': unit = (int64_t)1 << 30; end++; break;
-	case 't': case 'T': unit = (int64_t)1 << 40; end++; break;
-	default: break;
-	}
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end || v * (double)unit > 9e18 || v * (double)unit < 1)
-		return false;
-	*out = (int64_t)(v * (double)unit);
-	return true;
-}
-
 static int parse_args(compact_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -89,7 +66,7 @@ static int parse_args(compact_args *a, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
-			if (!parse_size(optarg, &a->opts.target_file_size))
+			if (!pond_str_to_size(optarg, &a->opts.target_file_size))
 				return cli_usage_error("compact", "--target-size \"%s\" is not a size (e.g. 128MB)",
 				                       optarg);
 			break;

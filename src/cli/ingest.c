@@ -248,7 +248,8 @@ static int cmd_ingest(int argc, char **argv)
 	pond_ingest_result result;
 	memset(&result, 0, sizeof(result));
 	int exit_code = EXIT_OK;
-	if (!arena || pond_project_find(&project, NULL, true, &err) != 0) {
+	if (!arena || (cli_project_dir ? pond_project_load(&project, cli_project_dir, &err)
+	                               : pond_project_find(&project, NULL, true, &err)) != 0) {
 		exit_code = cli_fail(&err);
 		goto out;
 	}

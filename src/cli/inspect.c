@@ -24,8 +24,10 @@ static const char inspect_help[] =
 	"\n"
 	"PATH is a metadata file (*.metadata.json, also .gz.metadata.json) or a\n"
 	"table folder (its metadata/version-hint.text, else the highest-numbered\n"
-	"metadata file in metadata/). Paths recorded for another place (s3a://...,\n"
-	"relative paths) are read from where the table is now.\n"
+	"metadata file in metadata/), on the local disk or on S3 (s3://BUCKET/KEY,\n"
+	"read with the project's storage settings, or the AWS settings outside a\n"
+	"project). Paths recorded for another place (s3a://..., relative paths)\n"
+	"are read from where the table is now.\n"
 	"\n"
 	"options:\n"
 	"  --json               print one JSON document\n"
@@ -112,6 +114,44 @@ static int find_metadata_in(char **out, const char *folder, const char *dir, con
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	*out = pond_buf_detach(&b);
 	return 0;
+}
+
+typedef struct newest_metadata {
+	long best;
+	pond_buf path;
+} newest_metadata;
+
+static int take_newest(const pond_fileio_entry *e, void *payload)
+{
+	newest_metadata *n = payload;
+	const char *name = strrchr(e->path, '/');
+	long v = metadata_version(name ? name + 1 : e->path);
+	if (v > n->best) {
+		n->best = v;
+		pond_buf_clear(&n->path);
+		pond_buf_puts(&n->path, e->path);
+	}
+	return 0;
+}
+
+/* find_metadata for a table folder on S3: the highest-numbered metadata
+ * file of FOLDER/metadata, found by listing it. */
+static int find_metadata_listed(char **out, pond_fileio *io, const char *folder, pond_error *err)
+{
+	newest_metadata n = {-1, POND_BUF_INIT};
+	pond_buf dir = POND_BUF_INIT;
+	pond_buf_printf(&dir, "%s/metadata", folder);
+	int rc = pond_buf_ok(&dir) ? pond_fileio_list(io, pond_buf_cstr(&dir), take_newest, &n, err)
+	                           : pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc == 0 && n.best < 0)
+		rc = pond_error_set(err, POND_ENOTFOUND, "no metadata file in %s", pond_buf_cstr(&dir));
+	if (rc == 0 && !pond_buf_ok(&n.path))
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc == 0)
+		*out = pond_buf_detach(&n.path);
+	pond_buf_dispose(&n.path);
+	pond_buf_dispose(&dir);
+	return rc;
 }
 
 static json_t *jint(int64_t v) { return json_integer(v); }
@@ -428,15 +468,15 @@ totals:;
 	        num(t, "delete_records"));
 }
 
-int cli_inspect_metadata(const char *path, const pond_scan_options *opts, bool as_json, bool with_files,
-                         pond_error *err)
+int cli_inspect_metadata(pond_fileio *storage, const char *path, const pond_scan_options *opts, bool as_json,
+                         bool with_files, pond_error *err)
 {
 	pond_iceberg_metadata *md = NULL;
-	pond_fileio *io = NULL;
+	pond_fileio *io = storage;
 	json_t *doc = NULL;
-	int rc = pond_iceberg_metadata_load_file(&md, path, err);
+	int rc = io ? 0 : pond_fileio_local_new(&io, err);
 	if (!rc)
-		rc = pond_fileio_local_new(&io, err);
+		rc = pond_fileio_load_metadata(&md, io, path, err);
 	if (!rc)
 		rc = pond_fileio_remap_table(io, md, path, err);
 	if (!rc)
@@ -455,9 +495,62 @@ int cli_inspect_metadata(const char *path, const pond_scan_options *opts, bool a
 		}
 	}
 	json_decref(doc);
-	pond_fileio_free(&io);
+	if (!storage)
+		pond_fileio_free(&io);
 	pond_iceberg_metadata_free(&md);
 	return rc;
+}
+
+/* The file IO for an S3 path outside a project: the AWS settings alone
+ * (no object cache). */
+static int bare_s3_fileio(pond_fileio **out, pond_s3_client **client, pond_error *err)
+{
+	pond_s3_settings settings = POND_S3_SETTINGS_INIT;
+	pond_s3_config cfg;
+	int rc = pond_s3_config_resolve(&cfg, &settings, NULL, NULL, err);
+	if (rc == 0)
+		rc = pond_s3_client_new(client, &cfg, NULL, err);
+	pond_s3_config_dispose(&cfg);
+	return rc ? rc : pond_fileio_s3_new(out, *client, NULL, err);
+}
+
+/* pond inspect s3://...: a metadata file or a table folder on S3, read
+ * with the project's storage settings (the AWS settings alone outside a
+ * project). */
+static int inspect_s3(const char *arg, pond_scan_options *opts, const char *filter_text, bool as_json)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_project *p = NULL;
+	pond_lake *lake = NULL;
+	pond_s3_client *client = NULL;
+	pond_fileio *io = NULL;
+	int rc = cli_open_project(&p, &lake, NULL, &err);
+	if (rc == POND_ENOTFOUND && !cli_project_dir) {
+		pond_error_clear(&err);
+		rc = bare_s3_fileio(&io, &client, &err);
+	} else if (rc == 0) {
+		rc = pond_lake_fileio(lake, arg, &io, &err);
+	}
+	pond_arena *arena = pond_arena_new();
+	pond_expr *filter = NULL;
+	char *path = NULL;
+	if (rc == 0 && !arena)
+		rc = pond_error_set(&err, POND_ENOMEM, "out of memory");
+	if (rc == 0 && filter_text)
+		rc = pond_expr_parse(&filter, filter_text, arena, &err);
+	opts->filter = filter;
+	if (rc == 0 && !pond_str_ends_with(arg, ".metadata.json"))
+		rc = find_metadata_listed(&path, io, arg, &err);
+	if (rc == 0)
+		rc = cli_inspect_metadata(io, path ? path : arg, opts, as_json, true, &err);
+	pond_fileio_free(&io);
+	pond_s3_client_free(&client);
+	pond_free(path);
+	pond_arena_free(&arena);
+	cli_close_project(&p, &lake);
+	if (rc == POND_EINVAL && filter_text && strncmp(err.msg, "filter", 6) == 0)
+		return cli_usage_error("inspect", "%s", err.msg);
+	return rc ? cli_fail(&err) : EXIT_OK;
 }
 
 static int inspect_run(int argc, char **argv)
@@ -492,6 +585,8 @@ static int inspect_run(int argc, char **argv)
 		return cli_usage_error("inspect", "expected one PATH (a metadata file or a table folder)");
 	const char *arg = argv[optind];
 	pond_error err = POND_ERROR_INIT;
+	if (pond_project_is_s3(arg))
+		return inspect_s3(arg, &opts, filter_text, as_json);
 	struct stat st;
 	if (stat(arg, &st) != 0) {
 		pond_error_set(&err, POND_ENOTFOUND, "could not open %s: no such file or folder", arg);
@@ -511,7 +606,7 @@ static int inspect_run(int argc, char **argv)
 		rc = pond_expr_parse(&filter, filter_text, arena, &err);
 	opts.filter = filter;
 	if (!rc)
-		rc = cli_inspect_metadata(path, &opts, as_json, true, &err);
+		rc = cli_inspect_metadata(NULL, path, &opts, as_json, true, &err);
 	pond_arena_free(&arena);
 	pond_free(path);
 	if (rc) {

@@ -31,6 +31,7 @@ static const char s3_help[] =
 	"(multipart when large); cache fetches an object into the local object\n"
 	"cache and prints its local path and whether it was already there.\n"
 	"\n"
+	"Inside a project, the storage: settings of its pond.yml come first.\n"
 	"Credentials and settings come from AWS_ACCESS_KEY_ID,\n"
 	"AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_DEFAULT_REGION,\n"
 	"AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_PROFILE and the shared files\n"
@@ -150,6 +151,8 @@ static int cmd_cache(pond_s3_client *c, const s3_cli *o, const char *url, pond_e
 	return rc;
 }
 
+static int run_s3_with(s3_cli *o, int argc, char **argv);
+
 /* Runs one verb on an opened client; args are what follows the verb. */
 static int run_verb(pond_s3_client *c, const s3_cli *o, const char *verb, int n, char **args, pond_error *err)
 {
@@ -182,6 +185,21 @@ static int run_verb(pond_s3_client *c, const s3_cli *o, const char *verb, int n,
 static int run_s3(int argc, char **argv)
 {
 	s3_cli o = {POND_S3_SETTINGS_INIT, NULL, -1};
+	/* In a project, its storage settings are the starting point (the
+	 * options still win): pond s3 sees what the warehouse sees. */
+	pond_project *project = NULL;
+	pond_error ignored = POND_ERROR_INIT;
+	if ((cli_project_dir ? pond_project_load(&project, cli_project_dir, &ignored)
+	                     : pond_project_find(&project, NULL, true, &ignored)) == 0)
+		o.settings = project->storage;
+	int rc = run_s3_with(&o, argc, argv);
+	pond_project_free(&project);
+	return rc;
+}
+
+static int run_s3_with(s3_cli *po, int argc, char **argv)
+{
+	s3_cli o = *po;
 	int rc = parse_options(&o, argc, argv);
 	if (rc >= 0)
 		return rc;

@@ -200,9 +200,13 @@ static int with_table(const cli_command *cmd, int argc, char **argv,
 
 static int show_table(pond_lake *lake, const pond_table *t, bool as_json, pond_error *err)
 {
-	(void)lake;
 	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
-	return cli_inspect_metadata(t->metadata_location, &so, as_json, false, err);
+	pond_fileio *io;
+	int rc = pond_table_fileio(lake, t, &io, err);
+	if (rc == 0)
+		rc = cli_inspect_metadata(io, t->metadata_location, &so, as_json, false, err);
+	pond_fileio_free(&io);
+	return rc;
 }
 
 static int cmd_show(int argc, char **argv)

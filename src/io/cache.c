@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -34,6 +35,7 @@
 struct pond_io_cache {
 	char *dir;
 	pond_io_cache_options opts;
+	pthread_mutex_t lock; /* the two below: threads download at once */
 	int64_t bytes;        /* estimate: the last count plus downloads since */
 	bool counted;
 };
@@ -73,6 +75,7 @@ int pond_io_cache_open(pond_io_cache **out, const char *dir, const pond_io_cache
 	c->opts = opts ? *opts : defaults;
 	if (!c->opts.now_ms)
 		c->opts.now_ms = wall_ms;
+	pthread_mutex_init(&c->lock, NULL);
 	*out = c;
 	return 0;
 }
@@ -81,6 +84,7 @@ void pond_io_cache_close(pond_io_cache **cache)
 {
 	if (!cache || !*cache)
 		return;
+	pthread_mutex_destroy(&(*cache)->lock);
 	pond_free((*cache)->dir);
 	pond_free(*cache);
 	*cache = NULL;
@@ -202,6 +206,20 @@ static int download(pond_io_cache *c, pond_s3_client *client, const char *url, c
 	return 0;
 }
 
+/* Counts size bytes more in the cache and evicts when that passes the cap
+ * (or nothing was counted yet). */
+static void added(pond_io_cache *cache, int64_t size)
+{
+	pthread_mutex_lock(&cache->lock);
+	cache->bytes += size;
+	bool evict = !cache->counted || cache->bytes > cache->opts.max_bytes;
+	pthread_mutex_unlock(&cache->lock);
+	int64_t left;
+	pond_error eerr = POND_ERROR_INIT;
+	if (evict && pond_io_cache_evict(cache, &left, &eerr) != 0)
+		pond_warn("%s", eerr.msg);
+}
+
 int pond_io_cache_get(pond_io_cache *cache, pond_s3_client *client, const char *url, int64_t expected_size,
                       pond_io_cache_entry **out, pond_error *err)
 {
@@ -229,15 +247,45 @@ int pond_io_cache_get(pond_io_cache *cache, pond_s3_client *client, const char *
 	int rc = download(cache, client, url, hex, path, expected_size, &fd, &size, err);
 	if (rc)
 		return rc;
-	cache->bytes += size;
 	rc = new_entry(out, path, fd, size, false, err);
-	if (rc == 0 && (!cache->counted || cache->bytes > cache->opts.max_bytes)) {
-		int64_t left;
-		pond_error eerr = POND_ERROR_INIT;
-		if (pond_io_cache_evict(cache, &left, &eerr) != 0)
-			pond_warn("%s", eerr.msg);
-	}
+	if (rc == 0)
+		added(cache, size);
 	return rc;
+}
+
+bool pond_io_cache_has(pond_io_cache *cache, const char *url, int64_t expected_size)
+{
+	char hex[65], path[PATH_MAX];
+	pond_sha256_hex(hex, url, strlen(url));
+	struct stat st;
+	return snprintf(path, sizeof path, "%s/objects/%s", cache->dir, hex) < (int)sizeof path &&
+	       stat(path, &st) == 0 && S_ISREG(st.st_mode) && (expected_size < 0 || st.st_size == expected_size);
+}
+
+int pond_io_cache_put(pond_io_cache *cache, const char *url, const char *path, bool *taken, pond_error *err)
+{
+	*taken = false;
+	char hex[65], dst[PATH_MAX];
+	pond_sha256_hex(hex, url, strlen(url));
+	if (snprintf(dst, sizeof dst, "%s/objects/%s", cache->dir, hex) >= (int)sizeof dst)
+		return pond_error_set(err, POND_EINVAL, "cache folder path too long: %s", cache->dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return pond_error_set(err, POND_EIO, "could not open %s: %s", path, strerror(errno));
+	}
+	touch(cache, fd);
+	close(fd);
+	/* link(2) refuses to replace a copy there already (a reader may hold
+	 * it); the staged name goes only once the cached one exists. */
+	if (link(path, dst) != 0)
+		return 0;
+	unlink(path);
+	*taken = true;
+	added(cache, (int64_t)st.st_size);
+	return 0;
 }
 
 /* ---- eviction ---- */
@@ -315,9 +363,11 @@ int pond_io_cache_evict(pond_io_cache *cache, int64_t *bytes, pond_error *err)
 	if (lock < 0)
 		return pond_error_set(err, POND_EIO, "could not open %s: %s", path, strerror(errno));
 	if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
-		/* another process is evicting: it does the work */
+		/* another process (or thread) is evicting: it does the work */
 		close(lock);
+		pthread_mutex_lock(&cache->lock);
 		*bytes = cache->bytes;
+		pthread_mutex_unlock(&cache->lock);
 		return 0;
 	}
 	snprintf(path, sizeof path, "%s/tmp", cache->dir);
@@ -337,8 +387,10 @@ int pond_io_cache_evict(pond_io_cache *cache, int64_t *bytes, pond_error *err)
 		if (remove_unheld(path))
 			l.total -= l.files[i].size;
 	}
+	pthread_mutex_lock(&cache->lock);
 	cache->bytes = l.total;
 	cache->counted = true;
+	pthread_mutex_unlock(&cache->lock);
 	*bytes = l.total;
 	pond_free(l.files);
 	close(lock);

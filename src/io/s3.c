@@ -129,6 +129,17 @@ int pond_s3_client_new(pond_s3_client **out, const pond_s3_config *cfg, const po
 	return 0;
 }
 
+int pond_s3_client_dup(pond_s3_client **out, const pond_s3_client *c, pond_error *err)
+{
+	pond_s3_client_options o = c->opts;
+	if (c->curl) {
+		/* libcurl's transport: a handle of its own, not c's */
+		o.send = NULL;
+		o.send_payload = NULL;
+	}
+	return pond_s3_client_new(out, &c->cfg, &o, err);
+}
+
 void pond_s3_client_free(pond_s3_client **client)
 {
 	if (!client || !*client)

@@ -12,7 +12,6 @@
 #include "pond/maintain.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -147,11 +146,35 @@ static int64_t metadata_version(const char *path)
 	return v;
 }
 
+typedef struct superseded {
+	const char *dir;      /* the metadata folder, resolved */
+	int64_t oldest;
+	const char **paths;
+	size_t n, cap;
+	pond_arena *a;
+} superseded;
+
+static int take_superseded(const pond_fileio_entry *e, void *payload)
+{
+	superseded *s = payload;
+	const char *slash = strrchr(e->path, '/');
+	int64_t v = metadata_version(e->path);
+	/* only the folder's own files, not those of folders below it */
+	if (v < 0 || v >= s->oldest || !slash || (size_t)(slash - e->path) != strlen(s->dir) ||
+	    strncmp(e->path, s->dir, strlen(s->dir)) != 0)
+		return 0;
+	if (!pond_arena_grow(s->a, (void **)&s->paths, s->n, &s->cap, sizeof(*s->paths)) ||
+	    !(s->paths[s->n] = pond_arena_strdup(s->a, e->path)))
+		return POND_ENOMEM;
+	s->n++;
+	return 0;
+}
+
 /* Deletes the table's metadata files numbered below the oldest one its
  * metadata-log keeps (or the current one): commits only ever write higher
  * numbers, so those are superseded whatever their age. Only when
  * write.metadata.delete-after-commit.enabled is not false. */
-static int64_t clean_metadata(const pond_table *t)
+static int64_t clean_metadata(pond_lake *lake, const pond_table *t)
 {
 	if (!pond_iceberg_metadata_property_bool(t->metadata, "write.metadata.delete-after-commit.enabled", true))
 		return 0;
@@ -161,38 +184,26 @@ static int64_t clean_metadata(const pond_table *t)
 		if (v >= 0 && (oldest < 0 || v < oldest))
 			oldest = v;
 	}
-	if (oldest < 0)
-		return 0;
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s", t->metadata_location);
 	char *slash = strrchr(dir, '/');
-	if (!slash)
+	if (oldest < 0 || !slash)
 		return 0;
 	*slash = '\0';
-	DIR *d = opendir(dir);
-	int64_t n = 0;
-	char path[PATH_MAX];
-	for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
-		int64_t v = metadata_version(e->d_name);
-		if (v < 0 || v >= oldest || snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
-			continue;
-		struct stat st;
-		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && unlink(path) == 0)
-			n++;
-	}
-	if (d)
-		closedir(d);
+	superseded s = {dir, oldest, NULL, 0, 0, pond_arena_new()};
+	pond_error err = POND_ERROR_INIT;
+	int rc = s.a ? pond_table_files(lake, t, "metadata", take_superseded, &s, &err) : POND_ENOMEM;
+	if (rc == 0)
+		rc = pond_table_remove_files(lake, t, s.paths, s.n, &err);
+	if (rc)
+		pond_warn("could not delete the superseded metadata files of %s: %s", t->metadata->location,
+		          rc == POND_ENOMEM && !err.code ? "out of memory" : err.msg);
+	int64_t n = rc == 0 ? (int64_t)s.n : 0;
+	pond_arena_free(&s.a);
 	return n;
 }
 
 /* ---- the run ---- */
-
-/* The table's folder, as a local path. */
-static const char *folder_of(const pond_table *t)
-{
-	const char *loc = t->metadata->location;
-	return strncmp(loc, "file://", 7) == 0 ? loc + 7 : loc;
-}
 
 static int maintain_table(pond_lake *lake, const pond_table_ident *id, const pond_maintain_policy *policy,
                           int64_t now_ms, pond_maintain_table_result *r, pond_error *err)
@@ -201,8 +212,7 @@ static int maintain_table(pond_lake *lake, const pond_table_ident *id, const pon
 	int rc = pond_table_load(&t, lake, id, err);
 	if (rc)
 		return rc;
-	const char *folder = pond_arena_strdup(t->arena, folder_of(t));
-	pond_maintain_measure(&r->before, folder);
+	pond_maintain_measure(&r->before, lake, t);
 	pond_table_free(&t);
 	/* Buffered rows first, so compaction sees them as files; compaction
 	 * before expiry, so that the files it replaces expire with their
@@ -225,7 +235,7 @@ static int maintain_table(pond_lake *lake, const pond_table_ident *id, const pon
 	}
 	if ((rc = pond_table_load(&t, lake, id, err)) != 0)
 		return rc;
-	r->metadata_files = clean_metadata(t);
+	r->metadata_files = clean_metadata(lake, t);
 	pond_table_free(&t);
 	if (policy->orphans) {
 		pond_orphans_options oo = POND_ORPHANS_OPTIONS_INIT;
@@ -254,7 +264,7 @@ static int maintain_table(pond_lake *lake, const pond_table_ident *id, const pon
 	pond_error ignored = POND_ERROR_INIT;
 	if ((rc = pond_table_load(&t, lake, id, archived ? &ignored : err)) != 0)
 		return archived ? archived : rc;
-	pond_maintain_measure(&r->after, folder_of(t));
+	pond_maintain_measure(&r->after, lake, t);
 	pond_table_free(&t);
 	return archived;
 }

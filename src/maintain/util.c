@@ -75,20 +75,17 @@ int pond_maintain_tables(pond_table_ident **out, size_t *n, pond_lake *lake, con
 	return collect(out, n, &cap, pond_lake_catalog(lake), &root, arena, err);
 }
 
-static int measure_entry(const char *path, const char *name, const struct stat *st, void *payload)
+static int measure_entry(const pond_fileio_entry *e, void *payload)
 {
-	(void)name;
 	pond_maintain_usage *out = payload;
-	if (S_ISDIR(st->st_mode)) {
-		pond_maintain_measure(out, path);
-	} else if (S_ISREG(st->st_mode)) {
-		out->files++;
-		out->bytes += st->st_size;
-	}
+	out->files++;
+	out->bytes += e->size;
 	return 0;
 }
 
-void pond_maintain_measure(pond_maintain_usage *out, const char *dir)
+void pond_maintain_measure(pond_maintain_usage *out, pond_lake *lake, const pond_table *table)
 {
-	pond_dir_each(dir, measure_entry, out);
+	pond_error err = POND_ERROR_INIT;
+	if (pond_table_files(lake, table, NULL, measure_entry, out, &err) != 0)
+		pond_warn("could not measure the folder of %s: %s", table->metadata->location, err.msg);
 }

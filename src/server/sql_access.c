@@ -6,7 +6,9 @@
  * with no symlink anywhere beneath it is allowed whole; in a directory
  * that has one, only its link-free subdirectories and its regular files
  * are. Each is named under the warehouse's real path and under its
- * configured absolute path (the spelling table metadata uses).
+ * configured absolute path (the spelling table metadata uses). A
+ * warehouse on S3 is read from local copies in the project's object cache:
+ * that folder is allowed instead.
  */
 #include "server_internal.h"
 
@@ -107,9 +109,24 @@ static bool walk(access_walk *w, const char *dir, int depth)
 
 int pond__server_sql_access(srv_ctx *ctx, pond_buf *setup)
 {
-	const char *warehouse = ctx->srv->project->warehouse;
+	const pond_project *p = ctx->srv->project;
+	const char *warehouse = p->warehouse;
 	pond_buf dirs = POND_BUF_INIT, files = POND_BUF_INIT;
 	char real[PATH_MAX];
+	if (pond_project_is_s3(warehouse)) {
+		/* Tables on S3 are read from local copies in the project's
+		 * object cache (and buffered rows from theirs): only those. */
+		pond_buf_puts(setup, "SET allowed_directories = [");
+		pond_buf_printf(&dirs, "%s/objects/", p->cache_dir);
+		pond_sql_quote_literal(setup, pond_buf_cstr(&dirs));
+		pond_buf_clear(&dirs);
+		pond_buf_printf(&dirs, "%s/.pond/cache/buffer/", p->root);
+		pond_buf_puts(setup, ", ");
+		pond_sql_quote_literal(setup, pond_buf_cstr(&dirs));
+		pond_buf_puts(setup, "]; ");
+		pond_buf_dispose(&dirs);
+		return 0;
+	}
 	if (strstr(warehouse, "://") || !realpath(warehouse, real)) {
 		/* not a local folder (or not there yet): nothing local is allowed */
 		pond_buf_puts(setup, "SET allowed_directories = []; ");

@@ -410,8 +410,8 @@ int pond_backup_run(const pond_project *project, pond_catalog *catalog, const ch
 	j.stats = stats ? stats : &local;
 	memset(j.stats, 0, sizeof(*j.stats));
 	if (strstr(project->warehouse, "://"))
-		return pond_error_set(err, POND_EUNSUPPORTED, "cannot back up warehouse %s: only local warehouses",
-		                      project->warehouse);
+		return pond_error_set(err, POND_EUNSUPPORTED, "cannot back up warehouse %s: backups of S3 warehouses are "
+		                      "not supported yet (only local warehouses)", project->warehouse);
 	if (!(j.a = pond_arena_new()))
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	int lock = -1;

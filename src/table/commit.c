@@ -14,6 +14,19 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A table's metadata file, local or on S3. */
+static int load_metadata(pond_iceberg_metadata **out, pond_lake *lake, const char *location, pond_error *err)
+{
+	if (!pond_project_is_s3(location))
+		return pond_iceberg_metadata_load_file(out, location, err);
+	pond_fileio *io;
+	int rc = pond_lake_fileio(lake, location, &io, err);
+	if (rc == 0)
+		rc = pond_fileio_load_metadata(out, io, location, err);
+	pond_fileio_free(&io);
+	return rc;
+}
+
 int pond_table_metadata_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
                                  const char **recorded, pond_error *err)
 {
@@ -45,7 +58,7 @@ int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *i
 	int rc = t ? pond_table_metadata_location(lake, id, a, &location, &recorded, err)
 	           : pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = pond_iceberg_metadata_load_file(&t->metadata, location, err);
+		rc = load_metadata(&t->metadata, lake, location, err);
 	if (rc) {
 		pond_arena_free(&a);
 		return rc;
@@ -73,51 +86,58 @@ void pond_table_free(pond_table **table)
 
 /* The folder a new metadata file goes to: LOCATION/metadata, or, when the
  * table moved since its location was recorded (restored from a backup at
- * another place), that folder where the previous metadata file now is. The
- * catalog records the real path, since it is read without a remap. */
-static int metadata_dir(const pond_iceberg_metadata *md, const char *previous, pond_arena *arena, const char **out,
+ * another place), that folder where the previous metadata file now is
+ * (io carries the remap). The catalog records the real path, since it is
+ * read without a remap. */
+static int metadata_dir(const pond_iceberg_metadata *md, pond_fileio *io, pond_arena *arena, const char **out,
                         pond_error *err)
 {
 	if (!(*out = pond_arena_sprintf(arena, "%s/metadata", md->location)))
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	if (!previous)
+	if (!pond_fileio_remapped(io))
 		return 0;
-	pond_fileio *io;
-	int rc = pond_fileio_local_new(&io, err);
-	if (rc == 0)
-		rc = pond_fileio_remap_table(io, md, previous, err);
-	if (rc == 0 && pond_fileio_remapped(io)) {
-		pond_buf real = POND_BUF_INIT;
-		pond_fileio_resolve(io, *out, &real);
-		if (!pond_buf_ok(&real) || !(*out = pond_arena_strdup(arena, pond_buf_cstr(&real))))
-			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-		pond_buf_dispose(&real);
-	}
-	pond_fileio_free(&io);
+	pond_buf real = POND_BUF_INIT;
+	pond_fileio_resolve(io, *out, &real);
+	int rc = pond_buf_ok(&real) && (*out = pond_arena_strdup(arena, pond_buf_cstr(&real)))
+	                 ? 0
+	                 : pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_buf_dispose(&real);
 	return rc;
 }
 
-int pond__table_write_metadata(const pond_iceberg_metadata *md, const char *previous, pond_arena *arena,
-                               const char **out_path, pond_error *err)
+int pond__table_write_metadata(pond_fileio *io, const pond_iceberg_metadata *md, const char *previous,
+                               pond_arena *arena, const char **out_path, pond_error *err)
 {
 	char name[64];
 	int rc = pond_iceberg_metadata_file_name(name, previous, err);
 	if (rc)
 		return rc;
 	const char *dir;
-	if ((rc = metadata_dir(md, previous, arena, &dir, err)) != 0)
+	if ((rc = metadata_dir(md, io, arena, &dir, err)) != 0)
 		return rc;
 	const char *path = pond_arena_sprintf(arena, "%s/%s", dir, name);
-	if (!path || (rc = pond_mkdirs(dir, err)) != 0)
-		return path ? rc : pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (!path)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	/* Object stores have no folders to make. */
+	if (pond_fileio_is_local(io) && (rc = pond_mkdirs(dir, err)) != 0)
+		return rc;
 	char *text;
 	if ((rc = pond_iceberg_metadata_serialize(&text, md, false, err)) != 0)
 		return rc;
-	rc = pond_file_write_atomic(path, text, strlen(text), err);
+	/* The path is real already: written as it is, without a remap. */
+	rc = pond_fileio_is_local(io) ? pond_file_write_atomic(path, text, strlen(text), err)
+	                              : pond_fileio_write(io, path, text, strlen(text), err);
 	pond_free(text);
 	if (rc == 0)
 		*out_path = path;
 	return rc;
+}
+
+void pond__table_remove_file(pond_fileio *io, const char *path)
+{
+	pond_error ignored = POND_ERROR_INIT;
+	if (pond_fileio_remove(io, &path, 1, &ignored) != 0)
+		pond_debug("could not delete %s: %s", path, ignored.msg);
 }
 
 static void backoff(const pond_commit_options *o, int attempt)
@@ -137,12 +157,14 @@ typedef struct attempt_table {
 	pond_iceberg_metadata *next;   /* owned until handed to the caller */
 	const char *path;              /* the metadata file written, in the attempt's arena */
 	const char *name;              /* "ns.t", in the attempt's arena */
+	pond_fileio *io;               /* the table's storage (pond__table_fileio) */
 } attempt_table;
 
 static void attempt_dispose(attempt_table *t, bool unlink_file)
 {
-	if (unlink_file && t->path)
-		unlink(t->path);  /* not committed: the file is nobody's */
+	if (unlink_file && t->path && t->io)
+		pond__table_remove_file(t->io, t->path);  /* not committed: the file is nobody's */
+	pond_fileio_free(&t->io);
 	pond_iceberg_metadata_free(&t->next);
 	pond_table_free(&t->base);
 	t->path = NULL;
@@ -172,8 +194,11 @@ static int attempt_prepare(pond_lake *lake, const pond_table_change *c, pond_are
 		rc = pond_iceberg_metadata_apply(&t->next, base_md, reqs, nreqs, ups, nups, &aopts, err);
 	if (rc == 0 && !t->next->location)
 		rc = pond_error_set(err, POND_EINVAL, "table %s has no location", t->name);
+	const char *previous = t->base ? t->base->metadata_location : NULL;
 	if (rc == 0)
-		rc = pond__table_write_metadata(t->next, t->base ? t->base->metadata_location : NULL, a, &t->path, err);
+		rc = pond__table_fileio(lake, t->next, previous, &t->io, err);
+	if (rc == 0)
+		rc = pond__table_write_metadata(t->io, t->next, previous, a, &t->path, err);
 	return rc;
 }
 

@@ -39,10 +39,13 @@ int pond__table_stage(pond_table **out, pond_lake *lake, const pond_table_ident 
 		rc = ensure_namespace(lake, id, err);
 	if (rc == 0)
 		rc = pond_iceberg_metadata_create(&t->metadata, schema, NULL, NULL, location, NULL, 0, err);
-	/* The write puts its files under these before the table exists. */
+	/* The write puts its files under these before the table exists (an
+	 * object store has no folders to make). */
 	const char *dir = rc == 0 ? pond_arena_sprintf(a, "%s/metadata", location) : NULL;
-	if (rc == 0)
-		rc = dir ? pond_mkdirs(dir, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc == 0 && !dir)
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc == 0 && !pond_project_is_s3(location))
+		rc = pond_mkdirs(dir, err);
 	if (rc) {
 		pond_iceberg_metadata_free(&t->metadata);
 		pond_arena_free(&a);
@@ -88,21 +91,25 @@ int pond__table_commit_create(pond_lake *lake, const pond_table_ident *id, const
 	const char *path = NULL;
 	int rc = build ? build(md, a, &reqs, &nreqs, &ups, &nups, payload, err) : 0;
 	pond_iceberg_apply_options aopts = POND_ICEBERG_APPLY_OPTIONS_INIT;
+	pond_fileio *io = NULL;
 	if (rc == 0)
 		rc = pond_iceberg_metadata_apply(&next, md, reqs, nreqs, ups, nups, &aopts, err);
 	if (rc == 0)
-		rc = pond__table_write_metadata(next, NULL, a, &path, err);
+		rc = pond_lake_fileio(lake, next->location, &io, err);
+	if (rc == 0)
+		rc = pond__table_write_metadata(io, next, NULL, a, &path, err);
 	if (rc == 0) {
 		/* The catalog's insert is the compare-and-swap: the table and its
 		 * first snapshot appear together, or not at all. */
 		rc = register_table(lake, id, path, hook, err);
 		if (rc) {
-			remove(path);
+			pond__table_remove_file(io, path);
 			if (rc == POND_EEXISTS)
 				rc = pond_error_set(err, POND_ECONFLICT, "commit conflict on %s: another writer created it first",
 				                    pond_table_ident_format(a, id));
 		}
 	}
+	pond_fileio_free(&io);
 	pond_iceberg_metadata_free(&next);
 	pond_arena_free(&a);
 	return rc;
@@ -128,13 +135,17 @@ int pond_table_create(pond_lake *lake, const pond_table_ident *id, const pond_ic
 		rc = pond__table_location(lake, id, a, &location, err);
 	if (rc == 0)
 		rc = pond_iceberg_metadata_create(&md, schema, spec, NULL, location, properties, nproperties, err);
+	pond_fileio *io = NULL;
 	if (rc == 0)
-		rc = pond__table_write_metadata(md, NULL, a, &path, err);
+		rc = pond_lake_fileio(lake, location, &io, err);
+	if (rc == 0)
+		rc = pond__table_write_metadata(io, md, NULL, a, &path, err);
 	if (rc == 0) {
 		rc = pond_catalog_create_table(lake->catalog, &id->ns, id->name, path, err);
 		if (rc)
-			remove(path);  /* lost a race to create it: our file is unused */
+			pond__table_remove_file(io, path);  /* lost a race to create it: our file is unused */
 	}
+	pond_fileio_free(&io);
 	pond_iceberg_metadata_free(&md);
 	if (rc == 0 && out)
 		rc = pond_table_load(out, lake, id, err);

@@ -12,9 +12,12 @@
 int pond_table_load_catalog(pond_table **out, pond_catalog *catalog, const pond_project *project,
                             const pond_table_ident *id, pond_error *err)
 {
-	/* pond_table_load reads only the catalog and the project root. */
+	/* pond_table_load reads only the catalog, the project root and, for
+	 * a table on S3, the storage it opens. */
 	struct pond_lake lake = {.project = project, .catalog = catalog};
-	return pond_table_load(out, &lake, id, err);
+	int rc = pond_table_load(out, &lake, id, err);
+	pond__lake_storage_close(&lake);
+	return rc;
 }
 
 static const char *summary_of(const pond_iceberg_snapshot *s, const char *key)
@@ -33,9 +36,10 @@ static json_t *count_json(const char *v)
 }
 
 /* Appends the tables of ns (none at the root) and of every namespace below. */
-static int list_into(json_t *out, pond_catalog *cat, const pond_project *project, const pond_ns *ns,
-                     const pond__path_map *buffered, pond_arena *a, pond_error *err)
+static int list_into(json_t *out, pond_lake *lake, const pond_ns *ns, const pond__path_map *buffered, pond_arena *a,
+                     pond_error *err)
 {
+	pond_catalog *cat = lake->catalog;
 	const char **names = NULL;
 	size_t n = 0;
 	int rc = ns->nlevels ? pond_catalog_list_tables(cat, ns, a, &names, &n, err) : 0;
@@ -49,7 +53,7 @@ static int list_into(json_t *out, pond_catalog *cat, const pond_project *project
 		}
 		pond_table *t;
 		pond_error load_err = POND_ERROR_INIT;
-		if (pond_table_load_catalog(&t, cat, project, &id, &load_err) == 0) {
+		if (pond_table_load(&t, lake, &id, &load_err) == 0) {
 			const pond_iceberg_snapshot *s = pond_iceberg_metadata_current_snapshot(t->metadata);
 			int64_t waiting = 0;
 			pond__path_map_get(buffered, t->metadata->table_uuid ? t->metadata->table_uuid : "", &waiting);
@@ -73,7 +77,7 @@ static int list_into(json_t *out, pond_catalog *cat, const pond_project *project
 	if (rc == 0)
 		rc = pond_catalog_list_namespaces(cat, ns, a, &children, &nchildren, err);
 	for (size_t i = 0; i < nchildren && rc == 0; i++)
-		rc = list_into(out, cat, project, &children[i], buffered, a, err);
+		rc = list_into(out, lake, &children[i], buffered, a, err);
 	return rc;
 }
 
@@ -84,9 +88,12 @@ int pond_table_list_json(json_t **out, pond_catalog *catalog, const pond_project
 	json_t *rows = json_array();
 	pond_ns root = {0};
 	pond__path_map buffered = {0};
+	/* One lake for every table: a warehouse on S3 opens its storage once. */
+	struct pond_lake lake = {.project = project, .catalog = catalog};
 	int rc = a && rows ? pond__buffer_records(catalog, &buffered, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = list_into(rows, catalog, project, parent ? parent : &root, &buffered, a, err);
+		rc = list_into(rows, &lake, parent ? parent : &root, &buffered, a, err);
+	pond__lake_storage_close(&lake);
 	pond__path_map_dispose(&buffered);
 	pond_arena_free(&a);
 	if (rc) {

@@ -14,15 +14,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Unlinks the files of set under root; *failed gets the first that
- * stays. */
-static void unlink_under(const pond__path_map *set, const char *root, const char **failed)
+static int remove_empty_dir(const char *path, const struct stat *sb, int flag, struct FTW *ftw);
+
+/* Appends the files of set under root to *paths (room is the caller's). */
+static void collect_under(const pond__path_map *set, const char *root, const char **paths, size_t *n)
 {
 	for (size_t i = 0; i < set->cap; i++) {
 		const char *f = set->keys[i];
-		if (f && pond__path_under(f, root) && unlink(f) != 0 && pond_file_exists(f) && !*failed)
-			*failed = f;
+		if (f && pond__path_under(f, root))
+			paths[(*n)++] = f;
 	}
+}
+
+/* Deletes the files r reached inside root (in one batch: DeleteObjects
+ * takes 1000 keys a request), then, on a local disk, the folders left
+ * empty. */
+static int remove_reached(pond_fileio *io, const pond__reach *r, const char *root, pond_error *err)
+{
+	size_t cap = r->files.n + r->manifests.n + r->lists.n + r->other.n, n = 0;
+	const char **paths = pond_calloc(cap ? cap : 1, sizeof(*paths));
+	if (!paths)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	collect_under(&r->files, root, paths, &n);
+	collect_under(&r->manifests, root, paths, &n);
+	collect_under(&r->lists, root, paths, &n);
+	collect_under(&r->other, root, paths, &n);
+	int rc = pond_fileio_remove(io, paths, n, err);
+	pond_free(paths);
+	if (pond_fileio_is_local(io) && pond_file_exists(root))
+		nftw(root, remove_empty_dir, 16, FTW_DEPTH | FTW_PHYS);
+	return rc ? pond_error_prefix(err, "dropped the table but could not remove its files") : 0;
 }
 
 static int remove_empty_dir(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -60,9 +81,7 @@ int pond_table_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pon
 	bool collected = false, reached = false;
 	if (rc == 0 && t) {
 		pond_error why = POND_ERROR_INIT;
-		int crc = pond_fileio_local_new(&io, &why);
-		if (crc == 0)
-			crc = pond_fileio_remap_table(io, t->metadata, t->metadata_location, &why);
+		int crc = pond__table_fileio(lake, t->metadata, t->metadata_location, &io, &why);
 		if (crc == 0 && (crc = pond__reach_init(&r, io, true, false, &why)) == 0) {
 			reached = true;
 			crc = pond__reach_table(&r, t->metadata, t->metadata_location, &why);
@@ -83,16 +102,8 @@ int pond_table_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pon
 	if (rc == 0 && collected && t->metadata->location) {
 		pond_buf loc = POND_BUF_INIT;
 		pond_fileio_resolve(io, t->metadata->location, &loc);
-		const char *root = pond_buf_cstr(&loc);
-		const char *failed = NULL;
-		unlink_under(&r.files, root, &failed);
-		unlink_under(&r.manifests, root, &failed);
-		unlink_under(&r.lists, root, &failed);
-		unlink_under(&r.other, root, &failed);
-		if (pond_file_exists(root))
-			nftw(root, remove_empty_dir, 16, FTW_DEPTH | FTW_PHYS);
-		if (failed)
-			rc = pond_error_set(err, POND_EIO, "dropped the table but could not remove %s", failed);
+		rc = pond_buf_ok(&loc) ? remove_reached(io, &r, pond_buf_cstr(&loc), err)
+		                       : pond_error_set(err, POND_ENOMEM, "out of memory");
 		pond_buf_dispose(&loc);
 	}
 	if (reached)
@@ -117,19 +128,42 @@ static void put_segment(pond_buf *b, const char *name)
 	}
 }
 
+static int stop_at_first(const pond_fileio_entry *entry, void *payload)
+{
+	(void)entry;
+	(void)payload;
+	return 1;
+}
+
+/* Whether any file lies under dir: local folders are looked at directly,
+ * other places listed (the first key found stops the listing). */
+static bool in_use(pond_fileio *io, const char *dir)
+{
+	if (!io || pond_fileio_is_local(io))
+		return pond_file_exists(dir);
+	pond_error ignored = POND_ERROR_INIT;
+	return pond_fileio_list(io, dir, stop_at_first, NULL, &ignored) != 0;
+}
+
 /* Whether dir is a table's folder: it has metadata files. */
-static bool is_table_dir(const char *dir)
+static bool is_table_dir(pond_fileio *io, const char *dir)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/metadata", dir);
+	if (io && !pond_fileio_is_local(io))
+		return in_use(io, path);
 	struct stat st;
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int pond__table_location(const pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
+int pond__table_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
                          pond_error *err)
 {
 	const char *wh = lake->project->warehouse;
+	pond_fileio *io = NULL;
+	int rc = pond_lake_fileio(lake, wh, &io, err);
+	if (rc)
+		return rc;
 	pond_buf loc = POND_BUF_INIT;
 	pond_buf_puts(&loc, wh);
 	/* WAREHOUSE/ns/.../name, unless a folder on the way is a table's or
@@ -138,11 +172,11 @@ int pond__table_location(const pond_lake *lake, const pond_table_ident *id, pond
 	for (size_t i = 0; i < id->ns.nlevels; i++) {
 		pond_buf_putc(&loc, '/');
 		put_segment(&loc, id->ns.levels[i]);
-		clash |= pond_buf_ok(&loc) && is_table_dir(pond_buf_cstr(&loc));
+		clash |= pond_buf_ok(&loc) && is_table_dir(io, pond_buf_cstr(&loc));
 	}
 	pond_buf_putc(&loc, '/');
 	put_segment(&loc, id->name);
-	if (pond_buf_ok(&loc) && pond_file_exists(pond_buf_cstr(&loc)))
+	if (pond_buf_ok(&loc) && in_use(io, pond_buf_cstr(&loc)))
 		clash = true;
 	if (clash) {
 		/* WAREHOUSE/ns.name-XXXXXXXX: directly in the warehouse, where no
@@ -161,6 +195,7 @@ int pond__table_location(const pond_lake *lake, const pond_table_ident *id, pond
 	}
 	*out = pond_buf_ok(&loc) ? pond_arena_strdup(a, pond_buf_cstr(&loc)) : NULL;
 	pond_buf_dispose(&loc);
+	pond_fileio_free(&io);
 	return *out ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
 }
 

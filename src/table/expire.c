@@ -165,6 +165,14 @@ typedef struct sweep {
 	const pond_iceberg_metadata *md;  /* names the table in archive folders */
 	pond_buf archive;   /* an archive folder of the table found last */
 	bool dry_run;
+	pond_fileio *io;
+	/* Not on a local disk: the files under root and their sizes (one
+	 * listing), and the files to delete, in one batch at the end. */
+	bool listed;
+	pond__path_map sizes;
+	const char **doomed;
+	size_t ndoomed, capdoomed;
+	bool oom;
 } sweep;
 
 /* The folder holding a data file just deleted, when it is a write's own
@@ -198,38 +206,95 @@ static const char *deletable_within(sweep *s, const char *p, bool content)
 	return pond__archive_root(p, s->md, &s->archive) ? pond_buf_cstr(&s->archive) : NULL;
 }
 
+/* A file of the table as it is now: its size, and false when it is not
+ * there (or not a regular file). */
+static bool present(sweep *s, const char *p, int64_t *size)
+{
+	if (s->listed)
+		return pond__path_map_get(&s->sizes, p, size);
+	struct stat st;
+	if (lstat(p, &st) != 0 || !S_ISREG(st.st_mode))
+		return false;
+	*size = (int64_t)st.st_size;
+	return true;
+}
+
 /* Deletes (or counts) each path of gone that kept lacks, where
- * deletable_within allows; for content files, also the write folders
- * that leaves empty. */
+ * deletable_within allows; for content files on a local disk, also the
+ * write folders that leaves empty. */
 static void sweep_set(sweep *s, const pond__path_map *gone, const pond__path_map *kept, int64_t *count, bool content)
 {
 	for (size_t i = 0; i < gone->cap; i++) {
 		const char *p = gone->keys[i];
-		struct stat st;
+		int64_t size;
 		const char *within = p && !pond__path_map_get(kept, p, NULL) ? deletable_within(s, p, content) : NULL;
-		if (!within || lstat(p, &st) != 0 || !S_ISREG(st.st_mode))
+		if (!within || !present(s, p, &size))
 			continue;
-		if (!s->dry_run && unlink(p) != 0)
+		if (!s->dry_run && s->listed) {
+			if (s->ndoomed == s->capdoomed) {
+				size_t cap = s->capdoomed ? s->capdoomed * 2 : 256;
+				const char **grown = pond_reallocarray(s->doomed, cap, sizeof(*grown));
+				if (!grown) {
+					s->oom = true;
+					continue;
+				}
+				s->doomed = grown;
+				s->capdoomed = cap;
+			}
+			s->doomed[s->ndoomed++] = p;
+		} else if (!s->dry_run && unlink(p) != 0) {
 			continue;
+		}
 		(*count)++;
-		s->out->bytes += st.st_size;
-		if (!s->dry_run && content)
+		s->out->bytes += size;
+		if (!s->dry_run && content && !s->listed)
 			remove_folder_if_empty(p, within, within != s->root);
 	}
 }
 
+static int take_size(const pond_fileio_entry *e, void *payload)
+{
+	sweep *s = payload;
+	return pond__path_map_put(&s->sizes, e->path, e->size) == 0 ? 0 : POND_ENOMEM;
+}
+
+/* Deletes the four kinds of files the sweep chose, and for an object store
+ * first lists what is there (sizes, and which still exist). */
+static int sweep_all(sweep *s, pond__reach *kept, pond__reach *gone, pond__reach *live, pond_error *err)
+{
+	int rc = 0;
+	if (!pond_fileio_is_local(s->io)) {
+		s->listed = true;
+		rc = pond_fileio_list(s->io, s->root, take_size, s, err);
+		if (rc == POND_ENOMEM && !err->code)
+			pond_error_set(err, rc, "out of memory");
+	}
+	if (rc == 0) {
+		pond_expire_result *out = s->out;
+		sweep_set(s, &gone->lists, &kept->lists, &out->manifest_lists, false);
+		sweep_set(s, &gone->manifests, &kept->manifests, &out->manifests, false);
+		sweep_set(s, &gone->files, &live->files, &out->content_files, true);
+		sweep_set(s, &gone->other, &kept->other, &out->other_files, false);
+		if (s->oom)
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
+	if (rc == 0 && s->ndoomed)
+		rc = pond_fileio_remove(s->io, s->doomed, s->ndoomed, err);
+	pond_free(s->doomed);
+	pond__path_map_dispose(&s->sizes);
+	return rc;
+}
+
 /* Deletes the files before's snapshots (those after lacks) reached that
  * after's snapshots do not. */
-static int sweep_files(const pond_iceberg_metadata *before, const pond_iceberg_metadata *after,
+static int sweep_files(pond_lake *lake, const pond_iceberg_metadata *before, const pond_iceberg_metadata *after,
                        const char *after_location, bool dry_run, pond_expire_result *out, pond_error *err)
 {
 	pond_fileio *io = NULL;
 	pond__reach kept, gone, live;
 	bool init_kept = false, init_gone = false, init_live = false;
 	pond_buf root = POND_BUF_INIT;
-	int rc = pond_fileio_local_new(&io, err);
-	if (rc == 0)
-		rc = pond_fileio_remap_table(io, after, after_location, err);
+	int rc = pond__table_fileio(lake, after, after_location, &io, err);
 	if (rc == 0 && (rc = pond__reach_init(&kept, io, false, true, err)) == 0)
 		init_kept = true;
 	if (rc == 0 && (rc = pond__reach_init(&gone, io, true, false, err)) == 0)
@@ -259,11 +324,8 @@ static int sweep_files(const pond_iceberg_metadata *before, const pond_iceberg_m
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	}
 	if (rc == 0) {
-		sweep s = {out, pond_buf_cstr(&root), after, POND_BUF_INIT, dry_run};
-		sweep_set(&s, &gone.lists, &kept.lists, &out->manifest_lists, false);
-		sweep_set(&s, &gone.manifests, &kept.manifests, &out->manifests, false);
-		sweep_set(&s, &gone.files, &live.files, &out->content_files, true);
-		sweep_set(&s, &gone.other, &kept.other, &out->other_files, false);
+		sweep s = {out, pond_buf_cstr(&root), after, POND_BUF_INIT, dry_run, io, false, {0}, NULL, 0, 0, false};
+		rc = sweep_all(&s, &kept, &gone, &live, err);
 		pond_buf_dispose(&s.archive);
 	}
 	if (init_kept)
@@ -296,7 +358,7 @@ static int expire_dry(pond_lake *lake, const pond_table_ident *id, expire_run *x
 		if (rc == 0)
 			rc = pond_iceberg_metadata_apply(&after, t->metadata, NULL, 0, ups, nups, &ao, err);
 		if (rc == 0)
-			rc = sweep_files(t->metadata, after, t->metadata_location, true, out, err);
+			rc = sweep_files(lake, t->metadata, after, t->metadata_location, true, out, err);
 	}
 	if (rc == 0) {
 		out->snapshots = (int64_t)x->plan.nids;
@@ -354,7 +416,7 @@ int pond_table_expire(pond_lake *lake, const pond_table_ident *id, const pond_ex
 		out->snapshots_left = (int64_t)after->metadata->nsnapshots;
 		pond_error why = POND_ERROR_INIT;
 		/* The commit stands whatever happens to the files. */
-		if (sweep_files(x.before, after->metadata, after->metadata_location, false, out, &why) != 0)
+		if (sweep_files(lake, x.before, after->metadata, after->metadata_location, false, out, &why) != 0)
 			pond_warn("expired snapshots of %s but could not delete their files: %s",
 			          pond_table_ident_format(after->arena, id), why.msg);
 	}

@@ -1,5 +1,6 @@
 /*
- * Lakes (open projects) and table names.
+ * Lakes (open projects) and table names. A lake's storage (S3 client,
+ * object cache) is storage.c.
  */
 #include "table_internal.h"
 
@@ -52,6 +53,7 @@ void pond_lake_close(pond_lake **lake)
 {
 	if (!lake || !*lake)
 		return;
+	pond__lake_storage_close(*lake);
 	if (!(*lake)->borrowed_catalog)
 		pond_catalog_close(&(*lake)->catalog);
 	pond_engine_close(&(*lake)->owned_engine);

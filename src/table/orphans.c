@@ -157,7 +157,8 @@ static int other_tables(orphan_walk *w, pond_lake *lake, const pond_ns *ns, cons
 			continue;
 		*meta = '\0';
 		char real[PATH_MAX];
-		if (realpath(folder, real) && pond__path_map_put(&w->tables, real, 1) != 0)
+		const char *key = pond_project_is_s3(folder) ? folder : realpath(folder, real);
+		if (key && pond__path_map_put(&w->tables, key, 1) != 0)
 			rc = pond_error_set(w->err, POND_ENOMEM, "out of memory");
 	}
 	pond_ns *children = NULL;
@@ -187,7 +188,7 @@ static int referenced(orphan_walk *w, const pond_table *t, pond_fileio *io)
 				continue;
 			if (pond__path_map_put(&w->referenced, p, 1) != 0)
 				rc = pond_error_set(w->err, POND_ENOMEM, "out of memory");
-			if (rc == 0 && stat(p, &st) == 0) {
+			if (rc == 0 && pond_fileio_is_local(io) && stat(p, &st) == 0) {
 				inode_key(key, &st);
 				if (pond__path_map_put(&w->inodes, key, 1) != 0)
 					rc = pond_error_set(w->err, POND_ENOMEM, "out of memory");
@@ -195,6 +196,118 @@ static int referenced(orphan_walk *w, const pond_table *t, pond_fileio *io)
 		}
 	}
 	pond__reach_dispose(&r);
+	return rc;
+}
+
+/* ---- on an object store: one listing instead of a walk ---- */
+
+typedef struct listed_file {
+	const char *path;
+	int64_t size, mtime_ms;
+} listed_file;
+
+typedef struct listing {
+	pond_arena *a;
+	const char *root;
+	listed_file *files;
+	size_t n, cap;
+	pond__path_map table_dirs;   /* folders below root holding metadata/NNN.metadata.json */
+} listing;
+
+static int take_listed(const pond_fileio_entry *e, void *payload)
+{
+	listing *l = payload;
+	if (!pond_arena_grow(l->a, (void **)&l->files, l->n, &l->cap, sizeof(*l->files)))
+		return POND_ENOMEM;
+	const char *path = pond_arena_strdup(l->a, e->path);
+	if (!path)
+		return POND_ENOMEM;
+	l->files[l->n++] = (listed_file){path, e->size, e->mtime_ms};
+	/* X/metadata/F.metadata.json makes X a table's folder. */
+	const char *m = strstr(path, "/metadata/");
+	if (m && pond_str_ends_with(path, ".metadata.json") && !strchr(m + 10, '/') &&
+	    (size_t)(m - path) > strlen(l->root)) {
+		char *dir = pond_arena_strndup(l->a, path, (size_t)(m - path));
+		if (!dir || pond__path_map_put(&l->table_dirs, dir, 1) != 0)
+			return POND_ENOMEM;
+	}
+	return 0;
+}
+
+/* Whether a folder between root and path is another table's. */
+static bool in_other_table(const orphan_walk *w, const listing *l, const char *path, char *scratch)
+{
+	size_t root_len = strlen(w->root);
+	strcpy(scratch, path);
+	for (char *slash = strrchr(scratch, '/'); slash && (size_t)(slash - scratch) > root_len;
+	     slash = strrchr(scratch, '/')) {
+		*slash = '\0';
+		if (pond__path_map_get(&w->tables, scratch, NULL) || pond__path_map_get(&l->table_dirs, scratch, NULL))
+			return true;
+	}
+	return false;
+}
+
+/* The orphans under w->root on an object store: listed once (sizes and
+ * last-modified times come with the listing), deleted in one batch. */
+static int orphans_listed(orphan_walk *w, pond_fileio *io, pond_arena *a)
+{
+	listing l = {a, w->root, NULL, 0, 0, {0}};
+	int rc = pond_fileio_list(io, w->root, take_listed, &l, w->err);
+	if (rc == POND_ENOMEM && !w->err->code)
+		pond_error_set(w->err, rc, "out of memory");
+	const char **doomed = rc == 0 ? pond_arena_calloc(a, l.n + 1, sizeof(*doomed)) : NULL;
+	char *scratch = rc == 0 ? pond_arena_alloc(a, 4096 + 1) : NULL;
+	if (rc == 0 && (!doomed || !scratch))
+		rc = pond_error_set(w->err, POND_ENOMEM, "out of memory");
+	size_t ndoomed = 0;
+	for (size_t i = 0; i < l.n && rc == 0; i++) {
+		const listed_file *f = &l.files[i];
+		if (strlen(f->path) > 4096 || pond__path_map_get(&w->referenced, f->path, NULL) ||
+		    in_other_table(w, &l, f->path, scratch))
+			continue;
+		if (f->mtime_ms >= w->older) {
+			w->out->young++;
+			continue;
+		}
+		doomed[ndoomed++] = f->path;
+		w->out->files++;
+		w->out->bytes += f->size;
+		if (w->opts->found)
+			w->opts->found(f->path, f->size, w->opts->payload);
+	}
+	if (rc == 0 && w->opts->remove)
+		rc = pond_fileio_remove(io, doomed, ndoomed, w->err);
+	pond__path_map_dispose(&l.table_dirs);
+	return rc;
+}
+
+/* The table's folder and the warehouse, checked: *root (in a) is the
+ * folder as the walk or listing sees it. */
+static int table_root(pond_lake *lake, const pond_table *t, pond_fileio *io, const char *name, pond_arena *a,
+                      const char **root, pond_error *err)
+{
+	pond_buf loc = POND_BUF_INIT;
+	pond_fileio_resolve(io, t->metadata->location, &loc);
+	int rc = pond_buf_ok(&loc) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+	char real[PATH_MAX], warehouse[PATH_MAX];
+	const char *r = NULL, *wh = NULL;
+	if (rc == 0 && !pond_fileio_is_local(io)) {
+		r = pond_buf_cstr(&loc);
+		wh = lake->project->warehouse;
+	} else if (rc == 0) {
+		r = realpath(pond_buf_cstr(&loc), real);
+		wh = realpath(lake->project->warehouse, warehouse);
+		if (!r || !wh)
+			rc = pond_error_set(err, POND_ENOTFOUND, "cannot look for orphans of %s: folder %s not found", name,
+			                    pond_buf_cstr(&loc));
+	}
+	if (rc == 0 && !pond__path_under(r, wh))
+		rc = pond_error_set(err, POND_EINVAL, "cannot look for orphans of %s: its folder %s is outside "
+		                    "the warehouse %s", name, r, wh);
+	if (rc == 0 && !(*root = pond_arena_strdup(a, r)))
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_buf_dispose(&loc);
 	return rc;
 }
 
@@ -213,35 +326,24 @@ int pond_table_orphans(pond_lake *lake, const pond_table_ident *id, const pond_o
 	pond_table *t = NULL;
 	pond_fileio *io = NULL;
 	pond_arena *a = pond_arena_new();
-	pond_buf loc = POND_BUF_INIT;
-	char root[PATH_MAX], warehouse[PATH_MAX];
 	int rc = a ? pond_table_load(&t, lake, id, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
 	const char *name = pond_table_ident_format(a, id);
-	if (rc == 0 && (rc = pond_fileio_local_new(&io, err)) == 0)
-		rc = pond_fileio_remap_table(io, t->metadata, t->metadata_location, err);
-	if (rc == 0) {
-		pond_fileio_resolve(io, t->metadata->location, &loc);
-		if (!pond_buf_ok(&loc))
-			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-	}
-	if (rc == 0 && (!realpath(pond_buf_cstr(&loc), root) || !realpath(lake->project->warehouse, warehouse)))
-		rc = pond_error_set(err, POND_ENOTFOUND, "cannot look for orphans of %s: folder %s not found", name,
-		                    pond_buf_cstr(&loc));
-	if (rc == 0 && !pond__path_under(root, warehouse))
-		rc = pond_error_set(err, POND_EINVAL, "cannot look for orphans of %s: its folder %s is outside "
-		                    "the warehouse %s", name, root, warehouse);
-	w.root = root;
+	if (rc == 0)
+		rc = pond__table_fileio(lake, t->metadata, t->metadata_location, &io, err);
+	if (rc == 0)
+		rc = table_root(lake, t, io, name, a, &w.root, err);
 	pond_ns top = {0};
 	if (rc == 0)
 		rc = other_tables(&w, lake, &top, id, a);
 	if (rc == 0)
 		rc = referenced(&w, t, io);
-	if (rc == 0)
-		walk(&w, root, false, 0);
+	if (rc == 0 && pond_fileio_is_local(io))
+		walk(&w, w.root, false, 0);
+	else if (rc == 0)
+		rc = orphans_listed(&w, io, a);
 	pond__path_map_dispose(&w.referenced);
 	pond__path_map_dispose(&w.inodes);
 	pond__path_map_dispose(&w.tables);
-	pond_buf_dispose(&loc);
 	pond_fileio_free(&io);
 	pond_table_free(&t);
 	pond_arena_free(&a);

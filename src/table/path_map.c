@@ -73,3 +73,19 @@ void pond__path_map_dispose(pond__path_map *m)
 	pond_free(m->values);
 	memset(m, 0, sizeof(*m));
 }
+
+int pond__strlist_add(char ***items, size_t *n, size_t *cap, const char *s, pond_error *err)
+{
+	if (*n == *cap) {
+		size_t grown_cap = *cap ? *cap * 2 : 8;
+		char **grown = pond_reallocarray(*items, grown_cap, sizeof(*grown));
+		if (!grown)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		*items = grown;
+		*cap = grown_cap;
+	}
+	if (!((*items)[*n] = pond_strdup(s)))
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	(*n)++;
+	return 0;
+}

@@ -5,6 +5,8 @@
  */
 #include "pond/table.h"
 
+#include "pond/io.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -94,6 +96,80 @@ static int read_string_key(const pond_yaml_node *root, const char *key, const ch
 	return rc;
 }
 
+bool pond_project_is_s3(const char *location)
+{
+	return pond_s3_is_url(location);
+}
+
+/* The keys of pond.yml's storage: block. */
+static const char *const storage_keys[] = {
+	"endpoint", "region", "profile", "path_style", "access_key_id_env", "secret_access_key_env",
+	"session_token_env", "cache_max_bytes", NULL,
+};
+
+/* Reads the storage: block (every key optional) into p. */
+static int read_storage(pond_project *p, const pond_yaml_node *root, const char *what, pond_error *err)
+{
+	p->storage = (pond_s3_settings)POND_S3_SETTINGS_INIT;
+	p->cache_max_bytes = (int64_t)4 << 30;
+	const pond_yaml_node *st = pond_yaml_get(root, "storage");
+	if (!st || pond_yaml_is_null(st))
+		return 0;
+	if (st->kind != POND_YAML_MAP)
+		return pond_error_set(err, POND_EINVAL, "%s:%d: \"storage\" must be a map of settings", what, st->line);
+	int rc = pond_yaml_check_keys(st, storage_keys, what, err);
+	struct {
+		const char *key;
+		const char **out;
+	} strings[] = {
+		{"endpoint", &p->storage.endpoint},
+		{"region", &p->storage.region},
+		{"profile", &p->storage.profile},
+		{"access_key_id_env", &p->storage.access_key_id_env},
+		{"secret_access_key_env", &p->storage.secret_access_key_env},
+		{"session_token_env", &p->storage.session_token_env},
+	};
+	for (size_t i = 0; i < sizeof strings / sizeof strings[0] && rc == 0; i++)
+		rc = read_string_key(st, strings[i].key, NULL, strings[i].out, what, err);
+	const pond_yaml_node *n = pond_yaml_get(st, "path_style");
+	bool path_style;
+	if (rc == 0 && n && !pond_yaml_is_null(n) && (rc = pond_yaml_bool(n, &path_style, what, "path_style", err)) == 0)
+		p->storage.path_style = path_style;
+	n = pond_yaml_get(st, "cache_max_bytes");
+	if (rc == 0 && n && !pond_yaml_is_null(n) &&
+	    (n->kind != POND_YAML_SCALAR || !pond_str_to_size(n->value, &p->cache_max_bytes)))
+		rc = pond_error_set(err, POND_EINVAL, "%s:%d: cache_max_bytes wants a size such as 4GB, not \"%s\"", what,
+		                    n->line, n->kind == POND_YAML_SCALAR ? n->value : "...");
+	return rc;
+}
+
+/* The warehouse as pond keeps it: a folder made absolute, or an S3 URL
+ * without a final slash; any other URL is refused. */
+static int read_warehouse(pond_project *p, const pond_yaml_node *root, const char *warehouse, const char *what,
+                          pond_error *err)
+{
+	const pond_yaml_node *n = pond_yaml_get(root, "warehouse");
+	int line = n ? n->line : 0;
+	if (pond_str_starts_with(warehouse, "file://"))
+		warehouse += strlen("file://");
+	if (pond_project_is_s3(warehouse)) {
+		char *bucket, *key;
+		if (pond_s3_url_split(warehouse, &bucket, &key, p->arena, err) != 0 || !*bucket)
+			return pond_error_set(err, POND_EINVAL, "%s:%d: warehouse \"%s\" names no bucket: write "
+			                      "s3://BUCKET/PREFIX", what, line, warehouse);
+		size_t len = strlen(warehouse);
+		while (len > 0 && warehouse[len - 1] == '/')
+			len--;
+		p->warehouse = pond_arena_strndup(p->arena, warehouse, len);
+	} else if (is_url(warehouse) || pond_str_starts_with(warehouse, "s3:")) {
+		return pond_error_set(err, POND_EUNSUPPORTED, "%s:%d: warehouse \"%s\" is not supported: use a folder "
+		                      "or s3://BUCKET/PREFIX", what, line, warehouse);
+	} else {
+		p->warehouse = absolute(p->arena, p->root, warehouse);
+	}
+	return p->warehouse ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+}
+
 int pond_project_load(pond_project **out, const char *dir, pond_error *err)
 {
 	pond_arena *a = pond_arena_new();
@@ -142,9 +218,11 @@ int pond_project_load(pond_project **out, const char *dir, pond_error *err)
 		goto fail;
 	if (pond_str_starts_with(catalog, "sqlite:"))
 		catalog += strlen("sqlite:");
-	p->warehouse = absolute(a, p->root, warehouse);
+	if ((rc = read_warehouse(p, root, warehouse, what, err)) != 0 || (rc = read_storage(p, root, what, err)) != 0)
+		goto fail;
 	p->catalog_uri = absolute(a, p->root, catalog);
-	if (!p->warehouse || !p->catalog_uri) {
+	p->cache_dir = pond_arena_sprintf(a, "%s/.pond/cache/s3", p->root);
+	if (!p->catalog_uri || !p->cache_dir) {
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -191,8 +269,21 @@ static const char init_config[] =
 	"# Paths are relative to this file.\n"
 	"name: %s\n"
 	"\n"
-	"# Where table data and metadata live: a folder, or s3://bucket/prefix.\n"
+	"# Where table data and metadata live: a folder, or s3://bucket/prefix\n"
+	"# (AWS S3, MinIO, Garage, R2, Ceph) with the storage settings below.\n"
 	"warehouse: warehouse\n"
+	"\n"
+	"# For an s3:// warehouse (every key optional; see docs/storage.md).\n"
+	"# Secrets never go here: name the variables that hold them, or use\n"
+	"# AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials.\n"
+	"# storage:\n"
+	"#   endpoint: http://nas.local:9000      # an S3-compatible server\n"
+	"#   region: us-east-1\n"
+	"#   path_style: true\n"
+	"#   profile: lake                        # a profile of ~/.aws/config\n"
+	"#   access_key_id_env: LAKE_KEY_ID\n"
+	"#   secret_access_key_env: LAKE_SECRET\n"
+	"#   cache_max_bytes: 4GB                 # local copies of data files\n"
 	"\n"
 	"# The Iceberg SQL catalog: a SQLite file, or postgresql://user@host/db to\n"
 	"# share tables between machines. Spark, Trino, pyiceberg and DuckDB open\n"

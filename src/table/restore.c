@@ -139,8 +139,8 @@ static int check_empty(restore_job *j, pond_error *err)
 		                      "cannot restore into catalog %s: restore writes a SQLite catalog; set "
 		                      "\"catalog: catalog.db\" in %s and run restore again", p->catalog_uri, p->config_path);
 	if (strstr(p->warehouse, "://"))
-		return pond_error_set(err, POND_EUNSUPPORTED, "cannot restore into warehouse %s: only local warehouses",
-		                      p->warehouse);
+		return pond_error_set(err, POND_EUNSUPPORTED, "cannot restore into warehouse %s: restores into S3 "
+		                      "warehouses are not supported yet (only local warehouses)", p->warehouse);
 	if (j->opts->force)
 		return 0;
 	bool any = false;

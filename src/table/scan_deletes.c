@@ -70,8 +70,11 @@ int pond__scan_position_deletes(const pond__scan_read *r, const char **out)
 		*recorded++ = '\0';
 		pond_buf_clear(&resolved);
 		pond_fileio_resolve(r->io, recorded, &resolved);
+		/* The data file as the read names it: its local copy on an
+		 * object store (NULL when the read does not hold it). */
+		const char *read_as = pond_buf_ok(&resolved) ? pond_fileio_held(r->io, pond_buf_cstr(&resolved)) : NULL;
 		int64_t ti;
-		if (!pond_buf_ok(&resolved) || !pond__path_map_get(&tasks, pond_buf_cstr(&resolved), &ti))
+		if (!read_as || !pond__path_map_get(&tasks, read_as, &ti))
 			continue;
 		bool attached = false;
 		const pond_scan_task *task = r->tasks[ti];
@@ -84,7 +87,7 @@ int pond__scan_position_deletes(const pond__scan_read *r, const char **out)
 		pond_buf_puts(&values, ", ");
 		pond_sql_quote_literal(&values, recorded);
 		pond_buf_puts(&values, ", ");
-		pond_sql_quote_literal(&values, pond_buf_cstr(&resolved));
+		pond_sql_quote_literal(&values, read_as);
 		pond_buf_putc(&values, ')');
 	}
 	pond_free(list);

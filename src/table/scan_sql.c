@@ -641,6 +641,95 @@ static int name_columns(scan_gen *g)
 	return rc;
 }
 
+/* A copy of a delete file read from its local copy. */
+static int localize_delete(scan_gen *g, const pond_scan_delete *d, pond__path_map *seen,
+                           const pond_scan_delete ***all, size_t *nall, size_t *cap, const pond_scan_delete **out)
+{
+	int64_t i;
+	if (pond__path_map_get(seen, d->path, &i)) {
+		*out = (*all)[i];
+		return 0;
+	}
+	pond_scan_delete *copy = pond_arena_alloc(g->a, sizeof(*copy));
+	if (!copy || !pond_arena_grow(g->a, (void **)all, *nall, cap, sizeof(**all)) ||
+	    pond__path_map_put(seen, d->path, (int64_t)*nall) != 0)
+		return oom(g);
+	*copy = *d;
+	int rc = pond_fileio_local_copy(g->io, d->path, d->file_size_in_bytes, &copy->path, g->err);
+	if (rc)
+		return rc;
+	(*all)[(*nall)++] = copy;
+	*out = copy;
+	return 0;
+}
+
+/* Fetches the data and delete files of the tasks (each once) ahead, many
+ * at a time: the copies localize_tasks then takes are there. */
+static int prefetch_tasks(scan_gen *g)
+{
+	size_t n = 0, cap = 0;
+	for (size_t t = 0; t < g->ntasks; t++)
+		cap += 1 + g->tasks[t]->ndeletes;
+	const char **paths = pond_arena_calloc(g->a, cap, sizeof(*paths));
+	int64_t *sizes = pond_arena_calloc(g->a, cap, sizeof(*sizes));
+	pond__path_map seen = {0};
+	if (!paths || !sizes)
+		return oom(g);
+	int rc = 0;
+	for (size_t t = 0; t < g->ntasks && rc == 0; t++) {
+		const pond_scan_task *task = g->tasks[t];
+		paths[n] = task->path;
+		sizes[n++] = task->file_size_in_bytes;
+		for (size_t d = 0; d < task->ndeletes && rc == 0; d++) {
+			const pond_scan_delete *del = task->deletes[d];
+			if (pond__path_map_get(&seen, del->path, NULL))
+				continue;
+			if (pond__path_map_put(&seen, del->path, 1) != 0)
+				rc = oom(g);
+			paths[n] = del->path;
+			sizes[n++] = del->file_size_in_bytes;
+		}
+	}
+	pond__path_map_dispose(&seen);
+	return rc ? rc : pond_fileio_prefetch(g->io, paths, sizes, n, g->err);
+}
+
+/* DuckDB reads local files: on an object store, the tasks (and the delete
+ * files they share) become copies naming the local copies of their files,
+ * fetched now and held by g->io; everything after reads those. */
+static int localize_tasks(scan_gen *g)
+{
+	if (pond_fileio_is_local(g->io))
+		return 0;
+	pond_scan_task *copies = pond_arena_calloc(g->a, g->ntasks, sizeof(*copies));
+	const pond_scan_task **ptrs = pond_arena_calloc(g->a, g->ntasks, sizeof(*ptrs));
+	if (!copies || !ptrs)
+		return oom(g);
+	int rc = prefetch_tasks(g);
+	if (rc)
+		return rc;
+	pond__path_map seen = {0};
+	const pond_scan_delete **all = NULL;
+	size_t nall = 0, cap = 0;
+	for (size_t t = 0; t < g->ntasks && rc == 0; t++) {
+		const pond_scan_task *task = g->tasks[t];
+		copies[t] = *task;
+		ptrs[t] = &copies[t];
+		rc = pond_fileio_local_copy(g->io, task->path, task->file_size_in_bytes, &copies[t].path, g->err);
+		if (rc || !task->ndeletes)
+			continue;
+		const pond_scan_delete **dels = pond_arena_calloc(g->a, task->ndeletes, sizeof(*dels));
+		if (!dels)
+			rc = oom(g);
+		for (size_t d = 0; d < task->ndeletes && rc == 0; d++)
+			rc = localize_delete(g, task->deletes[d], &seen, &all, &nall, &cap, &dels[d]);
+		copies[t].deletes = dels;
+	}
+	pond__path_map_dispose(&seen);
+	g->tasks = ptrs;
+	return rc;
+}
+
 /* Puts every task into a group (a read); with more groups than
  * POND_SCAN_MAX_READS, groups them again in join mode. */
 static int group_tasks(scan_gen *g)
@@ -759,6 +848,8 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 	pond_buf sql = POND_BUF_INIT;
 	int rc = check_tasks(&g);
 	if (rc == 0)
+		rc = localize_tasks(&g);
+	if (rc == 0)
 		rc = find_name_mapped(&g);
 	if (rc == 0)
 		rc = find_nested_defaults(&g);
@@ -787,18 +878,13 @@ int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_
 	return rc;
 }
 
-int pond__scan_sql(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, const char *metadata_location,
+int pond__scan_sql(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, pond_fileio *io,
                    const pond_scan_options *opts, const pond_scan_task *extra, size_t nextra, size_t *nfiles,
                    pond_error *err)
 {
-	pond_fileio *io = NULL;
 	pond_scan_plan *plan = NULL;
 	const pond_scan_task **tasks = NULL;
-	int rc = pond_fileio_local_new(&io, err);
-	if (rc == 0)
-		rc = pond_fileio_remap_table(io, md, metadata_location, err);
-	if (rc == 0)
-		rc = pond_scan_plan_files(&plan, md, io, opts, err);
+	int rc = pond_scan_plan_files(&plan, md, io, opts, err);
 	if (rc)
 		goto done;
 	const pond_iceberg_schema *schema = pond_iceberg_metadata_schema(md, plan->schema_id);
@@ -821,7 +907,6 @@ int pond__scan_sql(pond_buf *out, pond_engine *engine, const pond_iceberg_metada
 done:
 	pond_free(tasks);
 	pond_scan_plan_free(&plan);
-	pond_fileio_free(&io);
 	return rc;
 }
 
@@ -864,8 +949,16 @@ int pond_table_scan_sql(pond_buf *out, pond_lake *lake, const pond_table *table,
 	if (rc == 0)
 		rc = pond__scan_buffer(&b, &extra, &fresh, lake, table, opts, a, err);
 	const pond_table *read = fresh ? fresh : table;
+	pond_fileio *io = NULL;
 	if (rc == 0)
-		rc = pond__scan_sql(out, lake->engine, read->metadata, read->metadata_location, opts, extra, b.n, NULL, err);
+		rc = pond__table_fileio(lake, read->metadata, read->metadata_location, &io, err);
+	if (rc == 0)
+		rc = pond__scan_sql(out, lake->engine, read->metadata, io, opts, extra, b.n, NULL, err);
+	/* The SQL names the local copies io holds: they stay held while the
+	 * lake is open. */
+	if (io && !pond_fileio_is_local(io) && rc == 0)
+		rc = pond__lake_keep_fileio(lake, &io, err);
+	pond_fileio_free(&io);
 	pond_table_free(&fresh);
 	if (rc) {
 		const char *name = pond_table_ident_format(a, &table->ident);

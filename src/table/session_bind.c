@@ -16,6 +16,7 @@ static void free_views(session_view *v)
 		pond_free(v->key);
 		pond_free(v->metadata_location);
 		pond_free(v->buffer_signature);
+		pond_fileio_free(&v->io);
 		pond_free(v);
 		v = next;
 	}
@@ -43,8 +44,10 @@ static session_view *find_view(pond_session *s, const char *key)
 	return NULL;
 }
 
+/* Records what view key was built from; takes *io (the view's SQL reads
+ * the copies it holds), releasing those of the view it replaces. */
 static int remember_view(pond_session *s, const char *key, const char *location, bool pruned, size_t files,
-                         int64_t snapshot_id, const char *buffer_signature, pond_error *err)
+                         int64_t snapshot_id, const char *buffer_signature, pond_fileio **io, pond_error *err)
 {
 	session_view *v = find_view(s, key);
 	if (!v) {
@@ -55,6 +58,9 @@ static int remember_view(pond_session *s, const char *key, const char *location,
 		v->next = s->views;
 		s->views = v;
 	}
+	pond_fileio_free(&v->io);
+	v->io = *io;
+	*io = NULL;
 	pond_free(v->metadata_location);
 	pond_free(v->buffer_signature);
 	v->metadata_location = pond_strdup(location);
@@ -127,8 +133,10 @@ static int bind_ref(pond_session *s, const char *statement, const session_ref *r
 	pond_sql_quote_ident(&sql, view);
 	pond_buf_puts(&sql, " AS ");
 	size_t kept = 0;
-	rc = pond__scan_sql(&sql, s->lake->engine, t->metadata, t->metadata_location, &so, extra, buffered.n, &kept,
-	                    err);
+	pond_fileio *io = NULL;
+	rc = pond__table_fileio(s->lake, t->metadata, t->metadata_location, &io, err);
+	if (rc == 0)
+		rc = pond__scan_sql(&sql, s->lake->engine, t->metadata, io, &so, extra, buffered.n, &kept, err);
 	if (rc == 0 && files_kept)
 		*files_kept += kept;
 	if (rc == 0)
@@ -139,9 +147,10 @@ static int bind_ref(pond_session *s, const char *statement, const session_ref *r
 	if (rc == 0)
 		rc = remember_view(s, key, state, so.filter != NULL, kept,
 		                   r->at == SESSION_AT_NONE ? t->metadata->current_snapshot_id : POND_ICEBERG_NO_SNAPSHOT,
-		                   buffered.signature, err);
+		                   buffered.signature, &io, err);
 	if (rc && rc != POND_ENOMEM)
 		pond_error_prefix(err, "%s", pond_table_ident_format(a, &r->id));
+	pond_fileio_free(&io);
 	pond_buf_dispose(&sql);
 	pond_table_free(&t);
 	return rc;

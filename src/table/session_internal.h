@@ -33,6 +33,7 @@ typedef struct session_view {
 	int64_t snapshot_id;      /* the snapshot it reads (current-table views) */
 	char *buffer_signature;   /* and the buffered rows ("" for none) */
 	unsigned generation;      /* the statement that bound it last */
+	pond_fileio *io;          /* holds the local copies of S3 files it reads */
 	struct session_view *next;
 } session_view;
 

@@ -14,17 +14,48 @@ struct pond_lake {
 	bool buffer_seen;           /* the catalog has pond_buffer (buffer.c) */
 	bool write_through;         /* appends never go to the row buffer */
 	bool borrowed_catalog;      /* pond_lake_open_catalog's: closed by its owner */
+	pond_s3_client *s3;         /* opened on first use (lake.c) */
+	pond_io_cache *cache;
+	pond_fileio **kept;         /* pond__lake_keep_fileio */
+	size_t nkept, capkept;
 };
 
 /* Opens the lake's engine when it has none yet (a lake from
  * pond_lake_open_catalog opens one only when rows are read or written). */
 int pond__lake_engine(pond_lake *lake, pond_error *err);
 
+/* ---- storage (storage.c) ---- */
+
+/* The lake's S3 client and object cache (borrowed), opened on first use
+ * from the project's storage settings. */
+int pond__lake_storage(pond_lake *lake, pond_s3_client **client, pond_io_cache **cache, pond_error *err);
+/* Closes what pond__lake_storage opened (pond_lake_close does). */
+void pond__lake_storage_close(pond_lake *lake);
+/* A new staging folder for files bound for an object store, in the
+ * project's cache (ROOT/.pond/cache/staging/UUID, in a), held with a lock
+ * (*lock) so that the next writer removes it if this process dies first
+ * (folders nobody holds are swept here). */
+int pond__stage_open(pond_lake *lake, pond_arena *a, const char **dir, int *lock, pond_error *err);
+/* Removes the staging folder and lets its lock go. */
+void pond__stage_close(const char *dir, int *lock);
+/* Removes a local folder and everything in it (links not followed). */
+void pond__remove_tree(const char *dir);
+/* Keeps *io (taken: set to NULL) until the lake closes, with the local
+ * copies it holds: SQL handed out of the table layer may name them. */
+int pond__lake_keep_fileio(pond_lake *lake, pond_fileio **io, pond_error *err);
+/* The file IO of a table: by where its metadata file is (metadata_location,
+ * else md->location), with the moved-table remap set. */
+int pond__table_fileio(pond_lake *lake, const pond_iceberg_metadata *md, const char *metadata_location,
+                       pond_fileio **out, pond_error *err);
+
 /* Writes metadata as the table's next metadata file (NNNNN-uuid.metadata.json
- * under LOCATION/metadata, numbered after `previous`); returns its path in
- * arena. */
-int pond__table_write_metadata(const pond_iceberg_metadata *md, const char *previous, pond_arena *arena,
-                               const char **out_path, pond_error *err);
+ * under LOCATION/metadata, numbered after `previous`) through io (the
+ * table's: pond__table_fileio); returns its path in arena. */
+int pond__table_write_metadata(pond_fileio *io, const pond_iceberg_metadata *md, const char *previous,
+                               pond_arena *arena, const char **out_path, pond_error *err);
+/* Deletes one file by its real path; a failure is only logged (what is
+ * left is an orphan). */
+void pond__table_remove_file(pond_fileio *io, const char *path);
 
 /* Work done in the catalog transaction that swaps a table's metadata
  * pointer (commit.c): fn runs after the swap and before the transaction
@@ -84,7 +115,7 @@ int pond__table_commit_create(pond_lake *lake, const pond_table_ident *id, const
 /* Where a new table id lives (drop.c): WAREHOUSE/ns/.../name with each
  * part escaped, or a fresh folder of its own in the warehouse when that
  * one lies inside another table's folder or is already in use. */
-int pond__table_location(const pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
+int pond__table_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
                          pond_error *err);
 
 /* ---- schema evolution (evolve.c) ---- */
@@ -101,16 +132,20 @@ bool pond__schema_find_path(pond_iceberg_type *root, const char *path, pond_iceb
  * resolved) when asked, and the alias of the read in the SQL it builds. */
 #define POND_SCAN_FILE_COLUMN "__pond_file"
 
-/* The read SQL of md at the snapshot opts select, without a catalog: the
- * metadata file's location drives the moved-table remap. *nfiles (may be
- * NULL) gets the number of data files the scan kept. extra (nextra of
- * them) are read too: the buffered files. Errors carry no table name
- * (pond_table_scan_sql adds it). */
-int pond__scan_sql(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, const char *metadata_location,
+/* The read SQL of md at the snapshot opts select, without a catalog: io
+ * is the table's (pond__table_fileio: the moved-table remap) and holds the
+ * local copies the SQL reads, so it must outlive every run of the SQL.
+ * *nfiles (may be NULL) gets the number of data files the scan kept. extra
+ * (nextra of them) are read too: the buffered files. Errors carry no
+ * table name (pond_table_scan_sql adds it). */
+int pond__scan_sql(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, pond_fileio *io,
                    const pond_scan_options *opts, const pond_scan_task *extra, size_t nextra, size_t *nfiles,
                    pond_error *err);
 /* The read SQL of some planned tasks (borrowed) with schema's columns and,
- * with with_file, POND_SCAN_FILE_COLUMN last. io carries the remap. */
+ * with with_file, POND_SCAN_FILE_COLUMN last. io carries the remap and, on
+ * an object store, fetches and holds the local copies the SQL names (the
+ * file column then holds those: pond_fileio_held maps a task's path to
+ * it). */
 int pond__scan_sql_tasks(pond_buf *out, pond_engine *engine, const pond_iceberg_metadata *md, pond_fileio *io,
                          const pond_iceberg_schema *schema, const pond_scan_task *const *tasks, size_t ntasks,
                          bool with_file, pond_error *err);
@@ -163,6 +198,9 @@ typedef struct pond__path_map {
 } pond__path_map;
 
 int pond__path_map_put(pond__path_map *m, const char *key, int64_t value);
+/* Appends a copy of s to a growing array of strings (*items, *n of them,
+ * room for *cap; the caller frees each and the array). */
+int pond__strlist_add(char ***items, size_t *n, size_t *cap, const char *s, pond_error *err);
 bool pond__path_map_get(const pond__path_map *m, const char *key, int64_t *value);
 void pond__path_map_dispose(pond__path_map *m);
 
@@ -232,6 +270,13 @@ typedef struct pond__write {
 	int64_t buffer_max_rows;                  /* a pure append of at most this many rows goes to the
 	                                           * row buffer (buffer.c) instead; 0: never */
 	int64_t target_file_size;                 /* bytes per written file; 0: write.target-file-size-bytes */
+	/* A table on an object store: files are written under this local
+	 * folder (as under the table's location) and uploaded before a
+	 * manifest names them; NULL: written in place. */
+	const char *stage;
+	int stage_lock;                           /* pond__stage_open's */
+	char **uploaded;                          /* objects uploaded and not yet committed */
+	size_t nuploaded, capuploaded;
 } pond__write;
 
 /* What a change does, all in one snapshot. */
@@ -352,6 +397,13 @@ int pond__write_merge_manifests(const pond__merge *m, pond_manifest_file *carrie
  * statistics leave out filled in. */
 int pond__write_rows(pond__write *w, const char *rows_sql, const char **dir, pond_written_file **files,
                      size_t *nfiles, pond_error *err);
+/* Uploads written files staged locally (w->stage) to their places under
+ * the table's location, each whole before this returns; each file's path
+ * becomes its URL. Nothing to do for a table written in place. */
+int pond__write_upload(pond__write *w, pond_written_file *files, size_t nfiles, pond_error *err);
+/* Forgets the uploads not yet committed, deleting them when discard (a
+ * write that failed). */
+void pond__write_forget_uploads(pond__write *w, bool discard);
 /* Writes the manifest of the new files (ADDED by snapshot_id; the data
  * sequence number change's when it keeps one, else inherited) at *path and
  * describes it in *out (both in w's arena); each file's partition is put

@@ -32,35 +32,42 @@ static bool in_log(const pond_iceberg_metadata *md, const char *file)
 
 /* As Java's deleteRemovedMetadataFiles: the files base's metadata-log names
  * that next's does not, and only those inside the table's folder. */
-static void delete_old_metadata(const pond_iceberg_metadata *base, const pond_iceberg_metadata *next,
+static void delete_old_metadata(pond_lake *lake, const pond_iceberg_metadata *base, const pond_iceberg_metadata *next,
                                 const char *next_location)
 {
 	if (!pond_iceberg_metadata_property_bool(next, POND_PROP_DELETE_METADATA, POND_DEFAULT_DELETE_METADATA))
 		return;
 	pond_error err = POND_ERROR_INIT;
 	pond_fileio *io = NULL;
-	pond_buf path = POND_BUF_INIT, root = POND_BUF_INIT;
-	if (pond_fileio_local_new(&io, &err) != 0 || pond_fileio_remap_table(io, next, next_location, &err) != 0) {
-		pond_warn("could not delete old metadata files of %s: %s", next->location, err.msg);
-		pond_fileio_free(&io);
+	pond_arena *a = pond_arena_new();
+	pond_buf root = POND_BUF_INIT;
+	const char **gone = a ? pond_arena_calloc(a, base->nmetadata_log + 1, sizeof(*gone)) : NULL;
+	if (!gone || pond__table_fileio(lake, next, next_location, &io, &err) != 0) {
+		pond_warn("could not delete old metadata files of %s: %s", next->location,
+		          gone ? err.msg : "out of memory");
+		pond_arena_free(&a);
 		return;
 	}
 	pond_fileio_resolve(io, next->location, &root);
+	size_t n = 0;
 	for (size_t i = 0; i < base->nmetadata_log; i++) {
 		const char *file = base->metadata_log[i].metadata_file;
 		if (in_log(next, file))
 			continue;
-		pond_buf_clear(&path);
+		pond_buf path = POND_BUF_INIT;
 		pond_fileio_resolve(io, file, &path);
-		if (!pond_buf_ok(&path) || !pond_buf_ok(&root) ||
-		    !pond__path_under(pond_buf_cstr(&path), pond_buf_cstr(&root)))
-			continue;
-		if (unlink(pond_buf_cstr(&path)) == 0)
-			pond_debug("deleted old metadata file %s", pond_buf_cstr(&path));
+		const char *p = pond_buf_ok(&path) ? pond_arena_strdup(a, pond_buf_cstr(&path)) : NULL;
+		pond_buf_dispose(&path);
+		if (p && pond_buf_ok(&root) && pond__path_under(p, pond_buf_cstr(&root)))
+			gone[n++] = p;
 	}
-	pond_buf_dispose(&path);
+	if (pond_fileio_remove(io, gone, n, &err) != 0)
+		pond_debug("could not delete old metadata files of %s: %s", next->location, err.msg);
+	else if (n)
+		pond_debug("deleted %zu old metadata files of %s", n, next->location);
 	pond_buf_dispose(&root);
 	pond_fileio_free(&io);
+	pond_arena_free(&a);
 }
 
 /* The expiry commits run: amortised, only when the table passes its
@@ -98,6 +105,6 @@ static void expire_on_commit(pond_lake *lake, const pond_table_ident *id, const 
 void pond__table_after_commit(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *base,
                               const pond_iceberg_metadata *next, const char *next_location)
 {
-	delete_old_metadata(base, next, next_location);
+	delete_old_metadata(lake, base, next, next_location);
 	expire_on_commit(lake, id, next);
 }

@@ -20,7 +20,6 @@
  */
 #include "table_internal.h"
 
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,7 +66,7 @@ static void unlink_recorded(pond_fileio *io, const char *path)
 	pond_buf real = POND_BUF_INIT;
 	pond_fileio_resolve(io, path, &real);
 	if (pond_buf_ok(&real))
-		unlink(pond_buf_cstr(&real));
+		pond__table_remove_file(io, pond_buf_cstr(&real));
 	pond_buf_dispose(&real);
 }
 
@@ -87,18 +86,7 @@ static void undo_attempt(change_commit *c)
 
 static int remember_written(change_commit *c, const char *path, pond_error *err)
 {
-	if (c->nwritten == c->capwritten) {
-		size_t cap = c->capwritten ? c->capwritten * 2 : 8;
-		char **n = pond_reallocarray(c->written, cap, sizeof(char *));
-		if (!n)
-			return pond_error_set(err, POND_ENOMEM, "out of memory");
-		c->written = n;
-		c->capwritten = cap;
-	}
-	if (!(c->written[c->nwritten] = pond_strdup(path)))
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	c->nwritten++;
-	return 0;
+	return pond__strlist_add(&c->written, &c->nwritten, &c->capwritten, path, err);
 }
 
 static int remember_merged(void *payload, const char *path, pond_error *err)
@@ -721,21 +709,17 @@ static int build_change(const pond_iceberg_metadata *base, pond_arena *a, pond_i
 
 /* ---- the driver ---- */
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-/* Undoes a write that will not be committed: its folders (real paths)
- * and manifest (its recorded path). */
-static void remove_write(pond_fileio *io, const char *const *dirs, size_t ndirs, const char *manifest)
+/* Undoes a write that will not be committed: its folders (real paths,
+ * local), the files it uploaded from them, and its manifest (its
+ * recorded path). */
+static void remove_write(pond__write *w, const char *const *dirs, size_t ndirs, const char *manifest)
 {
 	for (size_t i = 0; i < ndirs; i++)
 		if (dirs[i])
-			nftw(dirs[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+			pond__remove_tree(dirs[i]);
+	pond__write_forget_uploads(w, true);
 	if (manifest)
-		unlink_recorded(io, manifest);
+		unlink_recorded(w->io, manifest);
 }
 
 /* Writes rows (may be empty), then each of change->rows_rounds, in engine
@@ -842,9 +826,10 @@ int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *i
 	if (rc == 0 && (w->opts->schema_change || w->opts->replace_schema))
 		rc = stage_schema(w, err);
 	if (rc == 0)
-		rc = pond_fileio_local_new(&w->io, err);
-	if (rc == 0)
-		rc = pond_fileio_remap_table(w->io, w->md, w->table->metadata_location, err);
+		rc = pond__table_fileio(lake, w->md, w->creating ? NULL : w->table->metadata_location, &w->io, err);
+	/* On an object store, files are written locally first. */
+	if (rc == 0 && !pond_fileio_is_local(w->io))
+		rc = pond__stage_open(lake, w->arena, &w->stage, &w->stage_lock, err);
 	if (rc)
 		pond__write_end(w);
 	return rc;
@@ -852,6 +837,13 @@ int pond__write_begin(pond__write *w, pond_lake *lake, const pond_table_ident *i
 
 void pond__write_end(pond__write *w)
 {
+	if (w->stage)
+		pond__stage_close(w->stage, &w->stage_lock);
+	w->stage = NULL;
+	pond__write_forget_uploads(w, true);
+	pond_free(w->uploaded);
+	w->uploaded = NULL;
+	w->capuploaded = 0;
 	pond_fileio_free(&w->io);
 	pond_table_free(&w->table);
 	w->arena = NULL;
@@ -910,10 +902,14 @@ static int match_tasks(pond__write *w, const pond_iceberg_metadata *md, const ch
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	}
 	pond_free(list);
+	/* The file column names what the read read: a task's local copy on
+	 * an object store. */
 	size_t n = 0;
-	for (size_t i = 0; i < *ntasks && rc == 0; i++)
-		if (pond__path_map_get(&hit, tasks[i]->path, NULL))
+	for (size_t i = 0; i < *ntasks && rc == 0; i++) {
+		const char *read_as = pond_fileio_held(w->io, tasks[i]->path);
+		if (read_as && pond__path_map_get(&hit, read_as, NULL))
 			tasks[n++] = tasks[i];
+	}
 	pond__path_map_dispose(&hit);
 	*ntasks = n;
 	return rc;
@@ -1059,6 +1055,7 @@ static int commit_snapshot(change_commit *c, pond_write_result *out, pond_error 
 		return rc;
 	}
 	/* Committed: what the last attempt wrote is now the table's. */
+	pond__write_forget_uploads(w, false);
 	for (size_t i = 0; i < c->nwritten; i++)
 		pond_free(c->written[i]);
 	c->nwritten = 0;
@@ -1142,14 +1139,14 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		/* A small append: its rows wait in the row buffer for a flush. */
 		if ((rc = pond__buffer_put(w, dirs[0], files, nfiles, err)) != 0)
 			goto fail;
-		remove_write(w->io, dirs, ndirs, NULL);
+		remove_write(w, dirs, ndirs, NULL);
 		out->added_records = c.added_records;
 		out->buffered = true;
 		goto done;
 	}
 	if (nfiles == 0 && ndirs) {
 		/* every row was removed: no folder is left behind for pond orphans */
-		remove_write(w->io, dirs, ndirs, NULL);
+		remove_write(w, dirs, ndirs, NULL);
 		ndirs = 0;
 	}
 	bool removes = nmatched || change->nremove_files || (change->remove_all && has_live);
@@ -1162,6 +1159,9 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		goto done;
 	}
 	if (nfiles) {
+		/* Uploaded whole before any manifest names them. */
+		if ((rc = pond__write_upload(w, files, nfiles, err)) != 0)
+			goto fail;
 		if ((rc = pond__write_manifest(w, change, c.snapshot_id, files, nfiles, &c.added_partitions, &c.manifest,
 		                               &manifest_path, err)) != 0)
 			goto fail;
@@ -1170,7 +1170,7 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	if ((rc = commit_snapshot(&c, out, err)) == 0)
 		goto done;
 fail:
-	remove_write(w->io, dirs, ndirs, manifest_path);
+	remove_write(w, dirs, ndirs, manifest_path);
 done:
 	undo_attempt(&c);
 	pond_free(c.written);

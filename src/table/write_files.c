@@ -482,7 +482,13 @@ int pond__write_rows(pond__write *w, const char *rows_sql, const char **dir, pon
 	if (!recorded)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	wo.dir = *dir = recorded;
-	if (pond_fileio_remapped(w->io)) {
+	if (w->stage) {
+		/* On an object store: written locally first, at the same place
+		 * under the staging folder (recorded_path maps it back). */
+		wo.dir = *dir = pond_arena_sprintf(w->arena, "%s/data/%s", w->stage, write_id);
+		if (!wo.dir)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+	} else if (pond_fileio_remapped(w->io)) {
 		/* The table moved: write where its files are now; the
 		 * manifest records the paths under its location (recorded_path). */
 		pond_buf real = POND_BUF_INIT;
@@ -523,6 +529,12 @@ int pond__write_rows(pond__write *w, const char *rows_sql, const char **dir, pon
  * restored project). NULL on allocation failure. */
 static const char *recorded_path(pond__write *w, const char *real_path)
 {
+	if (w->stage) {
+		size_t n = strlen(w->stage);
+		if (strncmp(real_path, w->stage, n) == 0 && real_path[n] == '/')
+			return pond_arena_sprintf(w->arena, "%s%s", w->md->location, real_path + n);
+		return real_path;
+	}
 	if (!pond_fileio_remapped(w->io))
 		return real_path;
 	pond_buf real_location = POND_BUF_INIT;
@@ -538,6 +550,37 @@ static const char *recorded_path(pond__write *w, const char *real_path)
 	}
 	pond_buf_dispose(&real_location);
 	return out;
+}
+
+void pond__write_forget_uploads(pond__write *w, bool discard)
+{
+	if (discard && w->nuploaded) {
+		pond_error err = POND_ERROR_INIT;
+		if (pond_fileio_remove(w->io, (const char *const *)w->uploaded, w->nuploaded, &err) != 0)
+			pond_warn("could not delete the files a failed write to %s uploaded: %s", w->name, err.msg);
+	}
+	for (size_t i = 0; i < w->nuploaded; i++)
+		pond_free(w->uploaded[i]);
+	w->nuploaded = 0;
+}
+
+int pond__write_upload(pond__write *w, pond_written_file *files, size_t nfiles, pond_error *err)
+{
+	for (size_t i = 0; w->stage && i < nfiles; i++) {
+		const char *url = recorded_path(w, files[i].path);
+		if (!url)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		/* Remembered first: a failed upload may still have left it. */
+		int rc = pond__strlist_add(&w->uploaded, &w->nuploaded, &w->capuploaded, url, err);
+		if (rc)
+			return rc;
+		if (w->opts->cancel && *w->opts->cancel)
+			return pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
+		if ((rc = pond_fileio_upload(w->io, files[i].path, url, err)) != 0)
+			return pond_error_prefix(err, "could not upload the data of %s", w->name);
+		files[i].path = url;
+	}
+	return 0;
 }
 
 int pond__write_data_files(pond__write *w, const pond_written_file *files, size_t nfiles, pond_data_file **out,

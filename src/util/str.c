@@ -60,6 +60,32 @@ bool pond_str_to_i64(const char *s, int64_t *out)
 	return true;
 }
 
+bool pond_str_to_size(const char *s, int64_t *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || !(v > 0))
+		return false;
+	while (*end == ' ')
+		end++;
+	int64_t unit = 1;
+	switch (*end) {
+	case 'k': case 'K': unit = (int64_t)1 << 10; end++; break;
+	case 'm': case 'M': unit = (int64_t)1 << 20; end++; break;
+	case 'g': case 'G': unit = (int64_t)1 << 30; end++; break;
+	case 't': case 'T': unit = (int64_t)1 << 40; end++; break;
+	default: break;
+	}
+	if (unit > 1 && *end == 'i')
+		end++;
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end || v * (double)unit > 9e18 || v * (double)unit < 1)
+		return false;
+	*out = (int64_t)(v * (double)unit);
+	return true;
+}
+
 static void quote_with(pond_buf *b, const char *s, char q)
 {
 	pond_buf_putc(b, q);

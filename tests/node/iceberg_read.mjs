@@ -6,13 +6,21 @@
 //
 // icebird fetches every file by URL; tables pond writes on local disk
 // record absolute paths, so fetch is given local files here (with the HEAD
-// and Range requests hyparquet makes).
+// and Range requests hyparquet makes). Tables on S3 are read from the S3
+// server POND_ICEBIRD_S3_ENDPOINT names (pond's test server).
 import { open, stat } from 'node:fs/promises'
 import { icebergRead } from 'icebird'
 
 const realFetch = globalThis.fetch
+// A table on S3: icebird asks https://BUCKET.s3.amazonaws.com/KEY for
+// s3://BUCKET/KEY; with POND_ICEBIRD_S3_ENDPOINT (the test server's URL)
+// that goes to ENDPOINT/BUCKET/KEY instead, unsigned, over plain HTTP.
+const s3Endpoint = process.env.POND_ICEBIRD_S3_ENDPOINT
+const awsHost = /^https:\/\/([^./]+)\.s3\.amazonaws\.com(\/.*)$/
 globalThis.fetch = async (input, init = {}) => {
   const url = typeof input === 'string' ? input : input.url
+  const s3 = s3Endpoint && awsHost.exec(url)
+  if (s3) return realFetch(`${s3Endpoint}/${s3[1]}${s3[2]}`, init)
   if (!url.startsWith('/') && !url.startsWith('file://')) return realFetch(input, init)
   const path = decodeURIComponent(url.replace(/^file:\/\//, ''))
   const size = (await stat(path)).size

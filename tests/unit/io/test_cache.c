@@ -295,3 +295,41 @@ TEST(cache_two_processes_fetching_one_object_both_get_it_whole)
 	pond_io_cache_close(&c);
 	pond_s3_client_free(&client);
 }
+
+TEST(cache_put_adopts_an_uploaded_file_as_the_objects_copy)
+{
+	fake_s3 s = {0};
+	s.now_ms = 1000;
+	pond_s3_client *client = fake_client(&s);
+	pond_io_cache *c = open_cache("c", 1 << 20, &s);
+	CHECK(client && c);
+	const char *url = "s3://b/t/data/x.parquet";
+	char staged[512];
+	snprintf(staged, sizeof staged, "%s/staged.parquet", pond_test_tmpdir());
+	/* the file holds exactly what the fake server would serve for url */
+	FILE *f = fopen(staged, "w");
+	for (int64_t i = 0; i < 300; i++)
+		fputc(object_byte(url, i), f);
+	fclose(f);
+	pond_error err = POND_ERROR_INIT;
+	bool taken = false;
+	CHECK_OK(pond_io_cache_put(c, url, staged, &taken, &err), &err);
+	CHECK(taken);
+	CHECK(!pond_file_exists(staged));
+	/* read back without a download, and a second put of the same URL is
+	 * refused (the copy there stays, the file stays with its caller) */
+	CHECK(cached(c, client, &s, url));
+	pond_io_cache_entry *e;
+	CHECK_OK(pond_io_cache_get(c, client, url, 300, &e, &err), &err);
+	CHECK(holds(pond_io_cache_entry_path(e), url, 300));
+	pond_io_cache_release(&e);
+	f = fopen(staged, "w");
+	fputs("other", f);
+	fclose(f);
+	CHECK_OK(pond_io_cache_put(c, url, staged, &taken, &err), &err);
+	CHECK(!taken);
+	CHECK(pond_file_exists(staged));
+	CHECK_INT(s.gets, 0);
+	pond_io_cache_close(&c);
+	pond_s3_client_free(&client);
+}

@@ -5,6 +5,9 @@
 #include "fixture.h"
 
 #include <jansson.h>
+#include <stdlib.h>
+
+#include "../io/s3_test_util.h"
 
 int fx_setup_in(table_fixture *f, const char *folder, const char *table)
 {
@@ -39,6 +42,38 @@ int fx_setup_pg(table_fixture *f, const char *table, const char *catalog_url)
 	                                     catalog_url, name);
 	const char *path = pond_arena_sprintf(f->a, "%s/pond.yml", dir);
 	if (pond_project_init(dir, "t", &err) || pond_file_write_atomic(path, yml, strlen(yml), &err) ||
+	    pond_project_load(&f->project, dir, &err) || pond_lake_open(&f->lake, f->project, NULL, &err) ||
+	    (table && pond_table_ident_parse(&f->id, f->a, table, &err))) {
+		fprintf(stderr, "    setup: %s\n", err.msg);
+		return -1;
+	}
+	pond_lake_set_write_through(f->lake, true);
+	return 0;
+}
+
+int fx_setup_s3(table_fixture *f, const char *folder, const char *table, char *bucket)
+{
+	pond_error err = POND_ERROR_INIT;
+	memset(f, 0, sizeof(*f));
+	if (!s3t_url()) {
+		fprintf(stderr, "    setup: POND_TEST_S3_URL is not set: run the suite through tests/run.sh\n");
+		return -1;
+	}
+	f->a = pond_arena_new();
+	s3t_bucket_name(bucket);
+	pond_s3_client *c = NULL;
+	int rc = s3t_client(&c, NULL, true, bucket, NULL, NULL, &err);
+	pond_s3_client_free(&c);
+	setenv("POND_S3T_KEY", "pondtest", 1);
+	setenv("POND_S3T_SECRET", "pondtestsecret", 1);
+	const char *dir = pond_arena_sprintf(f->a, "%s/%s", pond_test_tmpdir(), folder);
+	const char *yml = pond_arena_sprintf(f->a,
+	                                     "name: t\nwarehouse: s3://%s/wh\ncatalog: catalog.db\nstorage:\n"
+	                                     "  endpoint: %s\n  region: us-east-1\n  path_style: true\n"
+	                                     "  access_key_id_env: POND_S3T_KEY\n  secret_access_key_env: POND_S3T_SECRET\n",
+	                                     bucket, s3t_url());
+	const char *path = pond_arena_sprintf(f->a, "%s/pond.yml", dir);
+	if (rc || pond_project_init(dir, "t", &err) || pond_file_write_atomic(path, yml, strlen(yml), &err) ||
 	    pond_project_load(&f->project, dir, &err) || pond_lake_open(&f->lake, f->project, NULL, &err) ||
 	    (table && pond_table_ident_parse(&f->id, f->a, table, &err))) {
 		fprintf(stderr, "    setup: %s\n", err.msg);

@@ -28,6 +28,11 @@ int fx_setup_in(table_fixture *f, const char *folder, const char *table);
 /* The same in pond_test_tmpdir()/proj-pg with its catalog in the
  * PostgreSQL database catalog_url, under a catalog name of its own. */
 int fx_setup_pg(table_fixture *f, const char *table, const char *catalog_url);
+/* The same in pond_test_tmpdir()/folder with its warehouse on the suite's
+ * S3 test server (POND_TEST_S3_URL), in a new bucket (named into bucket,
+ * room for 64) under the prefix wh; credentials come through variables
+ * pond.yml names. */
+int fx_setup_s3(table_fixture *f, const char *folder, const char *table, char *bucket);
 /* Closes the session, the lake and the project; frees the arena. */
 void fx_teardown(table_fixture *f);
 

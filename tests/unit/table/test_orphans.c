@@ -124,8 +124,12 @@ static int add_statistics(table_fixture *f, const char *stats_path)
 		text = pond_json_dumps(doc, false);
 		pond_iceberg_metadata *md = NULL;
 		rc = pond_iceberg_metadata_parse(&md, text, strlen(text), "metadata", &err);
+		pond_fileio *io = NULL;
 		if (rc == 0)
-			rc = pond__table_write_metadata(md, t->metadata_location, f->a, &path, &err);
+			rc = pond__table_fileio(f->lake, md, t->metadata_location, &io, &err);
+		if (rc == 0)
+			rc = pond__table_write_metadata(io, md, t->metadata_location, f->a, &path, &err);
+		pond_fileio_free(&io);
 		if (rc == 0)
 			rc = pond_catalog_commit_table(pond_lake_catalog(f->lake), &f->id.ns, f->id.name,
 			                               t->metadata_location, path, &err);

@@ -14,6 +14,20 @@
 #define FX_DUCK "/iceberg/duckdb-iceberg/data/persistent/"
 #define FX_BIRD "/iceberg/icebird/spark/"
 
+/* pond__scan_sql over a local file IO carrying the table's remap. */
+static int local_scan_sql(pond_buf *sql, pond_engine *e, const pond_iceberg_metadata *md, const char *path,
+                          const pond_scan_options *opts, pond_error *err)
+{
+	pond_fileio *io;
+	int rc = pond_fileio_local_new(&io, err);
+	if (rc == 0)
+		rc = pond_fileio_remap_table(io, md, path, err);
+	if (rc == 0)
+		rc = pond__scan_sql(sql, e, md, io, opts, NULL, 0, NULL, err);
+	pond_fileio_free(&io);
+	return rc;
+}
+
 /* Builds the read SQL of a fixture metadata file into sql. */
 static int fixture_sql(pond_buf *sql, pond_engine *e, const char *rel, const pond_scan_options *opts,
                        pond_error *err)
@@ -25,7 +39,7 @@ static int fixture_sql(pond_buf *sql, pond_engine *e, const char *rel, const pon
 	if (rc)
 		return rc;
 	pond_buf_clear(sql);
-	rc = pond__scan_sql(sql, e, md, path, opts, NULL, 0, NULL, err);
+	rc = local_scan_sql(sql, e, md, path, opts, err);
 	pond_iceberg_metadata_free(&md);
 	return rc;
 }
@@ -193,7 +207,7 @@ TEST(scan_sql_time_travel_reads_the_snapshot_schema)
 	so.has_snapshot_id = true;
 	so.snapshot_id = first->snapshot_id;
 	pond_buf sql = POND_BUF_INIT;
-	CHECK_OK(pond__scan_sql(&sql, e, md, path, &so, NULL, 0, NULL, &err), &err);
+	CHECK_OK(local_scan_sql(&sql, e, md, path, &so, &err), &err);
 	pond_buf q = POND_BUF_INIT;
 	pond_buf_printf(&q, "select count(*) from (describe %s) where column_name = 'breed_name_length'", pond_buf_cstr(&sql));
 	int64_t n = -1;
@@ -205,7 +219,7 @@ TEST(scan_sql_time_travel_reads_the_snapshot_schema)
 	CHECK(n > 0);
 	/* Current: the column is there. */
 	pond_buf_clear(&sql);
-	CHECK_OK(pond__scan_sql(&sql, e, md, path, NULL, NULL, 0, NULL, &err), &err);
+	CHECK_OK(local_scan_sql(&sql, e, md, path, NULL, &err), &err);
 	pond_buf_clear(&q);
 	pond_buf_printf(&q, "select count(*) from (describe %s) where column_name = 'breed_name_length'", pond_buf_cstr(&sql));
 	CHECK_OK(pond_engine_query_int(e, pond_buf_cstr(&q), &n, &err), &err);
