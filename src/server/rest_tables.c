@@ -8,6 +8,7 @@
 #include "server_internal.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- results ---- */
@@ -26,16 +27,38 @@ static void keep_ref_snapshots(json_t *meta, const pond_iceberg_metadata *md)
 	}
 }
 
-json_t *pond__rest_load_result(const pond_iceberg_metadata *md, const char *metadata_location, bool refs_only,
-                               pond_error *err)
+/* A table's config: for a table on S3, the storage settings a client
+ * needs (Iceberg's S3FileIO and pyiceberg property names), never the
+ * server's keys: clients bring credentials of their own. */
+static json_t *storage_config(const pond_project *project, const char *location)
+{
+	json_t *config = json_object();
+	if (!config || !location || !pond_project_is_s3(location))
+		return config;
+	pond_s3_config cfg;
+	pond_error ignored = POND_ERROR_INIT;
+	if (pond_s3_config_resolve(&cfg, &project->storage, NULL, NULL, &ignored) == 0) {
+		if (cfg.endpoint)
+			json_object_set_new(config, "s3.endpoint", json_string(cfg.endpoint));
+		json_object_set_new(config, "s3.region", json_string(cfg.region));
+		json_object_set_new(config, "client.region", json_string(cfg.region));
+		json_object_set_new(config, "s3.path-style-access", json_string(cfg.path_style ? "true" : "false"));
+	}
+	pond_s3_config_dispose(&cfg);
+	return config;
+}
+
+json_t *pond__rest_load_result(const pond_project *project, const pond_iceberg_metadata *md,
+                               const char *metadata_location, bool refs_only, pond_error *err)
 {
 	json_t *meta;
 	if (pond_iceberg_metadata_to_json(&meta, md, err) != 0)
 		return NULL;
 	if (refs_only)
 		keep_ref_snapshots(meta, md);
-	json_t *doc = json_pack("{s:o,s:o,s:{}}", "metadata-location",
-	                        metadata_location ? json_string(metadata_location) : json_null(), "metadata", meta, "config");
+	json_t *doc = json_pack("{s:o,s:o,s:o}", "metadata-location",
+	                        metadata_location ? json_string(metadata_location) : json_null(), "metadata", meta, "config",
+	                        storage_config(project, md->location));
 	if (!doc)
 		pond_error_set(err, POND_ENOMEM, "out of memory");
 	return doc;
@@ -79,12 +102,17 @@ static int flush_buffer(srv_ctx *ctx, pond_lake *lake, const pond_table_ident *i
  * nothing to parse and write again, so a load costs what reading the
  * file does. *done is false when the file is not plain JSON text (gzip),
  * which the caller then parses. */
-static int load_raw(srv_ctx *ctx, srv_reply *reply, const char *location, bool *done)
+static int load_raw(srv_ctx *ctx, srv_reply *reply, pond_lake *lake, const char *location, bool *done)
 {
 	char *text;
 	size_t len;
 	*done = false;
-	if (pond_file_read(&text, &len, location, (size_t)1 << 30, &ctx->err) != 0)
+	pond_fileio *io;
+	int rc = pond_lake_fileio(lake, location, &io, &ctx->err);
+	if (rc == 0)
+		rc = pond_fileio_read(io, location, &text, &len, (size_t)1 << 30, &ctx->err);
+	pond_fileio_free(&io);
+	if (rc)
 		return pond__rest_error(ctx, ctx->err.code, NULL);
 	size_t start = 0;
 	while (start < len && strchr(" \t\r\n", text[start]))
@@ -99,7 +127,13 @@ static int load_raw(srv_ctx *ctx, srv_reply *reply, const char *location, bool *
 	pond_json_quote(&b, location, strlen(location));
 	pond_buf_puts(&b, ",\"metadata\":");
 	pond_buf_put(&b, text + start, len - start);
-	pond_buf_puts(&b, ",\"config\":{}}");
+	/* the config of a table on S3 comes from the metadata's location,
+	 * which is where the metadata file is */
+	json_t *config = storage_config(ctx->srv->project, location);
+	char *config_text = config ? json_dumps(config, JSON_COMPACT) : NULL;
+	json_decref(config);
+	pond_buf_printf(&b, ",\"config\":%s}", config_text ? config_text : "{}");
+	free(config_text);
 	pond_free(text);
 	if (!pond_buf_ok(&b)) {
 		pond_buf_dispose(&b);
@@ -142,12 +176,12 @@ int pond__rest_table_load(srv_ctx *ctx, srv_reply *reply)
 		return rc;
 	if ((rc = pond_table_metadata_location(lake, &id, ctx->arena, &location, NULL, &ctx->err)) != 0)
 		return pond__rest_error(ctx, rc, "NoSuchTableException");
-	if (!refs_only && ((rc = load_raw(ctx, reply, location, &done)) != 0 || done))
+	if (!refs_only && ((rc = load_raw(ctx, reply, lake, location, &done)) != 0 || done))
 		return rc;
 	pond_table *t = NULL;
 	if ((rc = pond_table_load(&t, lake, &id, &ctx->err)) != 0)
 		return pond__rest_error(ctx, rc, "NoSuchTableException");
-	json_t *doc = pond__rest_load_result(t->metadata, t->metadata_location, refs_only, &ctx->err);
+	json_t *doc = pond__rest_load_result(ctx->srv->project, t->metadata, t->metadata_location, refs_only, &ctx->err);
 	pond_table_free(&t);
 	return doc ? pond__server_ok(reply, doc) : pond__rest_error(ctx, ctx->err.code, NULL);
 }
@@ -249,12 +283,12 @@ int pond__rest_table_create(srv_ctx *ctx, srv_reply *reply)
 		pond_iceberg_metadata *md;
 		if ((rc = pond_iceberg_metadata_apply(&md, NULL, commit->requirements, commit->nrequirements, commit->updates,
 		                                      commit->nupdates, NULL, &ctx->err)) == 0)
-			doc = pond__rest_load_result(md, NULL, false, &ctx->err);
+			doc = pond__rest_load_result(ctx->srv->project, md, NULL, false, &ctx->err);
 		pond_iceberg_metadata_free(&md);
 	} else {
 		pond_table *t;
 		if ((rc = pond__rest_commit(ctx, &id, commit, true, &t)) == 0)
-			doc = pond__rest_load_result(t->metadata, t->metadata_location, false, &ctx->err);
+			doc = pond__rest_load_result(ctx->srv->project, t->metadata, t->metadata_location, false, &ctx->err);
 		pond_table_free(&t);
 	}
 	pond_iceberg_commit_free(&commit);
@@ -322,8 +356,12 @@ int pond__rest_table_register(srv_ctx *ctx, srv_reply *reply)
 	 * names it. */
 	const char *path = !strncmp(location, "file://", 7) ? location + 7 : !strncmp(location, "file:", 5) ? location + 5
 	                                                                                                      : location;
-	pond_iceberg_metadata *md;
-	if ((rc = pond_iceberg_metadata_load_file(&md, path, &ctx->err)) != 0)
+	pond_iceberg_metadata *md = NULL;
+	pond_fileio *io = NULL;
+	if ((rc = pond_lake_fileio(lake, path, &io, &ctx->err)) == 0)
+		rc = pond_fileio_load_metadata(&md, io, path, &ctx->err);
+	pond_fileio_free(&io);
+	if (rc != 0)
 		return pond__rest_fail(ctx, 400, NULL, "register table %s: %s", pond_table_ident_format(ctx->arena, &id),
 		                       ctx->err.msg);
 	pond_catalog *cat = pond_lake_catalog(lake);
@@ -331,7 +369,7 @@ int pond__rest_table_register(srv_ctx *ctx, srv_reply *reply)
 	rc = overwrite ? pond_catalog_table_exists(cat, &id.ns, id.name, &exists, &ctx->err) : 0;
 	if (rc == 0)
 		rc = exists ? reregister(ctx, cat, &id, path) : pond_catalog_register_table(cat, &id.ns, id.name, path, &ctx->err);
-	json_t *doc = rc == 0 ? pond__rest_load_result(md, path, false, &ctx->err) : NULL;
+	json_t *doc = rc == 0 ? pond__rest_load_result(ctx->srv->project, md, path, false, &ctx->err) : NULL;
 	pond_iceberg_metadata_free(&md);
 	if (rc)
 		return pond__rest_error(ctx, rc, "NoSuchNamespaceException");

@@ -194,9 +194,10 @@ int pond__rest_table_must_exist(srv_ctx *ctx, pond_catalog *cat, const pond_tabl
 int pond__rest_no_content(srv_reply *reply);
 /* The LoadTableResult of table: metadata-location (NULL: staged, not
  * committed), metadata (only the snapshots refs reach with refs_only)
- * and config. */
-json_t *pond__rest_load_result(const pond_iceberg_metadata *md, const char *metadata_location, bool refs_only,
-                               pond_error *err);
+ * and config (a table on S3: the project's endpoint, region and
+ * addressing, never its keys). */
+json_t *pond__rest_load_result(const pond_project *project, const pond_iceberg_metadata *md,
+                               const char *metadata_location, bool refs_only, pond_error *err);
 
 /* Commits a parsed CommitTableRequest to table id through the one commit
  * path (create: it may create the table, as assert-create asks); *out

@@ -145,6 +145,15 @@ d = json.load(sys.stdin)
 print(",".join(str(v) for v in d["rows"][0]))' 2>&1)" "$(rows_s3 "select count(*), sum(id) from ev")"
 api=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data-binary   "{\"sql\": \"select * from read_csv('/etc/passwd')\"}" "$URL/api/sql")
 expect_eq "and no file outside the cache" "$api" "400"
+# the REST catalog hands clients the storage settings, never the keys
+load=$(curl -s "$URL/iceberg/v1/namespaces/main/tables/ev")
+expect_eq "REST loadTable of an S3 table" "$(echo "$load" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+c = d["config"]
+print(d["metadata-location"].startswith("s3://"), d["metadata"]["location"], c.get("s3.endpoint"),
+      c.get("s3.path-style-access"), c.get("s3.region"))' 2>&1)" "True s3://$B/lake/main/ev $U true us-east-1"
+case "$load" in *pondtestsecret*|*LAKE_SECRET*) fail "REST never hands out the secret" ;; *) pass "REST never hands out the secret" ;; esac
 kill -TERM "$spid" 2> /dev/null
 wait "$spid" 2> /dev/null
 
