@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../io/s3_test_util.h"
 #include "pond/manifest.h"
@@ -81,6 +82,59 @@ TEST(fileio_local_lists_deletes_uploads_and_gives_paths_as_local_copies)
 	const char *gone[] = {a, b, missing};
 	CHECK_OK(pond_fileio_remove(io, gone, 3, &err), &err);
 	CHECK(!pond_file_exists(a) && !pond_file_exists(b) && pond_file_exists(dest));
+	pond_fileio_free(&io);
+}
+
+static int count_entry(const char *path, const char *name, const struct stat *st, void *payload)
+{
+	(void)path;
+	(void)name;
+	(void)st;
+	(*(int *)payload)++;
+	return 0;
+}
+
+TEST(fileio_local_upload_from_another_file_system_copies_whole_or_not_at_all)
+{
+	/* /dev/shm is a tmpfs: rename(2) from there fails with EXDEV */
+	char staged[256], dest[600], dir[512];
+	snprintf(staged, sizeof staged, "/dev/shm/pond-upload-%ld", (long)getpid());
+	snprintf(dir, sizeof dir, "%s/xdev/data", pond_test_tmpdir());
+	snprintf(dest, sizeof dest, "%s/a.parquet", dir);
+	struct stat s1, s2;
+	CHECK(write_file(staged, "copied across") == 0);
+	CHECK(stat(staged, &s1) == 0 && stat(pond_test_tmpdir(), &s2) == 0);
+	CHECK_MSG(s1.st_dev != s2.st_dev, "/dev/shm and %s are one file system", pond_test_tmpdir());
+	pond_error err = POND_ERROR_INIT;
+	pond_fileio *io;
+	CHECK_OK(pond_fileio_local_new(&io, &err), &err);
+	CHECK_OK(pond_fileio_upload(io, staged, dest, &err), &err);
+	CHECK(!pond_file_exists(staged));
+	char *text;
+	size_t len;
+	CHECK_OK(pond_file_read(&text, &len, dest, 100, &err), &err);
+	CHECK_STR(text, "copied across");
+	pond_free(text);
+	/* the copy went through a temporary name that is gone: one file */
+	int n = 0;
+	CHECK_INT(pond_dir_each(dir, count_entry, &n), 0);
+	CHECK_INT(n, 1);
+	/* never over an existing file, and the staged file goes either way */
+	CHECK(write_file(staged, "again") == 0);
+	CHECK_INT(pond_fileio_upload(io, staged, dest, &err), POND_EEXISTS);
+	CHECK(!pond_file_exists(staged));
+	/* a copy that fails part-way (a folder cannot be read) leaves
+	 * neither the target nor a temporary file */
+	char bad_dest[700];
+	snprintf(bad_dest, sizeof bad_dest, "%s/b.parquet", dir);
+	CHECK(mkdir(staged, 0755) == 0);
+	CHECK_INT(pond_fileio_upload(io, staged, bad_dest, &err), POND_EIO);
+	CHECK_MSG(strstr(err.msg, "could not copy") != NULL, "%s", err.msg);
+	CHECK(!pond_file_exists(bad_dest));
+	n = 0;
+	CHECK_INT(pond_dir_each(dir, count_entry, &n), 0);
+	CHECK_INT(n, 1);
+	rmdir(staged);
 	pond_fileio_free(&io);
 }
 
