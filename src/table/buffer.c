@@ -45,6 +45,10 @@ static const pond_catalog_schema buffer_schema = {
 	"buffer", buffer_migrations, sizeof(buffer_migrations) / sizeof(buffer_migrations[0]),
 };
 
+/* The buffer's checksum is the sum of its ids modulo this prime, so that
+ * the catalog database can sum them too (pond_table_buffer_stats). */
+#define BUFFER_CHECKSUM_PRIME INT64_C(4294967291)
+
 /* Largest buffered file read back from the catalog. */
 #define BUFFER_MAX_BYTES ((size_t)256 << 20)
 
@@ -140,7 +144,7 @@ static int take_entry(int ncols, const char *const *names, const char *const *va
 	b->stats.batches++;
 	b->stats.records += e->record_count;
 	b->stats.bytes += e->byte_count;
-	b->stats.checksum += (uint64_t)e->id * 0x9e3779b97f4a7c15u;
+	b->stats.checksum += (uint64_t)(e->id % BUFFER_CHECKSUM_PRIME);
 	if (b->stats.batches == 1 || e->created_ms < b->stats.oldest_ms)
 		b->stats.oldest_ms = e->created_ms;
 	return 0;
@@ -257,15 +261,52 @@ int pond__buffer_tasks(const pond__buffer *b, pond_arena *a, pond_scan_task **ou
 	return 0;
 }
 
+typedef struct stats_row {
+	pond_buffer_stats *st;
+	bool found;
+} stats_row;
+
+static int take_stats(int ncols, const char *const *names, const char *const *values, void *payload)
+{
+	(void)names;
+	stats_row *r = payload;
+	pond_buffer_stats *st = r->st;
+	int64_t checksum = 0;
+	if (ncols < 5 || !values[0] || !pond_str_to_i64(values[0], &st->batches))
+		return POND_ECORRUPT;
+	r->found = true;
+	if (st->batches == 0)
+		return 0;
+	if (!values[1] || !pond_str_to_i64(values[1], &st->records) || !values[2] ||
+	    !pond_str_to_i64(values[2], &st->bytes) || !values[3] || !pond_str_to_i64(values[3], &st->oldest_ms) ||
+	    !values[4] || !pond_str_to_i64(values[4], &checksum))
+		return POND_ECORRUPT;
+	st->checksum = (uint64_t)checksum;
+	return 0;
+}
+
 int pond_table_buffer_stats(pond_lake *lake, const pond_table *table, pond_buffer_stats *out, pond_error *err)
 {
-	pond_arena *a = pond_arena_new();
-	if (!a)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	pond__buffer b;
-	int rc = pond__buffer_load(&b, lake, table, false, a, err);
-	*out = rc == 0 ? b.stats : (pond_buffer_stats){0};
-	pond_arena_free(&a);
+	/* Totals the catalog database adds up: an append's check for a flush
+	 * reads one row, not every buffered append's. */
+	memset(out, 0, sizeof(*out));
+	const char *uuid = table->metadata->table_uuid;
+	bool exists;
+	int rc = buffer_exists(lake, &exists, err);
+	if (rc || !exists || !uuid)
+		return rc;
+	const char *params[] = {pond_catalog_name(lake->catalog), uuid};
+	stats_row row = {out, false};
+	rc = pond_catalog_query(lake->catalog,
+	                        "SELECT count(*), sum(record_count), sum(byte_count), min(created_ms), "
+	                        "sum(id % 4294967291) FROM pond_buffer WHERE catalog_name = ? AND table_uuid = ?",
+	                        params, 2, take_stats, &row, err);
+	if (rc == 0 && !row.found)
+		rc = POND_ECORRUPT;
+	if (rc == POND_ENOMEM || rc == POND_ECORRUPT)
+		rc = pond_error_set(err, rc, "could not read the row buffer of table %s", uuid);
+	if (rc)
+		memset(out, 0, sizeof(*out));
 	return rc;
 }
 
@@ -576,11 +617,11 @@ void pond__buffer_after_put(pond__write *w)
 {
 	/* The rows are buffered (committed) whatever happens here: a failed
 	 * flush is for the next one to do, not a failed append. */
-	pond__buffer b;
+	pond_buffer_stats st;
 	pond_error err = POND_ERROR_INIT;
 	pond_write_result r;
-	int rc = pond__buffer_load(&b, w->lake, w->table, false, w->arena, &err);
-	if (rc == 0 && over_limits(w->md, &b.stats, pond_time_now_ms()))
+	int rc = pond_table_buffer_stats(w->lake, w->table, &st, &err);
+	if (rc == 0 && over_limits(w->md, &st, pond_time_now_ms()))
 		rc = pond_table_flush(w->lake, w->id, &r, &err);
 	if (rc)
 		pond_warn("%s: the buffered rows stay buffered: %s", w->name, err.msg);

@@ -186,7 +186,7 @@ int pond__write_cast_select(pond__write *w, pond_buf *sql, const char *select_sq
 		pond_buf_puts(sql, ") AS ");
 		pond_sql_quote_ident(sql, root->fields[i].name);
 	}
-	pond_buf_printf(sql, " FROM (SELECT * FROM (%s) UNION ALL SELECT ", select_sql);
+	pond_buf_printf(sql, " FROM ((%s) UNION ALL SELECT ", select_sql);
 	for (size_t i = 0; i < root->nfields; i++)
 		pond_buf_puts(sql, i ? ", NULL" : "NULL");
 	pond_buf_puts(sql, " WHERE false)");
