@@ -295,17 +295,7 @@ static void tables_create_load_commit_drop(const char *catalog_url)
 	api_teardown(&t);
 }
 
-TEST(rest_tables_create_load_commit_rename_and_drop_sqlite)
-{
-	tables_create_load_commit_drop(NULL);
-}
-
-TEST(rest_tables_create_load_commit_rename_and_drop_pg)
-{
-	const char *url = getenv("POND_TEST_PG_URL");
-	CHECK_MSG(url != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh");
-	tables_create_load_commit_drop(url);
-}
+TEST_ON_CATALOGS(rest_tables_create_load_commit_rename_and_drop, tables_create_load_commit_drop)
 
 /* The updates that create the staged table md describes, as a client
  * sends them in the commit that follows a stage-create. */
@@ -469,17 +459,7 @@ static void transactions(const char *catalog_url)
 	api_teardown(&t);
 }
 
-TEST(rest_transactions_commit_every_table_or_none_sqlite)
-{
-	transactions(NULL);
-}
-
-TEST(rest_transactions_commit_every_table_or_none_pg)
-{
-	const char *url = getenv("POND_TEST_PG_URL");
-	CHECK_MSG(url != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh");
-	transactions(url);
-}
+TEST_ON_CATALOGS(rest_transactions_commit_every_table_or_none, transactions)
 
 TEST(rest_register_and_metrics)
 {

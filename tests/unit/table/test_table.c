@@ -180,17 +180,7 @@ static void create_and_commit(const char *catalog)
 	pond_arena_free(&a);
 }
 
-TEST(table_create_commit_drop_sqlite)
-{
-	create_and_commit(NULL);
-}
-
-TEST(table_create_commit_drop_pg)
-{
-	const char *url = getenv("POND_TEST_PG_URL");
-	CHECK_MSG(url != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh");
-	create_and_commit(url);
-}
+TEST_ON_CATALOGS(table_create_commit_drop, create_and_commit)
 
 /* A change whose requirement fails: the main branch must still be at a
  * snapshot it is not at. */
@@ -311,17 +301,7 @@ static void concurrent_commits(const char *catalog)
 	pond_arena_free(&a);
 }
 
-TEST(table_concurrent_commits_from_four_processes_all_land_sqlite)
-{
-	concurrent_commits(NULL);
-}
-
-TEST(table_concurrent_commits_from_four_processes_all_land_pg)
-{
-	const char *url = getenv("POND_TEST_PG_URL");
-	CHECK_MSG(url != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh");
-	concurrent_commits(url);
-}
+TEST_ON_CATALOGS(table_concurrent_commits_from_four_processes_all_land, concurrent_commits)
 
 /* 4 processes x 25 "update t set v = v + 1" on one table: every update that
  * reports success is in the table (sum(v) = 100 x successes), and every
@@ -432,17 +412,7 @@ static void concurrent_updates(const char *catalog)
 	pond_arena_free(&a);
 }
 
-TEST(table_concurrent_updates_land_or_conflict_never_lost_sqlite)
-{
-	concurrent_updates(NULL);
-}
-
-TEST(table_concurrent_updates_land_or_conflict_never_lost_pg)
-{
-	const char *url = getenv("POND_TEST_PG_URL");
-	CHECK_MSG(url != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh");
-	concurrent_updates(url);
-}
+TEST_ON_CATALOGS(table_concurrent_updates_land_or_conflict_never_lost, concurrent_updates)
 
 /* A catalog row may hold the metadata location relative to the project
  * (pyiceberg's catalogs in the fixtures do): writes commit against the row
@@ -592,14 +562,4 @@ static void commit_all(const char *catalog)
 	pond_arena_free(&a);
 }
 
-TEST(table_commit_all_lands_every_table_or_none_sqlite)
-{
-	commit_all(NULL);
-}
-
-TEST(table_commit_all_lands_every_table_or_none_pg)
-{
-	const char *url = getenv("POND_TEST_PG_URL");
-	CHECK_MSG(url != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh");
-	commit_all(url);
-}
+TEST_ON_CATALOGS(table_commit_all_lands_every_table_or_none, commit_all)
