@@ -563,3 +563,51 @@ static void commit_all(const char *catalog)
 }
 
 TEST_ON_CATALOGS(table_commit_all_lands_every_table_or_none, commit_all)
+
+/* An allocation that fails anywhere in a commit of two tables leaves both
+ * loadable: a failure before the swaps lands nothing, and one after them
+ * (the upkeep, building what out returns) keeps the metadata files the
+ * catalog now names. */
+TEST(table_commit_all_failing_allocations_leave_every_table_loadable)
+{
+	pond_arena *a = pond_arena_new();
+	pond_error err = POND_ERROR_INIT;
+	pond_project *p = NULL;
+	pond_lake *lake = open_lake(a, NULL, &p);
+	CHECK(lake != NULL);
+	pond_table_ident x, y;
+	CHECK_OK(pond_table_ident_parse(&x, a, "s.x", &err), &err);
+	CHECK_OK(pond_table_ident_parse(&y, a, "s.y", &err), &err);
+	CHECK_OK(pond_table_create(lake, &x, simple_schema(a), NULL, NULL, 0, NULL, &err), &err);
+	CHECK_OK(pond_table_create(lake, &y, simple_schema(a), NULL, NULL, 0, NULL, &err), &err);
+	pond_table_change both[] = {{x, build_set_prop, "1", false}, {y, build_set_prop, "1", false}};
+	pond_table *out[2] = {NULL, NULL};
+	bool done = false;
+	long failed = 0, n;
+	/* Up to the first n past the commit's last allocation. */
+	for (n = 1; n < 100000 && !done; n++) {
+		pond_alloc_fail_at(n);
+		int rc = pond_table_commit_all(lake, both, 2, NULL, out, &err);
+		done = pond_alloc_count() < n;
+		pond_alloc_fail_at(0);
+		failed += rc != 0;
+		for (int i = 0; i < 2; i++) {
+			if (rc == 0 && !done)
+				pond_table_free(&out[i]);
+			pond_table *t = NULL;
+			int lrc = pond_table_load(&t, lake, &both[i].id, &err);
+			CHECK_MSG(lrc == 0, "allocation %ld failed the commit: %s is not loadable: %s", n, both[i].id.name, err.msg);
+			pond_table_free(&t);
+		}
+	}
+	CHECK(done);
+	CHECK_MSG(failed > 20, "only %ld of %ld allocations failed the commit", failed, n - 1);
+	for (int i = 0; i < 2; i++) {
+		CHECK(out[i] != NULL);
+		CHECK_STR(pond_iceberg_metadata_property(out[i]->metadata, "k"), "1");
+		pond_table_free(&out[i]);
+	}
+	pond_lake_close(&lake);
+	pond_project_free(&p);
+	pond_arena_free(&a);
+}
