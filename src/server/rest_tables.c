@@ -170,14 +170,17 @@ int pond__rest_table_load(srv_ctx *ctx, srv_reply *reply)
 	if (snapshots && strcmp(snapshots, "all") && strcmp(snapshots, "refs"))
 		return pond__rest_fail(ctx, 400, NULL, "parameter snapshots must be all or refs, not \"%.40s\"", snapshots);
 	bool refs_only = snapshots && !strcmp(snapshots, "refs");
-	const char *location;
-	bool done = false;
 	if ((rc = flush_buffer(ctx, lake, &id)) != 0)
 		return rc;
-	if ((rc = pond_table_metadata_location(lake, &id, ctx->arena, &location, NULL, &ctx->err)) != 0)
-		return pond__rest_error(ctx, rc, "NoSuchTableException");
-	if (!refs_only && ((rc = load_raw(ctx, reply, lake, location, &done)) != 0 || done))
-		return rc;
+	if (!refs_only) {
+		const char *location;
+		bool done;
+		if ((rc = pond_table_metadata_location(lake, &id, ctx->arena, &location, NULL, &ctx->err)) != 0)
+			return pond__rest_error(ctx, rc, "NoSuchTableException");
+		if ((rc = load_raw(ctx, reply, lake, location, &done)) != 0 || done)
+			return rc;
+	}
+	/* A filtered copy (or a gzipped file): parsed and written again. */
 	pond_table *t = NULL;
 	if ((rc = pond_table_load(&t, lake, &id, &ctx->err)) != 0)
 		return pond__rest_error(ctx, rc, "NoSuchTableException");
