@@ -273,7 +273,7 @@ int pond__rest_table_create(srv_ctx *ctx, srv_reply *reply)
 	if (exists)
 		return pond__rest_fail(ctx, 409, "AlreadyExistsException", "table %s already exists",
 		                       pond_table_ident_format(ctx->arena, &id));
-	if (location ? (rc = pond__rest_check_location(ctx, location, "location")) != 0
+	if (location ? (rc = pond__rest_check_location(ctx, location, "location", NULL)) != 0
 	             : (rc = pond_table_default_location(lake, &id, ctx->arena, &location, &ctx->err)) != 0)
 		return ctx->err_status ? rc : pond__rest_error(ctx, rc, NULL);
 	pond_iceberg_commit *commit;
@@ -352,13 +352,12 @@ int pond__rest_table_register(srv_ctx *ctx, srv_reply *reply)
 	    pond_json_get_string(body, "metadata-location", &location, "register table", &ctx->err) ||
 	    pond_json_get_bool_opt(body, "overwrite", &overwrite, "register table", &ctx->err))
 		return pond__rest_error(ctx, ctx->err.code, NULL);
-	if ((rc = pond__rest_check_location(ctx, location, "metadata-location")) || (rc = pond__rest_lake(ctx, &lake)) ||
-	    (rc = pond__rest_namespace_must_exist(ctx, pond_lake_catalog(lake), &id.ns)))
+	const char *path;
+	if ((rc = pond__rest_check_location(ctx, location, "metadata-location", &path)) ||
+	    (rc = pond__rest_lake(ctx, &lake)) || (rc = pond__rest_namespace_must_exist(ctx, pond_lake_catalog(lake), &id.ns)))
 		return rc;
 	/* A file that is not table metadata is refused before the catalog
 	 * names it. */
-	const char *path = !strncmp(location, "file://", 7) ? location + 7 : !strncmp(location, "file:", 5) ? location + 5
-	                                                                                                      : location;
 	pond_iceberg_metadata *md = NULL;
 	pond_fileio *io = NULL;
 	if ((rc = pond_lake_fileio(lake, path, &io, &ctx->err)) == 0)
