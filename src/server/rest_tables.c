@@ -351,7 +351,7 @@ int pond__rest_table_register(srv_ctx *ctx, srv_reply *reply)
 	if (pond_json_get_string(body, "name", &id.name, "register table", &ctx->err) ||
 	    pond_json_get_string(body, "metadata-location", &location, "register table", &ctx->err) ||
 	    pond_json_get_bool_opt(body, "overwrite", &overwrite, "register table", &ctx->err))
-		return pond__rest_error(ctx, ctx->err.code, NULL);
+		return pond__rest_error(ctx, POND_EINVAL, NULL); /* a missing field is a bad request, not a 404 */
 	const char *path;
 	if ((rc = pond__rest_check_location(ctx, location, "metadata-location", &path)) ||
 	    (rc = pond__rest_lake(ctx, &lake)) || (rc = pond__rest_namespace_must_exist(ctx, pond_lake_catalog(lake), &id.ns)))

@@ -89,6 +89,10 @@ TEST(rest_token_and_the_oauth2_client_credentials_request)
 	CHECK(is_error_model(&t));
 	CHECK_STR(err_type(&t), "NotAuthorizedException");
 	CHECK(t.resp.auth_challenge);
+	CHECK_INT(send_req(&t, "GET", V1 "/namespaces", NULL, "Bearer wrong-token-0123456789xx"), 401);
+	CHECK(is_error_model(&t));
+	CHECK_STR(err_type(&t), "NotAuthorizedException");
+	CHECK_STR(err_message(&t), "invalid token");
 	/* Spark's and pyiceberg's credential=ID:SECRET: the secret is the token. */
 	CHECK_INT(send_req(&t, "POST", V1 "/oauth/tokens",
 	                   "grant_type=client_credentials&client_id=spark&client_secret=" TOKEN "&scope=catalog", NULL),
@@ -487,5 +491,45 @@ TEST(rest_register_and_metrics)
 	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/sales/tables/orders/metrics", report, NULL), 204);
 	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/sales/tables/nope/metrics", report, NULL), 404);
 	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/sales/tables/orders/metrics", "{}", NULL), 400);
+	api_teardown(&t);
+}
+
+/* Requests the spec answers with 400 BadRequestException: bodies that
+ * are not JSON objects or lack what the operation needs, and parameters
+ * out of their range. */
+TEST(rest_malformed_requests_are_400)
+{
+	static const char *const bad[][3] = {
+		{"POST", V1 "/namespaces/sales/tables/orders", "{not json"},
+		{"POST", V1 "/namespaces/sales/tables/orders", "[1]"},
+		{"POST", V1 "/namespaces/sales/tables/orders", "{\"updates\": [{\"action\": \"set-properties\"}]}"},
+		{"POST", V1 "/transactions/commit", "{}"},
+		{"POST", V1 "/transactions/commit", "{\"table-changes\": []}"},
+		{"POST", V1 "/namespaces", "{\"namespace\": [\"x\"], \"owner\": \"ann\"}"},
+		{"POST", V1 "/namespaces", "{\"namespace\": [\"x\"], \"properties\": {\"a\": 1}}"},
+		{"POST", V1 "/namespaces", "{\"namespace\": \"x\"}"},
+		{"POST", V1 "/namespaces/sales/properties", "{\"removals\": [1]}"},
+		{"POST", V1 "/namespaces/sales/tables", "{\"name\": \"x\"}"},
+		{"POST", V1 "/namespaces/sales/register", "{\"name\": \"x\"}"},
+		{"POST", V1 "/tables/rename", "{\"source\": {\"namespace\": [\"sales\"], \"name\": \"orders\"}}"},
+		{"GET", V1 "/namespaces?pageToken=abc", NULL},
+		{"GET", V1 "/namespaces?pageToken=-1", NULL},
+		{"GET", V1 "/namespaces?pageToken=&pageSize=0", NULL},
+		{"GET", V1 "/namespaces/sales/tables?pageToken=&pageSize=x", NULL},
+		{"GET", V1 "/namespaces/a%1F%1Fb", NULL},
+		{"DELETE", V1 "/namespaces/sales/tables/orders?purgeRequested=maybe", NULL},
+	};
+	api t;
+	CHECK(api_setup(&t, NULL) == 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int status = send_req(&t, bad[i][0], bad[i][1], bad[i][2], NULL);
+		CHECK_MSG(status == 400 && is_error_model(&t) && !strcmp(err_type(&t), "BadRequestException"),
+		          "%s %s %s: %d %s", bad[i][0], bad[i][1], bad[i][2] ? bad[i][2] : "", status,
+		          t.resp.body ? t.resp.body : "");
+	}
+	/* None of them changed anything. */
+	CHECK_INT(send_req(&t, "GET", V1 "/namespaces", NULL, NULL), 200);
+	CHECK_STR(dump(&t, json_object_get(t.doc, "namespaces")), "[[\"sales\"]]");
+	CHECK_INT(send_req(&t, "HEAD", V1 "/namespaces/sales/tables/orders", NULL, NULL), 204);
 	api_teardown(&t);
 }
