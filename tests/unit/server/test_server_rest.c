@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api_fixture.h"
@@ -531,5 +532,68 @@ TEST(rest_malformed_requests_are_400)
 	CHECK_INT(send_req(&t, "GET", V1 "/namespaces", NULL, NULL), 200);
 	CHECK_STR(dump(&t, json_object_get(t.doc, "namespaces")), "[[\"sales\"]]");
 	CHECK_INT(send_req(&t, "HEAD", V1 "/namespaces/sales/tables/orders", NULL, NULL), 204);
+	api_teardown(&t);
+}
+
+/* Keeps the greatest *.metadata.json name of a folder (the newest: the
+ * names are numbered). */
+static int newest_metadata(const char *path, const char *name, const struct stat *st, void *payload)
+{
+	(void)st;
+	pond_buf *best = payload;
+	if (pond_str_ends_with(name, ".metadata.json") && (best->len == 0 || strcmp(path, pond_buf_cstr(best)) > 0)) {
+		pond_buf_clear(best);
+		pond_buf_puts(best, path);
+	}
+	return 0;
+}
+
+/* A drop without purge flushes the buffered rows into the table's files
+ * and leaves them: registering the newest metadata file brings every row
+ * back, also over an existing table (overwrite). */
+TEST(rest_drop_without_purge_keeps_every_row_for_register)
+{
+	api t;
+	CHECK(api_setup(&t, NULL) == 0);
+	pond_error err = POND_ERROR_INIT;
+	pond_table *src = fx_load(&t.fx);
+	char *before = pond_arena_sprintf(t.fx.a, "{\"name\": \"copy\", \"metadata-location\": \"%s\"}",
+	                                  src->metadata_location);
+	pond_table_free(&src);
+	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/sales/register", before, NULL), 200);
+	pond_lake *lake;
+	CHECK_OK(pond_lake_open(&lake, t.project, NULL, &err), &err);
+	pond_write_result r;
+	CHECK_OK(pond_table_append_query(lake, &t.fx.id, "select 100 as id, 'late' as item", NULL, &r, &err), &err);
+	CHECK(r.buffered);
+	pond_lake_close(&lake);
+
+	CHECK_INT(send_req(&t, "DELETE", V1 "/namespaces/sales/tables/orders", NULL, NULL), 204);
+	CHECK_INT(send_req(&t, "HEAD", V1 "/namespaces/sales/tables/orders", NULL, NULL), 404);
+	pond_buf newest = POND_BUF_INIT;
+	pond_dir_each(pond_arena_sprintf(t.fx.a, "%s/sales/orders/metadata", t.project->warehouse), newest_metadata,
+	              &newest);
+	CHECK(newest.len > 0);
+	char *after = pond_arena_sprintf(t.fx.a, "{\"name\": \"orders\", \"metadata-location\": \"%s\"}",
+	                                 pond_buf_cstr(&newest));
+	char *over = pond_arena_sprintf(t.fx.a, "{\"name\": \"copy\", \"metadata-location\": \"%s\", \"overwrite\": true}",
+	                                pond_buf_cstr(&newest));
+	pond_buf_dispose(&newest);
+	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/sales/register", after, NULL), 200);
+	CHECK_STR(fx_query(&t.fx, "count(*) || ' ' || max(id)", 0), "26 100");
+
+	t.fx.id = (pond_table_ident){POND_NS("sales"), "copy"};
+	CHECK_STR(fx_query(&t.fx, "count(*)", 0), "25");
+	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/sales/register", over, NULL), 200);
+	CHECK_STR(fx_query(&t.fx, "count(*) || ' ' || max(id)", 0), "26 100");
+
+	/* A file in the warehouse that is not table metadata is refused. */
+	char *junk = pond_arena_sprintf(t.fx.a, "%s/junk.json", t.project->warehouse);
+	CHECK_OK(pond_file_write_atomic(junk, "{}", 2, &err), &err);
+	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/sales/register",
+	                   pond_arena_sprintf(t.fx.a, "{\"name\": \"junk\", \"metadata-location\": \"%s\"}", junk), NULL),
+	          400);
+	CHECK_MSG(strstr(err_message(&t), "register table sales.junk") != NULL, "%s", err_message(&t));
+	CHECK_INT(send_req(&t, "HEAD", V1 "/namespaces/sales/tables/junk", NULL, NULL), 404);
 	api_teardown(&t);
 }
