@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -95,7 +96,7 @@ static int cmd_get(pond_s3_client *c, const char *bucket, const char *key, const
 {
 	int fd = file ? open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
 	if (file && fd < 0)
-		return pond_error_set(err, POND_EIO, "could not create %s", file);
+		return pond_error_set(err, POND_EIO, "could not create %s: %s", file, strerror(errno));
 	int64_t size;
 	int rc;
 	if (fd >= 0) {
@@ -120,9 +121,10 @@ static int cmd_put(pond_s3_client *c, const char *file, const char *bucket, cons
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
+		int e = errno;
 		if (fd >= 0)
 			close(fd);
-		return pond_error_set(err, POND_ENOTFOUND, "could not open %s", file);
+		return pond_error_set(err, e == ENOENT ? POND_ENOTFOUND : POND_EIO, "could not open %s: %s", file, strerror(e));
 	}
 	int rc = pond_s3_put_fd(c, bucket, key, fd, (int64_t)st.st_size, NULL, err);
 	close(fd);

@@ -131,28 +131,54 @@ static int local_list(void *backend, const char *dir, pond_fileio_list_fn fn, vo
 	return rc == -1 ? 0 : rc;  /* -1: no such folder, nothing in it */
 }
 
-/* Copies src into a new dst (across file systems, where rename cannot). */
+/* Writes all of buf to fd. */
+static bool write_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return false;
+		}
+		buf += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* Copies src to dst across file systems, where rename cannot: into a
+ * temporary name beside dst, synced, then renamed, so dst appears whole
+ * or not at all. */
 static int copy_file(const char *src, const char *dst, pond_error *err)
 {
+	char tmp[PATH_MAX], rnd[37];
+	pond_uuid_v4_string(rnd);
+	if (snprintf(tmp, sizeof tmp, "%s.tmp-%.8s", dst, rnd) >= (int)sizeof tmp)
+		return pond_error_set(err, POND_EINVAL, "path too long: %s", dst);
 	int in = open(src, O_RDONLY | O_CLOEXEC);
-	int out = in < 0 ? -1 : open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int out = in < 0 ? -1 : open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	int rc = in < 0 || out < 0 ? pond_error_set(err, POND_EIO, "could not copy %s to %s: %s", src, dst, strerror(errno))
 	                           : 0;
 	char buf[1 << 16];
 	for (ssize_t n; rc == 0 && (n = read(in, buf, sizeof buf)) != 0;) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || write(out, buf, (size_t)n) != n)
+		if (n < 0 || !write_all(out, buf, (size_t)n))
 			rc = pond_error_set(err, POND_EIO, "could not copy %s to %s: %s", src, dst, strerror(errno));
 	}
 	if (rc == 0 && fsync(out) != 0)
-		rc = pond_error_set(err, POND_EIO, "could not sync %s: %s", dst, strerror(errno));
+		rc = pond_error_set(err, POND_EIO, "could not sync %s: %s", tmp, strerror(errno));
 	if (in >= 0)
 		close(in);
-	if (out >= 0)
-		close(out);
+	if (out >= 0 && close(out) != 0 && rc == 0)
+		rc = pond_error_set(err, POND_EIO, "could not write %s: %s", tmp, strerror(errno));
+	if (rc == 0 && rename(tmp, dst) != 0)
+		rc = pond_error_set(err, POND_EIO, "could not rename %s to %s: %s", tmp, dst, strerror(errno));
 	if (rc && out >= 0)
-		unlink(dst);
+		unlink(tmp);
 	return rc;
 }
 

@@ -31,16 +31,26 @@ typedef struct {
 	pond_io_cache *cache;     /* borrowed, may be NULL */
 } s3_backend;
 
-/* Splits a URL into bucket and key in arena. */
-static int split(const char *path, char **bucket, char **key, pond_arena **arena, pond_error *err)
+/* An object's bucket and key, split from its URL; dispose with
+ * name_dispose, also after a failure. */
+typedef struct {
+	char *bucket;
+	char *key;
+	pond_arena *arena;
+} s3_name;
+
+static int name_of(s3_name *n, const char *url, pond_error *err)
 {
-	*arena = pond_arena_new();
-	if (!*arena)
-		return pond_error_set(err, POND_ENOMEM, "out of memory opening %s", path);
-	int rc = pond_s3_url_split(path, bucket, key, *arena, err);
-	if (rc)
-		pond_arena_free(arena);
-	return rc;
+	memset(n, 0, sizeof *n);
+	n->arena = pond_arena_new();
+	if (!n->arena)
+		return pond_error_set(err, POND_ENOMEM, "out of memory opening %s", url);
+	return pond_s3_url_split(url, &n->bucket, &n->key, n->arena, err);
+}
+
+static void name_dispose(s3_name *n)
+{
+	pond_arena_free(&n->arena);
 }
 
 static int s3_read(void *backend, const char *path, char **out, size_t *len, size_t max_len, pond_error *err)
@@ -54,13 +64,11 @@ static int s3_read(void *backend, const char *path, char **out, size_t *len, siz
 		pond_io_cache_release(&e);
 		return rc;
 	}
-	char *bucket, *key;
-	pond_arena *arena;
-	int rc = split(path, &bucket, &key, &arena, err);
-	if (rc)
-		return rc;
-	rc = pond_s3_get(b->client, bucket, key, 0, -1, out, len, max_len, err);
-	pond_arena_free(&arena);
+	s3_name n;
+	int rc = name_of(&n, path, err);
+	if (rc == 0)
+		rc = pond_s3_get(b->client, n.bucket, n.key, 0, -1, out, len, max_len, err);
+	name_dispose(&n);
 	return rc;
 }
 
@@ -115,16 +123,13 @@ static int staged_write(const void *data, size_t len, void *payload, pond_error 
 static int staged_finish(void *payload, pond_error *err)
 {
 	staged *s = payload;
-	char *bucket, *key;
-	pond_arena *arena;
-	int rc = split(s->url, &bucket, &key, &arena, err);
-	if (rc)
-		return rc;
 	pond_s3_put_options opts = POND_S3_PUT_OPTIONS_INIT;
-	opts.content_type = "application/octet-stream";
 	opts.if_none_match = true;
-	rc = pond_s3_put_fd(s->client, bucket, key, s->fd, s->size, &opts, err);
-	pond_arena_free(&arena);
+	s3_name n;
+	int rc = name_of(&n, s->url, err);
+	if (rc == 0)
+		rc = pond_s3_put_fd(s->client, n.bucket, n.key, s->fd, s->size, &opts, err);
+	name_dispose(&n);
 	return rc;
 }
 
@@ -174,32 +179,26 @@ static int s3_create_avro(void *backend, const char *path, const pond_avro_schem
 static int s3_write(void *backend, const char *path, const void *data, size_t len, pond_error *err)
 {
 	s3_backend *b = backend;
-	char *bucket, *key;
-	pond_arena *arena;
-	int rc = split(path, &bucket, &key, &arena, err);
-	if (rc)
-		return rc;
 	pond_s3_put_options opts = POND_S3_PUT_OPTIONS_INIT;
-	if (pond_str_ends_with(key, ".json"))
+	if (pond_str_ends_with(path, ".json"))
 		opts.content_type = "application/json";
-	rc = pond_s3_put(b->client, bucket, key, data, len, &opts, err);
-	pond_arena_free(&arena);
+	s3_name n;
+	int rc = name_of(&n, path, err);
+	if (rc == 0)
+		rc = pond_s3_put(b->client, n.bucket, n.key, data, len, &opts, err);
+	name_dispose(&n);
 	return rc;
 }
 
 static int s3_size(void *backend, const char *path, int64_t *out, pond_error *err)
 {
 	s3_backend *b = backend;
-	char *bucket, *key;
-	pond_arena *arena;
-	int rc = split(path, &bucket, &key, &arena, err);
-	if (rc)
-		return rc;
 	pond_s3_object_info info;
-	rc = pond_s3_head(b->client, bucket, key, &info, err);
-	if (rc == 0)
+	s3_name n;
+	int rc = name_of(&n, path, err);
+	if (rc == 0 && (rc = pond_s3_head(b->client, n.bucket, n.key, &info, err)) == 0)
 		*out = info.size;
-	pond_arena_free(&arena);
+	name_dispose(&n);
 	return rc;
 }
 
@@ -276,30 +275,30 @@ static int list_object(const pond_s3_object *o, void *payload)
 static int s3_list(void *backend, const char *dir, pond_fileio_list_fn fn, void *payload, pond_error *err)
 {
 	s3_backend *b = backend;
-	char *bucket, *key;
-	pond_arena *arena;
-	int rc = split(dir, &bucket, &key, &arena, err);
-	if (rc)
+	s3_name n;
+	int rc = name_of(&n, dir, err);
+	if (rc) {
+		name_dispose(&n);
 		return rc;
+	}
 	/* The folder's keys: "t/" lists t/x, never t2/x. */
-	size_t n = strlen(key);
-	const char *prefix = n == 0 || key[n - 1] == '/' ? key : pond_arena_sprintf(arena, "%s/", key);
-	s3_listing l = {bucket, fn, payload, POND_BUF_INIT};
-	rc = prefix ? pond_s3_list(b->client, bucket, prefix, list_object, &l, err)
+	size_t klen = strlen(n.key);
+	const char *prefix = klen == 0 || n.key[klen - 1] == '/' ? n.key : pond_arena_sprintf(n.arena, "%s/", n.key);
+	s3_listing l = {n.bucket, fn, payload, POND_BUF_INIT};
+	rc = prefix ? pond_s3_list(b->client, n.bucket, prefix, list_object, &l, err)
 	            : pond_error_set(err, POND_ENOMEM, "out of memory listing %s", dir);
 	if (rc == POND_ENOMEM && !err->code)
 		pond_error_set(err, rc, "out of memory listing %s", dir);
 	pond_buf_dispose(&l.url);
-	pond_arena_free(&arena);
+	name_dispose(&n);
 	return rc;
 }
 
 static int s3_upload(void *backend, const char *local, const char *path, pond_error *err)
 {
 	s3_backend *b = backend;
-	char *bucket, *key;
-	pond_arena *arena;
-	int rc = split(path, &bucket, &key, &arena, err);
+	s3_name n;
+	int rc = name_of(&n, path, err);
 	int fd = rc == 0 ? open(local, O_RDONLY | O_CLOEXEC) : -1;
 	struct stat st;
 	if (rc == 0 && (fd < 0 || fstat(fd, &st) != 0))
@@ -307,7 +306,7 @@ static int s3_upload(void *backend, const char *local, const char *path, pond_er
 	pond_s3_put_options opts = POND_S3_PUT_OPTIONS_INIT;
 	opts.if_none_match = true;
 	if (rc == 0)
-		rc = pond_s3_put_fd(b->client, bucket, key, fd, (int64_t)st.st_size, &opts, err);
+		rc = pond_s3_put_fd(b->client, n.bucket, n.key, fd, (int64_t)st.st_size, &opts, err);
 	if (fd >= 0)
 		close(fd);
 	bool taken = false;
@@ -317,8 +316,7 @@ static int s3_upload(void *backend, const char *local, const char *path, pond_er
 		pond_io_cache_put(b->cache, path, local, &taken, &ignored);
 	if (!taken)
 		unlink(local);
-	if (arena)
-		pond_arena_free(&arena);
+	name_dispose(&n);
 	return rc;
 }
 

@@ -116,6 +116,19 @@ void pond_io_cache_release(pond_io_cache_entry **entry)
 	*entry = NULL;
 }
 
+/* Where url's copy lives: DIR/objects/HEX, HEX the SHA-256 of url. False
+ * when that does not fit in PATH_MAX. */
+static bool object_path(const pond_io_cache *c, const char *url, char hex[65], char path[PATH_MAX])
+{
+	pond_sha256_hex(hex, url, strlen(url));
+	return snprintf(path, PATH_MAX, "%s/objects/%s", c->dir, hex) < PATH_MAX;
+}
+
+static int too_long(pond_error *err, const pond_io_cache *c)
+{
+	return pond_error_set(err, POND_EINVAL, "cache folder path too long: %s", c->dir);
+}
+
 /* Marks a file used now (its mtime is its recency). */
 static void touch(const pond_io_cache *c, int fd)
 {
@@ -174,7 +187,7 @@ static int download(pond_io_cache *c, pond_s3_client *client, const char *url, c
 	int rc = arena ? pond_s3_url_split(url, &bucket, &key, arena, err)
 	               : pond_error_set(err, POND_ENOMEM, "out of memory in the object cache");
 	if (rc == 0 && snprintf(tmp, sizeof tmp, "%s/tmp/%s.%.8s.part", c->dir, hex, rnd) >= (int)sizeof tmp)
-		rc = pond_error_set(err, POND_EINVAL, "cache folder path too long: %s", c->dir);
+		rc = too_long(err, c);
 	int f = -1;
 	if (rc == 0) {
 		f = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -225,9 +238,8 @@ int pond_io_cache_get(pond_io_cache *cache, pond_s3_client *client, const char *
 {
 	*out = NULL;
 	char hex[65], path[PATH_MAX];
-	pond_sha256_hex(hex, url, strlen(url));
-	if (snprintf(path, sizeof path, "%s/objects/%s", cache->dir, hex) >= (int)sizeof path)
-		return pond_error_set(err, POND_EINVAL, "cache folder path too long: %s", cache->dir);
+	if (!object_path(cache, url, hex, path))
+		return too_long(err, cache);
 	int fd = -1;
 	struct stat st;
 	int found = open_held(path, &fd, &st);
@@ -256,19 +268,16 @@ int pond_io_cache_get(pond_io_cache *cache, pond_s3_client *client, const char *
 bool pond_io_cache_has(pond_io_cache *cache, const char *url, int64_t expected_size)
 {
 	char hex[65], path[PATH_MAX];
-	pond_sha256_hex(hex, url, strlen(url));
 	struct stat st;
-	return snprintf(path, sizeof path, "%s/objects/%s", cache->dir, hex) < (int)sizeof path &&
-	       stat(path, &st) == 0 && S_ISREG(st.st_mode) && (expected_size < 0 || st.st_size == expected_size);
+	return object_path(cache, url, hex, path) && stat(path, &st) == 0 && S_ISREG(st.st_mode) && (expected_size < 0 || st.st_size == expected_size);
 }
 
 int pond_io_cache_put(pond_io_cache *cache, const char *url, const char *path, bool *taken, pond_error *err)
 {
 	*taken = false;
 	char hex[65], dst[PATH_MAX];
-	pond_sha256_hex(hex, url, strlen(url));
-	if (snprintf(dst, sizeof dst, "%s/objects/%s", cache->dir, hex) >= (int)sizeof dst)
-		return pond_error_set(err, POND_EINVAL, "cache folder path too long: %s", cache->dir);
+	if (!object_path(cache, url, hex, dst))
+		return too_long(err, cache);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {

@@ -72,6 +72,8 @@ int pond__s3_xml_delete_result(bool *failed, char **key, char **code, char **mes
 /* Whether a 200 body is an <Error> (CompleteMultipartUpload can fail after
  * its 200 status line went out). */
 bool pond__s3_xml_is_error(const char *body, size_t len);
+/* Appends s as XML character data (a key, a quoted ETag). */
+void pond__s3_xml_escape(pond_buf *b, const char *s);
 /* Parses an ISO-8601 "2009-10-12T17:50:30.000Z" into ms since the epoch;
  * 0 when it is not one. */
 int64_t pond__s3_parse_time(const char *s);

@@ -14,8 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
 struct pond_s3_client {
 	pond_s3_config cfg;
 	pond_s3_client_options opts;
@@ -453,7 +451,7 @@ int pond__s3_call(pond_s3_client *c, const pond__s3_req *call, pond_io_http_resp
 	resp->body_fd = call->out_fd;
 	resp->max_len = call->max_len;
 	char hash[65];
-	const char *payload_hash = EMPTY_SHA256;
+	const char *payload_hash = NULL; /* the signer's: of an empty body */
 	if (call->body_fd >= 0) {
 		payload_hash = "UNSIGNED-PAYLOAD";
 	} else if (call->body) {

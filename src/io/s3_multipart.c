@@ -88,9 +88,7 @@ static int complete(upload *u, char **etags, int nparts, const pond_s3_put_optio
 	pond_buf_puts(&body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><CompleteMultipartUpload>");
 	for (int i = 0; i < nparts; i++) {
 		pond_buf_printf(&body, "<Part><PartNumber>%d</PartNumber><ETag>", i + 1);
-		/* ETags are quoted hex: escape the quotes for XML. */
-		for (const char *p = etags[i]; *p; p++)
-			pond_buf_puts(&body, *p == '"' ? "&quot;" : (char[2]){*p, 0});
+		pond__s3_xml_escape(&body, etags[i]); /* ETags are quoted */
 		pond_buf_puts(&body, "</ETag></Part>");
 	}
 	pond_buf_puts(&body, "</CompleteMultipartUpload>");

@@ -57,6 +57,8 @@ int pond_s3_get(pond_s3_client *c, const char *bucket, const char *key, int64_t 
 	char range[80];
 	const char *headers[1] = {range};
 	pond__s3_req call = object_req("GET", bucket, key, "get");
+	/* A server that ignores Range sends the whole object, which max_len
+	 * then bounds too. */
 	call.max_len = max_len;
 	bool ranged = length >= 0;
 	if (ranged) {
@@ -66,8 +68,6 @@ int pond_s3_get(pond_s3_client *c, const char *bucket, const char *key, int64_t 
 		snprintf(range, sizeof range, "Range: bytes=%" PRId64 "-%" PRId64, offset, offset + length - 1);
 		call.headers = headers;
 		call.nheaders = 1;
-		/* a server that ignores Range sends it all: room for that */
-		call.max_len = max_len;
 	}
 	pond_io_http_response resp;
 	int rc = pond__s3_call(c, &call, &resp, err);
@@ -79,17 +79,19 @@ int pond_s3_get(pond_s3_client *c, const char *bucket, const char *key, int64_t 
 		start = (size_t)offset < n ? (size_t)offset : n;
 		n = n - start < (size_t)length ? n - start : (size_t)length;
 	}
-	char *data = pond_malloc(n + 1);
-	if (!data) {
-		pond__io_http_response_dispose(&resp);
+	if (start > 0)
+		memmove(resp.body.ptr, resp.body.ptr + start, n);
+	if (resp.body.ptr)
+		resp.body.ptr[n] = '\0';
+	resp.body.len = n;
+	/* The response's memory is the caller's: no second copy of a large
+	 * object. */
+	char *data = pond_buf_detach(&resp.body);
+	pond__io_http_response_dispose(&resp);
+	if (!data)
 		return oom(err, "reading", bucket, key);
-	}
-	if (n)
-		memcpy(data, resp.body.ptr + start, n);
-	data[n] = '\0';
 	*out = data;
 	*len = n;
-	pond__io_http_response_dispose(&resp);
 	return 0;
 }
 
@@ -187,20 +189,6 @@ int pond_s3_delete(pond_s3_client *c, const char *bucket, const char *key, pond_
 	return rc;
 }
 
-static void xml_escape(pond_buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': pond_buf_puts(b, "&lt;"); break;
-		case '>': pond_buf_puts(b, "&gt;"); break;
-		case '&': pond_buf_puts(b, "&amp;"); break;
-		case '"': pond_buf_puts(b, "&quot;"); break;
-		case '\'': pond_buf_puts(b, "&apos;"); break;
-		default: pond_buf_putc(b, *s);
-		}
-	}
-}
-
 /* One DeleteObjects request of up to 1000 keys. */
 static int delete_batch(pond_s3_client *c, const char *bucket, const char *const *keys, size_t n, pond_error *err)
 {
@@ -208,7 +196,7 @@ static int delete_batch(pond_s3_client *c, const char *bucket, const char *const
 	pond_buf_puts(&body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Delete><Quiet>true</Quiet>");
 	for (size_t i = 0; i < n; i++) {
 		pond_buf_puts(&body, "<Object><Key>");
-		xml_escape(&body, keys[i]);
+		pond__s3_xml_escape(&body, keys[i]);
 		pond_buf_puts(&body, "</Key></Object>");
 	}
 	pond_buf_puts(&body, "</Delete>");

@@ -102,6 +102,20 @@ int64_t pond__s3_parse_time(const char *s)
 	return us / 1000;
 }
 
+void pond__s3_xml_escape(pond_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': pond_buf_puts(b, "&lt;"); break;
+		case '>': pond_buf_puts(b, "&gt;"); break;
+		case '&': pond_buf_puts(b, "&amp;"); break;
+		case '"': pond_buf_puts(b, "&quot;"); break;
+		case '\'': pond_buf_puts(b, "&apos;"); break;
+		default: pond_buf_putc(b, *s);
+		}
+	}
+}
+
 /* Undoes encoding-type=url: %XX escapes (and '+' is a space there). */
 static char *url_decode(const char *s, pond_arena *arena)
 {

@@ -285,16 +285,32 @@ static int check_key(const pond_sigv4_key *key, pond_error *err)
 	return 0;
 }
 
-int pond_sigv4_sign(pond_sigv4_signature *out, const pond_sigv4_request *req, const pond_sigv4_key *key,
-                    int64_t unix_s, pond_error *err)
+/* What signing and presigning begin with: the key checked, the time and
+ * payload hash set in out, and the signed headers (req's plus extra)
+ * collected in a new *arena. */
+static int sign_begin(pond_sigv4_signature *out, pond_arena **arena, sig_pair **h, size_t *nh,
+                      const pond_sigv4_request *req, const pond_sigv4_key *key, int64_t unix_s,
+                      const char *default_hash, const pond_sigv4_pair *extra, size_t nextra, pond_error *err)
 {
 	memset(out, 0, sizeof *out);
+	*arena = NULL;
 	int rc = check_key(key, err);
 	if (rc)
 		return rc;
 	format_time(out, unix_s);
-	snprintf(out->payload_hash, sizeof out->payload_hash, "%s",
-	         req->payload_hash ? req->payload_hash : EMPTY_SHA256);
+	snprintf(out->payload_hash, sizeof out->payload_hash, "%s", req->payload_hash ? req->payload_hash : default_hash);
+	*arena = pond_arena_new();
+	if (!*arena || collect_headers(h, nh, extra, nextra, req, *arena) != 0) {
+		pond_arena_free(arena);
+		return pond_error_set(err, POND_ENOMEM, "out of memory signing a request");
+	}
+	return 0;
+}
+
+int pond_sigv4_sign(pond_sigv4_signature *out, const pond_sigv4_request *req, const pond_sigv4_key *key,
+                    int64_t unix_s, pond_error *err)
+{
+	/* The added headers point into out, which sign_begin fills first. */
 	pond_sigv4_pair extra[3];
 	size_t nextra = 0;
 	extra[nextra++] = (pond_sigv4_pair){"x-amz-date", out->amz_date};
@@ -302,16 +318,14 @@ int pond_sigv4_sign(pond_sigv4_signature *out, const pond_sigv4_request *req, co
 		extra[nextra++] = (pond_sigv4_pair){"x-amz-security-token", key->session_token};
 	if (key->content_sha256_header)
 		extra[nextra++] = (pond_sigv4_pair){"x-amz-content-sha256", out->payload_hash};
-
-	pond_arena *arena = pond_arena_new();
+	pond_arena *arena;
 	sig_pair *h = NULL;
 	size_t nh = 0;
+	int rc = sign_begin(out, &arena, &h, &nh, req, key, unix_s, EMPTY_SHA256, extra, nextra, err);
+	if (rc)
+		return rc;
 	pond_buf signed_headers = POND_BUF_INIT;
 	pond_buf *cr = &out->canonical_request;
-	if (!arena || collect_headers(&h, &nh, extra, nextra, req, arena) != 0) {
-		pond_arena_free(&arena);
-		return pond_error_set(err, POND_ENOMEM, "out of memory signing a request");
-	}
 	pond_buf_printf(cr, "%s\n", req->method);
 	put_canonical_path(cr, req->path);
 	pond_buf_putc(cr, '\n');
@@ -334,21 +348,13 @@ int pond_sigv4_sign(pond_sigv4_signature *out, const pond_sigv4_request *req, co
 int pond_sigv4_presign(pond_sigv4_signature *out, const pond_sigv4_request *req, const pond_sigv4_key *key,
                        int64_t unix_s, int64_t expires_s, pond_error *err)
 {
-	memset(out, 0, sizeof *out);
-	int rc = check_key(key, err);
-	if (rc)
-		return rc;
-	format_time(out, unix_s);
-	snprintf(out->payload_hash, sizeof out->payload_hash, "%s",
-	         req->payload_hash ? req->payload_hash : "UNSIGNED-PAYLOAD");
-	pond_arena *arena = pond_arena_new();
+	pond_arena *arena;
 	sig_pair *h = NULL;
 	size_t nh = 0;
+	int rc = sign_begin(out, &arena, &h, &nh, req, key, unix_s, "UNSIGNED-PAYLOAD", NULL, 0, err);
+	if (rc)
+		return rc;
 	pond_buf signed_headers = POND_BUF_INIT, canonical_headers = POND_BUF_INIT, credential = POND_BUF_INIT;
-	if (!arena || collect_headers(&h, &nh, NULL, 0, req, arena) != 0) {
-		pond_arena_free(&arena);
-		return pond_error_set(err, POND_ENOMEM, "out of memory presigning a request");
-	}
 	put_canonical_headers(&canonical_headers, &signed_headers, h, nh);
 	pond_buf_printf(&credential, "%s/", key->access_key_id);
 	scope(&credential, out, key);

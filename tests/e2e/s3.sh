@@ -41,6 +41,10 @@ expect_exit "s3 get to stdout" 0 "$POND" s3 get "s3://$B/dir/small.txt"
 expect_eq "s3 get prints the object" "$OUT" "small object"
 expect_exit "s3 stat" 0 "$POND" s3 stat "s3://$B/dir/sub/big.bin"
 expect_contains "s3 stat: size" "$OUT" $'size\t3000000'
+expect_exit "s3 put of a missing file" 1 "$POND" s3 put "$T/missing.txt" "s3://$B/dir/x"
+expect_contains "the error says why the file could not be read" "$ERR" "could not open $T/missing.txt: No such file or directory"
+expect_exit "s3 get into a missing folder" 1 "$POND" s3 get "s3://$B/dir/small.txt" "$T/no/such/dir/x"
+expect_contains "the error says why the file could not be made" "$ERR" "could not create $T/no/such/dir/x: No such file or directory"
 
 # 2. the object cache
 expect_exit "s3 cache downloads" 0 "$POND" s3 cache --cache "$T/cache" "s3://$B/dir/sub/big.bin"

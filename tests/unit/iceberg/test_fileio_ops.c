@@ -9,11 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../io/s3_test_util.h"
 #include "pond/manifest.h"
-
-#define NEED_SERVER() CHECK_MSG(s3t_url() != NULL, "POND_TEST_S3_URL is not set: run the suite through tests/run.sh")
 
 typedef struct listed {
 	char text[4096];
@@ -84,22 +83,71 @@ TEST(fileio_local_lists_deletes_uploads_and_gives_paths_as_local_copies)
 	pond_fileio_free(&io);
 }
 
+static int count_entry(const char *path, const char *name, const struct stat *st, void *payload)
+{
+	(void)path;
+	(void)name;
+	(void)st;
+	(*(int *)payload)++;
+	return 0;
+}
+
+TEST(fileio_local_upload_from_another_file_system_copies_whole_or_not_at_all)
+{
+	/* /dev/shm is a tmpfs: rename(2) from there fails with EXDEV */
+	char staged[256], dest[600], dir[512];
+	snprintf(staged, sizeof staged, "/dev/shm/pond-upload-%ld", (long)getpid());
+	snprintf(dir, sizeof dir, "%s/xdev/data", pond_test_tmpdir());
+	snprintf(dest, sizeof dest, "%s/a.parquet", dir);
+	struct stat s1, s2;
+	CHECK(write_file(staged, "copied across") == 0);
+	CHECK(stat(staged, &s1) == 0 && stat(pond_test_tmpdir(), &s2) == 0);
+	CHECK_MSG(s1.st_dev != s2.st_dev, "/dev/shm and %s are one file system", pond_test_tmpdir());
+	pond_error err = POND_ERROR_INIT;
+	pond_fileio *io;
+	CHECK_OK(pond_fileio_local_new(&io, &err), &err);
+	CHECK_OK(pond_fileio_upload(io, staged, dest, &err), &err);
+	CHECK(!pond_file_exists(staged));
+	char *text;
+	size_t len;
+	CHECK_OK(pond_file_read(&text, &len, dest, 100, &err), &err);
+	CHECK_STR(text, "copied across");
+	pond_free(text);
+	/* the copy went through a temporary name that is gone: one file */
+	int n = 0;
+	CHECK_INT(pond_dir_each(dir, count_entry, &n), 0);
+	CHECK_INT(n, 1);
+	/* never over an existing file, and the staged file goes either way */
+	CHECK(write_file(staged, "again") == 0);
+	CHECK_INT(pond_fileio_upload(io, staged, dest, &err), POND_EEXISTS);
+	CHECK(!pond_file_exists(staged));
+	/* a copy that fails part-way (a folder cannot be read) leaves
+	 * neither the target nor a temporary file */
+	char bad_dest[700];
+	snprintf(bad_dest, sizeof bad_dest, "%s/b.parquet", dir);
+	CHECK(mkdir(staged, 0755) == 0);
+	CHECK_INT(pond_fileio_upload(io, staged, bad_dest, &err), POND_EIO);
+	CHECK_MSG(strstr(err.msg, "could not copy") != NULL, "%s", err.msg);
+	CHECK(!pond_file_exists(bad_dest));
+	n = 0;
+	CHECK_INT(pond_dir_each(dir, count_entry, &n), 0);
+	CHECK_INT(n, 1);
+	rmdir(staged);
+	pond_fileio_free(&io);
+}
+
 TEST(fileio_s3_lists_deletes_uploads_and_holds_local_copies)
 {
 	NEED_SERVER();
-	char bucket[64], other[64], url[256], dir[256];
-	s3t_bucket_name(bucket);
-	s3t_bucket_name(other);
+	char other[64], url[256], dir[256];
 	pond_error err = POND_ERROR_INIT;
-	pond_s3_client *c;
-	CHECK_OK(s3t_client(&c, NULL, true, bucket, NULL, NULL, &err), &err);
+	s3t_fileio f;
+	CHECK_OK(s3t_fileio_open(&f, true, &err), &err);
+	const char *bucket = f.bucket;
+	pond_s3_client *c = f.client;
+	pond_fileio *io = f.io;
+	s3t_bucket_name(other);
 	CHECK_OK(pond_s3_create_bucket(c, other, &err), &err);
-	char cache_dir[512];
-	snprintf(cache_dir, sizeof cache_dir, "%s/cache", pond_test_tmpdir());
-	pond_io_cache *cache;
-	CHECK_OK(pond_io_cache_open(&cache, cache_dir, NULL, &err), &err);
-	pond_fileio *io;
-	CHECK_OK(pond_fileio_s3_new(&io, c, cache, &err), &err);
 	CHECK(!pond_fileio_is_local(io));
 
 	/* upload: the staged file becomes the cached copy, and S3 has it */
@@ -123,7 +171,7 @@ TEST(fileio_s3_lists_deletes_uploads_and_holds_local_copies)
 	pond_io_cache_options tiny = POND_IO_CACHE_OPTIONS_INIT;
 	tiny.max_bytes = 1;
 	pond_io_cache *other_cache;
-	CHECK_OK(pond_io_cache_open(&other_cache, cache_dir, &tiny, &err), &err);
+	CHECK_OK(pond_io_cache_open(&other_cache, f.cache_dir, &tiny, &err), &err);
 	int64_t left;
 	CHECK_OK(pond_io_cache_evict(other_cache, &left, &err), &err);
 	pond_io_cache_close(&other_cache);
@@ -168,25 +216,19 @@ TEST(fileio_s3_lists_deletes_uploads_and_holds_local_copies)
 	CHECK_OK(pond_fileio_list(io, dir, take, &l, &err), &err);
 	CHECK_INT(l.n, 0);
 	CHECK(all_signed);
-	pond_fileio_free(&io);
-	pond_io_cache_close(&cache);
-	pond_s3_client_free(&c);
+	s3t_fileio_close(&f);
 }
 
 TEST(fileio_s3_prefetch_downloads_what_the_cache_lacks_on_several_connections)
 {
 	NEED_SERVER();
-	char bucket[64];
-	s3t_bucket_name(bucket);
 	pond_error err = POND_ERROR_INIT;
-	pond_s3_client *c;
-	CHECK_OK(s3t_client(&c, NULL, true, bucket, NULL, NULL, &err), &err);
-	char cache_dir[512];
-	snprintf(cache_dir, sizeof cache_dir, "%s/cache", pond_test_tmpdir());
-	pond_io_cache *cache;
-	CHECK_OK(pond_io_cache_open(&cache, cache_dir, NULL, &err), &err);
-	pond_fileio *io;
-	CHECK_OK(pond_fileio_s3_new(&io, c, cache, &err), &err);
+	s3t_fileio f;
+	CHECK_OK(s3t_fileio_open(&f, true, &err), &err);
+	const char *bucket = f.bucket;
+	pond_s3_client *c = f.client;
+	pond_io_cache *cache = f.cache;
+	pond_fileio *io = f.io;
 	enum { N = 24 };
 	char urls[N][256], body[N][32];
 	const char *paths[N + 1];
@@ -230,7 +272,5 @@ TEST(fileio_s3_prefetch_downloads_what_the_cache_lacks_on_several_connections)
 	paths[1] = missing;
 	CHECK_INT(pond_fileio_prefetch(io, paths, sizes, 2, &err), POND_ENOTFOUND);
 	CHECK(strstr(err.msg, "gone.parquet") != NULL);
-	pond_fileio_free(&io);
-	pond_io_cache_close(&cache);
-	pond_s3_client_free(&c);
+	s3t_fileio_close(&f);
 }

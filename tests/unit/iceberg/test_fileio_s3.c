@@ -11,8 +11,6 @@
 #include "../io/s3_test_util.h"
 #include "pond/manifest.h"
 
-#define NEED_SERVER() CHECK_MSG(s3t_url() != NULL, "POND_TEST_S3_URL is not set: run the suite through tests/run.sh")
-
 static const char *long_schema = "{\"type\":\"record\",\"name\":\"r\",\"fields\":[{\"name\":\"n\",\"type\":\"long\"}]}";
 
 /* Writes n records {n: i*3} to url through io. */
@@ -65,13 +63,12 @@ static bool read_avro(pond_fileio *io, const char *url, int *count, pond_error *
 TEST(fileio_s3_writes_and_reads_metadata_and_avro_files)
 {
 	NEED_SERVER();
-	char bucket[64], url[256], json_url[256];
-	s3t_bucket_name(bucket);
+	char url[256], json_url[256];
 	pond_error err = POND_ERROR_INIT;
-	pond_s3_client *c;
-	CHECK_OK(s3t_client(&c, NULL, true, bucket, NULL, NULL, &err), &err);
-	pond_fileio *io;
-	CHECK_OK(pond_fileio_s3_new(&io, c, NULL, &err), &err);
+	s3t_fileio f;
+	CHECK_OK(s3t_fileio_open(&f, false, &err), &err);
+	const char *bucket = f.bucket;
+	pond_fileio *io = f.io;
 
 	snprintf(json_url, sizeof json_url, "s3://%s/db/t/metadata/00001-x.metadata.json", bucket);
 	const char *json = "{\"format-version\":2}";
@@ -96,23 +93,18 @@ TEST(fileio_s3_writes_and_reads_metadata_and_avro_files)
 	pond_avro_reader *r;
 	CHECK_INT(pond_fileio_open_avro(io, url, &r, &err), POND_ENOTFOUND);
 	CHECK(strstr(err.msg, "NoSuchKey") != NULL);
-	pond_fileio_free(&io);
-	pond_s3_client_free(&c);
+	s3t_fileio_close(&f);
 }
 
 TEST(fileio_s3_reads_avro_through_the_object_cache)
 {
 	NEED_SERVER();
-	char bucket[64], url[256], dir[512];
-	s3t_bucket_name(bucket);
+	char url[256];
 	pond_error err = POND_ERROR_INIT;
-	pond_s3_client *c;
-	CHECK_OK(s3t_client(&c, NULL, true, bucket, NULL, NULL, &err), &err);
-	snprintf(dir, sizeof dir, "%s/cache", pond_test_tmpdir());
-	pond_io_cache *cache;
-	CHECK_OK(pond_io_cache_open(&cache, dir, NULL, &err), &err);
-	pond_fileio *io;
-	CHECK_OK(pond_fileio_s3_new(&io, c, cache, &err), &err);
+	s3t_fileio f;
+	CHECK_OK(s3t_fileio_open(&f, true, &err), &err);
+	const char *bucket = f.bucket;
+	pond_fileio *io = f.io;
 	snprintf(url, sizeof url, "s3://%s/m/x-m0.avro", bucket);
 	CHECK_OK(write_avro(io, url, 50, &err), &err);
 	int count;
@@ -124,21 +116,18 @@ TEST(fileio_s3_reads_avro_through_the_object_cache)
 	CHECK_INT(count, 50);
 	CHECK_INT(s3t_count(bucket, "GET", NULL, &all_signed), gets); /* the second read was local */
 	CHECK(all_signed);
-	pond_fileio_free(&io);
-	pond_io_cache_close(&cache);
-	pond_s3_client_free(&c);
+	s3t_fileio_close(&f);
 }
 
 TEST(fileio_s3_create_avro_never_replaces_where_the_server_refuses)
 {
 	NEED_SERVER();
-	char bucket[64], url[256], faults[256];
-	s3t_bucket_name(bucket);
+	char url[256], faults[256];
 	pond_error err = POND_ERROR_INIT;
-	pond_s3_client *c;
-	CHECK_OK(s3t_client(&c, NULL, true, bucket, NULL, NULL, &err), &err);
-	pond_fileio *io;
-	CHECK_OK(pond_fileio_s3_new(&io, c, NULL, &err), &err);
+	s3t_fileio f;
+	CHECK_OK(s3t_fileio_open(&f, false, &err), &err);
+	const char *bucket = f.bucket;
+	pond_fileio *io = f.io;
 	snprintf(faults, sizeof faults, "{\"bucket\":\"%s\",\"conditional\":true}", bucket);
 	CHECK(s3t_faults(faults));
 	snprintf(url, sizeof url, "s3://%s/m/once.avro", bucket);
@@ -158,6 +147,5 @@ TEST(fileio_s3_create_avro_never_replaces_where_the_server_refuses)
 	pond_avro_schema_free(&schema);
 	int64_t size;
 	CHECK_INT(pond_fileio_size(io, url, &size, &err), POND_ENOTFOUND);
-	pond_fileio_free(&io);
-	pond_s3_client_free(&c);
+	s3t_fileio_close(&f);
 }

@@ -1,6 +1,8 @@
 /* Helpers for tests against the S3 test server (s3_test_util.h). */
 #include "s3_test_util.h"
 
+#include "../test.h"
+
 #include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -27,15 +29,24 @@ static void record_sleep(int64_t ms, void *payload)
 	c->slept_ms += ms;
 }
 
+void s3t_config(pond_s3_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->endpoint = (char *)s3t_url();
+	cfg->region = "us-east-1";
+	cfg->path_style = true;
+	cfg->access_key_id = "pondtest";
+	cfg->secret_access_key = "pondtestsecret";
+}
+
 int s3t_client(pond_s3_client **out, const char *endpoint, bool path_style, const char *bucket, s3t_clock *clock,
                const pond_s3_client_options *opts, pond_error *err)
 {
-	pond_s3_config cfg = {0};
-	cfg.endpoint = (char *)(endpoint ? endpoint : s3t_url());
-	cfg.region = "us-east-1";
+	pond_s3_config cfg;
+	s3t_config(&cfg);
+	if (endpoint)
+		cfg.endpoint = (char *)endpoint;
 	cfg.path_style = path_style;
-	cfg.access_key_id = "pondtest";
-	cfg.secret_access_key = "pondtestsecret";
 	pond_s3_client_options o = POND_S3_CLIENT_OPTIONS_INIT;
 	if (opts)
 		o = *opts;
@@ -47,6 +58,26 @@ int s3t_client(pond_s3_client **out, const char *endpoint, bool path_style, cons
 	if (rc == 0 && bucket)
 		rc = pond_s3_create_bucket(*out, bucket, err);
 	return rc;
+}
+
+int s3t_fileio_open(s3t_fileio *f, bool with_cache, pond_error *err)
+{
+	memset(f, 0, sizeof *f);
+	s3t_bucket_name(f->bucket);
+	snprintf(f->cache_dir, sizeof f->cache_dir, "%s/cache", pond_test_tmpdir());
+	int rc = s3t_client(&f->client, NULL, true, f->bucket, NULL, NULL, err);
+	if (rc == 0 && with_cache)
+		rc = pond_io_cache_open(&f->cache, f->cache_dir, NULL, err);
+	if (rc == 0)
+		rc = pond_fileio_s3_new(&f->io, f->client, f->cache, err);
+	return rc;
+}
+
+void s3t_fileio_close(s3t_fileio *f)
+{
+	pond_fileio_free(&f->io);
+	pond_io_cache_close(&f->cache);
+	pond_s3_client_free(&f->client);
 }
 
 static size_t collect(char *data, size_t size, size_t n, void *payload)

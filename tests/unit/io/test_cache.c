@@ -97,6 +97,33 @@ static bool holds(const char *path, const char *url, int64_t n)
 	return ok && i == n;
 }
 
+/* The file of url in folder ("objects", "tmp") of the test's cache name,
+ * as the cache names it (the SHA-256 of the URL), with suffix. */
+static void url_file(char out[600], const char *name, const char *folder, const char *url, const char *suffix)
+{
+	char hex[65];
+	pond_sha256_hex(hex, url, strlen(url));
+	snprintf(out, 600, "%s/%s/%s/%s%s", pond_test_tmpdir(), name, folder, hex, suffix);
+}
+
+static bool put_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	bool ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static int count_file(const char *path, const char *name, const struct stat *st, void *payload)
+{
+	(void)path;
+	(void)name;
+	(void)st;
+	(*(int *)payload)++;
+	return 0;
+}
+
 static bool cached(pond_io_cache *c, pond_s3_client *client, fake_s3 *s, const char *url)
 {
 	/* a get that does not download means it was there */
@@ -214,12 +241,9 @@ TEST(cache_a_killed_download_never_looks_complete)
 	pond_s3_client *client = fake_client(&s);
 	pond_io_cache *c = open_cache("killed", 1 << 20, &s);
 	/* what a download killed halfway leaves: a .part file nobody holds */
-	char hex[65], part[600];
-	pond_sha256_hex(hex, "s3://b/k-400", strlen("s3://b/k-400"));
-	snprintf(part, sizeof part, "%s/killed/tmp/%s.deadbeef.part", pond_test_tmpdir(), hex);
-	int fd = open(part, O_WRONLY | O_CREAT, 0644);
-	CHECK(write(fd, "abc", 3) == 3);
-	close(fd);
+	char part[600];
+	url_file(part, "killed", "tmp", "s3://b/k-400", ".deadbeef.part");
+	CHECK(put_text(part, "abc"));
 	pond_io_cache_entry *e;
 	pond_error err = POND_ERROR_INIT;
 	CHECK_OK(pond_io_cache_get(c, client, "s3://b/k-400", -1, &e, &err), &err);
@@ -237,12 +261,9 @@ TEST(cache_a_copy_of_the_wrong_size_is_fetched_again)
 	fake_s3 s = {0, 1000};
 	pond_s3_client *client = fake_client(&s);
 	pond_io_cache *c = open_cache("size", 1 << 20, &s);
-	char hex[65], path[600];
-	pond_sha256_hex(hex, "s3://b/t-64", strlen("s3://b/t-64"));
-	snprintf(path, sizeof path, "%s/size/objects/%s", pond_test_tmpdir(), hex);
-	int fd = open(path, O_WRONLY | O_CREAT, 0644);
-	CHECK(write(fd, "short", 5) == 5);
-	close(fd);
+	char path[600];
+	url_file(path, "size", "objects", "s3://b/t-64", "");
+	CHECK(put_text(path, "short"));
 	pond_io_cache_entry *e;
 	pond_error err = POND_ERROR_INIT;
 	CHECK_OK(pond_io_cache_get(c, client, "s3://b/t-64", 64, &e, &err), &err);
@@ -252,8 +273,7 @@ TEST(cache_a_copy_of_the_wrong_size_is_fetched_again)
 	/* the object is not what the table says: an error, nothing cached */
 	CHECK_INT(pond_io_cache_get(c, client, "s3://b/u-64", 65, &e, &err), POND_ECORRUPT);
 	CHECK(strstr(err.msg, "s3://b/u-64: 64 bytes came, the table says 65") != NULL);
-	pond_sha256_hex(hex, "s3://b/u-64", strlen("s3://b/u-64"));
-	snprintf(path, sizeof path, "%s/size/objects/%s", pond_test_tmpdir(), hex);
+	url_file(path, "size", "objects", "s3://b/u-64", "");
 	CHECK(!pond_file_exists(path));
 	pond_io_cache_close(&c);
 	pond_s3_client_free(&client);
@@ -287,8 +307,12 @@ TEST(cache_two_processes_fetching_one_object_both_get_it_whole)
 	pond_io_cache_release(&e);
 	int status;
 	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* one copy, and no download left half-way in tmp/ */
 	char tmp[600];
 	snprintf(tmp, sizeof tmp, "%s/two/tmp", pond_test_tmpdir());
+	int parts = 0;
+	CHECK_INT(pond_dir_each(tmp, count_file, &parts), 0);
+	CHECK_INT(parts, 0);
 	int64_t left;
 	CHECK_OK(pond_io_cache_evict(c, &left, &err), &err);
 	CHECK_INT(left, 5000);

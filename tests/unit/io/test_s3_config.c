@@ -212,6 +212,27 @@ TEST(s3_config_bad_files_and_endpoints_are_named)
 	pond_s3_config_dispose(&cfg);
 }
 
+TEST(s3_config_a_file_of_too_many_keys_is_refused_naming_the_line)
+{
+	pond_buf text = POND_BUF_INIT;
+	pond_buf_puts(&text, "[default]\n");
+	for (int i = 0; i < 10001; i++)
+		pond_buf_printf(&text, "key%d = %d\n", i, i);
+	fake_env e = {0};
+	empty_home(&e);
+	char *path = write_file("config-huge", pond_buf_cstr(&text));
+	pond_buf_dispose(&text);
+	env_set(&e, "AWS_CONFIG_FILE", path);
+	pond_s3_settings s = POND_S3_SETTINGS_INIT;
+	pond_s3_config cfg;
+	pond_error err = POND_ERROR_INIT;
+	CHECK_INT(pond_s3_config_resolve(&cfg, &s, env_lookup, &e, &err), POND_EINVAL);
+	char want[600];
+	snprintf(want, sizeof want, "%s:10002: too many keys", path);
+	CHECK_STR(err.msg, want);
+	pond_s3_config_dispose(&cfg);
+}
+
 TEST(s3_config_home_files_are_found_without_variables)
 {
 	char dir[600];

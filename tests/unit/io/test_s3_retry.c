@@ -27,6 +27,7 @@ typedef struct {
 	char urls[16][256];
 	char methods[16][8];
 	char dates[16][32];
+	char ranges[16][64];
 	int64_t sleeps[16];
 	int nsleeps;
 	uint64_t random;
@@ -44,6 +45,8 @@ static int scripted_send(void *payload, const pond_io_http_request *req, pond_io
 	for (size_t h = 0; h < req->nheaders; h++)
 		if (strncmp(req->headers[h], "x-amz-date: ", 12) == 0)
 			snprintf(s->dates[i], sizeof s->dates[i], "%s", req->headers[h] + 12);
+		else if (strncmp(req->headers[h], "Range: ", 7) == 0)
+			snprintf(s->ranges[i], sizeof s->ranges[i], "%s", req->headers[h] + 7);
 	const answer *a = &s->answers[i];
 	if (a->partial && resp->body_fd >= 0 && write(resp->body_fd, a->partial, strlen(a->partial)) < 0)
 		return pond_error_set(err, POND_EIO, "write");
@@ -177,6 +180,35 @@ TEST(s3_retry_never_repeats_what_cannot_work)
 	s.answers[4] = (answer){204, false, NULL, NULL, NULL};
 	CHECK_OK(pond_s3_delete(c, "b", "k", &err), &err);
 	CHECK_INT(s.nsleeps, 1);
+	pond_s3_client_free(&c);
+}
+
+TEST(s3_a_ranged_get_cuts_its_range_from_a_server_that_sends_it_all)
+{
+	script s = {.n = 3};
+	s.answers[0] = (answer){200, false, "0123456789", NULL, NULL}; /* Range ignored */
+	s.answers[1] = (answer){206, false, "3456", NULL, NULL};
+	s.answers[2] = (answer){200, false, "0123", NULL, NULL};       /* shorter than asked */
+	pond_s3_client *c = scripted_client(&s, 1);
+	pond_error err = POND_ERROR_INIT;
+	char *data;
+	size_t len;
+	CHECK_OK(pond_s3_get(c, "b", "k", 3, 4, &data, &len, 100, &err), &err);
+	CHECK_STR(s.ranges[0], "bytes=3-6");
+	CHECK_INT(len, 4);
+	CHECK_STR(data, "3456");
+	pond_free(data);
+	CHECK_OK(pond_s3_get(c, "b", "k", 3, 4, &data, &len, 100, &err), &err);
+	CHECK_INT(len, 4);
+	CHECK_STR(data, "3456");
+	pond_free(data);
+	CHECK_OK(pond_s3_get(c, "b", "k", 2, 8, &data, &len, 100, &err), &err);
+	CHECK_STR(s.ranges[2], "bytes=2-9");
+	CHECK_INT(len, 2);
+	CHECK_STR(data, "23");
+	pond_free(data);
+	CHECK_INT(pond_s3_get(c, "b", "k", -1, 4, &data, &len, 100, &err), POND_EINVAL);
+	CHECK_INT(s.next, 3);
 	pond_s3_client_free(&c);
 }
 

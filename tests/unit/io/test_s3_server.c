@@ -16,8 +16,6 @@
 #include "pond/io.h"
 #include "s3_test_util.h"
 
-#define NEED_SERVER() CHECK_MSG(s3t_url() != NULL, "POND_TEST_S3_URL is not set: run the suite through tests/run.sh")
-
 typedef struct {
 	char keys[16][128];
 	int64_t sizes[16];
@@ -230,11 +228,8 @@ TEST(s3_errors_name_the_object_and_the_s3_error)
 TEST(s3_a_wrong_secret_is_refused_by_the_signature_check)
 {
 	NEED_SERVER();
-	pond_s3_config cfg = {0};
-	cfg.endpoint = (char *)s3t_url();
-	cfg.region = "us-east-1";
-	cfg.path_style = true;
-	cfg.access_key_id = "pondtest";
+	pond_s3_config cfg;
+	s3t_config(&cfg);
 	cfg.secret_access_key = "not-the-secret";
 	pond_s3_client_options opts = POND_S3_CLIENT_OPTIONS_INIT;
 	opts.max_attempts = 1;
@@ -251,10 +246,9 @@ TEST(s3_session_token_is_sent_and_signed)
 	NEED_SERVER();
 	char bucket[64];
 	s3t_bucket_name(bucket);
-	pond_s3_config cfg = {0};
-	cfg.endpoint = (char *)s3t_url();
+	pond_s3_config cfg;
+	s3t_config(&cfg);
 	cfg.region = "eu-central-1";
-	cfg.path_style = true;
 	cfg.access_key_id = "pondsession";
 	cfg.secret_access_key = "pondsessionsecret";
 	cfg.session_token = "pondtoken";
@@ -278,12 +272,12 @@ static int pattern_file(const char *name, int64_t n)
 	char path[512];
 	snprintf(path, sizeof path, "%s/%s", pond_test_tmpdir(), name);
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	for (int64_t i = 0; i < n; i++) {
-		unsigned char b = (unsigned char)((i * 131 + i / 251) & 0xff);
-		if (write(fd, &b, 1) != 1)
-			return -1;
-	}
-	return fd;
+	unsigned char *bytes = malloc((size_t)n);
+	for (int64_t i = 0; bytes && i < n; i++)
+		bytes[i] = (unsigned char)((i * 131 + i / 251) & 0xff);
+	bool ok = fd >= 0 && bytes && write(fd, bytes, (size_t)n) == (ssize_t)n;
+	free(bytes);
+	return ok ? fd : -1;
 }
 
 static bool same_as_file(const char *data, size_t len, int fd)

@@ -20,8 +20,6 @@
 #include "fixture.h"
 #include "table/table_internal.h"
 
-#define NEED_SERVER() CHECK_MSG(s3t_url() != NULL, "POND_TEST_S3_URL is not set: run the suite through tests/run.sh")
-
 /* Runs one statement through the fixture's session; -1 on failure. */
 static int run(table_fixture *f, const char *sql)
 {
