@@ -176,7 +176,7 @@ json_t *pond__rest_ident_json(const pond_table_ident *id)
 	return ns ? json_pack("{s:o,s:s}", "namespace", ns, "name", id->name) : NULL;
 }
 
-int pond__rest_check_location(srv_ctx *ctx, const char *location, const char *what)
+int pond__rest_check_location(srv_ctx *ctx, const char *location, const char *what, const char **path_out)
 {
 	const char *wh = ctx->srv->project->warehouse;
 	const char *path = location;
@@ -192,6 +192,8 @@ int pond__rest_check_location(srv_ctx *ctx, const char *location, const char *wh
 	              !pond_str_ends_with(path, "/..");
 	if (!inside)
 		return pond__rest_fail(ctx, 400, NULL, "%s %.300s is outside the warehouse %s", what, location, wh);
+	if (path_out)
+		*path_out = path;
 	return 0;
 }
 

@@ -42,7 +42,7 @@ static int check_commit(srv_ctx *ctx, pond_lake *lake, const pond_table_ident *i
 {
 	for (size_t i = 0; i < c->nupdates; i++)
 		if (c->updates[i].action == POND_ICEBERG_SET_LOCATION && c->updates[i].location) {
-			int rc = pond__rest_check_location(ctx, c->updates[i].location, "location");
+			int rc = pond__rest_check_location(ctx, c->updates[i].location, "location", NULL);
 			if (rc)
 				return rc;
 		}

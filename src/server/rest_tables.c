@@ -170,14 +170,17 @@ int pond__rest_table_load(srv_ctx *ctx, srv_reply *reply)
 	if (snapshots && strcmp(snapshots, "all") && strcmp(snapshots, "refs"))
 		return pond__rest_fail(ctx, 400, NULL, "parameter snapshots must be all or refs, not \"%.40s\"", snapshots);
 	bool refs_only = snapshots && !strcmp(snapshots, "refs");
-	const char *location;
-	bool done = false;
 	if ((rc = flush_buffer(ctx, lake, &id)) != 0)
 		return rc;
-	if ((rc = pond_table_metadata_location(lake, &id, ctx->arena, &location, NULL, &ctx->err)) != 0)
-		return pond__rest_error(ctx, rc, "NoSuchTableException");
-	if (!refs_only && ((rc = load_raw(ctx, reply, lake, location, &done)) != 0 || done))
-		return rc;
+	if (!refs_only) {
+		const char *location;
+		bool done;
+		if ((rc = pond_table_metadata_location(lake, &id, ctx->arena, &location, NULL, &ctx->err)) != 0)
+			return pond__rest_error(ctx, rc, "NoSuchTableException");
+		if ((rc = load_raw(ctx, reply, lake, location, &done)) != 0 || done)
+			return rc;
+	}
+	/* A filtered copy (or a gzipped file): parsed and written again. */
 	pond_table *t = NULL;
 	if ((rc = pond_table_load(&t, lake, &id, &ctx->err)) != 0)
 		return pond__rest_error(ctx, rc, "NoSuchTableException");
@@ -270,7 +273,7 @@ int pond__rest_table_create(srv_ctx *ctx, srv_reply *reply)
 	if (exists)
 		return pond__rest_fail(ctx, 409, "AlreadyExistsException", "table %s already exists",
 		                       pond_table_ident_format(ctx->arena, &id));
-	if (location ? (rc = pond__rest_check_location(ctx, location, "location")) != 0
+	if (location ? (rc = pond__rest_check_location(ctx, location, "location", NULL)) != 0
 	             : (rc = pond_table_default_location(lake, &id, ctx->arena, &location, &ctx->err)) != 0)
 		return ctx->err_status ? rc : pond__rest_error(ctx, rc, NULL);
 	pond_iceberg_commit *commit;
@@ -348,14 +351,13 @@ int pond__rest_table_register(srv_ctx *ctx, srv_reply *reply)
 	if (pond_json_get_string(body, "name", &id.name, "register table", &ctx->err) ||
 	    pond_json_get_string(body, "metadata-location", &location, "register table", &ctx->err) ||
 	    pond_json_get_bool_opt(body, "overwrite", &overwrite, "register table", &ctx->err))
-		return pond__rest_error(ctx, ctx->err.code, NULL);
-	if ((rc = pond__rest_check_location(ctx, location, "metadata-location")) || (rc = pond__rest_lake(ctx, &lake)) ||
-	    (rc = pond__rest_namespace_must_exist(ctx, pond_lake_catalog(lake), &id.ns)))
+		return pond__rest_error(ctx, POND_EINVAL, NULL); /* a missing field is a bad request, not a 404 */
+	const char *path;
+	if ((rc = pond__rest_check_location(ctx, location, "metadata-location", &path)) ||
+	    (rc = pond__rest_lake(ctx, &lake)) || (rc = pond__rest_namespace_must_exist(ctx, pond_lake_catalog(lake), &id.ns)))
 		return rc;
 	/* A file that is not table metadata is refused before the catalog
 	 * names it. */
-	const char *path = !strncmp(location, "file://", 7) ? location + 7 : !strncmp(location, "file:", 5) ? location + 5
-	                                                                                                      : location;
 	pond_iceberg_metadata *md = NULL;
 	pond_fileio *io = NULL;
 	if ((rc = pond_lake_fileio(lake, path, &io, &ctx->err)) == 0)

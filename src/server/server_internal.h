@@ -181,8 +181,9 @@ int pond__rest_ident_from_json(srv_ctx *ctx, const json_t *j, const char *what, 
 json_t *pond__rest_namespace_json(const pond_ns *ns);
 json_t *pond__rest_ident_json(const pond_table_ident *id);
 /* Fails unless location (a path or file: URI) lies inside the warehouse:
- * the server writes metadata files there and reads what it registers. */
-int pond__rest_check_location(srv_ctx *ctx, const char *location, const char *what);
+ * the server writes metadata files there and reads what it registers.
+ * *path (may be NULL) gets location without its file: scheme. */
+int pond__rest_check_location(srv_ctx *ctx, const char *location, const char *what, const char **path);
 /* Answers {key: all} (all: a new array of the whole list, whose
  * reference this takes), one page of it when the request has the spec's
  * pageToken (and pageSize), with "next-page-token" (null on the last). */

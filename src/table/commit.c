@@ -368,7 +368,7 @@ int pond__table_commit_all(pond_lake *lake, const pond_table_change *changes, si
 	 * lose to tables that did not move count against max_attempts. */
 	char *last_sig = NULL;
 	int stalled = 0, attempt = 0;
-	bool lost = rc == 0;
+	bool lost = rc == 0, landed = false;
 	while (lost && stalled < opts->max_attempts) {
 		char *sig = NULL;
 		pond_arena_reset(a);
@@ -389,6 +389,9 @@ int pond__table_commit_all(pond_lake *lake, const pond_table_change *changes, si
 			continue;
 		}
 		if (rc == 0) {
+			/* The files written are the catalog's now: whatever fails
+			 * below, they stay. */
+			landed = true;
 			for (size_t i = 0; i < n; i++)
 				if (tables[i].base)
 					pond__table_after_commit(lake, &changes[i].id, tables[i].base->metadata, tables[i].next,
@@ -408,7 +411,7 @@ int pond__table_commit_all(pond_lake *lake, const pond_table_change *changes, si
 		               n == 1 && tables[0].name ? tables[0].name : "several tables", opts->max_attempts,
 		               n == 1 ? "the table" : "the tables");
 	for (size_t i = 0; i < n; i++)
-		attempt_dispose(&tables[i], rc != 0);
+		attempt_dispose(&tables[i], rc != 0 && !landed);
 	pond_free(tables);
 	pond_free(last_sig);
 	pond_arena_free(&a);

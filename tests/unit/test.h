@@ -10,6 +10,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef void (*pond_test_fn)(void);
@@ -44,6 +45,21 @@ extern int pond_test_failed_flag;
 			return;                                                 \
 		}                                                               \
 	} while (0)
+
+/* Two tests running fn(catalog_url): name_sqlite on a SQLite catalog (NULL)
+ * and name_pg on the PostgreSQL server tests/run.sh starts
+ * (POND_TEST_PG_URL, which fails the test when it is not set). */
+#define TEST_ON_CATALOGS(name, fn)                                              \
+	TEST(name##_sqlite)                                                     \
+	{                                                                       \
+		fn(NULL);                                                       \
+	}                                                                       \
+	TEST(name##_pg)                                                         \
+	{                                                                       \
+		const char *url_ = getenv("POND_TEST_PG_URL");                  \
+		CHECK_MSG(url_ != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh"); \
+		fn(url_);                                                       \
+	}
 
 #define CHECK_INT(a, b)                                                         \
 	do {                                                                    \

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api_fixture.h"
@@ -89,6 +90,10 @@ TEST(rest_token_and_the_oauth2_client_credentials_request)
 	CHECK(is_error_model(&t));
 	CHECK_STR(err_type(&t), "NotAuthorizedException");
 	CHECK(t.resp.auth_challenge);
+	CHECK_INT(send_req(&t, "GET", V1 "/namespaces", NULL, "Bearer wrong-token-0123456789xx"), 401);
+	CHECK(is_error_model(&t));
+	CHECK_STR(err_type(&t), "NotAuthorizedException");
+	CHECK_STR(err_message(&t), "invalid token");
 	/* Spark's and pyiceberg's credential=ID:SECRET: the secret is the token. */
 	CHECK_INT(send_req(&t, "POST", V1 "/oauth/tokens",
 	                   "grant_type=client_credentials&client_id=spark&client_secret=" TOKEN "&scope=catalog", NULL),
@@ -295,17 +300,7 @@ static void tables_create_load_commit_drop(const char *catalog_url)
 	api_teardown(&t);
 }
 
-TEST(rest_tables_create_load_commit_rename_and_drop_sqlite)
-{
-	tables_create_load_commit_drop(NULL);
-}
-
-TEST(rest_tables_create_load_commit_rename_and_drop_pg)
-{
-	const char *url = getenv("POND_TEST_PG_URL");
-	CHECK_MSG(url != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh");
-	tables_create_load_commit_drop(url);
-}
+TEST_ON_CATALOGS(rest_tables_create_load_commit_rename_and_drop, tables_create_load_commit_drop)
 
 /* The updates that create the staged table md describes, as a client
  * sends them in the commit that follows a stage-create. */
@@ -469,17 +464,7 @@ static void transactions(const char *catalog_url)
 	api_teardown(&t);
 }
 
-TEST(rest_transactions_commit_every_table_or_none_sqlite)
-{
-	transactions(NULL);
-}
-
-TEST(rest_transactions_commit_every_table_or_none_pg)
-{
-	const char *url = getenv("POND_TEST_PG_URL");
-	CHECK_MSG(url != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh");
-	transactions(url);
-}
+TEST_ON_CATALOGS(rest_transactions_commit_every_table_or_none, transactions)
 
 TEST(rest_register_and_metrics)
 {
@@ -507,5 +492,108 @@ TEST(rest_register_and_metrics)
 	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/sales/tables/orders/metrics", report, NULL), 204);
 	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/sales/tables/nope/metrics", report, NULL), 404);
 	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/sales/tables/orders/metrics", "{}", NULL), 400);
+	api_teardown(&t);
+}
+
+/* Requests the spec answers with 400 BadRequestException: bodies that
+ * are not JSON objects or lack what the operation needs, and parameters
+ * out of their range. */
+TEST(rest_malformed_requests_are_400)
+{
+	static const char *const bad[][3] = {
+		{"POST", V1 "/namespaces/sales/tables/orders", "{not json"},
+		{"POST", V1 "/namespaces/sales/tables/orders", "[1]"},
+		{"POST", V1 "/namespaces/sales/tables/orders", "{\"updates\": [{\"action\": \"set-properties\"}]}"},
+		{"POST", V1 "/transactions/commit", "{}"},
+		{"POST", V1 "/transactions/commit", "{\"table-changes\": []}"},
+		{"POST", V1 "/namespaces", "{\"namespace\": [\"x\"], \"owner\": \"ann\"}"},
+		{"POST", V1 "/namespaces", "{\"namespace\": [\"x\"], \"properties\": {\"a\": 1}}"},
+		{"POST", V1 "/namespaces", "{\"namespace\": \"x\"}"},
+		{"POST", V1 "/namespaces/sales/properties", "{\"removals\": [1]}"},
+		{"POST", V1 "/namespaces/sales/tables", "{\"name\": \"x\"}"},
+		{"POST", V1 "/namespaces/sales/register", "{\"name\": \"x\"}"},
+		{"POST", V1 "/tables/rename", "{\"source\": {\"namespace\": [\"sales\"], \"name\": \"orders\"}}"},
+		{"GET", V1 "/namespaces?pageToken=abc", NULL},
+		{"GET", V1 "/namespaces?pageToken=-1", NULL},
+		{"GET", V1 "/namespaces?pageToken=&pageSize=0", NULL},
+		{"GET", V1 "/namespaces/sales/tables?pageToken=&pageSize=x", NULL},
+		{"GET", V1 "/namespaces/a%1F%1Fb", NULL},
+		{"DELETE", V1 "/namespaces/sales/tables/orders?purgeRequested=maybe", NULL},
+	};
+	api t;
+	CHECK(api_setup(&t, NULL) == 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int status = send_req(&t, bad[i][0], bad[i][1], bad[i][2], NULL);
+		CHECK_MSG(status == 400 && is_error_model(&t) && !strcmp(err_type(&t), "BadRequestException"),
+		          "%s %s %s: %d %s", bad[i][0], bad[i][1], bad[i][2] ? bad[i][2] : "", status,
+		          t.resp.body ? t.resp.body : "");
+	}
+	/* None of them changed anything. */
+	CHECK_INT(send_req(&t, "GET", V1 "/namespaces", NULL, NULL), 200);
+	CHECK_STR(dump(&t, json_object_get(t.doc, "namespaces")), "[[\"sales\"]]");
+	CHECK_INT(send_req(&t, "HEAD", V1 "/namespaces/sales/tables/orders", NULL, NULL), 204);
+	api_teardown(&t);
+}
+
+/* Keeps the greatest *.metadata.json name of a folder (the newest: the
+ * names are numbered). */
+static int newest_metadata(const char *path, const char *name, const struct stat *st, void *payload)
+{
+	(void)st;
+	pond_buf *best = payload;
+	if (pond_str_ends_with(name, ".metadata.json") && (best->len == 0 || strcmp(path, pond_buf_cstr(best)) > 0)) {
+		pond_buf_clear(best);
+		pond_buf_puts(best, path);
+	}
+	return 0;
+}
+
+/* A drop without purge flushes the buffered rows into the table's files
+ * and leaves them: registering the newest metadata file brings every row
+ * back, also over an existing table (overwrite). */
+TEST(rest_drop_without_purge_keeps_every_row_for_register)
+{
+	api t;
+	CHECK(api_setup(&t, NULL) == 0);
+	pond_error err = POND_ERROR_INIT;
+	pond_table *src = fx_load(&t.fx);
+	char *before = pond_arena_sprintf(t.fx.a, "{\"name\": \"copy\", \"metadata-location\": \"%s\"}",
+	                                  src->metadata_location);
+	pond_table_free(&src);
+	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/sales/register", before, NULL), 200);
+	pond_lake *lake;
+	CHECK_OK(pond_lake_open(&lake, t.project, NULL, &err), &err);
+	pond_write_result r;
+	CHECK_OK(pond_table_append_query(lake, &t.fx.id, "select 100 as id, 'late' as item", NULL, &r, &err), &err);
+	CHECK(r.buffered);
+	pond_lake_close(&lake);
+
+	CHECK_INT(send_req(&t, "DELETE", V1 "/namespaces/sales/tables/orders", NULL, NULL), 204);
+	CHECK_INT(send_req(&t, "HEAD", V1 "/namespaces/sales/tables/orders", NULL, NULL), 404);
+	pond_buf newest = POND_BUF_INIT;
+	pond_dir_each(pond_arena_sprintf(t.fx.a, "%s/sales/orders/metadata", t.project->warehouse), newest_metadata,
+	              &newest);
+	CHECK(newest.len > 0);
+	char *after = pond_arena_sprintf(t.fx.a, "{\"name\": \"orders\", \"metadata-location\": \"%s\"}",
+	                                 pond_buf_cstr(&newest));
+	char *over = pond_arena_sprintf(t.fx.a, "{\"name\": \"copy\", \"metadata-location\": \"%s\", \"overwrite\": true}",
+	                                pond_buf_cstr(&newest));
+	pond_buf_dispose(&newest);
+	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/sales/register", after, NULL), 200);
+	CHECK_STR(fx_query(&t.fx, "count(*) || ' ' || max(id)", 0), "26 100");
+
+	t.fx.id = (pond_table_ident){POND_NS("sales"), "copy"};
+	CHECK_STR(fx_query(&t.fx, "count(*)", 0), "25");
+	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/sales/register", over, NULL), 200);
+	CHECK_STR(fx_query(&t.fx, "count(*) || ' ' || max(id)", 0), "26 100");
+
+	/* A file in the warehouse that is not table metadata is refused. */
+	char *junk = pond_arena_sprintf(t.fx.a, "%s/junk.json", t.project->warehouse);
+	CHECK_OK(pond_file_write_atomic(junk, "{}", 2, &err), &err);
+	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/sales/register",
+	                   pond_arena_sprintf(t.fx.a, "{\"name\": \"junk\", \"metadata-location\": \"%s\"}", junk), NULL),
+	          400);
+	CHECK_MSG(strstr(err_message(&t), "register table sales.junk") != NULL, "%s", err_message(&t));
+	CHECK_INT(send_req(&t, "HEAD", V1 "/namespaces/sales/tables/junk", NULL, NULL), 404);
 	api_teardown(&t);
 }
