@@ -382,6 +382,12 @@ int pond_iceberg_metadata_parse(pond_iceberg_metadata **out, const void *data, s
                                 pond_error *err);
 int pond_iceberg_metadata_from_json(pond_iceberg_metadata **out, const json_t *json, const char *what,
                                     pond_error *err);
+/* The JSON of a metadata file's bytes (gzip-compressed too), for a caller
+ * that keeps it to build metadata from more than once
+ * (pond_iceberg_metadata_from_json). Caller json_decrefs *out. */
+int pond_iceberg_metadata_json(json_t **out, const void *data, size_t len, const char *what, pond_error *err);
+/* The largest metadata file read, inflated or not. */
+#define POND_ICEBERG_METADATA_MAX_BYTES ((size_t)256 << 20)
 /* Reads a metadata file ("*.metadata.json" or "*.gz.metadata.json"). */
 int pond_iceberg_metadata_load_file(pond_iceberg_metadata **out, const char *path, pond_error *err);
 void pond_iceberg_metadata_free(pond_iceberg_metadata **md);

@@ -442,8 +442,7 @@ int pond_fileio_load_metadata(pond_iceberg_metadata **out, pond_fileio *io, cons
 		return pond_iceberg_metadata_load_file(out, local_path(path), err);
 	char *text;
 	size_t len;
-	/* As the local loader: metadata files hold at most this much. */
-	int rc = pond_fileio_read(io, path, &text, &len, (size_t)1 << 30, err);
+	int rc = pond_fileio_read(io, path, &text, &len, POND_ICEBERG_METADATA_MAX_BYTES, err);
 	if (rc)
 		return rc;
 	rc = pond_iceberg_metadata_parse(out, text, len, path, err);

@@ -445,7 +445,6 @@ void pond_iceberg_metadata_free(pond_iceberg_metadata **mdp)
 	*mdp = NULL;
 }
 
-#define MAX_METADATA_BYTES ((size_t)256 << 20)
 
 /* Inflates gzip data into a new NUL-terminated buffer (pond_free). */
 static int gunzip(char **out, size_t *out_len, const void *data, size_t len, const char *what, pond_error *err)
@@ -463,9 +462,9 @@ static int gunzip(char **out, size_t *out_len, const void *data, size_t len, con
 		if (!buf || used + 1 >= cap) {
 			if (buf)
 				cap *= 2;
-			char *grown = cap > MAX_METADATA_BYTES ? NULL : pond_realloc(buf, cap);
+			char *grown = cap > POND_ICEBERG_METADATA_MAX_BYTES ? NULL : pond_realloc(buf, cap);
 			if (!grown) {
-				rc = cap > MAX_METADATA_BYTES ? pond_error_set(err, POND_ELIMIT, "%s: inflated metadata too large", what)
+				rc = cap > POND_ICEBERG_METADATA_MAX_BYTES ? pond_error_set(err, POND_ELIMIT, "%s: inflated metadata too large", what)
 				                              : oom(what, err);
 				break;
 			}
@@ -491,20 +490,26 @@ static int gunzip(char **out, size_t *out_len, const void *data, size_t len, con
 	return 0;
 }
 
-int pond_iceberg_metadata_parse(pond_iceberg_metadata **out, const void *data, size_t len, const char *what,
-                                pond_error *err)
+int pond_iceberg_metadata_json(json_t **out, const void *data, size_t len, const char *what, pond_error *err)
 {
 	const unsigned char *p = data;
 	char *inflated = NULL;
-	json_t *json;
-	int rc;
 	if (len >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
-		if ((rc = gunzip(&inflated, &len, data, len, what, err)))
+		int rc = gunzip(&inflated, &len, data, len, what, err);
+		if (rc)
 			return rc;
 		data = inflated;
 	}
-	rc = pond_json_parse(&json, data, len, what, err);
+	int rc = pond_json_parse(out, data, len, what, err);
 	pond_free(inflated);
+	return rc;
+}
+
+int pond_iceberg_metadata_parse(pond_iceberg_metadata **out, const void *data, size_t len, const char *what,
+                                pond_error *err)
+{
+	json_t *json;
+	int rc = pond_iceberg_metadata_json(&json, data, len, what, err);
 	if (rc)
 		return rc;
 	rc = pond_iceberg_metadata_from_json(out, json, what, err);
@@ -516,7 +521,7 @@ int pond_iceberg_metadata_load_file(pond_iceberg_metadata **out, const char *pat
 {
 	char *text;
 	size_t len;
-	int rc = pond_file_read(&text, &len, path, MAX_METADATA_BYTES, err);
+	int rc = pond_file_read(&text, &len, path, POND_ICEBERG_METADATA_MAX_BYTES, err);
 	if (rc)
 		return rc;
 	rc = pond_iceberg_metadata_parse(out, text, len, path, err);

@@ -10,20 +10,57 @@
  */
 #include "table_internal.h"
 
+#include <jansson.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+/* Metadata files up to this size are kept parsed (struct pond_lake). */
+#define KEEP_METADATA_BYTES ((size_t)1 << 20)
+
+static json_t *kept_metadata(pond_lake *lake, const char *location)
+{
+	for (size_t i = 0; i < POND__LAKE_METADATA_KEPT; i++)
+		if (lake->md_json[i].location && strcmp(lake->md_json[i].location, location) == 0)
+			return json_incref(lake->md_json[i].json);
+	return NULL;
+}
+
+static void keep_metadata(pond_lake *lake, const char *location, json_t *json)
+{
+	char *copy = pond_strdup(location);
+	if (!copy)
+		return;
+	size_t i = lake->md_next++ % POND__LAKE_METADATA_KEPT;
+	pond_free(lake->md_json[i].location);
+	json_decref(lake->md_json[i].json);
+	lake->md_json[i].location = copy;
+	lake->md_json[i].json = json_incref(json);
+}
+
 /* A table's metadata file, local or on S3. */
 static int load_metadata(pond_iceberg_metadata **out, pond_lake *lake, const char *location, pond_error *err)
 {
-	if (!pond_project_is_s3(location))
-		return pond_iceberg_metadata_load_file(out, location, err);
-	pond_fileio *io;
-	int rc = pond_lake_fileio(lake, location, &io, err);
+	json_t *json = kept_metadata(lake, location);
+	int rc = 0;
+	if (!json) {
+		char *text = NULL;
+		size_t len = 0;
+		pond_fileio *io = NULL;
+		if (!pond_project_is_s3(location))
+			rc = pond_file_read(&text, &len, location, POND_ICEBERG_METADATA_MAX_BYTES, err);
+		else if ((rc = pond_lake_fileio(lake, location, &io, err)) == 0)
+			rc = pond_fileio_read(io, location, &text, &len, POND_ICEBERG_METADATA_MAX_BYTES, err);
+		pond_fileio_free(&io);
+		if (rc == 0)
+			rc = pond_iceberg_metadata_json(&json, text, len, location, err);
+		if (rc == 0 && len <= KEEP_METADATA_BYTES)
+			keep_metadata(lake, location, json);
+		pond_free(text);
+	}
 	if (rc == 0)
-		rc = pond_fileio_load_metadata(out, io, location, err);
-	pond_fileio_free(&io);
+		rc = pond_iceberg_metadata_from_json(out, json, location, err);
+	json_decref(json);
 	return rc;
 }
 

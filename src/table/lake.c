@@ -4,6 +4,8 @@
  */
 #include "table_internal.h"
 
+#include <jansson.h>
+
 #include <string.h>
 
 int pond_lake_open(pond_lake **out, const pond_project *project, pond_engine *engine, pond_error *err)
@@ -54,6 +56,10 @@ void pond_lake_close(pond_lake **lake)
 	if (!lake || !*lake)
 		return;
 	pond__lake_storage_close(*lake);
+	for (size_t i = 0; i < POND__LAKE_METADATA_KEPT; i++) {
+		pond_free((*lake)->md_json[i].location);
+		json_decref((*lake)->md_json[i].json);
+	}
 	if (!(*lake)->borrowed_catalog)
 		pond_catalog_close(&(*lake)->catalog);
 	pond_engine_close(&(*lake)->owned_engine);

@@ -6,6 +6,8 @@
 
 #include "pond/table.h"
 
+#define POND__LAKE_METADATA_KEPT 4
+
 struct pond_lake {
 	const pond_project *project;
 	pond_catalog *catalog;
@@ -18,6 +20,14 @@ struct pond_lake {
 	pond_io_cache *cache;
 	pond_fileio **kept;         /* pond__lake_keep_fileio */
 	size_t nkept, capkept;
+	/* The JSON of the last metadata files read, by location (commit.c):
+	 * a metadata file is never rewritten, so a session's next statement
+	 * builds the table from it without reading and parsing it again. */
+	struct {
+		char *location;
+		json_t *json;
+	} md_json[POND__LAKE_METADATA_KEPT];
+	size_t md_next;
 };
 
 /* Opens the lake's engine when it has none yet (a lake from

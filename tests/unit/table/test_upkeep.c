@@ -262,3 +262,38 @@ TEST(upkeep_ingest_state_and_watermarks_stay_at_the_head_through_expiry)
 	CHECK_STR(fx_summary(&f, "pond.model.watermark"), "7");
 	fx_teardown(&f);
 }
+
+TEST(table_load_builds_a_table_again_from_the_metadata_file_it_read_before)
+{
+	table_fixture f;
+	pond_error err = POND_ERROR_INIT;
+	CHECK_INT(fx_setup(&f, "t"), 0);
+	CHECK_INT(fx_create_with(&f, "select 1 as x", NULL), 0);
+	pond_table *t = fx_load(&f);
+	CHECK(t != NULL);
+	int64_t first = t->metadata->current_snapshot_id;
+	const char *path = pond_arena_strdup(f.a, t->metadata_location);
+	const char *moved = pond_arena_sprintf(f.a, "%s.moved", path);
+	pond_table_free(&t);
+	/* The file is gone: this lake builds the table from what it read... */
+	CHECK_INT(rename(path, moved), 0);
+	t = fx_load(&f);
+	CHECK(t != NULL && t->metadata->current_snapshot_id == first);
+	pond_table_free(&t);
+	/* ...a lake that never read it cannot... */
+	pond_lake *other;
+	CHECK_OK(pond_lake_open(&other, f.project, NULL, &err), &err);
+	CHECK(pond_table_load(&t, other, &f.id, &err) != 0);
+	CHECK(strstr(err.msg, path) != NULL);
+	pond_error_clear(&err);
+	/* ...and a commit's new file is read, never the one kept before. */
+	CHECK_INT(rename(moved, path), 0);
+	int64_t second = fx_append(&f, "select 2 as x");
+	CHECK(second > 0 && second != first);
+	CHECK_OK(pond_table_load(&t, other, &f.id, &err), &err);
+	CHECK(t->metadata->current_snapshot_id == second);
+	pond_table_free(&t);
+	CHECK_STR(fx_query(&f, "sum(x)", 0), "3");
+	pond_lake_close(&other);
+	fx_teardown(&f);
+}
