@@ -268,8 +268,11 @@ static int sweep_all(sweep *s, pond__reach *kept, pond__reach *gone, pond__reach
 		sweep_set(s, &gone->files, &live->files, &out->content_files, true);
 		sweep_set(s, &gone->other, &kept->other, &out->other_files, false);
 	}
-	if (rc == 0 && s->ndoomed)
-		rc = pond_fileio_remove(s->io, s->doomed, s->ndoomed, err);
+	if (rc == 0 && s->ndoomed && (rc = pond_fileio_remove(s->io, s->doomed, s->ndoomed, err)) != 0) {
+		/* Which of the batch went is not known: none counts as deleted
+		 * (pond orphans finds those that stayed). */
+		out->manifest_lists = out->manifests = out->content_files = out->other_files = out->bytes = 0;
+	}
 	pond_free(s->doomed);
 	pond__path_map_dispose(&s->sizes);
 	return rc;

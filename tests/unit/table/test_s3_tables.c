@@ -5,7 +5,9 @@
  * with every result compared; reads fetch exactly the planned files and
  * then hit the cache; uploads retried through 503s and dropped
  * connections land once, and a write whose upload fails commits nothing
- * and leaves no object; the staging folder of a killed writer is swept.
+ * and leaves no object; an expiry whose deletes are refused keeps its
+ * commit and counts nothing deleted; the staging folder of a killed
+ * writer is swept.
  */
 #include "../test.h"
 
@@ -388,6 +390,52 @@ TEST(s3_tables_a_failed_upload_commits_nothing_and_leaves_no_object)
 	int entries = 0;
 	pond_dir_each(pond_arena_sprintf(f.a, "%s/.pond/cache/staging", f.project->root), count_entry, &entries);
 	CHECK_INT(entries, 0);
+	fx_teardown(&f);
+}
+
+/* An expiry whose batched delete (DeleteObjects) is refused: the commit
+ * stands (the snapshots are gone), no file counts as deleted and every
+ * object stays; pond orphans then removes the manifest lists and
+ * manifests the expiry would have deleted (the rewritten data file stays:
+ * the kept manifest still names it, as deleted). */
+TEST(s3_tables_an_expiry_whose_deletes_are_refused_keeps_its_commit_and_counts_nothing)
+{
+	NEED_SERVER();
+	table_fixture f;
+	char bucket[64];
+	CHECK(table_with_faults(&f, bucket, "[]") == 0);
+	CHECK(run(&f, "insert into t select range + 100 from range(10)") == 0);
+	CHECK(run(&f, "delete from t where id < 5") == 0);
+	const char *want = rows(&f, "select * from t");
+	pond_error err = POND_ERROR_INIT;
+	pond_expire_options eo = POND_EXPIRE_OPTIONS_INIT;
+	eo.older_than_ms = 0;
+	eo.retain_last = 1;
+	eo.dry_run = true;
+	pond_expire_result dry, er;
+	CHECK_OK(pond_table_expire(f.lake, &f.id, &eo, &dry, &err), &err);
+	CHECK(dry.manifest_lists > 0 && dry.manifests > 0 && dry.content_files > 0);
+	int nkeys = keys(bucket, "wh/main/t/", NULL);
+	const char *fault = pond_arena_sprintf(f.a, "{\"bucket\": \"%s\", \"rules\": [{\"method\": \"POST\", \"query\": "
+	                                       "\"delete\", \"action\": \"403\", \"times\": 1}]}", bucket);
+	CHECK(s3t_faults(fault));
+	eo.dry_run = false;
+	CHECK_OK(pond_table_expire(f.lake, &f.id, &eo, &er, &err), &err);
+	CHECK_INT(er.snapshots, dry.snapshots);
+	CHECK_INT(er.snapshots_left, 1);
+	CHECK_INT(er.manifest_lists + er.manifests + er.content_files + er.other_files, 0);
+	CHECK_INT(er.bytes, 0);
+	CHECK_INT(keys(bucket, "wh/main/t/", NULL), nkeys + 1);  /* and the expiry's metadata file */
+	CHECK_STR(rows(&f, "select * from t"), want);
+	/* The refused files are orphans now. */
+	pond_orphans_options oo = POND_ORPHANS_OPTIONS_INIT;
+	oo.older_than_ms = 0;
+	oo.now_ms = pond_time_now_ms() + 60000;
+	oo.remove = true;
+	pond_orphans_result orr;
+	CHECK_OK(pond_table_orphans(f.lake, &f.id, &oo, &orr, &err), &err);
+	CHECK_INT(orr.files, dry.manifest_lists + dry.manifests);
+	CHECK_STR(rows(&f, "select * from t"), want);
 	fx_teardown(&f);
 }
 
