@@ -293,6 +293,7 @@ typedef struct {
 	const char *source;   /* the source's name */
 	int64_t now_ms;
 	json_t *fetch;        /* the ids to fetch (owned) */
+	const char **texts;   /* the same ids as text (the plan's arena), as recorded */
 	int64_t nnew, nrefresh, nunchanged;
 } ingest_seen;
 

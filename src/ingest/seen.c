@@ -85,7 +85,8 @@ int pond__ingest_seen_plan(pond_lake *lake, const pond_source *s, json_t *ids, i
 	seen->nnew = seen->nrefresh = seen->nunchanged = 0;
 	const char **texts = pond_arena_calloc(arena, nids ? nids : 1, sizeof(char *));
 	int64_t *first = pond_arena_calloc(arena, nids ? nids : 1, sizeof(int64_t));
-	if (!seen->fetch || !texts || !first)
+	seen->texts = pond_arena_calloc(arena, nids ? nids : 1, sizeof(char *));
+	if (!seen->fetch || !texts || !first || !seen->texts)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	int rc = pond_catalog_migrate(cat, &seen_schema, err);
 	for (size_t i = 0; i < nids && rc == 0; i++)
@@ -105,6 +106,7 @@ int pond__ingest_seen_plan(pond_lake *lake, const pond_source *s, json_t *ids, i
 			seen->nunchanged++;
 			continue;
 		}
+		seen->texts[json_array_size(seen->fetch)] = texts[i];
 		if (json_array_append(seen->fetch, json_array_get(ids, i)) != 0)
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	}
@@ -129,13 +131,9 @@ static int record_batch(pond_catalog *cat, const ingest_seen *seen, size_t from,
 		const char **p = params + 5 * i;
 		p[0] = pond_catalog_name(cat);
 		p[1] = seen->source;
-		p[2] = pond__ingest_json_scalar_text(json_array_get(seen->fetch, from + i), a);
+		p[2] = seen->texts[from + i];
 		p[3] = now;
 		p[4] = now;
-		if (!p[2]) {
-			pond_buf_dispose(&sql);
-			return pond_error_set(err, POND_ENOMEM, "out of memory");
-		}
 	}
 	pond_buf_puts(&sql, " ON CONFLICT (catalog_name, source, id) DO UPDATE SET last_fetched_ms = "
 	                    "excluded.last_fetched_ms");

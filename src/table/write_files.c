@@ -171,7 +171,6 @@ static int partition_columns(pond_parquet_write_options *o, const pond_iceberg_p
 
 int pond__write_cast_select(pond__write *w, pond_buf *sql, const char *select_sql, pond_error *err)
 {
-	(void)err;
 	/* The query's columns by position, cast to the table's. The query is
 	 * not prepared once more to count its columns: a UNION ALL with an
 	 * empty row of NULLs (which take the query's types) makes DuckDB refuse

@@ -721,3 +721,69 @@ TEST(ingest_cancelled_load_commits_nothing)
 	CHECK_INT(query_int(&f, "raw.cancel_new", "count(*)"), -1);
 	fx_teardown(&f);
 }
+
+/* ---- fan-out's seen ids --------------------------------------------------------- */
+
+/* The plan of ids ["a".."e"] at now_ms, with ids a and b fetched at
+ * first_seen (recorded through the on_commit hook, outside a write). */
+static void seen_plan_and_record(table_fixture *f)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_source s;
+	memset(&s, 0, sizeof(s));
+	s.refresh_ms = 2 * 86400000LL;
+	json_t *first = json_pack("[ss]", "a", "b");
+	ingest_seen seen = {.source = "src", .now_ms = 1000};
+	CHECK_OK(pond__ingest_seen_plan(f->lake, &s, first, &seen, f->a, &err), &err);
+	CHECK_INT(seen.nnew, 2);
+	CHECK_INT(json_array_size(seen.fetch), 2);
+	CHECK_OK(pond__ingest_seen_record(pond_lake_catalog(f->lake), &seen, &err), &err);
+	/* Recording again (a refresh) keeps the first-seen time. */
+	CHECK_OK(pond__ingest_seen_record(pond_lake_catalog(f->lake), &seen, &err), &err);
+	pond__ingest_seen_dispose(&seen);
+	json_decref(first);
+
+	/* A day later: a and b are young (refreshed), c, d, e new; 250 ids
+	 * look-up in two batches. */
+	json_t *ids = json_array();
+	for (int i = 0; i < 250; i++)
+		json_array_append_new(ids, i < 2 ? json_string(i ? "b" : "a") : json_integer(i));
+	ingest_seen later = {.source = "src", .now_ms = 1000 + 86400000LL};
+	CHECK_OK(pond__ingest_seen_plan(f->lake, &s, ids, &later, f->a, &err), &err);
+	CHECK_INT(later.nnew, 248);
+	CHECK_INT(later.nrefresh, 2);
+	CHECK_INT(later.nunchanged, 0);
+	CHECK_OK(pond__ingest_seen_record(pond_lake_catalog(f->lake), &later, &err), &err);
+	pond__ingest_seen_dispose(&later);
+	/* Two and a half days after the first: a and b are past the window, the rest
+	 * (first seen a day later) still young; another source sees nothing. */
+	ingest_seen old = {.source = "src", .now_ms = 1000 + 5 * 43200000LL};
+	CHECK_OK(pond__ingest_seen_plan(f->lake, &s, ids, &old, f->a, &err), &err);
+	CHECK_INT(old.nunchanged, 2);
+	CHECK_INT(old.nrefresh, 248);
+	CHECK_INT(old.nnew, 0);
+	pond__ingest_seen_dispose(&old);
+	ingest_seen other = {.source = "other", .now_ms = 1000};
+	CHECK_OK(pond__ingest_seen_plan(f->lake, &s, ids, &other, f->a, &err), &err);
+	CHECK_INT(other.nnew, 250);
+	pond__ingest_seen_dispose(&other);
+	json_decref(ids);
+}
+
+TEST(ingest_seen_ids_plan_new_refreshed_and_unchanged_sqlite)
+{
+	table_fixture f;
+	CHECK(fx_setup_in(&f, "seen", NULL) == 0);
+	seen_plan_and_record(&f);
+	fx_teardown(&f);
+}
+
+TEST(ingest_seen_ids_plan_new_refreshed_and_unchanged_pg)
+{
+	const char *url = getenv("POND_TEST_PG_URL");
+	CHECK_MSG(url != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh");
+	table_fixture f;
+	CHECK(fx_setup_pg(&f, "main.t", url) == 0);
+	seen_plan_and_record(&f);
+	fx_teardown(&f);
+}
