@@ -491,6 +491,88 @@ TEST(archive_rerun_reuses_the_copies_a_killed_run_left)
 	fx_teardown(&f);
 }
 
+typedef struct midway {
+	table_fixture *f;
+	pond_archive_options again;  /* the second run's options */
+	int again_rc;
+	char again_msg[POND_ERROR_MSG_MAX];
+	volatile int cancel;
+} midway;
+
+/* After the third copy (the table's archive folder locked): a second
+ * archive of the table through another lake, then the signal. */
+static void stop_midway(const pond_archive_progress *p, void *payload)
+{
+	midway *m = payload;
+	if (p->files_done != 3)
+		return;
+	pond_error err = POND_ERROR_INIT;
+	pond_lake *other = NULL;
+	pond_archive_result r;
+	m->again_rc = pond_lake_open(&other, m->f->project, NULL, &err);
+	if (m->again_rc == 0)
+		m->again_rc = pond_table_archive(other, &m->f->id, &m->again, &r, &err);
+	snprintf(m->again_msg, sizeof m->again_msg, "%s", err.msg);
+	pond_lake_close(&other);
+	m->cancel = 1;
+}
+
+/* An archive of a table while another runs is refused; one interrupted
+ * between copies commits nothing and removes the copies it made. */
+TEST(archive_interrupted_or_run_twice_at_once_commits_nothing_and_leaves_no_copies)
+{
+	table_fixture f;
+	pond_archive_options o;
+	CHECK(setup_days(&f, &o) == 0);
+	int64_t snap = fx_snapshot(&f);
+	midway m = {&f, o, -1, "", 0};
+	o.progress = stop_midway;
+	o.payload = &m;
+	o.cancel = &m.cancel;
+	pond_error err = POND_ERROR_INIT;
+	pond_archive_result r;
+	CHECK_INT(archive(&f, &o, &r, &err), POND_ECANCELED);
+	CHECK_MSG(strstr(err.msg, "nothing was committed") != NULL, "%s", err.msg);
+	CHECK_INT(m.again_rc, POND_ECONFLICT);
+	CHECK_MSG(strstr(m.again_msg, "in use by another archive of this table") != NULL, "%s", m.again_msg);
+	CHECK_INT(fx_snapshot(&f), snap);
+	CHECK_INT(parquet_files(o.dest), 0);
+	CHECK_STR(fx_diff_rows(&f, 0, "select * from ref"), "0 0");
+	/* The lock went with the run: the next one archives. */
+	o.progress = NULL;
+	o.cancel = NULL;
+	CHECK_OK(archive(&f, &o, &r, &err), &err);
+	CHECK_INT(live_under(&f, o.dest), 15);
+	fx_teardown(&f);
+}
+
+/* A file whose size is not the one the table records (changed behind the
+ * table's back) fails the archive before the commit, naming it; the
+ * copies made go. */
+TEST(archive_of_a_file_of_another_size_than_recorded_commits_nothing)
+{
+	table_fixture f;
+	pond_archive_options o;
+	CHECK(setup_days(&f, &o) == 0);
+	int64_t snap = fx_snapshot(&f);
+	const char *file = fx_file_of_id(&f, 12);  /* day 5 */
+	struct stat st;
+	CHECK(file && stat(file, &st) == 0);
+	CHECK(system(pond_arena_sprintf(f.a, "printf junk >> '%s'", file)) == 0);
+	pond_error err = POND_ERROR_INIT;
+	pond_archive_result r;
+	CHECK_INT(archive(&f, &o, &r, &err), POND_ECORRUPT);
+	CHECK_MSG(strstr(err.msg, file) && strstr(err.msg, "the table records"), "%s", err.msg);
+	CHECK_INT(fx_snapshot(&f), snap);
+	CHECK_INT(parquet_files(o.dest), 0);
+	/* Put back as it was, it archives. */
+	CHECK(truncate(file, st.st_size) == 0);
+	CHECK_OK(archive(&f, &o, &r, &err), &err);
+	CHECK_INT(r.files, 15);
+	CHECK_STR(fx_diff_rows(&f, 0, "select * from ref"), "0 0");
+	fx_teardown(&f);
+}
+
 /* A copy that fails part-way (here a folder where a file must go; a full
  * disk goes the same way) commits nothing and removes the copies made. */
 TEST(archive_that_fails_while_copying_commits_nothing_and_leaves_no_copies)
