@@ -478,6 +478,35 @@ TEST(s3_tables_a_killed_writers_staging_folder_is_swept_by_the_next)
 	fx_teardown(&f);
 }
 
+/* Archives are local folders: an S3 table with old files is refused,
+ * naming its warehouse, before anything is copied or committed (the
+ * command's check up front says the same). */
+TEST(s3_tables_archive_is_refused_with_the_table_unchanged)
+{
+	NEED_SERVER();
+	table_fixture f;
+	char bucket[64];
+	CHECK(fx_setup_s3(&f, "proj", "t", bucket) == 0);
+	CHECK(run(&f, "create table t as select range as id, timestamp '2020-01-01' + to_days(range) as ts "
+	              "from range(10)") == 0);
+	int64_t snap = fx_snapshot(&f);
+	pond_error err = POND_ERROR_INIT;
+	CHECK_INT(pond_table_archive_check(f.lake, pond_test_tmpdir(), &err), POND_EUNSUPPORTED);
+	CHECK_MSG(strstr(err.msg, f.project->warehouse) && strstr(err.msg, "only local"), "%s", err.msg);
+	pond_archive_options o = POND_ARCHIVE_OPTIONS_INIT;
+	o.dest = pond_test_tmpdir();
+	o.older_than_ms = 24 * 3600 * 1000;
+	o.column = "ts";
+	pond_archive_result r;
+	err = (pond_error)POND_ERROR_INIT;
+	CHECK_INT(pond_table_archive(f.lake, &f.id, &o, &r, &err), POND_EUNSUPPORTED);
+	CHECK_MSG(strstr(err.msg, f.project->warehouse) != NULL, "%s", err.msg);
+	CHECK_INT(r.files, 1);  /* the one file the create wrote */
+	CHECK_INT(fx_snapshot(&f), snap);
+	CHECK_STR(rows(&f, "select count(*) from t"), "{'count_star()': 10}");
+	fx_teardown(&f);
+}
+
 TEST(s3_tables_project_storage_settings_are_read_and_checked)
 {
 	pond_error err = POND_ERROR_INIT;
