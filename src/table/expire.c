@@ -170,9 +170,8 @@ typedef struct sweep {
 	 * listing), and the files to delete, in one batch at the end. */
 	bool listed;
 	pond__path_map sizes;
-	const char **doomed;
-	size_t ndoomed, capdoomed;
-	bool oom;
+	const char **doomed;  /* room for every file of gone */
+	size_t ndoomed;
 } sweep;
 
 /* The folder holding a data file just deleted, when it is a write's own
@@ -193,13 +192,13 @@ static void remove_folder_if_empty(const char *file, const char *root, bool up)
 }
 
 /* Where a file of gone may be deleted: inside the table's folder, or (a
- * data or delete file, content) in the table's archive folder. NULL: not
- * at all. */
+ * data or delete file, content, of a table on a local disk: archive.c
+ * moves only those) in the table's archive folder. NULL: not at all. */
 static const char *deletable_within(sweep *s, const char *p, bool content)
 {
 	if (pond__path_under(p, s->root))
 		return s->root;
-	if (!content)
+	if (!content || s->listed)
 		return NULL;
 	if (s->archive.len && pond__path_under(p, pond_buf_cstr(&s->archive)))
 		return pond_buf_cstr(&s->archive);
@@ -230,21 +229,10 @@ static void sweep_set(sweep *s, const pond__path_map *gone, const pond__path_map
 		const char *within = p && !pond__path_map_get(kept, p, NULL) ? deletable_within(s, p, content) : NULL;
 		if (!within || !present(s, p, &size))
 			continue;
-		if (!s->dry_run && s->listed) {
-			if (s->ndoomed == s->capdoomed) {
-				size_t cap = s->capdoomed ? s->capdoomed * 2 : 256;
-				const char **grown = pond_reallocarray(s->doomed, cap, sizeof(*grown));
-				if (!grown) {
-					s->oom = true;
-					continue;
-				}
-				s->doomed = grown;
-				s->capdoomed = cap;
-			}
+		if (!s->dry_run && s->listed)
 			s->doomed[s->ndoomed++] = p;
-		} else if (!s->dry_run && unlink(p) != 0) {
+		else if (!s->dry_run && unlink(p) != 0)
 			continue;
-		}
 		(*count)++;
 		s->out->bytes += size;
 		if (!s->dry_run && content && !s->listed)
@@ -262,24 +250,29 @@ static int take_size(const pond_fileio_entry *e, void *payload)
  * first lists what is there (sizes, and which still exist). */
 static int sweep_all(sweep *s, pond__reach *kept, pond__reach *gone, pond__reach *live, pond_error *err)
 {
+	pond_expire_result *out = s->out;
 	int rc = 0;
 	if (!pond_fileio_is_local(s->io)) {
 		s->listed = true;
-		rc = pond_fileio_list(s->io, s->root, take_size, s, err);
+		size_t most = gone->lists.n + gone->manifests.n + gone->files.n + gone->other.n;
+		if (!s->dry_run && !(s->doomed = pond_calloc(most ? most : 1, sizeof(*s->doomed))))
+			rc = POND_ENOMEM;
+		if (rc == 0)
+			rc = pond_fileio_list(s->io, s->root, take_size, s, err);
 		if (rc == POND_ENOMEM && !err->code)
 			pond_error_set(err, rc, "out of memory");
 	}
 	if (rc == 0) {
-		pond_expire_result *out = s->out;
 		sweep_set(s, &gone->lists, &kept->lists, &out->manifest_lists, false);
 		sweep_set(s, &gone->manifests, &kept->manifests, &out->manifests, false);
 		sweep_set(s, &gone->files, &live->files, &out->content_files, true);
 		sweep_set(s, &gone->other, &kept->other, &out->other_files, false);
-		if (s->oom)
-			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	}
-	if (rc == 0 && s->ndoomed)
-		rc = pond_fileio_remove(s->io, s->doomed, s->ndoomed, err);
+	if (rc == 0 && s->ndoomed && (rc = pond_fileio_remove(s->io, s->doomed, s->ndoomed, err)) != 0) {
+		/* Which of the batch went is not known: none counts as deleted
+		 * (pond orphans finds those that stayed). */
+		out->manifest_lists = out->manifests = out->content_files = out->other_files = out->bytes = 0;
+	}
 	pond_free(s->doomed);
 	pond__path_map_dispose(&s->sizes);
 	return rc;
@@ -324,7 +317,7 @@ static int sweep_files(pond_lake *lake, const pond_iceberg_metadata *before, con
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	}
 	if (rc == 0) {
-		sweep s = {out, pond_buf_cstr(&root), after, POND_BUF_INIT, dry_run, io, false, {0}, NULL, 0, 0, false};
+		sweep s = {out, pond_buf_cstr(&root), after, POND_BUF_INIT, dry_run, io, false, {0}, NULL, 0};
 		rc = sweep_all(&s, &kept, &gone, &live, err);
 		pond_buf_dispose(&s.archive);
 	}

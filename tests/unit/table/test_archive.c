@@ -117,19 +117,34 @@ static const char *position_of(table_fixture *f, const char *file, int64_t id)
 	                          "file_row_number = true) where id = %lld", file, file, (long long)id);
 }
 
+/* Where the archive puts path (a file in the warehouse). */
+static const char *copy_path(table_fixture *f, const pond_archive_options *o, const char *path)
+{
+	return pond_arena_sprintf(f->a, "%s%s", o->dest, path + strlen(f->project->warehouse));
+}
+
+/* Expires every snapshot but the current one. */
+static int expire_all(table_fixture *f, pond_expire_result *er, pond_error *err)
+{
+	pond_expire_options eo = POND_EXPIRE_OPTIONS_INIT;
+	eo.now_ms = at_ms("2100-01-01 00:00:00");
+	eo.older_than_ms = 1;
+	eo.retain_last = 1;
+	return pond_table_expire(f->lake, &f->id, &eo, er, err);
+}
+
 /* ---- moving ---- */
 
 TEST(archive_moves_old_day_partitions_and_reads_the_rows_duckdb_holds)
 {
 	table_fixture f;
-	CHECK(fx_setup(&f, "t") == 0);
-	CHECK(day_table(&f) == 0);
-	const char *dest = nas(&f);
+	pond_archive_options o;
+	CHECK(setup_days(&f, &o) == 0);
+	const char *dest = o.dest;
 	pond_fileio *io = NULL;
 	pond_scan_plan *before = fx_current_plan(&f, &io);
 	CHECK(before && before->ntasks == 30);
 	pond_error err = POND_ERROR_INIT;
-	pond_archive_options o = options(dest);
 	pond_archive_result r;
 	CHECK_OK(archive(&f, &o, &r, &err), &err);
 	CHECK(r.snapshot_id > 0);
@@ -222,14 +237,13 @@ TEST(archive_keeps_the_partition_holding_the_cutoff)
 TEST(archive_time_travel_reads_the_originals_until_expiry_deletes_them)
 {
 	table_fixture f;
-	CHECK(fx_setup(&f, "t") == 0);
-	CHECK(day_table(&f) == 0);
-	const char *dest = nas(&f);
+	pond_archive_options o;
+	CHECK(setup_days(&f, &o) == 0);
+	const char *dest = o.dest;
 	int64_t before = fx_snapshot(&f);
 	const char *old_sql = fx_snapshot_sql(&f, before);
 	CHECK(strstr(old_sql, "/warehouse/main/t/data/") != NULL);
 	pond_error err = POND_ERROR_INIT;
-	pond_archive_options o = options(dest);
 	pond_archive_result r;
 	CHECK_OK(archive(&f, &o, &r, &err), &err);
 	/* The snapshot before still reads the files where they were. */
@@ -254,12 +268,8 @@ TEST(archive_time_travel_reads_the_originals_until_expiry_deletes_them)
 	CHECK_INT(parquet_files(wh_data), 31);
 	/* Expiring the snapshots before deletes the 15 originals and the
 	 * archived file the delete replaced; the other copies stay. */
-	pond_expire_options eo = POND_EXPIRE_OPTIONS_INIT;
-	eo.now_ms = at_ms("2100-01-01 00:00:00");
-	eo.older_than_ms = 1;
-	eo.retain_last = 1;
 	pond_expire_result er;
-	CHECK_OK(pond_table_expire(f.lake, &f.id, &eo, &er, &err), &err);
+	CHECK_OK(expire_all(&f, &er, &err), &err);
 	CHECK_INT(er.content_files, 16);
 	CHECK_INT(er.bytes >= r.bytes, 1);
 	CHECK_INT(parquet_files(wh_data), 16);
@@ -277,11 +287,10 @@ TEST(archive_time_travel_reads_the_originals_until_expiry_deletes_them)
 TEST(archive_expiry_deletes_only_in_the_tables_own_archive_folder)
 {
 	table_fixture f;
-	CHECK(fx_setup(&f, "t") == 0);
-	CHECK(day_table(&f) == 0);
-	const char *dest = nas(&f);
+	pond_archive_options o;
+	CHECK(setup_days(&f, &o) == 0);
+	const char *dest = o.dest;
 	pond_error err = POND_ERROR_INIT;
-	pond_archive_options o = options(dest);
 	pond_archive_result r;
 	CHECK_OK(archive(&f, &o, &r, &err), &err);
 	const char *marker = pond_arena_sprintf(f.a, "%s/main/t/" POND__ARCHIVE_MARKER, dest);
@@ -289,12 +298,8 @@ TEST(archive_expiry_deletes_only_in_the_tables_own_archive_folder)
 	CHECK_OK(pond_file_write_atomic(marker, "another-table\n", 14, &err), &err);
 	pond_write_result wr;
 	CHECK_OK(pond_table_delete_where(f.lake, &f.id, "id = 1", NULL, &wr, &err), &err);
-	pond_expire_options eo = POND_EXPIRE_OPTIONS_INIT;
-	eo.now_ms = at_ms("2100-01-01 00:00:00");
-	eo.older_than_ms = 1;
-	eo.retain_last = 1;
 	pond_expire_result er;
-	CHECK_OK(pond_table_expire(f.lake, &f.id, &eo, &er, &err), &err);
+	CHECK_OK(expire_all(&f, &er, &err), &err);
 	CHECK_INT(er.content_files, 15);
 	CHECK_INT(parquet_files(dest), 15);
 	CHECK_STR(fx_query(&f, "count(*)", 0), "89");
@@ -465,37 +470,106 @@ TEST(archive_rerun_reuses_the_copies_a_killed_run_left)
 	table_fixture f;
 	pond_archive_options o;
 	CHECK(setup_days(&f, &o) == 0);
+	/* What a killed run leaves: two chosen files (of day 1, from two
+	 * appends) copied, one cut to another size, and a .part file. */
+	const char *whole = fx_file_of_id(&f, 0), *cut = fx_file_of_id(&f, 1000);
+	CHECK(whole && cut && strcmp(whole, cut) != 0);
+	const char *whole_to = copy_path(&f, &o, whole), *cut_to = copy_path(&f, &o, cut);
+	CHECK(system(pond_arena_sprintf(f.a, "mkdir -p \"$(dirname '%s')\" \"$(dirname '%s')\" && cp '%s' '%s' && "
+	                                "echo partial > '%s.part' && head -c 10 '%s' > '%s'", whole_to, cut_to, whole,
+	                                whole_to, whole_to, cut, cut_to)) == 0);
 	pond_error err = POND_ERROR_INIT;
-	o.dry_run = true;
 	pond_archive_result r;
-	CHECK_OK(archive(&f, &o, &r, &err), &err);
-	/* What a killed run leaves: the first two chosen files copied (one cut
-	 * to another size) and a .part file. */
-	pond_fileio *io = NULL;
-	pond_scan_plan *plan = fx_current_plan(&f, &io);
-	const char *wh = f.project->warehouse;
-	int planted = 0;
-	for (size_t i = 0; plan && i < plan->ntasks && planted < 2; i++) {
-		const char *path = plan->tasks[i].path;
-		if (!strstr(path, "ts_day=2024-01-01"))
-			continue;
-		const char *to = pond_arena_sprintf(f.a, "%s%s", o.dest, path + strlen(wh));
-		const char *cmd = planted == 0 ? pond_arena_sprintf(f.a, "mkdir -p \"$(dirname '%s')\" && cp '%s' '%s' && "
-		                                                    "echo partial > '%s.part'", to, path, to, to)
-		                               : pond_arena_sprintf(f.a, "mkdir -p \"$(dirname '%s')\" && head -c 10 '%s' > '%s'",
-		                                                    to, path, to);
-		CHECK(system(cmd) == 0);
-		planted++;
-	}
-	pond_scan_plan_free(&plan);
-	pond_fileio_free(&io);
-	CHECK_INT(planted, 2);
-	o.dry_run = false;
 	CHECK_OK(archive(&f, &o, &r, &err), &err);
 	CHECK_INT(r.files, 15);
 	CHECK_INT(r.files_copied, 14);  /* the whole copy reused, the short one replaced */
+	struct stat st_cut, st_src;
+	CHECK(stat(cut_to, &st_cut) == 0 && stat(cut, &st_src) == 0);
+	CHECK_INT(st_cut.st_size, st_src.st_size);
 	CHECK_STR(fx_diff_rows(&f, 0, "select * from ref"), "0 0");
 	CHECK_INT(live_under(&f, o.dest), 15);
+	fx_teardown(&f);
+}
+
+typedef struct midway {
+	table_fixture *f;
+	pond_archive_options again;  /* the second run's options */
+	int again_rc;
+	char again_msg[POND_ERROR_MSG_MAX];
+	volatile int cancel;
+} midway;
+
+/* After the third copy (the table's archive folder locked): a second
+ * archive of the table through another lake, then the signal. */
+static void stop_midway(const pond_archive_progress *p, void *payload)
+{
+	midway *m = payload;
+	if (p->files_done != 3)
+		return;
+	pond_error err = POND_ERROR_INIT;
+	pond_lake *other = NULL;
+	pond_archive_result r;
+	m->again_rc = pond_lake_open(&other, m->f->project, NULL, &err);
+	if (m->again_rc == 0)
+		m->again_rc = pond_table_archive(other, &m->f->id, &m->again, &r, &err);
+	snprintf(m->again_msg, sizeof m->again_msg, "%s", err.msg);
+	pond_lake_close(&other);
+	m->cancel = 1;
+}
+
+/* An archive of a table while another runs is refused; one interrupted
+ * between copies commits nothing and removes the copies it made. */
+TEST(archive_interrupted_or_run_twice_at_once_commits_nothing_and_leaves_no_copies)
+{
+	table_fixture f;
+	pond_archive_options o;
+	CHECK(setup_days(&f, &o) == 0);
+	int64_t snap = fx_snapshot(&f);
+	midway m = {&f, o, -1, "", 0};
+	o.progress = stop_midway;
+	o.payload = &m;
+	o.cancel = &m.cancel;
+	pond_error err = POND_ERROR_INIT;
+	pond_archive_result r;
+	CHECK_INT(archive(&f, &o, &r, &err), POND_ECANCELED);
+	CHECK_MSG(strstr(err.msg, "nothing was committed") != NULL, "%s", err.msg);
+	CHECK_INT(m.again_rc, POND_ECONFLICT);
+	CHECK_MSG(strstr(m.again_msg, "in use by another archive of this table") != NULL, "%s", m.again_msg);
+	CHECK_INT(fx_snapshot(&f), snap);
+	CHECK_INT(parquet_files(o.dest), 0);
+	CHECK_STR(fx_diff_rows(&f, 0, "select * from ref"), "0 0");
+	/* The lock went with the run: the next one archives. */
+	o.progress = NULL;
+	o.cancel = NULL;
+	CHECK_OK(archive(&f, &o, &r, &err), &err);
+	CHECK_INT(live_under(&f, o.dest), 15);
+	fx_teardown(&f);
+}
+
+/* A file whose size is not the one the table records (changed behind the
+ * table's back) fails the archive before the commit, naming it; the
+ * copies made go. */
+TEST(archive_of_a_file_of_another_size_than_recorded_commits_nothing)
+{
+	table_fixture f;
+	pond_archive_options o;
+	CHECK(setup_days(&f, &o) == 0);
+	int64_t snap = fx_snapshot(&f);
+	const char *file = fx_file_of_id(&f, 12);  /* day 5 */
+	struct stat st;
+	CHECK(file && stat(file, &st) == 0);
+	CHECK(system(pond_arena_sprintf(f.a, "printf junk >> '%s'", file)) == 0);
+	pond_error err = POND_ERROR_INIT;
+	pond_archive_result r;
+	CHECK_INT(archive(&f, &o, &r, &err), POND_ECORRUPT);
+	CHECK_MSG(strstr(err.msg, file) && strstr(err.msg, "the table records"), "%s", err.msg);
+	CHECK_INT(fx_snapshot(&f), snap);
+	CHECK_INT(parquet_files(o.dest), 0);
+	/* Put back as it was, it archives. */
+	CHECK(truncate(file, st.st_size) == 0);
+	CHECK_OK(archive(&f, &o, &r, &err), &err);
+	CHECK_INT(r.files, 15);
+	CHECK_STR(fx_diff_rows(&f, 0, "select * from ref"), "0 0");
 	fx_teardown(&f);
 }
 
@@ -508,15 +582,9 @@ TEST(archive_that_fails_while_copying_commits_nothing_and_leaves_no_copies)
 	CHECK(setup_days(&f, &o) == 0);
 	int64_t snap = fx_snapshot(&f);
 	pond_error err = POND_ERROR_INIT;
-	pond_fileio *io = NULL;
-	pond_scan_plan *plan = fx_current_plan(&f, &io);
-	const char *blocked = NULL;
-	for (size_t i = 0; plan && i < plan->ntasks && !blocked; i++)
-		if (strstr(plan->tasks[i].path, "ts_day=2024-01-05"))
-			blocked = pond_arena_sprintf(f.a, "%s%s", o.dest, plan->tasks[i].path + strlen(f.project->warehouse));
-	pond_scan_plan_free(&plan);
-	pond_fileio_free(&io);
-	CHECK(blocked != NULL);
+	const char *file = fx_file_of_id(&f, 12);  /* day 5 */
+	CHECK(file != NULL);
+	const char *blocked = copy_path(&f, &o, file);
 	CHECK_OK(pond_mkdirs(blocked, &err), &err);
 	pond_archive_result r;
 	CHECK(archive(&f, &o, &r, &err) != 0);

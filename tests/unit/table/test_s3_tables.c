@@ -5,7 +5,9 @@
  * with every result compared; reads fetch exactly the planned files and
  * then hit the cache; uploads retried through 503s and dropped
  * connections land once, and a write whose upload fails commits nothing
- * and leaves no object; the staging folder of a killed writer is swept.
+ * and leaves no object; an expiry whose deletes are refused keeps its
+ * commit and counts nothing deleted; the staging folder of a killed
+ * writer is swept.
  */
 #include "../test.h"
 
@@ -389,6 +391,52 @@ TEST(s3_tables_a_failed_upload_commits_nothing_and_leaves_no_object)
 	fx_teardown(&f);
 }
 
+/* An expiry whose batched delete (DeleteObjects) is refused: the commit
+ * stands (the snapshots are gone), no file counts as deleted and every
+ * object stays; pond orphans then removes the manifest lists and
+ * manifests the expiry would have deleted (the rewritten data file stays:
+ * the kept manifest still names it, as deleted). */
+TEST(s3_tables_an_expiry_whose_deletes_are_refused_keeps_its_commit_and_counts_nothing)
+{
+	NEED_SERVER();
+	table_fixture f;
+	char bucket[64];
+	CHECK(table_with_faults(&f, bucket, "[]") == 0);
+	CHECK(run(&f, "insert into t select range + 100 from range(10)") == 0);
+	CHECK(run(&f, "delete from t where id < 5") == 0);
+	const char *want = rows(&f, "select * from t");
+	pond_error err = POND_ERROR_INIT;
+	pond_expire_options eo = POND_EXPIRE_OPTIONS_INIT;
+	eo.older_than_ms = 0;
+	eo.retain_last = 1;
+	eo.dry_run = true;
+	pond_expire_result dry, er;
+	CHECK_OK(pond_table_expire(f.lake, &f.id, &eo, &dry, &err), &err);
+	CHECK(dry.manifest_lists > 0 && dry.manifests > 0 && dry.content_files > 0);
+	int nkeys = keys(bucket, "wh/main/t/", NULL);
+	const char *fault = pond_arena_sprintf(f.a, "{\"bucket\": \"%s\", \"rules\": [{\"method\": \"POST\", \"query\": "
+	                                       "\"delete\", \"action\": \"403\", \"times\": 1}]}", bucket);
+	CHECK(s3t_faults(fault));
+	eo.dry_run = false;
+	CHECK_OK(pond_table_expire(f.lake, &f.id, &eo, &er, &err), &err);
+	CHECK_INT(er.snapshots, dry.snapshots);
+	CHECK_INT(er.snapshots_left, 1);
+	CHECK_INT(er.manifest_lists + er.manifests + er.content_files + er.other_files, 0);
+	CHECK_INT(er.bytes, 0);
+	CHECK_INT(keys(bucket, "wh/main/t/", NULL), nkeys + 1);  /* and the expiry's metadata file */
+	CHECK_STR(rows(&f, "select * from t"), want);
+	/* The refused files are orphans now. */
+	pond_orphans_options oo = POND_ORPHANS_OPTIONS_INIT;
+	oo.older_than_ms = 0;
+	oo.now_ms = pond_time_now_ms() + 60000;
+	oo.remove = true;
+	pond_orphans_result orr;
+	CHECK_OK(pond_table_orphans(f.lake, &f.id, &oo, &orr, &err), &err);
+	CHECK_INT(orr.files, dry.manifest_lists + dry.manifests);
+	CHECK_STR(rows(&f, "select * from t"), want);
+	fx_teardown(&f);
+}
+
 TEST(s3_tables_a_killed_writers_staging_folder_is_swept_by_the_next)
 {
 	table_fixture f;
@@ -425,6 +473,35 @@ TEST(s3_tables_a_killed_writers_staging_folder_is_swept_by_the_next)
 	pond__stage_close(next, &lock2);
 	CHECK(!pond_file_exists(mine));
 	pond_free(left);
+	fx_teardown(&f);
+}
+
+/* Archives are local folders: an S3 table with old files is refused,
+ * naming its warehouse, before anything is copied or committed (the
+ * command's check up front says the same). */
+TEST(s3_tables_archive_is_refused_with_the_table_unchanged)
+{
+	NEED_SERVER();
+	table_fixture f;
+	char bucket[64];
+	CHECK(fx_setup_s3(&f, "proj", "t", bucket) == 0);
+	CHECK(run(&f, "create table t as select range as id, timestamp '2020-01-01' + to_days(range) as ts "
+	              "from range(10)") == 0);
+	int64_t snap = fx_snapshot(&f);
+	pond_error err = POND_ERROR_INIT;
+	CHECK_INT(pond_table_archive_check(f.lake, pond_test_tmpdir(), &err), POND_EUNSUPPORTED);
+	CHECK_MSG(strstr(err.msg, f.project->warehouse) && strstr(err.msg, "only local"), "%s", err.msg);
+	pond_archive_options o = POND_ARCHIVE_OPTIONS_INIT;
+	o.dest = pond_test_tmpdir();
+	o.older_than_ms = 24 * 3600 * 1000;
+	o.column = "ts";
+	pond_archive_result r;
+	err = (pond_error)POND_ERROR_INIT;
+	CHECK_INT(pond_table_archive(f.lake, &f.id, &o, &r, &err), POND_EUNSUPPORTED);
+	CHECK_MSG(strstr(err.msg, f.project->warehouse) != NULL, "%s", err.msg);
+	CHECK_INT(r.files, 1);  /* the one file the create wrote */
+	CHECK_INT(fx_snapshot(&f), snap);
+	CHECK_STR(rows(&f, "select count(*) from t"), "{'count_star()': 10}");
 	fx_teardown(&f);
 }
 
