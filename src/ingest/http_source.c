@@ -100,7 +100,7 @@ static int on_detail(const char *id, const char *url, const char *body, size_t l
 }
 
 /* Reads the cursor a previous run committed ({"cursor": value}). */
-static int read_state(json_t **state, pond_lake *lake, const pond_source *s, pond_arena *a, pond_error *err)
+int pond__ingest_read_state(json_t **state, pond_lake *lake, const pond_source *s, pond_arena *a, pond_error *err)
 {
 	const char *text;
 	int rc = pond_ingest_state(&text, lake, s->write.table, s->name, a, err);
@@ -325,7 +325,7 @@ int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_inge
 	json_t *ids = json_array();
 	ingest_seen seen;
 	memset(&seen, 0, sizeof(seen));
-	int rc = read_state(&state, lake, s, a, err);
+	int rc = pond__ingest_read_state(&state, lake, s, a, err);
 	if (rc)
 		goto done;
 	k.last = state ? json_object_get(state, "cursor") : NULL;
