@@ -645,3 +645,26 @@ done:
 	pond_arena_free(&r.page_arena);
 	return rc;
 }
+
+int pond_source_html(pond_source **out, const char *url, const char *select, const pond_ingest_write *write,
+                     pond_arena *arena, pond_error *err)
+{
+	pond_source *s = pond_arena_calloc(arena, 1, sizeof(*s));
+	html_config *h = pond_arena_calloc(arena, 1, sizeof(*h));
+	if (!s || !h)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	ingest_retry retry = INGEST_RETRY_INIT;
+	*s = (pond_source){.name = "html", .what = url, .type = SOURCE_HTML, .type_name = "html", .write = *write,
+	                   .url = url, .retry = retry, .timeout_ms = 60000, .html = h};
+	*h = (html_config){.url = url, .max_pages = 1, .delay_ms = 1000, .header = true, .number = {'.', ','}};
+	if (select && pond_str_to_i64(select, &h->table_index)) {
+		if (h->table_index < 1)
+			return pond_error_set(err, POND_EINVAL, "--select %s: tables count from 1", select);
+	} else if (select) {
+		int rc = pond__css_parse(&h->table, select, arena, err);
+		if (rc)
+			return rc;
+	}
+	*out = s;
+	return 0;
+}
