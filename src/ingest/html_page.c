@@ -357,7 +357,8 @@ static bool layout_row(grid_row *r, bool *header, xmlNode *tr, size_t rows_left,
 				carry *grown = pond_arena_calloc(a, col + 16, sizeof(carry));
 				if (!grown)
 					return false;
-				memcpy(grown, *carries, cap * sizeof(carry));
+				if (cap)
+					memcpy(grown, *carries, cap * sizeof(carry));
 				*carries = grown;
 				*ncarries = col + 16;
 			}

@@ -95,8 +95,8 @@ static const char *number_digits(const char *p, const html_number_format *fmt, p
 				return NULL;
 			in_frac = true;
 			p++;
-		} else if (!in_frac && ip->len > 0 && isdigit((unsigned char)p[sl ? sl : 1]) &&
-		           ((fmt->thousands && *p == fmt->thousands) || sl)) {
+		} else if (!in_frac && ip->len > 0 && ((fmt->thousands && *p == fmt->thousands) || sl) &&
+		           isdigit((unsigned char)p[sl ? sl : 1])) {
 			if ((grouped && group != 3) || (!grouped && group > 3))
 				return NULL;
 			grouped = true;
