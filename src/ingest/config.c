@@ -432,9 +432,23 @@ static int parse_http(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 	return 0;
 }
 
-static int parse_database(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+/* incremental: {field, initial} on a column (databases, web pages). */
+static int parse_column_cursor(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 {
 	static const char *const inc_keys[] = {"field", "initial", NULL};
+	const pond_yaml_node *m;
+	int rc = get_map(c, root, "incremental", inc_keys, &m);
+	if (rc || !m)
+		return rc;
+	if ((rc = get_str(c, m, "field", &s->cursor_field)) || (rc = get_str(c, m, "initial", &s->cursor_initial)))
+		return rc;
+	if (!s->cursor_field)
+		return bad(c, m, "incremental needs \"field\" (the column whose last value is kept)", NULL, NULL);
+	return 0;
+}
+
+static int parse_database(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
 	int rc;
 	if ((rc = get_str(c, root, "database", &s->connection)) || (rc = get_str(c, root, "query", &s->query)) ||
 	    (rc = get_str(c, root, "from", &s->source_table)))
@@ -445,16 +459,7 @@ static int parse_database(parse_ctx *c, const pond_yaml_node *root, pond_source 
 	if (!s->query == !s->source_table)
 		return pond_error_set(c->err, POND_EINVAL, "%s:1: give either \"query\" or \"from\" (a table to read)",
 		                      c->what);
-	const pond_yaml_node *m;
-	if ((rc = get_map(c, root, "incremental", inc_keys, &m)) != 0)
-		return rc;
-	if (m) {
-		if ((rc = get_str(c, m, "field", &s->cursor_field)) || (rc = get_str(c, m, "initial", &s->cursor_initial)))
-			return rc;
-		if (!s->cursor_field)
-			return bad(c, m, "incremental needs \"field\" (the column whose last value is kept)", NULL, NULL);
-	}
-	return 0;
+	return parse_column_cursor(c, root, s);
 }
 
 /* ---- html ---------------------------------------------------------------------------- */
@@ -598,6 +603,9 @@ static int parse_html_pages(parse_ctx *c, const pond_yaml_node *root, html_confi
 	if (delay && !pond_duration_parse(delay, &h->delay_ms))
 		return bad(c, pond_yaml_get(root, "delay"), "\"delay\" is a duration such as 1s or 500ms, not \"%s\"", delay,
 		           NULL);
+	if (!m && strstr(h->url, "{page}"))
+		return bad(c, pond_yaml_get(root, "url"), "\"url\" has {page}: give \"pages\" ({from: 1, to: 10})", NULL,
+		           NULL);
 	if (m) {
 		h->range = true;
 		h->range_step = 1;
@@ -618,21 +626,21 @@ static int parse_html_pages(parse_ctx *c, const pond_yaml_node *root, html_confi
 
 static int parse_html(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 {
-	static const char *const inc_keys[] = {"field", "initial", NULL};
 	html_config *h = pond_arena_calloc(c->arena, 1, sizeof(*h));
 	if (!h)
 		return pond_error_set(c->err, POND_ENOMEM, "out of memory");
 	s->html = h;
 	h->header = true;
 	int64_t timeout = 60;
-	const pond_yaml_node *tn = pond_yaml_get(root, "html_table"), *m;
+	const pond_yaml_node *tn = pond_yaml_get(root, "html_table");
 	int rc;
 	if ((rc = parse_html_pages(c, root, h)) || (rc = parse_html_selector(c, root, "rows", &h->rows)) ||
 	    (rc = get_bool(c, root, "header", &h->header)) || (rc = parse_html_columns(c, root, h)) ||
 	    (rc = parse_html_values(c, root, h)) || (rc = get_kvs(c, root, "headers", &s->headers, &s->nheaders)) ||
 	    (rc = get_int(c, root, "timeout", 1, 86400, &timeout)) || (rc = parse_retry(c, root, s)) ||
-	    (rc = get_map(c, root, "incremental", inc_keys, &m)))
+	    (rc = parse_column_cursor(c, root, s)))
 		return rc;
+	h->cursor_field = s->cursor_field;
 	s->url = h->url;
 	s->timeout_ms = timeout * 1000;
 	if (tn && h->rows)
@@ -644,13 +652,6 @@ static int parse_html(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 			return bad(c, tn, "\"html_table\" counts from 1 (the first table on the page)", NULL, NULL);
 	} else if ((rc = parse_html_selector(c, root, "html_table", &h->table)) != 0) {
 		return rc;
-	}
-	if (m) {
-		if ((rc = get_str(c, m, "field", &s->cursor_field)) || (rc = get_str(c, m, "initial", &s->cursor_initial)))
-			return rc;
-		if (!s->cursor_field)
-			return bad(c, m, "incremental needs \"field\" (the column whose last value is kept)", NULL, NULL);
-		h->cursor_field = s->cursor_field;
 	}
 	return 0;
 }

@@ -16,7 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define HTML_USER_AGENT "User-Agent: pond/" POND_VERSION " (+https://github.com/pond-lakehouse/pond; html source)"
+#define HTML_USER_AGENT "User-Agent: pond/" POND_VERSION " (html source)"
 
 /* ---- politeness ---------------------------------------------------------------------------- */
 
@@ -525,14 +525,7 @@ static int load_rows(pond_lake *lake, html_run *r, const char *path, const pond_
 {
 	const pond_source *s = r->s;
 	pond_arena *a = r->arena;
-	const char *state_text = NULL;
-	if (r->cfg->cursor_field) {
-		json_t *st = json_pack("{sO}", "cursor", r->max ? r->max : r->last ? r->last : json_null());
-		char *t = st ? pond_json_dumps(st, false) : NULL;
-		state_text = t ? pond_arena_strdup(a, t) : NULL;
-		pond_free(t);
-		json_decref(st);
-	}
+	const char *state_text = r->cfg->cursor_field ? pond__ingest_cursor_state(r->max, r->last, a) : NULL;
 	/* read_ndjson with the columns and types given: nothing is guessed,
 	 * a text column stays text whatever it holds. */
 	pond_buf sql = POND_BUF_INIT;

@@ -290,6 +290,9 @@ int pond__ingest_run_html(pond_lake *lake, const pond_source *s, const pond_inge
 /* The state a source last committed to its table, parsed (*state NULL
  * when none; the caller json_decref's it). */
 int pond__ingest_read_state(json_t **state, pond_lake *lake, const pond_source *s, pond_arena *a, pond_error *err);
+/* A cursor source's new state, {"cursor": max} (else the last value, else
+ * null), as JSON text in a. */
+const char *pond__ingest_cursor_state(json_t *max, json_t *last, pond_arena *a);
 int pond__ingest_run_folder(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
                             pond_ingest_result *result, pond_error *err);
 

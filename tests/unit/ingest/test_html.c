@@ -444,6 +444,7 @@ TEST(html_config_errors_name_file_and_line)
 		{"type: html\ntable: a.b\nurl: https://e/\ndelay: soon\n", "sources/pg.yml:4: \"delay\""},
 		{"type: html\ntable: a.b\nurl: https://e/\nhtml_table: t\nrows: li\ncolumns: {a: b}\n", "not both"},
 		{"type: html\ntable: a.b\nurl: https://e/\nparams: {a: b}\n", "params"},
+		{"type: html\ntable: a.b\nurl: https://e/{page}\n", "sources/pg.yml:3: \"url\" has {page}"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		pond_arena *a = pond_arena_new();
