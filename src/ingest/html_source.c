@@ -16,7 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define HTML_USER_AGENT "User-Agent: pond/" POND_VERSION " (html source)"
+#define HTML_USER_AGENT "pond/" POND_VERSION " (html source)"
 
 /* ---- politeness ---------------------------------------------------------------------------- */
 
@@ -328,8 +328,8 @@ static int take_table(html_run *r, htmlDocPtr doc, const char *url, pond_error *
 	size_t first = r->cfg->header && g.nrows ? 1 : 0;
 	const char **headers = pond_arena_calloc(a, g.ncols + 1, sizeof(char *));
 	size_t *idx = pond_arena_calloc(a, g.ncols + 1, sizeof(size_t));
-	const char **vals = pond_arena_calloc(a, g.ncols + r->ncols + 1, sizeof(char *));
-	if (!headers || !idx || !vals)
+	const char **vals;
+	if (!headers || !idx)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	for (size_t c = 0; c < g.ncols && first; c++)
 		headers[c] = g.cells[c];
@@ -553,18 +553,21 @@ static int open_client(html_run *r, const pond_ingest_options *opts, pond_error 
 {
 	const pond_source *s = r->s;
 	pond_source *copy = pond_arena_memdup(r->arena, s, sizeof(*s));
-	ingest_kv *headers = pond_arena_calloc(r->arena, s->nheaders + 1, sizeof(*headers));
+	ingest_kv *headers = pond_arena_calloc(r->arena, s->nheaders + 2, sizeof(*headers));
 	if (!copy || !headers)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	bool has_agent = false;
+	bool has_agent = false, has_accept = false;
 	for (size_t i = 0; i < s->nheaders; i++) {
 		headers[i] = s->headers[i];
 		has_agent |= strcasecmp(s->headers[i].name, "User-Agent") == 0;
+		has_accept |= strcasecmp(s->headers[i].name, "Accept") == 0;
 	}
 	copy->headers = headers;
 	copy->nheaders = s->nheaders;
 	if (!has_agent)
-		headers[copy->nheaders++] = (ingest_kv){"User-Agent", HTML_USER_AGENT + strlen("User-Agent: ")};
+		headers[copy->nheaders++] = (ingest_kv){"User-Agent", HTML_USER_AGENT};
+	if (!has_accept)  /* a server that negotiates must not answer JSON */
+		headers[copy->nheaders++] = (ingest_kv){"Accept", "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"};
 	int rc = pond__ingest_http_new(&r->http, copy, err);
 	if (rc == 0) {
 		pond__ingest_http_set_cancel(r->http, opts->cancel);

@@ -16,7 +16,7 @@ cd "$P" || exit 1
 
 # --- the test server: files from $T/site; *.utf8.html say their charset in
 # the Content-Type, others are plain text/html. Each request is logged
-# with its User-Agent; /stats says how many were in flight at most. ---
+# with its User-Agent and Accept headers; /stats says how many were in flight at most. ---
 cat > "$T/server.py" <<'EOF'
 import os, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,7 +31,7 @@ class H(BaseHTTPRequestHandler):
             state["inflight"] += 1
             state["max"] = max(state["max"], state["inflight"])
             with open(os.path.join(root, "..", "requests.log"), "a") as f:
-                f.write("%s\t%s\n" % (self.path, self.headers.get("User-Agent", "")))
+                f.write("%s\t%s\t%s\n" % (self.path, self.headers.get("User-Agent", ""), self.headers.get("Accept", "")))
         try:
             if self.path == "/stats":
                 body, ctype, code = ("%d" % state["max"]).encode(), "text/plain", 200
@@ -218,7 +218,8 @@ expect_exit "template range loads (default delay between pages)" 0 "$POND" inges
 expect_eq "template range rows" "$(q "select count(*), sum(visitors), min(day), max(day), sum(share) from raw.days")" \
   "6,12009,2024-03-01,2024-03-06,132.0"
 expect_eq "one request at a time" "$(curl -s "$SITE/stats")" "1"
-expect_contains "User-Agent names pond and its version" "$(head -n 1 "$T/requests.log")" $'\tpond/0.1.0 ('
+expect_contains "User-Agent names pond and its version" "$(head -n 1 "$T/requests.log")" $'\tpond/0.1.0 (html source)\t'
+expect_contains "pages are asked for as HTML" "$(head -n 1 "$T/requests.log")" $'\ttext/html, '
 
 
 # Incremental: a run with nothing new commits nothing; a new later row
