@@ -177,6 +177,11 @@ expect_eq "row columns: text, resolved link, attribute, optional number" \
 expect_eq "each page requested once" "$(grep -c '^/list/p' "$T/requests.log")" "3"
 expect_exit "mode replace: a second run" 0 "$POND" ingest items
 expect_eq "mode replace: the table holds the last run's rows" "$(q "select count(*), count(distinct id) from raw.items")" "9,9"
+sed -i 's/^mode: replace$/mode: merge\nkey: id/' "$P/sources/items.yml"
+sed -i '/^  price:/a\  number: {select: h3 b, type: integer}' "$P/sources/items.yml"
+expect_exit "a new column on a later run (merge on id)" 0 "$POND" ingest items
+expect_contains "... evolves the table" "$OUT" "added column number (long)"
+expect_eq "... merged rows have it" "$(q "select count(*), sum(number) from raw.items where number = id")" "9,45"
 
 source_yml items_max <<EOF
 type: html
