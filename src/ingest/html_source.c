@@ -80,6 +80,14 @@ static void real_sleep_ms(int64_t ms, void *payload)
 
 const char *pond__html_resolve_url(const char *base, const char *href, pond_arena *arena)
 {
+	if (!strstr(base, "://") && !strstr(href, "://")) {
+		/* A saved page: a path beside it (a fragment or query dropped). */
+		size_t n = strcspn(href, "#?");
+		const char *slash = strrchr(base, '/');
+		if (href[0] == '/' || !slash)
+			return pond_arena_strndup(arena, href, n);
+		return pond_arena_sprintf(arena, "%.*s%.*s", (int)(slash + 1 - base), base, (int)n, href);
+	}
 	CURLU *u = curl_url();
 	char *out = NULL;
 	const char *res = NULL;
@@ -373,7 +381,8 @@ static const char *row_cell(const html_column *col, xmlNode *row, const char *ur
 		return pond__html_text(el, false, a);
 	xmlChar *v = xmlGetProp(el, BAD_CAST col->attr);
 	const char *out = NULL;
-	if (v && (strcasecmp(col->attr, "href") == 0 || strcasecmp(col->attr, "src") == 0) && pond_str_starts_with(url, "http"))
+	bool link = strcasecmp(col->attr, "href") == 0 || strcasecmp(col->attr, "src") == 0;
+	if (v && link && pond_str_starts_with(url, "http"))
 		out = pond__html_resolve_url(url, (const char *)v, a);
 	else if (v)
 		out = pond_arena_strdup(a, (const char *)v);

@@ -369,6 +369,8 @@ TEST(html_links_resolve_against_the_page)
 	CHECK_STR(pond__html_resolve_url(base, "/p?n=2#top", a), "http://h.example/p?n=2");
 	CHECK_STR(pond__html_resolve_url(base, "?x=2", a), "http://h.example/list/page1.html?x=2");
 	CHECK_STR(pond__html_resolve_url(base, "https://o.example/a", a), "https://o.example/a");
+	CHECK_STR(pond__html_resolve_url("/saved/list/p1.html", "p2.html#x", a), "/saved/list/p2.html");
+	CHECK_STR(pond__html_resolve_url("pages/p1.html", "/abs/p2.html", a), "/abs/p2.html");
 	pond_arena_free(&a);
 }
 
