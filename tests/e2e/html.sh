@@ -47,10 +47,12 @@ class H(BaseHTTPRequestHandler):
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
         finally:
+            # Out of flight before the body goes: a client that waits for
+            # a whole answer before asking again never overlaps itself.
             with lock:
                 state["inflight"] -= 1
+        self.wfile.write(body)
 s = ThreadingHTTPServer(("127.0.0.1", 0), H)
 with open(port_file + ".tmp", "w") as f:
     f.write(str(s.server_address[1]))
