@@ -148,6 +148,11 @@ int pond_source_load(pond_source **out, const char *root, const char *name, pond
  * NULL) is a parsed secrets map. */
 int pond_source_parse(pond_source **out, const char *name, const char *text, size_t len, const char *what,
                       const pond_yaml_node *secrets, pond_arena *arena, pond_error *err);
+/* A one-off web-page source: the <table> chosen by select (a CSS selector,
+ * or a 1-based index; NULL: the first) on the page at url (http(s) or a
+ * saved file), loaded as write says. Lives in arena. */
+int pond_source_html(pond_source **out, const char *url, const char *select, const pond_ingest_write *write,
+                     pond_arena *arena, pond_error *err);
 /* The source's name, type ("http", ...) and target table; borrowed. */
 const char *pond_source_name(const pond_source *source);
 const char *pond_source_type(const pond_source *source);

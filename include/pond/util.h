@@ -17,6 +17,9 @@
  * <jansson.h> themselves. */
 typedef struct json_t json_t;
 
+/* pond's version: `pond --version`, and the User-Agent of its requests. */
+#define POND_VERSION "0.1.0"
+
 #if defined(__GNUC__)
 #define POND_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else

@@ -12,7 +12,6 @@
 #include "pond/table.h"
 #include "pond/util.h"
 
-#define POND_VERSION "0.1.0"
 
 /* Exit codes, as DESIGN.md promises. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };

@@ -15,6 +15,7 @@
 
 static const char ingest_help[] =
 	"usage: pond ingest FILE_OR_URL --table NS.T [OPTIONS]\n"
+	"       pond ingest PAGE_URL --html [--select TABLE] --table NS.T [OPTIONS]\n"
 	"       pond ingest SOURCE [--json]\n"
 	"\n"
 	"Loads a file (CSV, TSV, JSON, NDJSON, Parquet; .gz and .zst too), a glob\n"
@@ -33,6 +34,8 @@ static const char ingest_help[] =
 	"      --schema POLICY    new fields: evolve (default), freeze or discard\n"
 	"      --flatten          nested objects become a__b columns\n"
 	"      --rejects NS.T     CSV: keep the good rows, put bad lines (with their line numbers) in NS.T\n"
+	"      --html             the input is a web page (URL or saved file): load a <table> of it\n"
+	"      --select TABLE     with --html: a CSS selector or 1-based index of the table (default: 1)\n"
 	"      --stall-timeout S  URLs: fail when no byte arrives for S seconds (default 60)\n"
 	"      --timeout S        URLs: fail when the download takes over S seconds (default: none)\n"
 	"      --json             print the result as JSON\n"
@@ -119,6 +122,8 @@ typedef struct {
 	pond_ingest_write w;
 	pond_ingest_read rd;
 	const char *input;       /* FILE_OR_URL or SOURCE */
+	bool html;               /* input is a web page */
+	const char *select;      /* its table */
 	const char *keys[64];    /* w.keys */
 	bool json, quiet;
 	int64_t stall_s, timeout_s;
@@ -145,6 +150,10 @@ static int check_args(ingest_args *a, int argc, char **argv, const char *mode, c
 	}
 	if (a->w.mode == POND_INGEST_MERGE && a->w.nkeys == 0)
 		return cli_usage_error("ingest", "--mode merge needs --key COL[,COL]");
+	if (a->select && !a->html)
+		return cli_usage_error("ingest", "--select needs --html");
+	if (a->html && !a->w.table)
+		return cli_usage_error("ingest", "--html needs --table NS.T");
 	return -1;
 }
 
@@ -152,7 +161,8 @@ static int check_args(ingest_args *a, int argc, char **argv, const char *mode, c
  * ends here (help, usage errors), else -1. */
 static int parse_args(ingest_args *a, int argc, char **argv)
 {
-	enum { OPT_DELIM = 256, OPT_HEADER, OPT_SCHEMA, OPT_FLATTEN, OPT_JSON, OPT_STALL, OPT_TIMEOUT, OPT_REJECTS };
+	enum { OPT_DELIM = 256, OPT_HEADER, OPT_SCHEMA, OPT_FLATTEN, OPT_JSON, OPT_STALL, OPT_TIMEOUT, OPT_REJECTS,
+	       OPT_HTML, OPT_SELECT };
 	static const struct option longopts[] = {
 		{"table", required_argument, NULL, 't'},   {"mode", required_argument, NULL, 'm'},
 		{"key", required_argument, NULL, 'k'},     {"format", required_argument, NULL, 'f'},
@@ -161,6 +171,7 @@ static int parse_args(ingest_args *a, int argc, char **argv)
 		{"json", no_argument, NULL, OPT_JSON},     {"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},          {"stall-timeout", required_argument, NULL, OPT_STALL},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT}, {"rejects", required_argument, NULL, OPT_REJECTS},
+		{"html", no_argument, NULL, OPT_HTML},     {"select", required_argument, NULL, OPT_SELECT},
 		{NULL, 0, NULL, 0},
 	};
 	static const pond_ingest_write write_init = POND_INGEST_WRITE_INIT;
@@ -193,6 +204,8 @@ static int parse_args(ingest_args *a, int argc, char **argv)
 		case OPT_FLATTEN: a->w.flatten = true; break;
 		case OPT_JSON: a->json = true; break;
 		case OPT_REJECTS: a->w.rejects = optarg; break;
+		case OPT_HTML: a->html = true; break;
+		case OPT_SELECT: a->select = optarg; break;
 		case OPT_STALL:
 		case OPT_TIMEOUT: {
 			int64_t v;
@@ -256,7 +269,14 @@ static int cmd_ingest(int argc, char **argv)
 	/* A bare name with a sources/NAME.yml is a source. */
 	const pond_source *source = NULL;
 	bool named = !strchr(a.input, '/') && !strchr(a.input, '.') && !strchr(a.input, ':');
-	if (!a.w.table && named) {
+	if (a.html) {
+		pond_source *s;
+		if (pond_source_html(&s, a.input, a.select, &a.w, arena, &err) != 0) {
+			exit_code = cli_fail(&err);
+			goto out;
+		}
+		source = s;
+	} else if (!a.w.table && named) {
 		pond_source *s;
 		if (pond_source_load(&s, project->root, a.input, arena, &err) != 0) {
 			exit_code = cli_fail(&err);

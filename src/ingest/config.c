@@ -5,7 +5,7 @@
  * the environment variable NAME, else by NAME in .pond/secrets.yml, so
  * secrets stay out of files that are committed. See docs/ingest.md.
  */
-#include "ingest_internal.h"
+#include "html.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -339,11 +339,29 @@ static int parse_fetch(parse_ctx *c, const pond_yaml_node *m, pond_source *s)
 	return 0;
 }
 
+/* retry: {max_attempts, backoff_ms, max_backoff_ms} over the defaults. */
+static int parse_retry(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
+	static const char *const retry_keys[] = {"max_attempts", "backoff_ms", "max_backoff_ms", NULL};
+	ingest_retry retry = INGEST_RETRY_INIT;
+	const pond_yaml_node *m;
+	s->retry = retry;
+	int rc = get_map(c, root, "retry", retry_keys, &m);
+	if (rc || !m)
+		return rc;
+	int64_t attempts = retry.max_attempts, backoff = retry.backoff_ms, max_backoff = retry.max_backoff_ms;
+	if ((rc = get_int(c, m, "max_attempts", 1, 100, &attempts)) ||
+	    (rc = get_int(c, m, "backoff_ms", 1, 3600000, &backoff)) ||
+	    (rc = get_int(c, m, "max_backoff_ms", 1, 3600000, &max_backoff)))
+		return rc;
+	s->retry = (ingest_retry){(int)attempts, (int)backoff, (int)max_backoff};
+	return 0;
+}
+
 static int parse_http(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 {
 	static const char *const inc_keys[] = {"field", "param", "initial", NULL};
 	static const char *const rate_keys[] = {"requests_per_second", NULL};
-	static const char *const retry_keys[] = {"max_attempts", "backoff_ms", "max_backoff_ms", NULL};
 	static const char *const fan_keys[] = {"url", "id", "records", "parallel", "fetch", "refresh_within", NULL};
 	int rc;
 	int64_t timeout = 60;
@@ -397,19 +415,7 @@ static int parse_http(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 			s->requests_per_second = v;
 		}
 	}
-	ingest_retry retry = INGEST_RETRY_INIT;
-	s->retry = retry;
-	if ((rc = get_map(c, root, "retry", retry_keys, &m)) != 0)
-		return rc;
-	if (m) {
-		int64_t attempts = retry.max_attempts, backoff = retry.backoff_ms, max_backoff = retry.max_backoff_ms;
-		if ((rc = get_int(c, m, "max_attempts", 1, 100, &attempts)) ||
-		    (rc = get_int(c, m, "backoff_ms", 1, 3600000, &backoff)) ||
-		    (rc = get_int(c, m, "max_backoff_ms", 1, 3600000, &max_backoff)))
-			return rc;
-		s->retry = (ingest_retry){(int)attempts, (int)backoff, (int)max_backoff};
-	}
-	if ((rc = get_map(c, root, "fan_out", fan_keys, &m)) != 0)
+	if ((rc = parse_retry(c, root, s)) != 0 || (rc = get_map(c, root, "fan_out", fan_keys, &m)) != 0)
 		return rc;
 	if (m) {
 		int64_t parallel = 8;
@@ -426,9 +432,23 @@ static int parse_http(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 	return 0;
 }
 
-static int parse_database(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+/* incremental: {field, initial} on a column (databases, web pages). */
+static int parse_column_cursor(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 {
 	static const char *const inc_keys[] = {"field", "initial", NULL};
+	const pond_yaml_node *m;
+	int rc = get_map(c, root, "incremental", inc_keys, &m);
+	if (rc || !m)
+		return rc;
+	if ((rc = get_str(c, m, "field", &s->cursor_field)) || (rc = get_str(c, m, "initial", &s->cursor_initial)))
+		return rc;
+	if (!s->cursor_field)
+		return bad(c, m, "incremental needs \"field\" (the column whose last value is kept)", NULL, NULL);
+	return 0;
+}
+
+static int parse_database(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
 	int rc;
 	if ((rc = get_str(c, root, "database", &s->connection)) || (rc = get_str(c, root, "query", &s->query)) ||
 	    (rc = get_str(c, root, "from", &s->source_table)))
@@ -439,14 +459,199 @@ static int parse_database(parse_ctx *c, const pond_yaml_node *root, pond_source 
 	if (!s->query == !s->source_table)
 		return pond_error_set(c->err, POND_EINVAL, "%s:1: give either \"query\" or \"from\" (a table to read)",
 		                      c->what);
+	return parse_column_cursor(c, root, s);
+}
+
+/* ---- html ---------------------------------------------------------------------------- */
+
+static int parse_html_type(parse_ctx *c, const pond_yaml_node *n, const char *type, html_type *out)
+{
+	static const struct { const char *name; html_type t; } types[] = {
+		{"text", HTML_TEXT},     {"string", HTML_TEXT},     {"integer", HTML_INTEGER}, {"int", HTML_INTEGER},
+		{"number", HTML_NUMBER}, {"double", HTML_NUMBER},   {"percent", HTML_PERCENT}, {"date", HTML_DATE},
+		{"timestamp", HTML_TIMESTAMP},
+	};
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(type, types[i].name) == 0) {
+			*out = types[i].t;
+			return 0;
+		}
+	return bad(c, n, "unknown column type \"%s\" (expected text, integer, number, percent, date or timestamp)", type,
+	           NULL);
+}
+
+/* A rows column's "selector @attr" (either part may be missing). */
+static int parse_html_spec(parse_ctx *c, const pond_yaml_node *n, html_column *col)
+{
+	const char *at = strrchr(col->spec, '@');
+	const char *sel_end = at ? at : col->spec + strlen(col->spec);
+	if (at && !at[1])
+		return bad(c, n, "\"%s\": expected an attribute name after \"@\"", col->spec, NULL);
+	col->attr = at ? pond_arena_strdup(c->arena, at + 1) : NULL;
+	while (sel_end > col->spec && sel_end[-1] == ' ')
+		sel_end--;
+	const char *sel = pond_arena_strndup(c->arena, col->spec, (size_t)(sel_end - col->spec));
+	if (!sel || !*sel)
+		return 0;  /* the row itself */
+	pond_error e2 = POND_ERROR_INIT;
+	if (pond__css_parse(&col->select, sel, c->arena, &e2) != 0)
+		return bad(c, n, "column \"%s\": %s", col->name, e2.msg);
+	return 0;
+}
+
+/* columns: NAME: "selector @attr" | TYPE (table), or a map of select,
+ * type, format, optional. */
+static int parse_html_columns(parse_ctx *c, const pond_yaml_node *root, html_config *h)
+{
+	static const char *const keys[] = {"select", "type", "format", "optional", NULL};
 	const pond_yaml_node *m;
-	if ((rc = get_map(c, root, "incremental", inc_keys, &m)) != 0)
+	int rc = get_map(c, root, "columns", NULL, &m);
+	if (rc || !m)
 		return rc;
-	if (m) {
-		if ((rc = get_str(c, m, "field", &s->cursor_field)) || (rc = get_str(c, m, "initial", &s->cursor_initial)))
+	if (!(h->columns = pond_arena_calloc(c->arena, m->count ? m->count : 1, sizeof(*h->columns))))
+		return pond_error_set(c->err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < m->count; i++) {
+		html_column *col = &h->columns[h->ncolumns++];
+		const pond_yaml_node *v = m->values[i];
+		const char *type = NULL;
+		col->name = m->keys[i];
+		if (v->kind == POND_YAML_SCALAR) {
+			*(h->rows ? &col->spec : &type) = v->value;
+		} else if (v->kind == POND_YAML_MAP) {
+			if ((rc = pond_yaml_check_keys(v, keys, c->what, c->err)) || (rc = get_str(c, v, "select", &col->spec)) ||
+			    (rc = get_str(c, v, "type", &type)) || (rc = get_str(c, v, "format", &col->format)) ||
+			    (rc = get_bool(c, v, "optional", &col->optional)))
+				return rc;
+		} else {
+			return bad(c, v, "column \"%s\" must be a selector, a type or a map", col->name, NULL);
+		}
+		if (type && (rc = parse_html_type(c, v, type, &col->type)) != 0)
 			return rc;
-		if (!s->cursor_field)
-			return bad(c, m, "incremental needs \"field\" (the column whose last value is kept)", NULL, NULL);
+		if ((col->type == HTML_DATE || col->type == HTML_TIMESTAMP) && !col->format)
+			return bad(c, v, "column \"%s\" needs \"format\" (e.g. \"%%Y-%%m-%%d\")", col->name, NULL);
+		if (h->rows && !col->spec)
+			return bad(c, v, "column \"%s\" needs \"select\" (a selector in the row, @attr for an attribute)",
+			           col->name, NULL);
+		if (h->rows && (rc = parse_html_spec(c, v, col)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int parse_html_selector(parse_ctx *c, const pond_yaml_node *root, const char *key, pond_css **out)
+{
+	const char *text = NULL;
+	int rc = get_str(c, root, key, &text);
+	if (rc || !text)
+		return rc;
+	pond_error e2 = POND_ERROR_INIT;
+	if (pond__css_parse(out, text, c->arena, &e2) != 0)
+		return bad(c, pond_yaml_get(root, key), "\"%s\": %s", key, e2.msg);
+	return 0;
+}
+
+/* How numbers are written (decimal_mark, thousands) and the null strings. */
+static int parse_html_values(parse_ctx *c, const pond_yaml_node *root, html_config *h)
+{
+	const char *decimal = NULL, *thousands = NULL;
+	int rc;
+	if ((rc = get_str(c, root, "decimal_mark", &decimal)) || (rc = get_str(c, root, "thousands", &thousands)))
+		return rc;
+	if (decimal && strcmp(decimal, ".") != 0 && strcmp(decimal, ",") != 0)
+		return bad(c, pond_yaml_get(root, "decimal_mark"), "\"decimal_mark\" is \".\" or \",\", not \"%s\"", decimal,
+		           NULL);
+	h->number.decimal = decimal ? decimal[0] : '.';
+	h->number.thousands = h->number.decimal == ',' ? '.' : ',';
+	if (thousands) {
+		if (strlen(thousands) > 1 || (thousands[0] && strchr(",. '", thousands[0]) == NULL) ||
+		    thousands[0] == h->number.decimal)
+			return bad(c, pond_yaml_get(root, "thousands"),
+			           "\"thousands\" is one of , . ' or a space (or \"\" for none), other than the decimal mark", NULL,
+			           NULL);
+		h->number.thousands = thousands[0];
+	}
+	const pond_yaml_node *n = pond_yaml_get(root, "null");
+	if (!n || pond_yaml_is_null(n))
+		return 0;
+	size_t count = n->kind == POND_YAML_SEQ ? n->count : 1;
+	const char **nulls = pond_arena_calloc(c->arena, count + 1, sizeof(char *));
+	if (!nulls)
+		return pond_error_set(c->err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < count; i++)
+		if ((rc = pond_yaml_string(n->kind == POND_YAML_SEQ ? n->items[i] : n, &nulls[i], c->what, "null", c->err)))
+			return rc;
+	h->nulls = nulls;
+	return 0;
+}
+
+/* Which pages: url (with {page} and pages: {from, to, step}), next,
+ * max_pages, delay. */
+static int parse_html_pages(parse_ctx *c, const pond_yaml_node *root, html_config *h)
+{
+	static const char *const page_keys[] = {"from", "to", "step", NULL};
+	const char *delay = NULL;
+	const pond_yaml_node *m;
+	int rc;
+	h->max_pages = 100;
+	h->delay_ms = 1000;
+	if ((rc = get_str(c, root, "url", &h->url)) || (rc = parse_html_selector(c, root, "next", &h->next)) ||
+	    (rc = get_int(c, root, "max_pages", 1, 1000000, &h->max_pages)) || (rc = get_str(c, root, "delay", &delay)) ||
+	    (rc = get_map(c, root, "pages", page_keys, &m)))
+		return rc;
+	if (!h->url)
+		return pond_error_set(c->err, POND_EINVAL, "%s:1: \"url\" is missing (the page)", c->what);
+	if (delay && !pond_duration_parse(delay, &h->delay_ms))
+		return bad(c, pond_yaml_get(root, "delay"), "\"delay\" is a duration such as 1s or 500ms, not \"%s\"", delay,
+		           NULL);
+	if (!m && strstr(h->url, "{page}"))
+		return bad(c, pond_yaml_get(root, "url"), "\"url\" has {page}: give \"pages\" ({from: 1, to: 10})", NULL,
+		           NULL);
+	if (m) {
+		h->range = true;
+		h->range_step = 1;
+		if ((rc = get_int(c, m, "from", INT32_MIN, INT32_MAX, &h->range_from)) ||
+		    (rc = get_int(c, m, "to", INT32_MIN, INT32_MAX, &h->range_to)) ||
+		    (rc = get_int(c, m, "step", INT32_MIN, INT32_MAX, &h->range_step)))
+			return rc;
+		if (!pond_yaml_get(m, "from") || !pond_yaml_get(m, "to") || h->range_step == 0)
+			return bad(c, m, "\"pages\" needs \"from\" and \"to\" (and a step other than 0)", NULL, NULL);
+		if (!strstr(h->url, "{page}"))
+			return bad(c, pond_yaml_get(root, "url"), "with \"pages\", \"url\" needs {page} where the number goes",
+			           NULL, NULL);
+		if (h->next)
+			return bad(c, m, "give \"pages\" or \"next\", not both", NULL, NULL);
+	}
+	return 0;
+}
+
+static int parse_html(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
+	html_config *h = pond_arena_calloc(c->arena, 1, sizeof(*h));
+	if (!h)
+		return pond_error_set(c->err, POND_ENOMEM, "out of memory");
+	s->html = h;
+	h->header = true;
+	int64_t timeout = 60;
+	const pond_yaml_node *tn = pond_yaml_get(root, "html_table");
+	int rc;
+	if ((rc = parse_html_pages(c, root, h)) || (rc = parse_html_selector(c, root, "rows", &h->rows)) ||
+	    (rc = get_bool(c, root, "header", &h->header)) || (rc = parse_html_columns(c, root, h)) ||
+	    (rc = parse_html_values(c, root, h)) || (rc = get_kvs(c, root, "headers", &s->headers, &s->nheaders)) ||
+	    (rc = get_int(c, root, "timeout", 1, 86400, &timeout)) || (rc = parse_retry(c, root, s)) ||
+	    (rc = parse_column_cursor(c, root, s)))
+		return rc;
+	h->cursor_field = s->cursor_field;
+	s->url = h->url;
+	s->timeout_ms = timeout * 1000;
+	if (tn && h->rows)
+		return bad(c, tn, "give \"html_table\" or \"rows\", not both", NULL, NULL);
+	if (h->rows && h->ncolumns == 0)
+		return bad(c, pond_yaml_get(root, "rows"), "\"rows\" needs \"columns\" (name: selector in the row)", NULL, NULL);
+	if (tn && tn->kind == POND_YAML_SCALAR && !tn->quoted && pond_str_to_i64(tn->value, &h->table_index)) {
+		if (h->table_index < 1)
+			return bad(c, tn, "\"html_table\" counts from 1 (the first table on the page)", NULL, NULL);
+	} else if ((rc = parse_html_selector(c, root, "html_table", &h->table)) != 0) {
+		return rc;
 	}
 	return 0;
 }
@@ -462,6 +667,10 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	                                        "rate_limit",  "retry",   "timeout",    "fan_out",
 	                                        "stall_timeout"};
 	static const char *const db_keys[] = {"database", "query", "from", "incremental"};
+	static const char *const html_keys[] = {"url",      "html_table",   "header",    "rows",      "columns",
+	                                        "next",     "pages",        "max_pages", "delay",     "decimal_mark",
+	                                        "thousands", "null",        "incremental", "headers", "retry",
+	                                        "timeout",  "stall_timeout"};
 	parse_ctx c = {what, secrets, arena, err};
 	pond_yaml_node *root;
 	int rc = pond_yaml_parse(&root, text, len, what, arena, err);
@@ -482,8 +691,8 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	if ((rc = get_str(&c, root, "type", &type)) != 0)
 		return rc;
 	if (!type)
-		return pond_error_set(err, POND_EINVAL, "%s:1: \"type\" is missing (file, folder, http, postgres or sqlite)",
-		                      what);
+		return pond_error_set(err, POND_EINVAL,
+		                      "%s:1: \"type\" is missing (file, folder, http, html, postgres or sqlite)", what);
 	const char *const *extra;
 	size_t nextra;
 	if (strcmp(type, "file") == 0 || strcmp(type, "folder") == 0) {
@@ -494,13 +703,17 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 		s->type = SOURCE_HTTP;
 		extra = http_keys;
 		nextra = sizeof(http_keys) / sizeof(http_keys[0]);
+	} else if (strcmp(type, "html") == 0) {
+		s->type = SOURCE_HTML;
+		extra = html_keys;
+		nextra = sizeof(html_keys) / sizeof(html_keys[0]);
 	} else if (strcmp(type, "postgres") == 0 || strcmp(type, "sqlite") == 0) {
 		s->type = type[0] == 'p' ? SOURCE_POSTGRES : SOURCE_SQLITE;
 		extra = db_keys;
 		nextra = sizeof(db_keys) / sizeof(db_keys[0]);
 	} else {
 		return bad(&c, pond_yaml_get(root, "type"),
-		           "unknown source type \"%s\" (expected file, folder, http, postgres or sqlite)", type, NULL);
+		           "unknown source type \"%s\" (expected file, folder, http, html, postgres or sqlite)", type, NULL);
 	}
 	s->type_name = pond_arena_strdup(arena, type);
 	size_t ncommon = sizeof(common) / sizeof(common[0]);
@@ -531,6 +744,9 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	case SOURCE_HTTP:
 		rc = parse_http(&c, root, s);
 		break;
+	case SOURCE_HTML:
+		rc = parse_html(&c, root, s);
+		break;
 	default:
 		rc = parse_database(&c, root, s);
 		break;
@@ -560,6 +776,9 @@ static int resolve_paths(pond_source *s, const char *root, pond_arena *arena, po
 		s->path = project_path(s->path, root, arena);
 	else if (s->type == SOURCE_SQLITE)
 		s->connection = project_path(s->connection, root, arena);
+	else if (s->type == SOURCE_HTML && !pond_str_starts_with(s->html->url, "http://") &&
+	         !pond_str_starts_with(s->html->url, "https://"))
+		s->url = s->html->url = project_path(s->html->url, root, arena);  /* a saved page */
 	return (s->type == SOURCE_FILE || s->type == SOURCE_FOLDER ? s->path : "ok") &&
 	               (s->type != SOURCE_SQLITE || s->connection)
 	           ? 0

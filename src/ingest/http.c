@@ -98,10 +98,17 @@ int pond__ingest_http_new(ingest_http **out, const pond_source *s, pond_error *e
 	h->timeout_ms = s && s->timeout_ms > 0 ? (long)s->timeout_ms : 60000;
 	h->rps = s ? s->requests_per_second : 0;
 	pond__ingest_http_set_stall(h, s ? s->stall_ms : 0);
-	struct curl_slist *l = curl_slist_append(NULL, "Accept: application/json, */*;q=0.5");
-	l = curl_slist_append(l, "User-Agent: pond/0.1");
-	for (size_t i = 0; s && i < s->nheaders; i++)
+	struct curl_slist *l = NULL;
+	bool agent = false, accept = false;  /* a source's own replace pond's */
+	for (size_t i = 0; s && i < s->nheaders; i++) {
 		l = curl_slist_append(l, pond_arena_sprintf(h->arena, "%s: %s", s->headers[i].name, s->headers[i].value));
+		agent |= strcasecmp(s->headers[i].name, "User-Agent") == 0;
+		accept |= strcasecmp(s->headers[i].name, "Accept") == 0;
+	}
+	if (!accept)
+		l = curl_slist_append(l, "Accept: application/json, */*;q=0.5");
+	if (!agent)
+		l = curl_slist_append(l, "User-Agent: pond/" POND_VERSION);
 	if (s && s->auth == AUTH_BEARER)
 		l = curl_slist_append(l, pond_arena_sprintf(h->arena, "Authorization: Bearer %s", s->auth_token));
 	if (s && s->auth == AUTH_API_KEY && !s->auth_in_query)

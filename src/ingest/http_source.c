@@ -100,7 +100,7 @@ static int on_detail(const char *id, const char *url, const char *body, size_t l
 }
 
 /* Reads the cursor a previous run committed ({"cursor": value}). */
-static int read_state(json_t **state, pond_lake *lake, const pond_source *s, pond_arena *a, pond_error *err)
+int pond__ingest_read_state(json_t **state, pond_lake *lake, const pond_source *s, pond_arena *a, pond_error *err)
 {
 	const char *text;
 	int rc = pond_ingest_state(&text, lake, s->write.table, s->name, a, err);
@@ -116,6 +116,16 @@ static int read_state(json_t **state, pond_lake *lake, const pond_source *s, pon
 		                      s->write.table, s->name, text);
 	}
 	return 0;
+}
+
+const char *pond__ingest_cursor_state(json_t *max, json_t *last, pond_arena *a)
+{
+	json_t *st = json_pack("{sO}", "cursor", max ? max : last ? last : json_null());
+	char *t = st ? pond_json_dumps(st, false) : NULL;
+	const char *text = t ? pond_arena_strdup(a, t) : NULL;
+	pond_free(t);
+	json_decref(st);
+	return text;
 }
 
 /* The initial cursor from the YAML: a number when it reads as one. */
@@ -287,14 +297,7 @@ static int load_records(pond_lake *lake, const record_sink *k, const char *path,
 {
 	const pond_source *s = k->s;
 	pond_arena *a = k->arena;
-	const char *state_text = NULL;
-	if (s->cursor_field) {
-		json_t *st = json_pack("{sO}", "cursor", k->max ? k->max : k->last ? k->last : json_null());
-		char *t = st ? pond_json_dumps(st, false) : NULL;
-		state_text = t ? pond_arena_strdup(a, t) : NULL;
-		pond_free(t);
-		json_decref(st);
-	}
+	const char *state_text = s->cursor_field ? pond__ingest_cursor_state(k->max, k->last, a) : NULL;
 	pond_buf sql = POND_BUF_INIT;
 	pond_buf_puts(&sql, "SELECT * FROM read_json(");
 	pond_sql_quote_literal(&sql, path);
@@ -325,7 +328,7 @@ int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_inge
 	json_t *ids = json_array();
 	ingest_seen seen;
 	memset(&seen, 0, sizeof(seen));
-	int rc = read_state(&state, lake, s, a, err);
+	int rc = pond__ingest_read_state(&state, lake, s, a, err);
 	if (rc)
 		goto done;
 	k.last = state ? json_object_get(state, "cursor") : NULL;

@@ -22,6 +22,7 @@ typedef enum {
 	SOURCE_POSTGRES,
 	SOURCE_SQLITE,
 	SOURCE_FOLDER,
+	SOURCE_HTML,
 } ingest_source_type;
 
 typedef struct {
@@ -103,6 +104,9 @@ struct pond_source {
 	const char *connection;   /* postgresql:// URL or SQLite file */
 	const char *query;        /* a query, or ... */
 	const char *source_table; /* ... a table name */
+
+	/* html: pages, rows and columns (html.h) */
+	struct html_config *html;
 };
 
 /* ---- loading ------------------------------------------------------------------------ */
@@ -281,6 +285,14 @@ int pond__ingest_run_postgres(pond_lake *lake, const pond_source *s, const pond_
                               pond_ingest_result *result, pond_error *err);
 int pond__ingest_run_sqlite(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
                             pond_ingest_result *result, pond_error *err);
+int pond__ingest_run_html(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
+                          pond_ingest_result *result, pond_error *err);
+/* The state a source last committed to its table, parsed (*state NULL
+ * when none; the caller json_decref's it). */
+int pond__ingest_read_state(json_t **state, pond_lake *lake, const pond_source *s, pond_arena *a, pond_error *err);
+/* A cursor source's new state, {"cursor": max} (else the last value, else
+ * null), as JSON text in a. */
+const char *pond__ingest_cursor_state(json_t *max, json_t *last, pond_arena *a);
 int pond__ingest_run_folder(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
                             pond_ingest_result *result, pond_error *err);
 
