@@ -35,7 +35,7 @@ DUCKDB_INC := .deps/duckdb/include
 DUCKDB_LIB := .deps/duckdb/lib
 endif
 
-PKGS := jansson sqlite3 libcurl libedit libpq libmicrohttpd zlib libzstd yaml-0.1 xlsxwriter libxml-2.0 libcrypto
+PKGS := jansson sqlite3 libcurl libedit libpq libmicrohttpd zlib libzstd yaml-0.1 xlsxwriter libxml-2.0 libcrypto libzip
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

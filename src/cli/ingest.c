@@ -17,7 +17,8 @@ static const char ingest_help[] =
 	"usage: pond ingest FILE_OR_URL --table NS.T [OPTIONS]\n"
 	"       pond ingest SOURCE [--json]\n"
 	"\n"
-	"Loads a file (CSV, TSV, JSON, NDJSON, Parquet; .gz and .zst too), a glob\n"
+	"Loads a file (CSV, TSV, JSON, NDJSON, Parquet, an Excel .xlsx sheet;\n"
+	"CSV and JSON also as .gz and .zst), a glob\n"
 	"or an http(s) URL into a table in one commit, creating the table from\n"
 	"the data's schema when it does not exist. With SOURCE, runs the source\n"
 	"defined in sources/SOURCE.yml (files, folders, HTTP APIs, PostgreSQL,\n"
@@ -27,9 +28,13 @@ static const char ingest_help[] =
 	"  -t, --table NS.T       the table to load (one-off loads)\n"
 	"  -m, --mode MODE        append (default), replace or merge\n"
 	"  -k, --key COL[,COL]    merge keys\n"
-	"  -f, --format FMT       csv, tsv, json, ndjson or parquet (default: by name)\n"
+	"  -f, --format FMT       csv, tsv, json, ndjson, parquet or xlsx (default: by name)\n"
 	"      --delimiter X      CSV field separator (default: detected)\n"
-	"      --header BOOL      CSV has a header line: true or false (default: detected)\n"
+	"      --header BOOL      CSV has a header line: true or false (default: detected);\n"
+	"                         xlsx: the first row holds the names (default true)\n"
+	"      --sheet SHEET      xlsx: the sheet's name or number (default: the first)\n"
+	"      --range CELLS      xlsx: the cells to read, e.g. B3:F200, B3 or B:F\n"
+	"                         (default: every cell that holds a value)\n"
 	"      --schema POLICY    new fields: evolve (default), freeze or discard\n"
 	"      --flatten          nested objects become a__b columns\n"
 	"      --rejects NS.T     CSV: keep the good rows, put bad lines (with their line numbers) in NS.T\n"
@@ -104,6 +109,8 @@ static void print_result(const pond_ingest_result *r, const char *table, const c
 	print_fan_out(r);
 	if (r->rejected)
 		printf("  %lld rejected lines in %s\n", (long long)r->rejected, rejects ? rejects : "the rejects table");
+	if (r->error_cells)
+		printf("  %lld error cells (#N/A, #DIV/0!, ...) loaded as NULL\n", (long long)r->error_cells);
 	for (size_t i = 0; i < r->nchanges; i++) {
 		const pond_ingest_change *c = &r->changes[i];
 		if (strcmp(c->kind, "create") == 0)
@@ -136,7 +143,8 @@ static int check_args(ingest_args *a, int argc, char **argv, const char *mode, c
 	if (schema && !pond_schema_policy_parse(schema, &a->w.schema))
 		return cli_usage_error("ingest", "unknown schema policy \"%s\" (expected evolve, freeze or discard)", schema);
 	if (format && !pond_ingest_format_parse(format, &a->rd.format))
-		return cli_usage_error("ingest", "unknown format \"%s\" (expected csv, tsv, json, ndjson or parquet)", format);
+		return cli_usage_error("ingest", "unknown format \"%s\" (expected csv, tsv, json, ndjson, parquet or xlsx)",
+		                       format);
 	if (a->rd.delimiter && strlen(a->rd.delimiter) != 1 && strcmp(a->rd.delimiter, "\\t") != 0)
 		return cli_usage_error("ingest", "--delimiter must be one character");
 	if (keylist) {
@@ -152,7 +160,8 @@ static int check_args(ingest_args *a, int argc, char **argv, const char *mode, c
  * ends here (help, usage errors), else -1. */
 static int parse_args(ingest_args *a, int argc, char **argv)
 {
-	enum { OPT_DELIM = 256, OPT_HEADER, OPT_SCHEMA, OPT_FLATTEN, OPT_JSON, OPT_STALL, OPT_TIMEOUT, OPT_REJECTS };
+	enum { OPT_DELIM = 256, OPT_HEADER, OPT_SCHEMA, OPT_FLATTEN, OPT_JSON, OPT_STALL, OPT_TIMEOUT, OPT_REJECTS,
+	       OPT_SHEET, OPT_RANGE };
 	static const struct option longopts[] = {
 		{"table", required_argument, NULL, 't'},   {"mode", required_argument, NULL, 'm'},
 		{"key", required_argument, NULL, 'k'},     {"format", required_argument, NULL, 'f'},
@@ -161,6 +170,7 @@ static int parse_args(ingest_args *a, int argc, char **argv)
 		{"json", no_argument, NULL, OPT_JSON},     {"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},          {"stall-timeout", required_argument, NULL, OPT_STALL},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT}, {"rejects", required_argument, NULL, OPT_REJECTS},
+		{"sheet", required_argument, NULL, OPT_SHEET},     {"range", required_argument, NULL, OPT_RANGE},
 		{NULL, 0, NULL, 0},
 	};
 	static const pond_ingest_write write_init = POND_INGEST_WRITE_INIT;
@@ -193,6 +203,8 @@ static int parse_args(ingest_args *a, int argc, char **argv)
 		case OPT_FLATTEN: a->w.flatten = true; break;
 		case OPT_JSON: a->json = true; break;
 		case OPT_REJECTS: a->w.rejects = optarg; break;
+		case OPT_SHEET: a->rd.sheet = optarg; break;
+		case OPT_RANGE: a->rd.range = optarg; break;
 		case OPT_STALL:
 		case OPT_TIMEOUT: {
 			int64_t v;
