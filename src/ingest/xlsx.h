@@ -78,6 +78,14 @@ typedef struct xlsx_book xlsx_book;
 int pond__xlsx_book_open(xlsx_book **out, const char *path, const char *what, pond_error *err);
 void pond__xlsx_book_close(xlsx_book **book);
 
+/* A column's cells that hold something (errors included), with their rows
+ * in the region (0-based, ascending). */
+typedef struct xlsx_column_cells {
+	xlsx_cell *cells;
+	uint32_t *rows;
+	size_t len, cap;
+} xlsx_column_cells;
+
 /* A sheet's cells: a region of nrows rows and ncols columns starting at
  * (first_row, first_col); cells of row r (0-based) and column c. */
 typedef struct {
@@ -85,7 +93,7 @@ typedef struct {
 	int32_t first_row, first_col;
 	size_t nrows, ncols;
 	int64_t errors;         /* error cells (as NULL) */
-	struct xlsx_column_cells *cols;   /* ncols of them */
+	xlsx_column_cells *cols;   /* ncols of them */
 	pond_arena *arena;      /* the name, inline strings */
 } xlsx_sheet;
 

@@ -31,9 +31,10 @@ static col_type column_type(const xlsx_sheet *sh, size_t c, size_t from)
 {
 	unsigned seen = 0;
 	bool integral = true;
-	for (size_t r = from; r < sh->nrows; r++) {
-		const xlsx_cell *cell = pond__xlsx_cell(sh, r, c);
-		if (cell->kind == XLSX_EMPTY || cell->kind == XLSX_ERROR)
+	const xlsx_column_cells *col = &sh->cols[c];
+	for (size_t i = 0; i < col->len; i++) {
+		const xlsx_cell *cell = &col->cells[i];
+		if (col->rows[i] < from || cell->kind == XLSX_EMPTY || cell->kind == XLSX_ERROR)
 			continue;
 		seen |= 1u << cell->kind;
 		/* Whole numbers up to 2^53: beyond it a double is not exact. */
@@ -183,16 +184,30 @@ static int fill_table(pond_engine *engine, const char *table, const xlsx_sheet *
 	                           : pond_error_set(err, POND_ENOMEM, "out of memory");
 	pond_buf_dispose(&sql);
 	pond_appender *app = NULL;
+	/* Each column's next cell: columns keep only the cells they have. */
+	size_t *next = rc == 0 ? pond_calloc(sh->ncols, sizeof(size_t)) : NULL;
+	if (rc == 0 && !next)
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t c = 0; rc == 0 && c < sh->ncols; c++)
+		while (next[c] < sh->cols[c].len && sh->cols[c].rows[next[c]] < from)
+			next[c]++;
 	if (rc == 0)
 		rc = pond_appender_open(engine, NULL, table, &app, err);
+	static const xlsx_cell empty;
 	for (size_t r = from; rc == 0 && r < sh->nrows; r++) {
-		for (size_t c = 0; rc == 0 && c < sh->ncols; c++)
-			rc = append_cell(app, pond__xlsx_cell(sh, r, c), types[c], err);
+		for (size_t c = 0; rc == 0 && c < sh->ncols; c++) {
+			const xlsx_column_cells *col = &sh->cols[c];
+			const xlsx_cell *cell = &empty;
+			if (next[c] < col->len && col->rows[next[c]] == r)
+				cell = &col->cells[next[c]++];
+			rc = append_cell(app, cell, types[c], err);
+		}
 		if (rc == 0)
 			rc = pond_appender_end_row(app, err);
 		if (rc == 0 && (r & 65535) == 0 && cancel && *cancel)
 			rc = pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
 	}
+	pond_free(next);
 	pond_error ignored = POND_ERROR_INIT;
 	int crc = pond_appender_close(&app, rc ? &ignored : err);
 	return rc ? rc : crc;

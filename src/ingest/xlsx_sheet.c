@@ -24,10 +24,9 @@
 #define XLSX_MAX_ROWS 1048576
 #define US_PER_DAY 86400000000LL
 
-struct xlsx_column_cells {
-	xlsx_cell *cells;
-	size_t len, cap;
-};
+#define XLSX_MAX_REGION_CELLS 100000000
+
+
 
 /* ---- references and ranges ------------------------------------------------------ */
 
@@ -224,7 +223,9 @@ static void stop(sheet_reader *s, int rc)
 	xmlStopParser(s->ctxt);
 }
 
-/* Puts cell (not empty) at the current row and column. */
+/* Puts cell (not empty) at the current row and column. A column keeps
+ * only the cells it has, with their rows: memory follows the cells in the
+ * file, not the region they span. */
 static int store(sheet_reader *s, const xlsx_cell *cell)
 {
 	if (s->start_row == 0)
@@ -240,22 +241,26 @@ static int store(sheet_reader *s, const xlsx_cell *cell)
 		s->ncols = (size_t)s->col;
 	}
 	struct xlsx_column_cells *c = &s->cols[s->col - 1];
-	size_t idx = (size_t)(s->row - s->start_row);
-	if (idx >= c->cap) {
+	uint32_t idx = (uint32_t)(s->row - s->start_row);
+	if (c->len && c->rows[c->len - 1] >= idx) {
+		if (c->rows[c->len - 1] > idx)
+			return cell_error(s, POND_ECORRUPT, "%s", "rows out of order");
+		c->cells[c->len - 1] = *cell;  /* the same cell again: the last one counts */
+		return 0;
+	}
+	if (c->len == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 256;
-		while (cap <= idx)
-			cap *= 2;
 		xlsx_cell *cells = pond_reallocarray(c->cells, cap, sizeof(*cells));
-		if (!cells)
+		if (cells)
+			c->cells = cells;
+		uint32_t *rows = cells ? pond_reallocarray(c->rows, cap, sizeof(*rows)) : NULL;
+		if (!rows)
 			return pond_error_set(s->err, POND_ENOMEM, "out of memory");
-		c->cells = cells;
+		c->rows = rows;
 		c->cap = cap;
 	}
-	if (idx >= c->len) {
-		memset(c->cells + c->len, 0, (idx - c->len) * sizeof(xlsx_cell));
-		c->len = idx + 1;
-	}
-	c->cells[idx] = *cell;
+	c->cells[c->len] = *cell;
+	c->rows[c->len++] = idx;
 	if (s->min_col == 0 || s->col < s->min_col)
 		s->min_col = s->col;
 	if (s->col > s->max_col)
@@ -553,6 +558,13 @@ static int make_sheet(xlsx_sheet **out, sheet_reader *s, const char *name)
 	sh->ncols = first_col > 0 && last_col >= first_col ? (size_t)(last_col - first_col + 1) : 0;
 	sh->nrows = s->last_row >= sh->first_row && s->last_row > 0 ? (size_t)(s->last_row - sh->first_row + 1) : 0;
 	sh->errors = s->errors;
+	if (sh->ncols && sh->nrows > XLSX_MAX_REGION_CELLS / sh->ncols) {
+		pond_error_set(s->err, POND_ELIMIT,
+		               "%s: sheet \"%s\": %zu rows by %zu columns is over %d cells: give a range (--range, range:)",
+		               pond__xlsx_book_what(s->book), s->sheet, sh->nrows, sh->ncols, XLSX_MAX_REGION_CELLS);
+		pond__xlsx_sheet_free(&sh);
+		return s->err ? s->err->code : POND_ELIMIT;
+	}
 	sh->cols = pond_calloc(sh->ncols ? sh->ncols : 1, sizeof(*sh->cols));
 	if (!sh->cols || !sh->name) {
 		pond__xlsx_sheet_free(&sh);
@@ -563,6 +575,7 @@ static int make_sheet(xlsx_sheet **out, sheet_reader *s, const char *name)
 			sh->cols[i + 1 - (size_t)first_col] = s->cols[i];
 		} else {
 			pond_free(s->cols[i].cells);
+			pond_free(s->cols[i].rows);
 		}
 	}
 	pond_free(s->cols);
@@ -597,8 +610,10 @@ int pond__xlsx_sheet_read(xlsx_sheet **out, xlsx_book *book, const char *sheet, 
 	if (rc == 0)
 		rc = make_sheet(out, &s, s.sheet);
 	pond_buf_dispose(&s.text);
-	for (size_t i = 0; i < s.ncols; i++)
+	for (size_t i = 0; i < s.ncols; i++) {
 		pond_free(s.cols[i].cells);
+		pond_free(s.cols[i].rows);
+	}
 	pond_free(s.cols);
 	pond_arena_free(&s.arena);
 	return rc;
@@ -608,7 +623,15 @@ const xlsx_cell *pond__xlsx_cell(const xlsx_sheet *sh, size_t r, size_t c)
 {
 	static const xlsx_cell empty;
 	const struct xlsx_column_cells *col = &sh->cols[c];
-	return r < col->len ? &col->cells[r] : &empty;
+	size_t lo = 0, hi = col->len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (col->rows[mid] < r)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < col->len && col->rows[lo] == r ? &col->cells[lo] : &empty;
 }
 
 void pond__xlsx_sheet_free(xlsx_sheet **psh)
@@ -616,8 +639,10 @@ void pond__xlsx_sheet_free(xlsx_sheet **psh)
 	xlsx_sheet *sh = *psh;
 	if (!sh)
 		return;
-	for (size_t i = 0; sh->cols && i < sh->ncols; i++)
+	for (size_t i = 0; sh->cols && i < sh->ncols; i++) {
 		pond_free(sh->cols[i].cells);
+		pond_free(sh->cols[i].rows);
+	}
 	pond_free(sh->cols);
 	pond_arena_free(&sh->arena);
 	pond_free(sh);
