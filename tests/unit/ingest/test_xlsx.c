@@ -417,12 +417,7 @@ static int64_t snapshot_of(table_fixture *f, const char *table)
 static const char *write_text(table_fixture *f, const char *name, const char *text)
 {
 	const char *path = pond_arena_sprintf(f->a, "%s/%s", pond_test_tmpdir(), name);
-	FILE *fp = fopen(path, "w");
-	if (!fp)
-		return NULL;
-	fputs(text, fp);
-	fclose(fp);
-	return path;
+	return pond_file_write_atomic(path, text, strlen(text), NULL) == 0 ? path : NULL;
 }
 
 /* Each bad input fails with one line naming the file, the sheet and the
