@@ -270,6 +270,25 @@ static int store(sheet_reader *s, const xlsx_cell *cell)
 	return 0;
 }
 
+/* Most numbers in a sheet are whole: read up to 15 digits without
+ * strtod (exact in a double). False for anything else. */
+static bool parse_integer(const char *p, double *out)
+{
+	bool neg = *p == '-';
+	p += neg;
+	int64_t v = 0;
+	int n = 0;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9' || ++n > 15)
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	if (n == 0)
+		return false;
+	*out = neg ? -(double)v : (double)v;
+	return true;
+}
+
 /* The cell's value from its type attribute and text. */
 static int make_cell(sheet_reader *s, xlsx_cell *cell)
 {
@@ -317,12 +336,15 @@ static int make_cell(sheet_reader *s, xlsx_cell *cell)
 		return 0;
 	}
 	default: {
-		char *end;
-		double v = strtod(text, &end);
-		while (isspace((unsigned char)*end))
-			end++;
-		if (end == text || *end || !isfinite(v))
-			return cell_error(s, POND_ECORRUPT, "\"%.40s\" is not a number", text);
+		double v;
+		if (!parse_integer(text, &v)) {
+			char *end;
+			v = strtod(text, &end);
+			while (isspace((unsigned char)*end))
+				end++;
+			if (end == text || *end || !isfinite(v))
+				return cell_error(s, POND_ECORRUPT, "\"%.40s\" is not a number", text);
+		}
 		number_cell(cell, v, pond__xlsx_style_kind(s->book, s->style), s->date1904);
 		return 0;
 	}
