@@ -29,6 +29,10 @@ expect_exit "ingest reads the workbook back" 0 "$POND" ingest "$T/rt.xlsx" --tab
 expect_contains "ingest says how many rows" "$OUT" "loaded 6 rows into raw.back"
 expect_eq "round trip: same column names and types" "$(q "describe raw.back")" "$(q "describe raw.src")"
 expect_eq "round trip: same rows" "$(q "select * from raw.back order by id")" "$(q "select * from raw.src order by id")"
+expect_exit "a small append to the table goes to its row buffer" 0 "$POND" ingest "$T/rt.xlsx" --table raw.back
+expect_contains "the output says buffered" "$OUT" "loaded 6 rows into raw.back in"
+expect_contains "... and buffered" "$OUT" ", buffered"
+expect_eq "buffered rows are read at once" "$(qv "select count(*), count(distinct id) from raw.back")" "12	6"
 
 # --- files written by openpyxl, against what openpyxl reads back ---
 cat > "$T/write.py" <<'PY'
