@@ -206,13 +206,20 @@ typedef struct {
 	int64_t errors;
 } sheet_reader;
 
+/* An error naming the file, the sheet and the cell being read (the row
+ * when between cells; neither before the first row). */
 static int cell_error(sheet_reader *s, int code, const char *fmt, const char *arg)
 {
-	char ref[16];
-	pond__xlsx_col_name(ref, s->col > 0 ? s->col : 1);
-	snprintf(ref + strlen(ref), sizeof(ref) - strlen(ref), "%d", s->row > 0 ? s->row : 1);
+	char where[32] = "";
+	if (s->row > 0 && s->col > 0) {
+		memcpy(where, ": cell ", 8);
+		pond__xlsx_col_name(where + 7, s->col);
+		snprintf(where + strlen(where), sizeof(where) - strlen(where), "%d", s->row);
+	} else if (s->row > 0) {
+		snprintf(where, sizeof(where), ": row %d", s->row);
+	}
 	pond_error_set(s->err, code, fmt, arg);
-	return pond_error_prefix(s->err, "%s: sheet \"%s\": cell %s", pond__xlsx_book_what(s->book), s->sheet, ref);
+	return pond_error_prefix(s->err, "%s: sheet \"%s\"%s", pond__xlsx_book_what(s->book), s->sheet, where);
 }
 
 /* Stops the parse with rc (the error already set). */
@@ -372,9 +379,14 @@ static int start_row(sheet_reader *s, int nattr, const xmlChar **attrs)
 		if (a[0][0] == 'r' && a[0][1] == '\0') {
 			char v[24];
 			const char *p = attr_value(a, v, sizeof(v));
-			row = parse_row(&p);
-			if (row <= 0 || *p)
+			int32_t given = parse_row(&p);
+			if (given <= 0 || *p) {
+				/* Named as the row after the last one read. */
+				s->row = row;
+				s->col = 0;
 				return cell_error(s, POND_ECORRUPT, "bad row number \"%.20s\"", v);
+			}
+			row = given;
 		}
 	}
 	s->row = row;
@@ -550,7 +562,7 @@ static int parse_sheet(sheet_reader *s, const char *entry)
 			xmlParseChunk(s->ctxt, NULL, 0, 1);
 	}
 	if (n < 0 && !s->rc)
-		s->rc = cell_error(s, POND_ECORRUPT, "%s", why);
+		s->rc = cell_error(s, POND_ECORRUPT, "could not inflate the sheet: %s", why);
 	else if (!s->ctxt && !s->rc)
 		s->rc = pond_error_set(s->err, POND_ENOMEM, "out of memory");
 	else if (!s->rc && !s->done && !s->ctxt->wellFormed)

@@ -149,8 +149,9 @@ typedef struct {
 	const char *name, *text;
 } part;
 
-/* Writes a zip of parts (NULL-terminated) at dir/name; its path in f's arena. */
-static const char *write_zip(table_fixture *f, const char *name, const part *parts)
+/* Writes a zip of parts (NULL-terminated) at dir/name, deflated or (store)
+ * not; its path in f's arena. */
+static const char *write_zip(table_fixture *f, const char *name, const part *parts, bool store)
 {
 	const char *path = pond_arena_sprintf(f->a, "%s/%s", pond_test_tmpdir(), name);
 	int zerr;
@@ -159,8 +160,10 @@ static const char *write_zip(table_fixture *f, const char *name, const part *par
 		return NULL;
 	for (const part *p = parts; p->name; p++) {
 		zip_source_t *src = zip_source_buffer(z, p->text, strlen(p->text), 0);
-		if (!src || zip_file_add(z, p->name, src, ZIP_FL_ENC_UTF_8) < 0) {
-			zip_source_free(src);
+		zip_int64_t idx = src ? zip_file_add(z, p->name, src, ZIP_FL_ENC_UTF_8) : -1;
+		if (idx < 0 || (store && zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0) != 0)) {
+			if (idx < 0)
+				zip_source_free(src);
 			zip_discard(z);
 			return NULL;
 		}
@@ -237,7 +240,7 @@ static const char *write_book(table_fixture *f, const char *file, bool date1904,
 		                                                      "<sheetData>%s</sheetData><pageMargins/></worksheet>",
 		                                       NS_MAIN, sheet_xml[i]);
 	}
-	return write_zip(f, file, parts);
+	return write_zip(f, file, parts, false);
 }
 
 /* The table's rows as text, ordered by order_by: the values of columns
@@ -452,7 +455,7 @@ TEST(xlsx_bad_input_is_one_line_and_commits_nothing)
 		/* Two cells far apart: refused before anything is appended. */
 		{path, "Huge", NULL, "book.xlsx: sheet \"Huge\": 1048576 rows by 16384 columns is over 100000000 cells"},
 		{write_text(&f, "junk.xlsx", "id,name\n1,a\n"), NULL, NULL, "junk.xlsx: not an xlsx workbook (a zip): "},
-		{write_zip(&f, "empty.xlsx", (const part[]){{"hello.txt", "hi"}, {NULL, NULL}}), NULL, NULL,
+		{write_zip(&f, "empty.xlsx", (const part[]){{"hello.txt", "hi"}, {NULL, NULL}}, false), NULL, NULL,
 		 "empty.xlsx: not an xlsx workbook (no xl/workbook.xml in the zip)"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -464,6 +467,29 @@ TEST(xlsx_bad_input_is_one_line_and_commits_nothing)
 		CHECK(strchr(err.msg, '\n') == NULL);
 		CHECK_INT(snapshot_of(&f, "raw.t"), snap);
 	}
+	/* A sheet stored uncompressed with a byte changed after its CRC was
+	 * taken: the XML parses, the zip's check fails at the end. */
+	part parts[] = {{"_rels/.rels", root_rels}, {"xl/workbook.xml", "<workbook xmlns:r=\"" NS_REL "\"><sheets>"
+	                "<sheet name=\"S\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"},
+	                {"xl/_rels/workbook.xml.rels", workbook_rels(&f, 1)},
+	                {"xl/styles.xml", styles}, {"xl/sharedStrings.xml", shared_strings},
+	                {"xl/worksheets/sheet1.xml", "<worksheet><sheetData><row r=\"1\"><c r=\"A1\"><v>12345</v></c>"
+	                 "</row></sheetData></worksheet>"}, {NULL, NULL}};
+	const char *crc = write_zip(&f, "crc.xlsx", parts, true);
+	CHECK(crc != NULL);
+	char *bytes;
+	size_t len;
+	CHECK_OK(pond_file_read(&bytes, &len, crc, 1 << 20, &err), &err);
+	char *digits = memmem(bytes, len, "12345", 5);
+	if (digits)
+		digits[4] = '6';
+	int wrc = digits ? pond_file_write_atomic(crc, bytes, len, &err) : -1;
+	pond_free(bytes);
+	CHECK(wrc == 0);
+	CHECK(load(&f, crc, "raw.t", NULL, NULL, 1, POND_INGEST_APPEND, &err) != 0);
+	CHECK_MSG(strstr(err.msg, "crc.xlsx: sheet \"S\"") && strstr(err.msg, "could not inflate the sheet: CRC error"),
+	          "%s", err.msg);
+	CHECK_INT(snapshot_of(&f, "raw.t"), snap);
 	/* A new table is not created by a failed load. */
 	CHECK(load(&f, path, "raw.never", "Num", NULL, 1, POND_INGEST_APPEND, &err) != 0);
 	CHECK_INT(snapshot_of(&f, "raw.never"), 0);
