@@ -127,18 +127,6 @@ int pond__xlsx_entry_open(void **out, xlsx_book *book, const char *entry, pond_e
 int64_t pond__xlsx_entry_read(void *zf, void *buf, size_t n, const char **why);
 void pond__xlsx_entry_close(void **zf);
 
-/* A streaming XML reader over one zip entry. */
-typedef struct xlsx_xml xlsx_xml;
-int pond__xlsx_xml_open(xlsx_xml **out, xlsx_book *book, const char *entry, pond_error *err);
-/* The underlying xmlTextReaderPtr (void * keeps libxml2 out of this header). */
-void *pond__xlsx_xml_reader(xlsx_xml *x);
-/* Why the last read failed: the XML parser's or the zip's message (in x). */
-const char *pond__xlsx_xml_error(xlsx_xml *x);
-void pond__xlsx_xml_close(xlsx_xml **x);
-/* The value of the current element's attribute with this local name (any
- * namespace; reader is an xmlTextReaderPtr); borrowed until the reader
- * moves. NULL when absent. */
-const char *pond__xlsx_attr(void *reader, const char *local);
 /* Decodes OOXML's _xHHHH_ escapes in s (in place). */
 void pond__xlsx_unescape(char *s);
 

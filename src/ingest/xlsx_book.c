@@ -35,11 +35,12 @@ struct xlsx_book {
 
 /* ---- XML over a zip entry ------------------------------------------------------- */
 
-struct xlsx_xml {
+/* A streaming XML reader over one zip entry. */
+typedef struct {
 	zip_file_t *zf;
 	xmlTextReaderPtr reader;
 	char error[256];
-};
+} xlsx_xml;
 
 static int xml_read(void *ctx, char *buf, int len)
 {
@@ -92,7 +93,7 @@ void pond__xlsx_entry_close(void **zf)
 	*zf = NULL;
 }
 
-int pond__xlsx_xml_open(xlsx_xml **out, xlsx_book *book, const char *entry, pond_error *err)
+static int xml_open(xlsx_xml **out, xlsx_book *book, const char *entry, pond_error *err)
 {
 	xlsx_xml *x = pond_calloc(1, sizeof(*x));
 	if (!x)
@@ -115,11 +116,10 @@ int pond__xlsx_xml_open(xlsx_xml **out, xlsx_book *book, const char *entry, pond
 	return 0;
 }
 
-void *pond__xlsx_xml_reader(xlsx_xml *x) { return x->reader; }
+/* Why the last read failed: the parser's or the zip's message. */
+static const char *xml_error(xlsx_xml *x) { return x->error[0] ? x->error : "malformed XML"; }
 
-const char *pond__xlsx_xml_error(xlsx_xml *x) { return x->error[0] ? x->error : "malformed XML"; }
-
-void pond__xlsx_xml_close(xlsx_xml **px)
+static void xml_close_reader(xlsx_xml **px)
 {
 	xlsx_xml *x = *px;
 	if (!x)
@@ -145,9 +145,10 @@ static int next_element(xmlTextReaderPtr r, const char **name, int *depth)
 	return rc;
 }
 
-const char *pond__xlsx_attr(void *reader, const char *local)
+/* The value of the current element's attribute with this local name (any
+ * namespace); borrowed until the reader moves. NULL when absent. */
+static const char *attr(xmlTextReaderPtr r, const char *local)
 {
-	xmlTextReaderPtr r = reader;
 	const char *value = NULL;
 	if (xmlTextReaderMoveToFirstAttribute(r) != 1)
 		return NULL;
@@ -163,7 +164,7 @@ const char *pond__xlsx_attr(void *reader, const char *local)
 
 static int part_error(xlsx_book *b, xlsx_xml *x, const char *entry, pond_error *err)
 {
-	return pond_error_set(err, POND_ECORRUPT, "%s: %s: %s", b->what, entry, pond__xlsx_xml_error(x));
+	return pond_error_set(err, POND_ECORRUPT, "%s: %s: %s", b->what, entry, xml_error(x));
 }
 
 /* ---- relationships ----------------------------------------------------------------- */
@@ -208,7 +209,7 @@ static int read_rels(xlsx_book *b, const char *part, xlsx_rel **out, size_t *n, 
 	if (zip_name_locate(b->zip, rels, ZIP_FL_NOCASE) < 0)
 		return 0;
 	xlsx_xml *x;
-	int rc = pond__xlsx_xml_open(&x, b, rels, err);
+	int rc = xml_open(&x, b, rels, err);
 	if (rc)
 		return rc;
 	size_t cap = 0;
@@ -218,7 +219,7 @@ static int read_rels(xlsx_book *b, const char *part, xlsx_rel **out, size_t *n, 
 	while ((more = next_element(r, &name, &depth)) == 1) {
 		if (strcmp(name, "Relationship") != 0)
 			continue;
-		if (!pond__xlsx_attr(r, "Id") || !pond__xlsx_attr(r, "Type") || !pond__xlsx_attr(r, "Target"))
+		if (!attr(r, "Id") || !attr(r, "Type") || !attr(r, "Target"))
 			continue;
 		if (!pond_arena_grow(b->arena, (void **)out, *n, &cap, sizeof(**out))) {
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
@@ -226,9 +227,9 @@ static int read_rels(xlsx_book *b, const char *part, xlsx_rel **out, size_t *n, 
 		}
 		/* Reading an attribute moves the reader: read each again to copy it. */
 		xlsx_rel *rel = &(*out)[(*n)++];
-		rel->id = pond_arena_strdup(b->arena, pond__xlsx_attr(r, "Id"));
-		rel->type = pond_arena_strdup(b->arena, pond__xlsx_attr(r, "Type"));
-		rel->target = resolve_target(b->arena, part, pond__xlsx_attr(r, "Target"));
+		rel->id = pond_arena_strdup(b->arena, attr(r, "Id"));
+		rel->type = pond_arena_strdup(b->arena, attr(r, "Type"));
+		rel->target = resolve_target(b->arena, part, attr(r, "Target"));
 		if (!rel->id || !rel->type || !rel->target) {
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 			break;
@@ -236,7 +237,7 @@ static int read_rels(xlsx_book *b, const char *part, xlsx_rel **out, size_t *n, 
 	}
 	if (rc == 0 && more < 0)
 		rc = part_error(b, x, rels, err);
-	pond__xlsx_xml_close(&x);
+	xml_close_reader(&x);
 	return rc;
 }
 
@@ -255,7 +256,7 @@ static const char *rel_of_type(const xlsx_rel *rels, size_t n, const char *suffi
 static int read_workbook(xlsx_book *b, const char *part, const char ***ids, pond_error *err)
 {
 	xlsx_xml *x;
-	int rc = pond__xlsx_xml_open(&x, b, part, err);
+	int rc = xml_open(&x, b, part, err);
 	if (rc)
 		return rc;
 	size_t cap = 0, idcap = 0, nids = 0;
@@ -265,12 +266,12 @@ static int read_workbook(xlsx_book *b, const char *part, const char ***ids, pond
 	*ids = NULL;
 	while (rc == 0 && (more = next_element(r, &name, &depth)) == 1) {
 		if (strcmp(name, "workbookPr") == 0) {
-			const char *v = pond__xlsx_attr(r, "date1904");
+			const char *v = attr(r, "date1904");
 			b->date1904 = v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
 		} else if (strcmp(name, "sheet") == 0) {
-			const char *sheet = pond__xlsx_attr(r, "name");
+			const char *sheet = attr(r, "name");
 			const char *sname = pond_arena_strdup(b->arena, sheet ? sheet : "");
-			const char *id = pond__xlsx_attr(r, "id");
+			const char *id = attr(r, "id");
 			const char *sid = pond_arena_strdup(b->arena, id ? id : "");
 			if (!sname || !sid || !pond_arena_grow(b->arena, (void **)&b->sheet_names, b->nsheets, &cap,
 			                                       sizeof(char *)) ||
@@ -284,7 +285,7 @@ static int read_workbook(xlsx_book *b, const char *part, const char ***ids, pond
 	}
 	if (rc == 0 && more < 0)
 		rc = part_error(b, x, part, err);
-	pond__xlsx_xml_close(&x);
+	xml_close_reader(&x);
 	return rc;
 }
 
@@ -298,7 +299,7 @@ typedef struct {
 static int read_styles(xlsx_book *b, const char *part, pond_error *err)
 {
 	xlsx_xml *x;
-	int rc = pond__xlsx_xml_open(&x, b, part, err);
+	int rc = xml_open(&x, b, part, err);
 	if (rc)
 		return rc;
 	custom_format *formats = NULL;
@@ -311,16 +312,16 @@ static int read_styles(xlsx_book *b, const char *part, pond_error *err)
 		if (depth == 1) {
 			section = strcmp(name, "cellXfs") == 0 ? "cellXfs" : "";
 		} else if (strcmp(name, "numFmt") == 0) {
-			if (!pond__xlsx_attr(r, "numFmtId") || !pond__xlsx_attr(r, "formatCode"))
+			if (!attr(r, "numFmtId") || !attr(r, "formatCode"))
 				continue;
 			if (!pond_arena_grow(b->arena, (void **)&formats, nformats, &fcap, sizeof(*formats))) {
 				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 				break;
 			}
-			formats[nformats].id = atoi(pond__xlsx_attr(r, "numFmtId"));
-			formats[nformats++].code = pond_arena_strdup(b->arena, pond__xlsx_attr(r, "formatCode"));
+			formats[nformats].id = atoi(attr(r, "numFmtId"));
+			formats[nformats++].code = pond_arena_strdup(b->arena, attr(r, "formatCode"));
 		} else if (depth == 2 && section[0] && strcmp(name, "xf") == 0) {
-			const char *id = pond__xlsx_attr(r, "numFmtId");
+			const char *id = attr(r, "numFmtId");
 			if (!pond_arena_grow(b->arena, (void **)&style_ids, b->nstyles, &scap, sizeof(int))) {
 				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 				break;
@@ -330,7 +331,7 @@ static int read_styles(xlsx_book *b, const char *part, pond_error *err)
 	}
 	if (rc == 0 && more < 0)
 		rc = part_error(b, x, part, err);
-	pond__xlsx_xml_close(&x);
+	xml_close_reader(&x);
 	if (rc)
 		return rc;
 	b->style_kinds = pond_arena_calloc(b->arena, b->nstyles ? b->nstyles : 1, 1);
@@ -387,7 +388,7 @@ static int add_string(xlsx_book *b, pond_buf *text, size_t *cap, pond_error *err
 static int read_shared_strings(xlsx_book *b, const char *part, pond_error *err)
 {
 	xlsx_xml *x;
-	int rc = pond__xlsx_xml_open(&x, b, part, err);
+	int rc = xml_open(&x, b, part, err);
 	if (rc)
 		return rc;
 	pond_buf text = POND_BUF_INIT;
@@ -418,7 +419,7 @@ static int read_shared_strings(xlsx_book *b, const char *part, pond_error *err)
 	if (rc == 0 && in_si)
 		rc = add_string(b, &text, &cap, err);
 	pond_buf_dispose(&text);
-	pond__xlsx_xml_close(&x);
+	xml_close_reader(&x);
 	return rc;
 }
 
