@@ -35,7 +35,7 @@ DUCKDB_INC := .deps/duckdb/include
 DUCKDB_LIB := .deps/duckdb/lib
 endif
 
-PKGS := jansson sqlite3 libcurl libedit libpq libmicrohttpd zlib libzstd yaml-0.1 xlsxwriter libxml-2.0 libcrypto
+PKGS := jansson sqlite3 libcurl libedit libpq libmicrohttpd zlib libzstd yaml-0.1 xlsxwriter libxml-2.0 libcrypto libzip
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -128,7 +128,7 @@ build/fuzz/fuzz_http: FUZZ_EXTRA := src/server/request.c src/server/route.c
 # The config parsers, the filter expression and pagination live in layers
 # that reach DuckDB, the catalog and curl at link time: those targets link
 # the whole library, built for fuzzing in build/fuzz/obj.
-FUZZ_FULL := fuzz_source fuzz_export fuzz_pipeline fuzz_expr fuzz_paginate fuzz_html
+FUZZ_FULL := fuzz_source fuzz_export fuzz_pipeline fuzz_expr fuzz_paginate fuzz_html fuzz_xlsx
 FUZZ_FULL_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
 build/fuzz/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)

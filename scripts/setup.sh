@@ -10,7 +10,7 @@ PACKAGES=(
   build-essential pkg-config clang libclang-rt-14-dev
   libjansson-dev libsqlite3-dev libcurl4-openssl-dev libedit-dev libpq-dev
   libmicrohttpd-dev zlib1g-dev libzstd-dev libsnappy-dev libyaml-dev
-  libxlsxwriter-dev libxml2-dev libssl-dev
+  libxlsxwriter-dev libxml2-dev libssl-dev libzip-dev
   ca-certificates curl bc util-linux
   postgresql python3 python3-openpyxl tzdata
 )

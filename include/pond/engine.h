@@ -123,6 +123,11 @@ int pond_appender_text(pond_appender *app, const char *s, pond_error *err);
 int pond_appender_int(pond_appender *app, int64_t v, pond_error *err);
 int pond_appender_double(pond_appender *app, double v, pond_error *err);
 int pond_appender_null(pond_appender *app, pond_error *err);
+int pond_appender_bool(pond_appender *app, bool v, pond_error *err);
+/* Days since 1970-01-01; microseconds since 1970-01-01; since midnight. */
+int pond_appender_date(pond_appender *app, int32_t days, pond_error *err);
+int pond_appender_timestamp(pond_appender *app, int64_t us, pond_error *err);
+int pond_appender_time(pond_appender *app, int64_t us, pond_error *err);
 int pond_appender_end_row(pond_appender *app, pond_error *err);
 /* Flushes and closes; returns the first error if any. *app becomes NULL. */
 int pond_appender_close(pond_appender **app, pond_error *err);

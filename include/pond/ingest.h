@@ -1,6 +1,6 @@
 /*
  * pond ingest layer: bringing outside data into tables. One-off loads of
- * files and URLs (CSV, TSV, JSON, NDJSON, Parquet; gzip and zstd), defined
+ * files and URLs (CSV, TSV, JSON, NDJSON, Parquet, xlsx; gzip and zstd), defined
  * sources in sources/NAME.yml (files, HTTP APIs with pagination, retries,
  * rate limits, incremental cursors and fan-out, PostgreSQL, SQLite, landing
  * folders), schema policies for new fields, and source state (cursors,
@@ -37,6 +37,7 @@ typedef enum {
 	POND_FORMAT_JSON,    /* a JSON array of objects (or one object per line) */
 	POND_FORMAT_NDJSON,
 	POND_FORMAT_PARQUET,
+	POND_FORMAT_XLSX,    /* an Excel workbook: one sheet (pond_ingest_read's sheet, range, header) */
 } pond_ingest_format;
 
 /* Reads "append", "replace", "merge" etc.; false for an unknown name. */
@@ -71,10 +72,12 @@ typedef struct pond_ingest_write {
 typedef struct pond_ingest_read {
 	pond_ingest_format format;
 	const char *delimiter;         /* CSV: one character (or "\t") */
-	int header;                    /* CSV: -1 auto, 0 no, 1 yes */
+	int header;                    /* CSV: -1 auto, 0 no, 1 yes; xlsx: -1 and 1 yes */
+	const char *sheet;             /* xlsx: a sheet's name or 1-based index; NULL: the first */
+	const char *range;             /* xlsx: cells such as "B3:F200", "B3" or "B:F"; NULL: all with values */
 } pond_ingest_read;
 
-#define POND_INGEST_READ_INIT {POND_FORMAT_AUTO, NULL, -1}
+#define POND_INGEST_READ_INIT {POND_FORMAT_AUTO, NULL, -1, NULL, NULL}
 
 /* A schema change a load made or refused. */
 typedef struct pond_ingest_change {
@@ -99,6 +102,7 @@ typedef struct pond_ingest_result {
 	int64_t requests;        /* HTTP requests made, retries included */
 	int64_t retries;
 	int64_t rejected;        /* lines put in write->rejects */
+	int64_t error_cells;     /* xlsx: error cells (#N/A, #DIV/0!, ...) loaded as NULL */
 	int64_t duration_ns;
 	bool created;            /* the table was created by this load */
 	bool buffered;           /* the rows went to the table's row buffer (no snapshot yet) */

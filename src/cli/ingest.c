@@ -18,19 +18,24 @@ static const char ingest_help[] =
 	"       pond ingest PAGE_URL --html [--select TABLE] --table NS.T [OPTIONS]\n"
 	"       pond ingest SOURCE [--json]\n"
 	"\n"
-	"Loads a file (CSV, TSV, JSON, NDJSON, Parquet; .gz and .zst too), a glob\n"
-	"or an http(s) URL into a table in one commit, creating the table from\n"
-	"the data's schema when it does not exist. With SOURCE, runs the source\n"
-	"defined in sources/SOURCE.yml (files, folders, HTTP APIs, PostgreSQL,\n"
-	"SQLite): see docs/ingest.md.\n"
+	"Loads a file (CSV, TSV, JSON, NDJSON, Parquet; .gz and .zst too; or a\n"
+	"sheet of an Excel .xlsx workbook), a glob or an http(s) URL into a table\n"
+	"in one commit, creating the table from the data's schema when it does\n"
+	"not exist. With SOURCE, runs the source defined in sources/SOURCE.yml\n"
+	"(files, folders, Excel workbooks, HTTP APIs, PostgreSQL, SQLite): see\n"
+	"docs/ingest.md.\n"
 	"\n"
 	"options:\n"
 	"  -t, --table NS.T       the table to load (one-off loads)\n"
 	"  -m, --mode MODE        append (default), replace or merge\n"
 	"  -k, --key COL[,COL]    merge keys\n"
-	"  -f, --format FMT       csv, tsv, json, ndjson or parquet (default: by name)\n"
+	"  -f, --format FMT       csv, tsv, json, ndjson, parquet or xlsx (default: by name)\n"
 	"      --delimiter X      CSV field separator (default: detected)\n"
-	"      --header BOOL      CSV has a header line: true or false (default: detected)\n"
+	"      --header BOOL      CSV has a header line: true or false (default: detected);\n"
+	"                         xlsx: the first row holds the names (default true)\n"
+	"      --sheet SHEET      xlsx: the sheet's name or number (default: the first)\n"
+	"      --range CELLS      xlsx: the cells to read, e.g. B3:F200, B3 or B:F\n"
+	"                         (default: every cell that holds a value)\n"
 	"      --schema POLICY    new fields: evolve (default), freeze or discard\n"
 	"      --flatten          nested objects become a__b columns\n"
 	"      --rejects NS.T     CSV: keep the good rows, put bad lines (with their line numbers) in NS.T\n"
@@ -107,6 +112,8 @@ static void print_result(const pond_ingest_result *r, const char *table, const c
 	print_fan_out(r);
 	if (r->rejected)
 		printf("  %lld rejected lines in %s\n", (long long)r->rejected, rejects ? rejects : "the rejects table");
+	if (r->error_cells)
+		printf("  %lld error cells (#N/A, #DIV/0!, ...) loaded as NULL\n", (long long)r->error_cells);
 	for (size_t i = 0; i < r->nchanges; i++) {
 		const pond_ingest_change *c = &r->changes[i];
 		if (strcmp(c->kind, "create") == 0)
@@ -141,7 +148,8 @@ static int check_args(ingest_args *a, int argc, char **argv, const char *mode, c
 	if (schema && !pond_schema_policy_parse(schema, &a->w.schema))
 		return cli_usage_error("ingest", "unknown schema policy \"%s\" (expected evolve, freeze or discard)", schema);
 	if (format && !pond_ingest_format_parse(format, &a->rd.format))
-		return cli_usage_error("ingest", "unknown format \"%s\" (expected csv, tsv, json, ndjson or parquet)", format);
+		return cli_usage_error("ingest", "unknown format \"%s\" (expected csv, tsv, json, ndjson, parquet or xlsx)",
+		                       format);
 	if (a->rd.delimiter && strlen(a->rd.delimiter) != 1 && strcmp(a->rd.delimiter, "\\t") != 0)
 		return cli_usage_error("ingest", "--delimiter must be one character");
 	if (keylist) {
@@ -162,7 +170,7 @@ static int check_args(ingest_args *a, int argc, char **argv, const char *mode, c
 static int parse_args(ingest_args *a, int argc, char **argv)
 {
 	enum { OPT_DELIM = 256, OPT_HEADER, OPT_SCHEMA, OPT_FLATTEN, OPT_JSON, OPT_STALL, OPT_TIMEOUT, OPT_REJECTS,
-	       OPT_HTML, OPT_SELECT };
+	       OPT_HTML, OPT_SELECT, OPT_SHEET, OPT_RANGE };
 	static const struct option longopts[] = {
 		{"table", required_argument, NULL, 't'},   {"mode", required_argument, NULL, 'm'},
 		{"key", required_argument, NULL, 'k'},     {"format", required_argument, NULL, 'f'},
@@ -172,6 +180,7 @@ static int parse_args(ingest_args *a, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},          {"stall-timeout", required_argument, NULL, OPT_STALL},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT}, {"rejects", required_argument, NULL, OPT_REJECTS},
 		{"html", no_argument, NULL, OPT_HTML},     {"select", required_argument, NULL, OPT_SELECT},
+		{"sheet", required_argument, NULL, OPT_SHEET},     {"range", required_argument, NULL, OPT_RANGE},
 		{NULL, 0, NULL, 0},
 	};
 	static const pond_ingest_write write_init = POND_INGEST_WRITE_INIT;
@@ -206,6 +215,8 @@ static int parse_args(ingest_args *a, int argc, char **argv)
 		case OPT_REJECTS: a->w.rejects = optarg; break;
 		case OPT_HTML: a->html = true; break;
 		case OPT_SELECT: a->select = optarg; break;
+		case OPT_SHEET: a->rd.sheet = optarg; break;
+		case OPT_RANGE: a->rd.range = optarg; break;
 		case OPT_STALL:
 		case OPT_TIMEOUT: {
 			int64_t v;

@@ -68,3 +68,26 @@ int pond_appender_close(pond_appender **app, pond_error *err)
 	*app = NULL;
 	return rc;
 }
+
+int pond_appender_bool(pond_appender *a, bool v, pond_error *err)
+{
+	return APPEND(duckdb_append_bool(a->app, v));
+}
+
+int pond_appender_date(pond_appender *a, int32_t days, pond_error *err)
+{
+	duckdb_date d = {days};
+	return APPEND(duckdb_append_date(a->app, d));
+}
+
+int pond_appender_timestamp(pond_appender *a, int64_t us, pond_error *err)
+{
+	duckdb_timestamp t = {us};
+	return APPEND(duckdb_append_timestamp(a->app, t));
+}
+
+int pond_appender_time(pond_appender *a, int64_t us, pond_error *err)
+{
+	duckdb_time t = {us};
+	return APPEND(duckdb_append_time(a->app, t));
+}

@@ -6,6 +6,8 @@
  * secrets stay out of files that are committed. See docs/ingest.md.
  */
 #include "html.h"
+#include "ingest_internal.h"
+#include "xlsx.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -209,13 +211,28 @@ static int parse_read(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 	if ((rc = get_str(c, root, "format", &format)) || (rc = get_str(c, root, "delimiter", &s->read.delimiter)))
 		return rc;
 	if (format && !pond_ingest_format_parse(format, &s->read.format))
-		return bad(c, pond_yaml_get(root, "format"), "unknown format \"%s\" (expected csv, tsv, json, ndjson or parquet)",
+		return bad(c, pond_yaml_get(root, "format"),
+		           "unknown format \"%s\" (expected csv, tsv, json, ndjson, parquet or xlsx)",
 		           format, NULL);
 	if (pond_yaml_get(root, "header")) {
 		if ((rc = get_bool(c, root, "header", &header)) != 0)
 			return rc;
 		s->read.header = header;
 	}
+	return 0;
+}
+
+/* type: xlsx: the sheet (name or number) and the cells to read. */
+static int parse_xlsx(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
+	int rc;
+	s->read.format = POND_FORMAT_XLSX;
+	if ((rc = get_str(c, root, "sheet", &s->read.sheet)) || (rc = get_str(c, root, "range", &s->read.range)))
+		return rc;
+	xlsx_range range;
+	if (s->read.range && !pond__xlsx_range_parse(s->read.range, &range))
+		return bad(c, pond_yaml_get(root, "range"), "bad range \"%s\" (expected cells such as B3:F200, B3 or B:F)",
+		           s->read.range, NULL);
 	return 0;
 }
 
@@ -671,6 +688,7 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	                                        "next",     "pages",        "max_pages", "delay",     "decimal_mark",
 	                                        "thousands", "null",        "incremental", "headers", "retry",
 	                                        "timeout",  "stall_timeout"};
+	static const char *const xlsx_keys[] = {"path", "sheet", "range", "header", "stall_timeout", "timeout"};
 	parse_ctx c = {what, secrets, arena, err};
 	pond_yaml_node *root;
 	int rc = pond_yaml_parse(&root, text, len, what, arena, err);
@@ -692,13 +710,17 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 		return rc;
 	if (!type)
 		return pond_error_set(err, POND_EINVAL,
-		                      "%s:1: \"type\" is missing (file, folder, http, html, postgres or sqlite)", what);
+		                      "%s:1: \"type\" is missing (file, folder, xlsx, http, html, postgres or sqlite)", what);
 	const char *const *extra;
 	size_t nextra;
 	if (strcmp(type, "file") == 0 || strcmp(type, "folder") == 0) {
 		s->type = type[1] == 'i' ? SOURCE_FILE : SOURCE_FOLDER;
 		extra = file_keys;
 		nextra = sizeof(file_keys) / sizeof(file_keys[0]);
+	} else if (strcmp(type, "xlsx") == 0) {
+		s->type = SOURCE_FILE;
+		extra = xlsx_keys;
+		nextra = sizeof(xlsx_keys) / sizeof(xlsx_keys[0]);
 	} else if (strcmp(type, "http") == 0) {
 		s->type = SOURCE_HTTP;
 		extra = http_keys;
@@ -713,7 +735,8 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 		nextra = sizeof(db_keys) / sizeof(db_keys[0]);
 	} else {
 		return bad(&c, pond_yaml_get(root, "type"),
-		           "unknown source type \"%s\" (expected file, folder, http, html, postgres or sqlite)", type, NULL);
+		           "unknown source type \"%s\" (expected file, folder, xlsx, http, html, postgres or sqlite)", type,
+		           NULL);
 	}
 	s->type_name = pond_arena_strdup(arena, type);
 	size_t ncommon = sizeof(common) / sizeof(common[0]);
@@ -728,7 +751,8 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	case SOURCE_FILE:
 	case SOURCE_FOLDER:
 		if ((rc = get_str(&c, root, "path", &s->path)) || (rc = parse_read(&c, root, s)) ||
-		    (rc = get_str(&c, root, "rejects", &s->write.rejects)))
+		    (rc = get_str(&c, root, "rejects", &s->write.rejects)) ||
+		    (extra == xlsx_keys && (rc = parse_xlsx(&c, root, s)) != 0))
 			return rc;
 		if (s->type == SOURCE_FILE) {
 			/* A URL's download: no overall limit unless given. */
@@ -739,7 +763,9 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 		}
 		if (!s->path)
 			return pond_error_set(err, POND_EINVAL, "%s:1: \"path\" is missing (%s)", what,
-			                      s->type == SOURCE_FILE ? "a file, glob or URL" : "a glob such as landing/*.csv");
+			                      extra == xlsx_keys         ? "an .xlsx file or URL"
+			                      : s->type == SOURCE_FILE ? "a file, glob or URL"
+			                                               : "a glob such as landing/*.csv");
 		break;
 	case SOURCE_HTTP:
 		rc = parse_http(&c, root, s);

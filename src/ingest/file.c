@@ -1,10 +1,12 @@
 /*
  * One-off loads: `pond ingest FILE_OR_URL --table ns.t`. Local files and
- * globs go straight to DuckDB's readers (which read gzip and zstd); http(s)
+ * globs go straight to DuckDB's readers (which read gzip and zstd), xlsx
+ * workbooks to pond's own reader (xlsx_load.c); http(s)
  * URLs are downloaded first with libcurl, streaming to a temporary file,
  * because DuckDB's httpfs extension is not available offline.
  */
 #include "ingest_internal.h"
+#include "xlsx.h"
 
 #include <glob.h>
 #include <string.h>
@@ -78,6 +80,11 @@ int pond_ingest_file(pond_lake *lake, const char *input, const pond_ingest_read 
 		if (rd.format == POND_FORMAT_AUTO && pond__ingest_format_from_name(input) == POND_FORMAT_AUTO &&
 		    (rc = pond__ingest_sniff_format(&rd.format, input, a, err)) != 0)
 			goto done;
+	}
+	if ((rd.format == POND_FORMAT_AUTO ? pond__ingest_format_from_name(path) : rd.format) == POND_FORMAT_XLSX &&
+	    !strpbrk(input, "*?[")) {
+		rc = pond__ingest_xlsx(lake, path, input, &rd, write, opts, result, err);
+		goto done;
 	}
 	pond_buf reader = POND_BUF_INIT;
 	pond_buf_puts(&reader, "SELECT * FROM ");

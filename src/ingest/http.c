@@ -382,6 +382,8 @@ static const char *suffix_for(const char *url, const char *content_type, const u
 	bool zst = n >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd;
 	if (n >= 4 && memcmp(head, "PAR1", 4) == 0)
 		return ".parquet";
+	if (n >= 4 && memcmp(head, "PK\3\4", 4) == 0)
+		return ".xlsx";  /* a zip: the only one pond reads */
 	const char *ct = content_type ? content_type : "";
 	const char *base = ".csv";
 	if (strstr(ct, "ndjson") || strstr(ct, "jsonl") || strstr(ct, "json-seq"))
@@ -454,6 +456,7 @@ static const char *format_label(pond_ingest_format f)
 	case POND_FORMAT_JSON: return "JSON";
 	case POND_FORMAT_NDJSON: return "NDJSON";
 	case POND_FORMAT_PARQUET: return "Parquet";
+	case POND_FORMAT_XLSX: return "an xlsx workbook";
 	default: return "data";
 	}
 }
@@ -486,6 +489,8 @@ const char *pond__ingest_body_mismatch(const char *content_type, const unsigned 
 		return NULL;  /* the reader says what is inside */
 	if (format == POND_FORMAT_PARQUET && !parquet)
 		return pond_arena_sprintf(a, "expected Parquet, got %s that does not start with PAR1", ct);
+	if (format == POND_FORMAT_XLSX && (n < 4 || memcmp(head, "PK\3\4", 4) != 0))
+		return pond_arena_sprintf(a, "expected an xlsx workbook, got %s that is not a zip", ct);
 	if ((format == POND_FORMAT_JSON || format == POND_FORMAT_NDJSON) && left && first[0] != '[' && first[0] != '{') {
 		size_t m = 0;
 		while (m < left && m < 40 && first[m] != '\n' && first[m] != '\r')

@@ -59,7 +59,7 @@ bool pond_ingest_format_parse(const char *name, pond_ingest_format *out)
 	static const struct { const char *name; pond_ingest_format f; } names[] = {
 		{"auto", POND_FORMAT_AUTO}, {"csv", POND_FORMAT_CSV},         {"tsv", POND_FORMAT_TSV},
 		{"json", POND_FORMAT_JSON}, {"ndjson", POND_FORMAT_NDJSON},   {"jsonl", POND_FORMAT_NDJSON},
-		{"parquet", POND_FORMAT_PARQUET},
+		{"parquet", POND_FORMAT_PARQUET}, {"xlsx", POND_FORMAT_XLSX},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(name, names[i].name) == 0) {
@@ -96,6 +96,7 @@ pond_ingest_format pond__ingest_format_from_name(const char *path)
 		{".csv", POND_FORMAT_CSV},      {".tsv", POND_FORMAT_TSV},         {".tab", POND_FORMAT_TSV},
 		{".txt", POND_FORMAT_CSV},      {".ndjson", POND_FORMAT_NDJSON},   {".jsonl", POND_FORMAT_NDJSON},
 		{".json", POND_FORMAT_JSON},    {".parquet", POND_FORMAT_PARQUET}, {".pq", POND_FORMAT_PARQUET},
+		{".xlsx", POND_FORMAT_XLSX},    {".xlsm", POND_FORMAT_XLSX},
 	};
 	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
 		if (pond_str_ends_with(name, exts[i].ext))
@@ -153,6 +154,8 @@ json_t *pond_ingest_result_to_json(const pond_ingest_result *r)
 	json_object_set_new(o, "retries", json_integer(r->retries));
 	if (r->rejected)
 		json_object_set_new(o, "rejected", json_integer(r->rejected));
+	if (r->error_cells)
+		json_object_set_new(o, "error_cells", json_integer(r->error_cells));
 	json_object_set_new(o, "duration_ms", json_real((double)r->duration_ns / 1e6));
 	json_object_set_new(o, "created", json_boolean(r->created));
 	json_object_set_new(o, "schema_changes", changes);
@@ -218,6 +221,9 @@ int pond__ingest_reader_sql(pond_buf *sql, const char *const *paths, size_t npat
 		f = pond__ingest_format_from_name(paths[0]);
 	if (f == POND_FORMAT_AUTO)
 		f = POND_FORMAT_CSV;
+	if (f == POND_FORMAT_XLSX)
+		return pond_error_set(err, POND_EUNSUPPORTED, "%s: xlsx workbooks load one file at a time (not from a "
+		                      "glob or folder)", paths[0]);
 	bool many = npaths > 1 || strpbrk(paths[0], "*?[") != NULL;
 	switch (f) {
 	case POND_FORMAT_PARQUET: pond_buf_puts(sql, "read_parquet("); break;
