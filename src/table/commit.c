@@ -27,11 +27,13 @@ static int load_metadata(pond_iceberg_metadata **out, pond_lake *lake, const cha
 	return rc;
 }
 
-int pond_table_metadata_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
-                                 const char **recorded, pond_error *err)
+/* The catalog's row of id; its location made absolute in *out. */
+static int load_row(pond_lake *lake, const pond_table_ident *id, pond_arena *a, pond_catalog_table *row_out,
+                    const char **out, const char **recorded, pond_error *err)
 {
 	pond_catalog_table row;
 	int rc = pond_catalog_load_table(lake->catalog, &id->ns, id->name, a, &row, err);
+	*row_out = row;
 	if (rc == 0 && !row.metadata_location)
 		rc = pond_error_set(err, POND_ECORRUPT, "table %s has no metadata location in the catalog",
 		                    pond_table_ident_format(a, id));
@@ -48,6 +50,20 @@ int pond_table_metadata_location(pond_lake *lake, const pond_table_ident *id, po
 	return 0;
 }
 
+int pond_table_metadata_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
+                                 const char **recorded, pond_error *err)
+{
+	pond_catalog_table row;
+	return load_row(lake, id, a, &row, out, recorded, err);
+}
+
+/* A REST catalog's metadata, as it returned it with the location. */
+static int parse_metadata(pond_iceberg_metadata **out, const pond_catalog_table *row, pond_error *err)
+{
+	return pond_iceberg_metadata_parse(out, row->metadata_json, strlen(row->metadata_json), row->metadata_location,
+	                                   err);
+}
+
 int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *id, pond_error *err)
 {
 	pond_arena *a = pond_arena_new();
@@ -55,10 +71,11 @@ int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *i
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	pond_table *t = pond_arena_calloc(a, 1, sizeof(*t));
 	const char *location = NULL, *recorded = NULL;
-	int rc = t ? pond_table_metadata_location(lake, id, a, &location, &recorded, err)
+	pond_catalog_table row = {0};
+	int rc = t ? load_row(lake, id, a, &row, &location, &recorded, err)
 	           : pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = load_metadata(&t->metadata, lake, location, err);
+		rc = row.metadata_json ? parse_metadata(&t->metadata, &row, err) : load_metadata(&t->metadata, lake, location, err);
 	if (rc) {
 		pond_arena_free(&a);
 		return rc;
