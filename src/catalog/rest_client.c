@@ -144,8 +144,11 @@ int pond__catalog_rest_call(pond__catalog_rest *r, const char *method, const cha
 	                                              : pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (out)
 		*out = NULL;
-	if (rc == 0 && (resp.status < 200 || resp.status > 299))
-		rc = fail_response(r, method, path, resp.status, &resp.body, err);
+	if (rc == 0 && (resp.status < 200 || resp.status > 299)) {
+		/* the path as the spec writes it: /v1/{prefix}/... */
+		const char *shown = strstr(pond_buf_cstr(&url), "/v1/");
+		rc = fail_response(r, method, shown ? shown : path, resp.status, &resp.body, err);
+	}
 	if (rc == 0 && out && resp.status != 204 && resp.body.len) {
 		json_error_t jerr;
 		if (!(*out = json_loadb(pond_buf_cstr(&resp.body), resp.body.len, 0, &jerr)))
