@@ -5,8 +5,8 @@
 # reads and writes, a model run and `pond tables` give the same results
 # as the same commands on a project with a local SQL catalog; the
 # server's own `pond sql` sees what the client wrote; writers on both
-# sides at once leave every row exactly once; backup says in one line
-# that it cannot run on a REST project.
+# sides at once leave every row exactly once; backup and orphans say in
+# one line that they cannot run on a REST project.
 . "$(dirname "$0")/lib.sh"
 
 TOKEN=rest-client-e2e-token-0123456789
@@ -112,6 +112,12 @@ expect_eq "every row is there once, seen by the server's project" \
 expect_exit "backup of a REST project fails" 1 "$POND" --project "$CLI" backup "$T/bk"
 expect_contains "backup says why" "$ERR" "cannot back up a project whose tables are in the REST catalog"
 expect_eq "in one line" "$(echo "$ERR" | wc -l)" "1"
+
+expect_exit "orphans on a REST project fails" 1 "$POND" --project "$CLI" orphans
+expect_contains "orphans says why" "$ERR" "cannot look for orphan files: the tables are in the REST catalog"
+expect_eq "once" "$(echo "$ERR" | wc -l)" "1"
+expect_exit "maintain leaves the server's files to the server" 0 "$POND" --project "$CLI" maintain
+expect_eq "and the tables are intact" "$(q "$CLI" "select count(*) from raw.empty")" "48"
 
 # --- settings ---
 printf 'name: cli\ncatalog:\n  uri: %s/iceberg\n  token: %s\n' "$URI" "$TOKEN" > "$T/secret.yml"
