@@ -361,7 +361,10 @@ static const char init_config[] =
 	"\n"
 	"# The Iceberg SQL catalog: a SQLite file, or postgresql://user@host/db to\n"
 	"# share tables between machines. Spark, Trino, pyiceberg and DuckDB open\n"
-	"# the same catalog.\n"
+	"# the same catalog. Or an Iceberg REST catalog pond does not host:\n"
+	"# catalog:                              (docs/scale-out.md)\n"
+	"#   uri: https://host/prefix\n"
+	"#   credential: ${CATALOG_CREDENTIAL}   # CLIENT_ID:SECRET, by variable\n"
 	"catalog: catalog.db\n";
 
 int pond_project_init(const char *dir, const char *name, pond_error *err)
