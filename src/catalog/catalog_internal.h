@@ -93,6 +93,9 @@ char *pond__catalog_ns_join(const pond_ns *ns, pond_error *err);
 /* ns exists (see pond_catalog_namespace_exists), ns_str already joined. */
 int pond__catalog_ns_exists(pond_catalog *cat, const char *ns_str, bool *out, pond_error *err);
 
+/* qsort order of namespaces: level by level, a parent before its children. */
+int pond__catalog_ns_compare(const void *a, const void *b);
+
 /* " AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)" or "". */
 const char *pond__catalog_table_filter(const pond_catalog *cat);
 

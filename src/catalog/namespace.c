@@ -181,7 +181,7 @@ int pond_catalog_create_namespace(pond_catalog *cat, const pond_ns *ns,
 
 /* ---- list -------------------------------------------------------------------- */
 
-static int cmp_ns(const void *a, const void *b)
+int pond__catalog_ns_compare(const void *a, const void *b)
 {
 	const pond_ns *x = a, *y = b;
 	for (size_t i = 0; i < x->nlevels && i < y->nlevels; i++) {
@@ -255,12 +255,12 @@ int pond_catalog_list_namespaces(pond_catalog *cat, const pond_ns *parent, pond_
 		child.nlevels = depth + 1;
 		bool dup = false;
 		for (size_t j = 0; j < n && !dup; j++)
-			dup = cmp_ns(&list[j], &child) == 0;
+			dup = pond__catalog_ns_compare(&list[j], &child) == 0;
 		if (!dup)
 			list[n++] = child;
 	}
 	if (n > 1)
-		qsort(list, n, sizeof(*list), cmp_ns);
+		qsort(list, n, sizeof(*list), pond__catalog_ns_compare);
 	*out = list;
 	*count = n;
 	return 0;

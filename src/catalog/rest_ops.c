@@ -139,17 +139,6 @@ static int list_all(pond_catalog *cat, const char *path, const char *key, pond_a
 	return rc;
 }
 
-static int compare_ns(const void *a, const void *b)
-{
-	const pond_ns *x = a, *y = b;
-	for (size_t i = 0; i < x->nlevels && i < y->nlevels; i++) {
-		int c = strcmp(x->levels[i], y->levels[i]);
-		if (c)
-			return c;
-	}
-	return (x->nlevels > y->nlevels) - (x->nlevels < y->nlevels);
-}
-
 int pond__catalog_rest_list_namespaces(pond_catalog *cat, const pond_ns *parent, pond_arena *arena, pond_ns **out,
                                        size_t *count, pond_error *err)
 {
@@ -172,7 +161,7 @@ int pond__catalog_rest_list_namespaces(pond_catalog *cat, const pond_ns *parent,
 	json_decref(all);
 	if (rc)
 		return rc;
-	qsort(list, n, sizeof(*list), compare_ns);
+	qsort(list, n, sizeof(*list), pond__catalog_ns_compare);
 	*out = list;
 	*count = n;
 	return 0;
