@@ -229,7 +229,9 @@ int pond__catalog_rest_drop_namespace(pond_catalog *cat, const pond_ns *ns, pond
 	ns_path(&b, ns, "");
 	int rc = call(cat, "DELETE", &b, NULL, NULL, err);
 	/* 409 NamespaceNotEmptyException: the SQL catalog's "not empty" */
-	return rc == POND_ECONFLICT ? pond_error_set(err, POND_EINVAL, "%s", err->msg) : rc;
+	if (rc == POND_ECONFLICT)
+		rc = err->code = POND_EINVAL;
+	return rc;
 }
 
 int pond__catalog_rest_register_table(pond_catalog *cat, const pond_ns *ns, const char *name,

@@ -285,8 +285,10 @@ static int swap_rest(pond_lake *lake, const pond_table_change *changes, attempt_
 	for (size_t i = 0; diffs && i < n; i++)
 		pond_iceberg_commit_free(&diffs[i]);
 	pond_free(diffs);
-	if (rc == POND_EEXISTS)  /* a table created meanwhile */
-		rc = pond_error_set(err, POND_ECONFLICT, "commit conflict: %s", err->msg);
+	if (rc == POND_EEXISTS) {  /* a table created meanwhile */
+		pond_error_prefix(err, "commit conflict");
+		rc = err->code = POND_ECONFLICT;
+	}
 	if (rc == 0)
 		rc = rest_committed(lake, changes, tables, n, rows, a, err);
 	if (rc == 0 && hook && hook->fn && (rc = pond__table_rest_hook(lake, hook, err)) != 0)

@@ -59,9 +59,10 @@ static int commit_create_rest(pond_lake *lake, const pond_table_ident *id, const
 	if (rc == 0)
 		rc = pond_catalog_commit_tables(lake->catalog, &commit, 1, a, NULL, err);
 	pond_iceberg_commit_free(&c);
-	if (rc == POND_EEXISTS || rc == POND_ECONFLICT)
-		return pond_error_set(err, POND_ECONFLICT, "commit conflict on %s: another writer created it first (%s)",
-		                      pond_table_ident_format(a, id), err->msg);
+	if (rc == POND_EEXISTS || rc == POND_ECONFLICT) {
+		pond_error_prefix(err, "commit conflict on %s: another writer created it first", pond_table_ident_format(a, id));
+		return err->code = POND_ECONFLICT;
+	}
 	if (rc == 0 && hook && hook->fn)
 		rc = pond__table_rest_hook(lake, hook, err);
 	return rc;
