@@ -5,8 +5,8 @@
 # reads and writes, a model run and `pond tables` give the same results
 # as the same commands on a project with a local SQL catalog; the
 # server's own `pond sql` sees what the client wrote; writers on both
-# sides at once leave every row exactly once; backup and orphans say in
-# one line that they cannot run on a REST project.
+# sides at once leave every row exactly once; backup, restore and
+# orphans say in one line that they cannot run on a REST project.
 . "$(dirname "$0")/lib.sh"
 
 TOKEN=rest-client-e2e-token-0123456789
@@ -113,6 +113,10 @@ expect_exit "backup of a REST project fails" 1 "$POND" --project "$CLI" backup "
 expect_contains "backup says why" "$ERR" "cannot back up a project whose tables are in the REST catalog"
 expect_eq "in one line" "$(echo "$ERR" | wc -l)" "1"
 
+expect_exit "a local project backs up" 0 "$POND" --project "$LOC" backup "$T/bk-loc"
+expect_exit "restore into a REST project fails" 1 "$POND" --project "$CLI" restore "$T/bk-loc"
+expect_contains "restore says why" "$ERR" "cannot restore into catalog $URI/iceberg"
+expect_eq "in one line, too" "$(echo "$ERR" | wc -l)" "1"
 expect_exit "orphans on a REST project fails" 1 "$POND" --project "$CLI" orphans
 expect_contains "orphans says why" "$ERR" "cannot look for orphan files: the tables are in the REST catalog"
 expect_eq "once" "$(echo "$ERR" | wc -l)" "1"
