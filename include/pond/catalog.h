@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pond/iceberg.h"
 #include "pond/util.h"
 
 typedef struct pond_catalog pond_catalog;
@@ -68,10 +69,14 @@ typedef struct pond_catalog_prop {
 } pond_catalog_prop;
 
 /* What the catalog knows of a table; strings in the caller's arena.
- * previous_metadata_location is NULL for a table never committed to. */
+ * previous_metadata_location is NULL for a table never committed to (and
+ * always for a REST catalog); metadata_json is the table's metadata as a
+ * REST catalog returned it with its location (NULL from a SQL catalog:
+ * read the file). */
 typedef struct pond_catalog_table {
 	const char *metadata_location;
 	const char *previous_metadata_location;
+	const char *metadata_json;
 } pond_catalog_table;
 
 /* ---- opening --------------------------------------------------------- */
@@ -84,9 +89,21 @@ typedef struct pond_catalog_options {
 	int busy_timeout_ms;
 	/* Create iceberg_tables / iceberg_namespace_properties if absent. */
 	bool create_tables;
+	/* An Iceberg REST catalog (an http:// or https:// uri) keeps the
+	 * tables; pond's own state goes to this local SQLite file, created if
+	 * missing. Required with a REST uri, unused otherwise. */
+	const char *state_path;
+	/* REST authentication: a bearer token, or "client_id:secret" (or just
+	 * the secret) exchanged for one at the catalog's /v1/oauth/tokens
+	 * (OAuth2 client credentials); both NULL: none. The values, not the
+	 * names of the variables holding them. */
+	const char *rest_token;
+	const char *rest_credential;
+	/* REST: the warehouse asked for in GET /v1/config; NULL: none. */
+	const char *rest_warehouse;
 } pond_catalog_options;
 
-#define POND_CATALOG_OPTIONS_INIT {"pond", 10000, true}
+#define POND_CATALOG_OPTIONS_INIT {"pond", 10000, true, NULL, NULL, NULL, NULL}
 
 /* Opens the catalog at uri: "postgresql://..." or "postgres://..." (a libpq
  * URL) is PostgreSQL; "sqlite:PATH" or a plain PATH is a SQLite file,
@@ -97,9 +114,19 @@ int pond_catalog_open(pond_catalog **out, const char *uri, const pond_catalog_op
 /* Closes the connection (rolling back an open transaction); sets *cat NULL. */
 void pond_catalog_close(pond_catalog **cat);
 
-/* Borrowed: the catalog name, and "sqlite" or "postgresql". */
+/* Borrowed: the catalog name, and "sqlite" or "postgresql" (the database
+ * of pond's state: "sqlite" for a REST catalog). */
 const char *pond_catalog_name(const pond_catalog *cat);
 const char *pond_catalog_backend(const pond_catalog *cat);
+/* Whether tables live in an Iceberg REST catalog (the uri was http(s)://):
+ * namespaces and tables are then the REST server's, reached through the
+ * functions below as with a SQL catalog, except pond_catalog_commit_table
+ * and pond_catalog_create_table (POND_EUNSUPPORTED: use
+ * pond_catalog_commit_tables and pond_catalog_create_table_from), and
+ * transactions, exec, query and migrations act on the state file only. */
+bool pond_catalog_is_rest(const pond_catalog *cat);
+/* Borrowed: the REST catalog's base uri; NULL for a SQL catalog. */
+const char *pond_catalog_rest_uri(const pond_catalog *cat);
 
 /* ---- namespaces ------------------------------------------------------- */
 
@@ -158,6 +185,35 @@ int pond_catalog_rename_table(pond_catalog *cat, const pond_ns *from_ns, const c
  * POND_ENOTFOUND if the table is gone. Safe across processes. */
 int pond_catalog_commit_table(pond_catalog *cat, const pond_ns *ns, const char *name,
                               const char *expected, const char *new_location, pond_error *err);
+
+/* ---- tables in a REST catalog --------------------------------------------------- */
+
+/* Creates ns.name in a REST catalog from md's current schema, default
+ * spec and sort order and properties (CreateTableRequest); the server
+ * chooses the location. With stage, the table is only staged
+ * (stage-create): nothing exists until a commit with assert-create.
+ * *out gets the new metadata (location NULL when staged). POND_EEXISTS
+ * if the name is taken; POND_EUNSUPPORTED from a SQL catalog. */
+int pond_catalog_create_table_from(pond_catalog *cat, const pond_ns *ns, const char *name,
+                                   const pond_iceberg_metadata *md, bool stage, pond_arena *arena,
+                                   pond_catalog_table *out, pond_error *err);
+
+/* One table's commit: requirements and updates (pond_iceberg_metadata_diff). */
+typedef struct pond_catalog_commit {
+	const pond_ns *ns;
+	const char *name;
+	const pond_iceberg_commit *commit;
+} pond_catalog_commit;
+
+/* Commits to a REST catalog: one table through its endpoint, several as
+ * one transaction (POST /v1/transactions/commit; POND_EUNSUPPORTED when
+ * the server does not offer it). A failed requirement (409
+ * CommitFailedException) is POND_ECONFLICT and nothing changed; a missing
+ * table POND_ENOTFOUND. out (n entries, may be NULL) gets each table's new
+ * metadata when the server returns it (one table), else zeroed entries.
+ * POND_EUNSUPPORTED from a SQL catalog. */
+int pond_catalog_commit_tables(pond_catalog *cat, const pond_catalog_commit *commits, size_t n, pond_arena *arena,
+                               pond_catalog_table *out, pond_error *err);
 
 /* ---- generic SQL for pond's own state tables ------------------------------ */
 

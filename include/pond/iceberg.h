@@ -506,6 +506,21 @@ int pond_iceberg_requirement_from_json(pond_iceberg_requirement *out, const json
 json_t *pond_iceberg_update_to_json(const pond_iceberg_update *update);
 json_t *pond_iceberg_requirement_to_json(const pond_iceberg_requirement *req);
 
+/* The commit a REST catalog client sends to turn base into next (NULL
+ * base: create the table): requirements that hold for base
+ * (assert-table-uuid, assert-ref-snapshot-id for main and every ref that
+ * moves, the current schema, default spec and sort order and the last
+ * assigned ids where those change; assert-create for a new table) and
+ * updates which, applied to base, give next (schemas, specs and orders
+ * added and made current, location, properties set and removed,
+ * snapshots added, refs removed and set, snapshots removed). Metadata
+ * the apply keeps by itself (sequence numbers, logs) is not sent. The
+ * commit borrows from next and base: keep them until it is freed. */
+int pond_iceberg_metadata_diff(pond_iceberg_commit **out, const pond_iceberg_metadata *base,
+                               const pond_iceberg_metadata *next, pond_error *err);
+/* {"requirements":[...],"updates":[...]}; NULL on allocation failure. */
+json_t *pond_iceberg_commit_to_json(const pond_iceberg_commit *commit);
+
 typedef struct pond_iceberg_apply_options {
 	/* The file base was read from: recorded in the new metadata-log. */
 	const char *base_metadata_location;

@@ -189,6 +189,18 @@ typedef int (*pond_io_http_send_fn)(void *payload, const pond_io_http_request *r
  * into out (cap bytes with the NUL); false when absent. */
 bool pond_io_http_response_header(const pond_io_http_response *resp, const char *name, char *out, size_t cap);
 
+/* A libcurl HTTP client: one connection kept between requests, not
+ * thread-safe (one per thread). NULL from _new when out of memory. */
+typedef struct pond_io_http_client pond_io_http_client;
+pond_io_http_client *pond_io_http_client_new(long connect_timeout_ms, long stall_timeout_ms);
+void pond_io_http_client_free(pond_io_http_client **client);
+/* A pond_io_http_send_fn; client is the pond_io_http_client. The response
+ * starts zeroed with body_fd -1 (memory) and a max_len. */
+int pond_io_http_client_send(void *client, const pond_io_http_request *req, pond_io_http_response *resp,
+                             pond_io_http_failure *fail, pond_error *err);
+/* Frees a response's buffers. */
+void pond_io_http_response_dispose(pond_io_http_response *resp);
+
 /* ---- the S3 client ------------------------------------------------------------ */
 
 typedef struct pond_s3_client pond_s3_client;

@@ -37,6 +37,16 @@ typedef struct pond_project {
 	pond_s3_settings storage;
 	int64_t cache_max_bytes;
 	const char *cache_dir;
+	/* When catalog_uri is an Iceberg REST catalog (http:// or https://):
+	 * the names of the variables holding its token or OAuth2 client
+	 * credential (never the values), the warehouse to ask it for, and
+	 * the local SQLite file for pond's own state (ROOT/.pond/state.db). */
+	struct {
+		const char *token_env;
+		const char *credential_env;
+		const char *warehouse;
+	} rest;
+	const char *state_path;
 } pond_project;
 
 /* The top-level pond.yml keys one layer reads. The table layer reads name,
@@ -78,6 +88,12 @@ void pond_project_free(pond_project **project);
 /* Whether a warehouse (or a table's location) lives on S3: s3://, s3a://,
  * s3n:// (the others' files are local paths or file:// URIs). */
 bool pond_project_is_s3(const char *location);
+
+/* Whether the project's tables live in an Iceberg REST catalog. */
+bool pond_project_is_rest(const pond_project *project);
+/* Opens the project's catalog (a REST catalog with its token or
+ * credential read from the environment, and its state file). */
+int pond_project_open_catalog(pond_catalog **out, const pond_project *project, pond_error *err);
 
 /* Writes a new project into dir (created if missing): a commented pond.yml
  * naming a SQLite catalog and a warehouse folder inside the project, the

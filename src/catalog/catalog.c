@@ -12,6 +12,11 @@ static bool is_postgres_uri(const char *uri)
 	return pond_str_starts_with(uri, "postgresql://") || pond_str_starts_with(uri, "postgres://");
 }
 
+static bool is_rest_uri(const char *uri)
+{
+	return pond_str_starts_with(uri, "http://") || pond_str_starts_with(uri, "https://");
+}
+
 static int detect_type_column(pond_catalog *cat, pond_error *err)
 {
 	/* Catalogs made by pyiceberg lack Java's iceberg_type column; use them
@@ -97,6 +102,23 @@ int pond_catalog_open(pond_catalog **out, const char *uri, const pond_catalog_op
 		return pond_error_set(err, POND_ENOMEM, "out of memory opening catalog");
 	}
 	int rc;
+	if (is_rest_uri(uri)) {
+		/* Tables over REST; pond's state in a local SQLite file. */
+		if (!opts->state_path || !*opts->state_path) {
+			pond_catalog_close(&cat);
+			return pond_error_set(err, POND_EINVAL, "REST catalog %s needs a local file for pond's state", uri);
+		}
+		cat->backend = &pond__catalog_sqlite;
+		rc = pond__catalog_sqlite_open(&cat->conn, opts->state_path, opts->busy_timeout_ms, err);
+		if (rc == 0)
+			rc = pond__catalog_rest_open(&cat->rest, uri, opts, err);
+		if (rc) {
+			pond_catalog_close(&cat);
+			return rc;
+		}
+		*out = cat;
+		return 0;
+	}
 	if (is_postgres_uri(uri)) {
 		cat->backend = &pond__catalog_postgres;
 		rc = pond__catalog_postgres_open(&cat->conn, uri, err);
@@ -136,6 +158,7 @@ void pond_catalog_close(pond_catalog **cat)
 			c->backend->rollback(c->conn);
 		c->backend->close(c->conn);
 	}
+	pond__catalog_rest_close(&c->rest);
 	pond_free(c->name);
 	pond_free(c);
 	*cat = NULL;
@@ -149,6 +172,16 @@ const char *pond_catalog_name(const pond_catalog *cat)
 const char *pond_catalog_backend(const pond_catalog *cat)
 {
 	return cat->backend->name;
+}
+
+bool pond_catalog_is_rest(const pond_catalog *cat)
+{
+	return cat->rest != NULL;
+}
+
+const char *pond_catalog_rest_uri(const pond_catalog *cat)
+{
+	return cat->rest ? pond__catalog_rest_uri(cat->rest) : NULL;
 }
 
 int pond_catalog_exec(pond_catalog *cat, const char *sql, const char *const *params, size_t nparams,

@@ -35,6 +35,9 @@ typedef struct pond__catalog_backend {
 	const char *snapshot_tx_sql;
 } pond__catalog_backend;
 
+/* An Iceberg REST catalog connection (rest_client.c). */
+typedef struct pond__catalog_rest pond__catalog_rest;
+
 /* State schemas one connection remembers as up to date. */
 #define POND__CATALOG_MAX_SCHEMAS 16
 
@@ -50,6 +53,9 @@ struct pond_catalog {
 	/* Schemas pond_catalog_migrate brought up to date on this connection. */
 	const pond_catalog_schema *migrated[POND__CATALOG_MAX_SCHEMAS];
 	size_t nmigrated;
+	/* Tables live in this REST catalog; backend and conn are then the
+	 * local state database. NULL: a SQL catalog. */
+	pond__catalog_rest *rest;
 };
 
 extern const pond__catalog_backend pond__catalog_sqlite;
@@ -87,6 +93,9 @@ char *pond__catalog_ns_join(const pond_ns *ns, pond_error *err);
 /* ns exists (see pond_catalog_namespace_exists), ns_str already joined. */
 int pond__catalog_ns_exists(pond_catalog *cat, const char *ns_str, bool *out, pond_error *err);
 
+/* qsort order of namespaces: level by level, a parent before its children. */
+int pond__catalog_ns_compare(const void *a, const void *b);
+
 /* " AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)" or "". */
 const char *pond__catalog_table_filter(const pond_catalog *cat);
 
@@ -98,5 +107,52 @@ int pond__catalog_query_strings(pond_catalog *cat, const char *sql, const char *
 /* *out = whether the query returns at least one row. */
 int pond__catalog_query_any(pond_catalog *cat, const char *sql, const char *const *params,
                             size_t nparams, bool *out, pond_error *err);
+
+/* ---- the REST catalog (rest_client.c, rest_ops.c) ---- */
+
+int pond__catalog_rest_open(pond__catalog_rest **out, const char *uri, const pond_catalog_options *opts,
+                            pond_error *err);
+void pond__catalog_rest_close(pond__catalog_rest **rest);
+const char *pond__catalog_rest_uri(const pond__catalog_rest *rest);
+bool pond__catalog_rest_has_transactions(const pond__catalog_rest *rest);
+/* One request to URI/v1/PREFIX/path with an optional JSON body; *out (may
+ * be NULL) gets the JSON response (NULL for an empty one). A status that
+ * is not 2xx is an error with the server's message: 404 POND_ENOTFOUND,
+ * 409 POND_EEXISTS (AlreadyExists) or POND_ECONFLICT, 400 POND_EINVAL. */
+int pond__catalog_rest_call(pond__catalog_rest *rest, const char *method, const char *path, const json_t *body,
+                            json_t **out, pond_error *err);
+/* A path segment percent-encoded; a namespace's levels joined by %1F. */
+void pond__catalog_rest_segment(pond_buf *out, const char *text);
+void pond__catalog_rest_ns_segment(pond_buf *out, const pond_ns *ns);
+
+int pond__catalog_rest_namespace_exists(pond_catalog *cat, const pond_ns *ns, bool *out, pond_error *err);
+int pond__catalog_rest_create_namespace(pond_catalog *cat, const pond_ns *ns, const pond_catalog_prop *props,
+                                        size_t nprops, pond_error *err);
+int pond__catalog_rest_list_namespaces(pond_catalog *cat, const pond_ns *parent, pond_arena *arena, pond_ns **out,
+                                       size_t *count, pond_error *err);
+int pond__catalog_rest_load_namespace_properties(pond_catalog *cat, const pond_ns *ns, pond_arena *arena,
+                                                 pond_catalog_prop **out, size_t *count, pond_error *err);
+int pond__catalog_rest_update_namespace_properties(pond_catalog *cat, const pond_ns *ns,
+                                                   const char *const *removals, size_t nremovals,
+                                                   const pond_catalog_prop *updates, size_t nupdates,
+                                                   pond_error *err);
+int pond__catalog_rest_drop_namespace(pond_catalog *cat, const pond_ns *ns, pond_error *err);
+int pond__catalog_rest_register_table(pond_catalog *cat, const pond_ns *ns, const char *name,
+                                      const char *metadata_location, pond_error *err);
+int pond__catalog_rest_load_table(pond_catalog *cat, const pond_ns *ns, const char *name, pond_arena *arena,
+                                  pond_catalog_table *out, pond_error *err);
+int pond__catalog_rest_table_exists(pond_catalog *cat, const pond_ns *ns, const char *name, bool *out,
+                                    pond_error *err);
+int pond__catalog_rest_list_tables(pond_catalog *cat, const pond_ns *ns, pond_arena *arena, const char ***out,
+                                   size_t *count, pond_error *err);
+int pond__catalog_rest_drop_table(pond_catalog *cat, const pond_ns *ns, const char *name, bool purge,
+                                  pond_error *err);
+int pond__catalog_rest_rename_table(pond_catalog *cat, const pond_ns *from_ns, const char *from_name,
+                                    const pond_ns *to_ns, const char *to_name, pond_error *err);
+int pond__catalog_rest_create_table_from(pond_catalog *cat, const pond_ns *ns, const char *name,
+                                         const pond_iceberg_metadata *md, bool stage, pond_arena *arena,
+                                         pond_catalog_table *out, pond_error *err);
+int pond__catalog_rest_commit_tables(pond_catalog *cat, const pond_catalog_commit *commits, size_t n,
+                                     pond_arena *arena, pond_catalog_table *out, pond_error *err);
 
 #endif

@@ -113,6 +113,8 @@ int pond__catalog_ns_exists(pond_catalog *cat, const char *ns_str, bool *out, po
 
 int pond_catalog_namespace_exists(pond_catalog *cat, const pond_ns *ns, bool *out, pond_error *err)
 {
+	if (cat->rest)
+		return pond__catalog_rest_namespace_exists(cat, ns, out, err);
 	char *ns_str = pond__catalog_ns_join(ns, err);
 	if (!ns_str)
 		return err ? err->code : POND_EINVAL;
@@ -166,6 +168,8 @@ static int create_ns_tx(pond_catalog *cat, void *payload, pond_error *err)
 int pond_catalog_create_namespace(pond_catalog *cat, const pond_ns *ns,
                                   const pond_catalog_prop *props, size_t nprops, pond_error *err)
 {
+	if (cat->rest)
+		return pond__catalog_rest_create_namespace(cat, ns, props, nprops, err);
 	char *ns_str = pond__catalog_ns_join(ns, err);
 	if (!ns_str)
 		return err ? err->code : POND_EINVAL;
@@ -177,7 +181,7 @@ int pond_catalog_create_namespace(pond_catalog *cat, const pond_ns *ns,
 
 /* ---- list -------------------------------------------------------------------- */
 
-static int cmp_ns(const void *a, const void *b)
+int pond__catalog_ns_compare(const void *a, const void *b)
 {
 	const pond_ns *x = a, *y = b;
 	for (size_t i = 0; i < x->nlevels && i < y->nlevels; i++) {
@@ -191,6 +195,8 @@ static int cmp_ns(const void *a, const void *b)
 int pond_catalog_list_namespaces(pond_catalog *cat, const pond_ns *parent, pond_arena *arena,
                                  pond_ns **out, size_t *count, pond_error *err)
 {
+	if (cat->rest)
+		return pond__catalog_rest_list_namespaces(cat, parent, arena, out, count, err);
 	*out = NULL;
 	*count = 0;
 	size_t depth = parent ? parent->nlevels : 0;
@@ -249,12 +255,12 @@ int pond_catalog_list_namespaces(pond_catalog *cat, const pond_ns *parent, pond_
 		child.nlevels = depth + 1;
 		bool dup = false;
 		for (size_t j = 0; j < n && !dup; j++)
-			dup = cmp_ns(&list[j], &child) == 0;
+			dup = pond__catalog_ns_compare(&list[j], &child) == 0;
 		if (!dup)
 			list[n++] = child;
 	}
 	if (n > 1)
-		qsort(list, n, sizeof(*list), cmp_ns);
+		qsort(list, n, sizeof(*list), pond__catalog_ns_compare);
 	*out = list;
 	*count = n;
 	return 0;
@@ -294,6 +300,8 @@ static int collect_prop(int ncols, const char *const *names, const char *const *
 int pond_catalog_load_namespace_properties(pond_catalog *cat, const pond_ns *ns, pond_arena *arena,
                                            pond_catalog_prop **out, size_t *count, pond_error *err)
 {
+	if (cat->rest)
+		return pond__catalog_rest_load_namespace_properties(cat, ns, arena, out, count, err);
 	*out = NULL;
 	*count = 0;
 	char *ns_str = pond__catalog_ns_join(ns, err);
@@ -348,6 +356,9 @@ int pond_catalog_update_namespace_properties(pond_catalog *cat, const pond_ns *n
                                              const pond_catalog_prop *updates, size_t nupdates,
                                              pond_error *err)
 {
+	if (cat->rest)
+		return pond__catalog_rest_update_namespace_properties(cat, ns, removals, nremovals, updates, nupdates,
+		                                                      err);
 	char *ns_str = pond__catalog_ns_join(ns, err);
 	if (!ns_str)
 		return err ? err->code : POND_EINVAL;
@@ -396,6 +407,8 @@ static int drop_ns_tx(pond_catalog *cat, void *payload, pond_error *err)
 
 int pond_catalog_drop_namespace(pond_catalog *cat, const pond_ns *ns, pond_error *err)
 {
+	if (cat->rest)
+		return pond__catalog_rest_drop_namespace(cat, ns, err);
 	char *ns_str = pond__catalog_ns_join(ns, err);
 	if (!ns_str)
 		return err ? err->code : POND_EINVAL;

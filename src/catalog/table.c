@@ -98,6 +98,9 @@ static int create_tx(pond_catalog *cat, void *payload, pond_error *err)
 int pond_catalog_create_table(pond_catalog *cat, const pond_ns *ns, const char *name,
                               const char *metadata_location, pond_error *err)
 {
+	if (cat->rest)
+		return pond_error_set(err, POND_EUNSUPPORTED, "a REST catalog creates tables from their schema, not from a "
+		                      "metadata file: use pond_catalog_create_table_from");
 	if (!metadata_location || !*metadata_location)
 		return pond_error_set(err, POND_EINVAL, "table %s needs a metadata location",
 		                      name ? name : "");
@@ -108,6 +111,8 @@ int pond_catalog_create_table(pond_catalog *cat, const pond_ns *ns, const char *
 int pond_catalog_register_table(pond_catalog *cat, const pond_ns *ns, const char *name,
                                 const char *metadata_location, pond_error *err)
 {
+	if (cat->rest)
+		return pond__catalog_rest_register_table(cat, ns, name, metadata_location, err);
 	return pond_catalog_create_table(cat, ns, name, metadata_location, err);
 }
 
@@ -135,6 +140,9 @@ static int load_row(int ncols, const char *const *names, const char *const *valu
 int pond_catalog_load_table(pond_catalog *cat, const pond_ns *ns, const char *name,
                             pond_arena *arena, pond_catalog_table *out, pond_error *err)
 {
+	if (cat->rest)
+		return pond__catalog_rest_load_table(cat, ns, name, arena, out, err);
+	out->metadata_json = NULL;
 	memset(out, 0, sizeof(*out));
 	int rc = check_name(name, err);
 	if (rc)
@@ -164,6 +172,8 @@ int pond_catalog_load_table(pond_catalog *cat, const pond_ns *ns, const char *na
 int pond_catalog_table_exists(pond_catalog *cat, const pond_ns *ns, const char *name, bool *out,
                               pond_error *err)
 {
+	if (cat->rest)
+		return pond__catalog_rest_table_exists(cat, ns, name, out, err);
 	*out = false;
 	int rc = check_name(name, err);
 	if (rc)
@@ -179,6 +189,8 @@ int pond_catalog_table_exists(pond_catalog *cat, const pond_ns *ns, const char *
 int pond_catalog_list_tables(pond_catalog *cat, const pond_ns *ns, pond_arena *arena,
                              const char ***out, size_t *count, pond_error *err)
 {
+	if (cat->rest)
+		return pond__catalog_rest_list_tables(cat, ns, arena, out, count, err);
 	*out = NULL;
 	*count = 0;
 	char *ns_str = pond__catalog_ns_join(ns, err);
@@ -216,6 +228,8 @@ static int drop_fn(pond_catalog *cat, void *payload, pond_error *err)
 
 int pond_catalog_drop_table(pond_catalog *cat, const pond_ns *ns, const char *name, pond_error *err)
 {
+	if (cat->rest)
+		return pond__catalog_rest_drop_table(cat, ns, name, false, err);
 	table_op op = {0};
 	return with_names(cat, ns, name, NULL, NULL, &op, drop_fn, false, err);
 }
@@ -245,6 +259,8 @@ static int rename_tx(pond_catalog *cat, void *payload, pond_error *err)
 int pond_catalog_rename_table(pond_catalog *cat, const pond_ns *from_ns, const char *from_name,
                               const pond_ns *to_ns, const char *to_name, pond_error *err)
 {
+	if (cat->rest)
+		return pond__catalog_rest_rename_table(cat, from_ns, from_name, to_ns, to_name, err);
 	table_op op = {0};
 	return with_names(cat, from_ns, from_name, to_ns, to_name, &op, rename_tx, true, err);
 }
@@ -280,6 +296,9 @@ static int commit_fn(pond_catalog *cat, void *payload, pond_error *err)
 int pond_catalog_commit_table(pond_catalog *cat, const pond_ns *ns, const char *name,
                               const char *expected, const char *new_location, pond_error *err)
 {
+	if (cat->rest)
+		return pond_error_set(err, POND_EUNSUPPORTED, "a REST catalog commits requirements and updates, not "
+		                      "a metadata location: use pond_catalog_commit_tables");
 	if (!expected || !*expected || !new_location || !*new_location)
 		return pond_error_set(err, POND_EINVAL,
 		                      "a commit to table %s needs the expected and the new metadata location",
@@ -290,4 +309,28 @@ int pond_catalog_commit_table(pond_catalog *cat, const pond_ns *ns, const char *
 	 * IMMEDIATE also makes the writer wait its turn under the busy timeout
 	 * instead of failing on a stale WAL snapshot. */
 	return with_names(cat, ns, name, NULL, NULL, &op, commit_fn, true, err);
+}
+
+/* ---- tables in a REST catalog ------------------------------------------------------ */
+
+static int not_rest(const pond_catalog *cat, pond_error *err)
+{
+	return pond_error_set(err, POND_EUNSUPPORTED, "catalog %s is a SQL catalog, not a REST catalog", cat->name);
+}
+
+int pond_catalog_create_table_from(pond_catalog *cat, const pond_ns *ns, const char *name,
+                                   const pond_iceberg_metadata *md, bool stage, pond_arena *arena,
+                                   pond_catalog_table *out, pond_error *err)
+{
+	if (!cat->rest)
+		return not_rest(cat, err);
+	return pond__catalog_rest_create_table_from(cat, ns, name, md, stage, arena, out, err);
+}
+
+int pond_catalog_commit_tables(pond_catalog *cat, const pond_catalog_commit *commits, size_t n, pond_arena *arena,
+                               pond_catalog_table *out, pond_error *err)
+{
+	if (!cat->rest)
+		return not_rest(cat, err);
+	return pond__catalog_rest_commit_tables(cat, commits, n, arena, out, err);
 }

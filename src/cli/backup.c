@@ -125,11 +125,10 @@ static int cmd_backup(int argc, char **argv)
 	pond_catalog *catalog = NULL;
 	rc = cli_project_dir ? pond_project_load(&project, cli_project_dir, &err)
 	                     : pond_project_find(&project, NULL, true, &err);
-	if (rc == 0) {
-		pond_catalog_options o = POND_CATALOG_OPTIONS_INIT;
-		o.name = project->catalog_name;
-		rc = pond_catalog_open(&catalog, project->catalog_uri, &o, &err);
-	}
+	if (rc == 0 && pond_project_is_rest(project))
+		rc = pond_backup_run(project, NULL, dest, NULL, NULL, &err);  /* refuses, saying why */
+	else if (rc == 0)
+		rc = pond_project_open_catalog(&catalog, project, &err);
 	pond_backup_options bo = POND_BACKUP_OPTIONS_INIT;
 	bo.progress = progress;
 	bo.payload = "backup";

@@ -119,7 +119,12 @@ static int cmd_orphans(int argc, char **argv)
 		pond_orphans_result r;
 		pond_error terr = POND_ERROR_INIT;
 		l.files = l.as_json ? json_array() : NULL;
-		if (pond_table_orphans(lake, &ids[i], &o, &r, &terr) != 0) {
+		int trc = pond_table_orphans(lake, &ids[i], &o, &r, &terr);
+		if (trc == POND_EUNSUPPORTED && pond_catalog_is_rest(pond_lake_catalog(lake))) {
+			/* the same for every table: said once */
+			rc = trc;
+			err = terr;
+		} else if (trc != 0) {
 			fprintf(stderr, "pond: %s: %s\n", name, terr.msg);
 			failed++;
 		} else {

@@ -46,9 +46,7 @@ static int open_pipelines(pond_project **project, pond_pipelines **ps, pond_cata
 	if (rc == 0)
 		rc = pond_pipelines_load(ps, *project, err);
 	if (rc == 0 && cat) {
-		pond_catalog_options o = POND_CATALOG_OPTIONS_INIT;
-		o.name = (*project)->catalog_name;
-		rc = pond_catalog_open(cat, (*project)->catalog_uri, &o, err);
+		rc = pond_project_open_catalog(cat, *project, err);
 		if (rc == 0)
 			rc = pond_runs_ensure_tables(*cat, err);
 		if (rc == 0)

@@ -19,7 +19,7 @@
 /* Enough for any S3 <Error> document; the rest of a larger one is dropped. */
 #define ERROR_BODY_MAX ((size_t)64 << 10)
 
-struct pond__curl {
+struct pond_io_http_client {
 	CURL *easy;
 	long connect_timeout_ms;
 	long stall_timeout_ms;
@@ -273,4 +273,27 @@ int pond__curl_send(void *payload, const pond_io_http_request *req, pond_io_http
 	if (t.write_errno)
 		return pond_error_set(err, POND_EIO, "could not write the response body: %s", strerror(t.write_errno));
 	return pond_error_set(err, POND_EIO, "%s", errbuf[0] ? errbuf : curl_easy_strerror(code));
+}
+
+/* ---- the public client: the same handle ---- */
+
+pond_io_http_client *pond_io_http_client_new(long connect_timeout_ms, long stall_timeout_ms)
+{
+	return pond__curl_new(connect_timeout_ms, stall_timeout_ms);
+}
+
+void pond_io_http_client_free(pond_io_http_client **client)
+{
+	pond__curl_free(client);
+}
+
+int pond_io_http_client_send(void *client, const pond_io_http_request *req, pond_io_http_response *resp,
+                             pond_io_http_failure *fail, pond_error *err)
+{
+	return pond__curl_send(client, req, resp, fail, err);
+}
+
+void pond_io_http_response_dispose(pond_io_http_response *resp)
+{
+	pond__io_http_response_dispose(resp);
 }

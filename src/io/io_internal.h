@@ -13,7 +13,7 @@
 /* ---- the libcurl transport (http.c) ---- */
 
 /* A libcurl easy handle kept between requests (connection reuse). */
-typedef struct pond__curl pond__curl;
+typedef struct pond_io_http_client pond__curl;
 pond__curl *pond__curl_new(long connect_timeout_ms, long stall_timeout_ms);
 void pond__curl_free(pond__curl **curl);
 /* A pond_io_http_send_fn over the handle (payload: the pond__curl). */

@@ -235,9 +235,12 @@ static int maintain_table(pond_lake *lake, const pond_table_ident *id, const pon
 	}
 	if ((rc = pond_table_load(&t, lake, id, err)) != 0)
 		return rc;
-	r->metadata_files = clean_metadata(lake, t);
+	/* A REST catalog's server owns the metadata files and what lies in
+	 * the tables' folders beside them: it tidies them, not a client. */
+	bool rest = pond_catalog_is_rest(pond_lake_catalog(lake));
+	r->metadata_files = rest ? 0 : clean_metadata(lake, t);
 	pond_table_free(&t);
-	if (policy->orphans) {
+	if (policy->orphans && !rest) {
 		pond_orphans_options oo = POND_ORPHANS_OPTIONS_INIT;
 		oo.now_ms = now_ms;
 		oo.older_than_ms = policy->orphans_older_than_ms;

@@ -52,9 +52,7 @@ int pond_runs_ensure_tables(pond_catalog *cat, pond_error *err)
 
 int pond__catalog_open(pond_catalog **out, const pond_project *project, pond_error *err)
 {
-	pond_catalog_options o = POND_CATALOG_OPTIONS_INIT;
-	o.name = project->catalog_name;
-	int rc = pond_catalog_open(out, project->catalog_uri, &o, err);
+	int rc = pond_project_open_catalog(out, project, err);
 	if (rc == 0 && (rc = pond_runs_ensure_tables(*out, err)) != 0)
 		pond_catalog_close(out);
 	return rc;

@@ -51,9 +51,7 @@ int pond__server_pipelines_load(pond_server *srv, pond_error *err)
 	int rc = pond_pipelines_load(&srv->pipelines, srv->project, err);
 	pond_catalog *cat = NULL;
 	if (rc == 0) {
-		pond_catalog_options copts = POND_CATALOG_OPTIONS_INIT;
-		copts.name = srv->project->catalog_name;
-		rc = pond_catalog_open(&cat, srv->project->catalog_uri, &copts, err);
+		rc = pond_project_open_catalog(&cat, srv->project, err);
 	}
 	if (rc == 0)
 		rc = pond_runs_ensure_tables(cat, err);

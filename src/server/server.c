@@ -265,9 +265,7 @@ int pond__server_catalog(srv_ctx *ctx, pond_catalog **out)
 	}
 	if (!ctx->catalog) {
 		const pond_project *p = ctx->srv->project;
-		pond_catalog_options copts = POND_CATALOG_OPTIONS_INIT;
-		copts.name = p->catalog_name;
-		int rc = pond_catalog_open(&ctx->catalog, p->catalog_uri, &copts, &ctx->err);
+		int rc = pond_project_open_catalog(&ctx->catalog, p, &ctx->err);
 		if (rc) {
 			ctx->err_status = 500;
 			return rc;

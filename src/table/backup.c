@@ -409,6 +409,9 @@ int pond_backup_run(const pond_project *project, pond_catalog *catalog, const ch
 	j.opts = opts ? opts : &defaults;
 	j.stats = stats ? stats : &local;
 	memset(j.stats, 0, sizeof(*j.stats));
+	if (pond_project_is_rest(project))
+		return pond_error_set(err, POND_EUNSUPPORTED, "cannot back up a project whose tables are in the REST catalog "
+		                      "%s: back up the catalog's server instead", project->catalog_uri);
 	if (strstr(project->warehouse, "://"))
 		return pond_error_set(err, POND_EUNSUPPORTED, "cannot back up warehouse %s: backups of S3 warehouses are "
 		                      "not supported yet (only local warehouses)", project->warehouse);

@@ -64,11 +64,13 @@ static int load_metadata(pond_iceberg_metadata **out, pond_lake *lake, const cha
 	return rc;
 }
 
-int pond_table_metadata_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
-                                 const char **recorded, pond_error *err)
+/* The catalog's row of id; its location made absolute in *out. */
+static int load_row(pond_lake *lake, const pond_table_ident *id, pond_arena *a, pond_catalog_table *row_out,
+                    const char **out, const char **recorded, pond_error *err)
 {
 	pond_catalog_table row;
 	int rc = pond_catalog_load_table(lake->catalog, &id->ns, id->name, a, &row, err);
+	*row_out = row;
 	if (rc == 0 && !row.metadata_location)
 		rc = pond_error_set(err, POND_ECORRUPT, "table %s has no metadata location in the catalog",
 		                    pond_table_ident_format(a, id));
@@ -85,6 +87,20 @@ int pond_table_metadata_location(pond_lake *lake, const pond_table_ident *id, po
 	return 0;
 }
 
+int pond_table_metadata_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
+                                 const char **recorded, pond_error *err)
+{
+	pond_catalog_table row;
+	return load_row(lake, id, a, &row, out, recorded, err);
+}
+
+/* A REST catalog's metadata, as it returned it with the location. */
+static int parse_metadata(pond_iceberg_metadata **out, const pond_catalog_table *row, pond_error *err)
+{
+	return pond_iceberg_metadata_parse(out, row->metadata_json, strlen(row->metadata_json), row->metadata_location,
+	                                   err);
+}
+
 int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *id, pond_error *err)
 {
 	pond_arena *a = pond_arena_new();
@@ -92,10 +108,11 @@ int pond_table_load(pond_table **out, pond_lake *lake, const pond_table_ident *i
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	pond_table *t = pond_arena_calloc(a, 1, sizeof(*t));
 	const char *location = NULL, *recorded = NULL;
-	int rc = t ? pond_table_metadata_location(lake, id, a, &location, &recorded, err)
+	pond_catalog_table row = {0};
+	int rc = t ? load_row(lake, id, a, &row, &location, &recorded, err)
 	           : pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = load_metadata(&t->metadata, lake, location, err);
+		rc = row.metadata_json ? parse_metadata(&t->metadata, &row, err) : load_metadata(&t->metadata, lake, location, err);
 	if (rc) {
 		pond_arena_free(&a);
 		return rc;
@@ -231,11 +248,88 @@ static int attempt_prepare(pond_lake *lake, const pond_table_change *c, pond_are
 		rc = pond_iceberg_metadata_apply(&t->next, base_md, reqs, nreqs, ups, nups, &aopts, err);
 	if (rc == 0 && !t->next->location)
 		rc = pond_error_set(err, POND_EINVAL, "table %s has no location", t->name);
+	/* A REST catalog's server writes the metadata file from the commit. */
+	if (rc || pond_catalog_is_rest(lake->catalog))
+		return rc;
 	const char *previous = t->base ? t->base->metadata_location : NULL;
 	if (rc == 0)
 		rc = pond__table_fileio(lake, t->next, previous, &t->io, err);
 	if (rc == 0)
 		rc = pond__table_write_metadata(t->io, t->next, previous, a, &t->path, err);
+	return rc;
+}
+
+/* After a REST commit landed: the tables' new metadata, from the response
+ * (one table) or loaded again (a transaction answers with no body). */
+static int rest_committed(pond_lake *lake, const pond_table_change *changes, attempt_table *tables, size_t n,
+                          const pond_catalog_table *rows, pond_arena *a, pond_error *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		pond_iceberg_metadata *md = NULL;
+		const char *path = NULL;
+		if (rows[i].metadata_json) {
+			rc = pond_iceberg_metadata_parse(&md, rows[i].metadata_json, strlen(rows[i].metadata_json),
+			                                 tables[i].name, err);
+			path = rows[i].metadata_location;
+		} else {
+			pond_table *t = NULL;
+			if ((rc = pond_table_load(&t, lake, &changes[i].id, err)) == 0 &&
+			    (rc = pond_iceberg_metadata_copy(&md, t->metadata, err)) == 0 &&
+			    !(path = pond_arena_strdup(a, t->metadata_location)))
+				rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+			pond_table_free(&t);
+		}
+		if (rc == 0) {
+			pond_iceberg_metadata_free(&tables[i].next);
+			tables[i].next = md;
+			tables[i].path = path ? path : "";
+		} else {
+			pond_iceberg_metadata_free(&md);
+		}
+	}
+	return rc;
+}
+
+/* The hook's work on the state database, after the remote commit: it
+ * cannot share the REST server's transaction, so its failure leaves the
+ * commit in place and says so. */
+int pond__table_rest_hook(pond_lake *lake, const pond__commit_hook *hook, pond_error *err)
+{
+	int rc = pond_catalog_tx_begin(lake->catalog, err);
+	if (rc == 0 && (rc = hook->fn(lake->catalog, hook->payload, err)) == 0)
+		return pond_catalog_tx_commit(lake->catalog, err);
+	pond_catalog_tx_rollback(lake->catalog);
+	return pond_error_prefix(err, "the commit landed in the REST catalog, but what goes with it in pond's state did not");
+}
+
+/* The commit of every table to a REST catalog: requirements and updates
+ * from the metadata each attempt read to the one it built; 409 is
+ * POND_ECONFLICT, a lost swap. */
+static int swap_rest(pond_lake *lake, const pond_table_change *changes, attempt_table *tables, size_t n,
+                     const pond__commit_hook *hook, bool *hook_failed, pond_arena *a, pond_error *err)
+{
+	pond_catalog_commit *commits = pond_arena_calloc(a, n, sizeof(*commits));
+	pond_catalog_table *rows = pond_arena_calloc(a, n, sizeof(*rows));
+	pond_iceberg_commit **diffs = pond_calloc(n, sizeof(*diffs));
+	int rc = commits && rows && diffs ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = pond_iceberg_metadata_diff(&diffs[i], tables[i].base ? tables[i].base->metadata : NULL, tables[i].next, err);
+		commits[i] = (pond_catalog_commit){&changes[i].id.ns, changes[i].id.name, diffs[i]};
+	}
+	if (rc == 0)
+		rc = pond_catalog_commit_tables(lake->catalog, commits, n, a, rows, err);
+	for (size_t i = 0; diffs && i < n; i++)
+		pond_iceberg_commit_free(&diffs[i]);
+	pond_free(diffs);
+	if (rc == POND_EEXISTS) {  /* a table created meanwhile */
+		pond_error_prefix(err, "commit conflict");
+		rc = err->code = POND_ECONFLICT;
+	}
+	if (rc == 0)
+		rc = rest_committed(lake, changes, tables, n, rows, a, err);
+	if (rc == 0 && hook && hook->fn && (rc = pond__table_rest_hook(lake, hook, err)) != 0)
+		*hook_failed = true;
 	return rc;
 }
 
@@ -352,8 +446,9 @@ static int attempt_all(pond_lake *lake, const pond_table_change *changes, attemp
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc)
 		return rc;
-	bool hook_failed;
-	rc = swap_all(lake, changes, tables, n, hook, &hook_failed, err);
+	bool hook_failed = false;
+	rc = pond_catalog_is_rest(lake->catalog) ? swap_rest(lake, changes, tables, n, hook, &hook_failed, a, err)
+	                                         : swap_all(lake, changes, tables, n, hook, &hook_failed, err);
 	*lost = rc == POND_ECONFLICT && !hook_failed;
 	if (rc == POND_ECONFLICT && hook_failed && n == 1)
 		pond_error_prefix(err, "commit conflict on %s", tables[0].name);

@@ -24,6 +24,50 @@ static int ensure_namespace(pond_lake *lake, const pond_table_ident *id, pond_er
 	return rc;
 }
 
+/* Stages id in a REST catalog from md (replaced by the server's staged
+ * metadata, whose location *location gets). */
+static int stage_rest(pond_iceberg_metadata **md, const char **location, pond_lake *lake, const pond_table_ident *id,
+                      pond_arena *a, pond_error *err)
+{
+	pond_catalog_table row;
+	int rc = pond_catalog_create_table_from(lake->catalog, &id->ns, id->name, *md, true, a, &row, err);
+	pond_iceberg_metadata *staged = NULL;
+	if (rc == 0)
+		rc = pond_iceberg_metadata_parse(&staged, row.metadata_json, strlen(row.metadata_json), id->name, err);
+	if (rc == 0 && !staged->location)
+		rc = pond_error_set(err, POND_ECORRUPT, "REST catalog %s staged table %s without a location",
+		                    pond_catalog_rest_uri(lake->catalog), id->name);
+	if (rc) {
+		pond_iceberg_metadata_free(&staged);
+		return rc;
+	}
+	pond_iceberg_metadata_free(md);
+	*md = staged;
+	*location = staged->location;
+	return 0;
+}
+
+/* Creates a REST catalog's table from next (its first snapshot
+ * included): assert-create and the updates that make next, then hook on
+ * the state database. */
+static int commit_create_rest(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *next,
+                              const pond__commit_hook *hook, pond_arena *a, pond_error *err)
+{
+	pond_iceberg_commit *c = NULL;
+	int rc = pond_iceberg_metadata_diff(&c, NULL, next, err);
+	pond_catalog_commit commit = {&id->ns, id->name, c};
+	if (rc == 0)
+		rc = pond_catalog_commit_tables(lake->catalog, &commit, 1, a, NULL, err);
+	pond_iceberg_commit_free(&c);
+	if (rc == POND_EEXISTS || rc == POND_ECONFLICT) {
+		pond_error_prefix(err, "commit conflict on %s: another writer created it first", pond_table_ident_format(a, id));
+		return err->code = POND_ECONFLICT;
+	}
+	if (rc == 0 && hook && hook->fn)
+		rc = pond__table_rest_hook(lake, hook, err);
+	return rc;
+}
+
 int pond__table_stage(pond_table **out, pond_lake *lake, const pond_table_ident *id,
                       const pond_iceberg_schema *schema, pond_error *err)
 {
@@ -39,6 +83,9 @@ int pond__table_stage(pond_table **out, pond_lake *lake, const pond_table_ident 
 		rc = ensure_namespace(lake, id, err);
 	if (rc == 0)
 		rc = pond_iceberg_metadata_create(&t->metadata, schema, NULL, NULL, location, NULL, 0, err);
+	/* A REST catalog stages the table and chooses its location. */
+	if (rc == 0 && pond_catalog_is_rest(lake->catalog))
+		rc = stage_rest(&t->metadata, &location, lake, id, a, err);
 	/* The write puts its files under these before the table exists (an
 	 * object store has no folders to make). */
 	const char *dir = rc == 0 ? pond_arena_sprintf(a, "%s/metadata", location) : NULL;
@@ -94,11 +141,14 @@ int pond__table_commit_create(pond_lake *lake, const pond_table_ident *id, const
 	pond_fileio *io = NULL;
 	if (rc == 0)
 		rc = pond_iceberg_metadata_apply(&next, md, reqs, nreqs, ups, nups, &aopts, err);
-	if (rc == 0)
+	bool rest = pond_catalog_is_rest(lake->catalog);
+	if (rc == 0 && rest)
+		rc = commit_create_rest(lake, id, next, hook, a, err);
+	if (rc == 0 && !rest)
 		rc = pond_lake_fileio(lake, next->location, &io, err);
-	if (rc == 0)
+	if (rc == 0 && !rest)
 		rc = pond__table_write_metadata(io, next, NULL, a, &path, err);
-	if (rc == 0) {
+	if (rc == 0 && !rest) {
 		/* The catalog's insert is the compare-and-swap: the table and its
 		 * first snapshot appear together, or not at all. */
 		rc = register_table(lake, id, path, hook, err);
@@ -136,11 +186,17 @@ int pond_table_create(pond_lake *lake, const pond_table_ident *id, const pond_ic
 	if (rc == 0)
 		rc = pond_iceberg_metadata_create(&md, schema, spec, NULL, location, properties, nproperties, err);
 	pond_fileio *io = NULL;
-	if (rc == 0)
+	bool rest = pond_catalog_is_rest(lake->catalog);
+	if (rc == 0 && rest) {
+		/* The server writes the first metadata file, where it chooses. */
+		pond_catalog_table row;
+		rc = pond_catalog_create_table_from(lake->catalog, &id->ns, id->name, md, false, a, &row, err);
+	}
+	if (rc == 0 && !rest)
 		rc = pond_lake_fileio(lake, location, &io, err);
-	if (rc == 0)
+	if (rc == 0 && !rest)
 		rc = pond__table_write_metadata(io, md, NULL, a, &path, err);
-	if (rc == 0) {
+	if (rc == 0 && !rest) {
 		rc = pond_catalog_create_table(lake->catalog, &id->ns, id->name, path, err);
 		if (rc)
 			pond__table_remove_file(io, path);  /* lost a race to create it: our file is unused */

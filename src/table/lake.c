@@ -14,9 +14,7 @@ int pond_lake_open(pond_lake **out, const pond_project *project, pond_engine *en
 	if (!l)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	l->project = project;
-	pond_catalog_options copts = POND_CATALOG_OPTIONS_INIT;
-	copts.name = project->catalog_name;
-	int rc = pond_catalog_open(&l->catalog, project->catalog_uri, &copts, err);
+	int rc = pond_project_open_catalog(&l->catalog, project, err);
 	if (rc == 0 && !engine) {
 		rc = pond_engine_open(&l->owned_engine, NULL, err);
 		engine = l->owned_engine;

@@ -311,6 +311,13 @@ static int table_root(pond_lake *lake, const pond_table *t, pond_fileio *io, con
 	return rc;
 }
 
+int pond__orphans_rest_refusal(pond_lake *lake, pond_error *err)
+{
+	return pond_error_set(err, POND_EUNSUPPORTED, "cannot look for orphan files: the tables are in the REST catalog %s, "
+	                      "whose server and other clients write there too; run pond orphans on the catalog's server",
+	                      pond_catalog_rest_uri(lake->catalog));
+}
+
 int pond_table_orphans(pond_lake *lake, const pond_table_ident *id, const pond_orphans_options *opts,
                        pond_orphans_result *out, pond_error *err)
 {
@@ -321,6 +328,8 @@ int pond_table_orphans(pond_lake *lake, const pond_table_ident *id, const pond_o
 	w.opts = opts ? opts : &defaults;
 	w.out = out;
 	w.err = err;
+	if (pond_catalog_is_rest(lake->catalog))
+		return pond__orphans_rest_refusal(lake, err);
 	int64_t now = w.opts->now_ms ? w.opts->now_ms : pond_time_now_ms();
 	w.older = now - (w.opts->older_than_ms > 0 ? w.opts->older_than_ms : 0);
 	pond_table *t = NULL;

@@ -143,6 +143,79 @@ static int read_storage(pond_project *p, const pond_yaml_node *root, const char 
 	return rc;
 }
 
+/* The keys of a catalog: map (a REST catalog's settings). */
+static const char *const rest_keys[] = {"uri", "credential", "token", "warehouse", NULL};
+
+/* "${NAME}": the variable's name in arena; anything else is refused, so
+ * that no secret is written into pond.yml. */
+static int read_env_ref(const pond_yaml_node *map, const char *key, const char **out, pond_arena *a,
+                        const char *what, pond_error *err)
+{
+	const char *value;
+	int rc = read_string_key(map, key, NULL, &value, what, err);
+	if (rc || !value)
+		return rc;
+	size_t len = strlen(value);
+	if (len < 4 || strncmp(value, "${", 2) != 0 || value[len - 1] != '}')
+		return pond_error_set(err, POND_EINVAL, "%s:%d: catalog %s must name an environment variable as ${NAME}, "
+		                      "never hold the secret itself", what, pond_yaml_get(map, key)->line, key);
+	*out = pond_arena_strndup(a, value + 2, len - 3);
+	return *out ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+}
+
+/* catalog: a SQLite path, a postgresql:// URL or an Iceberg REST catalog's
+ * http(s):// URL, or a map {uri, credential, token, warehouse} for the
+ * last. A REST project keeps pond's state in ROOT/.pond/state.db. */
+static int read_catalog(pond_project *p, const pond_yaml_node *root, const char **uri, const char *what,
+                        pond_error *err)
+{
+	const pond_yaml_node *n = pond_yaml_get(root, "catalog");
+	if (!n || n->kind != POND_YAML_MAP)
+		return read_string_key(root, "catalog", "catalog.db", uri, what, err);
+	int rc = pond_yaml_check_keys(n, rest_keys, what, err);
+	if (rc == 0)
+		rc = read_string_key(n, "uri", NULL, uri, what, err);
+	if (rc == 0 && !*uri)
+		rc = pond_error_set(err, POND_EINVAL, "%s:%d: catalog needs a uri", what, n->line);
+	if (rc == 0 && !pond_str_starts_with(*uri, "http://") && !pond_str_starts_with(*uri, "https://"))
+		rc = pond_error_set(err, POND_EINVAL, "%s:%d: catalog uri \"%s\" is not an http:// or https:// URL: "
+		                    "only a REST catalog takes settings", what, n->line, *uri);
+	if (rc == 0)
+		rc = read_env_ref(n, "credential", &p->rest.credential_env, p->arena, what, err);
+	if (rc == 0)
+		rc = read_env_ref(n, "token", &p->rest.token_env, p->arena, what, err);
+	if (rc == 0)
+		rc = read_string_key(n, "warehouse", NULL, &p->rest.warehouse, what, err);
+	return rc;
+}
+
+int pond_project_open_catalog(pond_catalog **out, const pond_project *p, pond_error *err)
+{
+	pond_catalog_options o = POND_CATALOG_OPTIONS_INIT;
+	o.name = p->catalog_name;
+	if (pond_project_is_rest(p)) {
+		const char *names[2] = {p->rest.token_env, p->rest.credential_env};
+		const char **values[2] = {&o.rest_token, &o.rest_credential};
+		for (int i = 0; i < 2; i++)
+			if (names[i] && !(*values[i] = getenv(names[i])))
+				return pond_error_set(err, POND_EINVAL, "%s: catalog %s names environment variable %s, which is not set",
+				                      p->config_path, i ? "credential" : "token", names[i]);
+		o.rest_warehouse = p->rest.warehouse;
+		o.state_path = p->state_path;
+		char *dir = pond_strndup(p->state_path, strlen(p->state_path) - strlen("/state.db"));
+		int rc = dir ? pond_mkdirs(dir, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
+		pond_free(dir);
+		if (rc)
+			return rc;
+	}
+	return pond_catalog_open(out, p->catalog_uri, &o, err);
+}
+
+bool pond_project_is_rest(const pond_project *p)
+{
+	return pond_str_starts_with(p->catalog_uri, "http://") || pond_str_starts_with(p->catalog_uri, "https://");
+}
+
 /* The warehouse as pond keeps it: a folder made absolute, or an S3 URL
  * without a final slash; any other URL is refused. */
 static int read_warehouse(pond_project *p, const pond_yaml_node *root, const char *warehouse, const char *what,
@@ -213,7 +286,7 @@ int pond_project_load(pond_project **out, const char *dir, pond_error *err)
 	const char *warehouse, *catalog;
 	if ((rc = read_string_key(root, "name", base && base[1] ? base + 1 : "pond", &p->name, what, err)) ||
 	    (rc = read_string_key(root, "warehouse", "warehouse", &warehouse, what, err)) ||
-	    (rc = read_string_key(root, "catalog", "catalog.db", &catalog, what, err)) ||
+	    (rc = read_catalog(p, root, &catalog, what, err)) ||
 	    (rc = read_string_key(root, "catalog_name", "pond", &p->catalog_name, what, err)))
 		goto fail;
 	if (pond_str_starts_with(catalog, "sqlite:"))
@@ -222,7 +295,8 @@ int pond_project_load(pond_project **out, const char *dir, pond_error *err)
 		goto fail;
 	p->catalog_uri = absolute(a, p->root, catalog);
 	p->cache_dir = pond_arena_sprintf(a, "%s/.pond/cache/s3", p->root);
-	if (!p->catalog_uri || !p->cache_dir) {
+	p->state_path = pond_arena_sprintf(a, "%s/.pond/state.db", p->root);
+	if (!p->catalog_uri || !p->cache_dir || !p->state_path) {
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -287,7 +361,10 @@ static const char init_config[] =
 	"\n"
 	"# The Iceberg SQL catalog: a SQLite file, or postgresql://user@host/db to\n"
 	"# share tables between machines. Spark, Trino, pyiceberg and DuckDB open\n"
-	"# the same catalog.\n"
+	"# the same catalog. Or an Iceberg REST catalog pond does not host:\n"
+	"# catalog:                              (docs/scale-out.md)\n"
+	"#   uri: https://host/prefix\n"
+	"#   credential: ${CATALOG_CREDENTIAL}   # CLIENT_ID:SECRET, by variable\n"
 	"catalog: catalog.db\n";
 
 int pond_project_init(const char *dir, const char *name, pond_error *err)

@@ -119,6 +119,11 @@ int pond__table_stage(pond_table **out, pond_lake *lake, const pond_table_ident 
  * NULL: none) applied to md, written as its first metadata file and
  * registered, with hook (may be NULL) in the same transaction. Another
  * writer creating it first is POND_ECONFLICT. */
+/* A commit hook's work on a REST project's state database, after the
+ * remote commit landed (it cannot share its transaction). */
+/* pond orphans' one-line refusal for a REST project. */
+int pond__orphans_rest_refusal(pond_lake *lake, pond_error *err);
+int pond__table_rest_hook(pond_lake *lake, const pond__commit_hook *hook, pond_error *err);
 int pond__table_commit_create(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *md,
                               pond_table_commit_fn build, void *payload, const pond__commit_hook *hook,
                               pond_error *err);

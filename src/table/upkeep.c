@@ -105,6 +105,8 @@ static void expire_on_commit(pond_lake *lake, const pond_table_ident *id, const 
 void pond__table_after_commit(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *base,
                               const pond_iceberg_metadata *next, const char *next_location)
 {
-	delete_old_metadata(lake, base, next, next_location);
+	/* A REST catalog's server writes, and tidies, the metadata files. */
+	if (!pond_catalog_is_rest(lake->catalog))
+		delete_old_metadata(lake, base, next, next_location);
 	expire_on_commit(lake, id, next);
 }

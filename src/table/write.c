@@ -1072,7 +1072,9 @@ static int commit_snapshot(change_commit *c, pond_write_result *out, pond_error 
 
 /* Whether the change's rows go to the row buffer: a plain append of few
  * rows to the main branch of a table that exists, with nothing else
- * riding in its commit. */
+ * riding in its commit. Never with a REST catalog: the buffer's flush
+ * must share a transaction with the commit, which a remote commit
+ * cannot. */
 static bool buffers(const pond__write *w, const pond__change *change, int64_t records)
 {
 	const pond_write_options *o = w->opts;
@@ -1081,7 +1083,7 @@ static bool buffers(const pond__write *w, const pond__change *change, int64_t re
 	             !change->nremove_files && !change->nrows_rounds && !change->has_data_sequence_number &&
 	             !w->creating && !w->new_schema && !o->has_read_snapshot && o->nsummary == 0 &&
 	             (!o->branch || strcmp(o->branch, "main") == 0);
-	return plain && records <= w->buffer_max_rows;
+	return plain && records <= w->buffer_max_rows && !pond_catalog_is_rest(w->lake->catalog);
 }
 
 int pond__write_commit_change(pond__write *w, const pond__change *change, pond_write_result *out, pond_error *err)

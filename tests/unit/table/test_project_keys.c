@@ -66,3 +66,47 @@ TEST(project_keys_registered_at_run_time_are_accepted_once)
 	CHECK_OK(load("widgets_after", "widgets: 3\ngadgets: 4\nmodels: {}\n", &p, &err), &err);
 	pond_project_free(&p);
 }
+
+TEST(project_catalog_names_a_rest_catalog_by_url_or_settings)
+{
+	pond_project *p = NULL;
+	pond_error err = POND_ERROR_INIT;
+	CHECK_OK(load("rest_url", "name: r\ncatalog: http://127.0.0.1:8765/iceberg\n", &p, &err), &err);
+	CHECK(pond_project_is_rest(p));
+	CHECK_STR(p->catalog_uri, "http://127.0.0.1:8765/iceberg");
+	CHECK(pond_str_ends_with(p->state_path, "/rest_url/.pond/state.db"));
+	CHECK(p->rest.token_env == NULL && p->rest.credential_env == NULL);
+	pond_project_free(&p);
+	CHECK_OK(load("rest_map",
+	              "name: r\ncatalog:\n  uri: https://cat.example/api/catalog\n  credential: ${CAT_CRED}\n"
+	              "  token: ${CAT_TOKEN}\n  warehouse: lake\n",
+	              &p, &err), &err);
+	CHECK(pond_project_is_rest(p));
+	CHECK_STR(p->catalog_uri, "https://cat.example/api/catalog");
+	CHECK_STR(p->rest.credential_env, "CAT_CRED");
+	CHECK_STR(p->rest.token_env, "CAT_TOKEN");
+	CHECK_STR(p->rest.warehouse, "lake");
+	pond_project_free(&p);
+	/* a SQL catalog is as it was */
+	CHECK_OK(load("sql_cat", "name: s\ncatalog: c.db\n", &p, &err), &err);
+	CHECK(!pond_project_is_rest(p));
+	CHECK(pond_str_ends_with(p->catalog_uri, "/sql_cat/c.db"));
+	pond_project_free(&p);
+}
+
+TEST(project_rest_catalog_settings_refuse_secrets_and_mistakes)
+{
+	pond_project *p = NULL;
+	pond_error err = POND_ERROR_INIT;
+	CHECK_INT(load("rest_secret", "name: r\ncatalog:\n  uri: http://h/iceberg\n  token: abc123\n", &p, &err),
+	          POND_EINVAL);
+	CHECK_MSG(strstr(err.msg, "pond.yml:4: catalog token must name an environment variable as ${NAME}"), "%s",
+	          err.msg);
+	CHECK_INT(load("rest_sql_map", "name: r\ncatalog:\n  uri: c.db\n", &p, &err), POND_EINVAL);
+	CHECK_MSG(strstr(err.msg, "pond.yml:3: catalog uri \"c.db\" is not an http:// or https:// URL"), "%s", err.msg);
+	CHECK_INT(load("rest_typo", "name: r\ncatalog:\n  uri: http://h/iceberg\n  tokn: ${X}\n", &p, &err), POND_EINVAL);
+	CHECK_MSG(strstr(err.msg, "tokn"), "%s", err.msg);
+	CHECK_INT(load("rest_no_uri", "name: r\ncatalog:\n  warehouse: w\n", &p, &err), POND_EINVAL);
+	CHECK_MSG(strstr(err.msg, "catalog needs a uri"), "%s", err.msg);
+	CHECK(p == NULL);
+}
