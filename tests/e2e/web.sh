@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The web page end to end: `pond serve` on the demo project, its embedded
+# assets (gzip as stored, inflated for a client without gzip, ETag
+# revalidation), the page's endpoints (session, lineage, saved queries,
+# run events as Server-Sent Events), the cross-site and DNS-rebinding
+# refusals with curl; then Debian's Chromium driven by puppeteer-core
+# (tests/node/web_browser.mjs): every page, a SQL query into the grid and
+# the chart, a run started from the page followed live to success, a
+# table at an older snapshot, a lineage node followed, the phone layout,
+# axe-core, and, on a server with a token, the login form, the cookie and
+# the CSRF check. WEB_SHOTS=DIR saves screenshots of each page there.
+. "$(dirname "$0")/lib.sh"
+
+P="$T/demo"
+"$POND" demo "$P" --no-serve > "$T/demo.out" 2>&1 || { cat "$T/demo.out"; }
+# A quick pipeline to run from the page, and a second snapshot of
+# raw.holdings (11 rows now, 10 in the first) to open the older one.
+cat >> "$P/pond.yml" <<'EOF'
+  hello:
+    steps:
+      - shell: echo hello from pond; echo second line
+        name: greet
+      - shell: echo done
+        name: bye
+        after: [greet]
+EOF
+(cd "$P" && "$POND" sql "insert into raw.holdings values ('ZZZ', 'Test', 'CHF', 1, date '2024-01-02', 1.0)" &&
+  "$POND" flush) > "$T/sql.out" 2>&1 || cat "$T/sql.out"
+
+start_server() {
+  (cd "$P" && exec "$POND" serve --listen 127.0.0.1:0 "$@") > "$T/serve.out" 2> "$T/serve.err" &
+  PID=$!
+  URL=
+  server_up() {
+    URL=$(grep -o 'http://[0-9.:]*' "$T/serve.out" 2> /dev/null | head -n 1)
+    [ -n "$URL" ] || ! kill -0 "$PID" 2> /dev/null
+  }
+  wait_for server_up
+  [ -n "$URL" ] || { echo "server did not start:"; cat "$T/serve.err"; }
+}
+stop_server() {
+  kill -TERM "$PID" 2> /dev/null
+  wait "$PID"
+  STOP_RC=$?
+}
+
+start_server
+
+# ---- assets ----
+curl -s -D "$T/h1" -H 'Accept-Encoding: gzip' -o "$T/app.js.gz" "$URL/assets/app.js"
+expect_contains "app.js is sent gzip-compressed" "$(tr -d '\r' < "$T/h1")" "Content-Encoding: gzip"
+check "the gzip body inflates to JavaScript" bash -c "gzip -dc '$T/app.js.gz' | head -c 200 | grep -q ."
+curl -s -o "$T/app.js" "$URL/assets/app.js"
+check "without Accept-Encoding the same file comes inflated" cmp -s "$T/app.js" <(gzip -dc "$T/app.js.gz")
+etag=$(tr -d '\r' < "$T/h1" | sed -n 's/^ETag: //p')
+expect_eq "a matching If-None-Match is answered 304" "304" \
+  "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$URL/assets/app.js")"
+curl -s -D "$T/h2" -o "$T/index.html" "$URL/"
+expect_contains "the page has a Content-Security-Policy" "$(tr -d '\r' < "$T/h2")" "Content-Security-Policy: default-src 'self'"
+expect_contains "the page loads its bundle" "$(cat "$T/index.html")" '/assets/app.js'
+expect_eq "an unknown asset is 404" "404" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/assets/nope.js")"
+js_kb=$(( $(stat -c %s "$T/app.js.gz") / 1024 ))
+check "the bundle is under 300 KB compressed (${js_kb} KB)" test "$js_kb" -lt 300
+
+# ---- refusals ----
+expect_eq "a cross-site POST is refused" "403" "$(curl -s -o /dev/null -w '%{http_code}' -X POST \
+  -H 'Origin: http://evil.example' -d '{"sql":"select 1"}' "$URL/api/sql")"
+expect_eq "a same-origin POST goes through" "200" "$(curl -s -o /dev/null -w '%{http_code}' -X POST \
+  -H "Origin: $URL" -d '{"sql":"select 1"}' "$URL/api/sql")"
+expect_eq "a foreign Host is refused without a token (DNS rebinding)" "403" \
+  "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: evil.example:8765' "$URL/api/tables")"
+
+# ---- the page's endpoints ----
+lin=$(curl -s "$URL/api/lineage")
+check "lineage has the demo's models with their build state" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+names = {n["name"]: n for n in d["nodes"]}
+assert names["markets.positions"]["state"]["status"] == "ok", names["markets.positions"]
+assert {"from": "raw.prices", "to": "markets.daily_returns"} in d["edges"]' "$lin"
+curl -s -X POST -d '{"name":"n","sql":"select 1","chart":{"type":"bar"},"pinned":true}' "$URL/api/queries" > /dev/null
+check "a saved query comes back" python3 -c '
+import json, sys
+q = json.loads(sys.argv[1])["queries"]
+assert q[-1]["name"] == "n" and q[-1]["pinned"] and q[-1]["chart"] == {"type": "bar"}, q' "$(curl -s "$URL/api/queries")"
+qid=$(curl -s "$URL/api/queries" | python3 -c 'import json,sys; print(json.load(sys.stdin)["queries"][-1]["id"])')
+expect_eq "a saved query is deleted" "204" "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$URL/api/queries/$qid")"
+ev=$(curl -s -N --max-time 60 "$URL/api/runs/1/events")
+expect_contains "a finished run's event stream sends its state and ends" "$ev" 'event: state'
+expect_contains "its data is the run" "$ev" '"status":"success"'
+
+# ---- a run streamed live with curl ----
+rid=$(curl -s -X POST "$URL/api/pipelines/hello/runs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run_id"])')
+curl -s -N --max-time 60 "$URL/api/runs/$rid/events" > "$T/events"
+check "the live stream has the step's output line" grep -q '"line":"hello from pond"' "$T/events"
+check "and ends with the run's success" bash -c "grep '^event: run' -A1 '$T/events' | tail -n 1 | grep -q '\"status\":\"success\"'"
+
+# ---- the browser ----
+if [ -x "${POND_CHROMIUM:-/usr/bin/chromium}" ]; then
+  shots=${WEB_SHOTS:-}
+  [ -z "$shots" ] || mkdir -p "$shots"
+  node "$NODE_DIR/web_browser.mjs" open "$URL" $shots > "$T/browser.out" 2>&1
+  cat "$T/browser.out"
+  _pass=$((_pass + $(grep -c '^ok ' "$T/browser.out")))
+  _fail=$((_fail + $(grep -c '^FAIL' "$T/browser.out")))
+  grep -qE '^(ok|FAIL) ' "$T/browser.out" || fail "the browser test ran" "$(tail -5 "$T/browser.out")"
+else
+  fail "chromium is installed (scripts/setup.sh)"
+fi
+stop_server
+expect_eq "pond serve exits 0 on SIGTERM" "0" "$STOP_RC"
+
+# ---- with a token ----
+TOKEN=web-test-token-0123456789
+start_server --token "$TOKEN"
+expect_eq "the page itself needs no token" "200" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/")"
+expect_eq "the API does" "401" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/tables")"
+if [ -x "${POND_CHROMIUM:-/usr/bin/chromium}" ]; then
+  node "$NODE_DIR/web_browser.mjs" token "$URL" "$TOKEN" > "$T/browser2.out" 2>&1
+  cat "$T/browser2.out"
+  _pass=$((_pass + $(grep -c '^ok ' "$T/browser2.out")))
+  _fail=$((_fail + $(grep -c '^FAIL' "$T/browser2.out")))
+  grep -qE '^(ok|FAIL) ' "$T/browser2.out" || fail "the token browser test ran" "$(tail -5 "$T/browser2.out")"
+fi
+stop_server
+expect_eq "pond serve with a token exits 0" "0" "$STOP_RC"
+finish
