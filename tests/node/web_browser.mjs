@@ -1,6 +1,7 @@
 // Drives Debian's Chromium (puppeteer-core, no browser download) through
 // pond's web page on a running `pond serve` of the demo project. Prints
 // "ok NAME" / "FAIL NAME: why" lines for tests/e2e/web.sh to count.
+//   node web_browser.mjs all URL TOKEN_URL TOKEN [SHOTS_DIR]   both below, one browser
 //   node web_browser.mjs open URL [SHOTS_DIR]   every page, SQL, run, tables, lineage, phone, axe
 //   node web_browser.mjs token URL TOKEN        the login form, the session cookie, CSRF
 //   node web_browser.mjs bench URL              home interactive time, 100,000-row render time
@@ -10,7 +11,8 @@ import puppeteer from 'puppeteer-core';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const [mode, base, extra] = process.argv.slice(2);
+const [mode, firstUrl, extra, ...more] = process.argv.slice(2);
+let base = firstUrl;
 const CHROMIUM = process.env.POND_CHROMIUM || '/usr/bin/chromium';
 const WAIT = Number(process.env.POND_TEST_WAIT || 120) * 1000;
 let failures = 0;
@@ -261,7 +263,11 @@ async function benchMode() {
 }
 
 try {
-  if (mode === 'open') await openMode(extra);
+  if (mode === 'all') {
+    await openMode(more[1]);
+    base = extra;
+    await tokenMode(more[0]);
+  } else if (mode === 'open') await openMode(extra);
   else if (mode === 'token') await tokenMode(extra);
   else if (mode === 'bench') await benchMode();
   else throw new Error(`unknown mode ${mode}`);

@@ -194,6 +194,15 @@ export async function tables(main) {
   }
 }
 
+// Who wrote a snapshot, from its summary: a model, an ingest source, another engine.
+function writer(summary) {
+  if (summary['pond.model']) return `model ${summary['pond.model']}`;
+  const src = Object.keys(summary).find((k) => /^pond\.ingest\..*\.state$/.test(k));
+  if (src) return `ingest ${src.slice(12, -6)}`;
+  if (summary['engine-name']) return summary['engine-name'];
+  return summary['app-id'] || 'pond';
+}
+
 async function preview(box, name, snapshotId) {
   box.replaceChildren(h('p.muted', { text: 'Loading…' }));
   const at = snapshotId ? ` AT (VERSION => ${snapshotId})` : '';
@@ -225,8 +234,9 @@ export async function tableDetail(main, name) {
   }
   const box = h('div.preview');
   const list = snaps.snapshots.slice().reverse();
-  main.append(h('h2', { text: 'Snapshots' }), table(['snapshot', 'committed', 'operation', 'added', 'removed', 'total', ''], list.map((s) => h('tr', {},
+  main.append(h('h2', { text: 'Snapshots' }), table(['snapshot', 'committed', 'operation', 'written by', 'added', 'removed', 'total', ''], list.map((s) => h('tr', {},
     h('th', { scope: 'row', text: String(s.snapshot_id) }), h('td', { text: s.committed_at }), h('td', { text: s.operation }),
+    h('td', { text: writer(s.summary || {}) }),
     h('td.num', { text: fmtNum(s.added_records) }), h('td.num', { text: fmtNum(s.deleted_records) }), h('td.num', { text: fmtNum(s.total_records) }),
     h('td', {}, h('button.preview-at', { 'data-snapshot': String(s.snapshot_id), text: s.current ? 'preview (current)' : 'preview', onclick: () => preview(box, name, s.current ? null : s.snapshot_id) }))))));
   main.append(h('h2', { text: 'Data' }), box);

@@ -271,3 +271,15 @@ TEST(server_web_saved_queries)
 	CHECK_INT((long)json_array_size(json_object_get(t.doc, "queries")), 1);
 	api_teardown(&t);
 }
+
+TEST(server_web_snapshots_carry_their_summary)
+{
+	api t;
+	CHECK(api_setup(&t, NULL) == 0);
+	CHECK_INT(send_req(&t, "GET", "/api/tables/sales.orders/snapshots", NULL, NULL), 200);
+	json_t *s = json_array_get(json_object_get(t.doc, "snapshots"), 0);
+	json_t *summary = json_object_get(s, "summary");
+	CHECK(json_is_object(summary));
+	CHECK_STR(json_string_value(json_object_get(summary, "added-records")), "25");
+	api_teardown(&t);
+}
