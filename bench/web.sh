@@ -10,29 +10,22 @@
 # 30 MB). (4) The page's compressed size.
 . "$(dirname "$0")/lib.sh"
 IDLE=${IDLE:-10}
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 W=$(mktemp -d "${TMPDIR:-/tmp}/pond-bench-web-XXXXXX")
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null; done; rm -rf "$W"' EXIT
 
 "$POND" demo "$W/demo" --no-serve > /dev/null 2>&1
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
-(cd "$W/demo" && exec "$POND" serve --listen 127.0.0.1:0) > "$W/serve.out" 2> "$W/serve.err" &
-SERVE=$!
-PIDS+=("$SERVE")
-URL=
-for _ in $(seq 1 100); do
-  URL=$(grep -o 'http://[0-9.:]*' "$W/serve.out" 2> /dev/null | head -n 1) && [ -n "$URL" ] && break
-  sleep 0.1
-done
+serve_start "$W/demo" "$W/serve"
 sleep "$IDLE"
 idle=$(rss_kb "$SERVE")
-gz=0
-for a in index.html app.js app.css; do
-  gz=$((gz + $(curl -s -H 'Accept-Encoding: gzip' "$URL/$( [ "$a" = index.html ] || echo "assets/$a")" -o - | wc -c)))
+# The first load: the page, app.js, the chunks app.js imports, app.css.
+gz=$(curl -s -H 'Accept-Encoding: gzip' "$URL/" | wc -c)
+for a in app.js app.css $(curl -s "$URL/assets/app.js" | grep -o 'chunk-[A-Za-z0-9]*\.js' | sort -u); do
+  gz=$((gz + $(curl -s -H 'Accept-Encoding: gzip' "$URL/assets/$a" | wc -c)))
 done
 node "$ROOT/tests/node/web_browser.mjs" bench "$URL" | tee "$W/bench.out"
 sleep "$IDLE"
 after=$(rss_kb "$SERVE")
-echo "web: first load $((gz / 1024)) KB compressed (index.html, app.js, app.css)"
+echo "web: first load $((gz / 1024)) KB compressed (index.html, app.js and its chunks, app.css; the SQL editor loads with its page)"
 echo "web: pond serve idle RSS $((idle / 1024)) MB with the page embedded; $((after / 1024)) MB idle again after the page ran queries"

@@ -117,16 +117,23 @@ static void session_drop(pond_server *srv, const char *id)
 	pthread_mutex_unlock(&srv->session_lock);
 }
 
-/* Whether a Host header names a loopback address (any port). */
+/* Whether a Host header names a loopback address (any port): localhost,
+ * [::1] or a dotted 127.x.y.z (not a DNS name that starts with "127."). */
 static bool host_is_loopback(const char *host)
 {
-	static const char *const names[] = {"127.0.0.1", "localhost", "[::1]", NULL};
-	for (const char *const *n = names; *n; n++) {
-		size_t len = strlen(*n);
-		if (strncmp(host, *n, len) == 0 && (host[len] == '\0' || host[len] == ':'))
+	static const char *const names[] = {"localhost", "[::1]", NULL};
+	size_t len = strcspn(host, ":");
+	if (host[0] == '[')
+		len = strcspn(host, "]") + 1;
+	for (const char *const *n = names; *n; n++)
+		if (strlen(*n) == len && strncmp(host, *n, len) == 0)
 			return true;
-	}
-	return strncmp(host, "127.", 4) == 0;
+	if (strncmp(host, "127.", 4) != 0)
+		return false;
+	for (size_t i = 4; i < len; i++)
+		if (!((host[i] >= '0' && host[i] <= '9') || host[i] == '.'))
+			return false;
+	return true;
 }
 
 /* Whether Origin ("http://HOST:PORT") names the host the request was sent to. */

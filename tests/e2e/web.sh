@@ -23,6 +23,10 @@ cat >> "$P/pond.yml" <<'EOF'
       - shell: echo done
         name: bye
         after: [greet]
+  broken:
+    steps:
+      - shell: echo about to fail; exit 3
+        name: fail
 EOF
 (cd "$P" && "$POND" sql "insert into raw.holdings values ('ZZZ', 'Test', 'CHF', 1, date '2024-01-02', 1.0)" &&
   "$POND" flush) > "$T/sql.out" 2>&1 || cat "$T/sql.out"
@@ -99,6 +103,12 @@ rid=$(curl -s -X POST "$URL/api/pipelines/hello/runs" | python3 -c 'import json,
 curl -s -N --max-time 60 "$URL/api/runs/$rid/events" > "$T/events"
 check "the live stream has the step's output line" grep -q '"line":"hello from pond"' "$T/events"
 check "and ends with the run's success" bash -c "grep '^event: run' -A1 '$T/events' | tail -n 1 | grep -q '\"status\":\"success\"'"
+
+# A failed run for the page's Retry button.
+fid=$(curl -s -X POST "$URL/api/pipelines/broken/runs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run_id"])')
+curl -s -N --max-time 60 "$URL/api/runs/$fid/events" > "$T/events2"
+check "a failing run's stream ends with failed" bash -c "grep '^event: run' -A1 '$T/events2' | tail -n 1 | grep -q '\"status\":\"failed\"'"
+export WEB_FAILED_RUN=$fid
 
 # ---- the browser, on this server and on one with a token ----
 TOKEN=web-test-token-0123456789

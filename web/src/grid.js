@@ -47,7 +47,6 @@ export function grid(columns, rows, { label = 'query results' } = {}) {
     for (let r = from; r < to; r++) {
       const row = document.createElement('div');
       row.className = r % 2 ? 'grid-row odd' : 'grid-row';
-      row.style.top = `${r * ROW}px`;
       const vals = rows[r];
       for (let i = 0; i < columns.length; i++) {
         const cell = document.createElement('div');
@@ -59,6 +58,7 @@ export function grid(columns, rows, { label = 'query results' } = {}) {
       }
       frag.append(row);
     }
+    win.style.transform = `translateY(${from * ROW}px)`;
     win.replaceChildren(frag);
   }
   root.addEventListener('scroll', () => {

@@ -1,12 +1,13 @@
 // pond's page: navigation, login, theme, and the router (#/page/arg?query).
 import './main.css';
-import { home, lineage, run, runs, tableDetail, tables } from './pages.js';
-import { sqlPage } from './sql.js';
+import { home, lineage, prefetchHome, run, runs, tableDetail, tables } from './pages.js';
 import { api, errorBox, h, setCsrf, setLoginHandler } from './util.js';
 
 const routes = {
   '': home, runs: (m, a, p) => (a ? run(m, a) : runs(m, a, p)), tables: (m, a) => (a ? tableDetail(m, a) : tables(m)),
-  lineage, sql: sqlPage,
+  lineage,
+  // The editor (CodeMirror) loads with the SQL page, not with the first page.
+  sql: async (m, a) => (await import('./sql.js')).sqlPage(m, a),
 };
 const NAV = [['', 'Home'], ['runs', 'Runs'], ['tables', 'Tables'], ['lineage', 'Lineage'], ['sql', 'SQL']];
 
@@ -48,6 +49,7 @@ async function route() {
     if (e.status !== 401) main.append(errorBox(e));
   }
   main.dataset.ready = page || 'home';
+  if (!window.pondReadyMs) window.pondReadyMs = performance.now();
 }
 
 function login(message) {
@@ -71,7 +73,13 @@ function login(message) {
 }
 
 async function start() {
-  const s = await api('/api/session');
+  const session = api('/api/session');
+  const page = location.hash.replace(/^#\/?/, '');
+  // Without a token (or with a live session) the home page's data is on
+  // its way while the session is asked for.
+  if (page === '') prefetchHome(true);
+  const s = await session;
+  if (!s.logged_in) prefetchHome(false);
   project = s.project || 'pond';
   setLoginHandler(() => login('Your session ended: log in again.'));
   if (!s.logged_in) { login(); return; }

@@ -43,15 +43,23 @@ async function pinned(main) {
   }
 }
 
+// The first page's data, asked for while the session is checked.
+let prefetched = null;
+export function prefetchHome(on) {
+  prefetched = on ? Promise.all([api('/api/pipelines', { quiet: true }), api('/api/tables', { quiet: true })]) : null;
+  if (prefetched) prefetched.catch(() => {});
+}
+
 export async function home(main) {
   main.append(h('h1', { text: 'Home' }));
-  const [{ pipelines }, { tables }] = await Promise.all([api('/api/pipelines'), api('/api/tables')]);
-  const recent = await Promise.all(pipelines.map((p) => api(`/api/runs?pipeline=${encodeURIComponent(p.name)}&limit=14`)));
-  const rows = pipelines.map((p, i) => h('tr', {},
+  const pending = prefetched || Promise.all([api('/api/pipelines'), api('/api/tables')]);
+  prefetched = null;
+  const [{ pipelines }, { tables }] = await pending;
+  const rows = pipelines.map((p) => h('tr', {},
     h('th', { scope: 'row' }, h('a', { href: `#/runs?pipeline=${encodeURIComponent(p.name)}`, text: p.name })),
     h('td', { text: p.schedule ? `${p.schedule} (${p.timezone || 'UTC'})` : 'manual' }),
     h('td', { text: p.next_run_ms ? `${fmtTime(p.next_run_ms)}` : '—' }),
-    h('td', {}, strip(recent[i].runs)),
+    h('td', {}, strip(p.recent_runs || [])),
     h('td', {}, h('button.run-now', {
       'data-pipeline': p.name, text: 'Run now',
       onclick: async (ev) => {

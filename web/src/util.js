@@ -23,7 +23,7 @@ export function parseJson(text) {
 }
 
 // Calls the JSON API. State-changing requests carry the session's CSRF token.
-export async function api(path, { method = 'GET', body, signal } = {}) {
+export async function api(path, { method = 'GET', body, signal, quiet = false } = {}) {
   const headers = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['X-Pond-CSRF'] = csrf;
@@ -33,7 +33,7 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
   });
   if (r.status === 204) return null;
   const doc = parseJson(await r.text()) || { error: `HTTP ${r.status}` };
-  if (r.status === 401 && path !== '/api/login') onLoginNeeded();
+  if (r.status === 401 && !quiet && path !== '/api/login') onLoginNeeded();
   if (!r.ok) throw new ApiError(r.status, doc.error || `HTTP ${r.status}`);
   return doc;
 }

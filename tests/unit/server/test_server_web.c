@@ -149,7 +149,13 @@ TEST(server_web_without_token_checks_origin_and_host)
 	/* A DNS-rebinding page reaches the server under its own host name. */
 	pond_http_request r = {.host = "attacker.example:8765"};
 	CHECK_INT(send_web(&t, "GET", "/api/tables", NULL, &r), 403);
+	r.host = "127.0.0.1.attacker.example:8765";
+	CHECK_INT(send_web(&t, "GET", "/api/tables", NULL, &r), 403);
+	r.host = "localhost.attacker.example";
+	CHECK_INT(send_web(&t, "GET", "/api/tables", NULL, &r), 403);
 	r.host = "localhost:8765";
+	CHECK_INT(send_web(&t, "GET", "/api/tables", NULL, &r), 200);
+	r.host = "127.0.0.2";
 	CHECK_INT(send_web(&t, "GET", "/api/tables", NULL, &r), 200);
 	r.host = "[::1]:8765";
 	CHECK_INT(send_web(&t, "GET", "/api/tables", NULL, &r), 200);
