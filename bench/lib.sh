@@ -39,17 +39,19 @@ build_bench() {
     $(pkg-config --libs jansson sqlite3 libcurl libpq zlib libzstd yaml-0.1) -lsnappy -lm -lpthread
 }
 
-# serve_start DIR OUT: starts `pond serve --listen 127.0.0.1:0` in project
-# DIR, output in OUT.out / OUT.err; sets SERVE (its pid, also added to
-# PIDS) and URL. Exits when it does not start.
+# serve_start DIR OUT [ARGS...]: starts `pond serve --listen 127.0.0.1:0
+# ARGS` in project DIR, output in OUT.out / OUT.err; sets SERVE (its pid,
+# also added to PIDS) and URL. Exits when it does not start.
 serve_start() {
-  (cd "$1" && exec "$POND" serve --listen 127.0.0.1:0) > "$2.out" 2> "$2.err" &
+  local dir=$1 out=$2
+  shift 2
+  (cd "$dir" && exec "$POND" serve --listen 127.0.0.1:0 "$@") > "$out.out" 2> "$out.err" &
   SERVE=$!
   PIDS+=("$SERVE")
   URL=
   for _ in $(seq 1 100); do
-    URL=$(grep -o 'http://[0-9.:]*' "$2.out" 2> /dev/null | head -n 1) && [ -n "$URL" ] && break
+    URL=$(grep -o 'http://[0-9.:]*' "$out.out" 2> /dev/null | head -n 1) && [ -n "$URL" ] && break
     sleep 0.1
   done
-  [ -n "$URL" ] || { echo "pond serve did not start:" >&2; cat "$2.err" >&2; exit 1; }
+  [ -n "$URL" ] || { echo "pond serve did not start:" >&2; cat "$out.err" >&2; exit 1; }
 }

@@ -28,6 +28,13 @@ cat >> "$P/pond.yml" <<'EOF'
       - shell: echo about to fail; exit 3
         name: fail
 EOF
+# A run that waits for a file: its event stream is open before it starts.
+cat >> "$P/pond.yml" <<EOF
+  gated:
+    steps:
+      - shell: while [ ! -f "$T/gate" ]; do sleep 0.05; done; echo hello from the gate
+        name: wait
+EOF
 (cd "$P" && "$POND" sql "insert into raw.holdings values ('ZZZ', 'Test', 'CHF', 1, date '2024-01-02', 1.0)" &&
   "$POND" flush) > "$T/sql.out" 2>&1 || cat "$T/sql.out"
 
@@ -99,15 +106,21 @@ expect_contains "a finished run's event stream sends its state and ends" "$ev" '
 expect_contains "its data is the run" "$ev" '"status":"success"'
 
 # ---- a run streamed live with curl ----
-rid=$(curl -s -X POST "$URL/api/pipelines/hello/runs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run_id"])')
-curl -s -N --max-time 60 "$URL/api/runs/$rid/events" > "$T/events"
-check "the live stream has the step's output line" grep -q '"line":"hello from pond"' "$T/events"
+rid=$(curl -s -X POST "$URL/api/pipelines/gated/runs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run_id"])')
+curl -s -N --max-time 120 "$URL/api/runs/$rid/events" > "$T/events" &
+CURL=$!
+wait_for grep -q '^event: state' "$T/events"
+touch "$T/gate"
+wait "$CURL"
+check "the live stream has the step's output line" grep -q '"line":"hello from the gate"' "$T/events"
 check "and ends with the run's success" bash -c "grep '^event: run' -A1 '$T/events' | tail -n 1 | grep -q '\"status\":\"success\"'"
 
 # A failed run for the page's Retry button.
 fid=$(curl -s -X POST "$URL/api/pipelines/broken/runs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run_id"])')
-curl -s -N --max-time 60 "$URL/api/runs/$fid/events" > "$T/events2"
-check "a failing run's stream ends with failed" bash -c "grep '^event: run' -A1 '$T/events2' | tail -n 1 | grep -q '\"status\":\"failed\"'"
+# Its stream ends once the run has ended (live, or at once when it already had).
+curl -s -N --max-time 120 "$URL/api/runs/$fid/events" > /dev/null
+expect_eq "the failing run failed" "failed" \
+  "$(curl -s "$URL/api/runs/$fid" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')"
 export WEB_FAILED_RUN=$fid
 
 # ---- the browser, on this server and on one with a token ----
