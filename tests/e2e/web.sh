@@ -87,6 +87,16 @@ expect_eq "a foreign Host is refused without a token (DNS rebinding)" "403" \
   "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: evil.example:8765' "$URL/api/tables")"
 
 # ---- the page's endpoints ----
+curl -s -X POST -d '{"sql":"select month, value_chf from markets.monthly_value order by month","format":"xlsx"}' \
+  -o "$T/r.xlsx" "$URL/api/sql"
+check "a result as xlsx has the rows DuckDB returns (read by openpyxl)" python3 -c '
+import json, sys, openpyxl
+rows = list(openpyxl.load_workbook(sys.argv[1]).active.iter_rows(values_only=True))
+ref = json.loads(sys.argv[2])["rows"]
+assert rows[0] == ("month", "value_chf"), rows[0]
+assert len(rows) - 1 == len(ref) == 120, (len(rows), len(ref))
+assert all(abs(a[1] - b[1]) < 1e-9 and a[0].strftime("%Y-%m-%d") == b[0] for a, b in zip(rows[1:], ref))' \
+  "$T/r.xlsx" "$(curl -s -X POST -d '{"sql":"select month, value_chf from markets.monthly_value order by month"}' "$URL/api/sql")"
 lin=$(curl -s "$URL/api/lineage")
 check "lineage has the demo's models with their build state" python3 -c '
 import json, sys

@@ -3,7 +3,7 @@
 import { chartControls, defaultChart, drawChart } from './chart.js';
 import { createEditor } from './editor.js';
 import { grid, toCsv } from './grid.js';
-import { api, errorBox, h } from './util.js';
+import { api, errorBox, getCsrf, h } from './util.js';
 
 let schemaCache = null;
 
@@ -37,6 +37,7 @@ export async function sqlPage(main, arg) {
   const runBtn = h('button#run', { text: 'Run', title: 'Ctrl-Enter' });
   const cancelBtn = h('button#cancel', { text: 'Cancel', disabled: true });
   const csvBtn = h('button#csv', { text: 'CSV', disabled: true });
+  const xlsxBtn = h('button#xlsx', { text: 'xlsx', disabled: true, title: 'the whole result as an Excel workbook' });
   const nameIn = h('input#save-name', { type: 'text', placeholder: 'name', value: saved ? saved.name : '' });
   const pinIn = h('input#save-pin', { type: 'checkbox', checked: saved ? saved.pinned : true });
   const saveBtn = h('button#save', { text: 'Save' });
@@ -64,6 +65,7 @@ export async function sqlPage(main, arg) {
       if (!spec || !result.columns.some((c) => c.name === spec.x)) spec = defaultChart(result.columns, result.rows);
       renderChart();
       csvBtn.disabled = false;
+      xlsxBtn.disabled = false;
       await new Promise((r) => requestAnimationFrame(() => r()));
       const t2 = performance.now();
       results.dataset.rows = String(result.row_count);
@@ -86,6 +88,20 @@ export async function sqlPage(main, arg) {
   runBtn.addEventListener('click', runQuery);
   cancelBtn.addEventListener('click', () => ctrl && ctrl.abort());
   csvBtn.addEventListener('click', () => result && download('result.csv', toCsv(result.columns, result.rows), 'text/csv'));
+  // The server writes the workbook (the export layer's xlsx writer), from the same read-only endpoint.
+  xlsxBtn.addEventListener('click', async () => {
+    status.textContent = 'writing the workbook…';
+    try {
+      const r = await fetch('/api/sql', {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'X-Pond-CSRF': getCsrf() },
+        body: JSON.stringify({ sql: view.state.doc.toString(), format: 'xlsx' }),
+      });
+      if (!r.ok) throw new Error((await r.json().catch(() => ({}))).error || `HTTP ${r.status}`);
+      download('result.xlsx', await r.blob(), r.headers.get('Content-Type'));
+      status.textContent = 'workbook downloaded';
+    } catch (e) { status.textContent = e.message; }
+  });
   saveBtn.addEventListener('click', async () => {
     const name = nameIn.value.trim();
     if (!name) { nameIn.focus(); status.textContent = 'give the query a name to save it'; return; }
@@ -106,7 +122,7 @@ export async function sqlPage(main, arg) {
 
   main.append(h('div.sql-layout', {},
     h('div.sql-main', {}, edHost,
-      h('div.toolbar', {}, runBtn, cancelBtn, h('span.field', {}, h('label', { for: 'sql-limit', text: 'limit' }), limitSel), csvBtn,
+      h('div.toolbar', {}, runBtn, cancelBtn, h('span.field', {}, h('label', { for: 'sql-limit', text: 'limit' }), limitSel), csvBtn, xlsxBtn,
         h('span.field', {}, h('label', { for: 'save-name', text: 'save as' }), nameIn),
         h('span.field', {}, pinIn, h('label', { for: 'save-pin', text: 'pin to Home' })), saveBtn, status),
       results, controls, chartBox),

@@ -5,6 +5,7 @@ let csrf = null;
 let onLoginNeeded = () => {};
 
 export function setCsrf(token) { csrf = token; }
+export function getCsrf() { return csrf || ''; }
 export function setLoginHandler(fn) { onLoginNeeded = fn; }
 
 export class ApiError extends Error {

@@ -289,3 +289,18 @@ TEST(server_web_snapshots_carry_their_summary)
 	CHECK_STR(json_string_value(json_object_get(summary, "added-records")), "25");
 	api_teardown(&t);
 }
+
+TEST(server_web_sql_as_xlsx)
+{
+	api t;
+	CHECK(api_setup(&t, NULL) == 0);
+	CHECK_INT(send_req(&t, "POST", "/api/sql", "{\"sql\": \"select * from sales.orders\", \"format\": \"xlsx\"}", NULL),
+	          200);
+	CHECK(strncmp(t.resp.content_type, "application/vnd.openxmlformats", 30) == 0);
+	CHECK(t.resp.body_len > 100 && memcmp(t.resp.body, "PK\x03\x04", 4) == 0);  /* a zip container */
+	/* The same refusals as JSON. */
+	CHECK_INT(send_req(&t, "POST", "/api/sql", "{\"sql\": \"insert into sales.orders values (1)\", \"format\": \"xlsx\"}",
+	                   NULL), 400);
+	CHECK_INT(send_req(&t, "POST", "/api/sql", "{\"sql\": \"select 1\", \"format\": \"pdf\"}", NULL), 400);
+	api_teardown(&t);
+}
