@@ -52,7 +52,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
 DIFFTEST_SRC := $(sort $(wildcard tests/difftest/*.c))
 
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/web_assets.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 DIFFTEST_OBJ := $(DIFFTEST_SRC:%.c=$(BUILD)/obj/%.o)
@@ -66,6 +66,18 @@ $(DUCKDB_INC)/duckdb.h:
 	@scripts/fetch-duckdb.sh
 
 $(BUILD)/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# The web page (web/): bundled by esbuild from npm packages that
+# scripts/setup.sh installs, gzipped and embedded as a generated C table.
+# Both builds share build/web (the script writes it atomically).
+WEB_SRC := $(wildcard web/src/*) web/build.mjs web/package-lock.json
+build/web/assets.c: $(WEB_SRC)
+	@test -x web/node_modules/.bin/esbuild || { echo "web/node_modules is missing: run scripts/setup.sh" >&2; exit 1; }
+	node web/build.mjs build/web
+
+$(BUILD)/obj/web_assets.o: build/web/assets.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -129,7 +141,10 @@ build/fuzz/fuzz_http: FUZZ_EXTRA := src/server/request.c src/server/route.c
 # that reach DuckDB, the catalog and curl at link time: those targets link
 # the whole library, built for fuzzing in build/fuzz/obj.
 FUZZ_FULL := fuzz_source fuzz_export fuzz_pipeline fuzz_expr fuzz_paginate fuzz_html fuzz_xlsx
-FUZZ_FULL_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_FULL_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/web_assets.o
+build/fuzz/obj/web_assets.o: build/web/assets.c | deps
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) -c $< -o $@
 build/fuzz/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) -c $< -o $@

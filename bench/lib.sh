@@ -38,3 +38,20 @@ build_bench() {
     "$ROOT/build/libpond.a" -L"$DUCKDB_LIB" -Wl,-rpath,"$DUCKDB_LIB" -lduckdb \
     $(pkg-config --libs jansson sqlite3 libcurl libpq zlib libzstd yaml-0.1) -lsnappy -lm -lpthread
 }
+
+# serve_start DIR OUT [ARGS...]: starts `pond serve --listen 127.0.0.1:0
+# ARGS` in project DIR, output in OUT.out / OUT.err; sets SERVE (its pid,
+# also added to PIDS) and URL. Exits when it does not start.
+serve_start() {
+  local dir=$1 out=$2
+  shift 2
+  (cd "$dir" && exec "$POND" serve --listen 127.0.0.1:0 "$@") > "$out.out" 2> "$out.err" &
+  SERVE=$!
+  PIDS+=("$SERVE")
+  URL=
+  for _ in $(seq 1 100); do
+    URL=$(grep -o 'http://[0-9.:]*' "$out.out" 2> /dev/null | head -n 1) && [ -n "$URL" ] && break
+    sleep 0.1
+  done
+  [ -n "$URL" ] || { echo "pond serve did not start:" >&2; cat "$out.err" >&2; exit 1; }
+}

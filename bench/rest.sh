@@ -19,14 +19,7 @@ trap '[ -z "$SERVE" ] || kill "$SERVE" 2> /dev/null; rm -rf "$W"' EXIT
 P="$W/proj"
 "$POND" init --bare "$P" > /dev/null 2>&1
 (cd "$P" && "$POND" sql "create table bench.src as select range as id from range(10)") > /dev/null 2>&1
-(cd "$P" && exec "$POND" serve --listen 127.0.0.1:0 --no-scheduler) > "$W/serve.out" 2> "$W/serve.err" &
-SERVE=$!
-URL=
-for _ in $(seq 1 100); do
-  URL=$(grep -o 'http://[0-9.:]*' "$W/serve.out" 2> /dev/null | head -n 1) && [ -n "$URL" ] && break
-  sleep 0.1
-done
-[ -n "$URL" ] || { echo "pond serve did not start:" >&2; cat "$W/serve.err" >&2; exit 1; }
+serve_start "$P" "$W/serve" --no-scheduler
 
 python3 - "$URL" "$N" "$SNAPSHOTS" "$LOADS" <<'EOF'
 import http.client, json, random, statistics, sys, time, urllib.parse

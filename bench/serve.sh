@@ -30,15 +30,7 @@ P="$W/proj"
 
 rss_kb() { awk -v k="${2:-VmRSS}:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
-(cd "$P" && exec "$POND" serve --listen 127.0.0.1:0) > "$W/serve.out" 2> "$W/serve.err" &
-SERVE=$!
-PIDS+=("$SERVE")
-URL=
-for _ in $(seq 1 100); do
-  URL=$(grep -o 'http://[0-9.:]*' "$W/serve.out" 2> /dev/null | head -n 1) && [ -n "$URL" ] && break
-  sleep 0.1
-done
-[ -n "$URL" ] || { echo "pond serve did not start:" >&2; cat "$W/serve.err" >&2; exit 1; }
+serve_start "$P" "$W/serve"
 sleep "$IDLE"
 idle_kb=$(rss_kb "$SERVE")
 pipelines=$(curl -s "$URL/api/pipelines" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["pipelines"]))')

@@ -13,6 +13,7 @@ PACKAGES=(
   libxlsxwriter-dev libxml2-dev libssl-dev libzip-dev
   ca-certificates curl bc util-linux
   postgresql python3 python3-openpyxl tzdata
+  chromium
 )
 
 missing=()
@@ -42,6 +43,12 @@ else
 fi
 
 scripts/fetch-duckdb.sh
+
+# The web page's packages (web/: CodeMirror, uPlot, esbuild), bundled by make.
+if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules ]; then
+  echo "pond setup: installing the web page's packages from the npm registry (web)"
+  (cd web && npm ci --silent --no-audit --no-fund)
+fi
 
 # Independent readers (Avro, Iceberg) that the interop tests check pond with.
 if [ ! -d tests/node/node_modules ] || [ tests/node/package-lock.json -nt tests/node/node_modules ]; then

@@ -94,7 +94,7 @@ part() {
 # The parts that take longest (measured: the unit binary, then these
 # scripts) start first, so that the short ones fill in at the end and
 # neither core idles while one long part finishes.
-LONG_SCRIPTS="tables ingest maintain serve compact backup archive transform docs sql"
+LONG_SCRIPTS="tables ingest maintain serve compact backup archive transform docs sql web"
 
 # add_parts long|short: the current build's long or short parts.
 add_parts() {

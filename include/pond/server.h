@@ -92,15 +92,38 @@ typedef struct pond_http_request {
 	const char *authorization;  /* the Authorization header; NULL when absent */
 	const char *body;           /* NULL when none */
 	size_t body_len;
+	/* Headers the web page's requests need (NULL when absent): */
+	const char *cookie;         /* Cookie: the page's session */
+	const char *csrf;           /* X-Pond-CSRF: the session's token, on state-changing requests */
+	const char *origin;         /* Origin: refused when it is not this server */
+	const char *host;           /* Host: what Origin must name */
+	const char *accept_encoding;/* Accept-Encoding: gzip is sent as it is stored */
+	const char *if_none_match;  /* If-None-Match: an asset's ETag */
 } pond_http_request;
+
+/* A body produced while it is sent (Server-Sent Events): read in pieces
+ * until the end; see pond_http_stream_read. */
+typedef struct pond_http_stream pond_http_stream;
 
 typedef struct pond_http_response {
 	int status;
-	char *body;          /* JSON text, pond_malloc'd */
+	char *body;          /* JSON text (or an asset), pond_malloc'd */
 	size_t body_len;
 	const char *allow;   /* for 405: the methods the path takes; static */
 	bool auth_challenge; /* 401: send WWW-Authenticate: Bearer */
+	const char *content_type;     /* NULL: application/json; static */
+	const char *content_encoding; /* "gzip" or NULL; static */
+	const char *cache_control;    /* NULL: no-store; static */
+	char etag[24];                /* "" or a quoted ETag */
+	char *set_cookie;             /* Set-Cookie value, pond_malloc'd, or NULL */
+	pond_http_stream *stream;     /* instead of body: streamed (text/event-stream) */
 } pond_http_response;
+
+/* Reads the next piece of a streamed body into buf (up to cap bytes),
+ * waiting for it: > 0 bytes written, 0 at the end, -1 on an error. */
+long pond_http_stream_read(pond_http_stream *s, char *buf, size_t cap);
+/* Stops a stream (the client went away); the reader ends at once. */
+void pond_http_stream_free(pond_http_stream **s);
 
 /* Answers one request: authorization, routing, the handler. Always fills
  * out (errors are {"error": "..."} with a 4xx/5xx status); thread-safe.

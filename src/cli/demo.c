@@ -237,7 +237,8 @@ static int cmd_demo(int argc, char **argv)
 	       dir, dir);
 	if (no_serve)
 		return EXIT_OK;
-	printf("\nServing the project on http://%s (Ctrl-C stops): /api/runs, /api/tables, POST /api/sql\n\n", listen);
+	printf("\nServing the project on http://%s (Ctrl-C stops): open it in a browser for runs, tables,\n"
+	       "lineage and a SQL editor with charts; the JSON API is under /api\n\n", listen);
 	fflush(stdout);
 	cli_project_dir = dir;
 	char *serve_argv[] = {"serve", "--listen", (char *)listen, NULL};

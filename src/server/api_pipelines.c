@@ -34,15 +34,23 @@ static int find_pipeline(srv_ctx *ctx, const pond_pipeline **out)
 	return 0;
 }
 
-/* The newest run of a pipeline as JSON, or null. */
-static json_t *last_run(pond_catalog *cat, const char *pipeline, pond_arena *a)
+/* Runs in a pipeline's "recent_runs" of the list (the page's strip of squares). */
+#define LIST_RECENT_RUNS 14
+
+/* Sets a pipeline's "last_run" (its newest run, or null) and "recent_runs"
+ * (its newest LIST_RECENT_RUNS, newest first). */
+static void add_runs(json_t *p, pond_catalog *cat, const char *pipeline, pond_arena *a)
 {
 	pond_run_info *runs;
-	size_t n;
+	size_t n = 0;
 	pond_error ignored = POND_ERROR_INIT;
-	if (pond_runs_list(cat, pipeline, 0, 1, a, &runs, &n, &ignored) != 0 || n == 0)
-		return json_null();
-	return pond_run_info_to_json(&runs[0]);
+	if (pond_runs_list(cat, pipeline, 0, LIST_RECENT_RUNS, a, &runs, &n, &ignored) != 0)
+		n = 0;
+	json_t *recent = json_array();
+	for (size_t i = 0; recent && i < n; i++)
+		json_array_append_new(recent, pond_run_info_to_json(&runs[i]));
+	json_object_set_new(p, "last_run", n ? pond_run_info_to_json(&runs[0]) : json_null());
+	json_object_set_new(p, "recent_runs", recent);
 }
 
 /* GET /api/pipelines */
@@ -58,7 +66,7 @@ int pond__server_pipelines_list(srv_ctx *ctx, srv_reply *reply)
 	for (size_t i = 0; items && i < ps->count; i++) {
 		json_t *p = pond_pipeline_to_json(&ps->items[i], now);
 		if (p)
-			json_object_set_new(p, "last_run", last_run(cat, ps->items[i].name, ctx->arena));
+			add_runs(p, cat, ps->items[i].name, ctx->arena);
 		json_array_append_new(items, p);
 	}
 	return pond__server_ok(reply, items ? json_pack("{s:o}", "pipelines", items) : NULL);

@@ -21,6 +21,9 @@
 #include <jansson.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "pond/export.h"
 
 #define DEFAULT_LIMIT 1000
 /* Past this much JSON the rows stop and the answer says truncated. */
@@ -211,12 +214,12 @@ static int render(pond_buf *out, pond_result *result, int64_t limit, pond_error 
 	return rc;
 }
 
-static int run_query(srv_ctx *ctx, const char *statement, int64_t limit, srv_reply *reply);
+static int run_query(srv_ctx *ctx, const char *statement, int64_t limit, bool xlsx, srv_reply *reply);
 
-/* POST /api/sql {"sql": "...", "limit": 1000} */
+/* POST /api/sql {"sql": "...", "limit": 1000, "format": "json"|"xlsx"} */
 int pond__server_sql(srv_ctx *ctx, srv_reply *reply)
 {
-	static const char *const keys[] = {"sql", "limit", NULL};
+	static const char *const keys[] = {"sql", "limit", "format", NULL};
 	json_t *body;
 	int rc = pond__server_body_object(ctx, false, &body);
 	if (rc || (rc = pond__server_check_keys(ctx, body, keys)) != 0)
@@ -232,6 +235,10 @@ int pond__server_sql(srv_ctx *ctx, srv_reply *reply)
 			                (long long)ctx->srv->opts.sql_max_rows);
 		limit = json_integer_value(limit_json);
 	}
+	const char *format = json_string_value(json_object_get(body, "format"));
+	if (json_object_get(body, "format") && (!format || (strcmp(format, "json") != 0 && strcmp(format, "xlsx") != 0)))
+		return pond__server_fail(ctx, 400, "\"format\" must be \"json\" or \"xlsx\"");
+	bool xlsx = format && strcmp(format, "xlsx") == 0;
 	char **stmts;
 	size_t n;
 	if ((rc = pond_sql_split(json_string_value(sql_json), ctx->arena, &stmts, &n, &ctx->err)) != 0) {
@@ -250,13 +257,40 @@ int pond__server_sql(srv_ctx *ctx, srv_reply *reply)
 		atomic_fetch_sub(&ctx->srv->sql_running, 1);
 		return pond__server_fail(ctx, 503, "sql: %d queries are running already; retry later", running);
 	}
-	rc = run_query(ctx, stmts[0], limit, reply);
+	rc = run_query(ctx, stmts[0], limit, xlsx, reply);
 	atomic_fetch_sub(&ctx->srv->sql_running, 1);
 	return rc;
 }
 
+/* The checked statement's whole result as an Excel workbook (the export
+ * layer's xlsx writer, through the same session), in reply. */
+static int render_xlsx(srv_ctx *ctx, pond_session *session, const char *statement, srv_reply *reply)
+{
+	char path[] = "/tmp/pond-sql-XXXXXX.xlsx";
+	int fd = mkstemps(path, 5);
+	if (fd < 0)
+		return pond__server_fail(ctx, 500, "sql: could not make a temporary file for the workbook");
+	close(fd);
+	pond_export *def = NULL;
+	pond_export_result res = {0};
+	int rc = pond_export_from_query(&def, POND_EXPORT_XLSX, statement, path, "result", ctx->arena, &ctx->err);
+	if (rc == 0)
+		rc = pond_export_write(ctx->engine, session, def, NULL, &res, &ctx->err);
+	pond_export_result_dispose(&res);
+	char *data = NULL;
+	size_t len = 0;
+	if (rc == 0 && (rc = pond_file_read(&data, &len, path, MAX_RESULT_BYTES, &ctx->err)) == 0) {
+		reply->raw = data;
+		reply->raw_len = len;
+		reply->content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+		reply->status = 200;
+	}
+	unlink(path);
+	return rc;
+}
+
 /* Runs one checked statement on a locked-down engine and renders it. */
-static int run_query(srv_ctx *ctx, const char *statement, int64_t limit, srv_reply *reply)
+static int run_query(srv_ctx *ctx, const char *statement, int64_t limit, bool xlsx, srv_reply *reply)
 {
 	int64_t start = pond_time_mono_ns();
 	pond_lake *lake;
@@ -276,6 +310,14 @@ static int run_query(srv_ctx *ctx, const char *statement, int64_t limit, srv_rep
 		ctx->err_status = rc == POND_ENOTFOUND ? 404 : 0;
 	if (rc == 0)
 		rc = check_statement_type(ctx, ctx->engine, bound);
+	if (rc == 0 && xlsx) {
+		rc = render_xlsx(ctx, session, statement, reply);
+		pond_session_close(&session);
+		bool late = watchdog_stop(&wd);
+		return rc && late ? pond__server_fail(ctx, 504, "sql: the query ran longer than %d ms and was stopped",
+		                                      ctx->srv->opts.sql_timeout_ms)
+		                  : rc;
+	}
 	if (rc == 0)
 		rc = pond_engine_query(ctx->engine, bound, &result, &ctx->err);
 	if (rc == 0)

@@ -60,6 +60,27 @@ int pond__server_table_get(srv_ctx *ctx, srv_reply *reply)
 	return pond__server_ok(reply, doc);
 }
 
+/* Adds each snapshot's summary (who wrote it: pond.model, pond.ingest.SOURCE.state,
+ * an engine's entries) to the history rows. */
+static void add_summaries(json_t *rows, const pond_iceberg_metadata *md)
+{
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		json_int_t id = json_integer_value(json_object_get(row, "snapshot_id"));
+		for (size_t k = 0; k < md->nsnapshots; k++) {
+			const pond_iceberg_snapshot *s = &md->snapshots[k];
+			if (s->snapshot_id != id)
+				continue;
+			json_t *summary = json_object();
+			for (size_t j = 0; summary && j < s->nsummary; j++)
+				json_object_set_new(summary, s->summary[j].key, json_string(s->summary[j].value));
+			json_object_set_new(row, "summary", summary);
+			break;
+		}
+	}
+}
+
 /* GET /api/tables/NS.T/snapshots */
 int pond__server_table_snapshots(srv_ctx *ctx, srv_reply *reply)
 {
@@ -68,6 +89,8 @@ int pond__server_table_snapshots(srv_ctx *ctx, srv_reply *reply)
 	if (rc)
 		return rc;
 	json_t *rows = pond_table_history_json(t->metadata);
+	if (rows)
+		add_summaries(rows, t->metadata);
 	json_t *doc = rows ? json_pack("{s:s,s:o}", "table", ctx->url.segments[2], "snapshots", rows) : NULL;
 	pond_table_free(&t);
 	return pond__server_ok(reply, doc);

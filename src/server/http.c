@@ -46,19 +46,62 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	pond_debug("http: %s", line);
 }
 
-static enum MHD_Result queue(struct MHD_Connection *conn, pond_http_response *resp)
+static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
 {
+	(void)pos;
+	long n = pond_http_stream_read(cls, buf, max);
+	return n > 0 ? (ssize_t)n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void free_stream(void *cls)
+{
+	pond_http_stream *s = cls;
+	pond_http_stream_free(&s);
+}
+
+static struct MHD_Response *make_response(pond_http_response *resp)
+{
+	if (resp->stream) {
+		struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 8192, read_stream, resp->stream,
+		                                                           free_stream);
+		if (r)
+			resp->stream = NULL;
+		return r;
+	}
 	char *body = resp->body;
 	size_t len = resp->body_len;
 	resp->body = NULL;
 	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, pond_free);
-	if (!r) {
+	if (!r)
 		pond_free(body);
+	return r;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, pond_http_response *resp)
+{
+	struct MHD_Response *r = make_response(resp);
+	if (!r)
 		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	const char *type = resp->content_type ? resp->content_type : "application/json";
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, resp->cache_control ? resp->cache_control : "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (resp->content_encoding)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, resp->content_encoding);
+	if (resp->etag[0])
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, resp->etag);
+	if (resp->content_encoding || resp->etag[0])
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+	if (resp->set_cookie)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, resp->set_cookie);
+	if (strncmp(type, "text/html", 9) == 0) {
+		/* The page loads nothing but its own files; CodeMirror sets styles inline. */
+		MHD_add_response_header(r, "Content-Security-Policy",
+		                        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+		                        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+		MHD_add_response_header(r, "X-Frame-Options", "DENY");
+		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	}
 	if (resp->allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
 	if (resp->auth_challenge)
@@ -66,6 +109,18 @@ static enum MHD_Result queue(struct MHD_Connection *conn, pond_http_response *re
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/* The request's headers the server reads (values borrowed from the connection). */
+static void read_headers(struct MHD_Connection *conn, pond_http_request *req)
+{
+	req->authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	req->cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+	req->csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Pond-CSRF");
+	req->origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	req->host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	req->accept_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	req->if_none_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
 }
 
 static enum MHD_Result queue_error(struct MHD_Connection *conn, const char *url, int status, const char *message)
@@ -106,10 +161,10 @@ static enum MHD_Result answer(pond_server *srv, struct MHD_Connection *conn, con
 	pond_http_request req = {
 		.method = method,
 		.target = pond_buf_cstr(&target),
-		.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
 		.body = st->body.ptr,
 		.body_len = st->body.len,
 	};
+	read_headers(conn, &req);
 	pond_http_response resp;
 	pond_server_handle(srv, &req, &resp);
 	pond_info("%s %s %d %.1f ms", method, url, resp.status, (double)(pond_time_mono_ns() - st->start_ns) / 1e6);
@@ -133,10 +188,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		pond__server_guard_headers_done(srv, conn);
 		st->start_ns = pond_time_mono_ns();
 		*con_cls = st;
-		const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-		if (!pond__server_open_target(url) && !pond_server_token_ok(srv->token, auth))
-			return queue_error(conn, url, 401,
-			                   auth ? "invalid token" : "this server needs a token: Authorization: Bearer TOKEN");
+		pond_http_request req = {.method = method, .target = url};
+		read_headers(conn, &req);
+		const char *refusal = NULL;
+		int status = pond__server_authorize(srv, &req, &refusal);
+		if (status)
+			return queue_error(conn, url, status, refusal);
 		const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		int64_t n;
 		if (length && pond_str_to_i64(length, &n) && (uint64_t)n > srv->opts.max_body) {

@@ -30,7 +30,7 @@ bool pond__server_open_target(const char *target)
 {
 	static const char path[] = POND_REST_PATH "/v1/oauth/tokens";
 	size_t n = sizeof(path) - 1;
-	return strncmp(target, path, n) == 0 && (target[n] == '\0' || target[n] == '?');
+	return (strncmp(target, path, n) == 0 && (target[n] == '\0' || target[n] == '?')) || pond__server_web_open(target);
 }
 
 /* ---- errors ---- */

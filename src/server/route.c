@@ -8,6 +8,11 @@
 #include <string.h>
 
 static const srv_route routes[] = {
+	{"GET", "", pond__server_web_index},
+	{"GET", "/assets/*", pond__server_web_asset},
+	{"GET", "/api/session", pond__server_session_get},
+	{"POST", "/api/login", pond__server_login},
+	{"POST", "/api/logout", pond__server_logout},
 	{"GET", "/api/health", pond__server_health},
 	{"GET", "/api/pipelines", pond__server_pipelines_list},
 	{"GET", "/api/pipelines/*", pond__server_pipeline_get},
@@ -16,6 +21,11 @@ static const srv_route routes[] = {
 	{"GET", "/api/runs/*", pond__server_run_get},
 	{"GET", "/api/runs/*/steps", pond__server_run_steps},
 	{"GET", "/api/runs/*/logs", pond__server_run_logs},
+	{"GET", "/api/runs/*/events", pond__server_run_events},
+	{"GET", "/api/lineage", pond__server_lineage},
+	{"GET", "/api/queries", pond__server_queries_list},
+	{"POST", "/api/queries", pond__server_query_save},
+	{"DELETE", "/api/queries/*", pond__server_query_delete},
 	{"GET", "/api/tables", pond__server_tables_list},
 	{"GET", "/api/tables/*", pond__server_table_get},
 	{"GET", "/api/tables/*/snapshots", pond__server_table_snapshots},

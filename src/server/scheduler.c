@@ -32,7 +32,7 @@ static void offset_sleep(int64_t deadline_ms, void *payload)
 
 static void log_event(const pond_run_event *ev, void *payload)
 {
-	(void)payload;
+	pond__server_hub_push(payload, ev);
 	switch (ev->kind) {
 	case POND_RUN_EVENT_RUN_STARTED:
 		pond_info("run %lld of %s started", (long long)ev->run_id, ev->pipeline);
@@ -66,6 +66,7 @@ int pond__server_scheduler_start(pond_server *srv, pond_error *err)
 		return 0;
 	pond_scheduler_options so = POND_SCHEDULER_OPTIONS_INIT;
 	so.on_event = log_event;
+	so.event_payload = srv;
 	const char *start = getenv("POND_SERVE_CLOCK_START_MS");
 	int64_t start_ms;
 	if (start && pond_str_to_i64(start, &start_ms)) {

@@ -77,6 +77,8 @@ int pond_server_new(pond_server **out, const pond_project *project, const pond_s
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_mutex_init(&s->guard.mu, NULL);
 	pthread_cond_init(&s->guard.cond, NULL);
+	pond__server_sessions_init(s);
+	pond__server_hub_init(s);
 	s->started_ms = pond_time_now_ms();
 	if ((rc = pond__server_pipelines_load(s, err)) != 0) {
 		pond_server_free(&s);
@@ -120,6 +122,7 @@ void pond_server_stop(pond_server *srv)
 	 * their grace period while requests in flight finish. */
 	pond__server_http_quiesce(srv);
 	pond__server_scheduler_stop(srv);
+	pond__server_hub_close(srv);  /* event streams end, so their connections can */
 	pond__server_http_stop(srv);
 	pond__server_guard_stop(srv);
 }
@@ -136,6 +139,8 @@ void pond_server_free(pond_server **srv)
 	pthread_mutex_destroy(&(*srv)->lock);
 	pthread_mutex_destroy(&(*srv)->guard.mu);
 	pthread_cond_destroy(&(*srv)->guard.cond);
+	pthread_mutex_destroy(&(*srv)->session_lock);
+	pond__server_hub_free(*srv);
 	pond_free((*srv)->token);
 	pond_free((*srv)->listen);
 	pond_free(*srv);
@@ -338,13 +343,23 @@ static void set_error_body(pond_http_response *out, const char *target, int stat
 void pond_http_response_dispose(pond_http_response *resp)
 {
 	pond_free(resp->body);
+	pond_free(resp->set_cookie);
+	pond_http_stream_free(&resp->stream);
 	memset(resp, 0, sizeof(*resp));
 }
 
 static void finish_reply(pond_http_response *out, const char *target, srv_reply *reply)
 {
 	out->status = reply->status ? reply->status : 200;
-	if (out->status == 204)
+	out->content_type = reply->content_type;
+	out->content_encoding = reply->content_encoding;
+	out->cache_control = reply->cache_control;
+	memcpy(out->etag, reply->etag, sizeof(out->etag));
+	out->set_cookie = reply->set_cookie;
+	reply->set_cookie = NULL;
+	out->stream = reply->stream;
+	reply->stream = NULL;
+	if (out->status == 204 || out->status == 304 || out->stream)
 		return;
 	if (reply->raw) {
 		out->body = reply->raw;
@@ -365,10 +380,11 @@ void pond_server_handle(pond_server *srv, const pond_http_request *req, pond_htt
 	memset(out, 0, sizeof(*out));
 	atomic_fetch_add(&srv->requests, 1);
 	const char *target = req->target ? req->target : "";
-	if (!pond__server_open_target(target) && !pond_server_token_ok(srv->token, req->authorization)) {
-		out->auth_challenge = true;
-		set_error_body(out, target, 401, NULL,
-		               req->authorization ? "invalid token" : "this server needs a token: Authorization: Bearer TOKEN");
+	const char *refusal = NULL;
+	int status = pond__server_authorize(srv, req, &refusal);
+	if (status) {
+		out->auth_challenge = status == 401;
+		set_error_body(out, target, status, NULL, refusal);
 		return;
 	}
 	srv_ctx ctx;
@@ -404,6 +420,8 @@ void pond_server_handle(pond_server *srv, const pond_http_request *req, pond_htt
 	json_decref(reply.json);
 	json_decref(ctx.body);
 	pond_free(reply.raw);
+	pond_free(reply.set_cookie);
+	pond_http_stream_free(&reply.stream);
 	pond_lake_close(&ctx.meta_lake);
 	pond_lake_close(&ctx.lake);
 	pond_engine_close(&ctx.engine);

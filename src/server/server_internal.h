@@ -14,6 +14,34 @@
 #include "pond/pipeline.h"
 #include "pond/server.h"
 
+/* A web session (session.c): the cookie's id and the CSRF token the page
+ * echoes, both random hex. */
+#define SRV_SECRET_LEN 48
+#define SRV_SESSIONS 64
+typedef struct srv_session {
+	char id[SRV_SECRET_LEN + 1];
+	char csrf[SRV_SECRET_LEN + 1];
+	int64_t expires_ms;  /* 0: a free slot */
+} srv_session;
+
+/* The live run events the scheduler reports (events.c), kept in a ring
+ * for the pages that stream them. */
+#define SRV_HUB_SIZE 1024
+typedef struct srv_event {
+	int64_t seq;
+	int64_t run_id;
+	char *frame;  /* the event as Server-Sent Events text, pond_malloc'd */
+	bool last;    /* the run finished */
+} srv_event;
+typedef struct srv_hub {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	srv_event ring[SRV_HUB_SIZE];
+	int64_t next_seq;
+	bool closed;
+	int keepalive_ms;
+} srv_hub;
+
 /* Connection slots (guard.c): the connections open now, for the accept
  * policy and the header-timeout watchdog. */
 typedef struct srv_conn srv_conn;
@@ -55,6 +83,10 @@ struct pond_server {
 	pthread_mutex_t pool_lock;
 	pond_catalog *pool[SRV_CATALOG_POOL];
 	size_t npool;
+	pthread_mutex_t session_lock;
+	srv_session sessions[SRV_SESSIONS];
+	char open_csrf[SRV_SECRET_LEN + 1];  /* the CSRF token the page sends when there is no token */
+	srv_hub hub;
 };
 
 /* One request: everything in it lives in arena and dies with the request. */
@@ -81,6 +113,12 @@ typedef struct srv_reply {
 	json_t *json;
 	char *raw;
 	size_t raw_len;
+	const char *content_type;      /* raw's type; NULL: JSON */
+	const char *content_encoding;  /* "gzip" or NULL */
+	const char *cache_control;     /* NULL: no-store */
+	char etag[24];
+	char *set_cookie;              /* pond_malloc'd */
+	pond_http_stream *stream;      /* a streamed body instead */
 } srv_reply;
 
 /* A reply with status 204 has no body (json and raw stay NULL). */
@@ -222,6 +260,51 @@ int pond__rest_table_register(srv_ctx *ctx, srv_reply *reply);
 int pond__rest_table_rename(srv_ctx *ctx, srv_reply *reply);
 int pond__rest_table_metrics(srv_ctx *ctx, srv_reply *reply);
 int pond__rest_transaction_commit(srv_ctx *ctx, srv_reply *reply);
+
+/* ---- the web page: sessions (session.c), assets (web.c), events (events.c) ---- */
+
+void pond__server_sessions_init(pond_server *srv);
+/* A new session (the oldest dropped when every slot is taken). */
+int pond__server_session_new(pond_server *srv, int64_t now_ms, srv_session *out);
+/* The live session a Cookie header names. */
+bool pond__server_session_find(pond_server *srv, const char *cookie, int64_t now_ms, srv_session *out);
+/* 0 when the request may go on; else the status (401, 403) with *message. */
+int pond__server_authorize(pond_server *srv, const pond_http_request *req, const char **message);
+
+/* One embedded file of the page (the generated build/web/assets.c). */
+typedef struct pond_web_asset {
+	const char *path;          /* "index.html", "app.js" */
+	const char *content_type;
+	const unsigned char *gz;   /* gzip-compressed */
+	size_t gz_len, raw_len;
+	const char *etag;          /* hex of the content's hash */
+} pond_web_asset;
+extern const pond_web_asset pond__web_assets[];
+extern const size_t pond__web_nassets;
+bool pond__server_web_open(const char *target);
+const pond_web_asset *pond__server_web_find(const char *path);
+int pond__server_web_send(srv_ctx *ctx, const pond_web_asset *a, srv_reply *reply);
+
+/* SSE: appends one event (data split into data: lines; event NULL: a
+ * plain message) to out. */
+void pond__sse_frame(pond_buf *out, const char *event, const char *data);
+int pond__server_hub_init(pond_server *srv);
+/* Ends every stream (at stop) and frees the ring. */
+void pond__server_hub_close(pond_server *srv);
+void pond__server_hub_free(pond_server *srv);
+/* Records a scheduler event for the streams (the scheduler's on_event). */
+void pond__server_hub_push(pond_server *srv, const pond_run_event *ev);
+
+int pond__server_web_index(srv_ctx *ctx, srv_reply *reply);
+int pond__server_web_asset(srv_ctx *ctx, srv_reply *reply);
+int pond__server_session_get(srv_ctx *ctx, srv_reply *reply);
+int pond__server_login(srv_ctx *ctx, srv_reply *reply);
+int pond__server_logout(srv_ctx *ctx, srv_reply *reply);
+int pond__server_run_events(srv_ctx *ctx, srv_reply *reply);
+int pond__server_lineage(srv_ctx *ctx, srv_reply *reply);
+int pond__server_queries_list(srv_ctx *ctx, srv_reply *reply);
+int pond__server_query_save(srv_ctx *ctx, srv_reply *reply);
+int pond__server_query_delete(srv_ctx *ctx, srv_reply *reply);
 
 /* ---- routing (route.c) ---- */
 

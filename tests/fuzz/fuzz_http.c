@@ -27,6 +27,16 @@ STUB(pond__server_runs_list)
 STUB(pond__server_run_get)
 STUB(pond__server_run_steps)
 STUB(pond__server_run_logs)
+STUB(pond__server_run_events)
+STUB(pond__server_web_index)
+STUB(pond__server_web_asset)
+STUB(pond__server_session_get)
+STUB(pond__server_login)
+STUB(pond__server_logout)
+STUB(pond__server_lineage)
+STUB(pond__server_queries_list)
+STUB(pond__server_query_save)
+STUB(pond__server_query_delete)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -71,7 +71,8 @@ int send_req(api *t, const char *method, const char *target, const char *body, c
 	json_decref(t->doc);
 	t->doc = NULL;
 	pond_http_response_dispose(&t->resp);
-	pond_http_request req = {method, target, auth, body, body ? strlen(body) : 0};
+	pond_http_request req = {.method = method, .target = target, .authorization = auth, .body = body,
+	                         .body_len = body ? strlen(body) : 0};
 	pond_server_handle(t->srv, &req, &t->resp);
 	t->doc = json_loadb(t->resp.body, t->resp.body_len, 0, NULL);
 	return t->resp.status;

@@ -33,7 +33,7 @@ TEST(server_api_health_and_error_shapes)
 
 	CHECK_INT(send_req(&t, "GET", "/api/nope", NULL, NULL), 404);
 	CHECK(strstr(error_of(&t), "no such endpoint") != NULL);
-	CHECK_INT(send_req(&t, "GET", "/", NULL, NULL), 404);
+	CHECK_INT(send_req(&t, "GET", "/nothing", NULL, NULL), 404);
 	CHECK(json_is_string(json_object_get(t.doc, "error")));
 	CHECK_INT(send_req(&t, "DELETE", "/api/tables", NULL, NULL), 405);
 	CHECK_STR(t.resp.allow, "GET, HEAD");
@@ -177,7 +177,7 @@ static void *run_long_query(void *arg)
 {
 	long_query *q = arg;
 	static const char body[] = "{\"sql\": \"select sum(a.range * b.range) from range(100000) a, range(100000) b\"}";
-	pond_http_request req = {"POST", "/api/sql", NULL, body, sizeof(body) - 1};
+	pond_http_request req = {.method = "POST", .target = "/api/sql", .body = body, .body_len = sizeof(body) - 1};
 	pond_server_handle(q->srv, &req, &q->resp);
 	return NULL;
 }
