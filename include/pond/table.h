@@ -490,6 +490,10 @@ int pond_view_iceberg_commit(pond_lake *lake, const pond_table_ident *id, bool c
 int pond_view_iceberg_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pond_error *err);
 int pond_view_iceberg_rename(pond_lake *lake, const pond_table_ident *from, const pond_table_ident *to,
                              pond_error *err);
+/* The views in parent (NULL: everywhere) and the namespaces below it, by
+ * namespace then name; an arena array. */
+int pond_view_iceberg_list(pond_catalog *catalog, const pond_ns *parent, pond_arena *arena, pond_table_ident **out,
+                           size_t *count, pond_error *err);
 /* Creates the view with def as its only version (at the location a table
  * of that name would have; its namespace is made if missing), or makes def
  * its current version. */

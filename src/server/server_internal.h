@@ -183,6 +183,11 @@ json_t *pond__rest_ident_json(const pond_table_ident *id);
 /* Fails unless location (a path or file: URI) lies inside the warehouse:
  * the server writes metadata files there and reads what it registers. */
 int pond__rest_check_location(srv_ctx *ctx, const char *location, const char *what);
+/* GET /v1/namespaces/NS/tables or /views: the names list_names finds in
+ * the path's namespace as a ListTablesResponse (404 for a missing one). */
+typedef int (*pond__rest_names_fn)(pond_catalog *cat, const pond_ns *ns, pond_arena *arena, const char ***out,
+                                   size_t *count, pond_error *err);
+int pond__rest_names_list(srv_ctx *ctx, srv_reply *reply, pond__rest_names_fn list_names);
 /* Answers {key: all} (all: a new array of the whole list, whose
  * reference this takes), one page of it when the request has the spec's
  * pageToken (and pageSize), with "next-page-token" (null on the last). */
@@ -221,6 +226,12 @@ int pond__rest_table_register(srv_ctx *ctx, srv_reply *reply);
 int pond__rest_table_rename(srv_ctx *ctx, srv_reply *reply);
 int pond__rest_table_metrics(srv_ctx *ctx, srv_reply *reply);
 int pond__rest_transaction_commit(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_views_list(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_view_create(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_view_load(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_view_replace(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_view_drop(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_view_rename(srv_ctx *ctx, srv_reply *reply);
 
 /* ---- routing (route.c) ---- */
 

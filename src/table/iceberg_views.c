@@ -177,3 +177,34 @@ int pond_view_iceberg_publish(pond_lake *lake, const pond_table_ident *id, const
 	pond_arena_free(&arena);
 	return rc;
 }
+
+/* Appends the views of ns and of every namespace below it. */
+static int list_under(pond_catalog *cat, const pond_ns *ns, pond_arena *a, pond_table_ident **out, size_t *n,
+                      size_t *cap, pond_error *err)
+{
+	const char **names = NULL;
+	size_t count = 0;
+	int rc = ns->nlevels ? pond_catalog_list_views(cat, ns, a, &names, &count, err) : 0;
+	for (size_t i = 0; rc == 0 && i < count; i++) {
+		if (!pond_arena_grow(a, (void **)out, *n, cap, sizeof(**out)))
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		(*out)[(*n)++] = (pond_table_ident){*ns, names[i]};
+	}
+	pond_ns *children = NULL;
+	size_t nchildren = 0;
+	if (rc == 0)
+		rc = pond_catalog_list_namespaces(cat, ns, a, &children, &nchildren, err);
+	for (size_t i = 0; rc == 0 && i < nchildren; i++)
+		rc = list_under(cat, &children[i], a, out, n, cap, err);
+	return rc;
+}
+
+int pond_view_iceberg_list(pond_catalog *catalog, const pond_ns *parent, pond_arena *arena, pond_table_ident **out,
+                           size_t *count, pond_error *err)
+{
+	pond_ns root = {0};
+	size_t cap = 0;
+	*out = NULL;
+	*count = 0;
+	return list_under(catalog, parent ? parent : &root, arena, out, count, &cap, err);
+}

@@ -2,7 +2,7 @@
  * A `materialized: view` model as an Iceberg view, so that other engines
  * listing the catalog see it: one version whose SQL representation (dialect
  * "duckdb") is the model's compiled SQL with every table it reads written
- * as "namespace"."table", and whose schema is what DuckDB says the query
+ * with its namespace, and whose schema is what DuckDB says the query
  * returns, in Iceberg types. pond itself keeps binding the pond view
  * (table layer, views.c); this is what the world sees.
  */
@@ -26,8 +26,11 @@ static const char *skip_settings(const char *sql)
 	}
 }
 
-/* The model's SQL with each table reference spelled in full, without its
- * settings block. */
+/* The model's SQL with each bare table name given pond's default
+ * namespace, as pond reads it, and without the settings block. Names are
+ * otherwise kept as written: quoting them ("raw"."t") would make them
+ * string literals to Spark, which runs another dialect's SQL when a view
+ * has none of its own. */
 static int qualified_sql(tf_worker *w, const tf_node *n, pond_arena *a, const char **out, pond_error *err)
 {
 	tf_ref *refs;
@@ -46,7 +49,9 @@ static int qualified_sql(tf_worker *w, const tf_node *n, pond_arena *a, const ch
 		if (!next)
 			break;
 		pond_buf_put(&sql, n->expanded + at, next->offset - at);
-		pond__transform_quote_table(&sql, &next->id);
+		if (!memchr(n->expanded + next->offset, '.', next->len))
+			pond_buf_puts(&sql, POND_DEFAULT_NAMESPACE ".");
+		pond_buf_put(&sql, n->expanded + next->offset, next->len);
 		at = next->offset + next->len;
 	}
 	pond_buf_puts(&sql, n->expanded + at);

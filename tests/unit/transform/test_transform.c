@@ -311,8 +311,16 @@ TEST(transform_view_model_is_an_iceberg_view_with_duckdb_sql)
 	CHECK(fx_setup(&f, "raw.t") == 0);
 	CHECK(fx_create_with(&f, "select range as id, 'x' || range as name from range(4)", NULL) == 0);
 	CHECK(write_model(&f, "models/m/v.sql",
-	                  "-- materialized: view\nselect t.id * 2 as twice, name from raw.t as t where id > 0") == 0);
+	                  "-- materialized: view\nselect t.id * 2 as twice, name from raw.t as t where id > 0\n"
+	                  "  and id not in (select n from seen)") == 0);
 	pond_error err = POND_ERROR_INIT;
+	pond_session *s = NULL;
+	pond_result *res = NULL;
+	const char *msg;
+	CHECK_OK(pond_session_open(&s, f.lake, &err), &err);
+	CHECK_OK(pond_session_run(s, "create table main.seen as select 99 as n", f.a, &res, &msg, &err), &err);
+	pond_result_free(&res);
+	pond_session_close(&s);
 	pond_transform_result r;
 	pond_transform_options o = POND_TRANSFORM_OPTIONS_INIT;
 	int rc = pond_transform_run(f.lake, &o, &r, &err);
@@ -324,7 +332,9 @@ TEST(transform_view_model_is_an_iceberg_view_with_duckdb_sql)
 	const char *location;
 	CHECK_OK(pond_view_iceberg_load(f.lake, &id, f.a, &view, &location, &err), &err);
 	CHECK(strstr(location, "/m/v/metadata/00000-") != NULL);
-	CHECK_STR(pond_iceberg_view_sql(view, "duckdb"), "select t.id * 2 as twice, name from \"raw\".\"t\" as t where id > 0");
+	/* the bare name gets pond's default namespace; written names stay */
+	CHECK_STR(pond_iceberg_view_sql(view, "duckdb"),
+	          "select t.id * 2 as twice, name from raw.t as t where id > 0\n  and id not in (select n from main.seen)");
 	pond_iceberg_schema *schema;
 	CHECK_OK(pond_iceberg_view_schema(&schema, view, f.a, &err), &err);
 	CHECK_INT(schema->root->nfields, 2);
