@@ -295,7 +295,9 @@ static int cmd_history(int argc, char **argv)
 const cli_command cli_tables_command = {
 	"tables", "list the project's tables with their sizes",
 	"usage: pond tables [NAMESPACE] [--json]\n\nLists the catalog's tables (in NAMESPACE and below) with their record\n"
-	"counts, data files and size at the current snapshot.\n",
+	"counts, data files and size at the current snapshot, then the Iceberg\n"
+	"views (view models, views REST clients made) with their SQL dialects;\n"
+	"--json lists the tables only.\n",
 	cmd_tables,
 };
 

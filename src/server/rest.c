@@ -270,6 +270,18 @@ int pond__rest_names_list(srv_ctx *ctx, srv_reply *reply, pond__rest_names_fn li
 	return pond__rest_list_reply(ctx, reply, "identifiers", list);
 }
 
+int pond__rest_rename_request(srv_ctx *ctx, pond_table_ident *from, pond_table_ident *to, pond_lake **lake)
+{
+	static const char *const keys[] = {"source", "destination", NULL};
+	json_t *body;
+	int rc;
+	if ((rc = pond__server_body_object(ctx, false, &body)) || (rc = pond__server_check_keys(ctx, body, keys)) ||
+	    (rc = pond__rest_ident_from_json(ctx, json_object_get(body, "source"), "source", from)) ||
+	    (rc = pond__rest_ident_from_json(ctx, json_object_get(body, "destination"), "destination", to)))
+		return rc;
+	return pond__rest_lake(ctx, lake);
+}
+
 /* 404 of type not_found naming what when the lookup found nothing. */
 static int found_or_404(srv_ctx *ctx, int rc, bool exists, const char *not_found, const char *what)
 {

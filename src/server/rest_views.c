@@ -168,15 +168,10 @@ int pond__rest_view_drop(srv_ctx *ctx, srv_reply *reply)
 /* POST /v1/views/rename */
 int pond__rest_view_rename(srv_ctx *ctx, srv_reply *reply)
 {
-	static const char *const keys[] = {"source", "destination", NULL};
-	json_t *body;
 	pond_table_ident from, to;
 	pond_lake *lake;
 	int rc;
-	if ((rc = pond__server_body_object(ctx, false, &body)) || (rc = pond__server_check_keys(ctx, body, keys)) ||
-	    (rc = pond__rest_ident_from_json(ctx, json_object_get(body, "source"), "source", &from)) ||
-	    (rc = pond__rest_ident_from_json(ctx, json_object_get(body, "destination"), "destination", &to)) ||
-	    (rc = pond__rest_lake(ctx, &lake)) || (rc = view_must_exist(ctx, pond_lake_catalog(lake), &from)) ||
+	if ((rc = pond__rest_rename_request(ctx, &from, &to, &lake)) || (rc = view_must_exist(ctx, pond_lake_catalog(lake), &from)) ||
 	    (rc = pond__rest_namespace_must_exist(ctx, pond_lake_catalog(lake), &to.ns)))
 		return rc;
 	if ((rc = pond_view_iceberg_rename(lake, &from, &to, &ctx->err)) != 0)

@@ -188,6 +188,9 @@ int pond__rest_check_location(srv_ctx *ctx, const char *location, const char *wh
 typedef int (*pond__rest_names_fn)(pond_catalog *cat, const pond_ns *ns, pond_arena *arena, const char ***out,
                                    size_t *count, pond_error *err);
 int pond__rest_names_list(srv_ctx *ctx, srv_reply *reply, pond__rest_names_fn list_names);
+/* A RenameTableRequest (tables and views alike): source, destination, and
+ * the request's lake. */
+int pond__rest_rename_request(srv_ctx *ctx, pond_table_ident *from, pond_table_ident *to, pond_lake **lake);
 /* Answers {key: all} (all: a new array of the whole list, whose
  * reference this takes), one page of it when the request has the spec's
  * pageToken (and pageSize), with "next-page-token" (null on the last). */
