@@ -215,6 +215,30 @@ typedef struct pond_catalog_commit {
 int pond_catalog_commit_tables(pond_catalog *cat, const pond_catalog_commit *commits, size_t n, pond_arena *arena,
                                pond_catalog_table *out, pond_error *err);
 
+/* ---- views -------------------------------------------------------------- */
+
+/* Iceberg views: rows of iceberg_tables with iceberg_type 'VIEW', as Java's
+ * JdbcCatalog keeps them; the metadata location names a view metadata
+ * file. Tables and views share one name space: creating or renaming onto a
+ * name a table holds is POND_EEXISTS naming the table (and the other way
+ * round). The table functions never see views, nor these tables. A catalog
+ * without the iceberg_type column (pyiceberg made it) holds no views:
+ * creating one is POND_EUNSUPPORTED, lists are empty. Otherwise each call
+ * behaves as its table namesake. */
+int pond_catalog_create_view(pond_catalog *cat, const pond_ns *ns, const char *name,
+                             const char *metadata_location, pond_error *err);
+int pond_catalog_load_view(pond_catalog *cat, const pond_ns *ns, const char *name, pond_arena *arena,
+                           pond_catalog_table *out, pond_error *err);
+int pond_catalog_view_exists(pond_catalog *cat, const pond_ns *ns, const char *name, bool *out,
+                             pond_error *err);
+int pond_catalog_list_views(pond_catalog *cat, const pond_ns *ns, pond_arena *arena, const char ***out,
+                            size_t *count, pond_error *err);
+int pond_catalog_drop_view(pond_catalog *cat, const pond_ns *ns, const char *name, pond_error *err);
+int pond_catalog_rename_view(pond_catalog *cat, const pond_ns *from_ns, const char *from_name,
+                             const pond_ns *to_ns, const char *to_name, pond_error *err);
+int pond_catalog_commit_view(pond_catalog *cat, const pond_ns *ns, const char *name, const char *expected,
+                             const char *new_location, pond_error *err);
+
 /* ---- generic SQL for pond's own state tables ------------------------------ */
 
 /* SQL is written for both backends: '?' placeholders (rewritten to $1.. for

@@ -557,4 +557,63 @@ int pond_iceberg_metadata_create(pond_iceberg_metadata **out, const pond_iceberg
                                  const char *location, const pond_iceberg_kv *properties, size_t nproperties,
                                  pond_error *err);
 
+/* ---- views (format/view-spec.md, view format version 1) -------------------- */
+
+/* A view's metadata, kept as its JSON document (keys pond does not know
+ * survive a read and a write). Owns itself; free with pond_iceberg_view_free. */
+typedef struct pond_iceberg_view pond_iceberg_view;
+
+/* Parses and checks the spec's rules (required fields, format-version 1,
+ * unique schema and version ids, a version's schema and the current
+ * version known, one sql representation per dialect). */
+int pond_iceberg_view_parse(pond_iceberg_view **out, const void *data, size_t len, const char *what, pond_error *err);
+int pond_iceberg_view_from_json(pond_iceberg_view **out, const json_t *json, const char *what, pond_error *err);
+/* The metadata file's JSON text; caller frees *out with pond_free. */
+int pond_iceberg_view_serialize(char **out, const pond_iceberg_view *view, bool pretty, pond_error *err);
+void pond_iceberg_view_free(pond_iceberg_view **view);
+
+/* Borrowed from the view. */
+const json_t *pond_iceberg_view_json(const pond_iceberg_view *view);
+const char *pond_iceberg_view_uuid(const pond_iceberg_view *view);
+const char *pond_iceberg_view_location(const pond_iceberg_view *view);
+int32_t pond_iceberg_view_current_version_id(const pond_iceberg_view *view);
+const char *pond_iceberg_view_property(const pond_iceberg_view *view, const char *key);
+/* The current version's SQL in dialect (compared ignoring case); NULL
+ * when it has none. */
+const char *pond_iceberg_view_sql(const pond_iceberg_view *view, const char *dialect);
+/* The current version's schema, in arena. */
+int pond_iceberg_view_schema(pond_iceberg_schema **out, const pond_iceberg_view *view, pond_arena *arena,
+                             pond_error *err);
+
+/* Applies a CommitViewRequest's requirements (assert-view-uuid; a failed
+ * one is POND_ECONFLICT) and updates (assign-uuid, upgrade-format-version,
+ * add-schema, set-location, set-properties, remove-properties,
+ * add-view-version, set-current-view-version; -1 names the schema or
+ * version last added) to base, or to nothing (base NULL: a new view, given
+ * a fresh uuid unless one is assigned). now_ms stamps the version log.
+ * Versions past the view's version.history.num-entries (default 10) are
+ * dropped, the current one never. The result is checked as a parse is. */
+int pond_iceberg_view_apply(pond_iceberg_view **out, const pond_iceberg_view *base, const json_t *requirements,
+                            const json_t *updates, int64_t now_ms, pond_error *err);
+
+/* What one version of a view says; strings borrowed. */
+typedef struct pond_iceberg_view_definition {
+	const pond_iceberg_schema *schema;
+	const char *dialect;
+	const char *sql;
+	const char *const *default_namespace; /* levels */
+	size_t ndefault_namespace;
+	const pond_iceberg_kv *summary;       /* engine-name, engine-version, ... */
+	size_t nsummary;
+	int64_t timestamp_ms;
+} pond_iceberg_view_definition;
+
+/* A ViewVersion object for def (version-id 0 and schema-id -1, which the
+ * apply replaces); NULL when out of memory. New reference. */
+json_t *pond_iceberg_view_version_json(const pond_iceberg_view_definition *def);
+/* The updates that make def the current version: [set-location when
+ * location is not NULL,] add-schema, add-view-version,
+ * set-current-view-version -1. New reference; NULL when out of memory. */
+json_t *pond_iceberg_view_define_updates(const pond_iceberg_view_definition *def, const char *location);
+
 #endif

@@ -481,6 +481,41 @@ int pond_session_run(pond_session *session, const char *statement, pond_arena *a
 int pond_session_prepare(pond_session *session, const char *statement, pond_arena *arena, const char **rewritten,
                          size_t *files_kept, pond_error *err);
 
+/* ---- Iceberg views (iceberg_views.c) ------------------------------------------------ */
+
+/* Views other engines see: view metadata files (view spec v1) under the
+ * view's location, named as tables' metadata files are, and the catalog's
+ * view rows (pond_catalog_*_view). Independent of pond views below. */
+
+/* The view's current metadata and its file's path (in arena);
+ * POND_ENOTFOUND when id is no view. Caller frees *out. */
+int pond_view_iceberg_load(pond_lake *lake, const pond_table_ident *id, pond_arena *arena, pond_iceberg_view **out,
+                           const char **location, pond_error *err);
+/* Applies a CommitViewRequest's requirements and updates (iceberg layer's
+ * pond_iceberg_view_apply) to the current view, or, with create, to
+ * nothing, and swaps the catalog row to the new metadata file. A swap lost
+ * to another writer is retried on fresh metadata; a change that changes
+ * nothing writes no file. Creating: POND_EEXISTS when the name is taken
+ * (by a table too). *out (caller frees) and *location get the result.
+ * The view's current and previous metadata files are kept, older ones
+ * deleted. */
+int pond_view_iceberg_commit(pond_lake *lake, const pond_table_ident *id, bool create, const json_t *requirements,
+                             const json_t *updates, pond_arena *arena, pond_iceberg_view **out, const char **location,
+                             pond_error *err);
+/* Removes the catalog row; purge also deletes its metadata files. */
+int pond_view_iceberg_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pond_error *err);
+int pond_view_iceberg_rename(pond_lake *lake, const pond_table_ident *from, const pond_table_ident *to,
+                             pond_error *err);
+/* The views in parent (NULL: everywhere) and the namespaces below it, by
+ * namespace then name; an arena array. */
+int pond_view_iceberg_list(pond_catalog *catalog, const pond_ns *parent, pond_arena *arena, pond_table_ident **out,
+                           size_t *count, pond_error *err);
+/* Creates the view with def as its only version (at the location a table
+ * of that name would have; its namespace is made if missing), or makes def
+ * its current version. */
+int pond_view_iceberg_publish(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_view_definition *def,
+                              pond_error *err);
+
 /* ---- pond views (views.c) ---------------------------------------------------------- */
 
 /* A pond view is a name and a SELECT kept in the catalog database (table

@@ -100,6 +100,39 @@ static int check_catalog_file(pond_error *err)
 	return rc;
 }
 
+/* The Iceberg views (view models, views REST clients made), each with
+ * the SQL dialects of its current version. */
+static int print_views(pond_lake *lake, const pond_ns *parent, pond_arena *a, pond_error *err)
+{
+	pond_table_ident *views;
+	size_t n;
+	int rc = pond_view_iceberg_list(pond_lake_catalog(lake), parent, a, &views, &n, err);
+	if (rc || n == 0)
+		return rc;
+	printf("%-32s %s\n", "view", "dialects");
+	for (size_t i = 0; i < n; i++) {
+		pond_iceberg_view *view = NULL;
+		pond_error load_err = POND_ERROR_INIT;
+		printf("%-32s ", pond_table_ident_format(a, &views[i]));
+		if (pond_view_iceberg_load(lake, &views[i], a, &view, NULL, &load_err) != 0) {
+			printf("?  %s\n", load_err.msg);
+			continue;
+		}
+		const json_t *versions = json_object_get(pond_iceberg_view_json(view), "versions");
+		const json_t *current = NULL, *v, *r;
+		size_t j;
+		json_array_foreach(versions, j, v)
+			if (json_integer_value(json_object_get(v, "version-id")) == pond_iceberg_view_current_version_id(view))
+				current = v;
+		json_array_foreach(json_object_get(current, "representations"), j, r)
+			printf("%s%s", j ? ", " : "", json_string_value(json_object_get(r, "dialect")) ?
+			       json_string_value(json_object_get(r, "dialect")) : "?");
+		printf("\n");
+		pond_iceberg_view_free(&view);
+	}
+	return 0;
+}
+
 static int cmd_tables(int argc, char **argv)
 {
 	bool as_json = false;
@@ -158,6 +191,8 @@ static int cmd_tables(int argc, char **argv)
 			printf("\n");
 		}
 	}
+	if (rc == 0 && !as_json)
+		rc = print_views(lake, pp, a, &err);
 	if (rc == 0 && broken)
 		rc = pond_error_set(&err, POND_ECORRUPT,
 		                    "%zu table%s could not be read; pond sql \"drop table %s\" unregisters a broken table", broken,
@@ -260,7 +295,9 @@ static int cmd_history(int argc, char **argv)
 const cli_command cli_tables_command = {
 	"tables", "list the project's tables with their sizes",
 	"usage: pond tables [NAMESPACE] [--json]\n\nLists the catalog's tables (in NAMESPACE and below) with their record\n"
-	"counts, data files and size at the current snapshot.\n",
+	"counts, data files and size at the current snapshot, then the Iceberg\n"
+	"views (view models, views REST clients made) with their SQL dialects;\n"
+	"--json lists the tables only.\n",
 	cmd_tables,
 };
 

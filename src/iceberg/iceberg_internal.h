@@ -59,6 +59,14 @@ json_t *pond__ice_snapshot_to_json(const pond_iceberg_snapshot *s);
 /* A ref's JSON without its name. */
 json_t *pond__ice_ref_to_json(const pond_iceberg_ref *r);
 
+/* Views (view.c): the spec's rules on a view document and on one version;
+ * wrap validates doc and takes it over (released on failure too); find
+ * returns the element of list whose integer key is id, or NULL. */
+int pond__ice_view_validate(const json_t *doc, const char *what, pond_error *err);
+int pond__ice_check_view_version(const json_t *version, const char *what, pond_error *err);
+int pond__ice_view_wrap(pond_iceberg_view **out, json_t *doc, const char *what, pond_error *err);
+const json_t *pond__ice_view_find(const json_t *list, const char *key, int32_t id);
+
 /* Floor division and modulo for negative values (spec rules for transforms). */
 static inline int64_t pond__floor_div(int64_t a, int64_t b)
 {

@@ -252,6 +252,38 @@ int pond__rest_list_reply(srv_ctx *ctx, srv_reply *reply, const char *key, json_
 	return pond__server_ok(reply, doc);
 }
 
+int pond__rest_names_list(srv_ctx *ctx, srv_reply *reply, pond__rest_names_fn list_names)
+{
+	pond_catalog *cat;
+	pond_ns ns;
+	int rc;
+	if ((rc = pond__rest_path_namespace(ctx, 3, &ns)) || (rc = pond__server_catalog(ctx, &cat)))
+		return rc;
+	const char **names;
+	size_t n;
+	if ((rc = list_names(cat, &ns, ctx->arena, &names, &n, &ctx->err)) != 0)
+		return pond__rest_error(ctx, rc, "NoSuchNamespaceException");
+	json_t *list = json_array();
+	for (size_t i = 0; list && i < n; i++) {
+		pond_table_ident id = {ns, names[i]};
+		if (json_array_append_new(list, pond__rest_ident_json(&id)) != 0)
+			list = (json_decref(list), NULL);
+	}
+	return pond__rest_list_reply(ctx, reply, "identifiers", list);
+}
+
+int pond__rest_rename_request(srv_ctx *ctx, pond_table_ident *from, pond_table_ident *to, pond_lake **lake)
+{
+	static const char *const keys[] = {"source", "destination", NULL};
+	json_t *body;
+	int rc;
+	if ((rc = pond__server_body_object(ctx, false, &body)) || (rc = pond__server_check_keys(ctx, body, keys)) ||
+	    (rc = pond__rest_ident_from_json(ctx, json_object_get(body, "source"), "source", from)) ||
+	    (rc = pond__rest_ident_from_json(ctx, json_object_get(body, "destination"), "destination", to)))
+		return rc;
+	return pond__rest_lake(ctx, lake);
+}
+
 /* 404 of type not_found naming what when the lookup found nothing. */
 static int found_or_404(srv_ctx *ctx, int rc, bool exists, const char *not_found, const char *what)
 {
@@ -298,6 +330,13 @@ static const char *const endpoints[] = {
 	"POST /v1/{prefix}/namespaces/{namespace}/tables/{table}/metrics",
 	"POST /v1/{prefix}/tables/rename",
 	"POST /v1/{prefix}/transactions/commit",
+	"GET /v1/{prefix}/namespaces/{namespace}/views",
+	"POST /v1/{prefix}/namespaces/{namespace}/views",
+	"GET /v1/{prefix}/namespaces/{namespace}/views/{view}",
+	"HEAD /v1/{prefix}/namespaces/{namespace}/views/{view}",
+	"POST /v1/{prefix}/namespaces/{namespace}/views/{view}",
+	"DELETE /v1/{prefix}/namespaces/{namespace}/views/{view}",
+	"POST /v1/{prefix}/views/rename",
 	NULL,
 };
 

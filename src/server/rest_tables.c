@@ -68,22 +68,7 @@ json_t *pond__rest_load_result(const pond_project *project, const pond_iceberg_m
 
 int pond__rest_tables_list(srv_ctx *ctx, srv_reply *reply)
 {
-	pond_catalog *cat;
-	pond_ns ns;
-	int rc;
-	if ((rc = pond__rest_path_namespace(ctx, 3, &ns)) || (rc = pond__server_catalog(ctx, &cat)))
-		return rc;
-	const char **names;
-	size_t n;
-	if ((rc = pond_catalog_list_tables(cat, &ns, ctx->arena, &names, &n, &ctx->err)) != 0)
-		return pond__rest_error(ctx, rc, "NoSuchNamespaceException");
-	json_t *list = json_array();
-	for (size_t i = 0; list && i < n; i++) {
-		pond_table_ident id = {ns, names[i]};
-		if (json_array_append_new(list, pond__rest_ident_json(&id)) != 0)
-			list = (json_decref(list), NULL);
-	}
-	return pond__rest_list_reply(ctx, reply, "identifiers", list);
+	return pond__rest_names_list(ctx, reply, pond_catalog_list_tables);
 }
 
 /* Flushes the table's buffered rows, if it has any, into a snapshot. */
@@ -382,15 +367,10 @@ int pond__rest_table_register(srv_ctx *ctx, srv_reply *reply)
 
 int pond__rest_table_rename(srv_ctx *ctx, srv_reply *reply)
 {
-	static const char *const keys[] = {"source", "destination", NULL};
-	json_t *body;
 	pond_table_ident from, to;
 	pond_lake *lake;
 	int rc;
-	if ((rc = pond__server_body_object(ctx, false, &body)) || (rc = pond__server_check_keys(ctx, body, keys)) ||
-	    (rc = pond__rest_ident_from_json(ctx, json_object_get(body, "source"), "source", &from)) ||
-	    (rc = pond__rest_ident_from_json(ctx, json_object_get(body, "destination"), "destination", &to)) ||
-	    (rc = pond__rest_lake(ctx, &lake)) || (rc = pond__rest_table_must_exist(ctx, pond_lake_catalog(lake), &from)) ||
+	if ((rc = pond__rest_rename_request(ctx, &from, &to, &lake)) || (rc = pond__rest_table_must_exist(ctx, pond_lake_catalog(lake), &from)) ||
 	    (rc = pond__rest_namespace_must_exist(ctx, pond_lake_catalog(lake), &to.ns)))
 		return rc;
 	if ((rc = pond_table_rename(lake, &from, &to, &ctx->err)) != 0)

@@ -48,6 +48,12 @@ static const srv_route routes[] = {
 	{"POST", POND_REST_PATH "/v1/namespaces/*/register", pond__rest_table_register},
 	{"POST", POND_REST_PATH "/v1/tables/rename", pond__rest_table_rename},
 	{"POST", POND_REST_PATH "/v1/transactions/commit", pond__rest_transaction_commit},
+	{"GET", POND_REST_PATH "/v1/namespaces/*/views", pond__rest_views_list},
+	{"POST", POND_REST_PATH "/v1/namespaces/*/views", pond__rest_view_create},
+	{"GET", POND_REST_PATH "/v1/namespaces/*/views/*", pond__rest_view_load},
+	{"POST", POND_REST_PATH "/v1/namespaces/*/views/*", pond__rest_view_replace},
+	{"DELETE", POND_REST_PATH "/v1/namespaces/*/views/*", pond__rest_view_drop},
+	{"POST", POND_REST_PATH "/v1/views/rename", pond__rest_view_rename},
 };
 
 static bool path_matches(const char *pattern, char *const *segments, size_t nsegments)

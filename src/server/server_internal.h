@@ -222,6 +222,14 @@ json_t *pond__rest_ident_json(const pond_table_ident *id);
  * the server writes metadata files there and reads what it registers.
  * *path (may be NULL) gets location without its file: scheme. */
 int pond__rest_check_location(srv_ctx *ctx, const char *location, const char *what, const char **path);
+/* GET /v1/namespaces/NS/tables or /views: the names list_names finds in
+ * the path's namespace as a ListTablesResponse (404 for a missing one). */
+typedef int (*pond__rest_names_fn)(pond_catalog *cat, const pond_ns *ns, pond_arena *arena, const char ***out,
+                                   size_t *count, pond_error *err);
+int pond__rest_names_list(srv_ctx *ctx, srv_reply *reply, pond__rest_names_fn list_names);
+/* A RenameTableRequest (tables and views alike): source, destination, and
+ * the request's lake. */
+int pond__rest_rename_request(srv_ctx *ctx, pond_table_ident *from, pond_table_ident *to, pond_lake **lake);
 /* Answers {key: all} (all: a new array of the whole list, whose
  * reference this takes), one page of it when the request has the spec's
  * pageToken (and pageSize), with "next-page-token" (null on the last). */
@@ -260,6 +268,12 @@ int pond__rest_table_register(srv_ctx *ctx, srv_reply *reply);
 int pond__rest_table_rename(srv_ctx *ctx, srv_reply *reply);
 int pond__rest_table_metrics(srv_ctx *ctx, srv_reply *reply);
 int pond__rest_transaction_commit(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_views_list(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_view_create(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_view_load(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_view_replace(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_view_drop(srv_ctx *ctx, srv_reply *reply);
+int pond__rest_view_rename(srv_ctx *ctx, srv_reply *reply);
 
 /* ---- the web page: sessions (session.c), assets (web.c), events (events.c) ---- */
 

@@ -143,10 +143,10 @@ void pond_table_free(pond_table **table)
  * another place), that folder where the previous metadata file now is
  * (io carries the remap). The catalog records the real path, since it is
  * read without a remap. */
-static int metadata_dir(const pond_iceberg_metadata *md, pond_fileio *io, pond_arena *arena, const char **out,
+static int metadata_dir(const char *location, pond_fileio *io, pond_arena *arena, const char **out,
                         pond_error *err)
 {
-	if (!(*out = pond_arena_sprintf(arena, "%s/metadata", md->location)))
+	if (!(*out = pond_arena_sprintf(arena, "%s/metadata", location)))
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (!pond_fileio_remapped(io))
 		return 0;
@@ -159,15 +159,15 @@ static int metadata_dir(const pond_iceberg_metadata *md, pond_fileio *io, pond_a
 	return rc;
 }
 
-int pond__table_write_metadata(pond_fileio *io, const pond_iceberg_metadata *md, const char *previous,
-                               pond_arena *arena, const char **out_path, pond_error *err)
+int pond__table_write_metadata_text(pond_fileio *io, const char *location, const char *text, const char *previous,
+                                    pond_arena *arena, const char **out_path, pond_error *err)
 {
 	char name[64];
 	int rc = pond_iceberg_metadata_file_name(name, previous, err);
 	if (rc)
 		return rc;
 	const char *dir;
-	if ((rc = metadata_dir(md, io, arena, &dir, err)) != 0)
+	if ((rc = metadata_dir(location, io, arena, &dir, err)) != 0)
 		return rc;
 	const char *path = pond_arena_sprintf(arena, "%s/%s", dir, name);
 	if (!path)
@@ -175,15 +175,23 @@ int pond__table_write_metadata(pond_fileio *io, const pond_iceberg_metadata *md,
 	/* Object stores have no folders to make. */
 	if (pond_fileio_is_local(io) && (rc = pond_mkdirs(dir, err)) != 0)
 		return rc;
-	char *text;
-	if ((rc = pond_iceberg_metadata_serialize(&text, md, false, err)) != 0)
-		return rc;
 	/* The path is real already: written as it is, without a remap. */
 	rc = pond_fileio_is_local(io) ? pond_file_write_atomic(path, text, strlen(text), err)
 	                              : pond_fileio_write(io, path, text, strlen(text), err);
-	pond_free(text);
 	if (rc == 0)
 		*out_path = path;
+	return rc;
+}
+
+int pond__table_write_metadata(pond_fileio *io, const pond_iceberg_metadata *md, const char *previous,
+                               pond_arena *arena, const char **out_path, pond_error *err)
+{
+	char *text;
+	int rc = pond_iceberg_metadata_serialize(&text, md, false, err);
+	if (rc)
+		return rc;
+	rc = pond__table_write_metadata_text(io, md->location, text, previous, arena, out_path, err);
+	pond_free(text);
 	return rc;
 }
 

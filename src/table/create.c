@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The namespace of id, with its parents, unless it exists. */
-static int ensure_namespace(pond_lake *lake, const pond_table_ident *id, pond_error *err)
+int pond__table_ensure_namespace(pond_lake *lake, const pond_table_ident *id, pond_error *err)
 {
 	bool ns_exists = false;
 	int rc = pond_catalog_namespace_exists(lake->catalog, &id->ns, &ns_exists, err);
@@ -80,7 +79,7 @@ int pond__table_stage(pond_table **out, pond_lake *lake, const pond_table_ident 
 	const char *location = NULL;
 	int rc = pond__table_location(lake, id, a, &location, err);
 	if (rc == 0)
-		rc = ensure_namespace(lake, id, err);
+		rc = pond__table_ensure_namespace(lake, id, err);
 	if (rc == 0)
 		rc = pond_iceberg_metadata_create(&t->metadata, schema, NULL, NULL, location, NULL, 0, err);
 	/* A REST catalog stages the table and chooses its location. */
@@ -178,7 +177,7 @@ int pond_table_create(pond_lake *lake, const pond_table_ident *id, const pond_ic
 	if (rc == 0 && exists)
 		rc = pond_error_set(err, POND_EEXISTS, "table %s already exists", name);
 	if (rc == 0)
-		rc = ensure_namespace(lake, id, err);
+		rc = pond__table_ensure_namespace(lake, id, err);
 	pond_iceberg_metadata *md = NULL;
 	const char *location = NULL, *path = NULL;
 	if (rc == 0)

@@ -58,9 +58,16 @@ int pond__lake_keep_fileio(pond_lake *lake, pond_fileio **io, pond_error *err);
 int pond__table_fileio(pond_lake *lake, const pond_iceberg_metadata *md, const char *metadata_location,
                        pond_fileio **out, pond_error *err);
 
-/* Writes metadata as the table's next metadata file (NNNNN-uuid.metadata.json
- * under LOCATION/metadata, numbered after `previous`) through io (the
- * table's: pond__table_fileio); returns its path in arena. */
+/* Creates the namespace of id, with its parents, unless it exists. */
+int pond__table_ensure_namespace(pond_lake *lake, const pond_table_ident *id, pond_error *err);
+
+/* Writes text as the next metadata file (NNNNN-uuid.metadata.json under
+ * LOCATION/metadata, numbered after `previous`, 00000 without one) through
+ * io; returns its path in arena. Views' metadata files use it too. */
+int pond__table_write_metadata_text(pond_fileio *io, const char *location, const char *text, const char *previous,
+                                    pond_arena *arena, const char **out_path, pond_error *err);
+/* The table's metadata written so, through io (the table's:
+ * pond__table_fileio). */
 int pond__table_write_metadata(pond_fileio *io, const pond_iceberg_metadata *md, const char *previous,
                                pond_arena *arena, const char **out_path, pond_error *err);
 /* Deletes one file by its real path; a failure is only logged (what is

@@ -4,7 +4,8 @@
  *   table        overwrite when the query's schema and partitioning match
  *                the table's (one snapshot, history kept), else drop and
  *                create; a new table that fails to fill is dropped again
- *   view         the SELECT checked to bind, then kept in pond_views
+ *   view         the SELECT checked to bind, then kept in pond_views and
+ *                published as an Iceberg view (publish.c)
  *   incremental  rows past the watermark (kept in the snapshot summary as
  *                pond.model.watermark, committed with the rows) staged in
  *                a DuckDB temp table, then merged on unique_key or
@@ -203,7 +204,8 @@ static int replace_rows(tf_worker *w, const tf_node *n, pond_table *existing, co
  * a table pond did not build. */
 static int clear_view(tf_worker *w, const tf_node *n, pond_error *err)
 {
-	return pond_view_drop(pond_lake_catalog(w->lake), &n->id, NULL, err);
+	int rc = pond_view_drop(pond_lake_catalog(w->lake), &n->id, NULL, err);
+	return rc ? rc : pond__transform_unpublish_view(w, n, err);
 }
 
 /* ---- the materializations ---------------------------------------------------------------- */
@@ -228,6 +230,8 @@ static int build_view(tf_worker *w, const tf_node *n, pond_arena *a, pond_model_
 	pond_result_free(&res);
 	if (rc == 0)
 		rc = pond_view_put(cat, &n->id, n->expanded, n->path, err);
+	if (rc == 0)
+		rc = pond__transform_publish_view(w, n, a, err);
 	m->rows = 0;
 	m->snapshot_id = 0;
 	return rc;

@@ -131,6 +131,12 @@ int pond__transform_inputs(tf_worker *w, const tf_node *node, pond_arena *a, con
 int pond__transform_build(tf_worker *w, const tf_node *node, bool full_refresh, pond_arena *a, pond_model_outcome *m,
              pond_error *err);
 
+/* publish.c: a view model's Iceberg view, created or given the model's
+ * current SQL and schema; and removed when the model is no view (no view
+ * is no error). */
+int pond__transform_publish_view(tf_worker *w, const tf_node *n, pond_arena *a, pond_error *err);
+int pond__transform_unpublish_view(tf_worker *w, const tf_node *n, pond_error *err);
+
 /* datatest.c: runs one test on the worker's session. */
 void pond__transform_run_test(tf_worker *w, const tf_test *test, const char *model, pond_arena *a,
                               pond_test_outcome *out);

@@ -86,3 +86,48 @@ finish() {
   echo "$_pass passed, $_fail failed"
   [ "$_fail" -eq 0 ]
 }
+
+# rest_serve_start DIR TOKEN: pond serve in the project DIR on a free
+# port with TOKEN and no scheduler; sets PID, and URI to its Iceberg REST
+# catalog (http://HOST:PORT/iceberg). Fails, showing the server's stderr,
+# when it does not come up.
+rest_serve_start() {
+  (cd "$1" && exec "$POND" serve --listen 127.0.0.1:0 --token "$2" --no-scheduler) \
+    > "$T/serve.out" 2> "$T/serve.err" &
+  PID=$!
+  URI=
+  _serve_up() {
+    URI=$(grep -o 'http://[0-9.:]*' "$T/serve.out" 2> /dev/null | head -n 1)
+    [ -n "$URI" ] || ! kill -0 "$PID" 2> /dev/null
+  }
+  wait_for _serve_up
+  [ -n "$URI" ] || { echo "server did not start:"; cat "$T/serve.err"; return 1; }
+  URI="$URI/iceberg"
+}
+
+# rest_serve_stop: SIGTERM to the server, its exit status in STOP_RC.
+rest_serve_stop() {
+  kill -TERM "$PID" 2> /dev/null
+  wait "$PID"
+  STOP_RC=$?
+}
+
+# node_checks LABEL CMD...: runs a check script (tests/node) whose "ok   X"
+# and "FAIL X" lines count here as LABEL: X; its "value NAME VALUE" lines
+# land in $T/values for value_of NAME; other lines are shown.
+node_checks() {
+  local label=$1 line
+  shift
+  "$@" > "$T/client.out" 2>&1
+  : > "$T/values"
+  while IFS= read -r line; do
+    case "$line" in
+      "ok   "*) pass "$label: ${line#ok   }" ;;
+      "FAIL "*) fail "$label: ${line#FAIL }" ;;
+      "value "*) echo "${line#value }" >> "$T/values" ;;
+      *) echo "    $line" ;;
+    esac
+  done < "$T/client.out"
+}
+
+value_of() { sed -n "s/^$1 //p" "$T/values" | tail -n 1; }

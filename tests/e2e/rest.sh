@@ -14,45 +14,8 @@
 TOKEN=rest-e2e-token-0123456789
 CLIENT="$NODE_DIR/rest_client.mjs"
 
-# start_server DIR: pond serve in the project; sets PID and URI.
-start_server() {
-  (cd "$1" && exec "$POND" serve --listen 127.0.0.1:0 --token "$TOKEN" --no-scheduler) \
-    > "$T/serve.out" 2> "$T/serve.err" &
-  PID=$!
-  URI=
-  server_up() {
-    URI=$(grep -o 'http://[0-9.:]*' "$T/serve.out" 2> /dev/null | head -n 1)
-    [ -n "$URI" ] || ! kill -0 "$PID" 2> /dev/null
-  }
-  wait_for server_up
-  [ -n "$URI" ] || { echo "server did not start:"; cat "$T/serve.err"; return 1; }
-  URI="$URI/iceberg"
-}
-
-stop_server() {
-  kill -TERM "$PID" 2> /dev/null
-  wait "$PID"
-  STOP_RC=$?
-}
-
-# client LABEL ARGS...: runs rest_client.mjs; its ok/FAIL lines count here
-# (prefixed with LABEL), its "value NAME VALUE" lines land in $T/values.
-client() {
-  local label=$1 line
-  shift
-  node "$CLIENT" "$URI" "$TOKEN" "$@" > "$T/client.out" 2>&1
-  : > "$T/values"
-  while IFS= read -r line; do
-    case "$line" in
-      "ok   "*) pass "$label: ${line#ok   }" ;;
-      "FAIL "*) fail "$label: ${line#FAIL }" ;;
-      "value "*) echo "${line#value }" >> "$T/values" ;;
-      *) echo "    $line" ;;
-    esac
-  done < "$T/client.out"
-}
-
-value_of() { sed -n "s/^$1 //p" "$T/values" | tail -n 1; }
+# client LABEL ARGS...: rest_client.mjs's checks (lib.sh's node_checks).
+client() { local label=$1; shift; node_checks "$label" node "$CLIENT" "$URI" "$TOKEN" "$@"; }
 
 # sql DIR STATEMENT: one value from pond sql.
 sql() { "$POND" --project "$1" sql --format csv "$2" | tail -n 1; }
@@ -65,7 +28,7 @@ run_all() {
   local P=$1 L=$2
   "$POND" --project "$P" sql "create table sales.orders as select range as id, 'item ' || range as name from range(10)" \
     > /dev/null 2>&1
-  if start_server "$P"; then pass "$L: serve starts ($URI)"; else fail "$L: serve starts"; return; fi
+  if rest_serve_start "$P" "$TOKEN"; then pass "$L: serve starts ($URI)"; else fail "$L: serve starts"; return; fi
 
   # ---- the OAuth2 token request, as Spark and pyiceberg send it ----
   code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST "$URI/v1/oauth/tokens" \
@@ -119,20 +82,11 @@ run_all() {
   expect_eq "$L: icebird reads every row" "$(icebird_count "$(value_of location)")" "11"
   expect_eq "$L: pond sql agrees" "$(sql "$P" "select count(*) from sales.orders")" "11"
 
-  stop_server
+  rest_serve_stop
   expect_eq "$L: SIGTERM: exit 0" "$STOP_RC" "0"
 }
 
-client_schemas() {
-  node "$CLIENT" - - schemas > "$T/client.out" 2>&1
-  while IFS= read -r line; do
-    case "$line" in
-      "ok   "*) pass "schemas: ${line#ok   }" ;;
-      "FAIL "*) fail "schemas: ${line#FAIL }" ;;
-    esac
-  done < "$T/client.out"
-}
-client_schemas
+node_checks schemas node "$CLIENT" - - schemas
 
 "$POND" init --bare "$T/sqlite" > /dev/null
 run_all "$T/sqlite" sqlite

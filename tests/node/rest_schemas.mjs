@@ -142,6 +142,37 @@ const defs = {
       'partition-statistics': { type: 'array' },
     },
   },
+  // Views: the OpenAPI document's ViewMetadata, ViewVersion and
+  // SQLViewRepresentation, which follow format/view-spec.md (version 1).
+  viewRepresentation: {
+    type: 'object',
+    required: ['type', 'sql', 'dialect'],
+    properties: { type: { const: 'sql' }, sql: str, dialect: str },
+  },
+  viewVersion: {
+    type: 'object',
+    required: ['version-id', 'timestamp-ms', 'schema-id', 'summary', 'representations', 'default-namespace'],
+    properties: {
+      'version-id': int, 'timestamp-ms': int, 'schema-id': int, summary: stringMap,
+      representations: { type: 'array', items: { $ref: '#/definitions/viewRepresentation' } },
+      'default-catalog': str, 'default-namespace': { $ref: '#/definitions/namespace' },
+    },
+  },
+  viewMetadata: {
+    type: 'object',
+    required: ['view-uuid', 'format-version', 'location', 'current-version-id', 'versions', 'version-log', 'schemas'],
+    properties: {
+      'view-uuid': { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' },
+      'format-version': { const: 1 }, location: str, 'current-version-id': int,
+      versions: { type: 'array', minItems: 1, items: { $ref: '#/definitions/viewVersion' } },
+      'version-log': {
+        type: 'array',
+        items: { type: 'object', required: ['timestamp-ms', 'version-id'], properties: { 'timestamp-ms': int, 'version-id': int } },
+      },
+      schemas: { type: 'array', minItems: 1, items: { $ref: '#/definitions/schema' } },
+      properties: stringMap,
+    },
+  },
 }
 
 const responses = {
@@ -228,6 +259,12 @@ const responses = {
     required: ['metadata-location', 'metadata'],
     properties: { 'metadata-location': str, metadata: { $ref: '#/definitions/tableMetadata' } },
   },
+  loadView: {
+    type: 'object',
+    required: ['metadata-location', 'metadata'],
+    properties: { 'metadata-location': str, metadata: { $ref: '#/definitions/viewMetadata' }, config: stringMap },
+  },
+  viewMetadataFile: { $ref: '#/definitions/viewMetadata' },
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false })
@@ -249,7 +286,18 @@ const routes = [
   ['POST', /^\/v1\/namespaces\/[^/]+\/register$/, 'loadTable'],
   ['GET', /^\/v1\/namespaces\/[^/]+\/tables\/[^/]+$/, 'loadTable'],
   ['POST', /^\/v1\/namespaces\/[^/]+\/tables\/[^/]+$/, 'commitTable'],
+  ['GET', /^\/v1\/namespaces\/[^/]+\/views$/, 'listTables'],
+  ['POST', /^\/v1\/namespaces\/[^/]+\/views$/, 'loadView'],
+  ['GET', /^\/v1\/namespaces\/[^/]+\/views\/[^/]+$/, 'loadView'],
+  ['POST', /^\/v1\/namespaces\/[^/]+\/views\/[^/]+$/, 'loadView'],
 ]
+
+// The schema errors of a view metadata file's JSON (view spec v1): an
+// empty list when it conforms.
+export function checkViewMetadata(doc) {
+  const validate = validators.viewMetadataFile
+  return validate(doc) ? [] : validate.errors.map((e) => `view metadata: ${e.instancePath || '/'} ${e.message}`)
+}
 
 // The schema errors of one response (an empty list when it conforms).
 // path is the request path, with or without the /iceberg prefix.

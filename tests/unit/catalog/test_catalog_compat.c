@@ -93,6 +93,12 @@ TEST(catalog_opens_pyiceberg_sqlite_fixtures)
 		CHECK_OK(pond_catalog_load_table(cat, &nss[0], fx->table, arena, &t, &err), &err);
 		CHECK_STR(t.metadata_location, next);
 		CHECK_STR(t.previous_metadata_location, fx->location);
+		/* such a catalog holds no views, and says why */
+		CHECK_INT(pond_catalog_create_view(cat, &nss[0], "v", "v.json", &err), POND_EUNSUPPORTED);
+		CHECK_MSG(strstr(err.msg, "no iceberg_type column"), "%s", err.msg);
+		CHECK_OK(pond_catalog_list_views(cat, &nss[0], arena, &names, &n, &err), &err);
+		CHECK_INT(n, 0);
+		CHECK_INT(pond_catalog_load_view(cat, &nss[0], fx->table, arena, &t, &err), POND_ENOTFOUND);
 		pond_error probe = POND_ERROR_INIT;
 		CHECK(pond_catalog_query(cat, "SELECT iceberg_type FROM iceberg_tables", NULL, 0, NULL, NULL,
 		                         &probe) == POND_ESQL);

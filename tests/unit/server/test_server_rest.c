@@ -597,3 +597,60 @@ TEST(rest_drop_without_purge_keeps_every_row_for_register)
 	CHECK_INT(send_req(&t, "HEAD", V1 "/namespaces/sales/tables/junk", NULL, NULL), 404);
 	api_teardown(&t);
 }
+
+static const char create_view[] =
+	"{\"name\": \"v\", \"schema\": {\"type\": \"struct\", \"schema-id\": 7, \"fields\": "
+	"[{\"id\": 1, \"name\": \"n\", \"type\": \"long\", \"required\": false}]}, "
+	"\"view-version\": {\"version-id\": 1, \"timestamp-ms\": 5, \"schema-id\": 7, \"summary\": {}, "
+	"\"default-namespace\": [\"web\"], \"representations\": [{\"type\": \"sql\", \"sql\": \"select 1 as n\", "
+	"\"dialect\": \"spark\"}]}}";
+
+/* The views endpoints against the catalog: rows of iceberg_type VIEW. */
+static void views_endpoints(const char *catalog_url)
+{
+	api t;
+	CHECK(api_setup_on(&t, catalog_url, NULL, NULL) == 0);
+	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/web/views", create_view, NULL), 404);
+	CHECK_STR(err_type(&t), "NoSuchNamespaceException");
+	CHECK_INT(send_req(&t, "POST", V1 "/namespaces", "{\"namespace\": [\"web\"]}", NULL), 200);
+	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/web/tables", create_events, NULL), 200);
+	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/web/views", create_view, NULL), 200);
+	json_t *md = json_object_get(t.doc, "metadata");
+	/* the request's schema is the version's, whatever id it named */
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(json_object_get(md, "versions"), 0), "schema-id")),
+	          json_integer_value(json_object_get(json_array_get(json_object_get(md, "schemas"), 0), "schema-id")));
+	const char *loc = pond_arena_strdup(t.fx.a, str_at(t.doc, "metadata-location"));
+	CHECK_MSG(pond_file_exists(loc), "%s", loc);
+	CHECK_INT(send_req(&t, "GET", V1 "/namespaces/web/views", NULL, NULL), 200);
+	CHECK_INT(json_array_size(json_object_get(t.doc, "identifiers")), 1);
+	CHECK_STR(str_at(json_array_get(json_object_get(t.doc, "identifiers"), 0), "name"), "v");
+	CHECK_INT(send_req(&t, "GET", V1 "/namespaces/web/tables", NULL, NULL), 200);
+	CHECK_INT(json_array_size(json_object_get(t.doc, "identifiers")), 1);
+	CHECK_STR(str_at(json_array_get(json_object_get(t.doc, "identifiers"), 0), "name"), "events");
+	bool exists = false;
+	pond_error err = POND_ERROR_INIT;
+	CHECK_OK(pond_catalog_view_exists(pond_lake_catalog(t.fx.lake), &POND_NS("web"), "v", &exists, &err), &err);
+	CHECK(exists);
+	CHECK_INT(send_req(&t, "GET", V1 "/namespaces/web/views/events", NULL, NULL), 404);
+	CHECK_STR(err_type(&t), "NoSuchViewException");
+	CHECK_INT(send_req(&t, "POST", V1 "/namespaces/web/views/v",
+	                   "{\"requirements\": [{\"type\": \"assert-view-uuid\", \"uuid\": \"00000000-0000-4000-8000-000000000000\"}], "
+	                   "\"updates\": []}", NULL),
+	          409);
+	CHECK_STR(err_type(&t), "CommitFailedException");
+	CHECK_INT(send_req(&t, "DELETE", V1 "/namespaces/web/views/v", NULL, NULL), 204);
+	CHECK_INT(send_req(&t, "HEAD", V1 "/namespaces/web/views/v", NULL, NULL), 404);
+	api_teardown(&t);
+}
+
+TEST(rest_views_endpoints_sqlite)
+{
+	views_endpoints(NULL);
+}
+
+TEST(rest_views_endpoints_pg)
+{
+	const char *url = getenv("POND_TEST_PG_URL");
+	CHECK_MSG(url != NULL, "POND_TEST_PG_URL is not set: run the suite through tests/run.sh");
+	views_endpoints(url);
+}

@@ -288,3 +288,83 @@ TEST(transform_incremental_merge_upserts_and_skips_when_unchanged)
 	CHECK_STR(fx_summary(&f, "pond.model.watermark"), "5");
 	fx_teardown(&f);
 }
+
+/* One integer from sql run through a pond SQL session (catalog tables and
+ * pond views bound). */
+static int session_int(table_fixture *f, const char *sql, int64_t *out, pond_error *err)
+{
+	pond_session *s = NULL;
+	const char *bound;
+	size_t files;
+	int rc = pond_session_open(&s, f->lake, err);
+	if (rc == 0)
+		rc = pond_session_prepare(s, sql, f->a, &bound, &files, err);
+	if (rc == 0)
+		rc = pond_engine_query_int(pond_lake_engine(f->lake), bound, out, err);
+	pond_session_close(&s);
+	return rc;
+}
+
+TEST(transform_view_model_is_an_iceberg_view_with_duckdb_sql)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "raw.t") == 0);
+	CHECK(fx_create_with(&f, "select range as id, 'x' || range as name from range(4)", NULL) == 0);
+	CHECK(write_model(&f, "models/m/v.sql",
+	                  "-- materialized: view\nselect t.id * 2 as twice, name from raw.t as t where id > 0\n"
+	                  "  and id not in (select n from seen)") == 0);
+	pond_error err = POND_ERROR_INIT;
+	pond_session *s = NULL;
+	pond_result *res = NULL;
+	const char *msg;
+	CHECK_OK(pond_session_open(&s, f.lake, &err), &err);
+	CHECK_OK(pond_session_run(s, "create table main.seen as select 99 as n", f.a, &res, &msg, &err), &err);
+	pond_result_free(&res);
+	pond_session_close(&s);
+	pond_transform_result r;
+	pond_transform_options o = POND_TRANSFORM_OPTIONS_INIT;
+	int rc = pond_transform_run(f.lake, &o, &r, &err);
+	CHECK_MSG(rc == 0, "%s", r.nmodels && r.models[0].message ? r.models[0].message : err.msg);
+	pond_transform_result_dispose(&r);
+
+	pond_table_ident id = {POND_NS("m"), "v"};
+	pond_iceberg_view *view = NULL;
+	const char *location;
+	CHECK_OK(pond_view_iceberg_load(f.lake, &id, f.a, &view, &location, &err), &err);
+	CHECK(strstr(location, "/m/v/metadata/00000-") != NULL);
+	/* the bare name gets pond's default namespace; written names stay */
+	CHECK_STR(pond_iceberg_view_sql(view, "duckdb"),
+	          "select t.id * 2 as twice, name from raw.t as t where id > 0\n  and id not in (select n from main.seen)");
+	pond_iceberg_schema *schema;
+	CHECK_OK(pond_iceberg_view_schema(&schema, view, f.a, &err), &err);
+	CHECK_INT(schema->root->nfields, 2);
+	CHECK_STR(schema->root->fields[0].name, "twice");
+	CHECK_INT(schema->root->fields[0].type->id, POND_ICEBERG_LONG);
+	CHECK_STR(schema->root->fields[1].type->id == POND_ICEBERG_STRING ? "string" : "other", "string");
+	/* DuckDB runs the stored SQL and gets what pond's view gives */
+	int64_t via_iceberg = 0, via_pond = 0;
+	const char *sql = pond_arena_sprintf(f.a, "select sum(twice) from (%s)", pond_iceberg_view_sql(view, "duckdb"));
+	CHECK_OK(session_int(&f, sql, &via_iceberg, &err), &err);
+	CHECK_OK(session_int(&f, "select sum(twice) from m.v", &via_pond, &err), &err);
+	CHECK_INT(via_iceberg, 12);
+	CHECK_INT(via_pond, 12);
+	pond_iceberg_view_free(&view);
+	/* a rerun with the same SQL writes no new metadata file */
+	CHECK_OK(pond_transform_run(f.lake, &o, &r, &err), &err);
+	pond_transform_result_dispose(&r);
+	const char *again;
+	CHECK_OK(pond_view_iceberg_load(f.lake, &id, f.a, &view, &again, &err), &err);
+	CHECK_STR(again, location);
+	pond_iceberg_view_free(&view);
+
+	/* the model becomes a table: the Iceberg view goes */
+	CHECK(write_model(&f, "models/m/v.sql", "select 1 as one") == 0);
+	CHECK_OK(pond_transform_run(f.lake, &o, &r, &err), &err);
+	pond_transform_result_dispose(&r);
+	bool exists = true;
+	CHECK_OK(pond_catalog_view_exists(pond_lake_catalog(f.lake), &id.ns, "v", &exists, &err), &err);
+	CHECK(!exists);
+	CHECK_OK(pond_catalog_table_exists(pond_lake_catalog(f.lake), &id.ns, "v", &exists, &err), &err);
+	CHECK(exists);
+	fx_teardown(&f);
+}
