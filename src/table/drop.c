@@ -154,8 +154,9 @@ static bool is_table_dir(pond_fileio *io, const char *dir)
 	return in_use(io, path);
 }
 
-int pond__table_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
-                         pond_error *err)
+/* Each part of the name is escaped (put_segment). */
+int pond_table_default_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
+                                pond_error *err)
 {
 	const char *wh = lake->project->warehouse;
 	pond_fileio *io = NULL;
@@ -195,10 +196,4 @@ int pond__table_location(pond_lake *lake, const pond_table_ident *id, pond_arena
 	pond_buf_dispose(&loc);
 	pond_fileio_free(&io);
 	return *out ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
-}
-
-int pond_table_default_location(pond_lake *lake, const pond_table_ident *id, pond_arena *arena, const char **out,
-                                pond_error *err)
-{
-	return pond__table_location(lake, id, arena, out, err);
 }
