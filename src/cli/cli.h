@@ -77,11 +77,11 @@ extern const char *cli_project_dir;
 int cli_open_project(pond_project **project, pond_lake **lake, pond_engine *engine, pond_error *err);
 void cli_close_project(pond_project **project, pond_lake **lake);
 
-/* Prints a table's metadata (pond inspect, pond show): as JSON or text,
- * with or without its manifest and file lists. io (borrowed) reads the
- * files; NULL: the local disk. */
-int cli_inspect_metadata(pond_fileio *io, const char *path, const pond_scan_options *opts, bool as_json,
-                         bool with_files, pond_error *err);
+/* Prints a table's metadata md, read from its metadata file path (pond
+ * inspect, pond show): as JSON or text, with or without its manifest and
+ * file lists. io (borrowed, the table's: remap set) reads its files. */
+int cli_print_metadata(pond_fileio *io, const char *path, const pond_iceberg_metadata *md,
+                       const pond_scan_options *opts, bool as_json, bool with_files, pond_error *err);
 
 /* Files a command writes into a project (pond init's example, the demo),
  * by path relative to the project folder; folders are created. */

@@ -6,7 +6,6 @@
  */
 #include "cli.h"
 
-#include <dirent.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -52,71 +51,8 @@ static long metadata_version(const char *name)
 	return v;
 }
 
-static int find_metadata_in(char **out, const char *folder, const char *dir, const char *hint_path,
-                            pond_error *err);
-
-static int find_metadata(char **out, const char *folder, pond_error *err)
-{
-	pond_buf dir_buf = POND_BUF_INIT, hint_buf = POND_BUF_INIT;
-	pond_buf_printf(&dir_buf, "%s/metadata", folder);
-	pond_buf_printf(&hint_buf, "%s/metadata/version-hint.text", folder);
-	if (!pond_buf_ok(&dir_buf) || !pond_buf_ok(&hint_buf)) {
-		pond_buf_dispose(&dir_buf);
-		pond_buf_dispose(&hint_buf);
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	}
-	int rc = find_metadata_in(out, folder, pond_buf_cstr(&dir_buf), pond_buf_cstr(&hint_buf), err);
-	pond_buf_dispose(&dir_buf);
-	pond_buf_dispose(&hint_buf);
-	return rc;
-}
-
-/* find_metadata's work once the folder's paths are built (any length). */
-static int find_metadata_in(char **out, const char *folder, const char *dir, const char *hint_path, pond_error *err)
-{
-	char *hint = NULL;
-	size_t len = 0;
-	if (pond_file_exists(hint_path) && pond_file_read(&hint, &len, hint_path, 4096, err) == 0) {
-		while (len && (hint[len - 1] == '\n' || hint[len - 1] == '\r' || hint[len - 1] == ' '))
-			hint[--len] = 0;
-		pond_buf b = POND_BUF_INIT;
-		pond_buf_printf(&b, "%s/v%s.metadata.json", dir, hint);
-		if (!pond_file_exists(pond_buf_cstr(&b))) {
-			pond_buf_clear(&b);
-			pond_buf_printf(&b, "%s/%s", dir, hint);
-		}
-		pond_free(hint);
-		if (pond_buf_ok(&b) && pond_file_exists(pond_buf_cstr(&b))) {
-			*out = pond_buf_detach(&b);
-			return 0;
-		}
-		pond_buf_dispose(&b);
-	}
-	DIR *d = opendir(dir);
-	if (!d)
-		return pond_error_set(err, POND_ENOTFOUND, "could not open %s: not a metadata file or a table folder", folder);
-	long best = -1;
-	char best_name[1024] = "";
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		long v = metadata_version(de->d_name);
-		if (v > best && strlen(de->d_name) < sizeof best_name) {
-			best = v;
-			snprintf(best_name, sizeof best_name, "%s", de->d_name);
-		}
-	}
-	closedir(d);
-	if (best < 0)
-		return pond_error_set(err, POND_ENOTFOUND, "no metadata file in %s", dir);
-	pond_buf b = POND_BUF_INIT;
-	pond_buf_printf(&b, "%s/%s", dir, best_name);
-	if (!pond_buf_ok(&b))
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	*out = pond_buf_detach(&b);
-	return 0;
-}
-
 typedef struct newest_metadata {
+	size_t seen;       /* files listed */
 	long best;
 	pond_buf path;
 } newest_metadata;
@@ -126,6 +62,7 @@ static int take_newest(const pond_fileio_entry *e, void *payload)
 	newest_metadata *n = payload;
 	const char *name = strrchr(e->path, '/');
 	long v = metadata_version(name ? name + 1 : e->path);
+	n->seen++;
 	if (v > n->best) {
 		n->best = v;
 		pond_buf_clear(&n->path);
@@ -134,23 +71,58 @@ static int take_newest(const pond_fileio_entry *e, void *payload)
 	return 0;
 }
 
-/* find_metadata for a table folder on S3: the highest-numbered metadata
- * file of FOLDER/metadata, found by listing it. */
-static int find_metadata_listed(char **out, pond_fileio *io, const char *folder, pond_error *err)
+/* The metadata file version-hint.text (read as hint) names in dir, if it
+ * names one that is there: DIR/vHINT.metadata.json, else DIR/HINT. */
+static bool hinted_metadata(pond_fileio *io, const char *dir, char *hint, pond_buf *out)
 {
-	newest_metadata n = {-1, POND_BUF_INIT};
-	pond_buf dir = POND_BUF_INIT;
+	size_t len = strlen(hint);
+	while (len && (hint[len - 1] == '\n' || hint[len - 1] == '\r' || hint[len - 1] == ' '))
+		hint[--len] = 0;
+	int64_t size;
+	pond_error ignored = POND_ERROR_INIT;
+	pond_buf_printf(out, "%s/v%s.metadata.json", dir, hint);
+	if (pond_buf_ok(out) && pond_fileio_size(io, pond_buf_cstr(out), &size, &ignored) == 0)
+		return true;
+	pond_buf_clear(out);
+	pond_buf_printf(out, "%s/%s", dir, hint);
+	return pond_buf_ok(out) && pond_fileio_size(io, pond_buf_cstr(out), &size, &ignored) == 0;
+}
+
+/* The metadata file of a table folder, local or on S3 (io reads it): the
+ * one metadata/version-hint.text names, else the highest-numbered one in
+ * metadata/. */
+static int find_metadata(char **out, pond_fileio *io, const char *folder, pond_error *err)
+{
+	newest_metadata n = {0, -1, POND_BUF_INIT};
+	pond_buf dir = POND_BUF_INIT, hint_path = POND_BUF_INIT;
 	pond_buf_printf(&dir, "%s/metadata", folder);
-	int rc = pond_buf_ok(&dir) ? pond_fileio_list(io, pond_buf_cstr(&dir), take_newest, &n, err)
-	                           : pond_error_set(err, POND_ENOMEM, "out of memory");
-	if (rc == 0 && n.best < 0)
-		rc = pond_error_set(err, POND_ENOTFOUND, "no metadata file in %s", pond_buf_cstr(&dir));
+	pond_buf_printf(&hint_path, "%s/version-hint.text", pond_buf_cstr(&dir));
+	char *hint = NULL;
+	size_t len;
+	pond_error ignored = POND_ERROR_INIT;
+	int rc = pond_buf_ok(&dir) && pond_buf_ok(&hint_path) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+	bool hinted = rc == 0 && pond_fileio_read(io, pond_buf_cstr(&hint_path), &hint, &len, 4096, &ignored) == 0 &&
+	              hinted_metadata(io, pond_buf_cstr(&dir), hint, &n.path);
+	if (rc == 0 && !hinted) {
+		pond_buf_clear(&n.path);
+		rc = pond_fileio_list(io, pond_buf_cstr(&dir), take_newest, &n, err);
+		/* metadata/ is there: a local folder (even empty), a prefix
+		 * with keys on S3 */
+		bool there = pond_fileio_is_local(io) ? pond_file_exists(pond_buf_cstr(&dir)) : n.seen > 0;
+		if (rc == 0 && !there)
+			rc = pond_error_set(err, POND_ENOTFOUND, "could not open %s: not a metadata file or a table folder",
+			                    folder);
+		else if (rc == 0 && n.best < 0)
+			rc = pond_error_set(err, POND_ENOTFOUND, "no metadata file in %s", pond_buf_cstr(&dir));
+	}
 	if (rc == 0 && !pond_buf_ok(&n.path))
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
 		*out = pond_buf_detach(&n.path);
+	pond_free(hint);
 	pond_buf_dispose(&n.path);
 	pond_buf_dispose(&dir);
+	pond_buf_dispose(&hint_path);
 	return rc;
 }
 
@@ -468,86 +440,94 @@ totals:;
 	        num(t, "delete_records"));
 }
 
-int cli_inspect_metadata(pond_fileio *storage, const char *path, const pond_scan_options *opts, bool as_json,
-                         bool with_files, pond_error *err)
+int cli_print_metadata(pond_fileio *io, const char *path, const pond_iceberg_metadata *md,
+                       const pond_scan_options *opts, bool as_json, bool with_files, pond_error *err)
 {
-	pond_iceberg_metadata *md = NULL;
-	pond_fileio *io = storage;
 	json_t *doc = NULL;
-	int rc = io ? 0 : pond_fileio_local_new(&io, err);
-	if (!rc)
-		rc = pond_fileio_load_metadata(&md, io, path, err);
-	if (!rc)
-		rc = pond_fileio_remap_table(io, md, path, err);
-	if (!rc)
-		rc = build_doc(&doc, path, md, io, opts, with_files, err);
-	if (!rc) {
-		if (as_json) {
-			char *text = pond_json_dumps(doc, true);
-			if (text) {
-				puts(text);
-				pond_free(text);
-			} else {
-				rc = pond_error_set(err, POND_ENOMEM, "out of memory printing JSON");
-			}
-		} else {
-			print_text(stdout, doc);
-		}
+	int rc = build_doc(&doc, path, md, io, opts, with_files, err);
+	if (rc == 0 && as_json) {
+		char *text = pond_json_dumps(doc, true);
+		if (text)
+			puts(text);
+		else
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory printing JSON");
+		pond_free(text);
+	} else if (rc == 0) {
+		print_text(stdout, doc);
 	}
 	json_decref(doc);
-	if (!storage)
-		pond_fileio_free(&io);
-	pond_iceberg_metadata_free(&md);
 	return rc;
 }
 
-/* The file IO for an S3 path outside a project: the AWS settings alone
- * (no object cache). */
-static int bare_s3_fileio(pond_fileio **out, pond_s3_client **client, pond_error *err)
+/* The file IO PATH is read through: on S3 a client of its own (*client)
+ * with the project's storage settings, or the AWS settings alone outside
+ * a project (no object cache: each file is read once); else the local
+ * disk. No catalog or engine is opened. */
+static int path_fileio(const char *arg, pond_s3_client **client, pond_fileio **out, pond_error *err)
 {
-	pond_s3_settings settings = POND_S3_SETTINGS_INIT;
+	if (!pond_project_is_s3(arg))
+		return pond_fileio_local_new(out, err);
+	pond_project *p = NULL;
+	int rc = cli_project_dir ? pond_project_load(&p, cli_project_dir, err) : pond_project_find(&p, NULL, true, err);
+	if (rc == POND_ENOTFOUND && !cli_project_dir) {
+		pond_error_clear(err);
+		rc = 0;
+	}
+	pond_s3_settings aws = POND_S3_SETTINGS_INIT;
 	pond_s3_config cfg;
-	int rc = pond_s3_config_resolve(&cfg, &settings, NULL, NULL, err);
-	if (rc == 0)
+	if (rc == 0 && (rc = pond_s3_config_resolve(&cfg, p ? &p->storage : &aws, NULL, NULL, err)) == 0) {
 		rc = pond_s3_client_new(client, &cfg, NULL, err);
-	pond_s3_config_dispose(&cfg);
+		pond_s3_config_dispose(&cfg);
+	}
+	pond_project_free(&p);
 	return rc ? rc : pond_fileio_s3_new(out, *client, NULL, err);
 }
 
-/* pond inspect s3://...: a metadata file or a table folder on S3, read
- * with the project's storage settings (the AWS settings alone outside a
- * project). */
-static int inspect_s3(const char *arg, pond_scan_options *opts, const char *filter_text, bool as_json)
+/* The metadata file PATH names: itself, or a table folder's. A local
+ * PATH must be there; on S3 a key not ending in .metadata.json is a
+ * folder. */
+static int metadata_path(char **out, pond_fileio *io, const char *arg, pond_error *err)
+{
+	bool folder = !pond_str_ends_with(arg, ".metadata.json");
+	struct stat st;
+	if (pond_fileio_is_local(io)) {
+		if (stat(arg, &st) != 0)
+			return pond_error_set(err, POND_ENOTFOUND, "could not open %s: no such file or folder", arg);
+		folder = S_ISDIR(st.st_mode);
+	}
+	if (folder)
+		return find_metadata(out, io, arg, err);
+	*out = pond_strdup(arg);
+	return *out ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+}
+
+/* pond inspect PATH, once the options are read. */
+static int inspect_path(const char *arg, pond_scan_options *opts, const char *filter_text, bool as_json)
 {
 	pond_error err = POND_ERROR_INIT;
-	pond_project *p = NULL;
-	pond_lake *lake = NULL;
 	pond_s3_client *client = NULL;
 	pond_fileio *io = NULL;
-	int rc = cli_open_project(&p, &lake, NULL, &err);
-	if (rc == POND_ENOTFOUND && !cli_project_dir) {
-		pond_error_clear(&err);
-		rc = bare_s3_fileio(&io, &client, &err);
-	} else if (rc == 0) {
-		rc = pond_lake_fileio(lake, arg, &io, &err);
-	}
-	pond_arena *arena = pond_arena_new();
+	pond_iceberg_metadata *md = NULL;
 	pond_expr *filter = NULL;
 	char *path = NULL;
-	if (rc == 0 && !arena)
-		rc = pond_error_set(&err, POND_ENOMEM, "out of memory");
+	pond_arena *arena = pond_arena_new();
+	int rc = arena ? path_fileio(arg, &client, &io, &err) : pond_error_set(&err, POND_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = metadata_path(&path, io, arg, &err);
 	if (rc == 0 && filter_text)
 		rc = pond_expr_parse(&filter, filter_text, arena, &err);
 	opts->filter = filter;
-	if (rc == 0 && !pond_str_ends_with(arg, ".metadata.json"))
-		rc = find_metadata_listed(&path, io, arg, &err);
 	if (rc == 0)
-		rc = cli_inspect_metadata(io, path ? path : arg, opts, as_json, true, &err);
+		rc = pond_fileio_load_metadata(&md, io, path, &err);
+	if (rc == 0)
+		rc = pond_fileio_remap_table(io, md, path, &err);
+	if (rc == 0)
+		rc = cli_print_metadata(io, path, md, opts, as_json, true, &err);
+	pond_iceberg_metadata_free(&md);
 	pond_fileio_free(&io);
 	pond_s3_client_free(&client);
 	pond_free(path);
 	pond_arena_free(&arena);
-	cli_close_project(&p, &lake);
 	if (rc == POND_EINVAL && filter_text && strncmp(err.msg, "filter", 6) == 0)
 		return cli_usage_error("inspect", "%s", err.msg);
 	return rc ? cli_fail(&err) : EXIT_OK;
@@ -583,38 +563,7 @@ static int inspect_run(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("inspect", "expected one PATH (a metadata file or a table folder)");
-	const char *arg = argv[optind];
-	pond_error err = POND_ERROR_INIT;
-	if (pond_project_is_s3(arg))
-		return inspect_s3(arg, &opts, filter_text, as_json);
-	struct stat st;
-	if (stat(arg, &st) != 0) {
-		pond_error_set(&err, POND_ENOTFOUND, "could not open %s: no such file or folder", arg);
-		return cli_fail(&err);
-	}
-	char *path = NULL;
-	if (S_ISDIR(st.st_mode)) {
-		if (find_metadata(&path, arg, &err))
-			return cli_fail(&err);
-	} else {
-		path = pond_strdup(arg);
-	}
-	pond_arena *arena = pond_arena_new();
-	pond_expr *filter = NULL;
-	int rc = path && arena ? 0 : pond_error_set(&err, POND_ENOMEM, "out of memory");
-	if (!rc && filter_text)
-		rc = pond_expr_parse(&filter, filter_text, arena, &err);
-	opts.filter = filter;
-	if (!rc)
-		rc = cli_inspect_metadata(NULL, path, &opts, as_json, true, &err);
-	pond_arena_free(&arena);
-	pond_free(path);
-	if (rc) {
-		if (rc == POND_EINVAL && filter_text && strncmp(err.msg, "filter", 6) == 0)
-			return cli_usage_error("inspect", "%s", err.msg);
-		return cli_fail(&err);
-	}
-	return EXIT_OK;
+	return inspect_path(argv[optind], &opts, filter_text, as_json);
 }
 
 const cli_command cli_inspect_command = {

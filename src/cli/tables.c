@@ -239,7 +239,7 @@ static int show_table(pond_lake *lake, const pond_table *t, bool as_json, pond_e
 	pond_fileio *io;
 	int rc = pond_table_fileio(lake, t, &io, err);
 	if (rc == 0)
-		rc = cli_inspect_metadata(io, t->metadata_location, &so, as_json, false, err);
+		rc = cli_print_metadata(io, t->metadata_location, t->metadata, &so, as_json, false, err);
 	pond_fileio_free(&io);
 	return rc;
 }

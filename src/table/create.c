@@ -77,7 +77,7 @@ int pond__table_stage(pond_table **out, pond_lake *lake, const pond_table_ident 
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	}
 	const char *location = NULL;
-	int rc = pond__table_location(lake, id, a, &location, err);
+	int rc = pond_table_default_location(lake, id, a, &location, err);
 	if (rc == 0)
 		rc = pond__table_ensure_namespace(lake, id, err);
 	if (rc == 0)
@@ -181,7 +181,7 @@ int pond_table_create(pond_lake *lake, const pond_table_ident *id, const pond_ic
 	pond_iceberg_metadata *md = NULL;
 	const char *location = NULL, *path = NULL;
 	if (rc == 0)
-		rc = pond__table_location(lake, id, a, &location, err);
+		rc = pond_table_default_location(lake, id, a, &location, err);
 	if (rc == 0)
 		rc = pond_iceberg_metadata_create(&md, schema, spec, NULL, location, properties, nproperties, err);
 	pond_fileio *io = NULL;

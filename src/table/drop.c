@@ -135,29 +135,28 @@ static int stop_at_first(const pond_fileio_entry *entry, void *payload)
 	return 1;
 }
 
-/* Whether any file lies under dir: local folders are looked at directly,
- * other places listed (the first key found stops the listing). */
+/* Whether dir is taken: a local folder that is there, or a prefix of an
+ * object store with a key under it (the first key found stops the
+ * listing). */
 static bool in_use(pond_fileio *io, const char *dir)
 {
-	if (!io || pond_fileio_is_local(io))
+	if (pond_fileio_is_local(io))
 		return pond_file_exists(dir);
 	pond_error ignored = POND_ERROR_INIT;
 	return pond_fileio_list(io, dir, stop_at_first, NULL, &ignored) != 0;
 }
 
-/* Whether dir is a table's folder: it has metadata files. */
+/* Whether dir is a table's folder: its metadata/ is in use. */
 static bool is_table_dir(pond_fileio *io, const char *dir)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/metadata", dir);
-	if (io && !pond_fileio_is_local(io))
-		return in_use(io, path);
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	return in_use(io, path);
 }
 
-int pond__table_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
-                         pond_error *err)
+/* Each part of the name is escaped (put_segment). */
+int pond_table_default_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
+                                pond_error *err)
 {
 	const char *wh = lake->project->warehouse;
 	pond_fileio *io = NULL;
@@ -197,10 +196,4 @@ int pond__table_location(pond_lake *lake, const pond_table_ident *id, pond_arena
 	pond_buf_dispose(&loc);
 	pond_fileio_free(&io);
 	return *out ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
-}
-
-int pond_table_default_location(pond_lake *lake, const pond_table_ident *id, pond_arena *arena, const char **out,
-                                pond_error *err)
-{
-	return pond__table_location(lake, id, arena, out, err);
 }

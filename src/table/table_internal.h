@@ -134,11 +134,6 @@ int pond__table_rest_hook(pond_lake *lake, const pond__commit_hook *hook, pond_e
 int pond__table_commit_create(pond_lake *lake, const pond_table_ident *id, const pond_iceberg_metadata *md,
                               pond_table_commit_fn build, void *payload, const pond__commit_hook *hook,
                               pond_error *err);
-/* Where a new table id lives (drop.c): WAREHOUSE/ns/.../name with each
- * part escaped, or a fresh folder of its own in the warehouse when that
- * one lies inside another table's folder or is already in use. */
-int pond__table_location(pond_lake *lake, const pond_table_ident *id, pond_arena *a, const char **out,
-                         pond_error *err);
 
 /* ---- schema evolution (evolve.c) ---- */
 

@@ -128,6 +128,18 @@ expect_contains "inspect lists the data files" "$OUT" "s3://$B/lake/main/ev/data
 expect_exit "pond inspect outside a project (AWS settings)" 0 \
   env AWS_ACCESS_KEY_ID=pondtest AWS_SECRET_ACCESS_KEY=pondtestsecret AWS_ENDPOINT_URL="$U" "$POND" inspect "s3://$B/lake/main/ev" --json
 expect_contains "inspect --json" "$OUT" '"format_version": 2'
+# a table folder's version-hint.text names the metadata file, on S3 as on a disk
+first_md=$(S s3 ls "s3://$B/lake/main/ev/metadata/" | grep -o '[0-9]*-[0-9a-f-]*\.metadata\.json' | sort | head -n 1)
+newest_md=$(S s3 ls "s3://$B/lake/main/ev/metadata/" | grep -o '[0-9]*-[0-9a-f-]*\.metadata\.json' | sort | tail -n 1)
+check "the table has two metadata files" test -n "$first_md" -a "$first_md" != "$newest_md"
+inspect_file() { S inspect "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata_file"].split("/")[-1])'; }
+expect_eq "without a hint: the newest metadata file" "$(inspect_file "s3://$B/lake/main/ev")" "$newest_md"
+printf '%s\n' "$first_md" > hint.txt
+check "a version hint" S s3 put hint.txt "s3://$B/lake/main/ev/metadata/version-hint.text"
+expect_eq "with a hint: the file it names" "$(inspect_file "s3://$B/lake/main/ev")" "$first_md"
+check "the hint removed" S s3 rm "s3://$B/lake/main/ev/metadata/version-hint.text"
+expect_exit "pond inspect of an S3 folder with no table" 1 S inspect "s3://$B/lake/main/nothing"
+expect_contains "says it is no table folder" "$ERR" "could not open s3://$B/lake/main/nothing: not a metadata file or a table folder"
 
 # --- pond serve: the JSON API reads the S3 tables (from their cached copies) ---
 (cd "$T/s3p" && exec "$POND" serve --listen 127.0.0.1:0 --no-scheduler) > "$T/serve.out" 2> "$T/serve.err" &
