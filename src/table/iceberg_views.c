@@ -165,7 +165,7 @@ int pond_view_iceberg_publish(pond_lake *lake, const pond_table_ident *id, const
 	const char *where = NULL, *written;
 	int rc = pond_catalog_view_exists(lake->catalog, &id->ns, id->name, &exists, err);
 	if (rc == 0 && !exists && (rc = pond__table_ensure_namespace(lake, id, err)) == 0)
-		rc = pond__table_location(lake, id, arena, &where, err);
+		rc = pond_table_default_location(lake, id, arena, &where, err);
 	json_t *updates = rc == 0 ? pond_iceberg_view_define_updates(def, where) : NULL;
 	if (rc == 0 && !updates)
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
