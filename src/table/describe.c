@@ -16,7 +16,7 @@ int pond_table_load_catalog(pond_table **out, pond_catalog *catalog, const pond_
 	 * a table on S3, the storage it opens. */
 	struct pond_lake lake = {.project = project, .catalog = catalog};
 	int rc = pond_table_load(out, &lake, id, err);
-	pond__lake_storage_close(&lake);
+	pond__lake_release(&lake);
 	return rc;
 }
 
@@ -93,7 +93,7 @@ int pond_table_list_json(json_t **out, pond_catalog *catalog, const pond_project
 	int rc = a && rows ? pond__buffer_records(catalog, &buffered, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = list_into(rows, &lake, parent ? parent : &root, &buffered, a, err);
-	pond__lake_storage_close(&lake);
+	pond__lake_release(&lake);
 	pond__path_map_dispose(&buffered);
 	pond_arena_free(&a);
 	if (rc) {

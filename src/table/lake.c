@@ -49,15 +49,22 @@ int pond__lake_engine(pond_lake *lake, pond_error *err)
 	return rc;
 }
 
+void pond__lake_release(pond_lake *lake)
+{
+	pond__lake_storage_close(lake);
+	for (size_t i = 0; i < POND__LAKE_METADATA_KEPT; i++) {
+		pond_free(lake->md_json[i].location);
+		json_decref(lake->md_json[i].json);
+		lake->md_json[i].location = NULL;
+		lake->md_json[i].json = NULL;
+	}
+}
+
 void pond_lake_close(pond_lake **lake)
 {
 	if (!lake || !*lake)
 		return;
-	pond__lake_storage_close(*lake);
-	for (size_t i = 0; i < POND__LAKE_METADATA_KEPT; i++) {
-		pond_free((*lake)->md_json[i].location);
-		json_decref((*lake)->md_json[i].json);
-	}
+	pond__lake_release(*lake);
 	if (!(*lake)->borrowed_catalog)
 		pond_catalog_close(&(*lake)->catalog);
 	pond_engine_close(&(*lake)->owned_engine);

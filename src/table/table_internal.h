@@ -30,6 +30,11 @@ struct pond_lake {
 	size_t md_next;
 };
 
+/* Lets go of what a lake opened or kept on its own (storage, metadata
+ * JSON), for a lake on the stack that borrows its catalog and project
+ * (pond_lake_close does it for the others). */
+void pond__lake_release(pond_lake *lake);
+
 /* Opens the lake's engine when it has none yet (a lake from
  * pond_lake_open_catalog opens one only when rows are read or written). */
 int pond__lake_engine(pond_lake *lake, pond_error *err);
@@ -39,7 +44,7 @@ int pond__lake_engine(pond_lake *lake, pond_error *err);
 /* The lake's S3 client and object cache (borrowed), opened on first use
  * from the project's storage settings. */
 int pond__lake_storage(pond_lake *lake, pond_s3_client **client, pond_io_cache **cache, pond_error *err);
-/* Closes what pond__lake_storage opened (pond_lake_close does). */
+/* Closes what pond__lake_storage opened (pond__lake_release does). */
 void pond__lake_storage_close(pond_lake *lake);
 /* A new staging folder for files bound for an object store, in the
  * project's cache (ROOT/.pond/cache/staging/UUID, in a), held with a lock
