@@ -284,6 +284,28 @@ int pond__rest_rename_request(srv_ctx *ctx, pond_table_ident *from, pond_table_i
 	return pond__rest_lake(ctx, lake);
 }
 
+int pond__rest_create_request(srv_ctx *ctx, const char *const *keys, const char *what, pond_table_ident *id,
+                              json_t **body, pond_lake **lake, const char **location)
+{
+	int rc;
+	*location = NULL;
+	if ((rc = pond__rest_path_namespace(ctx, 3, &id->ns)) || (rc = pond__server_body_object(ctx, false, body)) ||
+	    (rc = pond__server_check_keys(ctx, *body, keys)))
+		return rc;
+	id->name = json_string_value(json_object_get(*body, "name"));
+	if (!id->name || !*id->name)
+		return pond__rest_fail(ctx, 400, NULL, "%s: missing name", what);
+	if (pond_json_get_string_opt(*body, "location", location, what, &ctx->err))
+		return pond__rest_error(ctx, ctx->err.code, NULL);
+	if ((rc = pond__rest_lake(ctx, lake)) ||
+	    (rc = pond__rest_namespace_must_exist(ctx, pond_lake_catalog(*lake), &id->ns)))
+		return rc;
+	if (*location ? (rc = pond__rest_check_location(ctx, *location, "location", NULL)) != 0
+	              : (rc = pond_table_default_location(*lake, id, ctx->arena, location, &ctx->err)) != 0)
+		return ctx->err_status ? rc : pond__rest_error(ctx, rc, NULL);
+	return 0;
+}
+
 /* 404 of type not_found naming what when the lookup found nothing. */
 static int found_or_404(srv_ctx *ctx, int rc, bool exists, const char *not_found, const char *what)
 {

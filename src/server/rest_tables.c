@@ -239,28 +239,18 @@ int pond__rest_table_create(srv_ctx *ctx, srv_reply *reply)
 	pond_table_ident id;
 	pond_lake *lake;
 	bool stage = false;
-	const char *location = NULL;
-	int rc;
-	if ((rc = pond__rest_path_namespace(ctx, 3, &id.ns)) || (rc = pond__server_body_object(ctx, false, &body)) ||
-	    (rc = pond__server_check_keys(ctx, body, keys)))
+	const char *location;
+	int rc = pond__rest_create_request(ctx, keys, "create table", &id, &body, &lake, &location);
+	if (rc)
 		return rc;
-	id.name = json_string_value(json_object_get(body, "name"));
-	if (!id.name || !*id.name)
-		return pond__rest_fail(ctx, 400, NULL, "create table: missing name");
-	if (pond_json_get_bool_opt(body, "stage-create", &stage, "create table", &ctx->err) ||
-	    pond_json_get_string_opt(body, "location", &location, "create table", &ctx->err))
+	if (pond_json_get_bool_opt(body, "stage-create", &stage, "create table", &ctx->err))
 		return pond__rest_error(ctx, ctx->err.code, NULL);
-	if ((rc = pond__rest_lake(ctx, &lake)) || (rc = pond__rest_namespace_must_exist(ctx, pond_lake_catalog(lake), &id.ns)))
-		return rc;
 	bool exists;
 	if ((rc = pond_catalog_table_exists(pond_lake_catalog(lake), &id.ns, id.name, &exists, &ctx->err)))
 		return pond__rest_error(ctx, rc, NULL);
 	if (exists)
 		return pond__rest_fail(ctx, 409, "AlreadyExistsException", "table %s already exists",
 		                       pond_table_ident_format(ctx->arena, &id));
-	if (location ? (rc = pond__rest_check_location(ctx, location, "location", NULL)) != 0
-	             : (rc = pond_table_default_location(lake, &id, ctx->arena, &location, &ctx->err)) != 0)
-		return ctx->err_status ? rc : pond__rest_error(ctx, rc, NULL);
 	pond_iceberg_commit *commit;
 	if ((rc = create_commit(ctx, body, location, &commit)) != 0)
 		return rc;

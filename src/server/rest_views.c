@@ -103,21 +103,10 @@ int pond__rest_view_create(srv_ctx *ctx, srv_reply *reply)
 	json_t *body, *updates = NULL;
 	pond_table_ident id;
 	pond_lake *lake;
-	const char *location = NULL;
-	int rc;
-	if ((rc = pond__rest_path_namespace(ctx, 3, &id.ns)) || (rc = pond__server_body_object(ctx, false, &body)) ||
-	    (rc = pond__server_check_keys(ctx, body, keys)))
+	const char *location;
+	int rc = pond__rest_create_request(ctx, keys, "create view", &id, &body, &lake, &location);
+	if (rc)
 		return rc;
-	id.name = json_string_value(json_object_get(body, "name"));
-	if (!id.name || !*id.name)
-		return pond__rest_fail(ctx, 400, NULL, "create view: missing name");
-	if (pond_json_get_string_opt(body, "location", &location, "create view", &ctx->err))
-		return pond__rest_error(ctx, ctx->err.code, NULL);
-	if ((rc = pond__rest_lake(ctx, &lake)) || (rc = pond__rest_namespace_must_exist(ctx, pond_lake_catalog(lake), &id.ns)))
-		return rc;
-	if (location ? (rc = pond__rest_check_location(ctx, location, "location", NULL)) != 0
-	             : (rc = pond_table_default_location(lake, &id, ctx->arena, &location, &ctx->err)) != 0)
-		return ctx->err_status ? rc : pond__rest_error(ctx, rc, NULL);
 	if ((rc = create_updates(ctx, body, location, &updates)) != 0)
 		return rc;
 	rc = commit_and_reply(ctx, reply, lake, &id, true, NULL, updates);

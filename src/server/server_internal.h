@@ -230,6 +230,12 @@ int pond__rest_names_list(srv_ctx *ctx, srv_reply *reply, pond__rest_names_fn li
 /* A RenameTableRequest (tables and views alike): source, destination, and
  * the request's lake. */
 int pond__rest_rename_request(srv_ctx *ctx, pond_table_ident *from, pond_table_ident *to, pond_lake **lake);
+/* The start of a create request (tables and views alike): the path's
+ * namespace, which must exist; the body, checked against keys; its name;
+ * its location (inside the warehouse) or else the default one for the
+ * name. *lake is the request's. what names the operation in messages. */
+int pond__rest_create_request(srv_ctx *ctx, const char *const *keys, const char *what, pond_table_ident *id,
+                              json_t **body, pond_lake **lake, const char **location);
 /* Answers {key: all} (all: a new array of the whole list, whose
  * reference this takes), one page of it when the request has the spec's
  * pageToken (and pageSize), with "next-page-token" (null on the last). */
