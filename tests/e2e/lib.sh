@@ -87,6 +87,24 @@ finish() {
   [ "$_fail" -eq 0 ]
 }
 
+# s3_bucket PREFIX: a new bucket PREFIX-PID on the suite's S3 test server
+# (POND_TEST_S3_URL, in U; the bucket's name in B), with no AWS settings of
+# the machine running the tests and HOME in $T. Without the server the
+# script fails and stops.
+s3_bucket() {
+  if [ -z "${POND_TEST_S3_URL:-}" ]; then
+    fail "POND_TEST_S3_URL is not set: run the suite through tests/run.sh"
+    finish; exit
+  fi
+  U=$POND_TEST_S3_URL
+  B="$1-$$"
+  curl -sf -X PUT "$U/$B" >/dev/null || fail "create bucket $B"
+  unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION \
+    AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_PROFILE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
+  export HOME="$T/home"
+  mkdir -p "$HOME"
+}
+
 # rest_serve_start DIR TOKEN: pond serve in the project DIR on a free
 # port with TOKEN and no scheduler; sets PID, and URI to its Iceberg REST
 # catalog (http://HOST:PORT/iceberg). Fails, showing the server's stderr,

@@ -7,19 +7,7 @@
 # byte with what comes back, and a bad secret is refused by the server.
 . "$(dirname "$0")/lib.sh"
 
-if [ -z "${POND_TEST_S3_URL:-}" ]; then
-  fail "POND_TEST_S3_URL is not set: run the suite through tests/run.sh"
-  finish; exit
-fi
-U=$POND_TEST_S3_URL
-B="pond-e2e-$$"
-curl -sf -X PUT "$U/$B" >/dev/null || fail "create bucket $B"
-
-# No AWS settings from the machine running the tests.
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION \
-  AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_PROFILE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
-export HOME="$T/home"
-mkdir -p "$HOME"
+s3_bucket pond-e2e
 
 # 1. environment variables
 export AWS_ACCESS_KEY_ID=pondtest AWS_SECRET_ACCESS_KEY=pondtestsecret AWS_ENDPOINT_URL="$U"

@@ -12,20 +12,9 @@
 # or after, never in between.
 . "$(dirname "$0")/lib.sh"
 
-if [ -z "${POND_TEST_S3_URL:-}" ]; then
-  fail "POND_TEST_S3_URL is not set: run the suite through tests/run.sh"
-  finish; exit
-fi
-U=$POND_TEST_S3_URL
-B="pond-wh-$$"
-curl -sf -X PUT "$U/$B" >/dev/null || fail "create bucket $B"
-
-# No AWS settings from the machine running the tests: the credentials come
-# through the variables pond.yml names.
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION \
-  AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_PROFILE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
-export HOME="$T/home" LAKE_KEY=pondtest LAKE_SECRET=pondtestsecret
-mkdir -p "$HOME"
+s3_bucket pond-wh
+# The credentials come through the variables pond.yml names.
+export LAKE_KEY=pondtest LAKE_SECRET=pondtestsecret
 cd "$T" || exit 1
 
 # --- two projects: one on S3, one on the local disk ---
