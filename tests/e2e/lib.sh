@@ -87,6 +87,20 @@ finish() {
   [ "$_fail" -eq 0 ]
 }
 
+# pg_project DIR PREFIX: a new project in DIR whose catalog is in the
+# suite's PostgreSQL server (POND_TEST_PG_URL) under a catalog name of its
+# own (PREFIX and a random number). Without the server: a failed check
+# "postgres catalog" and status 1.
+pg_project() {
+  if [ -z "${POND_TEST_PG_URL:-}" ]; then
+    fail "postgres catalog" "POND_TEST_PG_URL is not set: run the suite through tests/run.sh"
+    return 1
+  fi
+  "$POND" init --bare "$1" > /dev/null &&
+    printf 'name: pg\nwarehouse: warehouse\ncatalog: %s\ncatalog_name: %s%s\n' "$POND_TEST_PG_URL" "$2" \
+      "$RANDOM$RANDOM" > "$1/pond.yml"
+}
+
 # s3_bucket PREFIX: a new bucket PREFIX-PID on the suite's S3 test server
 # (POND_TEST_S3_URL, in U; the bucket's name in B), with no AWS settings of
 # the machine running the tests and HOME in $T. Without the server the

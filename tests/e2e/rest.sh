@@ -91,14 +91,7 @@ node_checks schemas node "$CLIENT" - - schemas
 "$POND" init --bare "$T/sqlite" > /dev/null
 run_all "$T/sqlite" sqlite
 
-if [ -z "${POND_TEST_PG_URL:-}" ]; then
-  fail "postgres catalog" "POND_TEST_PG_URL is not set: run the suite through tests/run.sh"
-else
-  PG="$T/pg"
-  "$POND" init --bare "$PG" > /dev/null
-  printf 'name: pg\nwarehouse: warehouse\ncatalog: %s\ncatalog_name: rest%s\n' "$POND_TEST_PG_URL" "$RANDOM$RANDOM" \
-    > "$PG/pond.yml"
-  run_all "$PG" pg
-fi
+PG="$T/pg"
+pg_project "$PG" rest && run_all "$PG" pg
 
 finish

@@ -251,12 +251,8 @@ expect_eq "the flush keeps every row" "$(value "select count(*) from crash")" "$
 expect_eq "the snapshots hold them all" "$("$POND" history crash --json | python3 -c 'import json,sys; print(sum(s["added_records"] for s in json.load(sys.stdin)))')" "$crash_rows"
 
 # --- the same on PostgreSQL ---
-if [ -z "${POND_TEST_PG_URL:-}" ]; then
-  fail "postgres catalog" "POND_TEST_PG_URL is not set: run the suite through tests/run.sh"
-else
-  PG="$T/pgproj"
-  "$POND" init --bare "$PG" > /dev/null
-  printf 'name: pg\nwarehouse: warehouse\ncatalog: %s\ncatalog_name: e2e%s\n' "$POND_TEST_PG_URL" "$RANDOM$RANDOM" > "$PG/pond.yml"
+PG="$T/pgproj"
+if pg_project "$PG" e2e; then
   expect_exit "pg: create table" 0 "$POND" --project "$PG" sql "create table s.t as select range as id from range(100)"
   expect_exit "pg: insert" 0 "$POND" --project "$PG" sql "insert into s.t values (100)"
   expect_eq "pg: count" "$("$POND" --project "$PG" sql --format csv "select count(*) from s.t" | tail -n 1)" "101"

@@ -74,14 +74,7 @@ expect_eq "sqlite: the catalog row is Java's: iceberg_type VIEW" \
   "$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select group_concat(table_namespace || \".\" || table_name || \"=\" || iceberg_type) from iceberg_tables where iceberg_type = '"'"'VIEW'"'"'").fetchone()[0])' "$T/sqlite/catalog.db")" \
   "web.made=VIEW"
 
-if [ -z "${POND_TEST_PG_URL:-}" ]; then
-  fail "postgres catalog" "POND_TEST_PG_URL is not set: run the suite through tests/run.sh"
-else
-  PG="$T/pg"
-  "$POND" init --bare "$PG" > /dev/null
-  printf 'name: pg\nwarehouse: warehouse\ncatalog: %s\ncatalog_name: views%s\n' "$POND_TEST_PG_URL" "$RANDOM$RANDOM" \
-    > "$PG/pond.yml"
-  run_all "$PG" pg
-fi
+PG="$T/pg"
+pg_project "$PG" views && run_all "$PG" pg
 
 finish
