@@ -13,22 +13,11 @@
 //   node rest_views.mjs - - schemas
 import { readFileSync } from 'node:fs'
 import { checkResponse, checkingFetch, checkViewMetadata } from './rest_schemas.mjs'
+import { check, same, failed } from './checks.mjs'
 
 const [uri, secret, mode, ...args] = process.argv.slice(2)
 const problems = []
-let failed = 0
 const fetchChecked = checkingFetch(problems)
-
-function check(name, cond, detail = '') {
-  console.log(`${cond ? 'ok  ' : 'FAIL'} ${name}${cond || !detail ? '' : `: ${detail}`}`)
-  if (!cond) failed++
-}
-
-function same(name, got, want) {
-  const g = JSON.stringify(got)
-  const w = JSON.stringify(want)
-  check(name, g === w, `got ${g}, want ${w}`)
-}
 
 let bearer = null
 async function call(method, path, body) {
@@ -221,4 +210,4 @@ try {
   check(`${mode}: no unexpected error`, false, e.stack || String(e))
 }
 check(`${mode}: every response matches the spec's schemas`, problems.length === 0, problems.slice(0, 5).join('; '))
-process.exit(failed ? 1 : 0)
+process.exit(failed() ? 1 : 0)
