@@ -90,6 +90,23 @@ esac
 tables_of() { "$POND" --project "$1" tables | awk 'NR > 1 { print $1, $2 }'; }
 expect_eq "pond tables lists the same tables and rows" "$(tables_of "$CLI")" "$(tables_of "$LOC")"
 
+# --- a view model: pond keeps no Iceberg views in a REST catalog ---
+printf -- '-- materialized: view\nselect grp, total from m.totals where total > 0\n' > "$CLI/models/m/big.sql"
+expect_exit "a view model over REST builds" 0 "$POND" --project "$CLI" transform
+expect_contains "it says the view stays pond's own" "$ERR" "pond does not keep views in REST catalog"
+expect_eq "pond reads the view model" "$(q "$CLI" "select count(*) from m.big")" \
+  "$(q "$LOC" "select count(*) from m.totals where total > 0")"
+expect_exit "pond tables works beside it" 0 "$POND" --project "$CLI" tables
+case "$("$POND" --project "$SRV" tables)" in
+  *m.big*) fail "the server's catalog holds no view m.big" ;;
+  *) pass "the server's catalog holds no view m.big" ;;
+esac
+printf -- '-- materialized: table\nselect grp, total from m.totals where total > 0\n' > "$CLI/models/m/big.sql"
+expect_exit "the view model becomes a table over REST" 0 "$POND" --project "$CLI" transform
+expect_eq "its rows" "$(q "$CLI" "select count(*) from m.big")" \
+  "$(q "$LOC" "select count(*) from m.totals where total > 0")"
+rm "$CLI/models/m/big.sql"
+
 # --- writers on both sides at once ---
 writer() {  # writer DIR FIRST: 15 single-row inserts
   local i
