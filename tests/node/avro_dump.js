@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Dumps an Avro object container file with avsc, an independent reader, for
-// pond's interop tests. Usage: node tests/node/avro_dump.js FILE
-// Line 1: {"codec": ..., "meta": {key: value, ...}} (avro.schema left out);
-// then one JSON line per record, unions unwrapped, bytes and fixed as lower
-// case hex, longs exact (as BigInt).
+// pond's interop tests. Usage: node tests/node/avro_dump.js FILE...
+// For each file, in order: {"codec": ..., "meta": {key: value, ...}}
+// (avro.schema left out); then one JSON line per record, unions unwrapped,
+// bytes and fixed as lower case hex, longs exact (as BigInt); then an empty
+// line. One node process reads many files: starting node costs more than
+// reading a manifest.
 'use strict';
 
 const path = require('path');
@@ -12,9 +14,9 @@ const avro = require('avsc');
 const fzstd = require('fzstd');
 
 async function main() {
-  const file = process.argv[2];
-  if (!file) {
-    console.error('usage: avro_dump.js FILE');
+  const files = process.argv.slice(2);
+  if (!files.length) {
+    console.error('usage: avro_dump.js FILE...');
     process.exit(2);
   }
   const { snappyUncompress } = await import(path.join(__dirname, 'node_modules/hysnappy/hysnappy.js'));
@@ -60,21 +62,23 @@ async function main() {
   };
   const stringify = (v) => JSON.stringify(v, replacer).replace(/"__BIGINT__(-?\d+)"/g, '$1');
 
-  const decoder = avro.createFileDecoder(file, {
-    codecs,
-    parseHook: (schema) => avro.Type.forSchema(schema, { wrapUnions: false, registry: { long: longType } }),
+  const dump = (file) => new Promise((resolve, reject) => {
+    const decoder = avro.createFileDecoder(file, {
+      codecs,
+      parseHook: (schema) => avro.Type.forSchema(schema, { wrapUnions: false, registry: { long: longType } }),
+    });
+    decoder.on('metadata', (type, codec, header) => {
+      const meta = {};
+      for (const k of Object.keys(header.meta))
+        if (k !== 'avro.schema') meta[k] = header.meta[k].toString('utf8');
+      process.stdout.write(stringify({ codec, meta }) + '\n');
+    });
+    decoder.on('data', (record) => process.stdout.write(stringify(record) + '\n'));
+    decoder.on('end', () => { process.stdout.write('\n'); resolve(); });
+    decoder.on('error', (e) => reject(new Error(file + ': ' + e.message)));
   });
-  decoder.on('metadata', (type, codec, header) => {
-    const meta = {};
-    for (const k of Object.keys(header.meta))
-      if (k !== 'avro.schema') meta[k] = header.meta[k].toString('utf8');
-    process.stdout.write(stringify({ codec, meta }) + '\n');
-  });
-  decoder.on('data', (record) => process.stdout.write(stringify(record) + '\n'));
-  decoder.on('error', (e) => {
-    console.error('avro_dump: ' + e.message);
-    process.exit(1);
-  });
+  for (const file of files)
+    await dump(file);
 }
 
 main().catch((e) => {

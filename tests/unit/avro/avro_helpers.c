@@ -176,30 +176,57 @@ static char **push_line(char **lines, size_t *n, char *line)
 	return grown;
 }
 
-char **avro_test_avsc_dump(const char *path)
+char ***avro_test_avsc_dump_files(const char *const *paths, size_t n)
 {
-	char cmd[4096];
-	snprintf(cmd, sizeof(cmd), "node tests/node/avro_dump.js '%s'", path);
-	FILE *p = popen(cmd, "r");
-	if (!p)
+	pond_buf cmd = POND_BUF_INIT;
+	pond_buf_puts(&cmd, "node tests/node/avro_dump.js");
+	for (size_t i = 0; i < n; i++)
+		pond_buf_printf(&cmd, " '%s'", paths[i]);
+	FILE *p = popen(pond_buf_cstr(&cmd), "r");
+	if (!p) {
+		pond_buf_dispose(&cmd);
 		return NULL;
-	char **lines = NULL;
-	size_t n = 0, cap = 0;
+	}
+	/* One NULL-terminated array per file; an empty line ends a file. */
+	char ***files = calloc(n + 1, sizeof(char **));
+	size_t file = 0, count = 0, cap = 0;
 	char *line = NULL;
 	ssize_t got;
-	while ((got = getline(&line, &cap, p)) >= 0) {
+	while (files && (got = getline(&line, &cap, p)) >= 0) {
 		if (got > 0 && line[got - 1] == '\n')
-			line[got - 1] = '\0';
-		lines = push_line(lines, &n, strdup(line));
+			line[--got] = '\0';
+		if (got == 0) {
+			file++;
+			count = 0;
+		} else if (file < n) {
+			files[file] = push_line(files[file], &count, strdup(line));
+		}
 	}
 	free(line);
 	int status = pclose(p);
-	if (status != 0 || !lines) {
-		fprintf(stderr, "    %s exited with status %d\n", cmd, status);
-		avro_test_free_lines(lines);
-		return NULL;
+	if (status != 0 || !files || file != n) {
+		fprintf(stderr, "    %s exited with status %d after %zu of %zu files\n", pond_buf_cstr(&cmd), status, file,
+		        n);
+		avro_test_free_files(files, n);
+		files = NULL;
 	}
+	pond_buf_dispose(&cmd);
+	return files;
+}
+
+char **avro_test_avsc_dump(const char *path)
+{
+	char ***files = avro_test_avsc_dump_files(&path, 1);
+	char **lines = files ? files[0] : NULL;
+	free(files);
 	return lines;
+}
+
+void avro_test_free_files(char ***files, size_t n)
+{
+	for (size_t i = 0; files && i < n; i++)
+		avro_test_free_lines(files[i]);
+	free(files);
 }
 
 void avro_test_free_lines(char **lines)

@@ -22,7 +22,12 @@ int avro_test_slurp(const char *path, char **data, size_t *len);
  * (NULL-terminated array; free with avro_test_free_lines). NULL on failure
  * (node missing, script missing, non-zero exit). */
 char **avro_test_avsc_dump(const char *path);
+/* The same for n files in one node process (starting node costs more than
+ * reading a file): an array of n line arrays; free with
+ * avro_test_free_files. */
+char ***avro_test_avsc_dump_files(const char *const *paths, size_t n);
 void avro_test_free_lines(char **lines);
+void avro_test_free_files(char ***files, size_t n);
 /* Reads every record of a file: count, and pond's JSON per record (as
  * lines, like avro_test_avsc_dump without the header line). */
 char **avro_test_pond_dump(const char *path, pond_error *err);
