@@ -198,19 +198,19 @@ loc=$("$POND" show sales.orders --json | python3 -c 'import json,sys; d=json.loa
 ib_count=$(cd "$OLDPWD" 2>/dev/null; node "$NODE_DIR/iceberg_read.mjs" $loc | wc -l)
 expect_eq "icebird reads the same row count" "$ib_count" "$(value "select count(*) from sales.orders")"
 
-# --- four writers at once, 50 commits each (written through, not buffered) ---
+# --- four writers at once, 20 commits each (written through, not buffered) ---
 "$POND" sql "create table race as select 0 as writer, 0 as i where false" 2>/dev/null
 "$POND" sql "alter table race set tblproperties ('pond.buffer.enabled' = 'false')" 2>/dev/null
 # keep the whole history (commits expire past 100 by default), so the
 # parent chain below shows every commit
 "$POND" sql "alter table race set tblproperties ('pond.history.max-snapshots' = '1000')" >/dev/null 2>&1
 for w in 1 2 3 4; do
-  ( for i in $(seq 1 50); do "$POND" sql "insert into race values ($w, $i)" 2>>"$T/race.err" || echo "fail $w $i" >> "$T/race.fail"; done ) &
+  ( for i in $(seq 1 20); do "$POND" sql "insert into race values ($w, $i)" 2>>"$T/race.err" || echo "fail $w $i" >> "$T/race.fail"; done ) &
 done
 wait
 check "no concurrent insert failed" test ! -s "$T/race.fail"
-expect_eq "every concurrent insert landed" "$(value "select count(*) from race")" "200"
-expect_eq "each writer's rows all there" "$(value "select count(distinct writer || '-' || i) from race")" "200"
+expect_eq "every concurrent insert landed" "$(value "select count(*) from race")" "80"
+expect_eq "each writer's rows all there" "$(value "select count(distinct writer || '-' || i) from race")" "80"
 check "snapshot parent chain is intact" bash -c "'$POND' history race --json | python3 -c '
 import json, sys
 h = json.load(sys.stdin)
@@ -220,7 +220,7 @@ n = 0
 while cur:
     n += 1
     cur = by_id.get(cur[\"parent_snapshot_id\"])
-sys.exit(0 if n == len(h) == 200 else 1)'"
+sys.exit(0 if n == len(h) == 80 else 1)'"
 
 # --- the same through the row buffer: the 100th append flushes by itself ---
 "$POND" sql "create table race2 as select 0 as writer, 0 as i where false" 2>/dev/null
@@ -236,7 +236,7 @@ expect_eq "the snapshots hold every row" "$("$POND" history race2 --json | pytho
 
 # --- writers killed with SIGKILL at random points ---
 "$POND" sql "create table crash as select 0 as k where false" 2>/dev/null
-for i in $(seq 1 50); do
+for i in $(seq 1 25); do
   "$POND" sql "insert into crash select range from range(10)" >/dev/null 2>&1 &
   pid=$!
   sleep "0.0$((RANDOM % 9))"
@@ -244,7 +244,7 @@ for i in $(seq 1 50); do
   wait "$pid" 2>/dev/null
 done
 crash_rows=$(value "select count(*) from crash")
-check "table readable after 50 killed writers" test -n "$crash_rows"
+check "table readable after 25 killed writers" test -n "$crash_rows"
 expect_eq "rows are whole inserts only" "$((crash_rows % 10))" "0"
 expect_exit "flush after the killed writers" 0 "$POND" flush crash
 expect_eq "the flush keeps every row" "$(value "select count(*) from crash")" "$crash_rows"
