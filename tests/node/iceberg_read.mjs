@@ -55,8 +55,16 @@ if (!tableUrl || !metadataFileName) {
 }
 const rows = await icebergRead({ tableUrl, metadataFileName })
 const plain = (v) => (typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.toISOString() : v)
+// Written in chunks: a console.log per row made a million-row table take
+// 20 s.
+let chunk = []
 for (const row of rows) {
   const out = {}
   for (const [k, v] of Object.entries(row)) out[k] = plain(v)
-  console.log(JSON.stringify(out))
+  chunk.push(JSON.stringify(out))
+  if (chunk.length === 10000) {
+    process.stdout.write(chunk.join('\n') + '\n')
+    chunk = []
+  }
 }
+if (chunk.length) process.stdout.write(chunk.join('\n') + '\n')
