@@ -72,21 +72,23 @@ expect_contains "help shows usage" "$OUT" "usage: pond compact [TABLE]"
 expect_exit "target size accepted" 0 "$POND" compact events --target-size 64MB --min-input-files 2
 
 # --- kill -9 at random points during compaction ---
-# Each round adds small files, starts a compaction and kills it after a
-# random delay (anywhere from before the first read to after the commit):
-# whatever point it died at, the table reads exactly the rows inserted.
-ok=1 killed=0
-for round in $(seq 1 12); do
+# Each round adds small files, starts a compaction and kills it at a
+# random point (kill_round: anywhere from before the first read to after
+# the commit): whatever point it died at, the table reads exactly the rows
+# inserted.
+ok=1 round=1
+while kill_rounds_left $round; do
   for i in 1 2 3 4 5 6; do
     echo "insert into events select range + $round * 100000 + $i * 1000, 'k', 1 from range(5);"
   done > more.sql
   "$POND" sql -F more.sql >/dev/null 2>&1 || { ok=0; echo "round $round: insert failed"; }
   want=$(rows events)
-  kill_after $((RANDOM % 150)) "$POND" compact events && killed=$((killed + 1))
+  kill_round "$POND" compact events
   if [ "$(rows events)" != "$want" ]; then ok=0; echo "round $round: rows changed"; fi
+  round=$((round + 1))
 done
-echo "     ($killed of 12 compactions killed before they ended)"
-check "some compactions were killed before they ended" test "$killed" -gt 0
+echo "     ($KILLED of $((round - 1)) compactions killed before they ended)"
+check "some compactions were killed before they ended" test "$KILLED" -gt 0
 expect_eq "rows survive compactions killed at random points" "$ok" "1"
 expect_exit "a compaction after the kills" 0 "$POND" compact events --min-input-files 2
 expect_eq "rows after the last compaction" "$(rows events)" "$want"

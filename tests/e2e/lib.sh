@@ -68,18 +68,49 @@ icebird_rows() {
 }
 
 # kill_after MS CMD...: runs CMD in the background, output dropped, and
-# sends it SIGKILL after MS milliseconds. Succeeds when the signal ended
-# it: kill succeeds on a process that ended but was not waited for, so
-# only the exit status says whether the signal ended it.
+# sends it SIGKILL after MS milliseconds unless it ended before. Succeeds
+# when the signal ended it: kill succeeds on a process that ended but was
+# not waited for, so only the exit status says whether the signal ended
+# it. Sets KILL_AFTER_RAN_MS to how long CMD ran (to within a few ms).
 kill_after() {
-  local ms=$1 pid
+  local ms=$1 pid start state
   shift
   "$@" > /dev/null 2>&1 &
   pid=$!
-  sleep "$(awk "BEGIN { print $ms / 1000 }")"
+  start=${EPOCHREALTIME/./}
+  # An ended child stays a zombie until waited for: its state says so.
+  while [ $(((${EPOCHREALTIME/./} - start) / 1000)) -lt "$ms" ]; do
+    state=$(cut -d ' ' -f 3 "/proc/$pid/stat" 2>/dev/null)
+    [ -n "$state" ] && [ "$state" != Z ] || break
+    sleep 0.005
+  done
+  KILL_AFTER_RAN_MS=$(((${EPOCHREALTIME/./} - start) / 1000))
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   [ $? -eq 137 ]
+}
+
+# Rounds of kills at random points. kill_round CMD... runs CMD and kills
+# it after a random delay of up to 1.25 times KILL_BASE_MS: that becomes
+# how long CMD ran when it ended by itself, and grows by a quarter when a
+# kill landed (200 ms at first; a caller may set it from a timed run). So
+# kills land before, during and after CMD's work on a fast machine as on a
+# loaded one; KILLED counts the kills that landed.
+# kill_rounds_left ROUND is true for rounds 1 to 8, and after that while
+# no kill has landed, up to round 24: the check that some did is bound by
+# progress, not by a count of tries that a fast or slow run can defeat.
+KILL_BASE_MS=200
+KILLED=0
+kill_round() {
+  if kill_after $((RANDOM % (KILL_BASE_MS * 5 / 4 + 1))) "$@"; then
+    KILLED=$((KILLED + 1))
+    KILL_BASE_MS=$((KILL_BASE_MS * 5 / 4 + 1))
+  else
+    KILL_BASE_MS=$((KILL_AFTER_RAN_MS > 0 ? KILL_AFTER_RAN_MS : 1))
+  fi
+}
+kill_rounds_left() {
+  [ "$1" -le 8 ] || { [ "$KILLED" -eq 0 ] && [ "$1" -le 24 ]; }
 }
 
 finish() {
