@@ -99,6 +99,10 @@ typedef struct pond_http_request {
 	const char *host;           /* Host: what Origin must name */
 	const char *accept_encoding;/* Accept-Encoding: gzip is sent as it is stored */
 	const char *if_none_match;  /* If-None-Match: an asset's ETag */
+	/* The client's socket, to notice it closing while a long request runs
+	 * (a query whose page was cancelled); 0 when unknown (stdin is never
+	 * a client's socket). Only polled, never read or written. */
+	int client_fd;
 } pond_http_request;
 
 /* A body produced while it is sent (Server-Sent Events): read in pieces

@@ -12,13 +12,16 @@
  *     warehouse by real path, symlinks excluded: sql_access.c) with its
  *     configuration locked, so read_csv('/etc/passwd')
  *     or a COPY TO fail inside the engine even if a check above missed.
- * A watchdog interrupts the query after the server's SQL timeout.
+ * A watchdog interrupts the query after the server's SQL timeout, and as
+ * soon as the client closes its connection (the page's Cancel, a curl
+ * stopped with Ctrl-C): nobody is left to read the answer.
  */
 #include "server_internal.h"
 
 #include <duckdb.h>
 #include <errno.h>
 #include <jansson.h>
+#include <poll.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,34 +110,55 @@ typedef struct watchdog {
 	pthread_cond_t cond;
 	pond_engine *engine;
 	int timeout_ms;
+	int client_fd;      /* polled for the client closing; 0: none */
 	bool done;
-	bool fired;
+	bool fired;         /* the timeout passed */
+	bool client_gone;   /* the client closed its connection */
 } watchdog;
+
+/* How often the watchdog looks at the client's socket. */
+#define CLIENT_POLL_MS 100
+
+/* Whether the peer closed (or reset) the connection: a poll that does not
+ * wait and reads nothing. */
+static bool client_closed(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
 
 static void *watchdog_main(void *arg)
 {
 	watchdog *w = arg;
-	struct timespec ts;
-	pond_time_deadline_in(&ts, w->timeout_ms);
+	struct timespec deadline, next;
+	pond_time_deadline_in(&deadline, w->timeout_ms);
 	pthread_mutex_lock(&w->lock);
 	while (!w->done) {
-		if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT && !w->done) {
-			/* Again every 50 ms: an interrupt between statements is reset
-			 * by the next one. */
+		bool stopping = w->fired || w->client_gone;
+		pond_time_deadline_in(&next, stopping ? 50 : CLIENT_POLL_MS);
+		bool deadline_first = !stopping && (deadline.tv_sec < next.tv_sec ||
+		                                    (deadline.tv_sec == next.tv_sec && deadline.tv_nsec < next.tv_nsec));
+		if (pthread_cond_timedwait(&w->cond, &w->lock, deadline_first ? &deadline : &next) != ETIMEDOUT || w->done)
+			continue;
+		if (deadline_first)
 			w->fired = true;
+		else if (!stopping && w->client_fd > 0 && client_closed(w->client_fd))
+			w->client_gone = true;
+		/* Again every 50 ms once stopping: an interrupt between
+		 * statements is reset by the next one. */
+		if (w->fired || w->client_gone)
 			pond_engine_interrupt(w->engine);
-			pond_time_deadline_in(&ts, 50);
-		}
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
 
-static bool watchdog_start(watchdog *w, pond_engine *engine, int timeout_ms)
+static bool watchdog_start(watchdog *w, pond_engine *engine, int timeout_ms, int client_fd)
 {
 	memset(w, 0, sizeof(*w));
 	w->engine = engine;
 	w->timeout_ms = timeout_ms;
+	w->client_fd = client_fd;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	if (pthread_create(&w->thread, NULL, watchdog_main, w) != 0) {
@@ -145,7 +169,10 @@ static bool watchdog_start(watchdog *w, pond_engine *engine, int timeout_ms)
 	return true;
 }
 
-static bool watchdog_stop(watchdog *w)
+/* Stops the watchdog; a failed query's error is then the watchdog's when
+ * it stopped the query (504 for the timeout, 499 for a client that went
+ * away), else rc as it was. */
+static int watchdog_stop(watchdog *w, srv_ctx *ctx, int rc)
 {
 	pthread_mutex_lock(&w->lock);
 	w->done = true;
@@ -154,7 +181,12 @@ static bool watchdog_stop(watchdog *w)
 	pthread_join(w->thread, NULL);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
-	return w->fired;
+	if (rc && w->fired)
+		return pond__server_fail(ctx, 504, "sql: the query ran longer than %d ms and was stopped",
+		                         ctx->srv->opts.sql_timeout_ms);
+	if (rc && w->client_gone)
+		return pond__server_fail(ctx, 499, "sql: the client closed the connection; the query was stopped");
+	return rc;
 }
 
 /* ---- rendering ---- */
@@ -298,7 +330,7 @@ static int run_query(srv_ctx *ctx, const char *statement, int64_t limit, bool xl
 	if (rc)
 		return rc;
 	watchdog wd;
-	if (!watchdog_start(&wd, ctx->engine, ctx->srv->opts.sql_timeout_ms))
+	if (!watchdog_start(&wd, ctx->engine, ctx->srv->opts.sql_timeout_ms, ctx->req->client_fd))
 		return pond__server_fail(ctx, 503, "could not start a thread");
 	pond_session *session = NULL;
 	pond_result *result = NULL;
@@ -313,10 +345,7 @@ static int run_query(srv_ctx *ctx, const char *statement, int64_t limit, bool xl
 	if (rc == 0 && xlsx) {
 		rc = render_xlsx(ctx, session, statement, reply);
 		pond_session_close(&session);
-		bool late = watchdog_stop(&wd);
-		return rc && late ? pond__server_fail(ctx, 504, "sql: the query ran longer than %d ms and was stopped",
-		                                      ctx->srv->opts.sql_timeout_ms)
-		                  : rc;
+		return watchdog_stop(&wd, ctx, rc);
 	}
 	if (rc == 0)
 		rc = pond_engine_query(ctx->engine, bound, &result, &ctx->err);
@@ -324,10 +353,7 @@ static int run_query(srv_ctx *ctx, const char *statement, int64_t limit, bool xl
 		rc = render(&out, result, limit, &ctx->err);
 	pond_result_free(&result);
 	pond_session_close(&session);
-	bool timed_out = watchdog_stop(&wd);
-	if (rc && timed_out)
-		rc = pond__server_fail(ctx, 504, "sql: the query ran longer than %d ms and was stopped",
-		                       ctx->srv->opts.sql_timeout_ms);
+	rc = watchdog_stop(&wd, ctx, rc);
 	if (rc) {
 		pond_buf_dispose(&out);
 		return rc;

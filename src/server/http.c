@@ -165,6 +165,8 @@ static enum MHD_Result answer(pond_server *srv, struct MHD_Connection *conn, con
 		.body_len = st->body.len,
 	};
 	read_headers(conn, &req);
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	req.client_fd = info && info->connect_fd > 0 ? info->connect_fd : 0;
 	pond_http_response resp;
 	pond_server_handle(srv, &req, &resp);
 	pond_info("%s %s %d %.1f ms", method, url, resp.status, (double)(pond_time_mono_ns() - st->start_ns) / 1e6);

@@ -81,7 +81,8 @@ expect_error() {
 # ticker's "* * * * *" fires within seconds.
 now_ms=$(python3 -c 'import time; print(int(time.time()*1000))')
 export POND_SERVE_CLOCK_START_MS=$(( (now_ms / 60000 + 1) * 60000 - 3000 ))
-start_server --listen 127.0.0.1:0
+# POND_LOG=info: the request log says what each request ended with
+POND_LOG=info start_server --listen 127.0.0.1:0
 unset POND_SERVE_CLOCK_START_MS
 [ -n "$URL" ] && pass "serve starts on a free port ($URL)" || fail "serve starts" "$(cat "$T/serve.err")"
 expect_contains "listens on 127.0.0.1" "$URL" "http://127.0.0.1:"
@@ -128,6 +129,12 @@ expect_error "sql refuses two statements" 400 POST /api/sql '{"sql": "select 1; 
 expect_req "sql: table unchanged" 200 POST /api/sql '{"sql": "select count(*) as n from sales.orders"}'
 expect_eq "sql: still 10 rows" "$(js 'd["rows"]')" "[[10]]"
 expect_error "sql error is 400" 400 POST /api/sql '{"sql": "select nope from sales.orders"}'
+# A client that goes away (the page's Cancel, curl's --max-time) stops its
+# query: the server logs it as 499 long before the SQL timeout.
+curl -s --max-time 1 -o /dev/null -X POST -H 'Content-Type: application/json' \
+  --data-binary '{"sql": "select sum(a.range * b.range) from range(1000000) a, range(1000000) b"}' "$URL/api/sql"
+# (waits at most 30 s: the SQL timeout, 60 s, must not be what ends it)
+POND_TEST_WAIT=30 check "a query whose client left is stopped" wait_for grep -q "POST /api/sql 499" "$T/serve.err"
 
 # ---- malformed requests ----
 expect_error "unknown route is 404" 404 GET /api/nothing

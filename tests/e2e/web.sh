@@ -37,6 +37,10 @@ cat >> "$P/pond.yml" <<EOF
 EOF
 (cd "$P" && "$POND" sql "insert into raw.holdings values ('ZZZ', 'Test', 'CHF', 1, date '2024-01-02', 1.0)" &&
   "$POND" flush) > "$T/sql.out" 2>&1 || cat "$T/sql.out"
+# For the lineage page's marks: the models over raw.holdings are stale now
+# (it changed after they were built), and a model that fails to build.
+echo "select nope from raw.prices" > "$P/models/markets/broken.sql"
+expect_exit "a model that fails to build" 1 bash -c "cd '$P' && '$POND' transform --select markets.broken"
 
 # start_server ARGS...: pond serve on a free port; PID and URL (each
 # server its own output files).
@@ -60,7 +64,8 @@ stop_server() {
   STOP_RC=$?
 }
 
-start_server
+# POND_LOG=info: the request log says what each request ended with
+POND_LOG=info start_server
 
 # ---- assets ----
 curl -s -D "$T/h1" -H 'Accept-Encoding: gzip' -o "$T/app.js.gz" "$URL/assets/app.js"
@@ -152,6 +157,11 @@ if [ -x "${POND_CHROMIUM:-/usr/bin/chromium}" ]; then
   _pass=$((_pass + $(grep -c '^ok ' "$T/browser.out")))
   _fail=$((_fail + $(grep -c '^FAIL' "$T/browser.out")))
   grep -qE '^(ok|FAIL) ' "$T/browser.out" || fail "the browser test ran" "$(tail -5 "$T/browser.out")"
+  # The page's Cancel closed the query's connection: the server stopped
+  # it (499) rather than let it run to the SQL timeout (60 s; the wait
+  # here is 30 s at most).
+  POND_TEST_WAIT=30 check "the page's Cancel stopped the query on the server" \
+    wait_for grep -q "POST /api/sql 499" "$T/serve1.err"
 else
   fail "chromium is installed (scripts/setup.sh)"
 fi

@@ -100,6 +100,17 @@ async function openMode(shots) {
     await page.waitForSelector('.chart canvas');
   });
   await test('axe: sql has no serious violations', () => axe(page, 'sql'));
+  // web.sh checks the server's log for the stopped query (status 499).
+  await test('cancel stops a running query', async () => {
+    await page.click('.cm-content');
+    await page.keyboard.down('Control'); await page.keyboard.press('a'); await page.keyboard.up('Control');
+    await page.keyboard.type('select sum(a.range * b.range) from range(1000000) a, range(1000000) b');
+    await page.click('#run');
+    await page.waitForFunction(() => !document.querySelector('#cancel').disabled);
+    await page.click('#cancel');
+    await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'cancelled');
+    await page.waitForFunction(() => !document.querySelector('#run').disabled);
+  });
 
   await test('a pipeline run from the page reaches success live', async () => {
     await go(page, '#/');
@@ -156,6 +167,16 @@ async function openMode(shots) {
     await page.waitForFunction(() => document.querySelector('main')?.dataset.ready === 'tables' && location.hash === '#/tables/markets.positions');
     const h1 = await page.$eval('main h1', (e) => e.textContent);
     assert(h1 === 'markets.positions', h1);
+  });
+  await test('lineage marks a failed model and the stale ones', async () => {
+    await go(page, '#/lineage');
+    await page.waitForSelector('[data-node="markets.broken"]');
+    const marks = await page.$$eval('[data-node]', (ns) => Object.fromEntries(ns.map((n) => [n.dataset.node, n.getAttribute('class')])));
+    assert(/\bfailed\b/.test(marks['markets.broken']), `markets.broken: ${marks['markets.broken']}`);
+    assert(/\bstale\b/.test(marks['markets.positions']), `markets.positions: ${marks['markets.positions']}`);
+    assert(!/\b(stale|failed)\b/.test(marks['markets.daily_returns']), `markets.daily_returns: ${marks['markets.daily_returns']}`);
+    const title = await page.$eval('[data-node="markets.broken"] title', (t) => t.textContent);
+    assert(title.includes('(failed)'), title);
   });
   await test('axe: lineage has no serious violations', async () => { await go(page, '#/lineage'); await axe(page, 'lineage'); });
 
