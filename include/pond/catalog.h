@@ -238,6 +238,22 @@ int pond_catalog_rename_view(pond_catalog *cat, const pond_ns *from_ns, const ch
                              const pond_ns *to_ns, const char *to_name, pond_error *err);
 int pond_catalog_commit_view(pond_catalog *cat, const pond_ns *ns, const char *name, const char *expected,
                              const char *new_location, pond_error *err);
+/* A REST catalog keeps views too (the views endpoints), but writes their
+ * metadata itself: pond_catalog_create_view and pond_catalog_commit_view
+ * are POND_EUNSUPPORTED there, and these two take their place
+ * (POND_EUNSUPPORTED from a SQL catalog). Create sends a CreateViewRequest
+ * made of a new view's updates (the schema of add-schema, the version of
+ * add-view-version, set-properties; pond_iceberg_view_define_updates gives
+ * such a list; any set-location is left out: the server chooses); commit a CommitViewRequest of requirements (may
+ * be NULL) and updates, which the server applies to its current metadata.
+ * *out gets the server's LoadViewResult (location and metadata_json, as
+ * pond_catalog_load_view gives for a REST catalog). A taken name is
+ * POND_EEXISTS, a failed requirement POND_ECONFLICT. */
+int pond_catalog_create_view_from(pond_catalog *cat, const pond_ns *ns, const char *name, const json_t *updates,
+                                  pond_arena *arena, pond_catalog_table *out, pond_error *err);
+int pond_catalog_commit_view_changes(pond_catalog *cat, const pond_ns *ns, const char *name,
+                                     const json_t *requirements, const json_t *updates, pond_arena *arena,
+                                     pond_catalog_table *out, pond_error *err);
 
 /* ---- generic SQL for pond's own state tables ------------------------------ */
 

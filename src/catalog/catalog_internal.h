@@ -154,5 +154,19 @@ int pond__catalog_rest_create_table_from(pond_catalog *cat, const pond_ns *ns, c
                                          pond_catalog_table *out, pond_error *err);
 int pond__catalog_rest_commit_tables(pond_catalog *cat, const pond_catalog_commit *commits, size_t n,
                                      pond_arena *arena, pond_catalog_table *out, pond_error *err);
+int pond__catalog_rest_load_view(pond_catalog *cat, const pond_ns *ns, const char *name, pond_arena *arena,
+                                 pond_catalog_table *out, pond_error *err);
+int pond__catalog_rest_view_exists(pond_catalog *cat, const pond_ns *ns, const char *name, bool *out,
+                                   pond_error *err);
+int pond__catalog_rest_list_views(pond_catalog *cat, const pond_ns *ns, pond_arena *arena, const char ***out,
+                                  size_t *count, pond_error *err);
+int pond__catalog_rest_drop_view(pond_catalog *cat, const pond_ns *ns, const char *name, pond_error *err);
+int pond__catalog_rest_rename_view(pond_catalog *cat, const pond_ns *from_ns, const char *from_name,
+                                   const pond_ns *to_ns, const char *to_name, pond_error *err);
+int pond__catalog_rest_create_view_from(pond_catalog *cat, const pond_ns *ns, const char *name, const json_t *updates,
+                                        pond_arena *arena, pond_catalog_table *out, pond_error *err);
+int pond__catalog_rest_commit_view(pond_catalog *cat, const pond_ns *ns, const char *name, const json_t *requirements,
+                                   const json_t *updates, pond_arena *arena, pond_catalog_table *out,
+                                   pond_error *err);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * Namespaces and tables in an Iceberg REST catalog: the catalog layer's
- * public functions (namespace.c, table.c) come here when the catalog is
- * a REST one, and the REST-only create and commit live here. Requests and
+ * Namespaces, tables and views in an Iceberg REST catalog: the catalog
+ * layer's public functions (namespace.c, table.c) come here when the
+ * catalog is a REST one, and the REST-only creates and commits live here. Requests and
  * errors are rest_client.c's; names go into paths percent-encoded, a
  * namespace's levels joined by the unit separator, as the spec says.
  */
@@ -19,12 +19,19 @@ static void ns_path(pond_buf *b, const pond_ns *ns, const char *tail)
 	pond_buf_puts(b, tail);
 }
 
-/* "namespaces/NS/tables/NAME" + tail, in b. */
-static void table_path(pond_buf *b, const pond_ns *ns, const char *name, const char *tail)
+/* "namespaces/NS/KIND/NAME" + tail, in b; kind "tables" or "views". */
+static void entry_path(pond_buf *b, const char *kind, const pond_ns *ns, const char *name, const char *tail)
 {
-	ns_path(b, ns, "/tables/");
+	ns_path(b, ns, "/");
+	pond_buf_puts(b, kind);
+	pond_buf_putc(b, '/');
 	pond__catalog_rest_segment(b, name);
 	pond_buf_puts(b, tail);
+}
+
+static void table_path(pond_buf *b, const pond_ns *ns, const char *name, const char *tail)
+{
+	entry_path(b, "tables", ns, name, tail);
 }
 
 /* Calls with the path in b, then disposes of b. */
@@ -246,14 +253,15 @@ int pond__catalog_rest_register_table(pond_catalog *cat, const pond_ns *ns, cons
 	return rc;
 }
 
-/* A LoadTableResult into out: the location and the metadata as text. */
+/* A LoadTableResult or LoadViewResult into out: the location and the
+ * metadata as text. */
 static int load_result(const json_t *doc, pond_arena *arena, pond_catalog_table *out, pond_error *err)
 {
 	memset(out, 0, sizeof *out);
 	const char *location = json_string_value(json_object_get(doc, "metadata-location"));
 	json_t *md = json_object_get(doc, "metadata");
 	if (!json_is_object(md))
-		return pond_error_set(err, POND_ECORRUPT, "REST catalog: the table response has no metadata");
+		return pond_error_set(err, POND_ECORRUPT, "REST catalog: the response has no metadata");
 	char *text = json_dumps(md, JSON_COMPACT);
 	out->metadata_json = text ? pond_arena_strdup(arena, text) : NULL;
 	free(text);
@@ -289,11 +297,13 @@ static int compare_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int pond__catalog_rest_list_tables(pond_catalog *cat, const pond_ns *ns, pond_arena *arena, const char ***out,
-                                   size_t *count, pond_error *err)
+/* The sorted names of a namespace's tables or views (kind). */
+static int list_names(pond_catalog *cat, const pond_ns *ns, const char *kind, pond_arena *arena, const char ***out,
+                      size_t *count, pond_error *err)
 {
 	pond_buf b = POND_BUF_INIT;
-	ns_path(&b, ns, "/tables");
+	ns_path(&b, ns, "/");
+	pond_buf_puts(&b, kind);
 	json_t *all = NULL;
 	int rc = pond_buf_ok(&b) ? list_all(cat, pond_buf_cstr(&b), "identifiers", arena, &all, err)
 	                         : pond_error_set(err, POND_ENOMEM, "out of memory");
@@ -305,7 +315,7 @@ int pond__catalog_rest_list_tables(pond_catalog *cat, const pond_ns *ns, pond_ar
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const char *name = json_string_value(json_object_get(json_array_get(all, i), "name"));
 		if (!name || !(names[i] = pond_arena_strdup(arena, name)))
-			rc = pond_error_set(err, name ? POND_ENOMEM : POND_ECORRUPT, "REST catalog: a table identifier has no name");
+			rc = pond_error_set(err, name ? POND_ENOMEM : POND_ECORRUPT, "REST catalog: an identifier has no name");
 	}
 	json_decref(all);
 	if (rc)
@@ -314,6 +324,12 @@ int pond__catalog_rest_list_tables(pond_catalog *cat, const pond_ns *ns, pond_ar
 	*out = names;
 	*count = n;
 	return 0;
+}
+
+int pond__catalog_rest_list_tables(pond_catalog *cat, const pond_ns *ns, pond_arena *arena, const char ***out,
+                                   size_t *count, pond_error *err)
+{
+	return list_names(cat, ns, "tables", arena, out, count, err);
 }
 
 int pond__catalog_rest_drop_table(pond_catalog *cat, const pond_ns *ns, const char *name, bool purge,
@@ -329,17 +345,25 @@ static json_t *identifier(const pond_ns *ns, const char *name)
 	return json_pack("{s:o,s:s}", "namespace", ns_json(ns), "name", name);
 }
 
-int pond__catalog_rest_rename_table(pond_catalog *cat, const pond_ns *from_ns, const char *from_name,
-                                    const pond_ns *to_ns, const char *to_name, pond_error *err)
+/* POST KIND/rename ("tables" or "views"). */
+static int rename_entry(pond_catalog *cat, const char *kind, const pond_ns *from_ns, const char *from_name,
+                        const pond_ns *to_ns, const char *to_name, pond_error *err)
 {
 	json_t *body = json_pack("{s:o,s:o}", "source", identifier(from_ns, from_name), "destination",
 	                         identifier(to_ns, to_name));
 	pond_buf b = POND_BUF_INIT;
-	pond_buf_puts(&b, "tables/rename");
+	pond_buf_puts(&b, kind);
+	pond_buf_puts(&b, "/rename");
 	int rc = body ? call(cat, "POST", &b, body, NULL, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
 	pond_buf_dispose(&b);
 	json_decref(body);
 	return rc;
+}
+
+int pond__catalog_rest_rename_table(pond_catalog *cat, const pond_ns *from_ns, const char *from_name,
+                                    const pond_ns *to_ns, const char *to_name, pond_error *err)
+{
+	return rename_entry(cat, "tables", from_ns, from_name, to_ns, to_name, err);
 }
 
 /* A CreateTableRequest from md's current schema, default spec and order. */
@@ -414,6 +438,113 @@ int pond__catalog_rest_commit_tables(pond_catalog *cat, const pond_catalog_commi
 	pond_buf_dispose(&b);
 	if (rc == 0 && n == 1 && out && doc)
 		rc = load_result(doc, arena, &out[0], err);
+	json_decref(body);
+	json_decref(doc);
+	return rc;
+}
+
+/* ---- views ---- */
+
+static void view_path(pond_buf *b, const pond_ns *ns, const char *name, const char *tail)
+{
+	entry_path(b, "views", ns, name, tail);
+}
+
+int pond__catalog_rest_load_view(pond_catalog *cat, const pond_ns *ns, const char *name, pond_arena *arena,
+                                 pond_catalog_table *out, pond_error *err)
+{
+	pond_buf b = POND_BUF_INIT;
+	view_path(&b, ns, name, "");
+	json_t *doc = NULL;
+	int rc = call(cat, "GET", &b, NULL, &doc, err);
+	if (rc == 0)
+		rc = load_result(doc, arena, out, err);
+	json_decref(doc);
+	return rc;
+}
+
+int pond__catalog_rest_view_exists(pond_catalog *cat, const pond_ns *ns, const char *name, bool *out,
+                                   pond_error *err)
+{
+	pond_buf b = POND_BUF_INIT;
+	view_path(&b, ns, name, "");
+	return exists(cat, &b, out, err);
+}
+
+int pond__catalog_rest_list_views(pond_catalog *cat, const pond_ns *ns, pond_arena *arena, const char ***out,
+                                  size_t *count, pond_error *err)
+{
+	return list_names(cat, ns, "views", arena, out, count, err);
+}
+
+int pond__catalog_rest_drop_view(pond_catalog *cat, const pond_ns *ns, const char *name, pond_error *err)
+{
+	pond_buf b = POND_BUF_INIT;
+	view_path(&b, ns, name, "");
+	return call(cat, "DELETE", &b, NULL, NULL, err);
+}
+
+int pond__catalog_rest_rename_view(pond_catalog *cat, const pond_ns *from_ns, const char *from_name,
+                                   const pond_ns *to_ns, const char *to_name, pond_error *err)
+{
+	return rename_entry(cat, "views", from_ns, from_name, to_ns, to_name, err);
+}
+
+/* A CreateViewRequest from a new view's updates: the schema of its
+ * add-schema, the version of its add-view-version and the properties of
+ * its set-properties. The location is the server's to choose. */
+static json_t *create_view_request(const char *name, const json_t *updates)
+{
+	const json_t *schema = NULL, *version = NULL, *u;
+	json_t *props = json_object();
+	size_t i;
+	json_array_foreach(updates, i, u) {
+		const char *action = json_string_value(json_object_get(u, "action"));
+		if (!action)
+			continue;
+		if (!strcmp(action, "add-schema"))
+			schema = json_object_get(u, "schema");
+		else if (!strcmp(action, "add-view-version"))
+			version = json_object_get(u, "view-version");
+		else if (!strcmp(action, "set-properties") && props)
+			json_object_update(props, json_object_get(u, "updates"));
+	}
+	if (!props || !schema || !version) {
+		json_decref(props);
+		return NULL;
+	}
+	return json_pack("{s:s,s:O,s:O,s:o}", "name", name, "schema", schema, "view-version", version, "properties", props);
+}
+
+int pond__catalog_rest_create_view_from(pond_catalog *cat, const pond_ns *ns, const char *name, const json_t *updates,
+                                        pond_arena *arena, pond_catalog_table *out, pond_error *err)
+{
+	json_t *body = create_view_request(name, updates), *doc = NULL;
+	pond_buf b = POND_BUF_INIT;
+	ns_path(&b, ns, "/views");
+	int rc = body ? call(cat, "POST", &b, body, &doc, err)
+	              : pond_error_set(err, POND_EINVAL, "view %s: a new view's updates need add-schema and "
+	                               "add-view-version (or memory ran out)", name);
+	pond_buf_dispose(&b);
+	if (rc == 0)
+		rc = load_result(doc, arena, out, err);
+	json_decref(body);
+	json_decref(doc);
+	return rc;
+}
+
+int pond__catalog_rest_commit_view(pond_catalog *cat, const pond_ns *ns, const char *name, const json_t *requirements,
+                                   const json_t *updates, pond_arena *arena, pond_catalog_table *out, pond_error *err)
+{
+	json_t *body = json_pack("{s:o,s:o,s:O}", "identifier", identifier(ns, name), "requirements",
+	                         requirements ? json_deep_copy(requirements) : json_array(), "updates", updates);
+	json_t *doc = NULL;
+	pond_buf b = POND_BUF_INIT;
+	view_path(&b, ns, name, "");
+	int rc = body ? call(cat, "POST", &b, body, &doc, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_buf_dispose(&b);
+	if (rc == 0)
+		rc = load_result(doc, arena, out, err);
 	json_decref(body);
 	json_decref(doc);
 	return rc;

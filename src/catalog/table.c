@@ -413,19 +413,22 @@ int pond_catalog_commit_table(pond_catalog *cat, const pond_ns *ns, const char *
 
 /* ---- views ------------------------------------------------------------------------- */
 
-/* pond's REST client does not use the views endpoints yet: a REST
- * project lists no views and cannot write one. */
-static int rest_views(const pond_catalog *cat, const char *name, pond_error *err)
+static int not_rest(const pond_catalog *cat, pond_error *err);
+
+/* A REST catalog's views are created and changed by requirements and
+ * updates (pond_catalog_create_view_from, pond_catalog_commit_view_changes),
+ * not by naming a metadata file pond wrote. */
+static int rest_by_location(const pond_catalog *cat, const char *name, pond_error *err)
 {
-	return pond_error_set(err, POND_EUNSUPPORTED, "view %s: pond does not keep views in REST catalog %s yet",
-	                      name ? name : "", cat->name);
+	return pond_error_set(err, POND_EUNSUPPORTED, "view %s: REST catalog %s writes its views itself: send it the "
+	                      "view's changes", name ? name : "", cat->name);
 }
 
 int pond_catalog_create_view(pond_catalog *cat, const pond_ns *ns, const char *name,
                              const char *metadata_location, pond_error *err)
 {
 	if (cat->rest)
-		return rest_views(cat, name, err);
+		return rest_by_location(cat, name, err);
 	if (!cat->has_type_column)
 		return pond_error_set(err, POND_EUNSUPPORTED,
 		                      "cannot create view %s: this catalog's iceberg_tables has no iceberg_type "
@@ -437,7 +440,7 @@ int pond_catalog_load_view(pond_catalog *cat, const pond_ns *ns, const char *nam
                            pond_catalog_table *out, pond_error *err)
 {
 	if (cat->rest)
-		return rest_views(cat, name, err);
+		return pond__catalog_rest_load_view(cat, ns, name, arena, out, err);
 	return load_entry(cat, &VIEW_KIND, ns, name, arena, out, err);
 }
 
@@ -446,7 +449,7 @@ int pond_catalog_view_exists(pond_catalog *cat, const pond_ns *ns, const char *n
 {
 	*out = false;
 	if (cat->rest)
-		return 0;
+		return pond__catalog_rest_view_exists(cat, ns, name, out, err);
 	return exists_entry(cat, &VIEW_KIND, ns, name, out, err);
 }
 
@@ -456,14 +459,14 @@ int pond_catalog_list_views(pond_catalog *cat, const pond_ns *ns, pond_arena *ar
 	*out = NULL;
 	*count = 0;
 	if (cat->rest)
-		return 0;
+		return pond__catalog_rest_list_views(cat, ns, arena, out, count, err);
 	return list_entries(cat, &VIEW_KIND, ns, arena, out, count, err);
 }
 
 int pond_catalog_drop_view(pond_catalog *cat, const pond_ns *ns, const char *name, pond_error *err)
 {
 	if (cat->rest)
-		return rest_views(cat, name, err);
+		return pond__catalog_rest_drop_view(cat, ns, name, err);
 	table_op op = {.kind = &VIEW_KIND};
 	return with_names(cat, ns, name, NULL, NULL, &op, drop_fn, false, err);
 }
@@ -472,7 +475,7 @@ int pond_catalog_rename_view(pond_catalog *cat, const pond_ns *from_ns, const ch
                              const pond_ns *to_ns, const char *to_name, pond_error *err)
 {
 	if (cat->rest)
-		return rest_views(cat, from_name, err);
+		return pond__catalog_rest_rename_view(cat, from_ns, from_name, to_ns, to_name, err);
 	table_op op = {.kind = &VIEW_KIND};
 	return with_names(cat, from_ns, from_name, to_ns, to_name, &op, rename_tx, true, err);
 }
@@ -481,8 +484,25 @@ int pond_catalog_commit_view(pond_catalog *cat, const pond_ns *ns, const char *n
                              const char *new_location, pond_error *err)
 {
 	if (cat->rest)
-		return rest_views(cat, name, err);
+		return rest_by_location(cat, name, err);
 	return commit_entry(cat, &VIEW_KIND, ns, name, expected, new_location, err);
+}
+
+int pond_catalog_create_view_from(pond_catalog *cat, const pond_ns *ns, const char *name, const json_t *updates,
+                                  pond_arena *arena, pond_catalog_table *out, pond_error *err)
+{
+	if (!cat->rest)
+		return not_rest(cat, err);
+	return pond__catalog_rest_create_view_from(cat, ns, name, updates, arena, out, err);
+}
+
+int pond_catalog_commit_view_changes(pond_catalog *cat, const pond_ns *ns, const char *name,
+                                     const json_t *requirements, const json_t *updates, pond_arena *arena,
+                                     pond_catalog_table *out, pond_error *err)
+{
+	if (!cat->rest)
+		return not_rest(cat, err);
+	return pond__catalog_rest_commit_view(cat, ns, name, requirements, updates, arena, out, err);
 }
 
 /* ---- tables in a REST catalog ------------------------------------------------------ */

@@ -6,8 +6,12 @@
  * metadata, a new file, and a compare-and-swap of the catalog row; a lost
  * swap is retried against fresh metadata. The transform layer publishes
  * its `materialized: view` models here (pond_view_iceberg_publish); the
- * REST catalog's views endpoints call the rest. What pond itself binds
- * in SQL sessions is the pond view (views.c), which these never touch.
+ * REST catalog's views endpoints call the rest. When the lake's catalog
+ * is itself a REST catalog, its server writes the files: a change is sent
+ * as the requirements and updates (the catalog's create_view_from and
+ * commit_view_changes) and the metadata comes back in the answer. What
+ * pond itself binds in SQL sessions is the pond view (views.c), which
+ * these never touch.
  */
 #include "table_internal.h"
 
@@ -27,6 +31,13 @@ int pond_view_iceberg_load(pond_lake *lake, const pond_table_ident *id, pond_are
 	int rc = pond_catalog_load_view(lake->catalog, &id->ns, id->name, arena, &row, err);
 	if (rc)
 		return rc;
+	if (row.metadata_json) {
+		/* a REST catalog answers with the metadata itself */
+		rc = pond_iceberg_view_parse(out, row.metadata_json, strlen(row.metadata_json), row.metadata_location, err);
+		if (rc == 0 && location)
+			*location = row.metadata_location;
+		return rc;
+	}
 	pond_fileio *io = NULL;
 	char *text = NULL;
 	size_t len = 0;
@@ -118,11 +129,40 @@ static int replace_once(pond_lake *lake, const pond_table_ident *id, const json_
 	return rc;
 }
 
+/* The view a REST catalog answered with (its LoadViewResult in row). */
+static int rest_answer(const pond_catalog_table *row, pond_iceberg_view **out, const char **location, pond_error *err)
+{
+	*location = row->metadata_location;
+	return pond_iceberg_view_parse(out, row->metadata_json, strlen(row->metadata_json), row->metadata_location, err);
+}
+
+/* A change sent to a REST catalog, which applies it to its current
+ * metadata itself: a lost race is its 409, retried as a SQL catalog's
+ * lost swap is. */
+static int rest_commit(pond_lake *lake, const pond_table_ident *id, bool create, const json_t *requirements,
+                       const json_t *updates, pond_arena *arena, pond_iceberg_view **out, const char **location,
+                       pond_error *err)
+{
+	pond_catalog_table row;
+	int rc;
+	if (create)
+		rc = pond_catalog_create_view_from(lake->catalog, &id->ns, id->name, updates, arena, &row, err);
+	else {
+		rc = POND_ECONFLICT;
+		for (int attempt = 0; rc == POND_ECONFLICT && attempt < VIEW_COMMIT_ATTEMPTS; attempt++)
+			rc = pond_catalog_commit_view_changes(lake->catalog, &id->ns, id->name, requirements, updates, arena,
+			                                      &row, err);
+	}
+	return rc ? rc : rest_answer(&row, out, location, err);
+}
+
 int pond_view_iceberg_commit(pond_lake *lake, const pond_table_ident *id, bool create, const json_t *requirements,
                              const json_t *updates, pond_arena *arena, pond_iceberg_view **out, const char **location,
                              pond_error *err)
 {
 	*out = NULL;
+	if (pond_catalog_is_rest(lake->catalog))
+		return rest_commit(lake, id, create, requirements, updates, arena, out, location, err);
 	if (create)
 		return create_view(lake, id, requirements, updates, arena, out, location, err);
 	bool lost = true;
@@ -138,6 +178,8 @@ int pond_view_iceberg_drop(pond_lake *lake, const pond_table_ident *id, bool pur
 	if (!arena)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	pond_catalog_table row = {0};
+	/* A REST catalog's files are its server's to delete. */
+	purge = purge && !pond_catalog_is_rest(lake->catalog);
 	int rc = purge ? pond_catalog_load_view(lake->catalog, &id->ns, id->name, arena, &row, err) : 0;
 	if (rc == 0)
 		rc = pond_catalog_drop_view(lake->catalog, &id->ns, id->name, err);
@@ -164,7 +206,9 @@ int pond_view_iceberg_publish(pond_lake *lake, const pond_table_ident *id, const
 	bool exists = false;
 	const char *where = NULL, *written;
 	int rc = pond_catalog_view_exists(lake->catalog, &id->ns, id->name, &exists, err);
-	if (rc == 0 && !exists && (rc = pond__table_ensure_namespace(lake, id, err)) == 0)
+	/* A new view's location: a REST catalog's server chooses it. */
+	if (rc == 0 && !exists && (rc = pond__table_ensure_namespace(lake, id, err)) == 0 &&
+	    !pond_catalog_is_rest(lake->catalog))
 		rc = pond_table_default_location(lake, id, arena, &where, err);
 	json_t *updates = rc == 0 ? pond_iceberg_view_define_updates(def, where) : NULL;
 	if (rc == 0 && !updates)
