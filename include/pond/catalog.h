@@ -174,6 +174,10 @@ int pond_catalog_list_tables(pond_catalog *cat, const pond_ns *ns, pond_arena *a
                              const char ***out, size_t *count, pond_error *err);
 /* Deletes the catalog row only; files are the table layer's business. */
 int pond_catalog_drop_table(pond_catalog *cat, const pond_ns *ns, const char *name, pond_error *err);
+/* A REST catalog drops with purgeRequested=true: its server deletes the
+ * table's files, which are its own. POND_EUNSUPPORTED from a SQL catalog
+ * (pond_catalog_drop_table, then the table layer deletes them). */
+int pond_catalog_purge_table(pond_catalog *cat, const pond_ns *ns, const char *name, pond_error *err);
 /* Renames, also into another namespace, which must exist. POND_ENOTFOUND
  * for a missing source or target namespace, POND_EEXISTS for a taken name. */
 int pond_catalog_rename_table(pond_catalog *cat, const pond_ns *from_ns, const char *from_name,

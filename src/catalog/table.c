@@ -313,12 +313,24 @@ static int drop_fn(pond_catalog *cat, void *payload, pond_error *err)
 	return rc;
 }
 
+static int not_rest(const pond_catalog *cat, pond_error *err)
+{
+	return pond_error_set(err, POND_EUNSUPPORTED, "catalog %s is a SQL catalog, not a REST catalog", cat->name);
+}
+
 int pond_catalog_drop_table(pond_catalog *cat, const pond_ns *ns, const char *name, pond_error *err)
 {
 	if (cat->rest)
 		return pond__catalog_rest_drop_table(cat, ns, name, false, err);
 	table_op op = {.kind = &TABLE_KIND};
 	return with_names(cat, ns, name, NULL, NULL, &op, drop_fn, false, err);
+}
+
+int pond_catalog_purge_table(pond_catalog *cat, const pond_ns *ns, const char *name, pond_error *err)
+{
+	if (!cat->rest)
+		return not_rest(cat, err);
+	return pond__catalog_rest_drop_table(cat, ns, name, true, err);
 }
 
 static int rename_tx(pond_catalog *cat, void *payload, pond_error *err)
@@ -413,8 +425,6 @@ int pond_catalog_commit_table(pond_catalog *cat, const pond_ns *ns, const char *
 
 /* ---- views ------------------------------------------------------------------------- */
 
-static int not_rest(const pond_catalog *cat, pond_error *err);
-
 /* A REST catalog's views are created and changed by requirements and
  * updates (pond_catalog_create_view_from, pond_catalog_commit_view_changes),
  * not by naming a metadata file pond wrote. */
@@ -506,11 +516,6 @@ int pond_catalog_commit_view_changes(pond_catalog *cat, const pond_ns *ns, const
 }
 
 /* ---- tables in a REST catalog ------------------------------------------------------ */
-
-static int not_rest(const pond_catalog *cat, pond_error *err)
-{
-	return pond_error_set(err, POND_EUNSUPPORTED, "catalog %s is a SQL catalog, not a REST catalog", cat->name);
-}
 
 int pond_catalog_create_table_from(pond_catalog *cat, const pond_ns *ns, const char *name,
                                    const pond_iceberg_metadata *md, bool stage, pond_arena *arena,

@@ -56,6 +56,12 @@ static int remove_empty_dir(const char *path, const struct stat *sb, int flag, s
 
 int pond_table_drop(pond_lake *lake, const pond_table_ident *id, bool purge, pond_error *err)
 {
+	/* A REST catalog's server owns the files: it deletes them on a purge. */
+	if (pond_catalog_is_rest(lake->catalog)) {
+		int rc = purge ? pond_catalog_purge_table(lake->catalog, &id->ns, id->name, err)
+		               : pond_catalog_drop_table(lake->catalog, &id->ns, id->name, err);
+		return rc ? rc : pond__buffer_forget(lake, id, err);
+	}
 	pond_table *t = NULL;
 	int rc = purge ? pond_table_load(&t, lake, id, err) : 0;
 	if (rc && rc != POND_ENOMEM) {

@@ -4,8 +4,8 @@
  * is the server's URL reads, appends to and creates tables the server's
  * own lake then sees; a commit whose base went stale between its read and
  * its POST gets the server's 409 and lands on retry; several tables
- * commit as one transaction; views are the server's to write; errors
- * read as one line.
+ * commit as one transaction; a purge is the server's to do, as views
+ * are the server's to write; errors read as one line.
  */
 #include "../test.h"
 #include "api_fixture.h"
@@ -97,6 +97,16 @@ TEST(rest_client_reads_appends_and_creates_through_a_pond_server)
 	pond_table_free(&t);
 	e.server.fx.id = c->id;
 	CHECK_STR(fx_query(&e.server.fx, "string_agg(b, ',' order by a)", 0), "x,y");
+	/* dropped with purge: the server deletes the files, which are its own */
+	t = fx_load(c);
+	CHECK(t != NULL);
+	const char *dir = pond_arena_strdup(c->a, t->metadata->location);
+	pond_table_free(&t);
+	CHECK(fx_count_files(dir, ".parquet") > 0);
+	CHECK_OK(pond_table_drop(c->lake, &c->id, true, &err), &err);
+	CHECK_OK(pond_catalog_table_exists(pond_lake_catalog(e.server.fx.lake), &c->id.ns, c->id.name, &exists, &err), &err);
+	CHECK(!exists);
+	CHECK_MSG(!pond_file_exists(dir) || fx_count_files(dir, NULL) == 0, "files left in %s", dir);
 	env_teardown(&e);
 }
 
