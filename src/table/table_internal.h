@@ -512,6 +512,14 @@ int pond__view_sql(pond_catalog *catalog, const pond_table_ident *id, bool *tabl
  * folders; unless always, skips a dst of src's size. *size gets src's
  * size, *copied whether it was copied. A missing src is POND_ENOTFOUND. */
 int pond__backup_copy(const char *src, const char *dst, bool always, int64_t *size, bool *copied, pond_error *err);
+/* Writes dst whole or not at all: fill writes the bytes into fd, an empty
+ * dst.part (folders created), which is then synced and renamed to dst; on
+ * failure dst.part is removed and dst left as it was. */
+typedef int (*pond__backup_fill_fn)(int fd, void *payload, pond_error *err);
+int pond__backup_write(const char *dst, pond__backup_fill_fn fill, void *payload, pond_error *err);
+/* The error for a file the copied catalog names that is gone (an expiry
+ * deleted it since the catalog was read): POND_ENOTFOUND. */
+int pond__backup_gone(pond_error *err, const char *path);
 /* Calls fn for every regular file under dir, by path relative to it
  * (nothing when dir is missing). */
 typedef int (*pond__backup_walk_fn)(const char *rel, int64_t size, void *payload, pond_error *err);
@@ -523,5 +531,6 @@ int pond__backup_lock(const char *dir, const char *holder, int *fd, pond_error *
 void pond__backup_unlock(int *fd);
 /* The project files a backup holds: pond.yml and these folders. */
 extern const char *const pond__backup_project_dirs[];
+
 
 #endif
