@@ -532,5 +532,34 @@ void pond__backup_unlock(int *fd);
 /* The project files a backup holds: pond.yml and these folders. */
 extern const char *const pond__backup_project_dirs[];
 
+/* ---- backups of S3 warehouses (backup_s3.c) ---- */
+
+/* An S3 warehouse as a backup or a restore sees it: the project's S3
+ * client (pond.yml's storage settings, through a lake over no catalog)
+ * and, once listed, the size of every object under the warehouse. */
+typedef struct pond__backup_bucket {
+	pond_lake *lake;          /* for pond_lake_fileio; its catalog is NULL */
+	pond_s3_client *client;   /* the lake's */
+	const char *url;          /* s3://BUCKET/PREFIX */
+	char *bucket, *prefix;    /* prefix "" or "PREFIX/" */
+	pond__path_map sizes;     /* object URL -> size */
+	pond_arena *a;
+} pond__backup_bucket;
+
+/* Opens the warehouse url (s3://BUCKET/PREFIX) with project's settings;
+ * close with pond__backup_bucket_close, also after a failure. */
+int pond__backup_bucket_open(pond__backup_bucket *b, const pond_project *project, const char *url, pond_error *err);
+void pond__backup_bucket_close(pond__backup_bucket *b);
+/* Lists every object under the warehouse into b->sizes (ListObjectsV2). */
+int pond__backup_bucket_list(pond__backup_bucket *b, pond_error *err);
+/* Downloads the object url, of size bytes, to dst through dst.part, unless
+ * dst has that size already (*copied false). A missing object is
+ * POND_ENOTFOUND; other failures name the object and S3's code. */
+int pond__backup_download(pond__backup_bucket *b, const char *url, int64_t size, const char *dst, bool *copied,
+                          pond_error *err);
+/* Uploads the local file src as the object url, unless the listing holds
+ * url with src's size (*copied false); *size gets src's size. */
+int pond__backup_upload(pond__backup_bucket *b, const char *src, const char *url, int64_t *size, bool *copied,
+                        pond_error *err);
 
 #endif
