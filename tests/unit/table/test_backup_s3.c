@@ -6,7 +6,8 @@
  * into a local folder and one back onto S3 (another bucket and prefix)
  * read the rows the source had at the backup, as a native DuckDB table
  * holding the same rows does; a 403 on a GET and a deleted object fail
- * the backup naming the object and leave the previous backup whole;
+ * the backup naming the object and leave the previous backup whole, and
+ * a PUT refused during a restore onto S3 fails it naming the object;
  * allocations failing in turn (40 spread over a backup's) fail it cleanly.
  */
 #include "../test.h"
@@ -310,6 +311,29 @@ TEST(backup_s3_a_refused_or_missing_object_fails_naming_it_and_keeps_the_previou
 	/* The previous backup restores whole. */
 	CHECK_OK(pond_backup_restore(bk, pond_arena_sprintf(f.a, "%s/back", pond_test_tmpdir()), NULL, NULL, &err), &err);
 	CHECK(open_project(&r, "back", "t") == 0);
+	CHECK_STR(fx_rows(&r, "select * from t"), want);
+	fx_teardown(&r);
+	/* An upload refused during a restore onto S3: named, with S3's code,
+	 * and no catalog; run again (forced: objects are there), it lands. */
+	char other[64];
+	pond_s3_client *oc;
+	s3t_bucket_name(other);
+	CHECK_OK(s3t_client(&oc, NULL, true, other, NULL, NULL, &err), &err);
+	pond_s3_client_free(&oc);
+	CHECK(s3t_faults(pond_arena_sprintf(f.a, "{\"bucket\": \"%s\", \"rules\": [{\"method\": \"PUT\", \"key\": "
+	                                    "\"/data/\", \"action\": \"403\", \"times\": 1}]}", other)));
+	pond_backup_options bo = POND_BACKUP_OPTIONS_INIT;
+	bo.warehouse = pond_arena_sprintf(f.a, "s3://%s/wh", other);
+	const char *up = pond_arena_sprintf(f.a, "%s/up", pond_test_tmpdir());
+	pond_backup_stats rs;
+	CHECK(pond_backup_restore(bk, up, &bo, &rs, &err) != 0);
+	CHECK_MSG(strstr(err.msg, pond_arena_sprintf(f.a, "could not put s3://%s/wh/main/t/data/", other)) &&
+	          strstr(err.msg, "AccessDenied"), "%s", err.msg);
+	CHECK(!pond_file_exists(pond_arena_sprintf(f.a, "%s/catalog.db", up)));
+	bo.force = true;
+	CHECK_OK(pond_backup_restore(bk, up, &bo, &rs, &err), &err);
+	CHECK_INT(objects(other, "wh/"), rs.files);
+	CHECK(open_project(&r, "up", "t") == 0);
 	CHECK_STR(fx_rows(&r, "select * from t"), want);
 	fx_teardown(&r);
 	/* A backup folder that is a URL is refused before anything. */
