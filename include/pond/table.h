@@ -857,8 +857,10 @@ json_t *pond_table_describe_json(const pond_table *table);
  * Files are copied to NAME.part and renamed; a file already there with the
  * same size is skipped (the files are never rewritten in place), so a second
  * backup copies only new files, and a backup cut short leaves the previous
- * one whole: catalog.db and backup.json are replaced last. Local
- * warehouses only. */
+ * one whole: catalog.db and backup.json are replaced last. The warehouse
+ * may be a folder or s3://BUCKET/PREFIX (its objects are downloaded into
+ * warehouse/ by their keys below the prefix); the backup is always a local
+ * folder. */
 
 typedef struct pond_backup_stats {
 	int64_t tables;
@@ -880,9 +882,15 @@ typedef struct pond_backup_options {
 	bool force;
 	/* Set (by a signal handler) to stop between files: POND_ECANCELED. */
 	const volatile int *cancel;
+	/* Restore: the restored project's warehouse (a folder, relative to
+	 * the project, or s3://BUCKET/PREFIX), written into its pond.yml.
+	 * NULL: what pond.yml says, except that a pond.yml restored from the
+	 * backup of an S3 warehouse gets the local folder "warehouse" (a
+	 * restore never writes into a bucket it was not pointed at). */
+	const char *warehouse;
 } pond_backup_options;
 
-#define POND_BACKUP_OPTIONS_INIT {NULL, NULL, false, NULL}
+#define POND_BACKUP_OPTIONS_INIT {NULL, NULL, false, NULL, NULL}
 
 /* Backs up the project (its catalog opened as catalog) into the folder
  * dest (created if missing). Every table's current metadata file, the
@@ -894,7 +902,8 @@ int pond_backup_run(const pond_project *project, pond_catalog *catalog, const ch
                     const pond_backup_options *opts, pond_backup_stats *stats, pond_error *err);
 
 /* Brings the backup in src back into the project folder dir: the project
- * files missing there (all of them with force), the warehouse files, then
+ * files missing there (all of them with force), the warehouse files (into
+ * a folder, or uploaded onto S3: opts->warehouse), then
  * the catalog (the project's SQLite file), with the tables' metadata
  * locations moved from the backed-up warehouse to dir's. Refuses a catalog
  * that holds tables or a warehouse that is not empty (POND_EEXISTS) unless

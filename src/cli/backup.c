@@ -26,14 +26,16 @@ static const char backup_help[] =
 	"only new files are copied. A backup that is interrupted leaves the previous\n"
 	"one whole. DEST/backup.json says what the backup holds. Files no table\n"
 	"references any more stay in DEST. A PostgreSQL catalog is copied into\n"
-	"DEST/catalog.db (SQLite) from one REPEATABLE READ transaction. Local\n"
-	"warehouses only. See docs/backup.md.\n"
+	"DEST/catalog.db (SQLite) from one REPEATABLE READ transaction. A warehouse\n"
+	"on S3 (s3://BUCKET/PREFIX) is downloaded through pond's S3 client into\n"
+	"DEST/warehouse/, by each object's key below the prefix. DEST is always a\n"
+	"local folder. See docs/backup.md.\n"
 	"\n"
 	"options:\n"
 	"  --json             print the counts as JSON\n";
 
 static const char restore_help[] =
-	"usage: pond restore SRC [DIR] [--force] [--json]\n"
+	"usage: pond restore SRC [DIR] [--warehouse W] [--force] [--json]\n"
 	"\n"
 	"Brings the backup in folder SRC back into the project folder DIR (default:\n"
 	"the current project's folder, or the current folder when there is none):\n"
@@ -42,7 +44,15 @@ static const char restore_help[] =
 	"warehouse that is not empty, unless --force. The catalog restored is a\n"
 	"SQLite file: DIR's pond.yml must name one (catalog: catalog.db).\n"
 	"\n"
+	"The warehouse is the one DIR's pond.yml names, except that a backup of an\n"
+	"S3 warehouse restored with the backup's pond.yml goes into the local folder\n"
+	"DIR/warehouse. --warehouse sets it in pond.yml: a folder, or\n"
+	"s3://BUCKET/PREFIX to upload the files there (with pond.yml's storage\n"
+	"settings); the catalog then names the files at their new place.\n"
+	"\n"
 	"options:\n"
+	"  --warehouse W      the restored project's warehouse: a folder or\n"
+	"                     s3://BUCKET/PREFIX\n"
 	"  --force            replace the catalog, write into a non-empty warehouse,\n"
 	"                     and overwrite pond.yml and model files with the backup's\n"
 	"  --json             print the counts as JSON\n";
@@ -84,11 +94,13 @@ static void report(const char *verb, const pond_backup_stats *st, bool as_json)
 	       (long long)st->files_copied, copied, (long long)st->files_skipped, skipped);
 }
 
-/* Options shared by both commands; returns -1 to go on, else an exit code. */
-static int parse(int argc, char **argv, const cli_command *cmd, bool *force, bool *as_json)
+/* Options shared by both commands (force and warehouse NULL: the command
+ * has no such option); returns -1 to go on, else an exit code. */
+static int parse(int argc, char **argv, const cli_command *cmd, bool *force, const char **warehouse, bool *as_json)
 {
 	static const struct option longopts[] = {
 		{"force", no_argument, NULL, 'f'},
+		{"warehouse", required_argument, NULL, 'w'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -103,8 +115,16 @@ static int parse(int argc, char **argv, const cli_command *cmd, bool *force, boo
 				return cli_usage_error(cmd->name, "unknown option \"--force\"");
 			*force = true;
 			break;
+		case 'w':
+			if (!warehouse)
+				return cli_usage_error(cmd->name, "unknown option \"--warehouse\"");
+			if (!optarg[0])
+				return cli_usage_error(cmd->name, "--warehouse wants a folder or s3://BUCKET/PREFIX");
+			*warehouse = optarg;
+			break;
 		case 'j': *as_json = true; break;
 		case 'h': return cli_print_help(cmd);
+		case ':': return cli_usage_error(cmd->name, "option \"%s\" wants a value", argv[optind - 1]);
 		default: return cli_usage_error(cmd->name, "unknown option \"%s\"", argv[optind - 1]);
 		}
 	}
@@ -114,7 +134,7 @@ static int parse(int argc, char **argv, const cli_command *cmd, bool *force, boo
 static int cmd_backup(int argc, char **argv)
 {
 	bool as_json = false;
-	int rc = parse(argc, argv, &cli_backup_command, NULL, &as_json);
+	int rc = parse(argc, argv, &cli_backup_command, NULL, NULL, &as_json);
 	if (rc >= 0)
 		return rc;
 	if (argc - optind != 1)
@@ -148,7 +168,7 @@ static int cmd_restore(int argc, char **argv)
 {
 	bool as_json = false;
 	pond_backup_options bo = POND_BACKUP_OPTIONS_INIT;
-	int rc = parse(argc, argv, &cli_restore_command, &bo.force, &as_json);
+	int rc = parse(argc, argv, &cli_restore_command, &bo.force, &bo.warehouse, &as_json);
 	if (rc >= 0)
 		return rc;
 	if (argc - optind < 1 || argc - optind > 2)

@@ -7,7 +7,11 @@
  * commits meanwhile. The files are immutable, so they are still there
  * unless something deleted them since (an expiry), which fails the backup
  * with the file's name. catalog.db and backup.json are renamed into place
- * last: until then the folder holds the previous backup, whole.
+ * last: until then the folder holds the previous backup, whole. A
+ * warehouse on S3 is read through the project's S3 client (backup_s3.c):
+ * its objects are listed once, after the files are known, and downloaded
+ * into warehouse/ by their keys below the warehouse's prefix, so a backup
+ * of an S3 warehouse has the layout of a local one.
  */
 #include "table_internal.h"
 
@@ -44,6 +48,8 @@ typedef struct backup_job {
 	catalog_row *rows;
 	size_t nrows, caprows;
 	json_t *tables;
+	pond__backup_bucket bucket;  /* the S3 warehouse */
+	bool s3;                     /* bucket is open */
 } backup_job;
 
 /* Where a file goes in the backup: under warehouse/ by its path in the
@@ -60,8 +66,13 @@ static const char *dest_of(backup_job *j, const char *src)
 /* Lists a file (its real path) once. */
 static int add_file(backup_job *j, const char *src, bool optional, pond_error *err)
 {
-	if (src[0] != '/' && !(src = pond_arena_sprintf(j->a, "%s/%s", j->project->root, src)))
+	if (src[0] != '/' && !strstr(src, "://") && !(src = pond_arena_sprintf(j->a, "%s/%s", j->project->root, src)))
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	/* An object's place in the backup is its key below the warehouse:
+	 * an object elsewhere (another bucket) has none. */
+	if (pond_s3_is_url(src) && !pond__path_under(src, j->project->warehouse))
+		return pond_error_set(err, POND_EUNSUPPORTED, "cannot back up %s: it is outside the warehouse %s", src,
+		                      j->project->warehouse);
 	if (pond__path_map_get(&j->seen, src, NULL))
 		return 0;
 	if (pond__path_map_put(&j->seen, src, 0) != 0)
@@ -146,7 +157,11 @@ static int add_table(backup_job *j, const catalog_row *row, pond_error *err)
 	if (location[0] != '/' && !strstr(location, "://") &&
 	    !(location = pond_arena_sprintf(j->a, "%s/%s", j->project->root, location)))
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	if (strstr(location, "://") && !pond_str_starts_with(location, "file:/"))
+	bool on_s3 = pond_s3_is_url(location);
+	if (on_s3 && !j->s3)
+		return pond_error_set(err, POND_EUNSUPPORTED, "cannot back up table %s: its files are on S3 (%s) and the "
+		                      "warehouse %s is not", label, location, j->project->warehouse);
+	if (!on_s3 && strstr(location, "://") && !pond_str_starts_with(location, "file:/"))
 		return pond_error_set(err, POND_EUNSUPPORTED, "cannot back up table %s: its files are not local (%s)",
 		                      label, location);
 	if (pond_str_starts_with(location, "file://"))
@@ -157,9 +172,9 @@ static int add_table(backup_job *j, const catalog_row *row, pond_error *err)
 		return add_file(j, location, false, err);
 	pond_iceberg_metadata *md = NULL;
 	pond_fileio *io = NULL;
-	int rc = pond_iceberg_metadata_load_file(&md, location, err);
+	int rc = on_s3 ? pond_lake_fileio(j->bucket.lake, location, &io, err) : pond_fileio_local_new(&io, err);
 	if (rc == 0)
-		rc = pond_fileio_local_new(&io, err);
+		rc = pond_fileio_load_metadata(&md, io, location, err);
 	if (rc == 0)
 		rc = pond_fileio_remap_table(io, md, location, err);
 	if (rc == 0)
@@ -262,6 +277,18 @@ static int cancelled(const backup_job *j, pond_error *err)
 	return 0;
 }
 
+/* Copies one file (an object: downloads it) unless the backup has it. */
+static int copy_file(backup_job *j, const backup_file *f, int64_t *size, bool *copied, pond_error *err)
+{
+	if (!pond_s3_is_url(f->src))
+		return pond__backup_copy(f->src, f->dst, false, size, copied, err);
+	/* The listing was made after the catalog was read: an object it
+	 * lacks was deleted since. */
+	if (!pond__path_map_get(&j->bucket.sizes, f->src, size))
+		return POND_ENOTFOUND;
+	return pond__backup_download(&j->bucket, f->src, *size, f->dst, copied, err);
+}
+
 /* Copies the listed files, skipping those already there. */
 static int copy_files(backup_job *j, pond_error *err)
 {
@@ -274,14 +301,13 @@ static int copy_files(backup_job *j, pond_error *err)
 		bool copied = false;
 		int rc = cancelled(j, err);
 		if (rc == 0)
-			rc = pond__backup_copy(f->src, f->dst, false, &size, &copied, err);
+			rc = copy_file(j, f, &size, &copied, err);
 		if (rc == POND_ENOTFOUND && f->optional) {
 			pond_error_clear(err);
 			continue;
 		}
 		if (rc == POND_ENOTFOUND)
-			pond_error_set(err, rc, "%s is gone: was it deleted after the catalog was read (pond expire)? "
-			                        "run the backup again", f->src);
+			pond__backup_gone(err, f->src);
 		if (rc)
 			return rc;
 		st->files++;
@@ -386,6 +412,8 @@ static int run(backup_job *j, pond_catalog *catalog, pond_error *err)
 		rc = read_tables(j, part, err);
 	for (size_t i = 0; i < j->nrows && rc == 0; i++)
 		rc = add_table(j, &j->rows[i], err);
+	if (rc == 0 && j->s3)
+		rc = pond__backup_bucket_list(&j->bucket, err);
 	if (rc == 0)
 		rc = copy_files(j, err);
 	if (rc == 0)
@@ -412,9 +440,9 @@ int pond_backup_run(const pond_project *project, pond_catalog *catalog, const ch
 	if (pond_project_is_rest(project))
 		return pond_error_set(err, POND_EUNSUPPORTED, "cannot back up a project whose tables are in the REST catalog "
 		                      "%s: back up the catalog's server instead", project->catalog_uri);
-	if (strstr(project->warehouse, "://"))
-		return pond_error_set(err, POND_EUNSUPPORTED, "cannot back up warehouse %s: backups of S3 warehouses are "
-		                      "not supported yet (only local warehouses)", project->warehouse);
+	if (strstr(dest, "://"))
+		return pond_error_set(err, POND_EUNSUPPORTED, "cannot back up into %s: a backup is a local folder (a "
+		                      "mounted NAS share, a disk)", dest);
 	if (!(j.a = pond_arena_new()))
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	int lock = -1;
@@ -426,6 +454,10 @@ int pond_backup_run(const pond_project *project, pond_catalog *catalog, const ch
 	if (rc == 0 && (pond_str_starts_with(real, project->warehouse) &&
 	                (real[strlen(project->warehouse)] == '/' || real[strlen(project->warehouse)] == '\0')))
 		rc = pond_error_set(err, POND_EINVAL, "cannot back up into %s: it is inside the warehouse", dest);
+	if (rc == 0 && pond_s3_is_url(project->warehouse)) {
+		rc = pond__backup_bucket_open(&j.bucket, project, project->warehouse, err);
+		j.s3 = true;
+	}
 	if (rc == 0 && !(j.dest = pond_arena_strdup(j.a, real)))
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (rc == 0)
@@ -433,6 +465,8 @@ int pond_backup_run(const pond_project *project, pond_catalog *catalog, const ch
 	if (rc == 0)
 		rc = run(&j, catalog, err);
 	pond__backup_unlock(&lock);
+	if (j.s3)
+		pond__backup_bucket_close(&j.bucket);
 	json_decref(j.tables);
 	pond_free(j.files);
 	pond_free(j.rows);

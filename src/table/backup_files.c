@@ -5,7 +5,8 @@
  * most a .part file, which the next run overwrites and never trusts. A
  * target that exists with the source's size is taken as copied: the files a
  * backup holds (data, manifests, metadata files) are never rewritten in
- * place, so the same name and size is the same file.
+ * place, so the same name and size is the same file. Downloads from S3
+ * (backup_s3.c) go through the same .part file.
  */
 #include "table_internal.h"
 
@@ -77,6 +78,55 @@ static int copy_bytes(int in, int out, const char *src, const char *dst, pond_er
 	}
 }
 
+int pond__backup_write(const char *dst, pond__backup_fill_fn fill, void *payload, pond_error *err)
+{
+	int rc = make_parent(dst, err);
+	if (rc)
+		return rc;
+	pond_buf part = POND_BUF_INIT;
+	pond_buf_printf(&part, "%s.part", dst);
+	if (!pond_buf_ok(&part))
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	const char *tmp = pond_buf_cstr(&part);
+	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		rc = pond_error_set(err, POND_EIO, "could not create %s: %s", tmp, strerror(errno));
+	} else {
+		rc = fill(out, payload, err);
+		if (rc == 0 && fsync(out) != 0)
+			rc = pond_error_set(err, POND_EIO, "could not sync %s: %s", tmp, strerror(errno));
+		if (close(out) != 0 && rc == 0)
+			rc = pond_error_set(err, POND_EIO, "could not write %s: %s", tmp, strerror(errno));
+	}
+	if (rc == 0 && rename(tmp, dst) != 0)
+		rc = pond_error_set(err, POND_EIO, "could not rename %s: %s", tmp, strerror(errno));
+	if (rc)
+		unlink(tmp);
+	pond_buf_dispose(&part);
+	return rc;
+}
+
+int pond__backup_gone(pond_error *err, const char *path)
+{
+	return pond_error_set(err, POND_ENOTFOUND, "%s is gone: was it deleted after the catalog was read (pond "
+	                      "expire)? run the backup again", path);
+}
+
+typedef struct local_copy {
+	const char *src, *dst;
+} local_copy;
+
+static int fill_from_file(int out, void *payload, pond_error *err)
+{
+	local_copy *c = payload;
+	int in = open(c->src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return pond_error_set(err, POND_EIO, "could not copy %s to %s: %s", c->src, c->dst, strerror(errno));
+	int rc = copy_bytes(in, out, c->src, c->dst, err);
+	close(in);
+	return rc;
+}
+
 int pond__backup_copy(const char *src, const char *dst, bool always, int64_t *size, bool *copied, pond_error *err)
 {
 	struct stat ss, ds;
@@ -87,34 +137,9 @@ int pond__backup_copy(const char *src, const char *dst, bool always, int64_t *si
 	*size = (int64_t)ss.st_size;
 	if (!always && stat(dst, &ds) == 0 && S_ISREG(ds.st_mode) && ds.st_size == ss.st_size)
 		return 0;
-	int rc = make_parent(dst, err);
-	if (rc)
-		return rc;
-	pond_buf part = POND_BUF_INIT;
-	pond_buf_printf(&part, "%s.part", dst);
-	if (!pond_buf_ok(&part))
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	const char *tmp = pond_buf_cstr(&part);
-	int in = open(src, O_RDONLY | O_CLOEXEC);
-	int out = in < 0 ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (in < 0 || out < 0) {
-		rc = pond_error_set(err, POND_EIO, "could not copy %s to %s: %s", src, dst, strerror(errno));
-	} else {
-		rc = copy_bytes(in, out, src, dst, err);
-		if (rc == 0 && fsync(out) != 0)
-			rc = pond_error_set(err, POND_EIO, "could not sync %s: %s", tmp, strerror(errno));
-	}
-	if (out >= 0 && close(out) != 0 && rc == 0)
-		rc = pond_error_set(err, POND_EIO, "could not write %s: %s", tmp, strerror(errno));
-	if (in >= 0)
-		close(in);
-	if (rc == 0 && rename(tmp, dst) != 0)
-		rc = pond_error_set(err, POND_EIO, "could not rename %s: %s", tmp, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	else
-		*copied = true;
-	pond_buf_dispose(&part);
+	local_copy c = {src, dst};
+	int rc = pond__backup_write(dst, fill_from_file, &c, err);
+	*copied = rc == 0;
 	return rc;
 }
 

@@ -6,6 +6,11 @@
  * last, so an interrupted restore never leaves a catalog that names files
  * not yet there. The tables' own files keep the paths they recorded; pond
  * reads and writes them at the new place through the moved-table remap.
+ * The warehouse restored into is a folder or, when pond.yml (or the
+ * caller) says so, an S3 bucket and prefix: the files are then uploaded
+ * (backup_s3.c), skipping objects already there with the same size. A
+ * backup of an S3 warehouse restored without being told where goes into
+ * a local folder, never back into the bucket its pond.yml names.
  */
 #include "table_internal.h"
 
@@ -26,6 +31,8 @@ typedef struct restore_job {
 	const pond_backup_options *opts;
 	pond_backup_stats *stats;
 	bool external;          /* the walk is over external/: files go back to their absolute paths */
+	pond__backup_bucket bucket;  /* an S3 warehouse restored into */
+	bool s3;                /* bucket is open */
 } restore_job;
 
 static int read_manifest(restore_job *j, json_t **out, pond_error *err)
@@ -95,7 +102,9 @@ static int restore_data_file(const char *rel, int64_t size, void *payload, pond_
 	int64_t n = 0;
 	bool copied = false;
 	int rc = cancelled(j, err);
-	if (rc == 0)
+	if (rc == 0 && j->s3 && !j->external)
+		rc = pond__backup_upload(&j->bucket, from, to, &n, &copied, err);
+	else if (rc == 0)
 		rc = pond__backup_copy(from, to, false, &n, &copied, err);
 	if (rc)
 		return rc;
@@ -129,6 +138,24 @@ static int first_row(int ncols, const char *const *names, const char *const *val
 	return 1;  /* one is enough */
 }
 
+/* Whether the warehouse holds a file (an object). An S3 warehouse is
+ * opened and listed here, once: the uploads skip what the listing holds. */
+static int warehouse_has_files(restore_job *j, bool *any, pond_error *err)
+{
+	const pond_project *p = j->project;
+	*any = false;
+	if (pond_s3_is_url(p->warehouse)) {
+		j->s3 = true;
+		int rc = pond__backup_bucket_open(&j->bucket, p, p->warehouse, err);
+		if (rc == 0)
+			rc = pond__backup_bucket_list(&j->bucket, err);
+		*any = j->bucket.sizes.n > 0;
+		return rc;
+	}
+	int rc = pond__backup_walk(p->warehouse, first_entry, any, err);
+	return rc < 0 ? rc : 0;
+}
+
 /* Refuses (unless force) a catalog that holds tables or a warehouse that
  * holds files. */
 static int check_empty(restore_job *j, pond_error *err)
@@ -138,14 +165,9 @@ static int check_empty(restore_job *j, pond_error *err)
 		return pond_error_set(err, POND_EUNSUPPORTED,
 		                      "cannot restore into catalog %s: restore writes a SQLite catalog; set "
 		                      "\"catalog: catalog.db\" in %s and run restore again", p->catalog_uri, p->config_path);
-	if (strstr(p->warehouse, "://"))
-		return pond_error_set(err, POND_EUNSUPPORTED, "cannot restore into warehouse %s: restores into S3 "
-		                      "warehouses are not supported yet (only local warehouses)", p->warehouse);
-	if (j->opts->force)
-		return 0;
 	bool any = false;
-	int rc = pond__backup_walk(p->warehouse, first_entry, &any, err);
-	if (rc < 0)
+	int rc = warehouse_has_files(j, &any, err);
+	if (rc || j->opts->force)
 		return rc;
 	if (any)
 		return pond_error_set(err, POND_EEXISTS, "warehouse %s is not empty; pass --force to restore into it",
@@ -231,15 +253,77 @@ static int restore_catalog(restore_job *j, pond_error *err)
 	return rc;
 }
 
-/* Writes pond.yml when missing (or with force), then loads the project. */
+/* A YAML plain scalar needs no quotes when it holds only these. */
+static bool plain_scalar(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-~+:@=", *s))
+			return false;
+	return true;
+}
+
+/* Sets the top-level "warehouse:" line of the pond.yml at path (adds one
+ * when there is none); the rest of the file, comments included, stays. */
+static int set_warehouse(const char *path, const char *warehouse, pond_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc = pond_file_read(&text, &len, path, 1 << 20, err);
+	if (rc)
+		return rc;
+	pond_buf out = POND_BUF_INIT, value = POND_BUF_INIT;
+	if (plain_scalar(warehouse) && warehouse[0] != '-' && !strstr(warehouse, ": "))
+		pond_buf_puts(&value, warehouse);
+	else {
+		pond_buf_putc(&value, '"');
+		for (const char *c = warehouse; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				pond_buf_putc(&value, '\\');
+			pond_buf_putc(&value, *c);
+		}
+		pond_buf_putc(&value, '"');
+	}
+	bool set = false;
+	for (const char *line = text; *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		if (!set && strncmp(line, "warehouse:", 10) == 0) {
+			pond_buf_printf(&out, "warehouse: %s\n", pond_buf_cstr(&value));
+			set = true;
+		} else {
+			pond_buf_put(&out, line, n);
+		}
+		line += n;
+	}
+	if (!set)
+		pond_buf_printf(&out, "warehouse: %s\n", pond_buf_cstr(&value));
+	rc = pond_buf_ok(&out) && pond_buf_ok(&value)
+	             ? pond_file_write_atomic(path, pond_buf_cstr(&out), out.len, err)
+	             : pond_error_set(err, POND_ENOMEM, "out of memory");
+	pond_buf_dispose(&out);
+	pond_buf_dispose(&value);
+	pond_free(text);
+	return rc;
+}
+
+/* Writes pond.yml when missing (or with force), sets its warehouse when
+ * told to (or when the backup's names a bucket), then loads the project. */
 static int load_project(restore_job *j, pond_project **out, pond_error *err)
 {
 	const char *yml = pond_arena_sprintf(j->a, "%s/pond.yml", j->dir);
 	if (!yml)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	int rc = 0;
-	if (j->opts->force || !pond_file_exists(yml))
+	bool from_backup = j->opts->force || !pond_file_exists(yml);
+	if (from_backup)
 		rc = restore_project_file("pond.yml", 0, j, err);
+	const char *warehouse = j->opts->warehouse;
+	if (!warehouse && from_backup && pond_s3_is_url(j->old_warehouse))
+		warehouse = "warehouse";
+	if (rc == 0 && warehouse)
+		rc = set_warehouse(yml, warehouse, err);
 	return rc ? rc : pond_project_load(out, j->dir, err);
 }
 
@@ -266,6 +350,9 @@ static int run(restore_job *j, pond_error *err)
 		rc = pond__backup_walk(external_dir, restore_data_file, j, err);
 	if (rc == 0)
 		rc = restore_catalog(j, err);
+	if (j->s3)
+		pond__backup_bucket_close(&j->bucket);
+	j->s3 = false;
 	pond_project_free(&project);
 	j->project = NULL;
 	return rc;

@@ -512,6 +512,14 @@ int pond__view_sql(pond_catalog *catalog, const pond_table_ident *id, bool *tabl
  * folders; unless always, skips a dst of src's size. *size gets src's
  * size, *copied whether it was copied. A missing src is POND_ENOTFOUND. */
 int pond__backup_copy(const char *src, const char *dst, bool always, int64_t *size, bool *copied, pond_error *err);
+/* Writes dst whole or not at all: fill writes the bytes into fd, an empty
+ * dst.part (folders created), which is then synced and renamed to dst; on
+ * failure dst.part is removed and dst left as it was. */
+typedef int (*pond__backup_fill_fn)(int fd, void *payload, pond_error *err);
+int pond__backup_write(const char *dst, pond__backup_fill_fn fill, void *payload, pond_error *err);
+/* The error for a file the copied catalog names that is gone (an expiry
+ * deleted it since the catalog was read): POND_ENOTFOUND. */
+int pond__backup_gone(pond_error *err, const char *path);
 /* Calls fn for every regular file under dir, by path relative to it
  * (nothing when dir is missing). */
 typedef int (*pond__backup_walk_fn)(const char *rel, int64_t size, void *payload, pond_error *err);
@@ -523,5 +531,35 @@ int pond__backup_lock(const char *dir, const char *holder, int *fd, pond_error *
 void pond__backup_unlock(int *fd);
 /* The project files a backup holds: pond.yml and these folders. */
 extern const char *const pond__backup_project_dirs[];
+
+/* ---- backups of S3 warehouses (backup_s3.c) ---- */
+
+/* An S3 warehouse as a backup or a restore sees it: the project's S3
+ * client (pond.yml's storage settings, through a lake over no catalog)
+ * and, once listed, the size of every object under the warehouse. */
+typedef struct pond__backup_bucket {
+	pond_lake *lake;          /* for pond_lake_fileio; its catalog is NULL */
+	pond_s3_client *client;   /* the lake's */
+	const char *url;          /* s3://BUCKET/PREFIX */
+	char *bucket, *prefix;    /* prefix "" or "PREFIX/" */
+	pond__path_map sizes;     /* object URL -> size */
+	pond_arena *a;
+} pond__backup_bucket;
+
+/* Opens the warehouse url (s3://BUCKET/PREFIX) with project's settings;
+ * close with pond__backup_bucket_close, also after a failure. */
+int pond__backup_bucket_open(pond__backup_bucket *b, const pond_project *project, const char *url, pond_error *err);
+void pond__backup_bucket_close(pond__backup_bucket *b);
+/* Lists every object under the warehouse into b->sizes (ListObjectsV2). */
+int pond__backup_bucket_list(pond__backup_bucket *b, pond_error *err);
+/* Downloads the object url, of size bytes, to dst through dst.part, unless
+ * dst has that size already (*copied false). A missing object is
+ * POND_ENOTFOUND; other failures name the object and S3's code. */
+int pond__backup_download(pond__backup_bucket *b, const char *url, int64_t size, const char *dst, bool *copied,
+                          pond_error *err);
+/* Uploads the local file src as the object url, unless the listing holds
+ * url with src's size (*copied false); *size gets src's size. */
+int pond__backup_upload(pond__backup_bucket *b, const char *src, const char *url, int64_t *size, bool *copied,
+                        pond_error *err);
 
 #endif

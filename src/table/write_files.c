@@ -567,15 +567,22 @@ int pond__write_upload(pond__write *w, pond_written_file *files, size_t nfiles, 
 {
 	for (size_t i = 0; w->stage && i < nfiles; i++) {
 		const char *url = recorded_path(w, files[i].path);
-		if (!url)
+		/* A table that moved (restored into another bucket) is written
+		 * where its files are now, never at the place it records. */
+		pond_buf real = POND_BUF_INIT;
+		if (url)
+			pond_fileio_resolve(w->io, url, &real);
+		const char *real_url = pond_buf_ok(&real) ? pond_arena_strdup(w->arena, pond_buf_cstr(&real)) : NULL;
+		pond_buf_dispose(&real);
+		if (!url || !real_url)
 			return pond_error_set(err, POND_ENOMEM, "out of memory");
 		/* Remembered first: a failed upload may still have left it. */
-		int rc = pond__strlist_add(&w->uploaded, &w->nuploaded, &w->capuploaded, url, err);
+		int rc = pond__strlist_add(&w->uploaded, &w->nuploaded, &w->capuploaded, real_url, err);
 		if (rc)
 			return rc;
 		if (w->opts->cancel && *w->opts->cancel)
 			return pond_error_set(err, POND_ECANCELED, "interrupted: nothing was committed");
-		if ((rc = pond_fileio_upload(w->io, files[i].path, url, err)) != 0)
+		if ((rc = pond_fileio_upload(w->io, files[i].path, real_url, err)) != 0)
 			return pond_error_prefix(err, "could not upload the data of %s", w->name);
 		files[i].path = url;
 	}

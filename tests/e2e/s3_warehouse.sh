@@ -158,9 +158,6 @@ case "$load" in *pondtestsecret*|*LAKE_SECRET*) fail "REST never hands out the s
 kill -TERM "$spid" 2> /dev/null
 wait "$spid" 2> /dev/null
 
-expect_exit "pond backup of an S3 warehouse is refused" 1 S backup "$T/backup"
-expect_contains "with a clear reason" "$ERR" "backups of S3 warehouses are not supported yet"
-
 # --- an independent reader: icebird, from the S3 server over HTTP ---
 icebird_rows() {
   local loc

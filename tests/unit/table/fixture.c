@@ -219,3 +219,39 @@ int64_t fx_snapshot(table_fixture *f)
 	pond_table_free(&t);
 	return id;
 }
+
+const char *fx_rows(table_fixture *f, const char *query)
+{
+	pond_error err = POND_ERROR_INIT;
+	const char *text;
+	size_t files;
+	char *v = NULL;
+	pond_session *s = fx_session(f);
+	/* The query itself is bound (so its WHERE prunes), then wrapped. */
+	if (!s || pond_session_prepare(s, query, f->a, &text, &files, &err) != 0 ||
+	    pond_engine_query_string(pond_lake_engine(f->lake),
+	                             pond_arena_sprintf(f->a, "select coalesce(string_agg(cast(q as varchar), chr(10) "
+	                                                "order by cast(q as varchar)), '') from (%s) q", text),
+	                             &v, &err) != 0) {
+		fprintf(stderr, "    rows %s: %s\n", query, err.msg);
+		return "(failed)";
+	}
+	const char *out = pond_arena_strdup(f->a, v ? v : "");
+	pond_free(v);
+	return out;
+}
+
+const char *fx_engine_rows(pond_engine *e, pond_arena *a, const char *query)
+{
+	pond_error err = POND_ERROR_INIT;
+	char *wrapped = pond_arena_sprintf(a, "select coalesce(string_agg(cast(q as varchar), chr(10) order by "
+	                                   "cast(q as varchar)), '') from (%s) q", query);
+	char *v = NULL;
+	if (pond_engine_query_string(e, wrapped, &v, &err) != 0) {
+		fprintf(stderr, "    ref %s: %s\n", query, err.msg);
+		return "(failed)";
+	}
+	const char *out = pond_arena_strdup(a, v ? v : "");
+	pond_free(v);
+	return out;
+}

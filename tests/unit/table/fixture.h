@@ -53,6 +53,13 @@ int64_t fx_append(table_fixture *f, const char *query);
 /* "select EXPR from <the table at snapshot_id (0: current)>", as text in
  * the arena ("NULL" for SQL NULL; "(...)" on failure). */
 const char *fx_query(table_fixture *f, const char *expr, int64_t snapshot_id);
+/* The rows of a query through the fixture's session (its WHERE prunes:
+ * the query is bound, then wrapped), sorted, one per line, in the
+ * fixture's arena; "(failed)" on failure. */
+const char *fx_rows(table_fixture *f, const char *query);
+/* The same from a plain DuckDB engine e (a reference holding native
+ * tables), in arena a. */
+const char *fx_engine_rows(pond_engine *e, pond_arena *a, const char *query);
 /* A current snapshot summary entry ("operation" too), or NULL. */
 const char *fx_summary(table_fixture *f, const char *key);
 /* The current snapshot id, -1 when the table cannot be loaded. */

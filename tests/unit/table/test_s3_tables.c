@@ -37,45 +37,6 @@ static int run(table_fixture *f, const char *sql)
 	return 0;
 }
 
-/* The rows of a query through the session, sorted, one per line (in the
- * fixture's arena; "(...)" on failure). */
-static const char *rows(table_fixture *f, const char *query)
-{
-	pond_error err = POND_ERROR_INIT;
-	const char *text;
-	size_t files;
-	char *v = NULL;
-	pond_session *s = fx_session(f);
-	/* The query itself is bound (so its WHERE prunes), then wrapped. */
-	if (!s || pond_session_prepare(s, query, f->a, &text, &files, &err) != 0 ||
-	    pond_engine_query_string(pond_lake_engine(f->lake),
-	                             pond_arena_sprintf(f->a, "select coalesce(string_agg(cast(q as varchar), chr(10) "
-	                                                "order by cast(q as varchar)), '') from (%s) q", text),
-	                             &v, &err) != 0) {
-		fprintf(stderr, "    rows %s: %s\n", query, err.msg);
-		return "(failed)";
-	}
-	const char *out = pond_arena_strdup(f->a, v ? v : "");
-	pond_free(v);
-	return out;
-}
-
-/* The same from the reference engine (plain DuckDB). */
-static const char *ref_rows(pond_engine *e, pond_arena *a, const char *query)
-{
-	pond_error err = POND_ERROR_INIT;
-	char *wrapped = pond_arena_sprintf(a, "select coalesce(string_agg(cast(q as varchar), chr(10) order by "
-	                                   "cast(q as varchar)), '') from (%s) q", query);
-	char *v = NULL;
-	if (pond_engine_query_string(e, wrapped, &v, &err) != 0) {
-		fprintf(stderr, "    ref %s: %s\n", query, err.msg);
-		return "(failed)";
-	}
-	const char *out = pond_arena_strdup(a, v ? v : "");
-	pond_free(v);
-	return out;
-}
-
 /* The statement on both lakes and on the reference. */
 static int all3(table_fixture *s3, table_fixture *local, pond_engine *ref, const char *sql)
 {
@@ -92,10 +53,10 @@ static int all3(table_fixture *s3, table_fixture *local, pond_engine *ref, const
 /* Checks that t reads the same on S3, locally and (when ref) in DuckDB. */
 #define CHECK_SAME(s3, local, ref, query)                                                      \
 	do {                                                                                   \
-		const char *a_ = rows(s3, query), *b_ = rows(local, query);                    \
+		const char *a_ = fx_rows(s3, query), *b_ = fx_rows(local, query);              \
 		CHECK_STR(a_, b_);                                                             \
 		if (ref)                                                                       \
-			CHECK_STR(a_, ref_rows(ref, (s3)->a, query));                           \
+			CHECK_STR(a_, fx_engine_rows(ref, (s3)->a, query));                    \
 	} while (0)
 
 /* The oldest snapshot of the table (its history's first). */
@@ -201,9 +162,9 @@ TEST(s3_tables_every_operation_reads_as_on_a_local_warehouse_and_in_duckdb)
 	const char *tt_s3 = pond_arena_sprintf(s3.a, "select * from t at (version => %lld)", (long long)first_snapshot(&s3));
 	const char *tt_local = pond_arena_sprintf(local.a, "select * from t at (version => %lld)",
 	                                          (long long)first_snapshot(&local));
-	const char *then = rows(&s3, tt_s3);
-	CHECK_STR(then, rows(&local, tt_local));
-	CHECK_STR(then, ref_rows(ref, s3.a, "select range as id, date '2024-01-01' + (range % 5)::int as day, 'n' || range as "
+	const char *then = fx_rows(&s3, tt_s3);
+	CHECK_STR(then, fx_rows(&local, tt_local));
+	CHECK_STR(then, fx_engine_rows(ref, s3.a, "select range as id, date '2024-01-01' + (range % 5)::int as day, 'n' || range as "
 	                                    "name, range / 7 as v from range(500)"));
 
 	/* compaction: the same rows, the same number of files */
@@ -315,17 +276,17 @@ TEST(s3_tables_selective_query_fetches_only_planned_files_then_hits_the_cache)
 	CHECK_OK(pond_table_ident_parse(&g.id, g.a, "t", &err), &err);
 	int seen = 0;
 	data_gets(bucket, &seen);
-	CHECK_STR(rows(&g, "select count(*), sum(id) from t where p = 7"), "{'count_star()': 100, 'sum(id)': 99700}");
+	CHECK_STR(fx_rows(&g, "select count(*), sum(id) from t where p = 7"), "{'count_star()': 100, 'sum(id)': 99700}");
 	CHECK_INT(data_gets(bucket, &seen), 1);
-	CHECK_STR(rows(&g, "select count(*) from t where p in (3, 4)"), "{'count_star()': 200}");
+	CHECK_STR(fx_rows(&g, "select count(*) from t where p in (3, 4)"), "{'count_star()': 200}");
 	CHECK_INT(data_gets(bucket, &seen), 2);
 	/* again, in a new session (as the next `pond sql` would): the cache */
 	pond_session_close(&g.session);
-	CHECK_STR(rows(&g, "select count(*), sum(id) from t where p = 7"), "{'count_star()': 100, 'sum(id)': 99700}");
-	CHECK_STR(rows(&g, "select count(*) from t"), "{'count_star()': 2000}");
+	CHECK_STR(fx_rows(&g, "select count(*), sum(id) from t where p = 7"), "{'count_star()': 100, 'sum(id)': 99700}");
+	CHECK_STR(fx_rows(&g, "select count(*) from t"), "{'count_star()': 2000}");
 	CHECK_INT(data_gets(bucket, &seen), 17);
 	pond_session_close(&g.session);
-	CHECK_STR(rows(&g, "select count(*) from t"), "{'count_star()': 2000}");
+	CHECK_STR(fx_rows(&g, "select count(*) from t"), "{'count_star()': 2000}");
 	CHECK_INT(data_gets(bucket, &seen), 0);
 	fx_teardown(&g);
 }
@@ -350,7 +311,7 @@ TEST(s3_tables_uploads_retried_through_503_and_dropped_connections_land_once)
 	                        "{\"method\": \"PUT\", \"action\": \"drop-body\", \"times\": 1}, "
 	                        "{\"method\": \"PUT\", \"key\": \".metadata.json\", \"action\": \"500\", \"times\": 1}]") == 0);
 	CHECK(run(&f, "insert into t select range + 100 from range(1000)") == 0);
-	CHECK_STR(rows(&f, "select count(*), sum(id) from t"), "{'count_star()': 1010, 'sum(id)': 599545}");
+	CHECK_STR(fx_rows(&f, "select count(*), sum(id) from t"), "{'count_star()': 1010, 'sum(id)': 599545}");
 	CHECK_INT(keys(bucket, "wh/main/t/data/", NULL), 2);
 	bool all_signed;
 	CHECK(s3t_count(bucket, "PUT", NULL, &all_signed) > 0);
@@ -383,7 +344,7 @@ TEST(s3_tables_a_failed_upload_commits_nothing_and_leaves_no_object)
 	CHECK_MSG(strstr(err.msg, "AccessDenied") != NULL, "error: %s", err.msg);
 	CHECK_INT(fx_snapshot(&f), before);
 	CHECK_INT(keys(bucket, "wh/", NULL), nkeys);
-	CHECK_STR(rows(&f, "select count(*) from t"), "{'count_star()': 10}");
+	CHECK_STR(fx_rows(&f, "select count(*) from t"), "{'count_star()': 10}");
 	/* and the local staging folder is gone */
 	int entries = 0;
 	pond_dir_each(pond_arena_sprintf(f.a, "%s/.pond/cache/staging", f.project->root), count_entry, &entries);
@@ -404,7 +365,7 @@ TEST(s3_tables_an_expiry_whose_deletes_are_refused_keeps_its_commit_and_counts_n
 	CHECK(table_with_faults(&f, bucket, "[]") == 0);
 	CHECK(run(&f, "insert into t select range + 100 from range(10)") == 0);
 	CHECK(run(&f, "delete from t where id < 5") == 0);
-	const char *want = rows(&f, "select * from t");
+	const char *want = fx_rows(&f, "select * from t");
 	pond_error err = POND_ERROR_INIT;
 	pond_expire_options eo = POND_EXPIRE_OPTIONS_INIT;
 	eo.older_than_ms = 0;
@@ -424,7 +385,7 @@ TEST(s3_tables_an_expiry_whose_deletes_are_refused_keeps_its_commit_and_counts_n
 	CHECK_INT(er.manifest_lists + er.manifests + er.content_files + er.other_files, 0);
 	CHECK_INT(er.bytes, 0);
 	CHECK_INT(keys(bucket, "wh/main/t/", NULL), nkeys + 1);  /* and the expiry's metadata file */
-	CHECK_STR(rows(&f, "select * from t"), want);
+	CHECK_STR(fx_rows(&f, "select * from t"), want);
 	/* The refused files are orphans now. */
 	pond_orphans_options oo = POND_ORPHANS_OPTIONS_INIT;
 	oo.older_than_ms = 0;
@@ -433,7 +394,7 @@ TEST(s3_tables_an_expiry_whose_deletes_are_refused_keeps_its_commit_and_counts_n
 	pond_orphans_result orr;
 	CHECK_OK(pond_table_orphans(f.lake, &f.id, &oo, &orr, &err), &err);
 	CHECK_INT(orr.files, dry.manifest_lists + dry.manifests);
-	CHECK_STR(rows(&f, "select * from t"), want);
+	CHECK_STR(fx_rows(&f, "select * from t"), want);
 	fx_teardown(&f);
 }
 
@@ -501,7 +462,7 @@ TEST(s3_tables_archive_is_refused_with_the_table_unchanged)
 	CHECK_MSG(strstr(err.msg, f.project->warehouse) != NULL, "%s", err.msg);
 	CHECK_INT(r.files, 1);  /* the one file the create wrote */
 	CHECK_INT(fx_snapshot(&f), snap);
-	CHECK_STR(rows(&f, "select count(*) from t"), "{'count_star()': 10}");
+	CHECK_STR(fx_rows(&f, "select count(*) from t"), "{'count_star()': 10}");
 	fx_teardown(&f);
 }
 
