@@ -271,25 +271,40 @@ static int load_result(const json_t *doc, pond_arena *arena, pond_catalog_table 
 	return 0;
 }
 
-int pond__catalog_rest_load_table(pond_catalog *cat, const pond_ns *ns, const char *name, pond_arena *arena,
-                                  pond_catalog_table *out, pond_error *err)
+/* Calls (as call does) a request answered by a LoadTableResult or a
+ * LoadViewResult, read into out. */
+static int call_for_result(pond_catalog *cat, const char *method, pond_buf *path, const json_t *body,
+                           pond_arena *arena, pond_catalog_table *out, pond_error *err)
 {
-	pond_buf b = POND_BUF_INIT;
-	table_path(&b, ns, name, "?snapshots=all");
 	json_t *doc = NULL;
-	int rc = call(cat, "GET", &b, NULL, &doc, err);
+	int rc = call(cat, method, path, body, &doc, err);
 	if (rc == 0)
 		rc = load_result(doc, arena, out, err);
 	json_decref(doc);
 	return rc;
 }
 
+/* HEAD namespaces/NS/KIND/NAME. */
+static int entry_exists(pond_catalog *cat, const char *kind, const pond_ns *ns, const char *name, bool *out,
+                        pond_error *err)
+{
+	pond_buf b = POND_BUF_INIT;
+	entry_path(&b, kind, ns, name, "");
+	return exists(cat, &b, out, err);
+}
+
+int pond__catalog_rest_load_table(pond_catalog *cat, const pond_ns *ns, const char *name, pond_arena *arena,
+                                  pond_catalog_table *out, pond_error *err)
+{
+	pond_buf b = POND_BUF_INIT;
+	table_path(&b, ns, name, "?snapshots=all");
+	return call_for_result(cat, "GET", &b, NULL, arena, out, err);
+}
+
 int pond__catalog_rest_table_exists(pond_catalog *cat, const pond_ns *ns, const char *name, bool *out,
                                     pond_error *err)
 {
-	pond_buf b = POND_BUF_INIT;
-	table_path(&b, ns, name, "");
-	return exists(cat, &b, out, err);
+	return entry_exists(cat, "tables", ns, name, out, err);
 }
 
 static int compare_str(const void *a, const void *b)
@@ -388,15 +403,13 @@ int pond__catalog_rest_create_table_from(pond_catalog *cat, const pond_ns *ns, c
                                          const pond_iceberg_metadata *md, bool stage, pond_arena *arena,
                                          pond_catalog_table *out, pond_error *err)
 {
-	json_t *body = create_request(name, md, stage), *doc = NULL;
+	json_t *body = create_request(name, md, stage);
 	pond_buf b = POND_BUF_INIT;
 	ns_path(&b, ns, "/tables");
-	int rc = body ? call(cat, "POST", &b, body, &doc, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
+	int rc = body ? call_for_result(cat, "POST", &b, body, arena, out, err)
+	              : pond_error_set(err, POND_ENOMEM, "out of memory");
 	pond_buf_dispose(&b);
-	if (rc == 0)
-		rc = load_result(doc, arena, out, err);
 	json_decref(body);
-	json_decref(doc);
 	return rc;
 }
 
@@ -455,20 +468,13 @@ int pond__catalog_rest_load_view(pond_catalog *cat, const pond_ns *ns, const cha
 {
 	pond_buf b = POND_BUF_INIT;
 	view_path(&b, ns, name, "");
-	json_t *doc = NULL;
-	int rc = call(cat, "GET", &b, NULL, &doc, err);
-	if (rc == 0)
-		rc = load_result(doc, arena, out, err);
-	json_decref(doc);
-	return rc;
+	return call_for_result(cat, "GET", &b, NULL, arena, out, err);
 }
 
 int pond__catalog_rest_view_exists(pond_catalog *cat, const pond_ns *ns, const char *name, bool *out,
                                    pond_error *err)
 {
-	pond_buf b = POND_BUF_INIT;
-	view_path(&b, ns, name, "");
-	return exists(cat, &b, out, err);
+	return entry_exists(cat, "views", ns, name, out, err);
 }
 
 int pond__catalog_rest_list_views(pond_catalog *cat, const pond_ns *ns, pond_arena *arena, const char ***out,
@@ -519,17 +525,14 @@ static json_t *create_view_request(const char *name, const json_t *updates)
 int pond__catalog_rest_create_view_from(pond_catalog *cat, const pond_ns *ns, const char *name, const json_t *updates,
                                         pond_arena *arena, pond_catalog_table *out, pond_error *err)
 {
-	json_t *body = create_view_request(name, updates), *doc = NULL;
+	json_t *body = create_view_request(name, updates);
 	pond_buf b = POND_BUF_INIT;
 	ns_path(&b, ns, "/views");
-	int rc = body ? call(cat, "POST", &b, body, &doc, err)
+	int rc = body ? call_for_result(cat, "POST", &b, body, arena, out, err)
 	              : pond_error_set(err, POND_EINVAL, "view %s: a new view's updates need add-schema and "
 	                               "add-view-version (or memory ran out)", name);
 	pond_buf_dispose(&b);
-	if (rc == 0)
-		rc = load_result(doc, arena, out, err);
 	json_decref(body);
-	json_decref(doc);
 	return rc;
 }
 
@@ -538,14 +541,11 @@ int pond__catalog_rest_commit_view(pond_catalog *cat, const pond_ns *ns, const c
 {
 	json_t *body = json_pack("{s:o,s:o,s:O}", "identifier", identifier(ns, name), "requirements",
 	                         requirements ? json_deep_copy(requirements) : json_array(), "updates", updates);
-	json_t *doc = NULL;
 	pond_buf b = POND_BUF_INIT;
 	view_path(&b, ns, name, "");
-	int rc = body ? call(cat, "POST", &b, body, &doc, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
+	int rc = body ? call_for_result(cat, "POST", &b, body, arena, out, err)
+	              : pond_error_set(err, POND_ENOMEM, "out of memory");
 	pond_buf_dispose(&b);
-	if (rc == 0)
-		rc = load_result(doc, arena, out, err);
 	json_decref(body);
-	json_decref(doc);
 	return rc;
 }

@@ -194,3 +194,19 @@ node_checks() {
 }
 
 value_of() { sed -n "s/^$1 //p" "$T/values" | tail -n 1; }
+
+# s3_storage PYML WAREHOUSE: points a pond.yml's warehouse at the S3 URL
+# WAREHOUSE and adds the test server's storage settings ($U, the
+# credentials named LAKE_KEY and LAKE_SECRET).
+s3_storage() {
+  sed -i "s|^warehouse: .*|warehouse: $2|" "$1"
+  cat >> "$1" <<EOF
+
+storage:
+  endpoint: $U
+  region: us-east-1
+  path_style: true
+  access_key_id_env: LAKE_KEY
+  secret_access_key_env: LAKE_SECRET
+EOF
+}

@@ -14,16 +14,7 @@ s3_bucket pond-bk
 export LAKE_KEY=pondtest LAKE_SECRET=pondtestsecret
 cd "$T" || exit 1
 "$POND" init --bare s3p > /dev/null || { echo "FAIL pond init"; exit 1; }
-sed -i "s|^warehouse: .*|warehouse: s3://$B/lake|" s3p/pond.yml
-cat >> s3p/pond.yml <<EOF
-
-storage:
-  endpoint: $U
-  region: us-east-1
-  path_style: true
-  access_key_id_env: LAKE_KEY
-  secret_access_key_env: LAKE_SECRET
-EOF
+s3_storage s3p/pond.yml "s3://$B/lake"
 S() { "$POND" --project "$T/s3p" "$@"; }
 q() { "$POND" --project "$1" sql --format csv "$2" | tail -n +2; }
 json_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }

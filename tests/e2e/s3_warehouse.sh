@@ -21,16 +21,7 @@ cd "$T" || exit 1
 "$POND" init s3p >/dev/null 2>&1
 "$POND" init loc >/dev/null 2>&1
 expect_contains "pond init shows the storage settings" "$(cat s3p/pond.yml)" "# storage:"
-sed -i "s|^warehouse: warehouse|warehouse: s3://$B/lake/|" s3p/pond.yml
-cat >> s3p/pond.yml <<EOF
-
-storage:
-  endpoint: $U
-  region: us-east-1
-  path_style: true
-  access_key_id_env: LAKE_KEY
-  secret_access_key_env: LAKE_SECRET
-EOF
+s3_storage s3p/pond.yml "s3://$B/lake/"
 S() { "$POND" --project "$T/s3p" "$@"; }
 L() { "$POND" --project "$T/loc" "$@"; }
 rows_s3() { S sql --format csv "$1" | tail -n +2 | sort; }

@@ -145,3 +145,26 @@ int s3t_count(const char *bucket, const char *method, const char *query, bool *a
 	json_decref(log);
 	return n;
 }
+
+int s3t_gets_since(const char *bucket, const char *part, int *seen)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/__pond/log?bucket=%s", bucket);
+	pond_buf out = POND_BUF_INIT;
+	int n = 0;
+	if (s3t_control_get(path, &out)) {
+		json_t *log = json_loads(pond_buf_cstr(&out), 0, NULL);
+		size_t i;
+		json_t *e;
+		json_array_foreach(log, i, e) {
+			const char *m = json_string_value(json_object_get(e, "method"));
+			const char *k = json_string_value(json_object_get(e, "key"));
+			n += m && k && strcmp(m, "GET") == 0 && strstr(k, part) != NULL;
+		}
+		json_decref(log);
+	}
+	pond_buf_dispose(&out);
+	int fresh = n - *seen;
+	*seen = n;
+	return fresh;
+}

@@ -51,6 +51,9 @@ void s3t_fileio_close(s3t_fileio *f);
 bool s3t_faults(const char *json);
 /* GETs a control path ("/__pond/log?bucket=b") into out; false on failure. */
 bool s3t_control_get(const char *path, pond_buf *out);
+/* GETs of bucket's keys containing part that the server served since the
+ * last call: its log is cumulative, so the caller keeps *seen. */
+int s3t_gets_since(const char *bucket, const char *part, int *seen);
 /* How many logged requests of bucket match method and a query parameter
  * name (NULL: any), and whether all of them had a valid signature. */
 int s3t_count(const char *bucket, const char *method, const char *query, bool *all_signed);

@@ -255,3 +255,18 @@ const char *fx_engine_rows(pond_engine *e, pond_arena *a, const char *query)
 	pond_free(v);
 	return out;
 }
+
+int fx_open_existing(table_fixture *f, const char *folder, const char *table)
+{
+	pond_error err = POND_ERROR_INIT;
+	memset(f, 0, sizeof(*f));
+	f->a = pond_arena_new();
+	const char *dir = pond_arena_sprintf(f->a, "%s/%s", pond_test_tmpdir(), folder);
+	if (pond_project_load(&f->project, dir, &err) || pond_lake_open(&f->lake, f->project, NULL, &err) ||
+	    pond_table_ident_parse(&f->id, f->a, table, &err)) {
+		fprintf(stderr, "    open: %s\n", err.msg);
+		return -1;
+	}
+	pond_lake_set_write_through(f->lake, true);  /* as fx_setup's: every append a snapshot */
+	return 0;
+}

@@ -25,6 +25,9 @@ typedef struct table_fixture {
 int fx_setup(table_fixture *f, const char *table);
 /* The same in pond_test_tmpdir()/folder; table may be NULL (f->id empty). */
 int fx_setup_in(table_fixture *f, const char *folder, const char *table);
+/* Opens the existing project in pond_test_tmpdir()/folder (a backup's
+ * restore, say) as a fixture on table, writing through as fx_setup's. */
+int fx_open_existing(table_fixture *f, const char *folder, const char *table);
 /* The same in pond_test_tmpdir()/proj-pg with its catalog in the
  * PostgreSQL database catalog_url, under a catalog name of its own. */
 int fx_setup_pg(table_fixture *f, const char *table, const char *catalog_url);

@@ -13,22 +13,6 @@
 
 #include "table/table_internal.h"
 
-/* Opens the existing project in tmpdir/folder as a fixture on table. */
-static int open_existing(table_fixture *f, const char *folder, const char *table)
-{
-	pond_error err = POND_ERROR_INIT;
-	memset(f, 0, sizeof(*f));
-	f->a = pond_arena_new();
-	const char *dir = pond_arena_sprintf(f->a, "%s/%s", pond_test_tmpdir(), folder);
-	if (pond_project_load(&f->project, dir, &err) || pond_lake_open(&f->lake, f->project, NULL, &err) ||
-	    pond_table_ident_parse(&f->id, f->a, table, &err)) {
-		fprintf(stderr, "    open: %s\n", err.msg);
-		return -1;
-	}
-	pond_lake_set_write_through(f->lake, true);  /* as fx_setup's: every append a snapshot */
-	return 0;
-}
-
 static const char *tmp_path(table_fixture *f, const char *name)
 {
 	return pond_arena_sprintf(f->a, "%s/%s", pond_test_tmpdir(), name);
@@ -81,7 +65,7 @@ TEST(backup_restore_reads_the_same_rows_and_writes_only_at_the_new_place)
 	CHECK_OK(pond_backup_restore(bk, dst, NULL, &st, &err), &err);
 	CHECK_INT(st.tables, 1);
 	int original_files = count_files(f.project->warehouse);
-	CHECK(open_existing(&r, "dst", "t") == 0);
+	CHECK(fx_open_existing(&r, "dst", "t") == 0);
 	CHECK_STR(fx_query(&r, "count(*) || ',' || sum(x)", 0), "15,555");
 	CHECK_STR(fx_query(&r, "count(*)", first), "10");
 	/* Writes land in the restored warehouse, recorded under the
@@ -99,7 +83,7 @@ TEST(backup_restore_reads_the_same_rows_and_writes_only_at_the_new_place)
 	CHECK_OK(pond_backup_run(r.project, pond_lake_catalog(r.lake), bk2, NULL, &st, &err), &err);
 	CHECK_OK(pond_backup_restore(bk2, tmp_path(&f, "third"), NULL, &st, &err), &err);
 	fx_teardown(&r);
-	CHECK(open_existing(&r, "third", "t") == 0);
+	CHECK(fx_open_existing(&r, "third", "t") == 0);
 	CHECK_STR(fx_query(&r, "count(*) || ',' || sum(x)", 0), "16,1555");
 	CHECK(fx_append(&r, "select 1 as x") > 0);
 	CHECK_STR(fx_query(&r, "count(*)", 0), "17");
@@ -188,7 +172,7 @@ TEST(restore_refuses_a_catalog_with_tables_or_a_warehouse_with_files_unless_forc
 	CHECK_OK(pond_backup_restore(bk, other, &o, NULL, &err), &err);
 	CHECK(!pond_file_exists(journal));
 	table_fixture r;
-	CHECK(open_existing(&r, "other", "t") == 0);
+	CHECK(fx_open_existing(&r, "other", "t") == 0);
 	CHECK_STR(fx_query(&r, "count(*)", 0), "15");
 	fx_teardown(&r);
 	CHECK_INT(pond_backup_restore(pond_arena_sprintf(f.a, "%s/warehouse", other), tmp_path(&f, "x"), NULL, NULL,

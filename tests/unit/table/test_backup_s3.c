@@ -22,22 +22,6 @@
 #include "fixture.h"
 #include "table/table_internal.h"
 
-/* Opens the existing project in tmpdir/folder as a fixture on table. */
-static int open_project(table_fixture *f, const char *folder, const char *table)
-{
-	pond_error err = POND_ERROR_INIT;
-	memset(f, 0, sizeof(*f));
-	f->a = pond_arena_new();
-	const char *dir = pond_arena_sprintf(f->a, "%s/%s", pond_test_tmpdir(), folder);
-	if (pond_project_load(&f->project, dir, &err) || pond_lake_open(&f->lake, f->project, NULL, &err) ||
-	    pond_table_ident_parse(&f->id, f->a, table, &err)) {
-		fprintf(stderr, "    open: %s\n", err.msg);
-		return -1;
-	}
-	pond_lake_set_write_through(f->lake, true);
-	return 0;
-}
-
 /* The statement on the fixture's lake and on the reference engine. */
 static int both(table_fixture *f, pond_engine *ref, const char *sql)
 {
@@ -51,31 +35,6 @@ static int both(table_fixture *f, pond_engine *ref, const char *sql)
 	}
 	pond_result_free(&r);
 	return 0;
-}
-
-/* GETs of keys containing `part` the server served for bucket since the
- * last call (its log is cumulative: the caller keeps *seen). */
-static int gets(const char *bucket, const char *part, int *seen)
-{
-	char path[256];
-	snprintf(path, sizeof path, "/__pond/log?bucket=%s", bucket);
-	pond_buf out = POND_BUF_INIT;
-	int n = 0;
-	if (s3t_control_get(path, &out)) {
-		json_t *log = json_loads(pond_buf_cstr(&out), 0, NULL);
-		size_t i;
-		json_t *e;
-		json_array_foreach(log, i, e) {
-			const char *m = json_string_value(json_object_get(e, "method"));
-			const char *k = json_string_value(json_object_get(e, "key"));
-			n += m && k && strcmp(m, "GET") == 0 && strstr(k, part) != NULL;
-		}
-		json_decref(log);
-	}
-	pond_buf_dispose(&out);
-	int fresh = n - *seen;
-	*seen = n;
-	return fresh;
 }
 
 static int count_key(const pond_s3_object *o, void *payload)
@@ -169,13 +128,13 @@ TEST(backup_s3_is_incremental_and_restores_locally_and_onto_s3_as_of_the_backup)
 	/* The first backup downloads every object the tables reference. */
 	pond_backup_stats st;
 	int seen = 0;
-	gets(bucket, "/data/", &seen);
+	s3t_gets_since(bucket, "/data/", &seen);
 	CHECK_OK(pond_backup_run(f.project, pond_lake_catalog(f.lake), bk, NULL, &st, &err), &err);
 	CHECK_INT(st.tables, 1);
 	CHECK_INT(st.files_copied, st.files);
 	CHECK_INT(st.files, fx_count_files(bk_wh, NULL));
 	CHECK_INT(fx_count_files(bk_wh, ".parquet"), 6);  /* 3 partitions, 2 inserts */
-	CHECK_INT(gets(bucket, "/data/", &seen), 6);
+	CHECK_INT(s3t_gets_since(bucket, "/data/", &seen), 6);
 	/* The backup's layout is a local one's: keys below the prefix. */
 	CHECK(fx_count_files(pond_arena_sprintf(f.a, "%s/main/t/metadata", bk_wh), ".metadata.json") >= 2);
 	json_t *manifest = json_load_file(pond_arena_sprintf(f.a, "%s/backup.json", bk), 0, NULL);
@@ -186,7 +145,7 @@ TEST(backup_s3_is_incremental_and_restores_locally_and_onto_s3_as_of_the_backup)
 	CHECK_OK(pond_backup_run(f.project, pond_lake_catalog(f.lake), bk, NULL, &st, &err), &err);
 	CHECK_INT(st.files_copied, 0);
 	CHECK_INT(st.files_skipped, st.files);
-	CHECK_INT(gets(bucket, "/data/", &seen), 0);
+	CHECK_INT(s3t_gets_since(bucket, "/data/", &seen), 0);
 
 	/* Changed (append, delete, expire): only the new objects come down. */
 	CHECK(both(&f, ref, "insert into t select range + 2000, 1, 'third' from range(10)") == 0);
@@ -201,7 +160,7 @@ TEST(backup_s3_is_incremental_and_restores_locally_and_onto_s3_as_of_the_backup)
 	CHECK_OK(pond_backup_run(f.project, pond_lake_catalog(f.lake), bk, NULL, &st, &err), &err);
 	int64_t new_parquet = fx_count_files(bk_wh, ".parquet") - parquet_before;
 	CHECK_INT(new_parquet, 2);  /* the append's file and the delete's rewrite of p=2 */
-	CHECK_INT(gets(bucket, "/data/", &seen), new_parquet);
+	CHECK_INT(s3t_gets_since(bucket, "/data/", &seen), new_parquet);
 	CHECK_INT(st.files_copied, fx_count_files(bk_wh, NULL) - files_before);
 	CHECK(st.files_skipped > 0);
 	CHECK(st.files_copied + st.files_skipped == st.files);
@@ -217,7 +176,7 @@ TEST(backup_s3_is_incremental_and_restores_locally_and_onto_s3_as_of_the_backup)
 	         &err);
 	CHECK_INT(st.tables, 1);
 	int before_keys = objects(bucket, "wh/");
-	CHECK(open_project(&r, "local", "t") == 0);
+	CHECK(fx_open_existing(&r, "local", "t") == 0);
 	CHECK(!pond_project_is_s3(r.project->warehouse));
 	CHECK(pond_str_ends_with(r.project->warehouse, "/local/warehouse"));
 	pond_table *t = fx_load(&r);
@@ -246,7 +205,7 @@ TEST(backup_s3_is_incremental_and_restores_locally_and_onto_s3_as_of_the_backup)
 	CHECK_OK(pond_backup_restore(bk, pond_arena_sprintf(f.a, "%s/ons3", pond_test_tmpdir()), &bo, &st, &err), &err);
 	CHECK_INT(st.files_copied, st.files);
 	CHECK_INT(objects(other, "moved/wh2/"), st.files);
-	CHECK(open_project(&r, "ons3", "t") == 0);
+	CHECK(fx_open_existing(&r, "ons3", "t") == 0);
 	CHECK_STR(r.project->warehouse, bo.warehouse);
 	t = fx_load(&r);
 	CHECK(t && pond_str_starts_with(t->metadata_location, bo.warehouse));
@@ -310,7 +269,7 @@ TEST(backup_s3_a_refused_or_missing_object_fails_naming_it_and_keeps_the_previou
 
 	/* The previous backup restores whole. */
 	CHECK_OK(pond_backup_restore(bk, pond_arena_sprintf(f.a, "%s/back", pond_test_tmpdir()), NULL, NULL, &err), &err);
-	CHECK(open_project(&r, "back", "t") == 0);
+	CHECK(fx_open_existing(&r, "back", "t") == 0);
 	CHECK_STR(fx_rows(&r, "select * from t"), want);
 	fx_teardown(&r);
 	/* An upload refused during a restore onto S3: named, with S3's code,
@@ -333,7 +292,7 @@ TEST(backup_s3_a_refused_or_missing_object_fails_naming_it_and_keeps_the_previou
 	bo.force = true;
 	CHECK_OK(pond_backup_restore(bk, up, &bo, &rs, &err), &err);
 	CHECK_INT(objects(other, "wh/"), rs.files);
-	CHECK(open_project(&r, "up", "t") == 0);
+	CHECK(fx_open_existing(&r, "up", "t") == 0);
 	CHECK_STR(fx_rows(&r, "select * from t"), want);
 	fx_teardown(&r);
 	/* A backup folder that is a URL is refused before anything. */
@@ -380,7 +339,7 @@ TEST(backup_s3_allocations_failing_in_turn_fail_it_cleanly_or_not_at_all)
 	CHECK_OK(pond_backup_run(f.project, pond_lake_catalog(f.lake), bk, NULL, NULL, &err), &err);
 	table_fixture r;
 	CHECK_OK(pond_backup_restore(bk, pond_arena_sprintf(f.a, "%s/back", pond_test_tmpdir()), NULL, NULL, &err), &err);
-	CHECK(open_project(&r, "back", "t") == 0);
+	CHECK(fx_open_existing(&r, "back", "t") == 0);
 	CHECK_STR(fx_query(&r, "count(*) || ',' || sum(x)", 0), "3,3");
 	fx_teardown(&r);
 	fx_teardown(&f);

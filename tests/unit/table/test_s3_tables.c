@@ -16,8 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "../io/s3_test_util.h"
 #include "fixture.h"
 #include "table/table_internal.h"
@@ -227,31 +225,6 @@ TEST(s3_tables_every_operation_reads_as_on_a_local_warehouse_and_in_duckdb)
 	fx_teardown(&local);
 }
 
-/* The data files (GETs of keys under data/) the server served since the
- * log was last read: its log is cumulative, so the caller keeps *seen. */
-static int data_gets(const char *bucket, int *seen)
-{
-	char path[256];
-	snprintf(path, sizeof path, "/__pond/log?bucket=%s", bucket);
-	pond_buf out = POND_BUF_INIT;
-	int n = 0;
-	if (s3t_control_get(path, &out)) {
-		json_t *log = json_loads(pond_buf_cstr(&out), 0, NULL);
-		size_t i;
-		json_t *e;
-		json_array_foreach(log, i, e) {
-			const char *m = json_string_value(json_object_get(e, "method"));
-			const char *k = json_string_value(json_object_get(e, "key"));
-			n += m && k && strcmp(m, "GET") == 0 && strstr(k, "/data/") != NULL;
-		}
-		json_decref(log);
-	}
-	pond_buf_dispose(&out);
-	int fresh = n - *seen;
-	*seen = n;
-	return fresh;
-}
-
 TEST(s3_tables_selective_query_fetches_only_planned_files_then_hits_the_cache)
 {
 	NEED_SERVER();
@@ -275,19 +248,19 @@ TEST(s3_tables_selective_query_fetches_only_planned_files_then_hits_the_cache)
 	CHECK_OK(pond_lake_open(&g.lake, g.project, NULL, &err), &err);
 	CHECK_OK(pond_table_ident_parse(&g.id, g.a, "t", &err), &err);
 	int seen = 0;
-	data_gets(bucket, &seen);
+	s3t_gets_since(bucket, "/data/", &seen);
 	CHECK_STR(fx_rows(&g, "select count(*), sum(id) from t where p = 7"), "{'count_star()': 100, 'sum(id)': 99700}");
-	CHECK_INT(data_gets(bucket, &seen), 1);
+	CHECK_INT(s3t_gets_since(bucket, "/data/", &seen), 1);
 	CHECK_STR(fx_rows(&g, "select count(*) from t where p in (3, 4)"), "{'count_star()': 200}");
-	CHECK_INT(data_gets(bucket, &seen), 2);
+	CHECK_INT(s3t_gets_since(bucket, "/data/", &seen), 2);
 	/* again, in a new session (as the next `pond sql` would): the cache */
 	pond_session_close(&g.session);
 	CHECK_STR(fx_rows(&g, "select count(*), sum(id) from t where p = 7"), "{'count_star()': 100, 'sum(id)': 99700}");
 	CHECK_STR(fx_rows(&g, "select count(*) from t"), "{'count_star()': 2000}");
-	CHECK_INT(data_gets(bucket, &seen), 17);
+	CHECK_INT(s3t_gets_since(bucket, "/data/", &seen), 17);
 	pond_session_close(&g.session);
 	CHECK_STR(fx_rows(&g, "select count(*) from t"), "{'count_star()': 2000}");
-	CHECK_INT(data_gets(bucket, &seen), 0);
+	CHECK_INT(s3t_gets_since(bucket, "/data/", &seen), 0);
 	fx_teardown(&g);
 }
 
