@@ -1,8 +1,9 @@
 /*
  * Shared libraries opened when first needed. libcurl, libpq and
- * libmicrohttpd (and the ~35 objects they pull in: GnuTLS, Kerberos, LDAP,
- * nghttp2...) cost every pond process ~25 ms in the dynamic loader, and
- * most commands never call them; pond is not linked against them.
+ * libmicrohttpd (and the 26 objects they pull in: GnuTLS, Kerberos, LDAP,
+ * nghttp2...) cost every pond process ~20 ms at start-up (mapping,
+ * relocating, their constructors), and most commands never call them;
+ * pond is not linked against them.
  * Instead lazy_curl.c, lazy_pq.c and lazy_mhd.c define the functions pond
  * calls, with the libraries' own prototypes, and each resolves the real
  * one through pond__dynlib_sym on its first call.
