@@ -39,8 +39,12 @@ DUCKDB_INC := .deps/duckdb/include
 DUCKDB_LIB := .deps/duckdb/lib
 endif
 
-PKGS := jansson sqlite3 libcurl libedit libpq libmicrohttpd zlib libzstd yaml-0.1 xlsxwriter libxml-2.0 libcrypto libzip
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS := jansson sqlite3 libedit zlib libzstd yaml-0.1 xlsxwriter libxml-2.0 libcrypto libzip
+# Headers only: these are opened with dlopen when first called
+# (src/util/dynlib.h), so that the commands that never use them do not
+# pay ~20 ms at start-up for them and the 26 objects they pull in.
+LAZY_PKGS := libcurl libpq libmicrohttpd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 OPT ?= -O2 -g

@@ -3,7 +3,8 @@
  * message, one allocation wrapper (with fault injection for tests), arenas,
  * a growable byte buffer, logging, JSON helpers over jansson, time, uuids,
  * hashing and small file helpers. Depends on libc, jansson and nothing else
- * of pond's.
+ * of pond's. It also holds the stand-ins for libcurl, libpq and
+ * libmicrohttpd that load each on first use (src/util/dynlib.h).
  */
 #ifndef POND_UTIL_H
 #define POND_UTIL_H

@@ -11,6 +11,12 @@ for f in pond.yml .gitignore data/sales.csv sources/sales.yml models/marts/daily
 done
 check "pond.yml is commented" grep -q '^# ' "$P/pond.yml"
 cd "$P" || exit 1
+# libcurl, libpq and libmicrohttpd are opened on first use
+# (src/util/dynlib.h): a query on a local project loads none of them, nor
+# GnuTLS, which only they bring.
+expect_exit "pond sql under LD_DEBUG=files" 0 env LD_DEBUG=files "$POND" sql "select 1"
+check "a local query loads no libcurl, libpq, libmicrohttpd or GnuTLS" \
+  bash -c '! grep -E "lib(curl|pq|microhttpd|gnutls)\.so" <<<"$1" && grep -q "libduckdb.so" <<<"$1"' _ "$ERR"
 expect_exit "the example pipeline runs" 0 "$POND" run example
 expect_contains "every step succeeded" "$OUT" "run 1 of example: success"
 expect_eq "the export holds the model's rows" "$(cat out/daily_sales.csv)" "day,store,revenue,items
