@@ -10,6 +10,7 @@
 #include "ingest_internal.h"
 
 #include <string.h>
+#include <strings.h>
 
 bool pond_ingest_number_format_parse(const char *decimal, const char *thousands, char *out_decimal,
                                      char *out_thousands, const char **why)
@@ -149,8 +150,8 @@ static void number_pattern(pond_buf *re, const pond_ingest_read *read)
 	pond_buf_printf(re, "[0-9]+)(%s%c[0-9]+)?", d ? "" : "\\", d ? d : '.');
 }
 
-/* The SQL of a text column's value as a number. */
-static void number_expr(pond_buf *sql, const pond_ingest_read *read, const char *column, bool fraction)
+/* The SQL of a text column's value as a number of the given type. */
+static void number_expr(pond_buf *sql, const pond_ingest_read *read, const char *column, const char *type)
 {
 	char t[2] = {read->thousands, '\0'}, d[2] = {read->decimal_mark, '\0'};
 	pond_buf_puts(sql, "CAST(replace(");
@@ -165,7 +166,7 @@ static void number_expr(pond_buf *sql, const pond_ingest_read *read, const char 
 	}
 	pond_buf_puts(sql, ", ");
 	pond_sql_quote_literal(sql, d);
-	pond_buf_printf(sql, ", '.') AS %s)", fraction ? "DOUBLE" : "BIGINT");
+	pond_buf_printf(sql, ", '.') AS %s)", type);
 }
 
 int pond__ingest_csv_numbers(ingest_csv_numbers *out, pond_engine *engine, const ingest_load *l,
@@ -213,43 +214,82 @@ int pond__ingest_csv_numbers(ingest_csv_numbers *out, pond_engine *engine, const
 		pond__ingest_reader_error(err, l->what, l->tmp_path);
 		return rc;
 	}
-	pond_buf sel = POND_BUF_INIT;
+	out->read = read;
 	out->names = pond_arena_calloc(a, ntext, sizeof(char *));
+	out->types = pond_arena_calloc(a, ntext, sizeof(char *));
 	size_t k = 0;
-	for (size_t i = 0; out->names && i < root->nfields && kinds; i++) {
+	for (size_t i = 0; out->names && out->types && i < root->nfields && kinds; i++) {
 		const pond_iceberg_field *f = &root->fields[i];
 		if (f->type->id != POND_ICEBERG_STRING || pond__ingest_csv_typed_column(read, f->name))
 			continue;
 		char kind = kinds[k++];
 		if (kind != 'd' && kind != 'l')
 			continue;
-		pond_buf_puts(&sel, out->n ? ", " : "* REPLACE (");
-		number_expr(&sel, read, f->name, kind == 'd');
-		pond_buf_puts(&sel, " AS ");
-		pond_sql_quote_ident(&sel, f->name);
-		out->names[out->n++] = f->name;
+		out->names[out->n] = f->name;
+		out->types[out->n++] = kind == 'd' ? "DOUBLE" : "BIGINT";
 	}
 	pond_free(kinds);
-	if (out->n)
-		pond_buf_putc(&sel, ')');
-	if (!pond_buf_ok(&sel) || !out->names || (out->n && !(out->select = pond_arena_strdup(a, pond_buf_cstr(&sel))))) {
-		pond_buf_dispose(&sel);
+	if (!out->names || !out->types)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	}
-	pond_buf_dispose(&sel);
 	if (out->n == 0)
 		return 0;
-	const char *sql = pond__ingest_csv_numbers_wrap(out, l->read_sql, a);
+	const char *sql = pond__ingest_csv_numbers_wrap(out, l->read_sql, NULL, a);
 	if (!sql)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	return pond_engine_query_schema(engine, sql, a, src, err);
 }
 
-const char *pond__ingest_csv_numbers_wrap(const ingest_csv_numbers *numbers, const char *read_sql, pond_arena *a)
+/* The table's column of that name (exact, else without case), or NULL. */
+static const pond_iceberg_field *table_column(const pond_iceberg_type *table, const char *name)
+{
+	for (size_t i = 0; table && i < table->nfields; i++)
+		if (strcmp(table->fields[i].name, name) == 0)
+			return &table->fields[i];
+	for (size_t i = 0; table && i < table->nfields; i++)
+		if (strcasecmp(table->fields[i].name, name) == 0)
+			return &table->fields[i];
+	return NULL;
+}
+
+int pond__ingest_csv_numbers_fit(const ingest_csv_numbers *numbers, const pond_iceberg_type *table, const char *what,
+                                 const char *table_name, pond_error *err)
+{
+	for (size_t i = 0; numbers && i < numbers->n; i++) {
+		const pond_iceberg_field *f = table_column(table, numbers->names[i]);
+		if (f && strcmp(numbers->types[i], "DOUBLE") == 0 &&
+		    (f->type->id == POND_ICEBERG_INT || f->type->id == POND_ICEBERG_LONG))
+			return pond_error_set(err, POND_EINVAL, "%s: column \"%s\" has numbers with a fraction, but it is a "
+			                      "whole-number column of table %s", what, numbers->names[i], table_name);
+	}
+	return 0;
+}
+
+const char *pond__ingest_csv_numbers_wrap(const ingest_csv_numbers *numbers, const char *read_sql,
+                                          const pond_iceberg_type *table, pond_arena *a)
 {
 	if (!numbers || numbers->n == 0)
 		return read_sql;
-	return pond_arena_sprintf(a, "SELECT %s FROM (%s) AS csv", numbers->select, read_sql);
+	pond_buf sql = POND_BUF_INIT;
+	pond_buf_puts(&sql, "SELECT * REPLACE (");
+	for (size_t i = 0; i < numbers->n; i++) {
+		/* Into a table's number column the text converts to its type:
+		 * "1,5" into a long column fails rather than rounds. */
+		const pond_iceberg_field *f = table_column(table, numbers->names[i]);
+		pond_buf type = POND_BUF_INIT;
+		if (f && pond_iceberg_type_is_primitive(f->type))
+			pond_engine_iceberg_type_sql(&type, f->type);
+		else
+			pond_buf_puts(&type, numbers->types[i]);
+		pond_buf_puts(&sql, i ? ", " : "");
+		number_expr(&sql, numbers->read, numbers->names[i], pond_buf_cstr(&type));
+		pond_buf_dispose(&type);
+		pond_buf_puts(&sql, " AS ");
+		pond_sql_quote_ident(&sql, numbers->names[i]);
+	}
+	pond_buf_printf(&sql, ") FROM (%s) AS csv", read_sql);
+	const char *out = pond_buf_ok(&sql) ? pond_arena_strdup(a, pond_buf_cstr(&sql)) : NULL;
+	pond_buf_dispose(&sql);
+	return out;
 }
 
 bool pond__ingest_csv_numbers_has(const ingest_csv_numbers *numbers, const char *name)

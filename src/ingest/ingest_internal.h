@@ -174,18 +174,25 @@ bool pond__ingest_csv_typed_column(const pond_ingest_read *read, const char *nam
 /* The text columns of a CSV read that hold numbers as read writes them
  * (decimal_mark, thousands), and the select list that converts them. */
 typedef struct {
+	const pond_ingest_read *read;
 	const char **names;
+	const char **types;   /* "DOUBLE" (values with a fraction) or "BIGINT" */
 	size_t n;
-	const char *select;   /* "* REPLACE (CAST(...) AS \"b\", ...)" */
 } ingest_csv_numbers;
 
 /* Finds, in one pass over l's read, the text columns of *src whose every
  * value is such a number, and changes *src to their numeric types. */
 int pond__ingest_csv_numbers(ingest_csv_numbers *out, pond_engine *engine, const ingest_load *l,
                              pond_iceberg_schema **src, pond_arena *arena, pond_error *err);
-/* read_sql with the numbers converted (in arena), or read_sql itself when
- * there are none. */
-const char *pond__ingest_csv_numbers_wrap(const ingest_csv_numbers *numbers, const char *read_sql, pond_arena *arena);
+/* read_sql with the numbers converted (in arena), to the types of the
+ * table's columns of the same names when table (may be NULL) has them;
+ * read_sql itself when there are none. */
+const char *pond__ingest_csv_numbers_wrap(const ingest_csv_numbers *numbers, const char *read_sql,
+                                          const pond_iceberg_type *table, pond_arena *arena);
+/* An error when a number column with fractions goes into a whole-number
+ * column of the table (which a cast would round). */
+int pond__ingest_csv_numbers_fit(const ingest_csv_numbers *numbers, const pond_iceberg_type *table, const char *what,
+                                 const char *table_name, pond_error *err);
 bool pond__ingest_csv_numbers_has(const ingest_csv_numbers *numbers, const char *name);
 
 /* Whether encoding names UTF-8 (or is NULL): nothing to convert. */

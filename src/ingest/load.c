@@ -771,7 +771,7 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	int rc = read_source(pond_lake_engine(lake), l, rejects, a, &read_sql, &src, err);
 	if (rc)
 		return rc;
-	ingest_csv_numbers numbers = {NULL, 0, NULL};
+	ingest_csv_numbers numbers = {NULL, NULL, NULL, 0};
 	if (l->read && l->read->decimal_mark && is_csv_reader(l->read_sql) &&
 	    (rc = pond__ingest_csv_numbers(&numbers, pond_lake_engine(lake), l, &src, a, err)) != 0)
 		return rc;
@@ -807,9 +807,11 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	}
 	if (rc)
 		goto fail;
+	if (!creating && (rc = pond__ingest_csv_numbers_fit(&numbers, root, l->what, w->table, err)) != 0)
+		goto fail;
 	if (!creating && l->read)
 		read_sql = pin_csv_types(read_sql, src->root, root, l->read, &numbers, a);
-	if (!(read_sql = pond__ingest_csv_numbers_wrap(&numbers, read_sql, a))) {
+	if (!(read_sql = pond__ingest_csv_numbers_wrap(&numbers, read_sql, creating ? NULL : root, a))) {
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 		goto fail;
 	}

@@ -228,6 +228,12 @@ TEST(ingest_csv_decimal_comma_and_thousands_load_as_numbers)
 	CHECK(strstr(err.msg, "num_bad.csv:3: ") != NULL);
 	CHECK(strstr(err.msg, "\"count\"") != NULL);
 	CHECK_STR(query_text(&f, "raw.num", "count(*)"), "6");
+	/* A fraction in the table's whole-number column fails, not rounds. */
+	const char *frac = write_text(&f, "num_frac.csv", "id;amount;count;note;plain\n1;1,5;1.000;a;1\n2;2,5;1,5;b;1\n");
+	CHECK(load(&f, frac, &rd, "raw.num", NULL, &err) != 0);
+	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s: column \"count\" has numbers with a fraction, but it is a "
+	                                           "whole-number column of table raw.num", frac));
+	CHECK_STR(query_text(&f, "raw.num", "count(*)"), "6");
 	/* Thousands with a decimal point: "1,234.5" quoted in a comma file. */
 	const char *us = write_text(&f, "us.csv", "id,amount\n1,\"1,234.5\"\n2,\"12,000\"\n");
 	pond_ingest_read dot = POND_INGEST_READ_INIT;
