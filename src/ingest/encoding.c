@@ -1,11 +1,11 @@
 /*
  * Text files in other encodings (windows-1252, latin-1, UTF-16 with its
  * byte order mark, ...) converted to UTF-8 before DuckDB reads them:
- * glibc's iconv, streamed from the file (gzip read through by zlib) to a
- * temporary file in the ingest's temporary folder, a chunk at a time, so
- * a file of any size costs two small buffers. Lines are counted in the
- * output, which is what names the line of a byte the encoding does not
- * have.
+ * glibc's iconv, streamed from the file (gzip read through by zlib; zstd
+ * is refused) to a temporary file in the ingest's temporary folder, a
+ * chunk at a time, so a file of any size costs two small buffers. Lines
+ * are counted in the output, which is what names the line of a byte the
+ * encoding does not have.
  */
 #include "ingest_internal.h"
 
@@ -139,6 +139,17 @@ int pond__ingest_transcode(const char **out, const char *path, const char *encod
 	if (cd == (iconv_t)-1)
 		return pond_error_set(err, POND_EINVAL, "unknown encoding \"%s\" (give a name iconv knows, such as "
 		                      "windows-1252, latin-1 or utf-16; `iconv -l` lists them)", encoding);
+	/* zlib reads gzip and plain files; zstd it would pass through raw. */
+	unsigned char magic[4] = {0};
+	FILE *probe = fopen(path, "rb");
+	size_t got = probe ? fread(magic, 1, 4, probe) : 0;
+	if (probe)
+		fclose(probe);
+	if (got == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd) {
+		iconv_close(cd);
+		return pond_error_set(err, POND_EUNSUPPORTED, "%s: cannot convert a zstd file from %s (decompress it, or "
+		                      "use gzip)", what, encoding);
+	}
 	gzFile in = gzopen(path, "rb");
 	if (!in) {
 		iconv_close(cd);

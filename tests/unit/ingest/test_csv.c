@@ -337,6 +337,10 @@ TEST(ingest_csv_encodings_convert_to_utf8)
 	CHECK(load(&f, ragged_csv, &rd, "raw.enc", &o, &err) != 0);
 	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s:3: expected 2 columns, found 3", ragged_csv));
 	CHECK_INT(count_files(tmp), 0);
+	static const char zstd[] = "\x28\xb5\x2f\xfd\x00\x00";
+	const char *zst = write_bytes(&f, "x.csv.zst", zstd, sizeof(zstd) - 1);
+	CHECK_INT(load(&f, zst, &rd, "raw.enc", &o, &err), POND_EUNSUPPORTED);
+	CHECK(strstr(err.msg, "cannot convert a zstd file") != NULL);
 	rd.encoding = "klingon-8";
 	CHECK_INT(load(&f, csv, &rd, "raw.enc", &o, &err), POND_EINVAL);
 	CHECK(strstr(err.msg, "unknown encoding \"klingon-8\"") != NULL);
