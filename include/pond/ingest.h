@@ -75,9 +75,40 @@ typedef struct pond_ingest_read {
 	int header;                    /* CSV: -1 auto, 0 no, 1 yes; xlsx: -1 and 1 yes */
 	const char *sheet;             /* xlsx: a sheet's name or 1-based index; NULL: the first */
 	const char *range;             /* xlsx: cells such as "B3:F200", "B3" or "B:F"; NULL: all with values */
+	/* CSV: lines dropped before the header (titles, "Exported on ...");
+	 * errors keep the file's own line numbers. */
+	int64_t skip;
+	const char *const *nulls;      /* CSV: strings read as NULL; NULL: the reader's default (empty fields) */
+	size_t nnulls;
+	/* CSV: how numbers are written; 0: not set (text stays text). With
+	 * decimal_mark set, text columns whose every value is a number so
+	 * written load as numbers. */
+	char decimal_mark;             /* '.' or ',' */
+	char thousands;                /* with decimal_mark: , . ' or space; '\0' none */
+	const struct pond_ingest_column *columns;  /* CSV: types and formats of some columns */
+	size_t ncolumns;
+	const char *encoding;          /* CSV: any name iconv knows; NULL: UTF-8 */
 } pond_ingest_read;
 
-#define POND_INGEST_READ_INIT {POND_FORMAT_AUTO, NULL, -1, NULL, NULL}
+#define POND_INGEST_READ_INIT {POND_FORMAT_AUTO, NULL, -1, NULL, NULL, 0, NULL, 0, 0, 0, NULL, 0, NULL}
+
+/* A CSV column read as a given type; date and timestamp columns with a
+ * DuckDB strptime format ("%d.%m.%Y"). */
+typedef struct pond_ingest_column {
+	const char *name;
+	const char *type;              /* text, long, double, boolean, date or timestamp */
+	const char *format;            /* date, timestamp: required */
+} pond_ingest_column;
+
+/* Checks how numbers are written, as the html source and CSV take it:
+ * decimal "." or "," (NULL: "."), thousands one of , . ' or a space, or ""
+ * for none (NULL: the other of . and ,). false, with *why in a static
+ * message, when they cannot be. */
+bool pond_ingest_number_format_parse(const char *decimal, const char *thousands, char *out_decimal,
+                                     char *out_thousands, const char **why);
+/* The DuckDB type of a column type name (text, long, double, boolean,
+ * date, timestamp); NULL when unknown. */
+const char *pond_ingest_column_sql_type(const char *type);
 
 /* A schema change a load made or refused. */
 typedef struct pond_ingest_change {

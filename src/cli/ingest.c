@@ -36,6 +36,19 @@ static const char ingest_help[] =
 	"      --sheet SHEET      xlsx: the sheet's name or number (default: the first)\n"
 	"      --range CELLS      xlsx: the cells to read, e.g. B3:F200, B3 or B:F\n"
 	"                         (default: every cell that holds a value)\n"
+	"      --skip N           CSV: drop N lines before the header (titles, \"Exported on\")\n"
+	"      --header-line N    CSV: the header is line N (--skip N-1 --header true)\n"
+	"      --null STR         CSV: read STR as NULL (repeat for more; default: empty fields)\n"
+	"      --decimal-mark X   CSV: numbers use X (. or ,) as decimal mark: text columns\n"
+	"                         whose every value is such a number load as numbers\n"
+	"      --thousands X      CSV: with --decimal-mark, the thousands separator (, . ' space\n"
+	"                         or \"\"; default: the other of . and ,)\n"
+	"      --column NAME=TYPE[:FORMAT]\n"
+	"                         CSV: read NAME as text, long, double, boolean, date or\n"
+	"                         timestamp; dates and timestamps with a strptime FORMAT\n"
+	"                         (e.g. 'day=date:%d.%m.%Y'); repeatable\n"
+	"      --encoding ENC     CSV: the file's encoding (any name iconv knows: windows-1252,\n"
+	"                         latin-1, utf-16, ...); converted to UTF-8 first\n"
 	"      --schema POLICY    new fields: evolve (default), freeze or discard\n"
 	"      --flatten          nested objects become a__b columns\n"
 	"      --rejects NS.T     CSV: keep the good rows, put bad lines (with their line numbers) in NS.T\n"
@@ -134,7 +147,58 @@ typedef struct {
 	const char *keys[64];    /* w.keys */
 	bool json, quiet;
 	int64_t stall_s, timeout_s;
+	const char *nulls[64];   /* rd.nulls */
+	pond_ingest_column columns[64];  /* rd.columns */
+	const char *decimal, *thousands;
+	int64_t header_line;
 } ingest_args;
+
+/* --column NAME=TYPE[:FORMAT] into the next of a->columns. */
+static int add_column(ingest_args *a, char *spec)
+{
+	char *eq = strchr(spec, '=');
+	if (!eq || eq == spec || !eq[1])
+		return cli_usage_error("ingest", "--column is NAME=TYPE or NAME=TYPE:FORMAT, not \"%s\"", spec);
+	if (a->rd.ncolumns == 64)
+		return cli_usage_error("ingest", "too many --column options (at most 64)");
+	*eq = '\0';
+	char *colon = strchr(eq + 1, ':');
+	if (colon)
+		*colon = '\0';
+	a->columns[a->rd.ncolumns++] = (pond_ingest_column){spec, eq + 1, colon ? colon + 1 : NULL};
+	a->rd.columns = a->columns;
+	return -1;
+}
+
+/* The CSV options' values, checked together. */
+static int check_csv_args(ingest_args *a)
+{
+	const char *why;
+	if ((a->decimal || a->thousands) &&
+	    !pond_ingest_number_format_parse(a->decimal, a->thousands, &a->rd.decimal_mark, &a->rd.thousands, &why))
+		return cli_usage_error("ingest", "%s", strstr(why, "\"thousands\"") == why ? "--thousands is one of , . ' "
+		                       "or a space (or \"\" for none), other than the decimal mark"
+		                       : "--decimal-mark is . or ,");
+	if (a->header_line) {
+		if (a->rd.skip)
+			return cli_usage_error("ingest", "give --skip or --header-line, not both");
+		a->rd.skip = a->header_line - 1;
+		a->rd.header = 1;
+	}
+	for (size_t i = 0; i < a->rd.ncolumns; i++) {
+		const pond_ingest_column *c = &a->columns[i];
+		const char *sql = pond_ingest_column_sql_type(c->type);
+		if (!sql)
+			return cli_usage_error("ingest", "--column %s: unknown type \"%s\" (expected text, long, double, "
+			                       "boolean, date or timestamp)", c->name, c->type);
+		bool dated = strcmp(sql, "DATE") == 0 || strcmp(sql, "TIMESTAMP") == 0;
+		if (dated != (c->format != NULL))
+			return cli_usage_error("ingest", "--column %s: %s", c->name,
+			                       dated ? "dates and timestamps need a format (NAME=date:%d.%m.%Y)"
+			                             : "a format is for date and timestamp columns");
+	}
+	return -1;
+}
 
 /* Checks the values of the options and the one argument. */
 static int check_args(ingest_args *a, int argc, char **argv, const char *mode, const char *schema, const char *format,
@@ -162,7 +226,7 @@ static int check_args(ingest_args *a, int argc, char **argv, const char *mode, c
 		return cli_usage_error("ingest", "--select needs --html");
 	if (a->html && !a->w.table)
 		return cli_usage_error("ingest", "--html needs --table NS.T");
-	return -1;
+	return check_csv_args(a);
 }
 
 /* Reads the command line into *a; returns the exit code when the command
@@ -170,7 +234,8 @@ static int check_args(ingest_args *a, int argc, char **argv, const char *mode, c
 static int parse_args(ingest_args *a, int argc, char **argv)
 {
 	enum { OPT_DELIM = 256, OPT_HEADER, OPT_SCHEMA, OPT_FLATTEN, OPT_JSON, OPT_STALL, OPT_TIMEOUT, OPT_REJECTS,
-	       OPT_HTML, OPT_SELECT, OPT_SHEET, OPT_RANGE };
+	       OPT_HTML, OPT_SELECT, OPT_SHEET, OPT_RANGE, OPT_SKIP, OPT_HEADER_LINE, OPT_NULL, OPT_DECIMAL,
+	       OPT_THOUSANDS, OPT_COLUMN, OPT_ENCODING };
 	static const struct option longopts[] = {
 		{"table", required_argument, NULL, 't'},   {"mode", required_argument, NULL, 'm'},
 		{"key", required_argument, NULL, 'k'},     {"format", required_argument, NULL, 'f'},
@@ -181,6 +246,10 @@ static int parse_args(ingest_args *a, int argc, char **argv)
 		{"timeout", required_argument, NULL, OPT_TIMEOUT}, {"rejects", required_argument, NULL, OPT_REJECTS},
 		{"html", no_argument, NULL, OPT_HTML},     {"select", required_argument, NULL, OPT_SELECT},
 		{"sheet", required_argument, NULL, OPT_SHEET},     {"range", required_argument, NULL, OPT_RANGE},
+		{"skip", required_argument, NULL, OPT_SKIP},       {"header-line", required_argument, NULL, OPT_HEADER_LINE},
+		{"null", required_argument, NULL, OPT_NULL},       {"decimal-mark", required_argument, NULL, OPT_DECIMAL},
+		{"thousands", required_argument, NULL, OPT_THOUSANDS}, {"column", required_argument, NULL, OPT_COLUMN},
+		{"encoding", required_argument, NULL, OPT_ENCODING},
 		{NULL, 0, NULL, 0},
 	};
 	static const pond_ingest_write write_init = POND_INGEST_WRITE_INIT;
@@ -217,6 +286,30 @@ static int parse_args(ingest_args *a, int argc, char **argv)
 		case OPT_SELECT: a->select = optarg; break;
 		case OPT_SHEET: a->rd.sheet = optarg; break;
 		case OPT_RANGE: a->rd.range = optarg; break;
+		case OPT_SKIP:
+		case OPT_HEADER_LINE: {
+			int64_t v;
+			if (!pond_str_to_i64(optarg, &v) || v < (opt == OPT_SKIP ? 0 : 1) || v > INT32_MAX)
+				return cli_usage_error("ingest", "--%s must be a line count, not \"%s\"",
+				                       opt == OPT_SKIP ? "skip" : "header-line", optarg);
+			*(opt == OPT_SKIP ? &a->rd.skip : &a->header_line) = v;
+			break;
+		}
+		case OPT_NULL:
+			if (a->rd.nnulls == 64)
+				return cli_usage_error("ingest", "too many --null options (at most 64)");
+			a->nulls[a->rd.nnulls++] = optarg;
+			a->rd.nulls = a->nulls;
+			break;
+		case OPT_DECIMAL: a->decimal = optarg; break;
+		case OPT_THOUSANDS: a->thousands = optarg; break;
+		case OPT_ENCODING: a->rd.encoding = optarg; break;
+		case OPT_COLUMN: {
+			int code = add_column(a, optarg);
+			if (code >= 0)
+				return code;
+			break;
+		}
 		case OPT_STALL:
 		case OPT_TIMEOUT: {
 			int64_t v;

@@ -203,6 +203,94 @@ static int parse_write(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 	return 0;
 }
 
+/* null: a string or a list of them (*out NULL-terminated, in the arena). */
+static int parse_nulls(parse_ctx *c, const pond_yaml_node *root, const char *const **out, size_t *count_out)
+{
+	const pond_yaml_node *n = pond_yaml_get(root, "null");
+	if (!n || pond_yaml_is_null(n))
+		return 0;
+	size_t count = n->kind == POND_YAML_SEQ ? n->count : 1;
+	const char **nulls = pond_arena_calloc(c->arena, count + 1, sizeof(char *));
+	if (!nulls)
+		return pond_error_set(c->err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < count; i++) {
+		int rc = pond_yaml_string(n->kind == POND_YAML_SEQ ? n->items[i] : n, &nulls[i], c->what, "null", c->err);
+		if (rc)
+			return rc;
+	}
+	*out = nulls;
+	*count_out = count;
+	return 0;
+}
+
+/* CSV columns: NAME: TYPE, or NAME: {type, format}. */
+static int parse_csv_columns(parse_ctx *c, const pond_yaml_node *root, pond_ingest_read *rd)
+{
+	static const char *const keys[] = {"type", "format", NULL};
+	const pond_yaml_node *m;
+	int rc = get_map(c, root, "columns", NULL, &m);
+	if (rc || !m)
+		return rc;
+	pond_ingest_column *cols = pond_arena_calloc(c->arena, m->count ? m->count : 1, sizeof(*cols));
+	if (!cols)
+		return pond_error_set(c->err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < m->count; i++) {
+		const pond_yaml_node *v = m->values[i];
+		cols[i].name = m->keys[i];
+		if (v->kind == POND_YAML_SCALAR)
+			cols[i].type = v->value;
+		else if (v->kind == POND_YAML_MAP && (rc = pond_yaml_check_keys(v, keys, c->what, c->err)) == 0 &&
+		         (rc = get_str(c, v, "type", &cols[i].type)) == 0)
+			rc = get_str(c, v, "format", &cols[i].format);
+		else if (v->kind != POND_YAML_MAP)
+			return bad(c, v, "column \"%s\" must be a type or a map of type and format", cols[i].name, NULL);
+		if (rc)
+			return rc;
+		if (!cols[i].type)
+			return bad(c, v, "column \"%s\" needs \"type\"", cols[i].name, NULL);
+		pond_ingest_read one = *rd;
+		one.columns = cols;
+		one.ncolumns = i + 1;
+		const char *why;
+		if (pond__ingest_csv_check(&one, &why, c->arena) != 0)
+			return bad(c, v, "%s", why ? why : "out of memory", NULL);
+	}
+	rd->columns = cols;
+	rd->ncolumns = m->count;
+	return 0;
+}
+
+/* The messy-CSV keys: skip, header_line, null, decimal_mark, thousands,
+ * columns, encoding. */
+static int parse_csv(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
+	pond_ingest_read *rd = &s->read;
+	const char *decimal = NULL, *thousands = NULL;
+	int64_t header_line = 0;
+	int rc;
+	if ((rc = get_int(c, root, "skip", 0, INT32_MAX, &rd->skip)) ||
+	    (rc = get_int(c, root, "header_line", 1, INT32_MAX, &header_line)) ||
+	    (rc = parse_nulls(c, root, &rd->nulls, &rd->nnulls)) ||
+	    (rc = get_str(c, root, "decimal_mark", &decimal)) || (rc = get_str(c, root, "thousands", &thousands)) ||
+	    (rc = get_str(c, root, "encoding", &rd->encoding)) || (rc = parse_csv_columns(c, root, rd)))
+		return rc;
+	if (header_line) {
+		if (pond_yaml_get(root, "skip"))
+			return bad(c, pond_yaml_get(root, "header_line"), "give \"skip\" or \"header_line\", not both", NULL,
+			           NULL);
+		if (pond_yaml_get(root, "header") && rd->header == 0)
+			return bad(c, pond_yaml_get(root, "header_line"), "\"header_line\" with header: false", NULL, NULL);
+		rd->skip = header_line - 1;
+		rd->header = 1;
+	}
+	const char *why;
+	if ((decimal || thousands) &&
+	    !pond_ingest_number_format_parse(decimal, thousands, &rd->decimal_mark, &rd->thousands, &why))
+		return bad(c, pond_yaml_get(root, decimal && (strcmp(decimal, ".") == 0 || strcmp(decimal, ",") == 0)
+		                                      ? "thousands" : "decimal_mark"), "%s", why, NULL);
+	return 0;
+}
+
 static int parse_read(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 {
 	const char *format = NULL;
@@ -574,31 +662,12 @@ static int parse_html_values(parse_ctx *c, const pond_yaml_node *root, html_conf
 	int rc;
 	if ((rc = get_str(c, root, "decimal_mark", &decimal)) || (rc = get_str(c, root, "thousands", &thousands)))
 		return rc;
-	if (decimal && strcmp(decimal, ".") != 0 && strcmp(decimal, ",") != 0)
-		return bad(c, pond_yaml_get(root, "decimal_mark"), "\"decimal_mark\" is \".\" or \",\", not \"%s\"", decimal,
-		           NULL);
-	h->number.decimal = decimal ? decimal[0] : '.';
-	h->number.thousands = h->number.decimal == ',' ? '.' : ',';
-	if (thousands) {
-		if (strlen(thousands) > 1 || (thousands[0] && strchr(",. '", thousands[0]) == NULL) ||
-		    thousands[0] == h->number.decimal)
-			return bad(c, pond_yaml_get(root, "thousands"),
-			           "\"thousands\" is one of , . ' or a space (or \"\" for none), other than the decimal mark", NULL,
-			           NULL);
-		h->number.thousands = thousands[0];
-	}
-	const pond_yaml_node *n = pond_yaml_get(root, "null");
-	if (!n || pond_yaml_is_null(n))
-		return 0;
-	size_t count = n->kind == POND_YAML_SEQ ? n->count : 1;
-	const char **nulls = pond_arena_calloc(c->arena, count + 1, sizeof(char *));
-	if (!nulls)
-		return pond_error_set(c->err, POND_ENOMEM, "out of memory");
-	for (size_t i = 0; i < count; i++)
-		if ((rc = pond_yaml_string(n->kind == POND_YAML_SEQ ? n->items[i] : n, &nulls[i], c->what, "null", c->err)))
-			return rc;
-	h->nulls = nulls;
-	return 0;
+	const char *why;
+	if (!pond_ingest_number_format_parse(decimal, thousands, &h->number.decimal, &h->number.thousands, &why))
+		return bad(c, pond_yaml_get(root, decimal && (strcmp(decimal, ".") == 0 || strcmp(decimal, ",") == 0)
+		                                      ? "thousands" : "decimal_mark"), "%s", why, NULL);
+	size_t nnulls = 0;
+	return parse_nulls(c, root, &h->nulls, &nnulls);
 }
 
 /* Which pages: url (with {page} and pages: {from, to, step}), next,
@@ -677,8 +746,9 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
                       const pond_yaml_node *secrets, pond_arena *arena, pond_error *err)
 {
 	static const char *const common[] = {"type", "table", "mode", "key", "schema", "flatten", "description"};
-	static const char *const file_keys[] = {"path",          "format",  "delimiter", "header",
-	                                        "stall_timeout", "timeout", "rejects"};
+	static const char *const file_keys[] = {"path",          "format",  "delimiter", "header",       "stall_timeout",
+	                                        "timeout",       "rejects", "skip",      "header_line",  "null",
+	                                        "decimal_mark",  "thousands", "columns", "encoding"};
 	static const char *const http_keys[] = {"url",         "method",  "params",     "headers", "body",
 	                                        "auth",        "records", "paginate",   "incremental",
 	                                        "rate_limit",  "retry",   "timeout",    "fan_out",
@@ -751,6 +821,7 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	case SOURCE_FILE:
 	case SOURCE_FOLDER:
 		if ((rc = get_str(&c, root, "path", &s->path)) || (rc = parse_read(&c, root, s)) ||
+		    (extra == file_keys && (rc = parse_csv(&c, root, s)) != 0) ||
 		    (rc = get_str(&c, root, "rejects", &s->write.rejects)) ||
 		    (extra == xlsx_keys && (rc = parse_xlsx(&c, root, s)) != 0))
 			return rc;

@@ -127,7 +127,14 @@ int pond__ingest_csv_dialect(ingest_csv_line *out, const char *path, const pond_
 	int rc = file_head(head, sizeof(head), &n, file, err);
 	if (rc)
 		return rc;
-	pond__ingest_csv_first_line(head, n, forced, out);
+	/* The first line is the one after the lines read skips (and after
+	 * a byte order mark). */
+	size_t at = n >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	for (int64_t k = 0; k < read->skip && at < n; k++) {
+		const char *nl = memchr(head + at, '\n', n - at);
+		at = nl ? (size_t)(nl - head) + 1 : n;
+	}
+	pond__ingest_csv_first_line(head + at, n - at, forced, out);
 	return 0;
 }
 
@@ -172,7 +179,8 @@ static int strict_pass(pond_engine *engine, const char *path, const ingest_csv_l
 	pond_buf sql = POND_BUF_INIT;
 	pond_buf_puts(&sql, "SELECT count(*) FROM read_csv(");
 	pond_sql_quote_literal(&sql, path);
-	pond_buf_puts(&sql, ", auto_detect = false, header = false, skip = 0, quote = '\"', escape = '\"', delim = ");
+	pond_buf_printf(&sql, ", auto_detect = false, header = false, skip = %lld, quote = '\"', escape = '\"', delim = ",
+	                (long long)(l->read ? l->read->skip : 0));
 	char d[2] = {line->delim, '\0'};
 	pond_sql_quote_literal(&sql, d);
 	pond_buf_puts(&sql, ", columns = {");

@@ -76,10 +76,28 @@ int pond_ingest_file(pond_lake *lake, const char *input, const pond_ingest_read 
 		}
 		result->bytes = st.st_size;
 		/* A name that says nothing ("/etc/passwd") is not taken for
-		 * CSV on trust. */
+		 * CSV on trust, unless the CSV options say it is. */
 		if (rd.format == POND_FORMAT_AUTO && pond__ingest_format_from_name(input) == POND_FORMAT_AUTO &&
-		    (rc = pond__ingest_sniff_format(&rd.format, input, a, err)) != 0)
+		    !rd.encoding && !rd.skip && (rc = pond__ingest_sniff_format(&rd.format, input, a, err)) != 0)
 			goto done;
+	}
+	if (!pond__ingest_encoding_is_utf8(rd.encoding)) {
+		if (strpbrk(input, "*?[")) {
+			rc = pond_error_set(err, POND_EUNSUPPORTED, "%s: an encoding is converted one file at a time (not "
+			                    "for a glob: define a folder source)", input);
+			goto done;
+		}
+		/* The converted copy is CSV (or TSV) whatever its name. */
+		if (rd.format == POND_FORMAT_AUTO)
+			rd.format = pond__ingest_format_from_name(tmp ? tmp : input);
+		if (rd.format != POND_FORMAT_TSV)
+			rd.format = POND_FORMAT_CSV;
+		const char *converted;
+		if ((rc = pond__ingest_transcode(&converted, path, rd.encoding, input, opts, a, err)) != 0)
+			goto done;
+		if (tmp)
+			unlink(tmp);
+		path = tmp = converted;
 	}
 	if ((rd.format == POND_FORMAT_AUTO ? pond__ingest_format_from_name(path) : rd.format) == POND_FORMAT_XLSX &&
 	    !strpbrk(input, "*?[")) {

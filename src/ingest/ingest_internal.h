@@ -158,6 +158,53 @@ int pond__ingest_sniff_format(pond_ingest_format *out, const char *path, pond_ar
  * whose field count differs from the first line's. Returns err's code. */
 int pond__ingest_csv_diagnose(pond_engine *engine, const ingest_load *l, pond_arena *arena, pond_error *err);
 
+/* ---- messy CSV (csv_options.c, encoding.c) --------------------------------------------- */
+
+/* Checks read's columns (known types, formats where needed, one format
+ * per date and per timestamp type) and number format: 0, or an error code
+ * with *why (in arena) saying what is wrong. */
+int pond__ingest_csv_check(const pond_ingest_read *read, const char **why, pond_arena *arena);
+/* Appends read's options to a read_csv call: skip, header, nullstr,
+ * decimal_separator, date and timestamp formats, and, last, the columns'
+ * types map. */
+int pond__ingest_csv_reader_options(pond_buf *sql, const pond_ingest_read *read, pond_error *err);
+/* Whether read gives name a type. */
+bool pond__ingest_csv_typed_column(const pond_ingest_read *read, const char *name);
+
+/* The text columns of a CSV read that hold numbers as read writes them
+ * (decimal_mark, thousands), and the select list that converts them. */
+typedef struct {
+	const pond_ingest_read *read;
+	const char **names;
+	const char **types;   /* "DOUBLE" (values with a fraction) or "BIGINT" */
+	size_t n;
+} ingest_csv_numbers;
+
+/* Finds, in one pass over l's read, the text columns of *src whose every
+ * value is such a number, and changes *src to their numeric types. */
+int pond__ingest_csv_numbers(ingest_csv_numbers *out, pond_engine *engine, const ingest_load *l,
+                             pond_iceberg_schema **src, pond_arena *arena, pond_error *err);
+/* read_sql with the numbers converted (in arena), to the types of the
+ * table's columns of the same names when table (may be NULL) has them;
+ * read_sql itself when there are none. */
+const char *pond__ingest_csv_numbers_wrap(const ingest_csv_numbers *numbers, const char *read_sql,
+                                          const pond_iceberg_type *table, pond_arena *arena);
+/* An error when a number column with fractions goes into a whole-number
+ * column of the table (which a cast would round). */
+int pond__ingest_csv_numbers_fit(const ingest_csv_numbers *numbers, const pond_iceberg_type *table, const char *what,
+                                 const char *table_name, pond_error *err);
+bool pond__ingest_csv_numbers_has(const ingest_csv_numbers *numbers, const char *name);
+
+/* Whether encoding names UTF-8 (or is NULL): nothing to convert. */
+bool pond__ingest_encoding_is_utf8(const char *encoding);
+/* Converts the file at path (gzip read through) from encoding to UTF-8
+ * in a new temporary file (*out, in arena), streaming; a UTF-8 byte order
+ * mark at the start is dropped. A byte invalid in the encoding is an
+ * error naming what (the input) and its line. The file is removed on
+ * failure, cancel included; on success the caller removes it. */
+int pond__ingest_transcode(const char **out, const char *path, const char *encoding, const char *what,
+                           const pond_ingest_options *opts, pond_arena *arena, pond_error *err);
+
 int pond__ingest_load(pond_lake *lake, const ingest_load *load, pond_ingest_result *result, pond_error *err);
 
 /* Rewrites a DuckDB reader error as "FILE:LINE: reason" when it names a

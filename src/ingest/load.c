@@ -262,11 +262,10 @@ int pond__ingest_reader_sql(pond_buf *sql, const char *const *paths, size_t npat
 		char delim[2] = {line.delim, '\0'};
 		pond_buf_puts(sql, ", delim = ");
 		pond_sql_quote_literal(sql, delim);
-		pond_buf_puts(sql, ", skip = 0");
-		if (read->header >= 0)
-			pond_buf_printf(sql, ", header = %s", read->header ? "true" : "false");
 		if (whole_sample)
 			pond_buf_puts(sql, ", sample_size = -1");
+		if ((rc = pond__ingest_csv_reader_options(sql, read, err)) != 0)
+			return rc;
 	}
 	pond_buf_putc(sql, ')');
 	return pond_buf_ok(sql) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
@@ -474,20 +473,33 @@ static bool is_csv_reader(const char *read_sql)
 
 /* A CSV read into an existing table converts to the table's column types
  * in the reader, whose errors name the line: "f.csv:30002: error when
- * converting column ...", not a position in pond's own cast. */
+ * converting column ...", not a position in pond's own cast. Columns the
+ * read types itself (read's columns, already in its types map, which the
+ * table's join) or that hold numbers pond converts stay as they are. */
 static const char *pin_csv_types(const char *read_sql, const pond_iceberg_type *src, const pond_iceberg_type *root,
-                                 pond_arena *a)
+                                 const pond_ingest_read *read, const ingest_csv_numbers *numbers, pond_arena *a)
 {
 	size_t rl = strlen(read_sql);
 	if (!is_csv_reader(read_sql) || read_sql[rl - 1] != ')')
 		return read_sql;
 	pond_buf pinned = POND_BUF_INIT;
-	pond_buf_put(&pinned, read_sql, rl - 1);
-	pond_buf_puts(&pinned, ", types = {");
+	/* The read's own map is its last "types = {": the table's types go
+	 * in front of its entries. */
+	const char *own = NULL;
+	for (const char *p = read_sql; read->ncolumns && (p = strstr(p, ", types = {'")) != NULL; p++)
+		own = p;
+	if (own)
+		pond_buf_put(&pinned, read_sql, (size_t)(own - read_sql) + strlen(", types = {"));
+	else
+		pond_buf_put(&pinned, read_sql, rl - 1);
+	if (!own)
+		pond_buf_puts(&pinned, ", types = {");
 	size_t n = 0;
 	for (size_t i = 0; i < src->nfields; i++) {
 		const pond_iceberg_field *f = find_column(root, src->fields[i].name);
-		if (!f || !pond_iceberg_type_is_primitive(f->type))
+		if (!f || !pond_iceberg_type_is_primitive(f->type) ||
+		    pond__ingest_csv_typed_column(read, src->fields[i].name) ||
+		    pond__ingest_csv_numbers_has(numbers, src->fields[i].name))
 			continue;
 		pond_buf_puts(&pinned, n++ ? ", " : "");
 		pond_sql_quote_literal(&pinned, src->fields[i].name);
@@ -497,7 +509,9 @@ static const char *pin_csv_types(const char *read_sql, const pond_iceberg_type *
 		pond_sql_quote_literal(&pinned, pond_buf_cstr(&type));
 		pond_buf_dispose(&type);
 	}
-	pond_buf_puts(&pinned, "})");
+	if (own)
+		pond_buf_puts(&pinned, n ? ", " : "");
+	pond_buf_puts(&pinned, own ? own + strlen(", types = {") : "})");
 	const char *out = n && pond_buf_ok(&pinned) ? pond_arena_strdup(a, pond_buf_cstr(&pinned)) : NULL;
 	pond_buf_dispose(&pinned);
 	return out ? out : read_sql;
@@ -757,6 +771,10 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	int rc = read_source(pond_lake_engine(lake), l, rejects, a, &read_sql, &src, err);
 	if (rc)
 		return rc;
+	ingest_csv_numbers numbers = {NULL, NULL, NULL, 0};
+	if (l->read && l->read->decimal_mark && is_csv_reader(l->read_sql) &&
+	    (rc = pond__ingest_csv_numbers(&numbers, pond_lake_engine(lake), l, &src, a, err)) != 0)
+		return rc;
 
 	pond_table_ident id;
 	if ((rc = pond_table_ident_parse(&id, a, w->table, err)) != 0)
@@ -789,8 +807,14 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 	}
 	if (rc)
 		goto fail;
+	if (!creating && (rc = pond__ingest_csv_numbers_fit(&numbers, root, l->what, w->table, err)) != 0)
+		goto fail;
 	if (!creating && l->read)
-		read_sql = pin_csv_types(read_sql, src->root, root, a);
+		read_sql = pin_csv_types(read_sql, src->root, root, l->read, &numbers, a);
+	if (!(read_sql = pond__ingest_csv_numbers_wrap(&numbers, read_sql, creating ? NULL : root, a))) {
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+		goto fail;
+	}
 	pond_write_result wr;
 	if ((rc = select_table_columns(&sql, l, root, src, read_sql, err)) != 0 ||
 	    (rc = write_rows(lake, l, &id, pond_buf_cstr(&sql), change, creating ? src : NULL, res, &wr, err)) != 0)

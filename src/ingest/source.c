@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int pond_ingest_source(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
                        pond_ingest_result *result, pond_error *err)
@@ -44,10 +45,40 @@ int pond_ingest_source(pond_lake *lake, const pond_source *s, const pond_ingest_
 	return rc;
 }
 
+/* err's message with the temporary file tmp named by the file it stands for. */
+static void rename_in_error(pond_error *err, const char *tmp, const char *file)
+{
+	char *at = strstr(err->msg, tmp);
+	if (!at)
+		return;
+	char fixed[POND_ERROR_MSG_MAX];
+	snprintf(fixed, sizeof(fixed), "%.*s%s%s", (int)(at - err->msg), err->msg, file, at + strlen(tmp));
+	snprintf(err->msg, sizeof(err->msg), "%s", fixed);
+}
+
+/* The files converted to UTF-8 from the source's encoding, in temporary
+ * files (*out, in arena); none is left on failure. */
+static int transcode_files(const char ***out, const char *const *files, size_t n, const pond_source *s,
+                           const pond_ingest_options *opts, pond_arena *a, pond_error *err)
+{
+	const char **converted = pond_arena_calloc(a, n + 1, sizeof(char *));
+	if (!converted)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		int rc = pond__ingest_transcode(&converted[i], files[i], s->read.encoding, files[i], opts, a, err);
+		if (rc) {
+			for (size_t k = 0; k < i; k++)
+				unlink(converted[k]);
+			return rc;
+		}
+	}
+	*out = converted;
+	return 0;
+}
+
 int pond__ingest_run_folder(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
                             pond_ingest_result *result, pond_error *err)
 {
-	(void)opts;
 	pond_arena *a = result->arena;
 	const char *state_text;
 	int rc = pond_ingest_state(&state_text, lake, s->write.table, s->name, a, err);
@@ -106,16 +137,27 @@ int pond__ingest_run_folder(pond_lake *lake, const pond_source *s, const pond_in
 	json_decref(st);
 	const char *new_state = text ? pond_arena_strdup(a, text) : NULL;
 	pond_free(text);
+	const char **read_paths = fresh;
+	if (!pond__ingest_encoding_is_utf8(s->read.encoding) &&
+	    (rc = transcode_files(&read_paths, fresh, nfresh, s, opts, a, err)) != 0)
+		goto done;
 	pond_buf sql = POND_BUF_INIT;
 	pond_buf_puts(&sql, "SELECT * FROM ");
-	if ((rc = pond__ingest_reader_sql(&sql, fresh, nfresh, &s->read, false, err)) == 0) {
+	if ((rc = pond__ingest_reader_sql(&sql, read_paths, nfresh, &s->read, false, err)) == 0) {
 		const char *what = nfresh == 1 ? fresh[0] : pond_arena_sprintf(a, "%s (%zu new files)", s->path, nfresh);
 		ingest_load l = {.read_sql = pond_buf_cstr(&sql), .what = what, .write = &s->write,
-		                 .state_key = pond__ingest_state_key(a, s->name), .state = new_state, .paths = fresh,
+		                 .state_key = pond__ingest_state_key(a, s->name), .state = new_state, .paths = read_paths,
 		                 .npaths = nfresh, .read = &s->read, .cancel = opts->cancel};
 		rc = pond__ingest_load(lake, &l, result, err);
 	}
 	pond_buf_dispose(&sql);
+	if (read_paths != fresh) {
+		for (size_t i = 0; i < nfresh; i++) {
+			if (rc)
+				rename_in_error(err, read_paths[i], fresh[i]);
+			unlink(read_paths[i]);
+		}
+	}
 done:
 	json_decref(files);
 	globfree(&g);
