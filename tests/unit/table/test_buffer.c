@@ -373,8 +373,9 @@ static int age_cached(table_fixture *f, const char *prefix)
 	return rc;
 }
 
-/* The cached copies of flushed rows stay while a read may still use them
- * and go, at a later flush, once they are old; another table's stay. */
+/* The cached files of buffered rows (one per state a read saw) stay while
+ * a read may still use them and go, at a later flush, once they are old;
+ * another table's stay. */
 TEST(buffer_cached_copies_of_flushed_rows_go_once_old)
 {
 	table_fixture f;
@@ -387,7 +388,11 @@ TEST(buffer_cached_copies_of_flushed_rows_go_once_old)
 	const char *stranger = pond_arena_sprintf(f.a, "%s/.pond/cache/buffer/00000000-0000-0000-0000-000000000000-1"
 	                                          ".parquet", f.project->root);
 	CHECK_STR(run(&f, "insert into t values (1)"), "inserted 1 row into main.t");
+	CHECK_INT(count_cached(&f, uuid), 0);  /* an append writes no file */
+	CHECK_INT(query_int(&f, "select sum(id) from t"), 1);
 	CHECK_STR(run(&f, "insert into t values (2)"), "inserted 1 row into main.t");
+	CHECK_INT(query_int(&f, "select sum(id) from t"), 3);
+	CHECK_INT(query_int(&f, "select count(*) from t"), 2);  /* the same state: the same file */
 	pond_error err = POND_ERROR_INIT;
 	CHECK_OK(pond_file_write_atomic(stranger, "x", 1, &err), &err);
 	CHECK_INT(count_cached(&f, uuid), 2);
