@@ -97,7 +97,8 @@ static bool over_limits(const pond_iceberg_metadata *md, const pond_buffer_stats
 /* ---- reading the buffer ---- */
 
 /* Whether pond_buffer exists; only a yes is remembered (another process
- * may create it while this lake is open). */
+ * may create it while this lake is open). One that a previous pond made
+ * is brought up to date first (its rows have no form: they are Parquet). */
 static int buffer_exists(pond_lake *lake, bool *out, pond_error *err)
 {
 	if (lake->buffer_seen) {
@@ -105,6 +106,8 @@ static int buffer_exists(pond_lake *lake, bool *out, pond_error *err)
 		return 0;
 	}
 	int rc = pond_catalog_has_table(lake->catalog, "pond_buffer", out, err);
+	if (rc == 0 && *out)
+		rc = pond_catalog_migrate(lake->catalog, &buffer_schema, err);
 	lake->buffer_seen = rc == 0 && *out;
 	return rc;
 }
