@@ -23,6 +23,7 @@
 #include <inttypes.h>
 #include <sys/stat.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -215,40 +216,81 @@ static int materialize(pond_lake *lake, const char *uuid, pond__buffered *e, pon
 	return rc;
 }
 
-/* The cache file of the 'chunks' rows of out's state that share entry
- * first's schema (first is the first of them): its name says which rows
- * it holds (schema, count and a hash of their ids), so that every reader
- * of the same state shares it and a new state gets a new one. */
+/* 'chunks' rows per cache file: a read after each append writes at most
+ * this many rows' file anew, not every buffered row's. */
+#define CHUNKS_PER_FILE 32
+
+/* Oldest first (creation time, then id): appends only add at the end, so
+ * the segments before the last stay the same from one state to the next. */
+static int by_creation(const void *pa, const void *pb)
+{
+	const pond__buffered *a = *(const pond__buffered *const *)pa, *b = *(const pond__buffered *const *)pb;
+	if (a->created_ms != b->created_ms)
+		return a->created_ms < b->created_ms ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* The cache file of the 'chunks' rows group[0..n): its name says which
+ * rows it holds (schema, count and a hash of their ids, in that order), so
+ * that readers of the same rows share it and other rows get another. */
+static const char *chunks_path(const char *dir, const pond_iceberg_metadata *md, pond__buffered *const *group,
+                               size_t n, pond_arena *a)
+{
+	uint64_t hash = UINT64_C(14695981039346656037);  /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 8; k++)
+			hash = (hash ^ (uint8_t)((uint64_t)group[i]->id >> (8 * k))) * UINT64_C(1099511628211);
+	return pond_arena_sprintf(a, "%s/%s-c%" PRId32 "-%zu-%016" PRIx64 ".parquet", dir, md->table_uuid,
+	                          group[0]->schema_id, n, hash);
+}
+
+/* The cache files of the 'chunks' rows of out's state that share entry
+ * first's schema (first is the first of them): oldest first, a file per
+ * CHUNKS_PER_FILE rows, so that a read after each append writes only the
+ * last one anew; but the rows of every segment no file holds yet go into
+ * one new file (a flush, or a first read, writes one file). */
 static int chunks_group(pond_lake *lake, const pond_iceberg_metadata *md, pond__buffer *out, size_t first,
                         bool materialize_files, pond_arena *a, pond_error *err)
 {
 	int32_t schema_id = out->entries[first].schema_id;
-	const pond__buffered **group = pond_arena_calloc(a, out->n, sizeof(*group));
-	if (!group)
+	pond__buffered **group = pond_arena_calloc(a, out->n, sizeof(*group));
+	pond__buffered **missing = pond_arena_calloc(a, out->n, sizeof(*missing));
+	const char *dir = cache_dir(lake, a);
+	if (!group || !missing || !dir)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	size_t n = 0;
-	uint64_t hash = UINT64_C(14695981039346656037);  /* FNV-1a over the ids, in id order */
-	for (size_t i = first; i < out->n; i++) {
-		const pond__buffered *e = &out->entries[i];
-		if (!e->chunks || e->schema_id != schema_id)
-			continue;
-		group[n++] = e;
-		for (int k = 0; k < 8; k++)
-			hash = (hash ^ (uint8_t)((uint64_t)e->id >> (8 * k))) * UINT64_C(1099511628211);
-	}
-	const char *path = pond_arena_sprintf(a, "%s/.pond/cache/buffer/%s-c%" PRId32 "-%zu-%016" PRIx64 ".parquet",
-	                                      lake->project->root, md->table_uuid, schema_id, n, hash);
-	if (!path)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	size_t n = 0, nmissing = 0, segments_missing = 0;
 	for (size_t i = first; i < out->n; i++)
 		if (out->entries[i].chunks && out->entries[i].schema_id == schema_id)
-			out->entries[i].path = path;
-	out->ntasks++;
-	if (!materialize_files || pond_file_exists(path))
+			group[n++] = &out->entries[i];
+	qsort(group, n, sizeof(*group), by_creation);
+	for (size_t at = 0; at < n; at += CHUNKS_PER_FILE) {
+		size_t count = n - at < CHUNKS_PER_FILE ? n - at : CHUNKS_PER_FILE;
+		const char *path = chunks_path(dir, md, group + at, count, a);
+		if (!path)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		for (size_t i = at; i < at + count; i++)
+			group[i]->path = path;
+		if (materialize_files && !pond_file_exists(path)) {
+			memcpy(missing + nmissing, group + at, count * sizeof(*missing));
+			nmissing += count;
+			segments_missing++;
+		} else {
+			out->ntasks++;
+		}
+	}
+	if (nmissing == 0)
 		return 0;
-	const char *dir = cache_dir(lake, a);
-	int rc = dir ? pond_mkdirs(dir, err) : pond_error_set(err, POND_ENOMEM, "out of memory");
-	return rc ? rc : pond__buffer_chunks_cache(lake, md, group, n, path, a, err);
+	const char *path = segments_missing == 1 ? missing[0]->path : chunks_path(dir, md, missing, nmissing, a);
+	if (!path)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < nmissing; i++)
+		missing[i]->path = path;
+	out->ntasks++;
+	if (pond_file_exists(path))
+		return 0;
+	int rc = pond_mkdirs(dir, err);
+	return rc ? rc : pond__buffer_chunks_cache(lake, md, (const pond__buffered *const *)missing, nmissing, path, a,
+	                                           err);
 }
 
 int pond__buffer_load(pond__buffer *out, pond_lake *lake, const pond_table *table, bool materialize_files,
