@@ -9,9 +9,10 @@
  * previous pond wrote and which is still read. Reads of the table's main
  * head add the buffered rows to the scan as files of their own in the
  * project's cache folder (.pond/cache/buffer), each written once: a
- * 'parquet' row's file copied out, and one Parquet file (with the field
- * ids of the schema the rows were written with) for the 'chunks' rows of
- * one schema in one state of the buffer. A flush reads them all, writes
+ * 'parquet' row's file copied out, and Parquet files (with the field ids
+ * of the schema the rows were written with) of the 'chunks' rows, up to
+ * 32 appends of one schema each, oldest first, so that a read after each
+ * append writes only the newest again. A flush reads them all, writes
  * one append snapshot and deletes exactly those buffer rows in the catalog
  * transaction that swaps the metadata pointer, so a crash never shows a
  * row twice or loses it. Writes other than appends flush first, so they

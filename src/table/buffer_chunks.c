@@ -7,9 +7,9 @@
  * chunks, those already fetched and the rest of the stream, go into a
  * spill table of the engine (the query runs once), from which the write
  * path makes data files as for any append. For reads and flushes, the
- * 'chunks' rows of one schema in one buffer state are decoded into one
- * Parquet file with that schema's field ids, written once into the
- * project's cache folder.
+ * 'chunks' rows of one schema are decoded into a Parquet file with that
+ * schema's field ids, written once into the project's cache folder
+ * (which rows go in which file is buffer.c's choice).
  */
 #include "table_internal.h"
 
