@@ -132,6 +132,57 @@ int pond_appender_end_row(pond_appender *app, pond_error *err);
 /* Flushes and closes; returns the first error if any. *app becomes NULL. */
 int pond_appender_close(pond_appender **app, pond_error *err);
 
+/* ---- data chunks in pond's binary form (chunk_codec.c) -------------------- */
+
+/* pond's compact, versioned binary form of DuckDB data chunks (the row
+ * buffer keeps small appends in it). An encoder takes chunks of one
+ * result, of the given column types (the first ncols columns of each
+ * chunk), and owns the bytes it makes. */
+typedef struct pond_chunks_encoder pond_chunks_encoder;
+
+int pond_chunks_encoder_new(pond_chunks_encoder **out, duckdb_logical_type *types, idx_t ncols, pond_error *err);
+int pond_chunks_encoder_add(pond_chunks_encoder *enc, duckdb_data_chunk chunk, pond_error *err);
+/* Rows added, bytes so far, NULLs in top-level column col. */
+int64_t pond_chunks_encoder_rows(const pond_chunks_encoder *enc);
+size_t pond_chunks_encoder_size(const pond_chunks_encoder *enc);
+int64_t pond_chunks_encoder_nulls(const pond_chunks_encoder *enc, idx_t col);
+/* Ends the stream (no chunk may follow); *bytes is borrowed from enc. */
+int pond_chunks_encoder_finish(pond_chunks_encoder *enc, const void **bytes, size_t *len, pond_error *err);
+void pond_chunks_encoder_free(pond_chunks_encoder **enc);
+
+/* A decoder over bytes (borrowed: they must outlive it), which may be
+ * anything: every check is made, and a bad stream is a one-line error
+ * (POND_ECORRUPT; POND_EUNSUPPORTED for another version). */
+typedef struct pond_chunks_decoder pond_chunks_decoder;
+
+int pond_chunks_decoder_open(pond_chunks_decoder **out, const void *bytes, size_t len, pond_error *err);
+idx_t pond_chunks_decoder_column_count(const pond_chunks_decoder *dec);
+/* Borrowed; valid while the decoder lives. */
+duckdb_logical_type pond_chunks_decoder_column_type(const pond_chunks_decoder *dec, idx_t col);
+/* The next chunk into *chunk (the caller destroys it): 1, 0 at the end,
+ * or a negative error. */
+int pond_chunks_decoder_next(pond_chunks_decoder *dec, duckdb_data_chunk *chunk, pond_error *err);
+void pond_chunks_decoder_free(pond_chunks_decoder **dec);
+
+/* ---- spill tables (spill.c) ------------------------------------------------ */
+
+/* A DuckDB table of rows held as data chunks (a streaming result's, or
+ * decoded ones), made and filled on a second connection of the engine, so
+ * that a result still streaming on the first one stays open. Once closed,
+ * pond_spill_table names it for the engine's queries; pond_spill_free
+ * drops it. */
+typedef struct pond_spill pond_spill;
+
+/* A new empty table with the schema's top-level columns (names, types). */
+int pond_spill_open(pond_spill **out, pond_engine *engine, const pond_iceberg_schema *schema, pond_error *err);
+/* Appends a chunk whose first columns have exactly the table's types. */
+int pond_spill_chunk(pond_spill *spill, duckdb_data_chunk chunk, pond_error *err);
+/* Commits the rows appended; then the table can be read. */
+int pond_spill_close(pond_spill *spill, pond_error *err);
+/* The table's qualified name (borrowed). */
+const char *pond_spill_table(const pond_spill *spill);
+void pond_spill_free(pond_spill **spill);
+
 /* ---- Iceberg types and Parquet writing ------------------------------------ */
 
 /* Appends the DuckDB SQL type for an Iceberg type: "BIGINT",

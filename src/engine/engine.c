@@ -70,6 +70,8 @@ void pond_engine_close(pond_engine **engine)
 	if (!engine || !*engine)
 		return;
 	pond_engine *e = *engine;
+	if (e->side)
+		duckdb_disconnect(&e->side);
 	duckdb_disconnect(&e->conn);
 	duckdb_close(&e->db);
 	pond_free(e);

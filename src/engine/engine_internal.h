@@ -11,6 +11,7 @@
 struct pond_engine {
 	duckdb_database db;
 	duckdb_connection conn;
+	duckdb_connection side;   /* spill tables' (spill.c), opened on first use */
 	pond_progress_fn progress;
 	void *progress_payload;
 	int interrupted;  /* set by pond_engine_interrupt, cleared per statement */

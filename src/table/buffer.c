@@ -1,22 +1,30 @@
 /*
  * The row buffer: small appends do not become Parquet files and snapshots
- * of their own. Their rows, written as one small Parquet file with the
- * table's field ids (the data-file writer's output), are kept as a row of
- * table pond_buffer in the catalog database (base64 text, so both backends
- * bind it as text), keyed by the table's uuid. Reads of the table's main
- * head add the buffered files, copied once into the project's cache folder
- * (.pond/cache/buffer), to the scan as tasks of their own; a flush reads
- * them all, writes one append snapshot and deletes exactly those buffer
- * rows in the catalog transaction that swaps the metadata pointer, so a
- * crash never shows a row twice or loses it. Writes other than appends
- * flush first, so they see every row as data files. Other engines see the
- * rows after a flush.
+ * of their own. Their rows are kept as a row of table pond_buffer in the
+ * catalog database (base64 text in column data, so both backends bind it
+ * as text), keyed by the table's uuid, in one of two forms (column form):
+ * 'chunks', the data chunks of the append's query in pond's binary form
+ * (buffer_chunks.c, src/engine/chunk_codec.c), which appends write; or
+ * 'parquet', one small Parquet file with the table's field ids, which the
+ * previous pond wrote and which is still read. Reads of the table's main
+ * head add the buffered rows to the scan as files of their own in the
+ * project's cache folder (.pond/cache/buffer), each written once: a
+ * 'parquet' row's file copied out, and Parquet files (with the field ids
+ * of the schema the rows were written with) of the 'chunks' rows, up to
+ * 32 appends of one schema each, oldest first, so that a read after each
+ * append writes only the newest again. A flush reads them all, writes
+ * one append snapshot and deletes exactly those buffer rows in the catalog
+ * transaction that swaps the metadata pointer, so a crash never shows a
+ * row twice or loses it. Writes other than appends flush first, so they
+ * see every row as data files. Other engines see the rows after a flush.
  */
 #include "table_internal.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <sys/stat.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,9 +44,15 @@ static const char *const buffer_v1[] = {
 	"CREATE INDEX IF NOT EXISTS pond_buffer_names ON pond_buffer (catalog_name, table_namespace, table_name)",
 };
 
+/* The form a row's data is in: rows the previous pond wrote are Parquet. */
+static const char *const buffer_v2[] = {
+	"ALTER TABLE pond_buffer ADD COLUMN form VARCHAR(16) NOT NULL DEFAULT 'parquet'",
+};
+
 /* Append migrations; never edit a released one. */
 static const pond_catalog_migration buffer_migrations[] = {
 	{buffer_v1, sizeof(buffer_v1) / sizeof(buffer_v1[0])},
+	{buffer_v2, sizeof(buffer_v2) / sizeof(buffer_v2[0])},
 };
 
 static const pond_catalog_schema buffer_schema = {
@@ -49,8 +63,6 @@ static const pond_catalog_schema buffer_schema = {
  * the catalog database can sum them too (pond_table_buffer_stats). */
 #define BUFFER_CHECKSUM_PRIME INT64_C(4294967291)
 
-/* Largest buffered file read back from the catalog. */
-#define BUFFER_MAX_BYTES ((size_t)256 << 20)
 
 /* ---- policy (table properties) ---- */
 
@@ -87,7 +99,8 @@ static bool over_limits(const pond_iceberg_metadata *md, const pond_buffer_stats
 /* ---- reading the buffer ---- */
 
 /* Whether pond_buffer exists; only a yes is remembered (another process
- * may create it while this lake is open). */
+ * may create it while this lake is open). One that a previous pond made
+ * is brought up to date first (its rows have no form: they are Parquet). */
 static int buffer_exists(pond_lake *lake, bool *out, pond_error *err)
 {
 	if (lake->buffer_seen) {
@@ -95,6 +108,8 @@ static int buffer_exists(pond_lake *lake, bool *out, pond_error *err)
 		return 0;
 	}
 	int rc = pond_catalog_has_table(lake->catalog, "pond_buffer", out, err);
+	if (rc == 0 && *out)
+		rc = pond_catalog_migrate(lake->catalog, &buffer_schema, err);
 	lake->buffer_seen = rc == 0 && *out;
 	return rc;
 }
@@ -125,7 +140,7 @@ static int take_entry(int ncols, const char *const *names, const char *const *va
 	(void)names;
 	entry_rows *r = payload;
 	pond__buffer *b = r->b;
-	if (ncols < 5)
+	if (ncols < 7)
 		return POND_ECORRUPT;
 	if (!r->table_found && values[0] && !(r->location = pond_arena_strdup(r->arena, values[0])))
 		return POND_ENOMEM;
@@ -139,6 +154,14 @@ static int take_entry(int ncols, const char *const *names, const char *const *va
 	if (!pond_str_to_i64(values[1], &e->id) || !values[2] || !pond_str_to_i64(values[2], &e->record_count) ||
 	    !values[3] || !pond_str_to_i64(values[3], &e->byte_count) || !values[4] ||
 	    !pond_str_to_i64(values[4], &e->created_ms))
+		return POND_ECORRUPT;
+	int64_t schema_id;
+	if (!values[5] || !pond_str_to_i64(values[5], &schema_id) || schema_id < 0 || schema_id > INT32_MAX || !values[6])
+		return POND_ECORRUPT;
+	e->schema_id = (int32_t)schema_id;
+	if (strcmp(values[6], POND__BUFFER_CHUNKS) == 0)
+		e->chunks = true;
+	else if (strcmp(values[6], POND__BUFFER_PARQUET) != 0)
 		return POND_ECORRUPT;
 	b->n++;
 	b->stats.batches++;
@@ -194,6 +217,83 @@ static int materialize(pond_lake *lake, const char *uuid, pond__buffered *e, pon
 	return rc;
 }
 
+/* 'chunks' rows per cache file: a read after each append writes at most
+ * this many rows' file anew, not every buffered row's. */
+#define CHUNKS_PER_FILE 32
+
+/* Oldest first (creation time, then id): appends only add at the end, so
+ * the segments before the last stay the same from one state to the next. */
+static int by_creation(const void *pa, const void *pb)
+{
+	const pond__buffered *a = *(const pond__buffered *const *)pa, *b = *(const pond__buffered *const *)pb;
+	if (a->created_ms != b->created_ms)
+		return a->created_ms < b->created_ms ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* The cache file of the 'chunks' rows group[0..n): its name says which
+ * rows it holds (schema, count and a hash of their ids, in that order), so
+ * that readers of the same rows share it and other rows get another. */
+static const char *chunks_path(const char *dir, const pond_iceberg_metadata *md, pond__buffered *const *group,
+                               size_t n, pond_arena *a)
+{
+	uint64_t hash = UINT64_C(14695981039346656037);  /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 8; k++)
+			hash = (hash ^ (uint8_t)((uint64_t)group[i]->id >> (8 * k))) * UINT64_C(1099511628211);
+	return pond_arena_sprintf(a, "%s/%s-c%" PRId32 "-%zu-%016" PRIx64 ".parquet", dir, md->table_uuid,
+	                          group[0]->schema_id, n, hash);
+}
+
+/* The cache files of the 'chunks' rows of out's state that share entry
+ * first's schema (first is the first of them): oldest first, a file per
+ * CHUNKS_PER_FILE rows, so that a read after each append writes only the
+ * last one anew; but the rows of every segment no file holds yet go into
+ * one new file (a flush, or a first read, writes one file). */
+static int chunks_group(pond_lake *lake, const pond_iceberg_metadata *md, pond__buffer *out, size_t first,
+                        bool materialize_files, pond_arena *a, pond_error *err)
+{
+	int32_t schema_id = out->entries[first].schema_id;
+	pond__buffered **group = pond_arena_calloc(a, out->n, sizeof(*group));
+	pond__buffered **missing = pond_arena_calloc(a, out->n, sizeof(*missing));
+	const char *dir = cache_dir(lake, a);
+	if (!group || !missing || !dir)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	size_t n = 0, nmissing = 0, segments_missing = 0;
+	for (size_t i = first; i < out->n; i++)
+		if (out->entries[i].chunks && out->entries[i].schema_id == schema_id)
+			group[n++] = &out->entries[i];
+	qsort(group, n, sizeof(*group), by_creation);
+	for (size_t at = 0; at < n; at += CHUNKS_PER_FILE) {
+		size_t count = n - at < CHUNKS_PER_FILE ? n - at : CHUNKS_PER_FILE;
+		const char *path = chunks_path(dir, md, group + at, count, a);
+		if (!path)
+			return pond_error_set(err, POND_ENOMEM, "out of memory");
+		for (size_t i = at; i < at + count; i++)
+			group[i]->path = path;
+		if (materialize_files && !pond_file_exists(path)) {
+			memcpy(missing + nmissing, group + at, count * sizeof(*missing));
+			nmissing += count;
+			segments_missing++;
+		} else {
+			out->ntasks++;
+		}
+	}
+	if (nmissing == 0)
+		return 0;
+	const char *path = segments_missing == 1 ? missing[0]->path : chunks_path(dir, md, missing, nmissing, a);
+	if (!path)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	for (size_t i = 0; i < nmissing; i++)
+		missing[i]->path = path;
+	out->ntasks++;
+	if (pond_file_exists(path))
+		return 0;
+	int rc = pond_mkdirs(dir, err);
+	return rc ? rc : pond__buffer_chunks_cache(lake, md, (const pond__buffered *const *)missing, nmissing, path, a,
+	                                           err);
+}
+
 int pond__buffer_load(pond__buffer *out, pond_lake *lake, const pond_table *table, bool materialize_files,
                       pond_arena *a, pond_error *err)
 {
@@ -212,7 +312,8 @@ int pond__buffer_load(pond__buffer *out, pond_lake *lake, const pond_table *tabl
 	const char *params[] = {md->table_uuid, pond_catalog_name(lake->catalog), ns, table->ident.name};
 	entry_rows rows = {a, out, 0, NULL, false};
 	rc = pond_catalog_query(lake->catalog,
-	                        "SELECT t.metadata_location, b.id, b.record_count, b.byte_count, b.created_ms "
+	                        "SELECT t.metadata_location, b.id, b.record_count, b.byte_count, b.created_ms, "
+	                        "b.schema_id, b.form "
 	                        "FROM iceberg_tables t LEFT JOIN pond_buffer b ON b.catalog_name = t.catalog_name "
 	                        "AND b.table_uuid = ? WHERE t.catalog_name = ? AND t.table_namespace = ? "
 	                        "AND t.table_name = ? ORDER BY b.id",
@@ -227,11 +328,17 @@ int pond__buffer_load(pond__buffer *out, pond_lake *lake, const pond_table *tabl
 		                      pond_table_ident_format(a, &table->ident));
 	for (size_t i = 0; i < out->n && rc == 0; i++) {
 		pond__buffered *e = &out->entries[i];
+		if (e->chunks)
+			continue;
+		out->ntasks++;
 		if (!(e->path = cache_path(lake, md->table_uuid, e->id, a)))
 			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 		else if (materialize_files)
 			rc = materialize(lake, md->table_uuid, e, a, err);
 	}
+	for (size_t i = 0; i < out->n && rc == 0; i++)
+		if (out->entries[i].chunks && !out->entries[i].path)
+			rc = chunks_group(lake, md, out, i, materialize_files, a, err);
 	if (rc == 0 && out->n &&
 	    !(out->signature = pond_arena_sprintf(a, "#buffer:%" PRId64 ":%016" PRIx64, out->stats.batches,
 	                                          out->stats.checksum)))
@@ -242,20 +349,29 @@ int pond__buffer_load(pond__buffer *out, pond_lake *lake, const pond_table *tabl
 int pond__buffer_tasks(const pond__buffer *b, pond_arena *a, pond_scan_task **out)
 {
 	*out = NULL;
-	if (b->n == 0)
+	if (b->ntasks == 0)
 		return 0;
-	pond_scan_task *t = pond_arena_calloc(a, b->n, sizeof(*t));
+	pond_scan_task *t = pond_arena_calloc(a, b->ntasks, sizeof(*t));
 	if (!t)
 		return POND_ENOMEM;
+	size_t n = 0;
 	for (size_t i = 0; i < b->n; i++) {
-		t[i].path = b->entries[i].path;
-		t[i].file_format = "PARQUET";
-		t[i].record_count = b->entries[i].record_count;
-		t[i].file_size_in_bytes = b->entries[i].byte_count;
-		/* Buffered files hold every column, identity partition sources
-		 * included: no spec fills any of them. */
-		t[i].spec_id = -1;
-		t[i].sequence_number = INT64_MAX;
+		/* The 'chunks' rows of one schema share one file. */
+		size_t k = 0;
+		while (k < n && strcmp(t[k].path, b->entries[i].path) != 0)
+			k++;
+		if (k == n) {
+			assert(n < b->ntasks);
+			t[n].path = b->entries[i].path;
+			t[n].file_format = "PARQUET";
+			/* Buffered files hold every column, identity partition
+			 * sources included: no spec fills any of them. */
+			t[n].spec_id = -1;
+			t[n].sequence_number = INT64_MAX;
+			n++;
+		}
+		t[k].record_count += b->entries[i].record_count;
+		t[k].file_size_in_bytes += b->entries[i].byte_count;
 	}
 	*out = t;
 	return 0;
@@ -312,6 +428,50 @@ int pond_table_buffer_stats(pond_lake *lake, const pond_table *table, pond_buffe
 
 /* ---- buffering an append ---- */
 
+int pond__buffer_insert(pond__write *w, const char *form, int64_t records, const void *bytes, size_t len,
+                        int64_t *entry_id, pond_error *err)
+{
+	int rc = pond_catalog_migrate(w->lake->catalog, &buffer_schema, err);
+	pond_buf text = POND_BUF_INIT;
+	if (rc == 0) {
+		pond_base64_encode(&text, bytes, len);
+		if (!pond_buf_ok(&text))
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	}
+	char id[24], schema_id[16], nrec[24], nbytes[24], now[24];
+	int64_t new_id = pond_random_i63();
+	snprintf(id, sizeof(id), "%" PRId64, new_id);
+	snprintf(schema_id, sizeof(schema_id), "%" PRId32, w->schema->schema_id);
+	snprintf(nrec, sizeof(nrec), "%" PRId64, records);
+	snprintf(nbytes, sizeof(nbytes), "%zu", len);
+	snprintf(now, sizeof(now), "%" PRId64, pond_time_now_ms());
+	const char *ns = pond_ns_to_string(w->arena, &w->id->ns);
+	if (rc == 0 && !ns)
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+	const char *params[] = {pond_catalog_name(w->lake->catalog), w->md->table_uuid, id, ns, w->id->name, schema_id,
+	                        nrec, nbytes, now, pond_buf_cstr(&text), form, pond_catalog_name(w->lake->catalog), ns,
+	                        w->id->name};
+	long changes = 0;
+	/* Only while the table is in the catalog: rows buffered for a table
+	 * dropped meanwhile would wait for nobody. */
+	if (rc == 0)
+		rc = pond_catalog_exec(w->lake->catalog,
+		                       "INSERT INTO pond_buffer (catalog_name, table_uuid, id, table_namespace, table_name, "
+		                       "schema_id, record_count, byte_count, created_ms, data, form) SELECT ?, ?, "
+		                       "CAST(? AS BIGINT), ?, ?, CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT), "
+		                       "CAST(? AS BIGINT), ?, ? WHERE EXISTS (SELECT 1 FROM iceberg_tables WHERE "
+		                       "catalog_name = ? AND table_namespace = ? AND table_name = ?)",
+		                       params, 14, &changes, err);
+	if (rc == 0 && changes != 1)
+		rc = pond_error_set(err, POND_ENOTFOUND, "table %s was dropped while rows were written to it", w->name);
+	pond_buf_dispose(&text);
+	if (rc == 0 && entry_id)
+		*entry_id = new_id;
+	if (rc && rc != POND_ENOMEM && rc != POND_ENOTFOUND)
+		pond_error_prefix(err, "could not buffer rows of %s", w->name);
+	return rc;
+}
+
 /* The append's rows as one Parquet file: the written file itself when
  * there is one and no partition left a column out of it, else the files
  * read back (partition values filled) and written again, unsplit. */
@@ -358,7 +518,8 @@ static int one_file(pond__write *w, const char *dir, const pond_written_file *fi
 	return rc;
 }
 
-int pond__buffer_put(pond__write *w, const char *dir, const pond_written_file *files, size_t nfiles, pond_error *err)
+int pond__buffer_put_parquet(pond__write *w, const char *dir, const pond_written_file *files, size_t nfiles,
+                             pond_error *err)
 {
 	int64_t records = 0;
 	for (size_t i = 0; i < nfiles; i++)
@@ -368,40 +529,10 @@ int pond__buffer_put(pond__write *w, const char *dir, const pond_written_file *f
 	char *bytes = NULL;
 	size_t len = 0;
 	if (rc == 0)
-		rc = pond_file_read(&bytes, &len, path, BUFFER_MAX_BYTES, err);
+		rc = pond_file_read(&bytes, &len, path, POND__BUFFER_MAX_BYTES, err);
+	int64_t entry_id = 0;
 	if (rc == 0)
-		rc = pond_catalog_migrate(w->lake->catalog, &buffer_schema, err);
-	pond_buf text = POND_BUF_INIT;
-	if (rc == 0) {
-		pond_base64_encode(&text, bytes, len);
-		if (!pond_buf_ok(&text))
-			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
-	}
-	char id[24], schema_id[16], nrec[24], nbytes[24], now[24];
-	int64_t entry_id = pond_random_i63();
-	snprintf(id, sizeof(id), "%" PRId64, entry_id);
-	snprintf(schema_id, sizeof(schema_id), "%" PRId32, w->schema->schema_id);
-	snprintf(nrec, sizeof(nrec), "%" PRId64, records);
-	snprintf(nbytes, sizeof(nbytes), "%zu", len);
-	snprintf(now, sizeof(now), "%" PRId64, pond_time_now_ms());
-	const char *ns = pond_ns_to_string(w->arena, &w->id->ns);
-	const char *params[] = {pond_catalog_name(w->lake->catalog), w->md->table_uuid, id, ns, w->id->name, schema_id,
-	                        nrec, nbytes, now, pond_buf_cstr(&text), pond_catalog_name(w->lake->catalog), ns,
-	                        w->id->name};
-	long changes = 0;
-	/* Only while the table is in the catalog: rows buffered for a table
-	 * dropped meanwhile would wait for nobody. */
-	if (rc == 0)
-		rc = pond_catalog_exec(w->lake->catalog,
-		                       "INSERT INTO pond_buffer (catalog_name, table_uuid, id, table_namespace, table_name, "
-		                       "schema_id, record_count, byte_count, created_ms, data) SELECT ?, ?, CAST(? AS BIGINT), "
-		                       "?, ?, CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), ? "
-		                       "WHERE EXISTS (SELECT 1 FROM iceberg_tables WHERE catalog_name = ? AND "
-		                       "table_namespace = ? AND table_name = ?)",
-		                       params, 13, &changes, err);
-	if (rc == 0 && changes != 1)
-		rc = pond_error_set(err, POND_ENOTFOUND, "table %s was dropped while rows were written to it", w->name);
-	pond_buf_dispose(&text);
+		rc = pond__buffer_insert(w, POND__BUFFER_PARQUET, records, bytes, len, &entry_id, err);
 	/* The file itself becomes the cached copy (a rename: no second write;
 	 * across file systems it is copied from the catalog when read). */
 	const char *cached = rc == 0 ? cache_path(w->lake, w->md->table_uuid, entry_id, w->arena) : NULL;
@@ -410,8 +541,6 @@ int pond__buffer_put(pond__write *w, const char *dir, const pond_written_file *f
 	if (folder && pond_mkdirs(folder, &ignored) == 0)
 		(void)rename(path, cached);
 	pond_free(bytes);
-	if (rc && rc != POND_ENOMEM && rc != POND_ENOTFOUND)
-		pond_error_prefix(err, "could not buffer rows of %s", w->name);
 	return rc;
 }
 
@@ -489,13 +618,13 @@ static int flush_write(pond__write *w, const char *expected, bool *same, pond_wr
 	if (rc || b.n == 0 || (expected && !*same))
 		return rc;
 	pond_scan_task *tasks;
-	const pond_scan_task **ptrs = pond_arena_calloc(w->arena, b.n, sizeof(*ptrs));
+	const pond_scan_task **ptrs = pond_arena_calloc(w->arena, b.ntasks, sizeof(*ptrs));
 	if (!ptrs || pond__buffer_tasks(&b, w->arena, &tasks) != 0)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	for (size_t i = 0; i < b.n; i++)
+	for (size_t i = 0; i < b.ntasks; i++)
 		ptrs[i] = &tasks[i];
 	pond_buf rows = POND_BUF_INIT;
-	rc = pond__scan_sql_tasks(&rows, w->lake->engine, w->md, w->io, w->schema, ptrs, b.n, false, err);
+	rc = pond__scan_sql_tasks(&rows, w->lake->engine, w->md, w->io, w->schema, ptrs, b.ntasks, false, err);
 	flush_ids ids = {&b, w->md->table_uuid};
 	pond__change change = {0};
 	change.rows_sql = pond_buf_cstr(&rows);

@@ -953,7 +953,7 @@ int pond_table_scan_sql(pond_buf *out, pond_lake *lake, const pond_table *table,
 	if (rc == 0)
 		rc = pond__table_fileio(lake, read->metadata, read->metadata_location, &io, err);
 	if (rc == 0)
-		rc = pond__scan_sql(out, lake->engine, read->metadata, io, opts, extra, b.n, NULL, err);
+		rc = pond__scan_sql(out, lake->engine, read->metadata, io, opts, extra, b.ntasks, NULL, err);
 	/* The SQL names the local copies io holds: they stay held while the
 	 * lake is open. */
 	if (io && !pond_fileio_is_local(io) && rc == 0)

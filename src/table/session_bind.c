@@ -136,7 +136,7 @@ static int bind_ref(pond_session *s, const char *statement, const session_ref *r
 	pond_fileio *io = NULL;
 	rc = pond__table_fileio(s->lake, t->metadata, t->metadata_location, &io, err);
 	if (rc == 0)
-		rc = pond__scan_sql(&sql, s->lake->engine, t->metadata, io, &so, extra, buffered.n, &kept, err);
+		rc = pond__scan_sql(&sql, s->lake->engine, t->metadata, io, &so, extra, buffered.ntasks, &kept, err);
 	if (rc == 0 && files_kept)
 		*files_kept += kept;
 	if (rc == 0)

@@ -363,6 +363,11 @@ void pond__write_end(pond__write *w);
 /* A SELECT casting select_sql's columns, by position, to the table's
  * (write_files.c). */
 int pond__write_cast_select(pond__write *w, pond_buf *sql, const char *select_sql, pond_error *err);
+/* rows_sql (the table's columns) followed by the value of each partition
+ * field the default spec computes, as a write computes it: a row that no
+ * partition can take fails this query as it would fail the write
+ * (write_files.c). Unsupported transforms fail at once. */
+int pond__write_partitioned_select(pond__write *w, pond_buf *sql, const char *rows_sql, pond_error *err);
 /* After a write of that SELECT failed with rc: a query with another number
  * of columns than the table is told so, with both numbers (POND_EINVAL);
  * any other failure is returned as it is. */
@@ -442,35 +447,66 @@ int pond__write_partition_key(pond__path_map *set, int32_t spec_id, const pond_i
 
 /* ---- the row buffer (buffer.c) ---- */
 
-/* One buffered append: a small Parquet file kept in the catalog. */
+/* The forms of a buffered append's data (pond_buffer.form). */
+#define POND__BUFFER_CHUNKS "chunks"    /* data chunks in pond's binary form (chunk_codec.c) */
+#define POND__BUFFER_PARQUET "parquet"  /* a small Parquet file (the previous pond's form) */
+
+/* Largest buffered data read back from the catalog. */
+#define POND__BUFFER_MAX_BYTES ((size_t)256 << 20)
+
+/* One buffered append, kept in the catalog. */
 typedef struct pond__buffered {
 	int64_t id;
 	int64_t record_count;
 	int64_t byte_count;
 	int64_t created_ms;
-	const char *path;   /* its copy in the project's cache folder */
+	int32_t schema_id;  /* the schema its rows were written with */
+	bool chunks;        /* form 'chunks'; else 'parquet' */
+	const char *path;   /* its file in the project's cache folder (shared by the
+	                     * 'chunks' entries of one schema) */
 } pond__buffered;
 
 /* A table's buffered appends, oldest id first. */
 typedef struct pond__buffer {
 	size_t n;
 	pond__buffered *entries;
+	size_t ntasks;          /* distinct files of the entries */
 	pond_buffer_stats stats;
 	const char *signature;  /* "" when empty; changes whenever the entries do */
 } pond__buffer;
 
 /* The buffer of table (none when the catalog has no buffer table); with
- * materialize, each file is copied into the cache when not there, and
+ * materialize, each file is written into the cache when not there, and
  * POND_ECONFLICT says a flush moved rows meanwhile: load the table again
  * and retry (table and buffer are then one state). */
 int pond__buffer_load(pond__buffer *out, pond_lake *lake, const pond_table *table, bool materialize,
                       pond_arena *a, pond_error *err);
 /* Scan tasks reading the buffered files (after pond__buffer_load with
- * materialize), in a; POND_ENOMEM only. */
+ * materialize), b->ntasks of them, in a; POND_ENOMEM only. */
 int pond__buffer_tasks(const pond__buffer *b, pond_arena *a, pond_scan_task **out);
+/* Runs rows_sql (the table's columns) for a plain append to w's table
+ * that may be buffered: at most w->buffer_max_rows rows (and the
+ * buffer's byte limit) become one 'chunks' entry (*handled, out filled;
+ * no rows: *handled, nothing done). More rows are not buffered: *spill
+ * is a closed spill table holding them all (the caller writes them as
+ * data files and frees it). buffer_chunks.c. */
+int pond__buffer_append(pond__write *w, const char *rows_sql, bool *handled, pond_spill **spill,
+                        pond_write_result *out, pond_error *err);
+/* Writes the 'chunks' entries group[0..n) (one schema) of md's table as
+ * one Parquet file at path, with that schema's field ids (buffer_chunks.c). */
+int pond__buffer_chunks_cache(pond_lake *lake, const pond_iceberg_metadata *md, const pond__buffered *const *group,
+                              size_t n, const char *path, pond_arena *a, pond_error *err);
+/* Inserts one buffered entry of w's table: len bytes of data in form,
+ * holding records rows, under w's schema; *entry_id (may be NULL) is its
+ * id. Fails when the table was dropped meanwhile. */
+int pond__buffer_insert(pond__write *w, const char *form, int64_t records, const void *bytes, size_t len,
+                        int64_t *entry_id, pond_error *err);
 /* Keeps the written files of an append (in folder dir, which the caller
- * removes) as one buffered entry of w's table. */
-int pond__buffer_put(pond__write *w, const char *dir, const pond_written_file *files, size_t nfiles, pond_error *err);
+ * removes) as one 'parquet' entry of w's table: the previous pond's form,
+ * which appends no longer write; kept so that tests can make a catalog
+ * as that pond left it. */
+int pond__buffer_put_parquet(pond__write *w, const char *dir, const pond_written_file *files, size_t nfiles,
+                             pond_error *err);
 /* After a buffered append: flushes when the table's limits say so (a
  * failure is a warning: the append itself is done). */
 void pond__buffer_after_put(pond__write *w);

@@ -1070,12 +1070,12 @@ static int commit_snapshot(change_commit *c, pond_write_result *out, pond_error 
 	return 0;
 }
 
-/* Whether the change's rows go to the row buffer: a plain append of few
- * rows to the main branch of a table that exists, with nothing else
- * riding in its commit. Never with a REST catalog: the buffer's flush
- * must share a transaction with the commit, which a remote commit
- * cannot. */
-static bool buffers(const pond__write *w, const pond__change *change, int64_t records)
+/* Whether the change's rows may go to the row buffer: a plain append
+ * (of few rows: pond__buffer_append counts them) to the main branch of a
+ * table that exists and buffers, with nothing else riding in its commit.
+ * Never with a REST catalog: the buffer's flush must share a transaction
+ * with the commit, which a remote commit cannot. */
+static bool may_buffer(const pond__write *w, const pond__change *change)
 {
 	const pond_write_options *o = w->opts;
 	bool plain = !change->remove_where && !change->remove_all && !change->matched_rows_sql && !change->hook.fn &&
@@ -1083,7 +1083,7 @@ static bool buffers(const pond__write *w, const pond__change *change, int64_t re
 	             !change->nremove_files && !change->nrows_rounds && !change->has_data_sequence_number &&
 	             !w->creating && !w->new_schema && !o->has_read_snapshot && o->nsummary == 0 &&
 	             (!o->branch || strcmp(o->branch, "main") == 0);
-	return plain && records <= w->buffer_max_rows && !pond_catalog_is_rest(w->lake->catalog);
+	return plain && change->rows_sql && w->buffer_max_rows > 0 && !pond_catalog_is_rest(w->lake->catalog);
 }
 
 int pond__write_commit_change(pond__write *w, const pond__change *change, pond_write_result *out, pond_error *err)
@@ -1105,6 +1105,22 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 	size_t nfiles = 0;
 	int rc = dirs ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
 	bool has_live = false;
+	pond_spill *spill = NULL;
+	pond__change spilled;
+	if (rc == 0 && may_buffer(w, change)) {
+		/* A small append: its rows wait in the row buffer for a flush.
+		 * A bigger one is written from the rows the buffer read. */
+		bool handled;
+		if ((rc = pond__buffer_append(w, change->rows_sql, &handled, &spill, out, err)) != 0 || handled)
+			goto done;
+		spilled = *change;
+		spilled.rows_sql = pond_arena_sprintf(w->arena, "SELECT * FROM %s", pond_spill_table(spill));
+		if (!spilled.rows_sql) {
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
+			goto done;
+		}
+		change = c.change = &spilled;
+	}
 	if (rc == 0 && (change->remove_where || change->remove_all) &&
 	    (rc = plan_removal(&c, &plan, &matched, &nmatched, &has_live, &out->matched_records, err)) != 0)
 		goto fail;
@@ -1137,15 +1153,6 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		c.added_bytes += files[i].file_size;
 	}
 	c.added_files = (int64_t)nfiles;
-	if (nfiles && buffers(w, change, c.added_records)) {
-		/* A small append: its rows wait in the row buffer for a flush. */
-		if ((rc = pond__buffer_put(w, dirs[0], files, nfiles, err)) != 0)
-			goto fail;
-		remove_write(w, dirs, ndirs, NULL);
-		out->added_records = c.added_records;
-		out->buffered = true;
-		goto done;
-	}
 	if (nfiles == 0 && ndirs) {
 		/* every row was removed: no folder is left behind for pond orphans */
 		remove_write(w, dirs, ndirs, NULL);
@@ -1180,5 +1187,6 @@ done:
 	pond__path_map_dispose(&c.added_partitions);
 	pond_scan_plan_free(&plan);
 	pond_buf_dispose(&rows);
+	pond_spill_free(&spill);
 	return rc;
 }

@@ -165,6 +165,27 @@ static int partition_columns(pond_parquet_write_options *o, const pond_iceberg_p
 	return 0;
 }
 
+int pond__write_partitioned_select(pond__write *w, pond_buf *sql, const char *rows_sql, pond_error *err)
+{
+	pond_parquet_write_options wo = POND_PARQUET_WRITE_OPTIONS_INIT;
+	int rc = partition_columns(&wo, w->spec, w->schema, w->arena, err);
+	if (rc)
+		return rc;
+	bool computed = false;
+	for (size_t p = 0; p < wo.npartitions; p++)
+		computed |= wo.partition_exprs[p] != NULL;
+	if (!computed) {
+		pond_buf_puts(sql, rows_sql);
+	} else {
+		pond_buf_puts(sql, "SELECT *");
+		for (size_t p = 0; p < wo.npartitions; p++)
+			if (wo.partition_exprs[p])
+				pond_buf_printf(sql, ", (%s)", wo.partition_exprs[p]);
+		pond_buf_printf(sql, " FROM (%s) AS pond_source", rows_sql);
+	}
+	return pond_buf_ok(sql) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
+}
+
 /* What DuckDB says when the two sides of a UNION differ in their number of
  * columns: pond__write_cast_select's guard. */
 #define COLUMN_COUNT_DIFFERS "Set operations can only apply to expressions with the same number of result columns"

@@ -17,6 +17,7 @@
 
 #include "fixture.h"
 #include "pond/table.h"
+#include "table/table_internal.h"
 
 /* The fixture (its catalog in PostgreSQL at catalog_url when not NULL),
  * with the row buffer on, as pond's default is. */
@@ -373,8 +374,9 @@ static int age_cached(table_fixture *f, const char *prefix)
 	return rc;
 }
 
-/* The cached copies of flushed rows stay while a read may still use them
- * and go, at a later flush, once they are old; another table's stay. */
+/* The cached files of buffered rows (one per state a read saw) stay while
+ * a read may still use them and go, at a later flush, once they are old;
+ * another table's stay. */
 TEST(buffer_cached_copies_of_flushed_rows_go_once_old)
 {
 	table_fixture f;
@@ -387,7 +389,11 @@ TEST(buffer_cached_copies_of_flushed_rows_go_once_old)
 	const char *stranger = pond_arena_sprintf(f.a, "%s/.pond/cache/buffer/00000000-0000-0000-0000-000000000000-1"
 	                                          ".parquet", f.project->root);
 	CHECK_STR(run(&f, "insert into t values (1)"), "inserted 1 row into main.t");
+	CHECK_INT(count_cached(&f, uuid), 0);  /* an append writes no file */
+	CHECK_INT(query_int(&f, "select sum(id) from t"), 1);
 	CHECK_STR(run(&f, "insert into t values (2)"), "inserted 1 row into main.t");
+	CHECK_INT(query_int(&f, "select sum(id) from t"), 3);
+	CHECK_INT(query_int(&f, "select count(*) from t"), 2);  /* the same state: the same file */
 	pond_error err = POND_ERROR_INIT;
 	CHECK_OK(pond_file_write_atomic(stranger, "x", 1, &err), &err);
 	CHECK_INT(count_cached(&f, uuid), 2);
@@ -400,5 +406,163 @@ TEST(buffer_cached_copies_of_flushed_rows_go_once_old)
 	CHECK_INT(count_cached(&f, uuid), 1);  /* the two old ones went; the newest stays */
 	CHECK(pond_file_exists(stranger));
 	CHECK_INT(query_int(&f, "select sum(id) from t"), 6);
+	fx_teardown(&f);
+}
+
+/* Buffers select_sql's rows as a 'parquet' row, as the previous pond did
+ * (its function, kept for this). The write's folder is left behind. */
+static int put_parquet(table_fixture *f, const char *select_sql)
+{
+	pond__write w;
+	pond_error err = POND_ERROR_INIT;
+	if (pond__write_begin(&w, f->lake, &f->id, NULL, &err) != 0) {
+		fprintf(stderr, "    put_parquet: %s\n", err.msg);
+		return -1;
+	}
+	pond_buf sql = POND_BUF_INIT;
+	const char *dir = NULL;
+	pond_written_file *files = NULL;
+	size_t n = 0;
+	int rc = pond__write_cast_select(&w, &sql, select_sql, &err);
+	if (rc == 0)
+		rc = pond__write_rows(&w, pond_buf_cstr(&sql), &dir, &files, &n, &err);
+	if (rc == 0)
+		rc = pond__buffer_put_parquet(&w, dir, files, n, &err);
+	if (rc)
+		fprintf(stderr, "    put_parquet: %s\n", err.msg);
+	pond_buf_dispose(&sql);
+	pond__write_end(&w);
+	return rc ? -1 : 0;
+}
+
+/* Rows in both forms read, flush and time-travel as one buffer. */
+static void previous_form_rows(const char *catalog_url)
+{
+	table_fixture f;
+	CHECK(setup(&f, catalog_url) == 0);
+	CHECK_STR(native(&f, "create table ref as select 0 id, 'z' v"), "");
+	CHECK_STR(run(&f, "create table t as select 0 id, 'z' v"), "created main.t with 1 row");
+	int64_t first = fx_snapshot(&f);
+	CHECK(put_parquet(&f, "select 1, 'a' union all select 2, 'b'") == 0);
+	CHECK_STR(native(&f, "insert into ref values (1, 'a'), (2, 'b')"), "");
+	CHECK_STR(both(&f, "insert into %s values (3, 'c'), (4, NULL)"), "inserted 2 rows into main.t");
+	CHECK(put_parquet(&f, "select 5, 'e'") == 0);
+	CHECK_STR(native(&f, "insert into ref values (5, 'e')"), "");
+	CHECK_STR(both(&f, "insert into %s select range + 6, 'r' || range from range(3)"), "inserted 3 rows into main.t");
+	pond_buffer_stats st = stats(&f);
+	CHECK_INT(st.batches, 4);
+	CHECK_INT(st.records, 8);
+	CHECK_INT(nsnapshots(&f), 1);
+	CHECK_INT(differences(&f, "main.t", "ref"), 0);
+	CHECK_INT(query_int(&f, "select count(*) from t where v is null"), 1);
+	const char *at = pond_arena_sprintf(f.a, "select count(*) from t at (version => %lld)", (long long)first);
+	CHECK_INT(query_int(&f, at), 1);
+	pond_write_result r;
+	pond_error err = POND_ERROR_INIT;
+	CHECK_OK(pond_table_flush(f.lake, &f.id, &r, &err), &err);
+	CHECK_INT(r.added_records, 8);
+	CHECK_INT(r.added_files, 1);
+	CHECK_INT(stats(&f).batches, 0);
+	CHECK_INT(nsnapshots(&f), 2);
+	CHECK_INT(differences(&f, "main.t", "ref"), 0);
+	CHECK_INT(query_int(&f, at), 1);
+	fx_teardown(&f);
+}
+
+TEST_ON_CATALOGS(buffer_rows_of_the_previous_form_mix_with_new_ones, previous_form_rows)
+
+/* A catalog the previous pond left (pond_buffer without its form column,
+ * at version 1) is read, brought up to date and flushed by this one. */
+TEST(buffer_of_a_previous_pond_catalog_is_read_and_migrated)
+{
+	table_fixture f;
+	CHECK(setup(&f, NULL) == 0);
+	CHECK_STR(run(&f, "create table t (id int, v varchar)"), "created main.t");
+	CHECK(put_parquet(&f, "select 1, 'a' union all select 2, 'b'") == 0);
+	pond_error err = POND_ERROR_INIT;
+	pond_catalog *cat = pond_lake_catalog(f.lake);
+	CHECK_OK(pond_catalog_exec(cat, "ALTER TABLE pond_buffer DROP COLUMN form", NULL, 0, NULL, &err), &err);
+	CHECK_OK(pond_catalog_exec(cat, "UPDATE pond_schema_version SET version = 1 WHERE component = 'buffer'", NULL, 0,
+	                           NULL, &err), &err);
+	/* A new process: a lake that has not seen the buffer yet. */
+	pond_session_close(&f.session);
+	pond_lake_close(&f.lake);
+	CHECK_OK(pond_lake_open(&f.lake, f.project, NULL, &err), &err);
+	pond_lake_set_write_through(f.lake, false);
+	CHECK_INT(query_int(&f, "select sum(id) from t"), 3);
+	CHECK_STR(run(&f, "insert into t values (3, 'c')"), "inserted 1 row into main.t");
+	CHECK_INT(stats(&f).batches, 2);
+	CHECK_INT(query_int(&f, "select sum(id) from t"), 6);
+	pond_write_result r;
+	CHECK_OK(pond_table_flush(f.lake, &f.id, &r, &err), &err);
+	CHECK_INT(r.added_records, 3);
+	CHECK_INT(query_int(&f, "select count(*) from t where v in ('a', 'b', 'c')"), 3);
+	fx_teardown(&f);
+}
+
+/* Appends past the row or byte limit become data files at once, from the
+ * rows the buffer read (partitioned tables split as usual). */
+TEST(buffer_append_over_its_limits_writes_data_files)
+{
+	table_fixture f;
+	CHECK(setup(&f, NULL) == 0);
+	CHECK_STR(native(&f, "create table ref (id bigint, s varchar, k int)"), "");
+	CHECK_STR(run(&f, "create table t (id bigint not null, s varchar, k int)"), "created main.t");
+	CHECK(run(&f, "alter table t add partition field bucket(4, k)")[0] != '(');
+	pond_iceberg_kv props[] = {{POND_BUFFER_INSERT_MAX_ROWS, "100"}, {POND_BUFFER_FLUSH_BYTES, "4000"}};
+	pond_error err = POND_ERROR_INIT;
+	CHECK_OK(pond_table_set_properties(f.lake, &f.id, props, 2, NULL, 0, &err), &err);
+	size_t before = nsnapshots(&f);
+	CHECK_STR(both(&f, "insert into %s select range, 's' || range, range % 7 from range(100)"),
+	          "inserted 100 rows into main.t");
+	CHECK_INT(nsnapshots(&f), before);
+	CHECK_INT(stats(&f).batches, 1);
+	/* 5000 rows: the first chunk passes the limit, the rest streams on. */
+	CHECK_STR(both(&f, "insert into %s select range, 'x', range % 5 from range(5000)"), "inserted 5000 rows into main.t");
+	CHECK_INT(nsnapshots(&f), before + 1);
+	CHECK_INT(stats(&f).batches, 1);
+	CHECK(fx_count_data_files(&f) > 1);  /* split by the spec */
+	/* 10 rows, but more bytes than the limit. */
+	CHECK_STR(both(&f, "insert into %s select range, repeat('y', 1000), 1 from range(10)"),
+	          "inserted 10 rows into main.t");
+	CHECK_INT(nsnapshots(&f), before + 2);
+	CHECK_INT(stats(&f).batches, 1);
+	CHECK_INT(differences(&f, "main.t", "ref"), 0);
+	/* A NOT NULL column is checked on that path too. */
+	const char *m = run(&f, "insert into t select case when range = 4000 then null else range end, 'n', 1 "
+	                        "from range(5000)");
+	CHECK_MSG(strstr(m, "(error:") && strstr(m, "NOT NULL"), "got %s", m);
+	CHECK_INT(nsnapshots(&f), before + 2);
+	CHECK_INT(differences(&f, "main.t", "ref"), 0);
+	fx_teardown(&f);
+}
+
+TEST(buffer_append_under_allocation_failures_fails_cleanly_or_buffers)
+{
+	table_fixture f;
+	CHECK(setup(&f, NULL) == 0);
+	CHECK_STR(run(&f, "create table t (id int, v varchar, l int[])"), "created main.t");
+	CHECK_STR(run(&f, "insert into t values (0, 'first', [1])"), "inserted 1 row into main.t");
+	pond_error err = POND_ERROR_INIT;
+	pond_write_result r;
+	bool done = false;
+	for (long n = 1; n < 20000 && !done; n++) {
+		pond_alloc_fail_at(n);
+		int rc = pond_table_append_query(f.lake, &f.id, "select range, 'v' || range, [range, NULL] from range(3)",
+		                                 NULL, &r, &err);
+		pond_alloc_fail_at(0);
+		if (rc == 0) {
+			done = true;
+			break;
+		}
+		CHECK_MSG(err.msg[0] != '\0', "allocation %ld: failure without a message", n);
+		pond_buffer_stats st = stats(&f);
+		CHECK_MSG(st.batches == 1 && st.records == 1, "allocation %ld: %lld batches after a failed append (%s)", n,
+		          (long long)st.batches, err.msg);
+	}
+	CHECK(done);
+	CHECK(r.buffered);
+	CHECK_INT(stats(&f).batches, 2);
+	CHECK_INT(query_int(&f, "select count(*) + sum(len(l)) from t"), 4 + 1 + 6);
 	fx_teardown(&f);
 }
