@@ -78,9 +78,12 @@ kill_after() {
   "$@" > /dev/null 2>&1 &
   pid=$!
   start=${EPOCHREALTIME/./}
-  # An ended child stays a zombie until waited for: its state says so.
+  # An ended child stays a zombie until waited for: its state says so
+  # (read by the shell itself: a process per look would cost more than
+  # the look).
   while [ $(((${EPOCHREALTIME/./} - start) / 1000)) -lt "$ms" ]; do
-    state=$(cut -d ' ' -f 3 "/proc/$pid/stat" 2>/dev/null)
+    state=
+    read -r _ _ state _ 2>/dev/null < "/proc/$pid/stat"
     [ -n "$state" ] && [ "$state" != Z ] || break
     sleep 0.005
   done
