@@ -267,6 +267,20 @@ TEST(rest_client_views_are_written_by_the_server)
 	CHECK_OK(pond_view_iceberg_drop(e.client.lake, &renamed, true, &err), &err);
 	CHECK_OK(pond_catalog_view_exists(pond_lake_catalog(e.server.fx.lake), &id.ns, "bigger", &exists, &err), &err);
 	CHECK(!exists);
+	/* a create without the view's schema and version: refused before any request */
+	json_t *none = json_array();
+	pond_catalog_table row;
+	CHECK_INT(pond_catalog_create_view_from(pond_lake_catalog(e.client.lake), &id.ns, "y", none, a, &row, &err),
+	          POND_EINVAL);
+	CHECK_MSG(strstr(err.msg, "add-schema") && !strchr(err.msg, '\n'), "%s", err.msg);
+	/* the REST-only calls on a SQL catalog */
+	CHECK_INT(pond_catalog_create_view_from(pond_lake_catalog(e.server.fx.lake), &id.ns, "y", none, a, &row, &err),
+	          POND_EUNSUPPORTED);
+	CHECK_INT(pond_catalog_commit_view_changes(pond_lake_catalog(e.server.fx.lake), &id.ns, "y", NULL, none, a, &row,
+	                                           &err),
+	          POND_EUNSUPPORTED);
+	CHECK_INT(pond_catalog_purge_table(pond_lake_catalog(e.server.fx.lake), &id.ns, "y", &err), POND_EUNSUPPORTED);
+	json_decref(none);
 	/* by metadata location, as a SQL catalog takes them: refused in one line */
 	CHECK_INT(pond_catalog_create_view(pond_lake_catalog(e.client.lake), &id.ns, "x", "/tmp/x.json", &err),
 	          POND_EUNSUPPORTED);
