@@ -57,7 +57,9 @@ typedef struct pond_ingest_write {
 	const char *const *keys;       /* merge keys */
 	size_t nkeys;
 	pond_schema_policy schema;
-	bool flatten;                  /* nested structs become a__b columns */
+	/* Struct columns become a__b columns this many levels deep (1: a's
+	 * fields; POND_FLATTEN_ALL: every level); lists and maps stay. 0: none. */
+	int flatten;
 	/* CSV: "ns.t" to keep the good rows and put the lines that do not
 	 * parse (ragged, wrong type) in this table, with their file and line
 	 * number, committed right after the rows. NULL: a bad line fails the
@@ -65,7 +67,10 @@ typedef struct pond_ingest_write {
 	const char *rejects;
 } pond_ingest_write;
 
-#define POND_INGEST_WRITE_INIT {NULL, POND_INGEST_APPEND, NULL, 0, POND_SCHEMA_EVOLVE, false, NULL}
+#define POND_INGEST_WRITE_INIT {NULL, POND_INGEST_APPEND, NULL, 0, POND_SCHEMA_EVOLVE, 0, NULL}
+/* flatten: true, every level; a depth given is at most POND_FLATTEN_MAX. */
+#define POND_FLATTEN_ALL 1000000
+#define POND_FLATTEN_MAX 1000
 
 /* How a file is read (one-off loads and file sources). Unset values leave
  * DuckDB's auto-detection in charge. */

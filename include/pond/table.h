@@ -550,7 +550,9 @@ typedef struct pond_schema_change pond_schema_change;
 int pond_schema_change_new(pond_schema_change **out, pond_error *err);
 void pond_schema_change_free(pond_schema_change **change);
 
-/* A new column at the end of parent (a struct column; NULL: the table),
+/* A new column at the end of parent (a struct column, or a struct in a
+ * list or map named the Iceberg way: "items.element", "attrs.value";
+ * NULL: the table),
  * with fresh field ids from last-column-id + 1. default_json (NULL: none) is
  * the spec's JSON single-value form ("0", "\"n/a\"", "\"2024-01-31\"",
  * "\"9.99\"" for a decimal), recorded as initial-default and write-default

@@ -50,7 +50,7 @@ static const char ingest_help[] =
 	"      --encoding ENC     CSV: the file's encoding (any name iconv knows: windows-1252,\n"
 	"                         latin-1, utf-16, ...); converted to UTF-8 first\n"
 	"      --schema POLICY    new fields: evolve (default), freeze or discard\n"
-	"      --flatten          nested objects become a__b columns\n"
+	"      --flatten[=N]      nested objects become a__b columns (N: only N levels deep)\n"
 	"      --rejects NS.T     CSV: keep the good rows, put bad lines (with their line numbers) in NS.T\n"
 	"      --html             the input is a web page (URL or saved file): load a <table> of it\n"
 	"      --select TABLE     with --html: a CSS selector or 1-based index of the table (default: 1)\n"
@@ -240,7 +240,7 @@ static int parse_args(ingest_args *a, int argc, char **argv)
 		{"table", required_argument, NULL, 't'},   {"mode", required_argument, NULL, 'm'},
 		{"key", required_argument, NULL, 'k'},     {"format", required_argument, NULL, 'f'},
 		{"delimiter", required_argument, NULL, OPT_DELIM}, {"header", required_argument, NULL, OPT_HEADER},
-		{"schema", required_argument, NULL, OPT_SCHEMA},   {"flatten", no_argument, NULL, OPT_FLATTEN},
+		{"schema", required_argument, NULL, OPT_SCHEMA},   {"flatten", optional_argument, NULL, OPT_FLATTEN},
 		{"json", no_argument, NULL, OPT_JSON},     {"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},          {"stall-timeout", required_argument, NULL, OPT_STALL},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT}, {"rejects", required_argument, NULL, OPT_REJECTS},
@@ -279,7 +279,14 @@ static int parse_args(ingest_args *a, int argc, char **argv)
 				return cli_usage_error("ingest", "--header must be true or false, not \"%s\"", optarg);
 			break;
 		case OPT_SCHEMA: schema = optarg; break;
-		case OPT_FLATTEN: a->w.flatten = true; break;
+		case OPT_FLATTEN: {
+			int64_t depth = POND_FLATTEN_ALL;
+			if (optarg && (!pond_str_to_i64(optarg, &depth) || depth < 1 || depth > POND_FLATTEN_MAX))
+				return cli_usage_error("ingest", "--flatten=N needs a depth from 1 to %d, not \"%s\"",
+				                       POND_FLATTEN_MAX, optarg);
+			a->w.flatten = (int)depth;
+			break;
+		}
 		case OPT_JSON: a->json = true; break;
 		case OPT_REJECTS: a->w.rejects = optarg; break;
 		case OPT_HTML: a->html = true; break;

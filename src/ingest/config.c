@@ -176,12 +176,34 @@ static int parse_keys(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 	return 0;
 }
 
+/* flatten: true (every level), false, or a depth of at least 1. */
+static int parse_flatten(parse_ctx *c, const pond_yaml_node *root, int *out)
+{
+	const pond_yaml_node *n = pond_yaml_get(root, "flatten");
+	if (!n || pond_yaml_is_null(n))
+		return 0;
+	int64_t depth;
+	bool all;
+	pond_error ignored = POND_ERROR_INIT;
+	if (n->kind == POND_YAML_SCALAR && !n->quoted && pond_str_to_i64(n->value, &depth)) {
+		if (depth < 1 || depth > POND_FLATTEN_MAX)
+			return bad(c, n, "\"flatten\" must be true, false or a depth from 1 to 1000, not %s", n->value, NULL);
+		*out = (int)depth;
+		return 0;
+	}
+	if (pond_yaml_bool(n, &all, c->what, "flatten", &ignored) != 0)
+		return bad(c, n, "\"flatten\" must be true, false or a depth from 1 to 1000, not %s",
+		           n->kind == POND_YAML_SCALAR ? n->value : "a list or map", NULL);
+	*out = all ? POND_FLATTEN_ALL : 0;
+	return 0;
+}
+
 static int parse_write(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 {
 	const char *mode = NULL, *schema = NULL;
 	int rc;
 	if ((rc = get_str(c, root, "table", &s->write.table)) || (rc = get_str(c, root, "mode", &mode)) ||
-	    (rc = get_str(c, root, "schema", &schema)) || (rc = get_bool(c, root, "flatten", &s->write.flatten)) ||
+	    (rc = get_str(c, root, "schema", &schema)) || (rc = parse_flatten(c, root, &s->write.flatten)) ||
 	    (rc = parse_keys(c, root, s)))
 		return rc;
 	if (!s->write.table)

@@ -207,6 +207,32 @@ int pond__ingest_transcode(const char **out, const char *path, const char *encod
 
 int pond__ingest_load(pond_lake *lake, const ingest_load *load, pond_ingest_result *result, pond_error *err);
 
+/* ---- nested input (nested.c) ------------------------------------------------------------ */
+
+/* The field of struct st named name: the exact name, else one that differs
+ * in case only; NULL when none. Borrowed. */
+const pond_iceberg_field *pond__ingest_find_field(const pond_iceberg_type *st, const char *name);
+/* Appends "SELECT ... FROM (read_sql) AS src" to sql, with root's struct
+ * columns flattened depth levels deep (a.b becomes a__b; lists and maps
+ * stay as they are). Two columns that end up with one name (DuckDB's names
+ * ignore case) are an error naming what and both fields. */
+int pond__ingest_flatten_select(pond_buf *sql, const pond_iceberg_type *root, int depth, const char *read_sql,
+                                const char *what, pond_arena *arena, pond_error *err);
+/* The fields of src (the input's columns) that table (the table's root)
+ * lacks, at any depth (inside structs, list elements and map values), by
+ * write's schema policy: an error naming the dotted path (freeze), a
+ * "discard" change in res, or new optional fields in *change (created
+ * when needed; the caller frees it) and an "add" change in res. */
+int pond__ingest_new_fields(const char *what, const pond_ingest_write *write, const pond_iceberg_type *src,
+                            const pond_iceberg_type *table, pond_ingest_result *res, pond_schema_change **change,
+                            pond_error *err);
+/* After a write failed with a conversion error that names no column
+ * (DuckDB does not for a field inside a struct): finds the nested field of
+ * src whose cast to table's type fails, by casting one at a time, and
+ * rewrites err to name its dotted path. false when none does. */
+bool pond__ingest_nested_cast_error(pond_engine *engine, const char *read_sql, const pond_iceberg_type *src,
+                                    const pond_iceberg_type *table, pond_arena *arena, pond_error *err);
+
 /* Rewrites a DuckDB reader error as "FILE:LINE: reason" when it names a
  * line (CSV and JSON errors do), else prefixes what. tmp_path (may be NULL)
  * is replaced by what. */

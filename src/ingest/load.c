@@ -427,45 +427,6 @@ done:
 
 /* ---- the load ----------------------------------------------------------------------- */
 
-
-/* Appends the select list that flattens struct columns: a.b becomes a__b. */
-static void flatten_fields(pond_buf *sql, const pond_iceberg_type *st, const char *expr, const char *name,
-                           bool *first, pond_arena *a)
-{
-	for (size_t i = 0; i < st->nfields; i++) {
-		const pond_iceberg_field *f = &st->fields[i];
-		pond_buf e = POND_BUF_INIT;
-		pond_buf_puts(&e, expr);
-		if (expr[0])
-			pond_buf_putc(&e, '.');
-		pond_sql_quote_ident(&e, f->name);
-		const char *child_expr = pond_arena_strdup(a, pond_buf_cstr(&e));
-		const char *child_name = name[0] ? pond_arena_sprintf(a, "%s__%s", name, f->name) : f->name;
-		pond_buf_dispose(&e);
-		if (f->type->id == POND_ICEBERG_STRUCT) {
-			flatten_fields(sql, f->type, child_expr, child_name, first, a);
-			continue;
-		}
-		if (!*first)
-			pond_buf_puts(sql, ", ");
-		*first = false;
-		pond_buf_puts(sql, child_expr);
-		pond_buf_puts(sql, " AS ");
-		pond_sql_quote_ident(sql, child_name);
-	}
-}
-
-static const pond_iceberg_field *find_column(const pond_iceberg_type *root, const char *name)
-{
-	for (size_t i = 0; i < root->nfields; i++)
-		if (strcmp(root->fields[i].name, name) == 0)
-			return &root->fields[i];
-	for (size_t i = 0; i < root->nfields; i++)
-		if (strcasecmp(root->fields[i].name, name) == 0)
-			return &root->fields[i];
-	return NULL;
-}
-
 static bool is_csv_reader(const char *read_sql)
 {
 	return strncmp(read_sql, "SELECT * FROM read_csv(", 23) == 0;
@@ -496,7 +457,7 @@ static const char *pin_csv_types(const char *read_sql, const pond_iceberg_type *
 		pond_buf_puts(&pinned, ", types = {");
 	size_t n = 0;
 	for (size_t i = 0; i < src->nfields; i++) {
-		const pond_iceberg_field *f = find_column(root, src->fields[i].name);
+		const pond_iceberg_field *f = pond__ingest_find_field(root, src->fields[i].name);
 		if (!f || !pond_iceberg_type_is_primitive(f->type) ||
 		    pond__ingest_csv_typed_column(read, src->fields[i].name) ||
 		    pond__ingest_csv_numbers_has(numbers, src->fields[i].name))
@@ -556,13 +517,6 @@ static int store_rejects(pond_lake *lake, const ingest_load *l, pond_ingest_resu
 	return 0;
 }
 
-static const char *type_text(const pond_iceberg_type *t, pond_arena *a)
-{
-	char buf[40];
-	pond_iceberg_type_format(buf, t);
-	return pond_arena_strdup(a, buf);
-}
-
 /* Later binds of the same reader (the table layer's cast, the write)
  * would sample the JSON again: the read with the columns found now
  * pinned, or read_sql itself when it is not a JSON read; NULL when out of
@@ -592,7 +546,8 @@ static const char *pin_json_columns(const char *read_sql, const pond_iceberg_sch
 }
 
 /* With flatten, a read whose columns hold structs becomes one whose
- * struct fields are columns of their own; *read_sql and *src change. */
+ * struct fields are columns of their own, flatten levels deep; *read_sql
+ * and *src change. */
 static int flatten_source(pond_engine *engine, const ingest_load *l, pond_arena *a, const char **read_sql,
                           pond_iceberg_schema **src, pond_error *err)
 {
@@ -602,15 +557,12 @@ static int flatten_source(pond_engine *engine, const ingest_load *l, pond_arena 
 	if (!nested)
 		return 0;
 	pond_buf sql = POND_BUF_INIT;
-	bool first = true;
-	pond_buf_puts(&sql, "SELECT ");
-	flatten_fields(&sql, (*src)->root, "", "", &first, a);
-	pond_buf_printf(&sql, " FROM (%s) AS src", *read_sql);
-	*read_sql = pond_arena_strdup(a, pond_buf_cstr(&sql));
-	bool ok = pond_buf_ok(&sql) && *read_sql;
+	int rc = pond__ingest_flatten_select(&sql, (*src)->root, l->write->flatten, *read_sql, l->what, a, err);
+	if (rc == 0 && !(*read_sql = pond_arena_strdup(a, pond_buf_cstr(&sql))))
+		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	pond_buf_dispose(&sql);
-	if (!ok)
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (rc)
+		return rc;
 	if (pond_engine_query_schema(engine, *read_sql, a, src, err) != 0)
 		return pond_error_prefix(err, "could not flatten %s", l->what);
 	return 0;
@@ -648,43 +600,6 @@ static int read_source(pond_engine *engine, const ingest_load *l, bool rejects, 
 	return l->write->flatten ? flatten_source(engine, l, a, read_sql, src, err) : 0;
 }
 
-/* The source's fields the table (root) lacks, by the schema policy: an
- * error, discarded, or new optional columns in *change (created when
- * needed; the caller frees it). Each is reported in res. */
-static int add_missing_columns(const ingest_load *l, const pond_iceberg_schema *src, const pond_iceberg_type *root,
-                               pond_ingest_result *res, pond_schema_change **change, pond_error *err)
-{
-	const pond_ingest_write *w = l->write;
-	pond_arena *a = res->arena;
-	int rc = 0;
-	for (size_t i = 0; i < src->root->nfields && rc == 0; i++) {
-		const pond_iceberg_field *f = &src->root->fields[i];
-		if (find_column(root, f->name))
-			continue;
-		switch (w->schema) {
-		case POND_SCHEMA_FREEZE:
-			rc = pond_error_set(err, POND_EINVAL,
-			                    "%s has field \"%s\" (%s) that table %s does not have (schema: freeze)", l->what,
-			                    f->name, type_text(f->type, a), w->table);
-			break;
-		case POND_SCHEMA_DISCARD:
-			pond__ingest_change(res, "discard", f->name, type_text(f->type, a));
-			break;
-		default:
-			if (!*change && (rc = pond_schema_change_new(change, err)) != 0)
-				break;
-			/* New columns are optional: older rows read NULL. */
-			rc = pond_schema_change_add_column(*change, NULL, f->name, f->type, false, NULL, NULL);
-			if (rc)
-				rc = pond_error_set(err, rc, "could not add column \"%s\" to %s", f->name, w->table);
-			else
-				pond__ingest_change(res, "add", f->name, type_text(f->type, a));
-			break;
-		}
-	}
-	return rc;
-}
-
 /* The SELECT of the table's columns (root) in order: from the source by
  * name, else NULL. Merge keys must be among them. */
 static int select_table_columns(pond_buf *sql, const ingest_load *l, const pond_iceberg_type *root,
@@ -695,7 +610,7 @@ static int select_table_columns(pond_buf *sql, const ingest_load *l, const pond_
 	for (size_t i = 0; i < root->nfields; i++) {
 		if (i)
 			pond_buf_puts(sql, ", ");
-		const pond_iceberg_field *f = find_column(src->root, root->fields[i].name);
+		const pond_iceberg_field *f = pond__ingest_find_field(src->root, root->fields[i].name);
 		if (f) {
 			pond_buf_puts(sql, "src.");
 			pond_sql_quote_ident(sql, f->name);
@@ -707,7 +622,7 @@ static int select_table_columns(pond_buf *sql, const ingest_load *l, const pond_
 	}
 	pond_buf_printf(sql, " FROM (%s) AS src", read_sql);
 	for (size_t k = 0; k < w->nkeys; k++)
-		if (!find_column(root, w->keys[k]))
+		if (!pond__ingest_find_field(root, w->keys[k]))
 			return pond_error_set(err, POND_EINVAL, "merge key \"%s\" is not a column of table %s", w->keys[k],
 			                      w->table);
 	return pond_buf_ok(sql) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
@@ -795,7 +710,7 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 
 	pond_buf sql = POND_BUF_INIT;
 	pond_schema_change *change = NULL;
-	rc = add_missing_columns(l, src, root, res, &change, err);
+	rc = pond__ingest_new_fields(l->what, w, src->root, root, res, &change, err);
 	pond_iceberg_schema *evolved = NULL;
 	if (rc == 0 && change) {
 		/* The new columns commit with the rows (the write adds the
@@ -816,9 +731,14 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 		goto fail;
 	}
 	pond_write_result wr;
-	if ((rc = select_table_columns(&sql, l, root, src, read_sql, err)) != 0 ||
-	    (rc = write_rows(lake, l, &id, pond_buf_cstr(&sql), change, creating ? src : NULL, res, &wr, err)) != 0)
+	if ((rc = select_table_columns(&sql, l, root, src, read_sql, err)) != 0)
 		goto fail;
+	if ((rc = write_rows(lake, l, &id, pond_buf_cstr(&sql), change, creating ? src : NULL, res, &wr, err)) != 0) {
+		/* DuckDB names a column whose cast fails, not a field inside it. */
+		if (!creating && pond__ingest_nested_cast_error(pond_lake_engine(lake), read_sql, src->root, root, a, err))
+			pond__ingest_reader_error(err, l->what, l->tmp_path);
+		goto fail;
+	}
 	if (creating) {
 		res->created = true;
 		pond__ingest_change(res, "create", NULL, NULL);

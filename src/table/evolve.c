@@ -366,21 +366,58 @@ static int check_default(evolve_state *st, const char **out, const char *column,
 	return *out ? 0 : oom(st->err);
 }
 
+/* The type at path: a column's, or with "element", "key" and "value"
+ * (Iceberg's names) a list's element or a map's key or value, so that a
+ * struct inside a list or map can take new fields ("items.element").
+ * NULL when there is none. */
+static pond_iceberg_type *find_type(pond_iceberg_type *root, const char *path)
+{
+	pond_iceberg_type *t = root;
+	const char *p = path;
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		if (t->id == POND_ICEBERG_LIST || t->id == POND_ICEBERG_MAP) {
+			if (t->id == POND_ICEBERG_LIST && len == 7 && memcmp(p, "element", 7) == 0)
+				t = t->element;
+			else if (t->id == POND_ICEBERG_MAP && len == 5 && memcmp(p, "value", 5) == 0)
+				t = t->value;
+			else if (t->id == POND_ICEBERG_MAP && len == 3 && memcmp(p, "key", 3) == 0)
+				t = t->key;
+			else
+				return NULL;
+		} else if (t->id == POND_ICEBERG_STRUCT) {
+			/* A name may hold dots: the whole rest first. */
+			long i = find_in_struct(t, p, strlen(p));
+			if (i >= 0)
+				return t->fields[i].type;
+			if (!dot || (i = find_in_struct(t, p, len)) < 0)
+				return NULL;
+			t = t->fields[i].type;
+		} else {
+			return NULL;
+		}
+		if (!dot)
+			return t;
+		p = dot + 1;
+	}
+}
+
 static int op_add(evolve_state *st, const schema_op *op)
 {
 	pond_iceberg_type *parent = st->schema->root;
 	const char *full = op->name;
 	if (op->column) {
-		pond_iceberg_field *pf = lookup(st, op->column, NULL, NULL);
-		if (!pf)
-			return st->err->code;
+		pond_iceberg_type *pt = find_type(st->schema->root, op->column);
+		if (!pt)
+			return not_found(st, op->column);
 		full = pond_arena_sprintf(st->arena, "%s.%s", op->column, op->name);
 		if (!full)
 			return oom(st->err);
-		if (pf->type->id != POND_ICEBERG_STRUCT)
+		if (pt->id != POND_ICEBERG_STRUCT)
 			return pond_error_set(st->err, POND_EINVAL, "cannot add column \"%s\" to %s: \"%s\" is not a struct",
 			                      full, st->table, op->column);
-		parent = pf->type;
+		parent = pt;
 	}
 	if (!op->name[0])
 		return pond_error_set(st->err, POND_EINVAL, "cannot add a column with an empty name to %s", st->table);

@@ -54,7 +54,16 @@ if (!tableUrl || !metadataFileName) {
   process.exit(2)
 }
 const rows = await icebergRead({ tableUrl, metadataFileName })
-const plain = (v) => (typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.toISOString() : v)
+// Values as JSON can hold them, inside structs and lists too.
+const plain = (v) => {
+  if (typeof v === 'bigint') return v.toString()
+  if (v instanceof Date) return v.toISOString()
+  if (Array.isArray(v)) return v.map(plain)
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
+  }
+  return v
+}
 // Written in chunks: a console.log per row made a million-row table take
 // 20 s.
 let chunk = []
