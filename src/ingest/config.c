@@ -187,7 +187,8 @@ static int parse_flatten(parse_ctx *c, const pond_yaml_node *root, int *out)
 	pond_error ignored = POND_ERROR_INIT;
 	if (n->kind == POND_YAML_SCALAR && !n->quoted && pond_str_to_i64(n->value, &depth)) {
 		if (depth < 1 || depth > POND_FLATTEN_MAX)
-			return bad(c, n, "\"flatten\" must be true, false or a depth from 1 to 1000, not %s", n->value, NULL);
+			return bad(c, n, "\"flatten\" must be true, false or a depth from 1 to 1000, not %s", n->value,
+			           NULL);
 		*out = (int)depth;
 		return 0;
 	}

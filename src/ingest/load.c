@@ -735,7 +735,8 @@ int pond__ingest_load(pond_lake *lake, const ingest_load *l, pond_ingest_result 
 		goto fail;
 	if ((rc = write_rows(lake, l, &id, pond_buf_cstr(&sql), change, creating ? src : NULL, res, &wr, err)) != 0) {
 		/* DuckDB names a column whose cast fails, not a field inside it. */
-		if (!creating && pond__ingest_nested_cast_error(pond_lake_engine(lake), read_sql, src->root, root, a, err))
+		if (!creating &&
+		    pond__ingest_nested_cast_error(pond_lake_engine(lake), read_sql, src->root, root, a, err))
 			pond__ingest_reader_error(err, l->what, l->tmp_path);
 		goto fail;
 	}

@@ -63,7 +63,8 @@ static int flatten_fields(pond_buf *sql, flat_names *fn, const pond_iceberg_type
 			return POND_ENOMEM;
 		int rc;
 		if (f->type->id == POND_ICEBERG_STRUCT && depth > 0) {
-			if ((rc = flatten_fields(sql, fn, f->type, child_expr, child_name, child_dotted, depth - 1, a)) != 0)
+			rc = flatten_fields(sql, fn, f->type, child_expr, child_name, child_dotted, depth - 1, a);
+			if (rc)
 				return rc;
 			continue;
 		}
@@ -90,7 +91,8 @@ int pond__ingest_flatten_select(pond_buf *sql, const pond_iceberg_type *root, in
 		for (size_t k = 0; k < i; k++)
 			if (strcasecmp(fn.names[i], fn.names[k]) == 0)
 				return pond_error_set(err, POND_EINVAL,
-				                      "%s: flattening makes two columns named \"%s\" (from \"%s\" and \"%s\")",
+				                      "%s: flattening makes two columns named \"%s\" (from \"%s\" and "
+				                      "\"%s\")",
 				                      what, fn.names[i], fn.from[k], fn.from[i]);
 	pond_buf_printf(sql, " FROM (%s) AS src", read_sql);
 	return pond_buf_ok(sql) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
@@ -165,8 +167,8 @@ static int diff_struct(diff_ctx *c, const pond_iceberg_type *src, const pond_ice
 			rc = diff_type(c, f->type, tf->type, path);
 		} else if (w->schema == POND_SCHEMA_FREEZE) {
 			rc = pond_error_set(c->err, POND_EINVAL,
-			                    "%s has field \"%s\" (%s) that table %s does not have (schema: freeze)", c->what,
-			                    path, type_text(f->type, a), w->table);
+			                    "%s has field \"%s\" (%s) that table %s does not have (schema: freeze)",
+			                    c->what, path, type_text(f->type, a), w->table);
 		} else if (w->schema == POND_SCHEMA_DISCARD) {
 			pond__ingest_change(c->res, "discard", path, type_text(f->type, a));
 		} else {
@@ -238,7 +240,8 @@ static bool find_failing_cast(probe_ctx *p, const pond_iceberg_type *src, const 
 		for (size_t i = 0; i < src->nfields; i++) {
 			const pond_iceberg_field *tf = pond__ingest_find_field(table, src->fields[i].name);
 			const char *child = pond_arena_sprintf(p->arena, "%s.%s", path, src->fields[i].name);
-			if (tf && child && find_failing_cast(p, src->fields[i].type, tf->type, at->fields[i].type, child, false))
+			if (tf && child &&
+			    find_failing_cast(p, src->fields[i].type, tf->type, at->fields[i].type, child, false))
 				return true;
 		}
 		return false;

@@ -14,22 +14,6 @@
 #include "pond/ingest.h"
 #include "../table/fixture.h"
 
-static const char *write_bytes(table_fixture *f, const char *name, const char *bytes, size_t n)
-{
-	const char *path = pond_arena_sprintf(f->a, "%s/%s", pond_test_tmpdir(), name);
-	FILE *fp = fopen(path, "wb");
-	if (!fp)
-		return NULL;
-	fwrite(bytes, 1, n, fp);
-	fclose(fp);
-	return path;
-}
-
-static const char *write_text(table_fixture *f, const char *name, const char *text)
-{
-	return write_bytes(f, name, text, strlen(text));
-}
-
 /* The first value of SELECT expr over the table as text (in f's arena);
  * "<none>" when the table is missing, "<error>" when the query fails. */
 static const char *query_text(table_fixture *f, const char *table, const char *expr)
@@ -161,8 +145,9 @@ TEST(ingest_csv_skip_drops_titles_and_keeps_line_numbers)
 	table_fixture f;
 	CHECK(fx_setup_in(&f, "csv_skip", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
-	const char *good = write_text(&f, "skip.csv", "Account report\nExported on 2025-01-16\nid;name;n\n1;a;10\n2;b;20\n");
-	const char *ragged = write_text(&f, "skip_bad.csv", "Account report\n\nid;name;n\n1;a;10\n2;b;20;x\n");
+	const char *good =
+		fx_write_text(&f, "skip.csv", "Account report\nExported on 2025-01-16\nid;name;n\n1;a;10\n2;b;20\n");
+	const char *ragged = fx_write_text(&f, "skip_bad.csv", "Account report\n\nid;name;n\n1;a;10\n2;b;20;x\n");
 	pond_ingest_read rd = POND_INGEST_READ_INIT;
 	rd.skip = 2;
 	CHECK_OK(load(&f, good, &rd, "raw.skip", NULL, &err), &err);
@@ -185,7 +170,7 @@ TEST(ingest_csv_null_strings_read_as_null)
 	table_fixture f;
 	CHECK(fx_setup_in(&f, "csv_null", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
-	const char *csv = write_text(&f, "nulls.csv", "id,v,w\n1,NA,x\n2,-,y\n3,,z\n4,5,NA\n");
+	const char *csv = fx_write_text(&f, "nulls.csv", "id,v,w\n1,NA,x\n2,-,y\n3,,z\n4,5,NA\n");
 	static const char *const nulls[] = {"", "NA", "-"};
 	pond_ingest_read rd = POND_INGEST_READ_INIT;
 	rd.nulls = nulls;
@@ -202,8 +187,8 @@ TEST(ingest_csv_decimal_comma_and_thousands_load_as_numbers)
 	table_fixture f;
 	CHECK(fx_setup_in(&f, "csv_numbers", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
-	const char *csv = write_text(&f, "num.csv", "id;amount;count;note;plain\n1;1.234,50;1.000;a 1,5;2,5\n"
-	                                            "2;-5,25;12;3,5;3\n3;;2.345.678;x;\n");
+	const char *csv = fx_write_text(&f, "num.csv", "id;amount;count;note;plain\n1;1.234,50;1.000;a 1,5;2,5\n"
+	                                               "2;-5,25;12;3,5;3\n3;;2.345.678;x;\n");
 	pond_ingest_read rd = POND_INGEST_READ_INIT;
 	/* Without a number format such columns stay text, never misread. */
 	CHECK_OK(load(&f, csv, &rd, "raw.text", NULL, &err), &err);
@@ -222,20 +207,21 @@ TEST(ingest_csv_decimal_comma_and_thousands_load_as_numbers)
 	CHECK_OK(load(&f, csv, &rd, "raw.num", NULL, &err), &err);
 	CHECK_STR(query_text(&f, "raw.num", "sum(amount)"), "2458.5");
 	/* A value that is not a number in the table's number column: its line. */
-	const char *bad = write_text(&f, "num_bad.csv", "id;amount;count;note;plain\n1;1.234,50;1.000;a;1\n"
-	                                                "2;12,5;1.2.3;b;1\n");
+	const char *bad = fx_write_text(&f, "num_bad.csv", "id;amount;count;note;plain\n1;1.234,50;1.000;a;1\n"
+	                                                   "2;12,5;1.2.3;b;1\n");
 	CHECK(load(&f, bad, &rd, "raw.num", NULL, &err) != 0);
 	CHECK(strstr(err.msg, "num_bad.csv:3: ") != NULL);
 	CHECK(strstr(err.msg, "\"count\"") != NULL);
 	CHECK_STR(query_text(&f, "raw.num", "count(*)"), "6");
 	/* A fraction in the table's whole-number column fails, not rounds. */
-	const char *frac = write_text(&f, "num_frac.csv", "id;amount;count;note;plain\n1;1,5;1.000;a;1\n2;2,5;1,5;b;1\n");
+	const char *frac =
+		fx_write_text(&f, "num_frac.csv", "id;amount;count;note;plain\n1;1,5;1.000;a;1\n2;2,5;1,5;b;1\n");
 	CHECK(load(&f, frac, &rd, "raw.num", NULL, &err) != 0);
 	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s: column \"count\" has numbers with a fraction, but it is a "
 	                                           "whole-number column of table raw.num", frac));
 	CHECK_STR(query_text(&f, "raw.num", "count(*)"), "6");
 	/* Thousands with a decimal point: "1,234.5" quoted in a comma file. */
-	const char *us = write_text(&f, "us.csv", "id,amount\n1,\"1,234.5\"\n2,\"12,000\"\n");
+	const char *us = fx_write_text(&f, "us.csv", "id,amount\n1,\"1,234.5\"\n2,\"12,000\"\n");
 	pond_ingest_read dot = POND_INGEST_READ_INIT;
 	dot.decimal_mark = '.';
 	dot.thousands = ',';
@@ -249,8 +235,8 @@ TEST(ingest_csv_date_formats_per_column)
 	table_fixture f;
 	CHECK(fx_setup_in(&f, "csv_dates", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
-	const char *csv = write_text(&f, "dates.csv", "id,day,ts\n1,Jan 1 2000,31/12/2024 23:59\n"
-	                                              "2,Feb 29 2004,01/02/2025 08:05\n");
+	const char *csv = fx_write_text(&f, "dates.csv", "id,day,ts\n1,Jan 1 2000,31/12/2024 23:59\n"
+	                                                 "2,Feb 29 2004,01/02/2025 08:05\n");
 	pond_ingest_column cols[] = {{"day", "date", "%b %d %Y"}, {"ts", "timestamp", "%d/%m/%Y %H:%M"}};
 	pond_ingest_read rd = POND_INGEST_READ_INIT;
 	rd.columns = cols;
@@ -263,8 +249,8 @@ TEST(ingest_csv_date_formats_per_column)
 	CHECK_OK(load(&f, csv, &rd, "raw.dates", NULL, &err), &err);
 	CHECK_STR(query_text(&f, "raw.dates", "count(DISTINCT day) || ' of ' || count(*)"), "2 of 4");
 	/* A value that does not match: the file's line and the column. */
-	const char *bad = write_text(&f, "dates_bad.csv", "id,day,ts\n1,Jan 1 2000,31/12/2024 23:59\n"
-	                                                  "2,2000-01-02,01/02/2025 08:05\n");
+	const char *bad = fx_write_text(&f, "dates_bad.csv", "id,day,ts\n1,Jan 1 2000,31/12/2024 23:59\n"
+	                                                     "2,2000-01-02,01/02/2025 08:05\n");
 	CHECK(load(&f, bad, &rd, "raw.dates", NULL, &err) != 0);
 	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s:3: error when converting column \"day\": could not convert "
 	                                           "string \"2000-01-02\" to 'DATE'", bad));
@@ -303,7 +289,7 @@ TEST(ingest_csv_encodings_convert_to_utf8)
 	o.tmpdir = tmp;
 	/* windows-1252: 0x80 is the euro sign, 0xe4 a-umlaut. */
 	static const char cp1252[] = "id;text\n1;\x80 5\n2;B\xe4""ckerei\n";
-	const char *csv = write_bytes(&f, "cp1252.csv", cp1252, sizeof(cp1252) - 1);
+	const char *csv = fx_write_bytes(&f, "cp1252.csv", cp1252, sizeof(cp1252) - 1);
 	pond_ingest_read rd = POND_INGEST_READ_INIT;
 	rd.encoding = "windows-1252";
 	CHECK_OK(load(&f, csv, &rd, "raw.enc", &o, &err), &err);
@@ -312,20 +298,20 @@ TEST(ingest_csv_encodings_convert_to_utf8)
 	/* latin-1 is glibc's latin1; a UTF-8 byte order mark is dropped
 	 * whatever the encoding. */
 	static const char bom[] = "\xef\xbb\xbfid;text\n3;Gr\xfc\xdf""e\n";
-	const char *bom_csv = write_bytes(&f, "bom.csv", bom, sizeof(bom) - 1);
+	const char *bom_csv = fx_write_bytes(&f, "bom.csv", bom, sizeof(bom) - 1);
 	rd.encoding = "latin-1";
 	CHECK_OK(load(&f, bom_csv, &rd, "raw.enc", &o, &err), &err);
 	CHECK_STR(query_text(&f, "raw.enc", "max(text) FILTER (WHERE id = 3)"), "Gr\xc3\xbc\xc3\x9f""e");
 	/* UTF-16 with its byte order mark. */
 	static const char utf16[] = "\xff\xfei\0d\0;\0t\0e\0x\0t\0\n\0""4\0;\0\xac\x20\n\0";
-	const char *u16 = write_bytes(&f, "u16.csv", utf16, sizeof(utf16) - 1);
+	const char *u16 = fx_write_bytes(&f, "u16.csv", utf16, sizeof(utf16) - 1);
 	rd.encoding = "utf-16";
 	CHECK_OK(load(&f, u16, &rd, "raw.enc", &o, &err), &err);
 	CHECK_STR(query_text(&f, "raw.enc", "max(text) FILTER (WHERE id = 4)"), "\xe2\x82\xac");
 	/* A byte windows-1252 does not have: its line; nothing committed,
 	 * nothing left behind. */
 	static const char bad[] = "id;text\n5;a\n6;b\n7;\x81\n";
-	const char *bad_csv = write_bytes(&f, "bad1252.csv", bad, sizeof(bad) - 1);
+	const char *bad_csv = fx_write_bytes(&f, "bad1252.csv", bad, sizeof(bad) - 1);
 	rd.encoding = "windows-1252";
 	CHECK_INT(load(&f, bad_csv, &rd, "raw.enc", &o, &err), POND_ECORRUPT);
 	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s:4: byte 0x81 is not valid windows-1252", bad_csv));
@@ -333,12 +319,12 @@ TEST(ingest_csv_encodings_convert_to_utf8)
 	CHECK_INT(count_files(tmp), 0);
 	/* Errors after the conversion name the file, not the copy. */
 	static const char ragged[] = "id;text\n8;a\n9;b;\xe4\n";
-	const char *ragged_csv = write_bytes(&f, "ragged1252.csv", ragged, sizeof(ragged) - 1);
+	const char *ragged_csv = fx_write_bytes(&f, "ragged1252.csv", ragged, sizeof(ragged) - 1);
 	CHECK(load(&f, ragged_csv, &rd, "raw.enc", &o, &err) != 0);
 	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s:3: expected 2 columns, found 3", ragged_csv));
 	CHECK_INT(count_files(tmp), 0);
 	static const char zstd[] = "\x28\xb5\x2f\xfd\x00\x00";
-	const char *zst = write_bytes(&f, "x.csv.zst", zstd, sizeof(zstd) - 1);
+	const char *zst = fx_write_bytes(&f, "x.csv.zst", zstd, sizeof(zstd) - 1);
 	CHECK_INT(load(&f, zst, &rd, "raw.enc", &o, &err), POND_EUNSUPPORTED);
 	CHECK(strstr(err.msg, "cannot convert a zstd file") != NULL);
 	rd.encoding = "klingon-8";
@@ -363,8 +349,8 @@ TEST(ingest_csv_folder_source_converts_each_file)
 	CHECK_OK(pond_mkdirs(dir, &err), &err);
 	static const char a[] = "Konto\nDatum;Betrag;Text\n31.12.2024;1.234,50;M\xe4rz\n";
 	static const char b[] = "Konto\nDatum;Betrag;Text\n02.01.2025;-4,20;n/a\n";
-	write_bytes(&f, "bank_in/a.csv", a, sizeof(a) - 1);
-	write_bytes(&f, "bank_in/b.csv", b, sizeof(b) - 1);
+	fx_write_bytes(&f, "bank_in/a.csv", a, sizeof(a) - 1);
+	fx_write_bytes(&f, "bank_in/b.csv", b, sizeof(b) - 1);
 	const char *yaml = pond_arena_sprintf(f.a, "type: folder\ntable: raw.konto\npath: %s/*.csv\nheader_line: 2\n"
 	                                           "encoding: latin-1\ndecimal_mark: ','\nnull: n/a\n"
 	                                           "columns: {Datum: {type: date, format: '%%d.%%m.%%Y'}}\n", dir);
@@ -379,7 +365,7 @@ TEST(ingest_csv_folder_source_converts_each_file)
 	CHECK_STR(query_text(&f, "raw.konto", "count(Text) || ' ' || max(Text)"), "1 M\xc3\xa4rz");
 	/* A new file with a bad date: named with its line, not the copy. */
 	static const char c[] = "Konto\nDatum;Betrag;Text\n03.01.2025;1,00;x\n32.01.2025;2,00;y\n";
-	const char *cpath = write_bytes(&f, "bank_in/c.csv", c, sizeof(c) - 1);
+	const char *cpath = fx_write_bytes(&f, "bank_in/c.csv", c, sizeof(c) - 1);
 	CHECK(pond_ingest_source(f.lake, s, NULL, &r, &err) != 0);
 	pond_ingest_result_dispose(&r);
 	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s:4: error when converting column \"Datum\": could not convert "

@@ -420,24 +420,13 @@ static int64_t query_int(table_fixture *f, const char *table, const char *expr)
 	return v;
 }
 
-static const char *write_file(table_fixture *f, const char *name, const char *text)
-{
-	const char *path = pond_arena_sprintf(f->a, "%s/%s", pond_test_tmpdir(), name);
-	FILE *fp = fopen(path, "w");
-	if (!fp)
-		return NULL;
-	fputs(text, fp);
-	fclose(fp);
-	return path;
-}
-
 TEST(ingest_file_creates_appends_and_fails_cleanly)
 {
 	table_fixture f;
 	CHECK(fx_setup_in(&f, "load", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
-	const char *good = write_file(&f, "good.csv", "id,name\n1,a\n2,b\n");
-	const char *extra = write_file(&f, "extra.csv", "id,name,more\n3,c,x\n");
+	const char *good = fx_write_text(&f, "good.csv", "id,name\n1,a\n2,b\n");
+	const char *extra = fx_write_text(&f, "extra.csv", "id,name,more\n3,c,x\n");
 	pond_ingest_read rd = POND_INGEST_READ_INIT;
 	pond_ingest_write w = POND_INGEST_WRITE_INIT;
 	w.table = "raw.t";
@@ -471,7 +460,7 @@ TEST(ingest_folder_state_rides_in_the_snapshot_summary)
 	pond_error err = POND_ERROR_INIT;
 	const char *dir = pond_arena_sprintf(f.a, "%s/landing", pond_test_tmpdir());
 	CHECK_OK(pond_mkdirs(dir, &err), &err);
-	write_file(&f, "landing/a.csv", "id\n1\n");
+	fx_write_text(&f, "landing/a.csv", "id\n1\n");
 	const char *yaml = pond_arena_sprintf(f.a, "type: folder\ntable: raw.f\npath: %s/*.csv\n", dir);
 	pond_source *s;
 	CHECK_OK(pond_source_parse(&s, "drop", yaml, strlen(yaml), "sources/drop.yml", NULL, f.a, &err), &err);
@@ -486,7 +475,7 @@ TEST(ingest_folder_state_rides_in_the_snapshot_summary)
 	CHECK_OK(pond_ingest_source(f.lake, s, NULL, &r, &err), &err);
 	CHECK_INT(r.snapshot_id, 0);
 	pond_ingest_result_dispose(&r);
-	write_file(&f, "landing/b.csv", "id\n2\n");
+	fx_write_text(&f, "landing/b.csv", "id\n2\n");
 	CHECK_OK(pond_ingest_source(f.lake, s, NULL, &r, &err), &err);
 	CHECK_INT(r.rows, 1);
 	pond_ingest_result_dispose(&r);
@@ -583,9 +572,9 @@ TEST(ingest_ragged_csv_names_the_line_and_commits_nothing)
 	pond_buf_puts(&text, "id,name,amount\n");
 	for (int i = 1; i <= 1000; i++)
 		pond_buf_printf(&text, i == 500 ? "%d,x,1,EXTRA\n" : "%d,n%d,%d\n", i, i, i);
-	const char *ragged = write_file(&f, "ragged.csv", pond_buf_cstr(&text));
+	const char *ragged = fx_write_text(&f, "ragged.csv", pond_buf_cstr(&text));
 	pond_buf_dispose(&text);
-	const char *short_row = write_file(&f, "short.csv", "a,b,c\n1,2,3\n4,5\n6,7,8,9\n");
+	const char *short_row = fx_write_text(&f, "short.csv", "a,b,c\n1,2,3\n4,5\n6,7,8,9\n");
 	pond_ingest_read rd = POND_INGEST_READ_INIT;
 	pond_ingest_write w = POND_INGEST_WRITE_INIT;
 	w.table = "raw.ragged";
@@ -598,7 +587,7 @@ TEST(ingest_ragged_csv_names_the_line_and_commits_nothing)
 	pond_ingest_result_dispose(&r);
 	CHECK_INT(query_int(&f, "raw.ragged", "count(*)"), -1);  /* no table */
 	/* A file whose name and content say nothing is not taken for CSV. */
-	const char *passwd = write_file(&f, "passwd", "root:x:0:0:root:/root:/bin/bash\nbin:x:1:1::/:/bin/sh\n");
+	const char *passwd = fx_write_text(&f, "passwd", "root:x:0:0:root:/root:/bin/bash\nbin:x:1:1::/:/bin/sh\n");
 	CHECK(pond_ingest_file(f.lake, passwd, &rd, &w, NULL, &r, &err) == POND_EINVAL);
 	CHECK(strstr(err.msg, "cannot tell the format of") != NULL);
 	pond_ingest_result_dispose(&r);
@@ -610,8 +599,8 @@ TEST(ingest_type_mismatch_names_the_csv_line)
 	table_fixture f;
 	CHECK(fx_setup_in(&f, "mismatch", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
-	const char *good = write_file(&f, "typed.csv", "id,amount\n1,2.5\n2,3.5\n");
-	const char *bad = write_file(&f, "typed_bad.csv", "id,amount\n3,1.5\n4,n/a\n");
+	const char *good = fx_write_text(&f, "typed.csv", "id,amount\n1,2.5\n2,3.5\n");
+	const char *bad = fx_write_text(&f, "typed_bad.csv", "id,amount\n3,1.5\n4,n/a\n");
 	pond_ingest_read rd = POND_INGEST_READ_INIT;
 	pond_ingest_write w = POND_INGEST_WRITE_INIT;
 	w.table = "raw.typed";
@@ -644,15 +633,15 @@ TEST(ingest_new_columns_and_rows_are_one_commit)
 	table_fixture f;
 	CHECK(fx_setup_in(&f, "onecommit", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
-	const char *first = write_file(&f, "first.csv", "id,name\n1,a\n");
-	const char *more = write_file(&f, "more.csv", "id,name,score\n2,b,10\n");
+	const char *first = fx_write_text(&f, "first.csv", "id,name\n1,a\n");
+	const char *more = fx_write_text(&f, "more.csv", "id,name,score\n2,b,10\n");
 	pond_buf text = POND_BUF_INIT;
 	pond_buf_puts(&text, "id,name,rank\n");
 	/* Past the sniffer's sample, a value that is not a number. */
 	for (int i = 0; i < 30000; i++)
 		pond_buf_printf(&text, "%d,x,%d\n", i + 3, i);
 	pond_buf_puts(&text, "99999,x,oops\n");
-	const char *bad = write_file(&f, "bad_rank.csv", pond_buf_cstr(&text));
+	const char *bad = fx_write_text(&f, "bad_rank.csv", pond_buf_cstr(&text));
 	pond_buf_dispose(&text);
 	pond_ingest_read rd = POND_INGEST_READ_INIT;
 	pond_ingest_write w = POND_INGEST_WRITE_INIT;
@@ -699,7 +688,7 @@ TEST(ingest_cancelled_load_commits_nothing)
 	table_fixture f;
 	CHECK(fx_setup_in(&f, "cancel", NULL) == 0);
 	pond_error err = POND_ERROR_INIT;
-	const char *csv = write_file(&f, "cancel.csv", "id,name\n1,a\n");
+	const char *csv = fx_write_text(&f, "cancel.csv", "id,name\n1,a\n");
 	pond_ingest_read rd = POND_INGEST_READ_INIT;
 	pond_ingest_write w = POND_INGEST_WRITE_INIT;
 	w.table = "raw.cancel";

@@ -417,12 +417,6 @@ static int64_t snapshot_of(table_fixture *f, const char *table)
 	return v;
 }
 
-static const char *write_text(table_fixture *f, const char *name, const char *text)
-{
-	const char *path = pond_arena_sprintf(f->a, "%s/%s", pond_test_tmpdir(), name);
-	return pond_file_write_atomic(path, text, strlen(text), NULL) == 0 ? path : NULL;
-}
-
 /* Each bad input fails with one line naming the file, the sheet and the
  * cell, and leaves the table at the snapshot it had. */
 TEST(xlsx_bad_input_is_one_line_and_commits_nothing)
@@ -454,7 +448,8 @@ TEST(xlsx_bad_input_is_one_line_and_commits_nothing)
 		{path, "Str", NULL, "book.xlsx: sheet \"Str\": cell A1: shared string \"99\" does not exist (the workbook has 4)"},
 		/* Two cells far apart: refused before anything is appended. */
 		{path, "Huge", NULL, "book.xlsx: sheet \"Huge\": 1048576 rows by 16384 columns is over 100000000 cells"},
-		{write_text(&f, "junk.xlsx", "id,name\n1,a\n"), NULL, NULL, "junk.xlsx: not an xlsx workbook (a zip): "},
+		{fx_write_text(&f, "junk.xlsx", "id,name\n1,a\n"), NULL, NULL,
+		 "junk.xlsx: not an xlsx workbook (a zip): "},
 		{write_zip(&f, "empty.xlsx", (const part[]){{"hello.txt", "hi"}, {NULL, NULL}}, false), NULL, NULL,
 		 "empty.xlsx: not an xlsx workbook (no xl/workbook.xml in the zip)"},
 	};

@@ -88,6 +88,10 @@ int64_t fx_count_delete_files(table_fixture *f);
 /* Regular files below dir whose names end with suffix (NULL: all); -1
  * when dir cannot be walked. */
 int64_t fx_count_files(const char *dir, const char *suffix);
+/* Writes n bytes to the file name in the test's tmpdir: its path (in f's
+ * arena), NULL when it cannot be written. fx_write_text: a string. */
+const char *fx_write_bytes(table_fixture *f, const char *name, const char *bytes, size_t n);
+const char *fx_write_text(table_fixture *f, const char *name, const char *text);
 /* Writes rows_sql as a delete file of f->id and commits it through lake,
  * as another engine would (pond writes none): position deletes (columns
  * file_path, pos; all in the data file referenced, when not NULL, as

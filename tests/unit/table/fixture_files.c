@@ -267,3 +267,18 @@ const char *fx_file_of_id(table_fixture *f, int64_t id)
 	return found;
 }
 
+const char *fx_write_bytes(table_fixture *f, const char *name, const char *bytes, size_t n)
+{
+	const char *path = pond_arena_sprintf(f->a, "%s/%s", pond_test_tmpdir(), name);
+	FILE *fp = path ? fopen(path, "wb") : NULL;
+	if (!fp)
+		return NULL;
+	bool ok = fwrite(bytes, 1, n, fp) == n;
+	ok &= fclose(fp) == 0;
+	return ok ? path : NULL;
+}
+
+const char *fx_write_text(table_fixture *f, const char *name, const char *text)
+{
+	return fx_write_bytes(f, name, text, strlen(text));
+}
