@@ -404,9 +404,8 @@ TEST(ingest_format_from_name)
 static int64_t query_int(table_fixture *f, const char *table, const char *expr)
 {
 	pond_error err = POND_ERROR_INIT;
-	pond_table_ident id;
-	pond_table *t;
-	if (pond_table_ident_parse(&id, f->a, table, &err) || pond_table_load(&t, f->lake, &id, &err))
+	pond_table *t = fx_load_named(f, table);
+	if (!t)
 		return -1;
 	pond_buf sql = POND_BUF_INIT;
 	int64_t v = -2;
@@ -618,16 +617,6 @@ TEST(ingest_type_mismatch_names_the_csv_line)
 
 /* ---- a load is one commit -------------------------------------------------------- */
 
-static pond_table *load_table(table_fixture *f, const char *name)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_table_ident id;
-	pond_table *t = NULL;
-	if (pond_table_ident_parse(&id, f->a, name, &err) || pond_table_load(&t, f->lake, &id, &err))
-		return NULL;
-	return t;
-}
-
 TEST(ingest_new_columns_and_rows_are_one_commit)
 {
 	table_fixture f;
@@ -649,7 +638,7 @@ TEST(ingest_new_columns_and_rows_are_one_commit)
 	pond_ingest_result r;
 	CHECK_OK(pond_ingest_file(f.lake, first, &rd, &w, NULL, &r, &err), &err);
 	pond_ingest_result_dispose(&r);
-	pond_table *t = load_table(&f, "raw.one");
+	pond_table *t = fx_load_named(&f, "raw.one");
 	CHECK(t);
 	/* Created with its first snapshot: one metadata file, not two. */
 	CHECK_INT(t->metadata->nsnapshots, 1);
@@ -660,7 +649,7 @@ TEST(ingest_new_columns_and_rows_are_one_commit)
 	CHECK_OK(pond_ingest_file(f.lake, more, &rd, &w, NULL, &r, &err), &err);
 	CHECK_INT(r.nchanges, 1);
 	pond_ingest_result_dispose(&r);
-	t = load_table(&f, "raw.one");
+	t = fx_load_named(&f, "raw.one");
 	CHECK(t);
 	CHECK_INT(t->metadata->nsnapshots, 2);
 	CHECK(strstr(t->metadata_location, "/00001-") != NULL);  /* schema and rows: one commit */
@@ -675,7 +664,7 @@ TEST(ingest_new_columns_and_rows_are_one_commit)
 	CHECK(pond_ingest_file(f.lake, bad, &rd, &w, NULL, &r, &err) != 0);
 	CHECK(strstr(err.msg, "bad_rank.csv:30002:") != NULL);
 	pond_ingest_result_dispose(&r);
-	t = load_table(&f, "raw.one");
+	t = fx_load_named(&f, "raw.one");
 	CHECK(t);
 	CHECK_STR(t->metadata_location, location);
 	CHECK(pond_iceberg_schema_find_name(pond_iceberg_metadata_current_schema(t->metadata), "rank") == NULL);

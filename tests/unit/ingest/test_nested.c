@@ -307,10 +307,8 @@ TEST(ingest_nested_loads_evolve_structs_and_lists_in_the_rows_commit)
 
 static const char *column_names(table_fixture *f, const char *table)
 {
-	pond_error err = POND_ERROR_INIT;
-	pond_table_ident id;
-	pond_table *t;
-	if (pond_table_ident_parse(&id, f->a, table, &err) || pond_table_load(&t, f->lake, &id, &err))
+	pond_table *t = fx_load_named(f, table);
+	if (!t)
 		return "(no table)";
 	pond_buf b = POND_BUF_INIT;
 	const pond_iceberg_type *root = pond_iceberg_metadata_current_schema(t->metadata)->root;

@@ -167,6 +167,16 @@ pond_table *fx_load(table_fixture *f)
 	return t;
 }
 
+pond_table *fx_load_named(table_fixture *f, const char *name)
+{
+	pond_error err = POND_ERROR_INIT;
+	pond_table_ident id;
+	pond_table *t = NULL;
+	if (pond_table_ident_parse(&id, f->a, name, &err) || pond_table_load(&t, f->lake, &id, &err))
+		return NULL;
+	return t;
+}
+
 const char *fx_query(table_fixture *f, const char *expr, int64_t snapshot_id)
 {
 	pond_error err = POND_ERROR_INIT;

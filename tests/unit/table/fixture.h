@@ -69,6 +69,9 @@ const char *fx_summary(table_fixture *f, const char *key);
 int64_t fx_snapshot(table_fixture *f);
 /* The table as it is now (NULL on failure); free with pond_table_free. */
 pond_table *fx_load(table_fixture *f);
+/* The table named name ("ns.t") as it is now; NULL when it cannot be
+ * loaded (a missing table included, quietly). */
+pond_table *fx_load_named(table_fixture *f, const char *name);
 
 /* ---- the table's files (fixture_files.c) ---- */
 
