@@ -135,6 +135,16 @@ expect_exit "a bad list element value fails" 1 "$POND" ingest "$T/bad_n.ndjson" 
 expect_eq "the error names the element's field" "$ERR" "pond: error: could not load $T/bad_n.ndjson: Conversion Error: Could not convert string 'many' to INT64 when casting from source column items.element.n"
 expect_eq "nothing committed" "$(metadata_file raw.events),$(value "select count(*) from raw.events")" "$before,7"
 
+# --- map values (Parquet maps: DuckDB's read_json makes a map only of
+# objects with over 200 keys) evolve the same way ---
+"$POND" export "select 1 as id, map(['k1'], [{'v': 1}]) as attrs" --parquet "$T/m1.parquet" -q
+"$POND" export "select 2 as id, map(['k2', 'k3'], [{'v': 2, 'w': 'x'}, {'v': 3, 'w': NULL}]) as attrs" --parquet "$T/m2.parquet" -q
+expect_exit "a map of structs" 0 "$POND" ingest "$T/m1.parquet" --table raw.maps
+expect_exit "a new field in the map's value" 0 "$POND" ingest "$T/m2.parquet" --table raw.maps
+expect_contains "the change names attrs.value.w" "$OUT" "added column attrs.value.w (string)"
+expect_eq "map rows equal DuckDB's read_parquet of both files" "$(q "select id, attrs, typeof(attrs) from raw.maps order by id")" \
+  "$(q "select id, attrs, typeof(attrs) from read_parquet(['$T/m1.parquet', '$T/m2.parquet'], union_by_name = true) order by id")"
+
 # --- flatten to a depth ---
 cat > "$T/deep.ndjson" <<'EOF'
 {"id": 1, "a": {"b": {"c": 1, "e": {"f": true}}, "d": 2}, "l": [{"x": {"y": 1}}]}
