@@ -4,7 +4,9 @@
 # rows' own commit; older rows read NULL), refused by freeze naming the
 # dotted path, dropped and listed by discard; a field the input lacks
 # reads NULL; a value that does not convert inside a struct names its
-# path and commits nothing. The table equals DuckDB's read_json of the same
+# path and commits nothing; rows waiting in the row buffer read NULL for a
+# field added after them; a Parquet map's value struct evolves too. The
+# table equals DuckDB's read_json of the same
 # files, icebird (an independent Iceberg reader) reads the nested fields by
 # their ids, the metadata's ids are unique with last-column-id updated, and
 # time travel shows the older schema. Flatten depths 1, 2 and full equal
@@ -134,6 +136,17 @@ expect_eq "the error names the struct field" "$ERR" "pond: error: could not load
 expect_exit "a bad list element value fails" 1 "$POND" ingest "$T/bad_n.ndjson" --table raw.events
 expect_eq "the error names the element's field" "$ERR" "pond: error: could not load $T/bad_n.ndjson: Conversion Error: Could not convert string 'many' to INT64 when casting from source column items.element.n"
 expect_eq "nothing committed" "$(metadata_file raw.events),$(value "select count(*) from raw.events")" "$before,7"
+
+# --- a field added while rows wait in the row buffer (the discard load's
+# one row went there) ---
+echo '{"id": 10, "user": {"name": "ivy", "nick": "i"}}' > "$T/nick.ndjson"
+expect_contains "a row waits in the buffer" "$("$POND" tables)" "(1 buffered"
+expect_exit "a new nested field after buffered rows" 0 "$POND" ingest "$T/nick.ndjson" --table raw.events
+expect_eq "buffered rows read NULL for it" \
+  "$(value "select string_agg(id || ':' || coalesce(user.nick, '-'), ' ' order by id) from raw.events where id in (7, 10)")" "7:- 10:i"
+"$POND" flush raw.events >/dev/null 2>&1
+expect_eq "and after the flush" \
+  "$(value "select string_agg(id || ':' || coalesce(user.nick, '-'), ' ' order by id) from raw.events where id in (7, 10)")" "7:- 10:i"
 
 # --- map values (Parquet maps: DuckDB's read_json makes a map only of
 # objects with over 200 keys) evolve the same way ---
