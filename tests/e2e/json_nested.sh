@@ -6,11 +6,11 @@
 # reads NULL; a value that does not convert inside a struct names its
 # path and commits nothing; rows waiting in the row buffer read NULL for a
 # field added after them; a Parquet map's value struct evolves too. The
-# table equals DuckDB's read_json of the same
-# files, icebird (an independent Iceberg reader) reads the nested fields by
-# their ids, the metadata's ids are unique with last-column-id updated, and
-# time travel shows the older schema. Flatten depths 1, 2 and full equal
-# DuckDB's selects of the same fields.
+# table equals DuckDB's read_json of the same files, icebird (an
+# independent Iceberg reader) reads the nested fields by their ids, the
+# metadata's ids are unique with last-column-id updated, and time travel
+# shows the older schema. Flatten depths 1, 2 and full equal DuckDB's
+# selects of the same fields.
 . "$(dirname "$0")/lib.sh"
 
 P="$T/proj"
