@@ -94,13 +94,15 @@ typedef struct {
 	int64_t bytes;
 	ingest_progress progress;
 	pond_arena *arena;
+	pond_arena *block_arena;       /* what one block needs; reset for the next */
 } near_run;
 
 /* A block: its row, and its shards' rows for the tables that lack it. */
 static int load_block(near_run *r, int64_t height, pond_error *err)
 {
 	const char *bucket = r->cfg->bucket;
-	pond_arena *a = r->arena;
+	pond_arena *a = r->block_arena;
+	pond_arena_reset(a);
 	const char *key = pond_arena_sprintf(a, "%012" PRId64 "/block.json", height);
 	const char *what = pond_arena_sprintf(a, "s3://%s/%s", bucket, key);
 	if (!key || !what)
@@ -232,7 +234,7 @@ int pond__ingest_run_near(pond_lake *lake, const pond_source *s, const pond_inge
 	r.arena = a;
 	r.progress.opts = opts;
 	r.progress.start_ns = pond_time_mono_ns();
-	int rc = 0;
+	int rc = (r.block_arena = pond_arena_new()) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
 	int64_t after = INT64_MAX;
 	for (int t = 0; t < NEAR_NTABLES && rc == 0; t++) {
 		rc = read_height(&r.state[t], lake, s, cfg->writes[t].table, a, err);
@@ -276,5 +278,6 @@ int pond__ingest_run_near(pond_lake *lake, const pond_source *s, const pond_inge
 			unlink(r.path[t]);
 	}
 	pond_s3_client_free(&r.client);
+	pond_arena_free(&r.block_arena);
 	return rc;
 }
