@@ -177,12 +177,27 @@ static int parse_keys(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 	return 0;
 }
 
-static int parse_write(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+/* mode, schema and flatten: how rows go into the table. */
+static int parse_write_policy(parse_ctx *c, const pond_yaml_node *root, pond_ingest_write *w)
 {
 	const char *mode = NULL, *schema = NULL;
 	int rc;
-	if ((rc = get_str(c, root, "table", &s->write.table)) || (rc = get_str(c, root, "mode", &mode)) ||
-	    (rc = get_str(c, root, "schema", &schema)) || (rc = get_bool(c, root, "flatten", &s->write.flatten)) ||
+	if ((rc = get_str(c, root, "mode", &mode)) || (rc = get_str(c, root, "schema", &schema)) ||
+	    (rc = get_bool(c, root, "flatten", &w->flatten)))
+		return rc;
+	if (mode && !pond_ingest_mode_parse(mode, &w->mode))
+		return bad(c, pond_yaml_get(root, "mode"), "unknown mode \"%s\" (expected append, replace or merge)", mode,
+		           NULL);
+	if (schema && !pond_schema_policy_parse(schema, &w->schema))
+		return bad(c, pond_yaml_get(root, "schema"), "unknown schema policy \"%s\" (expected evolve, freeze or discard)",
+		           schema, NULL);
+	return 0;
+}
+
+static int parse_write(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
+	int rc;
+	if ((rc = get_str(c, root, "table", &s->write.table)) || (rc = parse_write_policy(c, root, &s->write)) ||
 	    (rc = parse_keys(c, root, s)))
 		return rc;
 	if (!s->write.table)
@@ -192,12 +207,6 @@ static int parse_write(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 	pond_error e2 = POND_ERROR_INIT;
 	if (pond_table_ident_parse(&id, c->arena, s->write.table, &e2) != 0)
 		return bad(c, pond_yaml_get(root, "table"), "bad table name: %s", e2.msg, NULL);
-	if (mode && !pond_ingest_mode_parse(mode, &s->write.mode))
-		return bad(c, pond_yaml_get(root, "mode"), "unknown mode \"%s\" (expected append, replace or merge)", mode,
-		           NULL);
-	if (schema && !pond_schema_policy_parse(schema, &s->write.schema))
-		return bad(c, pond_yaml_get(root, "schema"), "unknown schema policy \"%s\" (expected evolve, freeze or discard)",
-		           schema, NULL);
 	if (s->write.mode == POND_INGEST_MERGE && s->write.nkeys == 0)
 		return bad(c, pond_yaml_get(root, "mode"), "mode merge needs \"key\" (the column or columns that identify a row)",
 		           NULL, NULL);
@@ -749,10 +758,9 @@ static int parse_html(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
  * own, never given. */
 static int parse_near_tables(parse_ctx *c, const pond_yaml_node *root, pond_source *s, near_config *n)
 {
-	const char *table = NULL, *mode = NULL, *schema = NULL;
+	const char *table = NULL;
 	int rc;
-	if ((rc = get_str(c, root, "table", &table)) || (rc = get_str(c, root, "mode", &mode)) ||
-	    (rc = get_str(c, root, "schema", &schema)) || (rc = get_bool(c, root, "flatten", &s->write.flatten)))
+	if ((rc = get_str(c, root, "table", &table)) || (rc = parse_write_policy(c, root, &s->write)))
 		return rc;
 	if (!table)
 		return pond_error_set(c->err, POND_EINVAL,
@@ -762,12 +770,6 @@ static int parse_near_tables(parse_ctx *c, const pond_yaml_node *root, pond_sour
 		return bad(c, pond_yaml_get(root, "key"),
 		           "a near_lake source has its own keys (height, hash, block_height + receipt_id): leave out \"key\"",
 		           NULL, NULL);
-	if (mode && !pond_ingest_mode_parse(mode, &s->write.mode))
-		return bad(c, pond_yaml_get(root, "mode"), "unknown mode \"%s\" (expected append, replace or merge)", mode,
-		           NULL);
-	if (schema && !pond_schema_policy_parse(schema, &s->write.schema))
-		return bad(c, pond_yaml_get(root, "schema"), "unknown schema policy \"%s\" (expected evolve, freeze or discard)",
-		           schema, NULL);
 	const char *dot = strchr(table, '.');
 	pond_buf label = POND_BUF_INIT;
 	for (int t = 0; t < NEAR_NTABLES; t++) {
