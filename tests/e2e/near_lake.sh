@@ -206,6 +206,19 @@ done
 expect_eq "after kills, no block twice" "$(K sql --format csv 'select count(*) - count(distinct height) from raw.near_blocks' | tail -n 1)" "0"
 expect_eq "after kills, no receipt twice" "$(K sql --format csv 'select count(*) - count(distinct (block_height, receipt_id)) from raw.near_receipts' | tail -n 1)" "0"
 
+# --- lineage knows the three tables come from the source ---
+mkdir -p p/models
+echo 'select signer_id, count(*) as n from near.transactions group by 1' > p/models/signers.sql
+expect_exit "pond lineage" 0 P lineage --format json
+expect_eq "a model on near.transactions depends on the source's table" "$(echo "$OUT" | python3 -c '
+import json, sys
+g = json.load(sys.stdin)
+src = sorted(n["name"] for n in g["nodes"] if n["kind"] == "source" and n["path"] == "sources/near.yml")
+print(" ".join(src), [e["from"] for e in g["edges"] if e["to"].endswith("signers")])')" \
+  "near.blocks near.receipts near.transactions ['near.transactions']"
+expect_exit "pond transform builds it" 0 P transform
+expect_eq "from the loaded rows" "$(q 'select sum(n) from main.signers')" "$(q 'select count(*) from near.transactions')"
+
 # --- bad configuration: one line naming the file and line ---
 new_project c near 3
 sed -i 's/^bucket: .*/network: devnet/' c/sources/near.yml
