@@ -189,6 +189,15 @@ for t in blocks transactions receipts; do
     "$(q "select count(*) from near.$t")"
 done
 
+# --- mode: merge, each table on its own key ---
+new_project m near 4
+echo "mode: merge" >> m/sources/near.yml
+for i in 1 2 3; do "$POND" --project "$T/m" ingest near > /dev/null 2>&1 || fail "merge run $i"; done
+for t in blocks transactions receipts; do
+  expect_eq "merge: near.$t as appended" "$("$POND" --project "$T/m" sql --format csv "select count(*) from near.$t" | tail -n 1)" \
+    "$(q "select count(*) from near.$t")"
+done
+
 # --- runs killed at random points, then runs to the end ---
 new_project k raw.near 2
 K() { "$POND" --project "$T/k" "$@"; }
