@@ -50,6 +50,16 @@ static int64_t count_rows(table_fixture *f, const char *filter, size_t *nfiles)
 	return rows;
 }
 
+/* The value of a summary key in the table's current snapshot, or NULL. */
+static const char *current_summary(const pond_table *t, const char *key)
+{
+	const pond_iceberg_snapshot *s = pond_iceberg_metadata_current_snapshot(t->metadata);
+	for (size_t i = 0; s && i < s->nsummary; i++)
+		if (strcmp(s->summary[i].key, key) == 0)
+			return s->summary[i].value;
+	return NULL;
+}
+
 TEST(append_twice_makes_two_snapshots_read_back_by_duckdb)
 {
 	table_fixture f;
@@ -71,11 +81,7 @@ TEST(append_twice_makes_two_snapshots_read_back_by_duckdb)
 	CHECK_INT(s->parent_snapshot_id, r1.snapshot_id);
 	CHECK_INT(s->sequence_number, 2);
 	CHECK_STR(s->operation, "append");
-	const char *total = NULL;
-	for (size_t i = 0; i < s->nsummary; i++)
-		if (strcmp(s->summary[i].key, "total-records") == 0)
-			total = s->summary[i].value;
-	CHECK_STR(total, "1500");
+	CHECK_STR(current_summary(t, "total-records"), "1500");
 	pond_table_free(&t);
 	size_t nfiles;
 	CHECK_INT(count_rows(&f, NULL, &nfiles), 1500);
@@ -176,16 +182,6 @@ TEST(append_to_a_branch_keeps_main_and_records_summary_entries)
 	CHECK_STR(state, "{\"cursor\": 42}");
 	pond_table_free(&t);
 	fx_teardown(&f);
-}
-
-/* The value of a summary key in the table's current snapshot, or NULL. */
-static const char *current_summary(const pond_table *t, const char *key)
-{
-	const pond_iceberg_snapshot *s = pond_iceberg_metadata_current_snapshot(t->metadata);
-	for (size_t i = 0; s && i < s->nsummary; i++)
-		if (strcmp(s->summary[i].key, key) == 0)
-			return s->summary[i].value;
-	return NULL;
 }
 
 TEST(append_of_no_rows_commits_its_summary_only_when_asked)
