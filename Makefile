@@ -145,6 +145,8 @@ fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 # Extra sources for one target: the server's request parsing and routing
 # (the target stubs the handlers the router names).
 build/fuzz/fuzz_http: FUZZ_EXTRA := src/server/request.c src/server/route.c
+# The NEAR Lake rows need only jansson and the util layer.
+build/fuzz/fuzz_near: FUZZ_EXTRA := src/ingest/near_rows.c
 # The config parsers, the filter expression and pagination live in layers
 # that reach DuckDB, the catalog and curl at link time: those targets link
 # the whole library, built for fuzzing in build/fuzz/obj.

@@ -222,11 +222,14 @@ typedef struct pond_s3_client_options {
 	long connect_timeout_ms;
 	long stall_timeout_ms;         /* no byte for this long fails a try */
 	int list_page_size;            /* max-keys; 0: the server's (1000) */
+	/* Send x-amz-request-payer: requester (signed) with every request:
+	 * a requester-pays bucket refuses requests without it. */
+	bool requester_pays;
 } pond_s3_client_options;
 
 #define POND_S3_CLIENT_OPTIONS_INIT                                                          \
 	{NULL, NULL, NULL, NULL, NULL, NULL, 6, 100, 10000, (int64_t)64 << 20, (int64_t)16 << 20, \
-	 10000, 60000, 0}
+	 10000, 60000, 0, false}
 
 /* A client for one resolved configuration (copied). Requests from several
  * threads take turns. Free with pond_s3_client_free. */
@@ -306,6 +309,28 @@ typedef int (*pond_s3_list_fn)(const pond_s3_object *object, void *payload);
  * the listing and is returned. */
 int pond_s3_list(pond_s3_client *c, const char *bucket, const char *prefix, pond_s3_list_fn fn, void *payload,
                  pond_error *err);
+/* A common prefix of a listing with a delimiter ("000000000012/"); borrowed
+ * for the callback's duration. */
+typedef int (*pond_s3_prefix_fn)(const char *prefix, void *payload);
+
+typedef struct pond_s3_list_options {
+	const char *prefix;         /* NULL or "": every key */
+	/* NULL: none. "/": the keys that have it after prefix are rolled up
+	 * into one common prefix each ("a/b/" for a/b/c and a/b/d), given to
+	 * on_prefix instead of fn. */
+	const char *delimiter;
+	const char *start_after;    /* NULL: from the first key; else keys after this one (not itself) */
+	pond_s3_prefix_fn on_prefix;   /* NULL: common prefixes are dropped */
+} pond_s3_list_options;
+
+#define POND_S3_LIST_OPTIONS_INIT {NULL, NULL, NULL, NULL}
+
+/* pond_s3_list with a delimiter and a starting key: fn (may be NULL) for
+ * objects and o->on_prefix for common prefixes, a page at a time, each
+ * page's objects then its prefixes, in key order within each kind; a
+ * non-zero return from either stops the listing and is returned. */
+int pond_s3_list_with(pond_s3_client *c, const char *bucket, const pond_s3_list_options *o, pond_s3_list_fn fn,
+                      void *payload, pond_error *err);
 /* Creates a bucket (tests and set-up; an existing one of ours is fine). */
 int pond_s3_create_bucket(pond_s3_client *c, const char *bucket, pond_error *err);
 

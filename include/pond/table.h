@@ -296,9 +296,14 @@ typedef struct pond_write_options {
 	 * Such a write is never buffered. NULL: none. */
 	int (*on_commit)(pond_catalog *catalog, void *payload, pond_error *err);
 	void *on_commit_payload;
+	/* With summary entries: commit a snapshot even when the write adds
+	 * and removes nothing, so that the entries (a source's state that
+	 * moved past input with no rows) are recorded. false: such a write
+	 * commits nothing. */
+	bool commit_empty;
 } pond_write_options;
 
-#define POND_WRITE_OPTIONS_INIT {NULL, 0, NULL, NULL, NULL, NULL, false, 0, NULL, NULL, NULL, NULL}
+#define POND_WRITE_OPTIONS_INIT {NULL, 0, NULL, NULL, NULL, NULL, false, 0, NULL, NULL, NULL, NULL, false}
 
 /* Appends the rows of select_sql (columns by position, cast to the table's
  * column types) as one snapshot. Data files are written first, then one

@@ -7,6 +7,7 @@
  */
 #include "html.h"
 #include "ingest_internal.h"
+#include "near.h"
 #include "xlsx.h"
 
 #include <jansson.h>
@@ -199,12 +200,27 @@ static int parse_flatten(parse_ctx *c, const pond_yaml_node *root, int *out)
 	return 0;
 }
 
-static int parse_write(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+/* mode, schema and flatten: how rows go into the table. */
+static int parse_write_policy(parse_ctx *c, const pond_yaml_node *root, pond_ingest_write *w)
 {
 	const char *mode = NULL, *schema = NULL;
 	int rc;
-	if ((rc = get_str(c, root, "table", &s->write.table)) || (rc = get_str(c, root, "mode", &mode)) ||
-	    (rc = get_str(c, root, "schema", &schema)) || (rc = parse_flatten(c, root, &s->write.flatten)) ||
+	if ((rc = get_str(c, root, "mode", &mode)) || (rc = get_str(c, root, "schema", &schema)) ||
+	    (rc = parse_flatten(c, root, &w->flatten)))
+		return rc;
+	if (mode && !pond_ingest_mode_parse(mode, &w->mode))
+		return bad(c, pond_yaml_get(root, "mode"), "unknown mode \"%s\" (expected append, replace or merge)", mode,
+		           NULL);
+	if (schema && !pond_schema_policy_parse(schema, &w->schema))
+		return bad(c, pond_yaml_get(root, "schema"), "unknown schema policy \"%s\" (expected evolve, freeze or discard)",
+		           schema, NULL);
+	return 0;
+}
+
+static int parse_write(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
+	int rc;
+	if ((rc = get_str(c, root, "table", &s->write.table)) || (rc = parse_write_policy(c, root, &s->write)) ||
 	    (rc = parse_keys(c, root, s)))
 		return rc;
 	if (!s->write.table)
@@ -214,12 +230,6 @@ static int parse_write(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 	pond_error e2 = POND_ERROR_INIT;
 	if (pond_table_ident_parse(&id, c->arena, s->write.table, &e2) != 0)
 		return bad(c, pond_yaml_get(root, "table"), "bad table name: %s", e2.msg, NULL);
-	if (mode && !pond_ingest_mode_parse(mode, &s->write.mode))
-		return bad(c, pond_yaml_get(root, "mode"), "unknown mode \"%s\" (expected append, replace or merge)", mode,
-		           NULL);
-	if (schema && !pond_schema_policy_parse(schema, &s->write.schema))
-		return bad(c, pond_yaml_get(root, "schema"), "unknown schema policy \"%s\" (expected evolve, freeze or discard)",
-		           schema, NULL);
 	if (s->write.mode == POND_INGEST_MERGE && s->write.nkeys == 0)
 		return bad(c, pond_yaml_get(root, "mode"), "mode merge needs \"key\" (the column or columns that identify a row)",
 		           NULL, NULL);
@@ -765,6 +775,97 @@ static int parse_html(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 	return 0;
 }
 
+/* type: near_lake's tables: `table` is a namespace (near: near.blocks,
+ * near.transactions, near.receipts) or a table name whose name becomes a
+ * prefix (raw.near: raw.near_blocks, ...). Merge keys are each table's
+ * own, never given. */
+static int parse_near_tables(parse_ctx *c, const pond_yaml_node *root, pond_source *s, near_config *n)
+{
+	const char *table = NULL;
+	int rc;
+	if ((rc = get_str(c, root, "table", &table)) || (rc = parse_write_policy(c, root, &s->write)))
+		return rc;
+	if (!table)
+		return pond_error_set(c->err, POND_EINVAL,
+		                      "%s:1: \"table\" is missing (a namespace such as near, for near.blocks, "
+		                      "near.transactions and near.receipts)", c->what);
+	if (pond_yaml_get(root, "key"))
+		return bad(c, pond_yaml_get(root, "key"),
+		           "a near_lake source has its own keys (height, hash, block_height + receipt_id): leave out \"key\"",
+		           NULL, NULL);
+	const char *dot = strchr(table, '.');
+	pond_buf label = POND_BUF_INIT;
+	for (int t = 0; t < NEAR_NTABLES; t++) {
+		pond_ingest_write *w = &n->writes[t];
+		*w = s->write;
+		w->table = dot ? pond_arena_sprintf(c->arena, "%s_%s", table, pond__near_table_suffix[t])
+		               : pond_arena_sprintf(c->arena, "%s.%s", table, pond__near_table_suffix[t]);
+		w->keys = (const char **)pond__near_keys[t];
+		w->nkeys = w->mode == POND_INGEST_MERGE ? pond__near_nkeys[t] : 0;
+		pond_table_ident id;
+		pond_error e2 = POND_ERROR_INIT;
+		if (!w->table || pond_table_ident_parse(&id, c->arena, w->table, &e2) != 0) {
+			pond_buf_dispose(&label);
+			return bad(c, pond_yaml_get(root, "table"), "bad table name: %s", w->table ? e2.msg : "out of memory",
+			           NULL);
+		}
+		pond_buf_printf(&label, "%s%s", t ? ", " : "", w->table);
+	}
+	n->label = pond_buf_ok(&label) ? pond_arena_strdup(c->arena, pond_buf_cstr(&label)) : NULL;
+	pond_buf_dispose(&label);
+	s->write = n->writes[NEAR_BLOCKS];
+	return n->label ? 0 : pond_error_set(c->err, POND_ENOMEM, "out of memory");
+}
+
+/* type: near_lake: the bucket (by network or name), the heights, and the
+ * S3 settings of the bucket's server, with the names and meaning of
+ * pond.yml's storage settings. */
+static int parse_near(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
+	near_config *n = pond_arena_calloc(c->arena, 1, sizeof(*n));
+	if (!n)
+		return pond_error_set(c->err, POND_ENOMEM, "out of memory");
+	s->near = n;
+	pond_s3_settings defaults = POND_S3_SETTINGS_INIT;
+	n->s3 = defaults;
+	n->max_blocks = NEAR_MAX_BLOCKS_DEFAULT;
+	const char *network = NULL;
+	bool path_style = false;
+	int rc;
+	if ((rc = parse_near_tables(c, root, s, n)) || (rc = get_str(c, root, "network", &network)) ||
+	    (rc = get_str(c, root, "bucket", &n->bucket)) ||
+	    (rc = get_int(c, root, "start_height", 0, INT64_MAX / 2, &n->start_height)) ||
+	    (rc = get_int(c, root, "max_blocks", 1, 10000000, &n->max_blocks)) ||
+	    (rc = get_str(c, root, "endpoint", &n->s3.endpoint)) || (rc = get_str(c, root, "region", &n->s3.region)) ||
+	    (rc = get_str(c, root, "profile", &n->s3.profile)) || (rc = get_bool(c, root, "path_style", &path_style)) ||
+	    (rc = get_str(c, root, "access_key_id_env", &n->s3.access_key_id_env)) ||
+	    (rc = get_str(c, root, "secret_access_key_env", &n->s3.secret_access_key_env)) ||
+	    (rc = get_str(c, root, "session_token_env", &n->s3.session_token_env)))
+		return rc;
+	if (pond_yaml_get(root, "path_style"))
+		n->s3.path_style = path_style ? 1 : 0;
+	if (network && n->bucket)
+		return bad(c, pond_yaml_get(root, "bucket"), "give \"network\" or \"bucket\", not both", NULL, NULL);
+	if (network) {
+		if (strcmp(network, "mainnet") != 0 && strcmp(network, "testnet") != 0)
+			return bad(c, pond_yaml_get(root, "network"), "unknown network \"%s\" (expected mainnet or testnet)",
+			           network, NULL);
+		n->bucket = pond_arena_sprintf(c->arena, "near-lake-data-%s", network);
+		/* NEAR's buckets are in Frankfurt, and the reader pays. */
+		if (!n->s3.region)
+			n->s3.region = "eu-central-1";
+		n->requester_pays = true;
+	}
+	if (!n->bucket)
+		return pond_error_set(c->err, POND_EINVAL,
+		                      "%s:1: \"network\" is missing (mainnet or testnet; or \"bucket\": the bucket's name)",
+		                      c->what);
+	if (!pond_yaml_get(root, "start_height"))
+		return pond_error_set(c->err, POND_EINVAL, "%s:1: \"start_height\" is missing (the first block to load)",
+		                      c->what);
+	return get_bool(c, root, "requester_pays", &n->requester_pays);
+}
+
 int pond_source_parse(pond_source **out, const char *name, const char *text, size_t len, const char *what,
                       const pond_yaml_node *secrets, pond_arena *arena, pond_error *err)
 {
@@ -782,6 +883,10 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	                                        "thousands", "null",        "incremental", "headers", "retry",
 	                                        "timeout",  "stall_timeout"};
 	static const char *const xlsx_keys[] = {"path", "sheet", "range", "header", "stall_timeout", "timeout"};
+	static const char *const near_keys[] = {"network",  "bucket",     "start_height",      "max_blocks",
+	                                        "requester_pays", "endpoint", "region",         "profile",
+	                                        "path_style", "access_key_id_env", "secret_access_key_env",
+	                                        "session_token_env", "stall_timeout"};
 	parse_ctx c = {what, secrets, arena, err};
 	pond_yaml_node *root;
 	int rc = pond_yaml_parse(&root, text, len, what, arena, err);
@@ -803,7 +908,7 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 		return rc;
 	if (!type)
 		return pond_error_set(err, POND_EINVAL,
-		                      "%s:1: \"type\" is missing (file, folder, xlsx, http, html, postgres or sqlite)", what);
+		                      "%s:1: \"type\" is missing (file, folder, xlsx, http, html, near_lake, postgres or sqlite)", what);
 	const char *const *extra;
 	size_t nextra;
 	if (strcmp(type, "file") == 0 || strcmp(type, "folder") == 0) {
@@ -822,13 +927,17 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 		s->type = SOURCE_HTML;
 		extra = html_keys;
 		nextra = sizeof(html_keys) / sizeof(html_keys[0]);
+	} else if (strcmp(type, "near_lake") == 0) {
+		s->type = SOURCE_NEAR_LAKE;
+		extra = near_keys;
+		nextra = sizeof(near_keys) / sizeof(near_keys[0]);
 	} else if (strcmp(type, "postgres") == 0 || strcmp(type, "sqlite") == 0) {
 		s->type = type[0] == 'p' ? SOURCE_POSTGRES : SOURCE_SQLITE;
 		extra = db_keys;
 		nextra = sizeof(db_keys) / sizeof(db_keys[0]);
 	} else {
 		return bad(&c, pond_yaml_get(root, "type"),
-		           "unknown source type \"%s\" (expected file, folder, xlsx, http, html, postgres or sqlite)", type,
+		           "unknown source type \"%s\" (expected file, folder, xlsx, http, html, near_lake, postgres or sqlite)", type,
 		           NULL);
 	}
 	s->type_name = pond_arena_strdup(arena, type);
@@ -838,7 +947,8 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	memcpy(allowed, common, sizeof(common));
 	memcpy(allowed + ncommon, extra, nextra * sizeof(char *));
-	if ((rc = pond_yaml_check_keys(root, allowed, what, err)) != 0 || (rc = parse_write(&c, root, s)) != 0)
+	if ((rc = pond_yaml_check_keys(root, allowed, what, err)) != 0 ||
+	    (s->type != SOURCE_NEAR_LAKE && (rc = parse_write(&c, root, s)) != 0))
 		return rc;
 	switch (s->type) {
 	case SOURCE_FILE:
@@ -866,6 +976,9 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 		break;
 	case SOURCE_HTML:
 		rc = parse_html(&c, root, s);
+		break;
+	case SOURCE_NEAR_LAKE:
+		rc = parse_near(&c, root, s);
 		break;
 	default:
 		rc = parse_database(&c, root, s);
@@ -946,4 +1059,4 @@ int pond_source_load(pond_source **out, const char *root, const char *name, pond
 
 const char *pond_source_name(const pond_source *s) { return s->name; }
 const char *pond_source_type(const pond_source *s) { return s->type_name; }
-const char *pond_source_table(const pond_source *s) { return s->write.table; }
+const char *pond_source_table(const pond_source *s) { return s->near ? s->near->label : s->write.table; }

@@ -23,6 +23,7 @@ typedef enum {
 	SOURCE_SQLITE,
 	SOURCE_FOLDER,
 	SOURCE_HTML,
+	SOURCE_NEAR_LAKE,
 } ingest_source_type;
 
 typedef struct {
@@ -107,6 +108,9 @@ struct pond_source {
 
 	/* html: pages, rows and columns (html.h) */
 	struct html_config *html;
+
+	/* near_lake: bucket, heights, tables (near.h) */
+	struct near_config *near;
 };
 
 /* ---- loading ------------------------------------------------------------------------ */
@@ -131,6 +135,9 @@ typedef struct {
 	 * on_commit); NULL: none. */
 	int (*on_commit)(pond_catalog *catalog, void *payload, pond_error *err);
 	void *on_commit_payload;
+	/* Commit the state even when there are no rows (a snapshot that adds
+	 * nothing): a source whose state moves past input that gave none. */
+	bool commit_empty;
 } ingest_load;
 
 /* ---- CSV (csv.c) ---------------------------------------------------------------------- */

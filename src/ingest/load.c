@@ -642,6 +642,7 @@ static int write_rows(pond_lake *lake, const ingest_load *l, const pond_table_id
 	wo.cancel = l->cancel;
 	wo.on_commit = l->on_commit;
 	wo.on_commit_payload = l->on_commit_payload;
+	wo.commit_empty = l->commit_empty;
 	if (l->state_key && l->state) {
 		kv.key = l->state_key;
 		kv.value = l->state;

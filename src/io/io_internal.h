@@ -57,6 +57,8 @@ bool pond__s3_xml_error(const char *body, size_t len, char *code, size_t code_ca
 typedef struct pond__s3_list_page {
 	pond_s3_object *objects;   /* in arena */
 	size_t n;
+	const char **prefixes;     /* CommonPrefixes (a listing with a delimiter), in arena */
+	size_t nprefixes;
 	bool truncated;
 	const char *next_token;    /* NULL when not truncated */
 } pond__s3_list_page;

@@ -271,6 +271,8 @@ static int sign_call(header_lines *h, const pond_s3_client *c, const pond__s3_re
 	add_line(h, "%s: %s", "Host", pond_buf_cstr(&a->host));
 	for (size_t i = 0; i < call->nheaders; i++)
 		add_line(h, "%s%s", call->headers[i], "");
+	if (c->opts.requester_pays)
+		add_line(h, "%s: %s", "x-amz-request-payer", "requester");
 	if (!c->cfg.access_key_id) {
 		finish_lines(h);
 		return pond_buf_ok(&h->storage) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory signing");
@@ -288,6 +290,8 @@ static int sign_call(header_lines *h, const pond_s3_client *c, const pond__s3_re
 		*colon = '\0';
 		pairs[npairs++] = (pond_sigv4_pair){copies[i], colon + 1};
 	}
+	if (c->opts.requester_pays && npairs < 24)
+		pairs[npairs++] = (pond_sigv4_pair){"x-amz-request-payer", "requester"};
 	pond_sigv4_request req = {call->method, pond_buf_cstr(&a->path), call->query, call->nquery, pairs, npairs,
 	                          payload_hash};
 	pond_sigv4_key key = {c->cfg.access_key_id, c->cfg.secret_access_key, c->cfg.session_token,

@@ -264,16 +264,22 @@ int pond_s3_delete_many(pond_s3_client *c, const char *bucket, const char *const
 }
 
 /* One page of a listing. */
-static int list_page(pond_s3_client *c, const char *bucket, const char *prefix, const char *token,
+static int list_page(pond_s3_client *c, const char *bucket, const pond_s3_list_options *o, const char *token,
                      pond__s3_list_page *page, pond_arena *arena, pond_error *err)
 {
-	pond_sigv4_pair query[5] = {{"list-type", "2"}, {"prefix", prefix ? prefix : ""}, {"encoding-type", "url"}};
+	const char *prefix = o->prefix ? o->prefix : "";
+	pond_sigv4_pair query[7] = {{"list-type", "2"}, {"prefix", prefix}, {"encoding-type", "url"}};
 	size_t nq = 3;
 	char max_keys[16];
 	if (pond__s3_list_page_size(c) > 0) {
 		snprintf(max_keys, sizeof max_keys, "%d", pond__s3_list_page_size(c));
 		query[nq++] = (pond_sigv4_pair){"max-keys", max_keys};
 	}
+	if (o->delimiter)
+		query[nq++] = (pond_sigv4_pair){"delimiter", o->delimiter};
+	/* S3 ignores start-after once a continuation token says where to go on. */
+	if (o->start_after && !token)
+		query[nq++] = (pond_sigv4_pair){"start-after", o->start_after};
 	if (token)
 		query[nq++] = (pond_sigv4_pair){"continuation-token", token};
 	pond__s3_req call = POND__S3_REQ_INIT;
@@ -290,24 +296,27 @@ static int list_page(pond_s3_client *c, const char *bucket, const char *prefix, 
 		return rc;
 	rc = pond__s3_xml_list(page, resp.body.ptr, resp.body.len, arena, err);
 	if (rc)
-		pond_error_prefix(err, "could not list s3://%s/%s", bucket, prefix ? prefix : "");
+		pond_error_prefix(err, "could not list s3://%s/%s", bucket, prefix);
 	pond__io_http_response_dispose(&resp);
 	return rc;
 }
 
-int pond_s3_list(pond_s3_client *c, const char *bucket, const char *prefix, pond_s3_list_fn fn, void *payload,
-                 pond_error *err)
+int pond_s3_list_with(pond_s3_client *c, const char *bucket, const pond_s3_list_options *o, pond_s3_list_fn fn,
+                      void *payload, pond_error *err)
 {
+	const char *prefix = o->prefix ? o->prefix : "";
 	pond_arena *arena = pond_arena_new(), *next = pond_arena_new();
 	char *token = NULL;
 	int rc = arena && next ? 0 : oom(err, "listing", bucket, prefix);
 	while (rc == 0) {
 		pond__s3_list_page page;
 		pond_arena_reset(arena);
-		if ((rc = list_page(c, bucket, prefix, token, &page, arena, err)))
+		if ((rc = list_page(c, bucket, o, token, &page, arena, err)))
 			break;
-		for (size_t i = 0; i < page.n && rc == 0; i++)
+		for (size_t i = 0; i < page.n && rc == 0 && fn; i++)
 			rc = fn(&page.objects[i], payload);
+		for (size_t i = 0; i < page.nprefixes && rc == 0 && o->on_prefix; i++)
+			rc = o->on_prefix(page.prefixes[i], payload);
 		if (rc || !page.truncated)
 			break;
 		/* The token must outlive the page arena's reset; the one it
@@ -320,6 +329,14 @@ int pond_s3_list(pond_s3_client *c, const char *bucket, const char *prefix, pond
 	pond_arena_free(&arena);
 	pond_arena_free(&next);
 	return rc;
+}
+
+int pond_s3_list(pond_s3_client *c, const char *bucket, const char *prefix, pond_s3_list_fn fn, void *payload,
+                 pond_error *err)
+{
+	pond_s3_list_options o = POND_S3_LIST_OPTIONS_INIT;
+	o.prefix = prefix;
+	return pond_s3_list_with(c, bucket, &o, fn, payload, err);
 }
 
 int pond_s3_create_bucket(pond_s3_client *c, const char *bucket, pond_error *err)

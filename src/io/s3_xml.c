@@ -170,7 +170,23 @@ int pond__s3_xml_list(pond__s3_list_page *out, const char *body, size_t len, pon
 	out->next_token = out->truncated ? child_text(root, "NextContinuationToken", arena) : NULL;
 	size_t cap = 0;
 	int rc = 0;
+	size_t pcap = 0;
 	for (xmlNodePtr n = root->children; n && rc == 0; n = n->next) {
+		if (named(n, "CommonPrefixes")) {
+			if (!child(n, "Prefix")) {
+				rc = pond_error_set(err, POND_ECORRUPT, "a listing's CommonPrefixes entry without a Prefix");
+				break;
+			}
+			char *prefix = child_text(n, "Prefix", arena);
+			if (prefix && url_encoded)
+				prefix = url_decode(prefix, arena);
+			if (!prefix || !pond_arena_grow(arena, (void **)&out->prefixes, out->nprefixes, &pcap,
+			                                sizeof *out->prefixes))
+				rc = pond_error_set(err, POND_ENOMEM, "out of memory reading a listing");
+			else
+				out->prefixes[out->nprefixes++] = prefix;
+			continue;
+		}
 		if (!named(n, "Contents"))
 			continue;
 		if (!pond_arena_grow(arena, (void **)&out->objects, out->n, &cap, sizeof *out->objects)) {

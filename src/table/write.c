@@ -1159,7 +1159,8 @@ int pond__write_commit_change(pond__write *w, const pond__change *change, pond_w
 		ndirs = 0;
 	}
 	bool removes = nmatched || change->nremove_files || (change->remove_all && has_live);
-	if (nfiles == 0 && !removes && !w->new_schema) {
+	bool summary_only = w->opts->commit_empty && w->opts->nsummary > 0;
+	if (nfiles == 0 && !removes && !w->new_schema && !summary_only) {
 		/* A new table is still made (with the schema change, if any: a
 		 * staged table has none). */
 		if (w->creating)

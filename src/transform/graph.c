@@ -208,6 +208,28 @@ static int load_custom_tests(pond_transform_graph *g, pond_error *err)
 	return rc;
 }
 
+/* A table a source loads (ns.name as written), unless a model builds it
+ * (the model wins) or it is not a table name. */
+static int add_source_node(pond_transform_graph *g, const char *text, const char *path, pond_error *err)
+{
+	pond_table_ident id;
+	pond_error ignored = POND_ERROR_INIT;
+	if (!text)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (pond_table_ident_parse(&id, g->arena, text, &ignored) != 0 || id.ns.nlevels != 1)
+		return 0;
+	const char *name = pond_table_ident_format(g->arena, &id);
+	if (pond__transform_find_node(g, name) >= 0)
+		return 0;
+	tf_node *n = new_node(g, TF_SOURCE, err);
+	if (!n)
+		return POND_ENOMEM;
+	n->id = id;
+	n->name = name;
+	n->path = path;
+	return 0;
+}
+
 /* The YAML files of sources/ and exports/: only the keys the graph needs are read;
  * the ingest and export layers check the rest. */
 static int load_yaml_nodes(pond_transform_graph *g, const char *folder, tf_kind kind, pond_error *err)
@@ -229,21 +251,21 @@ static int load_yaml_nodes(pond_transform_graph *g, const char *folder, tf_kind 
 		if (!sql)
 			sql = pond_yaml_get(doc, "query");
 		if (kind == TF_SOURCE) {
-			pond_table_ident id;
-			if (!table || table->kind != POND_YAML_SCALAR ||
-			    pond_table_ident_parse(&id, g->arena, table->value, &ignored) != 0 || id.ns.nlevels != 1)
+			if (!table || table->kind != POND_YAML_SCALAR)
 				continue;
-			const char *name = pond_table_ident_format(g->arena, &id);
-			if (pond__transform_find_node(g, name) >= 0)
-				continue;  /* a model builds it; the model wins */
-			tf_node *n = new_node(g, TF_SOURCE, err);
-			if (!n) {
-				rc = POND_ENOMEM;
-				break;
+			const pond_yaml_node *type = pond_yaml_get(doc, "type");
+			if (type && type->kind == POND_YAML_SCALAR && strcmp(type->value, "near_lake") == 0) {
+				/* Three tables, named as the source names them
+				 * (docs/ingest.md): NS.blocks ... for a namespace,
+				 * NS.T_blocks ... for NS.T. */
+				static const char *const suffix[] = {"blocks", "transactions", "receipts"};
+				bool prefix = strchr(table->value, '.') != NULL;
+				for (size_t k = 0; k < 3 && rc == 0; k++)
+					rc = add_source_node(g, pond_arena_sprintf(g->arena, "%s%s%s", table->value, prefix ? "_" : ".",
+					                                           suffix[k]), files.paths[i], err);
+			} else {
+				rc = add_source_node(g, table->value, files.paths[i], err);
 			}
-			n->id = id;
-			n->name = name;
-			n->path = files.paths[i];
 			continue;
 		}
 		tf_node *n = new_node(g, TF_EXPORT, err);

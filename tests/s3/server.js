@@ -22,7 +22,7 @@
 //                            "action": "503"|"500"|"403"|"drop"|"drop-body",
 //                            "times": N}], "conditional": true}
 //   GET  /__pond/log?bucket=B        [{method, key, query, style, sig, status,
-//                                      ifNoneMatch, range}]
+//                                      ifNoneMatch, range, requestPayer}]
 //   GET  /__pond/uploads?bucket=B    {"pending": N}
 //
 // s3rver 3.7.1 makes ListObjectsV2 continuation tokens with DES: node
@@ -253,6 +253,7 @@ async function handle(req, res, body, target) {
   const entry = {
     method: req.method, key, query: rawQuery, style, sig, status: 0,
     ifNoneMatch: req.headers['if-none-match'] || null, range: req.headers['range'] || null,
+    requestPayer: req.headers['x-amz-request-payer'] || null,
   };
   st.log.push(entry);
   if (sig !== 'ok' && sig !== 'none') {

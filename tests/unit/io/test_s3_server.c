@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "pond/io.h"
 #include "s3_test_util.h"
 
@@ -144,6 +146,124 @@ TEST(s3_list_follows_continuation_tokens)
 	CHECK_INT(s3t_count(bucket, "GET", "list-type=2", &all_signed), 3);
 	CHECK_INT(s3t_count(bucket, "GET", "continuation-token=", &all_signed), 2);
 	CHECK(all_signed);
+	pond_s3_client_free(&c);
+}
+
+typedef struct {
+	char prefixes[16][64];
+	int n, stop_after;
+	int objects;
+} prefix_listing;
+
+static int on_prefix(const char *prefix, void *payload)
+{
+	prefix_listing *l = payload;
+	if (l->n < 16)
+		snprintf(l->prefixes[l->n], sizeof l->prefixes[0], "%s", prefix);
+	l->n++;
+	return l->stop_after && l->n >= l->stop_after ? 7 : 0;
+}
+
+static int count_object(const pond_s3_object *o, void *payload)
+{
+	(void)o;
+	((prefix_listing *)payload)->objects++;
+	return 0;
+}
+
+TEST(s3_list_with_a_delimiter_and_start_after_gives_prefixes_page_by_page)
+{
+	NEED_SERVER();
+	char bucket[64];
+	s3t_bucket_name(bucket);
+	pond_error err = POND_ERROR_INIT;
+	pond_s3_client_options opts = POND_S3_CLIENT_OPTIONS_INIT;
+	opts.list_page_size = 2;
+	pond_s3_client *c;
+	CHECK_OK(s3t_client(&c, NULL, true, bucket, NULL, &opts, &err), &err);
+	const int heights[] = {10, 11, 13, 17, 18};
+	for (int i = 0; i < 5; i++)
+		for (int f = 0; f < 2; f++) {
+			char key[64];
+			snprintf(key, sizeof key, "%012d/%s.json", heights[i], f ? "shard_0" : "block");
+			CHECK_OK(pond_s3_put(c, bucket, key, "{}", 2, NULL, &err), &err);
+		}
+	/* Keys past the page size: s3rver pages by keys only (S3 counts
+	 * prefixes too), so these make the listing take a second page. */
+	for (int i = 0; i < 3; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "readme%d.txt", i);
+		CHECK_OK(pond_s3_put(c, bucket, key, "x", 1, NULL, &err), &err);
+	}
+	pond_s3_list_options o = POND_S3_LIST_OPTIONS_INIT;
+	o.delimiter = "/";
+	o.start_after = "000000000011";  /* height 11's keys sort after it: 11 and above */
+	o.on_prefix = on_prefix;
+	prefix_listing l = {0};
+	CHECK_OK(pond_s3_list_with(c, bucket, &o, count_object, &l, &err), &err);
+	CHECK_INT(l.n, 4);
+	CHECK_STR(l.prefixes[0], "000000000011/");
+	CHECK_STR(l.prefixes[1], "000000000013/");
+	CHECK_STR(l.prefixes[3], "000000000018/");
+	CHECK_INT(l.objects, 3);  /* the readme files: no delimiter in their names */
+	bool all_signed;
+	CHECK(s3t_count(bucket, "GET", "continuation-token=", &all_signed) >= 1);
+	CHECK_INT(s3t_count(bucket, "GET", "start-after=000000000011", &all_signed), 1);
+	CHECK(all_signed);
+	/* A callback's non-zero return stops the listing and is returned. */
+	prefix_listing stop = {.stop_after = 2};
+	CHECK_INT(pond_s3_list_with(c, bucket, &o, NULL, &stop, &err), 7);
+	CHECK_INT(stop.n, 2);
+	/* Without a delimiter, the same call lists keys. */
+	pond_s3_list_options flat = POND_S3_LIST_OPTIONS_INIT;
+	flat.prefix = "000000000017/";
+	prefix_listing keys = {0};
+	CHECK_OK(pond_s3_list_with(c, bucket, &flat, count_object, &keys, &err), &err);
+	CHECK_INT(keys.objects, 2);
+	CHECK_INT(keys.n, 0);
+	pond_s3_client_free(&c);
+}
+
+TEST(s3_requester_pays_sends_and_signs_its_header)
+{
+	NEED_SERVER();
+	char bucket[64], path[128];
+	s3t_bucket_name(bucket);
+	pond_error err = POND_ERROR_INIT;
+	pond_s3_client *c;
+	CHECK_OK(s3t_client(&c, NULL, true, bucket, NULL, NULL, &err), &err);
+	CHECK_OK(pond_s3_put(c, bucket, "plain", "x", 1, NULL, &err), &err);
+	pond_s3_client_free(&c);
+	pond_s3_client_options opts = POND_S3_CLIENT_OPTIONS_INIT;
+	opts.requester_pays = true;
+	CHECK_OK(s3t_client(&c, NULL, true, NULL, NULL, &opts, &err), &err);
+	char *data;
+	size_t len;
+	CHECK_OK(pond_s3_get(c, bucket, "plain", -1, -1, &data, &len, 10, &err), &err);
+	pond_free(data);
+	snprintf(path, sizeof path, "/__pond/log?bucket=%s", bucket);
+	pond_buf log = POND_BUF_INIT;
+	CHECK(s3t_control_get(path, &log));
+	json_t *entries = json_loads(pond_buf_cstr(&log), 0, NULL);
+	pond_buf_dispose(&log);
+	int gets = 0, puts = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach(entries, i, e) {
+		const char *method = json_string_value(json_object_get(e, "method"));
+		const char *payer = json_string_value(json_object_get(e, "requestPayer"));
+		if (strcmp(method, "GET") == 0) {
+			gets++;
+			CHECK_STR(payer, "requester");
+			CHECK_STR(json_string_value(json_object_get(e, "sig")), "ok");
+		} else if (strcmp(method, "PUT") == 0 && strcmp(json_string_value(json_object_get(e, "key")), "plain") == 0) {
+			puts++;
+			CHECK(payer == NULL);
+		}
+	}
+	json_decref(entries);
+	CHECK_INT(gets, 1);
+	CHECK_INT(puts, 1);
 	pond_s3_client_free(&c);
 }
 

@@ -46,6 +46,33 @@ TEST(s3_xml_list_without_url_encoding_keeps_percent_signs)
 	pond_arena_free(&a);
 }
 
+TEST(s3_xml_list_page_reads_common_prefixes)
+{
+	const char *xml =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>b</Name><Prefix></Prefix>"
+		"<StartAfter>000000000012</StartAfter><Delimiter>/</Delimiter><EncodingType>url</EncodingType>"
+		"<IsTruncated>false</IsTruncated><Contents><Key>top.json</Key><Size>3</Size></Contents>"
+		"<CommonPrefixes><Prefix>000000000012%2F</Prefix></CommonPrefixes>"
+		"<CommonPrefixes><Prefix>000000000015/</Prefix></CommonPrefixes>"
+		"<CommonPrefixes><Prefix>a%20b/</Prefix></CommonPrefixes></ListBucketResult>";
+	pond_arena *a = pond_arena_new();
+	pond__s3_list_page page;
+	pond_error err = POND_ERROR_INIT;
+	CHECK_OK(pond__s3_xml_list(&page, xml, strlen(xml), a, &err), &err);
+	CHECK_INT(page.n, 1);
+	CHECK_STR(page.objects[0].key, "top.json");
+	CHECK_INT(page.nprefixes, 3);
+	CHECK_STR(page.prefixes[0], "000000000012/");
+	CHECK_STR(page.prefixes[1], "000000000015/");
+	CHECK_STR(page.prefixes[2], "a b/");
+	CHECK(!page.truncated);
+	const char *bad = "<ListBucketResult><CommonPrefixes></CommonPrefixes></ListBucketResult>";
+	CHECK_INT(pond__s3_xml_list(&page, bad, strlen(bad), a, &err), POND_ECORRUPT);
+	CHECK_STR(err.msg, "a listing's CommonPrefixes entry without a Prefix");
+	pond_arena_free(&a);
+}
+
 TEST(s3_xml_bad_listings_are_refused)
 {
 	pond_arena *a = pond_arena_new();

@@ -50,6 +50,16 @@ static int64_t count_rows(table_fixture *f, const char *filter, size_t *nfiles)
 	return rows;
 }
 
+/* The value of a summary key in the table's current snapshot, or NULL. */
+static const char *current_summary(const pond_table *t, const char *key)
+{
+	const pond_iceberg_snapshot *s = pond_iceberg_metadata_current_snapshot(t->metadata);
+	for (size_t i = 0; s && i < s->nsummary; i++)
+		if (strcmp(s->summary[i].key, key) == 0)
+			return s->summary[i].value;
+	return NULL;
+}
+
 TEST(append_twice_makes_two_snapshots_read_back_by_duckdb)
 {
 	table_fixture f;
@@ -71,11 +81,7 @@ TEST(append_twice_makes_two_snapshots_read_back_by_duckdb)
 	CHECK_INT(s->parent_snapshot_id, r1.snapshot_id);
 	CHECK_INT(s->sequence_number, 2);
 	CHECK_STR(s->operation, "append");
-	const char *total = NULL;
-	for (size_t i = 0; i < s->nsummary; i++)
-		if (strcmp(s->summary[i].key, "total-records") == 0)
-			total = s->summary[i].value;
-	CHECK_STR(total, "1500");
+	CHECK_STR(current_summary(t, "total-records"), "1500");
 	pond_table_free(&t);
 	size_t nfiles;
 	CHECK_INT(count_rows(&f, NULL, &nfiles), 1500);
@@ -175,6 +181,43 @@ TEST(append_to_a_branch_keeps_main_and_records_summary_entries)
 			state = s->summary[i].value;
 	CHECK_STR(state, "{\"cursor\": 42}");
 	pond_table_free(&t);
+	fx_teardown(&f);
+}
+
+TEST(append_of_no_rows_commits_its_summary_only_when_asked)
+{
+	table_fixture f;
+	CHECK(fx_setup(&f, "e") == 0);
+	const char *q = "select range as id from range(10)";
+	CHECK(fx_create(&f, q, NULL) == 0);
+	pond_error err = POND_ERROR_INIT;
+	pond_write_result r1, r2, r3;
+	pond_iceberg_kv state[] = {{"pond.source-state", "{\"height\": 7}"}};
+	pond_write_options o = POND_WRITE_OPTIONS_INIT;
+	o.summary = state;
+	o.nsummary = 1;
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, q, &o, &r1, &err), &err);
+	/* No rows: nothing to commit, unless the summary must be recorded. */
+	state[0].value = "{\"height\": 9}";
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 1 as id where false", &o, &r2, &err), &err);
+	CHECK_INT(r2.snapshot_id, 0);
+	pond_table *t;
+	CHECK_OK(pond_table_load(&t, f.lake, &f.id, &err), &err);
+	CHECK_INT(t->metadata->current_snapshot_id, r1.snapshot_id);
+	CHECK_STR(current_summary(t, "pond.source-state"), "{\"height\": 7}");
+	pond_table_free(&t);
+	o.commit_empty = true;
+	CHECK_OK(pond_table_append_query(f.lake, &f.id, "select 1 as id where false", &o, &r3, &err), &err);
+	CHECK(r3.snapshot_id > 0 && r3.snapshot_id != r1.snapshot_id);
+	CHECK_INT(r3.added_records, 0);
+	CHECK_OK(pond_table_load(&t, f.lake, &f.id, &err), &err);
+	CHECK_INT(t->metadata->current_snapshot_id, r3.snapshot_id);
+	CHECK_STR(current_summary(t, "pond.source-state"), "{\"height\": 9}");
+	CHECK_STR(current_summary(t, "total-records"), "10");
+	pond_table_free(&t);
+	size_t nfiles;
+	CHECK_INT(count_rows(&f, NULL, &nfiles), 10);
+	CHECK_INT(nfiles, 1);
 	fx_teardown(&f);
 }
 
