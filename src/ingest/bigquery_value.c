@@ -226,14 +226,14 @@ bool pond__bq_timestamp_us(const char *text, int64_t *out)
 	const int64_t limit = 1000000000000000000LL;
 	int64_t v = 0;
 	for (int i = 0; i < keep; i++) {
-		v = v * 10 + (digits[i] - '0');
-		if (v > limit)
+		if (v > limit / 10)
 			return false;
+		v = v * 10 + (digits[i] - '0');
 	}
 	for (long i = 0; i < shift && v; i++) {
-		v *= 10;
-		if (v > limit)
+		if (v > limit / 10)
 			return false;
+		v *= 10;
 	}
 	if (neg)
 		v = -v - (dropped ? 1 : 0);

@@ -48,15 +48,15 @@ expect_eq "one token for the whole run (reused across pages)" "$(stat_of tokens)
 expect_eq "BigQuery types as Iceberg types" \
   "$("$POND" sql "describe raw.types" --format csv | tail -n +2 | cut -d, -f1,2 | paste -sd' ')" \
   "$(printf '%s' 'id,BIGINT i,BIGINT f,DOUBLE n,"DECIMAL(38 bn,VARCHAR b,BOOLEAN s,VARCHAR by,BLOB ts,TIMESTAMP WITH TIME ZONE ' \
-      'd,DATE t,TIME dt,TIMESTAMP j,VARCHAR g,VARCHAR rec,"STRUCT(a BIGINT arr,BIGINT[] recs,"STRUCT(k VARCHAR')"
+      'd,DATE t,TIME dt,TIMESTAMP j,VARCHAR g,VARCHAR rec,"STRUCT(a BIGINT arr,BIGINT[] blobs,BLOB[] recs,"STRUCT(k VARCHAR')"
 expect_eq "nested types in full" "$(q "select typeof(rec) || ' | ' || typeof(recs) from raw.types limit 1")" \
   '"STRUCT(a BIGINT, tags VARCHAR[], ""inner"" STRUCT(x DOUBLE, raw BLOB)) | STRUCT(k VARCHAR, v TIMESTAMP WITH TIME ZONE)[]"'
 COLS='id, i, f, n, bn, b, s, hex("by") AS "by", ts, d, t, dt, j, g, rec.a AS ra, rec.tags AS rtags,
-  rec."inner".x AS rx, hex(rec."inner".raw) AS rraw, arr, recs'
+  rec."inner".x AS rx, hex(rec."inner".raw) AS rraw, arr, list_transform(blobs, lambda b: hex(b)) AS blobs, recs'
 WANT="read_ndjson('$T/fake/expected.ndjson', columns = {'id': 'BIGINT', 'i': 'BIGINT', 'f': 'DOUBLE',
   'n': 'DECIMAL(38,9)', 'bn': 'VARCHAR', 'b': 'BOOLEAN', 's': 'VARCHAR', 'by': 'VARCHAR', 'ts': 'TIMESTAMPTZ',
   'd': 'DATE', 't': 'TIME', 'dt': 'TIMESTAMP', 'j': 'VARCHAR', 'g': 'VARCHAR', 'ra': 'BIGINT', 'rtags': 'VARCHAR[]',
-  'rx': 'DOUBLE', 'rraw': 'VARCHAR', 'arr': 'BIGINT[]', 'recs': 'STRUCT(k VARCHAR, v TIMESTAMPTZ)[]'})"
+  'rx': 'DOUBLE', 'rraw': 'VARCHAR', 'arr': 'BIGINT[]', 'blobs': 'VARCHAR[]', 'recs': 'STRUCT(k VARCHAR, v TIMESTAMPTZ)[]'})"
 "$POND" sql "select $COLS from raw.types order by id" --format csv > "$T/got.csv"
 "$POND" sql "select * from $WANT order by id" --format csv > "$T/want.csv"
 expect_eq "every value equals DuckDB's reading of the rows the fake sent" "$(diff "$T/got.csv" "$T/want.csv" && echo same)" "same"

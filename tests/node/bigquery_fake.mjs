@@ -88,6 +88,7 @@ const schema = {
       ] },
     ] },
     { name: 'arr', type: 'INTEGER', mode: 'REPEATED' },
+    { name: 'blobs', type: 'BYTES', mode: 'REPEATED' },
     { name: 'recs', type: 'RECORD', mode: 'REPEATED', fields: [
       { name: 'k', type: 'STRING', mode: 'NULLABLE' },
       { name: 'v', type: 'TIMESTAMP', mode: 'NULLABLE' },
@@ -125,6 +126,7 @@ for (let i = 0; i < N; i++) {
     rec: nul(2) ? null : { a: i % 3 ? String(i) : null, tags: ['x', 'y'].slice(0, i % 3),
       inner: i % 4 === 1 ? null : { x: i % 5 ? String(i / 4) : null, raw: i % 2 ? bytesOf(i + 1) : null } },
     arr: Array.from({ length: i % 4 }, (_, k) => String(k * i)),
+    blobs: Array.from({ length: i % 3 }, (_, k) => bytesOf(i + k)),
     recs: Array.from({ length: i % 3 }, (_, k) => ({ k: `k${k}`, v: k ? null : tsValues[(i + k) % tsValues.length] })),
   };
   const cell = (x) => ({ v: x });
@@ -137,6 +139,7 @@ for (let i = 0; i < N; i++) {
       cell(v.rec.inner === null ? null : { f: [cell(v.rec.inner.x),
         cell(v.rec.inner.raw === null ? null : v.rec.inner.raw.toString('base64'))] })] }),
     cell(v.arr.map(cell)),
+    cell(v.blobs.map((b) => cell(b.toString('base64')))),
     cell(v.recs.map((r) => cell({ f: [cell(r.k), cell(r.v === null ? null : wireTimestamp(r.v, 0))] }))),
   ] };
   const hex = (b) => (b === null ? null : b.toString('hex').toUpperCase());
@@ -146,7 +149,7 @@ for (let i = 0; i < N; i++) {
     dt: v.dt === null ? null : v.dt.replace('T', ' '), j: v.j, g: v.g,
     ra: v.rec && v.rec.a, rtags: v.rec && v.rec.tags, rx: v.rec && v.rec.inner && v.rec.inner.x,
     rraw: v.rec && v.rec.inner && hex(v.rec.inner.raw),
-    arr: v.arr, recs: v.recs.map((r) => ({ k: r.k, v: r.v === null ? null : isoTimestamp(r.v) })),
+    arr: v.arr, blobs: v.blobs.map(hex), recs: v.recs.map((r) => ({ k: r.k, v: r.v === null ? null : isoTimestamp(r.v) })),
   };
   typed.push({ wire, expected });
 }
