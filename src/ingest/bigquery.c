@@ -28,10 +28,10 @@ typedef struct {
 	const pond_ingest_options *opts;
 	bq_key key;
 	const char *project;
-	ingest_http *auth;          /* token requests */
-	ingest_http *api;           /* BigQuery requests, with the current token */
-	int64_t token_expiry_ms;    /* monotonic */
-	int64_t requests, retries, bytes;  /* of API clients already replaced */
+	ingest_http *auth;                /* token requests */
+	ingest_http *api;                 /* BigQuery requests, with the current token */
+	int64_t token_expiry_ms;          /* monotonic */
+	int64_t requests, retries, bytes; /* of API clients already replaced */
 	bq_field *fields;
 	size_t nfields;
 	bool have_schema;
@@ -136,8 +136,8 @@ static int ensure_token(bq_run *r, pond_error *err)
 }
 
 /* One API request; *out is its parsed answer (the caller json_decref's it). */
-static int api_call(bq_run *r, const char *url, const char *method, const char *body, const char *action,
-                    json_t **out, pond_error *err)
+static int api_call(bq_run *r, const char *url, const char *method, const char *body, const char *action, json_t **out,
+                    pond_error *err)
 {
 	*out = NULL;
 	int rc = ensure_token(r, err);
@@ -151,8 +151,8 @@ static int api_call(bq_run *r, const char *url, const char *method, const char *
 	else if ((rc = pond_json_parse(out, resp.body.ptr ? resp.body.ptr : "", resp.body.len, url, err)) != 0 ||
 	         !json_is_object(*out))
 		rc = rc ? pond_error_prefix(err, "%s: could not %s", r->s->what, action)
-		        : pond_error_set(err, POND_ECORRUPT, "%s: could not %s: the answer is not a JSON object", r->s->what,
-		                         action);
+		        : pond_error_set(err, POND_ECORRUPT, "%s: could not %s: the answer is not a JSON object",
+		                         r->s->what, action);
 	pond__ingest_response_reset(&resp);
 	if (rc) {
 		json_decref(*out);
@@ -200,7 +200,8 @@ static int job_query(pond_buf *q, const bq_run *r, json_t *cursor, pond_error *e
 	} else {
 		/* dataset.table in the source's project, or project.dataset.table */
 		bool qualified = strchr(strchr(r->cfg->from, '.') + 1, '.') != NULL;
-		const char *table = qualified ? r->cfg->from : pond_arena_sprintf(r->arena, "%s.%s", r->project, r->cfg->from);
+		const char *table =
+		        qualified ? r->cfg->from : pond_arena_sprintf(r->arena, "%s.%s", r->project, r->cfg->from);
 		pond_buf_puts(&base, "SELECT * FROM ");
 		bq_quote_ident(&base, table ? table : "");
 	}
@@ -230,7 +231,8 @@ static int take_rows(bq_run *r, json_t *answer, pond_error *err)
 	if (!r->have_schema) {
 		const json_t *schema = json_object_get(answer, "schema");
 		int rc = schema ? pond__bq_schema_parse(&r->fields, &r->nfields, schema, r->arena, err)
-		                : pond_error_set(err, POND_ECORRUPT, "the answer has no schema (is the query a SELECT?)");
+		                : pond_error_set(err, POND_ECORRUPT,
+		                                 "the answer has no schema (is the query a SELECT?)");
 		if (rc)
 			return pond_error_prefix(err, "%s", r->s->what);
 		r->have_schema = true;
@@ -260,7 +262,8 @@ static int run_job(bq_run *r, json_t *cursor, pond_error *err)
 	const bq_config *cfg = r->cfg;
 	pond_buf q = POND_BUF_INIT, url = POND_BUF_INIT;
 	json_t *answer = NULL;
-	const char *base = pond_arena_sprintf(r->arena, "%s/bigquery/v2/projects/%s/queries", cfg->endpoint, r->project);
+	const char *base =
+	        pond_arena_sprintf(r->arena, "%s/bigquery/v2/projects/%s/queries", cfg->endpoint, r->project);
 	int rc = job_query(&q, r, cursor, err);
 	if (rc == 0 && !base)
 		rc = pond_error_set(err, POND_ENOMEM, "out of memory");
@@ -302,8 +305,8 @@ static int run_job(bq_run *r, json_t *cursor, pond_error *err)
 			if (!page_token || !*page_token)
 				break;
 			if (last_token && strcmp(last_token, page_token) == 0) {
-				rc = pond_error_set(err, POND_ECORRUPT, "%s: the result repeats page token \"%s\"", r->s->what,
-				                    page_token);
+				rc = pond_error_set(err, POND_ECORRUPT, "%s: the result repeats page token \"%s\"",
+				                    r->s->what, page_token);
 				break;
 			}
 			last_token = page_token = pond_arena_strdup(r->arena, page_token);
@@ -339,8 +342,8 @@ static int run_job(bq_run *r, json_t *cursor, pond_error *err)
 		rc = api_call(r, pond_buf_cstr(&url), "GET", NULL, "read the query's results", &answer, err);
 	}
 	if (rc == 0 && total >= 0 && total != r->rows)
-		rc = pond_error_set(err, POND_ECORRUPT, "%s: the query's result has %lld rows, %lld were read", r->s->what,
-		                    (long long)total, (long long)r->rows);
+		rc = pond_error_set(err, POND_ECORRUPT, "%s: the query's result has %lld rows, %lld were read",
+		                    r->s->what, (long long)total, (long long)r->rows);
 	json_decref(answer);
 	pond_buf_dispose(&q);
 	pond_buf_dispose(&url);
@@ -353,8 +356,8 @@ static int read_key(bq_run *r, pond_error *err)
 {
 	const char *kf = r->cfg->key_file;
 	if (kf[0] == '{')
-		return pond__bq_key_parse(&r->key, kf, strlen(kf), pond_arena_sprintf(r->arena, "%s: key_file", r->s->what),
-		                          r->arena, err);
+		return pond__bq_key_parse(&r->key, kf, strlen(kf),
+		                          pond_arena_sprintf(r->arena, "%s: key_file", r->s->what), r->arena, err);
 	char *text;
 	size_t len;
 	int rc = pond_file_read(&text, &len, kf, 1 << 20, err);
@@ -386,9 +389,9 @@ static int load_rows(pond_lake *lake, bq_run *r, pond_ingest_result *result, pon
 		pond_buf_dispose(&type);
 	}
 	pond_buf_puts(&sql, "})");
-	int rc = pond_buf_ok(&sql)
-	             ? pond__ingest_load_tmp(lake, r->s, pond_buf_cstr(&sql), r->s->what, r->path, r->opts, result, err)
-	             : pond_error_set(err, POND_ENOMEM, "out of memory");
+	int rc = pond_buf_ok(&sql) ? pond__ingest_load_tmp(lake, r->s, pond_buf_cstr(&sql), r->s->what, r->path,
+	                                                   r->opts, result, err)
+	                           : pond_error_set(err, POND_ENOMEM, "out of memory");
 	pond_buf_dispose(&sql);
 	return rc;
 }
@@ -421,7 +424,7 @@ int pond__ingest_run_bigquery(pond_lake *lake, const pond_source *s, const pond_
 	result->retries = r.retries + pond__ingest_http_retries(r.auth) + pond__ingest_http_retries(r.api);
 	result->bytes = r.bytes + pond__ingest_http_bytes(r.auth) + pond__ingest_http_bytes(r.api);
 	pond__ingest_progress(&r.progress, r.rows, result->bytes, true);
-	if (r.rows > 0)  /* else nothing new: nothing to commit */
+	if (r.rows > 0) /* else nothing new: nothing to commit */
 		rc = load_rows(lake, &r, result, err);
 	result->rows = r.rows;
 done:

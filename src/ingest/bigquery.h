@@ -17,13 +17,13 @@
 #define BQ_MAX_DEPTH 15
 
 typedef struct bq_config {
-	const char *key_file;     /* a path (relative to the project), or the key's JSON itself */
-	const char *project;      /* NULL: the key's project_id */
-	const char *query;        /* standard SQL, or ... */
-	const char *from;         /* ... dataset.table or project.dataset.table */
-	const char *location;     /* NULL: BigQuery's default */
-	const char *endpoint;     /* BQ_DEFAULT_ENDPOINT unless given */
-	int64_t page_size;        /* maxResults per page */
+	const char *key_file; /* a path (relative to the project), or the key's JSON itself */
+	const char *project;  /* NULL: the key's project_id */
+	const char *query;    /* standard SQL, or ... */
+	const char *from;     /* ... dataset.table or project.dataset.table */
+	const char *location; /* NULL: BigQuery's default */
+	const char *endpoint; /* BQ_DEFAULT_ENDPOINT unless given */
+	int64_t page_size;    /* maxResults per page */
 } bq_config;
 
 /* ---- the service-account key and its token (bigquery_auth.c) --------------------------- */
@@ -31,15 +31,14 @@ typedef struct bq_config {
 typedef struct {
 	const char *project_id;
 	const char *private_key_id;
-	const char *private_key;  /* PEM */
+	const char *private_key; /* PEM */
 	const char *client_email;
 	const char *token_uri;
 } bq_key;
 
 /* Reads a service-account key (JSON text of len bytes; what names it in
  * errors); strings in arena. */
-int pond__bq_key_parse(bq_key *out, const char *text, size_t len, const char *what, pond_arena *arena,
-                       pond_error *err);
+int pond__bq_key_parse(bq_key *out, const char *text, size_t len, const char *what, pond_arena *arena, pond_error *err);
 /* The signed assertion for key at now_s (valid an hour), pond_malloc'd. */
 int pond__bq_assertion(char **out, const bq_key *key, int64_t now_s, pond_error *err);
 /* The message of a Google error body: {"error": {"message"}} (APIs) or
@@ -49,10 +48,10 @@ const char *pond__bq_error_message(const char *body, size_t len, pond_arena *are
 /* ---- schema and values (bigquery_value.c) ----------------------------------------------- */
 
 typedef enum {
-	BQ_STRING,      /* STRING, JSON, GEOGRAPHY, INTERVAL, RANGE, BIGNUMERIC and unknown types: text */
+	BQ_STRING, /* STRING, JSON, GEOGRAPHY, INTERVAL, RANGE, BIGNUMERIC and unknown types: text */
 	BQ_INT64,
 	BQ_FLOAT64,
-	BQ_NUMERIC,     /* decimal(38, 9) */
+	BQ_NUMERIC, /* decimal(38, 9) */
 	BQ_BOOL,
 	BQ_BYTES,
 	BQ_TIMESTAMP,
@@ -64,10 +63,10 @@ typedef enum {
 
 typedef struct bq_field {
 	const char *name;
-	const char *type;         /* as BigQuery names it */
+	const char *type; /* as BigQuery names it */
 	bq_kind kind;
-	bool repeated;            /* mode REPEATED: a list */
-	struct bq_field *fields;  /* RECORD */
+	bool repeated;           /* mode REPEATED: a list */
+	struct bq_field *fields; /* RECORD */
 	size_t nfields;
 } bq_field;
 

@@ -13,24 +13,26 @@
 
 #include "pond/io.h"
 
-int pond__bq_key_parse(bq_key *out, const char *text, size_t len, const char *what, pond_arena *arena,
-                       pond_error *err)
+int pond__bq_key_parse(bq_key *out, const char *text, size_t len, const char *what, pond_arena *arena, pond_error *err)
 {
 	memset(out, 0, sizeof(*out));
 	json_t *root;
 	int rc = pond_json_parse(&root, text, len, what, err);
 	if (rc)
 		return pond_error_set(err, POND_EINVAL, "%s is not a service-account key: not JSON", what);
-	static const struct { const char *key; size_t offset; } fields[] = {
-		{"project_id", offsetof(bq_key, project_id)},   {"private_key_id", offsetof(bq_key, private_key_id)},
-		{"private_key", offsetof(bq_key, private_key)}, {"client_email", offsetof(bq_key, client_email)},
-		{"token_uri", offsetof(bq_key, token_uri)},
+	static const struct {
+		const char *key;
+		size_t offset;
+	} fields[] = {
+	        {"project_id", offsetof(bq_key, project_id)},   {"private_key_id", offsetof(bq_key, private_key_id)},
+	        {"private_key", offsetof(bq_key, private_key)}, {"client_email", offsetof(bq_key, client_email)},
+	        {"token_uri", offsetof(bq_key, token_uri)},
 	};
 	const char *type = json_string_value(json_object_get(root, "type"));
 	if (!json_is_object(root) || !type || strcmp(type, "service_account") != 0) {
 		json_decref(root);
-		return pond_error_set(err, POND_EINVAL, "%s is not a service-account key (\"type\": \"service_account\")",
-		                      what);
+		return pond_error_set(err, POND_EINVAL,
+		                      "%s is not a service-account key (\"type\": \"service_account\")", what);
 	}
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		const char *v = json_string_value(json_object_get(root, fields[i].key));

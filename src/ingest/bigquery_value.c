@@ -18,11 +18,14 @@
 
 static bq_kind kind_of(const char *type)
 {
-	static const struct { const char *name; bq_kind kind; } kinds[] = {
-		{"INTEGER", BQ_INT64},   {"INT64", BQ_INT64},         {"FLOAT", BQ_FLOAT64},   {"FLOAT64", BQ_FLOAT64},
-		{"NUMERIC", BQ_NUMERIC}, {"DECIMAL", BQ_NUMERIC},     {"BOOLEAN", BQ_BOOL},    {"BOOL", BQ_BOOL},
-		{"BYTES", BQ_BYTES},     {"TIMESTAMP", BQ_TIMESTAMP}, {"DATE", BQ_DATE},       {"TIME", BQ_TIME},
-		{"DATETIME", BQ_DATETIME}, {"RECORD", BQ_RECORD},     {"STRUCT", BQ_RECORD},
+	static const struct {
+		const char *name;
+		bq_kind kind;
+	} kinds[] = {
+	        {"INTEGER", BQ_INT64},     {"INT64", BQ_INT64},         {"FLOAT", BQ_FLOAT64}, {"FLOAT64", BQ_FLOAT64},
+	        {"NUMERIC", BQ_NUMERIC},   {"DECIMAL", BQ_NUMERIC},     {"BOOLEAN", BQ_BOOL},  {"BOOL", BQ_BOOL},
+	        {"BYTES", BQ_BYTES},       {"TIMESTAMP", BQ_TIMESTAMP}, {"DATE", BQ_DATE},     {"TIME", BQ_TIME},
+	        {"DATETIME", BQ_DATETIME}, {"RECORD", BQ_RECORD},       {"STRUCT", BQ_RECORD},
 	};
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strcmp(type, kinds[i].name) == 0)
@@ -49,7 +52,8 @@ static int parse_fields(bq_field **out, size_t *n, const json_t *schema, int dep
 		const char *type = json_string_value(json_object_get(f, "type"));
 		const char *mode = json_string_value(json_object_get(f, "mode"));
 		if (!name || !*name || !type)
-			return pond_error_set(err, POND_ECORRUPT, "field %zu of the result's schema has no name or type", i + 1);
+			return pond_error_set(err, POND_ECORRUPT,
+			                      "field %zu of the result's schema has no name or type", i + 1);
 		bq_field *bf = &fields[i];
 		bf->name = pond_arena_strdup(a, name);
 		bf->type = pond_arena_strdup(a, type);
@@ -98,7 +102,7 @@ void pond__bq_duck_type(pond_buf *out, const bq_field *f)
 		}
 		pond_buf_putc(out, ')');
 		break;
-	default: pond_buf_puts(out, "VARCHAR"); break;  /* BYTES too: base64 until decoded */
+	default: pond_buf_puts(out, "VARCHAR"); break; /* BYTES too: base64 until decoded */
 	}
 	if (f->repeated)
 		pond_buf_puts(out, "[]");
@@ -185,7 +189,7 @@ bool pond__bq_timestamp_us(const char *text, int64_t *out)
 	for (; *p; p++) {
 		if (*p >= '0' && *p <= '9') {
 			any = true;
-			if (nd == 0 && *p == '0') {  /* a leading zero: only its place counts */
+			if (nd == 0 && *p == '0') { /* a leading zero: only its place counts */
 				frac += dot;
 				continue;
 			}
@@ -217,7 +221,7 @@ bool pond__bq_timestamp_us(const char *text, int64_t *out)
 	}
 	if (*p)
 		return false;
-	long shift = exp - frac + 6;  /* the value in microseconds is digits * 10^shift */
+	long shift = exp - frac + 6; /* the value in microseconds is digits * 10^shift */
 	int keep = shift < 0 ? (int)(nd + shift > 0 ? nd + shift : 0) : nd;
 	bool dropped = false;
 	for (int i = keep; i < nd; i++)
@@ -269,7 +273,8 @@ static bool all_digits(const char *p, size_t n)
 
 static bool is_date(const char *s, size_t n)
 {
-	if (n != 10 || !all_digits(s, 4) || s[4] != '-' || !all_digits(s + 5, 2) || s[7] != '-' || !all_digits(s + 8, 2))
+	if (n != 10 || !all_digits(s, 4) || s[4] != '-' || !all_digits(s + 5, 2) || s[7] != '-' ||
+	    !all_digits(s + 8, 2))
 		return false;
 	int m = atoi(s + 5), d = atoi(s + 8);
 	return m >= 1 && m <= 12 && d >= 1 && d <= 31;
@@ -304,8 +309,7 @@ static const char *kind_label(const bq_field *f)
 	return f->type;
 }
 
-static int write_value(pond_buf *out, const bq_field *f, const json_t *v, bool element, bq_path *path,
-                       pond_error *err);
+static int write_value(pond_buf *out, const bq_field *f, const json_t *v, bool element, bq_path *path, pond_error *err);
 
 /* A RECORD's {"f": [...]} as a JSON object. */
 static int write_record(pond_buf *out, const bq_field *f, const json_t *v, bq_path *path, pond_error *err)
@@ -350,7 +354,7 @@ static int write_scalar(pond_buf *out, const bq_field *f, const char *s, bq_path
 			if (!n || *end || d - d != 0)
 				return bad_value(err, path, "\"%.60s\" is not a %s", s, kind_label(f));
 		}
-		break;  /* as text: DuckDB reads "NaN" and "-Infinity" too */
+		break; /* as text: DuckDB reads "NaN" and "-Infinity" too */
 	}
 	case BQ_NUMERIC:
 		if (!is_numeric(s))
@@ -395,7 +399,8 @@ static int write_scalar(pond_buf *out, const bq_field *f, const char *s, bq_path
 		break;
 	case BQ_DATETIME:
 		if (n < 19 || !is_date(s, 10) || (s[10] != 'T' && s[10] != ' ') || !is_time(s + 11, n - 11))
-			return bad_value(err, path, "\"%.60s\" is not a %s (YYYY-MM-DDTHH:MM:SS[.ffffff])", s, kind_label(f));
+			return bad_value(err, path, "\"%.60s\" is not a %s (YYYY-MM-DDTHH:MM:SS[.ffffff])", s,
+			                 kind_label(f));
 		pond_buf_putc(out, '"');
 		pond_buf_put(out, s, 10);
 		pond_buf_putc(out, ' ');
@@ -408,8 +413,7 @@ static int write_scalar(pond_buf *out, const bq_field *f, const char *s, bq_path
 	return 0;
 }
 
-static int write_value(pond_buf *out, const bq_field *f, const json_t *v, bool element, bq_path *path,
-                       pond_error *err)
+static int write_value(pond_buf *out, const bq_field *f, const json_t *v, bool element, bq_path *path, pond_error *err)
 {
 	if (!v || json_is_null(v)) {
 		pond_buf_puts(out, "null");
@@ -451,7 +455,8 @@ int pond__bq_row(pond_buf *out, const bq_field *fields, size_t n, const json_t *
 		pond_buf_putc(out, ':');
 		path.stack[0] = &fields[i];
 		path.depth = 1;
-		int rc = write_value(out, &fields[i], json_object_get(json_array_get(cells, i), "v"), false, &path, err);
+		int rc =
+		        write_value(out, &fields[i], json_object_get(json_array_get(cells, i), "v"), false, &path, err);
 		if (rc)
 			return rc;
 	}

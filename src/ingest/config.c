@@ -594,9 +594,9 @@ static int parse_bigquery(parse_ctx *c, const pond_yaml_node *root, pond_source 
 		return rc;
 	s->timeout_ms = timeout * 1000;
 	if (!b->key_file)
-		return pond_error_set(c->err, POND_EINVAL,
-		                      "%s:1: \"key_file\" is missing (a service account's JSON key, e.g. ${BQ_KEY_FILE})",
-		                      c->what);
+		return pond_error_set(
+		        c->err, POND_EINVAL,
+		        "%s:1: \"key_file\" is missing (a service account's JSON key, e.g. ${BQ_KEY_FILE})", c->what);
 	if (!b->query == !b->from)
 		return pond_error_set(c->err, POND_EINVAL,
 		                      "%s:1: give either \"query\" or \"from\" (a table: dataset.table)", c->what);
@@ -605,17 +605,19 @@ static int parse_bigquery(parse_ctx *c, const pond_yaml_node *root, pond_source 
 		const char *dot2 = dot ? strchr(dot + 1, '.') : NULL;
 		if (!bq_plain_name(b->from) || !dot || dot == b->from || !dot[1] || dot[1] == '.' ||
 		    (dot2 && (!dot2[1] || strchr(dot2 + 1, '.'))))
-			return bad(c, pond_yaml_get(root, "from"), "\"from\" is dataset.table or project.dataset.table, not \"%s\"",
-			           b->from, NULL);
+			return bad(c, pond_yaml_get(root, "from"),
+			           "\"from\" is dataset.table or project.dataset.table, not \"%s\"", b->from, NULL);
 	}
 	if (b->project && (!bq_plain_name(b->project) || strchr(b->project, '/') || strchr(b->project, '?')))
 		return bad(c, pond_yaml_get(root, "project"), "bad project \"%s\"", b->project, NULL);
 	if (s->cursor_field && !bq_plain_name(s->cursor_field))
-		return bad(c, pond_yaml_get(root, "incremental"), "bad incremental field \"%s\"", s->cursor_field, NULL);
+		return bad(c, pond_yaml_get(root, "incremental"), "bad incremental field \"%s\"", s->cursor_field,
+		           NULL);
 	if (!b->endpoint)
 		b->endpoint = BQ_DEFAULT_ENDPOINT;
 	if (!pond_str_starts_with(b->endpoint, "http://") && !pond_str_starts_with(b->endpoint, "https://"))
-		return bad(c, pond_yaml_get(root, "endpoint"), "\"endpoint\" must start with http:// or https://", NULL, NULL);
+		return bad(c, pond_yaml_get(root, "endpoint"), "\"endpoint\" must start with http:// or https://", NULL,
+		           NULL);
 	size_t n = strlen(b->endpoint);
 	while (n > 0 && b->endpoint[n - 1] == '/')
 		n--;
@@ -815,9 +817,9 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	                                        "thousands", "null",        "incremental", "headers", "retry",
 	                                        "timeout",  "stall_timeout"};
 	static const char *const xlsx_keys[] = {"path", "sheet", "range", "header", "stall_timeout", "timeout"};
-	static const char *const bigquery_keys[] = {"key_file", "project",     "query", "from",    "location",
-	                                            "endpoint", "page_size",   "incremental", "retry", "timeout",
-	                                            "stall_timeout"};
+	static const char *const bigquery_keys[] = {"key_file", "project",  "query",        "from",
+	                                            "location", "endpoint", "page_size",    "incremental",
+	                                            "retry",    "timeout",  "stall_timeout"};
 	parse_ctx c = {what, secrets, arena, err};
 	pond_yaml_node *root;
 	int rc = pond_yaml_parse(&root, text, len, what, arena, err);
@@ -838,9 +840,10 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	if ((rc = get_str(&c, root, "type", &type)) != 0)
 		return rc;
 	if (!type)
-		return pond_error_set(err, POND_EINVAL,
-		                      "%s:1: \"type\" is missing (file, folder, xlsx, http, html, postgres, sqlite or bigquery)",
-		                      what);
+		return pond_error_set(
+		        err, POND_EINVAL,
+		        "%s:1: \"type\" is missing (file, folder, xlsx, http, html, postgres, sqlite or bigquery)",
+		        what);
 	const char *const *extra;
 	size_t nextra;
 	if (strcmp(type, "file") == 0 || strcmp(type, "folder") == 0) {
@@ -869,8 +872,9 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 		nextra = sizeof(db_keys) / sizeof(db_keys[0]);
 	} else {
 		return bad(&c, pond_yaml_get(root, "type"),
-		           "unknown source type \"%s\" (expected file, folder, xlsx, http, html, postgres, sqlite or bigquery)", type,
-		           NULL);
+		           "unknown source type \"%s\" (expected file, folder, xlsx, http, html, postgres, sqlite or "
+		           "bigquery)",
+		           type, NULL);
 	}
 	s->type_name = pond_arena_strdup(arena, type);
 	size_t ncommon = sizeof(common) / sizeof(common[0]);
@@ -908,9 +912,7 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	case SOURCE_HTML:
 		rc = parse_html(&c, root, s);
 		break;
-	case SOURCE_BIGQUERY:
-		rc = parse_bigquery(&c, root, s);
-		break;
+	case SOURCE_BIGQUERY: rc = parse_bigquery(&c, root, s); break;
 	default:
 		rc = parse_database(&c, root, s);
 		break;

@@ -59,8 +59,8 @@ static int new_state(const char **out, pond_lake *lake, const pond_source *s, co
 	return 0;
 }
 
-int pond__ingest_load_tmp(pond_lake *lake, const pond_source *s, const char *read_sql, const char *what, const char *tmp,
-                    const pond_ingest_options *opts, pond_ingest_result *result, pond_error *err)
+int pond__ingest_load_tmp(pond_lake *lake, const pond_source *s, const char *read_sql, const char *what,
+                          const char *tmp, const pond_ingest_options *opts, pond_ingest_result *result, pond_error *err)
 {
 	const char *state = NULL;
 	int rc = new_state(&state, lake, s, read_sql, result->arena, err);
@@ -411,8 +411,9 @@ int pond__ingest_run_sqlite(pond_lake *lake, const pond_source *s, const pond_in
 	pond_buf_puts(&sql, "SELECT * FROM read_json(");
 	pond_sql_quote_literal(&sql, tmp);
 	pond_buf_puts(&sql, ", format = 'newline_delimited', sample_size = -1)");
-	rc = pond_buf_ok(&sql) ? pond__ingest_load_tmp(lake, s, pond_buf_cstr(&sql), s->connection, tmp, opts, result, err)
-	                       : pond_error_set(err, POND_ENOMEM, "out of memory");
+	rc = pond_buf_ok(&sql)
+	             ? pond__ingest_load_tmp(lake, s, pond_buf_cstr(&sql), s->connection, tmp, opts, result, err)
+	             : pond_error_set(err, POND_ENOMEM, "out of memory");
 done:
 	sqlite3_finalize(st);
 	sqlite3_close(db);

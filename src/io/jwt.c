@@ -35,7 +35,8 @@ int pond_jwt_sign_rs256(char **out, const char *header_json, const char *claims_
 	EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
 	BIO_free(bio);
 	if (!pkey)
-		return pond_error_set(err, POND_EINVAL, "cannot read the private key: %s", crypto_error(why, sizeof(why)));
+		return pond_error_set(err, POND_EINVAL, "cannot read the private key: %s",
+		                      crypto_error(why, sizeof(why)));
 	int rc = 0;
 	if (EVP_PKEY_base_id(pkey) != EVP_PKEY_RSA) {
 		EVP_PKEY_free(pkey);

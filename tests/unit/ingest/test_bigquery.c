@@ -56,17 +56,22 @@ static char *b64url_decode(const char *text, size_t n, size_t *len)
 static bool rs256_verifies(EVP_PKEY *key, const char *signing_input, size_t n, const char *sig, size_t siglen)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	bool ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
-	          EVP_DigestVerify(ctx, (const unsigned char *)sig, siglen, (const unsigned char *)signing_input, n) == 1;
+	bool ok =
+	        EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
+	        EVP_DigestVerify(ctx, (const unsigned char *)sig, siglen, (const unsigned char *)signing_input, n) == 1;
 	EVP_MD_CTX_free(ctx);
 	return ok;
 }
 
 TEST(bigquery_base64url_has_no_padding_and_url_alphabet)
 {
-	static const struct { const char *in; size_t n; const char *want; } cases[] = {
-		{"", 0, ""}, {"f", 1, "Zg"}, {"fo", 2, "Zm8"}, {"foo", 3, "Zm9v"}, {"\xfb\xff", 2, "-_8"},
-		{"\xff\xfe\xfd", 3, "__79"},
+	static const struct {
+		const char *in;
+		size_t n;
+		const char *want;
+	} cases[] = {
+	        {"", 0, ""},        {"f", 1, "Zg"},         {"fo", 2, "Zm8"},
+	        {"foo", 3, "Zm9v"}, {"\xfb\xff", 2, "-_8"}, {"\xff\xfe\xfd", 3, "__79"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		pond_buf b = POND_BUF_INIT;
@@ -102,7 +107,7 @@ TEST(bigquery_assertion_is_an_rs256_jwt_the_public_key_verifies)
 	CHECK_STR(json_string_value(json_object_get(c, "aud")), "https://oauth2.example/token");
 	CHECK_INT(json_integer_value(json_object_get(c, "iat")), 1700000000);
 	CHECK_INT(json_integer_value(json_object_get(c, "exp")), 1700003600);
-	CHECK_INT(sl, 256);  /* a 2048-bit RSA signature */
+	CHECK_INT(sl, 256); /* a 2048-bit RSA signature */
 	CHECK(rs256_verifies(key, jwt, (size_t)(dot2 - jwt), sig, sl));
 	/* The signature covers the claims: one byte changed and it fails. */
 	char *tampered = pond_strdup(jwt);
@@ -176,7 +181,8 @@ TEST(bigquery_key_file_needs_every_field)
 TEST(bigquery_error_bodies_give_one_line)
 {
 	pond_arena *a = pond_arena_new();
-	const char *api = "{\"error\": {\"code\": 400, \"message\": \"Syntax error:\\nUnexpected\", \"status\": \"X\"}}";
+	const char *api =
+	        "{\"error\": {\"code\": 400, \"message\": \"Syntax error:\\nUnexpected\", \"status\": \"X\"}}";
 	CHECK_STR(pond__bq_error_message(api, strlen(api), a), "Syntax error: Unexpected");
 	const char *oauth = "{\"error\": \"invalid_grant\", \"error_description\": \"Invalid JWT Signature.\"}";
 	CHECK_STR(pond__bq_error_message(oauth, strlen(oauth), a), "invalid_grant: Invalid JWT Signature.");
@@ -190,58 +196,62 @@ TEST(bigquery_error_bodies_give_one_line)
 
 TEST(bigquery_timestamps_read_exactly_in_every_notation)
 {
-	static const struct { const char *text; int64_t us; } cases[] = {
-		{"1.7123456789E9", 1712345678900000LL},
-		{"1.712345678123456E9", 1712345678123456LL},
-		{"1712345678.123456", 1712345678123456LL},
-		{"1712345678", 1712345678000000LL},
-		{"1.5e9", 1500000000000000LL},
-		{"+1.0E0", 1000000},
-		{"1E9", 1000000000000000LL},
-		{"0.0", 0},
-		{"0", 0},
-		{"-0.0", 0},
-		{"-1.5E-5", -15},
-		{"1.5E-5", 15},
-		{"-6.21355968E10", -62135596800000000LL},   /* 0001-01-01 */
-		{"2.53402300799999999E11", 253402300799999999LL},  /* 9999-12-31 23:59:59.999999 */
-		{"1.0000000000000001E-6", 1},               /* past the microsecond: floored */
-		{"-1.5E-6", -2},                             /* floored, not truncated */
-		{"12345678901234567890E-10", 1234567890123456LL},
-		{"0.000001", 1},
+	static const struct {
+		const char *text;
+		int64_t us;
+	} cases[] = {
+	        {"1.7123456789E9", 1712345678900000LL},
+	        {"1.712345678123456E9", 1712345678123456LL},
+	        {"1712345678.123456", 1712345678123456LL},
+	        {"1712345678", 1712345678000000LL},
+	        {"1.5e9", 1500000000000000LL},
+	        {"+1.0E0", 1000000},
+	        {"1E9", 1000000000000000LL},
+	        {"0.0", 0},
+	        {"0", 0},
+	        {"-0.0", 0},
+	        {"-1.5E-5", -15},
+	        {"1.5E-5", 15},
+	        {"-6.21355968E10", -62135596800000000LL},         /* 0001-01-01 */
+	        {"2.53402300799999999E11", 253402300799999999LL}, /* 9999-12-31 23:59:59.999999 */
+	        {"1.0000000000000001E-6", 1},                     /* past the microsecond: floored */
+	        {"-1.5E-6", -2},                                  /* floored, not truncated */
+	        {"12345678901234567890E-10", 1234567890123456LL},
+	        {"0.000001", 1},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int64_t us = -42;
 		CHECK_MSG(pond__bq_timestamp_us(cases[i].text, &us), "%s did not read", cases[i].text);
-		CHECK_MSG(us == cases[i].us, "%s: %lld, want %lld", cases[i].text, (long long)us, (long long)cases[i].us);
+		CHECK_MSG(us == cases[i].us, "%s: %lld, want %lld", cases[i].text, (long long)us,
+		          (long long)cases[i].us);
 	}
-	static const char *const bad[] = {"", "abc", "1.2.3", "1E", "1E+", "1E99999", "1e30", "NaN", "1 ", " 1",
-	                                  "--1", ".", "E5", "2024-01-01"};
+	static const char *const bad[] = {"",    "abc", "1.2.3", "1E",  "1E+", "1E99999", "1e30",
+	                                  "NaN", "1 ",  " 1",    "--1", ".",   "E5",      "2024-01-01"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int64_t us;
 		CHECK_MSG(!pond__bq_timestamp_us(bad[i], &us), "\"%s\" read as a timestamp", bad[i]);
 	}
 }
 
-static const char schema_json[] =
-	"{\"fields\": ["
-	"{\"name\": \"id\", \"type\": \"INTEGER\", \"mode\": \"REQUIRED\"},"
-	"{\"name\": \"f\", \"type\": \"FLOAT\"},"
-	"{\"name\": \"n\", \"type\": \"NUMERIC\"},"
-	"{\"name\": \"bn\", \"type\": \"BIGNUMERIC\"},"
-	"{\"name\": \"b\", \"type\": \"BOOLEAN\"},"
-	"{\"name\": \"s\", \"type\": \"STRING\"},"
-	"{\"name\": \"by\", \"type\": \"BYTES\"},"
-	"{\"name\": \"ts\", \"type\": \"TIMESTAMP\"},"
-	"{\"name\": \"d\", \"type\": \"DATE\"},"
-	"{\"name\": \"t\", \"type\": \"TIME\"},"
-	"{\"name\": \"dt\", \"type\": \"DATETIME\"},"
-	"{\"name\": \"j\", \"type\": \"JSON\"},"
-	"{\"name\": \"rec\", \"type\": \"RECORD\", \"fields\": ["
-	"  {\"name\": \"a\", \"type\": \"INT64\"},"
-	"  {\"name\": \"inner\", \"type\": \"STRUCT\", \"fields\": [{\"name\": \"raw\", \"type\": \"BYTES\", \"mode\": \"REPEATED\"}]}]},"
-	"{\"name\": \"arr\", \"type\": \"FLOAT64\", \"mode\": \"REPEATED\"}"
-	"]}";
+static const char schema_json[] = "{\"fields\": ["
+                                  "{\"name\": \"id\", \"type\": \"INTEGER\", \"mode\": \"REQUIRED\"},"
+                                  "{\"name\": \"f\", \"type\": \"FLOAT\"},"
+                                  "{\"name\": \"n\", \"type\": \"NUMERIC\"},"
+                                  "{\"name\": \"bn\", \"type\": \"BIGNUMERIC\"},"
+                                  "{\"name\": \"b\", \"type\": \"BOOLEAN\"},"
+                                  "{\"name\": \"s\", \"type\": \"STRING\"},"
+                                  "{\"name\": \"by\", \"type\": \"BYTES\"},"
+                                  "{\"name\": \"ts\", \"type\": \"TIMESTAMP\"},"
+                                  "{\"name\": \"d\", \"type\": \"DATE\"},"
+                                  "{\"name\": \"t\", \"type\": \"TIME\"},"
+                                  "{\"name\": \"dt\", \"type\": \"DATETIME\"},"
+                                  "{\"name\": \"j\", \"type\": \"JSON\"},"
+                                  "{\"name\": \"rec\", \"type\": \"RECORD\", \"fields\": ["
+                                  "  {\"name\": \"a\", \"type\": \"INT64\"},"
+                                  "  {\"name\": \"inner\", \"type\": \"STRUCT\", \"fields\": [{\"name\": \"raw\", "
+                                  "\"type\": \"BYTES\", \"mode\": \"REPEATED\"}]}]},"
+                                  "{\"name\": \"arr\", \"type\": \"FLOAT64\", \"mode\": \"REPEATED\"}"
+                                  "]}";
 
 static int parse_schema(bq_field **fields, size_t *n, pond_arena *a)
 {
@@ -261,7 +271,7 @@ static const char *row_line(const bq_field *fields, size_t n, const char *row, p
 	pond_buf out = POND_BUF_INIT;
 	pond_error err = POND_ERROR_INIT;
 	const char *res = pond__bq_row(&out, fields, n, r, &err) == 0 ? pond_arena_strdup(a, pond_buf_cstr(&out))
-	                                                               : pond_arena_sprintf(a, "error: %s", err.msg);
+	                                                              : pond_arena_sprintf(a, "error: %s", err.msg);
 	pond_buf_dispose(&out);
 	json_decref(r);
 	return res;
@@ -279,17 +289,21 @@ TEST(bigquery_schema_gives_duckdb_types_and_decodes_bytes)
 		pond_buf_puts(&types, i ? " | " : "");
 		pond__bq_duck_type(&types, &fields[i]);
 	}
-	CHECK_STR(pond_buf_cstr(&types),
-	          "BIGINT | DOUBLE | DECIMAL(38,9) | VARCHAR | BOOLEAN | VARCHAR | VARCHAR | TIMESTAMPTZ | DATE | TIME | "
-	          "TIMESTAMP | VARCHAR | STRUCT(\"a\" BIGINT, \"inner\" STRUCT(\"raw\" VARCHAR[])) | DOUBLE[]");
+	CHECK_STR(
+	        pond_buf_cstr(&types),
+	        "BIGINT | DOUBLE | DECIMAL(38,9) | VARCHAR | BOOLEAN | VARCHAR | VARCHAR | TIMESTAMPTZ | DATE | TIME | "
+	        "TIMESTAMP | VARCHAR | STRUCT(\"a\" BIGINT, \"inner\" STRUCT(\"raw\" VARCHAR[])) | DOUBLE[]");
 	pond_buf sel = POND_BUF_INIT;
 	pond__bq_select(&sel, fields, n);
-	CHECK_STR(pond_buf_cstr(&sel),
-	          "\"id\", \"f\", \"n\", \"bn\", \"b\", \"s\", from_base64(\"by\") AS \"by\", \"ts\", \"d\", \"t\", \"dt\", \"j\", "
-	          "CASE WHEN \"rec\" IS NULL THEN NULL ELSE struct_pack(\"a\" := struct_extract(\"rec\", 'a'), \"inner\" := "
-	          "CASE WHEN struct_extract(\"rec\", 'inner') IS NULL THEN NULL ELSE struct_pack(\"raw\" := "
-	          "list_transform(struct_extract(struct_extract(\"rec\", 'inner'), 'raw'), lambda x2: from_base64(x2))) "
-	          "END) END AS \"rec\", \"arr\"");
+	CHECK_STR(
+	        pond_buf_cstr(&sel),
+	        "\"id\", \"f\", \"n\", \"bn\", \"b\", \"s\", from_base64(\"by\") AS \"by\", \"ts\", \"d\", \"t\", "
+	        "\"dt\", \"j\", "
+	        "CASE WHEN \"rec\" IS NULL THEN NULL ELSE struct_pack(\"a\" := struct_extract(\"rec\", 'a'), \"inner\" "
+	        ":= "
+	        "CASE WHEN struct_extract(\"rec\", 'inner') IS NULL THEN NULL ELSE struct_pack(\"raw\" := "
+	        "list_transform(struct_extract(struct_extract(\"rec\", 'inner'), 'raw'), lambda x2: from_base64(x2))) "
+	        "END) END AS \"rec\", \"arr\"");
 	pond_buf_dispose(&types);
 	pond_buf_dispose(&sel);
 	pond_arena_free(&a);
@@ -331,7 +345,8 @@ TEST(bigquery_rows_become_typed_ndjson)
 	                   " {\"v\": \"1.5\"}, {\"v\": \"true\"}, {\"v\": \"a \\\"q\\\"\"}, {\"v\": \"AP+A\"},"
 	                   " {\"v\": \"1.7123456789E9\"}, {\"v\": \"2024-02-29\"}, {\"v\": \"23:59:59.999999\"},"
 	                   " {\"v\": \"2024-02-29T01:02:03.5\"}, {\"v\": \"{\\\"k\\\":1}\"},"
-	                   " {\"v\": {\"f\": [{\"v\": \"7\"}, {\"v\": {\"f\": [{\"v\": [{\"v\": \"AQ==\"}, {\"v\": null}]}]}}]}},"
+	                   " {\"v\": {\"f\": [{\"v\": \"7\"}, {\"v\": {\"f\": [{\"v\": [{\"v\": \"AQ==\"}, {\"v\": "
+	                   "null}]}]}}]}},"
 	                   " {\"v\": [{\"v\": \"Infinity\"}, {\"v\": \"-1E-3\"}]}]}",
 	                   a),
 	          "{\"id\":-9223372036854775808,\"f\":\"NaN\",\"n\":\"-0.000000001\",\"bn\":\"1.5\",\"b\":true,"
@@ -354,8 +369,8 @@ TEST(bigquery_rows_become_typed_ndjson)
 static const char *row_with(size_t i, const char *cell, pond_arena *a)
 {
 	const char *cells[14] = {"{\"v\": \"1\"}", "{\"v\": null}", "{\"v\": null}", "{\"v\": null}", "{\"v\": null}",
-	                         "{\"v\": null}", "{\"v\": null}", "{\"v\": null}", "{\"v\": null}", "{\"v\": null}",
-	                         "{\"v\": null}", "{\"v\": null}", "{\"v\": null}", "{\"v\": []}"};
+	                         "{\"v\": null}",  "{\"v\": null}", "{\"v\": null}", "{\"v\": null}", "{\"v\": null}",
+	                         "{\"v\": null}",  "{\"v\": null}", "{\"v\": null}", "{\"v\": []}"};
 	cells[i] = cell;
 	pond_buf b = POND_BUF_INIT;
 	pond_buf_puts(&b, "{\"f\": [");
@@ -373,33 +388,43 @@ TEST(bigquery_bad_values_name_their_column)
 	bq_field *fields;
 	size_t n;
 	CHECK(parse_schema(&fields, &n, a) == 0);
-	static const struct { size_t col; const char *cell, *want; } cases[] = {
-		{0, "{\"v\": \"1.5\"}", "error: column \"id\": \"1.5\" is not an INTEGER"},
-		{0, "{\"v\": \"9223372036854775808\"}", "error: column \"id\": \"9223372036854775808\" is not an INTEGER"},
-		{0, "{\"v\": 1}", "error: column \"id\": expected a string for a INTEGER value"},
-		{1, "{\"v\": \"nan\"}", "error: column \"f\": \"nan\" is not a FLOAT"},
-		{1, "{\"v\": \"1e999\"}", "error: column \"f\": \"1e999\" is not a FLOAT"},
-		{2, "{\"v\": \"1.0000000001\"}", "error: column \"n\": \"1.0000000001\" is not a NUMERIC within decimal(38, 9)"},
-		{2, "{\"v\": \"1e5\"}", "error: column \"n\": \"1e5\" is not a NUMERIC within decimal(38, 9)"},
-		{4, "{\"v\": \"yes\"}", "error: column \"b\": \"yes\" is not a BOOLEAN"},
-		{6, "{\"v\": \"abc\"}", "error: column \"by\": \"abc\" is not base64 (base64 text of 3 characters is not a multiple of 4)"},
-		{7, "{\"v\": \"1.5E9x\"}", "error: column \"ts\": \"1.5E9x\" is not a TIMESTAMP (seconds since 1970)"},
-		{7, "{\"v\": \"2.6E11\"}", "error: column \"ts\": \"2.6E11\" is outside the years 1 to 9999"},
-		{8, "{\"v\": \"2024-13-01\"}", "error: column \"d\": \"2024-13-01\" is not a DATE (YYYY-MM-DD)"},
-		{9, "{\"v\": \"24:00:00\"}", "error: column \"t\": \"24:00:00\" is not a TIME (HH:MM:SS[.ffffff])"},
-		{9, "{\"v\": \"12:00:00.1234567\"}", "error: column \"t\": \"12:00:00.1234567\" is not a TIME (HH:MM:SS[.ffffff])"},
-		{10, "{\"v\": \"2024-01-01X00:00:00\"}",
-		 "error: column \"dt\": \"2024-01-01X00:00:00\" is not a DATETIME (YYYY-MM-DDTHH:MM:SS[.ffffff])"},
-		{12, "{\"v\": {\"f\": [{\"v\": \"x\"}, {\"v\": null}]}}", "error: column \"rec.a\": \"x\" is not an INT64"},
-		{12, "{\"v\": {\"f\": [{\"v\": \"1\"}, {\"v\": {\"f\": [{\"v\": [{\"v\": \"!!!!\"}]}]}}]}}",
-		 "error: column \"rec.inner.raw\": \"!!!!\" is not base64 (bad base64 text at character 0)"},
-		{12, "{\"v\": {\"f\": [{\"v\": \"1\"}]}}", "error: column \"rec\": expected a RECORD of 2 fields ({\"f\": [...]})"},
-		{12, "{\"v\": \"text\"}", "error: column \"rec\": expected a RECORD of 2 fields ({\"f\": [...]})"},
-		{13, "{\"v\": \"1.0\"}", "error: column \"arr\": expected a list (mode REPEATED)"},
+	static const struct {
+		size_t col;
+		const char *cell, *want;
+	} cases[] = {
+	        {0, "{\"v\": \"1.5\"}", "error: column \"id\": \"1.5\" is not an INTEGER"},
+	        {0, "{\"v\": \"9223372036854775808\"}",
+	         "error: column \"id\": \"9223372036854775808\" is not an INTEGER"},
+	        {0, "{\"v\": 1}", "error: column \"id\": expected a string for a INTEGER value"},
+	        {1, "{\"v\": \"nan\"}", "error: column \"f\": \"nan\" is not a FLOAT"},
+	        {1, "{\"v\": \"1e999\"}", "error: column \"f\": \"1e999\" is not a FLOAT"},
+	        {2, "{\"v\": \"1.0000000001\"}",
+	         "error: column \"n\": \"1.0000000001\" is not a NUMERIC within decimal(38, 9)"},
+	        {2, "{\"v\": \"1e5\"}", "error: column \"n\": \"1e5\" is not a NUMERIC within decimal(38, 9)"},
+	        {4, "{\"v\": \"yes\"}", "error: column \"b\": \"yes\" is not a BOOLEAN"},
+	        {6, "{\"v\": \"abc\"}",
+	         "error: column \"by\": \"abc\" is not base64 (base64 text of 3 characters is not a multiple of 4)"},
+	        {7, "{\"v\": \"1.5E9x\"}", "error: column \"ts\": \"1.5E9x\" is not a TIMESTAMP (seconds since 1970)"},
+	        {7, "{\"v\": \"2.6E11\"}", "error: column \"ts\": \"2.6E11\" is outside the years 1 to 9999"},
+	        {8, "{\"v\": \"2024-13-01\"}", "error: column \"d\": \"2024-13-01\" is not a DATE (YYYY-MM-DD)"},
+	        {9, "{\"v\": \"24:00:00\"}", "error: column \"t\": \"24:00:00\" is not a TIME (HH:MM:SS[.ffffff])"},
+	        {9, "{\"v\": \"12:00:00.1234567\"}",
+	         "error: column \"t\": \"12:00:00.1234567\" is not a TIME (HH:MM:SS[.ffffff])"},
+	        {10, "{\"v\": \"2024-01-01X00:00:00\"}",
+	         "error: column \"dt\": \"2024-01-01X00:00:00\" is not a DATETIME (YYYY-MM-DDTHH:MM:SS[.ffffff])"},
+	        {12, "{\"v\": {\"f\": [{\"v\": \"x\"}, {\"v\": null}]}}",
+	         "error: column \"rec.a\": \"x\" is not an INT64"},
+	        {12, "{\"v\": {\"f\": [{\"v\": \"1\"}, {\"v\": {\"f\": [{\"v\": [{\"v\": \"!!!!\"}]}]}}]}}",
+	         "error: column \"rec.inner.raw\": \"!!!!\" is not base64 (bad base64 text at character 0)"},
+	        {12, "{\"v\": {\"f\": [{\"v\": \"1\"}]}}",
+	         "error: column \"rec\": expected a RECORD of 2 fields ({\"f\": [...]})"},
+	        {12, "{\"v\": \"text\"}", "error: column \"rec\": expected a RECORD of 2 fields ({\"f\": [...]})"},
+	        {13, "{\"v\": \"1.0\"}", "error: column \"arr\": expected a list (mode REPEATED)"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		CHECK_STR(row_line(fields, n, row_with(cases[i].col, cases[i].cell, a), a), cases[i].want);
-	CHECK_STR(row_line(fields, n, "{\"f\": [{\"v\": \"1\"}]}", a), "error: expected 14 cells (\"f\": [...]), found another number");
+	CHECK_STR(row_line(fields, n, "{\"f\": [{\"v\": \"1\"}]}", a),
+	          "error: expected 14 cells (\"f\": [...]), found another number");
 	CHECK_STR(row_line(fields, n, "{\"x\": 1}", a), "error: expected 14 cells (\"f\": [...]), found none");
 	pond_arena_free(&a);
 }
@@ -439,21 +464,24 @@ TEST(bigquery_config_parses_and_checks)
 	          "%s", err.msg);
 	CHECK_STR(s->bigquery->endpoint, "https://bigquery.googleapis.com");
 	CHECK_INT(s->bigquery->page_size, 10000);
-	static const struct { const char *yaml, *want; } bad[] = {
-		{"type: bigquery\ntable: raw.t\nquery: select 1\n",
-		 "sources/bq.yml:1: \"key_file\" is missing (a service account's JSON key, e.g. ${BQ_KEY_FILE})"},
-		{"type: bigquery\ntable: raw.t\nkey_file: k\n",
-		 "sources/bq.yml:1: give either \"query\" or \"from\" (a table: dataset.table)"},
-		{"type: bigquery\ntable: raw.t\nkey_file: k\nfrom: a.b.c.d\n",
-		 "sources/bq.yml:4: \"from\" is dataset.table or project.dataset.table, not \"a.b.c.d\""},
-		{"type: bigquery\ntable: raw.t\nkey_file: k\nfrom: a.`b`\n",
-		 "sources/bq.yml:4: \"from\" is dataset.table or project.dataset.table, not \"a.`b`\""},
-		{"type: bigquery\ntable: raw.t\nkey_file: k\nfrom: a.b\nendpoint: ftp://x\n",
-		 "sources/bq.yml:5: \"endpoint\" must start with http:// or https://"},
-		{"type: bigquery\ntable: raw.t\nkey_file: k\nfrom: a.b\nproject: a/b\n", "sources/bq.yml:5: bad project \"a/b\""},
-		{"type: bigquery\ntable: raw.t\nkey_file: k\nfrom: a.b\npage_size: 0\n",
-		 "sources/bq.yml:5: \"page_size\" must be between 1 and 100000"},
-		{"type: bigquery\ntable: raw.t\nkey_file: k\nfrom: a.b\nurl: http://x\n", NULL},
+	static const struct {
+		const char *yaml, *want;
+	} bad[] = {
+	        {"type: bigquery\ntable: raw.t\nquery: select 1\n",
+	         "sources/bq.yml:1: \"key_file\" is missing (a service account's JSON key, e.g. ${BQ_KEY_FILE})"},
+	        {"type: bigquery\ntable: raw.t\nkey_file: k\n",
+	         "sources/bq.yml:1: give either \"query\" or \"from\" (a table: dataset.table)"},
+	        {"type: bigquery\ntable: raw.t\nkey_file: k\nfrom: a.b.c.d\n",
+	         "sources/bq.yml:4: \"from\" is dataset.table or project.dataset.table, not \"a.b.c.d\""},
+	        {"type: bigquery\ntable: raw.t\nkey_file: k\nfrom: a.`b`\n",
+	         "sources/bq.yml:4: \"from\" is dataset.table or project.dataset.table, not \"a.`b`\""},
+	        {"type: bigquery\ntable: raw.t\nkey_file: k\nfrom: a.b\nendpoint: ftp://x\n",
+	         "sources/bq.yml:5: \"endpoint\" must start with http:// or https://"},
+	        {"type: bigquery\ntable: raw.t\nkey_file: k\nfrom: a.b\nproject: a/b\n",
+	         "sources/bq.yml:5: bad project \"a/b\""},
+	        {"type: bigquery\ntable: raw.t\nkey_file: k\nfrom: a.b\npage_size: 0\n",
+	         "sources/bq.yml:5: \"page_size\" must be between 1 and 100000"},
+	        {"type: bigquery\ntable: raw.t\nkey_file: k\nfrom: a.b\nurl: http://x\n", NULL},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		pond_error_clear(&err);
