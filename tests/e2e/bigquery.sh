@@ -88,12 +88,16 @@ from: proj-1.shop.orders
 location: EU
 endpoint: $API/
 incremental: {field: updated_at}
+page_size: 1
 mode: merge
 key: id
 retry: {backoff_ms: 1}
 EOF
-expect_exit "incremental: first run" 0 "$POND" ingest orders
-expect_contains "incremental: first run loads every row" "$OUT" "loaded 3 rows into raw.orders"
+tokens=$(stat_of tokens)
+expect_exit "incremental: first run" 0 "$POND" ingest orders --json
+expect_eq "incremental: first run loads every row, the first page in the query's answer" \
+  "$(echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rows"], d["requests"])')" "3 4"
+expect_eq "incremental: one token" "$(stat_of tokens)" "$((tokens + 1))"
 expect_eq "incremental: the first query has no filter" "$(tail -n 1 "$T/fake/queries.log")" \
   'SELECT * FROM `proj-1.shop.orders`'
 cat > "$T/fake/orders.json" <<'EOF'
@@ -103,7 +107,11 @@ cat > "$T/fake/orders.json" <<'EOF'
  {"id": 4, "updated_us": "1700000000123457", "amount": "4.00"},
  {"id": 5, "updated_us": "1700000000123456", "amount": "5.00"}]
 EOF
+tokens=$(stat_of tokens)
+touch "$T/fake/short_tokens"
 expect_exit "incremental: second run" 0 "$POND" ingest orders
+rm "$T/fake/short_tokens"
+expect_eq "a token about to expire is replaced before each request" "$(stat_of tokens)" "$((tokens + 2))"
 expect_eq "incremental: the second query asks for rows above the last maximum, to the microsecond" \
   "$(tail -n 1 "$T/fake/queries.log")" \
   "SELECT * FROM (SELECT * FROM \`proj-1.shop.orders\`) AS q WHERE \`updated_at\` > '2023-11-14 22:13:20.123456+00'"

@@ -10,8 +10,10 @@
 // the key's private half (verified with the public half), kid, iss, aud,
 // scope, iat and exp; anything else is 401 invalid_grant. POST
 // /bigquery/v2/projects/P/queries (jobs.query) answers jobComplete: false
-// first; GET .../queries/JOB (getQueryResults) pages through the rows with
-// pageToken and maxResults. The 2nd getQueryResults request of the server's
+// first (the orders query: complete at once, with its first page); GET
+// .../queries/JOB (getQueryResults) pages through the rows with pageToken
+// and maxResults. Tokens expire in an hour, or in 30 s while the file
+// DIR/short_tokens exists. The 2nd getQueryResults request of the server's
 // life answers 500 and the 4th 429 (Retry-After: 0). Queries:
 //   "SELECT * FROM `proj-1.shop.all_types`"   every type, NULLs, nesting
 //   "SELECT * FROM `proj-1.shop.orders`"      DIR/orders.json's rows
@@ -195,6 +197,7 @@ function ordersJob() {
       { name: 'amount', type: 'NUMERIC', mode: 'NULLABLE' },
     ] },
     rows: rows.map((r) => ({ ...r, us: BigInt(r.updated_us) })),
+    immediate: true,   // jobs.query answers with the first page at once
     wire: (r) => ({ f: [{ v: String(r.id) }, { v: wireTimestamp(r.us, 0) }, { v: r.amount }] }),
   };
 }
@@ -237,6 +240,16 @@ function apiError(res, code, status, message) {
   send(res, code, { error: { code, message, status, errors: [{ message, reason: status.toLowerCase() }] } });
 }
 
+// A complete answer: rows [start, start + size) and the next page's token.
+function page(job, ref, start, size, kind) {
+  const rows = job.rows.slice(start, start + size).map(job.wire);
+  const answer = { kind, jobReference: ref, schema: job.schema, totalRows: String(job.rows.length), jobComplete: true,
+    rows };
+  if (rows.length === 0) delete answer.rows;
+  if (start + size < job.rows.length) answer.pageToken = 'p' + (start + size);
+  return answer;
+}
+
 let resultsRequests = 0;
 let jobSeq = 0;
 const server = http.createServer((req, res) => {
@@ -266,7 +279,9 @@ function handle(req, res, body) {
     const token = 'ya29.fake-' + crypto.randomBytes(8).toString('hex');
     tokens.add(token);
     stats.tokens++;
-    return send(res, 200, { access_token: token, expires_in: 3599, token_type: 'Bearer' });
+    // DIR/short_tokens: tokens that expire in 30 s, inside pond's margin.
+    const expires = fs.existsSync(path.join(dir, 'short_tokens')) ? 30 : 3599;
+    return send(res, 200, { access_token: token, expires_in: expires, token_type: 'Bearer' });
   }
   const auth = (req.headers.authorization || '').replace(/^Bearer /, '');
   if (!tokens.has(auth))
@@ -284,8 +299,9 @@ function handle(req, res, body) {
     fs.appendFileSync(path.join(dir, 'queries.log'), q.query + '\n');
     const jobId = `job_${++jobSeq}`;
     jobs.set(jobId, job);
-    return send(res, 200, { kind: 'bigquery#queryResponse', jobReference: { projectId: m[1], jobId, location: 'EU' },
-      jobComplete: false });
+    const ref = { projectId: m[1], jobId, location: 'EU' };
+    if (job.immediate) return send(res, 200, page(job, ref, 0, q.maxResults || 100000, 'bigquery#queryResponse'));
+    return send(res, 200, { kind: 'bigquery#queryResponse', jobReference: ref, jobComplete: false });
   }
   m = /^\/bigquery\/v2\/projects\/([^/]+)\/queries\/([^/]+)$/.exec(url.pathname);
   if (req.method === 'GET' && m) {
@@ -302,12 +318,8 @@ function handle(req, res, body) {
     stats.results++;
     const start = Number((url.searchParams.get('pageToken') || 'p0').slice(1));
     const size = Number(url.searchParams.get('maxResults') || 100000);
-    const rows = job.rows.slice(start, start + size).map(job.wire);
-    const answer = { kind: 'bigquery#getQueryResultsResponse', jobReference: { projectId: m[1], jobId: m[2], location: 'EU' },
-      schema: job.schema, totalRows: String(job.rows.length), jobComplete: true, rows };
-    if (rows.length === 0) delete answer.rows;
-    if (start + size < job.rows.length) answer.pageToken = 'p' + (start + size);
-    return send(res, 200, answer);
+    return send(res, 200, page(job, { projectId: m[1], jobId: m[2], location: 'EU' }, start, size,
+      'bigquery#getQueryResultsResponse'));
   }
   apiError(res, 404, 'NOT_FOUND', 'no such endpoint ' + url.pathname);
 }
