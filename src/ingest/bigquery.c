@@ -161,6 +161,20 @@ static int api_call(bq_run *r, const char *url, const char *method, const char *
 	return rc;
 }
 
+bool pond__bq_plain_name(const char *name)
+{
+	return name && *name && !strpbrk(name, "`\\\n\r");
+}
+
+bool pond__bq_table_name_ok(const char *from)
+{
+	const char *dot = strchr(from, '.');
+	const char *dot2 = dot ? strchr(dot + 1, '.') : NULL;
+	if (!pond__bq_plain_name(from) || strpbrk(from, " \t") || !dot || dot == from || !dot[1] || dot[1] == '.')
+		return false;
+	return !dot2 || (dot2[1] && !strchr(dot2 + 1, '.'));
+}
+
 /* A BigQuery string literal: quotes, backslashes and line breaks escaped. */
 static void bq_quote_string(pond_buf *out, const char *s)
 {
@@ -437,4 +451,35 @@ done:
 	pond__ingest_http_free(&r.auth);
 	pond__ingest_http_free(&r.api);
 	return rc;
+}
+
+int pond_source_bigquery(pond_source **out, const char *what, const char *key_file, const char *project,
+                         const char *location, const char *endpoint, const pond_ingest_write *write,
+                         pond_arena *arena, pond_error *err)
+{
+	pond_source *s = pond_arena_calloc(arena, 1, sizeof(*s));
+	bq_config *b = pond_arena_calloc(arena, 1, sizeof(*b));
+	if (!s || !b)
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	if (!key_file)
+		return pond_error_set(err, POND_EINVAL, "--bigquery needs --key-file (a service account's JSON key)");
+	/* No space and two or three dotted parts: a table; else a query. */
+	bool table = !strpbrk(what, " \t\n") && pond__bq_table_name_ok(what);
+	if (project && (!pond__bq_plain_name(project) || strpbrk(project, "/?")))
+		return pond_error_set(err, POND_EINVAL, "bad --project \"%s\"", project);
+	if (endpoint && !pond_str_starts_with(endpoint, "http://") && !pond_str_starts_with(endpoint, "https://"))
+		return pond_error_set(err, POND_EINVAL, "--endpoint must start with http:// or https://");
+	ingest_retry retry = INGEST_RETRY_INIT;
+	*b = (bq_config){.key_file = key_file, .project = project, .query = table ? NULL : what,
+	                 .from = table ? what : NULL, .location = location, .page_size = 10000,
+	                 .endpoint = endpoint ? endpoint : BQ_DEFAULT_ENDPOINT};
+	size_t n = strlen(b->endpoint);
+	while (n > 0 && b->endpoint[n - 1] == '/')
+		n--;
+	if (!(b->endpoint = pond_arena_strndup(arena, b->endpoint, n)))
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	*s = (pond_source){.name = "bigquery", .what = "bigquery", .type = SOURCE_BIGQUERY, .type_name = "bigquery",
+	                   .write = *write, .retry = retry, .timeout_ms = 60000, .bigquery = b};
+	*out = s;
+	return 0;
 }

@@ -26,6 +26,13 @@ typedef struct bq_config {
 	int64_t page_size;    /* maxResults per page */
 } bq_config;
 
+/* Whether from names a table: dataset.table or project.dataset.table, no
+ * empty part, nothing BigQuery's backticks would need escaped. */
+bool pond__bq_table_name_ok(const char *from);
+/* Whether name can go inside backticks as it is (no backtick, backslash
+ * or line break). */
+bool pond__bq_plain_name(const char *name);
+
 /* ---- the service-account key and its token (bigquery_auth.c) --------------------------- */
 
 typedef struct {

@@ -570,12 +570,6 @@ static int parse_database(parse_ctx *c, const pond_yaml_node *root, pond_source 
 
 /* ---- bigquery ------------------------------------------------------------------------ */
 
-/* A name BigQuery quotes in backticks: no backtick, backslash or line break. */
-static bool bq_plain_name(const char *s)
-{
-	return s && *s && !strpbrk(s, "`\\\n\r");
-}
-
 static int parse_bigquery(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 {
 	bq_config *b = pond_arena_calloc(c->arena, 1, sizeof(*b));
@@ -600,17 +594,12 @@ static int parse_bigquery(parse_ctx *c, const pond_yaml_node *root, pond_source 
 	if (!b->query == !b->from)
 		return pond_error_set(c->err, POND_EINVAL,
 		                      "%s:1: give either \"query\" or \"from\" (a table: dataset.table)", c->what);
-	if (b->from) {
-		const char *dot = strchr(b->from, '.');
-		const char *dot2 = dot ? strchr(dot + 1, '.') : NULL;
-		if (!bq_plain_name(b->from) || !dot || dot == b->from || !dot[1] || dot[1] == '.' ||
-		    (dot2 && (!dot2[1] || strchr(dot2 + 1, '.'))))
-			return bad(c, pond_yaml_get(root, "from"),
-			           "\"from\" is dataset.table or project.dataset.table, not \"%s\"", b->from, NULL);
-	}
-	if (b->project && (!bq_plain_name(b->project) || strchr(b->project, '/') || strchr(b->project, '?')))
+	if (b->from && !pond__bq_table_name_ok(b->from))
+		return bad(c, pond_yaml_get(root, "from"), "\"from\" is dataset.table or project.dataset.table, not \"%s\"",
+		           b->from, NULL);
+	if (b->project && (!pond__bq_plain_name(b->project) || strchr(b->project, '/') || strchr(b->project, '?')))
 		return bad(c, pond_yaml_get(root, "project"), "bad project \"%s\"", b->project, NULL);
-	if (s->cursor_field && !bq_plain_name(s->cursor_field))
+	if (s->cursor_field && !pond__bq_plain_name(s->cursor_field))
 		return bad(c, pond_yaml_get(root, "incremental"), "bad incremental field \"%s\"", s->cursor_field,
 		           NULL);
 	if (!b->endpoint)

@@ -143,6 +143,23 @@ expect_exit "pond run: a pipeline step reads BigQuery with the key from the envi
   env BQ_KEY_JSON="$(cat "$T/fake/key.json")" "$POND" run bq
 expect_eq "pond run: the rows are in" "$(q "select count(*) from raw.env_key")" "5"
 
+# --- one-off loads: pond ingest QUERY_OR_TABLE --bigquery ---
+expect_exit "pond ingest TABLE --bigquery" 0 "$POND" ingest shop.orders --bigquery --key-file bq-key.json \
+  --endpoint "$API" --table raw.cli_orders
+expect_contains "--bigquery: a table in the key's project" "$OUT" "loaded 5 rows into raw.cli_orders"
+expect_eq "--bigquery: the table read whole" "$(tail -n 1 "$T/fake/queries.log")" 'SELECT * FROM `proj-1.shop.orders`'
+expect_exit "pond ingest QUERY --bigquery" 0 "$POND" ingest 'SELECT * FROM `proj-1.shop.orders`' --bigquery \
+  --key-file "$T/fake/key.json" --gcp-project proj-1 --location EU --endpoint "$API" --table raw.cli_orders --mode replace
+expect_eq "--bigquery: a query, mode replace" "$(q "select count(*), sum(amount) from raw.cli_orders")" "5,38.250000000"
+expect_exit "--bigquery: an API error fails" 1 "$POND" ingest "SELEC 1" --bigquery --key-file bq-key.json \
+  --endpoint "$API" --table raw.cli_bad
+expect_eq "--bigquery: the error in one line" "$ERR" \
+  'pond: error: bigquery: could not run the query: 400: Syntax error: Unexpected identifier "SELEC" at [1:1]'
+expect_exit "--key-file without --bigquery is a usage error" 2 "$POND" ingest shop.orders --key-file bq-key.json \
+  --table raw.cli_bad
+expect_exit "--bigquery without --key-file is a usage error" 2 "$POND" ingest shop.orders --bigquery --table raw.cli_bad
+expect_eq "usage errors made no table" "$(snapshots raw.cli_bad)" "0"
+
 # --- failures: one line naming the source, nothing committed ---
 before=$(snapshots raw.orders)
 sed "s#\${BQ_KEY_FILE}#$T/fake/wrong_key.json#" "$P/sources/orders.yml" > "$P/sources/wrong_key.yml"
