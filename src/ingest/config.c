@@ -595,8 +595,8 @@ static int parse_bigquery(parse_ctx *c, const pond_yaml_node *root, pond_source 
 		return pond_error_set(c->err, POND_EINVAL,
 		                      "%s:1: give either \"query\" or \"from\" (a table: dataset.table)", c->what);
 	if (b->from && !pond__bq_table_name_ok(b->from))
-		return bad(c, pond_yaml_get(root, "from"), "\"from\" is dataset.table or project.dataset.table, not \"%s\"",
-		           b->from, NULL);
+		return bad(c, pond_yaml_get(root, "from"),
+		           "\"from\" is dataset.table or project.dataset.table, not \"%s\"", b->from, NULL);
 	if (b->project && (!pond__bq_plain_name(b->project) || strchr(b->project, '/') || strchr(b->project, '?')))
 		return bad(c, pond_yaml_get(root, "project"), "bad project \"%s\"", b->project, NULL);
 	if (s->cursor_field && !pond__bq_plain_name(s->cursor_field))
