@@ -466,7 +466,7 @@ int pond_source_bigquery(pond_source **out, const char *what, const char *key_fi
 	/* No space and two or three dotted parts: a table; else a query. */
 	bool table = !strpbrk(what, " \t\n") && pond__bq_table_name_ok(what);
 	if (project && (!pond__bq_plain_name(project) || strpbrk(project, "/?")))
-		return pond_error_set(err, POND_EINVAL, "bad --project \"%s\"", project);
+		return pond_error_set(err, POND_EINVAL, "bad --gcp-project \"%s\"", project);
 	if (endpoint && !pond_str_starts_with(endpoint, "http://") && !pond_str_starts_with(endpoint, "https://"))
 		return pond_error_set(err, POND_EINVAL, "--endpoint must start with http:// or https://");
 	ingest_retry retry = INGEST_RETRY_INIT;

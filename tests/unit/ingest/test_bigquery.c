@@ -493,3 +493,33 @@ TEST(bigquery_config_parses_and_checks)
 	}
 	pond_arena_free(&a);
 }
+
+TEST(bigquery_one_off_source_tells_a_table_from_a_query)
+{
+	pond_arena *a = pond_arena_new();
+	pond_error err = POND_ERROR_INIT;
+	pond_ingest_write w = POND_INGEST_WRITE_INIT;
+	w.table = "raw.t";
+	pond_source *s;
+	CHECK(pond_source_bigquery(&s, "shop.orders", "k.json", NULL, NULL, NULL, &w, a, &err) == 0);
+	CHECK_STR(s->bigquery->from, "shop.orders");
+	CHECK(s->bigquery->query == NULL);
+	CHECK_STR(s->bigquery->endpoint, "https://bigquery.googleapis.com");
+	CHECK_STR(pond_source_table(s), "raw.t");
+	CHECK(pond_source_bigquery(&s, "p-1.shop.orders", "k.json", "p-2", "EU", "http://h:1//", &w, a, &err) == 0);
+	CHECK_STR(s->bigquery->from, "p-1.shop.orders");
+	CHECK_STR(s->bigquery->project, "p-2");
+	CHECK_STR(s->bigquery->endpoint, "http://h:1");
+	static const char *const queries[] = {"select 1", "SELECT * FROM `p.d.t`", "a.b.c.d", "a..b", ".a", "a.",
+	                                      "a.b\nc"};
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		CHECK(pond_source_bigquery(&s, queries[i], "k.json", NULL, NULL, NULL, &w, a, &err) == 0);
+		CHECK_MSG(s->bigquery->from == NULL && s->bigquery->query == queries[i], "%s read as a table", queries[i]);
+	}
+	CHECK(pond_source_bigquery(&s, "d.t", NULL, NULL, NULL, NULL, &w, a, &err) == POND_EINVAL);
+	CHECK_STR(err.msg, "--bigquery needs --key-file (a service account's JSON key)");
+	CHECK(pond_source_bigquery(&s, "d.t", "k", NULL, NULL, "ftp://x", &w, a, &err) == POND_EINVAL);
+	CHECK(pond_source_bigquery(&s, "d.t", "k", "a/b", NULL, NULL, &w, a, &err) == POND_EINVAL);
+	CHECK_STR(err.msg, "bad --gcp-project \"a/b\"");
+	pond_arena_free(&a);
+}
