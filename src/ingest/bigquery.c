@@ -161,6 +161,11 @@ static int api_call(bq_run *r, const char *url, const char *method, const char *
 	return rc;
 }
 
+bool pond__bq_key_is_json(const char *key_file)
+{
+	return key_file[strspn(key_file, " \t\r\n")] == '{';
+}
+
 bool pond__bq_plain_name(const char *name)
 {
 	return name && *name && !strpbrk(name, "`\\\n\r");
@@ -369,7 +374,7 @@ static int run_job(bq_run *r, json_t *cursor, pond_error *err)
 static int read_key(bq_run *r, pond_error *err)
 {
 	const char *kf = r->cfg->key_file;
-	if (kf[0] == '{')
+	if (pond__bq_key_is_json(kf))
 		return pond__bq_key_parse(&r->key, kf, strlen(kf),
 		                          pond_arena_sprintf(r->arena, "%s: key_file", r->s->what), r->arena, err);
 	char *text;

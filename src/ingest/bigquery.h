@@ -29,6 +29,8 @@ typedef struct bq_config {
 /* Whether from names a table: dataset.table or project.dataset.table, no
  * empty part, nothing BigQuery's backticks would need escaped. */
 bool pond__bq_table_name_ok(const char *from);
+/* Whether key_file holds the key's JSON itself rather than a path. */
+bool pond__bq_key_is_json(const char *key_file);
 /* Whether name can go inside backticks as it is (no backtick, backslash
  * or line break). */
 bool pond__bq_plain_name(const char *name);

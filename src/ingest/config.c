@@ -934,7 +934,7 @@ static int resolve_paths(pond_source *s, const char *root, pond_arena *arena, po
 	else if (s->type == SOURCE_HTML && !pond_str_starts_with(s->html->url, "http://") &&
 	         !pond_str_starts_with(s->html->url, "https://"))
 		s->url = s->html->url = project_path(s->html->url, root, arena);  /* a saved page */
-	else if (s->type == SOURCE_BIGQUERY && s->bigquery->key_file[0] != '{' &&
+	else if (s->type == SOURCE_BIGQUERY && !pond__bq_key_is_json(s->bigquery->key_file) &&
 	         !(s->bigquery->key_file = project_path(s->bigquery->key_file, root, arena)))
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	return (s->type == SOURCE_FILE || s->type == SOURCE_FOLDER ? s->path : "ok") &&

@@ -523,3 +523,12 @@ TEST(bigquery_one_off_source_tells_a_table_from_a_query)
 	CHECK_STR(err.msg, "bad --gcp-project \"a/b\"");
 	pond_arena_free(&a);
 }
+
+TEST(bigquery_key_file_is_a_path_or_the_json_itself)
+{
+	CHECK(pond__bq_key_is_json("{\"type\": \"service_account\"}"));
+	CHECK(pond__bq_key_is_json("\n  {\"type\": \"service_account\"}"));
+	CHECK(!pond__bq_key_is_json("keys/sa.json"));
+	CHECK(!pond__bq_key_is_json("/abs/{odd}.json"));
+	CHECK(!pond__bq_key_is_json(""));
+}
