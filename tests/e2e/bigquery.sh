@@ -123,6 +123,29 @@ before=$(snapshots raw.orders)
 expect_eq "incremental: two runs, two snapshots" "$before" "2"
 expect_exit "incremental: a run with nothing new" 0 "$POND" ingest orders
 expect_eq "incremental: nothing new commits nothing" "$(snapshots raw.orders)" "$before"
+cat > "$T/fake/orders.json" <<'EOF'
+[{"id": 1, "updated_us": "1700000000000001", "amount": "10.50"},
+ {"id": 2, "updated_us": "1700000100000000", "amount": "22.00"},
+ {"id": 3, "updated_us": "1699999999999999", "amount": "-3.25"},
+ {"id": 4, "updated_us": "1700000000123457", "amount": "4.00"},
+ {"id": 5, "updated_us": "1700000000123456", "amount": "5.00"},
+ {"id": 6, "updated_us": "1700000200000000", "amount": "6.00", "note": "late"}]
+EOF
+sed 's/^mode: merge$/schema: freeze\nmode: merge/' "$P/sources/orders.yml" > "$P/sources/orders_frozen.yml"
+expect_exit "schema: freeze refuses a new column" 1 "$POND" ingest orders_frozen
+expect_eq "schema: freeze names the column, in one line" "$ERR" \
+  "pond: error: sources/orders_frozen.yml has field \"note\" (string) that table raw.orders does not have (schema: freeze)"
+expect_eq "schema: freeze committed nothing" "$(snapshots raw.orders)" "$before"
+expect_exit "schema: evolve (the default) adds a new column" 0 "$POND" ingest orders
+expect_eq "evolve: the new column, NULL in older rows" \
+  "$(q "select id, coalesce(note, '-') from raw.orders order by id" | paste -sd' ')" "1,- 2,- 3,- 4,- 6,late"
+cat > "$T/fake/orders.json" <<'EOF'
+[{"id": 1, "updated_us": "1700000000000001", "amount": "10.50"},
+ {"id": 2, "updated_us": "1700000100000000", "amount": "22.00"},
+ {"id": 3, "updated_us": "1699999999999999", "amount": "-3.25"},
+ {"id": 4, "updated_us": "1700000000123457", "amount": "4.00"},
+ {"id": 5, "updated_us": "1700000000123456", "amount": "5.00"}]
+EOF
 
 # --- the key as JSON from the environment, in a pipeline run ---
 source_yml env_key <<EOF

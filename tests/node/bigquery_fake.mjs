@@ -188,17 +188,23 @@ function tsLiteralUs(lit) {
   return BigInt(ms) * 1000n + BigInt((m[7] || '').padEnd(6, '0'));
 }
 
+// DIR/orders.json's rows; a "note" in any of them adds a STRING column
+// (the table's schema evolves).
 function ordersJob() {
   const rows = JSON.parse(fs.readFileSync(path.join(dir, 'orders.json'), 'utf8'));
+  const noted = rows.some((r) => 'note' in r);
+  const fields = [
+    { name: 'id', type: 'INTEGER', mode: 'REQUIRED' },
+    { name: 'updated_at', type: 'TIMESTAMP', mode: 'NULLABLE' },
+    { name: 'amount', type: 'NUMERIC', mode: 'NULLABLE' },
+  ];
+  if (noted) fields.push({ name: 'note', type: 'STRING', mode: 'NULLABLE' });
   return {
-    schema: { fields: [
-      { name: 'id', type: 'INTEGER', mode: 'REQUIRED' },
-      { name: 'updated_at', type: 'TIMESTAMP', mode: 'NULLABLE' },
-      { name: 'amount', type: 'NUMERIC', mode: 'NULLABLE' },
-    ] },
+    schema: { fields },
     rows: rows.map((r) => ({ ...r, us: BigInt(r.updated_us) })),
     immediate: true,   // jobs.query answers with the first page at once
-    wire: (r) => ({ f: [{ v: String(r.id) }, { v: wireTimestamp(r.us, 0) }, { v: r.amount }] }),
+    wire: (r) => ({ f: [{ v: String(r.id) }, { v: wireTimestamp(r.us, 0) }, { v: r.amount }]
+      .concat(noted ? [{ v: r.note === undefined ? null : r.note }] : []) }),
   };
 }
 
