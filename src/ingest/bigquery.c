@@ -140,12 +140,19 @@ static int api_call(bq_run *r, const char *url, const char *method, const char *
                     pond_error *err)
 {
 	*out = NULL;
-	int rc = ensure_token(r, err);
-	if (rc)
-		return rc;
 	ingest_response resp;
 	memset(&resp, 0, sizeof(resp));
-	rc = pond__ingest_http_request(r->api, url, method, body, NULL, &resp, err);
+	int rc;
+	for (int attempt = 1;; attempt++) {
+		if ((rc = ensure_token(r, err)) != 0)
+			return rc;
+		rc = pond__ingest_http_request(r->api, url, method, body, NULL, &resp, err);
+		/* A token refused before its time (revoked, a clock ahead of
+		 * ours): once more with a new one. */
+		if (rc == 0 || resp.status != 401 || attempt == 2)
+			break;
+		r->token_expiry_ms = 0;
+	}
 	if (rc)
 		rc = request_failed(r, rc, &resp, action, err);
 	else if ((rc = pond_json_parse(out, resp.body.ptr ? resp.body.ptr : "", resp.body.len, url, err)) != 0 ||

@@ -174,6 +174,13 @@ expect_eq "--bigquery: the table read whole" "$(tail -n 1 "$T/fake/queries.log")
 expect_exit "pond ingest QUERY --bigquery" 0 "$POND" ingest 'SELECT * FROM `proj-1.shop.orders`' --bigquery \
   --key-file "$T/fake/key.json" --gcp-project proj-1 --location EU --endpoint "$API" --table raw.cli_orders --mode replace
 expect_eq "--bigquery: a query, mode replace" "$(q "select count(*), sum(amount) from raw.cli_orders")" "5,38.250000000"
+tokens=$(stat_of tokens)
+touch "$T/fake/revoke"
+expect_exit "a token revoked during the run: a new one, and the run goes on" 0 "$POND" ingest shop.all_types \
+  --bigquery --key-file bq-key.json --endpoint "$API" --table raw.revoked
+rm "$T/fake/revoke"
+expect_eq "revoked: a second token was asked for" "$(stat_of tokens)" "$((tokens + 2))"
+expect_eq "revoked: every row came" "$(q "select count(*) from raw.revoked")" "25"
 expect_exit "--bigquery: an API error fails" 1 "$POND" ingest "SELEC 1" --bigquery --key-file bq-key.json \
   --endpoint "$API" --table raw.cli_bad
 expect_eq "--bigquery: the error in one line" "$ERR" \

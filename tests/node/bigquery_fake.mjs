@@ -13,7 +13,8 @@
 // first (the orders query: complete at once, with its first page); GET
 // .../queries/JOB (getQueryResults) pages through the rows with pageToken
 // and maxResults. Tokens expire in an hour, or in 30 s while the file
-// DIR/short_tokens exists. The 2nd getQueryResults request of the server's
+// DIR/short_tokens exists; while DIR/revoke exists, every token is
+// revoked as a job starts (the next request gets 401). The 2nd getQueryResults request of the server's
 // life answers 500 and the 4th 429 (Retry-After: 0). Queries:
 //   "SELECT * FROM `proj-1.shop.all_types`"   every type, NULLs, nesting
 //   "SELECT * FROM `proj-1.shop.orders`"      DIR/orders.json's rows
@@ -306,6 +307,8 @@ function handle(req, res, body) {
     const jobId = `job_${++jobSeq}`;
     jobs.set(jobId, job);
     const ref = { projectId: m[1], jobId, location: 'EU' };
+    // DIR/revoke: every token is revoked once the job starts.
+    if (fs.existsSync(path.join(dir, 'revoke'))) tokens.clear();
     if (job.immediate) return send(res, 200, page(job, ref, 0, q.maxResults || 100000, 'bigquery#queryResponse'));
     return send(res, 200, { kind: 'bigquery#queryResponse', jobReference: ref, jobComplete: false });
   }
