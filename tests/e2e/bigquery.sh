@@ -100,13 +100,16 @@ expect_eq "incremental: first run loads every row, the first page in the query's
 expect_eq "incremental: one token" "$(stat_of tokens)" "$((tokens + 1))"
 expect_eq "incremental: the first query has no filter" "$(tail -n 1 "$T/fake/queries.log")" \
   'SELECT * FROM `proj-1.shop.orders`'
-cat > "$T/fake/orders.json" <<'EOF'
+# Five orders: 2 changed, 4 and 5 new (5 not above the cursor); kept for
+# the one-off loads below.
+cat > "$T/orders5.json" <<'EOF'
 [{"id": 1, "updated_us": "1700000000000001", "amount": "10.50"},
  {"id": 2, "updated_us": "1700000100000000", "amount": "22.00"},
  {"id": 3, "updated_us": "1699999999999999", "amount": "-3.25"},
  {"id": 4, "updated_us": "1700000000123457", "amount": "4.00"},
  {"id": 5, "updated_us": "1700000000123456", "amount": "5.00"}]
 EOF
+cp "$T/orders5.json" "$T/fake/orders.json"
 tokens=$(stat_of tokens)
 touch "$T/fake/short_tokens"
 expect_exit "incremental: second run" 0 "$POND" ingest orders
@@ -123,14 +126,8 @@ before=$(snapshots raw.orders)
 expect_eq "incremental: two runs, two snapshots" "$before" "2"
 expect_exit "incremental: a run with nothing new" 0 "$POND" ingest orders
 expect_eq "incremental: nothing new commits nothing" "$(snapshots raw.orders)" "$before"
-cat > "$T/fake/orders.json" <<'EOF'
-[{"id": 1, "updated_us": "1700000000000001", "amount": "10.50"},
- {"id": 2, "updated_us": "1700000100000000", "amount": "22.00"},
- {"id": 3, "updated_us": "1699999999999999", "amount": "-3.25"},
- {"id": 4, "updated_us": "1700000000123457", "amount": "4.00"},
- {"id": 5, "updated_us": "1700000000123456", "amount": "5.00"},
- {"id": 6, "updated_us": "1700000200000000", "amount": "6.00", "note": "late"}]
-EOF
+python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); o.append({"id": 6, "updated_us": "1700000200000000",
+  "amount": "6.00", "note": "late"}); json.dump(o, open(sys.argv[2], "w"))' "$T/orders5.json" "$T/fake/orders.json"
 sed 's/^mode: merge$/schema: freeze\nmode: merge/' "$P/sources/orders.yml" > "$P/sources/orders_frozen.yml"
 expect_exit "schema: freeze refuses a new column" 1 "$POND" ingest orders_frozen
 expect_eq "schema: freeze names the column, in one line" "$ERR" \
@@ -139,13 +136,7 @@ expect_eq "schema: freeze committed nothing" "$(snapshots raw.orders)" "$before"
 expect_exit "schema: evolve (the default) adds a new column" 0 "$POND" ingest orders
 expect_eq "evolve: the new column, NULL in older rows" \
   "$(q "select id, coalesce(note, '-') from raw.orders order by id" | paste -sd' ')" "1,- 2,- 3,- 4,- 6,late"
-cat > "$T/fake/orders.json" <<'EOF'
-[{"id": 1, "updated_us": "1700000000000001", "amount": "10.50"},
- {"id": 2, "updated_us": "1700000100000000", "amount": "22.00"},
- {"id": 3, "updated_us": "1699999999999999", "amount": "-3.25"},
- {"id": 4, "updated_us": "1700000000123457", "amount": "4.00"},
- {"id": 5, "updated_us": "1700000000123456", "amount": "5.00"}]
-EOF
+cp "$T/orders5.json" "$T/fake/orders.json"
 
 # --- the key as JSON from the environment, in a pipeline run ---
 source_yml env_key <<EOF
