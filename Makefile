@@ -150,7 +150,7 @@ build/fuzz/fuzz_near: FUZZ_EXTRA := src/ingest/near_rows.c
 # The config parsers, the filter expression and pagination live in layers
 # that reach DuckDB, the catalog and curl at link time: those targets link
 # the whole library, built for fuzzing in build/fuzz/obj.
-FUZZ_FULL := fuzz_source fuzz_export fuzz_pipeline fuzz_expr fuzz_paginate fuzz_html fuzz_xlsx
+FUZZ_FULL := fuzz_source fuzz_export fuzz_pipeline fuzz_expr fuzz_paginate fuzz_html fuzz_xlsx fuzz_bigquery
 FUZZ_FULL_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/web_assets.o
 build/fuzz/obj/web_assets.o: build/web/assets.c | deps
 	@mkdir -p $(dir $@)

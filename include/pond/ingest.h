@@ -193,6 +193,14 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
  * saved file), loaded as write says. Lives in arena. */
 int pond_source_html(pond_source **out, const char *url, const char *select, const pond_ingest_write *write,
                      pond_arena *arena, pond_error *err);
+/* A one-off BigQuery source: what is a query, or a table as dataset.table
+ * or project.dataset.table (no spaces); key_file a service account's key
+ * (a path, or its JSON); project, location and endpoint may be NULL (the
+ * key's project, BigQuery's default location, Google's API). Loaded as
+ * write says. Lives in arena. */
+int pond_source_bigquery(pond_source **out, const char *what, const char *key_file, const char *project,
+                         const char *location, const char *endpoint, const pond_ingest_write *write,
+                         pond_arena *arena, pond_error *err);
 /* The source's name, type ("http", ...) and target table; borrowed. */
 const char *pond_source_name(const pond_source *source);
 const char *pond_source_type(const pond_source *source);

@@ -88,6 +88,14 @@ void pond_sigv4_signature_dispose(pond_sigv4_signature *sig);
  * - . _ ~ (and '/' when keep_slash) as %XX with upper-case hex. */
 void pond_sigv4_uri_encode(pond_buf *out, const char *s, bool keep_slash);
 
+/* ---- JSON Web Tokens (jwt.c) ------------------------------------------------ */
+
+/* A compact JWT: base64url(header_json) "." base64url(claims_json) "."
+ * base64url(RS256 signature), signed with the RSA private key in pem_key
+ * (PKCS#8 or PKCS#1 PEM). *out is pond_malloc'd; the caller frees it. */
+int pond_jwt_sign_rs256(char **out, const char *header_json, const char *claims_json, const char *pem_key,
+                        pond_error *err);
+
 /* ---- settings and credentials ---------------------------------------------- */
 
 /* What pond.yml may say about S3; every field is optional. Secrets are

@@ -286,6 +286,9 @@ bool pond_str_to_size(const char *s, int64_t *out);
 int pond_hex_byte(const char *s);
 /* Appends the standard base64 (RFC 4648, padded) of data to buf. */
 void pond_base64_encode(pond_buf *buf, const void *data, size_t len);
+/* Appends the URL-safe base64 of data without padding (RFC 4648
+ * section 5, as JWTs use it). */
+void pond_base64url_encode(pond_buf *buf, const void *data, size_t len);
 /* Decodes padded standard base64 text into a new buffer (caller frees
  * with pond_free); POND_ECORRUPT for anything else. */
 int pond_base64_decode(unsigned char **out, size_t *len, const char *text, pond_error *err);

@@ -16,14 +16,15 @@
 static const char ingest_help[] =
 	"usage: pond ingest FILE_OR_URL --table NS.T [OPTIONS]\n"
 	"       pond ingest PAGE_URL --html [--select TABLE] --table NS.T [OPTIONS]\n"
+	"       pond ingest QUERY_OR_TABLE --bigquery --key-file KEY.json --table NS.T [OPTIONS]\n"
 	"       pond ingest SOURCE [--json]\n"
 	"\n"
 	"Loads a file (CSV, TSV, JSON, NDJSON, Parquet; .gz and .zst too; or a\n"
 	"sheet of an Excel .xlsx workbook), a glob or an http(s) URL into a table\n"
 	"in one commit, creating the table from the data's schema when it does\n"
 	"not exist. With SOURCE, runs the source defined in sources/SOURCE.yml\n"
-	"(files, folders, Excel workbooks, HTTP APIs, PostgreSQL, SQLite): see\n"
-	"docs/ingest.md.\n"
+	"(files, folders, Excel workbooks, HTTP APIs, web pages, PostgreSQL, SQLite,\n"
+	"BigQuery): see docs/ingest.md.\n"
 	"\n"
 	"options:\n"
 	"  -t, --table NS.T       the table to load (one-off loads)\n"
@@ -54,6 +55,13 @@ static const char ingest_help[] =
 	"      --rejects NS.T     CSV: keep the good rows, put bad lines (with their line numbers) in NS.T\n"
 	"      --html             the input is a web page (URL or saved file): load a <table> of it\n"
 	"      --select TABLE     with --html: a CSS selector or 1-based index of the table (default: 1)\n"
+	"      --bigquery         the input is a BigQuery query, or a table (dataset.table or\n"
+	"                         project.dataset.table), read with a service account's key\n"
+	"      --key-file FILE    with --bigquery: the service account's JSON key\n"
+	"      --gcp-project P    with --bigquery: the Google Cloud project to run in (default:\n"
+	"                         the key's)\n"
+	"      --location L       with --bigquery: where the datasets are (EU, US, ...)\n"
+	"      --endpoint URL     with --bigquery: the API (default https://bigquery.googleapis.com)\n"
 	"      --stall-timeout S  URLs: fail when no byte arrives for S seconds (default 60)\n"
 	"      --timeout S        URLs: fail when the download takes over S seconds (default: none)\n"
 	"      --json             print the result as JSON\n"
@@ -144,6 +152,8 @@ typedef struct {
 	const char *input;       /* FILE_OR_URL or SOURCE */
 	bool html;               /* input is a web page */
 	const char *select;      /* its table */
+	bool bigquery;           /* input is a BigQuery query or table */
+	const char *key_file, *project, *location, *endpoint;
 	const char *keys[64];    /* w.keys */
 	bool json, quiet;
 	int64_t stall_s, timeout_s;
@@ -226,6 +236,10 @@ static int check_args(ingest_args *a, int argc, char **argv, const char *mode, c
 		return cli_usage_error("ingest", "--select needs --html");
 	if (a->html && !a->w.table)
 		return cli_usage_error("ingest", "--html needs --table NS.T");
+	if ((a->key_file || a->project || a->location || a->endpoint) && !a->bigquery)
+		return cli_usage_error("ingest", "--key-file, --gcp-project, --location and --endpoint need --bigquery");
+	if (a->bigquery && (!a->w.table || !a->key_file || a->html))
+		return cli_usage_error("ingest", "--bigquery needs --table NS.T and --key-file FILE (and no --html)");
 	return check_csv_args(a);
 }
 
@@ -235,7 +249,8 @@ static int parse_args(ingest_args *a, int argc, char **argv)
 {
 	enum { OPT_DELIM = 256, OPT_HEADER, OPT_SCHEMA, OPT_FLATTEN, OPT_JSON, OPT_STALL, OPT_TIMEOUT, OPT_REJECTS,
 	       OPT_HTML, OPT_SELECT, OPT_SHEET, OPT_RANGE, OPT_SKIP, OPT_HEADER_LINE, OPT_NULL, OPT_DECIMAL,
-	       OPT_THOUSANDS, OPT_COLUMN, OPT_ENCODING };
+	       OPT_THOUSANDS, OPT_COLUMN, OPT_ENCODING, OPT_BIGQUERY, OPT_KEY_FILE, OPT_PROJECT, OPT_LOCATION,
+	       OPT_ENDPOINT };
 	static const struct option longopts[] = {
 		{"table", required_argument, NULL, 't'},   {"mode", required_argument, NULL, 'm'},
 		{"key", required_argument, NULL, 'k'},     {"format", required_argument, NULL, 'f'},
@@ -250,6 +265,9 @@ static int parse_args(ingest_args *a, int argc, char **argv)
 		{"null", required_argument, NULL, OPT_NULL},       {"decimal-mark", required_argument, NULL, OPT_DECIMAL},
 		{"thousands", required_argument, NULL, OPT_THOUSANDS}, {"column", required_argument, NULL, OPT_COLUMN},
 		{"encoding", required_argument, NULL, OPT_ENCODING},
+		{"bigquery", no_argument, NULL, OPT_BIGQUERY}, {"key-file", required_argument, NULL, OPT_KEY_FILE},
+		{"gcp-project", required_argument, NULL, OPT_PROJECT}, {"location", required_argument, NULL, OPT_LOCATION},
+		{"endpoint", required_argument, NULL, OPT_ENDPOINT},
 		{NULL, 0, NULL, 0},
 	};
 	static const pond_ingest_write write_init = POND_INGEST_WRITE_INIT;
@@ -291,6 +309,11 @@ static int parse_args(ingest_args *a, int argc, char **argv)
 		case OPT_REJECTS: a->w.rejects = optarg; break;
 		case OPT_HTML: a->html = true; break;
 		case OPT_SELECT: a->select = optarg; break;
+		case OPT_BIGQUERY: a->bigquery = true; break;
+		case OPT_KEY_FILE: a->key_file = optarg; break;
+		case OPT_PROJECT: a->project = optarg; break;
+		case OPT_LOCATION: a->location = optarg; break;
+		case OPT_ENDPOINT: a->endpoint = optarg; break;
 		case OPT_SHEET: a->rd.sheet = optarg; break;
 		case OPT_RANGE: a->rd.range = optarg; break;
 		case OPT_SKIP:
@@ -383,6 +406,14 @@ static int cmd_ingest(int argc, char **argv)
 	if (a.html) {
 		pond_source *s;
 		if (pond_source_html(&s, a.input, a.select, &a.w, arena, &err) != 0) {
+			exit_code = cli_fail(&err);
+			goto out;
+		}
+		source = s;
+	} else if (a.bigquery) {
+		pond_source *s;
+		if (pond_source_bigquery(&s, a.input, a.key_file, a.project, a.location, a.endpoint, &a.w, arena, &err) !=
+		    0) {
 			exit_code = cli_fail(&err);
 			goto out;
 		}

@@ -5,6 +5,7 @@
  * the environment variable NAME, else by NAME in .pond/secrets.yml, so
  * secrets stay out of files that are committed. See docs/ingest.md.
  */
+#include "bigquery.h"
 #include "html.h"
 #include "ingest_internal.h"
 #include "near.h"
@@ -600,6 +601,52 @@ static int parse_database(parse_ctx *c, const pond_yaml_node *root, pond_source 
 	return parse_column_cursor(c, root, s);
 }
 
+/* ---- bigquery ------------------------------------------------------------------------ */
+
+static int parse_bigquery(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
+{
+	bq_config *b = pond_arena_calloc(c->arena, 1, sizeof(*b));
+	if (!b)
+		return pond_error_set(c->err, POND_ENOMEM, "out of memory");
+	s->bigquery = b;
+	b->page_size = 10000;
+	int64_t timeout = 60;
+	int rc;
+	if ((rc = get_str(c, root, "key_file", &b->key_file)) || (rc = get_str(c, root, "project", &b->project)) ||
+	    (rc = get_str(c, root, "query", &b->query)) || (rc = get_str(c, root, "from", &b->from)) ||
+	    (rc = get_str(c, root, "location", &b->location)) || (rc = get_str(c, root, "endpoint", &b->endpoint)) ||
+	    (rc = get_int(c, root, "page_size", 1, 100000, &b->page_size)) ||
+	    (rc = get_int(c, root, "timeout", 1, 86400, &timeout)) || (rc = parse_retry(c, root, s)) ||
+	    (rc = parse_column_cursor(c, root, s)))
+		return rc;
+	s->timeout_ms = timeout * 1000;
+	if (!b->key_file)
+		return pond_error_set(
+		        c->err, POND_EINVAL,
+		        "%s:1: \"key_file\" is missing (a service account's JSON key, e.g. ${BQ_KEY_FILE})", c->what);
+	if (!b->query == !b->from)
+		return pond_error_set(c->err, POND_EINVAL,
+		                      "%s:1: give either \"query\" or \"from\" (a table: dataset.table)", c->what);
+	if (b->from && !pond__bq_table_name_ok(b->from))
+		return bad(c, pond_yaml_get(root, "from"),
+		           "\"from\" is dataset.table or project.dataset.table, not \"%s\"", b->from, NULL);
+	if (b->project && (!pond__bq_plain_name(b->project) || strchr(b->project, '/') || strchr(b->project, '?')))
+		return bad(c, pond_yaml_get(root, "project"), "bad project \"%s\"", b->project, NULL);
+	if (s->cursor_field && !pond__bq_plain_name(s->cursor_field))
+		return bad(c, pond_yaml_get(root, "incremental"), "bad incremental field \"%s\"", s->cursor_field,
+		           NULL);
+	if (!b->endpoint)
+		b->endpoint = BQ_DEFAULT_ENDPOINT;
+	if (!pond_str_starts_with(b->endpoint, "http://") && !pond_str_starts_with(b->endpoint, "https://"))
+		return bad(c, pond_yaml_get(root, "endpoint"), "\"endpoint\" must start with http:// or https://", NULL,
+		           NULL);
+	size_t n = strlen(b->endpoint);
+	while (n > 0 && b->endpoint[n - 1] == '/')
+		n--;
+	b->endpoint = pond_arena_strndup(c->arena, b->endpoint, n);
+	return b->endpoint ? 0 : pond_error_set(c->err, POND_ENOMEM, "out of memory");
+}
+
 /* ---- html ---------------------------------------------------------------------------- */
 
 static int parse_html_type(parse_ctx *c, const pond_yaml_node *n, const char *type, html_type *out)
@@ -887,6 +934,9 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	                                        "requester_pays", "endpoint", "region",         "profile",
 	                                        "path_style", "access_key_id_env", "secret_access_key_env",
 	                                        "session_token_env", "stall_timeout"};
+	static const char *const bigquery_keys[] = {"key_file", "project",  "query",        "from",
+	                                            "location", "endpoint", "page_size",    "incremental",
+	                                            "retry",    "timeout",  "stall_timeout"};
 	parse_ctx c = {what, secrets, arena, err};
 	pond_yaml_node *root;
 	int rc = pond_yaml_parse(&root, text, len, what, arena, err);
@@ -908,7 +958,9 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 		return rc;
 	if (!type)
 		return pond_error_set(err, POND_EINVAL,
-		                      "%s:1: \"type\" is missing (file, folder, xlsx, http, html, near_lake, postgres or sqlite)", what);
+		                      "%s:1: \"type\" is missing (file, folder, xlsx, http, html, postgres, sqlite, "
+		                      "bigquery or near_lake)",
+		                      what);
 	const char *const *extra;
 	size_t nextra;
 	if (strcmp(type, "file") == 0 || strcmp(type, "folder") == 0) {
@@ -931,14 +983,19 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 		s->type = SOURCE_NEAR_LAKE;
 		extra = near_keys;
 		nextra = sizeof(near_keys) / sizeof(near_keys[0]);
+	} else if (strcmp(type, "bigquery") == 0) {
+		s->type = SOURCE_BIGQUERY;
+		extra = bigquery_keys;
+		nextra = sizeof(bigquery_keys) / sizeof(bigquery_keys[0]);
 	} else if (strcmp(type, "postgres") == 0 || strcmp(type, "sqlite") == 0) {
 		s->type = type[0] == 'p' ? SOURCE_POSTGRES : SOURCE_SQLITE;
 		extra = db_keys;
 		nextra = sizeof(db_keys) / sizeof(db_keys[0]);
 	} else {
 		return bad(&c, pond_yaml_get(root, "type"),
-		           "unknown source type \"%s\" (expected file, folder, xlsx, http, html, near_lake, postgres or sqlite)", type,
-		           NULL);
+		           "unknown source type \"%s\" (expected file, folder, xlsx, http, html, postgres, sqlite, "
+		           "bigquery or near_lake)",
+		           type, NULL);
 	}
 	s->type_name = pond_arena_strdup(arena, type);
 	size_t ncommon = sizeof(common) / sizeof(common[0]);
@@ -980,6 +1037,9 @@ int pond_source_parse(pond_source **out, const char *name, const char *text, siz
 	case SOURCE_NEAR_LAKE:
 		rc = parse_near(&c, root, s);
 		break;
+	case SOURCE_BIGQUERY:
+		rc = parse_bigquery(&c, root, s);
+		break;
 	default:
 		rc = parse_database(&c, root, s);
 		break;
@@ -1012,6 +1072,9 @@ static int resolve_paths(pond_source *s, const char *root, pond_arena *arena, po
 	else if (s->type == SOURCE_HTML && !pond_str_starts_with(s->html->url, "http://") &&
 	         !pond_str_starts_with(s->html->url, "https://"))
 		s->url = s->html->url = project_path(s->html->url, root, arena);  /* a saved page */
+	else if (s->type == SOURCE_BIGQUERY && !pond__bq_key_is_json(s->bigquery->key_file) &&
+	         !(s->bigquery->key_file = project_path(s->bigquery->key_file, root, arena)))
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	return (s->type == SOURCE_FILE || s->type == SOURCE_FOLDER ? s->path : "ok") &&
 	               (s->type != SOURCE_SQLITE || s->connection)
 	           ? 0

@@ -17,7 +17,7 @@
 
 /* ---- shared ----------------------------------------------------------------------- */
 
-static int read_cursor(json_t **out, pond_lake *lake, const pond_source *s, pond_arena *a, pond_error *err)
+int pond__ingest_column_cursor(json_t **out, pond_lake *lake, const pond_source *s, pond_arena *a, pond_error *err)
 {
 	*out = NULL;
 	const char *text;
@@ -59,9 +59,8 @@ static int new_state(const char **out, pond_lake *lake, const pond_source *s, co
 	return 0;
 }
 
-/* Loads a temporary file's rows with the cursor's new value. */
-static int load_tmp(pond_lake *lake, const pond_source *s, const char *read_sql, const char *what, const char *tmp,
-                    const pond_ingest_options *opts, pond_ingest_result *result, pond_error *err)
+int pond__ingest_load_tmp(pond_lake *lake, const pond_source *s, const char *read_sql, const char *what,
+                          const char *tmp, const pond_ingest_options *opts, pond_ingest_result *result, pond_error *err)
 {
 	const char *state = NULL;
 	int rc = new_state(&state, lake, s, read_sql, result->arena, err);
@@ -263,7 +262,7 @@ int pond__ingest_run_postgres(pond_lake *lake, const pond_source *s, const pond_
 	pond_arena *a = result->arena;
 	const char *db = pg_display(s->connection, a);
 	json_t *cursor = NULL;
-	int rc = read_cursor(&cursor, lake, s, a, err);
+	int rc = pond__ingest_column_cursor(&cursor, lake, s, a, err);
 	if (rc)
 		return rc;
 	PGconn *conn = PQconnectdb(s->connection);
@@ -285,7 +284,7 @@ int pond__ingest_run_postgres(pond_lake *lake, const pond_source *s, const pond_
 	                      "columns = %s)",
 	                pond_buf_cstr(&cols));
 	if (result->rows > 0)
-		rc = pond_buf_ok(&sql) ? load_tmp(lake, s, pond_buf_cstr(&sql), db, tmp, opts, result, err)
+		rc = pond_buf_ok(&sql) ? pond__ingest_load_tmp(lake, s, pond_buf_cstr(&sql), db, tmp, opts, result, err)
 		                       : pond_error_set(err, POND_ENOMEM, "out of memory");
 done:
 	PQfinish(conn);
@@ -336,7 +335,7 @@ int pond__ingest_run_sqlite(pond_lake *lake, const pond_source *s, const pond_in
 {
 	pond_arena *a = result->arena;
 	json_t *cursor = NULL;
-	int rc = read_cursor(&cursor, lake, s, a, err);
+	int rc = pond__ingest_column_cursor(&cursor, lake, s, a, err);
 	if (rc)
 		return rc;
 	sqlite3 *db = NULL;
@@ -412,8 +411,9 @@ int pond__ingest_run_sqlite(pond_lake *lake, const pond_source *s, const pond_in
 	pond_buf_puts(&sql, "SELECT * FROM read_json(");
 	pond_sql_quote_literal(&sql, tmp);
 	pond_buf_puts(&sql, ", format = 'newline_delimited', sample_size = -1)");
-	rc = pond_buf_ok(&sql) ? load_tmp(lake, s, pond_buf_cstr(&sql), s->connection, tmp, opts, result, err)
-	                       : pond_error_set(err, POND_ENOMEM, "out of memory");
+	rc = pond_buf_ok(&sql)
+	             ? pond__ingest_load_tmp(lake, s, pond_buf_cstr(&sql), s->connection, tmp, opts, result, err)
+	             : pond_error_set(err, POND_ENOMEM, "out of memory");
 done:
 	sqlite3_finalize(st);
 	sqlite3_close(db);

@@ -24,6 +24,7 @@ typedef enum {
 	SOURCE_FOLDER,
 	SOURCE_HTML,
 	SOURCE_NEAR_LAKE,
+	SOURCE_BIGQUERY,
 } ingest_source_type;
 
 typedef struct {
@@ -111,6 +112,8 @@ struct pond_source {
 
 	/* near_lake: bucket, heights, tables (near.h) */
 	struct near_config *near;
+	/* bigquery: the key, project, query or table (bigquery.h) */
+	struct bq_config *bigquery;
 };
 
 /* ---- loading ------------------------------------------------------------------------ */
@@ -365,11 +368,23 @@ int pond__ingest_run_postgres(pond_lake *lake, const pond_source *s, const pond_
                               pond_ingest_result *result, pond_error *err);
 int pond__ingest_run_sqlite(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
                             pond_ingest_result *result, pond_error *err);
+int pond__ingest_run_bigquery(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
+                              pond_ingest_result *result, pond_error *err);
 int pond__ingest_run_html(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
                           pond_ingest_result *result, pond_error *err);
 /* The state a source last committed to its table, parsed (*state NULL
  * when none; the caller json_decref's it). */
 int pond__ingest_read_state(json_t **state, pond_lake *lake, const pond_source *s, pond_arena *a, pond_error *err);
+/* The cursor of a source incremental on a column (databases, BigQuery):
+ * the committed state's, else incremental.initial (a number when it reads
+ * as one), else NULL; the caller json_decref's it. */
+int pond__ingest_column_cursor(json_t **out, pond_lake *lake, const pond_source *s, pond_arena *a, pond_error *err);
+/* Loads the rows read_sql reads from the temporary file tmp (named what in
+ * errors) in one commit, with {"cursor": max(incremental field)} over
+ * those rows as the source's new state. */
+int pond__ingest_load_tmp(pond_lake *lake, const pond_source *s, const char *read_sql, const char *what,
+                          const char *tmp, const pond_ingest_options *opts, pond_ingest_result *result,
+                          pond_error *err);
 /* A cursor source's new state, {"cursor": max} (else the last value, else
  * null), as JSON text in a. */
 const char *pond__ingest_cursor_state(json_t *max, json_t *last, pond_arena *a);

@@ -39,6 +39,7 @@ int pond_ingest_source(pond_lake *lake, const pond_source *s, const pond_ingest_
 	case SOURCE_SQLITE: rc = pond__ingest_run_sqlite(lake, s, opts, result, err); break;
 	case SOURCE_HTML: rc = pond__ingest_run_html(lake, s, opts, result, err); break;
 	case SOURCE_NEAR_LAKE: rc = pond__ingest_run_near(lake, s, opts, result, err); break;
+	case SOURCE_BIGQUERY: rc = pond__ingest_run_bigquery(lake, s, opts, result, err); break;
 	default: rc = pond__ingest_run_folder(lake, s, opts, result, err); break;
 	}
 	result->duration_ns = pond_time_mono_ns() - start;

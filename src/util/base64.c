@@ -26,6 +26,21 @@ void pond_base64_encode(pond_buf *buf, const void *data, size_t len)
 	}
 }
 
+void pond_base64url_encode(pond_buf *buf, const void *data, size_t len)
+{
+	/* RFC 4648 section 5: '-' and '_' for '+' and '/', no padding (JWT). */
+	pond_buf b64 = POND_BUF_INIT;
+	pond_base64_encode(&b64, data, len);
+	size_t n = b64.len;
+	while (n && b64.ptr[n - 1] == '=')
+		n--;
+	for (size_t i = 0; i < n; i++)
+		pond_buf_putc(buf, b64.ptr[i] == '+' ? '-' : b64.ptr[i] == '/' ? '_' : b64.ptr[i]);
+	if (!pond_buf_ok(&b64))
+		buf->oom = true;
+	pond_buf_dispose(&b64);
+}
+
 static int digit(char c)
 {
 	const char *at = c ? strchr(alphabet, c) : NULL;
