@@ -13,6 +13,7 @@
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -104,8 +105,9 @@ static int run_here(const test_case *t)
 }
 
 /* Runs one test in a child; returns 0 when it passed, and otherwise says
- * why on stderr when the child did not end by itself with a failure. */
-static int run_forked(const test_case *t)
+ * why on stderr when the child did not end by itself with a failure.
+ * *cpu_ms gets the CPU time the child (and its children) used. */
+static int run_forked(const test_case *t, long *cpu_ms)
 {
 	fflush(stdout);
 	fflush(stderr);
@@ -122,8 +124,11 @@ static int run_forked(const test_case *t)
 		exit(failed ? 1 : 0);
 	}
 	int status = 0;
-	while (waitpid(pid, &status, 0) < 0)
+	struct rusage ru = {0};
+	while (wait4(pid, &status, 0, &ru) < 0)
 		;
+	*cpu_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000L +
+	          (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000L;
 	if (WIFEXITED(status) && WEXITSTATUS(status) <= 1)
 		return WEXITSTATUS(status);
 	if (WIFSIGNALED(status))
@@ -139,6 +144,10 @@ int main(int argc, char **argv)
 	const char *fx = getenv("POND_FIXTURES");
 	const char *nofork = getenv("POND_TEST_NOFORK");
 	bool fork_each = !(nofork && strcmp(nofork, "1") == 0);
+	/* POND_TEST_TIMES=1 prints each forked test's CPU time, to find the
+	 * tests that make the suite slow. */
+	const char *times = getenv("POND_TEST_TIMES");
+	bool show_times = times && strcmp(times, "1") == 0;
 	snprintf(fixtures, sizeof(fixtures), "%s", fx ? fx : POND_TEST_FIXTURES_DEFAULT);
 	/* POND_TEST_SHARD=K/N runs every Nth test from the Kth (0-based), so
 	 * the suite can run a binary's tests on several cores at once. */
@@ -155,14 +164,18 @@ int main(int argc, char **argv)
 			continue;
 		if (i % nshards != shard)
 			continue;
-		int rc = fork_each ? run_forked(&tests[i]) : run_here(&tests[i]);
+		long cpu_ms = -1;
+		int rc = fork_each ? run_forked(&tests[i], &cpu_ms) : run_here(&tests[i]);
 		if (rc) {
-			printf("FAIL %s (%s)\n", tests[i].name, tests[i].file);
+			printf("FAIL %s (%s)", tests[i].name, tests[i].file);
 			failed++;
 		} else {
-			printf("ok   %s\n", tests[i].name);
+			printf("ok   %s", tests[i].name);
 			passed++;
 		}
+		if (show_times && cpu_ms >= 0)
+			printf(" [%ld ms cpu]", cpu_ms);
+		putchar('\n');
 		fflush(stdout);
 	}
 	free(tests);

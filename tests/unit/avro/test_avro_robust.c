@@ -119,21 +119,22 @@ TEST(avro_corrupted_bytes_never_crash)
 		char *copy = malloc(file.len);
 		CHECK(copy != NULL);
 		int errors = 0;
+		/* Every byte flipped once, all its bits or only the lowest by
+		 * turns: 0x01 changes a zigzag varint's sign, 0xff also its
+		 * continuation bit. */
 		const uint8_t flips[] = {0xff, 0x01};
 		for (size_t pos = 0; pos < file.len; pos++) {
-			for (size_t f = 0; f < sizeof(flips); f++) {
-				memcpy(copy, file.ptr, file.len);
-				copy[pos] = (char)(copy[pos] ^ flips[f]);
-				int n;
-				int rc = read_all(copy, file.len, &n, &err);
-				if (rc < 0) {
-					errors++;
-					if (!strstr(err.msg, "could not read avro file x.avro: ") || strchr(err.msg, '\n')) {
-						free(copy);
-						pond_buf_dispose(&file);
-						CHECK_MSG(0, "flip at %zu: bad message: %s", pond_avro_codec_name(codecs[c]) ? pos : 0,
-						          err.msg);
-					}
+			memcpy(copy, file.ptr, file.len);
+			copy[pos] = (char)(copy[pos] ^ flips[pos % 2]);
+			int n;
+			int rc = read_all(copy, file.len, &n, &err);
+			if (rc < 0) {
+				errors++;
+				if (!strstr(err.msg, "could not read avro file x.avro: ") || strchr(err.msg, '\n')) {
+					free(copy);
+					pond_buf_dispose(&file);
+					CHECK_MSG(0, "flip at %zu: bad message: %s", pond_avro_codec_name(codecs[c]) ? pos : 0,
+					          err.msg);
 				}
 			}
 		}

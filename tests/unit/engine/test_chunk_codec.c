@@ -142,8 +142,8 @@ static const char *const all_types_sql =
 	"CASE WHEN i % 9 = 0 THEN NULL ELSE ('00000000-0000-4000-8000-' || lpad(i::VARCHAR, 12, '0'))::UUID END AS u, "
 	"CASE WHEN i % 2 = 0 THEN 'ffffffff-ffff-ffff-ffff-ffffffffffff'::UUID ELSE "
 	"     '00000000-0000-0000-0000-000000000000'::UUID END AS u_edge, "
-	"CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN '' WHEN 2 THEN 'héllo wörld ✓ 🦆' WHEN 3 THEN repeat('x', 100000) "
-	"     ELSE 'short ' || i END AS s, "
+	"CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN '' WHEN 2 THEN 'héllo wörld ✓ 🦆' "
+	"     WHEN 3 THEN repeat('x', CASE WHEN i < 40 THEN 100000 ELSE 300 END) ELSE 'short ' || i END AS s, "
 	"CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN ''::BLOB ELSE ('\\x00\\xFF' || i::VARCHAR)::BLOB END AS bl, "
 	"CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN []::INTEGER[] WHEN 2 THEN [NULL]::INTEGER[] "
 	"     ELSE [i, NULL, -i]::INTEGER[] END AS li, "
@@ -176,7 +176,8 @@ TEST(chunk_codec_round_trips_every_type_as_duckdb_reads_it)
 	unsigned char *bytes = NULL;
 	size_t len = 0;
 	int64_t nchunks = 0;
-	/* 10,000 rows: several chunks, and a large string in every fifth row. */
+	/* 10,000 rows: several chunks; strings of 300 bytes in every fifth row,
+	 * 100 KB in eight of them. */
 	CHECK_OK(encode_query(e, all_types(&sql, 10000), &bytes, &len, &want, &nchunks, &err), &err);
 	CHECK(nchunks >= 5);
 	pond_buf create = POND_BUF_INIT;
