@@ -322,7 +322,7 @@ static void concurrent_updates(const char *catalog)
 	                          &err), &err);
 	pond_session_close(&s);
 	pond_lake_close(&lake);
-	enum { WRITERS = 4, UPDATES = 25 };
+	enum { WRITERS = 4, UPDATES = 15 };
 	int go[2], report[2];
 	CHECK(pipe(go) == 0 && pipe(report) == 0);
 	pid_t pids[WRITERS];
