@@ -140,8 +140,13 @@ run_part() {  # $1: index
     case "$build" in
       # Leaks are checked; a smaller quarantine, shorter allocation
       # stacks and no fill of new blocks make each of the suite's
-      # thousands of short pond processes about a fifth cheaper.
-      *san*) export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:quarantine_size_mb=16:malloc_context_size=8:max_malloc_fill_size=0:${ASAN_OPTIONS:-}"
+      # thousands of short pond processes about a fifth cheaper. The
+      # e2e scripts' processes are short-lived commands: a 2 MB
+      # quarantine (a freed block is reused after 2 MB of other frees)
+      # costs them 12% less CPU than 16 MB, which the unit binary keeps.
+      *san*) local quarantine=16
+             case "${labels[$i]}" in *" e2e "*) quarantine=2 ;; esac
+             export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:quarantine_size_mb=$quarantine:malloc_context_size=8:max_malloc_fill_size=0:${ASAN_OPTIONS:-}"
              export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" ;;
     esac
     eval "${commands[$i]}"

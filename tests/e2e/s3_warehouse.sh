@@ -201,7 +201,7 @@ curl -sf -X POST "$U/__pond/faults" -d "{\"bucket\": \"$B\", \"rules\": [
   {\"method\": \"PUT\", \"key\": \"sales_log/data/\", \"action\": \"403\", \"times\": 0}]}" >/dev/null
 
 # --- writers killed with kill -9 mid-ingest ---
-N=500000
+N=200000
 awk -v n=$N 'BEGIN { print "id,name,score"; for (i = 0; i < n; i++) printf "%d,name-%d,%d.5\n", i, i % 977, i % 13 }' > "$T/s3p/data/big.csv"
 cat > s3p/sources/big.yml <<'EOF'
 type: file
