@@ -25,7 +25,7 @@ stdout), and exits by itself after --timeout seconds. Endpoints:
                                 /v1/top/set?ids=A,B,... replaces it, /v1/top/bump
                                 changes every item's score
   /v1/item/ID.json              {"id", "score": ID + 1000 * version, "title"}
-  /v2/top.json                  ids 1..600; /v2/item/ID.json answers 2% of them
+  /v2/top.json[?n=N]            ids 1..600 (or 1..N); /v2/item/ID.json answers 2% of them
                                 (every 50th) 429 or 500 the first time
   /files/NAME                   a file from --files (no content type: pond sniffs)
   /stats                        request counts per path, as JSON
@@ -184,7 +184,7 @@ class Handler(BaseHTTPRequestHandler):
             i = int(p[len("/v1/item/"):-len(".json")])
             return self.send_json({"id": i, "score": i + 1000 * TOP[1], "title": "item %d" % i})
         if p == "/v2/top.json":
-            return self.send_json(list(range(1, 601)))
+            return self.send_json(list(range(1, int(q.get("n", "600")) + 1)))
         if p.startswith("/v2/item/") and p.endswith(".json"):
             i = int(p[len("/v2/item/"):-len(".json")])
             if i % 50 == 0 and first:
