@@ -99,7 +99,7 @@ kill_after() {
 # kill landed (200 ms at first; a caller may set it from a timed run). So
 # kills land before, during and after CMD's work on a fast machine as on a
 # loaded one; KILLED counts the kills that landed.
-# kill_rounds_left ROUND is true for rounds 1 to 8, and after that while
+# kill_rounds_left ROUND is true for rounds 1 to 6, and after that while
 # no kill has landed, up to round 24: the check that some did is bound by
 # progress, not by a count of tries that a fast or slow run can defeat.
 KILL_BASE_MS=200
@@ -113,7 +113,7 @@ kill_round() {
   fi
 }
 kill_rounds_left() {
-  [ "$1" -le 8 ] || { [ "$KILLED" -eq 0 ] && [ "$1" -le 24 ]; }
+  [ "$1" -le 6 ] || { [ "$KILLED" -eq 0 ] && [ "$1" -le 24 ]; }
 }
 
 finish() {
