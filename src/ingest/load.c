@@ -601,6 +601,34 @@ static int read_source(pond_engine *engine, const ingest_load *l, bool rejects, 
 
 /* The SELECT of the table's columns (root) in order: from the source by
  * name, else NULL. Merge keys must be among them. */
+/* Input numbers with a fraction (JSON's 7.5, a Parquet double) bound for
+ * an integer column of the table: a cast would round them. */
+static bool fraction_into_integer(const pond_iceberg_type *from, const pond_iceberg_type *to)
+{
+	bool integer = to->id == POND_ICEBERG_INT || to->id == POND_ICEBERG_LONG;
+	bool fraction = from->id == POND_ICEBERG_FLOAT || from->id == POND_ICEBERG_DOUBLE ||
+	                (from->id == POND_ICEBERG_DECIMAL && from->scale > 0);
+	return integer && fraction;
+}
+
+/* Selects input column NAME, failing the load on a value that is not a
+ * whole number, with a message naming the field and the value. */
+static void select_whole_number(pond_buf *sql, const char *name, const pond_iceberg_type *to)
+{
+	pond_buf col = POND_BUF_INIT, msg = POND_BUF_INIT;
+	pond_buf_puts(&col, "src.");
+	pond_sql_quote_ident(&col, name);
+	pond_buf_printf(&msg, "field \"%s\" holds ", name);
+	pond_buf_printf(sql, "CASE WHEN %s <> trunc(%s) THEN error(", pond_buf_cstr(&col), pond_buf_cstr(&col));
+	pond_sql_quote_literal(sql, pond_buf_cstr(&msg));
+	pond_buf_printf(sql, " || CAST(%s AS VARCHAR) || ", pond_buf_cstr(&col));
+	pond_sql_quote_literal(sql, to->id == POND_ICEBERG_INT ? ", not a whole number for an int column"
+	                                                      : ", not a whole number for a long column");
+	pond_buf_printf(sql, ") ELSE %s END", pond_buf_cstr(&col));
+	pond_buf_dispose(&col);
+	pond_buf_dispose(&msg);
+}
+
 static int select_table_columns(pond_buf *sql, const ingest_load *l, const pond_iceberg_type *root,
                                 const pond_iceberg_schema *src, const char *read_sql, pond_error *err)
 {
@@ -610,7 +638,9 @@ static int select_table_columns(pond_buf *sql, const ingest_load *l, const pond_
 		if (i)
 			pond_buf_puts(sql, ", ");
 		const pond_iceberg_field *f = pond__ingest_find_field(src->root, root->fields[i].name);
-		if (f) {
+		if (f && fraction_into_integer(f->type, root->fields[i].type)) {
+			select_whole_number(sql, f->name, root->fields[i].type);
+		} else if (f) {
 			pond_buf_puts(sql, "src.");
 			pond_sql_quote_ident(sql, f->name);
 		} else {

@@ -94,6 +94,12 @@ expect_exit "no such table afterwards" 1 "$POND" sql "select * from raw.never"
 printf '{"a": 1}\n{"a": \n' > "$T/bad.ndjson"
 expect_exit "malformed ndjson fails" 1 "$POND" ingest "$T/bad.ndjson" --table raw.badjson
 expect_contains "malformed ndjson names file and line" "$ERR" "bad.ndjson:3: malformed JSON"
+printf '{"id": 1, "n": 3}\n' > "$T/ints.ndjson"
+printf '{"id": 2, "n": 8.0}\n{"id": 3, "n": 7.5}\n' > "$T/frac.ndjson"
+expect_exit "whole numbers load" 0 "$POND" ingest "$T/ints.ndjson" --table raw.ints
+expect_exit "a fraction into a whole-number column fails" 1 "$POND" ingest "$T/frac.ndjson" --table raw.ints
+expect_contains "the fraction error names the file, field and value" "$ERR" 'frac.ndjson: Invalid Input Error: field "n" holds 7.5, not a whole number for a long column'
+expect_eq "nothing rounded, nothing committed" "$(q "select count(*), sum(n) from raw.ints")" "1,3"
 expect_exit "missing file fails" 1 "$POND" ingest "$T/nope.csv" --table raw.nope
 expect_contains "missing file named" "$ERR" "$T/nope.csv"
 expect_exit "no --table is a usage error" 2 "$POND" ingest "$T/small.csv"

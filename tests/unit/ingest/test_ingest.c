@@ -615,6 +615,34 @@ TEST(ingest_type_mismatch_names_the_csv_line)
 	fx_teardown(&f);
 }
 
+/* A JSON number with a fraction bound for an integer column was once
+ * rounded (7.5 became 8); a whole number in double form still loads. */
+TEST(ingest_fraction_into_an_integer_column_fails_naming_the_field)
+{
+	table_fixture f;
+	CHECK(fx_setup_in(&f, "fraction", NULL) == 0);
+	pond_error err = POND_ERROR_INIT;
+	const char *ints = fx_write_text(&f, "ints.ndjson", "{\"id\":1,\"n\":3}\n{\"id\":2,\"n\":4}\n");
+	const char *frac = fx_write_text(&f, "frac.ndjson", "{\"id\":3,\"n\":8.0}\n{\"id\":4,\"n\":7.5}\n");
+	const char *whole = fx_write_text(&f, "whole.ndjson", "{\"id\":5,\"n\":8.0}\n{\"id\":6,\"n\":-2e3}\n");
+	pond_ingest_read rd = POND_INGEST_READ_INIT;
+	pond_ingest_write w = POND_INGEST_WRITE_INIT;
+	w.table = "raw.counts";
+	pond_ingest_result r;
+	CHECK_OK(pond_ingest_file(f.lake, ints, &rd, &w, NULL, &r, &err), &err);
+	pond_ingest_result_dispose(&r);
+	CHECK(pond_ingest_file(f.lake, frac, &rd, &w, NULL, &r, &err) != 0);
+	CHECK_MSG(strstr(err.msg, "frac.ndjson") && strstr(err.msg, "field \"n\" holds 7.5, not a whole number for a "
+	                                                               "long column") && !strchr(err.msg, '\n'),
+	          "%s", err.msg);
+	pond_ingest_result_dispose(&r);
+	CHECK_INT(query_int(&f, "raw.counts", "count(*)"), 2);
+	CHECK_OK(pond_ingest_file(f.lake, whole, &rd, &w, NULL, &r, &err), &err);
+	pond_ingest_result_dispose(&r);
+	CHECK_INT(query_int(&f, "raw.counts", "sum(n)"), 3 + 4 + 8 - 2000);
+	fx_teardown(&f);
+}
+
 /* ---- a load is one commit -------------------------------------------------------- */
 
 TEST(ingest_new_columns_and_rows_are_one_commit)
