@@ -284,6 +284,9 @@ bool pond_str_to_size(const char *s, int64_t *out);
 /* The byte two hex digits (either case) at s[0] and s[1] spell, 0..255, or
  * -1 when either is not a hex digit (s[1] is not read when s[0] is not). */
 int pond_hex_byte(const char *s);
+/* Whether s[0..len) is UTF-8: no overlong forms, surrogates or values
+ * past U+10FFFF (what DuckDB requires of VARCHAR). */
+bool pond_utf8_valid(const void *s, size_t len);
 /* Appends the standard base64 (RFC 4648, padded) of data to buf. */
 void pond_base64_encode(pond_buf *buf, const void *data, size_t len);
 /* Appends the URL-safe base64 of data without padding (RFC 4648

@@ -568,45 +568,6 @@ duckdb_logical_type pond_chunks_decoder_column_type(const pond_chunks_decoder *d
 	return d->logical[col];
 }
 
-/* Whether s[0..len) is UTF-8 (no overlongs, surrogates or values past
- * U+10FFFF), as DuckDB requires of VARCHAR. */
-static bool utf8_ok(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len) {
-		unsigned char c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t n;
-		uint32_t cp;
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (len - i <= n)
-			return false;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
 /* Where the i-th decoded row of a vector goes: targets[i], or start + i. */
 typedef struct rows_at {
 	const idx_t *targets;
@@ -688,7 +649,7 @@ static int decode_vector(pond_chunks_decoder *d, duckdb_vector v, const ctype *t
 				return rc;
 			if (len > left(d) || len > UINT32_MAX)
 				return corrupt(err, "truncated");
-			if (t->id == DUCKDB_TYPE_VARCHAR && !utf8_ok(d->p, (size_t)len))
+			if (t->id == DUCKDB_TYPE_VARCHAR && !pond_utf8_valid(d->p, (size_t)len))
 				return corrupt(err, "a string is not UTF-8");
 			duckdb_vector_assign_string_element_len(v, row_at(at, i), (const char *)d->p, (idx_t)len);
 			d->p += len;

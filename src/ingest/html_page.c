@@ -86,22 +86,6 @@ const char *pond__html_charset(const char *content_type, const char *body, size_
 	return cs;
 }
 
-static bool valid_utf8(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-		if (len == 0 || i + len > n)
-			return false;
-		for (size_t k = 1; k < len; k++)
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-		i += len;
-	}
-	return true;
-}
-
 static bool is_utf8_name(const char *cs)
 {
 	return strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0;
@@ -156,7 +140,7 @@ int pond__html_parse(htmlDocPtr *out, const char *body, size_t len, const char *
 	}
 	const char *cs = pond__html_charset(content_type, body, len, a);
 	if (!cs)
-		cs = valid_utf8((const unsigned char *)body, len) ? "utf-8" : "windows-1252";
+		cs = pond_utf8_valid(body, len) ? "utf-8" : "windows-1252";
 	pond_buf utf8 = POND_BUF_INIT;
 	int rc = 0;
 	if (!is_utf8_name(cs)) {

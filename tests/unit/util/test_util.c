@@ -408,3 +408,30 @@ TEST(arena_grow_doubles_and_keeps_items)
 	CHECK(items == kept && cap == before);
 	pond_arena_free(&a);
 }
+
+TEST(utf8_valid_refuses_overlongs_surrogates_and_past_the_last_code_point)
+{
+	static const struct {
+		const char *bytes;
+		bool ok;
+	} cases[] = {
+	        {"", true},
+	        {"plain ascii", true},
+	        {"h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\xa6\x86", true}, /* é ✓ 🦆 */
+	        {"\xed\x9f\xbf", true},                                /* U+D7FF, below the surrogates */
+	        {"\xf4\x8f\xbf\xbf", true},                            /* U+10FFFF, the last */
+	        {"\xc0\x80", false},                                   /* overlong NUL */
+	        {"\xe0\x80\xaf", false},                               /* overlong '/' */
+	        {"\xf0\x80\x80\xaf", false},                           /* overlong, four bytes */
+	        {"\xed\xa0\x80", false},                               /* U+D800, a surrogate */
+	        {"\xf4\x90\x80\x80", false},                           /* U+110000 */
+	        {"\xe2\x9c", false},                                   /* cut short */
+	        {"\x80", false},                                       /* a lone continuation byte */
+	        {"\xc3\x28", false},                                   /* lead byte, then no continuation */
+	        {"\xff", false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_MSG(pond_utf8_valid(cases[i].bytes, strlen(cases[i].bytes)) == cases[i].ok, "case %zu", i);
+	/* A NUL byte inside the length is a valid code point. */
+	CHECK(pond_utf8_valid("a\0b", 3));
+}
