@@ -8,19 +8,12 @@
  */
 #include "../test.h"
 
+#include "engine_fixture.h"
+
 #include <duckdb.h>
 #include <string.h>
 
 #include "pond/engine.h"
-
-static pond_engine *open_engine(void)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_engine *e = NULL;
-	if (pond_engine_open(&e, NULL, &err) != 0)
-		fprintf(stderr, "    engine open failed: %s\n", err.msg);
-	return e;
-}
 
 /* Every row of a chunk as text, values tab-separated, NULL as \N. */
 static void render_chunk(pond_buf *out, duckdb_data_chunk c, const duckdb_logical_type *types, idx_t ncols)
@@ -228,6 +221,7 @@ TEST(chunk_codec_handles_no_rows_and_refuses_types_it_does_not_carry)
 	CHECK_STR(err.msg, "cannot buffer values of type enum");
 	CHECK_INT(encode_query(e, "SELECT [1, 2]::INTEGER[2] AS a", &bytes, &len, &want, &nchunks, &err),
 	          POND_EUNSUPPORTED);
+	CHECK_STR(err.msg, "cannot buffer values of type integer[2]");
 	pond_buf_dispose(&sql);
 	pond_buf_dispose(&want);
 	pond_buf_dispose(&got);

@@ -4,6 +4,8 @@
  */
 #include "../test.h"
 
+#include "engine_fixture.h"
+
 #include <duckdb.h>
 #include <stdatomic.h>
 
@@ -11,15 +13,6 @@
 #include <unistd.h>
 
 #include "pond/engine.h"
-
-static pond_engine *open_engine(void)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_engine *e = NULL;
-	if (pond_engine_open(&e, NULL, &err) != 0)
-		fprintf(stderr, "    engine open failed: %s\n", err.msg);
-	return e;
-}
 
 /* Formats the first row's columns of a query, joined with '|'. */
 static char *first_row(pond_engine *e, const char *sql, pond_value_style style)

@@ -4,16 +4,9 @@
  */
 #include "../test.h"
 
-#include "pond/engine.h"
+#include "engine_fixture.h"
 
-static pond_engine *open_engine(void)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_engine *e = NULL;
-	if (pond_engine_open(&e, NULL, &err) != 0)
-		fprintf(stderr, "    engine open failed: %s\n", err.msg);
-	return e;
-}
+#include "pond/engine.h"
 
 TEST(query_schema_maps_duckdb_types_with_fresh_ids)
 {
