@@ -31,6 +31,20 @@ static size_t statement_max_bytes(const pond_iceberg_metadata *md)
 	return (uint64_t)n < POND__BUFFER_MAX_BYTES ? (size_t)n : POND__BUFFER_MAX_BYTES;
 }
 
+/* Decodes rows in the chunk form (bytes, len) into spill table s. */
+static int spill_encoded(pond_spill *s, const void *bytes, size_t len, pond_error *err)
+{
+	pond_chunks_decoder *dec = NULL;
+	int rc = pond_chunks_decoder_open(&dec, bytes, len, err);
+	duckdb_data_chunk chunk;
+	while (rc == 0 && (rc = pond_chunks_decoder_next(dec, &chunk, err)) == 1) {
+		rc = pond_spill_chunk(s, chunk, err);
+		duckdb_destroy_data_chunk(&chunk);
+	}
+	pond_chunks_decoder_free(&dec);
+	return rc;
+}
+
 /* Puts the chunks encoded so far into a new spill table (*spill), the
  * rest of the stream to follow. */
 static int start_spill(pond__write *w, pond_chunks_encoder *enc, pond_spill **spill, pond_error *err)
@@ -40,16 +54,7 @@ static int start_spill(pond__write *w, pond_chunks_encoder *enc, pond_spill **sp
 	int rc = pond_chunks_encoder_finish(enc, &bytes, &len, err);
 	if (rc == 0)
 		rc = pond_spill_open(spill, w->lake->engine, w->schema, err);
-	pond_chunks_decoder *dec = NULL;
-	if (rc == 0)
-		rc = pond_chunks_decoder_open(&dec, bytes, len, err);
-	duckdb_data_chunk chunk;
-	while (rc == 0 && (rc = pond_chunks_decoder_next(dec, &chunk, err)) == 1) {
-		rc = pond_spill_chunk(*spill, chunk, err);
-		duckdb_destroy_data_chunk(&chunk);
-	}
-	pond_chunks_decoder_free(&dec);
-	return rc;
+	return rc ? rc : spill_encoded(*spill, bytes, len, err);
 }
 
 /* NOT NULL holds on every write (as check_required in write_files.c). */
@@ -142,15 +147,8 @@ static int take_data(int ncols, const char *const *names, const char *const *val
 	unsigned char *bytes = NULL;
 	size_t len = 0;
 	int rc = pond_base64_decode(&bytes, &len, values[0], d->err);
-	pond_chunks_decoder *dec = NULL;
 	if (rc == 0)
-		rc = pond_chunks_decoder_open(&dec, bytes, len, d->err);
-	duckdb_data_chunk chunk;
-	while (rc == 0 && (rc = pond_chunks_decoder_next(dec, &chunk, d->err)) == 1) {
-		rc = pond_spill_chunk(d->spill, chunk, d->err);
-		duckdb_destroy_data_chunk(&chunk);
-	}
-	pond_chunks_decoder_free(&dec);
+		rc = spill_encoded(d->spill, bytes, len, d->err);
 	pond_free(bytes);
 	d->found++;
 	/* Stops the catalog's read; the message is in d->err. */
