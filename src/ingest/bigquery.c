@@ -187,6 +187,27 @@ bool pond__bq_table_name_ok(const char *from)
 	return !dot2 || (dot2[1] && !strchr(dot2 + 1, '.'));
 }
 
+int pond__bq_config_check(bq_config *b, const char **bad, pond_arena *arena, pond_error *err)
+{
+	*bad = NULL;
+	/* The project goes into the API's URL paths as it is. */
+	if (b->project && (!pond__bq_plain_name(b->project) || strpbrk(b->project, "/?"))) {
+		*bad = "project";
+		return POND_EINVAL;
+	}
+	const char *endpoint = b->endpoint ? b->endpoint : BQ_DEFAULT_ENDPOINT;
+	if (!pond_str_starts_with(endpoint, "http://") && !pond_str_starts_with(endpoint, "https://")) {
+		*bad = "endpoint";
+		return POND_EINVAL;
+	}
+	size_t n = strlen(endpoint);
+	while (n > 0 && endpoint[n - 1] == '/')
+		n--;
+	if (!(b->endpoint = pond_arena_strndup(arena, endpoint, n)))
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	return 0;
+}
+
 /* A BigQuery string literal: quotes, backslashes and line breaks escaped. */
 static void bq_quote_string(pond_buf *out, const char *s)
 {
@@ -337,7 +358,7 @@ static int run_job(bq_run *r, json_t *cursor, pond_error *err)
 			}
 			last_token = page_token = pond_arena_strdup(r->arena, page_token);
 		}
-		if (!job_id) {
+		if (!job_url) {
 			rc = pond_error_set(err, POND_ECORRUPT, "%s: the answer to the query has no jobReference.jobId",
 			                    r->s->what);
 			break;
