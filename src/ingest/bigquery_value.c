@@ -304,11 +304,6 @@ static bool is_numeric(const char *s)
 	return s[i] == '.' && f >= 1 && f <= 9 && !s[i + 1 + f];
 }
 
-static const char *kind_label(const bq_field *f)
-{
-	return f->type;
-}
-
 static int write_value(pond_buf *out, const bq_field *f, const json_t *v, bool element, bq_path *path, pond_error *err);
 
 /* A RECORD's {"f": [...]} as a JSON object. */
@@ -343,7 +338,7 @@ static int write_scalar(pond_buf *out, const bq_field *f, const char *s, bq_path
 	case BQ_INT64: {
 		int64_t i;
 		if (!pond_str_to_i64(s, &i))
-			return bad_value(err, path, "\"%.60s\" is not an %s", s, kind_label(f));
+			return bad_value(err, path, "\"%.60s\" is not an %s", s, f->type);
 		pond_buf_printf(out, "%lld", (long long)i);
 		return 0;
 	}
@@ -352,17 +347,17 @@ static int write_scalar(pond_buf *out, const bq_field *f, const char *s, bq_path
 		if (strcmp(s, "NaN") != 0 && strcmp(s, "Infinity") != 0 && strcmp(s, "-Infinity") != 0) {
 			double d = strtod(s, &end);
 			if (!n || *end || d - d != 0)
-				return bad_value(err, path, "\"%.60s\" is not a %s", s, kind_label(f));
+				return bad_value(err, path, "\"%.60s\" is not a %s", s, f->type);
 		}
 		break; /* as text: DuckDB reads "NaN" and "-Infinity" too */
 	}
 	case BQ_NUMERIC:
 		if (!is_numeric(s))
-			return bad_value(err, path, "\"%.60s\" is not a %s within decimal(38, 9)", s, kind_label(f));
+			return bad_value(err, path, "\"%.60s\" is not a %s within decimal(38, 9)", s, f->type);
 		break;
 	case BQ_BOOL:
 		if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
-			return bad_value(err, path, "\"%.60s\" is not a %s", s, kind_label(f));
+			return bad_value(err, path, "\"%.60s\" is not a %s", s, f->type);
 		pond_buf_puts(out, s);
 		return 0;
 	case BQ_BYTES: {
@@ -378,7 +373,7 @@ static int write_scalar(pond_buf *out, const bq_field *f, const char *s, bq_path
 		int64_t us, y;
 		unsigned m, d;
 		if (!pond__bq_timestamp_us(s, &us))
-			return bad_value(err, path, "\"%.60s\" is not a %s (seconds since 1970)", s, kind_label(f));
+			return bad_value(err, path, "\"%.60s\" is not a %s (seconds since 1970)", s, f->type);
 		int64_t day = us >= 0 ? us / 86400000000LL : -((-us + 86400000000LL - 1) / 86400000000LL);
 		int64_t rem = us - day * 86400000000LL;
 		pond_civil_from_days(day, &y, &m, &d);
@@ -391,16 +386,16 @@ static int write_scalar(pond_buf *out, const bq_field *f, const char *s, bq_path
 	}
 	case BQ_DATE:
 		if (!is_date(s, n))
-			return bad_value(err, path, "\"%.60s\" is not a %s (YYYY-MM-DD)", s, kind_label(f));
+			return bad_value(err, path, "\"%.60s\" is not a %s (YYYY-MM-DD)", s, f->type);
 		break;
 	case BQ_TIME:
 		if (!is_time(s, n))
-			return bad_value(err, path, "\"%.60s\" is not a %s (HH:MM:SS[.ffffff])", s, kind_label(f));
+			return bad_value(err, path, "\"%.60s\" is not a %s (HH:MM:SS[.ffffff])", s, f->type);
 		break;
 	case BQ_DATETIME:
 		if (n < 19 || !is_date(s, 10) || (s[10] != 'T' && s[10] != ' ') || !is_time(s + 11, n - 11))
 			return bad_value(err, path, "\"%.60s\" is not a %s (YYYY-MM-DDTHH:MM:SS[.ffffff])", s,
-			                 kind_label(f));
+			                 f->type);
 		pond_buf_putc(out, '"');
 		pond_buf_put(out, s, 10);
 		pond_buf_putc(out, ' ');
@@ -436,7 +431,7 @@ static int write_value(pond_buf *out, const bq_field *f, const json_t *v, bool e
 		return write_record(out, f, v, path, err);
 	}
 	if (!json_is_string(v))
-		return bad_value(err, path, "expected a string for a %s value", kind_label(f), NULL);
+		return bad_value(err, path, "expected a string for a %s value", f->type, NULL);
 	return write_scalar(out, f, json_string_value(v), path, err);
 }
 
