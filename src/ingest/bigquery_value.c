@@ -173,6 +173,11 @@ void pond__bq_select(pond_buf *out, const bq_field *fields, size_t n)
 	}
 }
 
+/* The years DuckDB's and Iceberg's timestamps hold: 0001-01-01 up to
+ * 10000-01-01, in microseconds since the epoch. */
+#define BQ_YEAR_1_US (-62135596800LL * 1000000)
+#define BQ_YEAR_10000_US (253402300800LL * 1000000)
+
 /* ---- values ------------------------------------------------------------------------------ */
 
 bool pond__bq_timestamp_us(const char *text, int64_t *out)
@@ -370,18 +375,14 @@ static int write_scalar(pond_buf *out, const bq_field *f, const char *s, bq_path
 		break;
 	}
 	case BQ_TIMESTAMP: {
-		int64_t us, y;
-		unsigned m, d;
+		int64_t us;
 		if (!pond__bq_timestamp_us(s, &us))
 			return bad_value(err, path, "\"%.60s\" is not a %s (seconds since 1970)", s, f->type);
-		int64_t day = us >= 0 ? us / 86400000000LL : -((-us + 86400000000LL - 1) / 86400000000LL);
-		int64_t rem = us - day * 86400000000LL;
-		pond_civil_from_days(day, &y, &m, &d);
-		if (y < 1 || y > 9999)
+		if (us < BQ_YEAR_1_US || us >= BQ_YEAR_10000_US)
 			return bad_value(err, path, "\"%.60s\" is outside the years 1 to 9999", s, NULL);
-		pond_buf_printf(out, "\"%04lld-%02u-%02u %02d:%02d:%02d.%06d+00\"", (long long)y, m, d,
-		                (int)(rem / 3600000000LL), (int)(rem / 60000000 % 60), (int)(rem / 1000000 % 60),
-		                (int)(rem % 1000000));
+		char text[40];
+		pond_time_format_us(text, us);
+		pond_json_quote(out, text, strlen(text));
 		return 0;
 	}
 	case BQ_DATE:
