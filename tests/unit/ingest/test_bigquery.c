@@ -532,6 +532,7 @@ TEST(bigquery_one_off_source_tells_a_table_from_a_query)
 	CHECK(pond_source_bigquery(&s, "d.t", NULL, NULL, NULL, NULL, &w, a, &err) == POND_EINVAL);
 	CHECK_STR(err.msg, "--bigquery needs --key-file (a service account's JSON key)");
 	CHECK(pond_source_bigquery(&s, "d.t", "k", NULL, NULL, "ftp://x", &w, a, &err) == POND_EINVAL);
+	CHECK_STR(err.msg, "--endpoint must start with http:// or https://");
 	CHECK(pond_source_bigquery(&s, "d.t", "k", "a/b", NULL, NULL, &w, a, &err) == POND_EINVAL);
 	CHECK_STR(err.msg, "bad --gcp-project \"a/b\"");
 	pond_arena_free(&a);
