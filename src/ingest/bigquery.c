@@ -187,6 +187,27 @@ bool pond__bq_table_name_ok(const char *from)
 	return !dot2 || (dot2[1] && !strchr(dot2 + 1, '.'));
 }
 
+int pond__bq_config_check(bq_config *b, const char **bad, pond_arena *arena, pond_error *err)
+{
+	*bad = NULL;
+	/* The project goes into the API's URL paths as it is. */
+	if (b->project && (!pond__bq_plain_name(b->project) || strpbrk(b->project, "/?"))) {
+		*bad = "project";
+		return POND_EINVAL;
+	}
+	const char *endpoint = b->endpoint ? b->endpoint : BQ_DEFAULT_ENDPOINT;
+	if (!pond_str_starts_with(endpoint, "http://") && !pond_str_starts_with(endpoint, "https://")) {
+		*bad = "endpoint";
+		return POND_EINVAL;
+	}
+	size_t n = strlen(endpoint);
+	while (n > 0 && endpoint[n - 1] == '/')
+		n--;
+	if (!(b->endpoint = pond_arena_strndup(arena, endpoint, n)))
+		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	return 0;
+}
+
 /* A BigQuery string literal: quotes, backslashes and line breaks escaped. */
 static void bq_quote_string(pond_buf *out, const char *s)
 {
@@ -304,14 +325,22 @@ static int run_job(bq_run *r, json_t *cursor, pond_error *err)
 		          : pond_error_set(err, POND_ENOMEM, "out of memory");
 		pond_free(body);
 	}
-	const char *job_id = NULL, *location = cfg->location, *last_token = NULL;
+	/* getQueryResults' URL and the parameters every call repeats */
+	const char *job_url = NULL, *location = cfg->location, *last_token = NULL;
+	const char *size = pond_arena_sprintf(r->arena, "%lld", (long long)cfg->page_size);
+	const char *wait_ms = pond_arena_sprintf(r->arena, "%d", BQ_WAIT_MS);
 	if (rc == 0) {
 		const json_t *ref = json_object_get(answer, "jobReference");
 		const char *id = json_string_value(json_object_get(ref, "jobId"));
 		const char *loc = json_string_value(json_object_get(ref, "location"));
-		job_id = id ? pond_arena_strdup(r->arena, id) : NULL;
+		char *escaped = id ? curl_easy_escape(NULL, id, 0) : NULL;
+		if (escaped)
+			job_url = pond_arena_sprintf(r->arena, "%s/%s", base, escaped);
+		curl_free(escaped);
 		if (loc)
 			location = pond_arena_strdup(r->arena, loc);
+		if ((id && !job_url) || (loc && !location) || !size || !wait_ms)
+			rc = pond_error_set(err, POND_ENOMEM, "out of memory");
 	}
 	int64_t total = -1;
 	while (rc == 0) {
@@ -337,7 +366,7 @@ static int run_job(bq_run *r, json_t *cursor, pond_error *err)
 			}
 			last_token = page_token = pond_arena_strdup(r->arena, page_token);
 		}
-		if (!job_id) {
+		if (!job_url) {
 			rc = pond_error_set(err, POND_ECORRUPT, "%s: the answer to the query has no jobReference.jobId",
 			                    r->s->what);
 			break;
@@ -345,26 +374,17 @@ static int run_job(bq_run *r, json_t *cursor, pond_error *err)
 		/* getQueryResults: the next page, or the job's end awaited. */
 		ingest_kv params[4];
 		size_t np = 0;
-		const char *size = pond_arena_sprintf(r->arena, "%lld", (long long)cfg->page_size);
 		if (page_token)
 			params[np++] = (ingest_kv){"pageToken", page_token};
 		if (location)
 			params[np++] = (ingest_kv){"location", location};
-		params[np++] = (ingest_kv){"maxResults", size ? size : "1000"};
-		params[np++] = (ingest_kv){"timeoutMs", "10000"};
-		pond_buf_clear(&url);
-		pond_buf_printf(&url, "%s/", base);
-		char *id = curl_easy_escape(NULL, job_id, 0);
-		pond_buf_puts(&url, id ? id : "");
-		curl_free(id);
+		params[np++] = (ingest_kv){"maxResults", size};
+		params[np++] = (ingest_kv){"timeoutMs", wait_ms};
 		json_decref(answer);
 		answer = NULL;
-		const char *page_url = pond_buf_ok(&url) ? pond_arena_strdup(r->arena, pond_buf_cstr(&url)) : NULL;
 		pond_buf_clear(&url);
-		if (!page_url || (rc = pond__ingest_url_with_params(&url, page_url, params, np, err)) != 0) {
-			rc = rc ? rc : pond_error_set(err, POND_ENOMEM, "out of memory");
+		if ((rc = pond__ingest_url_with_params(&url, job_url, params, np, err)) != 0)
 			break;
-		}
 		rc = api_call(r, pond_buf_cstr(&url), "GET", NULL, "read the query's results", &answer, err);
 	}
 	if (rc == 0 && total >= 0 && total != r->rows)
@@ -475,23 +495,22 @@ int pond_source_bigquery(pond_source **out, const char *what, const char *key_fi
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	if (!key_file)
 		return pond_error_set(err, POND_EINVAL, "--bigquery needs --key-file (a service account's JSON key)");
-	/* No space and two or three dotted parts: a table; else a query. */
-	bool table = !strpbrk(what, " \t\n") && pond__bq_table_name_ok(what);
-	if (project && (!pond__bq_plain_name(project) || strpbrk(project, "/?")))
-		return pond_error_set(err, POND_EINVAL, "bad --gcp-project \"%s\"", project);
-	if (endpoint && !pond_str_starts_with(endpoint, "http://") && !pond_str_starts_with(endpoint, "https://"))
-		return pond_error_set(err, POND_EINVAL, "--endpoint must start with http:// or https://");
-	ingest_retry retry = INGEST_RETRY_INIT;
+	/* Two or three dotted parts, no space: a table; else a query. */
+	bool table = pond__bq_table_name_ok(what);
 	*b = (bq_config){.key_file = key_file, .project = project, .query = table ? NULL : what,
-	                 .from = table ? what : NULL, .location = location, .page_size = 10000,
-	                 .endpoint = endpoint ? endpoint : BQ_DEFAULT_ENDPOINT};
-	size_t n = strlen(b->endpoint);
-	while (n > 0 && b->endpoint[n - 1] == '/')
-		n--;
-	if (!(b->endpoint = pond_arena_strndup(arena, b->endpoint, n)))
-		return pond_error_set(err, POND_ENOMEM, "out of memory");
+	                 .from = table ? what : NULL, .location = location, .page_size = BQ_DEFAULT_PAGE_SIZE,
+	                 .endpoint = endpoint};
+	const char *bad;
+	int rc = pond__bq_config_check(b, &bad, arena, err);
+	if (rc == POND_EINVAL && strcmp(bad, "project") == 0)
+		return pond_error_set(err, rc, "bad --gcp-project \"%s\"", project);
+	if (rc == POND_EINVAL)
+		return pond_error_set(err, rc, "--endpoint must start with http:// or https://");
+	if (rc)
+		return rc;
+	ingest_retry retry = INGEST_RETRY_INIT;
 	*s = (pond_source){.name = "bigquery", .what = "bigquery", .type = SOURCE_BIGQUERY, .type_name = "bigquery",
-	                   .write = *write, .retry = retry, .timeout_ms = 60000, .bigquery = b};
+	                   .write = *write, .retry = retry, .timeout_ms = BQ_DEFAULT_TIMEOUT_MS, .bigquery = b};
 	*out = s;
 	return 0;
 }

@@ -13,6 +13,8 @@
 
 #define BQ_DEFAULT_ENDPOINT "https://bigquery.googleapis.com"
 #define BQ_SCOPE "https://www.googleapis.com/auth/bigquery.readonly"
+#define BQ_DEFAULT_PAGE_SIZE 10000
+#define BQ_DEFAULT_TIMEOUT_MS 60000
 /* BigQuery nests STRUCTs at most 15 deep; more is refused. */
 #define BQ_MAX_DEPTH 15
 
@@ -26,6 +28,12 @@ typedef struct bq_config {
 	int64_t page_size;    /* maxResults per page */
 } bq_config;
 
+/* Checks the settings a source file and the command line share, and
+ * completes them: the endpoint defaulted and without trailing slashes
+ * (in arena). POND_EINVAL with *bad the setting ("project", "endpoint")
+ * when one is wrong, the caller saying so in its own words; POND_ENOMEM
+ * with err set. */
+int pond__bq_config_check(bq_config *b, const char **bad, pond_arena *arena, pond_error *err);
 /* Whether from names a table: dataset.table or project.dataset.table, no
  * empty part, nothing BigQuery's backticks would need escaped. */
 bool pond__bq_table_name_ok(const char *from);

@@ -173,6 +173,11 @@ void pond__bq_select(pond_buf *out, const bq_field *fields, size_t n)
 	}
 }
 
+/* The years DuckDB's and Iceberg's timestamps hold: 0001-01-01 up to
+ * 10000-01-01, in microseconds since the epoch. */
+#define BQ_YEAR_1_US (-62135596800LL * 1000000)
+#define BQ_YEAR_10000_US (253402300800LL * 1000000)
+
 /* ---- values ------------------------------------------------------------------------------ */
 
 bool pond__bq_timestamp_us(const char *text, int64_t *out)
@@ -304,11 +309,6 @@ static bool is_numeric(const char *s)
 	return s[i] == '.' && f >= 1 && f <= 9 && !s[i + 1 + f];
 }
 
-static const char *kind_label(const bq_field *f)
-{
-	return f->type;
-}
-
 static int write_value(pond_buf *out, const bq_field *f, const json_t *v, bool element, bq_path *path, pond_error *err);
 
 /* A RECORD's {"f": [...]} as a JSON object. */
@@ -343,7 +343,7 @@ static int write_scalar(pond_buf *out, const bq_field *f, const char *s, bq_path
 	case BQ_INT64: {
 		int64_t i;
 		if (!pond_str_to_i64(s, &i))
-			return bad_value(err, path, "\"%.60s\" is not an %s", s, kind_label(f));
+			return bad_value(err, path, "\"%.60s\" is not an %s", s, f->type);
 		pond_buf_printf(out, "%lld", (long long)i);
 		return 0;
 	}
@@ -352,17 +352,17 @@ static int write_scalar(pond_buf *out, const bq_field *f, const char *s, bq_path
 		if (strcmp(s, "NaN") != 0 && strcmp(s, "Infinity") != 0 && strcmp(s, "-Infinity") != 0) {
 			double d = strtod(s, &end);
 			if (!n || *end || d - d != 0)
-				return bad_value(err, path, "\"%.60s\" is not a %s", s, kind_label(f));
+				return bad_value(err, path, "\"%.60s\" is not a %s", s, f->type);
 		}
 		break; /* as text: DuckDB reads "NaN" and "-Infinity" too */
 	}
 	case BQ_NUMERIC:
 		if (!is_numeric(s))
-			return bad_value(err, path, "\"%.60s\" is not a %s within decimal(38, 9)", s, kind_label(f));
+			return bad_value(err, path, "\"%.60s\" is not a %s within decimal(38, 9)", s, f->type);
 		break;
 	case BQ_BOOL:
 		if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
-			return bad_value(err, path, "\"%.60s\" is not a %s", s, kind_label(f));
+			return bad_value(err, path, "\"%.60s\" is not a %s", s, f->type);
 		pond_buf_puts(out, s);
 		return 0;
 	case BQ_BYTES: {
@@ -375,32 +375,28 @@ static int write_scalar(pond_buf *out, const bq_field *f, const char *s, bq_path
 		break;
 	}
 	case BQ_TIMESTAMP: {
-		int64_t us, y;
-		unsigned m, d;
+		int64_t us;
 		if (!pond__bq_timestamp_us(s, &us))
-			return bad_value(err, path, "\"%.60s\" is not a %s (seconds since 1970)", s, kind_label(f));
-		int64_t day = us >= 0 ? us / 86400000000LL : -((-us + 86400000000LL - 1) / 86400000000LL);
-		int64_t rem = us - day * 86400000000LL;
-		pond_civil_from_days(day, &y, &m, &d);
-		if (y < 1 || y > 9999)
+			return bad_value(err, path, "\"%.60s\" is not a %s (seconds since 1970)", s, f->type);
+		if (us < BQ_YEAR_1_US || us >= BQ_YEAR_10000_US)
 			return bad_value(err, path, "\"%.60s\" is outside the years 1 to 9999", s, NULL);
-		pond_buf_printf(out, "\"%04lld-%02u-%02u %02d:%02d:%02d.%06d+00\"", (long long)y, m, d,
-		                (int)(rem / 3600000000LL), (int)(rem / 60000000 % 60), (int)(rem / 1000000 % 60),
-		                (int)(rem % 1000000));
+		char text[40];
+		pond_time_format_us(text, us);
+		pond_json_quote(out, text, strlen(text));
 		return 0;
 	}
 	case BQ_DATE:
 		if (!is_date(s, n))
-			return bad_value(err, path, "\"%.60s\" is not a %s (YYYY-MM-DD)", s, kind_label(f));
+			return bad_value(err, path, "\"%.60s\" is not a %s (YYYY-MM-DD)", s, f->type);
 		break;
 	case BQ_TIME:
 		if (!is_time(s, n))
-			return bad_value(err, path, "\"%.60s\" is not a %s (HH:MM:SS[.ffffff])", s, kind_label(f));
+			return bad_value(err, path, "\"%.60s\" is not a %s (HH:MM:SS[.ffffff])", s, f->type);
 		break;
 	case BQ_DATETIME:
 		if (n < 19 || !is_date(s, 10) || (s[10] != 'T' && s[10] != ' ') || !is_time(s + 11, n - 11))
 			return bad_value(err, path, "\"%.60s\" is not a %s (YYYY-MM-DDTHH:MM:SS[.ffffff])", s,
-			                 kind_label(f));
+			                 f->type);
 		pond_buf_putc(out, '"');
 		pond_buf_put(out, s, 10);
 		pond_buf_putc(out, ' ');
@@ -436,7 +432,7 @@ static int write_value(pond_buf *out, const bq_field *f, const json_t *v, bool e
 		return write_record(out, f, v, path, err);
 	}
 	if (!json_is_string(v))
-		return bad_value(err, path, "expected a string for a %s value", kind_label(f), NULL);
+		return bad_value(err, path, "expected a string for a %s value", f->type, NULL);
 	return write_scalar(out, f, json_string_value(v), path, err);
 }
 

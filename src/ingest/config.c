@@ -609,8 +609,8 @@ static int parse_bigquery(parse_ctx *c, const pond_yaml_node *root, pond_source 
 	if (!b)
 		return pond_error_set(c->err, POND_ENOMEM, "out of memory");
 	s->bigquery = b;
-	b->page_size = 10000;
-	int64_t timeout = 60;
+	b->page_size = BQ_DEFAULT_PAGE_SIZE;
+	int64_t timeout = BQ_DEFAULT_TIMEOUT_MS / 1000;
 	int rc;
 	if ((rc = get_str(c, root, "key_file", &b->key_file)) || (rc = get_str(c, root, "project", &b->project)) ||
 	    (rc = get_str(c, root, "query", &b->query)) || (rc = get_str(c, root, "from", &b->from)) ||
@@ -630,21 +630,16 @@ static int parse_bigquery(parse_ctx *c, const pond_yaml_node *root, pond_source 
 	if (b->from && !pond__bq_table_name_ok(b->from))
 		return bad(c, pond_yaml_get(root, "from"),
 		           "\"from\" is dataset.table or project.dataset.table, not \"%s\"", b->from, NULL);
-	if (b->project && (!pond__bq_plain_name(b->project) || strchr(b->project, '/') || strchr(b->project, '?')))
-		return bad(c, pond_yaml_get(root, "project"), "bad project \"%s\"", b->project, NULL);
 	if (s->cursor_field && !pond__bq_plain_name(s->cursor_field))
 		return bad(c, pond_yaml_get(root, "incremental"), "bad incremental field \"%s\"", s->cursor_field,
 		           NULL);
-	if (!b->endpoint)
-		b->endpoint = BQ_DEFAULT_ENDPOINT;
-	if (!pond_str_starts_with(b->endpoint, "http://") && !pond_str_starts_with(b->endpoint, "https://"))
-		return bad(c, pond_yaml_get(root, "endpoint"), "\"endpoint\" must start with http:// or https://", NULL,
-		           NULL);
-	size_t n = strlen(b->endpoint);
-	while (n > 0 && b->endpoint[n - 1] == '/')
-		n--;
-	b->endpoint = pond_arena_strndup(c->arena, b->endpoint, n);
-	return b->endpoint ? 0 : pond_error_set(c->err, POND_ENOMEM, "out of memory");
+	const char *key;
+	rc = pond__bq_config_check(b, &key, c->arena, c->err);
+	if (rc == POND_EINVAL && strcmp(key, "project") == 0)
+		return bad(c, pond_yaml_get(root, key), "bad project \"%s\"", b->project, NULL);
+	if (rc == POND_EINVAL)
+		return bad(c, pond_yaml_get(root, key), "\"endpoint\" must start with http:// or https://", NULL, NULL);
+	return rc;
 }
 
 /* ---- html ---------------------------------------------------------------------------- */

@@ -1,14 +1,17 @@
 /*
  * Base64 (RFC 4648, the standard alphabet, padded): binary values kept in
- * text columns of the catalog database, whose interface binds text.
+ * text columns of the catalog database, whose interface binds text; and
+ * its URL-safe, unpadded form (section 5) that JWTs are written in.
  */
 #include "pond/util.h"
 
 #include <string.h>
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/* RFC 4648 section 5: '-' and '_' for '+' and '/'. */
+static const char url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-void pond_base64_encode(pond_buf *buf, const void *data, size_t len)
+static void encode(pond_buf *buf, const void *data, size_t len, const char *digits, bool pad)
 {
 	const unsigned char *p = data;
 	char quad[4];
@@ -18,27 +21,23 @@ void pond_base64_encode(pond_buf *buf, const void *data, size_t len)
 			v |= (uint32_t)p[i + 1] << 8;
 		if (i + 2 < len)
 			v |= p[i + 2];
-		quad[0] = alphabet[v >> 18 & 63];
-		quad[1] = alphabet[v >> 12 & 63];
-		quad[2] = i + 1 < len ? alphabet[v >> 6 & 63] : '=';
-		quad[3] = i + 2 < len ? alphabet[v & 63] : '=';
-		pond_buf_put(buf, quad, 4);
+		size_t n = i + 2 < len ? 4 : i + 1 < len ? 3 : 2; /* digits the bytes fill */
+		quad[0] = digits[v >> 18 & 63];
+		quad[1] = digits[v >> 12 & 63];
+		quad[2] = n > 2 ? digits[v >> 6 & 63] : '=';
+		quad[3] = n > 3 ? digits[v & 63] : '=';
+		pond_buf_put(buf, quad, pad ? 4 : n);
 	}
+}
+
+void pond_base64_encode(pond_buf *buf, const void *data, size_t len)
+{
+	encode(buf, data, len, alphabet, true);
 }
 
 void pond_base64url_encode(pond_buf *buf, const void *data, size_t len)
 {
-	/* RFC 4648 section 5: '-' and '_' for '+' and '/', no padding (JWT). */
-	pond_buf b64 = POND_BUF_INIT;
-	pond_base64_encode(&b64, data, len);
-	size_t n = b64.len;
-	while (n && b64.ptr[n - 1] == '=')
-		n--;
-	for (size_t i = 0; i < n; i++)
-		pond_buf_putc(buf, b64.ptr[i] == '+' ? '-' : b64.ptr[i] == '/' ? '_' : b64.ptr[i]);
-	if (!pond_buf_ok(&b64))
-		buf->oom = true;
-	pond_buf_dispose(&b64);
+	encode(buf, data, len, url_alphabet, false); /* unpadded, as JWTs are */
 }
 
 static int digit(char c)

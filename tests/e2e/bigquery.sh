@@ -7,8 +7,8 @@
 # jobComplete: false first answer, several pages, an injected 500 and 429)
 # must load equal to DuckDB's reading of the rows the fake states it sent;
 # an incremental source asks only for rows above its cursor; a wrong key,
-# a bad key file, an API error and a bad value fail in one line and commit
-# nothing. Also run by a pipeline (`pond run`).
+# a bad key file, an API error, a bad value, a short result and a
+# repeated page token fail in one line and commit nothing. Also run by a pipeline (`pond run`).
 . "$(dirname "$0")/lib.sh"
 
 P="$T/proj"
@@ -225,6 +225,32 @@ expect_exit "a value that is not of its type fails" 1 "$POND" ingest bad_value
 expect_eq "bad value: the row and column named" "$ERR" \
   'pond: error: sources/bad_value.yml: row 2 (page 1): column "when": "soon" is not a TIMESTAMP (seconds since 1970)'
 expect_eq "bad value: no table made" "$(snapshots raw.bad_value)" "0"
+
+# The answers' own bookkeeping is checked: rows that never came, and a
+# page token that would page forever, fail the run.
+source_yml rows_lost <<EOF
+type: bigquery
+table: raw.rows_lost
+key_file: bq-key.json
+query: rows_lost
+endpoint: $API
+EOF
+expect_exit "fewer rows than totalRows fails" 1 "$POND" ingest rows_lost
+expect_eq "rows lost: both counts named" "$ERR" \
+  "pond: error: sources/rows_lost.yml: the query's result has 3 rows, 2 were read"
+expect_eq "rows lost: no table made" "$(snapshots raw.rows_lost)" "0"
+source_yml repeat_token <<EOF
+type: bigquery
+table: raw.repeat_token
+key_file: bq-key.json
+query: repeat_token
+endpoint: $API
+retry: {backoff_ms: 1}
+EOF
+expect_exit "a page token given twice fails instead of paging forever" 1 "$POND" ingest repeat_token
+expect_eq "repeated token: named" "$ERR" \
+  'pond: error: sources/repeat_token.yml: the result repeats page token "again"'
+expect_eq "repeated token: no table made" "$(snapshots raw.repeat_token)" "0"
 
 source_yml both <<EOF
 type: bigquery

@@ -20,6 +20,8 @@
 //   "SELECT * FROM `proj-1.shop.orders`"      DIR/orders.json's rows
 //   "... AS q WHERE `F` > LITERAL"            the inner query's rows above it
 //   "bad_value"                               a TIMESTAMP that is not one
+//   "rows_lost"                               totalRows 3, but 2 rows and no pageToken
+//   "repeat_token"                            every page's pageToken is "again"
 //   anything else                             400 with a syntax error
 // Every request is appended to DIR/requests.log; GET /stats answers the
 // counts of tokens issued and queries run.
@@ -229,6 +231,10 @@ function planQuery(q) {
   } else if (q === 'bad_value') {
     job = { schema: { fields: [{ name: 'when', type: 'TIMESTAMP' }] }, rows: [{ f: [{ v: '1.5E9' }] }, { f: [{ v: 'soon' }] }],
       wire: (r) => r };
+  } else if (q === 'rows_lost' || q === 'repeat_token') {
+    const lost = q === 'rows_lost';
+    job = { schema: { fields: [{ name: 'n', type: 'INTEGER' }] }, rows: [{ f: [{ v: '1' }] }, { f: [{ v: '2' }] }],
+      wire: (r) => r, immediate: true, totalRows: lost ? 3 : undefined, pageToken: lost ? undefined : 'again' };
   } else {
     return null;
   }
@@ -250,10 +256,11 @@ function apiError(res, code, status, message) {
 // A complete answer: rows [start, start + size) and the next page's token.
 function page(job, ref, start, size, kind) {
   const rows = job.rows.slice(start, start + size).map(job.wire);
-  const answer = { kind, jobReference: ref, schema: job.schema, totalRows: String(job.rows.length), jobComplete: true,
-    rows };
+  const answer = { kind, jobReference: ref, schema: job.schema, totalRows: String(job.totalRows ?? job.rows.length),
+    jobComplete: true, rows };
   if (rows.length === 0) delete answer.rows;
   if (start + size < job.rows.length) answer.pageToken = 'p' + (start + size);
+  if (job.pageToken) answer.pageToken = job.pageToken;
   return answer;
 }
 

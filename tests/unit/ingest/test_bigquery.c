@@ -334,6 +334,23 @@ TEST(bigquery_schema_errors)
 	pond_arena_free(&a);
 }
 
+/* A row of the test schema with cell i replaced by cell (JSON). */
+static const char *row_with(size_t i, const char *cell, pond_arena *a)
+{
+	const char *cells[14] = {"{\"v\": \"1\"}", "{\"v\": null}", "{\"v\": null}", "{\"v\": null}", "{\"v\": null}",
+	                         "{\"v\": null}",  "{\"v\": null}", "{\"v\": null}", "{\"v\": null}", "{\"v\": null}",
+	                         "{\"v\": null}",  "{\"v\": null}", "{\"v\": null}", "{\"v\": []}"};
+	cells[i] = cell;
+	pond_buf b = POND_BUF_INIT;
+	pond_buf_puts(&b, "{\"f\": [");
+	for (size_t k = 0; k < 14; k++)
+		pond_buf_printf(&b, "%s%s", k ? ", " : "", cells[k]);
+	pond_buf_puts(&b, "]}");
+	const char *out = pond_arena_strdup(a, pond_buf_cstr(&b));
+	pond_buf_dispose(&b);
+	return out;
+}
+
 TEST(bigquery_rows_become_typed_ndjson)
 {
 	pond_arena *a = pond_arena_new();
@@ -350,7 +367,7 @@ TEST(bigquery_rows_become_typed_ndjson)
 	                   " {\"v\": [{\"v\": \"Infinity\"}, {\"v\": \"-1E-3\"}]}]}",
 	                   a),
 	          "{\"id\":-9223372036854775808,\"f\":\"NaN\",\"n\":\"-0.000000001\",\"bn\":\"1.5\",\"b\":true,"
-	          "\"s\":\"a \\\"q\\\"\",\"by\":\"AP+A\",\"ts\":\"2024-04-05 19:34:38.900000+00\",\"d\":\"2024-02-29\","
+	          "\"s\":\"a \\\"q\\\"\",\"by\":\"AP+A\",\"ts\":\"2024-04-05T19:34:38.9Z\",\"d\":\"2024-02-29\","
 	          "\"t\":\"23:59:59.999999\",\"dt\":\"2024-02-29 01:02:03.5\",\"j\":\"{\\\"k\\\":1}\","
 	          "\"rec\":{\"a\":7,\"inner\":{\"raw\":[\"AQ==\",null]}},\"arr\":[\"Infinity\",\"-1E-3\"]}");
 	/* NULLs, an empty list, a NULL record */
@@ -360,26 +377,18 @@ TEST(bigquery_rows_become_typed_ndjson)
 	                   " {\"v\": null}, {\"v\": null}, {\"v\": null}, {\"v\": []}]}",
 	                   a),
 	          "{\"id\":1,\"f\":null,\"n\":null,\"bn\":null,\"b\":false,\"s\":null,\"by\":null,"
-	          "\"ts\":\"1969-12-31 23:59:59.999985+00\",\"d\":null,\"t\":null,\"dt\":null,\"j\":null,\"rec\":null,"
+	          "\"ts\":\"1969-12-31T23:59:59.999985Z\",\"d\":null,\"t\":null,\"dt\":null,\"j\":null,\"rec\":null,"
+	          "\"arr\":[]}");
+	/* the first and last microseconds DuckDB and Iceberg hold */
+	CHECK_STR(row_line(fields, n, row_with(7, "{\"v\": \"-6.21355968E10\"}", a), a),
+	          "{\"id\":1,\"f\":null,\"n\":null,\"bn\":null,\"b\":null,\"s\":null,\"by\":null,"
+	          "\"ts\":\"0001-01-01T00:00:00Z\",\"d\":null,\"t\":null,\"dt\":null,\"j\":null,\"rec\":null,"
+	          "\"arr\":[]}");
+	CHECK_STR(row_line(fields, n, row_with(7, "{\"v\": \"253402300799.999999\"}", a), a),
+	          "{\"id\":1,\"f\":null,\"n\":null,\"bn\":null,\"b\":null,\"s\":null,\"by\":null,"
+	          "\"ts\":\"9999-12-31T23:59:59.999999Z\",\"d\":null,\"t\":null,\"dt\":null,\"j\":null,\"rec\":null,"
 	          "\"arr\":[]}");
 	pond_arena_free(&a);
-}
-
-/* A row of the test schema with cell i replaced by cell (JSON). */
-static const char *row_with(size_t i, const char *cell, pond_arena *a)
-{
-	const char *cells[14] = {"{\"v\": \"1\"}", "{\"v\": null}", "{\"v\": null}", "{\"v\": null}", "{\"v\": null}",
-	                         "{\"v\": null}",  "{\"v\": null}", "{\"v\": null}", "{\"v\": null}", "{\"v\": null}",
-	                         "{\"v\": null}",  "{\"v\": null}", "{\"v\": null}", "{\"v\": []}"};
-	cells[i] = cell;
-	pond_buf b = POND_BUF_INIT;
-	pond_buf_puts(&b, "{\"f\": [");
-	for (size_t k = 0; k < 14; k++)
-		pond_buf_printf(&b, "%s%s", k ? ", " : "", cells[k]);
-	pond_buf_puts(&b, "]}");
-	const char *out = pond_arena_strdup(a, pond_buf_cstr(&b));
-	pond_buf_dispose(&b);
-	return out;
 }
 
 TEST(bigquery_bad_values_name_their_column)
@@ -406,6 +415,10 @@ TEST(bigquery_bad_values_name_their_column)
 	         "error: column \"by\": \"abc\" is not base64 (base64 text of 3 characters is not a multiple of 4)"},
 	        {7, "{\"v\": \"1.5E9x\"}", "error: column \"ts\": \"1.5E9x\" is not a TIMESTAMP (seconds since 1970)"},
 	        {7, "{\"v\": \"2.6E11\"}", "error: column \"ts\": \"2.6E11\" is outside the years 1 to 9999"},
+	        {7, "{\"v\": \"2.534023008E11\"}",
+	         "error: column \"ts\": \"2.534023008E11\" is outside the years 1 to 9999"},
+	        {7, "{\"v\": \"-62135596800.000001\"}",
+	         "error: column \"ts\": \"-62135596800.000001\" is outside the years 1 to 9999"},
 	        {8, "{\"v\": \"2024-13-01\"}", "error: column \"d\": \"2024-13-01\" is not a DATE (YYYY-MM-DD)"},
 	        {9, "{\"v\": \"24:00:00\"}", "error: column \"t\": \"24:00:00\" is not a TIME (HH:MM:SS[.ffffff])"},
 	        {9, "{\"v\": \"12:00:00.1234567\"}",
@@ -519,6 +532,7 @@ TEST(bigquery_one_off_source_tells_a_table_from_a_query)
 	CHECK(pond_source_bigquery(&s, "d.t", NULL, NULL, NULL, NULL, &w, a, &err) == POND_EINVAL);
 	CHECK_STR(err.msg, "--bigquery needs --key-file (a service account's JSON key)");
 	CHECK(pond_source_bigquery(&s, "d.t", "k", NULL, NULL, "ftp://x", &w, a, &err) == POND_EINVAL);
+	CHECK_STR(err.msg, "--endpoint must start with http:// or https://");
 	CHECK(pond_source_bigquery(&s, "d.t", "k", "a/b", NULL, NULL, &w, a, &err) == POND_EINVAL);
 	CHECK_STR(err.msg, "bad --gcp-project \"a/b\"");
 	pond_arena_free(&a);
