@@ -285,6 +285,20 @@ TEST(ingest_csv_encodings_convert_to_utf8)
 	CHECK(load(&f, ragged_csv, &rd, "raw.enc", &o, &err) != 0);
 	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s:3: expected 2 columns, found 3", ragged_csv));
 	CHECK_INT(fx_count_files(tmp, NULL), 0);
+	/* A file that stops inside a character: the line it stops on. */
+	static const char cut16[] = "\xff\xfei\0d\0\n\0""4";
+	const char *cut = fx_write_bytes(&f, "cut16.csv", cut16, sizeof(cut16) - 1);
+	rd.encoding = "utf-16";
+	CHECK_INT(load(&f, cut, &rd, "raw.enc", &o, &err), POND_ECORRUPT);
+	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s:2: the file ends in the middle of a utf-16 character", cut));
+	CHECK_INT(fx_count_files(tmp, NULL), 0);
+	/* A glob converts nothing: a folder source does, file by file. */
+	const char *glob = pond_arena_sprintf(f.a, "%s/cp*.csv", pond_test_tmpdir());
+	rd.encoding = "windows-1252";
+	CHECK_INT(load(&f, glob, &rd, "raw.enc", &o, &err), POND_EUNSUPPORTED);
+	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s: an encoding is converted one file at a time (not for a glob: "
+	                                           "define a folder source)", glob));
+	CHECK_STR(fx_query_named(&f, "raw.enc", "count(*)"), "4");
 	static const char zstd[] = "\x28\xb5\x2f\xfd\x00\x00";
 	const char *zst = fx_write_bytes(&f, "x.csv.zst", zstd, sizeof(zstd) - 1);
 	CHECK_INT(load(&f, zst, &rd, "raw.enc", &o, &err), POND_EUNSUPPORTED);
