@@ -257,6 +257,18 @@ static int parse_nulls(parse_ctx *c, const pond_yaml_node *root, const char *con
 	return 0;
 }
 
+/* The values of decimal_mark and thousands (either NULL when not given)
+ * as the two characters; an error on the key that is wrong. */
+static int parse_number_format(parse_ctx *c, const pond_yaml_node *root, const char *decimal, const char *thousands,
+                               char *out_decimal, char *out_thousands)
+{
+	const char *why;
+	if (pond_ingest_number_format_parse(decimal, thousands, out_decimal, out_thousands, &why))
+		return 0;
+	bool decimal_ok = !decimal || strcmp(decimal, ".") == 0 || strcmp(decimal, ",") == 0;
+	return bad(c, pond_yaml_get(root, decimal_ok ? "thousands" : "decimal_mark"), "%s", why, NULL);
+}
+
 /* CSV columns: NAME: TYPE, or NAME: {type, format}. */
 static int parse_csv_columns(parse_ctx *c, const pond_yaml_node *root, pond_ingest_read *rd)
 {
@@ -317,12 +329,8 @@ static int parse_csv(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
 		rd->skip = header_line - 1;
 		rd->header = 1;
 	}
-	const char *why;
-	if ((decimal || thousands) &&
-	    !pond_ingest_number_format_parse(decimal, thousands, &rd->decimal_mark, &rd->thousands, &why))
-		return bad(c, pond_yaml_get(root, decimal && (strcmp(decimal, ".") == 0 || strcmp(decimal, ",") == 0)
-		                                      ? "thousands" : "decimal_mark"), "%s", why, NULL);
-	return 0;
+	return decimal || thousands ? parse_number_format(c, root, decimal, thousands, &rd->decimal_mark, &rd->thousands)
+	                            : 0;
 }
 
 static int parse_read(parse_ctx *c, const pond_yaml_node *root, pond_source *s)
@@ -737,10 +745,8 @@ static int parse_html_values(parse_ctx *c, const pond_yaml_node *root, html_conf
 	int rc;
 	if ((rc = get_str(c, root, "decimal_mark", &decimal)) || (rc = get_str(c, root, "thousands", &thousands)))
 		return rc;
-	const char *why;
-	if (!pond_ingest_number_format_parse(decimal, thousands, &h->number.decimal, &h->number.thousands, &why))
-		return bad(c, pond_yaml_get(root, decimal && (strcmp(decimal, ".") == 0 || strcmp(decimal, ",") == 0)
-		                                      ? "thousands" : "decimal_mark"), "%s", why, NULL);
+	if ((rc = parse_number_format(c, root, decimal, thousands, &h->number.decimal, &h->number.thousands)) != 0)
+		return rc;
 	size_t nnulls = 0;
 	return parse_nulls(c, root, &h->nulls, &nnulls);
 }

@@ -10,7 +10,6 @@
 #include "ingest_internal.h"
 
 #include <string.h>
-#include <strings.h>
 
 bool pond_ingest_number_format_parse(const char *decimal, const char *thousands, char *out_decimal,
                                      char *out_thousands, const char **why)
@@ -239,23 +238,11 @@ int pond__ingest_csv_numbers(ingest_csv_numbers *out, pond_engine *engine, const
 	return pond_engine_query_schema(engine, sql, a, src, err);
 }
 
-/* The table's column of that name (exact, else without case), or NULL. */
-static const pond_iceberg_field *table_column(const pond_iceberg_type *table, const char *name)
-{
-	for (size_t i = 0; table && i < table->nfields; i++)
-		if (strcmp(table->fields[i].name, name) == 0)
-			return &table->fields[i];
-	for (size_t i = 0; table && i < table->nfields; i++)
-		if (strcasecmp(table->fields[i].name, name) == 0)
-			return &table->fields[i];
-	return NULL;
-}
-
 int pond__ingest_csv_numbers_fit(const ingest_csv_numbers *numbers, const pond_iceberg_type *table, const char *what,
                                  const char *table_name, pond_error *err)
 {
 	for (size_t i = 0; numbers && i < numbers->n; i++) {
-		const pond_iceberg_field *f = table_column(table, numbers->names[i]);
+		const pond_iceberg_field *f = pond__ingest_find_field(table, numbers->names[i]);
 		if (f && strcmp(numbers->types[i], "DOUBLE") == 0 &&
 		    (f->type->id == POND_ICEBERG_INT || f->type->id == POND_ICEBERG_LONG))
 			return pond_error_set(err, POND_EINVAL, "%s: column \"%s\" has numbers with a fraction, but it is a "
@@ -274,7 +261,7 @@ const char *pond__ingest_csv_numbers_wrap(const ingest_csv_numbers *numbers, con
 	for (size_t i = 0; i < numbers->n; i++) {
 		/* Into a table's number column the text converts to its type:
 		 * "1,5" into a long column fails rather than rounds. */
-		const pond_iceberg_field *f = table_column(table, numbers->names[i]);
+		const pond_iceberg_field *f = table ? pond__ingest_find_field(table, numbers->names[i]) : NULL;
 		pond_buf type = POND_BUF_INIT;
 		if (f && pond_iceberg_type_is_primitive(f->type))
 			pond_engine_iceberg_type_sql(&type, f->type);

@@ -599,8 +599,6 @@ static int read_source(pond_engine *engine, const ingest_load *l, bool rejects, 
 	return l->write->flatten ? flatten_source(engine, l, a, read_sql, src, err) : 0;
 }
 
-/* The SELECT of the table's columns (root) in order: from the source by
- * name, else NULL. Merge keys must be among them. */
 /* Input numbers with a fraction (JSON's 7.5, a Parquet double) bound for
  * an integer column of the table: a cast would round them. */
 static bool fraction_into_integer(const pond_iceberg_type *from, const pond_iceberg_type *to)
@@ -629,6 +627,8 @@ static void select_whole_number(pond_buf *sql, const char *name, const pond_iceb
 	pond_buf_dispose(&msg);
 }
 
+/* The SELECT of the table's columns (root) in order: from the source by
+ * name, else NULL. Merge keys must be among them. */
 static int select_table_columns(pond_buf *sql, const ingest_load *l, const pond_iceberg_type *root,
                                 const pond_iceberg_schema *src, const char *read_sql, pond_error *err)
 {

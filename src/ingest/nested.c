@@ -17,29 +17,20 @@
 /* The columns a flatten makes: each output name and the field it comes
  * from, for the clash check. */
 typedef struct {
-	const char **names;
-	const char **from;
+	const char *name;
+	const char *from;
+} flat_column;
+
+typedef struct {
+	flat_column *columns;
 	size_t n, cap;
 } flat_names;
 
 static int flat_push(flat_names *fn, const char *name, const char *from, pond_arena *a)
 {
-	if (fn->n == fn->cap) {
-		size_t cap = fn->cap ? fn->cap * 2 : 16;
-		const char **names = pond_arena_calloc(a, cap, sizeof(char *));
-		const char **froms = pond_arena_calloc(a, cap, sizeof(char *));
-		if (!names || !froms)
-			return POND_ENOMEM;
-		if (fn->n) {
-			memcpy(names, fn->names, fn->n * sizeof(char *));
-			memcpy(froms, fn->from, fn->n * sizeof(char *));
-		}
-		fn->names = names;
-		fn->from = froms;
-		fn->cap = cap;
-	}
-	fn->names[fn->n] = name;
-	fn->from[fn->n++] = from;
+	if (!pond_arena_grow(a, (void **)&fn->columns, fn->n, &fn->cap, sizeof(*fn->columns)))
+		return POND_ENOMEM;
+	fn->columns[fn->n++] = (flat_column){name, from};
 	return 0;
 }
 
@@ -82,18 +73,18 @@ static int flatten_fields(pond_buf *sql, flat_names *fn, const pond_iceberg_type
 int pond__ingest_flatten_select(pond_buf *sql, const pond_iceberg_type *root, int depth, const char *read_sql,
                                 const char *what, pond_arena *arena, pond_error *err)
 {
-	flat_names fn = {NULL, NULL, 0, 0};
+	flat_names fn = {NULL, 0, 0};
 	pond_buf_puts(sql, "SELECT ");
 	if (flatten_fields(sql, &fn, root, "", "", "", depth, arena) != 0)
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
 	/* DuckDB's names ignore case: "a__B" and "A__b" are one column. */
 	for (size_t i = 0; i < fn.n; i++)
 		for (size_t k = 0; k < i; k++)
-			if (strcasecmp(fn.names[i], fn.names[k]) == 0)
+			if (strcasecmp(fn.columns[i].name, fn.columns[k].name) == 0)
 				return pond_error_set(err, POND_EINVAL,
 				                      "%s: flattening makes two columns named \"%s\" (from \"%s\" and "
 				                      "\"%s\")",
-				                      what, fn.names[i], fn.from[k], fn.from[i]);
+				                      what, fn.columns[i].name, fn.columns[k].from, fn.columns[i].from);
 	pond_buf_printf(sql, " FROM (%s) AS src", read_sql);
 	return pond_buf_ok(sql) ? 0 : pond_error_set(err, POND_ENOMEM, "out of memory");
 }

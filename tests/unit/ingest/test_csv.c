@@ -7,37 +7,11 @@
  */
 #include "../test.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 
 #include "ingest/ingest_internal.h"
 #include "pond/ingest.h"
 #include "../table/fixture.h"
-
-/* The first value of SELECT expr over the table as text (in f's arena);
- * "<none>" when the table is missing, "<error>" when the query fails. */
-static const char *query_text(table_fixture *f, const char *table, const char *expr)
-{
-	pond_error err = POND_ERROR_INIT;
-	pond_table_ident id;
-	pond_table *t;
-	if (pond_table_ident_parse(&id, f->a, table, &err) || pond_table_load(&t, f->lake, &id, &err))
-		return "<none>";
-	pond_buf sql = POND_BUF_INIT;
-	const char *out = "<error>";
-	char *v = NULL;
-	if (pond_table_scan_sql(&sql, f->lake, t, NULL, &err) == 0) {
-		char *q = pond_arena_sprintf(f->a, "SELECT (%s)::VARCHAR FROM (%s)", expr, pond_buf_cstr(&sql));
-		if (pond_engine_query_string(pond_lake_engine(f->lake), q, &v, &err) == 0)
-			out = pond_arena_strdup(f->a, v ? v : "NULL");
-		else
-			fprintf(stderr, "    query: %s\n", err.msg);
-	}
-	pond_free(v);
-	pond_buf_dispose(&sql);
-	pond_table_free(&t);
-	return out;
-}
 
 static int load(table_fixture *f, const char *path, const pond_ingest_read *rd, const char *table,
                 const pond_ingest_options *opts, pond_error *err)
@@ -151,17 +125,17 @@ TEST(ingest_csv_skip_drops_titles_and_keeps_line_numbers)
 	pond_ingest_read rd = POND_INGEST_READ_INIT;
 	rd.skip = 2;
 	CHECK_OK(load(&f, good, &rd, "raw.skip", NULL, &err), &err);
-	CHECK_STR(query_text(&f, "raw.skip", "sum(n)"), "30");
-	CHECK_STR(query_text(&f, "raw.skip", "string_agg(name, ',' ORDER BY id)"), "a,b");
+	CHECK_STR(fx_query_named(&f, "raw.skip", "sum(n)"), "30");
+	CHECK_STR(fx_query_named(&f, "raw.skip", "string_agg(name, ',' ORDER BY id)"), "a,b");
 	CHECK(load(&f, ragged, &rd, "raw.skip", NULL, &err) != 0);
 	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s:5: expected 3 columns, found 4", ragged));
-	CHECK_STR(query_text(&f, "raw.skip", "count(*)"), "2");
+	CHECK_STR(fx_query_named(&f, "raw.skip", "count(*)"), "2");
 	/* The header on line 3: skip 2 lines and read a header. */
 	pond_ingest_read hl = POND_INGEST_READ_INIT;
 	hl.skip = 2;
 	hl.header = 1;
 	CHECK_OK(load(&f, good, &hl, "raw.skip_hl", NULL, &err), &err);
-	CHECK_STR(query_text(&f, "raw.skip_hl", "max(name)"), "b");
+	CHECK_STR(fx_query_named(&f, "raw.skip_hl", "max(name)"), "b");
 	fx_teardown(&f);
 }
 
@@ -176,9 +150,9 @@ TEST(ingest_csv_null_strings_read_as_null)
 	rd.nulls = nulls;
 	rd.nnulls = 3;
 	CHECK_OK(load(&f, csv, &rd, "raw.nulls", NULL, &err), &err);
-	CHECK_STR(query_text(&f, "raw.nulls", "count(v)"), "1");
-	CHECK_STR(query_text(&f, "raw.nulls", "sum(v)"), "5");  /* a number column, not text */
-	CHECK_STR(query_text(&f, "raw.nulls", "count(w)"), "3");
+	CHECK_STR(fx_query_named(&f, "raw.nulls", "count(v)"), "1");
+	CHECK_STR(fx_query_named(&f, "raw.nulls", "sum(v)"), "5");  /* a number column, not text */
+	CHECK_STR(fx_query_named(&f, "raw.nulls", "count(w)"), "3");
 	fx_teardown(&f);
 }
 
@@ -192,41 +166,41 @@ TEST(ingest_csv_decimal_comma_and_thousands_load_as_numbers)
 	pond_ingest_read rd = POND_INGEST_READ_INIT;
 	/* Without a number format such columns stay text, never misread. */
 	CHECK_OK(load(&f, csv, &rd, "raw.text", NULL, &err), &err);
-	CHECK_STR(query_text(&f, "raw.text", "typeof(amount) || ' ' || typeof(count)"), "VARCHAR VARCHAR");
-	CHECK_STR(query_text(&f, "raw.text", "max(amount)"), "1.234,50");
+	CHECK_STR(fx_query_named(&f, "raw.text", "typeof(amount) || ' ' || typeof(count)"), "VARCHAR VARCHAR");
+	CHECK_STR(fx_query_named(&f, "raw.text", "max(amount)"), "1.234,50");
 	rd.decimal_mark = ',';
 	rd.thousands = '.';
 	CHECK_OK(load(&f, csv, &rd, "raw.num", NULL, &err), &err);
-	CHECK_STR(query_text(&f, "raw.num", "typeof(amount) || ' ' || typeof(count) || ' ' || typeof(note) || ' ' || "
+	CHECK_STR(fx_query_named(&f, "raw.num", "typeof(amount) || ' ' || typeof(count) || ' ' || typeof(note) || ' ' || "
 	                                    "typeof(plain)"),
 	          "DOUBLE BIGINT VARCHAR DOUBLE");
-	CHECK_STR(query_text(&f, "raw.num", "sum(amount)"), "1229.25");
-	CHECK_STR(query_text(&f, "raw.num", "sum(count)"), "2346690");
-	CHECK_STR(query_text(&f, "raw.num", "count(amount)"), "2");
+	CHECK_STR(fx_query_named(&f, "raw.num", "sum(amount)"), "1229.25");
+	CHECK_STR(fx_query_named(&f, "raw.num", "sum(count)"), "2346690");
+	CHECK_STR(fx_query_named(&f, "raw.num", "count(amount)"), "2");
 	/* Into the table that now exists: the same conversion, appended. */
 	CHECK_OK(load(&f, csv, &rd, "raw.num", NULL, &err), &err);
-	CHECK_STR(query_text(&f, "raw.num", "sum(amount)"), "2458.5");
+	CHECK_STR(fx_query_named(&f, "raw.num", "sum(amount)"), "2458.5");
 	/* A value that is not a number in the table's number column: its line. */
 	const char *bad = fx_write_text(&f, "num_bad.csv", "id;amount;count;note;plain\n1;1.234,50;1.000;a;1\n"
 	                                                   "2;12,5;1.2.3;b;1\n");
 	CHECK(load(&f, bad, &rd, "raw.num", NULL, &err) != 0);
 	CHECK(strstr(err.msg, "num_bad.csv:3: ") != NULL);
 	CHECK(strstr(err.msg, "\"count\"") != NULL);
-	CHECK_STR(query_text(&f, "raw.num", "count(*)"), "6");
+	CHECK_STR(fx_query_named(&f, "raw.num", "count(*)"), "6");
 	/* A fraction in the table's whole-number column fails, not rounds. */
 	const char *frac =
 		fx_write_text(&f, "num_frac.csv", "id;amount;count;note;plain\n1;1,5;1.000;a;1\n2;2,5;1,5;b;1\n");
 	CHECK(load(&f, frac, &rd, "raw.num", NULL, &err) != 0);
 	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s: column \"count\" has numbers with a fraction, but it is a "
 	                                           "whole-number column of table raw.num", frac));
-	CHECK_STR(query_text(&f, "raw.num", "count(*)"), "6");
+	CHECK_STR(fx_query_named(&f, "raw.num", "count(*)"), "6");
 	/* Thousands with a decimal point: "1,234.5" quoted in a comma file. */
 	const char *us = fx_write_text(&f, "us.csv", "id,amount\n1,\"1,234.5\"\n2,\"12,000\"\n");
 	pond_ingest_read dot = POND_INGEST_READ_INIT;
 	dot.decimal_mark = '.';
 	dot.thousands = ',';
 	CHECK_OK(load(&f, us, &dot, "raw.us", NULL, &err), &err);
-	CHECK_STR(query_text(&f, "raw.us", "sum(amount)"), "13234.5");
+	CHECK_STR(fx_query_named(&f, "raw.us", "sum(amount)"), "13234.5");
 	fx_teardown(&f);
 }
 
@@ -242,12 +216,12 @@ TEST(ingest_csv_date_formats_per_column)
 	rd.columns = cols;
 	rd.ncolumns = 2;
 	CHECK_OK(load(&f, csv, &rd, "raw.dates", NULL, &err), &err);
-	CHECK_STR(query_text(&f, "raw.dates", "min(day)"), "2000-01-01");
-	CHECK_STR(query_text(&f, "raw.dates", "typeof(day) || ' ' || typeof(ts)"), "DATE TIMESTAMP");
-	CHECK_STR(query_text(&f, "raw.dates", "max(ts)"), "2025-02-01 08:05:00");
+	CHECK_STR(fx_query_named(&f, "raw.dates", "min(day)"), "2000-01-01");
+	CHECK_STR(fx_query_named(&f, "raw.dates", "typeof(day) || ' ' || typeof(ts)"), "DATE TIMESTAMP");
+	CHECK_STR(fx_query_named(&f, "raw.dates", "max(ts)"), "2025-02-01 08:05:00");
 	/* Appended to the table that exists: the read keeps its formats. */
 	CHECK_OK(load(&f, csv, &rd, "raw.dates", NULL, &err), &err);
-	CHECK_STR(query_text(&f, "raw.dates", "count(DISTINCT day) || ' of ' || count(*)"), "2 of 4");
+	CHECK_STR(fx_query_named(&f, "raw.dates", "count(DISTINCT day) || ' of ' || count(*)"), "2 of 4");
 	/* A value that does not match: the file's line and the column. */
 	const char *bad = fx_write_text(&f, "dates_bad.csv", "id,day,ts\n1,Jan 1 2000,31/12/2024 23:59\n"
 	                                                     "2,2000-01-02,01/02/2025 08:05\n");
@@ -256,26 +230,14 @@ TEST(ingest_csv_date_formats_per_column)
 	                                           "string \"2000-01-02\" to 'DATE'", bad));
 	CHECK(load(&f, bad, &rd, "raw.dates_new", NULL, &err) != 0);
 	CHECK(strstr(err.msg, "dates_bad.csv:3: ") != NULL);
-	CHECK_STR(query_text(&f, "raw.dates", "count(*)"), "4");
-	CHECK_STR(query_text(&f, "raw.dates_new", "count(*)"), "<none>");
+	CHECK_STR(fx_query_named(&f, "raw.dates", "count(*)"), "4");
+	CHECK_STR(fx_query_named(&f, "raw.dates_new", "count(*)"), "(no table)");
 	/* Two date columns, two formats: what DuckDB's reader cannot do. */
 	pond_ingest_column two[] = {{"day", "date", "%b %d %Y"}, {"ts", "date", "%d/%m/%Y"}};
 	rd.columns = two;
 	CHECK_INT(load(&f, csv, &rd, "raw.dates2", NULL, &err), POND_EUNSUPPORTED);
 	CHECK(strstr(err.msg, "share one format") != NULL);
 	fx_teardown(&f);
-}
-
-/* The files in dir. */
-static int count_files(const char *dir)
-{
-	DIR *d = opendir(dir);
-	int n = 0;
-	for (struct dirent *e; d && (e = readdir(d)) != NULL;)
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
 }
 
 TEST(ingest_csv_encodings_convert_to_utf8)
@@ -293,21 +255,21 @@ TEST(ingest_csv_encodings_convert_to_utf8)
 	pond_ingest_read rd = POND_INGEST_READ_INIT;
 	rd.encoding = "windows-1252";
 	CHECK_OK(load(&f, csv, &rd, "raw.enc", &o, &err), &err);
-	CHECK_STR(query_text(&f, "raw.enc", "string_agg(text, '|' ORDER BY id)"), "\xe2\x82\xac 5|B\xc3\xa4""ckerei");
-	CHECK_INT(count_files(tmp), 0);
+	CHECK_STR(fx_query_named(&f, "raw.enc", "string_agg(text, '|' ORDER BY id)"), "\xe2\x82\xac 5|B\xc3\xa4""ckerei");
+	CHECK_INT(fx_count_files(tmp, NULL), 0);
 	/* latin-1 is glibc's latin1; a UTF-8 byte order mark is dropped
 	 * whatever the encoding. */
 	static const char bom[] = "\xef\xbb\xbfid;text\n3;Gr\xfc\xdf""e\n";
 	const char *bom_csv = fx_write_bytes(&f, "bom.csv", bom, sizeof(bom) - 1);
 	rd.encoding = "latin-1";
 	CHECK_OK(load(&f, bom_csv, &rd, "raw.enc", &o, &err), &err);
-	CHECK_STR(query_text(&f, "raw.enc", "max(text) FILTER (WHERE id = 3)"), "Gr\xc3\xbc\xc3\x9f""e");
+	CHECK_STR(fx_query_named(&f, "raw.enc", "max(text) FILTER (WHERE id = 3)"), "Gr\xc3\xbc\xc3\x9f""e");
 	/* UTF-16 with its byte order mark. */
 	static const char utf16[] = "\xff\xfei\0d\0;\0t\0e\0x\0t\0\n\0""4\0;\0\xac\x20\n\0";
 	const char *u16 = fx_write_bytes(&f, "u16.csv", utf16, sizeof(utf16) - 1);
 	rd.encoding = "utf-16";
 	CHECK_OK(load(&f, u16, &rd, "raw.enc", &o, &err), &err);
-	CHECK_STR(query_text(&f, "raw.enc", "max(text) FILTER (WHERE id = 4)"), "\xe2\x82\xac");
+	CHECK_STR(fx_query_named(&f, "raw.enc", "max(text) FILTER (WHERE id = 4)"), "\xe2\x82\xac");
 	/* A byte windows-1252 does not have: its line; nothing committed,
 	 * nothing left behind. */
 	static const char bad[] = "id;text\n5;a\n6;b\n7;\x81\n";
@@ -315,14 +277,28 @@ TEST(ingest_csv_encodings_convert_to_utf8)
 	rd.encoding = "windows-1252";
 	CHECK_INT(load(&f, bad_csv, &rd, "raw.enc", &o, &err), POND_ECORRUPT);
 	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s:4: byte 0x81 is not valid windows-1252", bad_csv));
-	CHECK_STR(query_text(&f, "raw.enc", "count(*)"), "4");
-	CHECK_INT(count_files(tmp), 0);
+	CHECK_STR(fx_query_named(&f, "raw.enc", "count(*)"), "4");
+	CHECK_INT(fx_count_files(tmp, NULL), 0);
 	/* Errors after the conversion name the file, not the copy. */
 	static const char ragged[] = "id;text\n8;a\n9;b;\xe4\n";
 	const char *ragged_csv = fx_write_bytes(&f, "ragged1252.csv", ragged, sizeof(ragged) - 1);
 	CHECK(load(&f, ragged_csv, &rd, "raw.enc", &o, &err) != 0);
 	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s:3: expected 2 columns, found 3", ragged_csv));
-	CHECK_INT(count_files(tmp), 0);
+	CHECK_INT(fx_count_files(tmp, NULL), 0);
+	/* A file that stops inside a character: the line it stops on. */
+	static const char cut16[] = "\xff\xfei\0d\0\n\0""4";
+	const char *cut = fx_write_bytes(&f, "cut16.csv", cut16, sizeof(cut16) - 1);
+	rd.encoding = "utf-16";
+	CHECK_INT(load(&f, cut, &rd, "raw.enc", &o, &err), POND_ECORRUPT);
+	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s:2: the file ends in the middle of a utf-16 character", cut));
+	CHECK_INT(fx_count_files(tmp, NULL), 0);
+	/* A glob converts nothing: a folder source does, file by file. */
+	const char *glob = pond_arena_sprintf(f.a, "%s/cp*.csv", pond_test_tmpdir());
+	rd.encoding = "windows-1252";
+	CHECK_INT(load(&f, glob, &rd, "raw.enc", &o, &err), POND_EUNSUPPORTED);
+	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s: an encoding is converted one file at a time (not for a glob: "
+	                                           "define a folder source)", glob));
+	CHECK_STR(fx_query_named(&f, "raw.enc", "count(*)"), "4");
 	static const char zstd[] = "\x28\xb5\x2f\xfd\x00\x00";
 	const char *zst = fx_write_bytes(&f, "x.csv.zst", zstd, sizeof(zstd) - 1);
 	CHECK_INT(load(&f, zst, &rd, "raw.enc", &o, &err), POND_EUNSUPPORTED);
@@ -335,8 +311,8 @@ TEST(ingest_csv_encodings_convert_to_utf8)
 	o.cancel = &flag;
 	rd.encoding = "windows-1252";
 	CHECK_INT(load(&f, csv, &rd, "raw.enc", &o, &err), POND_ECANCELED);
-	CHECK_INT(count_files(tmp), 0);
-	CHECK_STR(query_text(&f, "raw.enc", "count(*)"), "4");
+	CHECK_INT(fx_count_files(tmp, NULL), 0);
+	CHECK_STR(fx_query_named(&f, "raw.enc", "count(*)"), "4");
 	fx_teardown(&f);
 }
 
@@ -360,9 +336,9 @@ TEST(ingest_csv_folder_source_converts_each_file)
 	CHECK_OK(pond_ingest_source(f.lake, s, NULL, &r, &err), &err);
 	CHECK_INT(r.rows, 2);
 	pond_ingest_result_dispose(&r);
-	CHECK_STR(query_text(&f, "raw.konto", "sum(Betrag)"), "1230.3");
-	CHECK_STR(query_text(&f, "raw.konto", "min(Datum)"), "2024-12-31");
-	CHECK_STR(query_text(&f, "raw.konto", "count(Text) || ' ' || max(Text)"), "1 M\xc3\xa4rz");
+	CHECK_STR(fx_query_named(&f, "raw.konto", "sum(Betrag)"), "1230.3");
+	CHECK_STR(fx_query_named(&f, "raw.konto", "min(Datum)"), "2024-12-31");
+	CHECK_STR(fx_query_named(&f, "raw.konto", "count(Text) || ' ' || max(Text)"), "1 M\xc3\xa4rz");
 	/* A new file with a bad date: named with its line, not the copy. */
 	static const char c[] = "Konto\nDatum;Betrag;Text\n03.01.2025;1,00;x\n32.01.2025;2,00;y\n";
 	const char *cpath = fx_write_bytes(&f, "bank_in/c.csv", c, sizeof(c) - 1);
@@ -370,6 +346,6 @@ TEST(ingest_csv_folder_source_converts_each_file)
 	pond_ingest_result_dispose(&r);
 	CHECK_STR(err.msg, pond_arena_sprintf(f.a, "%s:4: error when converting column \"Datum\": could not convert "
 	                                           "string \"32.01.2025\" to 'DATE'", cpath));
-	CHECK_STR(query_text(&f, "raw.konto", "count(*)"), "2");
+	CHECK_STR(fx_query_named(&f, "raw.konto", "count(*)"), "2");
 	fx_teardown(&f);
 }

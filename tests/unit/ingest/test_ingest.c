@@ -620,7 +620,7 @@ TEST(ingest_type_mismatch_names_the_csv_line)
 TEST(ingest_fraction_into_an_integer_column_fails_naming_the_field)
 {
 	table_fixture f;
-	CHECK(fx_setup_in(&f, "fraction", NULL) == 0);
+	CHECK(fx_setup_in(&f, "fraction", "raw.small") == 0);
 	pond_error err = POND_ERROR_INIT;
 	const char *ints = fx_write_text(&f, "ints.ndjson", "{\"id\":1,\"n\":3}\n{\"id\":2,\"n\":4}\n");
 	const char *frac = fx_write_text(&f, "frac.ndjson", "{\"id\":3,\"n\":8.0}\n{\"id\":4,\"n\":7.5}\n");
@@ -640,6 +640,15 @@ TEST(ingest_fraction_into_an_integer_column_fails_naming_the_field)
 	CHECK_OK(pond_ingest_file(f.lake, whole, &rd, &w, NULL, &r, &err), &err);
 	pond_ingest_result_dispose(&r);
 	CHECK_INT(query_int(&f, "raw.counts", "sum(n)"), 3 + 4 + 8 - 2000);
+	/* An int column (a table pond did not infer) says so. */
+	CHECK(fx_create(&f, "SELECT 1::BIGINT AS id, 1::INTEGER AS n", NULL) == 0);
+	w.table = "raw.small";
+	CHECK(pond_ingest_file(f.lake, frac, &rd, &w, NULL, &r, &err) != 0);
+	CHECK_MSG(strstr(err.msg, "frac.ndjson") && strstr(err.msg, "field \"n\" holds 7.5, not a whole number for an "
+	                                                               "int column"),
+	          "%s", err.msg);
+	pond_ingest_result_dispose(&r);
+	CHECK_INT(query_int(&f, "raw.small", "count(*)"), 0);
 	fx_teardown(&f);
 }
 

@@ -177,12 +177,10 @@ pond_table *fx_load_named(table_fixture *f, const char *name)
 	return t;
 }
 
-const char *fx_query(table_fixture *f, const char *expr, int64_t snapshot_id)
+/* fx_query over t, which it frees. */
+static const char *query_table(table_fixture *f, pond_table *t, const char *expr, int64_t snapshot_id)
 {
 	pond_error err = POND_ERROR_INIT;
-	pond_table *t = fx_load(f);
-	if (!t)
-		return "(load failed)";
 	pond_scan_options so = POND_SCAN_OPTIONS_INIT;
 	so.has_snapshot_id = snapshot_id != 0;
 	so.snapshot_id = snapshot_id;
@@ -202,6 +200,18 @@ const char *fx_query(table_fixture *f, const char *expr, int64_t snapshot_id)
 	pond_buf_dispose(&q);
 	pond_table_free(&t);
 	return out;
+}
+
+const char *fx_query(table_fixture *f, const char *expr, int64_t snapshot_id)
+{
+	pond_table *t = fx_load(f);
+	return t ? query_table(f, t, expr, snapshot_id) : "(load failed)";
+}
+
+const char *fx_query_named(table_fixture *f, const char *table, const char *expr)
+{
+	pond_table *t = fx_load_named(f, table);
+	return t ? query_table(f, t, expr, 0) : "(no table)";
 }
 
 const char *fx_summary(table_fixture *f, const char *key)

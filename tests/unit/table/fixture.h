@@ -56,6 +56,9 @@ int64_t fx_append(table_fixture *f, const char *query);
 /* "select EXPR from <the table at snapshot_id (0: current)>", as text in
  * the arena ("NULL" for SQL NULL; "(...)" on failure). */
 const char *fx_query(table_fixture *f, const char *expr, int64_t snapshot_id);
+/* The same over the current snapshot of the table named table ("ns.t");
+ * "(no table)" when it cannot be loaded. */
+const char *fx_query_named(table_fixture *f, const char *table, const char *expr);
 /* The rows of a query through the fixture's session (its WHERE prunes:
  * the query is bound, then wrapped), sorted, one per line, in the
  * fixture's arena; "(failed)" on failure. */
