@@ -228,6 +228,17 @@ print(" ".join(src), [e["from"] for e in g["edges"] if e["to"].endswith("signers
 expect_exit "pond transform builds it" 0 P transform
 expect_eq "from the loaded rows" "$(q 'select sum(n) from main.signers')" "$(q 'select count(*) from near.transactions')"
 
+# --- a table whose state is not a height (another source of that name loaded it) ---
+new_project h near 3
+mkdir -p h/in && printf 'id\n1\n' > h/in/one.csv
+cp h/sources/near.yml "$T/near_lake.yml"
+printf 'type: folder\npath: in/*.csv\ntable: near.receipts\n' > h/sources/near.yml
+"$POND" --project "$T/h" ingest near > /dev/null 2>&1 || fail "a folder source loads near.receipts"
+cp "$T/near_lake.yml" h/sources/near.yml
+expect_exit "a state without a height fails the run" 1 "$POND" --project "$T/h" ingest near
+expect_contains "naming the table, the source and the state" "$ERR" 'table near.receipts: state of source near has no height: {"files":'
+expect_eq "and before any commit" "$("$POND" --project "$T/h" sql --format csv "show all tables" | tail -n +2)" "near,receipts"
+
 # --- bad configuration: one line naming the file and line ---
 new_project c near 3
 sed -i 's/^bucket: .*/network: devnet/' c/sources/near.yml
