@@ -74,13 +74,9 @@ static int get_json(json_t **out, pond_s3_client *client, const char *bucket, co
 	if (rc)
 		return rc;
 	*bytes += (int64_t)len;
-	json_error_t je;
-	*out = json_loadb(text, len, 0, &je);
+	rc = pond_json_parse(out, text, len, what, err);
 	pond_free(text);
-	if (!*out)
-		return pond_error_set(err, POND_ECORRUPT, "%s: malformed JSON: line %d, column %d: %s", what, je.line,
-		                      je.column, je.text);
-	return 0;
+	return rc;
 }
 
 typedef struct {

@@ -140,7 +140,8 @@ snaps=$(P history near.blocks --json | python3 -c 'import json,sys; print(len(js
 printf '{"author": "x", "header": {"height": 120, "hash": ' > "$T/bad.json"
 curl -sf -X PUT --data-binary @"$T/bad.json" "$U/$B/000000000120/block.json" > /dev/null
 expect_exit "a malformed block fails the run" 1 P ingest near
-expect_contains "the error names the object" "$ERR" "s3://$B/000000000120/block.json: malformed JSON"
+expect_contains "the error names the object" "$ERR" "s3://$B/000000000120/block.json:1:"
+expect_contains "... and says the JSON is invalid" "$ERR" ": invalid JSON: "
 expect_eq "the error is one line" "$(printf '%s\n' "$ERR" | grep -c .)" "1"
 expect_eq "nothing was committed" "$(P history near.blocks --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "$snaps"
 printf '{"author": "x", "header": {"height": 120, "hash": "h120", "timestamp": 1700000100000000000}, "chunks": [{"chunk_hash": "c"}]}' > "$T/ok.json"
