@@ -92,8 +92,20 @@ pipelines:
       - ingest: near
 EOF
 expect_exit "pond run chain (run 3)" 0 P run chain
+# Names in the bucket that are not heights: a folder that sorts after
+# them, a key with no slash and a short number; the listing passes over them.
+for k in notes/readme.txt index.json 12/block.json; do
+  curl -sf -X PUT --data-binary '{}' "$U/$B/$k" > /dev/null || fail "put $k"
+done
 expect_exit "pond ingest near (run 4: nothing new)" 0 P ingest near --json
 expect_contains "run 4 loads no row" "$OUT" '"rows":0,'
+expect_eq "names that are not heights were listed, not fetched" \
+  "$(curl -sf "$U/__pond/log?bucket=$B" | python3 -c '
+import json, sys
+log = json.load(sys.stdin)
+names = ("notes/readme.txt", "index.json", "12/block.json")
+print(any("delimiter" in (e["query"] or "") and "start-after=000000000111" in (e["query"] or "") for e in log),
+      sorted(e["method"] for e in log if e["key"] in names))')" "True ['PUT', 'PUT', 'PUT']"
 
 same "blocks equal DuckDB's reading of block.json" \
   "select height, hash, prev_hash, timestamp_ns, author, total_supply, gas_price, chunk_count from near.blocks" "$REF_BLOCKS"
