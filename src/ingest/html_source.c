@@ -615,7 +615,7 @@ int pond__ingest_run_html(pond_lake *lake, const pond_source *s, const pond_inge
 	int rc;
 	if (!(r.page_arena = pond_arena_new()))
 		return pond_error_set(err, POND_ENOMEM, "out of memory");
-	if ((rc = pond__ingest_read_state(&state, lake, s, r.arena, err)) != 0)
+	if ((rc = pond__ingest_read_state(&state, lake, s, s->write.table, r.arena, err)) != 0)
 		goto done;
 	r.last = state ? json_object_get(state, "cursor") : NULL;
 	if (!r.last && s->cursor_initial)

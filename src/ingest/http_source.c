@@ -100,10 +100,11 @@ static int on_detail(const char *id, const char *url, const char *body, size_t l
 }
 
 /* Reads the cursor a previous run committed ({"cursor": value}). */
-int pond__ingest_read_state(json_t **state, pond_lake *lake, const pond_source *s, pond_arena *a, pond_error *err)
+int pond__ingest_read_state(json_t **state, pond_lake *lake, const pond_source *s, const char *table, pond_arena *a,
+                            pond_error *err)
 {
 	const char *text;
-	int rc = pond_ingest_state(&text, lake, s->write.table, s->name, a, err);
+	int rc = pond_ingest_state(&text, lake, table, s->name, a, err);
 	*state = NULL;
 	if (rc || !text)
 		return rc;
@@ -112,8 +113,8 @@ int pond__ingest_read_state(json_t **state, pond_lake *lake, const pond_source *
 	if (!*state || !json_is_object(*state)) {
 		json_decref(*state);
 		*state = NULL;
-		return pond_error_set(err, POND_ECORRUPT, "table %s: state of source %s is not a JSON object: %s",
-		                      s->write.table, s->name, text);
+		return pond_error_set(err, POND_ECORRUPT, "table %s: state of source %s is not a JSON object: %s", table,
+		                      s->name, text);
 	}
 	return 0;
 }
@@ -328,7 +329,7 @@ int pond__ingest_run_http(pond_lake *lake, const pond_source *s, const pond_inge
 	json_t *ids = json_array();
 	ingest_seen seen;
 	memset(&seen, 0, sizeof(seen));
-	int rc = pond__ingest_read_state(&state, lake, s, a, err);
+	int rc = pond__ingest_read_state(&state, lake, s, s->write.table, a, err);
 	if (rc)
 		goto done;
 	k.last = state ? json_object_get(state, "cursor") : NULL;

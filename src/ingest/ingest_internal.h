@@ -372,9 +372,11 @@ int pond__ingest_run_bigquery(pond_lake *lake, const pond_source *s, const pond_
                               pond_ingest_result *result, pond_error *err);
 int pond__ingest_run_html(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
                           pond_ingest_result *result, pond_error *err);
-/* The state a source last committed to its table, parsed (*state NULL
- * when none; the caller json_decref's it). */
-int pond__ingest_read_state(json_t **state, pond_lake *lake, const pond_source *s, pond_arena *a, pond_error *err);
+/* The state source s last committed to table (its own write.table, or
+ * one of a near_lake source's three), parsed: a JSON object, *state NULL
+ * when none; the caller json_decref's it. */
+int pond__ingest_read_state(json_t **state, pond_lake *lake, const pond_source *s, const char *table, pond_arena *a,
+                            pond_error *err);
 /* The cursor of a source incremental on a column (databases, BigQuery):
  * the committed state's, else incremental.initial (a number when it reads
  * as one), else NULL; the caller json_decref's it. */

@@ -62,9 +62,10 @@ int pond__near_shard_rows(FILE *tx, FILE *rx, int64_t *ntx, int64_t *nrx, const 
 /* The height a listing's common prefix names ("000000000012/" is 12);
  * false for anything else. */
 bool pond__near_height_prefix(const char *prefix, int64_t *height);
-/* A timestamp in nanoseconds since the epoch as ISO-8601 UTC with
- * microseconds ("2024-01-02T03:04:05.123456Z"); out holds 32 bytes. */
-void pond__near_timestamp(char out[32], int64_t ns);
+/* A timestamp in nanoseconds since the epoch as ISO-8601 UTC to the
+ * microsecond, as pond_time_format_us writes it
+ * ("2024-01-02T03:04:05.123456Z"); out holds 40 bytes. */
+void pond__near_timestamp(char out[40], int64_t ns);
 
 int pond__ingest_run_near(pond_lake *lake, const pond_source *s, const pond_ingest_options *opts,
                           pond_ingest_result *result, pond_error *err);

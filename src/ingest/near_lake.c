@@ -74,13 +74,9 @@ static int get_json(json_t **out, pond_s3_client *client, const char *bucket, co
 	if (rc)
 		return rc;
 	*bytes += (int64_t)len;
-	json_error_t je;
-	*out = json_loadb(text, len, 0, &je);
+	rc = pond_json_parse(out, text, len, what, err);
 	pond_free(text);
-	if (!*out)
-		return pond_error_set(err, POND_ECORRUPT, "%s: malformed JSON: line %d, column %d: %s", what, je.line,
-		                      je.column, je.text);
-	return 0;
+	return rc;
 }
 
 typedef struct {
@@ -140,22 +136,22 @@ static int load_block(near_run *r, int64_t height, pond_error *err)
 static int read_height(int64_t *out, pond_lake *lake, const pond_source *s, const char *table, pond_arena *a,
                        pond_error *err)
 {
-	const char *text;
+	json_t *state;
 	*out = -1;
-	int rc = pond_ingest_state(&text, lake, table, s->name, a, err);
-	if (rc || !text)
+	int rc = pond__ingest_read_state(&state, lake, s, table, a, err);
+	if (rc || !state)
 		return rc;
-	json_error_t je;
-	json_t *state = json_loads(text, 0, &je);
-	json_t *h = state ? json_object_get(state, "height") : NULL;
-	bool ok = json_is_integer(h);
-	if (ok)
+	json_t *h = json_object_get(state, "height");
+	if (json_is_integer(h)) {
 		*out = json_integer_value(h);
+	} else {
+		char *text = pond_json_dumps(state, false);
+		rc = pond_error_set(err, POND_ECORRUPT, "table %s: state of source %s has no height: %s", table, s->name,
+		                    text ? text : "?");
+		pond_free(text);
+	}
 	json_decref(state);
-	if (!ok)
-		return pond_error_set(err, POND_ECORRUPT, "table %s: state of source %s has no height: %s", table, s->name,
-		                      text);
-	return 0;
+	return rc;
 }
 
 static int open_client(pond_s3_client **out, const near_config *cfg, const pond_ingest_options *opts,

@@ -14,7 +14,6 @@
 
 #include <inttypes.h>
 #include <string.h>
-#include <time.h>
 
 const char *const pond__near_table_suffix[NEAR_NTABLES] = {"blocks", "transactions", "receipts"};
 
@@ -55,18 +54,10 @@ bool pond__near_height_prefix(const char *prefix, int64_t *height)
 	return true;
 }
 
-void pond__near_timestamp(char out[32], int64_t ns)
+void pond__near_timestamp(char out[40], int64_t ns)
 {
-	int64_t s = ns / 1000000000, us = (ns % 1000000000) / 1000;
-	if (us < 0) {
-		s--;
-		us += 1000000;
-	}
-	time_t t = (time_t)s;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	size_t n = strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%06dZ", (int)us);
+	/* Rounded down to the microsecond, before 1970 too. */
+	pond_time_format_us(out, ns / 1000 - (ns % 1000 < 0));
 }
 
 /* ---- reading fields ---------------------------------------------------------------------- */
@@ -193,7 +184,7 @@ int pond__near_block_row(FILE *out, near_block *b, const json_t *block, int64_t 
 	if (h != height)
 		return pond_error_set(err, POND_ECORRUPT, "%s: header.height is %" PRId64 ", not the height %" PRId64
 		                      " of its key", what, h, height);
-	char ts[32];
+	char ts[40];
 	pond__near_timestamp(ts, ns);
 	b->height = h;
 	b->hash = pond_arena_strdup(arena, hash);

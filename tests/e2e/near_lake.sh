@@ -92,8 +92,20 @@ pipelines:
       - ingest: near
 EOF
 expect_exit "pond run chain (run 3)" 0 P run chain
+# Names in the bucket that are not heights: a folder that sorts after
+# them, a key with no slash and a short number; the listing passes over them.
+for k in notes/readme.txt index.json 12/block.json; do
+  curl -sf -X PUT --data-binary '{}' "$U/$B/$k" > /dev/null || fail "put $k"
+done
 expect_exit "pond ingest near (run 4: nothing new)" 0 P ingest near --json
 expect_contains "run 4 loads no row" "$OUT" '"rows":0,'
+expect_eq "names that are not heights were listed, not fetched" \
+  "$(curl -sf "$U/__pond/log?bucket=$B" | python3 -c '
+import json, sys
+log = json.load(sys.stdin)
+names = ("notes/readme.txt", "index.json", "12/block.json")
+print(any("delimiter" in (e["query"] or "") and "start-after=000000000111" in (e["query"] or "") for e in log),
+      sorted(e["method"] for e in log if e["key"] in names))')" "True ['PUT', 'PUT', 'PUT']"
 
 same "blocks equal DuckDB's reading of block.json" \
   "select height, hash, prev_hash, timestamp_ns, author, total_supply, gas_price, chunk_count from near.blocks" "$REF_BLOCKS"
@@ -140,7 +152,8 @@ snaps=$(P history near.blocks --json | python3 -c 'import json,sys; print(len(js
 printf '{"author": "x", "header": {"height": 120, "hash": ' > "$T/bad.json"
 curl -sf -X PUT --data-binary @"$T/bad.json" "$U/$B/000000000120/block.json" > /dev/null
 expect_exit "a malformed block fails the run" 1 P ingest near
-expect_contains "the error names the object" "$ERR" "s3://$B/000000000120/block.json: malformed JSON"
+expect_contains "the error names the object" "$ERR" "s3://$B/000000000120/block.json:1:"
+expect_contains "... and says the JSON is invalid" "$ERR" ": invalid JSON: "
 expect_eq "the error is one line" "$(printf '%s\n' "$ERR" | grep -c .)" "1"
 expect_eq "nothing was committed" "$(P history near.blocks --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "$snaps"
 printf '{"author": "x", "header": {"height": 120, "hash": "h120", "timestamp": 1700000100000000000}, "chunks": [{"chunk_hash": "c"}]}' > "$T/ok.json"
@@ -227,6 +240,17 @@ print(" ".join(src), [e["from"] for e in g["edges"] if e["to"].endswith("signers
   "near.blocks near.receipts near.transactions ['near.transactions']"
 expect_exit "pond transform builds it" 0 P transform
 expect_eq "from the loaded rows" "$(q 'select sum(n) from main.signers')" "$(q 'select count(*) from near.transactions')"
+
+# --- a table whose state is not a height (another source of that name loaded it) ---
+new_project h near 3
+mkdir -p h/in && printf 'id\n1\n' > h/in/one.csv
+cp h/sources/near.yml "$T/near_lake.yml"
+printf 'type: folder\npath: in/*.csv\ntable: near.receipts\n' > h/sources/near.yml
+"$POND" --project "$T/h" ingest near > /dev/null 2>&1 || fail "a folder source loads near.receipts"
+cp "$T/near_lake.yml" h/sources/near.yml
+expect_exit "a state without a height fails the run" 1 "$POND" --project "$T/h" ingest near
+expect_contains "naming the table, the source and the state" "$ERR" 'table near.receipts: state of source near has no height: {"files":'
+expect_eq "and before any commit" "$("$POND" --project "$T/h" sql --format csv "show all tables" | tail -n +2)" "near,receipts"
 
 # --- bad configuration: one line naming the file and line ---
 new_project c near 3

@@ -275,11 +275,13 @@ TEST(near_heights_come_from_twelve_digit_prefixes)
 	CHECK(!pond__near_height_prefix("000000000012/x/", &h));
 	CHECK(!pond__near_height_prefix("00000000001a/", &h));
 	CHECK(!pond__near_height_prefix("", &h));
-	char ts[32];
+	char ts[40];
 	pond__near_timestamp(ts, 0);
-	CHECK_STR(ts, "1970-01-01T00:00:00.000000Z");
-	pond__near_timestamp(ts, 1595350551591948000LL);
+	CHECK_STR(ts, "1970-01-01T00:00:00Z");
+	pond__near_timestamp(ts, 1595350551591948999LL);  /* nanoseconds are dropped, not rounded */
 	CHECK_STR(ts, "2020-07-21T16:55:51.591948Z");
+	pond__near_timestamp(ts, -1);  /* before 1970: down to the microsecond before */
+	CHECK_STR(ts, "1969-12-31T23:59:59.999999Z");
 }
 
 static int parse_near(pond_source **out, const char *yaml, pond_arena *a, pond_error *err)
